@@ -1,0 +1,90 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DatabaseConfigError, openDatabase } from './database.ts';
+import { openTestDatabase, type TestDatabase } from './testing/test-database.ts';
+
+const backend = process.env.DATABASE_URL ? 'PostgreSQL' : 'PGlite';
+
+describe(`database-level invariants on ${backend}`, () => {
+  let db: TestDatabase;
+  let ids: { license: string; otherLicense: string; user: string; otherUser: string; product: string; school: string };
+
+  beforeAll(async () => {
+    db = await openTestDatabase();
+    const p = db.prisma;
+    const organisation = await p.organisation.create({ data: { name: 'Org' } });
+    const school = await p.school.create({ data: { name: 'School', organisationId: organisation.id } });
+    const supplier = await p.supplier.create({ data: { name: 'Supplier' } });
+    const product = await p.product.create({
+      data: { name: 'Maths', supplierId: supplier.id, validityMonths: 12, deliveryMode: 'DIRECT' },
+    });
+    const [user, otherUser] = await Promise.all(
+      ['a', 'b'].map((n) => p.user.create({ data: { name: n, email: `${n}@example.org`, organisationId: organisation.id } })),
+    );
+    const now = new Date('2026-01-01T00:00:00Z');
+    const order = await p.order.create({
+      data: { schoolId: school.id, productId: product.id, quantity: 2, deliveryMode: 'DIRECT', status: 'DELIVERED', placedAt: now },
+    });
+    const [license, otherLicense] = await Promise.all(
+      [1, 2].map(() =>
+        p.license.create({
+          data: { schoolId: school.id, productId: product.id, orderId: order.id, deliveredAt: now, autoStartAt: now, startedAt: now, endDate: now },
+        }),
+      ),
+    );
+    ids = { license: license!.id, otherLicense: otherLicense!.id, user: user!.id, otherUser: otherUser!.id, product: product.id, school: school.id };
+  });
+  afterAll(() => db.close());
+
+  const assign = (licenseId: string, userId: string) =>
+    db.prisma.assignment.create({
+      data: { licenseId, userId, productId: ids.product, schoolId: ids.school, assignedAt: new Date() },
+    });
+
+  it('rejects a second active assignment of the same license', async () => {
+    await assign(ids.license, ids.user);
+    await expect(assign(ids.license, ids.otherUser)).rejects.toMatchObject({ code: 'P2002' });
+  });
+
+  it('rejects a second active license of the same product for one user', async () => {
+    await expect(assign(ids.otherLicense, ids.user)).rejects.toMatchObject({ code: 'P2002' });
+  });
+
+  it('allows a new assignment once the previous one ended, and keeps the history', async () => {
+    await db.prisma.assignment.updateMany({
+      where: { licenseId: ids.license, isActive: true },
+      data: { isActive: null, endedAt: new Date(), endReason: 'REVOKED_BY_ADMIN' },
+    });
+    await assign(ids.license, ids.otherUser);
+    expect(await db.prisma.assignment.count({ where: { licenseId: ids.license } })).toBe(2);
+  });
+
+  it('rejects an assignment marked inactive without an end, or ended but still active', async () => {
+    await expect(
+      db.prisma.assignment.updateMany({ where: { licenseId: ids.license, isActive: true }, data: { isActive: false } }),
+    ).rejects.toThrow();
+    await expect(
+      db.prisma.assignment.updateMany({ where: { licenseId: ids.license, isActive: true }, data: { endedAt: new Date() } }),
+    ).rejects.toThrow();
+  });
+
+  it('rejects an order of zero licenses', async () => {
+    const order = db.prisma.order.create({
+      data: { schoolId: ids.school, productId: ids.product, quantity: 0, deliveryMode: 'DIRECT', status: 'DELIVERED', placedAt: new Date() },
+    });
+    await expect(order).rejects.toThrow();
+  });
+});
+
+describe('opening a database with bad configuration', () => {
+  it('says in one line that DATABASE_URL is malformed', async () => {
+    await expect(openDatabase({ url: 'not a url' })).rejects.toThrow(DatabaseConfigError);
+    await expect(openDatabase({ url: 'mysql://localhost/x' })).rejects.toThrow(/must start with postgres:\/\//);
+  });
+
+  it('says in one line that the server cannot be reached', async () => {
+    const error = await openDatabase({ url: 'postgres://nobody@127.0.0.1:1/none' }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(DatabaseConfigError);
+    expect((error as Error).message).toMatch(/^cannot connect to PostgreSQL at 127\.0\.0\.1:1\/none: /);
+    expect((error as Error).message).not.toContain('\n');
+  });
+});

@@ -1,0 +1,165 @@
+// The one way to open the database: embedded PGlite by default, PostgreSQL when given a URL.
+// Same schema, same migrations, same generated client on both.
+import { mkdir } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { PGlite } from '@electric-sql/pglite';
+import { PrismaPg } from '@prisma/adapter-pg';
+import type { SqlDriverAdapterFactory } from '@prisma/driver-adapter-utils';
+import pg from 'pg';
+import { PrismaPGlite } from 'pglite-prisma-adapter';
+import { PrismaClient } from './generated/prisma/client.ts';
+import {
+  applyPendingMigrations,
+  readMigrations,
+  type Migration,
+  type MigrationConnection,
+  type MigrationReport,
+} from './migrations/migrations.ts';
+
+export type DatabaseKind = 'pglite' | 'postgres';
+
+/** The embedded database's default home, git-ignored, at the top of the checkout. */
+export const defaultDataDir = fileURLToPath(new URL('../../../.data/pglite', import.meta.url));
+
+export interface DatabaseOptions {
+  /** A `postgres://` URL: use that PostgreSQL server. Without it, the embedded PGlite. */
+  url?: string | undefined;
+  /** PGlite's directory; `memory://` keeps it in memory. Ignored for PostgreSQL. */
+  dataDir?: string | undefined;
+  /** PostgreSQL pool size per process. */
+  maxConnections?: number | undefined;
+  /** Called with every SQL statement the Prisma client sends (statement counting, logs). */
+  onQuery?: ((sql: string) => void) | undefined;
+}
+
+export interface MigrateOptions {
+  onProgress?: (message: string) => void;
+  migrations?: Migration[];
+}
+
+export interface Database {
+  kind: DatabaseKind;
+  /** Where the data lives, without credentials, for logs. */
+  description: string;
+  prisma: PrismaClient;
+  /** Applies pending migrations (by default the committed ones) in one transaction. */
+  migrate(options?: MigrateOptions): Promise<MigrationReport>;
+  close(): Promise<void>;
+}
+
+/** A configuration or connection problem, with a message fit for a single line on a terminal. */
+export class DatabaseConfigError extends Error {
+  override name = 'DatabaseConfigError';
+}
+
+export async function openDatabase(options: DatabaseOptions = {}): Promise<Database> {
+  return options.url ? openPostgres(options.url, options) : openPglite(options);
+}
+
+function parsePostgresUrl(url: string): URL {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new DatabaseConfigError('DATABASE_URL is not a valid URL (expected postgres://user@host:port/database)');
+  }
+  if (parsed.protocol !== 'postgres:' && parsed.protocol !== 'postgresql:') {
+    throw new DatabaseConfigError(
+      `DATABASE_URL must start with postgres:// or postgresql://, not ${parsed.protocol}//`,
+    );
+  }
+  return parsed;
+}
+
+async function openPostgres(url: string, options: DatabaseOptions): Promise<Database> {
+  const parsed = parsePostgresUrl(url);
+  const description = `PostgreSQL at ${parsed.hostname}:${parsed.port || 5432}${parsed.pathname}`;
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: options.maxConnections ?? 10,
+    connectionTimeoutMillis: 5_000,
+  });
+  // An idle client that loses its server must not crash the process.
+  pool.on('error', () => {});
+  try {
+    const client = await pool.connect();
+    client.release();
+  } catch (error) {
+    await pool.end();
+    throw new DatabaseConfigError(`cannot connect to ${description}: ${(error as Error).message}`);
+  }
+  const prisma = createClient(new PrismaPg(pool), options);
+  return {
+    kind: 'postgres',
+    description,
+    prisma,
+    async migrate({ onProgress, migrations } = {}) {
+      migrations ??= await readMigrations();
+      const client = await pool.connect();
+      try {
+        await client.query('BEGIN');
+        const connection: MigrationConnection = {
+          exec: async (sql) => void (await client.query(sql)),
+          query: async (sql, params) => (await client.query(sql, params)).rows,
+        };
+        const report = await applyPendingMigrations(connection, migrations, onProgress);
+        await client.query('COMMIT');
+        return report;
+      } catch (error) {
+        await client.query('ROLLBACK').catch(() => {});
+        throw error;
+      } finally {
+        client.release();
+      }
+    },
+    async close() {
+      await prisma.$disconnect();
+      await pool.end().catch(() => {});
+    },
+  };
+}
+
+async function openPglite(options: DatabaseOptions): Promise<Database> {
+  const dataDir = options.dataDir ?? defaultDataDir;
+  const inMemory = dataDir.startsWith('memory://');
+  if (!inMemory) await mkdir(dataDir, { recursive: true });
+  let pglite: PGlite;
+  try {
+    pglite = await PGlite.create(inMemory ? undefined : dataDir);
+  } catch (error) {
+    throw new DatabaseConfigError(`cannot open the embedded database in ${dataDir}: ${(error as Error).message}`);
+  }
+  const prisma = createClient(new PrismaPGlite(pglite), options);
+  return {
+    kind: 'pglite',
+    description: inMemory ? 'embedded PGlite in memory' : `embedded PGlite in ${dataDir}`,
+    prisma,
+    async migrate({ onProgress, migrations } = {}) {
+      migrations ??= await readMigrations();
+      const pending = migrations;
+      return pglite.transaction((tx) =>
+        applyPendingMigrations(
+          {
+            exec: async (sql) => void (await tx.exec(sql)),
+            query: async <Row>(sql: string, params?: unknown[]) =>
+              (await tx.query<Row>(sql, params as unknown[])).rows,
+          },
+          pending,
+          onProgress,
+        ),
+      );
+    },
+    async close() {
+      await prisma.$disconnect();
+      await pglite.close();
+    },
+  };
+}
+
+function createClient(adapter: SqlDriverAdapterFactory, options: DatabaseOptions): PrismaClient {
+  if (!options.onQuery) return new PrismaClient({ adapter });
+  const onQuery = options.onQuery;
+  const prisma = new PrismaClient({ adapter, log: [{ emit: 'event', level: 'query' }] });
+  prisma.$on('query', (event) => onQuery(event.query));
+  return prisma;
+}

@@ -1,0 +1,11 @@
+export {
+  openDatabase,
+  defaultDataDir,
+  DatabaseConfigError,
+  type Database,
+  type DatabaseKind,
+  type DatabaseOptions,
+} from './database.ts';
+export { readMigrations, MigrationError, type MigrationReport } from './migrations/migrations.ts';
+export { diffMigrationsToSchema } from './migrations/diff.ts';
+export * from './generated/prisma/client.ts';
