@@ -1,0 +1,138 @@
+// `Authorization: Bearer <token>`: an API key of an integration or supplier (stored hashed), or a
+// user's JWT, verified with a shared secret (HS256) or an identity provider's JWKS.
+import { createHash, randomBytes } from 'node:crypto';
+import type { ApiCredentialKind, PrismaClient } from '@school-licenses/db';
+import { createRemoteJWKSet, errors as joseErrors, jwtVerify, SignJWT, type JWTVerifyGetKey } from 'jose';
+import type { Clock } from '../clock.ts';
+import type { Actor, Tx } from '../domain/actor.ts';
+
+export interface AuthConfig {
+  /** HS256 secret for user tokens (at least 32 characters). */
+  jwtSecret?: string | undefined;
+  /** Or the JWKS URL of the identity provider that signs user tokens (RS256 or ES256). */
+  jwksUrl?: string | undefined;
+  /** Expected `iss` and `aud` claims. */
+  issuer?: string | undefined;
+  audience?: string | undefined;
+}
+
+export const API_KEY_PREFIX = 'slk_';
+
+/** Why a presented credential was refused; answered as 401. */
+export class AuthenticationError extends Error {
+  override name = 'AuthenticationError';
+}
+
+export function hashApiKey(key: string): string {
+  return createHash('sha256').update(key).digest('hex');
+}
+
+export type Authenticate = (authorization: string | null) => Promise<Actor | null>;
+
+export function createAuthenticator(config: AuthConfig, prisma: PrismaClient, clock: Clock): Authenticate {
+  const verifyJwt = createJwtVerifier(config, clock);
+  return async (authorization) => {
+    if (!authorization) return null;
+    const match = /^Bearer\s+(\S+)$/i.exec(authorization.trim());
+    if (!match) throw new AuthenticationError('The Authorization header must be "Bearer <token>".');
+    const token = match[1]!;
+    if (token.startsWith(API_KEY_PREFIX)) return apiKeyActor(prisma, token);
+    const userId = await verifyJwt(token);
+    return userActor(prisma, userId);
+  };
+}
+
+export async function apiKeyActor(prisma: Tx, key: string): Promise<Actor> {
+  const credential = await prisma.apiCredential.findUnique({ where: { keyHash: hashApiKey(key) } });
+  if (!credential || credential.revokedAt) throw new AuthenticationError('Unknown or revoked API key.');
+  if (credential.kind === 'SUPPLIER' && credential.supplierId) {
+    return { kind: 'supplier', credentialId: credential.id, supplierId: credential.supplierId, label: `supplier key ${credential.name}` };
+  }
+  if (!credential.organisationId) throw new AuthenticationError('The API key has no organisation.');
+  return {
+    kind: 'integration',
+    credentialId: credential.id,
+    organisationId: credential.organisationId,
+    canWrite: credential.kind === 'ORGANISATION_READ_WRITE',
+    label: `API key ${credential.name}`,
+  };
+}
+
+/** The actor of a user id: the user with their role in each school. Null-safe for deleted users. */
+export async function userActor(prisma: Tx, userId: string): Promise<Actor> {
+  const user = /^[0-9a-f-]{36}$/i.test(userId)
+    ? await prisma.user.findUnique({ where: { id: userId }, include: { memberships: true } })
+    : null;
+  if (!user) throw new AuthenticationError('The token names no known user.');
+  return {
+    kind: 'user',
+    userId: user.id,
+    organisationId: user.organisationId,
+    isOrganisationAdmin: user.isOrganisationAdmin,
+    schoolRoles: new Map(user.memberships.map((m) => [m.schoolId, m.role])),
+    label: user.name,
+  };
+}
+
+function createJwtVerifier(config: AuthConfig, clock: Clock): (token: string) => Promise<string> {
+  let key: Uint8Array | JWTVerifyGetKey | undefined;
+  let algorithms: string[] = [];
+  if (config.jwksUrl) {
+    key = createRemoteJWKSet(new URL(config.jwksUrl));
+    algorithms = ['RS256', 'ES256'];
+  } else if (config.jwtSecret) {
+    key = new TextEncoder().encode(config.jwtSecret);
+    algorithms = ['HS256'];
+  }
+  return async (token) => {
+    if (!key) throw new AuthenticationError('This server accepts no user tokens (no JWT secret or JWKS configured).');
+    try {
+      const { payload } = await jwtVerify(token, key as Uint8Array, {
+        algorithms,
+        issuer: config.issuer,
+        audience: config.audience,
+        currentDate: clock.now(),
+      });
+      if (!payload.sub) throw new AuthenticationError('The token has no subject.');
+      return payload.sub;
+    } catch (error) {
+      if (error instanceof AuthenticationError) throw error;
+      if (error instanceof joseErrors.JWTExpired) throw new AuthenticationError('The token has expired.');
+      throw new AuthenticationError('The token is not valid.');
+    }
+  };
+}
+
+/** Signs a user token with the shared secret: for the demo, tests and development only. */
+export async function signUserToken(
+  config: AuthConfig,
+  userId: string,
+  { now = new Date(), expiresInSeconds = 30 * 86_400 }: { now?: Date; expiresInSeconds?: number } = {},
+): Promise<string> {
+  if (!config.jwtSecret) throw new Error('signing user tokens needs a JWT secret');
+  const issuedAt = Math.floor(now.getTime() / 1000);
+  let jwt = new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setSubject(userId).setIssuedAt(issuedAt).setExpirationTime(issuedAt + expiresInSeconds);
+  if (config.issuer) jwt = jwt.setIssuer(config.issuer);
+  if (config.audience) jwt = jwt.setAudience(config.audience);
+  return jwt.sign(new TextEncoder().encode(config.jwtSecret));
+}
+
+/** Creates an API key. The key is returned once; only its hash is stored. */
+export async function createApiKey(
+  prisma: PrismaClient,
+  clock: Clock,
+  input: { name: string; kind: ApiCredentialKind; organisationId?: string | null; supplierId?: string | null },
+): Promise<{ key: string; id: string }> {
+  const key = `${API_KEY_PREFIX}${randomBytes(24).toString('base64url')}`;
+  const credential = await prisma.apiCredential.create({
+    data: {
+      name: input.name,
+      kind: input.kind,
+      organisationId: input.kind === 'SUPPLIER' ? null : input.organisationId ?? null,
+      supplierId: input.kind === 'SUPPLIER' ? input.supplierId ?? null : null,
+      keyHash: hashApiKey(key),
+      createdAt: clock.now(),
+    },
+  });
+  return { key, id: credential.id };
+}

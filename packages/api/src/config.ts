@@ -1,0 +1,57 @@
+// The server's configuration, from environment variables. Bad values stop the start with one line.
+import type { AuthConfig } from './auth/authenticate.ts';
+
+export interface ServerConfig {
+  databaseUrl: string | undefined;
+  pgliteDataDir: string | undefined;
+  host: string;
+  port: number;
+  auth: AuthConfig;
+  graphiql: boolean;
+  sweepIntervalSeconds: number;
+  idempotencyTtlHours: number;
+  demo: boolean;
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/** Only for the demo: a secret everyone knows, so the printed demo tokens work. */
+export const DEMO_JWT_SECRET = 'demo-secret-for-local-development-only-0123456789';
+
+function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new ConfigError(`${name} must be a whole number from ${min} to ${max}, not "${raw}"`);
+  }
+  return value;
+}
+
+function boolean(env: NodeJS.ProcessEnv, name: string, fallback: boolean): boolean {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (['1', 'true', 'yes', 'on'].includes(raw.toLowerCase())) return true;
+  if (['0', 'false', 'no', 'off'].includes(raw.toLowerCase())) return false;
+  throw new ConfigError(`${name} must be true or false, not "${raw}"`);
+}
+
+export function readConfig(env: NodeJS.ProcessEnv, { demo }: { demo: boolean }): ServerConfig {
+  const jwtSecret = env.JWT_SECRET || (demo ? DEMO_JWT_SECRET : undefined);
+  if (jwtSecret && jwtSecret.length < 32) throw new ConfigError('JWT_SECRET must be at least 32 characters long');
+  const jwksUrl = env.JWKS_URL || undefined;
+  if (jwksUrl && !/^https?:\/\//.test(jwksUrl)) throw new ConfigError('JWKS_URL must be an http(s) URL');
+  return {
+    databaseUrl: env.DATABASE_URL || undefined,
+    pgliteDataDir: env.PGLITE_DATA_DIR || undefined,
+    host: env.HOST || (demo ? '127.0.0.1' : '0.0.0.0'),
+    port: integer(env, 'PORT', 4000, 0, 65_535),
+    auth: { jwtSecret: jwksUrl ? undefined : jwtSecret, jwksUrl, issuer: env.JWT_ISSUER || undefined, audience: env.JWT_AUDIENCE || undefined },
+    graphiql: boolean(env, 'GRAPHIQL', demo),
+    sweepIntervalSeconds: integer(env, 'SWEEP_INTERVAL_SECONDS', demo ? 60 : 0, 0, 86_400),
+    idempotencyTtlHours: integer(env, 'IDEMPOTENCY_TTL_HOURS', 24, 1, 24 * 90),
+    demo,
+  };
+}

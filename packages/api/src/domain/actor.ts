@@ -1,0 +1,190 @@
+// Who is acting, and what they may see and change. Every rule of "who may do what" lives here.
+import type { Prisma, SchoolRole } from '@school-licenses/db';
+import { LicenseError } from './errors.ts';
+
+export type Tx = Prisma.TransactionClient;
+
+export interface UserActor {
+  kind: 'user';
+  userId: string;
+  organisationId: string;
+  isOrganisationAdmin: boolean;
+  /** The user's role in each school they belong to. */
+  schoolRoles: ReadonlyMap<string, SchoolRole>;
+  label: string;
+}
+
+/** An LMS or other integration with an organisation API key. */
+export interface IntegrationActor {
+  kind: 'integration';
+  credentialId: string;
+  organisationId: string;
+  canWrite: boolean;
+  label: string;
+}
+
+/** A supplier's integration, delivering orders of its own products. */
+export interface SupplierActor {
+  kind: 'supplier';
+  credentialId: string;
+  supplierId: string;
+  label: string;
+}
+
+/** The API itself, e.g. the auto-start sweep. */
+export interface SystemActor {
+  kind: 'system';
+  label: 'system';
+}
+
+export type Actor = UserActor | IntegrationActor | SupplierActor | SystemActor;
+
+export const systemActor: SystemActor = { kind: 'system', label: 'system' };
+
+/** The organisation an actor belongs to; suppliers and the system belong to none. */
+export function organisationOf(actor: Actor): string | null {
+  return actor.kind === 'user' || actor.kind === 'integration' ? actor.organisationId : null;
+}
+
+/** Admins of a school, admins of its organisation, and read-write integrations of it. */
+export function canManageSchool(actor: Actor, school: { id: string; organisationId: string }): boolean {
+  switch (actor.kind) {
+    case 'user':
+      return (
+        actor.organisationId === school.organisationId &&
+        (actor.isOrganisationAdmin || actor.schoolRoles.get(school.id) === 'SCHOOL_ADMIN')
+      );
+    case 'integration':
+      return actor.canWrite && actor.organisationId === school.organisationId;
+    default:
+      return false;
+  }
+}
+
+/** Admins of the school and every integration of its organisation see its licenses and orders. */
+export function canReadSchoolLicenses(actor: Actor, school: { id: string; organisationId: string }): boolean {
+  return canManageSchool(actor, school) || (actor.kind === 'integration' && actor.organisationId === school.organisationId);
+}
+
+/** Whether the actor administers at least one school: the `admin` scope of the API. */
+export function isAdmin(actor: Actor): boolean {
+  if (actor.kind === 'integration') return actor.canWrite;
+  if (actor.kind !== 'user') return false;
+  return actor.isOrganisationAdmin || [...actor.schoolRoles.values()].includes('SCHOOL_ADMIN');
+}
+
+/** Schools the actor administers or reads in full (not just as a student or teacher). */
+export function managedSchoolsWhere(actor: Actor): Prisma.SchoolWhereInput {
+  switch (actor.kind) {
+    case 'user':
+      return actor.isOrganisationAdmin
+        ? { organisationId: actor.organisationId }
+        : { organisationId: actor.organisationId, id: { in: rolesIn(actor, ['SCHOOL_ADMIN']) } };
+    case 'integration':
+      return { organisationId: actor.organisationId };
+    default:
+      return { id: { in: [] } };
+  }
+}
+
+function rolesIn(actor: UserActor, roles: SchoolRole[]): string[] {
+  return [...actor.schoolRoles].filter(([, role]) => roles.includes(role)).map(([schoolId]) => schoolId);
+}
+
+const nothing = { id: { in: [] as string[] } };
+
+// What each actor may see. Anything outside answers as if it did not exist.
+
+export function visibleSchools(actor: Actor): Prisma.SchoolWhereInput {
+  if (actor.kind === 'user' && !actor.isOrganisationAdmin) {
+    return { organisationId: actor.organisationId, id: { in: [...actor.schoolRoles.keys()] } };
+  }
+  return managedSchoolsWhere(actor);
+}
+
+export function visibleOrganisations(actor: Actor): Prisma.OrganisationWhereInput {
+  const organisationId = organisationOf(actor);
+  return organisationId ? { id: organisationId } : nothing;
+}
+
+export function visibleUsers(actor: Actor): Prisma.UserWhereInput {
+  if (actor.kind === 'integration') return { organisationId: actor.organisationId };
+  if (actor.kind !== 'user') return nothing;
+  if (actor.isOrganisationAdmin) return { organisationId: actor.organisationId };
+  const adminOf = rolesIn(actor, ['SCHOOL_ADMIN']);
+  return {
+    organisationId: actor.organisationId,
+    OR: [{ id: actor.userId }, { memberships: { some: { schoolId: { in: adminOf } } } }],
+  };
+}
+
+export function visibleLicenses(actor: Actor): Prisma.LicenseWhereInput {
+  if (actor.kind === 'supplier') return { product: { supplierId: actor.supplierId } };
+  if (actor.kind === 'user') {
+    return {
+      OR: [{ school: managedSchoolsWhere(actor) }, { assignments: { some: { userId: actor.userId } } }],
+    };
+  }
+  return { school: managedSchoolsWhere(actor) };
+}
+
+export function visibleAssignments(actor: Actor): Prisma.AssignmentWhereInput {
+  if (actor.kind === 'user') {
+    return {
+      OR: [{ license: { school: managedSchoolsWhere(actor) } }, { userId: actor.userId }],
+    };
+  }
+  return { license: visibleLicenses(actor) };
+}
+
+export function visibleOrders(actor: Actor): Prisma.OrderWhereInput {
+  if (actor.kind === 'supplier') return { product: { supplierId: actor.supplierId } };
+  return { school: managedSchoolsWhere(actor) };
+}
+
+export function visibleAuditEvents(actor: Actor): Prisma.AuditEventWhereInput {
+  if (actor.kind === 'integration') return { organisationId: actor.organisationId };
+  if (actor.kind !== 'user' || !isAdmin(actor)) return nothing;
+  return actor.isOrganisationAdmin
+    ? { organisationId: actor.organisationId }
+    : { organisationId: actor.organisationId, schoolId: { in: rolesIn(actor, ['SCHOOL_ADMIN']) } };
+}
+
+export function visibleNotifications(actor: Actor): Prisma.NotificationWhereInput {
+  return actor.kind === 'user' ? { userId: actor.userId } : nothing;
+}
+
+/**
+ * Loads a school the actor must be able to manage. A school the actor cannot even see is
+ * NOT_FOUND, so the answer does not reveal that another organisation's school exists.
+ */
+export async function requireManagedSchool(tx: Tx, actor: Actor, schoolId: string, field = 'school') {
+  const school = await tx.school.findFirst({ where: { AND: [{ id: schoolId }, visibleSchools(actor)] } });
+  if (!school) throw new LicenseError('NOT_FOUND', field, 'No such school.');
+  if (!canManageSchool(actor, school)) {
+    throw new LicenseError('FORBIDDEN', field, 'Only administrators of this school may do this.');
+  }
+  return school;
+}
+
+/** The actor as stored in audit events. */
+export function auditActor(actor: Actor) {
+  return {
+    actorUserId: actor.kind === 'user' ? actor.userId : null,
+    actorCredentialId: actor.kind === 'integration' || actor.kind === 'supplier' ? actor.credentialId : null,
+    actorLabel: actor.label,
+  };
+}
+
+/** The key idempotency records are kept under: keys are per actor. */
+export function actorKey(actor: Actor): string {
+  switch (actor.kind) {
+    case 'user':
+      return `user:${actor.userId}`;
+    case 'integration':
+    case 'supplier':
+      return `credential:${actor.credentialId}`;
+    default:
+      return 'system';
+  }
+}

@@ -1,0 +1,42 @@
+// Every change to a license is recorded (who, what, when) in the same transaction as the change.
+import type { AuditAction, License, Prisma } from '@school-licenses/db';
+import { auditActor, type Actor, type Tx } from './actor.ts';
+
+export interface AuditEntry {
+  action: AuditAction;
+  organisationId: string;
+  schoolId?: string | null;
+  licenseId?: string | null;
+  userId?: string | null;
+  orderId?: string | null;
+  before?: Prisma.InputJsonValue | null;
+  after?: Prisma.InputJsonValue | null;
+}
+
+export async function recordAudit(tx: Tx, actor: Actor, at: Date, entry: AuditEntry): Promise<void> {
+  await tx.auditEvent.create({ data: auditData(actor, at, entry) });
+}
+
+/** Many entries in one statement, for bulk changes (deliveries, the auto-start sweep). */
+export async function recordAudits(tx: Tx, actor: Actor, at: Date, entries: AuditEntry[]): Promise<void> {
+  if (entries.length) await tx.auditEvent.createMany({ data: entries.map((entry) => auditData(actor, at, entry)) });
+}
+
+function auditData(actor: Actor, at: Date, entry: AuditEntry): Prisma.AuditEventCreateManyInput {
+  return {
+    ...auditActor(actor),
+    ...entry,
+    before: entry.before ?? undefined,
+    after: entry.after ?? undefined,
+    createdAt: at,
+  };
+}
+
+/** The part of a license an audit event keeps as before and after. */
+export function licenseSnapshot(license: Pick<License, 'startedAt' | 'endDate' | 'assignedUserId'>) {
+  return {
+    startedAt: license.startedAt?.toISOString() ?? null,
+    endDate: license.endDate.toISOString(),
+    assignedUserId: license.assignedUserId,
+  };
+}

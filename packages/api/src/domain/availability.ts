@@ -1,0 +1,60 @@
+// The reusable pool and the (i) box of "Manage licenses": what a school can assign of a product.
+import { Prisma } from '@school-licenses/db';
+import type { Tx } from './actor.ts';
+import type { EndDateCount } from './errors.ts';
+import { reusableLicenses } from './license-state.ts';
+
+/** New licenses that auto-start within this many days are "auto-starting soon". */
+export const AUTO_START_SOON_DAYS = 30;
+
+export interface SchoolProduct {
+  schoolId: string;
+  productId: string;
+}
+
+/** Started, unexpired, unassigned licenses grouped by end date, earliest first. */
+export async function reusablePool(tx: Tx, { schoolId, productId }: SchoolProduct, now: Date): Promise<EndDateCount[]> {
+  const groups = await tx.license.groupBy({
+    by: ['endDate'],
+    where: { schoolId, productId, ...reusableLicenses(now) },
+    _count: { _all: true },
+    orderBy: { endDate: 'asc' },
+  });
+  return groups.map((group) => ({ endDate: group.endDate, count: group._count._all }));
+}
+
+export interface LicenseCounts {
+  newLicenses: number;
+  assigned: number;
+  expired: number;
+  autoStartingSoon: number;
+  nextAutoStartAt: Date | null;
+  awaitingDelivery: number;
+}
+
+/** Every count of the (i) box in one statement. */
+export async function licenseCounts(tx: Tx, { schoolId, productId }: SchoolProduct, now: Date): Promise<LicenseCounts> {
+  const soon = new Date(now.getTime() + AUTO_START_SOON_DAYS * 86_400_000);
+  const [row] = await tx.$queryRaw<
+    { new: bigint; assigned: bigint; expired: bigint; soon: bigint; next: Date | null; awaiting: bigint | null }[]
+  >(Prisma.sql`
+    SELECT
+      count(*) FILTER (WHERE l."startedAt" IS NULL AND l."autoStartAt" > ${now}) AS "new",
+      count(*) FILTER (WHERE l."assignedUserId" IS NOT NULL AND l."endDate" > ${now}) AS "assigned",
+      count(*) FILTER (WHERE (l."startedAt" IS NOT NULL OR l."autoStartAt" <= ${now}) AND l."endDate" <= ${now}) AS "expired",
+      count(*) FILTER (WHERE l."startedAt" IS NULL AND l."autoStartAt" > ${now} AND l."autoStartAt" <= ${soon}) AS "soon",
+      min(l."autoStartAt") FILTER (WHERE l."startedAt" IS NULL AND l."autoStartAt" > ${now}) AS "next",
+      (SELECT sum(o."quantity") FROM "Order" o
+        WHERE o."schoolId" = ${schoolId}::uuid AND o."productId" = ${productId}::uuid
+          AND o."status" = 'AWAITING_DELIVERY') AS "awaiting"
+    FROM "License" l
+    WHERE l."schoolId" = ${schoolId}::uuid AND l."productId" = ${productId}::uuid`);
+  return {
+    newLicenses: Number(row?.new ?? 0),
+    assigned: Number(row?.assigned ?? 0),
+    expired: Number(row?.expired ?? 0),
+    autoStartingSoon: Number(row?.soon ?? 0),
+    nextAutoStartAt: row?.next ? new Date(row.next) : null,
+    awaitingDelivery: Number(row?.awaiting ?? 0),
+  };
+}

@@ -1,0 +1,59 @@
+// Business errors: answers to the client, returned as typed data in mutation payloads (never as
+// top-level GraphQL errors), each with a machine-readable code and the input field it concerns.
+
+export const errorCodes = {
+  END_DATE_REQUIRED: 'Several end dates can be reused: choose one.',
+  END_DATE_NOT_AVAILABLE: 'No reusable started license is left with that end date.',
+  NO_LICENSE_AVAILABLE: 'The school has no license of this product left to assign.',
+  USER_ALREADY_HAS_LICENSE: 'The user already holds an active license of this product.',
+  USER_NOT_IN_SCHOOL: 'The user is not a student or teacher of this school.',
+  LICENSE_NOT_ASSIGNED: 'The license is not assigned to anyone.',
+  NOT_FOUND: 'Not found.',
+  FORBIDDEN: 'You may not do this.',
+  INVALID_INPUT: 'The input is not valid.',
+  PRE_ASSIGNMENT_NOT_ALLOWED: 'Licenses with delayed delivery cannot be assigned in advance.',
+  ORDER_ALREADY_DELIVERED: 'The order has already been delivered.',
+  WRONG_DELIVERY_MODE: "The order's delivery mode does not allow this.",
+  ACTIVATION_LINK_INVALID: 'The activation link is not valid.',
+  ACTIVATION_LINK_EXPIRED: 'The activation link has expired.',
+  ACTIVATION_LINK_ALREADY_REDEEMED: 'The activation link has already been used.',
+  IDEMPOTENCY_KEY_REUSED: 'This idempotency key was used before with different input.',
+} as const;
+
+export type ErrorCode = keyof typeof errorCodes;
+
+export class LicenseError extends Error {
+  override name = 'LicenseError';
+
+  constructor(
+    readonly code: ErrorCode,
+    /** The input field the error concerns, as named in the GraphQL input; null for none. */
+    readonly field: string | null = null,
+    message: string = errorCodes[code],
+  ) {
+    super(message);
+  }
+}
+
+export interface EndDateCount {
+  endDate: Date;
+  count: number;
+}
+
+/** END_DATE_REQUIRED or END_DATE_NOT_AVAILABLE, with the end dates the admin can choose from. */
+export class EndDateChoiceError extends LicenseError {
+  override name = 'EndDateChoiceError';
+
+  constructor(
+    code: 'END_DATE_REQUIRED' | 'END_DATE_NOT_AVAILABLE',
+    readonly availableEndDates: EndDateCount[],
+  ) {
+    super(
+      code,
+      'endDate',
+      `${errorCodes[code]} Available end dates: ${
+        availableEndDates.map((e) => `${e.endDate.toISOString().slice(0, 10)} (${e.count})`).join(', ') || 'none'
+      }.`,
+    );
+  }
+}

@@ -1,0 +1,210 @@
+// Buying and delivering licenses: direct delivery, delayed delivery by the supplier, and
+// delivery by redeeming an activation link.
+import { createHash, randomBytes } from 'node:crypto';
+import type { Order, Product, School } from '@school-licenses/db';
+import type { Clock } from '../clock.ts';
+import { requireManagedSchool, visibleOrders, type Actor, type Tx } from './actor.ts';
+import { recordAudit, recordAudits } from './audit.ts';
+import { assignLicense } from './assignments.ts';
+import { LicenseError } from './errors.ts';
+import { deliveryDates } from './license-state.ts';
+
+export const MAX_ORDER_QUANTITY = 10_000;
+
+export interface PlaceOrderInput {
+  schoolId: string;
+  productId: string;
+  quantity: number;
+  /** Users to assign the licenses to on delivery; direct delivery only. */
+  preAssignUserIds?: string[] | null;
+}
+
+export async function placeOrder(tx: Tx, clock: Clock, actor: Actor, input: PlaceOrderInput): Promise<Order> {
+  const now = clock.now();
+  const school = await requireManagedSchool(tx, actor, input.schoolId);
+  if (!Number.isInteger(input.quantity) || input.quantity < 1 || input.quantity > MAX_ORDER_QUANTITY) {
+    throw new LicenseError('INVALID_INPUT', 'quantity', `Order between 1 and ${MAX_ORDER_QUANTITY} licenses.`);
+  }
+  const product = await tx.product.findUnique({ where: { id: input.productId } });
+  if (!product) throw new LicenseError('NOT_FOUND', 'product', 'No such product.');
+  const preAssigned = [...new Set(input.preAssignUserIds ?? [])];
+  if (preAssigned.length > 0 && product.deliveryMode !== 'DIRECT') {
+    throw new LicenseError(
+      'PRE_ASSIGNMENT_NOT_ALLOWED',
+      'preAssignTo',
+      'This product has delayed delivery: its licenses can be assigned once they arrive, not in advance.',
+    );
+  }
+  if (preAssigned.length > input.quantity) {
+    throw new LicenseError('INVALID_INPUT', 'preAssignTo', 'More users to assign to than licenses ordered.');
+  }
+  const order = await tx.order.create({
+    data: {
+      schoolId: school.id,
+      productId: product.id,
+      quantity: input.quantity,
+      deliveryMode: product.deliveryMode,
+      status: 'AWAITING_DELIVERY',
+      placedById: actor.kind === 'user' ? actor.userId : null,
+      placedAt: now,
+      preAssignments: { create: preAssigned.map((userId) => ({ userId })) },
+    },
+  });
+  await recordAudit(tx, actor, now, {
+    action: 'ORDER_PLACED',
+    organisationId: school.organisationId,
+    schoolId: school.id,
+    orderId: order.id,
+    after: { productId: product.id, quantity: input.quantity, deliveryMode: product.deliveryMode, preAssigned },
+  });
+  if (product.deliveryMode !== 'DIRECT') return order;
+  const delivered = await deliver(tx, clock, actor, order.id, school, product);
+  // Pre-assignments are applied as the admin who placed the order, with every rule of assignment.
+  for (const userId of preAssigned) {
+    try {
+      await assignLicense(tx, clock, actor, { schoolId: school.id, productId: product.id, userId, reuseStarted: false });
+    } catch (error) {
+      if (error instanceof LicenseError) {
+        throw new LicenseError(error.code, 'preAssignTo', `Cannot assign to user ${userId}: ${error.message}`);
+      }
+      throw error;
+    }
+  }
+  return delivered;
+}
+
+/** A supplier delivers a delayed order: the licenses are created and every admin is told. */
+export async function deliverOrder(tx: Tx, clock: Clock, actor: Actor, input: { orderId: string }): Promise<Order> {
+  if (actor.kind !== 'supplier') throw new LicenseError('FORBIDDEN', null, 'Only the supplier delivers orders.');
+  const order = await tx.order.findFirst({
+    where: { AND: [{ id: input.orderId }, visibleOrders(actor)] },
+    include: { school: true, product: true },
+  });
+  if (!order) throw new LicenseError('NOT_FOUND', 'order', 'No such order.');
+  if (order.deliveryMode !== 'DELAYED') {
+    throw new LicenseError('WRONG_DELIVERY_MODE', 'order', 'This order is delivered by its activation link.');
+  }
+  return deliver(tx, clock, actor, order.id, order.school, order.product);
+}
+
+/**
+ * Creates the order's licenses. The status change is conditional, so of two concurrent
+ * deliveries exactly one creates licenses and the other gets ORDER_ALREADY_DELIVERED.
+ */
+async function deliver(tx: Tx, clock: Clock, actor: Actor, orderId: string, school: School, product: Product): Promise<Order> {
+  const now = clock.now();
+  const claimed = await tx.order.updateMany({
+    where: { id: orderId, status: 'AWAITING_DELIVERY' },
+    data: { status: 'DELIVERED', deliveredAt: now },
+  });
+  if (claimed.count === 0) throw new LicenseError('ORDER_ALREADY_DELIVERED', 'order');
+  const order = await tx.order.findUniqueOrThrow({ where: { id: orderId } });
+  const dates = deliveryDates(now, product.validityMonths);
+  const licenses = await tx.license.createManyAndReturn({
+    data: Array.from({ length: order.quantity }, () => ({ schoolId: school.id, productId: product.id, orderId, ...dates })),
+    select: { id: true },
+  });
+  await recordAudits(tx, actor, now, [
+    { action: 'ORDER_DELIVERED', organisationId: school.organisationId, schoolId: school.id, orderId, after: { licenses: licenses.length } },
+    ...licenses.map((license) => ({
+      action: 'LICENSE_CREATED' as const,
+      organisationId: school.organisationId,
+      schoolId: school.id,
+      orderId,
+      licenseId: license.id,
+      after: { autoStartAt: dates.autoStartAt.toISOString() },
+    })),
+  ]);
+  if (order.deliveryMode !== 'DIRECT') await notifyAdmins(tx, now, school, order, product);
+  return order;
+}
+
+/** Every admin of the school and of its organisation learns that the licenses can be assigned. */
+async function notifyAdmins(tx: Tx, now: Date, school: School, order: Order, product: Product): Promise<void> {
+  const admins = await tx.user.findMany({
+    where: {
+      organisationId: school.organisationId,
+      OR: [{ isOrganisationAdmin: true }, { memberships: { some: { schoolId: school.id, role: 'SCHOOL_ADMIN' } } }],
+    },
+    select: { id: true },
+  });
+  await tx.notification.createMany({
+    data: admins.map((admin) => ({
+      userId: admin.id,
+      kind: 'LICENSES_DELIVERED' as const,
+      orderId: order.id,
+      message: `${order.quantity} license(s) of ${product.name} for ${school.name} have been delivered and can be assigned.`,
+      createdAt: now,
+    })),
+  });
+}
+
+export const DEFAULT_ACTIVATION_LINK_DAYS = 30;
+
+export function hashToken(token: string): string {
+  return createHash('sha256').update(token).digest('hex');
+}
+
+/** The supplier's side of an activation e-mail: a single-use token, returned once. */
+export async function createActivationLink(
+  tx: Tx,
+  clock: Clock,
+  actor: Actor,
+  input: { orderId: string; validForDays?: number | null },
+): Promise<{ token: string; expiresAt: Date; orderId: string }> {
+  if (actor.kind !== 'supplier') throw new LicenseError('FORBIDDEN', null, 'Only the supplier creates activation links.');
+  const days = input.validForDays ?? DEFAULT_ACTIVATION_LINK_DAYS;
+  if (!Number.isInteger(days) || days < 1 || days > 365) {
+    throw new LicenseError('INVALID_INPUT', 'validForDays', 'An activation link is valid for 1 to 365 days.');
+  }
+  const order = await tx.order.findFirst({
+    where: { AND: [{ id: input.orderId }, visibleOrders(actor)] },
+    include: { school: true },
+  });
+  if (!order) throw new LicenseError('NOT_FOUND', 'order', 'No such order.');
+  if (order.deliveryMode !== 'ACTIVATION_EMAIL') {
+    throw new LicenseError('WRONG_DELIVERY_MODE', 'order', 'This order is not delivered by activation link.');
+  }
+  if (order.status !== 'AWAITING_DELIVERY') throw new LicenseError('ORDER_ALREADY_DELIVERED', 'order');
+  const now = clock.now();
+  const token = `act_${randomBytes(24).toString('base64url')}`;
+  const expiresAt = new Date(now.getTime() + days * 86_400_000);
+  await tx.activationLink.create({ data: { orderId: order.id, tokenHash: hashToken(token), expiresAt, createdAt: now } });
+  await recordAudit(tx, actor, now, {
+    action: 'ACTIVATION_LINK_CREATED',
+    organisationId: order.school.organisationId,
+    schoolId: order.schoolId,
+    orderId: order.id,
+    after: { expiresAt: expiresAt.toISOString() },
+  });
+  return { token, expiresAt, orderId: order.id };
+}
+
+/** A school admin follows the link: the order's licenses arrive in the school. Works once. */
+export async function redeemActivationLink(tx: Tx, clock: Clock, actor: Actor, input: { token: string }): Promise<Order> {
+  const now = clock.now();
+  const link = await tx.activationLink.findUnique({
+    where: { tokenHash: hashToken(input.token) },
+    include: { order: { include: { school: true, product: true } } },
+  });
+  // A link for another organisation's school is as unknown as a made-up one.
+  const school = link?.order.school;
+  if (!link || !school) throw new LicenseError('ACTIVATION_LINK_INVALID', 'token');
+  await requireManagedSchool(tx, actor, school.id, 'token').catch((error: unknown) => {
+    throw error instanceof LicenseError && error.code === 'NOT_FOUND' ? new LicenseError('ACTIVATION_LINK_INVALID', 'token') : error;
+  });
+  if (link.redeemedAt) throw new LicenseError('ACTIVATION_LINK_ALREADY_REDEEMED', 'token');
+  if (link.expiresAt <= now) throw new LicenseError('ACTIVATION_LINK_EXPIRED', 'token');
+  const claimed = await tx.activationLink.updateMany({
+    where: { id: link.id, redeemedAt: null },
+    data: { redeemedAt: now, redeemedById: actor.kind === 'user' ? actor.userId : null },
+  });
+  if (claimed.count === 0) throw new LicenseError('ACTIVATION_LINK_ALREADY_REDEEMED', 'token');
+  await recordAudit(tx, actor, now, {
+    action: 'ACTIVATION_LINK_REDEEMED',
+    organisationId: school.organisationId,
+    schoolId: school.id,
+    orderId: link.orderId,
+  });
+  return deliver(tx, clock, actor, link.orderId, school, link.order.product);
+}

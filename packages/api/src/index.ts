@@ -1,0 +1,4 @@
+export { createApi, type Api, type ApiOptions } from './yoga.ts';
+export { schema, printSortedSchema } from './schema/index.ts';
+export { ManualClock, systemClock, addMonths, type Clock } from './clock.ts';
+export { createApiKey, signUserToken, type AuthConfig } from './auth/authenticate.ts';

@@ -1,0 +1,99 @@
+// Only configures the builder; the types live one file per domain type beside it.
+import SchemaBuilder from '@pothos/core';
+import ComplexityPlugin from '@pothos/plugin-complexity';
+import ErrorsPlugin from '@pothos/plugin-errors';
+import PrismaPlugin from '@pothos/plugin-prisma';
+import RelayPlugin from '@pothos/plugin-relay';
+import ScopeAuthPlugin from '@pothos/plugin-scope-auth';
+import type PrismaTypes from '@school-licenses/db/pothos-types';
+import { getDatamodel } from '@school-licenses/db/pothos-types';
+import { createGraphQLError } from 'graphql-yoga';
+import { DateTimeResolver, JSONResolver } from 'graphql-scalars';
+import { isAdmin } from '../domain/actor.ts';
+import type { Context } from './context.ts';
+
+export const MAX_PAGE_SIZE = 100;
+
+export const builder = new SchemaBuilder<{
+  Context: Context;
+  PrismaTypes: PrismaTypes;
+  AuthScopes: {
+    /** Any valid user token or API key. */
+    authenticated: boolean;
+    /** A signed-in person (student, teacher or admin). */
+    user: boolean;
+    /** An administrator of at least one school, or a read-write integration. */
+    admin: boolean;
+    /** A supplier's integration. */
+    supplier: boolean;
+  };
+  Scalars: { DateTime: { Input: Date; Output: Date }; JSON: { Input: unknown; Output: unknown } };
+  DefaultFieldNullability: false;
+}>({
+  plugins: [ScopeAuthPlugin, ErrorsPlugin, PrismaPlugin, RelayPlugin, ComplexityPlugin],
+  defaultFieldNullability: false,
+  scopeAuth: {
+    authScopes: (ctx) => ({
+      authenticated: ctx.actor !== null,
+      user: ctx.actor?.kind === 'user',
+      admin: ctx.actor !== null && isAdmin(ctx.actor),
+      supplier: ctx.actor?.kind === 'supplier',
+    }),
+    unauthorizedError: (_parent, ctx) =>
+      ctx.actor
+        ? createGraphQLError('You are not allowed to do this.', { extensions: { code: 'FORBIDDEN' } })
+        : createGraphQLError('Authentication required: send Authorization: Bearer <token>.', {
+            extensions: { code: 'UNAUTHENTICATED', http: { status: 401 } },
+          }),
+  },
+  prisma: {
+    client: (ctx) => ctx.prisma,
+    dmmf: getDatamodel(),
+    exposeDescriptions: true,
+    filterConnectionTotalCount: true,
+    maxConnectionSize: MAX_PAGE_SIZE,
+    defaultConnectionSize: 20,
+    onUnusedQuery: null,
+  },
+  relay: {
+    clientMutationId: 'omit',
+    cursorType: 'String',
+    idFieldOptions: { description: 'A global, opaque ID: pass it to node(id:) or to any argument that takes this type.' },
+    nodeTypeOptions: { description: 'An object with a global ID, which node(id:) fetches.' },
+    pageInfoTypeOptions: { description: 'Where a page of a list stands, for fetching the next or previous page.' },
+    hasNextPageFieldOptions: { description: 'Whether there are more items after this page.' },
+    hasPreviousPageFieldOptions: { description: 'Whether there are items before this page.' },
+    startCursorFieldOptions: { description: 'The cursor of the first item of the page.' },
+    endCursorFieldOptions: { description: 'The cursor of the last item of the page: pass it as `after` for the next page.' },
+    firstArgOptions: { description: `How many items to return from the start (at most ${MAX_PAGE_SIZE}; default 20).` },
+    afterArgOptions: { description: 'Return the items after this cursor.' },
+    lastArgOptions: { description: `How many items to return from the end (at most ${MAX_PAGE_SIZE}).` },
+    beforeArgOptions: { description: 'Return the items before this cursor.' },
+    defaultConnectionTypeOptions: { description: 'One page of a list, with its position.' },
+    defaultEdgeTypeOptions: { description: 'An item of a page, with its cursor.' },
+    edgesFieldOptions: { description: 'The items of the page, each with its cursor.' },
+    pageInfoFieldOptions: { description: 'Where the page stands.' },
+    cursorFieldOptions: { description: 'The position of this item, for `after` and `before`.' },
+    nodeFieldOptions: { description: 'The item.' },
+    nodeQueryOptions: { description: 'Fetches any object by its global ID; null when it does not exist or is not yours to see.' },
+    nodesQueryOptions: { description: 'Fetches many objects by global ID, in order; null for those that do not exist or are not yours to see.' },
+  },
+  errors: {
+    defaultTypes: [],
+    directResult: true,
+    defaultUnionOptions: {
+      description: 'The payload when the change was made, or the error that refused it (nothing was changed).',
+      name: ({ fieldName }) => `${fieldName.charAt(0).toUpperCase()}${fieldName.slice(1)}Result`,
+    },
+  },
+  complexity: {
+    defaultComplexity: 1,
+    defaultListMultiplier: 10,
+    limit: { complexity: 5_000, depth: 12, breadth: 150 },
+  },
+});
+
+builder.addScalarType('DateTime', DateTimeResolver, {
+  description: 'A moment in time, as an ISO 8601 string in UTC, e.g. 2027-08-31T00:00:00.000Z.',
+});
+builder.addScalarType('JSON', JSONResolver, { description: 'Any JSON value.' });

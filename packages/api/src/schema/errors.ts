@@ -1,0 +1,55 @@
+// Business errors as typed data: every mutation answers with its payload or one of these.
+import { EndDateChoiceError, errorCodes, LicenseError, type EndDateCount } from '../domain/errors.ts';
+import { builder } from './builder.ts';
+
+export const ErrorCodeEnum = builder.enumType('ErrorCode', {
+  description: 'Why a mutation was refused. Stable, for programs to branch on.',
+  values: Object.fromEntries(
+    Object.entries(errorCodes).map(([code, description]) => [code, { value: code, description }]),
+  ) as Record<keyof typeof errorCodes, { value: keyof typeof errorCodes; description: string }>,
+});
+
+export const ErrorInterface = builder.interfaceRef<LicenseError>('Error').implement({
+  description: 'A business rule refused the request. Nothing was changed.',
+  fields: (t) => ({
+    code: t.field({ type: ErrorCodeEnum, description: 'What went wrong, machine-readable.', resolve: (error) => error.code }),
+    message: t.exposeString('message', { description: 'What went wrong, for people.' }),
+    field: t.exposeString('field', {
+      nullable: true,
+      description: 'The input field the error concerns (e.g. `endDate`), or null when it concerns none.',
+    }),
+  }),
+});
+
+export const EndDateCountRef = builder.objectRef<EndDateCount>('EndDateCount').implement({
+  description: 'How many reusable started licenses end on one end date.',
+  fields: (t) => ({
+    endDate: t.expose('endDate', { type: 'DateTime', description: 'The end date the licenses share.' }),
+    count: t.exposeInt('count', { description: 'How many licenses with this end date can be assigned.' }),
+  }),
+});
+
+builder.objectType(LicenseError, {
+  name: 'LicenseError',
+  description: 'A business rule refused the request; `code` says which.',
+  interfaces: [ErrorInterface],
+  isTypeOf: (value) => value instanceof LicenseError && !(value instanceof EndDateChoiceError),
+  fields: () => ({}),
+});
+
+builder.objectType(EndDateChoiceError, {
+  name: 'EndDateChoiceError',
+  description:
+    'Reusing a started license needs an end date: none was given while several exist (END_DATE_REQUIRED), or none is left at the chosen one (END_DATE_NOT_AVAILABLE).',
+  interfaces: [ErrorInterface],
+  fields: (t) => ({
+    availableEndDates: t.field({
+      type: [EndDateCountRef],
+      description: 'The end dates that can be chosen, earliest first, with how many licenses each has.',
+      resolve: (error) => error.availableEndDates,
+    }),
+  }),
+});
+
+/** The error types every mutation can answer with. */
+export const licenseErrors = [LicenseError, EndDateChoiceError];

@@ -1,0 +1,301 @@
+import { visibleAssignments, visibleAuditEvents, visibleLicenses } from '../domain/actor.ts';
+import { assignLicense, assignLicenses, removeMyLicense, revokeLicense, type BulkAssignOutcome } from '../domain/assignments.ts';
+import { LicenseError } from '../domain/errors.ts';
+import { effectiveStartedAt, licenseState } from '../domain/license-state.ts';
+import { inTransaction } from '../domain/transaction.ts';
+import { builder } from './builder.ts';
+import { LicenseStateEnum } from './enums.ts';
+import { licenseErrors, ErrorInterface } from './errors.ts';
+import { ProductRef } from './product.ts';
+import { actorOf, runDomain, runIdempotent } from './run.ts';
+import { SchoolRef } from './school.ts';
+import { UserRef } from './user.ts';
+
+export const LicenseRef = builder.prismaNode('License', {
+  description:
+    'One seat of a product, owned by a school. New until assigned (or 4 months after delivery, when it starts by itself); then started with an end date; then expired. A started license assigned to nobody is reusable.',
+  id: { field: 'id' },
+  nullable: true,
+  findUnique: (id, ctx) => ({ id, AND: [visibleLicenses(actorOf(ctx))] }),
+  authScopes: { authenticated: true },
+  fields: (t) => ({
+    school: t.relation('school', { description: 'The school that owns the license.' }),
+    product: t.relation('product', { description: 'The product the license is for.' }),
+    order: t.relation('order', { description: 'The order that delivered it.' }),
+    state: t.field({
+      type: LicenseStateEnum,
+      description: 'The state right now, whether or not the auto-start sweep has run.',
+      resolve: (license, _args, ctx) => licenseState(license, ctx.clock.now()),
+    }),
+    deliveredAt: t.expose('deliveredAt', { type: 'DateTime', description: 'When the license was delivered to the school.' }),
+    autoStartAt: t.expose('autoStartAt', {
+      type: 'DateTime',
+      description: 'Delivery + 4 months: a license not started by then starts by itself at this moment.',
+    }),
+    startedAt: t.field({
+      type: 'DateTime',
+      nullable: true,
+      description: 'When it started (at auto-start, the deadline itself); null while new.',
+      resolve: (license, _args, ctx) => effectiveStartedAt(license, ctx.clock.now()),
+    }),
+    endDate: t.field({
+      type: 'DateTime',
+      nullable: true,
+      description: 'When it expires: start + the product validity. Null while new.',
+      resolve: (license, _args, ctx) => (effectiveStartedAt(license, ctx.clock.now()) ? license.endDate : null),
+    }),
+    reusable: t.boolean({
+      description: 'Started, not expired and assigned to nobody: an admin can reuse it.',
+      resolve: (license, _args, ctx) => licenseState(license, ctx.clock.now()) === 'STARTED' && !license.assignedUserId,
+    }),
+    holder: t.relation('assignedUser', { nullable: true, description: 'Who holds the license now; null when nobody does.' }),
+    assignments: t.relatedConnection('assignments', {
+      cursor: 'id',
+      description: 'Who held the license and when: its assignment history, newest first.',
+      query: (_args, ctx) => ({ where: visibleAssignments(actorOf(ctx)), orderBy: [{ assignedAt: 'desc' }, { id: 'desc' }] }),
+      totalCount: true,
+    }),
+    auditEvents: t.relatedConnection('auditEvents', {
+      cursor: 'id',
+      description: 'Every recorded change of the license, newest first (administrators only).',
+      query: (_args, ctx) => ({ where: visibleAuditEvents(actorOf(ctx)), orderBy: [{ createdAt: 'desc' }, { id: 'desc' }] }),
+      totalCount: true,
+    }),
+  }),
+});
+
+const AssignLicenseInput = builder.inputType('AssignLicenseInput', {
+  description: 'Give one user a license: a new one, or a reusable started one with a chosen end date.',
+  fields: (t) => ({
+    school: t.globalID({ for: SchoolRef, required: true, description: 'The school whose license is given.' }),
+    product: t.globalID({ for: ProductRef, required: true, description: 'The product.' }),
+    user: t.globalID({ for: UserRef, required: true, description: 'A student or teacher of the school.' }),
+    reuseStarted: t.boolean({
+      required: true,
+      description: 'true: reuse a started license from the pool, keeping its end date. false: start a new license now.',
+    }),
+    endDate: t.field({
+      type: 'DateTime',
+      required: false,
+      description:
+        'With reuseStarted: the end date chosen from the pool. May be left out only when the pool has exactly one end date.',
+    }),
+    idempotencyKey: t.string({
+      required: false,
+      description: 'Retries with the same key return the first result and assign nothing more.',
+    }),
+  }),
+});
+
+interface AssignedIds {
+  assignmentId: string;
+  licenseId: string;
+}
+
+const AssignLicensePayload = builder.objectRef<AssignedIds>('AssignLicensePayload').implement({
+  description: 'The license was assigned.',
+  fields: (t) => ({
+    assignment: t.prismaField({
+      type: 'Assignment',
+      description: 'The new assignment.',
+      resolve: (query, ids, _args, ctx) => ctx.prisma.assignment.findUniqueOrThrow({ ...query, where: { id: ids.assignmentId } }),
+    }),
+    license: t.prismaField({
+      type: 'License',
+      description: 'The license, with its end date.',
+      resolve: (query, ids, _args, ctx) => ctx.prisma.license.findUniqueOrThrow({ ...query, where: { id: ids.licenseId } }),
+    }),
+  }),
+});
+
+builder.mutationField('assignLicense', (t) =>
+  t.field({
+    type: AssignLicensePayload,
+    description:
+      'Assigns a license of a product to a student or teacher (school or organisation administrators, read-write integrations).',
+    authScopes: { admin: true },
+    errors: { types: licenseErrors },
+    args: { input: t.arg({ type: AssignLicenseInput, required: true, description: 'What to do.' }) },
+    resolve: (_root, { input }, ctx) =>
+      runIdempotent(ctx, { key: input.idempotencyKey, operation: 'assignLicense', input: { ...input, idempotencyKey: null } }, async (tx, clock, actor) => {
+        const { assignment, license } = await assignLicense(tx, clock, actor, {
+          schoolId: input.school.id,
+          productId: input.product.id,
+          userId: input.user.id,
+          reuseStarted: input.reuseStarted,
+          endDate: input.endDate ?? null,
+        });
+        return { assignmentId: assignment.id, licenseId: license.id };
+      }),
+  }),
+);
+
+const AssignLicensesInput = builder.inputType('AssignLicensesInput', {
+  description: 'Give many users a license of the same product at once.',
+  fields: (t) => ({
+    school: t.globalID({ for: SchoolRef, required: true, description: 'The school whose licenses are given.' }),
+    product: t.globalID({ for: ProductRef, required: true, description: 'The product.' }),
+    users: t.globalIDList({ for: UserRef, required: true, description: 'Students or teachers of the school, 1 to 100.' }),
+    reuseStarted: t.boolean({ required: true, description: 'Reuse started licenses (true) or start new ones (false).' }),
+    endDate: t.field({ type: 'DateTime', required: false, description: 'With reuseStarted: the end date chosen from the pool.' }),
+    dryRun: t.boolean({
+      required: false,
+      defaultValue: false,
+      description: 'Show each outcome and the resulting end dates without assigning anything.',
+    }),
+    idempotencyKey: t.string({ required: false, description: 'Retries with the same key return the first result.' }),
+  }),
+});
+
+/** One user's outcome, as JSON so an idempotent replay can return it as it was. */
+type UserOutcome = {
+  userId: string;
+  licenseId: string | null;
+  endDate: string | null;
+  error: { code: LicenseError['code']; message: string; field: string | null } | null;
+};
+
+const AssignLicensesOutcome = builder.objectRef<UserOutcome>('AssignLicensesOutcome').implement({
+  description: "One user's outcome of assignLicenses.",
+  fields: (t) => ({
+    user: t.prismaField({
+      type: 'User',
+      nullable: true,
+      description: 'The user.',
+      resolve: (query, outcome, _args, ctx) => ctx.prisma.user.findUnique({ ...query, where: { id: outcome.userId } }),
+    }),
+    assigned: t.boolean({
+      description: 'Whether the user got (in a dry run: would get) a license.',
+      resolve: (outcome) => outcome.error === null,
+    }),
+    endDate: t.field({
+      type: 'DateTime',
+      nullable: true,
+      description: "The end date of the user's license.",
+      resolve: (outcome) => (outcome.endDate ? new Date(outcome.endDate) : null),
+    }),
+    license: t.prismaField({
+      type: 'License',
+      nullable: true,
+      description: 'The license given; null in a dry run or on error.',
+      resolve: (query, outcome, _args, ctx) =>
+        outcome.licenseId ? ctx.prisma.license.findUnique({ ...query, where: { id: outcome.licenseId } }) : null,
+    }),
+    error: t.field({
+      type: ErrorInterface,
+      nullable: true,
+      description: 'Why this user got no license.',
+      resolve: (outcome) => (outcome.error ? new LicenseError(outcome.error.code, outcome.error.field, outcome.error.message) : null),
+    }),
+  }),
+});
+
+const AssignLicensesPayload = builder
+  .objectRef<{ dryRun: boolean; outcomes: UserOutcome[] }>('AssignLicensesPayload')
+  .implement({
+    description: 'The outcome for each user.',
+    fields: (t) => ({
+      dryRun: t.exposeBoolean('dryRun', { description: 'True when nothing was written.' }),
+      outcomes: t.field({ type: [AssignLicensesOutcome], description: 'One outcome per user, in input order.', resolve: (p) => p.outcomes }),
+      assignedCount: t.int({ description: 'How many users got a license.', resolve: (p) => p.outcomes.filter((o) => !o.error).length }),
+    }),
+  });
+
+class DryRunRollback extends Error {
+  constructor(readonly outcomes: BulkAssignOutcome[]) {
+    super('dry run');
+  }
+}
+
+function toUserOutcome(outcome: BulkAssignOutcome, dryRun: boolean): UserOutcome {
+  if (!outcome.ok) {
+    const { code, message, field } = outcome.error;
+    return { userId: outcome.userId, licenseId: null, endDate: null, error: { code, message, field } };
+  }
+  return {
+    userId: outcome.userId,
+    licenseId: dryRun ? null : outcome.result.license.id,
+    endDate: outcome.result.license.endDate.toISOString(),
+    error: null,
+  };
+}
+
+builder.mutationField('assignLicenses', (t) =>
+  t.field({
+    type: AssignLicensesPayload,
+    description: 'Assigns licenses to many users at once, with an outcome per user; or, with dryRun, shows what would happen.',
+    authScopes: { admin: true },
+    errors: { types: licenseErrors },
+    args: { input: t.arg({ type: AssignLicensesInput, required: true, description: 'What to do.' }) },
+    resolve: async (_root, { input }, ctx) => {
+      const request = {
+        schoolId: input.school.id,
+        productId: input.product.id,
+        userIds: input.users.map((user) => user.id),
+        reuseStarted: input.reuseStarted,
+        endDate: input.endDate ?? null,
+      };
+      if (input.dryRun) {
+        const actor = actorOf(ctx);
+        // Everything runs as for real, then the transaction is rolled back.
+        const outcomes = await inTransaction(ctx.prisma, async (tx) => {
+          throw new DryRunRollback(await assignLicenses(tx, ctx.clock, actor, request));
+        }).catch((error: unknown) => {
+          if (error instanceof DryRunRollback) return error.outcomes;
+          throw error;
+        });
+        return { dryRun: true, outcomes: outcomes.map((o) => toUserOutcome(o, true)) };
+      }
+      const outcomes = await runIdempotent(
+        ctx,
+        { key: input.idempotencyKey, operation: 'assignLicenses', input: { ...input, idempotencyKey: null } },
+        async (tx, clock, actor) => (await assignLicenses(tx, clock, actor, request)).map((o) => toUserOutcome(o, false)),
+      );
+      return { dryRun: false, outcomes };
+    },
+  }),
+);
+
+const LicenseInput = builder.inputType('LicenseInput', {
+  description: 'Names one license.',
+  fields: (t) => ({
+    license: t.globalID({ for: LicenseRef, required: true, description: 'The license.' }),
+  }),
+});
+
+const LicensePayload = builder.objectRef<{ licenseId: string }>('LicensePayload').implement({
+  description: 'The license after the change.',
+  fields: (t) => ({
+    license: t.prismaField({
+      type: 'License',
+      description: 'The license, now reusable if it has time left.',
+      resolve: (query, { licenseId }, _args, ctx) => ctx.prisma.license.findUniqueOrThrow({ ...query, where: { id: licenseId } }),
+    }),
+  }),
+});
+
+builder.mutationFields((t) => ({
+  revokeLicense: t.field({
+    type: LicensePayload,
+    description:
+      "Takes a license back from its holder (administrators). A started license keeps its end date and becomes reusable; an expired one doesn't.",
+    authScopes: { admin: true },
+    errors: { types: licenseErrors },
+    args: { input: t.arg({ type: LicenseInput, required: true, description: 'What to do.' }) },
+    resolve: async (_root, { input }, ctx) => {
+      const license = await runDomain(ctx, (tx, clock, actor) => revokeLicense(tx, clock, actor, { licenseId: input.license.id }));
+      return { licenseId: license.id };
+    },
+  }),
+  removeMyLicense: t.field({
+    type: LicensePayload,
+    description: 'A teacher gives back their own license, which becomes reusable by the school. Students cannot (FORBIDDEN).',
+    authScopes: { user: true },
+    errors: { types: licenseErrors },
+    args: { input: t.arg({ type: LicenseInput, required: true, description: 'What to do.' }) },
+    resolve: async (_root, { input }, ctx) => {
+      const license = await runDomain(ctx, (tx, clock, actor) => removeMyLicense(tx, clock, actor, { licenseId: input.license.id }));
+      return { licenseId: license.id };
+    },
+  }),
+}));
