@@ -1,0 +1,56 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { licenseState } from '../domain/license-state.ts';
+import { startTestApi, TEST_AUTH, withStandardScenario, type TestApi } from '../testing/harness.ts';
+import { ensureDemoData, type DemoData } from './demo.ts';
+
+describe('the demo seed', () => {
+  let test: TestApi;
+  let demo: DemoData;
+  beforeAll(async () => {
+    test = await startTestApi();
+    demo = await withStandardScenario(test);
+  });
+  afterAll(() => test.close());
+
+  it('leaves licenses in every state the domain knows', async () => {
+    const now = test.clock.now();
+    const licenses = await test.db.prisma.license.findMany({ include: { product: true } });
+    const states = new Set(licenses.map((l) => licenseState(l, now)));
+    expect(states).toEqual(new Set(['NEW', 'STARTED', 'EXPIRED']));
+    expect(licenses.some((l) => l.assignedUserId && licenseState(l, now) === 'STARTED')).toBe(true);
+    // Past the 4-month deadline and not yet written down by a sweep.
+    expect(licenses.some((l) => !l.startedAt && l.autoStartAt <= now)).toBe(true);
+    const reusableEndDates = new Set(
+      licenses
+        .filter((l) => l.product.name === 'Matematik 7 Digital' && !l.assignedUserId && licenseState(l, now) === 'STARTED')
+        .map((l) => l.endDate.getTime()),
+    );
+    expect(reusableEndDates.size).toBeGreaterThanOrEqual(3);
+  });
+
+  it('covers every delivery mode: an order awaiting delayed delivery and an unredeemed activation link', async () => {
+    const modes = await test.db.prisma.product.findMany({ select: { deliveryMode: true }, distinct: ['deliveryMode'] });
+    expect(modes.map((m) => m.deliveryMode).sort()).toEqual(['ACTIVATION_EMAIL', 'DELAYED', 'DIRECT']);
+    expect(await test.db.prisma.order.count({ where: { deliveryMode: 'DELAYED', status: 'AWAITING_DELIVERY' } })).toBe(1);
+    expect(await test.db.prisma.activationLink.count({ where: { redeemedAt: null } })).toBe(1);
+    expect(demo.activationToken).toMatch(/^act_/);
+    expect(await test.db.prisma.notification.count({ where: { kind: 'LICENSES_DELIVERED' } })).toBeGreaterThanOrEqual(2);
+  });
+
+  it('gives a working token or key for every demo role', async () => {
+    const credentials = [...Object.values(demo.tokens), ...Object.values(demo.keys)];
+    for (const credential of credentials) {
+      const response = await test.request(credential, '{ viewer { kind name } }');
+      expect(response.errors).toBeUndefined();
+      expect(response.data.viewer.name).toBeTruthy();
+    }
+  });
+
+  it('seeds only an empty database: a second start keeps the data as it is', async () => {
+    const before = await test.db.prisma.license.count();
+    const again = await ensureDemoData(test.db.prisma, test.clock, TEST_AUTH);
+    expect(await test.db.prisma.license.count()).toBe(before);
+    expect(again.activationToken).toBeNull();
+    expect(again.ids).toEqual(demo.ids);
+  });
+});
