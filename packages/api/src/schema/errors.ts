@@ -1,5 +1,5 @@
 // Business errors as typed data: every mutation answers with its payload or one of these.
-import { EndDateChoiceError, errorCodes, LicenseError, type EndDateCount } from '../domain/errors.ts';
+import { EndDateChoiceError, errorCodes, LicenseError, type EndDateCount, type ErrorCode } from '../domain/errors.ts';
 import { builder } from './builder.ts';
 
 export const ErrorCodeEnum = builder.enumType('ErrorCode', {
@@ -9,7 +9,29 @@ export const ErrorCodeEnum = builder.enumType('ErrorCode', {
   ) as Record<keyof typeof errorCodes, { value: keyof typeof errorCodes; description: string }>,
 });
 
-export const ErrorInterface = builder.interfaceRef<LicenseError>('Error').implement({
+/**
+ * A business error kept as plain JSON data, e.g. one user's outcome of assignLicenses (replayed
+ * from an idempotency record). A resolver must not return an Error instance as a field's value:
+ * graphql-js treats that as thrown.
+ */
+export type ErrorData = {
+  code: ErrorCode;
+  message: string;
+  field: string | null;
+  availableEndDates?: { endDate: string; count: number }[];
+};
+
+export function errorData(error: LicenseError): ErrorData {
+  const data: ErrorData = { code: error.code, message: error.message, field: error.field };
+  if (!(error instanceof EndDateChoiceError)) return data;
+  return { ...data, availableEndDates: error.availableEndDates.map(({ endDate, count }) => ({ endDate: endDate.toISOString(), count })) };
+}
+
+function isErrorData(value: unknown): value is ErrorData {
+  return typeof value === 'object' && value !== null && !(value instanceof Error) && (value as ErrorData).code in errorCodes;
+}
+
+export const ErrorInterface = builder.interfaceRef<Pick<ErrorData, 'code' | 'message' | 'field'>>('Error').implement({
   description: 'A business rule refused the request. Nothing was changed.',
   fields: (t) => ({
     code: t.field({ type: ErrorCodeEnum, description: 'What went wrong, machine-readable.', resolve: (error) => error.code }),
@@ -33,12 +55,14 @@ builder.objectType(LicenseError, {
   name: 'LicenseError',
   description: 'A business rule refused the request; `code` says which.',
   interfaces: [ErrorInterface],
-  isTypeOf: (value) => value instanceof LicenseError && !(value instanceof EndDateChoiceError),
+  isTypeOf: (value) =>
+    value instanceof LicenseError ? !(value instanceof EndDateChoiceError) : isErrorData(value) && !value.availableEndDates,
   fields: () => ({}),
 });
 
 builder.objectType(EndDateChoiceError, {
   name: 'EndDateChoiceError',
+  isTypeOf: (value) => value instanceof EndDateChoiceError || (isErrorData(value) && !!value.availableEndDates),
   description:
     'Reusing a started license needs an end date: none was given while several exist (END_DATE_REQUIRED), or none is left at the chosen one (END_DATE_NOT_AVAILABLE).',
   interfaces: [ErrorInterface],
@@ -46,7 +70,7 @@ builder.objectType(EndDateChoiceError, {
     availableEndDates: t.field({
       type: [EndDateCountRef],
       description: 'The end dates that can be chosen, earliest first, with how many licenses each has.',
-      resolve: (error) => error.availableEndDates,
+      resolve: (error) => error.availableEndDates.map(({ endDate, count }) => ({ endDate: new Date(endDate), count })),
     }),
   }),
 });

@@ -1,11 +1,10 @@
 import { visibleAssignments, visibleAuditEvents, visibleLicenses } from '../domain/actor.ts';
 import { assignLicense, assignLicenses, removeMyLicense, revokeLicense, type BulkAssignOutcome } from '../domain/assignments.ts';
-import { LicenseError } from '../domain/errors.ts';
 import { effectiveStartedAt, licenseState } from '../domain/license-state.ts';
 import { inTransaction } from '../domain/transaction.ts';
 import { builder } from './builder.ts';
 import { LicenseStateEnum } from './enums.ts';
-import { licenseErrors, ErrorInterface } from './errors.ts';
+import { errorData, ErrorInterface, licenseErrors, type ErrorData } from './errors.ts';
 import { ProductRef } from './product.ts';
 import { actorOf, runDomain, runIdempotent } from './run.ts';
 import { SchoolRef } from './school.ts';
@@ -152,7 +151,7 @@ type UserOutcome = {
   userId: string;
   licenseId: string | null;
   endDate: string | null;
-  error: { code: LicenseError['code']; message: string; field: string | null } | null;
+  error: ErrorData | null;
 };
 
 const AssignLicensesOutcome = builder.objectRef<UserOutcome>('AssignLicensesOutcome').implement({
@@ -185,7 +184,7 @@ const AssignLicensesOutcome = builder.objectRef<UserOutcome>('AssignLicensesOutc
       type: ErrorInterface,
       nullable: true,
       description: 'Why this user got no license.',
-      resolve: (outcome) => (outcome.error ? new LicenseError(outcome.error.code, outcome.error.field, outcome.error.message) : null),
+      resolve: (outcome) => outcome.error,
     }),
   }),
 });
@@ -209,8 +208,7 @@ class DryRunRollback extends Error {
 
 function toUserOutcome(outcome: BulkAssignOutcome, dryRun: boolean): UserOutcome {
   if (!outcome.ok) {
-    const { code, message, field } = outcome.error;
-    return { userId: outcome.userId, licenseId: null, endDate: null, error: { code, message, field } };
+    return { userId: outcome.userId, licenseId: null, endDate: null, error: errorData(outcome.error) };
   }
   return {
     userId: outcome.userId,

@@ -1,0 +1,107 @@
+// GraphQL operations several test files send. Every mutation selects its payload and the typed
+// error, so a test sees a refusal as data.
+
+export const PLACE_ORDER = /* GraphQL */ `
+  mutation PlaceOrder($input: PlaceOrderInput!) {
+    placeOrder(input: $input) {
+      __typename
+      ... on OrderPayload {
+        order {
+          id status deliveryMode quantity deliveredAt
+          preAssignedUsers { name }
+          licenses(first: 100) { totalCount edges { node { id state startedAt endDate holder { name } } } }
+        }
+      }
+      ... on Error { code message field }
+    }
+  }`;
+
+export const DELIVER_ORDER = /* GraphQL */ `
+  mutation DeliverOrder($input: OrderInput!) {
+    deliverOrder(input: $input) {
+      __typename
+      ... on OrderPayload { order { id status deliveredAt licenses { totalCount } } }
+      ... on Error { code message field }
+    }
+  }`;
+
+export const CREATE_ACTIVATION_LINK = /* GraphQL */ `
+  mutation CreateActivationLink($input: CreateActivationLinkInput!) {
+    createActivationLink(input: $input) {
+      __typename
+      ... on ActivationLinkPayload { token expiresAt order { id status } }
+      ... on Error { code message field }
+    }
+  }`;
+
+export const REDEEM_ACTIVATION_LINK = /* GraphQL */ `
+  mutation RedeemActivationLink($token: String!) {
+    redeemActivationLink(input: { token: $token }) {
+      __typename
+      ... on OrderPayload { order { id status deliveredAt licenses { totalCount } } }
+      ... on Error { code message field }
+    }
+  }`;
+
+export const ASSIGN_LICENSE = /* GraphQL */ `
+  mutation AssignLicense($input: AssignLicenseInput!) {
+    assignLicense(input: $input) {
+      __typename
+      ... on AssignLicensePayload { license { id state startedAt endDate holder { name } } assignment { id state user { name } } }
+      ... on EndDateChoiceError { availableEndDates { endDate count } }
+      ... on Error { code message field }
+    }
+  }`;
+
+export const ASSIGN_LICENSES = /* GraphQL */ `
+  mutation AssignLicenses($input: AssignLicensesInput!) {
+    assignLicenses(input: $input) {
+      __typename
+      ... on AssignLicensesPayload {
+        dryRun assignedCount
+        outcomes {
+          user { name } assigned endDate license { id holder { name } }
+          error { __typename code message field ... on EndDateChoiceError { availableEndDates { endDate count } } }
+        }
+      }
+      ... on Error { code message field }
+    }
+  }`;
+
+export const REVOKE_LICENSE = /* GraphQL */ `
+  mutation RevokeLicense($license: ID!) {
+    revokeLicense(input: { license: $license }) {
+      __typename
+      ... on LicensePayload { license { id state endDate reusable } }
+      ... on Error { code message field }
+    }
+  }`;
+
+export const REMOVE_MY_LICENSE = /* GraphQL */ `
+  mutation RemoveMyLicense($license: ID!) {
+    removeMyLicense(input: { license: $license }) {
+      __typename
+      ... on LicensePayload { license { id state endDate reusable } }
+      ... on Error { code message field }
+    }
+  }`;
+
+export const MARK_NOTIFICATIONS_READ = /* GraphQL */ `
+  mutation MarkNotificationsRead($input: MarkNotificationsReadInput) {
+    markNotificationsRead(input: $input) {
+      __typename
+      ... on MarkNotificationsReadPayload { markedCount }
+      ... on Error { code message field }
+    }
+  }`;
+
+export const NOTIFICATIONS = /* GraphQL */ `
+  query Notifications($unreadOnly: Boolean) {
+    viewer {
+      unreadNotificationCount
+      notifications(unreadOnly: $unreadOnly, first: 50) {
+        totalCount
+        edges { node { id kind message readAt order { id } } }
+      }
+    }
+  }`;
