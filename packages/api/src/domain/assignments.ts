@@ -52,17 +52,20 @@ export async function assignLicenses(tx: Tx, clock: Clock, actor: Actor, input: 
   const school = await requireManagedSchool(tx, actor, input.schoolId);
   const product = await requireProduct(tx, input.productId);
   const now = clock.now();
-  const outcomes: BulkAssignOutcome[] = [];
-  for (const userId of new Set(input.userIds)) {
+  const byUser = new Map<string, BulkAssignOutcome>();
+  // Users in one fixed order (by ID), whatever order they were given in: concurrent batches with
+  // overlapping users then take their per-user locks in the same order and cannot deadlock.
+  for (const userId of [...new Set(input.userIds)].sort()) {
     try {
       const result = await assignOne(tx, now, actor, school, product, { ...input, userId });
-      outcomes.push({ userId, ok: true, result });
+      byUser.set(userId, { userId, ok: true, result });
     } catch (error) {
       if (!(error instanceof LicenseError)) throw error;
-      outcomes.push({ userId, ok: false, error });
+      byUser.set(userId, { userId, ok: false, error });
     }
   }
-  return outcomes;
+  // Outcomes in the order the users were given.
+  return [...new Set(input.userIds)].map((userId) => byUser.get(userId)!);
 }
 
 async function requireProduct(tx: Tx, productId: string): Promise<Product> {
@@ -85,6 +88,10 @@ async function assignOne(
   if (!membership || membership.role === 'SCHOOL_ADMIN') {
     throw new LicenseError('USER_NOT_IN_SCHOOL', 'user');
   }
+  // One assignment per user and product at a time: a concurrent request for the same user waits
+  // here until this transaction ends, then sees its assignment (USER_ALREADY_HAS_LICENSE) instead
+  // of running into the unique key. Released at commit or rollback.
+  await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtextextended(${`assign:${input.userId}:${product.id}`}, 0))`;
   await endExpiredAssignments(tx, now, actor, { userId: input.userId, productId: product.id });
   const held = await tx.assignment.findFirst({
     where: { userId: input.userId, productId: product.id, isActive: true },
@@ -94,7 +101,9 @@ async function assignOne(
 
   const where = { schoolId: school.id, productId: product.id, now };
   let license: License;
-  let update: Prisma.LicenseUpdateInput;
+  // assignedUserId directly, not `connect`: the membership above already proved the user exists,
+  // and `connect` costs a statement to check it again.
+  let update: Prisma.LicenseUncheckedUpdateInput;
   if (input.reuseStarted) {
     const endDate = await chooseEndDate(tx, where, input.endDate ?? null);
     const locked = await lockLicense(tx, { ...where, kind: 'reusable', endDate });
@@ -106,7 +115,7 @@ async function assignOne(
     }
     license = locked;
     // A license that auto-started without the sweep noticing gets its start written down now.
-    update = { startedAt: effectiveStartedAt(license, now), assignedUser: { connect: { id: input.userId } } };
+    update = { startedAt: effectiveStartedAt(license, now), assignedUserId: input.userId };
   } else {
     const locked = await lockLicense(tx, { ...where, kind: 'new' });
     if (!locked) {
@@ -120,7 +129,7 @@ async function assignOne(
       );
     }
     license = locked;
-    update = { startedAt: now, endDate: addMonths(now, product.validityMonths), assignedUser: { connect: { id: input.userId } } };
+    update = { startedAt: now, endDate: addMonths(now, product.validityMonths), assignedUserId: input.userId };
   }
 
   const updated = await tx.license.update({ where: { id: license.id }, data: update });
@@ -184,15 +193,25 @@ async function lockLicense(
       : Prisma.sql`("startedAt" IS NOT NULL OR "autoStartAt" <= ${now}) AND "endDate" = ${where.endDate} AND "endDate" > ${now}`;
   // New licenses closest to their auto-start deadline go first, so fewer start unused.
   const order = where.kind === 'new' ? Prisma.sql`"autoStartAt", id` : Prisma.sql`id`;
-  const rows = await tx.$queryRaw<{ id: string }[]>(Prisma.sql`
-    SELECT id FROM "License"
+  // The whole row comes back with the lock: no second statement to read it.
+  const [row] = await tx.$queryRaw<License[]>(Prisma.sql`
+    SELECT id::text, "schoolId"::text, "productId"::text, "orderId"::text, "deliveredAt", "autoStartAt", "startedAt", "endDate",
+      "assignedUserId"::text
+    FROM "License"
     WHERE "schoolId" = ${schoolId}::uuid AND "productId" = ${productId}::uuid
       AND "assignedUserId" IS NULL AND ${condition}
     ORDER BY ${order}
     LIMIT 1
     FOR UPDATE SKIP LOCKED`);
-  const id = rows[0]?.id;
-  return id ? tx.license.findUnique({ where: { id } }) : null;
+  if (!row) return null;
+  const date = (value: Date | string) => (value instanceof Date ? value : new Date(value));
+  return {
+    ...row,
+    deliveredAt: date(row.deliveredAt),
+    autoStartAt: date(row.autoStartAt),
+    startedAt: row.startedAt ? date(row.startedAt) : null,
+    endDate: date(row.endDate),
+  };
 }
 
 /** Ends the active assignments whose license has expired, so the holder can get a new one. */

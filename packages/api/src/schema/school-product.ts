@@ -1,9 +1,13 @@
 // One product as one school holds it: the "Manage licenses" page of that product.
 import type { Prisma, Product, School } from '@school-licenses/db';
-import { licenseCounts, reusablePool, type LicenseCounts } from '../domain/availability.ts';
+import { Kind, type GraphQLResolveInfo, type SelectionSetNode } from 'graphql';
+import { availabilityOfProducts, type Availability, type LicenseCounts } from '../domain/availability.ts';
 import type { EndDateCount } from '../domain/errors.ts';
 import { licensesInState } from '../domain/license-state.ts';
+import { requestLoader } from './batch.ts';
+import { queryFromInfo } from '@pothos/plugin-prisma';
 import { builder } from './builder.ts';
+import type { Context } from './context.ts';
 import { LicenseStateEnum } from './enums.ts';
 import { EndDateCountRef } from './errors.ts';
 
@@ -76,23 +80,20 @@ export const SchoolProductRef = builder.objectRef<SchoolProduct>('SchoolProduct'
     product: t.prismaField({
       type: 'Product',
       description: 'The product.',
-      resolve: (query, { product }, _args, ctx) => ctx.prisma.product.findUniqueOrThrow({ ...query, where: { id: product.id } }),
+      // Loaded with this field's selection by whoever made the SchoolProduct (productQuery).
+      resolve: (_query, { product }) => product,
     }),
     reusablePool: t.field({
       type: ReusableLicensePoolRef,
       description: 'The reusable started licenses, grouped by end date.',
-      resolve: async ({ school, product }, _args, ctx) => ({
-        endDates: await reusablePool(ctx.prisma, { schoolId: school.id, productId: product.id }, ctx.clock.now()),
-      }),
+      resolve: async (schoolProduct, _args, ctx) => ({ endDates: (await availabilityLoader(ctx).load(schoolProduct)).pool }),
     }),
     availability: t.field({
       type: LicenseAvailabilityRef,
       description: 'What can be assigned now and what is coming: the (i) button of "Manage licenses".',
-      resolve: async ({ school, product }, _args, ctx) => {
-        const key = { schoolId: school.id, productId: product.id };
-        const now = ctx.clock.now();
-        const [counts, endDates] = await Promise.all([licenseCounts(ctx.prisma, key, now), reusablePool(ctx.prisma, key, now)]);
-        return { ...counts, pool: { endDates } };
+      resolve: async (schoolProduct, _args, ctx) => {
+        const { pool, ...counts } = await availabilityLoader(ctx).load(schoolProduct);
+        return { ...counts, pool: { endDates: pool } };
       },
     }),
     licenses: t.prismaConnection({
@@ -106,21 +107,150 @@ export const SchoolProductRef = builder.objectRef<SchoolProduct>('SchoolProduct'
         endDateTo: t.arg({ type: 'DateTime', required: false, description: 'Only licenses ending at or before this moment.' }),
         user: t.arg.globalID({ required: false, description: 'Only the license assigned to this user.' }),
       },
-      resolve: (query, { school, product }, args, ctx) =>
-        ctx.prisma.license.findMany({
-          ...query,
-          where: licenseFilter(school.id, product.id, args, ctx.clock.now()),
-          orderBy: [{ endDate: 'asc' }, { id: 'asc' }],
-        }),
-      totalCount: ({ school, product }, args, ctx) =>
-        ctx.prisma.license.count({ where: licenseFilter(school.id, product.id, args, ctx.clock.now()) }),
+      // The pages of every product in the list come from one statement (licensePageLoader).
+      resolve: (query, schoolProduct, args, ctx, info) =>
+        licensePageLoader(ctx).load({ schoolProduct, args, query, withCount: selectsField(info, 'totalCount') }),
+      totalCount: (schoolProduct, args, ctx) => licenseCountLoader(ctx).load({ schoolProduct, args }),
     }),
   }),
 });
 
+/**
+ * The Prisma query that loads a SchoolProduct's product with the selection of its `product`
+ * field, so that field sends no statement of its own. `info` is that of the field returning
+ * SchoolProduct(s).
+ */
+export function productQuery(ctx: Context, info: GraphQLResolveInfo): { select?: Prisma.ProductSelect; include?: Prisma.ProductInclude } {
+  return queryFromInfo({ context: ctx, info, path: ['product'], typeName: 'Product' }) as never;
+}
+
+const keyOfProduct = ({ school, product }: SchoolProduct) => `${school.id}:${product.id}`;
+
+/** Availability and pool of every product asked for in this tick: one statement per school. */
+function availabilityLoader(ctx: Context) {
+  return requestLoader<SchoolProduct, Availability>(ctx, 'availability', keyOfProduct, async (keys) => {
+    const now = ctx.clock.now();
+    const bySchool = groupBy(keys, (key) => key.school.id);
+    const results = new Map<string, Availability>();
+    await Promise.all(
+      [...bySchool].map(async ([schoolId, group]) => {
+        const found = await availabilityOfProducts(
+          ctx.prisma,
+          schoolId,
+          group.map((key) => key.product.id),
+          now,
+        );
+        for (const [productId, availability] of found) results.set(`${schoolId}:${productId}`, availability);
+      }),
+    );
+    return results;
+  });
+}
+
+type LicenseListArgs = Parameters<typeof licenseFilter>[2];
+type LicensePageQuery = { take?: number; skip?: number; cursor?: Prisma.LicenseWhereUniqueInput } & (
+  | { select?: Prisma.LicenseSelect }
+  | { include?: Prisma.LicenseInclude }
+);
+interface PageRequest {
+  schoolProduct: SchoolProduct;
+  args: LicenseListArgs;
+  query: object;
+  withCount: boolean;
+}
+type License = Prisma.LicenseGetPayload<object>;
+
+const argsKey = (args: LicenseListArgs) =>
+  JSON.stringify([args.state, args.assigned, args.endDateFrom, args.endDateTo, args.user?.id]);
+const filterKey = ({ schoolProduct, args }: { schoolProduct: SchoolProduct; args: LicenseListArgs }) =>
+  `${keyOfProduct(schoolProduct)}:${argsKey(args)}`;
+/** Requests that differ only in their product share one query. */
+const pageGroupKey = ({ schoolProduct, args, query, withCount }: PageRequest) =>
+  `${schoolProduct.school.id}:${argsKey(args)}:${withCount}:${JSON.stringify(query)}`;
+const pageKey = (key: PageRequest) => `${key.schoolProduct.product.id}:${pageGroupKey(key)}`;
+
+/**
+ * A page of licenses of every product asked for in this tick, with the same filters and the same
+ * selection: one Prisma query through the products (LATERAL joins with relationJoins), with the
+ * filtered counts folded in when totalCount is selected.
+ */
+function licensePageLoader(ctx: Context) {
+  return requestLoader<PageRequest, License[]>(ctx, 'licensePages', pageKey, async (keys) => {
+    const now = ctx.clock.now();
+    const pages = new Map<string, License[]>();
+    await Promise.all(
+      [...groupBy(keys, pageGroupKey).values()].map(async (group) => {
+        const { schoolProduct, args, query, withCount } = group[0]!;
+        const where = licenseFilter(schoolProduct.school.id, null, args, now);
+        const byProduct = new Map(group.map((key) => [key.schoolProduct.product.id, key]));
+        const products = await ctx.prisma.product.findMany({
+          where: { id: { in: [...byProduct.keys()] } },
+          select: {
+            id: true,
+            licenses: { ...(query as LicensePageQuery), where, orderBy: [{ endDate: 'asc' }, { id: 'asc' }] },
+            ...(withCount ? { _count: { select: { licenses: { where } } } } : {}),
+          },
+        });
+        for (const product of products) {
+          const key = byProduct.get(product.id)!;
+          pages.set(pageKey(key), product.licenses as License[]);
+          const counted = (product as { _count?: { licenses: number } })._count;
+          if (counted) licenseCountLoader(ctx).prime(key, counted.licenses);
+        }
+      }),
+    );
+    return pages;
+  });
+}
+
+/** totalCount of the license lists asked for in this tick (usually primed by licensePageLoader). */
+function licenseCountLoader(ctx: Context) {
+  type CountRequest = { schoolProduct: SchoolProduct; args: LicenseListArgs };
+  return requestLoader<CountRequest, number>(ctx, 'licenseCounts', filterKey, async (keys) => {
+    const now = ctx.clock.now();
+    const counts = new Map<string, number>();
+    const groups = groupBy(keys, (key) => `${key.schoolProduct.school.id}:${argsKey(key.args)}`);
+    await Promise.all(
+      [...groups.values()].map(async (group) => {
+        const { schoolProduct, args } = group[0]!;
+        const rows = await ctx.prisma.license.groupBy({
+          by: ['productId'],
+          where: { AND: [licenseFilter(schoolProduct.school.id, null, args, now), { productId: { in: group.map((k) => k.schoolProduct.product.id) } }] },
+          _count: { _all: true },
+        });
+        const found = new Map(rows.map((row) => [row.productId, row._count._all]));
+        for (const key of group) counts.set(filterKey(key), found.get(key.schoolProduct.product.id) ?? 0);
+      }),
+    );
+    return counts;
+  });
+}
+
+function groupBy<T>(items: T[], keyOf: (item: T) => string): Map<string, T[]> {
+  const groups = new Map<string, T[]>();
+  for (const item of items) {
+    const key = keyOf(item);
+    const group = groups.get(key);
+    if (group) group.push(item);
+    else groups.set(key, [item]);
+  }
+  return groups;
+}
+
+/** Whether the field being resolved selects `name` (directly or through fragments). */
+function selectsField(info: GraphQLResolveInfo, name: string): boolean {
+  const visit = (set: SelectionSetNode | undefined): boolean =>
+    !!set?.selections.some((selection) => {
+      if (selection.kind === Kind.FIELD) return selection.name.value === name;
+      if (selection.kind === Kind.INLINE_FRAGMENT) return visit(selection.selectionSet);
+      return visit(info.fragments[selection.name.value]?.selectionSet);
+    });
+  return info.fieldNodes.some((node) => visit(node.selectionSet));
+}
+
 function licenseFilter(
   schoolId: string,
-  productId: string,
+  productId: string | null,
   args: {
     state?: 'NEW' | 'STARTED' | 'EXPIRED' | null;
     assigned?: boolean | null;
@@ -130,7 +260,7 @@ function licenseFilter(
   },
   now: Date,
 ): Prisma.LicenseWhereInput {
-  const conditions: Prisma.LicenseWhereInput[] = [{ schoolId, productId }];
+  const conditions: Prisma.LicenseWhereInput[] = [productId ? { schoolId, productId } : { schoolId }];
   if (args.state) conditions.push(licensesInState(args.state, now));
   if (args.assigned != null) conditions.push({ assignedUserId: args.assigned ? { not: null } : null });
   if (args.endDateFrom) conditions.push({ endDate: { gte: args.endDateFrom } });

@@ -6,7 +6,7 @@ import { builder } from './builder.ts';
 import { SchoolRoleEnum } from './enums.ts';
 import { actorOf } from './run.ts';
 import { ProductRef } from './product.ts';
-import { SchoolProductRef } from './school-product.ts';
+import { productQuery, SchoolProductRef } from './school-product.ts';
 
 export const SchoolRef = builder.prismaNode('School', {
   description: 'A school. It owns licenses; its administrators assign them to its students and teachers.',
@@ -33,9 +33,10 @@ export const SchoolRef = builder.prismaNode('School', {
     products: t.field({
       type: [SchoolProductRef],
       description: 'The products the school has licenses or orders of, each with its licenses, pool and availability.',
-      resolve: async (school, _args, ctx) => {
+      resolve: async (school, _args, ctx, info) => {
         requireLicenseReader(ctx, school);
         const products = await ctx.prisma.product.findMany({
+          ...productQuery(ctx, info),
           where: { OR: [{ licenses: { some: { schoolId: school.id } } }, { orders: { some: { schoolId: school.id } } }] },
           orderBy: { name: 'asc' },
         });
@@ -47,9 +48,9 @@ export const SchoolRef = builder.prismaNode('School', {
       nullable: true,
       description: 'One product as this school holds it: what "Manage licenses" shows. Null for an unknown product.',
       args: { id: t.arg.globalID({ for: ProductRef, required: true, description: 'The product.' }) },
-      resolve: async (school, args, ctx) => {
+      resolve: async (school, args, ctx, info) => {
         requireLicenseReader(ctx, school);
-        const product = await ctx.prisma.product.findUnique({ where: { id: args.id.id } });
+        const product = await ctx.prisma.product.findUnique({ ...productQuery(ctx, info), where: { id: args.id.id } });
         return product ? { school, product } : null;
       },
     }),

@@ -1,0 +1,77 @@
+// Per-request batching, in the manner of DataLoader: every load asked for while one GraphQL
+// request resolves a level of its result (the same tick, and the promise jobs after it) is
+// answered by one call of `loadMany`. This is what keeps per-product fields of a list of
+// products (availability, a page of licenses) at one SQL statement for all of them.
+// Loaders live as long as the request's context object; nothing is shared between requests.
+
+type Batch<Key, Value> = { key: Key; resolve: (value: Value) => void; reject: (error: unknown) => void }[];
+
+export interface Loader<Key, Value> {
+  load(key: Key): Promise<Value>;
+  /** Stores a value found by another load, so a later `load` of that key sends nothing. */
+  prime(key: Key, value: Value): void;
+}
+
+const loadersByContext = new WeakMap<object, Map<string, Loader<never, unknown>>>();
+
+/**
+ * The loader `name` of this request. `keyOf` turns a key into a string (equal keys are loaded
+ * once); `loadMany` gets the distinct keys of a batch and returns a value per key string.
+ */
+export function requestLoader<Key, Value>(
+  context: object,
+  name: string,
+  keyOf: (key: Key) => string,
+  loadMany: (keys: Key[]) => Promise<Map<string, Value>>,
+): Loader<Key, Value> {
+  let loaders = loadersByContext.get(context);
+  if (!loaders) loadersByContext.set(context, (loaders = new Map()));
+  const existing = loaders.get(name);
+  if (existing) return existing as unknown as Loader<Key, Value>;
+
+  const cache = new Map<string, Promise<Value>>();
+  let pending = new Map<string, Batch<Key, Value>>();
+  let scheduled = false;
+
+  const dispatch = async () => {
+    scheduled = false;
+    const batch = pending;
+    pending = new Map();
+    try {
+      const values = await loadMany([...batch.values()].map((waiting) => waiting[0]!.key));
+      for (const [id, waiting] of batch) {
+        if (!values.has(id)) throw new Error(`loader ${name} returned nothing for ${id}`);
+        for (const w of waiting) w.resolve(values.get(id) as Value);
+      }
+    } catch (error) {
+      for (const waiting of batch.values()) for (const w of waiting) w.reject(error);
+    }
+  };
+
+  const loader: Loader<Key, Value> = {
+    load(key) {
+      const id = keyOf(key);
+      const cached = cache.get(id);
+      if (cached) return cached;
+      const promise = new Promise<Value>((resolve, reject) => {
+        const waiting = pending.get(id) ?? [];
+        waiting.push({ key, resolve, reject });
+        pending.set(id, waiting);
+      });
+      cache.set(id, promise);
+      if (!scheduled) {
+        scheduled = true;
+        // After the promise jobs already queued, as DataLoader does: resolvers of sibling list
+        // items that start after an await still join this batch.
+        void Promise.resolve().then(() => process.nextTick(() => void dispatch()));
+      }
+      return promise;
+    },
+    prime(key, value) {
+      const id = keyOf(key);
+      if (!cache.has(id)) cache.set(id, Promise.resolve(value));
+    },
+  };
+  loaders.set(name, loader as unknown as Loader<never, unknown>);
+  return loader;
+}

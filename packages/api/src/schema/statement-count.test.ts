@@ -1,0 +1,182 @@
+// How many SQL statements one GraphQL request sends. The ORM and driver hop costs more than the
+// database (see BENCHMARKS.md), so these counts are the API's performance budget: they must not
+// grow with the page size or with the number of products. A resolver that adds an N+1 (a query
+// per product, per license, per holder) changes a count below and fails this file.
+//
+// The counts are what Prisma's query log reports (the harness's onQuery): every statement the
+// client sends, including the one that authenticates the request; a transaction's COMMIT is
+// logged, its BEGIN is not. They are the same on PGlite and on PostgreSQL.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { DemoData } from '../seed/demo.ts';
+import { dataOf, startTestApi, withStandardScenario, type TestApi } from '../testing/harness.ts';
+import { gid, userGid } from '../testing/ids.ts';
+
+/** The nested admin view: a school, every product with its availability and a page of licenses with their holders. */
+const ADMIN_VIEW = /* GraphQL */ `
+  query AdminView($school: ID!, $first: Int!, $after: String) {
+    school(id: $school) {
+      id
+      name
+      products {
+        product { id name supplierName validityMonths deliveryMode }
+        availability {
+          newLicenses assignable assigned expired awaitingDelivery autoStartingSoon nextAutoStartAt
+          reusable { total needsEndDateChoice endDates { endDate count } }
+        }
+        reusablePool { total }
+        licenses(first: $first, after: $after) {
+          totalCount
+          pageInfo { hasNextPage endCursor }
+          edges { cursor node { id state startedAt endDate reusable holder { id name email } } }
+        }
+      }
+    }
+  }`;
+
+/** One product's "Manage licenses" page, resolved on its own (no batching across products). */
+const ONE_PRODUCT = /* GraphQL */ `
+  query OneProduct($school: ID!, $product: ID!, $first: Int!) {
+    school(id: $school) {
+      product(id: $product) {
+        availability {
+          newLicenses assignable assigned expired awaitingDelivery autoStartingSoon nextAutoStartAt
+          reusable { total needsEndDateChoice endDates { endDate count } }
+        }
+        reusablePool { total }
+        licenses(first: $first) {
+          totalCount
+          pageInfo { hasNextPage endCursor }
+          edges { cursor node { id state startedAt endDate reusable holder { id name email } } }
+        }
+      }
+    }
+  }`;
+
+const COUNTS_ONLY = /* GraphQL */ `
+  query CountsOnly($school: ID!) {
+    school(id: $school) { products { product { name } licenses { totalCount } } }
+  }`;
+
+const ASSIGN = /* GraphQL */ `
+  mutation Assign($input: AssignLicenseInput!) {
+    assignLicense(input: $input) {
+      __typename
+      ... on AssignLicensePayload {
+        license { id state startedAt endDate reusable holder { id name } }
+        assignment { id state assignedAt user { id name } }
+      }
+      ... on Error { code message field }
+    }
+  }`;
+
+const PLACE_ORDER = /* GraphQL */ `
+  mutation Order($input: PlaceOrderInput!) {
+    placeOrder(input: $input) { __typename ... on Error { code message } }
+  }`;
+
+/** Statements of the nested admin view, whatever the page size and the number of products. */
+const ADMIN_VIEW_STATEMENTS = 5; // authenticate, school, products, availability of all products, license pages of all products
+/**
+ * With an `after` cursor Prisma does not join the paged relation: it reads the products with their
+ * counts, then the licenses of all of them, then their holders. Still constant.
+ */
+const ADMIN_VIEW_WITH_CURSOR_STATEMENTS = 7;
+/** Statements of assignLicense (a new license) with the payload above. */
+const ASSIGN_LICENSE_STATEMENTS = 13;
+
+const backend = process.env.DATABASE_URL ? 'PostgreSQL' : 'PGlite';
+
+describe(`SQL statements per request on ${backend}`, () => {
+  const statements: string[] = [];
+  let test: TestApi;
+  let demo: DemoData;
+  let school: string;
+  let admin: string;
+
+  /** Sends one request and returns its data and the statements it sent. */
+  const counted = async (token: string, query: string, variables: Record<string, unknown>) => {
+    statements.length = 0;
+    const data = dataOf(await test.request(token, query, variables));
+    return { data, statements: [...statements] };
+  };
+  const describeStatements = (sent: string[]) => sent.map((sql, i) => `${i + 1}. ${sql.replace(/\s+/g, ' ').slice(0, 140)}`).join('\n');
+
+  beforeAll(async () => {
+    test = await startTestApi({ onQuery: (sql) => statements.push(sql) });
+    demo = await withStandardScenario(test);
+    school = gid('School', demo.ids.ekskolan);
+    admin = demo.tokens.schoolAdmin;
+  });
+  afterAll(() => test.close());
+
+  it(`the nested admin view sends ${ADMIN_VIEW_STATEMENTS} statements for 5 or 50 licenses per product`, async () => {
+    const small = await counted(admin, ADMIN_VIEW, { school, first: 5 });
+    const large = await counted(admin, ADMIN_VIEW, { school, first: 50 });
+    expect(small.data.school.products.length).toBeGreaterThan(1);
+    // Matematik 7 has more than 5 licenses: the small page is really a page.
+    const pageSizes = large.data.school.products.map((p: any) => p.licenses.edges.length);
+    expect(Math.max(...pageSizes)).toBeGreaterThan(5);
+    expect(describeStatements(small.statements)).toBe(describeStatements(small.statements.slice(0, ADMIN_VIEW_STATEMENTS)));
+    expect(small.statements).toHaveLength(ADMIN_VIEW_STATEMENTS);
+    expect(large.statements).toHaveLength(ADMIN_VIEW_STATEMENTS);
+  });
+
+  it('answers the nested view exactly as each product answers on its own', async () => {
+    const { data } = await counted(admin, ADMIN_VIEW, { school, first: 50 });
+    for (const entry of data.school.products) {
+      const one = dataOf(await test.request(admin, ONE_PRODUCT, { school, product: entry.product.id, first: 50 })).school.product;
+      expect({ availability: entry.availability, reusablePool: entry.reusablePool, licenses: entry.licenses }).toEqual(one);
+      expect(entry.licenses.totalCount).toBeGreaterThanOrEqual(entry.licenses.edges.length);
+    }
+    // Someone holds a license in the view, and holders come with their names.
+    const holders = data.school.products.flatMap((p: any) => p.licenses.edges.map((e: any) => e.node.holder)).filter(Boolean);
+    expect(holders.length).toBeGreaterThan(0);
+    expect(holders[0].name).toEqual(expect.any(String));
+  });
+
+  it('pages through a product with a cursor inside the nested view', async () => {
+    const all = (await counted(admin, ADMIN_VIEW, { school, first: 50 })).data.school.products;
+    const first = (await counted(admin, ADMIN_VIEW, { school, first: 5 })).data.school.products;
+    const index = all.findIndex((p: any) => p.licenses.totalCount > 5);
+    expect(first[index].licenses.pageInfo.hasNextPage).toBe(true);
+    const after = first[index].licenses.pageInfo.endCursor;
+    const next = await counted(admin, ADMIN_VIEW, { school, first: 5, after });
+    // The cursor names a license of one product: the other products' pages start after nothing of theirs.
+    expect(next.data.school.products[index].licenses.edges.map((e: any) => e.node.id)).toEqual(
+      all[index].licenses.edges.slice(5, 10).map((e: any) => e.node.id),
+    );
+    expect(next.statements, describeStatements(next.statements)).toHaveLength(ADMIN_VIEW_WITH_CURSOR_STATEMENTS);
+  });
+
+  it('totalCount alone counts every product in one statement', async () => {
+    const { data, statements: sent } = await counted(admin, COUNTS_ONLY, { school });
+    expect(data.school.products.length).toBeGreaterThan(1);
+    expect(sent).toHaveLength(4); // authenticate, school, products, the counts of all products
+  });
+
+  it(`assignLicense sends ${ASSIGN_LICENSE_STATEMENTS} statements`, async () => {
+    const user = await userGid(test.db.prisma, 'svante.student@ekskolan.example');
+    const { data, statements: sent } = await counted(admin, ASSIGN, {
+      input: { school, product: gid('Product', demo.ids.matematik), user, reuseStarted: false },
+    });
+    expect(data.assignLicense.__typename).toBe('AssignLicensePayload');
+    expect(data.assignLicense.license.holder.name).toBe('Svante Elev');
+    expect(data.assignLicense.assignment.user.name).toBe('Svante Elev');
+    expect(sent, describeStatements(sent)).toHaveLength(ASSIGN_LICENSE_STATEMENTS);
+  });
+
+  it('the nested view still sends the same number of statements with more products', async () => {
+    const before = (await counted(admin, ADMIN_VIEW, { school, first: 50 })).data.school.products.length;
+    const supplier = await test.db.prisma.supplier.findFirstOrThrow();
+    for (const name of ['Fysik 8', 'Historia 9', 'Geografi 7', 'Biologi 8']) {
+      const product = await test.db.prisma.product.create({
+        data: { name, supplierId: supplier.id, validityMonths: 12, deliveryMode: 'DIRECT' },
+      });
+      const placed = dataOf(await test.request(admin, PLACE_ORDER, { input: { school, product: gid('Product', product.id), quantity: 7 } }));
+      expect(placed.placeOrder.__typename).toBe('OrderPayload');
+    }
+    const { data, statements: sent } = await counted(admin, ADMIN_VIEW, { school, first: 50 });
+    expect(data.school.products.length).toBe(before + 4);
+    expect(sent, describeStatements(sent)).toHaveLength(ADMIN_VIEW_STATEMENTS);
+  });
+});
