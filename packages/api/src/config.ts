@@ -1,5 +1,6 @@
 // The server's configuration, from environment variables. Bad values stop the start with one line.
 import type { AuthConfig } from './auth/authenticate.ts';
+import type { ApiLimits } from './limits.ts';
 
 export interface ServerConfig {
   databaseUrl: string | undefined;
@@ -10,6 +11,10 @@ export interface ServerConfig {
   graphiql: boolean;
   sweepIntervalSeconds: number;
   idempotencyTtlHours: number;
+  /** Body size, aliases, batching, rate limit, introspection. */
+  limits: ApiLimits;
+  /** How many times to retry connecting to PostgreSQL at start (with backoff). */
+  databaseConnectRetries: number;
   demo: boolean;
 }
 
@@ -52,6 +57,19 @@ export function readConfig(env: NodeJS.ProcessEnv, { demo }: { demo: boolean }):
     graphiql: boolean(env, 'GRAPHIQL', demo),
     sweepIntervalSeconds: integer(env, 'SWEEP_INTERVAL_SECONDS', demo ? 60 : 0, 0, 86_400),
     idempotencyTtlHours: integer(env, 'IDEMPOTENCY_TTL_HOURS', 24, 1, 24 * 90),
+    limits: readLimits(env, demo),
+    databaseConnectRetries: integer(env, 'DATABASE_CONNECT_RETRIES', 10, 0, 1_000),
     demo,
+  };
+}
+
+function readLimits(env: NodeJS.ProcessEnv, demo: boolean): ApiLimits {
+  const perMinute = integer(env, 'RATE_LIMIT_PER_MINUTE', 600, 0, 1_000_000);
+  return {
+    maxBodyBytes: integer(env, 'MAX_BODY_BYTES', 100_000, 1_000, 100_000_000),
+    maxAliases: integer(env, 'MAX_ALIASES', 30, 0, 10_000),
+    maxBatch: integer(env, 'MAX_BATCH', 10, 0, 1_000),
+    rateLimit: perMinute ? { perMinute, burst: integer(env, 'RATE_LIMIT_BURST', 100, 1, 1_000_000) } : undefined,
+    introspection: boolean(env, 'INTROSPECTION', true) || demo,
   };
 }

@@ -2,7 +2,8 @@
 // when asked to and the database is empty, and listens.
 //   tsx src/server.ts          production-style start (needs JWT_SECRET or JWKS_URL for users)
 //   tsx src/server.ts --demo   embedded database with demo data, GraphiQL with demo tokens
-import { createServer } from 'node:http';
+import { readFile } from 'node:fs/promises';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { parseArgs } from 'node:util';
 import { DatabaseConfigError, MigrationError, openDatabase } from '@school-licenses/db';
 import { systemClock } from './clock.ts';
@@ -15,7 +16,55 @@ const { values } = parseArgs({ options: { demo: { type: 'boolean', default: fals
 
 async function main() {
   const config = readConfig(process.env, { demo: values.demo ?? false });
-  const database = await openDatabase({ url: config.databaseUrl, dataDir: config.pgliteDataDir });
+  const persistedOperations = await readPersistedOperations(process.env.PERSISTED_OPERATIONS);
+
+  // Listen first: /health answers as soon as the process is up, /ready once the database is.
+  // Until the API is ready every other request gets 503 with Retry-After.
+  let handler: ((req: IncomingMessage, res: ServerResponse) => void) | undefined;
+  let shuttingDown = false;
+  const server = createServer((req, res) => {
+    // During a graceful shutdown, answer in-flight requests and close their connections.
+    if (shuttingDown) res.setHeader('connection', 'close');
+    if (handler) return handler(req, res);
+    const path = (req.url ?? '/').split('?')[0];
+    const ok = path === '/health';
+    res.writeHead(ok ? 200 : 503, { 'content-type': 'application/json', ...(ok ? {} : { 'retry-after': '1' }) });
+    res.end(JSON.stringify(ok ? { status: 'ok' } : { errors: [{ message: 'The API is starting: the database is not ready yet.', extensions: { code: 'NOT_READY' } }] }));
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.port, config.host, resolve);
+  });
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
+  const shownHost = config.host === '0.0.0.0' ? 'localhost' : config.host;
+  console.log(`listening on http://${config.host}:${port} (/health, /ready)`);
+
+  let closeDatabase: () => Promise<void> = async () => {};
+  let timer: NodeJS.Timeout | undefined;
+  // Finish in-flight requests, then close the database.
+  const shutdown = (signal: string) => {
+    console.log(`${signal}: finishing requests and shutting down`);
+    shuttingDown = true;
+    clearInterval(timer);
+    server.close(() => void closeDatabase().then(() => process.exit(0)));
+    server.closeIdleConnections();
+    setTimeout(() => process.exit(1), 10_000).unref();
+  };
+  process.once('SIGINT', shutdown);
+  process.once('SIGTERM', shutdown);
+
+  const database = await openDatabase({
+    url: config.databaseUrl,
+    dataDir: config.pgliteDataDir,
+    connectRetry: {
+      attempts: config.databaseConnectRetries,
+      onRetry: ({ attempt, attempts, delayMs, error }) =>
+        console.log(`database not reachable (attempt ${attempt} of ${attempts + 1}: ${error.message}); retrying in ${delayMs} ms`),
+    },
+  });
+  closeDatabase = () => database.close();
+  if (shuttingDown) return void (await database.close().then(() => process.exit(0)));
   console.log(`database: ${database.description}`);
   await database.migrate({ onProgress: (message) => console.log(message) });
   const clock = systemClock;
@@ -26,15 +75,17 @@ async function main() {
     if (config.graphiql) graphiql = demoGraphiQL(demo);
   }
 
-  const api = createApi({ prisma: database.prisma, clock, auth: config.auth, graphiql, idempotencyTtlHours: config.idempotencyTtlHours });
-  const server = createServer(api);
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(config.port, config.host, resolve);
+  const api = createApi({
+    prisma: database.prisma,
+    clock,
+    auth: config.auth,
+    graphiql,
+    idempotencyTtlHours: config.idempotencyTtlHours,
+    limits: config.limits,
+    persistedOperations,
   });
-  const address = server.address();
-  const port = typeof address === 'object' && address ? address.port : config.port;
-  const shownHost = config.host === '0.0.0.0' ? 'localhost' : config.host;
+  if (persistedOperations) console.log(`persisted operations only: ${Object.keys(persistedOperations).length} documents`);
+  handler = api;
   console.log(`GraphQL API: http://${shownHost}:${port}/graphql${config.graphiql ? ' (open it in a browser for GraphiQL)' : ''}`);
 
   const sweep = async () => {
@@ -43,20 +94,24 @@ async function main() {
       console.log(`sweep: ${report.autoStarted} license(s) auto-started, ${report.assignmentsExpired} assignment(s) expired`);
     }
   };
-  const timer = config.sweepIntervalSeconds
+  timer = config.sweepIntervalSeconds
     ? setInterval(() => void sweep().catch((error: unknown) => console.error('sweep failed:', error)), config.sweepIntervalSeconds * 1000)
     : undefined;
+}
 
-  // Finish in-flight requests, then close the database.
-  const shutdown = (signal: string) => {
-    console.log(`${signal}: finishing requests and shutting down`);
-    clearInterval(timer);
-    server.close(() => void database.close().then(() => process.exit(0)));
-    server.closeIdleConnections();
-    setTimeout(() => process.exit(1), 10_000).unref();
-  };
-  process.once('SIGINT', shutdown);
-  process.once('SIGTERM', shutdown);
+/** PERSISTED_OPERATIONS=<file>: accept only the documents of that hash → document manifest. */
+async function readPersistedOperations(file: string | undefined): Promise<Record<string, string> | undefined> {
+  if (!file) return undefined;
+  let manifest: unknown;
+  try {
+    manifest = JSON.parse(await readFile(file, 'utf8'));
+  } catch (error) {
+    throw new ConfigError(`PERSISTED_OPERATIONS: cannot read the manifest ${file}: ${(error as Error).message}`);
+  }
+  if (!manifest || typeof manifest !== 'object' || Array.isArray(manifest) || !Object.values(manifest).every((v) => typeof v === 'string')) {
+    throw new ConfigError(`PERSISTED_OPERATIONS: ${file} is not a JSON object of hash → document`);
+  }
+  return manifest as Record<string, string>;
 }
 
 main().catch((error: unknown) => {

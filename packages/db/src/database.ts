@@ -30,6 +30,20 @@ export interface DatabaseOptions {
   maxConnections?: number | undefined;
   /** Called with every SQL statement the Prisma client sends (statement counting, logs). */
   onQuery?: ((sql: string) => void) | undefined;
+  /**
+   * PostgreSQL only: when the server cannot be reached, try again this many times, waiting
+   * `initialDelayMs` and doubling up to `maxDelayMs` in between (for a database that starts a
+   * moment after the API). Without it, the first failure is final.
+   */
+  connectRetry?: ConnectRetryOptions | undefined;
+}
+
+export interface ConnectRetryOptions {
+  attempts: number;
+  initialDelayMs?: number;
+  maxDelayMs?: number;
+  /** Told about each failed attempt before the wait. */
+  onRetry?: (info: { attempt: number; attempts: number; delayMs: number; error: Error }) => void;
 }
 
 export interface MigrateOptions {
@@ -81,12 +95,21 @@ async function openPostgres(url: string, options: DatabaseOptions): Promise<Data
   });
   // An idle client that loses its server must not crash the process.
   pool.on('error', () => {});
-  try {
-    const client = await pool.connect();
-    client.release();
-  } catch (error) {
-    await pool.end();
-    throw new DatabaseConfigError(`cannot connect to ${description}: ${(error as Error).message}`);
+  const retry = options.connectRetry;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const client = await pool.connect();
+      client.release();
+      break;
+    } catch (error) {
+      if (!retry || attempt > retry.attempts) {
+        await pool.end();
+        throw new DatabaseConfigError(`cannot connect to ${description}: ${(error as Error).message}`);
+      }
+      const delayMs = Math.min(retry.maxDelayMs ?? 5_000, (retry.initialDelayMs ?? 250) * 2 ** (attempt - 1));
+      retry.onRetry?.({ attempt, attempts: retry.attempts, delayMs, error: error as Error });
+      await new Promise((resolve) => setTimeout(resolve, delayMs));
+    }
   }
   const prisma = createClient(new PrismaPg(pool), options);
   return {

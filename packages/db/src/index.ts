@@ -5,6 +5,7 @@ export {
   type Database,
   type DatabaseKind,
   type DatabaseOptions,
+  type ConnectRetryOptions,
 } from './database.ts';
 export { readMigrations, MigrationError, type MigrationReport } from './migrations/migrations.ts';
 export { diffMigrationsToSchema } from './migrations/diff.ts';

@@ -4,12 +4,27 @@ import type { PrismaClient } from '@school-licenses/db';
 import type { Tx } from './actor.ts';
 import { LicenseError } from './errors.ts';
 
+/** How many times a transaction that lost a deadlock or a serialization conflict is run again. */
+export const TRANSACTION_ATTEMPTS = 4;
+
 export async function inTransaction<T>(prisma: PrismaClient, work: (tx: Tx) => Promise<T>): Promise<T> {
-  try {
-    return await prisma.$transaction(work, { maxWait: 10_000, timeout: 20_000 });
-  } catch (error) {
-    throw translateConstraintError(error);
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await prisma.$transaction(work, { maxWait: 10_000, timeout: 20_000 });
+    } catch (error) {
+      // The database rolled the whole transaction back, so running it again is safe.
+      if (isRetryable(error) && attempt < TRANSACTION_ATTEMPTS) {
+        await new Promise((resolve) => setTimeout(resolve, Math.random() * 20 * 2 ** attempt));
+        continue;
+      }
+      throw translateConstraintError(error);
+    }
   }
+}
+
+/** P2034: PostgreSQL chose this transaction as a deadlock victim or serialization loser (40P01, 40001). */
+function isRetryable(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && (error as { code?: unknown }).code === 'P2034';
 }
 
 function translateConstraintError(error: unknown): unknown {

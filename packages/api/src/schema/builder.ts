@@ -90,6 +90,16 @@ export const builder = new SchemaBuilder<{
     defaultComplexity: 1,
     defaultListMultiplier: 10,
     limit: { complexity: 5_000, depth: 12, breadth: 150 },
+    // A clear, typed refusal (not a masked "Unexpected error"), before any resolver runs.
+    complexityError: (kind, result) => {
+      const what = String(kind).toLowerCase() as 'depth' | 'breadth' | 'complexity';
+      const limit = { depth: result.maxDepth, breadth: result.maxBreadth, complexity: result.maxComplexity }[what];
+      const actual = result[what];
+      const code = { depth: 'QUERY_TOO_DEEP', breadth: 'QUERY_TOO_BROAD', complexity: 'QUERY_TOO_COMPLEX' }[what];
+      return createGraphQLError(`The operation's ${what} is ${actual}, above the limit of ${limit}: ask for less in one request.`, {
+        extensions: { code, limit, actual },
+      });
+    },
   },
 });
 

@@ -1,0 +1,163 @@
+// The concurrency cases, over real HTTP against one or more API servers sharing one database.
+// Requests go round-robin over the servers' URLs. Assertions are about outcomes and the rows in
+// the database, never about how long anything took.
+import type { PrismaClient } from '@school-licenses/db';
+import { expect, it } from 'vitest';
+import type { AuthConfig } from '../auth/authenticate.ts';
+import type { Clock } from '../clock.ts';
+import { checkInvariants } from '../testing/invariants.ts';
+import {
+  ASSIGN,
+  ASSIGN_MANY,
+  DELIVER,
+  gidOf,
+  mutate,
+  REDEEM,
+  REVOKE,
+  tally,
+} from '../testing/reliability-operations.ts';
+import { activationLink, awaitingDelayedOrder, orderMore, poolOfTen, tokenOf, type LicensePool } from '../testing/scenarios.ts';
+
+export interface Target {
+  prisma: PrismaClient;
+  clock: Clock;
+  auth: AuthConfig;
+  urls(): string[];
+}
+
+export const ROUNDS = 3;
+
+export function concurrencyCases(target: () => Target) {
+  const urlFor = (i: number) => {
+    const urls = target().urls();
+    return urls[i % urls.length]!;
+  };
+
+  async function setUp(): Promise<{ pool: LicensePool; admin: string }> {
+    const { prisma, clock, auth } = target();
+    const pool = await poolOfTen(prisma, clock);
+    return { pool, admin: await tokenOf(auth, clock, pool.adminId) };
+  }
+
+  const assignInput = (pool: LicensePool, student: string, extra: Record<string, unknown> = {}) => ({
+    school: pool.gids.school,
+    product: pool.gids.product,
+    user: student,
+    reuseStarted: false,
+    ...extra,
+  });
+
+  for (let round = 1; round <= ROUNDS; round++) {
+    it(`round ${round}: 100 concurrent assignLicense for 100 users on a pool of 10 → exactly 10 assigned, 90 NO_LICENSE_AVAILABLE`, async () => {
+      const { prisma } = target();
+      const { pool, admin } = await setUp();
+      const outcomes = await Promise.all(
+        pool.gids.students.map((student, i) => mutate(urlFor(i), admin, ASSIGN, assignInput(pool, student))),
+      );
+      expect(tally(outcomes)).toEqual({ AssignLicensePayload: 10, NO_LICENSE_AVAILABLE: 90 });
+      const licenses = outcomes.filter((o) => o.typename === 'AssignLicensePayload').map((o) => o.value.license.id);
+      expect(new Set(licenses).size).toBe(10);
+      // The database agrees: 10 active assignments of 10 different licenses, each audited once.
+      const [row] = await prisma.$queryRaw<{ active: bigint; licenses: bigint; audited: bigint }[]>`
+        SELECT
+          (SELECT count(*) FROM "Assignment" WHERE "schoolId" = ${pool.schoolId}::uuid AND "endedAt" IS NULL) AS active,
+          (SELECT count(DISTINCT "licenseId") FROM "Assignment" WHERE "schoolId" = ${pool.schoolId}::uuid) AS licenses,
+          (SELECT count(*) FROM "AuditEvent" WHERE "schoolId" = ${pool.schoolId}::uuid AND action = 'LICENSE_ASSIGNED') AS audited`;
+      expect(row).toEqual({ active: 10n, licenses: 10n, audited: 10n });
+      expect(await checkInvariants(prisma)).toEqual({});
+    });
+  }
+
+  it('20 concurrent assignLicense for the same user, with licenses to spare → one assigned, 19 USER_ALREADY_HAS_LICENSE', async () => {
+    const { prisma } = target();
+    for (let round = 1; round <= ROUNDS; round++) {
+      const { pool, admin } = await setUp();
+      const student = pool.gids.students[0]!;
+      const outcomes = await Promise.all(Array.from({ length: 20 }, (_, i) => mutate(urlFor(i), admin, ASSIGN, assignInput(pool, student))));
+      expect(tally(outcomes), `round ${round}`).toEqual({ AssignLicensePayload: 1, USER_ALREADY_HAS_LICENSE: 19 });
+      expect(await prisma.assignment.count({ where: { schoolId: pool.schoolId } })).toBe(1);
+      // The licenses the others locked for a moment are new again.
+      expect(await prisma.license.count({ where: { schoolId: pool.schoolId, startedAt: null } })).toBe(9);
+    }
+    expect(await checkInvariants(prisma)).toEqual({});
+  });
+
+  it('concurrent assignLicenses batches share the pool without handing a license out twice', async () => {
+    const { prisma } = target();
+    const { pool, admin } = await setUp();
+    await orderMore(prisma, target().clock, pool, 15); // 25 licenses for 5 overlapping batches of 10 users
+    // Overlapping users, in opposite orders: a batch that took user A waits for user B while
+    // another batch holds B and waits for A, unless the server orders its locks.
+    const batches = Array.from({ length: 5 }, (_, b) => {
+      const users = pool.gids.students.slice(b * 6, b * 6 + 10);
+      return b % 2 ? users.reverse() : users;
+    });
+    const outcomes = await Promise.all(
+      batches.map((users, i) =>
+        mutate(urlFor(i), admin, ASSIGN_MANY, { school: pool.gids.school, product: pool.gids.product, users, reuseStarted: false }),
+      ),
+    );
+    expect(outcomes.map((o) => o.typename)).toEqual(Array(5).fill('AssignLicensesPayload'));
+    const assigned = outcomes.flatMap((o) => o.value.outcomes.filter((u: { assigned: boolean }) => u.assigned).map((u: { license: { id: string } }) => u.license.id));
+    const distinctUsers = new Set(batches.flat()).size; // 34 users want one; 25 licenses
+    expect(assigned.length).toBe(Math.min(25, distinctUsers));
+    expect(new Set(assigned).size).toBe(assigned.length);
+    const codes = outcomes.flatMap((o) => o.value.outcomes.filter((u: { assigned: boolean }) => !u.assigned).map((u: { error: { code: string } }) => u.error.code));
+    expect(new Set(codes)).toEqual(new Set(['NO_LICENSE_AVAILABLE', 'USER_ALREADY_HAS_LICENSE']));
+    expect(await checkInvariants(prisma)).toEqual({});
+  });
+
+  it('revokeLicense twice at once per license → each revoked once; then concurrent reuse hands each out once', async () => {
+    const { prisma } = target();
+    const { pool, admin } = await setUp();
+    const assigned = await Promise.all(pool.gids.students.slice(0, 10).map((s, i) => mutate(urlFor(i), admin, ASSIGN, assignInput(pool, s))));
+    const licenses = assigned.map((o) => o.value.license.id as string);
+    const revoked = await Promise.all(
+      [...licenses, ...licenses].map((license, i) => mutate(urlFor(i), admin, REVOKE, { license })),
+    );
+    expect(tally(revoked)).toEqual({ LicensePayload: 10, LICENSE_NOT_ASSIGNED: 10 });
+    expect(await prisma.auditEvent.count({ where: { schoolId: pool.schoolId, action: 'LICENSE_REVOKED' } })).toBe(10);
+    // All ten are reusable, each with its own end date (they started at different moments): 30
+    // users reach for them at once, three for each end date.
+    const endDates = assigned.map((o) => o.value.license.endDate as string);
+    const reused = await Promise.all(
+      pool.gids.students
+        .slice(10, 40)
+        .map((s, i) => mutate(urlFor(i), admin, ASSIGN, assignInput(pool, s, { reuseStarted: true, endDate: endDates[i % 10] }))),
+    );
+    const counts = tally(reused);
+    expect(counts.AssignLicensePayload).toBe(10);
+    // Losers learn the end date they chose has gone, or that the pool is empty.
+    expect((counts.NO_LICENSE_AVAILABLE ?? 0) + (counts.END_DATE_NOT_AVAILABLE ?? 0)).toBe(20);
+    const winners = reused.filter((o) => o.typename === 'AssignLicensePayload');
+    expect(new Set(winners.map((o) => o.value.license.id))).toEqual(new Set(licenses));
+    expect(new Set(winners.map((o) => o.value.license.endDate))).toEqual(new Set(endDates));
+    expect(await checkInvariants(prisma)).toEqual({});
+  });
+
+  it('deliverOrder five times at once → delivered once, with its licenses once', async () => {
+    const { prisma, clock } = target();
+    const { pool } = await setUp();
+    for (let round = 1; round <= ROUNDS; round++) {
+      const order = await awaitingDelayedOrder(prisma, clock, pool, 7);
+      const outcomes = await Promise.all(
+        Array.from({ length: 5 }, (_, i) => mutate(urlFor(i), pool.supplierKey, DELIVER, { order: gidOf('Order', order.id) })),
+      );
+      expect(tally(outcomes), `round ${round}`).toEqual({ OrderPayload: 1, ORDER_ALREADY_DELIVERED: 4 });
+      expect(await prisma.license.count({ where: { orderId: order.id } })).toBe(7);
+    }
+    expect(await checkInvariants(prisma)).toEqual({});
+  });
+
+  it('one activation link redeemed by two (and by five) concurrent requests → exactly one succeeds', async () => {
+    const { prisma, clock } = target();
+    const { pool, admin } = await setUp();
+    for (const concurrent of [2, 5, 2]) {
+      const { order, token } = await activationLink(prisma, clock, pool, 4);
+      const outcomes = await Promise.all(Array.from({ length: concurrent }, (_, i) => mutate(urlFor(i), admin, REDEEM, { token })));
+      expect(tally(outcomes)).toEqual({ OrderPayload: 1, ACTIVATION_LINK_ALREADY_REDEEMED: concurrent - 1 });
+      expect(await prisma.license.count({ where: { orderId: order.id } })).toBe(4);
+    }
+    expect(await checkInvariants(prisma)).toEqual({});
+  });
+}

@@ -1,0 +1,69 @@
+// The rules that must always hold, checked with SQL straight against the database (not through
+// the API or Prisma's models): after concurrency, faults, killed processes and fuzzing, every test
+// expects `checkInvariants` to find nothing.
+import type { PrismaClient } from '@school-licenses/db';
+
+const checks: Record<string, string> = {
+  'a license with two active assignments': `
+    SELECT "licenseId" AS id FROM "Assignment" WHERE "endedAt" IS NULL GROUP BY "licenseId" HAVING count(*) > 1`,
+  'a user with two active licenses of one product': `
+    SELECT "userId"::text || '/' || "productId"::text AS id FROM "Assignment" WHERE "endedAt" IS NULL
+    GROUP BY "userId", "productId" HAVING count(*) > 1`,
+  'an active assignment whose license names another holder (or none)': `
+    SELECT a.id FROM "Assignment" a JOIN "License" l ON l.id = a."licenseId"
+    WHERE a."endedAt" IS NULL AND l."assignedUserId" IS DISTINCT FROM a."userId"`,
+  'a license with a holder but no active assignment': `
+    SELECT l.id FROM "License" l WHERE l."assignedUserId" IS NOT NULL
+      AND NOT EXISTS (SELECT 1 FROM "Assignment" a WHERE a."licenseId" = l.id AND a."endedAt" IS NULL)`,
+  'an assigned license that never started': `
+    SELECT l.id FROM "License" l WHERE l."assignedUserId" IS NOT NULL AND l."startedAt" IS NULL`,
+  'an assignment that ended without a reason, or is active and ended': `
+    SELECT id FROM "Assignment" WHERE ("endedAt" IS NULL) <> ("isActive" IS TRUE)
+      OR ("endedAt" IS NULL) <> ("endReason" IS NULL)`,
+  'an assignment of a license of another product or school': `
+    SELECT a.id FROM "Assignment" a JOIN "License" l ON l.id = a."licenseId"
+    WHERE a."productId" <> l."productId" OR a."schoolId" <> l."schoolId"`,
+  'an assignment of a user who is not a student or teacher of the school': `
+    SELECT a.id FROM "Assignment" a WHERE NOT EXISTS (
+      SELECT 1 FROM "SchoolMembership" m WHERE m."userId" = a."userId" AND m."schoolId" = a."schoolId" AND m.role <> 'SCHOOL_ADMIN')`,
+  'a started license whose end date is not after its start': `
+    SELECT id FROM "License" WHERE "startedAt" IS NOT NULL AND "endDate" <= "startedAt"`,
+  'an assignment without its LICENSE_ASSIGNED audit event': `
+    SELECT a.id FROM "Assignment" a WHERE NOT EXISTS (
+      SELECT 1 FROM "AuditEvent" e WHERE e.action = 'LICENSE_ASSIGNED' AND e."licenseId" = a."licenseId"
+        AND e."userId" = a."userId" AND e."createdAt" = a."assignedAt")`,
+  'a LICENSE_ASSIGNED audit event without its assignment': `
+    SELECT e.id FROM "AuditEvent" e WHERE e.action = 'LICENSE_ASSIGNED' AND NOT EXISTS (
+      SELECT 1 FROM "Assignment" a WHERE a."licenseId" = e."licenseId" AND a."userId" = e."userId" AND a."assignedAt" = e."createdAt")`,
+  'a delivered order without exactly its quantity of licenses': `
+    SELECT o.id FROM "Order" o WHERE o.status = 'DELIVERED'
+      AND o.quantity <> (SELECT count(*) FROM "License" l WHERE l."orderId" = o.id)`,
+  'an order awaiting delivery with licenses': `
+    SELECT o.id FROM "Order" o WHERE o.status = 'AWAITING_DELIVERY' AND EXISTS (SELECT 1 FROM "License" l WHERE l."orderId" = o.id)`,
+  'a delivered order without its ORDER_DELIVERED audit event (exactly one)': `
+    SELECT o.id FROM "Order" o WHERE o.status = 'DELIVERED'
+      AND (SELECT count(*) FROM "AuditEvent" e WHERE e.action = 'ORDER_DELIVERED' AND e."orderId" = o.id) <> 1`,
+  'a license without its LICENSE_CREATED audit event': `
+    SELECT l.id FROM "License" l WHERE NOT EXISTS (
+      SELECT 1 FROM "AuditEvent" e WHERE e.action = 'LICENSE_CREATED' AND e."licenseId" = l.id)`,
+  'a redeemed activation link whose order is not delivered, or redeemed twice': `
+    SELECT k.id FROM "ActivationLink" k JOIN "Order" o ON o.id = k."orderId"
+    WHERE k."redeemedAt" IS NOT NULL AND (o.status <> 'DELIVERED'
+      OR (SELECT count(*) FROM "AuditEvent" e WHERE e.action = 'ACTIVATION_LINK_REDEEMED' AND e."orderId" = o.id) <> 1)`,
+  'an ended assignment without its audit event': `
+    SELECT a.id FROM "Assignment" a WHERE a."endedAt" IS NOT NULL AND NOT EXISTS (
+      SELECT 1 FROM "AuditEvent" e WHERE e.action IN ('LICENSE_REVOKED', 'LICENSE_REMOVED_BY_SELF', 'ASSIGNMENT_EXPIRED')
+        AND e."licenseId" = a."licenseId" AND e."userId" = a."userId" AND e."createdAt" = a."endedAt")`,
+  'an idempotency record without a result': `
+    SELECT key AS id FROM "IdempotencyRecord" WHERE response = 'null'::jsonb`,
+};
+
+/** Every broken rule, with the rows that break it; empty when all hold. */
+export async function checkInvariants(prisma: PrismaClient): Promise<Record<string, string[]>> {
+  const broken: Record<string, string[]> = {};
+  for (const [rule, sql] of Object.entries(checks)) {
+    const rows = await prisma.$queryRawUnsafe<{ id: string }[]>(sql);
+    if (rows.length) broken[rule] = rows.map((row) => String(row.id));
+  }
+  return broken;
+}
