@@ -134,6 +134,8 @@ export function visibleAssignments(actor: Actor): Prisma.AssignmentWhereInput {
       OR: [{ license: { school: managedSchoolsWhere(actor) } }, { userId: actor.userId }],
     };
   }
+  // Suppliers see the licenses they delivered, not who held them.
+  if (actor.kind === 'supplier') return nothing;
   return { license: visibleLicenses(actor) };
 }
 

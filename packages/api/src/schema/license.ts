@@ -1,4 +1,4 @@
-import { visibleAssignments, visibleAuditEvents, visibleLicenses } from '../domain/actor.ts';
+import { visibleAssignments, visibleAuditEvents, visibleLicenses, visibleUsers } from '../domain/actor.ts';
 import { assignLicense, assignLicenses, removeMyLicense, revokeLicense, type BulkAssignOutcome } from '../domain/assignments.ts';
 import { effectiveStartedAt, licenseState } from '../domain/license-state.ts';
 import { inTransaction } from '../domain/transaction.ts';
@@ -47,7 +47,16 @@ export const LicenseRef = builder.prismaNode('License', {
       description: 'Started, not expired and assigned to nobody: an admin can reuse it.',
       resolve: (license, _args, ctx) => licenseState(license, ctx.clock.now()) === 'STARTED' && !license.assignedUserId,
     }),
-    holder: t.relation('assignedUser', { nullable: true, description: 'Who holds the license now; null when nobody does.' }),
+    holder: t.prismaField({
+      type: 'User',
+      nullable: true,
+      description: 'Who holds the license now; null when nobody does or when the holder is not yours to see.',
+      // Seeing a license is not seeing its holder: a supplier, or a student who once held it, does not.
+      resolve: (query, license, _args, ctx) =>
+        license.assignedUserId
+          ? ctx.prisma.user.findFirst({ ...query, where: { AND: [{ id: license.assignedUserId }, visibleUsers(actorOf(ctx))] } })
+          : null,
+    }),
     assignments: t.relatedConnection('assignments', {
       cursor: 'id',
       description: 'Who held the license and when: its assignment history, newest first.',

@@ -1,4 +1,4 @@
-import { visibleOrders } from '../domain/actor.ts';
+import { visibleLicenses, visibleOrders, visibleUsers } from '../domain/actor.ts';
 import { createActivationLink, deliverOrder, placeOrder, redeemActivationLink } from '../domain/orders.ts';
 import { builder } from './builder.ts';
 import { DeliveryModeEnum, OrderStatusEnum } from './enums.ts';
@@ -25,13 +25,14 @@ export const OrderRef = builder.prismaNode('Order', {
     preAssignedUsers: t.field({
       type: [UserRef],
       description: 'Users the licenses were assigned to at purchase (direct delivery only).',
-      select: (_args, _ctx, nested) => ({ preAssignments: { select: { user: nested() } } }),
+      select: (_args, ctx, nested) => ({ preAssignments: { where: { user: visibleUsers(actorOf(ctx)) }, select: { user: nested() } } }),
       resolve: (order) => order.preAssignments.map((p) => p.user),
     }),
     licenses: t.relatedConnection('licenses', {
       cursor: 'id',
-      description: 'The licenses the order delivered.',
-      query: { orderBy: { id: 'asc' } },
+      description: 'The licenses the order delivered that are yours to see.',
+      // A student reaching the order through their own license sees only that license.
+      query: (_args, ctx) => ({ where: visibleLicenses(actorOf(ctx)), orderBy: { id: 'asc' } }),
       totalCount: true,
     }),
   }),
