@@ -6,7 +6,7 @@ import { builder } from './builder.ts';
 import { LicenseStateEnum } from './enums.ts';
 import { errorData, ErrorInterface, licenseErrors, type ErrorData } from './errors.ts';
 import { ProductRef } from './product.ts';
-import { actorOf, runDomain, runIdempotent } from './run.ts';
+import { actorOf, runIdempotent } from './run.ts';
 import { SchoolRef } from './school.ts';
 import { UserRef } from './user.ts';
 
@@ -267,6 +267,11 @@ const LicenseInput = builder.inputType('LicenseInput', {
   description: 'Names one license.',
   fields: (t) => ({
     license: t.globalID({ for: LicenseRef, required: true, description: 'The license.' }),
+    idempotencyKey: t.string({
+      required: false,
+      description:
+        'Retries with the same key return the first result: a retried revoke never takes back a license that was given to someone else in between.',
+    }),
   }),
 });
 
@@ -290,8 +295,11 @@ builder.mutationFields((t) => ({
     errors: { types: licenseErrors },
     args: { input: t.arg({ type: LicenseInput, required: true, description: 'What to do.' }) },
     resolve: async (_root, { input }, ctx) => {
-      const license = await runDomain(ctx, (tx, clock, actor) => revokeLicense(tx, clock, actor, { licenseId: input.license.id }));
-      return { licenseId: license.id };
+      return runIdempotent(
+        ctx,
+        { key: input.idempotencyKey, operation: 'revokeLicense', input: { license: input.license.id } },
+        async (tx, clock, actor) => ({ licenseId: (await revokeLicense(tx, clock, actor, { licenseId: input.license.id })).id }),
+      );
     },
   }),
   removeMyLicense: t.field({
@@ -301,8 +309,11 @@ builder.mutationFields((t) => ({
     errors: { types: licenseErrors },
     args: { input: t.arg({ type: LicenseInput, required: true, description: 'What to do.' }) },
     resolve: async (_root, { input }, ctx) => {
-      const license = await runDomain(ctx, (tx, clock, actor) => removeMyLicense(tx, clock, actor, { licenseId: input.license.id }));
-      return { licenseId: license.id };
+      return runIdempotent(
+        ctx,
+        { key: input.idempotencyKey, operation: 'removeMyLicense', input: { license: input.license.id } },
+        async (tx, clock, actor) => ({ licenseId: (await removeMyLicense(tx, clock, actor, { licenseId: input.license.id })).id }),
+      );
     },
   }),
 }));

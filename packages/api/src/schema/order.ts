@@ -99,6 +99,10 @@ const RedeemActivationLinkInput = builder.inputType('RedeemActivationLinkInput',
   description: 'Follow an activation link.',
   fields: (t) => ({
     token: t.string({ required: true, description: 'The token from the activation e-mail.' }),
+    idempotencyKey: t.string({
+      required: false,
+      description: 'Retries with the same key return the first result (the delivered order) instead of ACTIVATION_LINK_ALREADY_REDEEMED.',
+    }),
   }),
 });
 
@@ -152,8 +156,12 @@ builder.mutationFields((t) => ({
     errors: { types: licenseErrors },
     args: { input: t.arg({ type: RedeemActivationLinkInput, required: true, description: 'What to do.' }) },
     resolve: async (_root, { input }, ctx) => {
-      const order = await runDomain(ctx, (tx, clock, actor) => redeemActivationLink(tx, clock, actor, { token: input.token }));
-      return { orderId: order.id };
+      // Only the token's hash goes into the idempotency record (see idempotency.ts).
+      return runIdempotent(
+        ctx,
+        { key: input.idempotencyKey, operation: 'redeemActivationLink', input: { token: input.token } },
+        async (tx, clock, actor) => ({ orderId: (await redeemActivationLink(tx, clock, actor, { token: input.token })).id }),
+      );
     },
   }),
 }));

@@ -67,3 +67,29 @@ export async function checkInvariants(prisma: PrismaClient): Promise<Record<stri
   }
   return broken;
 }
+
+/** Rows per table and the columns that change in place: equal snapshots mean nothing was written. */
+export type WriteSnapshot = Record<
+  | 'orders' | 'deliveredOrders' | 'licenses' | 'assignedLicenses' | 'startedLicenses' | 'assignments' | 'endedAssignments'
+  | 'activationLinks' | 'redeemedLinks' | 'notifications' | 'auditEvents' | 'idempotencyRecords' | 'preAssignments',
+  number
+>;
+
+export async function writeSnapshot(prisma: PrismaClient): Promise<WriteSnapshot> {
+  const [row] = await prisma.$queryRawUnsafe<Record<string, bigint>[]>(`
+    SELECT
+      (SELECT count(*) FROM "Order") AS orders,
+      (SELECT count(*) FROM "Order" WHERE status = 'DELIVERED') AS "deliveredOrders",
+      (SELECT count(*) FROM "License") AS licenses,
+      (SELECT count(*) FROM "License" WHERE "assignedUserId" IS NOT NULL) AS "assignedLicenses",
+      (SELECT count(*) FROM "License" WHERE "startedAt" IS NOT NULL) AS "startedLicenses",
+      (SELECT count(*) FROM "Assignment") AS assignments,
+      (SELECT count(*) FROM "Assignment" WHERE "endedAt" IS NOT NULL) AS "endedAssignments",
+      (SELECT count(*) FROM "ActivationLink") AS "activationLinks",
+      (SELECT count(*) FROM "ActivationLink" WHERE "redeemedAt" IS NOT NULL) AS "redeemedLinks",
+      (SELECT count(*) FROM "Notification") AS notifications,
+      (SELECT count(*) FROM "AuditEvent") AS "auditEvents",
+      (SELECT count(*) FROM "IdempotencyRecord") AS "idempotencyRecords",
+      (SELECT count(*) FROM "OrderPreAssignment") AS "preAssignments"`);
+  return Object.fromEntries(Object.entries(row!).map(([key, value]) => [key, Number(value)])) as WriteSnapshot;
+}
