@@ -119,7 +119,7 @@ export async function signUserToken(
 
 /** Creates an API key. The key is returned once; only its hash is stored. */
 export async function createApiKey(
-  prisma: PrismaClient,
+  prisma: Tx,
   clock: Clock,
   input: { name: string; kind: ApiCredentialKind; organisationId?: string | null; supplierId?: string | null },
 ): Promise<{ key: string; id: string }> {

@@ -1,0 +1,174 @@
+// The commands as real processes against a real database: PGlite in a temporary data directory,
+// or a fresh PostgreSQL database when DATABASE_URL is set.
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { openDatabase, type Database } from '@school-licenses/db';
+import { openTestDatabase } from '@school-licenses/db/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ManualClock, systemClock } from '../clock.ts';
+import { ensureDemoData } from '../seed/demo.ts';
+import { TEST_AUTH } from '../testing/harness.ts';
+import { createApi } from '../yoga.ts';
+
+const packageDir = fileURLToPath(new URL('../..', import.meta.url));
+const tsx = join(packageDir, 'node_modules/.bin/tsx');
+const backend = process.env.DATABASE_URL ? 'PostgreSQL' : 'PGlite';
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+describe(`commands on ${backend}`, () => {
+  let env: Record<string, string>;
+  let dataDir: string | undefined;
+  let postgres: Database | undefined;
+
+  /** The database, opened for the test only while no command runs: PGlite allows one process. */
+  async function withDatabase<T>(work: (db: Database) => Promise<T>): Promise<T> {
+    if (postgres) return work(postgres);
+    const db = await openDatabase({ dataDir });
+    try {
+      return await work(db);
+    } finally {
+      await db.close();
+    }
+  }
+
+  function run(command: 'sweep' | 'create-api-key', args: string[] = [], extraEnv: Record<string, string> = {}): Promise<Run> {
+    return new Promise((resolve) => {
+      const { DATABASE_URL: _url, PGLITE_DATA_DIR: _dir, ...inherited } = process.env;
+      execFile(tsx, [`src/cli/${command}.ts`, ...args], { cwd: packageDir, env: { ...inherited, ...env, ...extraEnv }, timeout: 60_000 }, (error, stdout, stderr) =>
+        resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
+      );
+    });
+  }
+
+  beforeAll(async () => {
+    if (process.env.DATABASE_URL) {
+      const db = await openTestDatabase();
+      postgres = db;
+      env = { DATABASE_URL: db.url! };
+    } else {
+      dataDir = await mkdtemp(join(tmpdir(), 'licenses-cli-'));
+      env = { PGLITE_DATA_DIR: dataDir };
+      await withDatabase((db) => db.migrate());
+    }
+    // The demo story as of now: licenses past their auto-start deadline that no sweep has written down.
+    await withDatabase((db) => ensureDemoData(db.prisma, new ManualClock(new Date()), TEST_AUTH));
+  });
+  afterAll(async () => {
+    await postgres?.close();
+    if (dataDir) await rm(dataDir, { recursive: true, force: true });
+  });
+
+  describe('sweep', () => {
+    it('starts the licenses past their deadline once, with an audit event each, and says how many', async () => {
+      const due = await withDatabase((db) => db.prisma.license.count({ where: { startedAt: null, autoStartAt: { lte: new Date() } } }));
+      expect(due).toBeGreaterThanOrEqual(9);
+
+      const first = await run('sweep');
+      expect(first.stderr).toBe('');
+      expect(first.code).toBe(0);
+      expect(first.stdout).toContain(`${due} license(s) auto-started so far`);
+      expect(first.stdout).toMatch(new RegExp(`sweep done: ${due} license\\(s\\) auto-started`));
+
+      await withDatabase(async (db) => {
+        expect(await db.prisma.license.count({ where: { startedAt: null, autoStartAt: { lte: new Date() } } })).toBe(0);
+        expect(await db.prisma.auditEvent.count({ where: { action: 'LICENSE_AUTO_STARTED' } })).toBe(due);
+        // Started at the deadline, not when the sweep ran.
+        const started = await db.prisma.license.findMany({ where: { auditEvents: { some: { action: 'LICENSE_AUTO_STARTED' } } } });
+        expect(started.every((l) => l.startedAt?.getTime() === l.autoStartAt.getTime())).toBe(true);
+      });
+
+      const second = await run('sweep');
+      expect(second.code).toBe(0);
+      expect(second.stdout).toMatch(/sweep done: 0 license\(s\) auto-started, 0 assignment/);
+    });
+
+    it('refuses arguments and a bad DATABASE_URL with one line and exit code 1', async () => {
+      for (const [args, extraEnv, message] of [
+        [['--now', 'tomorrow'], {}, /^error: Unknown option '--now'/],
+        [[], { DATABASE_URL: 'mysql://localhost/licenses' }, /^error: DATABASE_URL must start with postgres:\/\//],
+      ] as const) {
+        const result = await run('sweep', [...args], extraEnv);
+        expect(result.code).toBe(1);
+        expect(result.stderr.trim().split('\n')).toHaveLength(1);
+        expect(result.stderr).toMatch(message);
+      }
+    });
+  });
+
+  describe('create-api-key', () => {
+    const ids = () =>
+      withDatabase(async (db) => ({
+        nordstad: (await db.prisma.organisation.findFirstOrThrow({ where: { name: 'Nordstad kommun' } })).id,
+        appstudio: (await db.prisma.supplier.findFirstOrThrow({ where: { name: 'AppStudio' } })).id,
+      }));
+    const keyOf = (result: Run) => result.stdout.trim().split('\n').at(-1)!;
+    const viewerWith = (key: string) =>
+      withDatabase(async (db) => {
+        const api = createApi({ prisma: db.prisma, clock: systemClock, auth: TEST_AUTH, graphiql: false });
+        const response = await api.fetch('http://api.test/graphql', {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
+          body: JSON.stringify({ query: '{ viewer { kind name organisation { name } } }' }),
+        });
+        return response.json();
+      });
+
+    it('prints an organisation key once, stores only its hash and records who may now act for the organisation', async () => {
+      const { nordstad } = await ids();
+      const result = await run('create-api-key', ['--name', 'Skolportalen', '--kind', 'ORGANISATION_READ', '--organisation', nordstad]);
+      expect(result.stderr).toBe('');
+      expect(result.code).toBe(0);
+      const key = keyOf(result);
+      expect(key).toMatch(/^slk_[A-Za-z0-9_-]{20,}$/);
+
+      await withDatabase(async (db) => {
+        const credential = await db.prisma.apiCredential.findFirstOrThrow({ where: { name: 'Skolportalen' } });
+        expect(credential).toMatchObject({ kind: 'ORGANISATION_READ', organisationId: nordstad, supplierId: null });
+        expect(credential.keyHash).not.toContain(key);
+        const event = await db.prisma.auditEvent.findFirstOrThrow({ where: { action: 'API_CREDENTIAL_CREATED' } });
+        expect(event).toMatchObject({ organisationId: nordstad, after: { credentialId: credential.id, name: 'Skolportalen', kind: 'ORGANISATION_READ' } });
+      });
+      expect(await viewerWith(key)).toEqual({ data: { viewer: { kind: 'INTEGRATION', name: 'API key Skolportalen', organisation: { name: 'Nordstad kommun' } } } });
+    });
+
+    it('prints a supplier key that acts as the supplier', async () => {
+      const { appstudio } = await ids();
+      const result = await run('create-api-key', ['--name', 'AppStudio 2', '--kind', 'SUPPLIER', '--supplier', appstudio]);
+      expect(result.code).toBe(0);
+      expect(await viewerWith(keyOf(result))).toEqual({ data: { viewer: { kind: 'SUPPLIER', name: 'supplier key AppStudio 2', organisation: null } } });
+    });
+
+    it('refuses bad arguments with one clear line and exit code 1, creating nothing', async () => {
+      const { nordstad, appstudio } = await ids();
+      const before = await withDatabase((db) => db.prisma.apiCredential.count());
+      const cases: [string[], RegExp][] = [
+        [['--kind', 'SUPPLIER', '--supplier', appstudio], /--name is required/],
+        [['--name', 'X', '--kind', 'ADMIN', '--organisation', nordstad], /--kind must be one of ORGANISATION_READ, ORGANISATION_READ_WRITE, SUPPLIER/],
+        [['--name', 'X', '--kind', 'ORGANISATION_READ_WRITE', '--supplier', appstudio], /ORGANISATION_READ_WRITE keys need --organisation and no --supplier/],
+        [['--name', 'X', '--kind', 'SUPPLIER', '--supplier', appstudio, '--organisation', nordstad], /SUPPLIER keys need --supplier and no --organisation/],
+        [['--name', 'X', '--kind', 'ORGANISATION_READ', '--organisation', 'not-a-uuid'], /No organisation with ID not-a-uuid/],
+        [['--name', 'X', '--kind', 'ORGANISATION_READ', '--organisation', appstudio], /No organisation with ID/],
+        [['--name', 'X', '--kind', 'SUPPLIER', '--supplier', nordstad], /No supplier with ID/],
+        [['--name', 'X', '--kind', 'SUPPLIER', '--supplier', appstudio, '--colour', 'blue'], /Unknown option '--colour'/],
+      ];
+      for (const [args, message] of cases) {
+        const result = await run('create-api-key', args);
+        expect(result.code, args.join(' ')).toBe(1);
+        expect(result.stdout).toBe('');
+        const lines = result.stderr.trim().split('\n');
+        expect(lines, result.stderr).toHaveLength(1);
+        expect(lines[0]).toMatch(/^error: /);
+        expect(lines[0]).toMatch(message);
+      }
+      expect(await withDatabase((db) => db.prisma.apiCredential.count())).toBe(before);
+    });
+  });
+});

@@ -1,0 +1,46 @@
+// `pnpm create-api-key --name "Our LMS" --kind ORGANISATION_READ_WRITE --organisation <uuid>`
+// `pnpm create-api-key --name "Supplier X" --kind SUPPLIER --supplier <uuid>`
+// Creates an API key and prints it once: only its hash is stored, so it cannot be shown again.
+import { parseArgs } from 'node:util';
+import type { ApiCredentialKind } from '@school-licenses/db';
+import { systemClock } from '../clock.ts';
+import { issueApiKey } from '../domain/api-credentials.ts';
+import { inTransaction } from '../domain/transaction.ts';
+import { openConfiguredDatabase, runCommand, UsageError } from './run-command.ts';
+
+const KINDS: ApiCredentialKind[] = ['ORGANISATION_READ', 'ORGANISATION_READ_WRITE', 'SUPPLIER'];
+const USAGE =
+  'usage: pnpm create-api-key --name <name> --kind ORGANISATION_READ|ORGANISATION_READ_WRITE --organisation <uuid>, or --kind SUPPLIER --supplier <uuid>';
+
+function readArguments() {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      options: { name: { type: 'string' }, kind: { type: 'string' }, organisation: { type: 'string' }, supplier: { type: 'string' } },
+      strict: true,
+      allowPositionals: false,
+    }));
+  } catch (error) {
+    throw new UsageError(`${(error as Error).message}; ${USAGE}`);
+  }
+  const kind = values.kind as ApiCredentialKind | undefined;
+  if (!values.name?.trim()) throw new UsageError(`--name is required; ${USAGE}`);
+  if (!kind || !KINDS.includes(kind)) throw new UsageError(`--kind must be one of ${KINDS.join(', ')}; ${USAGE}`);
+  if (kind === 'SUPPLIER' ? !values.supplier || values.organisation : !values.organisation || values.supplier) {
+    throw new UsageError(`${kind} keys need ${kind === 'SUPPLIER' ? '--supplier and no --organisation' : '--organisation and no --supplier'}; ${USAGE}`);
+  }
+  return { name: values.name, kind, organisationId: values.organisation ?? null, supplierId: values.supplier ?? null };
+}
+
+await runCommand(async () => {
+  const input = readArguments();
+  const database = await openConfiguredDatabase();
+  try {
+    const issued = await inTransaction(database.prisma, (tx) => issueApiKey(tx, systemClock, input));
+    console.log(`created ${input.kind} key "${input.name}" for ${issued.owner} (credential ${issued.id}).`);
+    console.log('The key is shown only now; store it as a secret and send it as Authorization: Bearer <key>:');
+    console.log(issued.key);
+  } finally {
+    await database.close();
+  }
+});

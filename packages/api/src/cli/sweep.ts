@@ -1,0 +1,26 @@
+// `pnpm sweep`: writes down once what time has made true (licenses past their auto-start deadline
+// start at that deadline; assignments of expired licenses end), with audit events, then exits.
+// Safe to run at any time and from several machines at once: it is idempotent.
+import { parseArgs } from 'node:util';
+import { systemClock } from '../clock.ts';
+import { runSweep } from '../domain/sweep.ts';
+import { openConfiguredDatabase, runCommand, UsageError } from './run-command.ts';
+
+await runCommand(async () => {
+  try {
+    parseArgs({ options: {}, strict: true });
+  } catch (error) {
+    throw new UsageError(`${(error as Error).message}; usage: pnpm sweep (takes no arguments; set DATABASE_URL or PGLITE_DATA_DIR)`);
+  }
+  const database = await openConfiguredDatabase();
+  try {
+    console.log(`sweeping ${database.description}`);
+    let shown = 0;
+    const report = await runSweep(database.prisma, systemClock, (progress) => {
+      if (progress.autoStarted > shown) console.log(`  ${(shown = progress.autoStarted)} license(s) auto-started so far…`);
+    });
+    console.log(`sweep done: ${report.autoStarted} license(s) auto-started, ${report.assignmentsExpired} assignment(s) of expired licenses ended`);
+  } finally {
+    await database.close();
+  }
+});
