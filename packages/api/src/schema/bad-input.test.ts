@@ -1,0 +1,112 @@
+// Bad input: malformed IDs, IDs of the wrong type, malformed dates, impossible quantities, unknown
+// enum values, empty lists. Each is a typed error or a GraphQL error that says what is wrong,
+// never a 500 or an internal error, and never a half-written change.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { DemoData } from '../seed/demo.ts';
+import { startTestApi, withStandardScenario, type GraphQLResponse, type TestApi } from '../testing/harness.ts';
+import { gid, userGid } from '../testing/ids.ts';
+import {
+  ASSIGN_LICENSE,
+  ASSIGN_LICENSES,
+  CREATE_ACTIVATION_LINK,
+  MARK_NOTIFICATIONS_READ,
+  PLACE_ORDER,
+  REDEEM_ACTIVATION_LINK,
+  REVOKE_LICENSE,
+} from '../testing/operations.ts';
+import { outcomeOf } from '../testing/outcome.ts';
+import { countRows, rowChanges } from '../testing/rows.ts';
+
+const backend = process.env.DATABASE_URL ? 'PostgreSQL' : 'PGlite';
+
+/** A GraphQL error about the request itself (validation, variables, IDs), not an internal one. */
+const REQUEST_ERROR = 'request error';
+
+describe(`bad input on ${backend}`, () => {
+  let test: TestApi;
+  let demo: DemoData;
+  let school: string;
+  let matematik: string;
+  let svante: string;
+
+  beforeAll(async () => {
+    test = await startTestApi();
+    demo = await withStandardScenario(test);
+    school = gid('School', demo.ids.ekskolan);
+    matematik = gid('Product', demo.ids.matematik);
+    svante = await userGid(test.db.prisma, 'svante.student@ekskolan.example');
+  });
+  afterAll(() => test.close());
+
+  /** A typed error's code, or REQUEST_ERROR for a client error; anything internal fails the test. */
+  function verdict(response: GraphQLResponse, field: string): string {
+    expect(response.status, JSON.stringify(response)).toBeLessThan(500);
+    for (const error of response.errors ?? []) {
+      expect(error.extensions?.code, JSON.stringify(error)).not.toBe('INTERNAL_SERVER_ERROR');
+      expect(error.message).not.toMatch(/Unexpected error|prisma|invalid input syntax|uuid/i);
+    }
+    if (response.errors?.length) return REQUEST_ERROR;
+    return outcomeOf(response, field);
+  }
+
+  const assign = (input: Record<string, unknown>) => ({ input: { school, product: matematik, user: svante, reuseStarted: false, ...input } });
+  const order = (input: Record<string, unknown>) => ({ input: { school, product: matematik, quantity: 1, ...input } });
+  const notBase64 = '%%%not-an-id%%%';
+  const unknownUuid = '00000000-0000-4000-8000-000000000000';
+
+  const cases: { name: string; query: string; field: string; variables: () => Record<string, unknown>; expected: string; token?: () => string }[] = [
+    { name: 'a global ID that is not base64', query: ASSIGN_LICENSE, field: 'assignLicense', variables: () => assign({ school: notBase64 }), expected: REQUEST_ERROR },
+    { name: 'a global ID without a type', query: ASSIGN_LICENSE, field: 'assignLicense', variables: () => assign({ user: Buffer.from('just-text').toString('base64') }), expected: REQUEST_ERROR },
+    { name: 'a global ID of the wrong type', query: ASSIGN_LICENSE, field: 'assignLicense', variables: () => assign({ school: matematik }), expected: REQUEST_ERROR },
+    { name: 'a global ID whose inner ID is not a UUID', query: ASSIGN_LICENSE, field: 'assignLicense', variables: () => assign({ school: gid('School', 'ekskolan') }), expected: 'NOT_FOUND' },
+    { name: 'a product ID that does not exist', query: ASSIGN_LICENSE, field: 'assignLicense', variables: () => assign({ product: gid('Product', unknownUuid) }), expected: 'NOT_FOUND' },
+    { name: 'a user ID whose inner ID is not a UUID', query: ASSIGN_LICENSE, field: 'assignLicense', variables: () => assign({ user: gid('User', 'svante') }), expected: 'USER_NOT_IN_SCHOOL' },
+    { name: 'a license ID whose inner ID is not a UUID', query: REVOKE_LICENSE, field: 'revokeLicense', variables: () => ({ license: gid('License', '42') }), expected: 'NOT_FOUND' },
+    { name: 'a malformed end date', query: ASSIGN_LICENSE, field: 'assignLicense', variables: () => assign({ reuseStarted: true, endDate: '31/12/2026' }), expected: REQUEST_ERROR },
+    { name: 'an end date that is not a date at all', query: ASSIGN_LICENSE, field: 'assignLicense', variables: () => assign({ reuseStarted: true, endDate: 'soon' }), expected: REQUEST_ERROR },
+    { name: 'an impossible end date', query: ASSIGN_LICENSE, field: 'assignLicense', variables: () => assign({ reuseStarted: true, endDate: '2026-02-30T00:00:00Z' }), expected: REQUEST_ERROR },
+    { name: 'reuseStarted missing', query: ASSIGN_LICENSE, field: 'assignLicense', variables: () => ({ input: { school, product: matematik, user: svante } }), expected: REQUEST_ERROR },
+    { name: 'an idempotency key that is too long', query: ASSIGN_LICENSE, field: 'assignLicense', variables: () => assign({ idempotencyKey: 'k'.repeat(201) }), expected: 'INVALID_INPUT' },
+    { name: 'a quantity of zero', query: PLACE_ORDER, field: 'placeOrder', variables: () => order({ quantity: 0 }), expected: 'INVALID_INPUT' },
+    { name: 'a negative quantity', query: PLACE_ORDER, field: 'placeOrder', variables: () => order({ quantity: -5 }), expected: 'INVALID_INPUT' },
+    { name: 'a quantity above 10 000', query: PLACE_ORDER, field: 'placeOrder', variables: () => order({ quantity: 10_001 }), expected: 'INVALID_INPUT' },
+    { name: 'a quantity beyond a 32-bit Int', query: PLACE_ORDER, field: 'placeOrder', variables: () => order({ quantity: 2 ** 40 }), expected: REQUEST_ERROR },
+    { name: 'a fractional quantity', query: PLACE_ORDER, field: 'placeOrder', variables: () => order({ quantity: 1.5 }), expected: REQUEST_ERROR },
+    { name: 'a quantity as text', query: PLACE_ORDER, field: 'placeOrder', variables: () => order({ quantity: 'ten' }), expected: REQUEST_ERROR },
+    { name: 'pre-assignment of an ID that is not a user', query: PLACE_ORDER, field: 'placeOrder', variables: () => order({ preAssignTo: [school] }), expected: REQUEST_ERROR },
+    { name: 'an empty user list', query: ASSIGN_LICENSES, field: 'assignLicenses', variables: () => ({ input: { school, product: matematik, users: [], reuseStarted: false } }), expected: 'INVALID_INPUT' },
+    { name: 'more than 100 users', query: ASSIGN_LICENSES, field: 'assignLicenses', variables: () => ({ input: { school, product: matematik, users: Array(101).fill(svante), reuseStarted: false } }), expected: 'INVALID_INPUT' },
+    { name: 'a user list with a malformed ID', query: ASSIGN_LICENSES, field: 'assignLicenses', variables: () => ({ input: { school, product: matematik, users: [svante, notBase64], reuseStarted: false } }), expected: REQUEST_ERROR },
+    { name: 'an unknown activation token of 10 000 characters', query: REDEEM_ACTIVATION_LINK, field: 'redeemActivationLink', variables: () => ({ token: 'act_'.padEnd(10_000, 'x') }), expected: 'ACTIVATION_LINK_INVALID' },
+    { name: 'a link valid for 0 days', query: CREATE_ACTIVATION_LINK, field: 'createActivationLink', token: () => demo.keys.activationSupplier, variables: () => ({ input: { order: gid('Order', demo.ids.awaitingOrder), validForDays: 0 } }), expected: 'INVALID_INPUT' },
+    { name: 'a link valid for 100 years', query: CREATE_ACTIVATION_LINK, field: 'createActivationLink', token: () => demo.keys.activationSupplier, variables: () => ({ input: { order: gid('Order', demo.ids.awaitingOrder), validForDays: 36_500 } }), expected: 'INVALID_INPUT' },
+    { name: 'notifications that are not notifications', query: MARK_NOTIFICATIONS_READ, field: 'markNotificationsRead', variables: () => ({ input: { notifications: [school] } }), expected: REQUEST_ERROR },
+  ];
+
+  it.each(cases)('$name → $expected, nothing written', async ({ query, field, variables, expected, token }) => {
+    const before = await countRows(test.db.prisma);
+    const response = await test.request(token?.() ?? demo.tokens.schoolAdmin, query, variables());
+    expect(verdict(response, field), JSON.stringify(response)).toBe(expected);
+    expect(rowChanges(before, await countRows(test.db.prisma))).toEqual({});
+  });
+
+  const queries: { name: string; query: string; variables?: Record<string, unknown> }[] = [
+    { name: 'an unknown enum value in the query', query: `query($s: ID!, $p: ID!) { school(id: $s) { product(id: $p) { licenses(state: ACTIVE) { totalCount } } } }` },
+    { name: 'an unknown enum value in a variable', query: `query($s: ID!, $p: ID!, $state: LicenseState) { school(id: $s) { product(id: $p) { licenses(state: $state) { totalCount } } } }`, variables: { state: 'REUSABLE' } },
+    { name: 'a malformed date in a filter', query: `query($s: ID!, $p: ID!) { school(id: $s) { product(id: $p) { licenses(endDateFrom: "next year") { totalCount } } } }` },
+    { name: 'a negative page size', query: `query($s: ID!, $p: ID!) { school(id: $s) { product(id: $p) { licenses(first: -1) { totalCount } } } }` },
+    { name: 'a cursor that is not one', query: `query($s: ID!, $p: ID!) { school(id: $s) { product(id: $p) { licenses(after: "garbage") { totalCount } } } }` },
+    { name: 'an unknown field', query: `{ viewer { password } }` },
+    { name: 'a syntax error', query: `{ viewer { name ` },
+    { name: 'node(id:) of a malformed ID', query: `{ node(id: "${notBase64}") { id } }` },
+    { name: 'node(id:) of an ID with a non-UUID inside', query: `{ node(id: "${gid('License', 'nope')}") { id } }` },
+    { name: 'node(id:) of an unknown type', query: `{ node(id: "${gid('Invoice', unknownUuid)}") { id } }` },
+    { name: 'school(id:) given a user ID', query: `query($u: ID!) { school(id: $u) { name } }` },
+  ];
+
+  it.each(queries)('$name: a client error or nothing, never an internal error', async ({ query, variables }) => {
+    const response = await test.request(demo.tokens.schoolAdmin, query, { s: school, p: matematik, u: svante, ...variables });
+    const outcome = verdict(response, 'node');
+    expect([REQUEST_ERROR, 'null']).toContain(outcome);
+  });
+});
