@@ -1,0 +1,378 @@
+import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
+import { Client, fetchExchange, makeOperation, mapExchange, type AnyVariables, type Exchange, type OperationResult } from '@urql/core';
+import { retryExchange } from '@urql/exchange-retry';
+import { LicenseApiError } from './errors.js';
+import {
+  AssignLicenseDocument,
+  AuditEventsDocument,
+  AvailabilityDocument,
+  ProductsDocument,
+  RemoveMyLicenseDocument,
+  ReusablePoolDocument,
+  RevokeLicenseDocument,
+  SchoolMembersDocument,
+  SchoolProductLicensesDocument,
+  SchoolsDocument,
+  ViewerDocument,
+  type AssignmentFieldsFragment,
+  type AuditEventFieldsFragment,
+  type LicenseAvailabilityFieldsFragment,
+  type LicenseFieldsFragment,
+  type LicenseState,
+  type ProductFieldsFragment,
+  type ReusableLicensePoolFieldsFragment,
+  type SchoolFieldsFragment,
+  type SchoolMembershipFieldsFragment,
+  type SchoolRole,
+  type ViewerQuery,
+} from './gql/graphql.js';
+import { DEFAULT_PAGE_SIZE, walkPages, type Connection, type PageOptions, type PageVariables } from './paging.js';
+import { toResult, type Result } from './results.js';
+
+/** Where the token comes from: a fixed one, or a function asked before every request. */
+export type LicenseClientAuth =
+  | {
+      /** A user's JWT or an API key (`slk_…`), sent as `Authorization: Bearer <token>`. */
+      token: string;
+      getToken?: never;
+    }
+  | {
+      token?: never;
+      /** Called before every request (and every retry): return a fresh token, e.g. after a refresh. */
+      getToken: () => string | null | undefined | Promise<string | null | undefined>;
+    };
+
+/** How the client retries requests that failed on the network (never business or GraphQL errors). */
+export interface RetryOptions {
+  /** How many times a request is sent at most, the first time included (default 3). */
+  maxAttempts?: number;
+  /** The first wait before retrying, in ms; it grows with each attempt (default 300). */
+  initialDelayMs?: number;
+  /** The longest wait between attempts, in ms (default 5000). */
+  maxDelayMs?: number;
+}
+
+/** Options of {@link createLicenseClient}. */
+export type LicenseClientOptions = LicenseClientAuth & {
+  /** The API's GraphQL endpoint, e.g. `https://licenses.example/graphql`. */
+  url: string;
+  /**
+   * The fetch to send requests with; default `globalThis.fetch`. Pass a server's own fetch (e.g.
+   * graphql-yoga's `yoga.fetch`) to talk to it in process.
+   */
+  fetch?: (input: string | URL | Request, init?: RequestInit) => Promise<Response>;
+  /**
+   * Send only the hash of each of the SDK's documents (`extensions.persistedQuery.sha256Hash`),
+   * for an API that accepts only the operations of the SDK's persisted-documents manifest.
+   */
+  persisted?: boolean;
+  /** Retries of network failures; `false` for none. */
+  retry?: RetryOptions | false;
+};
+
+/** The variables argument: optional when the document has no required variables. */
+export type VariablesArgs<Variables> = {} extends Variables ? [variables?: Variables] : [variables: Variables];
+
+/** One school, as the paging helpers return it. */
+export type SchoolNode = SchoolFieldsFragment & { organisation: { id: string; name: string } };
+
+/** What `availability()` answers: the product and the (i) box of "Manage licenses". */
+export interface ProductAvailability {
+  product: ProductFieldsFragment;
+  availability: LicenseAvailabilityFieldsFragment;
+}
+
+/** Input of {@link LicenseClient.assignLicense}. Global IDs, as the API returns them. */
+export interface AssignLicenseArgs {
+  /** The school whose license is given. */
+  school: string;
+  /** The product. */
+  product: string;
+  /** A student or teacher of the school. */
+  user: string;
+  /** true: reuse a started license from the pool, keeping its end date. false: start a new one now. */
+  reuseStarted: boolean;
+  /**
+   * With `reuseStarted`: the end date chosen from the pool (as the API lists it). May be left out
+   * only when the pool has exactly one end date; otherwise the result is `END_DATE_REQUIRED`.
+   */
+  endDate?: string | null;
+  /**
+   * Makes retries safe: the same key returns the first result and assigns nothing more. The
+   * client makes one per call when none is given, so its own network retries never assign twice.
+   */
+  idempotencyKey?: string;
+}
+
+/** Input of {@link LicenseClient.revokeLicense} and {@link LicenseClient.removeMyLicense}. */
+export interface LicenseArgs {
+  /** The license's global ID. */
+  license: string;
+  /** Makes retries safe (one is made per call when none is given), as for `assignLicense`. */
+  idempotencyKey?: string;
+}
+
+/** The license and its new assignment, after `assignLicense` succeeded. */
+export interface AssignLicenseSuccess {
+  license: LicenseFieldsFragment;
+  assignment: AssignmentFieldsFragment;
+}
+
+/** The license after a revoke or a teacher's removal: now reusable if it has time left. */
+export interface LicenseChange {
+  license: LicenseFieldsFragment;
+}
+
+/** Filters of {@link LicenseClient.licenses}. */
+export interface LicenseFilter extends PageOptions {
+  school: string;
+  product: string;
+  /** Only assigned (true) or unassigned (false) licenses. */
+  assigned?: boolean;
+  /** Only licenses in this state now. */
+  state?: LicenseState;
+  /** Only the license assigned to this user. */
+  user?: string;
+  /** Only licenses ending at or after this moment (ISO 8601). */
+  endDateFrom?: string;
+  /** Only licenses ending at or before this moment (ISO 8601). */
+  endDateTo?: string;
+}
+
+/** The typed client of the school licenses API. Create one with {@link createLicenseClient}. */
+export interface LicenseClient {
+  /** The underlying urql client, for documents of your own or for urql's framework bindings. */
+  readonly urql: Client;
+
+  /** Runs any query document; throws {@link LicenseApiError} when the request fails as a whole. */
+  query<Data, Variables extends AnyVariables>(document: TypedDocumentNode<Data, Variables>, ...args: VariablesArgs<Variables>): Promise<Data>;
+
+  /**
+   * Runs any mutation document; throws {@link LicenseApiError} when the request fails as a whole.
+   * Business errors come back in the data, as the document's result union.
+   */
+  mutate<Data, Variables extends AnyVariables>(document: TypedDocumentNode<Data, Variables>, ...args: VariablesArgs<Variables>): Promise<Data>;
+
+  /** Who the token belongs to: a user (with schools, roles and licenses), an integration or a supplier. */
+  viewer(): Promise<ViewerQuery['viewer']>;
+
+  /**
+   * What can be assigned of a product at a school now, and what is coming: new licenses, reusable
+   * started ones per end date, awaiting delivery, auto-starting soon. Null when the school is not
+   * yours to see or the product is unknown.
+   */
+  availability(args: { school: string; product: string }): Promise<ProductAvailability | null>;
+
+  /**
+   * The reusable started licenses of a product at a school, grouped by end date (earliest first).
+   * `needsEndDateChoice` tells whether {@link LicenseClient.assignLicense} with `reuseStarted` needs
+   * an `endDate`. Null when the school is not yours to see or the product is unknown.
+   */
+  reusablePool(args: { school: string; product: string }): Promise<ReusableLicensePoolFieldsFragment | null>;
+
+  /**
+   * Gives a user a license: a new one (`reuseStarted: false`, it starts now) or a reusable started
+   * one with the chosen `endDate`. Returns `{ ok: true, license, assignment }` or a failure to
+   * switch on by `code`; `END_DATE_REQUIRED` and `END_DATE_NOT_AVAILABLE` carry the end dates to
+   * choose from.
+   */
+  assignLicense(args: AssignLicenseArgs): Promise<Result<AssignLicenseSuccess>>;
+
+  /**
+   * Takes a license back from its holder (administrators). A started license keeps its end date and
+   * becomes reusable. Fails with e.g. `LICENSE_NOT_ASSIGNED`, `FORBIDDEN`, `NOT_FOUND`.
+   * (Like every helper returning a {@link Result}: a caller without the role gets a typed `FORBIDDEN`.)
+   */
+  revokeLicense(args: LicenseArgs): Promise<Result<LicenseChange>>;
+
+  /** A teacher gives back their own license, which becomes reusable (students get `FORBIDDEN`). */
+  removeMyLicense(args: LicenseArgs): Promise<Result<LicenseChange>>;
+
+  /**
+   * Iterates over the pages of any connection: `document` must take `$after` (and `$first`, which
+   * is set to `pageSize`); `select` picks the connection out of the data (null ends the walk).
+   */
+  pages<Data, Variables extends PageVariables & AnyVariables, Node>(
+    document: TypedDocumentNode<Data, Variables>,
+    variables: Omit<Variables, 'after' | 'first'>,
+    select: (data: Data) => Connection<Node> | null | undefined,
+    options?: PageOptions,
+  ): AsyncGenerator<Connection<Node>, void, undefined>;
+
+  /** Like {@link LicenseClient.pages}, one node at a time. */
+  nodes<Data, Variables extends PageVariables & AnyVariables, Node>(
+    document: TypedDocumentNode<Data, Variables>,
+    variables: Omit<Variables, 'after' | 'first'>,
+    select: (data: Data) => Connection<Node> | null | undefined,
+    options?: PageOptions,
+  ): AsyncGenerator<Node, void, undefined>;
+
+  /** Every school you can see (all of your organisation's, for its administrators and integrations). */
+  schools(options?: PageOptions): AsyncGenerator<SchoolNode, void, undefined>;
+
+  /** The catalogue of products schools can order. */
+  products(options?: PageOptions): AsyncGenerator<ProductFieldsFragment, void, undefined>;
+
+  /** The members of a school, optionally of one role (administrators of the school). */
+  members(args: { school: string; role?: SchoolRole } & PageOptions): AsyncGenerator<SchoolMembershipFieldsFragment, void, undefined>;
+
+  /** A school's licenses of a product, earliest end date first, optionally filtered. */
+  licenses(args: LicenseFilter): AsyncGenerator<LicenseFieldsFragment, void, undefined>;
+
+  /** Recorded changes you may see, newest first, optionally of one school, license or user. */
+  auditEvents(args?: { school?: string; license?: string; user?: string } & PageOptions): AsyncGenerator<AuditEventFieldsFragment, void, undefined>;
+}
+
+/** A key for one logical request, the same on every retry of it. */
+function newIdempotencyKey(): string {
+  const crypto = globalThis.crypto;
+  if (typeof crypto?.randomUUID === 'function') return crypto.randomUUID();
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+/** In persisted mode, sends the document's hash instead of its text (the APQ extension). */
+const persistedExchange: Exchange = mapExchange({
+  onOperation(operation) {
+    const hash = (operation.query as { __meta__?: { hash?: unknown } }).__meta__?.hash;
+    if (typeof hash !== 'string' || operation.kind === 'teardown') return operation;
+    return makeOperation(
+      operation.kind,
+      { ...operation, extensions: { ...operation.extensions, persistedQuery: { version: 1, sha256Hash: hash } } },
+      operation.context,
+    );
+  },
+});
+
+/**
+ * The API refuses callers without the role for a mutation (e.g. a teacher assigning) with a GraphQL
+ * error coded FORBIDDEN, and refuses rule breaks by the right role as typed data. The helpers
+ * return both as the same typed `FORBIDDEN` failure.
+ */
+async function typedFailures<T extends object>(run: () => Promise<Result<T>>): Promise<Result<T>> {
+  try {
+    return await run();
+  } catch (error) {
+    if (error instanceof LicenseApiError && error.kind === 'graphql' && error.graphQLErrors.length > 0 && error.graphQLErrors.every((e) => e.code === 'FORBIDDEN')) {
+      return { ok: false, code: 'FORBIDDEN', message: error.graphQLErrors[0]!.message, field: null };
+    }
+    throw error;
+  }
+}
+
+/**
+ * Creates the typed client of the school licenses API.
+ *
+ * @example
+ * ```ts
+ * const client = createLicenseClient({ url: 'https://licenses.example/graphql', token: apiKey });
+ * const result = await client.assignLicense({ school, product, user, reuseStarted: true, endDate: null });
+ * ```
+ */
+export function createLicenseClient(options: LicenseClientOptions): LicenseClient {
+  const { token, getToken } = options;
+  if (token === undefined && getToken === undefined) throw new TypeError('createLicenseClient needs a token or getToken');
+  const send = options.fetch;
+  const authorizedFetch = async (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
+    const bearer = token ?? (await getToken?.());
+    const headers = new Headers(init?.headers);
+    if (bearer) headers.set('authorization', `Bearer ${bearer}`);
+    return (send ?? globalThis.fetch)(input, { ...init, headers });
+  };
+
+  const exchanges: Exchange[] = [];
+  if (options.persisted) exchanges.push(persistedExchange);
+  if (options.retry !== false) {
+    exchanges.push(
+      retryExchange({
+        maxNumberAttempts: options.retry?.maxAttempts ?? 3,
+        initialDelayMs: options.retry?.initialDelayMs ?? 300,
+        maxDelayMs: options.retry?.maxDelayMs ?? 5_000,
+        randomDelay: true,
+        // Only failures to reach the API: GraphQL and business errors would fail the same again.
+        retryIf: (error) => Boolean(error.networkError),
+      }),
+    );
+  }
+  exchanges.push(fetchExchange);
+
+  const urql = new Client({
+    url: options.url,
+    exchanges,
+    fetch: authorizedFetch as typeof fetch,
+    // POST for every operation; no cache: every call reads the API's state now.
+    preferGetMethod: false,
+    requestPolicy: 'network-only',
+  });
+
+  const unwrap = <Data>(result: OperationResult<Data>): Data => {
+    if (result.error) throw LicenseApiError.fromCombinedError(result.error);
+    if (result.data === undefined || result.data === null) throw new LicenseApiError('the API answered without data', { kind: 'no-data' });
+    return result.data;
+  };
+
+  const client: LicenseClient = {
+    urql,
+    async query(document, ...[variables]) {
+      return unwrap(await urql.query(document, (variables ?? {}) as never).toPromise());
+    },
+    async mutate(document, ...[variables]) {
+      return unwrap(await urql.mutation(document, (variables ?? {}) as never).toPromise());
+    },
+
+    async viewer() {
+      return (await client.query(ViewerDocument)).viewer;
+    },
+    async availability({ school, product }) {
+      const data = await client.query(AvailabilityDocument, { school, product });
+      return data.school?.product ?? null;
+    },
+    async reusablePool({ school, product }) {
+      const data = await client.query(ReusablePoolDocument, { school, product });
+      return data.school?.product?.reusablePool ?? null;
+    },
+    assignLicense({ idempotencyKey, endDate, ...input }) {
+      return typedFailures(async () => {
+        const data = await client.mutate(AssignLicenseDocument, {
+          input: { ...input, endDate: endDate ?? null, idempotencyKey: idempotencyKey ?? newIdempotencyKey() },
+        });
+        return toResult(data.assignLicense);
+      });
+    },
+    revokeLicense({ license, idempotencyKey }) {
+      const input = { license, idempotencyKey: idempotencyKey ?? newIdempotencyKey() };
+      return typedFailures(async () => toResult((await client.mutate(RevokeLicenseDocument, { input })).revokeLicense));
+    },
+    removeMyLicense({ license, idempotencyKey }) {
+      const input = { license, idempotencyKey: idempotencyKey ?? newIdempotencyKey() };
+      return typedFailures(async () => toResult((await client.mutate(RemoveMyLicenseDocument, { input })).removeMyLicense));
+    },
+
+    pages(document, variables, select, pageOptions) {
+      const first = pageOptions?.pageSize ?? DEFAULT_PAGE_SIZE;
+      return walkPages(async (after) => select(await client.query(document, { ...variables, first, after } as never)));
+    },
+    async *nodes(document, variables, select, pageOptions) {
+      for await (const page of client.pages(document, variables, select, pageOptions)) {
+        for (const edge of page.edges) yield edge.node;
+      }
+    },
+
+    schools(pageOptions) {
+      return client.nodes(SchoolsDocument, {}, (data) => data.schools, pageOptions);
+    },
+    products(pageOptions) {
+      return client.nodes(ProductsDocument, {}, (data) => data.products, pageOptions);
+    },
+    members({ school, role, pageSize }) {
+      return client.nodes(SchoolMembersDocument, { school, role: role ?? null }, (data) => data.school?.members, { pageSize });
+    },
+    licenses({ pageSize, ...filter }) {
+      return client.nodes(SchoolProductLicensesDocument, filter, (data) => data.school?.product?.licenses, { pageSize });
+    },
+    auditEvents({ pageSize, ...filter } = {}) {
+      return client.nodes(AuditEventsDocument, filter, (data) => data.auditEvents, { pageSize });
+    },
+  };
+  return client;
+}

@@ -1,0 +1,61 @@
+import type { CombinedError } from '@urql/core';
+
+/** Why a request failed outside the API's business rules (those come back as typed results). */
+export type LicenseApiErrorKind =
+  /** The API could not be reached, or did not answer with GraphQL (retried before this is thrown). */
+  | 'network'
+  /** The API answered with GraphQL errors: e.g. `UNAUTHENTICATED`, a refused persisted operation, a bad request. */
+  | 'graphql'
+  /** The API answered without data, or without the object asked for. */
+  | 'no-data';
+
+/** One GraphQL error as the API sent it. */
+export interface LicenseApiGraphQLError {
+  message: string;
+  /** `extensions.code`, e.g. `UNAUTHENTICATED`, `PERSISTED_QUERY_NOT_IN_LIST`, `GRAPHQL_VALIDATION_FAILED`. */
+  code: string | undefined;
+  path: ReadonlyArray<string | number> | undefined;
+}
+
+/**
+ * Thrown by the client when a request fails as a whole: the network, authentication, a refused
+ * persisted operation or an invalid document. Business errors (such as `END_DATE_REQUIRED`) are
+ * never thrown: the helpers return them as typed results.
+ */
+export class LicenseApiError extends Error {
+  override name = 'LicenseApiError';
+  /** What kind of failure this is. */
+  readonly kind: LicenseApiErrorKind;
+  /** The first GraphQL error's `extensions.code`, when there is one (e.g. `UNAUTHENTICATED`). */
+  readonly code: string | undefined;
+  /** The GraphQL errors, when the API sent any. */
+  readonly graphQLErrors: readonly LicenseApiGraphQLError[];
+  /** The HTTP status, when a response arrived. */
+  readonly status: number | undefined;
+
+  constructor(
+    message: string,
+    details: { kind: LicenseApiErrorKind; graphQLErrors?: readonly LicenseApiGraphQLError[]; status?: number; cause?: unknown },
+  ) {
+    super(message, details.cause === undefined ? undefined : { cause: details.cause });
+    this.kind = details.kind;
+    this.graphQLErrors = details.graphQLErrors ?? [];
+    this.code = this.graphQLErrors[0]?.code;
+    this.status = details.status;
+  }
+
+  /** @internal Builds the error from urql's CombinedError. */
+  static fromCombinedError(error: CombinedError): LicenseApiError {
+    const status = (error.response as { status?: number } | undefined)?.status;
+    if (error.networkError) {
+      return new LicenseApiError(`network error: ${error.networkError.message}`, { kind: 'network', status, cause: error.networkError });
+    }
+    const graphQLErrors = error.graphQLErrors.map((e) => ({
+      message: e.message,
+      code: typeof e.extensions?.code === 'string' ? e.extensions.code : undefined,
+      path: e.path ?? undefined,
+    }));
+    const summary = graphQLErrors.map((e) => (e.code ? `${e.code}: ${e.message}` : e.message)).join('; ');
+    return new LicenseApiError(summary || error.message, { kind: 'graphql', graphQLErrors, status, cause: error });
+  }
+}

@@ -1,0 +1,277 @@
+// The SDK against the real API (real database, demo story), in process through the `fetch`
+// option and over a real HTTP port: every helper, the typed errors, paging, auth and retries.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  assertNever,
+  LicenseApiError,
+  NodeDocument,
+  SchoolDocument,
+  SchoolProductLicensesDocument,
+  type Failure,
+  type LicenseFieldsFragment,
+} from '../src/index.ts';
+import { backend, startStory, TRANSPORTS, type Story } from './support.ts';
+
+describe.each(TRANSPORTS)(`the SDK against the API (%s, ${backend})`, (transport) => {
+  let story: Story;
+  let admin: ReturnType<Story['client']>;
+
+  beforeAll(async () => {
+    story = await startStory(transport);
+    admin = story.client(story.demo.tokens.schoolAdmin);
+  });
+  afterAll(() => story?.close());
+
+  it('tells who the token belongs to', async () => {
+    const viewer = await admin.viewer();
+    expect(viewer).toMatchObject({ kind: 'USER', name: 'Sara Skoladmin', user: { memberships: [{ role: 'SCHOOL_ADMIN', school: { name: 'Ekskolan' } }] } });
+    const integration = await story.client(story.demo.keys.integration).viewer();
+    expect(integration).toMatchObject({ kind: 'INTEGRATION', user: null, organisation: { name: 'Nordstad kommun' } });
+  });
+
+  it('shows the availability of a product at a school: new and reusable licenses per end date', async () => {
+    const result = await admin.availability({ school: story.ids.ekskolan, product: story.ids.matematik });
+    expect(result?.product).toMatchObject({ name: 'Matematik 7 Digital', validityMonths: 12, deliveryMode: 'DIRECT' });
+    const availability = result!.availability;
+    expect(availability.newLicenses).toBe(6);
+    expect(availability.reusable.needsEndDateChoice).toBe(true);
+    expect(availability.reusable.endDates.map((e) => e.count)).toEqual([1, 1, 1, 8]);
+    expect(availability.assignable).toBe(availability.newLicenses + availability.reusable.total);
+    // Another organisation's admin does not see Ekskolan at all.
+    const stranger = story.client(story.demo.tokens.otherOrganisationAdmin);
+    expect(await stranger.availability({ school: story.ids.ekskolan, product: story.ids.matematik })).toBeNull();
+  });
+
+  it('shows the reusable pool, grouped by end date, earliest first', async () => {
+    const pool = await admin.reusablePool({ school: story.ids.ekskolan, product: story.ids.matematik });
+    expect(pool).toMatchObject({ total: 11, needsEndDateChoice: true });
+    const dates = pool!.endDates.map((e) => e.endDate);
+    expect([...dates].sort()).toEqual(dates);
+  });
+
+  it('answers END_DATE_REQUIRED with the end dates to choose from, and assigns nothing', async () => {
+    const result = await admin.assignLicense({ school: story.ids.ekskolan, product: story.ids.matematik, user: story.ids.svante, reuseStarted: true });
+    expect(result.ok).toBe(false);
+    if (result.ok) return;
+    expect(result.code).toBe('END_DATE_REQUIRED');
+    if (result.code !== 'END_DATE_REQUIRED') return;
+    // Narrowed by `code`: the end dates are there, typed.
+    expect(result.availableEndDates).toHaveLength(4);
+    expect(result.field).toBe('endDate');
+    expect((await admin.reusablePool({ school: story.ids.ekskolan, product: story.ids.matematik }))!.total).toBe(11);
+  });
+
+  it('answers END_DATE_NOT_AVAILABLE for an end date the pool does not have', async () => {
+    const result = await admin.assignLicense({
+      school: story.ids.ekskolan, product: story.ids.matematik, user: story.ids.svante, reuseStarted: true, endDate: '2030-01-01T00:00:00.000Z',
+    });
+    expect(result).toMatchObject({ ok: false, code: 'END_DATE_NOT_AVAILABLE', field: 'endDate' });
+    expect(!result.ok && result.code === 'END_DATE_NOT_AVAILABLE' && result.availableEndDates.length).toBe(4);
+  });
+
+  it('assigns a reused license with the chosen end date, which it keeps; the pool shrinks', async () => {
+    const pool = (await admin.reusablePool({ school: story.ids.ekskolan, product: story.ids.matematik }))!;
+    const chosen = pool.endDates[1]!.endDate;
+    const result = await admin.assignLicense({ school: story.ids.ekskolan, product: story.ids.matematik, user: story.ids.svante, reuseStarted: true, endDate: chosen });
+    if (!result.ok) throw new Error(`expected success, got ${result.code}`);
+    expect(result.license).toMatchObject({ state: 'STARTED', endDate: chosen, reusable: false, holder: { name: 'Svante Elev' } });
+    expect(result.assignment).toMatchObject({ state: 'ACTIVE', user: { name: 'Svante Elev' } });
+    const after = (await admin.reusablePool({ school: story.ids.ekskolan, product: story.ids.matematik }))!;
+    expect(after.total).toBe(pool.total - 1);
+    expect(after.endDates.map((e) => e.endDate)).not.toContain(chosen);
+  });
+
+  it('returns each business error as a typed failure to switch on', async () => {
+    const describeFailure = (failure: Failure): string => {
+      switch (failure.code) {
+        case 'END_DATE_REQUIRED':
+        case 'END_DATE_NOT_AVAILABLE':
+          return `choose one of ${failure.availableEndDates.length}`;
+        case 'USER_ALREADY_HAS_LICENSE':
+        case 'USER_NOT_IN_SCHOOL':
+        case 'FORBIDDEN':
+        case 'NO_LICENSE_AVAILABLE':
+        case 'NOT_FOUND':
+        case 'INVALID_INPUT':
+        case 'LICENSE_NOT_ASSIGNED':
+        case 'IDEMPOTENCY_KEY_REUSED':
+        case 'ACTIVATION_LINK_ALREADY_REDEEMED':
+        case 'ACTIVATION_LINK_EXPIRED':
+        case 'ACTIVATION_LINK_INVALID':
+        case 'ORDER_ALREADY_DELIVERED':
+        case 'PRE_ASSIGNMENT_NOT_ALLOWED':
+        case 'WRONG_DELIVERY_MODE':
+          return failure.code;
+        default:
+          return assertNever(failure);
+      }
+    };
+    const assign = async (token: string, user: string, reuseStarted = false) => {
+      const result = await story.client(token).assignLicense({ school: story.ids.ekskolan, product: story.ids.matematik, user, reuseStarted });
+      return result.ok ? 'assigned' : describeFailure(result);
+    };
+    expect(await assign(story.demo.tokens.schoolAdmin, story.ids.svante)).toBe('USER_ALREADY_HAS_LICENSE');
+    expect(await assign(story.demo.tokens.teacher, await story.userId('sune.student@ekskolan.example'))).toBe('FORBIDDEN');
+    expect(await assign(story.demo.tokens.schoolAdmin, await story.userId('saga.student@ekskolan.example'))).toBe('USER_ALREADY_HAS_LICENSE');
+    expect(await assign(story.demo.tokens.schoolAdmin, 'VXNlcjpub3QtYS11c2Vy')).toBe('USER_NOT_IN_SCHOOL');
+  });
+
+  it('makes assignLicense safe to retry with an idempotency key', async () => {
+    const sune = await story.userId('sune.student@ekskolan.example');
+    const input = { school: story.ids.ekskolan, product: story.ids.matematik, user: sune, reuseStarted: false, idempotencyKey: `sdk-${transport}` };
+    const first = await admin.assignLicense(input);
+    const again = await admin.assignLicense(input);
+    if (!first.ok || !again.ok) throw new Error('expected both to succeed');
+    expect(again.license.id).toBe(first.license.id);
+    expect(first.license).toMatchObject({ state: 'STARTED', holder: { name: 'Sune Elev' } });
+  });
+
+  it('revokes a license, which keeps its end date and becomes reusable; revoking again fails typed', async () => {
+    const licenses: LicenseFieldsFragment[] = [];
+    for await (const license of admin.licenses({ school: story.ids.ekskolan, product: story.ids.matematik, user: story.ids.svante })) licenses.push(license);
+    expect(licenses).toHaveLength(1);
+    const held = licenses[0]!;
+    const revoked = await admin.revokeLicense({ license: held.id });
+    if (!revoked.ok) throw new Error(`expected success, got ${revoked.code}`);
+    expect(revoked.license).toMatchObject({ id: held.id, endDate: held.endDate, reusable: true, holder: null });
+    expect(await admin.revokeLicense({ license: held.id })).toMatchObject({ ok: false, code: 'LICENSE_NOT_ASSIGNED' });
+  });
+
+  it('lets a teacher give back their own license, and refuses a student', async () => {
+    const theo = story.client(await story.tokenFor('theo.teacher@ekskolan.example'));
+    const held = (await theo.viewer()).user!.licenses[0]!;
+    const removed = await theo.removeMyLicense({ license: held.license.id });
+    expect(removed).toMatchObject({ ok: true, license: { id: held.license.id, reusable: true } });
+    const saga = story.client(story.demo.tokens.student);
+    const sagas = (await saga.viewer()).user!.licenses[0]!;
+    expect(await saga.removeMyLicense({ license: sagas.license.id })).toMatchObject({ ok: false, code: 'FORBIDDEN' });
+  });
+
+  it('walks every page of a connection', async () => {
+    const pages = [];
+    for await (const page of admin.pages(SchoolProductLicensesDocument, { school: story.ids.ekskolan, product: story.ids.matematik }, (data) => data.school?.product?.licenses, { pageSize: 5 })) {
+      pages.push(page);
+    }
+    const total = pages[0]!.totalCount!;
+    expect(total).toBeGreaterThan(10);
+    expect(pages).toHaveLength(Math.ceil(total / 5));
+    expect(pages.slice(0, -1).every((page) => page.edges.length === 5 && page.pageInfo.hasNextPage)).toBe(true);
+    expect(pages.at(-1)!.pageInfo.hasNextPage).toBe(false);
+    const ids = pages.flatMap((page) => page.edges.map((edge) => edge.node.id));
+    expect(new Set(ids).size).toBe(total);
+    // Earliest end date first, across pages.
+    const endDates = pages.flatMap((page) => page.edges.map((edge) => edge.node.endDate)).filter((d): d is string => d !== null && d !== undefined);
+    expect([...endDates].sort()).toEqual(endDates);
+  });
+
+  it('iterates schools, products, members and audit events across pages', async () => {
+    const integration = story.client(story.demo.keys.integration);
+    const schools = [];
+    for await (const school of integration.schools({ pageSize: 1 })) schools.push(school.name);
+    expect(schools.sort()).toEqual(['Björkskolan', 'Ekskolan']);
+    const products = [];
+    for await (const product of admin.products({ pageSize: 2 })) products.push(product.name);
+    expect(products).toHaveLength(5);
+    const students = [];
+    for await (const member of admin.members({ school: story.ids.ekskolan, role: 'STUDENT', pageSize: 3 })) students.push(member.user.name);
+    expect(students).toHaveLength(10);
+    let events = 0;
+    for await (const event of admin.auditEvents({ school: story.ids.ekskolan, pageSize: 100 })) {
+      expect(event.action).toBeTypeOf('string');
+      events++;
+    }
+    expect(events).toBeGreaterThan(50);
+  });
+
+  it('runs any document of the SDK with typed variables', async () => {
+    const data = await admin.query(SchoolDocument, { id: story.ids.ekskolan });
+    expect(data.school?.name).toBe('Ekskolan');
+    expect(data.school?.products.map((p) => p.product.name)).toContain('Matematik 7 Digital');
+    const node = await admin.query(NodeDocument, { id: story.ids.svante });
+    expect(node.node).toMatchObject({ __typename: 'User', name: 'Svante Elev' });
+    // An ID that names nothing (here: "User:not-a-user") is null, as if it did not exist.
+    expect((await admin.query(NodeDocument, { id: 'VXNlcjpub3QtYS11c2Vy' })).node).toBeNull();
+  });
+
+  it('throws LicenseApiError for a bad token, without retrying', async () => {
+    let calls = 0;
+    const client = story.client('not-a-valid-token', {
+      fetch: (input, init) => {
+        calls++;
+        return story.fetch(input, init);
+      },
+    });
+    const error = await admin.viewer().then(() => client.viewer()).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(LicenseApiError);
+    expect(error).toMatchObject({ kind: 'graphql', code: 'UNAUTHENTICATED', status: 401 });
+    expect(calls).toBe(1);
+  });
+
+  it('asks getToken for the token before each request', async () => {
+    const tokens = [story.demo.tokens.schoolAdmin, story.demo.tokens.teacher];
+    let asked = 0;
+    const client = story.client('', { token: undefined, getToken: async () => tokens[asked++ % 2] });
+    expect((await client.viewer()).name).toBe('Sara Skoladmin');
+    expect((await client.viewer()).name).toBe('Tove Lärare');
+    expect(asked).toBe(2);
+  });
+});
+
+describe(`retries (${backend})`, () => {
+  let story: Story;
+  beforeAll(async () => {
+    story = await startStory('in process');
+  });
+  afterAll(() => story?.close());
+
+  it('retries a request that failed on the network, then succeeds', async () => {
+    let calls = 0;
+    const client = story.client(story.demo.tokens.schoolAdmin, {
+      retry: { initialDelayMs: 1, maxDelayMs: 5 },
+      fetch: (input, init) => (++calls <= 2 ? Promise.reject(new TypeError('fetch failed: connection reset')) : story.fetch(input, init)),
+    });
+    expect((await client.viewer()).name).toBe('Sara Skoladmin');
+    expect(calls).toBe(3);
+  });
+
+  it('gives up after maxAttempts with a network LicenseApiError', async () => {
+    let calls = 0;
+    const client = story.client(story.demo.tokens.schoolAdmin, {
+      retry: { maxAttempts: 2, initialDelayMs: 1, maxDelayMs: 5 },
+      fetch: () => {
+        calls++;
+        return Promise.reject(new TypeError('fetch failed: ECONNREFUSED'));
+      },
+    });
+    await expect(client.viewer()).rejects.toMatchObject({ name: 'LicenseApiError', kind: 'network' });
+    expect(calls).toBe(2);
+  });
+
+  it('assigns once when the answer to an assignment is lost and the request is retried', async () => {
+    let calls = 0;
+    const client = story.client(story.demo.tokens.schoolAdmin, {
+      retry: { initialDelayMs: 1, maxDelayMs: 5 },
+      // The API does the work, but the first answer never arrives.
+      fetch: async (input, init) => {
+        const response = await story.fetch(input, init);
+        if (++calls === 1) throw new TypeError('fetch failed: socket hang up');
+        return response;
+      },
+    });
+    const signe = await story.userId('signe.student@ekskolan.example');
+    const holderOf = async () => {
+      const held = [];
+      for await (const license of client.licenses({ school: story.ids.ekskolan, product: story.ids.matematik, user: signe })) held.push(license);
+      return held;
+    };
+    const before = await holderOf();
+    expect(before).toHaveLength(1); // Signe was pre-assigned a license in the demo story.
+    const revoked = await client.revokeLicense({ license: before[0]!.id });
+    expect(revoked.ok).toBe(true);
+    calls = 0;
+    const result = await client.assignLicense({ school: story.ids.ekskolan, product: story.ids.matematik, user: signe, reuseStarted: false });
+    expect(calls).toBe(2);
+    expect(result).toMatchObject({ ok: true, license: { holder: { name: 'Signe Elev' } } });
+    expect(await holderOf()).toHaveLength(1);
+  });
+});
