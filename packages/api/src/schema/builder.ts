@@ -7,6 +7,7 @@ import RelayPlugin, { decodeGlobalID } from '@pothos/plugin-relay';
 import ScopeAuthPlugin from '@pothos/plugin-scope-auth';
 import type PrismaTypes from '@school-licenses/db/pothos-types';
 import { getDatamodel } from '@school-licenses/db/pothos-types';
+import { getNamedType, getNullableType, isListType } from 'graphql';
 import { createGraphQLError } from 'graphql-yoga';
 import { DateTimeResolver, JSONResolver } from 'graphql-scalars';
 import { isAdmin } from '../domain/actor.ts';
@@ -98,7 +99,18 @@ export const builder = new SchemaBuilder<{
   complexity: {
     defaultComplexity: 1,
     defaultListMultiplier: 10,
-    limit: { complexity: 5_000, depth: 12, breadth: 150 },
+    // A connection costs what its page can hold (first/last, else the default page of 20), not a
+    // flat 10: 100 schools × 100 members × 100 assignments must count as a million.
+    fieldComplexity: (args, _ctx, field) => {
+      if (getNamedType(field.type).name.endsWith('Connection')) {
+        const page = [args.first, args.last].find((n): n is number => typeof n === 'number');
+        return { field: 1, multiplier: Math.max(1, page ?? 20) };
+      }
+      // A connection's edges are its page, already counted above.
+      if (field.name === 'edges' && getNamedType(field.type).name.endsWith('Edge')) return { field: 1, multiplier: 1 };
+      return isListType(getNullableType(field.type)) ? { field: 1, multiplier: 10 } : 1;
+    },
+    limit: { complexity: 25_000, depth: 12, breadth: 150 },
     // A clear, typed refusal (not a masked "Unexpected error"), before any resolver runs.
     complexityError: (kind, result) => {
       const what = String(kind).toLowerCase() as 'depth' | 'breadth' | 'complexity';

@@ -1,0 +1,142 @@
+// Bounded queries, each answered with a clear error: depth, breadth, cost, page size, aliases,
+// batching, body size, the per-credential rate limit; introspection and GraphiQL switched off.
+import { openTestDatabase, type TestDatabase } from '@school-licenses/db/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ManualClock } from '../clock.ts';
+import { TEST_AUTH, TEST_START } from '../testing/harness.ts';
+import { listen, postGraphQL, type Listening } from '../testing/http.ts';
+import { licensePool, tokenOf, type LicensePool } from '../testing/scenarios.ts';
+import { createApi } from '../yoga.ts';
+
+const backend = process.env.DATABASE_URL ? 'PostgreSQL' : 'PGlite';
+const codes = (response: { errors?: { extensions?: Record<string, unknown> }[] }) => response.errors?.map((e) => e.extensions?.code);
+
+describe(`bounded queries on ${backend}`, () => {
+  let db: TestDatabase;
+  let open: Listening; // defaults, rate limited
+  let locked: Listening; // production: no introspection, no GraphiQL
+  const clock = new ManualClock(TEST_START);
+  let pool: LicensePool;
+  let admin: string;
+
+  beforeAll(async () => {
+    db = await openTestDatabase();
+    open = await listen(createApi({ prisma: db.prisma, clock, auth: TEST_AUTH }));
+    locked = await listen(
+      createApi({ prisma: db.prisma, clock, auth: TEST_AUTH, graphiql: false, limits: { introspection: false, rateLimit: { perMinute: 1, burst: 3 } } }),
+    );
+    pool = await licensePool(db.prisma, clock, { licenses: 3, students: 3 });
+    admin = await tokenOf(TEST_AUTH, clock, pool.adminId);
+  });
+  afterAll(async () => {
+    await open?.close();
+    await locked?.close();
+    await db?.close();
+  });
+
+  it('a query nested deeper than 12 levels is refused (QUERY_TOO_DEEP) before anything runs', async () => {
+    let selection = 'name';
+    for (let i = 0; i < 5; i++) selection = `organisation { schools { edges { node { ${selection} } } } }`;
+    const response = await postGraphQL(open.url, admin, `{ schools { edges { node { ${selection} } } } }`);
+    expect(codes(response)).toEqual(['QUERY_TOO_DEEP']);
+    expect(response.errors![0]!.message).toMatch(/depth is \d+, above the limit of 12/);
+    expect(response.data?.schools ?? null).toBeNull();
+  });
+
+  it('a query that costs too much is refused (QUERY_TOO_COMPLEX)', async () => {
+    const response = await postGraphQL(
+      open.url,
+      admin,
+      `{ schools(first: 100) { edges { node { members(first: 100) { edges { node { user { assignments(first: 100) { edges { node { license { id } } } } } } } } } } } }`,
+    );
+    expect(codes(response)).toEqual(['QUERY_TOO_COMPLEX']);
+  });
+
+  it('too many fields side by side is refused (QUERY_TOO_BROAD)', async () => {
+    const fields = Array.from({ length: 160 }, (_, i) => `f${i}: __typename`).join(' ');
+    const response = await postGraphQL(locked.url.replace(locked.url, open.url), admin, `{ ${fields} }`);
+    // Aliases are counted first; the alias limit answers before the breadth limit.
+    expect(codes(response)).toEqual(['TOO_MANY_ALIASES']);
+    const broad = await postGraphQL(open.url, admin, `{ viewer { ${Array.from({ length: 151 }, () => 'kind').join(' ')} } }`);
+    expect(broad.status).toBe(200); // identical fields merge into one: not broad at all
+  });
+
+  it('a page of more than 100 is an error (PAGE_SIZE_TOO_LARGE), not silently 100; literal or variable', async () => {
+    const literal = await postGraphQL(open.url, admin, `{ schools(first: 500) { edges { node { id } } } }`);
+    expect(literal.status).toBe(200);
+    expect(codes(literal)).toEqual(['PAGE_SIZE_TOO_LARGE']);
+    expect(literal.errors![0]!.message).toContain('schools(first: 500)');
+    const variable = await postGraphQL(open.url, admin, `query($n: Int) { schools(last: $n) { edges { node { id } } } }`, { n: 101 });
+    expect(codes(variable)).toEqual(['PAGE_SIZE_TOO_LARGE']);
+    const byDefault = await postGraphQL(open.url, admin, `query($n: Int = 1000) { schools(first: $n) { totalCount } }`);
+    expect(codes(byDefault)).toEqual(['PAGE_SIZE_TOO_LARGE']);
+    const negative = await postGraphQL(open.url, admin, `{ schools(first: -1) { totalCount } }`);
+    expect(negative.errors).toBeDefined();
+    const hundred = await postGraphQL(open.url, admin, `{ schools(first: 100) { totalCount edges { node { id } } } }`);
+    expect(hundred.errors).toBeUndefined();
+    expect(hundred.data.schools.totalCount).toBe(1);
+  });
+
+  it('more than 30 aliases is refused (TOO_MANY_ALIASES, HTTP 400)', async () => {
+    const ok = await postGraphQL(open.url, admin, `{ ${Array.from({ length: 30 }, (_, i) => `a${i}: __typename`).join(' ')} }`);
+    expect(ok.status).toBe(200);
+    const response = await postGraphQL(open.url, admin, `{ ${Array.from({ length: 31 }, (_, i) => `a${i}: __typename`).join(' ')} }`);
+    expect(response.status).toBe(400);
+    expect(codes(response)).toEqual(['TOO_MANY_ALIASES']);
+  });
+
+  it('batches of up to 10 operations run; 11 are refused', async () => {
+    const batch = (n: number) =>
+      fetch(open.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${admin}` },
+        body: JSON.stringify(Array.from({ length: n }, () => ({ query: '{ viewer { kind } }' }))),
+      });
+    const two = await batch(2);
+    expect(two.status).toBe(200);
+    expect(await two.json()).toEqual([{ data: { viewer: { kind: 'USER' } } }, { data: { viewer: { kind: 'USER' } } }]);
+    const eleven = await batch(11);
+    expect(eleven.status).toBe(413);
+    expect(JSON.stringify(await eleven.json())).toContain('Batching is limited to 10 operations');
+  });
+
+  it('a body over 100 kB is refused (413 REQUEST_TOO_LARGE) before it is parsed', async () => {
+    const response = await postGraphQL(open.url, admin, `{ viewer { kind } }`, { padding: 'x'.repeat(120_000) });
+    expect(response.status).toBe(413);
+    expect(codes(response)).toEqual(['REQUEST_TOO_LARGE']);
+  });
+
+  it('each credential has its own token bucket: past it, 429 RATE_LIMITED with Retry-After', async () => {
+    const statuses = [];
+    for (let i = 0; i < 4; i++) statuses.push(await postGraphQL(locked.url, admin, `{ viewer { kind } }`));
+    expect(statuses.slice(0, 3).map((r) => r.status)).toEqual([200, 200, 200]);
+    const limited = statuses[3]!;
+    expect(limited.status).toBe(429);
+    expect(codes(limited)).toEqual(['RATE_LIMITED']);
+    expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0);
+    // Another credential is not affected.
+    const supplier = await postGraphQL(locked.url, pool.supplierKey, `{ viewer { kind } }`);
+    expect(supplier.status).toBe(200);
+  });
+
+  it('introspection can be switched off; it is on by default', async () => {
+    const query = `{ __schema { queryType { name } } }`;
+    expect((await postGraphQL(open.url, admin, query)).data).toEqual({ __schema: { queryType: { name: 'Query' } } });
+    const off = await postGraphQL(locked.url, pool.activationSupplierKey, query);
+    expect(off.status).toBe(400);
+    expect(off.errors![0]!.message).toMatch(/introspection/i);
+  });
+
+  it('GraphiQL can be switched off', async () => {
+    const page = (url: string) => fetch(url, { headers: { accept: 'text/html' } });
+    expect((await page(open.url)).headers.get('content-type')).toContain('text/html');
+    expect((await page(locked.url)).headers.get('content-type') ?? '').not.toContain('text/html');
+  });
+
+  it('every response carries a request id; a sane one from the client is kept', async () => {
+    const response = await postGraphQL(open.url, admin, `{ viewer { kind } }`, undefined, { 'x-request-id': 'client-chosen-42' });
+    expect(response.headers.get('x-request-id')).toBe('client-chosen-42');
+    const weird = await postGraphQL(open.url, admin, `{ viewer { kind } }`, undefined, { 'x-request-id': 'no spaces <allowed>' });
+    expect(weird.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+  });
+});
