@@ -30,6 +30,8 @@ export interface DatabaseOptions {
   maxConnections?: number | undefined;
   /** Called with every SQL statement the Prisma client sends (statement counting, logs). */
   onQuery?: ((sql: string) => void) | undefined;
+  /** Size of Prisma's query plan cache; unset: Prisma's default, 0: off (benchmarks compare both). */
+  queryPlanCacheMaxSize?: number | undefined;
   /**
    * PostgreSQL only: when the server cannot be reached, try again this many times, waiting
    * `initialDelayMs` and doubling up to `maxDelayMs` in between (for a database that starts a
@@ -180,9 +182,10 @@ async function openPglite(options: DatabaseOptions): Promise<Database> {
 }
 
 function createClient(adapter: SqlDriverAdapterFactory, options: DatabaseOptions): PrismaClient {
-  if (!options.onQuery) return new PrismaClient({ adapter });
+  const cache = options.queryPlanCacheMaxSize === undefined ? {} : { queryPlanCacheMaxSize: options.queryPlanCacheMaxSize };
+  if (!options.onQuery) return new PrismaClient({ adapter, ...cache });
   const onQuery = options.onQuery;
-  const prisma = new PrismaClient({ adapter, log: [{ emit: 'event', level: 'query' }] });
+  const prisma = new PrismaClient({ adapter, ...cache, log: [{ emit: 'event', level: 'query' }] });
   prisma.$on('query', (event) => onQuery(event.query));
   return prisma;
 }

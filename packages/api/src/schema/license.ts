@@ -1,7 +1,9 @@
+import type { Prisma } from '@school-licenses/db';
 import { visibleAssignments, visibleAuditEvents, visibleLicenses, visibleUsers } from '../domain/actor.ts';
 import { assignLicense, assignLicenses, removeMyLicense, revokeLicense, type BulkAssignOutcome } from '../domain/assignments.ts';
 import { effectiveStartedAt, licenseState } from '../domain/license-state.ts';
 import { inTransaction } from '../domain/transaction.ts';
+import { requestLoader } from './batch.ts';
 import { builder } from './builder.ts';
 import { LicenseStateEnum } from './enums.ts';
 import { errorData, ErrorInterface, licenseErrors, type ErrorData } from './errors.ts';
@@ -52,9 +54,15 @@ export const LicenseRef = builder.prismaNode('License', {
       nullable: true,
       description: 'Who holds the license now; null when nobody does or when the holder is not yours to see.',
       // Seeing a license is not seeing its holder: a supplier, or a student who once held it, does not.
+      // The holders of every license in the response come from one statement (not one per license).
       resolve: (query, license, _args, ctx) =>
         license.assignedUserId
-          ? ctx.prisma.user.findFirst({ ...query, where: { AND: [{ id: license.assignedUserId }, visibleUsers(actorOf(ctx))] } })
+          ? requestLoader<string, Prisma.UserGetPayload<object> | null>(ctx, `holders:${JSON.stringify(query)}`, String, async (ids) => {
+              const users = await ctx.prisma.user.findMany({ ...query, where: { AND: [{ id: { in: ids } }, visibleUsers(actorOf(ctx))] } });
+              const found = new Map<string, Prisma.UserGetPayload<object> | null>(users.map((user) => [user.id, user]));
+              for (const id of ids) if (!found.has(id)) found.set(id, null);
+              return found;
+            }).load(license.assignedUserId)
           : null,
     }),
     assignments: t.relatedConnection('assignments', {
