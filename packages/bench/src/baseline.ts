@@ -1,0 +1,349 @@
+// The baseline: the benchmark's four requests answered by hand-written SQL through the `pg`
+// driver or PGlite's query API, in a plain Node http handler, with the same JSON the API
+// answers. No GraphQL execution, no ORM: the bar the API is measured against (as PostGraphile
+// and Hasura compile a request to few SQL statements). It does the same checks and writes as the
+// API on the paths the benchmark takes (authentication, visibility, the license rules, the audit
+// event), in as few round trips as SQL allows; other paths answer an error.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { formatPrismaCursor } from '@pothos/plugin-prisma';
+import { decodeGlobalID } from '@pothos/plugin-relay';
+import { jwtVerify } from 'jose';
+import type { OperationName } from './operations.ts';
+import type { Sql } from './sql.ts';
+
+export interface BaselineOptions {
+  sql: Sql;
+  jwtSecret: string;
+  now?: () => Date;
+}
+
+interface Actor {
+  id: string;
+  organisationId: string;
+  name: string;
+  isOrganisationAdmin: boolean;
+  roles: Map<string, string>;
+}
+
+type Query = Pick<Sql, 'query'>;
+type Json = Record<string, unknown>;
+
+class ClientError extends Error {}
+
+const AUTO_START_SOON_MS = 30 * 86_400_000;
+const iso = (date: Date | null | undefined) => (date ? new Date(date).toISOString() : null);
+/** Relay global IDs as the API makes them: base64 of `Type:id`. */
+const gid = (type: string, id: string) => Buffer.from(`${type}:${id}`).toString('base64');
+const idOf = (globalId: unknown) => decodeGlobalID(String(globalId)).id;
+
+export function createBaselineHandler(options: BaselineOptions): (request: IncomingMessage, response: ServerResponse) => void {
+  const { sql } = options;
+  const now = options.now ?? (() => new Date());
+  const key = new TextEncoder().encode(options.jwtSecret);
+
+  async function authenticate(header: string | undefined): Promise<Actor> {
+    const token = /^Bearer\s+(\S+)$/i.exec(header ?? '')?.[1];
+    if (!token) throw new ClientError('Authentication required');
+    const { payload } = await jwtVerify(token, key, { algorithms: ['HS256'], currentDate: now() });
+    const [user] = await sql.query<{ id: string; organisationId: string; name: string; isOrganisationAdmin: boolean; memberships: { schoolId: string; role: string }[] }>(
+      `SELECT u.id::text, u."organisationId"::text AS "organisationId", u.name, u."isOrganisationAdmin",
+         COALESCE(json_agg(json_build_object('schoolId', m."schoolId", 'role', m.role)) FILTER (WHERE m."userId" IS NOT NULL), '[]') AS memberships
+       FROM "User" u LEFT JOIN "SchoolMembership" m ON m."userId" = u.id
+       WHERE u.id = $1 GROUP BY u.id`,
+      [payload.sub],
+    );
+    if (!user) throw new ClientError('The token names no known user.');
+    return { ...user, roles: new Map(user.memberships.map((m) => [m.schoolId, m.role])) };
+  }
+
+  const sees = (actor: Actor, school: { id: string; organisationId: string }) =>
+    actor.organisationId === school.organisationId && (actor.isOrganisationAdmin || actor.roles.has(school.id));
+  const manages = (actor: Actor, school: { id: string; organisationId: string }) =>
+    actor.organisationId === school.organisationId && (actor.isOrganisationAdmin || actor.roles.get(school.id) === 'SCHOOL_ADMIN');
+
+  async function visibleSchool(actor: Actor, schoolId: string) {
+    const [school] = await sql.query<{ id: string; organisationId: string; name: string }>(
+      `SELECT id::text, "organisationId"::text AS "organisationId", name FROM "School" WHERE id = $1`,
+      [schoolId],
+    );
+    if (!school || !sees(actor, school)) return null;
+    if (!manages(actor, school)) throw new ClientError("Only the school's administrators and integrations see its licenses.");
+    return school;
+  }
+
+  /** Counts and pool per product, as LicenseAvailability. */
+  const AVAILABILITY_COLUMNS = `
+    count(l.id) FILTER (WHERE l."startedAt" IS NULL AND l."autoStartAt" > $2)::int AS "new",
+    count(l.id) FILTER (WHERE l."assignedUserId" IS NOT NULL AND l."endDate" > $2)::int AS "assigned",
+    count(l.id) FILTER (WHERE (l."startedAt" IS NOT NULL OR l."autoStartAt" <= $2) AND l."endDate" <= $2)::int AS "expired",
+    count(l.id) FILTER (WHERE l."startedAt" IS NULL AND l."autoStartAt" > $2 AND l."autoStartAt" <= $3)::int AS "soon",
+    min(l."autoStartAt") FILTER (WHERE l."startedAt" IS NULL AND l."autoStartAt" > $2) AS "next",
+    (SELECT sum(o.quantity)::int FROM "Order" o WHERE o."schoolId" = $1 AND o."productId" = p.id AND o.status = 'AWAITING_DELIVERY') AS "awaiting",
+    (SELECT json_agg(json_build_object('endDate', floor(extract(epoch FROM g."endDate") * 1000), 'count', g.n) ORDER BY g."endDate")
+       FROM (SELECT r."endDate", count(*) AS n FROM "License" r
+             WHERE r."schoolId" = $1 AND r."productId" = p.id AND r."assignedUserId" IS NULL
+               AND (r."startedAt" IS NOT NULL OR r."autoStartAt" <= $2) AND r."endDate" > $2
+             GROUP BY r."endDate") g) AS "pool"`;
+
+  interface AvailabilityRow {
+    new: number;
+    assigned: number;
+    expired: number;
+    soon: number;
+    next: Date | null;
+    awaiting: number | null;
+    pool: { endDate: number; count: number }[] | null;
+  }
+
+  /** The admin view leaves out reusable.needsEndDateChoice (to stay within the complexity limit). */
+  const availabilityJson = (row: AvailabilityRow, needsEndDateChoice = true) => {
+    const endDates = (row.pool ?? []).map((g) => ({ endDate: new Date(Number(g.endDate)).toISOString(), count: Number(g.count) }));
+    const total = endDates.reduce((sum, g) => sum + g.count, 0);
+    return {
+      newLicenses: row.new,
+      assignable: row.new + total,
+      assigned: row.assigned,
+      expired: row.expired,
+      awaitingDelivery: row.awaiting ?? 0,
+      autoStartingSoon: row.soon,
+      nextAutoStartAt: iso(row.next),
+      reusable: needsEndDateChoice ? { total, needsEndDateChoice: endDates.length > 1, endDates } : { total, endDates },
+    };
+  };
+
+  interface LicenseRow {
+    id: string;
+    startedAt: Date | null;
+    autoStartAt: Date;
+    endDate: Date;
+    assignedUserId: string | null;
+    holderName: string | null;
+  }
+
+  /** A License as the documents select it: the admin view leaves out startedAt and reusable. */
+  const licenseJson = (license: LicenseRow, at: Date, fields: { startedAt: boolean; reusable: boolean }) => {
+    const started = license.startedAt ?? (license.autoStartAt <= at ? license.autoStartAt : null);
+    const state = !started ? 'NEW' : license.endDate > at ? 'STARTED' : 'EXPIRED';
+    const holder = license.assignedUserId
+      ? { id: gid('User', license.assignedUserId), name: license.holderName }
+      : null;
+    return {
+      id: gid('License', license.id),
+      state,
+      ...(fields.startedAt ? { startedAt: iso(started) } : {}),
+      endDate: started ? iso(license.endDate) : null,
+      ...(fields.reusable ? { reusable: state === 'STARTED' && !license.assignedUserId } : {}),
+      holder,
+    };
+  };
+
+  async function adminView(actor: Actor, variables: Json): Promise<Json> {
+    const school = await visibleSchool(actor, idOf(variables.school));
+    if (!school) return { school: null };
+    const first = Number(variables.first ?? 20);
+    const at = now();
+    // Every product of the school with its availability and license count, in one statement.
+    const products = await sql.query<AvailabilityRow & { id: string; name: string; supplierName: string; total: number }>(
+      `SELECT p.id::text, p.name, s.name AS "supplierName", count(l.id)::int AS total, ${AVAILABILITY_COLUMNS}
+       FROM "Product" p JOIN "Supplier" s ON s.id = p."supplierId"
+       LEFT JOIN "License" l ON l."schoolId" = $1 AND l."productId" = p.id
+       WHERE EXISTS (SELECT 1 FROM "License" x WHERE x."schoolId" = $1 AND x."productId" = p.id)
+          OR EXISTS (SELECT 1 FROM "Order" o WHERE o."schoolId" = $1 AND o."productId" = p.id)
+       GROUP BY p.id, s.name
+       ORDER BY p.name`,
+      [school.id, iso(at), iso(new Date(at.getTime() + AUTO_START_SOON_MS))],
+    );
+    // The first page of every product's licenses with their holders, in one statement.
+    const licenses = await sql.query<LicenseRow & { productId: string }>(
+      `SELECT l."productId"::text AS "productId", l.id::text, l."startedAt", l."autoStartAt", l."endDate",
+         l."assignedUserId"::text AS "assignedUserId", u.name AS "holderName"
+       FROM unnest($2::uuid[]) AS p(id)
+       CROSS JOIN LATERAL (
+         SELECT * FROM "License" l WHERE l."schoolId" = $1 AND l."productId" = p.id
+         ORDER BY l."endDate", l.id LIMIT $3) l
+       LEFT JOIN LATERAL (SELECT name FROM "User" u WHERE u.id = l."assignedUserId") u ON true
+       ORDER BY l."productId", l."endDate", l.id`,
+      [school.id, products.map((p) => p.id), first + 1],
+    );
+    const pages = new Map<string, (LicenseRow & { productId: string })[]>();
+    for (const license of licenses) {
+      const page = pages.get(license.productId) ?? [];
+      page.push(license);
+      pages.set(license.productId, page);
+    }
+    return {
+      school: {
+        id: gid('School', school.id),
+        name: school.name,
+        products: products.map((product) => {
+          const page = pages.get(product.id) ?? [];
+          const shown = page.slice(0, first);
+          const edges = shown.map((license) => ({ node: licenseJson(license, at, { startedAt: false, reusable: false }) }));
+          const last = shown.at(-1);
+          return {
+            product: { id: gid('Product', product.id), name: product.name, supplierName: product.supplierName },
+            availability: availabilityJson(product, false),
+            licenses: {
+              totalCount: product.total,
+              pageInfo: { hasNextPage: page.length > first, endCursor: last ? formatPrismaCursor({ id: last.id }, 'id') : null },
+              edges,
+            },
+          };
+        }),
+      },
+    };
+  }
+
+  async function availability(actor: Actor, variables: Json): Promise<Json> {
+    const school = await visibleSchool(actor, idOf(variables.school));
+    if (!school) return { school: null };
+    const at = now();
+    const [row] = await sql.query<AvailabilityRow>(
+      `SELECT ${AVAILABILITY_COLUMNS}
+       FROM "Product" p LEFT JOIN "License" l ON l."schoolId" = $1 AND l."productId" = p.id
+       WHERE p.id = $4 GROUP BY p.id`,
+      [school.id, iso(at), iso(new Date(at.getTime() + AUTO_START_SOON_MS)), idOf(variables.product)],
+    );
+    return { school: { product: row ? { availability: availabilityJson(row) } : null } };
+  }
+
+  const snapshot = (l: { startedAt: Date | null; endDate: Date; assignedUserId: string | null }) => ({
+    startedAt: iso(l.startedAt),
+    endDate: iso(l.endDate),
+    assignedUserId: l.assignedUserId,
+  });
+
+  /** assignLicense with reuseStarted and a chosen end date: the path the benchmark takes. */
+  async function assign(actor: Actor, variables: Json): Promise<Json> {
+    const input = variables.input as Json;
+    if (input.reuseStarted !== true || !input.endDate) throw new ClientError('baseline: only reuseStarted with an endDate');
+    const [schoolId, productId, userId] = [idOf(input.school), idOf(input.product), idOf(input.user)];
+    const at = now();
+    const payload = await sql.transaction(async (tx: Query) => {
+      const [found] = await tx.query<{ organisationId: string; role: string | null; userName: string | null }>(
+        `SELECT s."organisationId"::text AS "organisationId", m.role::text AS role, u.name AS "userName"
+         FROM "School" s JOIN "Product" p ON p.id = $2
+         LEFT JOIN "SchoolMembership" m ON m."schoolId" = s.id AND m."userId" = $3
+         LEFT JOIN "User" u ON u.id = m."userId"
+         WHERE s.id = $1`,
+        [schoolId, productId, userId],
+      );
+      if (!found || !manages(actor, { id: schoolId, organisationId: found.organisationId })) return error('NOT_FOUND', 'school');
+      if (!found.role || found.role === 'SCHOOL_ADMIN') return error('USER_NOT_IN_SCHOOL', 'user');
+      const [held] = await tx.query<{ expired: boolean }>(
+        `SELECT l."endDate" <= $3 AS expired FROM "Assignment" a JOIN "License" l ON l.id = a."licenseId"
+         WHERE a."userId" = $1 AND a."productId" = $2 AND a."isActive"`,
+        [userId, productId, iso(at)],
+      );
+      if (held) return error(held.expired ? 'BASELINE_EXPIRED_NOT_HANDLED' : 'USER_ALREADY_HAS_LICENSE', 'user');
+      const [license] = await tx.query<LicenseRow & { endDate: Date }>(
+        `SELECT id::text, "startedAt", "autoStartAt", "endDate", "assignedUserId"::text AS "assignedUserId" FROM "License"
+         WHERE "schoolId" = $1 AND "productId" = $2 AND "assignedUserId" IS NULL
+           AND ("startedAt" IS NOT NULL OR "autoStartAt" <= $3) AND "endDate" = $4 AND "endDate" > $3
+         ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED`,
+        [schoolId, productId, iso(at), new Date(String(input.endDate)).toISOString()],
+      );
+      if (!license) return error('END_DATE_NOT_AVAILABLE', 'endDate');
+      const startedAt = license.startedAt ?? license.autoStartAt;
+      const before = snapshot(license);
+      const after = { ...snapshot({ ...license, startedAt, assignedUserId: userId }), reusedStarted: true };
+      // The license, the assignment and the audit event in one statement.
+      const [written] = await tx.query<{ assignmentId: string }>(
+        `WITH license AS (
+           UPDATE "License" SET "startedAt" = $2::timestamp(3), "assignedUserId" = $3::uuid WHERE id = $1::uuid RETURNING id),
+         assignment AS (
+           INSERT INTO "Assignment" (id, "licenseId", "userId", "productId", "schoolId", "assignedAt", "assignedById", "isActive")
+           SELECT gen_random_uuid(), id, $3::uuid, $4::uuid, $5::uuid, $6::timestamp(3), $7::uuid, true FROM license RETURNING id)
+         INSERT INTO "AuditEvent" (id, "organisationId", "schoolId", action, "actorUserId", "actorLabel", "licenseId", "userId", before, after, "createdAt")
+         SELECT gen_random_uuid(), $8::uuid, $5::uuid, 'LICENSE_ASSIGNED', $7::uuid, $9::text, $1::uuid, $3::uuid, $10::jsonb, $11::jsonb, $6::timestamp(3)
+         FROM assignment
+         RETURNING (SELECT id::text FROM assignment) AS "assignmentId"`,
+        [license.id, iso(startedAt), userId, productId, schoolId, iso(at), actor.id, found.organisationId, actor.name, JSON.stringify(before), JSON.stringify(after)],
+      );
+      return {
+        __typename: 'AssignLicensePayload',
+        license: licenseJson({ ...license, startedAt, assignedUserId: userId, holderName: found.userName }, at, { startedAt: true, reusable: true }),
+        assignment: {
+          id: gid('Assignment', written!.assignmentId),
+          state: license.endDate > at ? 'ACTIVE' : 'EXPIRED',
+          assignedAt: iso(at),
+          user: { id: gid('User', userId), name: found.userName },
+        },
+      };
+    });
+    return { assignLicense: payload };
+  }
+
+  async function revoke(actor: Actor, variables: Json): Promise<Json> {
+    const licenseId = idOf(variables.license);
+    const at = now();
+    const payload = await sql.transaction(async (tx: Query) => {
+      const [license] = await tx.query<LicenseRow & { schoolId: string; organisationId: string }>(
+        `SELECT l.id::text, l."schoolId"::text AS "schoolId", s."organisationId"::text AS "organisationId", l."startedAt", l."autoStartAt", l."endDate",
+           l."assignedUserId"::text AS "assignedUserId"
+         FROM "License" l JOIN "School" s ON s.id = l."schoolId" WHERE l.id = $1 FOR UPDATE OF l`,
+        [licenseId],
+      );
+      if (!license || !manages(actor, { id: license.schoolId, organisationId: license.organisationId })) return error('NOT_FOUND', 'license');
+      const expired = license.endDate <= at && (license.startedAt !== null || license.autoStartAt <= at);
+      const [ended] = await tx.query<{ userId: string }>(
+        `WITH assignment AS (
+           UPDATE "Assignment" SET "isActive" = NULL, "endedAt" = $2::timestamp(3), "endReason" = $3::"AssignmentEndReason", "endedById" = $4::uuid
+           WHERE "licenseId" = $1::uuid AND "isActive" RETURNING "userId"),
+         license AS (
+           UPDATE "License" SET "assignedUserId" = NULL WHERE id = $1::uuid AND EXISTS (SELECT 1 FROM assignment) RETURNING id)
+         INSERT INTO "AuditEvent" (id, "organisationId", "schoolId", action, "actorUserId", "actorLabel", "licenseId", "userId", before, after, "createdAt")
+         SELECT gen_random_uuid(), $5::uuid, $6::uuid, $7::"AuditAction", $4::uuid, $8::text, license.id, assignment."userId", $9::jsonb, $10::jsonb,
+           $2::timestamp(3)
+         FROM license, assignment
+         RETURNING "userId"::text`,
+        [
+          licenseId, iso(at), expired ? 'EXPIRED' : 'REVOKED_BY_ADMIN', actor.id, license.organisationId, license.schoolId,
+          expired ? 'ASSIGNMENT_EXPIRED' : 'LICENSE_REVOKED', actor.name, JSON.stringify(snapshot(license)),
+          JSON.stringify(snapshot({ ...license, assignedUserId: null })),
+        ],
+      );
+      if (!ended) return error('LICENSE_NOT_ASSIGNED', 'license');
+      return {
+        __typename: 'LicensePayload',
+        license: licenseJson({ ...license, assignedUserId: null, holderName: null }, at, { startedAt: false, reusable: true }),
+      };
+    });
+    return { revokeLicense: payload };
+  }
+
+  function error(code: string, field: string) {
+    return { __typename: 'LicenseError', code, message: code, field };
+  }
+
+  const operations: Record<OperationName, (actor: Actor, variables: Json) => Promise<Json>> = {
+    AdminView: adminView,
+    Availability: availability,
+    Assign: assign,
+    Revoke: revoke,
+  };
+
+  return (request, response) => {
+    const chunks: Buffer[] = [];
+    request.on('data', (chunk: Buffer) => chunks.push(chunk));
+    request.on('end', () => {
+      void (async () => {
+        let status = 200;
+        let result: Json;
+        try {
+          const { operationName, variables } = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { operationName: OperationName; variables?: Json };
+          const operation = operations[operationName];
+          if (!operation) throw new ClientError(`baseline: unknown operation ${operationName}`);
+          const actor = await authenticate(request.headers.authorization);
+          result = { data: await operation(actor, variables ?? {}) };
+        } catch (error) {
+          status = error instanceof ClientError ? 200 : 500;
+          result = { errors: [{ message: (error as Error).message }] };
+        }
+        const json = JSON.stringify(result);
+        response.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(json) });
+        response.end(json);
+      })();
+    });
+  };
+}

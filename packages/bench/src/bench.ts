@@ -1,0 +1,369 @@
+// `pnpm bench`: the API against the hand-written SQL baseline over HTTP, on PostgreSQL and on
+// PGlite, on a generated data set. Not a test: it prints a table and writes the numbers to
+// .data/bench/results-<backend>.json. See BENCHMARKS.md for what it measures and the results.
+//
+//   pnpm bench [-- --db postgres,pglite] [--scale 1] [--duration 15] [--connections 10]
+//              [--memory-duration 60] [--only view,availability,assign,memory] [--servers api,baseline]
+//              [--reuse] [--keep] [--plan-cache-size N] [--relation-load-strategy query] [--label text]
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { availableParallelism, cpus } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { signUserToken } from '@school-licenses/api';
+import { encodeGlobalID } from '@pothos/plugin-relay';
+import autocannon from 'autocannon';
+import { readManifest, scaled, type Manifest } from './data-set.ts';
+import { DEFAULT_SERVER_URL, dropBenchDatabase, prepareDatabase, targetOf, type Backend, type Target } from './database.ts';
+import { body, VIEW_PAGE_SIZE } from './operations.ts';
+import { openSql } from './sql.ts';
+
+const { values } = parseArgs({
+  options: {
+    db: { type: 'string', default: 'postgres,pglite' },
+    scale: { type: 'string', default: '1' },
+    duration: { type: 'string', default: '15' },
+    connections: { type: 'string', default: '10' },
+    'memory-duration': { type: 'string', default: '60' },
+    only: { type: 'string', default: 'view,availability,assign,memory' },
+    servers: { type: 'string', default: 'api,baseline' },
+    reuse: { type: 'boolean', default: false },
+    keep: { type: 'boolean', default: false },
+    'plan-cache-size': { type: 'string' },
+    'relation-load-strategy': { type: 'string' },
+    label: { type: 'string', default: '' },
+  },
+});
+
+const JWT_SECRET = 'benchmark-secret-that-is-long-enough-0123456789';
+const serverUrl = process.env.DATABASE_URL ?? DEFAULT_SERVER_URL;
+const duration = Number(values.duration);
+const connections = Number(values.connections);
+const only = new Set(values.only.split(','));
+const serverFile = fileURLToPath(new URL('./server.ts', import.meta.url));
+const resultsDir = fileURLToPath(new URL('../../../.data/bench/', import.meta.url));
+
+type ServerKind = 'api' | 'baseline';
+
+interface Measurement {
+  scenario: string;
+  server: ServerKind;
+  connections: number;
+  seconds: number;
+  requestsPerSecond: number;
+  p50: number;
+  p99: number;
+  requests: number;
+  /** Responses with GraphQL errors, typed errors or a non-2xx status. */
+  failures: number;
+  firstFailure?: string | undefined;
+  rssStartMb: number;
+  rssEndMb: number;
+  /** Memory run only: RSS growth from the end of warm-up (first 10 s) to the end. */
+  rssGrowth?: number;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Servers in their own processes
+
+interface Server {
+  kind: ServerKind;
+  port: number;
+  process: ChildProcess;
+}
+
+async function startServer(kind: ServerKind, target: Target): Promise<Server> {
+  const args = ['--import', 'tsx', serverFile, '--kind', kind, '--jwt-secret', JWT_SECRET];
+  if (target.url) args.push('--url', target.url);
+  if (target.dataDir) args.push('--data-dir', target.dataDir);
+  if (values['plan-cache-size'] !== undefined) args.push('--plan-cache-size', values['plan-cache-size']);
+  if (values['relation-load-strategy']) args.push('--relation-load-strategy', values['relation-load-strategy']);
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, NODE_ENV: 'production' } });
+  const port = await new Promise<number>((resolve, reject) => {
+    let output = '';
+    child.stdout!.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+      const match = /listening (\d+)/.exec(output);
+      if (match) resolve(Number(match[1]));
+    });
+    child.once('exit', (code) => reject(new Error(`${kind} server exited with ${code}: ${output}`)));
+  });
+  child.stdout!.resume();
+  return { kind, port, process: child };
+}
+
+async function stopServer(server: Server): Promise<void> {
+  if (server.process.exitCode !== null) return;
+  const exited = new Promise((resolve) => server.process.once('exit', resolve));
+  server.process.kill('SIGTERM');
+  await exited;
+}
+
+/** Resident set size of a process, in MB (Linux). */
+async function rssMb(pid: number): Promise<number> {
+  const status = await readFile(`/proc/${pid}/status`, 'utf8');
+  const kb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
+  return kb / 1024;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Load
+
+/** What one connection remembers between its requests. */
+interface ConnectionState {
+  slot?: number;
+  license?: string;
+}
+
+/** One request of a connection's sequence. */
+interface Step {
+  setupRequest: (request: autocannon.Request, state: ConnectionState) => autocannon.Request;
+  onResponse?: (status: number, text: string, state: ConnectionState) => void;
+}
+
+interface Load {
+  scenario: string;
+  connections: number;
+  /** A fresh sequence per run (steps may keep counters). */
+  requests: () => Step[];
+}
+
+function failureCounter() {
+  const state = { failures: 0, first: undefined as string | undefined };
+  const check = (status: number, text: string) => {
+    if (status >= 300 || text.includes('"errors"') || text.includes('Error"')) {
+      state.failures++;
+      state.first ??= `${status} ${text.slice(0, 300)}`;
+      return false;
+    }
+    return true;
+  };
+  return { state, check };
+}
+
+async function run(server: Server, load: Load, seconds: number, counter = failureCounter(), onSecond?: (second: number) => Promise<void>) {
+  const instance = autocannon({
+    url: `http://127.0.0.1:${server.port}/graphql`,
+    method: 'POST',
+    connections: load.connections,
+    duration: seconds,
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+    requests: load.requests().map(
+      (step): autocannon.Request => ({
+        method: 'POST',
+        path: '/graphql',
+        setupRequest: (request, context) => step.setupRequest(request, context as ConnectionState),
+        onResponse: (status, text, context) => {
+          if (counter.check(status, text)) step.onResponse?.(status, text, context as ConnectionState);
+        },
+      }),
+    ),
+  });
+  let timer: NodeJS.Timeout | undefined;
+  if (onSecond) {
+    let second = 0;
+    timer = setInterval(() => void onSecond(++second), 1000);
+  }
+  const result = await instance;
+  clearInterval(timer);
+  return { result, counter };
+}
+
+async function measure(server: Server, load: Load, seconds = duration): Promise<Measurement> {
+  await run(server, load, 3); // warm-up: JIT, plan caches, connection pools
+  const rssStartMb = await rssMb(server.process.pid!);
+  const { result, counter } = await run(server, load, seconds);
+  return {
+    scenario: load.scenario,
+    server: server.kind,
+    connections: load.connections,
+    seconds,
+    requestsPerSecond: result.requests.average,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    requests: result.requests.total,
+    failures: counter.state.failures + result.non2xx + result.errors + result.timeouts,
+    firstFailure: counter.state.first,
+    rssStartMb,
+    rssEndMb: await rssMb(server.process.pid!),
+  };
+}
+
+/** The view under load for `seconds`, sampling RSS every second. */
+async function measureMemory(server: Server, load: Load, seconds: number): Promise<Measurement> {
+  const samples: number[] = [];
+  const counter = failureCounter();
+  const { result } = await run(server, load, seconds, counter, async () => {
+    samples.push(await rssMb(server.process.pid!));
+  });
+  // Growth after warm-up: the mean of the first 10 s against the mean of the last 10 s.
+  const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
+  const early = mean(samples.slice(0, 10));
+  const late = mean(samples.slice(-10));
+  return {
+    scenario: `memory (${load.scenario})`,
+    server: server.kind,
+    connections: load.connections,
+    seconds,
+    requestsPerSecond: result.requests.average,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    requests: result.requests.total,
+    failures: counter.state.failures + result.non2xx + result.errors + result.timeouts,
+    firstFailure: counter.state.first,
+    rssStartMb: early,
+    rssEndMb: late,
+    rssGrowth: late / early - 1,
+  };
+}
+
+let token = '';
+let assignSlots = 0;
+
+function loads(manifest: Manifest): Record<string, Load[]> {
+  const schools = manifest.schools;
+  const viewBodies = schools.map((school) => body('AdminView', { school: encodeGlobalID('School', school.id), first: VIEW_PAGE_SIZE }));
+  const availabilityBodies = schools.flatMap((school) =>
+    school.products.map((product) =>
+      body('Availability', { school: encodeGlobalID('School', school.id), product: encodeGlobalID('Product', product.id) }),
+    ),
+  );
+  const rotating = (bodies: string[]) => (): Step[] => {
+    let next = 0;
+    return [{ setupRequest: (request) => ({ ...request, body: bodies[next++ % bodies.length] }) }];
+  };
+  // Each connection assigns a license from the pool of its own school and product to its own
+  // student, then revokes it: the license goes back to the pool, which so never runs dry.
+  const assignThenRevoke = (): Step[] => {
+    const slotOf = (state: ConnectionState) => {
+      // Slots are never reused across runs: a run that stops between an assign and its revoke
+      // leaves that student holding a license.
+      state.slot ??= assignSlots++;
+      const slot = state.slot;
+      const school = schools[slot % schools.length]!;
+      const product = school.products[Math.floor(slot / schools.length) % school.products.length]!;
+      const student = product.freeStudents[Math.floor(slot / (schools.length * school.products.length)) % product.freeStudents.length]!;
+      return { school, product, student };
+    };
+    return [
+      {
+        setupRequest: (request, state) => {
+          const { school, product, student } = slotOf(state);
+          return {
+            ...request,
+            body: body('Assign', {
+              input: {
+                school: encodeGlobalID('School', school.id),
+                product: encodeGlobalID('Product', product.id),
+                user: encodeGlobalID('User', student),
+                reuseStarted: true,
+                endDate: product.poolEndDate,
+              },
+            }),
+          };
+        },
+        onResponse: (_status, text, state) => {
+          state.license = (JSON.parse(text) as { data: { assignLicense: { license: { id: string } } } }).data.assignLicense.license.id;
+        },
+      },
+      {
+        setupRequest: (request, state) => ({ ...request, body: body('Revoke', { license: state.license }) }),
+      },
+    ];
+  };
+  return {
+    view: [{ scenario: `admin view (first: ${VIEW_PAGE_SIZE})`, connections, requests: rotating(viewBodies) }],
+    availability: [
+      { scenario: 'availability', connections: 1, requests: rotating(availabilityBodies) },
+      { scenario: 'availability', connections, requests: rotating(availabilityBodies) },
+    ],
+    assign: [{ scenario: 'assignLicense + revokeLicense', connections, requests: assignThenRevoke }],
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+
+const fmt = (n: number, digits = 0) => n.toLocaleString('en', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+
+function table(backend: Backend, measurements: Measurement[]): string {
+  const lines = [
+    `| ${backend} | connections | API req/s | baseline req/s | API / baseline | API p50 / p99 ms | baseline p50 / p99 ms | API RSS MB | baseline RSS MB |`,
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+  ];
+  const keys = [...new Set(measurements.map((m) => `${m.scenario}@${m.connections}`))];
+  for (const key of keys) {
+    const api = measurements.find((m) => `${m.scenario}@${m.connections}` === key && m.server === 'api');
+    const base = measurements.find((m) => `${m.scenario}@${m.connections}` === key && m.server === 'baseline');
+    const any = (api ?? base)!;
+    const rss = (m?: Measurement) =>
+      m ? (m.rssGrowth === undefined ? fmt(m.rssEndMb) : `${fmt(m.rssStartMb)} → ${fmt(m.rssEndMb)} (${m.rssGrowth >= 0 ? '+' : ''}${fmt(m.rssGrowth * 100, 1)}%)`) : '–';
+    lines.push(
+      `| ${any.scenario} | ${any.connections} | ${api ? fmt(api.requestsPerSecond) : '–'} | ${base ? fmt(base.requestsPerSecond) : '–'} | ${
+        api && base ? `${fmt((api.requestsPerSecond / base.requestsPerSecond) * 100)}%` : '–'
+      } | ${api ? `${api.p50} / ${api.p99}` : '–'} | ${base ? `${base.p50} / ${base.p99}` : '–'} | ${rss(api)} | ${rss(base)} |`,
+    );
+  }
+  const failed = measurements.filter((m) => m.failures > 0);
+  for (const m of failed) lines.push(`\n${m.server} ${m.scenario}@${m.connections}: ${m.failures} failed responses, first: ${m.firstFailure}`);
+  return lines.join('\n');
+}
+
+async function benchBackend(backend: Backend): Promise<void> {
+  const scale = scaled(Number(values.scale));
+  const target = targetOf(backend, serverUrl);
+  if (!values.reuse) {
+    console.log(`\n${backend}: generating ${scale.schools} schools…`);
+    const { rows, seconds } = await prepareDatabase(backend, scale, serverUrl);
+    console.log(`${backend}: ${fmt(rows)} rows in ${fmt(seconds, 1)}s`);
+  }
+  const sql = await openSql(target, 1);
+  const manifest = await readManifest(sql);
+  await sql.close();
+  token = await signUserToken({ jwtSecret: JWT_SECRET }, manifest.adminId, { expiresInSeconds: 86_400 });
+  const all = loads(manifest);
+  const measurements: Measurement[] = [];
+  for (const kind of values.servers.split(',') as ServerKind[]) {
+    const server = await startServer(kind, target);
+    try {
+      for (const scenario of ['view', 'availability', 'assign'] as const) {
+        if (!only.has(scenario)) continue;
+        for (const load of all[scenario]!) {
+          const m = await measure(server, load);
+          console.log(`${backend} ${kind} ${m.scenario}@${m.connections}: ${fmt(m.requestsPerSecond)} req/s, p50 ${m.p50} ms, p99 ${m.p99} ms, RSS ${fmt(m.rssEndMb)} MB${m.failures ? `, ${m.failures} FAILED: ${m.firstFailure}` : ''}`);
+          measurements.push(m);
+        }
+      }
+      if (only.has('memory')) {
+        const m = await measureMemory(server, all.view![0]!, Number(values['memory-duration']));
+        console.log(`${backend} ${kind} ${m.scenario}: RSS ${fmt(m.rssStartMb)} → ${fmt(m.rssEndMb)} MB (${fmt(m.rssGrowth! * 100, 1)}%), ${fmt(m.requestsPerSecond)} req/s`);
+        measurements.push(m);
+      }
+    } finally {
+      await stopServer(server);
+    }
+  }
+  const report = table(backend, measurements);
+  console.log(`\n${report}\n`);
+  await mkdir(resultsDir, { recursive: true });
+  const file = `${resultsDir}results-${backend}${values.label ? `-${values.label}` : ''}.json`;
+  await writeFile(
+    file,
+    JSON.stringify(
+      {
+        backend,
+        label: values.label,
+        scale,
+        options: { duration, connections, planCacheSize: values['plan-cache-size'] ?? 'default', relationLoadStrategy: values['relation-load-strategy'] ?? 'join' },
+        machine: { cpus: availableParallelism(), cpu: cpus()[0]?.model, node: process.version },
+        measurements,
+        table: report,
+      },
+      null,
+      2,
+    ),
+  );
+  console.log(`written to ${file}`);
+  if (!values.keep) await dropBenchDatabase(backend, serverUrl);
+}
+
+for (const backend of values.db.split(',') as Backend[]) await benchBackend(backend);

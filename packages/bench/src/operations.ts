@@ -1,0 +1,64 @@
+// The benchmark's requests: the same GraphQL documents go to the API and to the hand-written
+// baseline, which recognises them by operation name and answers with the same JSON.
+export const ADMIN_VIEW = /* GraphQL */ `
+  query AdminView($school: ID!, $first: Int!) {
+    school(id: $school) {
+      id
+      name
+      products {
+        product { id name supplierName }
+        availability {
+          newLicenses assignable assigned expired awaitingDelivery autoStartingSoon nextAutoStartAt
+          reusable { total endDates { endDate count } }
+        }
+        licenses(first: $first) {
+          totalCount
+          pageInfo { hasNextPage endCursor }
+          edges { node { id state endDate holder { id name } } }
+        }
+      }
+    }
+  }`;
+
+export const AVAILABILITY = /* GraphQL */ `
+  query Availability($school: ID!, $product: ID!) {
+    school(id: $school) {
+      product(id: $product) {
+        availability {
+          newLicenses assignable assigned expired awaitingDelivery autoStartingSoon nextAutoStartAt
+          reusable { total needsEndDateChoice endDates { endDate count } }
+        }
+      }
+    }
+  }`;
+
+export const ASSIGN = /* GraphQL */ `
+  mutation Assign($input: AssignLicenseInput!) {
+    assignLicense(input: $input) {
+      __typename
+      ... on AssignLicensePayload {
+        license { id state startedAt endDate reusable holder { id name } }
+        assignment { id state assignedAt user { id name } }
+      }
+      ... on Error { code message field }
+    }
+  }`;
+
+export const REVOKE = /* GraphQL */ `
+  mutation Revoke($license: ID!) {
+    revokeLicense(input: { license: $license }) {
+      __typename
+      ... on LicensePayload { license { id state endDate reusable holder { id name } } }
+      ... on Error { code message field }
+    }
+  }`;
+
+export const OPERATIONS = { AdminView: ADMIN_VIEW, Availability: AVAILABILITY, Assign: ASSIGN, Revoke: REVOKE } as const;
+export type OperationName = keyof typeof OPERATIONS;
+
+/** The page size of the admin view in the benchmark. */
+export const VIEW_PAGE_SIZE = 50;
+
+export function body(operationName: OperationName, variables: Record<string, unknown>): string {
+  return JSON.stringify({ operationName, query: OPERATIONS[operationName], variables });
+}
