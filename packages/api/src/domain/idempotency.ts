@@ -24,6 +24,10 @@ export async function idempotent<T extends Prisma.InputJsonValue>(
 ): Promise<T> {
   if (!request.key) return run();
   if (request.key.length > 200) throw new LicenseError('INVALID_INPUT', 'idempotencyKey', 'An idempotency key has at most 200 characters.');
+  // Control characters (NUL above all, which PostgreSQL text cannot hold) are refused, not stored.
+  if (/[\u0000-\u001f\u007f]/.test(request.key)) {
+    throw new LicenseError('INVALID_INPUT', 'idempotencyKey', 'An idempotency key has no control characters.');
+  }
   const owner = actorKey(actor);
   const requestHash = createHash('sha256').update(`${request.operation}\n${stableJson(request.input)}`).digest('hex');
   const expiresAt = new Date(now.getTime() + (request.ttlHours ?? DEFAULT_IDEMPOTENCY_TTL_HOURS) * 3_600_000);

@@ -108,6 +108,13 @@ describe(`idempotency keys over HTTP on ${backend}`, () => {
     clock.set(TEST_START);
   });
 
+  it('a key with a control character (NUL, which PostgreSQL text cannot hold) is INVALID_INPUT, not a 500', async () => {
+    const before = await writeSnapshot(db.prisma);
+    const outcome = await mutate(server.url, admin, ASSIGN, assignInput(pool.gids.students[99]!, { idempotencyKey: 'a\u0000b' }));
+    expect(outcome).toMatchObject({ status: 200, code: 'INVALID_INPUT', value: { field: 'idempotencyKey' } });
+    expect(await writeSnapshot(db.prisma)).toEqual(before);
+  });
+
   it('a business error is not remembered: nothing was written, so a retry runs again', async () => {
     const before = await writeSnapshot(db.prisma);
     const refused = await mutate(server.url, admin, ASSIGN, assignInput(gidOf('User', pool.adminId), { idempotencyKey: 'refused' }));
