@@ -1,7 +1,7 @@
 // "Manage licenses", the administrator's path: pick a school and a product; the box of licenses
 // to assign with its (i) details; the students and teachers with their license, Assign (a new
 // license, or reuse a started one and choose its end date) and Revoke; the school's orders.
-import { useEffect, useId, useState, type FormEvent } from 'react';
+import { useId, useState, type FormEvent } from 'react';
 import {
   SchoolDocument,
   SchoolOrdersDocument,
@@ -215,11 +215,9 @@ function PersonRow(props: {
   const [done, setDone] = useState<string | null>(null);
   const name = member.user.name;
 
-  // A change elsewhere (another row, another admin) can make an open form's failure stale.
-  useEffect(() => setDone(null), [license?.id]);
-
   const run = async (change: () => Promise<{ ok: true } | Failure>, success: string) => {
     setBusy(true);
+    setDone(null);
     setFailure(null);
     setError(null);
     try {

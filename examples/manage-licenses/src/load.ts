@@ -23,8 +23,7 @@ export function useLoad<T>(load: () => Promise<T>, deps: readonly unknown[]): [L
     return () => {
       live = false;
     };
-    // `load` is a new closure on every render; `key` names what it loads.
-    // eslint-disable-next-line react-hooks/exhaustive-deps
+    // `load` is a new closure on every render; `key` (its inputs) says when to load again.
   }, [key, tick]);
   const reload = useCallback(() => setTick((t) => t + 1), []);
   return [state.key === key ? state.load : { status: 'loading' }, reload];

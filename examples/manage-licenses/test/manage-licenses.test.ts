@@ -74,6 +74,7 @@ describe(`the Manage licenses app in Chromium, on ${process.env.DATABASE_URL ? '
     await svante.getByRole('button', { name: 'Assign license' }).click();
 
     await seeText(svante.getByTestId('license-status'), `License ends ${chosen.day}`);
+    await seeText(svante.getByRole('status'), 'Assigned Svante Elev a started license.');
     await seeText(page.getByTestId('reusable-count'), String(before.total - 1));
     await seeText(page.getByTestId('assignable-count'), String(assignableBefore - 1));
     const after = await poolShown(page);
@@ -89,6 +90,7 @@ describe(`the Manage licenses app in Chromium, on ${process.env.DATABASE_URL ? '
     await svante.getByRole('button', { name: 'Revoke' }).click();
     await svante.getByRole('button', { name: 'Yes, revoke' }).click();
     await seeText(svante.getByTestId('license-status'), 'No license');
+    await seeText(svante.getByRole('status'), `Revoked Svante Elev's license: it is reusable until ${chosen.day}.`);
     await seeText(page.getByTestId('reusable-count'), String(before.total));
     expect(await poolShown(page)).toEqual(before);
     expect((await admin.reusablePool({ school, product }))?.total).toBe(before.total);
