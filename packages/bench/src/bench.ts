@@ -219,6 +219,7 @@ async function measureMemory(server: Server, load: Load, seconds: number): Promi
 
 let token = '';
 let assignSlots = 0;
+const freeSlots: number[] = [];
 
 function loads(manifest: Manifest): Record<string, Load[]> {
   const schools = manifest.schools;
@@ -232,13 +233,15 @@ function loads(manifest: Manifest): Record<string, Load[]> {
     let next = 0;
     return [{ setupRequest: (request) => ({ ...request, body: bodies[next++ % bodies.length] }) }];
   };
-  // Each connection assigns a license from the pool of its own school and product to its own
-  // student, then revokes it: the license goes back to the pool, which so never runs dry.
+  // Each pass assigns a license from the pool of a school and product to a student, then revokes
+  // it: the license goes back to the pool, which so never runs dry.
   const assignThenRevoke = (): Step[] => {
     const slotOf = (state: ConnectionState) => {
-      // Slots are never reused across runs: a run that stops between an assign and its revoke
-      // leaves that student holding a license.
-      state.slot ??= assignSlots++;
+      // autocannon gives each connection a fresh state at every pass through the sequence, so
+      // a slot (school, product, student) is taken from a shared pool for one assign + revoke
+      // and given back after the revoke. One that never got its revoke (the run ended between
+      // the two) is never given back: its student still holds a license.
+      state.slot ??= freeSlots.pop() ?? assignSlots++;
       const slot = state.slot;
       const school = schools[slot % schools.length]!;
       const product = school.products[Math.floor(slot / schools.length) % school.products.length]!;
@@ -268,6 +271,9 @@ function loads(manifest: Manifest): Record<string, Load[]> {
       },
       {
         setupRequest: (request, state) => ({ ...request, body: body('Revoke', { license: state.license }) }),
+        onResponse: (_status, _text, state) => {
+          if (state.slot !== undefined) freeSlots.push(state.slot);
+        },
       },
     ];
   };

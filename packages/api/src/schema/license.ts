@@ -1,11 +1,10 @@
-import type { Prisma } from '@school-licenses/db';
-import { visibleAssignments, visibleAuditEvents, visibleLicenses, visibleUsers } from '../domain/actor.ts';
+import { visibleAssignments, visibleAuditEvents, visibleLicenses } from '../domain/actor.ts';
 import { assignLicense, assignLicenses, removeMyLicense, revokeLicense, type BulkAssignOutcome } from '../domain/assignments.ts';
 import { effectiveStartedAt, licenseState } from '../domain/license-state.ts';
 import { inTransaction } from '../domain/transaction.ts';
-import { requestLoader } from './batch.ts';
 import { builder } from './builder.ts';
 import { LicenseStateEnum } from './enums.ts';
+import { holderOf } from './holders.ts';
 import { errorData, ErrorInterface, licenseErrors, type ErrorData } from './errors.ts';
 import { ProductRef } from './product.ts';
 import { actorOf, runIdempotent } from './run.ts';
@@ -49,21 +48,13 @@ export const LicenseRef = builder.prismaNode('License', {
       description: 'Started, not expired and assigned to nobody: an admin can reuse it.',
       resolve: (license, _args, ctx) => licenseState(license, ctx.clock.now()) === 'STARTED' && !license.assignedUserId,
     }),
-    holder: t.prismaField({
-      type: 'User',
+    holder: t.field({
+      type: UserRef,
       nullable: true,
       description: 'Who holds the license now; null when nobody does or when the holder is not yours to see.',
       // Seeing a license is not seeing its holder: a supplier, or a student who once held it, does not.
-      // The holders of every license in the response come from one statement (not one per license).
-      resolve: (query, license, _args, ctx) =>
-        license.assignedUserId
-          ? requestLoader<string, Prisma.UserGetPayload<object> | null>(ctx, `holders:${JSON.stringify(query)}`, String, async (ids) => {
-              const users = await ctx.prisma.user.findMany({ ...query, where: { AND: [{ id: { in: ids } }, visibleUsers(actorOf(ctx))] } });
-              const found = new Map<string, Prisma.UserGetPayload<object> | null>(users.map((user) => [user.id, user]));
-              for (const id of ids) if (!found.has(id)) found.set(id, null);
-              return found;
-            }).load(license.assignedUserId)
-          : null,
+      // The holders of every license in the response come from one statement (holders.ts).
+      resolve: (license, _args, ctx) => (license.assignedUserId ? holderOf(ctx, license.assignedUserId) : null),
     }),
     assignments: t.relatedConnection('assignments', {
       cursor: 'id',

@@ -7,6 +7,7 @@ import { licensesInState } from '../domain/license-state.ts';
 import { requestLoader } from './batch.ts';
 import { queryFromInfo } from '@pothos/plugin-prisma';
 import { builder } from './builder.ts';
+import { holderLoader } from './holders.ts';
 import type { Context } from './context.ts';
 import { LicenseStateEnum } from './enums.ts';
 import { EndDateCountRef } from './errors.ts';
@@ -109,7 +110,13 @@ export const SchoolProductRef = builder.objectRef<SchoolProduct>('SchoolProduct'
       },
       // The pages of every product in the list come from one statement (licensePageLoader).
       resolve: (query, schoolProduct, args, ctx, info) =>
-        licensePageLoader(ctx).load({ schoolProduct, args, query, withCount: selectsField(info, 'totalCount') }),
+        licensePageLoader(ctx).load({
+          schoolProduct,
+          args,
+          query,
+          withCount: selectsPath(info, ['totalCount']),
+          withHolders: selectsPath(info, ['edges', 'node', 'holder']) || selectsPath(info, ['nodes', 'holder']),
+        }),
       totalCount: (schoolProduct, args, ctx) => licenseCountLoader(ctx).load({ schoolProduct, args }),
     }),
   }),
@@ -157,6 +164,8 @@ interface PageRequest {
   args: LicenseListArgs;
   query: object;
   withCount: boolean;
+  /** Load the holders with the page, before its licenses resolve (holders.ts). */
+  withHolders: boolean;
 }
 type License = Prisma.LicenseGetPayload<object>;
 
@@ -165,8 +174,8 @@ const argsKey = (args: LicenseListArgs) =>
 const filterKey = ({ schoolProduct, args }: { schoolProduct: SchoolProduct; args: LicenseListArgs }) =>
   `${keyOfProduct(schoolProduct)}:${argsKey(args)}`;
 /** Requests that differ only in their product share one query. */
-const pageGroupKey = ({ schoolProduct, args, query, withCount }: PageRequest) =>
-  `${schoolProduct.school.id}:${argsKey(args)}:${withCount}:${JSON.stringify(query)}`;
+const pageGroupKey = ({ schoolProduct, args, query, withCount, withHolders }: PageRequest) =>
+  `${schoolProduct.school.id}:${argsKey(args)}:${withCount}:${withHolders}:${JSON.stringify(query)}`;
 const pageKey = (key: PageRequest) => `${key.schoolProduct.product.id}:${pageGroupKey(key)}`;
 
 /**
@@ -180,7 +189,7 @@ function licensePageLoader(ctx: Context) {
     const pages = new Map<string, License[]>();
     await Promise.all(
       [...groupBy(keys, pageGroupKey).values()].map(async (group) => {
-        const { schoolProduct, args, query, withCount } = group[0]!;
+        const { schoolProduct, args, query, withCount, withHolders } = group[0]!;
         const where = licenseFilter(schoolProduct.school.id, null, args, now);
         const byProduct = new Map(group.map((key) => [key.schoolProduct.product.id, key]));
         const products = await ctx.prisma.product.findMany({
@@ -196,6 +205,11 @@ function licensePageLoader(ctx: Context) {
           pages.set(pageKey(key), product.licenses as License[]);
           const counted = (product as { _count?: { licenses: number } })._count;
           if (counted) licenseCountLoader(ctx).prime(key, counted.licenses);
+        }
+        if (withHolders) {
+          const holders = holderLoader(ctx);
+          const ids = new Set(products.flatMap((product) => product.licenses.map((license) => (license as License).assignedUserId)));
+          await Promise.all([...ids].flatMap((id) => (id ? [holders.load(id)] : [])));
         }
       }),
     );
@@ -237,15 +251,15 @@ function groupBy<T>(items: T[], keyOf: (item: T) => string): Map<string, T[]> {
   return groups;
 }
 
-/** Whether the field being resolved selects `name` (directly or through fragments). */
-function selectsField(info: GraphQLResolveInfo, name: string): boolean {
-  const visit = (set: SelectionSetNode | undefined): boolean =>
+/** Whether the field being resolved selects `path` (field names, through fragments). */
+function selectsPath(info: GraphQLResolveInfo, path: string[]): boolean {
+  const visit = (set: SelectionSetNode | undefined, [name, ...rest]: string[]): boolean =>
     !!set?.selections.some((selection) => {
-      if (selection.kind === Kind.FIELD) return selection.name.value === name;
-      if (selection.kind === Kind.INLINE_FRAGMENT) return visit(selection.selectionSet);
-      return visit(info.fragments[selection.name.value]?.selectionSet);
+      if (selection.kind === Kind.FIELD) return selection.name.value === name && (rest.length === 0 || visit(selection.selectionSet, rest));
+      const fragment = selection.kind === Kind.INLINE_FRAGMENT ? selection : info.fragments[selection.name.value];
+      return visit(fragment?.selectionSet, [name!, ...rest]);
     });
-  return info.fieldNodes.some((node) => visit(node.selectionSet));
+  return info.fieldNodes.some((node) => visit(node.selectionSet, path));
 }
 
 function licenseFilter(
