@@ -3,27 +3,34 @@
 // /graphql to the API and hands the demo roles' tokens to the sign-in at /demo-session.json.
 //   API_PORT (default: any free port), APP_PORT (default 5173), DATABASE_URL / PGLITE_DATA_DIR
 import { spawn } from 'node:child_process';
+import { mkdir, readFile } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { createServer } from 'vite';
-import { demoSessionPlugin, sessionFromDemoOutput, type DemoSession } from './demo-session.ts';
+import { demoSessionPlugin, type DemoSession } from './demo-session.ts';
 
 const appDir = fileURLToPath(new URL('..', import.meta.url));
 const apiDir = fileURLToPath(new URL('../../../packages/api/', import.meta.url));
 
-function startApi(): Promise<{ origin: string; session: DemoSession; stop: () => void }> {
+async function startApi(): Promise<{ origin: string; session: DemoSession; stop: () => void }> {
   const env: NodeJS.ProcessEnv = { ...process.env, HOST: '127.0.0.1', PORT: process.env.API_PORT ?? '0' };
   if (!env.DATABASE_URL && !env.PGLITE_DATA_DIR) env.PGLITE_DATA_DIR = `${appDir}.data/pglite`;
+  // The API writes the demo roles' tokens here once it has seeded.
+  env.DEMO_SESSION_FILE = `${appDir}.data/demo-session.json`;
+  const sessionFile = env.DEMO_SESSION_FILE;
+  await mkdir(`${appDir}.data`, { recursive: true });
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts', '--demo'], { cwd: apiDir, env, stdio: ['ignore', 'pipe', 'inherit'] });
-  let output = '';
   return new Promise((resolve, reject) => {
     child.once('exit', (code) => reject(new Error(`the API stopped (exit code ${code}); see its output above`)));
     createInterface({ input: child.stdout! }).on('line', (line) => {
-      output += `${line}\n`;
       // The demo tokens are long: show them shortened, the app hands them out itself.
       console.log(`[api] ${line.replace(/(eyJ[\w-]{12})[\w.-]+/g, '$1…')}`);
       const ready = /GraphQL API: (https?:\/\/[^/\s]+)\/graphql/.exec(line);
-      if (ready) resolve({ origin: ready[1]!, session: sessionFromDemoOutput(output), stop: () => child.kill('SIGTERM') });
+      if (ready) {
+        readFile(sessionFile, 'utf8')
+          .then((text) => resolve({ origin: ready[1]!, session: JSON.parse(text) as DemoSession, stop: () => child.kill('SIGTERM') }))
+          .catch(reject);
+      }
     });
   });
 }

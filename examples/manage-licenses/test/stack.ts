@@ -13,7 +13,8 @@ import { fileURLToPath } from 'node:url';
 import { startTestApi, withStandardScenario, type TestApi } from '@school-licenses/api/testing';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { preview } from 'vite';
-import { demoSessionPlugin, DEMO_ROLE_LABELS, sessionFromTokens } from '../scripts/demo-session.ts';
+import { DEMO_ROLE_LABELS, demoSession } from '@school-licenses/api';
+import { demoSessionPlugin } from '../scripts/demo-session.ts';
 
 const appDir = fileURLToPath(new URL('..', import.meta.url));
 
@@ -58,7 +59,7 @@ export async function startStack(): Promise<Stack> {
     cleanups.push(() => new Promise((resolve) => (api.closeAllConnections(), api.close(resolve))));
     const apiOrigin = `http://127.0.0.1:${(api.address() as AddressInfo).port}`;
 
-    const session = sessionFromTokens(demo.tokens);
+    const session = demoSession(demo);
     const server = await preview({
       root: appDir,
       configFile: join(appDir, 'vite.config.ts'),

@@ -16,6 +16,8 @@ export interface ServerConfig {
   /** How many times to retry connecting to PostgreSQL at start (with backoff). */
   databaseConnectRetries: number;
   demo: boolean;
+  /** In the demo: a JSON file to write the demo roles' sign-in tokens to, for apps. */
+  demoSessionFile: string | undefined;
 }
 
 export class ConfigError extends Error {
@@ -60,6 +62,7 @@ export function readConfig(env: NodeJS.ProcessEnv, { demo }: { demo: boolean }):
     limits: readLimits(env, demo),
     databaseConnectRetries: integer(env, 'DATABASE_CONNECT_RETRIES', 10, 0, 1_000),
     demo,
+    demoSessionFile: env.DEMO_SESSION_FILE || undefined,
   };
 }
 

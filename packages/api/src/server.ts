@@ -2,14 +2,14 @@
 // when asked to and the database is empty, and listens.
 //   tsx src/server.ts          production-style start (needs JWT_SECRET or JWKS_URL for users)
 //   tsx src/server.ts --demo   embedded database with demo data, GraphiQL with demo tokens
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { parseArgs } from 'node:util';
 import { DatabaseConfigError, MigrationError, openDatabase } from '@school-licenses/db';
 import { systemClock } from './clock.ts';
 import { ConfigError, readConfig } from './config.ts';
 import { runSweep } from './domain/sweep.ts';
-import { demoGraphiQL, ensureDemoData } from './seed/demo.ts';
+import { demoGraphiQL, demoSession, ensureDemoData } from './seed/demo.ts';
 import { createApi } from './yoga.ts';
 
 const { values } = parseArgs({ options: { demo: { type: 'boolean', default: false } } });
@@ -73,6 +73,7 @@ async function main() {
   if (config.demo) {
     const demo = await ensureDemoData(database.prisma, clock, config.auth, (message) => console.log(message));
     if (config.graphiql) graphiql = demoGraphiQL(demo);
+    if (config.demoSessionFile) await writeFile(config.demoSessionFile, JSON.stringify(demoSession(demo), null, 2));
   }
 
   const api = createApi({

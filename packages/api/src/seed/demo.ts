@@ -190,18 +190,39 @@ async function describeDemo(prisma: PrismaClient, clock: Clock, auth: AuthConfig
   };
 }
 
+/** The demo user roles, in the words the start command and the example app show them with. */
+export const DEMO_ROLE_LABELS: Record<keyof typeof DEMO_USERS, string> = {
+  organisationAdmin: 'organisation admin (Olivia, Nordstad)',
+  schoolAdmin: 'school admin (Sara, Ekskolan)',
+  teacher: 'teacher (Tove, Ekskolan)',
+  student: 'student (Saga, Ekskolan)',
+  otherOrganisationAdmin: 'admin of another organisation (Oskar)',
+};
+
+export interface DemoSession {
+  roles: { role: keyof typeof DEMO_USERS; label: string; token: string }[];
+}
+
+/** The demo's user sign-ins: what DEMO_SESSION_FILE receives, for apps that offer them. */
+export function demoSession(demo: DemoData): DemoSession {
+  return {
+    roles: (Object.keys(DEMO_USERS) as (keyof typeof DEMO_USERS)[]).map((role) => ({
+      role,
+      label: DEMO_ROLE_LABELS[role],
+      token: demo.tokens[role],
+    })),
+  };
+}
+
 function printDemo(demo: DemoData, log: (message: string) => void): void {
+  const line = (label: string, value: string) => log(`  ${`${label}:`.padEnd(41)}${value}`);
   log('');
   log('Demo roles: send `Authorization: Bearer <token>` (GraphiQL has a tab for each):');
-  log(`  organisation admin (Olivia, Nordstad):  ${demo.tokens.organisationAdmin}`);
-  log(`  school admin (Sara, Ekskolan):          ${demo.tokens.schoolAdmin}`);
-  log(`  teacher (Tove, Ekskolan):               ${demo.tokens.teacher}`);
-  log(`  student (Saga, Ekskolan):               ${demo.tokens.student}`);
-  log(`  admin of another organisation (Oskar):  ${demo.tokens.otherOrganisationAdmin}`);
-  log(`  LMS integration API key (Nordstad):     ${demo.keys.integration}`);
-  log(`  supplier API key (Bokförlaget Nord):    ${demo.keys.supplier}`);
-  log(`  supplier API key (AppStudio):           ${demo.keys.activationSupplier}`);
-  if (demo.activationToken) log(`  activation link token (Kemilabbet):     ${demo.activationToken}`);
+  for (const { label, token } of demoSession(demo).roles) line(label, token);
+  line('LMS integration API key (Nordstad)', demo.keys.integration);
+  line('supplier API key (Bokförlaget Nord)', demo.keys.supplier);
+  line('supplier API key (AppStudio)', demo.keys.activationSupplier);
+  if (demo.activationToken) line('activation link token (Kemilabbet)', demo.activationToken);
   log('');
 }
 
