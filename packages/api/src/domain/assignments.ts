@@ -92,12 +92,14 @@ async function assignOne(
   // here until this transaction ends, then sees its assignment (USER_ALREADY_HAS_LICENSE) instead
   // of running into the unique key. Released at commit or rollback.
   await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtextextended(${`assign:${input.userId}:${product.id}`}, 0))`;
-  await endExpiredAssignments(tx, now, actor, { userId: input.userId, productId: product.id });
-  const held = await tx.assignment.findFirst({
+  // The user's active assignment of the product, if any, in one statement: one whose license
+  // has expired is ended here (so the user can get a new one); any other means they hold one.
+  const active = await tx.assignment.findMany({
     where: { userId: input.userId, productId: product.id, isActive: true },
-    select: { id: true },
+    include: activeAssignmentLicense,
   });
-  if (held) throw new LicenseError('USER_ALREADY_HAS_LICENSE', 'user');
+  await endAssignmentsOfExpiredLicenses(tx, now, actor, active.filter((a) => a.license.endDate <= now));
+  if (active.some((a) => a.license.endDate > now)) throw new LicenseError('USER_ALREADY_HAS_LICENSE', 'user');
 
   const where = { schoolId: school.id, productId: product.id, now };
   let license: License;
@@ -223,9 +225,22 @@ export async function endExpiredAssignments(
 ): Promise<number> {
   const expired = await tx.assignment.findMany({
     where: { ...scope, isActive: true, license: { endDate: { lte: now } } },
-    include: { license: { include: { school: { select: { organisationId: true } } } } },
+    include: activeAssignmentLicense,
   });
-  if (expired.length === 0) return 0;
+  await endAssignmentsOfExpiredLicenses(tx, now, actor, expired);
+  return expired.length;
+}
+
+const activeAssignmentLicense = { license: { include: { school: { select: { organisationId: true } } } } } as const;
+
+/** Ends these active assignments, whose licenses have expired, and records it. */
+async function endAssignmentsOfExpiredLicenses(
+  tx: Tx,
+  now: Date,
+  actor: Actor,
+  expired: Prisma.AssignmentGetPayload<{ include: typeof activeAssignmentLicense }>[],
+): Promise<void> {
+  if (expired.length === 0) return;
   const ids = expired.map((a) => a.id);
   await tx.assignment.updateMany({
     where: { id: { in: ids } },
@@ -249,7 +264,6 @@ export async function endExpiredAssignments(
       after: licenseSnapshot({ ...a.license, assignedUserId: null }),
     })),
   );
-  return expired.length;
 }
 
 /** An admin takes a license back. A started license keeps its end date and becomes reusable. */

@@ -81,7 +81,7 @@ const ADMIN_VIEW_STATEMENTS = 6; // authenticate, school, products, availability
  */
 const ADMIN_VIEW_WITH_CURSOR_STATEMENTS = 6;
 /** Statements of assignLicense (a new license) with the payload above. */
-const ASSIGN_LICENSE_STATEMENTS = 15;
+const ASSIGN_LICENSE_STATEMENTS = 14;
 
 const backend = process.env.DATABASE_URL ? 'PostgreSQL' : 'PGlite';
 
