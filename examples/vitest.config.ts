@@ -1,10 +1,7 @@
-import { createRequire } from 'node:module';
 import { defineConfig } from 'vitest/config';
-
-const require = createRequire(import.meta.url);
+import { singleGraphqlCopy } from '../vitest.shared.ts';
 
 export default defineConfig({
-  // The API under test loads graphql's CommonJS build; the tests must use that same copy.
-  resolve: { alias: [{ find: /^graphql$/, replacement: require.resolve('graphql') }] },
+  resolve: { alias: singleGraphqlCopy(import.meta.url) },
   test: { include: ['*.test.ts'], testTimeout: 120_000, hookTimeout: 120_000 },
 });

@@ -1,11 +1,8 @@
-import { createRequire } from 'node:module';
 import { defineConfig } from 'vitest/config';
-
-const require = createRequire(import.meta.url);
+import { singleGraphqlCopy } from '../../vitest.shared.ts';
 
 export default defineConfig({
-  // Node loads graphql's CommonJS build for Pothos and yoga; the tests must use that same copy.
-  resolve: { alias: [{ find: /^graphql$/, replacement: require.resolve('graphql') }] },
+  resolve: { alias: singleGraphqlCopy(import.meta.url) },
   test: {
     include: ['src/**/*.test.ts'],
     testTimeout: 60_000,

@@ -1,0 +1,11 @@
+// Shared by every package's vitest.config.ts.
+import { createRequire } from 'node:module';
+
+/**
+ * Node loads graphql's CommonJS build for Pothos and yoga, while vitest would hand the tests its
+ * ESM build: two copies that reject each other's types. This alias makes the tests use Node's.
+ * `packageUrl` is the config's `import.meta.url`, so graphql resolves from that package.
+ */
+export function singleGraphqlCopy(packageUrl: string) {
+  return [{ find: /^graphql$/, replacement: createRequire(packageUrl).resolve('graphql') }];
+}
