@@ -2,7 +2,6 @@
 // size, introspection, a per-credential rate limit, request ids and masked errors. Small yoga
 // plugins of our own (see docs/RELIABILITY.md for what each guarantees and the test that proves it).
 // Depth, breadth and cost are limited by the Pothos complexity plugin (schema/builder.ts).
-import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
 import {
   getNamedType,
@@ -52,7 +51,6 @@ export const DEFAULT_LIMITS: ApiLimits = {
 // Request ids and error masking
 
 const requestIds = new WeakMap<Request, string>();
-const currentRequestId = new AsyncLocalStorage<string>();
 
 /** The id of a request: the client's `x-request-id` when it is sane, else a new one. */
 export function requestIdOf(request: Request): string {
@@ -65,11 +63,48 @@ export function requestIdOf(request: Request): string {
   return id;
 }
 
-/** Every response carries `x-request-id`; everything logged while handling it names it. */
-export function useRequestId(): Plugin {
+// Masking happens where the request is not at hand, so a masked error remembers its cause until
+// the result of its request is processed; there it gets the request id and the cause is logged.
+// (No AsyncLocalStorage: on Node 20 it slows every promise of every request.)
+const causes = new WeakMap<GraphQLError, unknown>();
+const awaitingRequestId = new WeakSet<object>();
+
+/**
+ * Unexpected errors (database errors, bugs) answer "Unexpected error." with the request id, and
+ * nothing of the cause: no stack, no SQL. The cause is logged with the request id (useRequestId).
+ */
+export function maskUnexpectedError(error: unknown, message: string): Error {
+  const masked = maskError(error, message, false);
+  if (masked === error) return masked;
+  const graphQLError = masked as GraphQLError;
+  const answer = createGraphQLError(message, {
+    nodes: graphQLError.nodes,
+    path: graphQLError.path,
+    extensions: graphQLError.extensions,
+  });
+  causes.set(answer, error);
+  if (typeof error === 'object' && error !== null) awaitingRequestId.add(error);
+  return answer;
+}
+
+/** Every response carries `x-request-id`; a masked error names it and its cause is logged with it. */
+export function useRequestId(base: Pick<Console, 'error'> = console): Plugin {
   return {
-    instrumentation: {
-      request: ({ request }, wrapped) => currentRequestId.run(requestIdOf(request), wrapped),
+    onResultProcess: ({ request, result }) => {
+      const requestId = requestIdOf(request);
+      for (const single of Array.isArray(result) ? result : [result]) {
+        const errors = (single as { errors?: GraphQLError[] }).errors;
+        if (!errors) continue;
+        (single as { errors?: GraphQLError[] }).errors = errors.map((error) => {
+          if (!causes.has(error)) return error;
+          base.error(`[request ${requestId}]`, causes.get(error));
+          return createGraphQLError(`${error.message} (request id ${requestId})`, {
+            nodes: error.nodes,
+            path: error.path,
+            extensions: { ...error.extensions, requestId },
+          });
+        });
+      }
     },
     onResponse: ({ request, response }) => {
       response.headers.set('x-request-id', requestIdOf(request));
@@ -77,34 +112,17 @@ export function useRequestId(): Plugin {
   };
 }
 
-/** Yoga's logger, with the request id in front of every line logged during a request. */
+/** Yoga's logger. The causes of masked errors are left to useRequestId, which knows the request. */
 export function requestLogger(base: Pick<Console, 'debug' | 'info' | 'warn' | 'error'> = console): YogaLogger {
-  const prefix = () => {
-    const id = currentRequestId.getStore();
-    return id ? [`[request ${id}]`] : [];
-  };
   return {
     debug: () => {},
-    info: (...args: unknown[]) => base.info(...prefix(), ...args),
-    warn: (...args: unknown[]) => base.warn(...prefix(), ...args),
-    error: (...args: unknown[]) => base.error(...prefix(), ...args),
+    info: (...args: unknown[]) => base.info(...args),
+    warn: (...args: unknown[]) => base.warn(...args),
+    error: (...args: unknown[]) => {
+      if (args.length === 1 && typeof args[0] === 'object' && args[0] !== null && awaitingRequestId.has(args[0])) return;
+      base.error(...args);
+    },
   };
-}
-
-/**
- * Unexpected errors (database errors, bugs) answer "Unexpected error." with the request id, and
- * nothing of the cause: no stack, no SQL. Yoga logs the original through requestLogger.
- */
-export function maskUnexpectedError(error: unknown, message: string): Error {
-  const masked = maskError(error, message, false);
-  if (masked === error) return masked;
-  const requestId = currentRequestId.getStore();
-  const graphQLError = masked as GraphQLError;
-  return createGraphQLError(`${message}${requestId ? ` (request id ${requestId})` : ''}`, {
-    nodes: graphQLError.nodes,
-    path: graphQLError.path,
-    extensions: { ...graphQLError.extensions, ...(requestId ? { requestId } : {}) },
-  });
 }
 
 // ---------------------------------------------------------------------------------------------

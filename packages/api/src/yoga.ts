@@ -56,7 +56,7 @@ export function createApi(options: ApiOptions): Api {
     maskedErrors: { maskError: maskUnexpectedError, isDev: false },
     logging: requestLogger(options.log),
     plugins: [
-      useRequestId(),
+      useRequestId(options.log),
       ...(options.persistedOperations ? [usePersistedOnly(options.persistedOperations)] : []),
       useBodyLimit(limits.maxBodyBytes),
       useValidationRules(limits),
