@@ -32,33 +32,6 @@ export interface LicenseCounts {
   awaitingDelivery: number;
 }
 
-/** Every count of the (i) box in one statement. */
-export async function licenseCounts(tx: Tx, { schoolId, productId }: SchoolProduct, now: Date): Promise<LicenseCounts> {
-  const soon = new Date(now.getTime() + AUTO_START_SOON_DAYS * 86_400_000);
-  const [row] = await tx.$queryRaw<
-    { new: bigint; assigned: bigint; expired: bigint; soon: bigint; next: Date | null; awaiting: bigint | null }[]
-  >(Prisma.sql`
-    SELECT
-      count(*) FILTER (WHERE l."startedAt" IS NULL AND l."autoStartAt" > ${now}) AS "new",
-      count(*) FILTER (WHERE l."assignedUserId" IS NOT NULL AND l."endDate" > ${now}) AS "assigned",
-      count(*) FILTER (WHERE (l."startedAt" IS NOT NULL OR l."autoStartAt" <= ${now}) AND l."endDate" <= ${now}) AS "expired",
-      count(*) FILTER (WHERE l."startedAt" IS NULL AND l."autoStartAt" > ${now} AND l."autoStartAt" <= ${soon}) AS "soon",
-      min(l."autoStartAt") FILTER (WHERE l."startedAt" IS NULL AND l."autoStartAt" > ${now}) AS "next",
-      (SELECT sum(o."quantity") FROM "Order" o
-        WHERE o."schoolId" = ${schoolId}::uuid AND o."productId" = ${productId}::uuid
-          AND o."status" = 'AWAITING_DELIVERY') AS "awaiting"
-    FROM "License" l
-    WHERE l."schoolId" = ${schoolId}::uuid AND l."productId" = ${productId}::uuid`);
-  return {
-    newLicenses: Number(row?.new ?? 0),
-    assigned: Number(row?.assigned ?? 0),
-    expired: Number(row?.expired ?? 0),
-    autoStartingSoon: Number(row?.soon ?? 0),
-    nextAutoStartAt: row?.next ? new Date(row.next) : null,
-    awaitingDelivery: Number(row?.awaiting ?? 0),
-  };
-}
-
 export interface Availability extends LicenseCounts {
   /** The reusable pool: what reusablePool returns. */
   pool: EndDateCount[];
@@ -67,7 +40,7 @@ export interface Availability extends LicenseCounts {
 /**
  * The counts and the reusable pool of many products of one school in one statement: what the
  * "Manage licenses" page of every product shows, without a round trip per product. The same
- * rules as licenseCounts and reusablePool (see license-state.ts).
+ * rules as reusablePool (see license-state.ts).
  */
 export async function availabilityOfProducts(
   tx: Tx,
