@@ -36,7 +36,7 @@ export interface ApiOptions {
   persistedOperations?: Readonly<Record<string, string>>;
   /** Body size, aliases, batching, rate limit, introspection (see limits.ts); defaults: DEFAULT_LIMITS. */
   limits?: Partial<ApiLimits>;
-  /** Where unexpected errors are logged, each line with its request id (default: console). */
+  /** Where the server logs; the cause of each masked error comes with its request id (default: console). */
   log?: Pick<Console, 'debug' | 'info' | 'warn' | 'error'>;
 }
 
