@@ -10,12 +10,12 @@ import {
   ASSIGN,
   ASSIGN_MANY,
   DELIVER,
-  gidOf,
   mutate,
   REDEEM,
   REVOKE,
   tally,
 } from '../testing/reliability-operations.ts';
+import { gid } from '../testing/ids.ts';
 import { activationLink, awaitingDelayedOrder, orderMore, poolOfTen, tokenOf, type LicensePool } from '../testing/scenarios.ts';
 
 export interface Target {
@@ -141,7 +141,7 @@ export function concurrencyCases(target: () => Target) {
     for (let round = 1; round <= ROUNDS; round++) {
       const order = await awaitingDelayedOrder(prisma, clock, pool, 7);
       const outcomes = await Promise.all(
-        Array.from({ length: 5 }, (_, i) => mutate(urlFor(i), pool.supplierKey, DELIVER, { order: gidOf('Order', order.id) })),
+        Array.from({ length: 5 }, (_, i) => mutate(urlFor(i), pool.supplierKey, DELIVER, { order: gid('Order', order.id) })),
       );
       expect(tally(outcomes), `round ${round}`).toEqual({ OrderPayload: 1, ORDER_ALREADY_DELIVERED: 4 });
       expect(await prisma.license.count({ where: { orderId: order.id } })).toBe(7);

@@ -7,7 +7,8 @@ import { ManualClock } from '../clock.ts';
 import { TEST_AUTH, TEST_START } from '../testing/harness.ts';
 import { listen, postGraphQL, type Listening } from '../testing/http.ts';
 import { checkInvariants, writeSnapshot } from '../testing/invariants.ts';
-import { ASSIGN, ASSIGN_MANY, DELIVER, gidOf, PLACE, REDEEM, REVOKE } from '../testing/reliability-operations.ts';
+import { ASSIGN, ASSIGN_MANY, DELIVER, PLACE, REDEEM, REVOKE } from '../testing/reliability-operations.ts';
+import { gid } from '../testing/ids.ts';
 import { activationLink, awaitingDelayedOrder, licensePool, tokenOf, type LicensePool } from '../testing/scenarios.ts';
 import { createApi } from '../yoga.ts';
 
@@ -105,7 +106,7 @@ describe(`faults in the middle of a mutation on ${backend}`, () => {
   it('deliverOrder: the audit of the delivery fails → the order still awaits delivery, without licenses', async () => {
     const order = await awaitingDelayedOrder(db.prisma, clock, pool, 4);
     faulty = await injectFault('AuditEvent');
-    await expectNothingWritten(pool.supplierKey, DELIVER, { order: gidOf('Order', order.id) });
+    await expectNothingWritten(pool.supplierKey, DELIVER, { order: gid('Order', order.id) });
     expect(await db.prisma.order.findUniqueOrThrow({ where: { id: order.id } })).toMatchObject({ status: 'AWAITING_DELIVERY', deliveredAt: null });
   });
 
@@ -122,7 +123,7 @@ describe(`faults in the middle of a mutation on ${backend}`, () => {
   it('revokeLicense: the audit insert fails → the holder keeps the license', async () => {
     const license = await db.prisma.license.findFirstOrThrow({ where: { schoolId: pool.schoolId, assignedUserId: { not: null } } });
     faulty = await injectFault('AuditEvent');
-    await expectNothingWritten(admin, REVOKE, { license: gidOf('License', license.id) });
+    await expectNothingWritten(admin, REVOKE, { license: gid('License', license.id) });
     expect(await db.prisma.license.findUniqueOrThrow({ where: { id: license.id } })).toMatchObject({ assignedUserId: license.assignedUserId });
   });
 

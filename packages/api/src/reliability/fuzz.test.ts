@@ -8,7 +8,8 @@ import { ManualClock } from '../clock.ts';
 import { TEST_AUTH, TEST_START } from '../testing/harness.ts';
 import { listen, postGraphQL, type Listening } from '../testing/http.ts';
 import { checkInvariants } from '../testing/invariants.ts';
-import { ASSIGN, ASSIGN_MANY, CREATE_LINK, DELIVER, gidOf, PLACE, REDEEM, REMOVE_MINE, REVOKE } from '../testing/reliability-operations.ts';
+import { ASSIGN, ASSIGN_MANY, CREATE_LINK, DELIVER, PLACE, REDEEM, REMOVE_MINE, REVOKE } from '../testing/reliability-operations.ts';
+import { gid } from '../testing/ids.ts';
 import { activationLink, awaitingDelayedOrder, licensePool, tokenOf, type LicensePool } from '../testing/scenarios.ts';
 import { createApi } from '../yoga.ts';
 
@@ -44,14 +45,14 @@ describe(`fuzzing every mutation on ${backend}`, () => {
       other: await tokenOf(TEST_AUTH, clock, pool.otherOrganisation.adminId),
     };
     // Real things to aim at, among the random ones.
-    for (let i = 0; i < 3; i++) real.orders.push(gidOf('Order', (await awaitingDelayedOrder(db.prisma, clock, pool, 2)).id));
+    for (let i = 0; i < 3; i++) real.orders.push(gid('Order', (await awaitingDelayedOrder(db.prisma, clock, pool, 2)).id));
     for (let i = 0; i < 3; i++) {
       const link = await activationLink(db.prisma, clock, pool, 2);
-      real.orders.push(gidOf('Order', link.order.id));
+      real.orders.push(gid('Order', link.order.id));
       real.tokens.push(link.token);
     }
     const licenses = await db.prisma.license.findMany({ where: { schoolId: pool.schoolId }, take: 5 });
-    real.licenses.push(...licenses.map((l) => gidOf('License', l.id)));
+    real.licenses.push(...licenses.map((l) => gid('License', l.id)));
     real.endDates.push(...licenses.map((l) => l.endDate.toISOString()));
   });
   afterAll(async () => {
@@ -70,13 +71,13 @@ describe(`fuzzing every mutation on ${backend}`, () => {
   const id = (pick: () => string[]) =>
     fc.oneof(
       fc.constantFrom(...pick()),
-      fc.tuple(typeName, uuidLike).map(([type, uuid]) => gidOf(type, uuid)),
-      fc.tuple(typeName, anyString).map(([type, raw]) => gidOf(type, raw)),
+      fc.tuple(typeName, uuidLike).map(([type, uuid]) => gid(type, uuid)),
+      fc.tuple(typeName, anyString).map(([type, raw]) => gid(type, raw)),
       anyString,
     );
-  const schoolId = () => id(() => [pool.gids.school, gidOf('School', pool.otherOrganisation.schoolId)]);
+  const schoolId = () => id(() => [pool.gids.school, gid('School', pool.otherOrganisation.schoolId)]);
   const productId = () => id(() => [pool.gids.product, pool.gids.delayedProduct, pool.gids.activationProduct]);
-  const userId = () => id(() => [...pool.gids.students.slice(0, 5), gidOf('User', pool.adminId), gidOf('User', pool.otherOrganisation.adminId)]);
+  const userId = () => id(() => [...pool.gids.students.slice(0, 5), gid('User', pool.adminId), gid('User', pool.otherOrganisation.adminId)]);
   const licenseId = () => id(() => real.licenses);
   const orderId = () => id(() => real.orders);
   const date = () => fc.oneof(
@@ -135,6 +136,6 @@ describe(`fuzzing every mutation on ${backend}`, () => {
     input: fc.record({ token: fc.oneof(fc.constantFrom(...real.tokens), anyString, fc.constant('act_')), idempotencyKey: key }),
   })));
   property('markNotificationsRead', () => fc.tuple(token, fc.constant(MARK_READ), fc.record({
-    input: fc.option(fc.record({ notifications: fc.option(fc.array(id(() => [gidOf('Notification', '00000000-0000-0000-0000-000000000000')]), { maxLength: 5 }), { nil: undefined }) }), { nil: undefined }),
+    input: fc.option(fc.record({ notifications: fc.option(fc.array(id(() => [gid('Notification', '00000000-0000-0000-0000-000000000000')]), { maxLength: 5 }), { nil: undefined }) }), { nil: undefined }),
   })));
 });

@@ -6,7 +6,8 @@ import { ManualClock } from '../clock.ts';
 import { TEST_AUTH, TEST_START } from '../testing/harness.ts';
 import { listen, type Listening } from '../testing/http.ts';
 import { checkInvariants, writeSnapshot } from '../testing/invariants.ts';
-import { ASSIGN, ASSIGN_MANY, DELIVER, gidOf, mutate, PLACE, REDEEM, REVOKE, tally } from '../testing/reliability-operations.ts';
+import { ASSIGN, ASSIGN_MANY, DELIVER, mutate, PLACE, REDEEM, REVOKE, tally } from '../testing/reliability-operations.ts';
+import { gid } from '../testing/ids.ts';
 import { activationLink, awaitingDelayedOrder, poolOfTen, tokenOf, type LicensePool } from '../testing/scenarios.ts';
 import { createApi } from '../yoga.ts';
 
@@ -117,7 +118,7 @@ describe(`idempotency keys over HTTP on ${backend}`, () => {
 
   it('a business error is not remembered: nothing was written, so a retry runs again', async () => {
     const before = await writeSnapshot(db.prisma);
-    const refused = await mutate(server.url, admin, ASSIGN, assignInput(gidOf('User', pool.adminId), { idempotencyKey: 'refused' }));
+    const refused = await mutate(server.url, admin, ASSIGN, assignInput(gid('User', pool.adminId), { idempotencyKey: 'refused' }));
     expect(refused.code).toBe('USER_NOT_IN_SCHOOL');
     expect(await writeSnapshot(db.prisma)).toEqual(before);
   });
@@ -142,7 +143,7 @@ describe(`idempotency keys over HTTP on ${backend}`, () => {
     const { order, token } = await activationLink(db.prisma, clock, pool, 3);
     const outcomes = await Promise.all(Array.from({ length: 3 }, () => mutate(server.url, admin, REDEEM, { token, idempotencyKey: 'redeem-1' })));
     expect(tally(outcomes)).toEqual({ OrderPayload: 3 });
-    expect(outcomes.map((o) => o.value.order.id)).toEqual(Array(3).fill(gidOf('Order', order.id)));
+    expect(outcomes.map((o) => o.value.order.id)).toEqual(Array(3).fill(gid('Order', order.id)));
     expect(await db.prisma.license.count({ where: { orderId: order.id } })).toBe(3);
     // The token itself is never stored, also not in the idempotency record.
     const records = await db.prisma.$queryRawUnsafe<{ text: string }[]>(`SELECT row_to_json(r)::text AS text FROM "IdempotencyRecord" r`);
@@ -164,7 +165,7 @@ describe(`idempotency keys over HTTP on ${backend}`, () => {
     expect(await db.prisma.license.count({ where: { orderId: gidToId(orderId) } })).toBe(4);
 
     const other = await awaitingDelayedOrder(db.prisma, clock, pool, 2);
-    const reusedKey = await mutate(server.url, pool.supplierKey, DELIVER, { order: gidOf('Order', other.id), idempotencyKey: 'deliver-1' });
+    const reusedKey = await mutate(server.url, pool.supplierKey, DELIVER, { order: gid('Order', other.id), idempotencyKey: 'deliver-1' });
     expect(reusedKey.code).toBe('IDEMPOTENCY_KEY_REUSED');
 
     const users = [student(), student(), student()];

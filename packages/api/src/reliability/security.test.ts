@@ -9,7 +9,8 @@ import { createApiKey, type AuthConfig } from '../auth/authenticate.ts';
 import { ManualClock } from '../clock.ts';
 import { TEST_START } from '../testing/harness.ts';
 import { listen, postGraphQL, type Listening } from '../testing/http.ts';
-import { ASSIGN, DELIVER, gidOf, mutate, REDEEM, REVOKE } from '../testing/reliability-operations.ts';
+import { ASSIGN, DELIVER, mutate, REDEEM, REVOKE } from '../testing/reliability-operations.ts';
+import { gid } from '../testing/ids.ts';
 import { activationLink, awaitingDelayedOrder, licensePool, tokenOf, type LicensePool } from '../testing/scenarios.ts';
 import { createApi } from '../yoga.ts';
 
@@ -122,11 +123,11 @@ describe(`credentials and tenant isolation on ${backend}`, () => {
     it('node(id:) and nodes(ids:) answer null for its school, license, order and users, exactly as for IDs that do not exist', async () => {
       const license = await db.prisma.license.findFirstOrThrow({ where: { schoolId: pool.schoolId } });
       const order = await db.prisma.order.findFirstOrThrow({ where: { schoolId: pool.schoolId } });
-      const ids = [pool.gids.school, gidOf('License', license.id), gidOf('Order', order.id), pool.gids.students[0]!, gidOf('User', pool.adminId)];
+      const ids = [pool.gids.school, gid('License', license.id), gid('Order', order.id), pool.gids.students[0]!, gid('User', pool.adminId)];
       const response = await postGraphQL(server.url, other, `query($ids: [ID!]!) { nodes(ids: $ids) { id } a: node(id: "${ids[1]}") { id } }`, { ids });
       expect(response.data).toEqual({ nodes: [null, null, null, null, null], a: null });
       const missing = await postGraphQL(server.url, other, `query($ids: [ID!]!) { nodes(ids: $ids) { id } }`, {
-        ids: [gidOf('School', randomUUID()), gidOf('License', randomUUID())],
+        ids: [gid('School', randomUUID()), gid('License', randomUUID())],
       });
       expect(missing.data).toEqual({ nodes: [null, null] });
     });
@@ -134,19 +135,19 @@ describe(`credentials and tenant isolation on ${backend}`, () => {
     it('connections and counts hold only its own', async () => {
       const response = await postGraphQL(server.url, other, `{ schools { totalCount edges { node { id name } } } }`);
       expect(response.data.schools.totalCount).toBe(1);
-      expect(response.data.schools.edges.map((e: { node: { id: string } }) => e.node.id)).toEqual([gidOf('School', pool.otherOrganisation.schoolId)]);
+      expect(response.data.schools.edges.map((e: { node: { id: string } }) => e.node.id)).toEqual([gid('School', pool.otherOrganisation.schoolId)]);
       expect(response.text).not.toContain(pool.schoolId);
     });
 
     it('mutations on its data fail exactly as on data that does not exist, naming nothing of it', async () => {
       const license = await db.prisma.license.findFirstOrThrow({ where: { schoolId: pool.schoolId } });
       const theirs = await mutate(server.url, other, ASSIGN, { school: pool.gids.school, product: pool.gids.product, user: pool.gids.students[0], reuseStarted: false });
-      const nothing = await mutate(server.url, other, ASSIGN, { school: gidOf('School', randomUUID()), product: pool.gids.product, user: pool.gids.students[0], reuseStarted: false });
+      const nothing = await mutate(server.url, other, ASSIGN, { school: gid('School', randomUUID()), product: pool.gids.product, user: pool.gids.students[0], reuseStarted: false });
       expect(theirs.value).toEqual(nothing.value);
       expect(theirs.code).toBe('NOT_FOUND');
 
-      const revokeTheirs = await mutate(server.url, other, REVOKE, { license: gidOf('License', license.id) });
-      const revokeNothing = await mutate(server.url, other, REVOKE, { license: gidOf('License', randomUUID()) });
+      const revokeTheirs = await mutate(server.url, other, REVOKE, { license: gid('License', license.id) });
+      const revokeNothing = await mutate(server.url, other, REVOKE, { license: gid('License', randomUUID()) });
       expect(revokeTheirs.value).toEqual(revokeNothing.value);
 
       const { token } = await activationLink(db.prisma, clock, pool, 1);
@@ -157,8 +158,8 @@ describe(`credentials and tenant isolation on ${backend}`, () => {
 
       // A supplier delivers only its own products' orders.
       const order = await awaitingDelayedOrder(db.prisma, clock, pool, 1);
-      const deliverTheirs = await mutate(server.url, pool.activationSupplierKey, DELIVER, { order: gidOf('Order', order.id) });
-      const deliverNothing = await mutate(server.url, pool.activationSupplierKey, DELIVER, { order: gidOf('Order', randomUUID()) });
+      const deliverTheirs = await mutate(server.url, pool.activationSupplierKey, DELIVER, { order: gid('Order', order.id) });
+      const deliverNothing = await mutate(server.url, pool.activationSupplierKey, DELIVER, { order: gid('Order', randomUUID()) });
       expect(deliverTheirs.value).toEqual(deliverNothing.value);
       expect(deliverTheirs.code).toBe('NOT_FOUND');
 

@@ -1,5 +1,4 @@
 // The mutations the reliability tests send, each selecting its payload and the typed error.
-import { encodeGlobalID } from '@pothos/plugin-relay';
 import { postGraphQL } from './http.ts';
 
 export const ASSIGN = /* GraphQL */ `
@@ -73,8 +72,6 @@ export const REMOVE_MINE = /* GraphQL */ `
       ... on Error { code message field }
     }
   }`;
-
-export const gidOf = encodeGlobalID;
 
 /** The outcome of a mutation field: its __typename and, for a typed error, its code. */
 export interface Outcome {
