@@ -68,7 +68,8 @@ export const builder = new SchemaBuilder<{
     // from node()), instead of failing the database query with an internal error.
     decodeGlobalID: (globalID) => {
       const decoded = decodeGlobalID(globalID);
-      return UUID.test(decoded.id) ? decoded : { ...decoded, id: NIL_UUID };
+      // A school's product (and its pool and availability) is `<schoolId>:<productId>`.
+      return decoded.id.split(':').every((part) => UUID.test(part)) ? decoded : { ...decoded, id: NIL_UUID };
     },
     cursorType: 'String',
     idFieldOptions: { description: 'A global, opaque ID: pass it to node(id:) or to any argument that takes this type.' },

@@ -7,6 +7,8 @@ import { licensesInState } from '../domain/license-state.ts';
 import { requestLoader } from './batch.ts';
 import { queryFromInfo } from '@pothos/plugin-prisma';
 import { builder } from './builder.ts';
+import { canReadSchoolLicenses, visibleSchools } from '../domain/actor.ts';
+import { actorOf } from './run.ts';
 import { holderLoader } from './holders.ts';
 import type { Context } from './context.ts';
 import { LicenseStateEnum } from './enums.ts';
@@ -18,12 +20,49 @@ export interface SchoolProduct {
 }
 
 interface Pool {
+  kind: 'pool';
+  schoolProduct: SchoolProduct;
   endDates: EndDateCount[];
 }
 
-const ReusableLicensePoolRef = builder.objectRef<Pool>('ReusableLicensePool').implement({
+type AvailabilityShape = LicenseCounts & { kind: 'availability'; schoolProduct: SchoolProduct; pool: Pool };
+
+/** The inner part of the global IDs of a school's product, its pool and its availability. */
+const keyOfProduct = ({ school, product }: SchoolProduct) => `${school.id}:${product.id}`;
+
+/** A school's product by `<schoolId>:<productId>`: null unless the viewer may read its licenses. */
+async function loadSchoolProduct(ctx: Context, key: string): Promise<SchoolProduct | null> {
+  const [schoolId, productId] = key.split(':');
+  if (!schoolId || !productId) return null;
+  const actor = actorOf(ctx);
+  const [school, product] = await Promise.all([
+    ctx.prisma.school.findFirst({ where: { AND: [{ id: schoolId }, visibleSchools(actor)] } }),
+    ctx.prisma.product.findUnique({ where: { id: productId } }),
+  ]);
+  return school && product && canReadSchoolLicenses(actor, school) ? { school, product } : null;
+}
+
+async function poolOf(ctx: Context, schoolProduct: SchoolProduct): Promise<Pool> {
+  return { kind: 'pool', schoolProduct, endDates: (await availabilityLoader(ctx).load(schoolProduct)).pool };
+}
+
+async function availabilityOf(ctx: Context, schoolProduct: SchoolProduct): Promise<AvailabilityShape> {
+  const { pool, ...counts } = await availabilityLoader(ctx).load(schoolProduct);
+  return { ...counts, kind: 'availability', schoolProduct, pool: { kind: 'pool', schoolProduct, endDates: pool } };
+}
+
+const isShape = (value: unknown, kind: string) =>
+  typeof value === 'object' && value !== null && (value as { kind?: unknown }).kind === kind;
+
+const ReusableLicensePoolRef = builder.node(builder.objectRef<Pool>('ReusableLicensePool'), {
   description:
     "A school's reusable started licenses of one product: started, not expired, assigned to nobody. They keep their own end dates, so an admin reusing one chooses which end date to give.",
+  id: { resolve: (pool) => keyOfProduct(pool.schoolProduct) },
+  loadOne: async (key, ctx) => {
+    const schoolProduct = await loadSchoolProduct(ctx, key);
+    return schoolProduct ? poolOf(ctx, schoolProduct) : null;
+  },
+  isTypeOf: (value) => isShape(value, 'pool'),
   fields: (t) => ({
     endDates: t.field({
       type: [EndDateCountRef],
@@ -41,10 +80,14 @@ const ReusableLicensePoolRef = builder.objectRef<Pool>('ReusableLicensePool').im
   }),
 });
 
-const LicenseAvailabilityRef = builder
-  .objectRef<LicenseCounts & { pool: Pool }>('LicenseAvailability')
-  .implement({
+const LicenseAvailabilityRef = builder.node(builder.objectRef<AvailabilityShape>('LicenseAvailability'), {
     description: 'What the (i) button in "Manage licenses" tells: which licenses the school can assign, and what is coming.',
+    id: { resolve: (availability) => keyOfProduct(availability.schoolProduct) },
+    loadOne: async (key, ctx) => {
+      const schoolProduct = await loadSchoolProduct(ctx, key);
+      return schoolProduct ? availabilityOf(ctx, schoolProduct) : null;
+    },
+    isTypeOf: (value) => isShape(value, 'availability'),
     fields: (t) => ({
       newLicenses: t.exposeInt('newLicenses', { description: 'Delivered licenses not yet started; assigning one starts it now.' }),
       reusable: t.field({
@@ -70,8 +113,11 @@ const LicenseAvailabilityRef = builder
     }),
   });
 
-export const SchoolProductRef = builder.objectRef<SchoolProduct>('SchoolProduct').implement({
+export const SchoolProductRef = builder.node(builder.objectRef<SchoolProduct>('SchoolProduct'), {
   description: 'One product as one school holds it: its licenses, its reusable pool and its availability.',
+  id: { resolve: keyOfProduct },
+  loadOne: (key, ctx) => loadSchoolProduct(ctx, key),
+  isTypeOf: (value) => typeof value === 'object' && value !== null && 'school' in value && 'product' in value,
   fields: (t) => ({
     school: t.prismaField({
       type: 'School',
@@ -87,15 +133,12 @@ export const SchoolProductRef = builder.objectRef<SchoolProduct>('SchoolProduct'
     reusablePool: t.field({
       type: ReusableLicensePoolRef,
       description: 'The reusable started licenses, grouped by end date.',
-      resolve: async (schoolProduct, _args, ctx) => ({ endDates: (await availabilityLoader(ctx).load(schoolProduct)).pool }),
+      resolve: (schoolProduct, _args, ctx) => poolOf(ctx, schoolProduct),
     }),
     availability: t.field({
       type: LicenseAvailabilityRef,
       description: 'What can be assigned now and what is coming: the (i) button of "Manage licenses".',
-      resolve: async (schoolProduct, _args, ctx) => {
-        const { pool, ...counts } = await availabilityLoader(ctx).load(schoolProduct);
-        return { ...counts, pool: { endDates: pool } };
-      },
+      resolve: (schoolProduct, _args, ctx) => availabilityOf(ctx, schoolProduct),
     }),
     licenses: t.prismaConnection({
       type: 'License',
@@ -130,8 +173,6 @@ export const SchoolProductRef = builder.objectRef<SchoolProduct>('SchoolProduct'
 export function productQuery(ctx: Context, info: GraphQLResolveInfo): { select?: Prisma.ProductSelect; include?: Prisma.ProductInclude } {
   return queryFromInfo({ context: ctx, info, path: ['product'], typeName: 'Product' }) as never;
 }
-
-const keyOfProduct = ({ school, product }: SchoolProduct) => `${school.id}:${product.id}`;
 
 /** Availability and pool of every product asked for in this tick: one statement per school. */
 function availabilityLoader(ctx: Context) {

@@ -383,11 +383,14 @@ export type OrganisationSchoolsQuery = { __typename?: 'Query', node?:
     | { __typename: 'Assignment' }
     | { __typename: 'AuditEvent' }
     | { __typename: 'License' }
+    | { __typename: 'LicenseAvailability' }
     | { __typename: 'Notification' }
     | { __typename: 'Order' }
     | { __typename: 'Organisation', schools: { __typename?: 'OrganisationSchoolsConnection', totalCount: number, pageInfo: { __typename?: 'PageInfo', hasNextPage: boolean, hasPreviousPage: boolean, startCursor?: string | null, endCursor?: string | null }, edges: Array<{ __typename?: 'OrganisationSchoolsConnectionEdge', cursor: string, node: { __typename?: 'School', id: string, name: string } }> } }
     | { __typename: 'Product' }
+    | { __typename: 'ReusableLicensePool' }
     | { __typename: 'School' }
+    | { __typename: 'SchoolProduct' }
     | { __typename: 'User' }
    | null };
 
@@ -475,11 +478,14 @@ export type LicenseAssignmentsQuery = { __typename?: 'Query', node?:
     | { __typename: 'Assignment' }
     | { __typename: 'AuditEvent' }
     | { __typename: 'License', assignments: { __typename?: 'LicenseAssignmentsConnection', totalCount: number, pageInfo: { __typename?: 'PageInfo', hasNextPage: boolean, hasPreviousPage: boolean, startCursor?: string | null, endCursor?: string | null }, edges: Array<{ __typename?: 'LicenseAssignmentsConnectionEdge', cursor: string, node: { __typename?: 'Assignment', id: string, state: AssignmentState, assignedAt: string, endedAt?: string | null, endReason?: AssignmentEndReason | null, user: { __typename?: 'User', id: string, name: string }, license: { __typename?: 'License', id: string, endDate?: string | null, product: { __typename?: 'Product', id: string, name: string } } } }> } }
+    | { __typename: 'LicenseAvailability' }
     | { __typename: 'Notification' }
     | { __typename: 'Order' }
     | { __typename: 'Organisation' }
     | { __typename: 'Product' }
+    | { __typename: 'ReusableLicensePool' }
     | { __typename: 'School' }
+    | { __typename: 'SchoolProduct' }
     | { __typename: 'User' }
    | null };
 
@@ -494,11 +500,14 @@ export type UserAssignmentsQuery = { __typename?: 'Query', node?:
     | { __typename: 'Assignment' }
     | { __typename: 'AuditEvent' }
     | { __typename: 'License' }
+    | { __typename: 'LicenseAvailability' }
     | { __typename: 'Notification' }
     | { __typename: 'Order' }
     | { __typename: 'Organisation' }
     | { __typename: 'Product' }
+    | { __typename: 'ReusableLicensePool' }
     | { __typename: 'School' }
+    | { __typename: 'SchoolProduct' }
     | { __typename: 'User', assignments: { __typename?: 'UserAssignmentsConnection', totalCount: number, pageInfo: { __typename?: 'PageInfo', hasNextPage: boolean, hasPreviousPage: boolean, startCursor?: string | null, endCursor?: string | null }, edges: Array<{ __typename?: 'UserAssignmentsConnectionEdge', cursor: string, node: { __typename?: 'Assignment', id: string, state: AssignmentState, assignedAt: string, endedAt?: string | null, endReason?: AssignmentEndReason | null, user: { __typename?: 'User', id: string, name: string }, license: { __typename?: 'License', id: string, endDate?: string | null, product: { __typename?: 'Product', id: string, name: string } } } }> } }
    | null };
 
@@ -513,11 +522,14 @@ export type OrderLicensesQuery = { __typename?: 'Query', node?:
     | { __typename: 'Assignment' }
     | { __typename: 'AuditEvent' }
     | { __typename: 'License' }
+    | { __typename: 'LicenseAvailability' }
     | { __typename: 'Notification' }
     | { __typename: 'Order', licenses: { __typename?: 'OrderLicensesConnection', totalCount: number, pageInfo: { __typename?: 'PageInfo', hasNextPage: boolean, hasPreviousPage: boolean, startCursor?: string | null, endCursor?: string | null }, edges: Array<{ __typename?: 'OrderLicensesConnectionEdge', cursor: string, node: { __typename?: 'License', id: string, state: LicenseState, reusable: boolean, deliveredAt: string, autoStartAt: string, startedAt?: string | null, endDate?: string | null, product: { __typename?: 'Product', id: string, name: string }, school: { __typename?: 'School', id: string, name: string }, holder?: { __typename?: 'User', id: string, name: string } | null } }> } }
     | { __typename: 'Organisation' }
     | { __typename: 'Product' }
+    | { __typename: 'ReusableLicensePool' }
     | { __typename: 'School' }
+    | { __typename: 'SchoolProduct' }
     | { __typename: 'User' }
    | null };
 
@@ -538,6 +550,8 @@ type AnyNode_AuditEvent_Fragment = { __typename: 'AuditEvent', id: string };
 
 type AnyNode_License_Fragment = { __typename: 'License', id: string, state: LicenseState, reusable: boolean, deliveredAt: string, autoStartAt: string, startedAt?: string | null, endDate?: string | null, product: { __typename?: 'Product', id: string, name: string }, school: { __typename?: 'School', id: string, name: string }, holder?: { __typename?: 'User', id: string, name: string } | null };
 
+type AnyNode_LicenseAvailability_Fragment = { __typename: 'LicenseAvailability', id: string };
+
 type AnyNode_Notification_Fragment = { __typename: 'Notification', id: string, kind: NotificationKind, message: string, createdAt: string, readAt?: string | null, order?: { __typename?: 'Order', id: string } | null };
 
 type AnyNode_Order_Fragment = { __typename: 'Order', id: string };
@@ -546,7 +560,11 @@ type AnyNode_Organisation_Fragment = { __typename: 'Organisation', id: string, n
 
 type AnyNode_Product_Fragment = { __typename: 'Product', id: string, name: string, supplierName: string, validityMonths: number, deliveryMode: DeliveryMode };
 
+type AnyNode_ReusableLicensePool_Fragment = { __typename: 'ReusableLicensePool', id: string };
+
 type AnyNode_School_Fragment = { __typename: 'School', id: string, name: string };
+
+type AnyNode_SchoolProduct_Fragment = { __typename: 'SchoolProduct', id: string };
 
 type AnyNode_User_Fragment = { __typename: 'User', id: string, name: string, email: string, isOrganisationAdmin: boolean };
 
@@ -554,11 +572,14 @@ export type AnyNodeFragment =
   | AnyNode_Assignment_Fragment
   | AnyNode_AuditEvent_Fragment
   | AnyNode_License_Fragment
+  | AnyNode_LicenseAvailability_Fragment
   | AnyNode_Notification_Fragment
   | AnyNode_Order_Fragment
   | AnyNode_Organisation_Fragment
   | AnyNode_Product_Fragment
+  | AnyNode_ReusableLicensePool_Fragment
   | AnyNode_School_Fragment
+  | AnyNode_SchoolProduct_Fragment
   | AnyNode_User_Fragment
 ;
 
@@ -571,11 +592,14 @@ export type NodeQuery = { __typename?: 'Query', node?:
     | { __typename: 'Assignment', id: string }
     | { __typename: 'AuditEvent', id: string }
     | { __typename: 'License', id: string, state: LicenseState, reusable: boolean, deliveredAt: string, autoStartAt: string, startedAt?: string | null, endDate?: string | null, product: { __typename?: 'Product', id: string, name: string }, school: { __typename?: 'School', id: string, name: string }, holder?: { __typename?: 'User', id: string, name: string } | null }
+    | { __typename: 'LicenseAvailability', id: string }
     | { __typename: 'Notification', id: string, kind: NotificationKind, message: string, createdAt: string, readAt?: string | null, order?: { __typename?: 'Order', id: string } | null }
     | { __typename: 'Order', id: string }
     | { __typename: 'Organisation', id: string, name: string }
     | { __typename: 'Product', id: string, name: string, supplierName: string, validityMonths: number, deliveryMode: DeliveryMode }
+    | { __typename: 'ReusableLicensePool', id: string }
     | { __typename: 'School', id: string, name: string }
+    | { __typename: 'SchoolProduct', id: string }
     | { __typename: 'User', id: string, name: string, email: string, isOrganisationAdmin: boolean }
    | null };
 
@@ -588,11 +612,14 @@ export type NodesQuery = { __typename?: 'Query', nodes: Array<
     | { __typename: 'Assignment', id: string }
     | { __typename: 'AuditEvent', id: string }
     | { __typename: 'License', id: string, state: LicenseState, reusable: boolean, deliveredAt: string, autoStartAt: string, startedAt?: string | null, endDate?: string | null, product: { __typename?: 'Product', id: string, name: string }, school: { __typename?: 'School', id: string, name: string }, holder?: { __typename?: 'User', id: string, name: string } | null }
+    | { __typename: 'LicenseAvailability', id: string }
     | { __typename: 'Notification', id: string, kind: NotificationKind, message: string, createdAt: string, readAt?: string | null, order?: { __typename?: 'Order', id: string } | null }
     | { __typename: 'Order', id: string }
     | { __typename: 'Organisation', id: string, name: string }
     | { __typename: 'Product', id: string, name: string, supplierName: string, validityMonths: number, deliveryMode: DeliveryMode }
+    | { __typename: 'ReusableLicensePool', id: string }
     | { __typename: 'School', id: string, name: string }
+    | { __typename: 'SchoolProduct', id: string }
     | { __typename: 'User', id: string, name: string, email: string, isOrganisationAdmin: boolean }
    | null> };
 
@@ -605,11 +632,14 @@ export type OrderQuery = { __typename?: 'Query', node?:
     | { __typename: 'Assignment' }
     | { __typename: 'AuditEvent' }
     | { __typename: 'License' }
+    | { __typename: 'LicenseAvailability' }
     | { __typename: 'Notification' }
     | { __typename: 'Order', id: string, status: OrderStatus, deliveryMode: DeliveryMode, quantity: number, placedAt: string, deliveredAt?: string | null, product: { __typename?: 'Product', id: string, name: string }, school: { __typename?: 'School', id: string, name: string }, preAssignedUsers: Array<{ __typename?: 'User', id: string, name: string }> }
     | { __typename: 'Organisation' }
     | { __typename: 'Product' }
+    | { __typename: 'ReusableLicensePool' }
     | { __typename: 'School' }
+    | { __typename: 'SchoolProduct' }
     | { __typename: 'User' }
    | null };
 

@@ -1,0 +1,53 @@
+// A school's product, its reusable pool and its availability are nodes: node(id:) fetches them
+// for those who may read the school's licenses, and answers null to everyone else.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { DemoData } from '../seed/demo.ts';
+import { dataOf, startTestApi, withStandardScenario, type TestApi } from '../testing/harness.ts';
+import { gid } from '../testing/ids.ts';
+
+const IDS = /* GraphQL */ `
+  query Ids($school: ID!, $product: ID!) {
+    school(id: $school) { product(id: $product) { id availability { id reusable { id total } } reusablePool { id total } } }
+  }`;
+
+const NODES = /* GraphQL */ `
+  query Nodes($ids: [ID!]!) {
+    nodes(ids: $ids) {
+      __typename
+      id
+      ... on SchoolProduct { product { name } availability { assignable } }
+      ... on LicenseAvailability { newLicenses reusable { total } }
+      ... on ReusableLicensePool { total needsEndDateChoice }
+    }
+  }`;
+
+describe('school products, pools and availability as nodes', () => {
+  let test: TestApi;
+  let demo: DemoData;
+  let ids: string[];
+  beforeAll(async () => {
+    test = await startTestApi();
+    demo = await withStandardScenario(test);
+    const variables = { school: gid('School', demo.ids.ekskolan), product: gid('Product', demo.ids.matematik) };
+    const schoolProduct = dataOf(await test.request(demo.tokens.schoolAdmin, IDS, variables)).school.product;
+    ids = [schoolProduct.id, schoolProduct.availability.id, schoolProduct.reusablePool.id];
+    // The pool reached through the availability is the same node as the product's pool.
+    expect(schoolProduct.availability.reusable.id).toBe(schoolProduct.reusablePool.id);
+  });
+  afterAll(() => test.close());
+
+  it('fetches each of them by its global ID', async () => {
+    const { nodes } = dataOf(await test.request(demo.tokens.schoolAdmin, NODES, { ids }));
+    expect(nodes).toEqual([
+      { __typename: 'SchoolProduct', id: ids[0], product: { name: 'Matematik 7 Digital' }, availability: { assignable: 17 } },
+      { __typename: 'LicenseAvailability', id: ids[1], newLicenses: 6, reusable: { total: 11 } },
+      { __typename: 'ReusableLicensePool', id: ids[2], total: 11, needsEndDateChoice: true },
+    ]);
+  });
+
+  it('answers null to a student of the school and to another organisation', async () => {
+    for (const token of [demo.tokens.student, demo.tokens.teacher, demo.tokens.otherOrganisationAdmin]) {
+      expect(dataOf(await test.request(token, NODES, { ids })).nodes).toEqual([null, null, null]);
+    }
+  });
+});
