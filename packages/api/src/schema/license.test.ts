@@ -4,6 +4,7 @@ import { runSweep } from '../domain/sweep.ts';
 import type { DemoData } from '../seed/demo.ts';
 import { dataOf, startTestApi, TEST_START, tokenFor, withStandardScenario, type TestApi } from '../testing/harness.ts';
 import { gid, productGid, userGid } from '../testing/ids.ts';
+import { ASSIGN_LICENSE, REMOVE_MY_LICENSE, REVOKE_LICENSE } from '../testing/operations.ts';
 import { addMonths } from '../clock.ts';
 
 const AVAILABILITY = /* GraphQL */ `
@@ -15,34 +16,6 @@ const AVAILABILITY = /* GraphQL */ `
           reusable { total needsEndDateChoice endDates { endDate count } }
         }
       }
-    }
-  }`;
-
-const ASSIGN = /* GraphQL */ `
-  mutation Assign($input: AssignLicenseInput!) {
-    assignLicense(input: $input) {
-      __typename
-      ... on AssignLicensePayload { license { id state startedAt endDate reusable holder { name } } assignment { state user { name } } }
-      ... on EndDateChoiceError { availableEndDates { endDate count } }
-      ... on Error { code message field }
-    }
-  }`;
-
-const REVOKE = /* GraphQL */ `
-  mutation Revoke($license: ID!) {
-    revokeLicense(input: { license: $license }) {
-      __typename
-      ... on LicensePayload { license { state endDate reusable holder { name } } }
-      ... on Error { code message field }
-    }
-  }`;
-
-const REMOVE_MINE = /* GraphQL */ `
-  mutation RemoveMine($license: ID!) {
-    removeMyLicense(input: { license: $license }) {
-      __typename
-      ... on LicensePayload { license { state endDate reusable } }
-      ... on Error { code message field }
     }
   }`;
 
@@ -59,7 +32,7 @@ describe(`reusable started licenses (NOK) on ${backend}`, () => {
     dataOf(await test.request(admin, AVAILABILITY, { school, product })).school.product.availability;
   const assign = async (userEmail: string, input: Record<string, unknown>, product = matematik) =>
     dataOf(
-      await test.request(admin, ASSIGN, {
+      await test.request(admin, ASSIGN_LICENSE, {
         input: { school, product, user: await userGid(test.db.prisma, userEmail), ...input },
       }),
     ).assignLicense;
@@ -138,9 +111,9 @@ describe(`reusable started licenses (NOK) on ${backend}`, () => {
       reuseStarted: true,
       endDate: addMonths(new Date(TEST_START), 6).toISOString(),
     });
-    const revoked = dataOf(await test.request(admin, REVOKE, { license: assigned.license.id })).revokeLicense;
-    expect(revoked.license).toEqual({ state: 'STARTED', endDate: assigned.license.endDate, reusable: true, holder: null });
-    const again = dataOf(await test.request(admin, REVOKE, { license: assigned.license.id })).revokeLicense;
+    const revoked = dataOf(await test.request(admin, REVOKE_LICENSE, { license: assigned.license.id })).revokeLicense;
+    expect(revoked.license).toEqual({ id: assigned.license.id, state: 'STARTED', endDate: assigned.license.endDate, reusable: true, holder: null });
+    const again = dataOf(await test.request(admin, REVOKE_LICENSE, { license: assigned.license.id })).revokeLicense;
     expect(again).toMatchObject({ code: 'LICENSE_NOT_ASSIGNED' });
   });
 
@@ -150,11 +123,11 @@ describe(`reusable started licenses (NOK) on ${backend}`, () => {
     expect(teacherLicenses).toEqual([]); // Tove gave hers back in the demo story: give her one.
     await assign('tove.teacher@ekskolan.example', { reuseStarted: false });
     const [held] = dataOf(await test.request(demo.tokens.teacher, mine)).viewer.user.licenses;
-    const removed = dataOf(await test.request(demo.tokens.teacher, REMOVE_MINE, { license: held.license.id })).removeMyLicense;
+    const removed = dataOf(await test.request(demo.tokens.teacher, REMOVE_MY_LICENSE, { license: held.license.id })).removeMyLicense;
     expect(removed.license).toMatchObject({ state: 'STARTED', reusable: true });
 
     const [studentHeld] = dataOf(await test.request(demo.tokens.student, mine)).viewer.user.licenses;
-    const refused = dataOf(await test.request(demo.tokens.student, REMOVE_MINE, { license: studentHeld.license.id })).removeMyLicense;
+    const refused = dataOf(await test.request(demo.tokens.student, REMOVE_MY_LICENSE, { license: studentHeld.license.id })).removeMyLicense;
     expect(refused).toMatchObject({ __typename: 'LicenseError', code: 'FORBIDDEN', field: 'license' });
   });
 

@@ -47,7 +47,7 @@ export const ASSIGN_LICENSE = /* GraphQL */ `
   mutation AssignLicense($input: AssignLicenseInput!) {
     assignLicense(input: $input) {
       __typename
-      ... on AssignLicensePayload { license { id state startedAt endDate holder { name } } assignment { id state user { name } } }
+      ... on AssignLicensePayload { license { id state startedAt endDate reusable holder { name } } assignment { id state user { name } } }
       ... on EndDateChoiceError { availableEndDates { endDate count } }
       ... on Error { code message field }
     }
@@ -72,7 +72,7 @@ export const REVOKE_LICENSE = /* GraphQL */ `
   mutation RevokeLicense($license: ID!) {
     revokeLicense(input: { license: $license }) {
       __typename
-      ... on LicensePayload { license { id state endDate reusable } }
+      ... on LicensePayload { license { id state endDate reusable holder { name } } }
       ... on Error { code message field }
     }
   }`;
