@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { licenseState } from '../domain/license-state.ts';
 import { startTestApi, TEST_AUTH, withStandardScenario, type TestApi } from '../testing/harness.ts';
-import { ensureDemoData, type DemoData } from './demo.ts';
+import { createApi } from '../yoga.ts';
+import { demoGraphiQL, ensureDemoData, type DemoData } from './demo.ts';
 
 describe('the demo seed', () => {
   let test: TestApi;
@@ -44,6 +45,18 @@ describe('the demo seed', () => {
       expect(response.errors).toBeUndefined();
       expect(response.data.viewer.name).toBeTruthy();
     }
+  });
+
+  it('opens GraphiQL on the story, served from local assets (no CDN)', async () => {
+    const api = createApi({ prisma: test.db.prisma, clock: test.clock, auth: TEST_AUTH, graphiql: demoGraphiQL(demo) });
+    const html = await (await api.fetch('http://api.test/graphql', { headers: { accept: 'text/html' } })).text();
+    expect(html).not.toContain('unpkg.com');
+    const asset = /\/graphiql-assets\/[\w.-]+\.js/.exec(html)?.[0];
+    expect(asset).toBeTruthy();
+    expect((await api.fetch(`http://api.test${asset}`)).status).toBe(200);
+    // The first tab shows the first step of the story with Sara's token, not a welcome text.
+    expect(html).toContain('"query":"# 1. As Sara, admin of Ekskolan');
+    expect(html).toContain(demo.tokens.schoolAdmin);
   });
 
   it('seeds only an empty database: a second start keeps the data as it is', async () => {

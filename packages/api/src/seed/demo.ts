@@ -228,12 +228,19 @@ function printDemo(demo: DemoData, log: (message: string) => void): void {
 
 /** GraphiQL opens with tabs that walk the demo story, each with the right role's token. */
 export function demoGraphiQL(demo: DemoData): GraphiQLOptions {
-  const tabs = demoOperations(demo);
-  return {
-    defaultTabs: tabs.map((tab) => ({
-      query: tab.query,
-      variables: JSON.stringify(tab.variables, null, 2),
-      headers: JSON.stringify({ Authorization: `Bearer ${tab.token}` }, null, 2),
-    })),
+  const defaultTabs = demoOperations(demo).map((tab) => ({
+    query: tab.query,
+    variables: JSON.stringify(tab.variables, null, 2),
+    headers: JSON.stringify({ Authorization: `Bearer ${tab.token}` }, null, 2),
+  }));
+  const first = defaultTabs[0];
+  const options = {
+    // Yoga's GraphiQL puts its `query` (a welcome text unless given), `variables` and
+    // `defaultHeaders` into the first tab, whatever that tab holds: give it the tab's own.
+    query: first?.query,
+    variables: first?.variables,
+    defaultHeaders: first?.headers,
+    defaultTabs,
   };
+  return options;
 }
