@@ -10,20 +10,12 @@ import { listen, postGraphQL, type Listening } from '../testing/http.ts';
 import { checkInvariants } from '../testing/invariants.ts';
 import { ASSIGN, ASSIGN_MANY, CREATE_LINK, DELIVER, PLACE, REDEEM, REMOVE_MINE, REVOKE } from '../testing/reliability-operations.ts';
 import { gid } from '../testing/ids.ts';
+import { MARK_NOTIFICATIONS_READ } from '../testing/operations.ts';
 import { activationLink, awaitingDelayedOrder, licensePool, tokenOf, type LicensePool } from '../testing/scenarios.ts';
 import { createApi } from '../yoga.ts';
 
 const backend = process.env.DATABASE_URL ? 'PostgreSQL' : 'PGlite';
 const NUM_RUNS = Number(process.env.FUZZ_RUNS ?? 40);
-
-const MARK_READ = /* GraphQL */ `
-  mutation MarkRead($input: MarkNotificationsReadInput) {
-    markNotificationsRead(input: $input) {
-      __typename
-      ... on MarkNotificationsReadPayload { markedCount }
-      ... on Error { code message field }
-    }
-  }`;
 
 describe(`fuzzing every mutation on ${backend}`, () => {
   let db: TestDatabase;
@@ -135,7 +127,7 @@ describe(`fuzzing every mutation on ${backend}`, () => {
   property('redeemActivationLink', () => fc.tuple(token, fc.constant(REDEEM), fc.record({
     input: fc.record({ token: fc.oneof(fc.constantFrom(...real.tokens), anyString, fc.constant('act_')), idempotencyKey: key }),
   })));
-  property('markNotificationsRead', () => fc.tuple(token, fc.constant(MARK_READ), fc.record({
+  property('markNotificationsRead', () => fc.tuple(token, fc.constant(MARK_NOTIFICATIONS_READ), fc.record({
     input: fc.option(fc.record({ notifications: fc.option(fc.array(id(() => [gid('Notification', '00000000-0000-0000-0000-000000000000')]), { maxLength: 5 }), { nil: undefined }) }), { nil: undefined }),
   })));
 });
