@@ -173,8 +173,23 @@ async function measure(server: Server, load: Load, seconds = duration): Promise<
   await run(server, load, 3); // warm-up: JIT, plan caches, connection pools
   const rssStartMb = await rssMb(server.process.pid!);
   const { result, counter } = await run(server, load, seconds);
+  return measurementOf(load.scenario, server, load, seconds, result, counter, { rssStartMb, rssEndMb: await rssMb(server.process.pid!) });
+}
+
+type RunOutcome = Awaited<ReturnType<typeof run>>;
+
+/** One row of the report, from autocannon's result and our failure counter. */
+function measurementOf(
+  scenario: string,
+  server: Server,
+  load: Load,
+  seconds: number,
+  result: RunOutcome['result'],
+  counter: RunOutcome['counter'],
+  memory: Pick<Measurement, 'rssStartMb' | 'rssEndMb' | 'rssGrowth'>,
+): Measurement {
   return {
-    scenario: load.scenario,
+    scenario,
     server: server.kind,
     connections: load.connections,
     seconds,
@@ -184,8 +199,7 @@ async function measure(server: Server, load: Load, seconds = duration): Promise<
     requests: result.requests.total,
     failures: counter.state.failures + result.non2xx + result.errors + result.timeouts,
     firstFailure: counter.state.first,
-    rssStartMb,
-    rssEndMb: await rssMb(server.process.pid!),
+    ...memory,
   };
 }
 
@@ -200,21 +214,11 @@ async function measureMemory(server: Server, load: Load, seconds: number): Promi
   const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
   const early = mean(samples.slice(0, 10));
   const late = mean(samples.slice(-10));
-  return {
-    scenario: `memory (${load.scenario})`,
-    server: server.kind,
-    connections: load.connections,
-    seconds,
-    requestsPerSecond: result.requests.average,
-    p50: result.latency.p50,
-    p99: result.latency.p99,
-    requests: result.requests.total,
-    failures: counter.state.failures + result.non2xx + result.errors + result.timeouts,
-    firstFailure: counter.state.first,
+  return measurementOf(`memory (${load.scenario})`, server, load, seconds, result, counter, {
     rssStartMb: early,
     rssEndMb: late,
     rssGrowth: late / early - 1,
-  };
+  });
 }
 
 let token = '';
