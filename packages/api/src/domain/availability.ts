@@ -2,7 +2,7 @@
 import { Prisma } from '@school-licenses/db';
 import type { Tx } from './actor.ts';
 import type { EndDateCount } from './errors.ts';
-import { reusableLicenses } from './license-state.ts';
+import { licensesInStateSql, reusableLicenses } from './license-state.ts';
 
 /** New licenses that auto-start within this many days are "auto-starting soon". */
 export const AUTO_START_SOON_DAYS = 30;
@@ -51,6 +51,7 @@ export async function availabilityOfProducts(
   const result = new Map<string, Availability>();
   if (productIds.length === 0) return result;
   const soon = new Date(now.getTime() + AUTO_START_SOON_DAYS * 86_400_000);
+  const isNew = licensesInStateSql('NEW', now);
   // The ids travel as one text parameter: array parameters differ between the drivers.
   const rows = await tx.$queryRaw<
     {
@@ -66,18 +67,18 @@ export async function availabilityOfProducts(
   >(Prisma.sql`
     SELECT
       p.id::text AS "productId",
-      count(l.id) FILTER (WHERE l."startedAt" IS NULL AND l."autoStartAt" > ${now}) AS "new",
+      count(l.id) FILTER (WHERE ${isNew}) AS "new",
       count(l.id) FILTER (WHERE l."assignedUserId" IS NOT NULL AND l."endDate" > ${now}) AS "assigned",
-      count(l.id) FILTER (WHERE (l."startedAt" IS NOT NULL OR l."autoStartAt" <= ${now}) AND l."endDate" <= ${now}) AS "expired",
-      count(l.id) FILTER (WHERE l."startedAt" IS NULL AND l."autoStartAt" > ${now} AND l."autoStartAt" <= ${soon}) AS "soon",
-      min(l."autoStartAt") FILTER (WHERE l."startedAt" IS NULL AND l."autoStartAt" > ${now}) AS "next",
+      count(l.id) FILTER (WHERE ${licensesInStateSql('EXPIRED', now)}) AS "expired",
+      count(l.id) FILTER (WHERE ${isNew} AND l."autoStartAt" <= ${soon}) AS "soon",
+      min(l."autoStartAt") FILTER (WHERE ${isNew}) AS "next",
       (SELECT sum(o."quantity") FROM "Order" o
         WHERE o."schoolId" = ${schoolId}::uuid AND o."productId" = p.id
           AND o."status" = 'AWAITING_DELIVERY') AS "awaiting",
       (SELECT json_agg(json_build_object('endDate', floor(extract(epoch FROM g."endDate") * 1000), 'count', g.n) ORDER BY g."endDate")
         FROM (SELECT r."endDate", count(*) AS n FROM "License" r
               WHERE r."schoolId" = ${schoolId}::uuid AND r."productId" = p.id AND r."assignedUserId" IS NULL
-                AND (r."startedAt" IS NOT NULL OR r."autoStartAt" <= ${now}) AND r."endDate" > ${now}
+                AND ${licensesInStateSql('STARTED', now, 'r')}
               GROUP BY r."endDate") g) AS "pool"
     FROM unnest(string_to_array(${productIds.join(',')}, ',')::uuid[]) AS p(id)
     LEFT JOIN "License" l ON l."schoolId" = ${schoolId}::uuid AND l."productId" = p.id

@@ -1,6 +1,6 @@
 // A license's state follows from its dates at a given moment, so it is right at every moment
 // whether or not the auto-start sweep has run (see License in packages/db/prisma/schema.prisma).
-import type { License, Prisma } from '@school-licenses/db';
+import { Prisma, type License } from '@school-licenses/db';
 import { addMonths } from '../clock.ts';
 
 /** Licenses not started within this many months of delivery start by themselves. */
@@ -47,4 +47,25 @@ export function licensesInState(state: LicenseState, now: Date): Prisma.LicenseW
 /** Started, unexpired and held by nobody: what an admin can hand out again. */
 export function reusableLicenses(now: Date): Prisma.LicenseWhereInput {
   return { AND: [licensesInState('STARTED', now), { assignedUserId: null }] };
+}
+
+// The same states as SQL conditions on the license table under `alias`, for the statements
+// Prisma cannot write (a page per product, the counts of the availability box).
+
+/** A column of the license table under `alias` in a raw statement. */
+export function licenseColumn(alias: string, name: keyof License): Prisma.Sql {
+  return Prisma.raw(`${alias}."${name}"`);
+}
+
+export function licensesInStateSql(state: LicenseState, now: Date, alias = 'l'): Prisma.Sql {
+  const column = (name: keyof License) => licenseColumn(alias, name);
+  const started = Prisma.sql`(${column('startedAt')} IS NOT NULL OR ${column('autoStartAt')} <= ${now})`;
+  switch (state) {
+    case 'NEW':
+      return Prisma.sql`(${column('startedAt')} IS NULL AND ${column('autoStartAt')} > ${now})`;
+    case 'STARTED':
+      return Prisma.sql`(${started} AND ${column('endDate')} > ${now})`;
+    case 'EXPIRED':
+      return Prisma.sql`(${started} AND ${column('endDate')} <= ${now})`;
+  }
 }
