@@ -1,9 +1,10 @@
 // One product as one school holds it: the "Manage licenses" page of that product.
-import type { Prisma, Product, School } from '@school-licenses/db';
+import type { License, Prisma, Product, School } from '@school-licenses/db';
 import { Kind, type GraphQLResolveInfo, type SelectionSetNode } from 'graphql';
 import { availabilityOfProducts, type Availability, type LicenseCounts } from '../domain/availability.ts';
 import type { EndDateCount } from '../domain/errors.ts';
-import { licensesInState } from '../domain/license-state.ts';
+import { licensePagesOfProducts, type LicenseListFilter, type PageWindow } from '../domain/license-pages.ts';
+import type { LicenseState } from '../domain/license-state.ts';
 import { requestLoader } from './batch.ts';
 import { queryFromInfo } from '@pothos/plugin-prisma';
 import { builder } from './builder.ts';
@@ -156,7 +157,7 @@ export const SchoolProductRef = builder.node(builder.objectRef<SchoolProduct>('S
         licensePageLoader(ctx).load({
           schoolProduct,
           args,
-          query,
+          page: query as PageWindow,
           withCount: selectsPath(info, ['totalCount']),
           withHolders: selectsPath(info, ['edges', 'node', 'holder']) || selectsPath(info, ['nodes', 'holder']),
         }),
@@ -195,34 +196,38 @@ function availabilityLoader(ctx: Context) {
   });
 }
 
-type LicenseListArgs = Parameters<typeof licenseFilter>[2];
-type LicensePageQuery = { take?: number; skip?: number; cursor?: Prisma.LicenseWhereUniqueInput } & (
-  | { select?: Prisma.LicenseSelect }
-  | { include?: Prisma.LicenseInclude }
-);
+interface LicenseListArgs {
+  state?: LicenseState | null | undefined;
+  assigned?: boolean | null | undefined;
+  endDateFrom?: Date | null | undefined;
+  endDateTo?: Date | null | undefined;
+  user?: { id: string } | null | undefined;
+}
 interface PageRequest {
   schoolProduct: SchoolProduct;
   args: LicenseListArgs;
-  query: object;
+  /** The page Pothos asks for: take, skip and cursor, as Prisma's findMany takes them. */
+  page: PageWindow;
   withCount: boolean;
   /** Load the holders with the page, before its licenses resolve (holders.ts). */
   withHolders: boolean;
 }
-type License = Prisma.LicenseGetPayload<object>;
 
+const filterOf = (args: LicenseListArgs): LicenseListFilter => ({ ...args, holderId: args.user?.id });
 const argsKey = (args: LicenseListArgs) =>
   JSON.stringify([args.state, args.assigned, args.endDateFrom, args.endDateTo, args.user?.id]);
 const filterKey = ({ schoolProduct, args }: { schoolProduct: SchoolProduct; args: LicenseListArgs }) =>
   `${keyOfProduct(schoolProduct)}:${argsKey(args)}`;
-/** Requests that differ only in their product share one query. */
-const pageGroupKey = ({ schoolProduct, args, query, withCount, withHolders }: PageRequest) =>
-  `${schoolProduct.school.id}:${argsKey(args)}:${withCount}:${withHolders}:${JSON.stringify(query)}`;
+/** Requests that differ only in their product share one statement. */
+const pageGroupKey = ({ schoolProduct, args, page, withCount, withHolders }: PageRequest) =>
+  `${schoolProduct.school.id}:${argsKey(args)}:${withCount}:${withHolders}:${page.take}:${page.skip ?? 0}:${page.cursor?.id ?? ''}`;
 const pageKey = (key: PageRequest) => `${key.schoolProduct.product.id}:${pageGroupKey(key)}`;
 
 /**
  * A page of licenses of every product asked for in this tick, with the same filters and the same
- * selection: one Prisma query through the products (LATERAL joins with relationJoins), with the
- * filtered counts folded in when totalCount is selected.
+ * window: one statement (licensePagesOfProducts), with the counts folded in when totalCount is
+ * selected. Relations selected under a license (its order, its product) are loaded by Pothos
+ * after the page, in one statement per relation.
  */
 function licensePageLoader(ctx: Context) {
   return requestLoader<PageRequest, License[]>(ctx, 'licensePages', pageKey, async (keys) => {
@@ -230,26 +235,23 @@ function licensePageLoader(ctx: Context) {
     const pages = new Map<string, License[]>();
     await Promise.all(
       [...groupBy(keys, pageGroupKey).values()].map(async (group) => {
-        const { schoolProduct, args, query, withCount, withHolders } = group[0]!;
-        const where = licenseFilter(schoolProduct.school.id, null, args, now);
-        const byProduct = new Map(group.map((key) => [key.schoolProduct.product.id, key]));
-        const products = await ctx.prisma.product.findMany({
-          where: { id: { in: [...byProduct.keys()] } },
-          select: {
-            id: true,
-            licenses: { ...(query as LicensePageQuery), where, orderBy: [{ endDate: 'asc' }, { id: 'asc' }] },
-            ...(withCount ? { _count: { select: { licenses: { where } } } } : {}),
-          },
+        const { schoolProduct, args, page, withCount, withHolders } = group[0]!;
+        const found = await licensePagesOfProducts(ctx.prisma, {
+          schoolId: schoolProduct.school.id,
+          productIds: group.map((key) => key.schoolProduct.product.id),
+          filter: filterOf(args),
+          now,
+          page,
+          withCount,
         });
-        for (const product of products) {
-          const key = byProduct.get(product.id)!;
-          pages.set(pageKey(key), product.licenses as License[]);
-          const counted = (product as { _count?: { licenses: number } })._count;
-          if (counted) licenseCountLoader(ctx).prime(key, counted.licenses);
+        for (const key of group) {
+          const { licenses, totalCount } = found.get(key.schoolProduct.product.id)!;
+          pages.set(pageKey(key), licenses);
+          if (totalCount !== undefined) licenseCountLoader(ctx).prime(key, totalCount);
         }
         if (withHolders) {
           const holders = holderLoader(ctx);
-          const ids = new Set(products.flatMap((product) => product.licenses.map((license) => (license as License).assignedUserId)));
+          const ids = new Set([...found.values()].flatMap((found) => found.licenses.map((license) => license.assignedUserId)));
           await Promise.all([...ids].flatMap((id) => (id ? [holders.load(id)] : [])));
         }
       }),
@@ -268,13 +270,15 @@ function licenseCountLoader(ctx: Context) {
     await Promise.all(
       [...groups.values()].map(async (group) => {
         const { schoolProduct, args } = group[0]!;
-        const rows = await ctx.prisma.license.groupBy({
-          by: ['productId'],
-          where: { AND: [licenseFilter(schoolProduct.school.id, null, args, now), { productId: { in: group.map((k) => k.schoolProduct.product.id) } }] },
-          _count: { _all: true },
+        const found = await licensePagesOfProducts(ctx.prisma, {
+          schoolId: schoolProduct.school.id,
+          productIds: group.map((key) => key.schoolProduct.product.id),
+          filter: filterOf(args),
+          now,
+          page: null,
+          withCount: true,
         });
-        const found = new Map(rows.map((row) => [row.productId, row._count._all]));
-        for (const key of group) counts.set(filterKey(key), found.get(key.schoolProduct.product.id) ?? 0);
+        for (const key of group) counts.set(filterKey(key), found.get(key.schoolProduct.product.id)!.totalCount!);
       }),
     );
     return counts;
@@ -301,25 +305,4 @@ function selectsPath(info: GraphQLResolveInfo, path: string[]): boolean {
       return visit(fragment?.selectionSet, [name!, ...rest]);
     });
   return info.fieldNodes.some((node) => visit(node.selectionSet, path));
-}
-
-function licenseFilter(
-  schoolId: string,
-  productId: string | null,
-  args: {
-    state?: 'NEW' | 'STARTED' | 'EXPIRED' | null;
-    assigned?: boolean | null;
-    endDateFrom?: Date | null;
-    endDateTo?: Date | null;
-    user?: { id: string } | null;
-  },
-  now: Date,
-): Prisma.LicenseWhereInput {
-  const conditions: Prisma.LicenseWhereInput[] = [productId ? { schoolId, productId } : { schoolId }];
-  if (args.state) conditions.push(licensesInState(args.state, now));
-  if (args.assigned != null) conditions.push({ assignedUserId: args.assigned ? { not: null } : null });
-  if (args.endDateFrom) conditions.push({ endDate: { gte: args.endDateFrom } });
-  if (args.endDateTo) conditions.push({ endDate: { lte: args.endDateTo } });
-  if (args.user) conditions.push({ assignedUserId: args.user.id });
-  return { AND: conditions };
 }

@@ -1,0 +1,114 @@
+// The license list of "Manage licenses": a page of a school's licenses of each of many products,
+// earliest end date first, and how many match, in one statement. Prisma writes a page per
+// product of a nested read as a JSON document built per license in the database and parsed back
+// in Node, which cost the admin view more than the rest of its request; these flat rows come from
+// one LATERAL read of the (schoolId, productId, endDate, id) index per product (BENCHMARKS.md).
+import { Prisma, type License } from '@school-licenses/db';
+import type { Tx } from './actor.ts';
+import { licenseColumn, licensesInStateSql, type LicenseState } from './license-state.ts';
+
+export interface LicenseListFilter {
+  /** Only licenses in this state at `now`. */
+  state?: LicenseState | null | undefined;
+  /** Only assigned (true) or unassigned (false) licenses. */
+  assigned?: boolean | null | undefined;
+  endDateFrom?: Date | null | undefined;
+  endDateTo?: Date | null | undefined;
+  /** Only the license this user holds. */
+  holderId?: string | null | undefined;
+}
+
+/**
+ * Which rows of the ordered list make the page, as Prisma's findMany reads them: `take` rows
+ * (backwards when negative) after skipping `skip`, counted from the `cursor` row when given.
+ * Unlike Prisma, a cursor row that no longer matches the filter skips no other row.
+ */
+export interface PageWindow {
+  take: number;
+  skip?: number | undefined;
+  cursor?: { id: string } | undefined;
+}
+
+export interface LicensePage {
+  licenses: License[];
+  /** How many licenses match the filter in all; only when asked for. */
+  totalCount?: number;
+}
+
+export interface LicensePagesRequest {
+  schoolId: string;
+  productIds: string[];
+  filter: LicenseListFilter;
+  now: Date;
+  /** The page to read; null reads only the counts. */
+  page: PageWindow | null;
+  withCount: boolean;
+}
+
+/** The page (and count) of every product asked for, by product id; empty pages included. */
+export async function licensePagesOfProducts(tx: Tx, request: LicensePagesRequest): Promise<Map<string, LicensePage>> {
+  const { schoolId, productIds, filter, now, page, withCount } = request;
+  const pages = new Map<string, LicensePage>(productIds.map((id) => [id, { licenses: [] }]));
+  if (productIds.length === 0 || (!page && !withCount)) return pages;
+
+  const products = Prisma.sql`unnest(string_to_array(${productIds.join(',')}, ',')::uuid[]) AS p(id)`;
+  const matching = (alias: string) =>
+    Prisma.join(
+      [
+        Prisma.sql`${licenseColumn(alias, 'schoolId')} = ${schoolId}::uuid`,
+        Prisma.sql`${licenseColumn(alias, 'productId')} = p.id`,
+        ...filterSql(filter, now, alias),
+      ],
+      ' AND ',
+    );
+  const count = withCount
+    ? Prisma.sql`LEFT JOIN LATERAL (SELECT count(*) AS n FROM "License" c WHERE ${matching('c')}) counted ON true`
+    : Prisma.empty;
+  const countColumn = withCount ? Prisma.sql`counted.n` : Prisma.sql`NULL::bigint`;
+
+  if (!page) {
+    const rows = await tx.$queryRaw<{ productId: string; totalCount: bigint }[]>(
+      Prisma.sql`SELECT p.id::text AS "productId", ${countColumn} AS "totalCount" FROM ${products} ${count}`,
+    );
+    for (const row of rows) pages.get(row.productId)!.totalCount = Number(row.totalCount);
+    return pages;
+  }
+
+  const backwards = page.take < 0;
+  const direction = Prisma.raw(backwards ? 'DESC' : 'ASC');
+  const skip = page.skip ?? 0;
+  // Prisma counts the cursor row among the skipped ones; here it is left out by the comparison.
+  const afterCursor = page.cursor
+    ? Prisma.sql`AND (l."endDate", l.id) ${Prisma.raw(backwards ? (skip > 0 ? '<' : '<=') : skip > 0 ? '>' : '>=')}
+        (SELECT "endDate", id FROM "License" WHERE id = ${page.cursor.id}::uuid)`
+    : Prisma.empty;
+  const offset = page.cursor && skip > 0 ? skip - 1 : skip;
+  const rows = await tx.$queryRaw<(License & { pageProductId: string; totalCount: bigint | null })[]>(Prisma.sql`
+    SELECT p.id::text AS "pageProductId", ${countColumn} AS "totalCount", l.*
+    FROM ${products}
+    LEFT JOIN LATERAL (
+      SELECT * FROM "License" l WHERE ${matching('l')} ${afterCursor}
+      ORDER BY l."endDate" ${direction}, l.id ${direction}
+      LIMIT ${Math.abs(page.take)} OFFSET ${offset}
+    ) l ON true
+    ${count}
+    ORDER BY p.id, l."endDate", l.id`);
+  for (const { pageProductId, totalCount, ...license } of rows) {
+    const found = pages.get(pageProductId)!;
+    if (totalCount !== null) found.totalCount = Number(totalCount);
+    // A product without a matching license still has its row, with a null license.
+    if (license.id !== null) found.licenses.push(license);
+  }
+  return pages;
+}
+
+function filterSql(filter: LicenseListFilter, now: Date, alias: string): Prisma.Sql[] {
+  const column = (name: keyof License) => licenseColumn(alias, name);
+  const conditions: Prisma.Sql[] = [];
+  if (filter.state) conditions.push(licensesInStateSql(filter.state, now, alias));
+  if (filter.assigned != null) conditions.push(Prisma.sql`${column('assignedUserId')} IS ${Prisma.raw(filter.assigned ? 'NOT NULL' : 'NULL')}`);
+  if (filter.endDateFrom) conditions.push(Prisma.sql`${column('endDate')} >= ${filter.endDateFrom}`);
+  if (filter.endDateTo) conditions.push(Prisma.sql`${column('endDate')} <= ${filter.endDateTo}`);
+  if (filter.holderId) conditions.push(Prisma.sql`${column('assignedUserId')} = ${filter.holderId}::uuid`);
+  return conditions;
+}
