@@ -332,25 +332,32 @@ async function benchBackend(backend: Backend): Promise<void> {
   token = await signUserToken({ jwtSecret: JWT_SECRET }, manifest.adminId, { expiresInSeconds: 86_400 });
   const all = loads(manifest);
   const measurements: Measurement[] = [];
-  for (const kind of values.servers.split(',') as ServerKind[]) {
-    const server = await startServer(kind, target);
-    try {
-      for (const scenario of ['view', 'availability', 'assign'] as const) {
-        if (!only.has(scenario)) continue;
-        for (const load of all[scenario]!) {
-          const m = await measure(server, load);
-          console.log(`${backend} ${kind} ${m.scenario}@${m.connections}: ${fmt(m.requestsPerSecond)} req/s, p50 ${m.p50} ms, p99 ${m.p99} ms, RSS ${fmt(m.rssEndMb)} MB${m.failures ? `, ${m.failures} FAILED: ${m.firstFailure}` : ''}`);
-          measurements.push(m);
-        }
+  const record = (m: Measurement) => {
+    console.log(
+      m.rssGrowth === undefined
+        ? `${backend} ${m.server} ${m.scenario}@${m.connections}: ${fmt(m.requestsPerSecond)} req/s, p50 ${m.p50} ms, p99 ${m.p99} ms, RSS ${fmt(m.rssEndMb)} MB${m.failures ? `, ${m.failures} FAILED: ${m.firstFailure}` : ''}`
+        : `${backend} ${m.server} ${m.scenario}: RSS ${fmt(m.rssStartMb)} → ${fmt(m.rssEndMb)} MB (${fmt(m.rssGrowth * 100, 1)}%), ${fmt(m.requestsPerSecond)} req/s`,
+    );
+    measurements.push(m);
+  };
+  // Each load goes to the API and at once to the baseline, each in a fresh server process (PGlite
+  // allows one process on its data), so a change in what else the machine does falls on both.
+  const onEachServer = async (measureOne: (server: Server) => Promise<Measurement>) => {
+    for (const kind of values.servers.split(',') as ServerKind[]) {
+      const server = await startServer(kind, target);
+      try {
+        record(await measureOne(server));
+      } finally {
+        await stopServer(server);
       }
-      if (only.has('memory')) {
-        const m = await measureMemory(server, all.view![0]!, Number(values['memory-duration']));
-        console.log(`${backend} ${kind} ${m.scenario}: RSS ${fmt(m.rssStartMb)} → ${fmt(m.rssEndMb)} MB (${fmt(m.rssGrowth! * 100, 1)}%), ${fmt(m.requestsPerSecond)} req/s`);
-        measurements.push(m);
-      }
-    } finally {
-      await stopServer(server);
     }
+  };
+  for (const scenario of ['view', 'availability', 'assign'] as const) {
+    if (!only.has(scenario)) continue;
+    for (const load of all[scenario]!) await onEachServer((server) => measure(server, load));
+  }
+  if (only.has('memory')) {
+    await onEachServer((server) => measureMemory(server, all.view![0]!, Number(values['memory-duration'])));
   }
   const report = table(backend, measurements);
   console.log(`\n${report}\n`);
