@@ -2,7 +2,7 @@
 // PGlite, on a generated data set. Not a test: it prints a table and writes the numbers to
 // .data/bench/results-<backend>.json. See BENCHMARKS.md for what it measures and the results.
 //
-//   pnpm bench [-- --db postgres,pglite] [--scale 1] [--duration 15] [--connections 10]
+//   pnpm bench [--db postgres,pglite] [--scale 1] [--duration 15] [--connections 10]
 //              [--memory-duration 60] [--only view,availability,assign,memory] [--servers api,baseline]
 //              [--reuse] [--keep] [--plan-cache-size N] [--relation-load-strategy query] [--label text]
 import { spawn, type ChildProcess } from 'node:child_process';

@@ -1,5 +1,5 @@
 // Generates the benchmark's data set (see data-set.ts) with a progress bar:
-//   pnpm --filter @school-licenses/bench generate -- --db postgres|pglite [--scale 1]
+//   pnpm --filter @school-licenses/bench run generate --db postgres|pglite [--scale 1]
 // PostgreSQL: the database licenses_bench on DATABASE_URL's server (default the local one).
 import { parseArgs } from 'node:util';
 import { scaled } from './data-set.ts';

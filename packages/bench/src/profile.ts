@@ -1,6 +1,6 @@
 // One request at a time, in process (no HTTP, no load generator): the admin view's time per
 // request and its SQL statement count, for profiling (`node --cpu-prof --import tsx src/profile.ts`).
-// Needs a generated PostgreSQL data set: `pnpm generate -- --scale 0.1`.
+// Needs a generated PostgreSQL data set: `pnpm run generate --db postgres --scale 0.1`.
 //   tsx src/profile.ts [requests]
 import { encodeGlobalID } from '@pothos/plugin-relay';
 import { createApi, signUserToken, systemClock } from '@school-licenses/api';
