@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addMonths } from '../clock.ts';
 import type { DemoData } from '../seed/demo.ts';
-import { startTestApi, withStandardScenario, type TestApi } from '../testing/harness.ts';
+import { productIdsHeldBy, startTestApi, withStandardScenario, type TestApi } from '../testing/harness.ts';
 import { AUTO_START_SOON_DAYS, availabilityOfProducts, reusablePool, type Availability } from './availability.ts';
 import { licensesInState } from './license-state.ts';
 
@@ -17,8 +17,7 @@ describe(`availability on ${backend}`, () => {
   beforeAll(async () => {
     test = await startTestApi();
     demo = await withStandardScenario(test);
-    const products = await test.db.prisma.product.findMany({ where: { licenses: { some: { schoolId: demo.ids.ekskolan } } } });
-    productIds = products.map((product) => product.id);
+    productIds = await productIdsHeldBy(test, demo.ids.ekskolan);
   });
   afterAll(() => test.close());
 

@@ -5,7 +5,7 @@ import type { Prisma } from '@school-licenses/db';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addMonths } from '../clock.ts';
 import type { DemoData } from '../seed/demo.ts';
-import { startTestApi, withStandardScenario, type TestApi } from '../testing/harness.ts';
+import { productIdsHeldBy, startTestApi, withStandardScenario, type TestApi } from '../testing/harness.ts';
 import { licensePagesOfProducts, type LicenseListFilter, type PageWindow } from './license-pages.ts';
 import { licensesInState } from './license-state.ts';
 
@@ -31,8 +31,7 @@ describe(`license pages on ${backend}`, () => {
   beforeAll(async () => {
     test = await startTestApi();
     demo = await withStandardScenario(test);
-    const held = await test.db.prisma.license.groupBy({ by: ['productId'], where: { schoolId: demo.ids.ekskolan } });
-    productIds = held.map((group) => group.productId);
+    productIds = await productIdsHeldBy(test, demo.ids.ekskolan);
   });
   afterAll(() => test.close());
 

@@ -50,6 +50,12 @@ export async function withStandardScenario(test: TestApi): Promise<DemoData> {
   return ensureDemoData(test.db.prisma, test.clock, TEST_AUTH);
 }
 
+/** The ids of the products a school holds licenses of. */
+export async function productIdsHeldBy(test: TestApi, schoolId: string): Promise<string[]> {
+  const products = await test.db.prisma.product.findMany({ where: { licenses: { some: { schoolId } } }, select: { id: true } });
+  return products.map((product) => product.id);
+}
+
 /** A fresh user token for a user, by e-mail, signed at the test clock's now. */
 export async function tokenFor(test: TestApi, email: string): Promise<string> {
   const user = await test.db.prisma.user.findUniqueOrThrow({ where: { email } });
