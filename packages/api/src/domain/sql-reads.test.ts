@@ -1,0 +1,173 @@
+// The statements Prisma cannot write (a page of licenses per product, the counts of the (i) box)
+// are SQL; Prisma queries with the Prisma form of the same rules (license-state.ts) are the
+// reference they must match, for every filter and page window, at moments when the licenses are
+// in different states.
+import type { Prisma } from '@school-licenses/db';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { addMonths } from '../clock.ts';
+import type { DemoData } from '../seed/demo.ts';
+import { productIdsHeldBy, startTestApi, withStandardScenario, type TestApi } from '../testing/harness.ts';
+import { AUTO_START_SOON_DAYS, availabilityOfProducts, reusablePool, type Availability } from './availability.ts';
+import { licensePagesOfProducts, type LicenseListFilter, type PageWindow } from './license-pages.ts';
+import { licensesInState } from './license-state.ts';
+
+const backend = process.env.DATABASE_URL ? 'PostgreSQL' : 'PGlite';
+
+function prismaWhere(schoolId: string, productId: string, filter: LicenseListFilter, now: Date): Prisma.LicenseWhereInput {
+  return {
+    AND: [
+      { schoolId, productId },
+      filter.state ? licensesInState(filter.state, now) : {},
+      filter.assigned == null ? {} : { assignedUserId: filter.assigned ? { not: null } : null },
+      filter.endDateFrom ? { endDate: { gte: filter.endDateFrom } } : {},
+      filter.endDateTo ? { endDate: { lte: filter.endDateTo } } : {},
+      filter.holderId ? { assignedUserId: filter.holderId } : {},
+    ],
+  };
+}
+
+describe(`the SQL reads of licenses on ${backend}`, () => {
+  let test: TestApi;
+  let demo: DemoData;
+  let productIds: string[];
+  beforeAll(async () => {
+    test = await startTestApi();
+    demo = await withStandardScenario(test);
+    productIds = await productIdsHeldBy(test, demo.ids.ekskolan);
+  });
+  afterAll(() => test.close());
+
+  describe('license pages', () => {
+    async function filtersAt(now: Date): Promise<LicenseListFilter[]> {
+      const licenses = await test.db.prisma.license.findMany({ where: { schoolId: demo.ids.ekskolan }, orderBy: { endDate: 'asc' } });
+      const middle = licenses[Math.floor(licenses.length / 2)]!.endDate;
+      const holderId = licenses.find((license) => license.assignedUserId)!.assignedUserId;
+      return [
+        {},
+        { state: 'NEW' },
+        { state: 'STARTED' },
+        { state: 'EXPIRED' },
+        { assigned: true },
+        { assigned: false },
+        { state: 'STARTED', assigned: false },
+        { endDateFrom: middle },
+        { endDateTo: middle },
+        { endDateFrom: middle, endDateTo: addMonths(middle, 12) },
+        { holderId },
+        { holderId, state: now > middle ? 'EXPIRED' : 'STARTED' },
+      ];
+    }
+
+    async function expectSameAsPrisma(now: Date) {
+      const schoolId = demo.ids.ekskolan;
+      for (const filter of await filtersAt(now)) {
+        const whole = await licensePagesOfProducts(test.db.prisma, { schoolId, productIds, filter, now, page: { take: 1000 }, withCount: true });
+        for (const productId of productIds) {
+          const where = prismaWhere(schoolId, productId, filter, now);
+          const expected = await test.db.prisma.license.findMany({ where, orderBy: [{ endDate: 'asc' }, { id: 'asc' }] });
+          const context = JSON.stringify({ filter, productId, now });
+          expect(whole.get(productId)!.licenses, context).toEqual(expected);
+          expect(whole.get(productId)!.totalCount, context).toBe(expected.length);
+
+          // Windows as Pothos asks for them: first, after a cursor, last, before a cursor.
+          const windows: PageWindow[] = [{ take: 2 }, { take: 3, skip: 1 }, { take: -2 }];
+          if (expected.length > 2) {
+            windows.push({ take: 2, skip: 1, cursor: { id: expected[1]!.id } }, { take: -2, skip: 1, cursor: { id: expected.at(-1)!.id } });
+          }
+          for (const page of windows) {
+            const found = await licensePagesOfProducts(test.db.prisma, { schoolId, productIds: [productId], filter, now, page, withCount: false });
+            const reference = await test.db.prisma.license.findMany({ where, orderBy: [{ endDate: 'asc' }, { id: 'asc' }], ...page });
+            expect(found.get(productId)!.licenses, `${context} ${JSON.stringify(page)}`).toEqual(reference);
+            expect(found.get(productId)!.totalCount).toBeUndefined();
+          }
+        }
+        const counts = await licensePagesOfProducts(test.db.prisma, { schoolId, productIds, filter, now, page: null, withCount: true });
+        for (const productId of productIds) expect(counts.get(productId)).toEqual({ licenses: [], totalCount: whole.get(productId)!.totalCount });
+      }
+    }
+
+    it('answers every filter and page window as Prisma does, now', async () => {
+      expect(productIds.length).toBeGreaterThan(1);
+      await expectSameAsPrisma(test.clock.now());
+    });
+
+    it('answers as Prisma does five months on, when unassigned new licenses have started by themselves', async () => {
+      await expectSameAsPrisma(addMonths(test.clock.now(), 5));
+    });
+
+    it('answers as Prisma does years on, when every license has expired', async () => {
+      const later = addMonths(test.clock.now(), 60);
+      await expectSameAsPrisma(later);
+      const expired = await licensePagesOfProducts(test.db.prisma, {
+        schoolId: demo.ids.ekskolan, productIds, filter: { state: 'EXPIRED' }, now: later, page: null, withCount: true,
+      });
+      const all = await test.db.prisma.license.count({ where: { schoolId: demo.ids.ekskolan } });
+      expect([...expired.values()].reduce((sum, page) => sum + page.totalCount!, 0)).toBe(all);
+    });
+
+    it('gives an empty page and a zero count to a product the school holds no license of', async () => {
+      const other = await test.db.prisma.product.findFirstOrThrow({ where: { id: { notIn: productIds } } });
+      const found = await licensePagesOfProducts(test.db.prisma, {
+        schoolId: demo.ids.ekskolan, productIds: [other.id], filter: {}, now: test.clock.now(), page: { take: 5 }, withCount: true,
+      });
+      expect(found.get(other.id)).toEqual({ licenses: [], totalCount: 0 });
+    });
+
+    it('starts after a cursor that no longer matches the filter without skipping a license', async () => {
+      const schoolId = demo.ids.ekskolan;
+      const now = test.clock.now();
+      const productId = productIds[0]!;
+      const all = (await licensePagesOfProducts(test.db.prisma, { schoolId, productIds: [productId], filter: {}, now, page: { take: 1000 }, withCount: false })).get(productId)!.licenses;
+      const cursor = all.find((license) => license.assignedUserId)!;
+      const unassignedAfter = all.filter((license) => !license.assignedUserId && (license.endDate > cursor.endDate || (license.endDate.getTime() === cursor.endDate.getTime() && license.id > cursor.id)));
+      const page = await licensePagesOfProducts(test.db.prisma, {
+        schoolId, productIds: [productId], filter: { assigned: false }, now, page: { take: 1000, skip: 1, cursor: { id: cursor.id } }, withCount: false,
+      });
+      expect(page.get(productId)!.licenses).toEqual(unassignedAfter);
+    });
+  });
+
+  describe('availability', () => {
+    async function expectedAvailability(productId: string, now: Date): Promise<Availability> {
+      const prisma = test.db.prisma;
+      const licenses = { schoolId: demo.ids.ekskolan, productId };
+      const soon = new Date(now.getTime() + AUTO_START_SOON_DAYS * 86_400_000);
+      const next = await prisma.license.aggregate({ where: { ...licenses, ...licensesInState('NEW', now) }, _min: { autoStartAt: true } });
+      const awaiting = await prisma.order.aggregate({ where: { ...licenses, status: 'AWAITING_DELIVERY' }, _sum: { quantity: true } });
+      return {
+        newLicenses: await prisma.license.count({ where: { ...licenses, ...licensesInState('NEW', now) } }),
+        assigned: await prisma.license.count({ where: { ...licenses, assignedUserId: { not: null }, endDate: { gt: now } } }),
+        expired: await prisma.license.count({ where: { ...licenses, ...licensesInState('EXPIRED', now) } }),
+        autoStartingSoon: await prisma.license.count({ where: { AND: [licenses, licensesInState('NEW', now), { autoStartAt: { lte: soon } }] } }),
+        nextAutoStartAt: next._min.autoStartAt,
+        awaitingDelivery: awaiting._sum.quantity ?? 0,
+        pool: await reusablePool(prisma, { schoolId: demo.ids.ekskolan, productId }, now),
+      };
+    }
+
+    it.each([
+      ['now', 0],
+      ['three months on, when new licenses are about to start by themselves', 3.5],
+      ['five months on, when they have', 5],
+      ['years on, when everything has expired', 60],
+    ])('counts what Prisma counts, %s', async (_when, months) => {
+      const now = addMonths(test.clock.now(), Math.floor(months));
+      if (!Number.isInteger(months)) now.setUTCDate(now.getUTCDate() + 15);
+      const found = await availabilityOfProducts(test.db.prisma, demo.ids.ekskolan, productIds, now);
+      expect([...found.keys()].sort()).toEqual([...productIds].sort());
+      for (const productId of productIds) expect(found.get(productId), productId).toEqual(await expectedAvailability(productId, now));
+    });
+
+    it('the demo school has licenses in every state at some moment above', async () => {
+      const now = test.clock.now();
+      const found = [...(await availabilityOfProducts(test.db.prisma, demo.ids.ekskolan, productIds, now)).values()];
+      const total = (key: 'newLicenses' | 'assigned' | 'expired') => found.reduce((sum, availability) => sum + availability[key], 0);
+      expect(total('newLicenses')).toBeGreaterThan(0);
+      expect(total('assigned')).toBeGreaterThan(0);
+      expect(total('expired')).toBeGreaterThan(0);
+      expect(found.some((availability) => availability.pool.length > 0)).toBe(true);
+      const soon = [...(await availabilityOfProducts(test.db.prisma, demo.ids.ekskolan, productIds, addMonths(now, 3))).values()];
+      expect(soon.some((availability) => availability.autoStartingSoon > 0)).toBe(true);
+    });
+  });
+});
