@@ -157,7 +157,7 @@ export const SchoolProductRef = builder.node(builder.objectRef<SchoolProduct>('S
         licensePageLoader(ctx).load({
           schoolProduct,
           args,
-          page: query as PageWindow,
+          ...pageAndSelection(query as PrismaPageQuery),
           withCount: selectsPath(info, ['totalCount']),
           withHolders: selectsPath(info, ['edges', 'node', 'holder']) || selectsPath(info, ['nodes', 'holder']),
         }),
@@ -208,6 +208,8 @@ interface PageRequest {
   args: LicenseListArgs;
   /** The page Pothos asks for: take, skip and cursor, as Prisma's findMany takes them. */
   page: PageWindow;
+  /** What Pothos selects under each license (relations), as Prisma's include or select; may be empty. */
+  selection: LicenseSelection;
   withCount: boolean;
   /** Load the holders with the page, before its licenses resolve (holders.ts). */
   withHolders: boolean;
@@ -219,15 +221,26 @@ const argsKey = (args: LicenseListArgs) =>
 const filterKey = ({ schoolProduct, args }: { schoolProduct: SchoolProduct; args: LicenseListArgs }) =>
   `${keyOfProduct(schoolProduct)}:${argsKey(args)}`;
 /** Requests that differ only in their product share one statement. */
-const pageGroupKey = ({ schoolProduct, args, page, withCount, withHolders }: PageRequest) =>
-  `${schoolProduct.school.id}:${argsKey(args)}:${withCount}:${withHolders}:${page.take}:${page.skip ?? 0}:${page.cursor?.id ?? ''}`;
+const pageGroupKey = ({ schoolProduct, args, page, selection, withCount, withHolders }: PageRequest) =>
+  `${schoolProduct.school.id}:${argsKey(args)}:${withCount}:${withHolders}:${page.take}:${page.skip ?? 0}:${page.cursor?.id ?? ''}:${JSON.stringify(selection)}`;
+
+type LicenseSelection = { include?: Prisma.LicenseInclude; select?: Prisma.LicenseSelect };
+type PrismaPageQuery = PageWindow & LicenseSelection;
+/** Pothos' query for a connection: the window of the page, and the selection under each license. */
+function pageAndSelection({ take, skip, cursor, ...selection }: PrismaPageQuery): { page: PageWindow; selection: LicenseSelection } {
+  return { page: { take, skip, cursor }, selection };
+}
+const selectsRelations = ({ include, select }: LicenseSelection) =>
+  Object.keys(include ?? {}).length > 0 || (select !== undefined && Object.values(select).some((value) => typeof value === 'object'));
+
 const pageKey = (key: PageRequest) => `${key.schoolProduct.product.id}:${pageGroupKey(key)}`;
 
 /**
  * A page of licenses of every product asked for in this tick, with the same filters and the same
  * window: one statement (licensePagesOfProducts), with the counts folded in when totalCount is
- * selected. Relations selected under a license (its order, its product) are loaded by Pothos
- * after the page, in one statement per relation.
+ * selected. Relations selected under a license (its order, its product) come from one more
+ * statement for all the pages, by license id, with Pothos' selection; otherwise Pothos would load
+ * them one license at a time.
  */
 function licensePageLoader(ctx: Context) {
   return requestLoader<PageRequest, License[]>(ctx, 'licensePages', pageKey, async (keys) => {
@@ -235,7 +248,7 @@ function licensePageLoader(ctx: Context) {
     const pages = new Map<string, License[]>();
     await Promise.all(
       [...groupBy(keys, pageGroupKey).values()].map(async (group) => {
-        const { schoolProduct, args, page, withCount, withHolders } = group[0]!;
+        const { schoolProduct, args, page, selection, withCount, withHolders } = group[0]!;
         const found = await licensePagesOfProducts(ctx.prisma, {
           schoolId: schoolProduct.school.id,
           productIds: group.map((key) => key.schoolProduct.product.id),
@@ -244,9 +257,20 @@ function licensePageLoader(ctx: Context) {
           page,
           withCount,
         });
+        // Relations selected under the licenses: one more read for the whole page, by id.
+        const withRelations = selectsRelations(selection)
+          ? new Map(
+              (
+                await ctx.prisma.license.findMany({
+                  ...selection,
+                  where: { id: { in: [...found.values()].flatMap((page) => page.licenses.map((license) => license.id)) } },
+                })
+              ).map((license) => [license.id, license as License]),
+            )
+          : null;
         for (const key of group) {
           const { licenses, totalCount } = found.get(key.schoolProduct.product.id)!;
-          pages.set(pageKey(key), licenses);
+          pages.set(pageKey(key), withRelations ? licenses.map((license) => withRelations.get(license.id)!) : licenses);
           if (totalCount !== undefined) licenseCountLoader(ctx).prime(key, totalCount);
         }
         if (withHolders) {

@@ -146,6 +146,23 @@ describe(`SQL statements per request on ${backend}`, () => {
     expect(next.statements, describeStatements(next.statements)).toHaveLength(ADMIN_VIEW_WITH_CURSOR_STATEMENTS);
   });
 
+  it('loads relations selected under the licenses of a page once for the whole page, not once per license', async () => {
+    const WITH_RELATIONS = /* GraphQL */ `
+      query WithRelations($school: ID!, $first: Int!) {
+        school(id: $school) {
+          products { licenses(first: $first) { edges { node { id order { id quantity } product { name } school { name } } } } }
+        }
+      }`;
+    const small = await counted(admin, WITH_RELATIONS, { school, first: 2 });
+    const large = await counted(admin, WITH_RELATIONS, { school, first: 50 });
+    const nodes = large.data.school.products.flatMap((p: any) => p.licenses.edges.map((e: any) => e.node));
+    expect(nodes.length).toBeGreaterThan(20);
+    expect(nodes.every((node: any) => node.order.id && node.product.name && node.school.name)).toBe(true);
+    // authenticate, school, products, the pages, the licenses with their relations (relationJoins)
+    expect(large.statements, describeStatements(large.statements)).toHaveLength(5);
+    expect(small.statements).toHaveLength(5);
+  });
+
   it('totalCount alone counts every product in one statement', async () => {
     const { data, statements: sent } = await counted(admin, COUNTS_ONLY, { school });
     expect(data.school.products.length).toBeGreaterThan(1);
