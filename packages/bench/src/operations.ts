@@ -1,24 +1,7 @@
 // The benchmark's requests: the same GraphQL documents go to the API and to the hand-written
 // baseline, which recognises them by operation name and answers with the same JSON.
-export const ADMIN_VIEW = /* GraphQL */ `
-  query AdminView($school: ID!, $first: Int!) {
-    school(id: $school) {
-      id
-      name
-      products {
-        product { id name supplierName }
-        availability {
-          newLicenses assignable assigned expired awaitingDelivery autoStartingSoon nextAutoStartAt
-          reusable { total endDates { endDate count } }
-        }
-        licenses(first: $first) {
-          totalCount
-          pageInfo { hasNextPage endCursor }
-          edges { node { id state endDate holder { id name } } }
-        }
-      }
-    }
-  }`;
+// The admin view is the API's test document, which its statement-count test sends too.
+import { ADMIN_VIEW } from '@school-licenses/api/testing/operations';
 
 export const AVAILABILITY = /* GraphQL */ `
   query Availability($school: ID!, $product: ID!) {

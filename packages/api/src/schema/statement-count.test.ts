@@ -10,27 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DemoData } from '../seed/demo.ts';
 import { dataOf, startTestApi, withStandardScenario, type TestApi } from '../testing/harness.ts';
 import { gid, userGid } from '../testing/ids.ts';
-
-/** The nested admin view: a school, every product with its availability and a page of licenses with their holders. */
-const ADMIN_VIEW = /* GraphQL */ `
-  query AdminView($school: ID!, $first: Int!, $after: String) {
-    school(id: $school) {
-      id
-      name
-      products {
-        product { id name supplierName }
-        availability {
-          newLicenses assignable assigned expired awaitingDelivery autoStartingSoon nextAutoStartAt
-          reusable { total endDates { endDate count } }
-        }
-        licenses(first: $first, after: $after) {
-          totalCount
-          pageInfo { hasNextPage endCursor }
-          edges { node { id state endDate holder { id name } } }
-        }
-      }
-    }
-  }`;
+import { ADMIN_VIEW } from '../testing/operations.ts';
 
 /** One product's "Manage licenses" page, resolved on its own (no batching across products). */
 const ONE_PRODUCT = /* GraphQL */ `

@@ -105,3 +105,27 @@ export const NOTIFICATIONS = /* GraphQL */ `
       }
     }
   }`;
+
+/**
+ * The nested admin view: a school, every product with its availability and a page of licenses with
+ * their holders. The statement-count test and the benchmark (packages/bench) send it.
+ */
+export const ADMIN_VIEW = /* GraphQL */ `
+  query AdminView($school: ID!, $first: Int!, $after: String) {
+    school(id: $school) {
+      id
+      name
+      products {
+        product { id name supplierName }
+        availability {
+          newLicenses assignable assigned expired awaitingDelivery autoStartingSoon nextAutoStartAt
+          reusable { total endDates { endDate count } }
+        }
+        licenses(first: $first, after: $after) {
+          totalCount
+          pageInfo { hasNextPage endCursor }
+          edges { node { id state endDate holder { id name } } }
+        }
+      }
+    }
+  }`;
