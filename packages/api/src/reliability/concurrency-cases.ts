@@ -7,14 +7,14 @@ import type { AuthConfig } from '../auth/authenticate.ts';
 import type { Clock } from '../clock.ts';
 import { checkInvariants } from '../testing/invariants.ts';
 import {
-  ASSIGN,
-  ASSIGN_MANY,
-  DELIVER,
+  ASSIGN_LICENSE,
+  ASSIGN_LICENSES,
+  DELIVER_ORDER,
   mutate,
-  REDEEM,
-  REVOKE,
+  REDEEM_ACTIVATION_LINK,
+  REVOKE_LICENSE,
   tally,
-} from '../testing/reliability-operations.ts';
+} from '../testing/operations.ts';
 import { gid } from '../testing/ids.ts';
 import { activationLink, awaitingDelayedOrder, orderMore, poolOfTen, tokenOf, type LicensePool } from '../testing/scenarios.ts';
 
@@ -52,7 +52,7 @@ export function concurrencyCases(target: () => Target) {
       const { prisma } = target();
       const { pool, admin } = await setUp();
       const outcomes = await Promise.all(
-        pool.gids.students.map((student, i) => mutate(urlFor(i), admin, ASSIGN, assignInput(pool, student))),
+        pool.gids.students.map((student, i) => mutate(urlFor(i), admin, ASSIGN_LICENSE, assignInput(pool, student))),
       );
       expect(tally(outcomes)).toEqual({ AssignLicensePayload: 10, NO_LICENSE_AVAILABLE: 90 });
       const licenses = outcomes.filter((o) => o.typename === 'AssignLicensePayload').map((o) => o.value.license.id);
@@ -73,7 +73,7 @@ export function concurrencyCases(target: () => Target) {
     for (let round = 1; round <= ROUNDS; round++) {
       const { pool, admin } = await setUp();
       const student = pool.gids.students[0]!;
-      const outcomes = await Promise.all(Array.from({ length: 20 }, (_, i) => mutate(urlFor(i), admin, ASSIGN, assignInput(pool, student))));
+      const outcomes = await Promise.all(Array.from({ length: 20 }, (_, i) => mutate(urlFor(i), admin, ASSIGN_LICENSE, assignInput(pool, student))));
       expect(tally(outcomes), `round ${round}`).toEqual({ AssignLicensePayload: 1, USER_ALREADY_HAS_LICENSE: 19 });
       expect(await prisma.assignment.count({ where: { schoolId: pool.schoolId } })).toBe(1);
       // The licenses the others locked for a moment are new again.
@@ -94,7 +94,7 @@ export function concurrencyCases(target: () => Target) {
     });
     const outcomes = await Promise.all(
       batches.map((users, i) =>
-        mutate(urlFor(i), admin, ASSIGN_MANY, { school: pool.gids.school, product: pool.gids.product, users, reuseStarted: false }),
+        mutate(urlFor(i), admin, ASSIGN_LICENSES, { school: pool.gids.school, product: pool.gids.product, users, reuseStarted: false }),
       ),
     );
     expect(outcomes.map((o) => o.typename)).toEqual(Array(5).fill('AssignLicensesPayload'));
@@ -110,10 +110,10 @@ export function concurrencyCases(target: () => Target) {
   it('revokeLicense twice at once per license → each revoked once; then concurrent reuse hands each out once', async () => {
     const { prisma } = target();
     const { pool, admin } = await setUp();
-    const assigned = await Promise.all(pool.gids.students.slice(0, 10).map((s, i) => mutate(urlFor(i), admin, ASSIGN, assignInput(pool, s))));
+    const assigned = await Promise.all(pool.gids.students.slice(0, 10).map((s, i) => mutate(urlFor(i), admin, ASSIGN_LICENSE, assignInput(pool, s))));
     const licenses = assigned.map((o) => o.value.license.id as string);
     const revoked = await Promise.all(
-      [...licenses, ...licenses].map((license, i) => mutate(urlFor(i), admin, REVOKE, { license })),
+      [...licenses, ...licenses].map((license, i) => mutate(urlFor(i), admin, REVOKE_LICENSE, { license })),
     );
     expect(tally(revoked)).toEqual({ LicensePayload: 10, LICENSE_NOT_ASSIGNED: 10 });
     expect(await prisma.auditEvent.count({ where: { schoolId: pool.schoolId, action: 'LICENSE_REVOKED' } })).toBe(10);
@@ -123,7 +123,7 @@ export function concurrencyCases(target: () => Target) {
     const reused = await Promise.all(
       pool.gids.students
         .slice(10, 40)
-        .map((s, i) => mutate(urlFor(i), admin, ASSIGN, assignInput(pool, s, { reuseStarted: true, endDate: endDates[i % 10] }))),
+        .map((s, i) => mutate(urlFor(i), admin, ASSIGN_LICENSE, assignInput(pool, s, { reuseStarted: true, endDate: endDates[i % 10] }))),
     );
     const counts = tally(reused);
     expect(counts.AssignLicensePayload).toBe(10);
@@ -141,7 +141,7 @@ export function concurrencyCases(target: () => Target) {
     for (let round = 1; round <= ROUNDS; round++) {
       const order = await awaitingDelayedOrder(prisma, clock, pool, 7);
       const outcomes = await Promise.all(
-        Array.from({ length: 5 }, (_, i) => mutate(urlFor(i), pool.supplierKey, DELIVER, { order: gid('Order', order.id) })),
+        Array.from({ length: 5 }, (_, i) => mutate(urlFor(i), pool.supplierKey, DELIVER_ORDER, { order: gid('Order', order.id) })),
       );
       expect(tally(outcomes), `round ${round}`).toEqual({ OrderPayload: 1, ORDER_ALREADY_DELIVERED: 4 });
       expect(await prisma.license.count({ where: { orderId: order.id } })).toBe(7);
@@ -154,7 +154,7 @@ export function concurrencyCases(target: () => Target) {
     const { pool, admin } = await setUp();
     for (const concurrent of [2, 5, 2]) {
       const { order, token } = await activationLink(prisma, clock, pool, 4);
-      const outcomes = await Promise.all(Array.from({ length: concurrent }, (_, i) => mutate(urlFor(i), admin, REDEEM, { token })));
+      const outcomes = await Promise.all(Array.from({ length: concurrent }, (_, i) => mutate(urlFor(i), admin, REDEEM_ACTIVATION_LINK, { token })));
       expect(tally(outcomes)).toEqual({ OrderPayload: 1, ACTIVATION_LINK_ALREADY_REDEEMED: concurrent - 1 });
       expect(await prisma.license.count({ where: { orderId: order.id } })).toBe(4);
     }

@@ -7,7 +7,7 @@ import { ManualClock } from '../clock.ts';
 import { TEST_AUTH, TEST_START } from '../testing/harness.ts';
 import { listen, postGraphQL, type Listening } from '../testing/http.ts';
 import { checkInvariants, writeSnapshot } from '../testing/invariants.ts';
-import { ASSIGN, ASSIGN_MANY, DELIVER, PLACE, REDEEM, REVOKE } from '../testing/reliability-operations.ts';
+import { ASSIGN_LICENSE, ASSIGN_LICENSES, DELIVER_ORDER, PLACE_ORDER, REDEEM_ACTIVATION_LINK, REVOKE_LICENSE } from '../testing/operations.ts';
 import { gid } from '../testing/ids.ts';
 import { activationLink, awaitingDelayedOrder, licensePool, tokenOf, type LicensePool } from '../testing/scenarios.ts';
 import { createApi } from '../yoga.ts';
@@ -79,18 +79,18 @@ describe(`faults in the middle of a mutation on ${backend}`, () => {
   it('assignLicense: the audit insert fails after the license and assignment were written → neither stays', async () => {
     faulty = await injectFault('AuditEvent');
     const input = { school: pool.gids.school, product: pool.gids.product, user: pool.gids.students[0], reuseStarted: false, idempotencyKey: 'fault-1' };
-    await expectNothingWritten(admin, ASSIGN, input);
+    await expectNothingWritten(admin, ASSIGN_LICENSE, input);
     // The key was not used up: once the database is well, the retry goes through.
     await db.prisma.$executeRawUnsafe(`DROP TRIGGER test_inject_fault ON "AuditEvent"`);
     faulty = null;
-    const retry = await postGraphQL(server.url, admin, ASSIGN, { input });
+    const retry = await postGraphQL(server.url, admin, ASSIGN_LICENSE, { input });
     expect(retry.data.assignLicense.__typename).toBe('AssignLicensePayload');
   });
 
   it('assignLicenses: the third assignment of a batch fails → the first two are rolled back too', async () => {
     const assigned = await db.prisma.assignment.count({ where: { schoolId: pool.schoolId } });
     faulty = await injectFault('Assignment', assigned + 2);
-    await expectNothingWritten(admin, ASSIGN_MANY, {
+    await expectNothingWritten(admin, ASSIGN_LICENSES, {
       school: pool.gids.school,
       product: pool.gids.product,
       users: pool.gids.students.slice(1, 5),
@@ -100,30 +100,30 @@ describe(`faults in the middle of a mutation on ${backend}`, () => {
 
   it('placeOrder with direct delivery and pre-assignments: licenses fail to be created → no order either', async () => {
     faulty = await injectFault('License');
-    await expectNothingWritten(admin, PLACE, { school: pool.gids.school, product: pool.gids.product, quantity: 3, preAssignTo: pool.gids.students.slice(6, 8) });
+    await expectNothingWritten(admin, PLACE_ORDER, { school: pool.gids.school, product: pool.gids.product, quantity: 3, preAssignTo: pool.gids.students.slice(6, 8) });
   });
 
   it('deliverOrder: the audit of the delivery fails → the order still awaits delivery, without licenses', async () => {
     const order = await awaitingDelayedOrder(db.prisma, clock, pool, 4);
     faulty = await injectFault('AuditEvent');
-    await expectNothingWritten(pool.supplierKey, DELIVER, { order: gid('Order', order.id) });
+    await expectNothingWritten(pool.supplierKey, DELIVER_ORDER, { order: gid('Order', order.id) });
     expect(await db.prisma.order.findUniqueOrThrow({ where: { id: order.id } })).toMatchObject({ status: 'AWAITING_DELIVERY', deliveredAt: null });
   });
 
   it('redeemActivationLink: delivery fails after the link was claimed → the link is still unused', async () => {
     const { token } = await activationLink(db.prisma, clock, pool, 2);
     faulty = await injectFault('License');
-    await expectNothingWritten(admin, REDEEM, { token });
+    await expectNothingWritten(admin, REDEEM_ACTIVATION_LINK, { token });
     await db.prisma.$executeRawUnsafe(`DROP TRIGGER test_inject_fault ON "License"`);
     faulty = null;
-    const retry = await postGraphQL(server.url, admin, REDEEM, { input: { token } });
+    const retry = await postGraphQL(server.url, admin, REDEEM_ACTIVATION_LINK, { input: { token } });
     expect(retry.data.redeemActivationLink.__typename).toBe('OrderPayload');
   });
 
   it('revokeLicense: the audit insert fails → the holder keeps the license', async () => {
     const license = await db.prisma.license.findFirstOrThrow({ where: { schoolId: pool.schoolId, assignedUserId: { not: null } } });
     faulty = await injectFault('AuditEvent');
-    await expectNothingWritten(admin, REVOKE, { license: gid('License', license.id) });
+    await expectNothingWritten(admin, REVOKE_LICENSE, { license: gid('License', license.id) });
     expect(await db.prisma.license.findUniqueOrThrow({ where: { id: license.id } })).toMatchObject({ assignedUserId: license.assignedUserId });
   });
 

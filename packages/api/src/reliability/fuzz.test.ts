@@ -8,9 +8,18 @@ import { ManualClock } from '../clock.ts';
 import { TEST_AUTH, TEST_START } from '../testing/harness.ts';
 import { listen, postGraphQL, type Listening } from '../testing/http.ts';
 import { checkInvariants } from '../testing/invariants.ts';
-import { ASSIGN, ASSIGN_MANY, CREATE_LINK, DELIVER, PLACE, REDEEM, REMOVE_MINE, REVOKE } from '../testing/reliability-operations.ts';
+import {
+  ASSIGN_LICENSE,
+  ASSIGN_LICENSES,
+  CREATE_ACTIVATION_LINK,
+  DELIVER_ORDER,
+  MARK_NOTIFICATIONS_READ,
+  PLACE_ORDER,
+  REDEEM_ACTIVATION_LINK,
+  REMOVE_MY_LICENSE,
+  REVOKE_LICENSE,
+} from '../testing/operations.ts';
 import { gid } from '../testing/ids.ts';
-import { MARK_NOTIFICATIONS_READ } from '../testing/operations.ts';
 import { activationLink, awaitingDelayedOrder, licensePool, tokenOf, type LicensePool } from '../testing/scenarios.ts';
 import { createApi } from '../yoga.ts';
 
@@ -108,23 +117,23 @@ describe(`fuzzing every mutation on ${backend}`, () => {
       expect(await checkInvariants(db.prisma)).toEqual({});
     });
 
-  property('assignLicense', () => fc.tuple(token, fc.constant(ASSIGN), fc.record({
+  property('assignLicense', () => fc.tuple(token, fc.constant(ASSIGN_LICENSE), fc.record({
     input: fc.record({ school: schoolId(), product: productId(), user: userId(), reuseStarted: fc.boolean(), endDate: date(), idempotencyKey: key }),
   })));
-  property('assignLicenses', () => fc.tuple(token, fc.constant(ASSIGN_MANY), fc.record({
+  property('assignLicenses', () => fc.tuple(token, fc.constant(ASSIGN_LICENSES), fc.record({
     input: fc.record({
       school: schoolId(), product: productId(), users: fc.array(userId(), { maxLength: 105 }), reuseStarted: fc.boolean(), endDate: date(),
       dryRun: fc.option(fc.boolean(), { nil: undefined }), idempotencyKey: key,
     }),
   })));
-  property('revokeLicense', () => fc.tuple(token, fc.constant(REVOKE), fc.record({ input: fc.record({ license: licenseId(), idempotencyKey: key }) })));
-  property('removeMyLicense', () => fc.tuple(token, fc.constant(REMOVE_MINE), fc.record({ input: fc.record({ license: licenseId(), idempotencyKey: key }) })));
-  property('placeOrder', () => fc.tuple(token, fc.constant(PLACE), fc.record({
+  property('revokeLicense', () => fc.tuple(token, fc.constant(REVOKE_LICENSE), fc.record({ input: fc.record({ license: licenseId(), idempotencyKey: key }) })));
+  property('removeMyLicense', () => fc.tuple(token, fc.constant(REMOVE_MY_LICENSE), fc.record({ input: fc.record({ license: licenseId(), idempotencyKey: key }) })));
+  property('placeOrder', () => fc.tuple(token, fc.constant(PLACE_ORDER), fc.record({
     input: fc.record({ school: schoolId(), product: productId(), quantity: int, preAssignTo: fc.option(fc.array(userId(), { maxLength: 5 }), { nil: undefined }), idempotencyKey: key }),
   })));
-  property('deliverOrder', () => fc.tuple(token, fc.constant(DELIVER), fc.record({ input: fc.record({ order: orderId(), idempotencyKey: key }) })));
-  property('createActivationLink', () => fc.tuple(token, fc.constant(CREATE_LINK), fc.record({ input: fc.record({ order: orderId(), validForDays: int }) })));
-  property('redeemActivationLink', () => fc.tuple(token, fc.constant(REDEEM), fc.record({
+  property('deliverOrder', () => fc.tuple(token, fc.constant(DELIVER_ORDER), fc.record({ input: fc.record({ order: orderId(), idempotencyKey: key }) })));
+  property('createActivationLink', () => fc.tuple(token, fc.constant(CREATE_ACTIVATION_LINK), fc.record({ input: fc.record({ order: orderId(), validForDays: int }) })));
+  property('redeemActivationLink', () => fc.tuple(token, fc.constant(REDEEM_ACTIVATION_LINK), fc.record({
     input: fc.record({ token: fc.oneof(fc.constantFrom(...real.tokens), anyString, fc.constant('act_')), idempotencyKey: key }),
   })));
   property('markNotificationsRead', () => fc.tuple(token, fc.constant(MARK_NOTIFICATIONS_READ), fc.record({

@@ -6,7 +6,7 @@ import { ManualClock } from '../clock.ts';
 import { TEST_AUTH, TEST_START } from '../testing/harness.ts';
 import { listen, type Listening } from '../testing/http.ts';
 import { checkInvariants, writeSnapshot } from '../testing/invariants.ts';
-import { ASSIGN, ASSIGN_MANY, DELIVER, mutate, PLACE, REDEEM, REVOKE, tally } from '../testing/reliability-operations.ts';
+import { ASSIGN_LICENSE, ASSIGN_LICENSES, DELIVER_ORDER, mutate, PLACE_ORDER, REDEEM_ACTIVATION_LINK, REVOKE_LICENSE, tally } from '../testing/operations.ts';
 import { gid } from '../testing/ids.ts';
 import { activationLink, awaitingDelayedOrder, poolOfTen, tokenOf, type LicensePool } from '../testing/scenarios.ts';
 import { createApi } from '../yoga.ts';
@@ -54,10 +54,10 @@ describe(`idempotency keys over HTTP on ${backend}`, () => {
 
   it('assignLicense: a retry with the same key returns the first result and writes nothing new', async () => {
     const input = assignInput(student(), { idempotencyKey: 'assign-1' });
-    const first = await mutate(server.url, admin, ASSIGN, input);
+    const first = await mutate(server.url, admin, ASSIGN_LICENSE, input);
     expect(first.typename).toBe('AssignLicensePayload');
     const before = await writeSnapshot(db.prisma);
-    const retry = await mutate(server.url, admin, ASSIGN, input);
+    const retry = await mutate(server.url, admin, ASSIGN_LICENSE, input);
     expect(retry.value).toEqual(first.value);
     expect(await writeSnapshot(db.prisma)).toEqual(before);
   });
@@ -65,7 +65,7 @@ describe(`idempotency keys over HTTP on ${backend}`, () => {
   it('assignLicense: ten concurrent requests with one key assign one license, and all answer with it', async () => {
     const input = assignInput(student(), { idempotencyKey: 'assign-concurrent' });
     const before = await writeSnapshot(db.prisma);
-    const outcomes = await Promise.all(Array.from({ length: 10 }, () => mutate(server.url, admin, ASSIGN, input)));
+    const outcomes = await Promise.all(Array.from({ length: 10 }, () => mutate(server.url, admin, ASSIGN_LICENSE, input)));
     expect(tally(outcomes)).toEqual({ AssignLicensePayload: 10 });
     expect(new Set(outcomes.map((o) => o.value.license.id)).size).toBe(1);
     const after = await writeSnapshot(db.prisma);
@@ -75,11 +75,11 @@ describe(`idempotency keys over HTTP on ${backend}`, () => {
   });
 
   it('the same key with other input, or for another mutation, is IDEMPOTENCY_KEY_REUSED and writes nothing', async () => {
-    await mutate(server.url, admin, ASSIGN, assignInput(student(), { idempotencyKey: 'reused' }));
+    await mutate(server.url, admin, ASSIGN_LICENSE, assignInput(student(), { idempotencyKey: 'reused' }));
     const before = await writeSnapshot(db.prisma);
-    const otherUser = await mutate(server.url, admin, ASSIGN, assignInput(student(), { idempotencyKey: 'reused' }));
+    const otherUser = await mutate(server.url, admin, ASSIGN_LICENSE, assignInput(student(), { idempotencyKey: 'reused' }));
     expect(otherUser).toMatchObject({ typename: 'LicenseError', code: 'IDEMPOTENCY_KEY_REUSED', value: { field: 'idempotencyKey' } });
-    const otherMutation = await mutate(server.url, admin, PLACE, {
+    const otherMutation = await mutate(server.url, admin, PLACE_ORDER, {
       school: pool.gids.school,
       product: pool.gids.product,
       quantity: 1,
@@ -90,20 +90,20 @@ describe(`idempotency keys over HTTP on ${backend}`, () => {
   });
 
   it('keys belong to the credential that sent them: another admin with the same key gets its own result', async () => {
-    const mine = await mutate(server.url, admin, ASSIGN, assignInput(student(), { idempotencyKey: 'shared-name' }));
-    const theirs = await mutate(server.url, otherAdmin, ASSIGN, assignInput(student(), { idempotencyKey: 'shared-name' }));
+    const mine = await mutate(server.url, admin, ASSIGN_LICENSE, assignInput(student(), { idempotencyKey: 'shared-name' }));
+    const theirs = await mutate(server.url, otherAdmin, ASSIGN_LICENSE, assignInput(student(), { idempotencyKey: 'shared-name' }));
     expect(mine.typename).toBe('AssignLicensePayload');
     expect(theirs.typename).toBe('AssignLicensePayload');
     expect(theirs.value.license.id).not.toBe(mine.value.license.id);
   });
 
   it(`keys expire after the configured time (${TTL_HOURS} h): then the key is free for new input`, async () => {
-    const first = await mutate(server.url, admin, ASSIGN, assignInput(student(), { idempotencyKey: 'expiring' }));
+    const first = await mutate(server.url, admin, ASSIGN_LICENSE, assignInput(student(), { idempotencyKey: 'expiring' }));
     expect(first.typename).toBe('AssignLicensePayload');
     clock.advanceDays((TTL_HOURS - 1) / 24);
-    expect((await mutate(server.url, admin, ASSIGN, assignInput(student(), { idempotencyKey: 'expiring' }))).code).toBe('IDEMPOTENCY_KEY_REUSED');
+    expect((await mutate(server.url, admin, ASSIGN_LICENSE, assignInput(student(), { idempotencyKey: 'expiring' }))).code).toBe('IDEMPOTENCY_KEY_REUSED');
     clock.advanceDays(1.01 / 24);
-    const fresh = await mutate(server.url, admin, ASSIGN, assignInput(student(), { idempotencyKey: 'expiring' }));
+    const fresh = await mutate(server.url, admin, ASSIGN_LICENSE, assignInput(student(), { idempotencyKey: 'expiring' }));
     expect(fresh.typename).toBe('AssignLicensePayload');
     expect(fresh.value.license.id).not.toBe(first.value.license.id);
     clock.set(TEST_START);
@@ -111,29 +111,29 @@ describe(`idempotency keys over HTTP on ${backend}`, () => {
 
   it('a key with a control character (NUL, which PostgreSQL text cannot hold) is INVALID_INPUT, not a 500', async () => {
     const before = await writeSnapshot(db.prisma);
-    const outcome = await mutate(server.url, admin, ASSIGN, assignInput(pool.gids.students[99]!, { idempotencyKey: 'a\u0000b' }));
+    const outcome = await mutate(server.url, admin, ASSIGN_LICENSE, assignInput(pool.gids.students[99]!, { idempotencyKey: 'a\u0000b' }));
     expect(outcome).toMatchObject({ status: 200, code: 'INVALID_INPUT', value: { field: 'idempotencyKey' } });
     expect(await writeSnapshot(db.prisma)).toEqual(before);
   });
 
   it('a business error is not remembered: nothing was written, so a retry runs again', async () => {
     const before = await writeSnapshot(db.prisma);
-    const refused = await mutate(server.url, admin, ASSIGN, assignInput(gid('User', pool.adminId), { idempotencyKey: 'refused' }));
+    const refused = await mutate(server.url, admin, ASSIGN_LICENSE, assignInput(gid('User', pool.adminId), { idempotencyKey: 'refused' }));
     expect(refused.code).toBe('USER_NOT_IN_SCHOOL');
     expect(await writeSnapshot(db.prisma)).toEqual(before);
   });
 
   it('revokeLicense: a retry after the license went to someone else returns the first result and revokes nothing', async () => {
-    const assigned = await mutate(server.url, admin, ASSIGN, assignInput(student()));
+    const assigned = await mutate(server.url, admin, ASSIGN_LICENSE, assignInput(student()));
     const license = assigned.value.license.id as string;
     const revoke = { license, idempotencyKey: 'revoke-1' };
-    expect((await mutate(server.url, admin, REVOKE, revoke)).typename).toBe('LicensePayload');
+    expect((await mutate(server.url, admin, REVOKE_LICENSE, revoke)).typename).toBe('LicensePayload');
     // Meanwhile the license is given to another student…
-    const reassigned = await mutate(server.url, admin, ASSIGN, assignInput(student(), { reuseStarted: true, endDate: assigned.value.license.endDate }));
+    const reassigned = await mutate(server.url, admin, ASSIGN_LICENSE, assignInput(student(), { reuseStarted: true, endDate: assigned.value.license.endDate }));
     expect(reassigned.value.license.id).toBe(license);
     const before = await writeSnapshot(db.prisma);
     // …and the first request's retry arrives: it must not take it back from them.
-    const retry = await mutate(server.url, admin, REVOKE, revoke);
+    const retry = await mutate(server.url, admin, REVOKE_LICENSE, revoke);
     expect(retry.typename).toBe('LicensePayload');
     expect(await writeSnapshot(db.prisma)).toEqual(before);
     expect(await db.prisma.license.findUniqueOrThrow({ where: { id: gidToId(license) } })).toMatchObject({ assignedUserId: expect.any(String) });
@@ -141,7 +141,7 @@ describe(`idempotency keys over HTTP on ${backend}`, () => {
 
   it('redeemActivationLink: a retry with the key returns the delivered order, not ACTIVATION_LINK_ALREADY_REDEEMED', async () => {
     const { order, token } = await activationLink(db.prisma, clock, pool, 3);
-    const outcomes = await Promise.all(Array.from({ length: 3 }, () => mutate(server.url, admin, REDEEM, { token, idempotencyKey: 'redeem-1' })));
+    const outcomes = await Promise.all(Array.from({ length: 3 }, () => mutate(server.url, admin, REDEEM_ACTIVATION_LINK, { token, idempotencyKey: 'redeem-1' })));
     expect(tally(outcomes)).toEqual({ OrderPayload: 3 });
     expect(outcomes.map((o) => o.value.order.id)).toEqual(Array(3).fill(gid('Order', order.id)));
     expect(await db.prisma.license.count({ where: { orderId: order.id } })).toBe(3);
@@ -149,28 +149,28 @@ describe(`idempotency keys over HTTP on ${backend}`, () => {
     const records = await db.prisma.$queryRawUnsafe<{ text: string }[]>(`SELECT row_to_json(r)::text AS text FROM "IdempotencyRecord" r`);
     expect(records.some((r) => r.text.includes(token))).toBe(false);
     // Without a key a second redeem is refused as before.
-    expect((await mutate(server.url, admin, REDEEM, { token })).code).toBe('ACTIVATION_LINK_ALREADY_REDEEMED');
+    expect((await mutate(server.url, admin, REDEEM_ACTIVATION_LINK, { token })).code).toBe('ACTIVATION_LINK_ALREADY_REDEEMED');
   });
 
   it('placeOrder, deliverOrder and assignLicenses: concurrent retries with one key create one order, one delivery, one batch', async () => {
     const placeInput = { school: pool.gids.school, product: pool.gids.delayedProduct, quantity: 4, idempotencyKey: 'order-1' };
-    const placed = await Promise.all(Array.from({ length: 5 }, () => mutate(server.url, admin, PLACE, placeInput)));
+    const placed = await Promise.all(Array.from({ length: 5 }, () => mutate(server.url, admin, PLACE_ORDER, placeInput)));
     expect(new Set(placed.map((o) => o.value.order.id)).size).toBe(1);
     const orderId = placed[0]!.value.order.id as string;
     expect(await db.prisma.order.count({ where: { id: gidToId(orderId) } })).toBe(1);
     expect(await db.prisma.auditEvent.count({ where: { action: 'ORDER_PLACED', orderId: gidToId(orderId) } })).toBe(1);
 
-    const delivered = await Promise.all(Array.from({ length: 5 }, () => mutate(server.url, pool.supplierKey, DELIVER, { order: orderId, idempotencyKey: 'deliver-1' })));
+    const delivered = await Promise.all(Array.from({ length: 5 }, () => mutate(server.url, pool.supplierKey, DELIVER_ORDER, { order: orderId, idempotencyKey: 'deliver-1' })));
     expect(tally(delivered)).toEqual({ OrderPayload: 5 });
     expect(await db.prisma.license.count({ where: { orderId: gidToId(orderId) } })).toBe(4);
 
     const other = await awaitingDelayedOrder(db.prisma, clock, pool, 2);
-    const reusedKey = await mutate(server.url, pool.supplierKey, DELIVER, { order: gid('Order', other.id), idempotencyKey: 'deliver-1' });
+    const reusedKey = await mutate(server.url, pool.supplierKey, DELIVER_ORDER, { order: gid('Order', other.id), idempotencyKey: 'deliver-1' });
     expect(reusedKey.code).toBe('IDEMPOTENCY_KEY_REUSED');
 
     const users = [student(), student(), student()];
     const batch = { school: pool.gids.school, product: pool.gids.product, users, reuseStarted: false, idempotencyKey: 'batch-1' };
-    const batches = await Promise.all(Array.from({ length: 4 }, () => mutate(server.url, admin, ASSIGN_MANY, batch)));
+    const batches = await Promise.all(Array.from({ length: 4 }, () => mutate(server.url, admin, ASSIGN_LICENSES, batch)));
     expect(batches.map((o) => o.value)).toEqual(Array(4).fill(batches[0]!.value));
     expect(await db.prisma.assignment.count({ where: { userId: { in: users.map(gidToId) } } })).toBe(batches[0]!.value.assignedCount);
     expect(await checkInvariants(db.prisma)).toEqual({});

@@ -11,7 +11,7 @@ import { systemClock } from '../clock.ts';
 import { TEST_AUTH } from '../testing/harness.ts';
 import { eventually, postGraphQL, startServerProcess, type ServerProcess } from '../testing/http.ts';
 import { checkInvariants } from '../testing/invariants.ts';
-import { ASSIGN, ASSIGN_MANY, mutate, tally } from '../testing/reliability-operations.ts';
+import { ASSIGN_LICENSE, ASSIGN_LICENSES, mutate, tally } from '../testing/operations.ts';
 import { licensePool, tokenOf } from '../testing/scenarios.ts';
 import { concurrencyCases } from './concurrency-cases.ts';
 
@@ -134,9 +134,9 @@ describe(`server processes on ${backend}`, () => {
       const admin = await tokenOf(TEST_AUTH, systemClock, pool.adminId);
       const server = await start(serverEnv(db.url));
       await server.waitFor(/GraphQL API: /);
-      const singles = pool.gids.students.slice(0, 100).map((user) => ({ query: ASSIGN, input: { school: pool.gids.school, product: pool.gids.product, user, reuseStarted: false } }));
+      const singles = pool.gids.students.slice(0, 100).map((user) => ({ query: ASSIGN_LICENSE, input: { school: pool.gids.school, product: pool.gids.product, user, reuseStarted: false } }));
       const batches = Array.from({ length: 20 }, (_, b) => ({
-        query: ASSIGN_MANY,
+        query: ASSIGN_LICENSES,
         input: { school: pool.gids.school, product: pool.gids.product, users: pool.gids.students.slice(100 + b * 5, 105 + b * 5), reuseStarted: false },
       }));
       const requests = [...singles, ...batches].map(({ query, input }) => mutate(server.url, admin, query, input));
@@ -167,7 +167,7 @@ describe(`server processes on ${backend}`, () => {
       await next.waitFor(/GraphQL API: /);
       const rest = LICENSES - active.length;
       const fresh = pool.gids.students.slice(200, 240); // students the first server never saw
-      const more = await Promise.all(fresh.map((user) => mutate(next.url, admin, ASSIGN, { school: pool.gids.school, product: pool.gids.product, user, reuseStarted: false })));
+      const more = await Promise.all(fresh.map((user) => mutate(next.url, admin, ASSIGN_LICENSE, { school: pool.gids.school, product: pool.gids.product, user, reuseStarted: false })));
       const expected = { AssignLicensePayload: Math.min(rest, 40), NO_LICENSE_AVAILABLE: 40 - Math.min(rest, 40) };
       expect(tally(more)).toEqual(Object.fromEntries(Object.entries(expected).filter(([, n]) => n > 0)));
       expect(await checkInvariants(db.prisma)).toEqual({});

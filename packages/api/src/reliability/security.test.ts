@@ -9,7 +9,7 @@ import { createApiKey, type AuthConfig } from '../auth/authenticate.ts';
 import { ManualClock } from '../clock.ts';
 import { TEST_START } from '../testing/harness.ts';
 import { listen, postGraphQL, type Listening } from '../testing/http.ts';
-import { ASSIGN, DELIVER, mutate, REDEEM, REVOKE } from '../testing/reliability-operations.ts';
+import { ASSIGN_LICENSE, DELIVER_ORDER, mutate, REDEEM_ACTIVATION_LINK, REVOKE_LICENSE } from '../testing/operations.ts';
 import { gid } from '../testing/ids.ts';
 import { activationLink, awaitingDelayedOrder, licensePool, tokenOf, type LicensePool } from '../testing/scenarios.ts';
 import { createApi } from '../yoga.ts';
@@ -141,25 +141,25 @@ describe(`credentials and tenant isolation on ${backend}`, () => {
 
     it('mutations on its data fail exactly as on data that does not exist, naming nothing of it', async () => {
       const license = await db.prisma.license.findFirstOrThrow({ where: { schoolId: pool.schoolId } });
-      const theirs = await mutate(server.url, other, ASSIGN, { school: pool.gids.school, product: pool.gids.product, user: pool.gids.students[0], reuseStarted: false });
-      const nothing = await mutate(server.url, other, ASSIGN, { school: gid('School', randomUUID()), product: pool.gids.product, user: pool.gids.students[0], reuseStarted: false });
+      const theirs = await mutate(server.url, other, ASSIGN_LICENSE, { school: pool.gids.school, product: pool.gids.product, user: pool.gids.students[0], reuseStarted: false });
+      const nothing = await mutate(server.url, other, ASSIGN_LICENSE, { school: gid('School', randomUUID()), product: pool.gids.product, user: pool.gids.students[0], reuseStarted: false });
       expect(theirs.value).toEqual(nothing.value);
       expect(theirs.code).toBe('NOT_FOUND');
 
-      const revokeTheirs = await mutate(server.url, other, REVOKE, { license: gid('License', license.id) });
-      const revokeNothing = await mutate(server.url, other, REVOKE, { license: gid('License', randomUUID()) });
+      const revokeTheirs = await mutate(server.url, other, REVOKE_LICENSE, { license: gid('License', license.id) });
+      const revokeNothing = await mutate(server.url, other, REVOKE_LICENSE, { license: gid('License', randomUUID()) });
       expect(revokeTheirs.value).toEqual(revokeNothing.value);
 
       const { token } = await activationLink(db.prisma, clock, pool, 1);
-      const redeemTheirs = await mutate(server.url, other, REDEEM, { token });
-      const redeemNothing = await mutate(server.url, other, REDEEM, { token: 'act_made_up' });
+      const redeemTheirs = await mutate(server.url, other, REDEEM_ACTIVATION_LINK, { token });
+      const redeemNothing = await mutate(server.url, other, REDEEM_ACTIVATION_LINK, { token: 'act_made_up' });
       expect(redeemTheirs.value).toEqual(redeemNothing.value);
       expect(redeemTheirs.code).toBe('ACTIVATION_LINK_INVALID');
 
       // A supplier delivers only its own products' orders.
       const order = await awaitingDelayedOrder(db.prisma, clock, pool, 1);
-      const deliverTheirs = await mutate(server.url, pool.activationSupplierKey, DELIVER, { order: gid('Order', order.id) });
-      const deliverNothing = await mutate(server.url, pool.activationSupplierKey, DELIVER, { order: gid('Order', randomUUID()) });
+      const deliverTheirs = await mutate(server.url, pool.activationSupplierKey, DELIVER_ORDER, { order: gid('Order', order.id) });
+      const deliverNothing = await mutate(server.url, pool.activationSupplierKey, DELIVER_ORDER, { order: gid('Order', randomUUID()) });
       expect(deliverTheirs.value).toEqual(deliverNothing.value);
       expect(deliverTheirs.code).toBe('NOT_FOUND');
 
@@ -172,7 +172,7 @@ describe(`credentials and tenant isolation on ${backend}`, () => {
 
     it("its own admin's token works on the same requests (the refusals above are about the organisation)", async () => {
       const own = await tokenOf(AUTH, clock, pool.adminId);
-      const result = await mutate(server.url, own, ASSIGN, { school: pool.gids.school, product: pool.gids.product, user: pool.gids.students[0], reuseStarted: false });
+      const result = await mutate(server.url, own, ASSIGN_LICENSE, { school: pool.gids.school, product: pool.gids.product, user: pool.gids.students[0], reuseStarted: false });
       expect(result.typename).toBe('AssignLicensePayload');
     });
   });

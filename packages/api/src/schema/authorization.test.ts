@@ -117,13 +117,13 @@ describe(`authorization on ${backend}`, () => {
     {
       field: 'revokeLicense',
       query: REVOKE_LICENSE,
-      prepare: async () => ({ license: await assignedLicense(await freshStudent()) }),
+      prepare: async () => ({ input: { license: await assignedLicense(await freshStudent()) } }),
       expected: expectations(['schoolAdmin', 'organisationAdmin', 'readWriteKey'], { otherSchoolAdmin: 'NOT_FOUND', otherOrganisationAdmin: 'NOT_FOUND' }),
     },
     {
       field: 'removeMyLicense',
       query: REMOVE_MY_LICENSE,
-      prepare: async () => ({ license: await tovesLicense() }),
+      prepare: async () => ({ input: { license: await tovesLicense() } }),
       // Only Tove holds it: to everyone else it is a license they do not hold.
       expected: expectations(['teacher'], {
         student: 'NOT_FOUND',
@@ -158,7 +158,7 @@ describe(`authorization on ${backend}`, () => {
       prepare: async () => {
         const order = await placedOrder('Kemilabbet (app)');
         const link = dataOf(await test.request(demo.keys.activationSupplier, CREATE_ACTIVATION_LINK, { input: { order } }));
-        return { token: link.createActivationLink.token };
+        return { input: { token: link.createActivationLink.token } };
       },
       // A link for a school you do not administer is as unknown as a made-up one.
       expected: expectations(['schoolAdmin', 'organisationAdmin', 'readWriteKey'], {

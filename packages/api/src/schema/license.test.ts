@@ -111,9 +111,9 @@ describe(`reusable started licenses (NOK) on ${backend}`, () => {
       reuseStarted: true,
       endDate: addMonths(new Date(TEST_START), 6).toISOString(),
     });
-    const revoked = dataOf(await test.request(admin, REVOKE_LICENSE, { license: assigned.license.id })).revokeLicense;
+    const revoked = dataOf(await test.request(admin, REVOKE_LICENSE, { input: { license: assigned.license.id } })).revokeLicense;
     expect(revoked.license).toEqual({ id: assigned.license.id, state: 'STARTED', endDate: assigned.license.endDate, reusable: true, holder: null });
-    const again = dataOf(await test.request(admin, REVOKE_LICENSE, { license: assigned.license.id })).revokeLicense;
+    const again = dataOf(await test.request(admin, REVOKE_LICENSE, { input: { license: assigned.license.id } })).revokeLicense;
     expect(again).toMatchObject({ code: 'LICENSE_NOT_ASSIGNED' });
   });
 
@@ -123,11 +123,11 @@ describe(`reusable started licenses (NOK) on ${backend}`, () => {
     expect(teacherLicenses).toEqual([]); // Tove gave hers back in the demo story: give her one.
     await assign('tove.teacher@ekskolan.example', { reuseStarted: false });
     const [held] = dataOf(await test.request(demo.tokens.teacher, mine)).viewer.user.licenses;
-    const removed = dataOf(await test.request(demo.tokens.teacher, REMOVE_MY_LICENSE, { license: held.license.id })).removeMyLicense;
+    const removed = dataOf(await test.request(demo.tokens.teacher, REMOVE_MY_LICENSE, { input: { license: held.license.id } })).removeMyLicense;
     expect(removed.license).toMatchObject({ state: 'STARTED', reusable: true });
 
     const [studentHeld] = dataOf(await test.request(demo.tokens.student, mine)).viewer.user.licenses;
-    const refused = dataOf(await test.request(demo.tokens.student, REMOVE_MY_LICENSE, { license: studentHeld.license.id })).removeMyLicense;
+    const refused = dataOf(await test.request(demo.tokens.student, REMOVE_MY_LICENSE, { input: { license: studentHeld.license.id } })).removeMyLicense;
     expect(refused).toMatchObject({ __typename: 'LicenseError', code: 'FORBIDDEN', field: 'license' });
   });
 

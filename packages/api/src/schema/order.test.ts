@@ -225,7 +225,7 @@ describe(`orders and delivery (Skolon) on ${backend}`, () => {
     };
     const createLink = async (order: string, validForDays?: number) =>
       dataOf(await test.request(demo.keys.activationSupplier, CREATE_ACTIVATION_LINK, { input: { order, validForDays } })).createActivationLink;
-    const redeem = async (token: string, as = admin) => dataOf(await test.request(as, REDEEM_ACTIVATION_LINK, { token })).redeemActivationLink;
+    const redeem = async (token: string, as = admin) => dataOf(await test.request(as, REDEEM_ACTIVATION_LINK, { input: { token } })).redeemActivationLink;
 
     it('works once: the licenses arrive, and a second redemption is refused', async () => {
       const order = await placeKemiOrder(4);

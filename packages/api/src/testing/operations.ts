@@ -1,5 +1,7 @@
-// GraphQL operations several test files send. Every mutation selects its payload and the typed
-// error, so a test sees a refusal as data.
+// GraphQL operations the test files send, in process (TestApi.request) or over HTTP (mutate).
+// Every mutation takes one `$input` and selects its payload and the typed error, so a test sees a
+// refusal as data.
+import { postGraphQL } from './http.ts';
 
 export const PLACE_ORDER = /* GraphQL */ `
   mutation PlaceOrder($input: PlaceOrderInput!) {
@@ -35,8 +37,8 @@ export const CREATE_ACTIVATION_LINK = /* GraphQL */ `
   }`;
 
 export const REDEEM_ACTIVATION_LINK = /* GraphQL */ `
-  mutation RedeemActivationLink($token: String!) {
-    redeemActivationLink(input: { token: $token }) {
+  mutation RedeemActivationLink($input: RedeemActivationLinkInput!) {
+    redeemActivationLink(input: $input) {
       __typename
       ... on OrderPayload { order { id status deliveredAt licenses { totalCount } } }
       ... on Error { code message field }
@@ -69,8 +71,8 @@ export const ASSIGN_LICENSES = /* GraphQL */ `
   }`;
 
 export const REVOKE_LICENSE = /* GraphQL */ `
-  mutation RevokeLicense($license: ID!) {
-    revokeLicense(input: { license: $license }) {
+  mutation RevokeLicense($input: LicenseInput!) {
+    revokeLicense(input: $input) {
       __typename
       ... on LicensePayload { license { id state endDate reusable holder { name } } }
       ... on Error { code message field }
@@ -78,8 +80,8 @@ export const REVOKE_LICENSE = /* GraphQL */ `
   }`;
 
 export const REMOVE_MY_LICENSE = /* GraphQL */ `
-  mutation RemoveMyLicense($license: ID!) {
-    removeMyLicense(input: { license: $license }) {
+  mutation RemoveMyLicense($input: LicenseInput!) {
+    removeMyLicense(input: $input) {
       __typename
       ... on LicensePayload { license { id state endDate reusable } }
       ... on Error { code message field }
@@ -105,6 +107,31 @@ export const NOTIFICATIONS = /* GraphQL */ `
       }
     }
   }`;
+
+/** The outcome of a mutation field: its __typename and, for a typed error, its code. */
+export interface Outcome {
+  status: number;
+  typename: string | undefined;
+  code: string | undefined;
+  value: any;
+  errors: unknown;
+}
+
+export async function mutate(url: string, token: string, query: string, input: Record<string, unknown>, headers?: Record<string, string>): Promise<Outcome> {
+  const response = await postGraphQL(url, token, query, { input }, headers);
+  const value = response.data ? Object.values(response.data as object)[0] : undefined;
+  return { status: response.status, typename: value?.__typename, code: value?.code, value, errors: response.errors };
+}
+
+/** How many outcomes had each typename or error code. */
+export function tally(outcomes: Outcome[]): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const o of outcomes) {
+    const key = o.code ?? o.typename ?? `HTTP ${o.status} ${JSON.stringify(o.errors)}`;
+    counts[key] = (counts[key] ?? 0) + 1;
+  }
+  return counts;
+}
 
 /**
  * The nested admin view: a school, every product with its availability and a page of licenses with
