@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DemoData } from '../seed/demo.ts';
 import { dataOf, startTestApi, withStandardScenario, type TestApi } from '../testing/harness.ts';
 import { gid, userGid } from '../testing/ids.ts';
-import { ADMIN_VIEW } from '../testing/operations.ts';
+import { ADMIN_VIEW, ASSIGN_LICENSE, PLACE_ORDER } from '../testing/operations.ts';
 
 /** One product's "Manage licenses" page, resolved on its own (no batching across products). */
 const ONE_PRODUCT = /* GraphQL */ `
@@ -33,23 +33,6 @@ const ONE_PRODUCT = /* GraphQL */ `
 const COUNTS_ONLY = /* GraphQL */ `
   query CountsOnly($school: ID!) {
     school(id: $school) { products { product { name } licenses { totalCount } } }
-  }`;
-
-const ASSIGN = /* GraphQL */ `
-  mutation Assign($input: AssignLicenseInput!) {
-    assignLicense(input: $input) {
-      __typename
-      ... on AssignLicensePayload {
-        license { id state startedAt endDate reusable holder { id name } }
-        assignment { id state assignedAt user { id name } }
-      }
-      ... on Error { code message field }
-    }
-  }`;
-
-const PLACE_ORDER = /* GraphQL */ `
-  mutation Order($input: PlaceOrderInput!) {
-    placeOrder(input: $input) { __typename ... on Error { code message } }
   }`;
 
 /** Statements of the nested admin view, whatever the page size and the number of products. */
@@ -151,7 +134,7 @@ describe(`SQL statements per request on ${backend}`, () => {
 
   it(`assignLicense sends ${ASSIGN_LICENSE_STATEMENTS} statements`, async () => {
     const user = await userGid(test.db.prisma, 'svante.student@ekskolan.example');
-    const { data, statements: sent } = await counted(admin, ASSIGN, {
+    const { data, statements: sent } = await counted(admin, ASSIGN_LICENSE, {
       input: { school, product: gid('Product', demo.ids.matematik), user, reuseStarted: false },
     });
     expect(data.assignLicense.__typename).toBe('AssignLicensePayload');
