@@ -215,7 +215,13 @@ interface PageRequest {
   withHolders: boolean;
 }
 
-const filterOf = (args: LicenseListArgs): LicenseListFilter => ({ ...args, holderId: args.user?.id });
+const filterOf = ({ state, assigned, endDateFrom, endDateTo, user }: LicenseListArgs): LicenseListFilter => ({
+  state,
+  assigned,
+  endDateFrom,
+  endDateTo,
+  holderId: user?.id,
+});
 const argsKey = (args: LicenseListArgs) =>
   JSON.stringify([args.state, args.assigned, args.endDateFrom, args.endDateTo, args.user?.id]);
 const filterKey = ({ schoolProduct, args }: { schoolProduct: SchoolProduct; args: LicenseListArgs }) =>
