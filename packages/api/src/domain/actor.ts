@@ -1,6 +1,7 @@
 // Who is acting, and what they may see and change. Every rule of "who may do what" lives here.
-import type { Prisma, SchoolRole } from '@school-licenses/db';
+import { Prisma, type SchoolRole } from '@school-licenses/db';
 import { LicenseError } from './errors.ts';
+import { uuidArray } from './sql.ts';
 
 export type Tx = Prisma.TransactionClient;
 
@@ -116,6 +117,21 @@ export function visibleUsers(actor: Actor): Prisma.UserWhereInput {
     organisationId: actor.organisationId,
     OR: [{ id: actor.userId }, { memberships: { some: { schoolId: { in: adminOf } } } }],
   };
+}
+
+/**
+ * visibleUsers as a SQL condition on the user table under `alias`, for a raw statement that reads
+ * users beside other rows (the holders of a page of licenses, license-pages.ts).
+ */
+export function visibleUsersSql(actor: Actor, alias: string): Prisma.Sql {
+  const column = (name: keyof Prisma.UserGetPayload<object>) => Prisma.raw(`${alias}."${name}"`);
+  if (actor.kind === 'integration' || (actor.kind === 'user' && actor.isOrganisationAdmin)) {
+    return Prisma.sql`${column('organisationId')} = ${actor.organisationId}::uuid`;
+  }
+  if (actor.kind !== 'user') return Prisma.sql`false`;
+  const adminOf = uuidArray(rolesIn(actor, ['SCHOOL_ADMIN']));
+  return Prisma.sql`(${column('organisationId')} = ${actor.organisationId}::uuid AND (${column('id')} = ${actor.userId}::uuid
+    OR EXISTS (SELECT 1 FROM "SchoolMembership" m WHERE m."userId" = ${column('id')} AND m."schoolId" = ANY(${adminOf}))))`;
 }
 
 export function visibleLicenses(actor: Actor): Prisma.LicenseWhereInput {

@@ -3,6 +3,7 @@ import { Prisma } from '@school-licenses/db';
 import type { Tx } from './actor.ts';
 import type { EndDateCount } from './errors.ts';
 import { licensesInStateSql, reusableLicenses } from './license-state.ts';
+import { uuidArray } from './sql.ts';
 
 /** New licenses that auto-start within this many days are "auto-starting soon". */
 export const AUTO_START_SOON_DAYS = 30;
@@ -80,7 +81,7 @@ export async function availabilityOfProducts(
               WHERE r."schoolId" = ${schoolId}::uuid AND r."productId" = p.id AND r."assignedUserId" IS NULL
                 AND ${licensesInStateSql('STARTED', now, 'r')}
               GROUP BY r."endDate") g) AS "pool"
-    FROM unnest(string_to_array(${productIds.join(',')}, ',')::uuid[]) AS p(id)
+    FROM unnest(${uuidArray(productIds)}) AS p(id)
     LEFT JOIN "License" l ON l."schoolId" = ${schoolId}::uuid AND l."productId" = p.id
     GROUP BY p.id`);
   for (const row of rows) {

@@ -3,9 +3,10 @@
 // product of a nested read as a JSON document built per license in the database and parsed back
 // in Node, which cost the admin view more than the rest of its request; these flat rows come from
 // one LATERAL read of the (schoolId, productId, endDate, id) index per product (BENCHMARKS.md).
-import { Prisma, type License } from '@school-licenses/db';
-import type { Tx } from './actor.ts';
+import { Prisma, type License, type User } from '@school-licenses/db';
+import { visibleUsersSql, type Actor, type Tx } from './actor.ts';
 import { licenseColumn, licensesInStateSql, type LicenseState } from './license-state.ts';
+import { rowReader, selectColumns, uuidArray, type Columns } from './sql.ts';
 
 export interface LicenseListFilter {
   /** Only licenses in this state at `now`. */
@@ -33,6 +34,8 @@ export interface LicensePage {
   licenses: License[];
   /** How many licenses match the filter in all; only when asked for. */
   totalCount?: number;
+  /** The holder of each held license of the page by user id, null when not the reader's to see; only when asked for. */
+  holders?: Map<string, User | null>;
 }
 
 export interface LicensePagesRequest {
@@ -43,15 +46,41 @@ export interface LicensePagesRequest {
   /** The page to read; null reads only the counts. */
   page: PageWindow | null;
   withCount: boolean;
+  /** Also read the holders of the page's licenses, as this actor may see them (visibleUsers). */
+  holdersSeenBy?: Actor | undefined;
 }
+
+const LICENSE_COLUMNS = {
+  id: 'value',
+  schoolId: 'value',
+  productId: 'value',
+  orderId: 'value',
+  deliveredAt: 'moment',
+  autoStartAt: 'moment',
+  startedAt: 'moment',
+  endDate: 'moment',
+  assignedUserId: 'value',
+} as const satisfies Columns<License>;
+
+const HOLDER_COLUMNS = {
+  id: 'value',
+  organisationId: 'value',
+  name: 'value',
+  email: 'value',
+  isOrganisationAdmin: 'value',
+  createdAt: 'moment',
+} as const satisfies Columns<User>;
+
+const readLicense = rowReader<License>(LICENSE_COLUMNS);
+const readHolder = rowReader<User>(HOLDER_COLUMNS, 'holder.');
 
 /** The page (and count) of every product asked for, by product id; empty pages included. */
 export async function licensePagesOfProducts(tx: Tx, request: LicensePagesRequest): Promise<Map<string, LicensePage>> {
-  const { schoolId, productIds, filter, now, page, withCount } = request;
+  const { schoolId, productIds, filter, now, page, withCount, holdersSeenBy } = request;
   const pages = new Map<string, LicensePage>(productIds.map((id) => [id, { licenses: [] }]));
   if (productIds.length === 0 || (!page && !withCount)) return pages;
 
-  const products = Prisma.sql`unnest(string_to_array(${productIds.join(',')}, ',')::uuid[]) AS p(id)`;
+  const products = Prisma.sql`unnest(${uuidArray(productIds)}) AS p(id)`;
   const matching = (alias: string) =>
     Prisma.join(
       [
@@ -83,21 +112,30 @@ export async function licensePagesOfProducts(tx: Tx, request: LicensePagesReques
         (SELECT "endDate", id FROM "License" WHERE id = ${page.cursor.id}::uuid)`
     : Prisma.empty;
   const offset = page.cursor && skip > 0 ? skip - 1 : skip;
-  const rows = await tx.$queryRaw<(License & { pageProductId: string; totalCount: bigint | null })[]>(Prisma.sql`
-    SELECT p.id::text AS "pageProductId", ${countColumn} AS "totalCount", l.*
+  const holders = holdersSeenBy
+    ? Prisma.sql`LEFT JOIN LATERAL (SELECT * FROM "User" h WHERE h.id = l."assignedUserId" AND ${visibleUsersSql(holdersSeenBy, 'h')}) h ON true`
+    : Prisma.empty;
+  const holderColumns = holdersSeenBy ? Prisma.sql`, ${selectColumns(HOLDER_COLUMNS, 'h', 'holder.')}` : Prisma.empty;
+  const rows = await tx.$queryRaw<({ pageProductId: string; totalCount: bigint | null } & Record<string, unknown>)[]>(Prisma.sql`
+    SELECT p.id::text AS "pageProductId", ${countColumn} AS "totalCount", ${selectColumns(LICENSE_COLUMNS, 'l')} ${holderColumns}
     FROM ${products}
     LEFT JOIN LATERAL (
       SELECT * FROM "License" l WHERE ${matching('l')} ${afterCursor}
       ORDER BY l."endDate" ${direction}, l.id ${direction}
       LIMIT ${Math.abs(page.take)} OFFSET ${offset}
     ) l ON true
+    ${holders}
     ${count}
     ORDER BY p.id, l."endDate", l.id`);
-  for (const { pageProductId, totalCount, ...license } of rows) {
-    const found = pages.get(pageProductId)!;
-    if (totalCount !== null) found.totalCount = Number(totalCount);
+  if (holdersSeenBy) for (const found of pages.values()) found.holders = new Map();
+  for (const row of rows) {
+    const found = pages.get(row.pageProductId)!;
+    if (row.totalCount !== null) found.totalCount = Number(row.totalCount);
     // A product without a matching license still has its row, with a null license.
-    if (license.id !== null) found.licenses.push(license);
+    const license = readLicense(row);
+    if (!license) continue;
+    found.licenses.push(license);
+    if (found.holders && license.assignedUserId) found.holders.set(license.assignedUserId, readHolder(row));
   }
   return pages;
 }

@@ -10,6 +10,8 @@ import { productIdsHeldBy, startTestApi, withStandardScenario, type TestApi } fr
 import { AUTO_START_SOON_DAYS, availabilityOfProducts, reusablePool, type Availability } from './availability.ts';
 import { licensePagesOfProducts, type LicenseListFilter, type PageWindow } from './license-pages.ts';
 import { licensesInState } from './license-state.ts';
+import { systemActor, visibleUsers, type Actor } from './actor.ts';
+import { userActor } from '../auth/authenticate.ts';
 
 const backend = process.env.DATABASE_URL ? 'PostgreSQL' : 'PGlite';
 
@@ -124,6 +126,38 @@ describe(`the SQL reads of licenses on ${backend}`, () => {
         schoolId, productIds: [productId], filter: { assigned: false }, now, page: { take: 1000, skip: 1, cursor: { id: cursor.id } }, withCount: false,
       });
       expect(page.get(productId)!.licenses).toEqual(unassignedAfter);
+    });
+  });
+
+  describe('holders of a page', () => {
+    it('are the users Prisma finds with visibleUsers, for every kind of reader', async () => {
+      const prisma = test.db.prisma;
+      const schoolId = demo.ids.ekskolan;
+      const now = test.clock.now();
+      const organisation = await prisma.organisation.findFirstOrThrow();
+      const supplier = await prisma.supplier.findFirstOrThrow();
+      const readers: Actor[] = [
+        ...(await Promise.all((await prisma.user.findMany({ select: { id: true } })).map((user) => userActor(prisma, user.id)))),
+        { kind: 'integration', credentialId: 'test', organisationId: organisation.id, canWrite: false, label: 'integration' },
+        { kind: 'supplier', credentialId: 'test', supplierId: supplier.id, label: 'supplier' },
+        systemActor,
+      ];
+      let seenSome = 0;
+      let seenNone = 0;
+      for (const reader of readers) {
+        const pages = await licensePagesOfProducts(prisma, { schoolId, productIds, filter: {}, now, page: { take: 1000 }, withCount: false, holdersSeenBy: reader });
+        const heldBy = [...pages.values()].flatMap((page) => page.licenses.flatMap((license) => license.assignedUserId ?? []));
+        expect(heldBy.length).toBeGreaterThan(1);
+        const visible = await prisma.user.findMany({ where: { AND: [{ id: { in: heldBy } }, visibleUsers(reader)] } });
+        const expected = new Map(heldBy.map((id) => [id, visible.find((user) => user.id === id) ?? null]));
+        const found = new Map([...pages.values()].flatMap((page) => [...page.holders!]));
+        expect(found, reader.label).toEqual(expected);
+        if (visible.length > 0 && visible.length < expected.size) seenSome++;
+        if (visible.length === 0) seenNone++;
+      }
+      // The readers differ: some see every holder, some a few (themselves), some none.
+      expect(seenSome).toBeGreaterThan(0);
+      expect(seenNone).toBeGreaterThan(0);
     });
   });
 

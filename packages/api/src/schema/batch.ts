@@ -61,6 +61,11 @@ export function requestLoader<Key, Value>(
       const id = keyOf(key);
       const cached = cache.get(id);
       if (cached) return cached;
+      if (settled.has(id)) {
+        const primed = Promise.resolve(settled.get(id) as Value);
+        cache.set(id, primed);
+        return primed;
+      }
       const promise = new Promise<Value>((resolve, reject) => {
         const waiting = pending.get(id) ?? [];
         waiting.push({ key, resolve, reject });
@@ -77,10 +82,8 @@ export function requestLoader<Key, Value>(
     },
     prime(key, value) {
       const id = keyOf(key);
-      if (!cache.has(id)) {
-        cache.set(id, Promise.resolve(value));
-        settled.set(id, value);
-      }
+      // No promise until someone loads it: a page primes hundreds of holders read through peek.
+      if (!cache.has(id) && !settled.has(id)) settled.set(id, value);
     },
     peek: (key) => settled.get(keyOf(key)),
   };

@@ -1,6 +1,7 @@
 // Who holds a license, as its reader may see them: the holders of every license in a response
-// come from one statement, and a page of licenses loads its holders before its licenses resolve
-// (school-product.ts), so the holder field answers without a promise per license.
+// come from one statement, and a page of licenses reads its holders in its own statement
+// (license-pages.ts, primed here by school-product.ts), so the holder field answers without a
+// promise per license.
 import type { Prisma } from '@school-licenses/db';
 import { visibleUsers } from '../domain/actor.ts';
 import { requestLoader } from './batch.ts';

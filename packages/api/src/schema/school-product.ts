@@ -211,7 +211,7 @@ interface PageRequest {
   /** What Pothos selects under each license (relations), as Prisma's include or select; may be empty. */
   selection: LicenseSelection;
   withCount: boolean;
-  /** Load the holders with the page, before its licenses resolve (holders.ts). */
+  /** Read the holders with the page, so its licenses' holder field answers at once (holders.ts). */
   withHolders: boolean;
 }
 
@@ -262,6 +262,7 @@ function licensePageLoader(ctx: Context) {
           now,
           page,
           withCount,
+          holdersSeenBy: withHolders ? actorOf(ctx) : undefined,
         });
         // Relations selected under the licenses: one more read for the whole page, by id.
         const withRelations = selectsRelations(selection)
@@ -279,11 +280,8 @@ function licensePageLoader(ctx: Context) {
           pages.set(pageKey(key), withRelations ? licenses.map((license) => withRelations.get(license.id)!) : licenses);
           if (totalCount !== undefined) licenseCountLoader(ctx).prime(key, totalCount);
         }
-        if (withHolders) {
-          const holders = holderLoader(ctx);
-          const ids = new Set([...found.values()].flatMap((found) => found.licenses.map((license) => license.assignedUserId)));
-          await Promise.all([...ids].flatMap((id) => (id ? [holders.load(id)] : [])));
-        }
+        const holders = holderLoader(ctx);
+        for (const page of found.values()) for (const [id, holder] of page.holders ?? []) holders.prime(id, holder);
       }),
     );
     return pages;

@@ -36,11 +36,8 @@ const COUNTS_ONLY = /* GraphQL */ `
   }`;
 
 /** Statements of the nested admin view, whatever the page size and the number of products. */
-const ADMIN_VIEW_STATEMENTS = 6; // authenticate, school, products, availability of all products, license pages of all products, their holders
-/**
- * With an `after` cursor the pages are the same one statement; the holders' statement comes only
- * when the page has holders, and this page of the demo has none.
- */
+const ADMIN_VIEW_STATEMENTS = 5; // authenticate, school, products, availability of all products, license pages of all products with their holders
+/** With an `after` cursor the pages and their holders are the same one statement. */
 const ADMIN_VIEW_WITH_CURSOR_STATEMENTS = 5;
 /** Statements of assignLicense (a new license) with the payload above. */
 const ASSIGN_LICENSE_STATEMENTS = 14;
