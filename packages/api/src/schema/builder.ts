@@ -3,7 +3,7 @@ import SchemaBuilder from '@pothos/core';
 import ComplexityPlugin from '@pothos/plugin-complexity';
 import ErrorsPlugin from '@pothos/plugin-errors';
 import PrismaPlugin from '@pothos/plugin-prisma';
-import RelayPlugin, { decodeGlobalID } from '@pothos/plugin-relay';
+import RelayPlugin from '@pothos/plugin-relay';
 import ScopeAuthPlugin from '@pothos/plugin-scope-auth';
 import type PrismaTypes from '@school-licenses/db/pothos-types';
 import { getDatamodel } from '@school-licenses/db/pothos-types';
@@ -12,9 +12,7 @@ import { createGraphQLError } from 'graphql-yoga';
 import { DateTimeResolver, JSONResolver } from 'graphql-scalars';
 import { isAdmin } from '../domain/actor.ts';
 import type { Context } from './context.ts';
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const NIL_UUID = '00000000-0000-0000-0000-000000000000';
+import { decodeId, encodeId } from './global-ids.ts';
 
 export const MAX_PAGE_SIZE = 100;
 
@@ -64,13 +62,8 @@ export const builder = new SchemaBuilder<{
   },
   relay: {
     clientMutationId: 'omit',
-    // Every row ID is a UUID: an ID whose inner part is not one names nothing (NOT_FOUND, or null
-    // from node()), instead of failing the database query with an internal error.
-    decodeGlobalID: (globalID) => {
-      const decoded = decodeGlobalID(globalID);
-      // A school's product (and its pool and availability) is `<schoolId>:<productId>`.
-      return decoded.id.split(':').every((part) => UUID.test(part)) ? decoded : { ...decoded, id: NIL_UUID };
-    },
+    encodeGlobalID: encodeId,
+    decodeGlobalID: decodeId,
     cursorType: 'String',
     idFieldOptions: { description: 'A global, opaque ID: pass it to node(id:) or to any argument that takes this type.' },
     nodeTypeOptions: { description: 'An object with a global ID, which node(id:) fetches.' },

@@ -1,0 +1,27 @@
+// Relay global IDs as Pothos makes them (base64 of `Type:id`), with the two changes the relay
+// plugin's encodeGlobalID/decodeGlobalID options exist for.
+import { decodeGlobalID, encodeGlobalID } from '@pothos/plugin-relay';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const NIL_UUID = '00000000-0000-0000-0000-000000000000';
+const ASCII = /^[\x00-\x7f]*$/;
+
+/**
+ * The same ID as Pothos' encodeGlobalID. Our IDs are ASCII (type names and UUIDs), for which
+ * `btoa` gives the same base64 several times faster than Pothos' Buffer round trip: the admin
+ * view encodes about 2,000 IDs per answer (BENCHMARKS.md). Anything else goes to Pothos.
+ */
+export function encodeId(typename: string, id: string | number | bigint): string {
+  const raw = `${typename}:${id}`;
+  return ASCII.test(raw) ? btoa(raw) : encodeGlobalID(typename, id);
+}
+
+/**
+ * Every row ID is a UUID: an ID whose inner part is not one names nothing (NOT_FOUND, or null
+ * from node()), instead of failing the database query with an internal error.
+ */
+export function decodeId(globalID: string): { typename: string; id: string } {
+  const decoded = decodeGlobalID(globalID);
+  // A school's product (and its pool and availability) is `<schoolId>:<productId>`.
+  return decoded.id.split(':').every((part) => UUID.test(part)) ? decoded : { ...decoded, id: NIL_UUID };
+}
