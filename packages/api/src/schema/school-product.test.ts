@@ -51,3 +51,46 @@ describe('school products, pools and availability as nodes', () => {
     }
   });
 });
+
+describe("a school product's license list", () => {
+  const PAGE = /* GraphQL */ `
+    query Page($school: ID!, $product: ID!, $first: Int!, $after: String) {
+      school(id: $school) {
+        product(id: $product) {
+          licenses(first: $first, after: $after) {
+            pageInfo { startCursor endCursor hasNextPage }
+            edges { cursor node { id } }
+          }
+        }
+      }
+    }`;
+  let test: TestApi;
+  let demo: DemoData;
+  beforeAll(async () => {
+    test = await startTestApi();
+    demo = await withStandardScenario(test);
+  });
+  afterAll(() => test.close());
+
+  it("continues right after any edge's cursor, and pageInfo holds the first and last edge's cursors", async () => {
+    const page = async (first: number, after?: string) =>
+      dataOf(
+        await test.request(demo.tokens.schoolAdmin, PAGE, {
+          school: gid('School', demo.ids.ekskolan),
+          product: gid('Product', demo.ids.matematik),
+          first,
+          after,
+        }),
+      ).school.product.licenses;
+    const all = await page(100);
+    const ids = all.edges.map((edge: any) => edge.node.id);
+    expect(ids.length).toBeGreaterThan(3);
+    expect(all.pageInfo.startCursor).toBe(all.edges[0].cursor);
+    expect(all.pageInfo.endCursor).toBe(all.edges.at(-1).cursor);
+    expect(new Set(all.edges.map((edge: any) => edge.cursor)).size).toBe(ids.length);
+    for (const [index, edge] of all.edges.entries()) {
+      const next = await page(2, edge.cursor);
+      expect(next.edges.map((e: any) => e.node.id)).toEqual(ids.slice(index + 1, index + 3));
+    }
+  });
+});
