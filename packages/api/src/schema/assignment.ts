@@ -1,4 +1,5 @@
 import { builder } from './builder.ts';
+import { readMoment } from './context.ts';
 import { AssignmentEndReasonEnum } from './enums.ts';
 import { visibleAssignments } from '../domain/actor.ts';
 import { actorOf } from './run.ts';
@@ -29,7 +30,7 @@ builder.prismaNode('Assignment', {
       description: 'Active, ended, or expired (at this moment, whether or not the sweep has run).',
       select: { isActive: true, endReason: true, license: { select: { endDate: true } } },
       resolve: (assignment, _args, ctx) => {
-        if (assignment.isActive) return assignment.license.endDate > ctx.clock.now() ? 'ACTIVE' : 'EXPIRED';
+        if (assignment.isActive) return assignment.license.endDate > readMoment(ctx) ? 'ACTIVE' : 'EXPIRED';
         return assignment.endReason === 'EXPIRED' ? 'EXPIRED' : 'ENDED';
       },
     }),

@@ -12,3 +12,16 @@ export interface Context {
   /** The request's id, as in the `x-request-id` response header and the logs. */
   requestId?: string;
 }
+
+const readMoments = new WeakMap<Context, Date>();
+
+/**
+ * The moment a request's answer is read at: one for every field of it, so a page filtered on
+ * STARTED licenses cannot show one as EXPIRED, and 1,000 licenses do not ask the clock 2,000
+ * times. Taken when the first field asks, so a mutation's payload is read after its change.
+ */
+export function readMoment(ctx: Context): Date {
+  let moment = readMoments.get(ctx);
+  if (!moment) readMoments.set(ctx, (moment = ctx.clock.now()));
+  return moment;
+}

@@ -3,6 +3,7 @@ import { assignLicense, assignLicenses, removeMyLicense, revokeLicense, type Bul
 import { effectiveStartedAt, licenseState } from '../domain/license-state.ts';
 import { inTransaction } from '../domain/transaction.ts';
 import { builder } from './builder.ts';
+import { readMoment } from './context.ts';
 import { LicenseStateEnum } from './enums.ts';
 import { holderOf } from './holders.ts';
 import { errorData, ErrorInterface, licenseErrors, type ErrorData } from './errors.ts';
@@ -25,7 +26,7 @@ export const LicenseRef = builder.prismaNode('License', {
     state: t.field({
       type: LicenseStateEnum,
       description: 'The state right now, whether or not the auto-start sweep has run.',
-      resolve: (license, _args, ctx) => licenseState(license, ctx.clock.now()),
+      resolve: (license, _args, ctx) => licenseState(license, readMoment(ctx)),
     }),
     deliveredAt: t.expose('deliveredAt', { type: 'DateTime', description: 'When the license was delivered to the school.' }),
     autoStartAt: t.expose('autoStartAt', {
@@ -36,17 +37,17 @@ export const LicenseRef = builder.prismaNode('License', {
       type: 'DateTime',
       nullable: true,
       description: 'When it started (at auto-start, the deadline itself); null while new.',
-      resolve: (license, _args, ctx) => effectiveStartedAt(license, ctx.clock.now()),
+      resolve: (license, _args, ctx) => effectiveStartedAt(license, readMoment(ctx)),
     }),
     endDate: t.field({
       type: 'DateTime',
       nullable: true,
       description: 'When it expires: start + the product validity. Null while new.',
-      resolve: (license, _args, ctx) => (effectiveStartedAt(license, ctx.clock.now()) ? license.endDate : null),
+      resolve: (license, _args, ctx) => (effectiveStartedAt(license, readMoment(ctx)) ? license.endDate : null),
     }),
     reusable: t.boolean({
       description: 'Started, not expired and assigned to nobody: an admin can reuse it.',
-      resolve: (license, _args, ctx) => licenseState(license, ctx.clock.now()) === 'STARTED' && !license.assignedUserId,
+      resolve: (license, _args, ctx) => licenseState(license, readMoment(ctx)) === 'STARTED' && !license.assignedUserId,
     }),
     holder: t.field({
       type: UserRef,

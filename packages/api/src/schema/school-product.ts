@@ -11,7 +11,7 @@ import { builder } from './builder.ts';
 import { canReadSchoolLicenses, visibleSchools } from '../domain/actor.ts';
 import { actorOf } from './run.ts';
 import { holderLoader } from './holders.ts';
-import type { Context } from './context.ts';
+import { readMoment, type Context } from './context.ts';
 import { LicenseStateEnum } from './enums.ts';
 import { EndDateCountRef } from './errors.ts';
 
@@ -178,7 +178,7 @@ export function productQuery(ctx: Context, info: GraphQLResolveInfo): { select?:
 /** Availability and pool of every product asked for in this tick: one statement per school. */
 function availabilityLoader(ctx: Context) {
   return requestLoader<SchoolProduct, Availability>(ctx, 'availability', keyOfProduct, async (keys) => {
-    const now = ctx.clock.now();
+    const now = readMoment(ctx);
     const bySchool = groupBy(keys, (key) => key.school.id);
     const results = new Map<string, Availability>();
     await Promise.all(
@@ -250,7 +250,7 @@ const pageKey = (key: PageRequest) => `${key.schoolProduct.product.id}:${pageGro
  */
 function licensePageLoader(ctx: Context) {
   return requestLoader<PageRequest, License[]>(ctx, 'licensePages', pageKey, async (keys) => {
-    const now = ctx.clock.now();
+    const now = readMoment(ctx);
     const pages = new Map<string, License[]>();
     await Promise.all(
       [...groupBy(keys, pageGroupKey).values()].map(async (group) => {
@@ -292,7 +292,7 @@ function licensePageLoader(ctx: Context) {
 function licenseCountLoader(ctx: Context) {
   type CountRequest = { schoolProduct: SchoolProduct; args: LicenseListArgs };
   return requestLoader<CountRequest, number>(ctx, 'licenseCounts', filterKey, async (keys) => {
-    const now = ctx.clock.now();
+    const now = readMoment(ctx);
     const counts = new Map<string, number>();
     const groups = groupBy(keys, (key) => `${key.schoolProduct.school.id}:${argsKey(key.args)}`);
     await Promise.all(
