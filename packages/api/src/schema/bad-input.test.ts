@@ -109,4 +109,15 @@ describe(`bad input on ${backend}`, () => {
     const outcome = verdict(response, 'node');
     expect([REQUEST_ERROR, 'null']).toContain(outcome);
   });
+
+  it('answers aliases that are names of Object.prototype, __proto__ included, as any other alias', async () => {
+    const response = await test.request(demo.tokens.schoolAdmin, `query($s: ID!) {
+      __proto__: school(id: $s) { name } constructor: school(id: $s) { toString: name } hasOwnProperty: viewer { name }
+    }`, { s: school });
+    const data = response.data as Record<string, { name?: string; toString?: string }>;
+    expect(Object.keys(data)).toEqual(['__proto__', 'constructor', 'hasOwnProperty']);
+    expect(Object.getOwnPropertyDescriptor(data, '__proto__')?.value).toEqual({ name: 'Ekskolan' });
+    expect(data.constructor).toEqual({ toString: 'Ekskolan' });
+    expect(data.hasOwnProperty).toEqual({ name: expect.any(String) });
+  });
 });
