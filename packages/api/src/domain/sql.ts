@@ -15,8 +15,8 @@ export type Columns<Row> = { readonly [Name in keyof Row]-?: ColumnKind };
 
 /**
  * The columns of a table under `alias`, named `<prefix><column>`. Moments come as epoch
- * milliseconds: Prisma would parse each timestamp from text, which cost a page of 1,000 licenses
- * more than the rest of reading it (BENCHMARKS.md).
+ * milliseconds (read them back with `moment`): Prisma would parse each timestamp from text, which
+ * cost a page of 1,000 licenses more than the rest of reading it (BENCHMARKS.md).
  */
 export function selectColumns<Row>(columns: Columns<Row>, alias: string, prefix = ''): Prisma.Sql {
   return Prisma.raw(
@@ -30,21 +30,10 @@ export function selectColumns<Row>(columns: Columns<Row>, alias: string, prefix 
   );
 }
 
-/**
- * Reads back the row selectColumns selected (with the same prefix) from a result row: null when
- * its first column is null, as when an outer join found nothing. The column names are worked out
- * once, not per row: a page reads a thousand rows.
- */
-export function rowReader<Row>(columns: Columns<Row>, prefix = ''): (result: Record<string, unknown>) => Row | null {
-  const fields = Object.entries<ColumnKind>(columns).map(([name, kind]) => ({ name, key: `${prefix}${name}`, moment: kind === 'moment' }));
-  const first = fields[0]!.key;
-  return (result) => {
-    if (result[first] === null) return null;
-    const row: Record<string, unknown> = {};
-    for (const { name, key, moment } of fields) {
-      const value = result[key];
-      row[name] = moment && value !== null ? new Date(value as number) : value;
-    }
-    return row as Row;
-  };
+/** A moment selectColumns selected, back as a Date (null stays null). */
+export function moment(value: unknown): Date {
+  return new Date(value as number);
+}
+export function momentOrNull(value: unknown): Date | null {
+  return value === null ? null : new Date(value as number);
 }
