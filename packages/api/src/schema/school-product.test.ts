@@ -21,20 +21,23 @@ const NODES = /* GraphQL */ `
     }
   }`;
 
+let test: TestApi;
+let demo: DemoData;
+beforeAll(async () => {
+  test = await startTestApi();
+  demo = await withStandardScenario(test);
+});
+afterAll(() => test.close());
+
 describe('school products, pools and availability as nodes', () => {
-  let test: TestApi;
-  let demo: DemoData;
   let ids: string[];
   beforeAll(async () => {
-    test = await startTestApi();
-    demo = await withStandardScenario(test);
     const variables = { school: gid('School', demo.ids.ekskolan), product: gid('Product', demo.ids.matematik) };
     const schoolProduct = dataOf(await test.request(demo.tokens.schoolAdmin, IDS, variables)).school.product;
     ids = [schoolProduct.id, schoolProduct.availability.id, schoolProduct.reusablePool.id];
     // The pool reached through the availability is the same node as the product's pool.
     expect(schoolProduct.availability.reusable.id).toBe(schoolProduct.reusablePool.id);
   });
-  afterAll(() => test.close());
 
   it('fetches each of them by its global ID', async () => {
     const { nodes } = dataOf(await test.request(demo.tokens.schoolAdmin, NODES, { ids }));
@@ -64,13 +67,6 @@ describe("a school product's license list", () => {
         }
       }
     }`;
-  let test: TestApi;
-  let demo: DemoData;
-  beforeAll(async () => {
-    test = await startTestApi();
-    demo = await withStandardScenario(test);
-  });
-  afterAll(() => test.close());
 
   it("continues right after any edge's cursor, and pageInfo holds the first and last edge's cursors", async () => {
     const page = async (first: number, after?: string) =>
