@@ -1,7 +1,7 @@
 // Who is acting, and what they may see and change. Every rule of "who may do what" lives here.
 import { Prisma, type SchoolRole } from '@school-licenses/db';
 import { LicenseError } from './errors.ts';
-import { uuidArray } from './sql.ts';
+import { sqlColumn, uuidArray } from './sql.ts';
 
 export type Tx = Prisma.TransactionClient;
 
@@ -124,7 +124,7 @@ export function visibleUsers(actor: Actor): Prisma.UserWhereInput {
  * users beside other rows (the holders of a page of licenses, license-pages.ts).
  */
 export function visibleUsersSql(actor: Actor, alias: string): Prisma.Sql {
-  const column = (name: keyof Prisma.UserGetPayload<object>) => Prisma.raw(`${alias}."${name}"`);
+  const column = (name: keyof Prisma.UserGetPayload<object> & string) => sqlColumn<Prisma.UserGetPayload<object>>(alias, name);
   if (actor.kind === 'integration' || (actor.kind === 'user' && actor.isOrganisationAdmin)) {
     return Prisma.sql`${column('organisationId')} = ${actor.organisationId}::uuid`;
   }

@@ -53,7 +53,6 @@ export async function availabilityOfProducts(
   if (productIds.length === 0) return result;
   const soon = new Date(now.getTime() + AUTO_START_SOON_DAYS * 86_400_000);
   const isNew = licensesInStateSql('NEW', now);
-  // The ids travel as one text parameter: array parameters differ between the drivers.
   const rows = await tx.$queryRaw<
     {
       productId: string;

@@ -5,8 +5,8 @@
 // one LATERAL read of the (schoolId, productId, endDate, id) index per product (BENCHMARKS.md).
 import { Prisma, type License, type User } from '@school-licenses/db';
 import { visibleUsersSql, type Actor, type Tx } from './actor.ts';
-import { licenseColumn, licensesInStateSql, type LicenseState } from './license-state.ts';
-import { moment, momentOrNull, selectColumns, uuidArray, type Columns } from './sql.ts';
+import { licensesInStateSql, type LicenseState } from './license-state.ts';
+import { moment, momentOrNull, selectColumns, sqlColumn, uuidArray, type Columns } from './sql.ts';
 
 export interface LicenseListFilter {
   /** Only licenses in this state at `now`. */
@@ -114,8 +114,8 @@ export async function licensePagesOfProducts(tx: Tx, request: LicensePagesReques
   const matching = (alias: string) =>
     Prisma.join(
       [
-        Prisma.sql`${licenseColumn(alias, 'schoolId')} = ${schoolId}::uuid`,
-        Prisma.sql`${licenseColumn(alias, 'productId')} = p.id`,
+        Prisma.sql`${sqlColumn<License>(alias, 'schoolId')} = ${schoolId}::uuid`,
+        Prisma.sql`${sqlColumn<License>(alias, 'productId')} = p.id`,
         ...filterSql(filter, now, alias),
       ],
       ' AND ',
@@ -171,7 +171,7 @@ export async function licensePagesOfProducts(tx: Tx, request: LicensePagesReques
 }
 
 function filterSql(filter: LicenseListFilter, now: Date, alias: string): Prisma.Sql[] {
-  const column = (name: keyof License) => licenseColumn(alias, name);
+  const column = (name: keyof License & string) => sqlColumn<License>(alias, name);
   const conditions: Prisma.Sql[] = [];
   if (filter.state) conditions.push(licensesInStateSql(filter.state, now, alias));
   if (filter.assigned != null) conditions.push(Prisma.sql`${column('assignedUserId')} IS ${Prisma.raw(filter.assigned ? 'NOT NULL' : 'NULL')}`);

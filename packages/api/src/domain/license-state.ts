@@ -2,6 +2,7 @@
 // whether or not the auto-start sweep has run (see License in packages/db/prisma/schema.prisma).
 import { Prisma, type License } from '@school-licenses/db';
 import { addMonths } from '../clock.ts';
+import { sqlColumn } from './sql.ts';
 
 /** Licenses not started within this many months of delivery start by themselves. */
 export const AUTO_START_AFTER_MONTHS = 4;
@@ -52,13 +53,8 @@ export function reusableLicenses(now: Date): Prisma.LicenseWhereInput {
 // The same states as SQL conditions on the license table under `alias`, for the statements
 // Prisma cannot write (a page per product, the counts of the availability box).
 
-/** A column of the license table under `alias` in a raw statement. */
-export function licenseColumn(alias: string, name: keyof License): Prisma.Sql {
-  return Prisma.raw(`${alias}."${name}"`);
-}
-
 export function licensesInStateSql(state: LicenseState, now: Date, alias = 'l'): Prisma.Sql {
-  const column = (name: keyof License) => licenseColumn(alias, name);
+  const column = (name: keyof License & string) => sqlColumn<License>(alias, name);
   const started = Prisma.sql`(${column('startedAt')} IS NOT NULL OR ${column('autoStartAt')} <= ${now})`;
   switch (state) {
     case 'NEW':

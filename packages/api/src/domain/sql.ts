@@ -1,9 +1,15 @@
 // Pieces of the raw statements the domain writes where Prisma's queries cannot say it.
 import { Prisma } from '@school-licenses/db';
 
+/** A column of the table under `alias` in a raw statement, named as its Prisma model names it. */
+export function sqlColumn<Row>(alias: string, name: keyof Row & string): Prisma.Sql {
+  return Prisma.raw(`${alias}."${name}"`);
+}
+
 /**
- * A list of ids as one uuid[] parameter. One text parameter split in SQL: the same statement
- * whatever the number of ids, and the same on PostgreSQL and PGlite.
+ * A list of ids as one uuid[] parameter. One text parameter split in SQL, because array
+ * parameters differ between the drivers: the same statement on PostgreSQL and PGlite, whatever
+ * the number of ids.
  */
 export function uuidArray(ids: readonly string[]): Prisma.Sql {
   return Prisma.sql`string_to_array(${ids.join(',')}, ',')::uuid[]`;
