@@ -6,7 +6,7 @@
 import { Prisma, type License, type User } from '@school-licenses/db';
 import { visibleUsersSql, type Actor, type Tx } from './actor.ts';
 import { licensesInStateSql, type LicenseState } from './license-state.ts';
-import { moment, momentOrNull, selectColumns, sqlColumn, uuidArray, type Columns } from './sql.ts';
+import { moment, selectColumns, sqlColumn, uuidArray, type Columns } from './sql.ts';
 
 export interface LicenseListFilter {
   /** Only licenses in this state at `now`. */
@@ -48,7 +48,14 @@ export interface LicensePagesRequest {
   withCount: boolean;
   /** Also read the holders of the page's licenses, as this actor may see them (visibleUsers). */
   holdersSeenBy?: Actor | undefined;
+  /**
+   * The License columns to read, as Pothos selects them for the fields asked for; all when left
+   * out. Left-out columns are undefined in the licenses read. `id` is always read.
+   */
+  columns?: readonly LicenseColumn[] | undefined;
 }
+
+export type LicenseColumn = keyof License & string;
 
 const LICENSE_COLUMNS = {
   id: 'value',
@@ -71,24 +78,37 @@ const HOLDER_COLUMNS = {
   createdAt: 'moment',
 } as const satisfies Columns<User>;
 
+/** The columns to select: those asked for, `id`, which keys the page, and the holder's id with the holders. */
+function pickColumns(columns: readonly LicenseColumn[] | undefined, withHolders: boolean): Partial<Columns<License>> {
+  if (!columns) return LICENSE_COLUMNS;
+  const names = new Set<LicenseColumn>(['id', ...(withHolders ? (['assignedUserId'] as const) : []), ...columns]);
+  return Object.fromEntries([...names].map((name) => [name, LICENSE_COLUMNS[name]]));
+}
+
 // The rows read back column by column, written out rather than looped over the lists above: a
 // page reads a thousand rows, and a loop of computed keys cost twice as much.
 type ResultRow = Record<string, unknown>;
 
-/** The license of a page row; null when the product has no license in the page. */
+/** A moment column as a Date; null stays null, and undefined (not selected) stays undefined. */
+const momentIfRead = (value: unknown) => (value === undefined || value === null ? value : moment(value));
+
+/**
+ * The license of a page row, with the columns the page selected (the others undefined); null
+ * when the product has no license in the page.
+ */
 function readLicense(row: ResultRow): License | null {
   if (row.id === null) return null;
   return {
-    id: row.id as string,
-    schoolId: row.schoolId as string,
-    productId: row.productId as string,
-    orderId: row.orderId as string,
-    deliveredAt: moment(row.deliveredAt),
-    autoStartAt: moment(row.autoStartAt),
-    startedAt: momentOrNull(row.startedAt),
-    endDate: moment(row.endDate),
-    assignedUserId: row.assignedUserId as string | null,
-  };
+    id: row.id,
+    schoolId: row.schoolId,
+    productId: row.productId,
+    orderId: row.orderId,
+    deliveredAt: momentIfRead(row.deliveredAt),
+    autoStartAt: momentIfRead(row.autoStartAt),
+    startedAt: momentIfRead(row.startedAt),
+    endDate: momentIfRead(row.endDate),
+    assignedUserId: row.assignedUserId,
+  } as License;
 }
 
 /** The holder of a page row; null when nobody holds the license or the reader may not see them. */
@@ -106,7 +126,7 @@ function readHolder(row: ResultRow): User | null {
 
 /** The page (and count) of every product asked for, by product id; empty pages included. */
 export async function licensePagesOfProducts(tx: Tx, request: LicensePagesRequest): Promise<Map<string, LicensePage>> {
-  const { schoolId, productIds, filter, now, page, withCount, holdersSeenBy } = request;
+  const { schoolId, productIds, filter, now, page, withCount, holdersSeenBy, columns } = request;
   const pages = new Map<string, LicensePage>(productIds.map((id) => [id, { licenses: [] }]));
   if (productIds.length === 0 || (!page && !withCount)) return pages;
 
@@ -147,7 +167,7 @@ export async function licensePagesOfProducts(tx: Tx, request: LicensePagesReques
     : Prisma.empty;
   const holderColumns = holdersSeenBy ? Prisma.sql`, ${selectColumns(HOLDER_COLUMNS, 'h', 'holder.')}` : Prisma.empty;
   const rows = await tx.$queryRaw<({ pageProductId: string; totalCount: bigint | null } & Record<string, unknown>)[]>(Prisma.sql`
-    SELECT p.id::text AS "pageProductId", ${countColumn} AS "totalCount", ${selectColumns(LICENSE_COLUMNS, 'l')} ${holderColumns}
+    SELECT p.id::text AS "pageProductId", ${countColumn} AS "totalCount", ${selectColumns(pickColumns(columns, !!holdersSeenBy), 'l')} ${holderColumns}
     FROM ${products}
     LEFT JOIN LATERAL (
       SELECT * FROM "License" l WHERE ${matching('l')} ${afterCursor}

@@ -24,9 +24,9 @@ export type Columns<Row> = { readonly [Name in keyof Row]-?: ColumnKind };
  * milliseconds (read them back with `moment`): Prisma would parse each timestamp from text, which
  * cost a page of 1,000 licenses more than the rest of reading it (BENCHMARKS.md).
  */
-export function selectColumns<Row>(columns: Columns<Row>, alias: string, prefix = ''): Prisma.Sql {
+export function selectColumns<Row>(columns: Partial<Columns<Row>>, alias: string, prefix = ''): Prisma.Sql {
   return Prisma.raw(
-    Object.entries<ColumnKind>(columns)
+    Object.entries(columns as Record<string, ColumnKind>)
       .map(([name, kind]) =>
         kind === 'moment'
           ? `(extract(epoch FROM ${alias}."${name}") * 1000)::float8 AS "${prefix}${name}"`
@@ -36,10 +36,7 @@ export function selectColumns<Row>(columns: Columns<Row>, alias: string, prefix 
   );
 }
 
-/** A moment selectColumns selected, back as a Date (null stays null). */
+/** A moment selectColumns selected, back as a Date. */
 export function moment(value: unknown): Date {
   return new Date(value as number);
-}
-export function momentOrNull(value: unknown): Date | null {
-  return value === null ? null : new Date(value as number);
 }

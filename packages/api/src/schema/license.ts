@@ -16,6 +16,10 @@ export const LicenseRef = builder.prismaNode('License', {
   description:
     'One seat of a product, owned by a school. New until assigned (or 4 months after delivery, when it starts by itself); then started with an end date; then expired. A started license assigned to nobody is reusable.',
   id: { field: 'id' },
+  // The columns its state and holder follow from, always; the others only when a field asks for
+  // them: a page of the admin view reads a thousand licenses. The fields below read these without
+  // a select of their own, which Pothos would check on every license.
+  select: { id: true, startedAt: true, autoStartAt: true, endDate: true, assignedUserId: true },
   nullable: true,
   findUnique: (id, ctx) => ({ id, AND: [visibleLicenses(actorOf(ctx))] }),
   authScopes: { authenticated: true },

@@ -1,9 +1,9 @@
 // One product as one school holds it: the "Manage licenses" page of that product.
-import type { License, Prisma, Product, School } from '@school-licenses/db';
+import { Prisma, type License, type Product, type School } from '@school-licenses/db';
 import { Kind, type GraphQLResolveInfo, type SelectionSetNode } from 'graphql';
 import { availabilityOfProducts, type Availability, type LicenseCounts } from '../domain/availability.ts';
 import type { EndDateCount } from '../domain/errors.ts';
-import { licensePagesOfProducts, type LicenseListFilter, type PageWindow } from '../domain/license-pages.ts';
+import { licensePagesOfProducts, type LicenseColumn, type LicenseListFilter, type PageWindow } from '../domain/license-pages.ts';
 import type { LicenseState } from '../domain/license-state.ts';
 import { requestLoader } from './batch.ts';
 import { queryFromInfo } from '@pothos/plugin-prisma';
@@ -236,8 +236,13 @@ type PrismaPageQuery = PageWindow & LicenseSelection;
 function pageAndSelection({ take, skip, cursor, ...selection }: PrismaPageQuery): { page: PageWindow; selection: LicenseSelection } {
   return { page: { take, skip, cursor }, selection };
 }
+const isLicenseColumn = (name: string): name is LicenseColumn => name in Prisma.LicenseScalarFieldEnum;
+/** The License columns Pothos selects for the fields asked for (License is in select mode); all under include. */
+const selectedColumns = ({ select }: LicenseSelection): LicenseColumn[] | undefined =>
+  select ? Object.keys(select).filter(isLicenseColumn) : undefined;
+/** Whether Pothos selects a relation (`order: true` or with its own selection) or a `_count` under each license. */
 const selectsRelations = ({ include, select }: LicenseSelection) =>
-  Object.keys(include ?? {}).length > 0 || (select !== undefined && Object.values(select).some((value) => typeof value === 'object'));
+  Object.keys(include ?? {}).length > 0 || Object.keys(select ?? {}).some((name) => !isLicenseColumn(name));
 
 const pageKey = (key: PageRequest) => `${key.schoolProduct.product.id}:${pageGroupKey(key)}`;
 
@@ -263,6 +268,7 @@ function licensePageLoader(ctx: Context) {
           page,
           withCount,
           holdersSeenBy: withHolders ? actorOf(ctx) : undefined,
+          columns: selectedColumns(selection),
         });
         // Relations selected under the licenses: one more read for the whole page, by id.
         const withRelations = selectsRelations(selection)

@@ -9,7 +9,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DemoData } from '../seed/demo.ts';
 import { dataOf, startTestApi, withStandardScenario, type TestApi } from '../testing/harness.ts';
-import { gid, userGid } from '../testing/ids.ts';
+import { gid, rawId, userGid } from '../testing/ids.ts';
 import { ADMIN_VIEW, ASSIGN_LICENSE, PLACE_ORDER } from '../testing/operations.ts';
 
 /** One product's "Manage licenses" page, resolved on its own (no batching across products). */
@@ -121,6 +121,34 @@ describe(`SQL statements per request on ${backend}`, () => {
     // authenticate, school, products, the pages, the licenses with their relations (relationJoins)
     expect(large.statements, describeStatements(large.statements)).toHaveLength(5);
     expect(small.statements).toHaveLength(5);
+  });
+
+  it('a page reads the License columns of the fields asked for, and no others', async () => {
+    const pageStatement = (sent: string[]) => sent.find((sql) => sql.includes('"pageProductId"')) ?? '';
+    const view = await counted(admin, ADMIN_VIEW, { school, first: 50 });
+    expect(pageStatement(view.statements)).toContain('"endDate"');
+    expect(pageStatement(view.statements)).not.toContain('"deliveredAt"');
+    expect(pageStatement(view.statements)).not.toContain('"orderId"');
+
+    const WITH_DATES = /* GraphQL */ `
+      query WithDates($school: ID!) {
+        school(id: $school) { products { licenses(first: 50) { edges { node { id deliveredAt autoStartAt reusable } } } } }
+      }`;
+    const { data, statements: sent } = await counted(admin, WITH_DATES, { school });
+    expect(pageStatement(sent)).toContain('"deliveredAt"');
+    expect(sent, describeStatements(sent)).toHaveLength(4); // authenticate, school, products, the pages
+    const nodes: { id: string; deliveredAt: string; autoStartAt: string; reusable: boolean }[] = data.school.products.flatMap(
+      (product: any) => product.licenses.edges.map((edge: any) => edge.node),
+    );
+    expect(nodes.length).toBeGreaterThan(20);
+    const stored = new Map(
+      (await test.db.prisma.license.findMany({ where: { id: { in: nodes.map((node) => rawId(node.id)) } } })).map((row) => [row.id, row]),
+    );
+    for (const node of nodes) {
+      const row = stored.get(rawId(node.id))!;
+      expect([node.deliveredAt, node.autoStartAt]).toEqual([row.deliveredAt.toISOString(), row.autoStartAt.toISOString()]);
+    }
+    expect(nodes.some((node) => node.reusable)).toBe(true);
   });
 
   it('totalCount alone counts every product in one statement', async () => {
