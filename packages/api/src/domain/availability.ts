@@ -39,9 +39,59 @@ export interface Availability extends LicenseCounts {
 }
 
 /**
+ * The counts and the reusable pool of the product `p.id` of a school, as one json value named
+ * `availability` (read it back with readAvailability): a LATERAL subquery over a list of products
+ * `p`. The same rules as reusablePool (see license-state.ts). A page of licenses reads it with its
+ * page (license-pages.ts), so the "Manage licenses" view needs no statement of its own for it.
+ */
+export function availabilitySql(schoolId: string, now: Date): Prisma.Sql {
+  const soon = new Date(now.getTime() + AUTO_START_SOON_DAYS * 86_400_000);
+  const isNew = licensesInStateSql('NEW', now);
+  return Prisma.sql`
+    SELECT json_build_object(
+      'new', count(l.id) FILTER (WHERE ${isNew}),
+      'assigned', count(l.id) FILTER (WHERE l."assignedUserId" IS NOT NULL AND l."endDate" > ${now}),
+      'expired', count(l.id) FILTER (WHERE ${licensesInStateSql('EXPIRED', now)}),
+      'soon', count(l.id) FILTER (WHERE ${isNew} AND l."autoStartAt" <= ${soon}),
+      'next', floor(extract(epoch FROM min(l."autoStartAt") FILTER (WHERE ${isNew})) * 1000),
+      'awaiting', (SELECT sum(o."quantity") FROM "Order" o
+        WHERE o."schoolId" = ${schoolId}::uuid AND o."productId" = p.id AND o."status" = 'AWAITING_DELIVERY'),
+      'pool', (SELECT json_agg(json_build_object('endDate', floor(extract(epoch FROM g."endDate") * 1000), 'count', g.n) ORDER BY g."endDate")
+        FROM (SELECT r."endDate", count(*) AS n FROM "License" r
+              WHERE r."schoolId" = ${schoolId}::uuid AND r."productId" = p.id AND r."assignedUserId" IS NULL
+                AND ${licensesInStateSql('STARTED', now, 'r')}
+              GROUP BY r."endDate") g)
+    ) AS availability
+    FROM "License" l WHERE l."schoolId" = ${schoolId}::uuid AND l."productId" = p.id`;
+}
+
+interface AvailabilityJson {
+  new: number;
+  assigned: number;
+  expired: number;
+  soon: number;
+  next: number | null;
+  awaiting: number | null;
+  pool: { endDate: number; count: number }[] | null;
+}
+
+/** The availability availabilitySql selected; the drivers hand json back parsed or as text. */
+export function readAvailability(value: unknown): Availability {
+  const found = (typeof value === 'string' ? JSON.parse(value) : value) as AvailabilityJson;
+  return {
+    newLicenses: Number(found.new),
+    assigned: Number(found.assigned),
+    expired: Number(found.expired),
+    autoStartingSoon: Number(found.soon),
+    nextAutoStartAt: found.next === null ? null : new Date(Number(found.next)),
+    awaitingDelivery: Number(found.awaiting ?? 0),
+    pool: (found.pool ?? []).map((group) => ({ endDate: new Date(Number(group.endDate)), count: Number(group.count) })),
+  };
+}
+
+/**
  * The counts and the reusable pool of many products of one school in one statement: what the
- * "Manage licenses" page of every product shows, without a round trip per product. The same
- * rules as reusablePool (see license-state.ts).
+ * "Manage licenses" page of every product shows, without a round trip per product.
  */
 export async function availabilityOfProducts(
   tx: Tx,
@@ -51,49 +101,10 @@ export async function availabilityOfProducts(
 ): Promise<Map<string, Availability>> {
   const result = new Map<string, Availability>();
   if (productIds.length === 0) return result;
-  const soon = new Date(now.getTime() + AUTO_START_SOON_DAYS * 86_400_000);
-  const isNew = licensesInStateSql('NEW', now);
-  const rows = await tx.$queryRaw<
-    {
-      productId: string;
-      new: bigint;
-      assigned: bigint;
-      expired: bigint;
-      soon: bigint;
-      next: Date | null;
-      awaiting: bigint | number | null;
-      pool: string | { endDate: number; count: number }[] | null;
-    }[]
-  >(Prisma.sql`
-    SELECT
-      p.id::text AS "productId",
-      count(l.id) FILTER (WHERE ${isNew}) AS "new",
-      count(l.id) FILTER (WHERE l."assignedUserId" IS NOT NULL AND l."endDate" > ${now}) AS "assigned",
-      count(l.id) FILTER (WHERE ${licensesInStateSql('EXPIRED', now)}) AS "expired",
-      count(l.id) FILTER (WHERE ${isNew} AND l."autoStartAt" <= ${soon}) AS "soon",
-      min(l."autoStartAt") FILTER (WHERE ${isNew}) AS "next",
-      (SELECT sum(o."quantity") FROM "Order" o
-        WHERE o."schoolId" = ${schoolId}::uuid AND o."productId" = p.id
-          AND o."status" = 'AWAITING_DELIVERY') AS "awaiting",
-      (SELECT json_agg(json_build_object('endDate', floor(extract(epoch FROM g."endDate") * 1000), 'count', g.n) ORDER BY g."endDate")
-        FROM (SELECT r."endDate", count(*) AS n FROM "License" r
-              WHERE r."schoolId" = ${schoolId}::uuid AND r."productId" = p.id AND r."assignedUserId" IS NULL
-                AND ${licensesInStateSql('STARTED', now, 'r')}
-              GROUP BY r."endDate") g) AS "pool"
+  const rows = await tx.$queryRaw<{ productId: string; availability: unknown }[]>(Prisma.sql`
+    SELECT p.id::text AS "productId", a.availability
     FROM unnest(${uuidArray(productIds)}) AS p(id)
-    LEFT JOIN "License" l ON l."schoolId" = ${schoolId}::uuid AND l."productId" = p.id
-    GROUP BY p.id`);
-  for (const row of rows) {
-    const pool = typeof row.pool === 'string' ? (JSON.parse(row.pool) as { endDate: number; count: number }[]) : (row.pool ?? []);
-    result.set(row.productId, {
-      newLicenses: Number(row.new),
-      assigned: Number(row.assigned),
-      expired: Number(row.expired),
-      autoStartingSoon: Number(row.soon),
-      nextAutoStartAt: row.next ? new Date(row.next) : null,
-      awaitingDelivery: Number(row.awaiting ?? 0),
-      pool: pool.map((group) => ({ endDate: new Date(Number(group.endDate)), count: Number(group.count) })),
-    });
-  }
+    CROSS JOIN LATERAL (${availabilitySql(schoolId, now)}) a`);
+  for (const row of rows) result.set(row.productId, readAvailability(row.availability));
   return result;
 }

@@ -1,10 +1,12 @@
 // The license list of "Manage licenses": a page of a school's licenses of each of many products,
-// earliest end date first, and how many match, in one statement. Prisma writes a page per
+// earliest end date first, how many match, and when asked the holders and each product's
+// availability, in one statement. Prisma writes a page per
 // product of a nested read as a JSON document built per license in the database and parsed back
 // in Node, which cost the admin view more than the rest of its request; these flat rows come from
 // one LATERAL read of the (schoolId, productId, endDate, id) index per product (BENCHMARKS.md).
 import { Prisma, type License, type User } from '@school-licenses/db';
 import { visibleUsersSql, type Actor, type Tx } from './actor.ts';
+import { availabilitySql, readAvailability, type Availability } from './availability.ts';
 import { licensesInStateSql, type LicenseState } from './license-state.ts';
 import { moment, selectColumns, sqlColumn, uuidArray, type Columns } from './sql.ts';
 
@@ -36,6 +38,8 @@ export interface LicensePage {
   totalCount?: number;
   /** The holder of each held license of the page by user id, null when not the reader's to see; only when asked for. */
   holders?: Map<string, User | null>;
+  /** The product's availability (availability.ts); only when asked for. */
+  availability?: Availability;
 }
 
 export interface LicensePagesRequest {
@@ -53,6 +57,8 @@ export interface LicensePagesRequest {
    * out. Left-out columns are undefined in the licenses read. `id` is always read.
    */
   columns?: readonly LicenseColumn[] | undefined;
+  /** Also read each product's availability (availabilitySql) in the same statement; with a page only. */
+  withAvailability?: boolean | undefined;
 }
 
 export type LicenseColumn = keyof License & string;
@@ -126,7 +132,7 @@ function readHolder(row: ResultRow): User | null {
 
 /** The page (and count) of every product asked for, by product id; empty pages included. */
 export async function licensePagesOfProducts(tx: Tx, request: LicensePagesRequest): Promise<Map<string, LicensePage>> {
-  const { schoolId, productIds, filter, now, page, withCount, holdersSeenBy, columns } = request;
+  const { schoolId, productIds, filter, now, page, withCount, holdersSeenBy, columns, withAvailability } = request;
   const pages = new Map<string, LicensePage>(productIds.map((id) => [id, { licenses: [] }]));
   if (productIds.length === 0 || (!page && !withCount)) return pages;
 
@@ -166,9 +172,18 @@ export async function licensePagesOfProducts(tx: Tx, request: LicensePagesReques
     ? Prisma.sql`LEFT JOIN LATERAL (SELECT * FROM "User" h WHERE h.id = l."assignedUserId" AND ${visibleUsersSql(holdersSeenBy, 'h')}) h ON true`
     : Prisma.empty;
   const holderColumns = holdersSeenBy ? Prisma.sql`, ${selectColumns(HOLDER_COLUMNS, 'h', 'holder.')}` : Prisma.empty;
+  // On the first row of each product only, and joined before the page, so it is computed once per
+  // product. The window's order is the statement's, so both share one sort.
+  const availability = withAvailability
+    ? {
+        column: Prisma.sql`, CASE WHEN row_number() OVER (PARTITION BY p.id ORDER BY l."endDate", l.id) = 1 THEN a.availability END AS "availability"`,
+        join: Prisma.sql`CROSS JOIN LATERAL (${availabilitySql(schoolId, now)}) a`,
+      }
+    : { column: Prisma.empty, join: Prisma.empty };
   const rows = await tx.$queryRaw<({ pageProductId: string; totalCount: bigint | null } & Record<string, unknown>)[]>(Prisma.sql`
-    SELECT p.id::text AS "pageProductId", ${countColumn} AS "totalCount", ${selectColumns(pickColumns(columns, !!holdersSeenBy), 'l')} ${holderColumns}
+    SELECT p.id::text AS "pageProductId", ${countColumn} AS "totalCount", ${selectColumns(pickColumns(columns, !!holdersSeenBy), 'l')} ${holderColumns} ${availability.column}
     FROM ${products}
+    ${availability.join}
     LEFT JOIN LATERAL (
       SELECT * FROM "License" l WHERE ${matching('l')} ${afterCursor}
       ORDER BY l."endDate" ${direction}, l.id ${direction}
@@ -181,6 +196,7 @@ export async function licensePagesOfProducts(tx: Tx, request: LicensePagesReques
   for (const row of rows) {
     const found = pages.get(row.pageProductId)!;
     if (row.totalCount !== null) found.totalCount = Number(row.totalCount);
+    if (row.availability != null) found.availability = readAvailability(row.availability);
     // A product without a matching license still has its row, with a null license.
     const license = readLicense(row);
     if (!license) continue;

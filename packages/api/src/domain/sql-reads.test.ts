@@ -189,7 +189,16 @@ describe(`the SQL reads of licenses on ${backend}`, () => {
       if (!Number.isInteger(months)) now.setUTCDate(now.getUTCDate() + 15);
       const found = await availabilityOfProducts(test.db.prisma, demo.ids.ekskolan, productIds, now);
       expect([...found.keys()].sort()).toEqual([...productIds].sort());
-      for (const productId of productIds) expect(found.get(productId), productId).toEqual(await expectedAvailability(productId, now));
+      // Read with a page of licenses too, as the admin view reads it, under two windows.
+      const request = { schoolId: demo.ids.ekskolan, productIds, filter: {}, now, withCount: true, withAvailability: true };
+      const withPages = await licensePagesOfProducts(test.db.prisma, { ...request, page: { take: 2 } });
+      const withLastPages = await licensePagesOfProducts(test.db.prisma, { ...request, page: { take: -3, skip: 1 } });
+      for (const productId of productIds) {
+        const expected = await expectedAvailability(productId, now);
+        expect(found.get(productId), productId).toEqual(expected);
+        expect(withPages.get(productId)!.availability, `${productId} with a page`).toEqual(expected);
+        expect(withLastPages.get(productId)!.availability, `${productId} with a last page`).toEqual(expected);
+      }
     });
 
     it('the demo school has licenses in every state at some moment above', async () => {

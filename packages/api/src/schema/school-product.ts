@@ -3,7 +3,7 @@ import { Prisma, type License, type Product, type School } from '@school-license
 import { Kind, type GraphQLResolveInfo, type SelectionSetNode } from 'graphql';
 import { availabilityOfProducts, type Availability, type LicenseCounts } from '../domain/availability.ts';
 import type { EndDateCount } from '../domain/errors.ts';
-import { licensePagesOfProducts, type LicenseColumn, type LicenseListFilter, type PageWindow } from '../domain/license-pages.ts';
+import { licensePagesOfProducts, type LicenseColumn, type LicenseListFilter, type LicensePage, type PageWindow } from '../domain/license-pages.ts';
 import type { LicenseState } from '../domain/license-state.ts';
 import { requestLoader } from './batch.ts';
 import { queryFromInfo } from '@pothos/plugin-prisma';
@@ -44,11 +44,11 @@ async function loadSchoolProduct(ctx: Context, key: string): Promise<SchoolProdu
 }
 
 async function poolOf(ctx: Context, schoolProduct: SchoolProduct): Promise<Pool> {
-  return { kind: 'pool', schoolProduct, endDates: (await availabilityLoader(ctx).load(schoolProduct)).pool };
+  return { kind: 'pool', schoolProduct, endDates: (await loadAvailability(ctx, schoolProduct)).pool };
 }
 
 async function availabilityOf(ctx: Context, schoolProduct: SchoolProduct): Promise<AvailabilityShape> {
-  const { pool, ...counts } = await availabilityLoader(ctx).load(schoolProduct);
+  const { pool, ...counts } = await loadAvailability(ctx, schoolProduct);
   return { ...counts, kind: 'availability', schoolProduct, pool: { kind: 'pool', schoolProduct, endDates: pool } };
 }
 
@@ -152,9 +152,9 @@ export const SchoolProductRef = builder.node(builder.objectRef<SchoolProduct>('S
         endDateTo: t.arg({ type: 'DateTime', required: false, description: 'Only licenses ending at or before this moment.' }),
         user: t.arg.globalID({ required: false, description: 'Only the license assigned to this user.' }),
       },
-      // The pages of every product in the list come from one statement (licensePageLoader).
+      // The pages of every product in the list come from one statement (productReadsLoader).
       resolve: (query, schoolProduct, args, ctx, info) =>
-        licensePageLoader(ctx).load({
+        loadPage(ctx, {
           schoolProduct,
           args,
           ...pageAndSelection(query as PrismaPageQuery),
@@ -173,27 +173,6 @@ export const SchoolProductRef = builder.node(builder.objectRef<SchoolProduct>('S
  */
 export function productQuery(ctx: Context, info: GraphQLResolveInfo): { select?: Prisma.ProductSelect; include?: Prisma.ProductInclude } {
   return queryFromInfo({ context: ctx, info, path: ['product'], typeName: 'Product' }) as never;
-}
-
-/** Availability and pool of every product asked for in this tick: one statement per school. */
-function availabilityLoader(ctx: Context) {
-  return requestLoader<SchoolProduct, Availability>(ctx, 'availability', keyOfProduct, async (keys) => {
-    const now = readMoment(ctx);
-    const bySchool = groupBy(keys, (key) => key.school.id);
-    const results = new Map<string, Availability>();
-    await Promise.all(
-      [...bySchool].map(async ([schoolId, group]) => {
-        const found = await availabilityOfProducts(
-          ctx.prisma,
-          schoolId,
-          group.map((key) => key.product.id),
-          now,
-        );
-        for (const [productId, availability] of found) results.set(`${schoolId}:${productId}`, availability);
-      }),
-    );
-    return results;
-  });
 }
 
 interface LicenseListArgs {
@@ -246,55 +225,93 @@ const selectsRelations = ({ include, select }: LicenseSelection) =>
 
 const pageKey = (key: PageRequest) => `${key.schoolProduct.product.id}:${pageGroupKey(key)}`;
 
+type ProductRead = { kind: 'availability'; schoolProduct: SchoolProduct } | { kind: 'page'; page: PageRequest };
+const readKey = (read: ProductRead) =>
+  read.kind === 'availability' ? `availability:${keyOfProduct(read.schoolProduct)}` : `page:${pageKey(read.page)}`;
+
 /**
- * A page of licenses of every product asked for in this tick, with the same filters and the same
- * window: one statement (licensePagesOfProducts), with the counts folded in when totalCount is
- * selected. Relations selected under a license (its order, its product) come from one more
- * statement for all the pages, by license id, with Pothos' selection; otherwise Pothos would load
- * them one license at a time.
+ * What the fields of a list of school products read in this tick: their availability and their
+ * pages of licenses. Pages with the same filters and window come from one statement
+ * (licensePagesOfProducts), which also reads the availability of its products when that was asked
+ * for too, as the admin view does; other availability comes from one statement per school.
  */
-function licensePageLoader(ctx: Context) {
-  return requestLoader<PageRequest, License[]>(ctx, 'licensePages', pageKey, async (keys) => {
+function productReadsLoader(ctx: Context) {
+  return requestLoader<ProductRead, Availability | License[]>(ctx, 'productReads', readKey, async (reads) => {
     const now = readMoment(ctx);
-    const pages = new Map<string, License[]>();
-    await Promise.all(
-      [...groupBy(keys, pageGroupKey).values()].map(async (group) => {
-        const { schoolProduct, args, page, selection, withCount, withHolders } = group[0]!;
-        const found = await licensePagesOfProducts(ctx.prisma, {
-          schoolId: schoolProduct.school.id,
-          productIds: group.map((key) => key.schoolProduct.product.id),
-          filter: filterOf(args),
-          now,
-          page,
-          withCount,
-          holdersSeenBy: withHolders ? actorOf(ctx) : undefined,
-          columns: selectedColumns(selection),
-        });
-        // Relations selected under the licenses: one more read for the whole page, by id.
-        const withRelations = selectsRelations(selection)
-          ? new Map(
-              (
-                await ctx.prisma.license.findMany({
-                  ...selection,
-                  where: { id: { in: [...found.values()].flatMap((page) => page.licenses.map((license) => license.id)) } },
-                })
-              ).map((license) => [license.id, license as License]),
-            )
-          : null;
-        for (const key of group) {
-          const { licenses, totalCount } = found.get(key.schoolProduct.product.id)!;
-          pages.set(pageKey(key), withRelations ? licenses.map((license) => withRelations.get(license.id)!) : licenses);
-          if (totalCount !== undefined) licenseCountLoader(ctx).prime(key, totalCount);
-        }
-        const holders = holderLoader(ctx);
-        for (const page of found.values()) for (const [id, holder] of page.holders ?? []) holders.prime(id, holder);
-      }),
+    const results = new Map<string, Availability | License[]>();
+    const availabilityBySchool = groupBy(
+      reads.flatMap((read) => (read.kind === 'availability' ? [read.schoolProduct] : [])),
+      (schoolProduct) => schoolProduct.school.id,
     );
-    return pages;
+    const pageGroups = [...groupBy(reads.flatMap((read) => (read.kind === 'page' ? [read.page] : [])), pageGroupKey).values()];
+    // A page group reads the availability of its school's products when it has every one of them.
+    const withAvailability = pageGroups.map((group) => {
+      const schoolId = group[0]!.schoolProduct.school.id;
+      const wanted = availabilityBySchool.get(schoolId);
+      const products = new Set(group.map((key) => key.schoolProduct.product.id));
+      if (!wanted?.every((schoolProduct) => products.has(schoolProduct.product.id))) return [];
+      availabilityBySchool.delete(schoolId);
+      return wanted;
+    });
+    await Promise.all([
+      ...pageGroups.map(async (group, index) => {
+        const found = await readPages(ctx, group, now, withAvailability[index]!.length > 0);
+        for (const key of group) results.set(readKey({ kind: 'page', page: key }), found.get(key.schoolProduct.product.id)!.licenses);
+        for (const schoolProduct of withAvailability[index]!) {
+          results.set(readKey({ kind: 'availability', schoolProduct }), found.get(schoolProduct.product.id)!.availability!);
+        }
+      }),
+      ...[...availabilityBySchool].map(async ([schoolId, group]) => {
+        const found = await availabilityOfProducts(ctx.prisma, schoolId, group.map((key) => key.product.id), now);
+        for (const schoolProduct of group) results.set(readKey({ kind: 'availability', schoolProduct }), found.get(schoolProduct.product.id)!);
+      }),
+    ]);
+    return results;
   });
 }
 
-/** totalCount of the license lists asked for in this tick (usually primed by licensePageLoader). */
+const loadAvailability = (ctx: Context, schoolProduct: SchoolProduct) =>
+  productReadsLoader(ctx).load({ kind: 'availability', schoolProduct }) as Promise<Availability>;
+const loadPage = (ctx: Context, page: PageRequest) => productReadsLoader(ctx).load({ kind: 'page', page }) as Promise<License[]>;
+
+/**
+ * The pages of one group of requests that differ only in their product, in one statement, with
+ * the counts folded in when totalCount is selected. Relations selected under a license (its
+ * order, its product) come from one more statement for all the pages, by license id, with
+ * Pothos' selection; otherwise Pothos would load them one license at a time. The holders and
+ * the counts read with the pages are primed for the holder and totalCount fields.
+ */
+async function readPages(ctx: Context, group: PageRequest[], now: Date, withAvailability: boolean): Promise<Map<string, LicensePage>> {
+  const { schoolProduct, args, page, selection, withCount, withHolders } = group[0]!;
+  const found = await licensePagesOfProducts(ctx.prisma, {
+    schoolId: schoolProduct.school.id,
+    productIds: group.map((key) => key.schoolProduct.product.id),
+    filter: filterOf(args),
+    now,
+    page,
+    withCount,
+    holdersSeenBy: withHolders ? actorOf(ctx) : undefined,
+    columns: selectedColumns(selection),
+    withAvailability,
+  });
+  if (selectsRelations(selection)) {
+    // Relations selected under the licenses: one more read for the whole page, by id.
+    const ids = [...found.values()].flatMap((page) => page.licenses.map((license) => license.id));
+    const withRelations = new Map(
+      (await ctx.prisma.license.findMany({ ...selection, where: { id: { in: ids } } })).map((license) => [license.id, license as License]),
+    );
+    for (const page of found.values()) page.licenses = page.licenses.map((license) => withRelations.get(license.id)!);
+  }
+  for (const key of group) {
+    const { totalCount } = found.get(key.schoolProduct.product.id)!;
+    if (totalCount !== undefined) licenseCountLoader(ctx).prime(key, totalCount);
+  }
+  const holders = holderLoader(ctx);
+  for (const page of found.values()) for (const [id, holder] of page.holders ?? []) holders.prime(id, holder);
+  return found;
+}
+
+/** totalCount of the license lists asked for in this tick (usually primed by readPages). */
 function licenseCountLoader(ctx: Context) {
   type CountRequest = { schoolProduct: SchoolProduct; args: LicenseListArgs };
   return requestLoader<CountRequest, number>(ctx, 'licenseCounts', filterKey, async (keys) => {
