@@ -4,7 +4,7 @@
 //
 //   pnpm bench [--db postgres,pglite] [--scale 1] [--duration 15] [--connections 10]
 //              [--memory-duration 60] [--only view,availability,assign,memory] [--servers api,baseline]
-//              [--reuse] [--keep] [--plan-cache-size N] [--relation-load-strategy query] [--label text]
+//              [--rounds 1] [--reuse] [--keep] [--plan-cache-size N] [--relation-load-strategy query] [--label text]
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { availableParallelism, cpus } from 'node:os';
@@ -25,6 +25,8 @@ const { values } = parseArgs({
     duration: { type: 'string', default: '15' },
     connections: { type: 'string', default: '10' },
     'memory-duration': { type: 'string', default: '60' },
+    // Each load this many times, API and baseline in turn: the table shows the medians.
+    rounds: { type: 'string', default: '1' },
     only: { type: 'string', default: 'view,availability,assign,memory' },
     servers: { type: 'string', default: 'api,baseline' },
     reuse: { type: 'boolean', default: false },
@@ -39,6 +41,7 @@ const JWT_SECRET = 'benchmark-secret-that-is-long-enough-0123456789';
 const serverUrl = process.env.DATABASE_URL ?? DEFAULT_SERVER_URL;
 const duration = Number(values.duration);
 const connections = Number(values.connections);
+const rounds = Number(values.rounds);
 const only = new Set(values.only.split(','));
 const serverFile = fileURLToPath(new URL('./server.ts', import.meta.url));
 const resultsDir = fileURLToPath(new URL('../../../.data/bench/', import.meta.url));
@@ -296,6 +299,16 @@ function loads(manifest: Manifest): Record<string, Load[]> {
 
 const fmt = (n: number, digits = 0) => n.toLocaleString('en', { maximumFractionDigits: digits, minimumFractionDigits: digits });
 
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+}
+
+/**
+ * One row per load. With several rounds: the median of each number, and the median of the
+ * rounds' ratios (each round's API run against the baseline run right after it), with their range.
+ */
 function table(backend: Backend, measurements: Measurement[]): string {
   const lines = [
     `| ${backend} | connections | API req/s | baseline req/s | API / baseline | API p50 / p99 ms | baseline p50 / p99 ms | API RSS MB | baseline RSS MB |`,
@@ -303,15 +316,23 @@ function table(backend: Backend, measurements: Measurement[]): string {
   ];
   const keys = [...new Set(measurements.map((m) => `${m.scenario}@${m.connections}`))];
   for (const key of keys) {
-    const api = measurements.find((m) => `${m.scenario}@${m.connections}` === key && m.server === 'api');
-    const base = measurements.find((m) => `${m.scenario}@${m.connections}` === key && m.server === 'baseline');
-    const any = (api ?? base)!;
-    const rss = (m?: Measurement) =>
-      m ? (m.rssGrowth === undefined ? fmt(m.rssEndMb) : `${fmt(m.rssStartMb)} → ${fmt(m.rssEndMb)} (${m.rssGrowth >= 0 ? '+' : ''}${fmt(m.rssGrowth * 100, 1)}%)`) : '–';
+    const api = measurements.filter((m) => `${m.scenario}@${m.connections}` === key && m.server === 'api');
+    const base = measurements.filter((m) => `${m.scenario}@${m.connections}` === key && m.server === 'baseline');
+    const any = (api[0] ?? base[0])!;
+    const rps = (runs: Measurement[]) => (runs.length ? fmt(median(runs.map((m) => m.requestsPerSecond))) : '–');
+    const latency = (runs: Measurement[]) => (runs.length ? `${median(runs.map((m) => m.p50))} / ${median(runs.map((m) => m.p99))}` : '–');
+    const rss = (runs: Measurement[]) => {
+      const m = runs[0];
+      if (!m) return '–';
+      if (m.rssGrowth === undefined) return fmt(median(runs.map((run) => run.rssEndMb)));
+      return `${fmt(m.rssStartMb)} → ${fmt(m.rssEndMb)} (${m.rssGrowth >= 0 ? '+' : ''}${fmt(m.rssGrowth * 100, 1)}%)`;
+    };
+    const ratios = api.flatMap((m, round) => (base[round] ? [m.requestsPerSecond / base[round].requestsPerSecond] : []));
+    const ratio = ratios.length
+      ? `${fmt(median(ratios) * 100)}%${ratios.length > 1 ? ` (${fmt(Math.min(...ratios) * 100)}–${fmt(Math.max(...ratios) * 100)}%)` : ''}`
+      : '–';
     lines.push(
-      `| ${any.scenario} | ${any.connections} | ${api ? fmt(api.requestsPerSecond) : '–'} | ${base ? fmt(base.requestsPerSecond) : '–'} | ${
-        api && base ? `${fmt((api.requestsPerSecond / base.requestsPerSecond) * 100)}%` : '–'
-      } | ${api ? `${api.p50} / ${api.p99}` : '–'} | ${base ? `${base.p50} / ${base.p99}` : '–'} | ${rss(api)} | ${rss(base)} |`,
+      `| ${any.scenario} | ${any.connections} | ${rps(api)} | ${rps(base)} | ${ratio} | ${latency(api)} | ${latency(base)} | ${rss(api)} | ${rss(base)} |`,
     );
   }
   const failed = measurements.filter((m) => m.failures > 0);
@@ -341,8 +362,9 @@ async function benchBackend(backend: Backend): Promise<void> {
     );
     measurements.push(m);
   };
-  // Each load goes to the API and at once to the baseline, each in a fresh server process (PGlite
-  // allows one process on its data), so a change in what else the machine does falls on both.
+  // Each load goes to the API and right after to the baseline, each in a fresh server process
+  // (PGlite allows one process on its data); with --rounds, in turn, so that a change in what else
+  // the machine does falls on both.
   const onEachServer = async (measureOne: (server: Server) => Promise<Measurement>) => {
     for (const kind of values.servers.split(',') as ServerKind[]) {
       const server = await startServer(kind, target);
@@ -355,7 +377,9 @@ async function benchBackend(backend: Backend): Promise<void> {
   };
   for (const scenario of ['view', 'availability', 'assign'] as const) {
     if (!only.has(scenario)) continue;
-    for (const load of all[scenario]!) await onEachServer((server) => measure(server, load));
+    for (let round = 0; round < rounds; round++) {
+      for (const load of all[scenario]!) await onEachServer((server) => measure(server, load));
+    }
   }
   if (only.has('memory')) {
     await onEachServer((server) => measureMemory(server, all.view![0]!, Number(values['memory-duration'])));
@@ -371,7 +395,7 @@ async function benchBackend(backend: Backend): Promise<void> {
         backend,
         label: values.label,
         scale,
-        options: { duration, connections, planCacheSize: values['plan-cache-size'] ?? 'default', relationLoadStrategy: values['relation-load-strategy'] ?? 'join' },
+        options: { duration, connections, rounds, planCacheSize: values['plan-cache-size'] ?? 'default', relationLoadStrategy: values['relation-load-strategy'] ?? 'join' },
         machine: { cpus: availableParallelism(), cpu: cpus()[0]?.model, node: process.version },
         measurements,
         table: report,
