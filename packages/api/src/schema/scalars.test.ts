@@ -13,6 +13,15 @@ describe('DateTime', () => {
     expect(DateTime.serialize(Date.UTC(2027, 7, 31))).toBe('2027-08-31T00:00:00.000Z');
   });
 
+  it('writes every moment right, however many different moments it has written before', () => {
+    const start = Date.UTC(2026, 0, 1);
+    for (let i = 0; i < 25_000; i++) {
+      const moment = new Date(start + i * 3_600_000 + (i % 1000));
+      expect(DateTime.serialize(moment)).toBe(moment.toISOString());
+    }
+    expect(DateTime.serialize(new Date(start))).toBe('2026-01-01T00:00:00.000Z');
+  });
+
   it('still refuses what is not a moment, and reads input as graphql-scalars does', () => {
     expect(() => DateTime.serialize(new Date(Number.NaN))).toThrow(/invalid Date/);
     expect(() => DateTime.serialize('next tuesday')).toThrow(/invalid date-time/);
