@@ -187,7 +187,7 @@ interface PageRequest {
   args: LicenseListArgs;
   /** The page Pothos asks for: take, skip and cursor, as Prisma's findMany takes them. */
   page: PageWindow;
-  /** What Pothos selects under each license (relations), as Prisma's include or select; may be empty. */
+  /** What Pothos selects under each license (its columns and relations), as Prisma's select or include. */
   selection: LicenseSelection;
   withCount: boolean;
   /** Read the holders with the page, so its licenses' holder field answers at once (holders.ts). */
