@@ -135,11 +135,13 @@ function jsonError(status: number, code: string, message: string, headers: Recor
   });
 }
 
-/** Bodies above the limit are refused before they are read: 413, or 411 when chunked. */
+/**
+ * Bodies above the limit are refused before they are read: 413, or 411 when chunked. Node's HTTP
+ * parser reads no more than Content-Length bytes as the body, so this is the whole limit.
+ */
 export function useBodyLimit(maxBytes: number): Plugin {
   return {
     onRequest: ({ request, endResponse }) => {
-      if (request.method !== 'POST') return;
       const length = request.headers.get('content-length');
       if (length !== null) {
         if (!/^\d+$/.test(length) || Number(length) > maxBytes) {

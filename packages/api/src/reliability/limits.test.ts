@@ -111,6 +111,25 @@ describe(`bounded queries on ${backend}`, () => {
     expect(codes(response)).toEqual(['REQUEST_TOO_LARGE']);
   });
 
+  it('a body without a Content-Length (chunked) is refused (411 LENGTH_REQUIRED) before it is read', async () => {
+    // fetch sends a streamed body chunked: Transfer-Encoding, no Content-Length.
+    const chunks = [JSON.stringify({ query: '{ viewer { kind } }', variables: { padding: 'x'.repeat(120_000) } })];
+    const response = await fetch(open.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${admin}` },
+      body: new ReadableStream({
+        pull(controller) {
+          const chunk = chunks.shift();
+          if (chunk === undefined) controller.close();
+          else controller.enqueue(new TextEncoder().encode(chunk));
+        },
+      }),
+      duplex: 'half',
+    } as RequestInit);
+    expect(response.status).toBe(411);
+    expect(codes((await response.json()) as Parameters<typeof codes>[0])).toEqual(['LENGTH_REQUIRED']);
+  });
+
   it('each credential has its own token bucket: past it, 429 RATE_LIMITED with Retry-After', async () => {
     const statuses = [];
     for (let i = 0; i < 4; i++) statuses.push(await postGraphQL(locked.url, admin, `{ viewer { kind } }`));
