@@ -39,12 +39,13 @@ const idOf = (globalId: unknown) => decodeGlobalID(String(globalId)).id;
 export function createBaselineHandler(options: BaselineOptions): (request: IncomingMessage, response: ServerResponse) => void {
   const { sql } = options;
   const now = options.now ?? (() => new Date());
-  const key = new TextEncoder().encode(options.jwtSecret);
+  // Imported once, as the API does (authenticate.ts).
+  const key = crypto.subtle.importKey('raw', new TextEncoder().encode(options.jwtSecret), { name: 'HMAC', hash: 'SHA-256' }, false, ['verify']);
 
   async function authenticate(header: string | undefined): Promise<Actor> {
     const token = /^Bearer\s+(\S+)$/i.exec(header ?? '')?.[1];
     if (!token) throw new ClientError('Authentication required');
-    const { payload } = await jwtVerify(token, key, { algorithms: ['HS256'], currentDate: now() });
+    const { payload } = await jwtVerify(token, await key, { algorithms: ['HS256'], currentDate: now() });
     const [user] = await sql.query<{ id: string; organisationId: string; name: string; isOrganisationAdmin: boolean; memberships: { schoolId: string; role: string }[] }>(
       `SELECT u.id::text, u."organisationId"::text AS "organisationId", u.name, u."isOrganisationAdmin",
          COALESCE(json_agg(json_build_object('schoolId', m."schoolId", 'role', m.role)) FILTER (WHERE m."userId" IS NOT NULL), '[]') AS memberships

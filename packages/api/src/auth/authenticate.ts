@@ -75,19 +75,19 @@ export async function userActor(prisma: Tx, userId: string): Promise<Actor> {
 }
 
 function createJwtVerifier(config: AuthConfig, clock: Clock): (token: string) => Promise<string> {
-  let key: Uint8Array | JWTVerifyGetKey | undefined;
+  let key: Promise<CryptoKey> | JWTVerifyGetKey | undefined;
   let algorithms: string[] = [];
   if (config.jwksUrl) {
     key = createRemoteJWKSet(new URL(config.jwksUrl));
     algorithms = ['RS256', 'ES256'];
   } else if (config.jwtSecret) {
-    key = new TextEncoder().encode(config.jwtSecret);
+    key = hmacKey(config.jwtSecret);
     algorithms = ['HS256'];
   }
   return async (token) => {
     if (!key) throw new AuthenticationError('This server accepts no user tokens (no JWT secret or JWKS configured).');
     try {
-      const { payload } = await jwtVerify(token, key as Uint8Array, {
+      const { payload } = await jwtVerify(token, typeof key === 'function' ? key : await key, {
         algorithms,
         issuer: config.issuer,
         audience: config.audience,
@@ -101,6 +101,15 @@ function createJwtVerifier(config: AuthConfig, clock: Clock): (token: string) =>
       throw new AuthenticationError('The token is not valid.');
     }
   };
+}
+
+/**
+ * The shared secret as a CryptoKey, imported once. Given the raw bytes, jose imports a key at every
+ * verification: twice the CPU, and native key objects that make each young-generation GC several
+ * times slower (BENCHMARKS.md).
+ */
+function hmacKey(secret: string): Promise<CryptoKey> {
+  return crypto.subtle.importKey('raw', new TextEncoder().encode(secret), { name: 'HMAC', hash: 'SHA-256' }, false, ['verify']);
 }
 
 /** Signs a user token with the shared secret: for the demo, tests and development only. */
