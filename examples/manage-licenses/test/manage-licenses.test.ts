@@ -171,6 +171,8 @@ describe(`the Manage licenses app in Chromium, on ${process.env.DATABASE_URL ? '
   it("another organisation's admin sees only their own school, never Nordstad's data", async () => {
     const page = await stack.open('otherOrganisationAdmin');
     await seeText(page.getByTestId('signed-in-as'), 'Oskar Admin · Sjöstad kommun');
+    // The school list comes from its own query, after the viewer's: wait for it before reading it.
+    await page.getByLabel('School').locator('option', { hasText: 'Strandskolan' }).waitFor({ state: 'attached' });
     const schools = await page.getByLabel('School').locator('option').allInnerTexts();
     expect(schools).toEqual(['Strandskolan']);
     // Every section has loaded (its empty states show), then nothing of Nordstad is on the page.
