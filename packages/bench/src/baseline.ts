@@ -7,6 +7,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { formatPrismaCursor } from '@pothos/plugin-prisma';
 import { decodeGlobalID } from '@pothos/plugin-relay';
+import { hmacKey } from '@school-licenses/api';
 import { jwtVerify } from 'jose';
 import type { OperationName } from './operations.ts';
 import type { Sql } from './sql.ts';
@@ -39,8 +40,8 @@ const idOf = (globalId: unknown) => decodeGlobalID(String(globalId)).id;
 export function createBaselineHandler(options: BaselineOptions): (request: IncomingMessage, response: ServerResponse) => void {
   const { sql } = options;
   const now = options.now ?? (() => new Date());
-  // Imported once, as the API does (authenticate.ts).
-  const key = crypto.subtle.importKey('raw', new TextEncoder().encode(options.jwtSecret), { name: 'HMAC', hash: 'SHA-256' }, false, ['verify']);
+  // Imported once, as the API does.
+  const key = hmacKey(options.jwtSecret);
 
   async function authenticate(header: string | undefined): Promise<Actor> {
     const token = /^Bearer\s+(\S+)$/i.exec(header ?? '')?.[1];

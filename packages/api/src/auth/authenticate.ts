@@ -108,7 +108,7 @@ function createJwtVerifier(config: AuthConfig, clock: Clock): (token: string) =>
  * verification: twice the CPU, and native key objects that make each young-generation GC several
  * times slower (BENCHMARKS.md).
  */
-function hmacKey(secret: string): Promise<CryptoKey> {
+export function hmacKey(secret: string): Promise<CryptoKey> {
   return crypto.subtle.importKey('raw', new TextEncoder().encode(secret), { name: 'HMAC', hash: 'SHA-256' }, false, ['verify']);
 }
 
