@@ -185,6 +185,52 @@ export function useValidationRules(limits: ApiLimits): Plugin {
 // ---------------------------------------------------------------------------------------------
 // Page size: `first`/`last` above the maximum is an error, not silently fewer items
 
+/** A `first` or `last` argument of a connection field: its literal, or the variable it reads. */
+interface PageSizeArgument {
+  field: string;
+  argument: 'first' | 'last';
+  literal?: number;
+  variable?: { name: string; defaultValue: number | undefined };
+}
+
+// A document's page-size arguments depend on the document and schema only, and yoga reuses the
+// parsed document of a repeated query, so they are found once per document rather than per request.
+const pageSizeArgumentsBySchema = new WeakMap<GraphQLSchema, WeakMap<DocumentNode, PageSizeArgument[]>>();
+
+function pageSizeArguments(schema: GraphQLSchema, document: DocumentNode): PageSizeArgument[] {
+  let byDocument = pageSizeArgumentsBySchema.get(schema);
+  if (!byDocument) pageSizeArgumentsBySchema.set(schema, (byDocument = new WeakMap()));
+  const cached = byDocument.get(document);
+  if (cached) return cached;
+  const defaults = new Map<string, number>();
+  for (const definition of document.definitions) {
+    if (definition.kind !== Kind.OPERATION_DEFINITION) continue;
+    for (const variable of definition.variableDefinitions ?? []) {
+      if (variable.defaultValue?.kind === Kind.INT) defaults.set(variable.variable.name.value, Number(variable.defaultValue.value));
+    }
+  }
+  const found: PageSizeArgument[] = [];
+  const typeInfo = new TypeInfo(schema);
+  visit(
+    document,
+    visitWithTypeInfo(typeInfo, {
+      Argument(node) {
+        const argument = node.name.value;
+        if (argument !== 'first' && argument !== 'last') return;
+        const field = typeInfo.getFieldDef();
+        if (!field || !getNamedType(field.type).name.endsWith('Connection')) return;
+        if (node.value.kind === Kind.INT) found.push({ field: field.name, argument, literal: Number(node.value.value) });
+        else if (node.value.kind === Kind.VARIABLE) {
+          const name = node.value.name.value;
+          found.push({ field: field.name, argument, variable: { name, defaultValue: defaults.get(name) } });
+        }
+      },
+    }),
+  );
+  byDocument.set(document, found);
+  return found;
+}
+
 /** The connection arguments over the maximum, as literals or through variables. */
 export function pageSizeViolations(
   schema: GraphQLSchema,
@@ -192,34 +238,14 @@ export function pageSizeViolations(
   variables: Record<string, unknown> | null | undefined,
   max = MAX_PAGE_SIZE,
 ): string[] {
-  const defaults = new Map<string, unknown>();
-  for (const definition of document.definitions) {
-    if (definition.kind !== Kind.OPERATION_DEFINITION) continue;
-    for (const variable of definition.variableDefinitions ?? []) {
-      if (variable.defaultValue?.kind === Kind.INT) defaults.set(variable.variable.name.value, Number(variable.defaultValue.value));
+  const problems: string[] = [];
+  for (const { field, argument, literal, variable } of pageSizeArguments(schema, document)) {
+    let value: unknown = literal;
+    if (variable) value = variables && variable.name in variables ? variables[variable.name] : variable.defaultValue;
+    if (typeof value === 'number' && (value > max || value < 0)) {
+      problems.push(`${field}(${argument}: ${value}): a page has 0 to ${max} items; use the cursors for more.`);
     }
   }
-  const problems: string[] = [];
-  const typeInfo = new TypeInfo(schema);
-  visit(
-    document,
-    visitWithTypeInfo(typeInfo, {
-      Argument(node) {
-        if (node.name.value !== 'first' && node.name.value !== 'last') return;
-        const field = typeInfo.getFieldDef();
-        if (!field || !getNamedType(field.type).name.endsWith('Connection')) return;
-        let value: unknown;
-        if (node.value.kind === Kind.INT) value = Number(node.value.value);
-        else if (node.value.kind === Kind.VARIABLE) {
-          const name = node.value.name.value;
-          value = variables && name in variables ? variables[name] : defaults.get(name);
-        }
-        if (typeof value === 'number' && (value > max || value < 0)) {
-          problems.push(`${field.name}(${node.name.value}: ${value}): a page has 0 to ${max} items; use the cursors for more.`);
-        }
-      },
-    }),
-  );
   return problems;
 }
 

@@ -82,6 +82,13 @@ describe(`bounded queries on ${backend}`, () => {
     expect(hundred.data.schools.totalCount).toBe(1);
   });
 
+  it('the page size is checked against each request\'s variables, also when the same document is sent again', async () => {
+    const query = `query($n: Int) { schools(first: $n) { totalCount } }`;
+    for (const [n, expected] of [[5, undefined], [101, ['PAGE_SIZE_TOO_LARGE']], [5, undefined], [101, ['PAGE_SIZE_TOO_LARGE']]] as const) {
+      expect(codes(await postGraphQL(open.url, admin, query, { n }))).toEqual(expected);
+    }
+  });
+
   it('more than 30 aliases is refused (TOO_MANY_ALIASES, HTTP 400)', async () => {
     const ok = await postGraphQL(open.url, admin, `{ ${Array.from({ length: 30 }, (_, i) => `a${i}: __typename`).join(' ')} }`);
     expect(ok.status).toBe(200);
