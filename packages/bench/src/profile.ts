@@ -1,7 +1,11 @@
-// One request at a time, in process (no HTTP, no load generator): the admin view's time and CPU
-// time per request and its SQL statement count, for profiling (`node --cpu-prof --import tsx src/profile.ts`).
+// One request at a time, in process (no HTTP, no load generator): time and CPU time per request,
+// the SQL statement count, and what the slowest 1% waited for. For profiling
+// (`node --cpu-prof --import tsx src/profile.ts`) and for reading a tail without autocannon.
 // Needs a generated PostgreSQL data set: `pnpm run generate --db postgres --scale 0.1`.
-//   tsx src/profile.ts [requests]
+//   tsx src/profile.ts [--scenario view|availability] [--requests 80]
+import { readFileSync } from 'node:fs';
+import { PerformanceObserver } from 'node:perf_hooks';
+import { parseArgs } from 'node:util';
 import { encodeGlobalID } from '@pothos/plugin-relay';
 import { createApi, signUserToken, systemClock } from '@school-licenses/api';
 import { openDatabase } from '@school-licenses/db';
@@ -9,6 +13,16 @@ import { readManifest } from './data-set.ts';
 import { DEFAULT_SERVER_URL, targetOf } from './database.ts';
 import { body, VIEW_PAGE_SIZE } from './operations.ts';
 import { openSql } from './sql.ts';
+
+const { values } = parseArgs({
+  options: {
+    scenario: { type: 'string', default: 'view' },
+    requests: { type: 'string', default: '80' },
+  },
+});
+const scenario = values.scenario;
+if (scenario !== 'view' && scenario !== 'availability') throw new Error(`--scenario is view or availability, not ${scenario}`);
+const requests = Number(values.requests);
 
 const { url } = targetOf('postgres', process.env.DATABASE_URL ?? DEFAULT_SERVER_URL);
 const sql = await openSql({ url });
@@ -20,26 +34,78 @@ const secret = 'profile-secret-that-is-long-enough-0123456789';
 const quiet = { debug() {}, info() {}, warn: console.warn, error: console.error };
 const api = createApi({ prisma: database.prisma, clock: systemClock, auth: { jwtSecret: secret }, graphiql: false, log: quiet });
 const token = await signUserToken({ jwtSecret: secret }, manifest.adminId);
-const requests = Number(process.argv[2] ?? 80);
-const times: number[] = [];
-let cpuOfSecondHalf = process.cpuUsage();
+const bodies =
+  scenario === 'view'
+    ? manifest.schools.map((school) => body('AdminView', { school: encodeGlobalID('School', school.id), first: VIEW_PAGE_SIZE }))
+    : manifest.schools.flatMap((school) =>
+        school.products.map((product) =>
+          body('Availability', { school: encodeGlobalID('School', school.id), product: encodeGlobalID('Product', product.id) }),
+        ),
+      );
+
+// GC pauses by their place on the clock, to tell the slow requests that waited for one.
+const pauses: { start: number; end: number }[] = [];
+const gcObserver = new PerformanceObserver((list) => {
+  for (const entry of list.getEntries()) pauses.push({ start: entry.startTime, end: entry.startTime + entry.duration });
+});
+gcObserver.observe({ entryTypes: ['gc'] });
+
+/** Time the machine's virtual CPUs were taken by the host ("steal", Linux only), in clock ticks. */
+function cpuTicks(): { steal: number; total: number } | null {
+  try {
+    const fields = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+    return { steal: fields[7] ?? 0, total: fields.slice(0, 8).reduce((sum, ticks) => sum + ticks, 0) };
+  } catch {
+    return null;
+  }
+}
+
+interface Sample {
+  start: number;
+  end: number;
+  cpuMs: number;
+}
+const samples: Sample[] = [];
+const firstMeasured = Math.floor(requests / 2);
+let ticksOfSecondHalf = cpuTicks();
 for (let i = 0; i < requests; i++) {
-  if (i === Math.floor(requests / 2)) cpuOfSecondHalf = process.cpuUsage();
-  const school = manifest.schools[i % manifest.schools.length]!;
-  const started = performance.now();
+  if (i === firstMeasured) ticksOfSecondHalf = cpuTicks();
+  const cpuBefore = process.cpuUsage();
+  const start = performance.now();
   statements = 0;
   const response = await api.fetch('http://bench/graphql', {
     method: 'POST',
     headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-    body: body('AdminView', { school: encodeGlobalID('School', school.id), first: VIEW_PAGE_SIZE }),
+    body: bodies[i % bodies.length]!,
   });
   const text = await response.text();
-  times.push(performance.now() - started);
+  const end = performance.now();
+  // CPU time of this process (its share, not the database's), GC and compiler threads included.
+  const cpu = process.cpuUsage(cpuBefore);
+  if (i >= firstMeasured) samples.push({ start, end, cpuMs: (cpu.user + cpu.system) / 1000 });
   if (i === 0) console.log(`${text.length.toLocaleString('en')} bytes, ${statements} statements: ${text.slice(0, 80)}…`);
 }
-const warm = times.slice(Math.floor(requests / 2)).sort((a, b) => a - b);
-// CPU time of this process (the API's share, not the database's): steadier than the clock on a busy machine.
-const cpu = process.cpuUsage(cpuOfSecondHalf);
-const cpuPerRequest = (cpu.user + cpu.system) / 1000 / warm.length;
-console.log(`admin view, second half of ${requests} requests: median ${warm[Math.floor(warm.length / 2)]!.toFixed(1)} ms, ${cpuPerRequest.toFixed(1)} ms of CPU per request`);
+const ticks = cpuTicks();
+await new Promise((resolve) => setTimeout(resolve, 20)); // the last GC entries arrive after a tick
+gcObserver.disconnect();
+
+const wall = (sample: Sample) => sample.end - sample.start;
+const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))]!;
+const byWall = samples.map(wall).sort((a, b) => a - b);
+const p99 = percentile(byWall, 0.99);
+const cpuPerRequest = samples.reduce((sum, sample) => sum + sample.cpuMs, 0) / samples.length;
+const waitedForGc = (sample: Sample) => pauses.some((pause) => pause.end > sample.start && pause.start < sample.end);
+const slowest = samples.filter((sample) => wall(sample) >= p99);
+console.log(
+  `${scenario}, second half of ${requests} requests: median ${percentile(byWall, 0.5).toFixed(1)} ms, ` +
+    `p99 ${p99.toFixed(1)} ms, ${cpuPerRequest.toFixed(1)} ms of CPU per request`,
+);
+console.log(
+  `GC: ${((samples.filter(waitedForGc).length / samples.length) * 100).toFixed(1)}% of the requests waited for a pause; ` +
+    `of the ${slowest.length} at or above p99, ${slowest.filter(waitedForGc).length} did`,
+);
+if (ticks && ticksOfSecondHalf && ticks.total > ticksOfSecondHalf.total) {
+  const steal = (ticks.steal - ticksOfSecondHalf.steal) / (ticks.total - ticksOfSecondHalf.total);
+  console.log(`the host took ${(steal * 100).toFixed(1)}% of this machine's CPU time meanwhile (steal)`);
+}
 await database.close();
