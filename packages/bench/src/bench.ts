@@ -15,6 +15,7 @@ import { encodeGlobalID } from '@pothos/plugin-relay';
 import autocannon from 'autocannon';
 import { readManifest, scaled, type Manifest } from './data-set.ts';
 import { DEFAULT_SERVER_URL, dropBenchDatabase, prepareDatabase, targetOf, type Backend, type Target } from './database.ts';
+import { cpuTicks, stealPercent } from './machine.ts';
 import { body, VIEW_PAGE_SIZE } from './operations.ts';
 import { openSql } from './sql.ts';
 
@@ -64,6 +65,8 @@ interface Measurement {
   rssEndMb: number;
   /** Memory run only: RSS growth from the end of warm-up (first 10 s) to the end. */
   rssGrowth?: number;
+  /** The share of the machine's CPU time the host took during the run (Linux), in percent. */
+  stealPercent?: number | undefined;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -176,8 +179,13 @@ async function run(server: Server, load: Load, seconds: number, counter = failur
 async function measure(server: Server, load: Load, seconds = duration): Promise<Measurement> {
   await run(server, load, 3); // warm-up: JIT, plan caches, connection pools
   const rssStartMb = await rssMb(server.process.pid!);
+  const ticks = cpuTicks();
   const { result, counter } = await run(server, load, seconds);
-  return measurementOf(load.scenario, server, load, seconds, result, counter, { rssStartMb, rssEndMb: await rssMb(server.process.pid!) });
+  return measurementOf(load.scenario, server, load, seconds, result, counter, {
+    rssStartMb,
+    rssEndMb: await rssMb(server.process.pid!),
+    stealPercent: stealPercent(ticks, cpuTicks()),
+  });
 }
 
 type RunOutcome = Awaited<ReturnType<typeof run>>;
@@ -190,7 +198,7 @@ function measurementOf(
   seconds: number,
   result: RunOutcome['result'],
   counter: RunOutcome['counter'],
-  memory: Pick<Measurement, 'rssStartMb' | 'rssEndMb' | 'rssGrowth'>,
+  memory: Pick<Measurement, 'rssStartMb' | 'rssEndMb' | 'rssGrowth' | 'stealPercent'>,
 ): Measurement {
   return {
     scenario,
@@ -211,6 +219,7 @@ function measurementOf(
 async function measureMemory(server: Server, load: Load, seconds: number): Promise<Measurement> {
   const samples: number[] = [];
   const counter = failureCounter();
+  const ticks = cpuTicks();
   const { result } = await run(server, load, seconds, counter, async () => {
     samples.push(await rssMb(server.process.pid!));
   });
@@ -222,6 +231,7 @@ async function measureMemory(server: Server, load: Load, seconds: number): Promi
     rssStartMb: early,
     rssEndMb: late,
     rssGrowth: late / early - 1,
+    stealPercent: stealPercent(ticks, cpuTicks()),
   });
 }
 
@@ -299,6 +309,8 @@ function loads(manifest: Manifest): Record<string, Load[]> {
 
 const fmt = (n: number, digits = 0) => n.toLocaleString('en', { maximumFractionDigits: digits, minimumFractionDigits: digits });
 
+const steal = (m: Measurement) => (m.stealPercent === undefined ? '' : `, host steal ${fmt(m.stealPercent, 1)}%`);
+
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   const middle = Math.floor(sorted.length / 2);
@@ -335,6 +347,12 @@ function table(backend: Backend, measurements: Measurement[]): string {
       `| ${any.scenario} | ${any.connections} | ${rps(api)} | ${rps(base)} | ${ratio} | ${latency(api)} | ${latency(base)} | ${rss(api)} | ${rss(base)} |`,
     );
   }
+  const steals = measurements.flatMap((m) => (m.stealPercent === undefined ? [] : [m.stealPercent]));
+  if (steals.length) {
+    lines.push(
+      `\nThe host took ${fmt(Math.min(...steals), 1)}–${fmt(Math.max(...steals), 1)}% of the machine's CPU time during the runs (steal; median ${fmt(median(steals), 1)}%).`,
+    );
+  }
   const failed = measurements.filter((m) => m.failures > 0);
   for (const m of failed) lines.push(`\n${m.server} ${m.scenario}@${m.connections}: ${m.failures} failed responses, first: ${m.firstFailure}`);
   return lines.join('\n');
@@ -357,8 +375,8 @@ async function benchBackend(backend: Backend): Promise<void> {
   const record = (m: Measurement) => {
     console.log(
       m.rssGrowth === undefined
-        ? `${backend} ${m.server} ${m.scenario}@${m.connections}: ${fmt(m.requestsPerSecond)} req/s, p50 ${m.p50} ms, p99 ${m.p99} ms, RSS ${fmt(m.rssEndMb)} MB${m.failures ? `, ${m.failures} FAILED: ${m.firstFailure}` : ''}`
-        : `${backend} ${m.server} ${m.scenario}: RSS ${fmt(m.rssStartMb)} → ${fmt(m.rssEndMb)} MB (${fmt(m.rssGrowth * 100, 1)}%), ${fmt(m.requestsPerSecond)} req/s`,
+        ? `${backend} ${m.server} ${m.scenario}@${m.connections}: ${fmt(m.requestsPerSecond)} req/s, p50 ${m.p50} ms, p99 ${m.p99} ms, RSS ${fmt(m.rssEndMb)} MB${steal(m)}${m.failures ? `, ${m.failures} FAILED: ${m.firstFailure}` : ''}`
+        : `${backend} ${m.server} ${m.scenario}: RSS ${fmt(m.rssStartMb)} → ${fmt(m.rssEndMb)} MB (${fmt(m.rssGrowth * 100, 1)}%), ${fmt(m.requestsPerSecond)} req/s${steal(m)}`,
     );
     measurements.push(m);
   };

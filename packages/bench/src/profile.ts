@@ -3,7 +3,6 @@
 // (`node --cpu-prof --import tsx src/profile.ts`) and for reading a tail without autocannon.
 // Needs a generated PostgreSQL data set: `pnpm run generate --db postgres --scale 0.1`.
 //   tsx src/profile.ts [--scenario view|availability] [--requests 80]
-import { readFileSync } from 'node:fs';
 import { PerformanceObserver } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { encodeGlobalID } from '@pothos/plugin-relay';
@@ -11,6 +10,7 @@ import { createApi, signUserToken, systemClock } from '@school-licenses/api';
 import { openDatabase } from '@school-licenses/db';
 import { readManifest } from './data-set.ts';
 import { DEFAULT_SERVER_URL, targetOf } from './database.ts';
+import { cpuTicks, stealPercent } from './machine.ts';
 import { body, VIEW_PAGE_SIZE } from './operations.ts';
 import { openSql } from './sql.ts';
 
@@ -49,16 +49,6 @@ const gcObserver = new PerformanceObserver((list) => {
   for (const entry of list.getEntries()) pauses.push({ start: entry.startTime, end: entry.startTime + entry.duration });
 });
 gcObserver.observe({ entryTypes: ['gc'] });
-
-/** Time the machine's virtual CPUs were taken by the host ("steal", Linux only), in clock ticks. */
-function cpuTicks(): { steal: number; total: number } | null {
-  try {
-    const fields = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
-    return { steal: fields[7] ?? 0, total: fields.slice(0, 8).reduce((sum, ticks) => sum + ticks, 0) };
-  } catch {
-    return null;
-  }
-}
 
 interface Sample {
   start: number;
@@ -104,8 +94,6 @@ console.log(
   `GC: ${((samples.filter(waitedForGc).length / samples.length) * 100).toFixed(1)}% of the requests waited for a pause; ` +
     `of the ${slowest.length} at or above p99, ${slowest.filter(waitedForGc).length} did`,
 );
-if (ticks && ticksOfSecondHalf && ticks.total > ticksOfSecondHalf.total) {
-  const steal = (ticks.steal - ticksOfSecondHalf.steal) / (ticks.total - ticksOfSecondHalf.total);
-  console.log(`the host took ${(steal * 100).toFixed(1)}% of this machine's CPU time meanwhile (steal)`);
-}
+const steal = stealPercent(ticksOfSecondHalf, ticks);
+if (steal !== undefined) console.log(`the host took ${steal.toFixed(1)}% of this machine's CPU time meanwhile (steal)`);
 await database.close();
