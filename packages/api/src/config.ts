@@ -15,6 +15,8 @@ export interface ServerConfig {
   limits: ApiLimits;
   /** How many times to retry connecting to PostgreSQL at start (with backoff). */
   databaseConnectRetries: number;
+  /** PostgreSQL: name statements so the server plans each once per connection (off behind PgBouncer before 1.21). */
+  databasePreparedStatements: boolean;
   demo: boolean;
   /** In the demo: a JSON file to write the demo roles' sign-in tokens to, for apps. */
   demoSessionFile: string | undefined;
@@ -61,6 +63,7 @@ export function readConfig(env: NodeJS.ProcessEnv, { demo }: { demo: boolean }):
     idempotencyTtlHours: integer(env, 'IDEMPOTENCY_TTL_HOURS', 24, 1, 24 * 90),
     limits: readLimits(env, demo),
     databaseConnectRetries: integer(env, 'DATABASE_CONNECT_RETRIES', 10, 0, 1_000),
+    databasePreparedStatements: boolean(env, 'DATABASE_PREPARED_STATEMENTS', true),
     demo,
     demoSessionFile: env.DEMO_SESSION_FILE || undefined,
   };

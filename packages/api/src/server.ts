@@ -57,6 +57,7 @@ async function main() {
   const database = await openDatabase({
     url: config.databaseUrl,
     dataDir: config.pgliteDataDir,
+    preparedStatements: config.databasePreparedStatements,
     connectRetry: {
       attempts: config.databaseConnectRetries,
       onRetry: ({ attempt, attempts, delayMs, error }) =>

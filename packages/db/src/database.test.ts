@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DatabaseConfigError, openDatabase } from './database.ts';
+import { DatabaseConfigError, openDatabase, preparedStatementNames } from './database.ts';
 import { openTestDatabase, type TestDatabase } from './testing/test-database.ts';
 
 const backend = process.env.DATABASE_URL ? 'PostgreSQL' : 'PGlite';
@@ -72,6 +72,39 @@ describe(`database-level invariants on ${backend}`, () => {
       data: { schoolId: ids.school, productId: ids.product, quantity: 0, deliveryMode: 'DIRECT', status: 'DELIVERED', placedAt: new Date() },
     });
     await expect(order).rejects.toThrow();
+  });
+});
+
+describe('prepared statements', () => {
+  it('names each SQL text once, and leaves the texts past the bound unnamed', () => {
+    const nameOf = preparedStatementNames(2);
+    const first = nameOf({ sql: 'SELECT 1' });
+    const second = nameOf({ sql: 'SELECT $1::int' });
+    expect(first).toMatch(/^prisma_/);
+    expect(second).toMatch(/^prisma_/);
+    expect(second).not.toBe(first);
+    expect(nameOf({ sql: 'SELECT 1' })).toBe(first);
+    expect(nameOf({ sql: 'SELECT 2' })).toBe(''); // the protocol's unnamed statement
+    expect(nameOf({ sql: 'SELECT $1::int' })).toBe(second);
+  });
+
+  it.runIf(process.env.DATABASE_URL)('PostgreSQL prepares a repeated query once per connection; turned off, not at all', async () => {
+    for (const preparedStatements of [true, false]) {
+      const db = await openTestDatabase({ maxConnections: 1, preparedStatements });
+      try {
+        for (let i = 0; i < 3; i++) await db.prisma.product.findMany({ where: { name: 'Maths' } });
+        const prepared = await db.prisma.$queryRaw<{ name: string; statement: string; executions: number }[]>`
+          SELECT name, statement, (generic_plans + custom_plans)::int AS executions FROM pg_prepared_statements`;
+        const products = prepared.filter((row) => row.statement.includes('"Product"'));
+        if (preparedStatements) {
+          expect(products).toEqual([{ name: expect.stringMatching(/^prisma_/), statement: expect.any(String), executions: 3 }]);
+        } else {
+          expect(prepared).toEqual([]);
+        }
+      } finally {
+        await db.close();
+      }
+    }
   });
 });
 

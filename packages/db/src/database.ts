@@ -30,6 +30,13 @@ export interface DatabaseOptions {
   maxConnections?: number | undefined;
   /** Called with every SQL statement the Prisma client sends (statement counting, logs). */
   onQuery?: ((sql: string) => void) | undefined;
+  /**
+   * PostgreSQL only: name Prisma's statements, so the server parses and plans each SQL text once
+   * per connection (default). false: unnamed statements, parsed and planned at every query, for a
+   * connection pooler in transaction mode that does not track prepared statements (PgBouncer
+   * before 1.21, or with `max_prepared_statements = 0`).
+   */
+  preparedStatements?: boolean | undefined;
   /** Size of Prisma's query plan cache; unset: Prisma's default, 0: off (benchmarks compare both). */
   queryPlanCacheMaxSize?: number | undefined;
   /**
@@ -113,7 +120,10 @@ async function openPostgres(url: string, options: DatabaseOptions): Promise<Data
       await new Promise((resolve) => setTimeout(resolve, delayMs));
     }
   }
-  const prisma = createClient(new PrismaPg(pool), options);
+  const prisma = createClient(
+    new PrismaPg(pool, options.preparedStatements === false ? {} : { statementNameGenerator: preparedStatementNames() }),
+    options,
+  );
   return {
     kind: 'postgres',
     description,
@@ -178,6 +188,20 @@ async function openPglite(options: DatabaseOptions): Promise<Database> {
       await prisma.$disconnect();
       await pglite.close();
     },
+  };
+}
+
+/**
+ * Names for Prisma's statements, so PostgreSQL parses and plans each SQL text once per connection
+ * rather than at every query. At most `max` texts get a name: a stream of distinct texts (lists
+ * of every length) stays unnamed and cannot fill each connection's memory on the server.
+ */
+export function preparedStatementNames(max = 1_000): (query: { sql: string }) => string {
+  const names = new Map<string, string>();
+  return ({ sql }) => {
+    let name = names.get(sql);
+    if (name === undefined && names.size < max) names.set(sql, (name = `prisma_${names.size}`));
+    return name ?? ''; // '': the unnamed statement
   };
 }
 

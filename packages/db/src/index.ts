@@ -1,5 +1,6 @@
 export {
   openDatabase,
+  preparedStatementNames,
   defaultDataDir,
   DatabaseConfigError,
   type Database,
