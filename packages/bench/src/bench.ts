@@ -4,7 +4,8 @@
 //
 //   pnpm bench [--db postgres,pglite] [--scale 1] [--duration 15] [--connections 10]
 //              [--memory-duration 60] [--only view,availability,assign,memory] [--servers api,baseline]
-//              [--rounds 1] [--reuse] [--keep] [--plan-cache-size N] [--relation-load-strategy query] [--label text]
+//              [--rounds 1] [--reuse] [--keep] [--plan-cache-size N] [--relation-load-strategy query]
+//              [--prepared-statements on|off] [--label text]
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { availableParallelism, cpus } from 'node:os';
@@ -34,6 +35,8 @@ const { values } = parseArgs({
     keep: { type: 'boolean', default: false },
     'plan-cache-size': { type: 'string' },
     'relation-load-strategy': { type: 'string' },
+    // off: both servers send unnamed statements, which PostgreSQL parses and plans at every query.
+    'prepared-statements': { type: 'string', default: 'on' },
     label: { type: 'string', default: '' },
   },
 });
@@ -85,6 +88,7 @@ async function startServer(kind: ServerKind, target: Target): Promise<Server> {
   if (target.dataDir) args.push('--data-dir', target.dataDir);
   if (values['plan-cache-size'] !== undefined) args.push('--plan-cache-size', values['plan-cache-size']);
   if (values['relation-load-strategy']) args.push('--relation-load-strategy', values['relation-load-strategy']);
+  args.push('--prepared-statements', values['prepared-statements']);
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, NODE_ENV: 'production' } });
   const port = await new Promise<number>((resolve, reject) => {
     let output = '';
@@ -413,7 +417,14 @@ async function benchBackend(backend: Backend): Promise<void> {
         backend,
         label: values.label,
         scale,
-        options: { duration, connections, rounds, planCacheSize: values['plan-cache-size'] ?? 'default', relationLoadStrategy: values['relation-load-strategy'] ?? 'join' },
+        options: {
+          duration,
+          connections,
+          rounds,
+          planCacheSize: values['plan-cache-size'] ?? 'default',
+          relationLoadStrategy: values['relation-load-strategy'] ?? 'join',
+          preparedStatements: values['prepared-statements'],
+        },
         machine: { cpus: availableParallelism(), cpu: cpus()[0]?.model, node: process.version },
         measurements,
         table: report,

@@ -17,11 +17,13 @@ const { values } = parseArgs({
     'jwt-secret': { type: 'string' },
     'plan-cache-size': { type: 'string' },
     'relation-load-strategy': { type: 'string' },
+    'prepared-statements': { type: 'string', default: 'on' },
   },
 });
 
 const target = { url: values.url, dataDir: values['data-dir'] };
 const jwtSecret = values['jwt-secret'] ?? '';
+const preparedStatements = values['prepared-statements'] !== 'off';
 
 async function main() {
   let handler: Parameters<typeof createServer>[1];
@@ -29,6 +31,7 @@ async function main() {
     const database = await openDatabase({
       ...target,
       maxConnections: 10,
+      preparedStatements,
       queryPlanCacheMaxSize: values['plan-cache-size'] === undefined ? undefined : Number(values['plan-cache-size']),
     });
     let prisma = database.prisma;
@@ -36,7 +39,7 @@ async function main() {
     const quiet = { debug() {}, info() {}, warn: console.warn, error: console.error };
     handler = createApi({ prisma, clock: systemClock, auth: { jwtSecret }, graphiql: false, log: quiet });
   } else if (values.kind === 'baseline') {
-    handler = createBaselineHandler({ sql: await openSql(target, 10), jwtSecret });
+    handler = createBaselineHandler({ sql: await openSql(target, 10, { preparedStatements }), jwtSecret });
   } else {
     throw new Error('--kind api or --kind baseline');
   }

@@ -1,6 +1,7 @@
 // The one SQL interface the data generator and the hand-written baseline use, over the `pg`
 // driver (PostgreSQL) or PGlite's own query API: no ORM in between.
 import { PGlite } from '@electric-sql/pglite';
+import { preparedStatementNames } from '@school-licenses/db';
 import pg from 'pg';
 
 export interface Sql {
@@ -14,7 +15,11 @@ export interface Sql {
 // whatever the process's time zone. Parameters are sent as ISO strings for the same reason.
 const parseTimestamp = (value: string) => new Date(`${value.replace(' ', 'T')}Z`);
 
-export async function openSql(target: { url?: string | undefined; dataDir?: string | undefined }, maxConnections = 10): Promise<Sql> {
+export async function openSql(
+  target: { url?: string | undefined; dataDir?: string | undefined },
+  maxConnections = 10,
+  { preparedStatements = true } = {},
+): Promise<Sql> {
   if (target.url) {
     const pool = new pg.Pool({
       connectionString: target.url,
@@ -25,13 +30,17 @@ export async function openSql(target: { url?: string | undefined; dataDir?: stri
       },
     });
     pool.on('error', () => {});
+    // Statements with parameters are prepared once per connection, as the API's are (DatabaseOptions).
+    const nameOf = preparedStatementNames();
+    const statement = (text: string, values?: unknown[]): pg.QueryConfig =>
+      ({ text, values, name: preparedStatements && values?.length ? nameOf({ sql: text }) : '' });
     return {
-      query: async <Row>(text: string, params?: unknown[]) => (await pool.query(text, params)).rows as Row[],
+      query: async <Row>(text: string, params?: unknown[]) => (await pool.query(statement(text, params))).rows as Row[],
       async transaction(work) {
         const client = await pool.connect();
         try {
           await client.query('BEGIN');
-          const result = await work({ query: async <Row>(text: string, params?: unknown[]) => (await client.query(text, params)).rows as Row[] });
+          const result = await work({ query: async <Row>(text: string, params?: unknown[]) => (await client.query(statement(text, params))).rows as Row[] });
           await client.query('COMMIT');
           return result;
         } catch (error) {
