@@ -192,9 +192,10 @@ async function openPglite(options: DatabaseOptions): Promise<Database> {
 }
 
 /**
- * Names for Prisma's statements, so PostgreSQL parses and plans each SQL text once per connection
- * rather than at every query. At most `max` texts get a name: a stream of distinct texts (lists
- * of every length) stays unnamed and cannot fill each connection's memory on the server.
+ * Prepared-statement names, one per SQL text, so PostgreSQL parses and plans each text once per
+ * connection rather than at every query (for Prisma's adapter, and the benchmark's baseline). At
+ * most `max` texts get a name: a stream of distinct texts (lists of every length) stays unnamed
+ * and cannot fill each connection's memory on the server.
  */
 export function preparedStatementNames(max = 1_000): (query: { sql: string }) => string {
   const names = new Map<string, string>();
