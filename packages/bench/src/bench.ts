@@ -2,7 +2,7 @@
 // PGlite, on a generated data set. Not a test: it prints a table and writes the numbers to
 // .data/bench/results-<backend>.json. See BENCHMARKS.md for what it measures and the results.
 //
-//   pnpm bench [--db postgres,pglite] [--scale 1] [--duration 15] [--connections 10]
+//   pnpm bench [--db postgres,pglite] [--scale 1] [--duration 15] [--warmup 20] [--connections 10]
 //              [--memory-duration 60] [--only view,availability,assign,memory] [--servers api,baseline]
 //              [--rounds 1] [--reuse] [--keep] [--plan-cache-size N] [--relation-load-strategy query]
 //              [--prepared-statements on|off] [--label text]
@@ -25,6 +25,8 @@ const { values } = parseArgs({
     db: { type: 'string', default: 'postgres,pglite' },
     scale: { type: 'string', default: '1' },
     duration: { type: 'string', default: '15' },
+    // Seconds of the same load before each measurement, on a fresh server process.
+    warmup: { type: 'string', default: '20' },
     connections: { type: 'string', default: '10' },
     'memory-duration': { type: 'string', default: '60' },
     // Each load this many times, API and baseline in turn: the table shows the medians.
@@ -44,6 +46,7 @@ const { values } = parseArgs({
 const JWT_SECRET = 'benchmark-secret-that-is-long-enough-0123456789';
 const serverUrl = process.env.DATABASE_URL ?? DEFAULT_SERVER_URL;
 const duration = Number(values.duration);
+const warmup = Number(values.warmup);
 const connections = Number(values.connections);
 const rounds = Number(values.rounds);
 const only = new Set(values.only.split(','));
@@ -70,6 +73,8 @@ interface Measurement {
   rssGrowth?: number;
   /** The share of the machine's CPU time the host took during the run (Linux), in percent. */
   stealPercent?: number | undefined;
+  /** Latencies of the warm-up that came before, on the fresh process: what a new server answers with. */
+  warmup?: { seconds: number; p50: number; p99: number };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -181,7 +186,9 @@ async function run(server: Server, load: Load, seconds: number, counter = failur
 }
 
 async function measure(server: Server, load: Load, seconds = duration): Promise<Measurement> {
-  await run(server, load, 3); // warm-up: JIT, plan caches, connection pools
+  // A fresh process is slower until V8 has compiled its hot code: the API's p99 at one connection
+  // keeps falling for about 20 s (BENCHMARKS.md). Its warm-up latencies are reported too.
+  const { result: warm } = await run(server, load, warmup);
   const rssStartMb = await rssMb(server.process.pid!);
   const ticks = cpuTicks();
   const { result, counter } = await run(server, load, seconds);
@@ -189,6 +196,7 @@ async function measure(server: Server, load: Load, seconds = duration): Promise<
     rssStartMb,
     rssEndMb: await rssMb(server.process.pid!),
     stealPercent: stealPercent(ticks, cpuTicks()),
+    warmup: { seconds: warmup, p50: warm.latency.p50, p99: warm.latency.p99 },
   });
 }
 
@@ -202,7 +210,7 @@ function measurementOf(
   seconds: number,
   result: RunOutcome['result'],
   counter: RunOutcome['counter'],
-  memory: Pick<Measurement, 'rssStartMb' | 'rssEndMb' | 'rssGrowth' | 'stealPercent'>,
+  memory: Pick<Measurement, 'rssStartMb' | 'rssEndMb' | 'rssGrowth' | 'stealPercent' | 'warmup'>,
 ): Measurement {
   return {
     scenario,
@@ -357,6 +365,19 @@ function table(backend: Backend, measurements: Measurement[]): string {
       `\nThe host took ${fmt(Math.min(...steals), 1)}–${fmt(Math.max(...steals), 1)}% of the machine's CPU time during the runs (steal; median ${fmt(median(steals), 1)}%).`,
     );
   }
+  const warmups = keys.flatMap((key) => {
+    const warm = (kind: ServerKind) =>
+      measurements.filter((m) => `${m.scenario}@${m.connections}` === key && m.server === kind && m.warmup).map((m) => m.warmup!);
+    const api = warm('api');
+    const base = warm('baseline');
+    if (!api.length && !base.length) return [];
+    const latency = (runs: NonNullable<Measurement['warmup']>[]) =>
+      runs.length ? `${median(runs.map((w) => w.p50))} / ${median(runs.map((w) => w.p99))}` : '–';
+    return [`${key} API ${latency(api)}, baseline ${latency(base)}`];
+  });
+  if (warmups.length) {
+    lines.push(`\nDuring the ${warmup}-second warm-up of each fresh server (p50 / p99 ms, medians): ${warmups.join('; ')}.`);
+  }
   const failed = measurements.filter((m) => m.failures > 0);
   for (const m of failed) lines.push(`\n${m.server} ${m.scenario}@${m.connections}: ${m.failures} failed responses, first: ${m.firstFailure}`);
   return lines.join('\n');
@@ -379,7 +400,7 @@ async function benchBackend(backend: Backend): Promise<void> {
   const record = (m: Measurement) => {
     console.log(
       m.rssGrowth === undefined
-        ? `${backend} ${m.server} ${m.scenario}@${m.connections}: ${fmt(m.requestsPerSecond)} req/s, p50 ${m.p50} ms, p99 ${m.p99} ms, RSS ${fmt(m.rssEndMb)} MB${steal(m)}${m.failures ? `, ${m.failures} FAILED: ${m.firstFailure}` : ''}`
+        ? `${backend} ${m.server} ${m.scenario}@${m.connections}: ${fmt(m.requestsPerSecond)} req/s, p50 ${m.p50} ms, p99 ${m.p99} ms${m.warmup ? ` (warm-up ${m.warmup.p50} / ${m.warmup.p99})` : ''}, RSS ${fmt(m.rssEndMb)} MB${steal(m)}${m.failures ? `, ${m.failures} FAILED: ${m.firstFailure}` : ''}`
         : `${backend} ${m.server} ${m.scenario}: RSS ${fmt(m.rssStartMb)} → ${fmt(m.rssEndMb)} MB (${fmt(m.rssGrowth * 100, 1)}%), ${fmt(m.requestsPerSecond)} req/s${steal(m)}`,
     );
     measurements.push(m);
@@ -419,6 +440,7 @@ async function benchBackend(backend: Backend): Promise<void> {
         scale,
         options: {
           duration,
+          warmup,
           connections,
           rounds,
           planCacheSize: values['plan-cache-size'] ?? 'default',
