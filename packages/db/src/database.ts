@@ -76,7 +76,16 @@ export class DatabaseConfigError extends Error {
 }
 
 export async function openDatabase(options: DatabaseOptions = {}): Promise<Database> {
-  return options.url ? openPostgres(options.url, options) : openPglite(options);
+  const database = options.url ? await openPostgres(options.url, options) : await openPglite(options);
+  // Prisma loads its query compiler (WebAssembly) at the first query unless it is connected first,
+  // and every request that comes in meanwhile waits for it: about 300 ms at 10 connections.
+  try {
+    await database.prisma.$connect();
+  } catch (error) {
+    await database.close().catch(() => {});
+    throw error;
+  }
+  return database;
 }
 
 function parsePostgresUrl(url: string): URL {
