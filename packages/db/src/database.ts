@@ -78,7 +78,7 @@ export class DatabaseConfigError extends Error {
 export async function openDatabase(options: DatabaseOptions = {}): Promise<Database> {
   const database = options.url ? await openPostgres(options.url, options) : await openPglite(options);
   // Prisma loads its query compiler (WebAssembly) at the first query unless it is connected first,
-  // and every request that comes in meanwhile waits for it: about 300 ms at 10 connections.
+  // and every request that comes in meanwhile waits for it: about 100 ms (BENCHMARKS.md, Warm-up).
   try {
     await database.prisma.$connect();
   } catch (error) {
