@@ -17,7 +17,7 @@ import autocannon from 'autocannon';
 import { readManifest, scaled, type Manifest } from './data-set.ts';
 import { DEFAULT_SERVER_URL, dropBenchDatabase, prepareDatabase, targetOf, type Backend, type Target } from './database.ts';
 import { cpuTicks, stealPercent } from './machine.ts';
-import { body, VIEW_PAGE_SIZE } from './operations.ts';
+import { availabilityBodies, body, VIEW_PAGE_SIZE, viewBodies } from './operations.ts';
 import { openSql } from './sql.ts';
 
 const { values } = parseArgs({
@@ -74,7 +74,7 @@ interface Measurement {
   /** The share of the machine's CPU time the host took during the run (Linux), in percent. */
   stealPercent?: number | undefined;
   /** Latencies of the warm-up that came before, on the fresh process: what a new server answers with. */
-  warmup?: { seconds: number; p50: number; p99: number };
+  warmup?: { p50: number; p99: number };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -196,7 +196,7 @@ async function measure(server: Server, load: Load, seconds = duration): Promise<
     rssStartMb,
     rssEndMb: await rssMb(server.process.pid!),
     stealPercent: stealPercent(ticks, cpuTicks()),
-    warmup: { seconds: warmup, p50: warm.latency.p50, p99: warm.latency.p99 },
+    warmup: { p50: warm.latency.p50, p99: warm.latency.p99 },
   });
 }
 
@@ -253,12 +253,8 @@ const freeSlots: number[] = [];
 
 function loads(manifest: Manifest): Record<string, Load[]> {
   const schools = manifest.schools;
-  const viewBodies = schools.map((school) => body('AdminView', { school: encodeGlobalID('School', school.id), first: VIEW_PAGE_SIZE }));
-  const availabilityBodies = schools.flatMap((school) =>
-    school.products.map((product) =>
-      body('Availability', { school: encodeGlobalID('School', school.id), product: encodeGlobalID('Product', product.id) }),
-    ),
-  );
+  const views = viewBodies(manifest);
+  const availabilities = availabilityBodies(manifest);
   const rotating = (bodies: string[]) => (): Step[] => {
     let next = 0;
     return [{ setupRequest: (request) => ({ ...request, body: bodies[next++ % bodies.length] }) }];
@@ -308,10 +304,10 @@ function loads(manifest: Manifest): Record<string, Load[]> {
     ];
   };
   return {
-    view: [{ scenario: `admin view (first: ${VIEW_PAGE_SIZE})`, connections, requests: rotating(viewBodies) }],
+    view: [{ scenario: `admin view (first: ${VIEW_PAGE_SIZE})`, connections, requests: rotating(views) }],
     availability: [
-      { scenario: 'availability', connections: 1, requests: rotating(availabilityBodies) },
-      { scenario: 'availability', connections, requests: rotating(availabilityBodies) },
+      { scenario: 'availability', connections: 1, requests: rotating(availabilities) },
+      { scenario: 'availability', connections, requests: rotating(availabilities) },
     ],
     assign: [{ scenario: 'assignLicense + revokeLicense', connections, requests: assignThenRevoke }],
   };

@@ -1,7 +1,9 @@
 // The benchmark's requests: the same GraphQL documents go to the API and to the hand-written
 // baseline, which recognises them by operation name and answers with the same JSON.
 // The admin view is the API's test document, which its statement-count test sends too.
+import { encodeGlobalID } from '@pothos/plugin-relay';
 import { ADMIN_VIEW } from '@school-licenses/api/testing/operations';
+import type { Manifest } from './data-set.ts';
 
 export const AVAILABILITY = /* GraphQL */ `
   query Availability($school: ID!, $product: ID!) {
@@ -44,4 +46,18 @@ export const VIEW_PAGE_SIZE = 50;
 
 export function body(operationName: OperationName, variables: Record<string, unknown>): string {
   return JSON.stringify({ operationName, query: OPERATIONS[operationName], variables });
+}
+
+/** The admin view of each school of the data set, one body per school. */
+export function viewBodies(manifest: Manifest): string[] {
+  return manifest.schools.map((school) => body('AdminView', { school: encodeGlobalID('School', school.id), first: VIEW_PAGE_SIZE }));
+}
+
+/** The availability of each product of each school of the data set, one body per school product. */
+export function availabilityBodies(manifest: Manifest): string[] {
+  return manifest.schools.flatMap((school) =>
+    school.products.map((product) =>
+      body('Availability', { school: encodeGlobalID('School', school.id), product: encodeGlobalID('Product', product.id) }),
+    ),
+  );
 }

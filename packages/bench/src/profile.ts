@@ -5,13 +5,12 @@
 //   tsx src/profile.ts [--scenario view|availability] [--requests 80]
 import { PerformanceObserver } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
-import { encodeGlobalID } from '@pothos/plugin-relay';
 import { createApi, signUserToken, systemClock } from '@school-licenses/api';
 import { openDatabase } from '@school-licenses/db';
 import { readManifest } from './data-set.ts';
 import { DEFAULT_SERVER_URL, targetOf } from './database.ts';
 import { cpuTicks, stealPercent } from './machine.ts';
-import { body, VIEW_PAGE_SIZE } from './operations.ts';
+import { availabilityBodies, viewBodies } from './operations.ts';
 import { openSql } from './sql.ts';
 
 const { values } = parseArgs({
@@ -34,14 +33,7 @@ const secret = 'profile-secret-that-is-long-enough-0123456789';
 const quiet = { debug() {}, info() {}, warn: console.warn, error: console.error };
 const api = createApi({ prisma: database.prisma, clock: systemClock, auth: { jwtSecret: secret }, graphiql: false, log: quiet });
 const token = await signUserToken({ jwtSecret: secret }, manifest.adminId);
-const bodies =
-  scenario === 'view'
-    ? manifest.schools.map((school) => body('AdminView', { school: encodeGlobalID('School', school.id), first: VIEW_PAGE_SIZE }))
-    : manifest.schools.flatMap((school) =>
-        school.products.map((product) =>
-          body('Availability', { school: encodeGlobalID('School', school.id), product: encodeGlobalID('Product', product.id) }),
-        ),
-      );
+const bodies = scenario === 'view' ? viewBodies(manifest) : availabilityBodies(manifest);
 
 // GC pauses by their place on the clock, to tell the slow requests that waited for one.
 const pauses: { start: number; end: number }[] = [];
