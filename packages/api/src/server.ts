@@ -9,6 +9,7 @@ import { DatabaseConfigError, MigrationError, openDatabase } from '@school-licen
 import { systemClock } from './clock.ts';
 import { ConfigError, readConfig } from './config.ts';
 import { runSweep } from './domain/sweep.ts';
+import { createEventHub, EventRelay } from './events/relay.ts';
 import { demoGraphiQL, demoSession, ensureDemoData } from './seed/demo.ts';
 import { createApi } from './yoga.ts';
 
@@ -41,13 +42,14 @@ async function main() {
   console.log(`listening on http://${config.host}:${port} (/health, /ready)`);
 
   let closeDatabase: () => Promise<void> = async () => {};
+  let stopEvents: () => Promise<void> = async () => {};
   let timer: NodeJS.Timeout | undefined;
   // Finish in-flight requests, then close the database.
   const shutdown = (signal: string) => {
     console.log(`${signal}: finishing requests and shutting down`);
     shuttingDown = true;
     clearInterval(timer);
-    server.close(() => void closeDatabase().then(() => process.exit(0)));
+    server.close(() => void stopEvents().then(closeDatabase).then(() => process.exit(0)));
     server.closeIdleConnections();
     setTimeout(() => process.exit(1), 10_000).unref();
   };
@@ -77,9 +79,22 @@ async function main() {
     if (config.demoSessionFile) await writeFile(config.demoSessionFile, JSON.stringify(demoSession(demo), null, 2));
   }
 
+  // Every instance numbers committed events and serves them to its own subscribers (docs/EVENTS.md).
+  const events = createEventHub();
+  const relay = new EventRelay({
+    database,
+    prisma: database.prisma,
+    clock,
+    hub: events,
+    onError: (error) => console.error('events: relay failed:', error),
+  });
+  await relay.start();
+  stopEvents = () => relay.stop();
+
   const api = createApi({
     prisma: database.prisma,
     clock,
+    events,
     auth: config.auth,
     graphiql,
     idempotencyTtlHours: config.idempotencyTtlHours,

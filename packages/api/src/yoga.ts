@@ -17,6 +17,7 @@ import {
   type ApiLimits,
 } from './limits.ts';
 import { DEFAULT_IDEMPOTENCY_TTL_HOURS } from './domain/idempotency.ts';
+import { createEventHub, type EventHub } from './events/relay.ts';
 import { renderLocalGraphiQL, useGraphiQLAssets } from './graphiql.ts';
 import type { Context } from './schema/context.ts';
 import { schema } from './schema/index.ts';
@@ -24,6 +25,8 @@ import { schema } from './schema/index.ts';
 export interface ApiOptions {
   prisma: PrismaClient;
   clock: Clock;
+  /** The events this instance's subscriptions receive (events/relay.ts); none: no subscription ever fires. */
+  events?: EventHub;
   auth: AuthConfig;
   /** GraphiQL at /graphql for browsers; false turns it off (production). */
   graphiql?: false | GraphiQLOptions;
@@ -46,6 +49,7 @@ export function createApi(options: ApiOptions): Api {
   const authenticate = createAuthenticator(options.auth, options.prisma, options.clock);
   const limits: ApiLimits = { ...DEFAULT_LIMITS, ...options.limits };
   const rateLimiter = limits.rateLimit ? new RateLimiter(limits.rateLimit) : null;
+  const events = options.events ?? createEventHub();
   return createYoga<Record<string, never>, Context>({
     schema,
     graphqlEndpoint: '/graphql',
@@ -80,6 +84,7 @@ export function createApi(options: ApiOptions): Api {
         return {
           prisma: options.prisma,
           clock: options.clock,
+          events,
           actor,
           idempotencyTtlHours: options.idempotencyTtlHours ?? DEFAULT_IDEMPOTENCY_TTL_HOURS,
           requestId: requestIdOf(request),

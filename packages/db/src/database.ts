@@ -67,6 +67,12 @@ export interface Database {
   prisma: PrismaClient;
   /** Applies pending migrations (by default the committed ones) in one transaction. */
   migrate(options?: MigrateOptions): Promise<MigrationReport>;
+  /**
+   * Calls `onMessage` with the payload of every NOTIFY on `channel` (a lower-case name) until the
+   * returned function is called. PostgreSQL: on one connection of its own, which reconnects after
+   * a loss (notifications sent meanwhile are lost: listeners also poll). PGlite: in process.
+   */
+  listen(channel: string, onMessage: (payload: string) => void): Promise<() => Promise<void>>;
   close(): Promise<void>;
 }
 
@@ -129,6 +135,7 @@ async function openPostgres(url: string, options: DatabaseOptions): Promise<Data
       await new Promise((resolve) => setTimeout(resolve, delayMs));
     }
   }
+  const listener = new PostgresListener(url);
   const prisma = createClient(
     new PrismaPg(pool, options.preparedStatements === false ? {} : { statementNameGenerator: preparedStatementNames() }),
     options,
@@ -156,7 +163,9 @@ async function openPostgres(url: string, options: DatabaseOptions): Promise<Data
         client.release();
       }
     },
+    listen: (channel, onMessage) => listener.listen(channel, onMessage),
     async close() {
+      await listener.close();
       await prisma.$disconnect();
       await pool.end().catch(() => {});
     },
@@ -193,11 +202,77 @@ async function openPglite(options: DatabaseOptions): Promise<Database> {
         ),
       );
     },
+    async listen(channel, onMessage) {
+      const unlisten = await pglite.listen(channel, onMessage);
+      return () => unlisten();
+    },
     async close() {
       await prisma.$disconnect();
       await pglite.close();
     },
   };
+}
+
+/** LISTEN on a connection of its own (a pooled one would lose them when returned to the pool). */
+class PostgresListener {
+  private client: pg.Client | null = null;
+  private connecting: Promise<pg.Client> | null = null;
+  private readonly handlers = new Map<string, Set<(payload: string) => void>>();
+  private closed = false;
+
+  constructor(private readonly url: string) {}
+
+  async listen(channel: string, onMessage: (payload: string) => void): Promise<() => Promise<void>> {
+    if (!/^[a-z_][a-z0-9_]*$/.test(channel)) throw new Error(`not a channel name: ${channel}`);
+    let handlers = this.handlers.get(channel);
+    if (!handlers) {
+      this.handlers.set(channel, (handlers = new Set()));
+      await (await this.connection()).query(`LISTEN ${channel}`);
+    }
+    handlers.add(onMessage);
+    return async () => {
+      handlers.delete(onMessage);
+    };
+  }
+
+  private connection(): Promise<pg.Client> {
+    if (this.client) return Promise.resolve(this.client);
+    this.connecting ??= (async () => {
+      const client = new pg.Client({ connectionString: this.url });
+      client.on('notification', (message) => {
+        for (const handler of this.handlers.get(message.channel) ?? []) handler(message.payload ?? '');
+      });
+      client.on('error', () => this.reconnect(client));
+      client.on('end', () => this.reconnect(client));
+      await client.connect();
+      for (const channel of this.handlers.keys()) await client.query(`LISTEN ${channel}`);
+      this.client = client;
+      this.connecting = null;
+      return client;
+    })();
+    return this.connecting;
+  }
+
+  private reconnect(lost: pg.Client): void {
+    if (this.client !== lost || this.closed) return;
+    this.client = null;
+    const retry = (delayMs: number) =>
+      setTimeout(() => {
+        if (this.closed) return;
+        this.connection().catch(() => {
+          this.connecting = null;
+          retry(Math.min(delayMs * 2, 10_000));
+        });
+      }, delayMs).unref();
+    retry(250);
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    const client = this.client ?? (await this.connecting?.catch(() => null));
+    this.client = null;
+    await client?.end().catch(() => {});
+  }
 }
 
 /**

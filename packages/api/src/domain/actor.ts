@@ -1,5 +1,6 @@
 // Who is acting, and what they may see and change. Every rule of "who may do what" lives here.
 import { Prisma, type SchoolRole } from '@school-licenses/db';
+import { SUPPLIER_EVENT_KINDS } from '../events/kinds.ts';
 import { LicenseError } from './errors.ts';
 import { sqlColumn, uuidArray } from './sql.ts';
 
@@ -166,6 +167,16 @@ export function visibleAuditEvents(actor: Actor): Prisma.AuditEventWhereInput {
   return actor.isOrganisationAdmin
     ? { organisationId: actor.organisationId }
     : { organisationId: actor.organisationId, schoolId: { in: rolesIn(actor, ['SCHOOL_ADMIN']) } };
+}
+
+/**
+ * Events follow the audit log's rule (they are written beside its rows); suppliers also see the
+ * events of orders of their products.
+ */
+export function visibleEvents(actor: Actor): Prisma.EventWhereInput {
+  if (actor.kind === 'supplier') return { supplierId: actor.supplierId, kind: { in: [...SUPPLIER_EVENT_KINDS] } };
+  // The audit rule filters only on columns events share: organisationId, schoolId, id.
+  return visibleAuditEvents(actor) as Prisma.EventWhereInput;
 }
 
 export function visibleNotifications(actor: Actor): Prisma.NotificationWhereInput {

@@ -1,5 +1,7 @@
-// Every change to a license is recorded (who, what, when) in the same transaction as the change.
+// Every change to a license is recorded (who, what, when) in the same transaction as the change,
+// and so is the event it publishes (events/outbox.ts): no change can forget either.
 import type { AuditAction, License, Prisma } from '@school-licenses/db';
+import { recordEvents } from '../events/outbox.ts';
 import { auditActor, type Actor, type Tx } from './actor.ts';
 
 export interface AuditEntry {
@@ -15,11 +17,14 @@ export interface AuditEntry {
 
 export async function recordAudit(tx: Tx, actor: Actor, at: Date, entry: AuditEntry): Promise<void> {
   await tx.auditEvent.create({ data: auditData(actor, at, entry) });
+  await recordEvents(tx, actor, at, [entry]);
 }
 
 /** Many entries in one statement, for bulk changes (deliveries, the auto-start sweep). */
 export async function recordAudits(tx: Tx, actor: Actor, at: Date, entries: AuditEntry[]): Promise<void> {
-  if (entries.length) await tx.auditEvent.createMany({ data: entries.map((entry) => auditData(actor, at, entry)) });
+  if (entries.length === 0) return;
+  await tx.auditEvent.createMany({ data: entries.map((entry) => auditData(actor, at, entry)) });
+  await recordEvents(tx, actor, at, entries);
 }
 
 function auditData(actor: Actor, at: Date, entry: AuditEntry): Prisma.AuditEventCreateManyInput {

@@ -1,11 +1,14 @@
 import type { PrismaClient } from '@school-licenses/db';
 import type { Clock } from '../clock.ts';
 import type { Actor } from '../domain/actor.ts';
+import type { EventHub } from '../events/relay.ts';
 
 /** What every resolver gets: the database, the clock and who is asking. */
 export interface Context {
   prisma: PrismaClient;
   clock: Clock;
+  /** This instance's committed events and notifications, for subscriptions. */
+  events: EventHub;
   actor: Actor | null;
   /** Hours an idempotency key is remembered. */
   idempotencyTtlHours: number;

@@ -13,6 +13,7 @@ import './assignment.ts';
 import './order.ts';
 import './audit-event.ts';
 import './notification.ts';
+import './event.ts';
 import './viewer.ts';
 
 builder.queryType({

@@ -40,7 +40,7 @@ const ADMIN_VIEW_STATEMENTS = 4; // authenticate, school, products, license page
 /** With an `after` cursor the pages, their holders and the availability are the same one statement. */
 const ADMIN_VIEW_WITH_CURSOR_STATEMENTS = 4;
 /** Statements of assignLicense (a new license) with the payload above. */
-const ASSIGN_LICENSE_STATEMENTS = 14;
+const ASSIGN_LICENSE_STATEMENTS = 15; // ... and the INSERT of its events (events/outbox.ts)
 
 const backend = process.env.DATABASE_URL ? 'PostgreSQL' : 'PGlite';
 

@@ -132,6 +132,27 @@ export type ErrorCode =
   /** The order's delivery mode does not allow this. */
   | 'WRONG_DELIVERY_MODE';
 
+/** What an event tells. In webhooks and `Event.type` it is written in lower case with a dot, e.g. `license.assigned`. */
+export type EventKind =
+  /** A license was assigned to a user. */
+  | 'LICENSE_ASSIGNED'
+  /** A new license started by itself, 4 months after delivery. */
+  | 'LICENSE_AUTO_STARTED'
+  /** An assigned license reached its end date and its assignment ended. */
+  | 'LICENSE_EXPIRED'
+  /** A teacher gave back their own license. */
+  | 'LICENSE_REMOVED_BY_SELF'
+  /** An administrator revoked a user's license. */
+  | 'LICENSE_REVOKED'
+  /** An order's licenses were delivered. */
+  | 'ORDER_DELIVERED'
+  /** A school placed an order. */
+  | 'ORDER_PLACED'
+  /** An activation link was redeemed, delivering its order's licenses. */
+  | 'ORDER_REDEEMED'
+  /** The last assignable license of a product in a school was taken. */
+  | 'POOL_EXHAUSTED';
+
 /** Names one license. */
 export type LicenseInput = {
   /** Retries with the same key return the first result: a retried revoke never takes back a license that was given to someone else in between. */
@@ -157,7 +178,11 @@ export type MarkNotificationsReadInput = {
 
 /** What a notification is about. */
 export type NotificationKind =
-  | 'LICENSES_DELIVERED';
+  | 'LICENSES_AUTO_STARTING_SOON'
+  | 'LICENSES_DELIVERED'
+  | 'LICENSES_EXPIRING_SOON'
+  | 'POOL_EXHAUSTED'
+  | 'WEBHOOK_ENDPOINT_DISABLED';
 
 /** Names one order. */
 export type OrderInput = {
@@ -382,6 +407,7 @@ export type OrganisationSchoolsQueryVariables = Exact<{
 export type OrganisationSchoolsQuery = { __typename?: 'Query', node?:
     | { __typename: 'Assignment' }
     | { __typename: 'AuditEvent' }
+    | { __typename: 'Event' }
     | { __typename: 'License' }
     | { __typename: 'LicenseAvailability' }
     | { __typename: 'Notification' }
@@ -477,6 +503,7 @@ export type LicenseAssignmentsQueryVariables = Exact<{
 export type LicenseAssignmentsQuery = { __typename?: 'Query', node?:
     | { __typename: 'Assignment' }
     | { __typename: 'AuditEvent' }
+    | { __typename: 'Event' }
     | { __typename: 'License', assignments: { __typename?: 'LicenseAssignmentsConnection', totalCount: number, pageInfo: { __typename?: 'PageInfo', hasNextPage: boolean, hasPreviousPage: boolean, startCursor?: string | null, endCursor?: string | null }, edges: Array<{ __typename?: 'LicenseAssignmentsConnectionEdge', cursor: string, node: { __typename?: 'Assignment', id: string, state: AssignmentState, assignedAt: string, endedAt?: string | null, endReason?: AssignmentEndReason | null, user: { __typename?: 'User', id: string, name: string }, license: { __typename?: 'License', id: string, endDate?: string | null, product: { __typename?: 'Product', id: string, name: string } } } }> } }
     | { __typename: 'LicenseAvailability' }
     | { __typename: 'Notification' }
@@ -499,6 +526,7 @@ export type UserAssignmentsQueryVariables = Exact<{
 export type UserAssignmentsQuery = { __typename?: 'Query', node?:
     | { __typename: 'Assignment' }
     | { __typename: 'AuditEvent' }
+    | { __typename: 'Event' }
     | { __typename: 'License' }
     | { __typename: 'LicenseAvailability' }
     | { __typename: 'Notification' }
@@ -521,6 +549,7 @@ export type OrderLicensesQueryVariables = Exact<{
 export type OrderLicensesQuery = { __typename?: 'Query', node?:
     | { __typename: 'Assignment' }
     | { __typename: 'AuditEvent' }
+    | { __typename: 'Event' }
     | { __typename: 'License' }
     | { __typename: 'LicenseAvailability' }
     | { __typename: 'Notification' }
@@ -548,6 +577,8 @@ type AnyNode_Assignment_Fragment = { __typename: 'Assignment', id: string };
 
 type AnyNode_AuditEvent_Fragment = { __typename: 'AuditEvent', id: string };
 
+type AnyNode_Event_Fragment = { __typename: 'Event', id: string };
+
 type AnyNode_License_Fragment = { __typename: 'License', id: string, state: LicenseState, reusable: boolean, deliveredAt: string, autoStartAt: string, startedAt?: string | null, endDate?: string | null, product: { __typename?: 'Product', id: string, name: string }, school: { __typename?: 'School', id: string, name: string }, holder?: { __typename?: 'User', id: string, name: string } | null };
 
 type AnyNode_LicenseAvailability_Fragment = { __typename: 'LicenseAvailability', id: string };
@@ -571,6 +602,7 @@ type AnyNode_User_Fragment = { __typename: 'User', id: string, name: string, ema
 export type AnyNodeFragment =
   | AnyNode_Assignment_Fragment
   | AnyNode_AuditEvent_Fragment
+  | AnyNode_Event_Fragment
   | AnyNode_License_Fragment
   | AnyNode_LicenseAvailability_Fragment
   | AnyNode_Notification_Fragment
@@ -591,6 +623,7 @@ export type NodeQueryVariables = Exact<{
 export type NodeQuery = { __typename?: 'Query', node?:
     | { __typename: 'Assignment', id: string }
     | { __typename: 'AuditEvent', id: string }
+    | { __typename: 'Event', id: string }
     | { __typename: 'License', id: string, state: LicenseState, reusable: boolean, deliveredAt: string, autoStartAt: string, startedAt?: string | null, endDate?: string | null, product: { __typename?: 'Product', id: string, name: string }, school: { __typename?: 'School', id: string, name: string }, holder?: { __typename?: 'User', id: string, name: string } | null }
     | { __typename: 'LicenseAvailability', id: string }
     | { __typename: 'Notification', id: string, kind: NotificationKind, message: string, createdAt: string, readAt?: string | null, order?: { __typename?: 'Order', id: string } | null }
@@ -611,6 +644,7 @@ export type NodesQueryVariables = Exact<{
 export type NodesQuery = { __typename?: 'Query', nodes: Array<
     | { __typename: 'Assignment', id: string }
     | { __typename: 'AuditEvent', id: string }
+    | { __typename: 'Event', id: string }
     | { __typename: 'License', id: string, state: LicenseState, reusable: boolean, deliveredAt: string, autoStartAt: string, startedAt?: string | null, endDate?: string | null, product: { __typename?: 'Product', id: string, name: string }, school: { __typename?: 'School', id: string, name: string }, holder?: { __typename?: 'User', id: string, name: string } | null }
     | { __typename: 'LicenseAvailability', id: string }
     | { __typename: 'Notification', id: string, kind: NotificationKind, message: string, createdAt: string, readAt?: string | null, order?: { __typename?: 'Order', id: string } | null }
@@ -631,6 +665,7 @@ export type OrderQueryVariables = Exact<{
 export type OrderQuery = { __typename?: 'Query', node?:
     | { __typename: 'Assignment' }
     | { __typename: 'AuditEvent' }
+    | { __typename: 'Event' }
     | { __typename: 'License' }
     | { __typename: 'LicenseAvailability' }
     | { __typename: 'Notification' }

@@ -1,0 +1,36 @@
+// The kinds of events the feed, the subscriptions and the webhooks carry. Open: a new change
+// (a waiting member served, roster changes) adds a kind here and, when an audit action records
+// it, a line in eventKindOfAudit; the database stores the kind as text and needs no migration.
+import type { AuditAction } from '@school-licenses/db';
+
+export const EVENT_KINDS = [
+  'license.assigned',
+  'license.revoked',
+  'license.removed_by_self',
+  'license.expired',
+  'license.auto_started',
+  'order.placed',
+  'order.delivered',
+  'order.redeemed',
+  'pool.exhausted',
+] as const;
+
+export type EventKind = (typeof EVENT_KINDS)[number];
+
+/** The event each audited change publishes; actions missing here publish none. */
+export const eventKindOfAudit: Partial<Record<AuditAction, EventKind>> = {
+  LICENSE_ASSIGNED: 'license.assigned',
+  LICENSE_REVOKED: 'license.revoked',
+  LICENSE_REMOVED_BY_SELF: 'license.removed_by_self',
+  ASSIGNMENT_EXPIRED: 'license.expired',
+  LICENSE_AUTO_STARTED: 'license.auto_started',
+  ORDER_PLACED: 'order.placed',
+  ORDER_DELIVERED: 'order.delivered',
+  ACTIVATION_LINK_REDEEMED: 'order.redeemed',
+};
+
+/** Suppliers learn of the orders of their products, never of who holds a license. */
+export const SUPPLIER_EVENT_KINDS: readonly EventKind[] = ['order.placed', 'order.delivered', 'order.redeemed'];
+
+/** The GraphQL enum's name of a kind: license.removed_by_self → LICENSE_REMOVED_BY_SELF. */
+export const enumNameOfKind = (kind: EventKind) => kind.replace('.', '_').toUpperCase();
