@@ -14,6 +14,7 @@ import './order.ts';
 import './audit-event.ts';
 import './notification.ts';
 import './event.ts';
+import './subscription.ts';
 import './viewer.ts';
 
 builder.queryType({

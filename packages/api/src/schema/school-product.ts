@@ -32,7 +32,7 @@ type AvailabilityShape = LicenseCounts & { kind: 'availability'; schoolProduct: 
 const keyOfProduct = ({ school, product }: SchoolProduct) => `${school.id}:${product.id}`;
 
 /** A school's product by `<schoolId>:<productId>`: null unless the viewer may read its licenses. */
-async function loadSchoolProduct(ctx: Context, key: string): Promise<SchoolProduct | null> {
+export async function loadSchoolProduct(ctx: Context, key: string): Promise<SchoolProduct | null> {
   const [schoolId, productId] = key.split(':');
   if (!schoolId || !productId) return null;
   const actor = actorOf(ctx);
@@ -47,7 +47,7 @@ async function poolOf(ctx: Context, schoolProduct: SchoolProduct): Promise<Pool>
   return { kind: 'pool', schoolProduct, endDates: (await loadAvailability(ctx, schoolProduct)).pool };
 }
 
-async function availabilityOf(ctx: Context, schoolProduct: SchoolProduct): Promise<AvailabilityShape> {
+export async function availabilityOf(ctx: Context, schoolProduct: SchoolProduct): Promise<AvailabilityShape> {
   const { pool, ...counts } = await loadAvailability(ctx, schoolProduct);
   return { ...counts, kind: 'availability', schoolProduct, pool: { kind: 'pool', schoolProduct, endDates: pool } };
 }
@@ -81,7 +81,7 @@ const ReusableLicensePoolRef = builder.node(builder.objectRef<Pool>('ReusableLic
   }),
 });
 
-const LicenseAvailabilityRef = builder.node(builder.objectRef<AvailabilityShape>('LicenseAvailability'), {
+export const LicenseAvailabilityRef = builder.node(builder.objectRef<AvailabilityShape>('LicenseAvailability'), {
     description: 'What the (i) button in "Manage licenses" tells: which licenses the school can assign, and what is coming.',
     id: { resolve: (availability) => keyOfProduct(availability.schoolProduct) },
     loadOne: async (key, ctx) => {

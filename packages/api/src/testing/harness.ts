@@ -3,6 +3,7 @@
 import { openTestDatabase, type TestDatabase } from '@school-licenses/db/testing';
 import { signUserToken, type AuthConfig } from '../auth/authenticate.ts';
 import { ManualClock } from '../clock.ts';
+import { createEventHub, EventRelay, type EventHub } from '../events/relay.ts';
 import { ensureDemoData, type DemoData } from '../seed/demo.ts';
 import { createApi, type Api, type ApiOptions } from '../yoga.ts';
 
@@ -20,19 +21,31 @@ export interface TestApi {
   db: TestDatabase;
   clock: ManualClock;
   api: Api;
+  /** The events this API's subscriptions receive. */
+  events: EventHub;
+  /** With `events: true`, the relay that feeds this API's subscriptions, as server.ts runs it. */
+  relay: EventRelay | undefined;
   /** Sends one operation with `Authorization: Bearer <token>` (no header for null). */
   request<Data = any>(token: string | null, query: string, variables?: Record<string, unknown>): Promise<GraphQLResponse<Data>>;
   close(): Promise<void>;
 }
 
-export async function startTestApi(options: Partial<Pick<ApiOptions, 'idempotencyTtlHours'>> & { onQuery?: (sql: string) => void } = {}): Promise<TestApi> {
+export async function startTestApi(
+  options: Partial<Pick<ApiOptions, 'idempotencyTtlHours'>> & { onQuery?: (sql: string) => void; events?: boolean } = {},
+): Promise<TestApi> {
+  const { events: withEvents, ...apiOptions } = options;
   const db = await openTestDatabase({ onQuery: options.onQuery });
   const clock = new ManualClock(TEST_START);
-  const api = createApi({ prisma: db.prisma, clock, auth: TEST_AUTH, graphiql: false, ...options });
+  const events = createEventHub();
+  const relay = withEvents ? new EventRelay({ database: db, prisma: db.prisma, clock, hub: events }) : undefined;
+  await relay?.start();
+  const api = createApi({ prisma: db.prisma, clock, auth: TEST_AUTH, graphiql: false, events, ...apiOptions });
   return {
     db,
     clock,
     api,
+    events,
+    relay,
     async request(token, query, variables) {
       const response = await api.fetch('http://api.test/graphql', {
         method: 'POST',
@@ -41,7 +54,10 @@ export async function startTestApi(options: Partial<Pick<ApiOptions, 'idempotenc
       });
       return { status: response.status, ...((await response.json()) as object) };
     },
-    close: () => db.close(),
+    async close() {
+      await relay?.stop();
+      await db.close();
+    },
   };
 }
 

@@ -1,0 +1,135 @@
+// Subscriptions over Server-Sent Events, through the graphql-sse client: a subscriber on one API
+// instance sees a change made on another (on PostgreSQL two instances with their own connections
+// and relays, told by LISTEN/NOTIFY; on PGlite one process, told in process).
+import { openDatabase, type Database, type Event } from '@school-licenses/db';
+import { createClient, type Client } from 'graphql-sse';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createApi } from '../yoga.ts';
+import { startTestApi, TEST_AUTH, type TestApi } from '../testing/harness.ts';
+import { eventually, listen, postGraphQL, type Listening } from '../testing/http.ts';
+import { ASSIGN_LICENSE, DELIVER_ORDER } from '../testing/operations.ts';
+import { awaitingDelayedOrder, licensePool, tokenOf, type LicensePool } from '../testing/scenarios.ts';
+import { gid } from '../testing/ids.ts';
+import { createEventHub, EventRelay, type EventHub } from './relay.ts';
+
+const AVAILABILITY = /* GraphQL */ `
+  subscription Availability($school: ID!, $product: ID!) {
+    availabilityChanged(school: $school, product: $product) { newLicenses assigned assignable }
+  }`;
+const NOTIFICATIONS = /* GraphQL */ `
+  subscription Notifications { notificationAdded { kind message order { id } } }`;
+
+const backend = process.env.DATABASE_URL ? 'PostgreSQL' : 'PGlite';
+
+/** Everything a subscription received, read in the background. */
+function collect<T>(client: Client, query: string, variables: Record<string, unknown> = {}) {
+  const received: T[] = [];
+  const errors: unknown[] = [];
+  const iterator = client.iterate<T>({ query, variables });
+  void (async () => {
+    try {
+      for await (const result of iterator) {
+        if (result.errors) errors.push(...result.errors);
+        if (result.data) received.push(result.data);
+      }
+    } catch (error) {
+      errors.push(error);
+    }
+  })();
+  return { received, errors, stop: () => iterator.return?.() };
+}
+
+describe(`subscriptions on ${backend}`, () => {
+  let test: TestApi;
+  let pool: LicensePool;
+  let instanceA: Listening;
+  let instanceB: Listening;
+  let hubB: EventHub;
+  let databaseB: Database | undefined;
+  let relayB: EventRelay | undefined;
+  let adminToken: string;
+
+  beforeAll(async () => {
+    test = await startTestApi({ events: true });
+    pool = await licensePool(test.db.prisma, test.clock, { licenses: 3, students: 3 });
+    adminToken = await tokenOf(TEST_AUTH, test.clock, pool.adminId);
+    instanceA = await listen(test.api);
+    if (test.db.url) {
+      // A second API instance on the same PostgreSQL database: its own pool, listener and relay.
+      databaseB = await openDatabase({ url: test.db.url, maxConnections: 3 });
+      hubB = createEventHub();
+      relayB = new EventRelay({ database: databaseB, prisma: databaseB.prisma, clock: test.clock, hub: hubB });
+      await relayB.start();
+      instanceB = await listen(createApi({ prisma: databaseB.prisma, clock: test.clock, auth: TEST_AUTH, graphiql: false, events: hubB }));
+    } else {
+      instanceB = instanceA;
+      hubB = test.events;
+    }
+  });
+  afterAll(async () => {
+    await instanceB.close();
+    if (instanceB !== instanceA) await instanceA.close();
+    await relayB?.stop();
+    await databaseB?.close();
+    await test.close();
+  });
+
+  const clientOf = (instance: Listening, token: string) =>
+    createClient({ url: instance.url, headers: { authorization: `Bearer ${token}` }, retryAttempts: 0 });
+
+  it('a subscriber on instance B sees the availability change an assignment on instance A made', async () => {
+    const client = clientOf(instanceB, adminToken);
+    const live = collect<{ availabilityChanged: { newLicenses: number; assigned: number } }>(client, AVAILABILITY, {
+      school: pool.gids.school,
+      product: pool.gids.product,
+    });
+    // Until B's subscription listens, nothing could reach it: tell B's hub of a change until it answers.
+    await eventually(async () => {
+      hubB.publish('event', { schoolId: pool.schoolId, productId: pool.productId } as Event);
+      if (live.received.length === 0) throw new Error(`not listening yet ${JSON.stringify(live.errors)}`);
+    }, 'the subscription to listen');
+    expect(live.received[0]!.availabilityChanged).toMatchObject({ newLicenses: 3, assigned: 0 });
+
+    const assigned = await postGraphQL(instanceA.url, adminToken, ASSIGN_LICENSE, {
+      input: { school: pool.gids.school, product: pool.gids.product, user: pool.gids.students[0], reuseStarted: false },
+    });
+    expect(assigned.data.assignLicense.__typename).toBe('AssignLicensePayload');
+    const update = await eventually(async () => {
+      const found = live.received.find((data) => data.availabilityChanged.assigned === 1);
+      if (!found) throw new Error(`no update yet: ${JSON.stringify(live.received)}`);
+      return found;
+    }, 'B to see the assignment');
+    expect(update.availabilityChanged).toMatchObject({ newLicenses: 2, assigned: 1, assignable: 2 });
+    await live.stop();
+    client.dispose();
+  });
+
+  it("sends the viewer's new notifications, and refuses what the viewer may not see", async () => {
+    const client = clientOf(instanceB, adminToken);
+    const live = collect<{ notificationAdded: { kind: string; order: { id: string } | null } }>(client, NOTIFICATIONS);
+    const order = await awaitingDelayedOrder(test.db.prisma, test.clock, pool, 2);
+    await eventually(async () => {
+      // A notification written straight to the table is how the test knows B listens.
+      await test.db.prisma.notification.create({
+        data: { userId: pool.adminId, kind: 'LICENSES_DELIVERED', message: 'probe', createdAt: test.clock.now() },
+      });
+      if (live.received.length === 0) throw new Error(`not listening yet ${JSON.stringify(live.errors)}`);
+    }, 'the subscription to listen');
+    const delivered = await postGraphQL(instanceA.url, pool.supplierKey, DELIVER_ORDER, { input: { order: gid('Order', order.id) } });
+    expect(delivered.data.deliverOrder.__typename).toBe('OrderPayload');
+    await eventually(async () => {
+      if (!live.received.some((data) => data.notificationAdded.order?.id === gid('Order', order.id))) throw new Error('not yet');
+    }, 'the delivery notification');
+    await live.stop();
+    client.dispose();
+
+    // Another organisation's admin cannot follow this school.
+    const outsider = clientOf(instanceB, await tokenOf(TEST_AUTH, test.clock, pool.otherOrganisation.adminId));
+    const refused = collect(outsider, AVAILABILITY, { school: pool.gids.school, product: pool.gids.product });
+    await eventually(async () => {
+      if (refused.errors.length === 0) throw new Error('no answer yet');
+    }, 'the refusal');
+    expect(JSON.stringify(refused.errors)).toContain('NOT_FOUND');
+    outsider.dispose();
+  });
+});
