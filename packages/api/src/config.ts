@@ -1,5 +1,6 @@
 // The server's configuration, from environment variables. Bad values stop the start with one line.
 import type { AuthConfig } from './auth/authenticate.ts';
+import type { WebhookSettings } from './events/webhooks.ts';
 import type { ApiLimits } from './limits.ts';
 
 export interface ServerConfig {
@@ -17,6 +18,8 @@ export interface ServerConfig {
   databaseConnectRetries: number;
   /** PostgreSQL: name statements so the server plans each once per connection (off behind PgBouncer before 1.21). */
   databasePreparedStatements: boolean;
+  /** Outbound webhook requests: private addresses (off but in the demo), timeout. */
+  webhooks: Pick<WebhookSettings, 'allowPrivate' | 'timeoutMs'>;
   demo: boolean;
   /** In the demo: a JSON file to write the demo roles' sign-in tokens to, for apps. */
   demoSessionFile: string | undefined;
@@ -64,6 +67,10 @@ export function readConfig(env: NodeJS.ProcessEnv, { demo }: { demo: boolean }):
     limits: readLimits(env, demo),
     databaseConnectRetries: integer(env, 'DATABASE_CONNECT_RETRIES', 10, 0, 1_000),
     databasePreparedStatements: boolean(env, 'DATABASE_PREPARED_STATEMENTS', true),
+    webhooks: {
+      allowPrivate: boolean(env, 'WEBHOOKS_ALLOW_PRIVATE', demo),
+      timeoutMs: integer(env, 'WEBHOOK_TIMEOUT_MS', 10_000, 100, 60_000),
+    },
     demo,
     demoSessionFile: env.DEMO_SESSION_FILE || undefined,
   };

@@ -10,6 +10,7 @@ import { systemClock } from './clock.ts';
 import { ConfigError, readConfig } from './config.ts';
 import { runSweep } from './domain/sweep.ts';
 import { createEventHub, EventRelay } from './events/relay.ts';
+import { DEFAULT_WEBHOOK_SETTINGS, WebhookWorker } from './events/webhooks.ts';
 import { demoGraphiQL, demoSession, ensureDemoData } from './seed/demo.ts';
 import { createApi } from './yoga.ts';
 
@@ -80,21 +81,31 @@ async function main() {
   }
 
   // Every instance numbers committed events and serves them to its own subscribers (docs/EVENTS.md).
+  // Webhooks are sent by every instance (SKIP LOCKED shares them), as soon as the relay publishes.
   const events = createEventHub();
+  const webhooks = new WebhookWorker(database.prisma, clock, { ...DEFAULT_WEBHOOK_SETTINGS, ...config.webhooks }, (error) =>
+    console.error('webhooks: delivery failed:', error),
+  );
   const relay = new EventRelay({
     database,
     prisma: database.prisma,
     clock,
     hub: events,
     onError: (error) => console.error('events: relay failed:', error),
+    onPublished: () => void webhooks.kick(),
   });
   await relay.start();
-  stopEvents = () => relay.stop();
+  webhooks.start();
+  stopEvents = async () => {
+    await relay.stop();
+    await webhooks.stop();
+  };
 
   const api = createApi({
     prisma: database.prisma,
     clock,
     events,
+    webhooks: config.webhooks,
     auth: config.auth,
     graphiql,
     idempotencyTtlHours: config.idempotencyTtlHours,

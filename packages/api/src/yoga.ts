@@ -18,6 +18,7 @@ import {
 } from './limits.ts';
 import { DEFAULT_IDEMPOTENCY_TTL_HOURS } from './domain/idempotency.ts';
 import { createEventHub, type EventHub } from './events/relay.ts';
+import type { WebhookSettings } from './events/webhooks.ts';
 import { renderLocalGraphiQL, useGraphiQLAssets } from './graphiql.ts';
 import type { Context } from './schema/context.ts';
 import { schema } from './schema/index.ts';
@@ -27,6 +28,8 @@ export interface ApiOptions {
   clock: Clock;
   /** The events this instance's subscriptions receive (events/relay.ts); none: no subscription ever fires. */
   events?: EventHub;
+  /** Webhook URLs on private and loopback addresses are refused unless allowed (default: refused). */
+  webhooks?: Pick<WebhookSettings, 'allowPrivate'>;
   auth: AuthConfig;
   /** GraphiQL at /graphql for browsers; false turns it off (production). */
   graphiql?: false | GraphiQLOptions;
@@ -85,6 +88,7 @@ export function createApi(options: ApiOptions): Api {
           prisma: options.prisma,
           clock: options.clock,
           events,
+          webhooks: options.webhooks ?? { allowPrivate: false },
           actor,
           idempotencyTtlHours: options.idempotencyTtlHours ?? DEFAULT_IDEMPOTENCY_TTL_HOURS,
           requestId: requestIdOf(request),

@@ -2,6 +2,7 @@ import type { PrismaClient } from '@school-licenses/db';
 import type { Clock } from '../clock.ts';
 import type { Actor } from '../domain/actor.ts';
 import type { EventHub } from '../events/relay.ts';
+import type { WebhookSettings } from '../events/webhooks.ts';
 
 /** What every resolver gets: the database, the clock and who is asking. */
 export interface Context {
@@ -9,6 +10,8 @@ export interface Context {
   clock: Clock;
   /** This instance's committed events and notifications, for subscriptions. */
   events: EventHub;
+  /** Whether webhook URLs on private addresses are accepted. */
+  webhooks: Pick<WebhookSettings, 'allowPrivate'>;
   actor: Actor | null;
   /** Hours an idempotency key is remembered. */
   idempotencyTtlHours: number;

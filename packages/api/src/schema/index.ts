@@ -15,6 +15,7 @@ import './audit-event.ts';
 import './notification.ts';
 import './event.ts';
 import './subscription.ts';
+import './webhook.ts';
 import './viewer.ts';
 
 builder.queryType({

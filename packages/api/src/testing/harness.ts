@@ -31,7 +31,7 @@ export interface TestApi {
 }
 
 export async function startTestApi(
-  options: Partial<Pick<ApiOptions, 'idempotencyTtlHours'>> & { onQuery?: (sql: string) => void; events?: boolean } = {},
+  options: Partial<Pick<ApiOptions, 'idempotencyTtlHours' | 'webhooks'>> & { onQuery?: (sql: string) => void; events?: boolean } = {},
 ): Promise<TestApi> {
   const { events: withEvents, ...apiOptions } = options;
   const db = await openTestDatabase({ onQuery: options.onQuery });

@@ -91,6 +91,14 @@ export type CreateActivationLinkInput = {
   validForDays?: InputMaybe<Scalars['Int']['input']>;
 };
 
+/** A URL to POST events to. */
+export type CreateWebhookEndpointInput = {
+  /** Only these kinds; all you may see when left out. */
+  kinds?: InputMaybe<Array<EventKind>>;
+  /** An https (or http) URL on a public address. */
+  url: Scalars['String']['input'];
+};
+
 /** How licenses of a product reach the school: DIRECT (created at checkout, may be pre-assigned), DELAYED (the supplier delivers later; no assignment in advance), ACTIVATION_EMAIL (delivered by redeeming an activation link). */
 export type DeliveryMode =
   | 'ACTIVATION_EMAIL'
@@ -219,6 +227,12 @@ export type RedeemActivationLinkInput = {
   token: Scalars['String']['input'];
 };
 
+/** A delivery to send again. */
+export type ReplayWebhookDeliveryInput = {
+  /** The delivery. */
+  delivery: Scalars['ID']['input'];
+};
+
 /** A user's role in one school. */
 export type SchoolRole =
   | 'SCHOOL_ADMIN'
@@ -233,6 +247,18 @@ export type ViewerKind =
   | 'SUPPLIER'
   /** A person signed in with a user token. */
   | 'USER';
+
+/** PENDING: not delivered yet (see nextAttemptAt); DELIVERED: the endpoint answered 2xx; FAILED: given up after the last retry. */
+export type WebhookDeliveryStatus =
+  | 'DELIVERED'
+  | 'FAILED'
+  | 'PENDING';
+
+/** One of your webhook endpoints. */
+export type WebhookEndpointInput = {
+  /** The endpoint. */
+  endpoint: Scalars['ID']['input'];
+};
 
 export type PageInfoFieldsFragment = { __typename?: 'PageInfo', hasNextPage: boolean, hasPreviousPage: boolean, startCursor?: string | null, endCursor?: string | null };
 
@@ -418,6 +444,8 @@ export type OrganisationSchoolsQuery = { __typename?: 'Query', node?:
     | { __typename: 'School' }
     | { __typename: 'SchoolProduct' }
     | { __typename: 'User' }
+    | { __typename: 'WebhookDelivery' }
+    | { __typename: 'WebhookEndpoint' }
    | null };
 
 export type SchoolsQueryVariables = Exact<{
@@ -514,6 +542,8 @@ export type LicenseAssignmentsQuery = { __typename?: 'Query', node?:
     | { __typename: 'School' }
     | { __typename: 'SchoolProduct' }
     | { __typename: 'User' }
+    | { __typename: 'WebhookDelivery' }
+    | { __typename: 'WebhookEndpoint' }
    | null };
 
 export type UserAssignmentsQueryVariables = Exact<{
@@ -537,6 +567,8 @@ export type UserAssignmentsQuery = { __typename?: 'Query', node?:
     | { __typename: 'School' }
     | { __typename: 'SchoolProduct' }
     | { __typename: 'User', assignments: { __typename?: 'UserAssignmentsConnection', totalCount: number, pageInfo: { __typename?: 'PageInfo', hasNextPage: boolean, hasPreviousPage: boolean, startCursor?: string | null, endCursor?: string | null }, edges: Array<{ __typename?: 'UserAssignmentsConnectionEdge', cursor: string, node: { __typename?: 'Assignment', id: string, state: AssignmentState, assignedAt: string, endedAt?: string | null, endReason?: AssignmentEndReason | null, user: { __typename?: 'User', id: string, name: string }, license: { __typename?: 'License', id: string, endDate?: string | null, product: { __typename?: 'Product', id: string, name: string } } } }> } }
+    | { __typename: 'WebhookDelivery' }
+    | { __typename: 'WebhookEndpoint' }
    | null };
 
 export type OrderLicensesQueryVariables = Exact<{
@@ -560,6 +592,8 @@ export type OrderLicensesQuery = { __typename?: 'Query', node?:
     | { __typename: 'School' }
     | { __typename: 'SchoolProduct' }
     | { __typename: 'User' }
+    | { __typename: 'WebhookDelivery' }
+    | { __typename: 'WebhookEndpoint' }
    | null };
 
 export type AuditEventsQueryVariables = Exact<{
@@ -599,6 +633,10 @@ type AnyNode_SchoolProduct_Fragment = { __typename: 'SchoolProduct', id: string 
 
 type AnyNode_User_Fragment = { __typename: 'User', id: string, name: string, email: string, isOrganisationAdmin: boolean };
 
+type AnyNode_WebhookDelivery_Fragment = { __typename: 'WebhookDelivery', id: string };
+
+type AnyNode_WebhookEndpoint_Fragment = { __typename: 'WebhookEndpoint', id: string };
+
 export type AnyNodeFragment =
   | AnyNode_Assignment_Fragment
   | AnyNode_AuditEvent_Fragment
@@ -613,6 +651,8 @@ export type AnyNodeFragment =
   | AnyNode_School_Fragment
   | AnyNode_SchoolProduct_Fragment
   | AnyNode_User_Fragment
+  | AnyNode_WebhookDelivery_Fragment
+  | AnyNode_WebhookEndpoint_Fragment
 ;
 
 export type NodeQueryVariables = Exact<{
@@ -634,6 +674,8 @@ export type NodeQuery = { __typename?: 'Query', node?:
     | { __typename: 'School', id: string, name: string }
     | { __typename: 'SchoolProduct', id: string }
     | { __typename: 'User', id: string, name: string, email: string, isOrganisationAdmin: boolean }
+    | { __typename: 'WebhookDelivery', id: string }
+    | { __typename: 'WebhookEndpoint', id: string }
    | null };
 
 export type NodesQueryVariables = Exact<{
@@ -655,6 +697,8 @@ export type NodesQuery = { __typename?: 'Query', nodes: Array<
     | { __typename: 'School', id: string, name: string }
     | { __typename: 'SchoolProduct', id: string }
     | { __typename: 'User', id: string, name: string, email: string, isOrganisationAdmin: boolean }
+    | { __typename: 'WebhookDelivery', id: string }
+    | { __typename: 'WebhookEndpoint', id: string }
    | null> };
 
 export type OrderQueryVariables = Exact<{
@@ -676,6 +720,8 @@ export type OrderQuery = { __typename?: 'Query', node?:
     | { __typename: 'School' }
     | { __typename: 'SchoolProduct' }
     | { __typename: 'User' }
+    | { __typename: 'WebhookDelivery' }
+    | { __typename: 'WebhookEndpoint' }
    | null };
 
 export const PageInfoFieldsFragmentDoc = {"kind":"Document","definitions":[{"kind":"FragmentDefinition","name":{"kind":"Name","value":"PageInfoFields"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"PageInfo"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"hasNextPage"}},{"kind":"Field","name":{"kind":"Name","value":"hasPreviousPage"}},{"kind":"Field","name":{"kind":"Name","value":"startCursor"}},{"kind":"Field","name":{"kind":"Name","value":"endCursor"}}]}}]} as unknown as DocumentNode<PageInfoFieldsFragment, unknown>;
