@@ -16,6 +16,7 @@ import './notification.ts';
 import './event.ts';
 import './subscription.ts';
 import './webhook.ts';
+import './orders-to-deliver.ts';
 import './viewer.ts';
 
 builder.queryType({
