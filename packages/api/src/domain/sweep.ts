@@ -7,10 +7,13 @@ import { systemActor } from './actor.ts';
 import { recordAudits } from './audit.ts';
 import { endExpiredAssignments } from './assignments.ts';
 import { inTransaction } from './transaction.ts';
+import { notifyComingDates } from '../events/notices.ts';
 
 export interface SweepReport {
   autoStarted: number;
   assignmentsExpired: number;
+  /** Notifications of licenses starting by themselves or expiring soon. */
+  notified: number;
 }
 
 const BATCH = 500;
@@ -20,7 +23,7 @@ export async function runSweep(
   clock: Clock,
   onProgress: (report: SweepReport) => void = () => {},
 ): Promise<SweepReport> {
-  const report: SweepReport = { autoStarted: 0, assignmentsExpired: 0 };
+  const report: SweepReport = { autoStarted: 0, assignmentsExpired: 0, notified: 0 };
   for (;;) {
     const started = await inTransaction(prisma, (tx) => autoStartBatch(tx, clock.now()));
     report.autoStarted += started;
@@ -28,6 +31,7 @@ export async function runSweep(
     if (started < BATCH) break;
   }
   report.assignmentsExpired = await inTransaction(prisma, (tx) => endExpiredAssignments(tx, clock.now(), systemActor));
+  report.notified = await inTransaction(prisma, (tx) => notifyComingDates(tx, clock.now()));
   onProgress({ ...report });
   return report;
 }

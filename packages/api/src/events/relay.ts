@@ -10,6 +10,7 @@ import type { Clock } from '../clock.ts';
 import type { Tx } from '../domain/actor.ts';
 import { inTransaction } from '../domain/transaction.ts';
 import { SUPPLIER_EVENT_KINDS } from './kinds.ts';
+import { notifyPoolExhausted } from './notices.ts';
 
 /** NOTIFY channels: written by triggers (migration events_outbox_webhooks) and by the relay. */
 export const CHANNELS = {
@@ -72,21 +73,6 @@ async function createDeliveries(tx: Tx, from: bigint, to: bigint, now: Date): Pr
     WHERE e.position BETWEEN ${from} AND ${to}
     ORDER BY e.position
     ON CONFLICT DO NOTHING`;
-}
-
-/** The school's administrators and its organisation's are told that nothing is left to assign. */
-async function notifyPoolExhausted(tx: Tx, from: bigint, to: bigint, now: Date): Promise<void> {
-  await tx.$executeRaw`
-    INSERT INTO "Notification" (id, "userId", kind, "schoolId", "productId", message, "createdAt")
-    SELECT gen_random_uuid(), u.id, 'POOL_EXHAUSTED'::"NotificationKind", e."schoolId", e."productId",
-      'Every license of ' || p.name || ' at ' || s.name || ' is taken: order more to assign it again.', ${now}
-    FROM "Event" e
-    JOIN "School" s ON s.id = e."schoolId"
-    JOIN "Product" p ON p.id = e."productId"
-    JOIN "User" u ON u."organisationId" = s."organisationId"
-    LEFT JOIN "SchoolMembership" m ON m."userId" = u.id AND m."schoolId" = s.id
-    WHERE e.kind = 'pool.exhausted' AND e.position BETWEEN ${from} AND ${to}
-      AND (u."isOrganisationAdmin" OR m.role = 'SCHOOL_ADMIN')`;
 }
 
 export interface EventRelayOptions {

@@ -145,7 +145,7 @@ describe(`reusable started licenses (NOK) on ${backend}`, () => {
 
       const first = await runSweep(test.db.prisma, test.clock);
       expect(first.autoStarted).toBeGreaterThanOrEqual(5);
-      expect(await runSweep(test.db.prisma, test.clock)).toEqual({ autoStarted: 0, assignmentsExpired: 0 });
+      expect(await runSweep(test.db.prisma, test.clock)).toEqual({ autoStarted: 0, assignmentsExpired: 0, notified: 0 });
       const written = await test.db.prisma.license.findMany({ where: { product: { name: 'NO-boken' } } });
       expect(written.map((l) => l.startedAt?.toISOString())).toEqual(Array(5).fill(deadline.toISOString()));
       expect(await test.db.prisma.auditEvent.count({ where: { action: 'LICENSE_AUTO_STARTED', licenseId: { in: written.map((l) => l.id) } } })).toBe(5);

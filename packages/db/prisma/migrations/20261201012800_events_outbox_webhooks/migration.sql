@@ -15,7 +15,8 @@ ALTER TYPE "NotificationKind" ADD VALUE 'LICENSES_EXPIRING_SOON';
 ALTER TYPE "NotificationKind" ADD VALUE 'WEBHOOK_ENDPOINT_DISABLED';
 
 -- AlterTable
-ALTER TABLE "Notification" ADD COLUMN     "productId" UUID,
+ALTER TABLE "Notification" ADD COLUMN     "dueAt" TIMESTAMP(3),
+ADD COLUMN     "productId" UUID,
 ADD COLUMN     "schoolId" UUID;
 
 -- CreateTable

@@ -1,0 +1,67 @@
+// Notifications that help a school act before it is too late: licenses about to start by
+// themselves, assigned licenses about to expire, a pool with nothing left. Each goes to the
+// school's administrators and its organisation's, once per school, product and day.
+import { Prisma } from '@school-licenses/db';
+import type { Tx } from '../domain/actor.ts';
+import { AUTO_START_SOON_DAYS } from '../domain/availability.ts';
+import { licensesInStateSql } from '../domain/license-state.ts';
+
+/** Assigned licenses ending within this many days are "expiring soon". */
+export const EXPIRING_SOON_DAYS = 30;
+
+/** The administrators of school `s` (its own and its organisation's), as `u`. */
+const schoolAdmins = Prisma.sql`
+  JOIN "User" u ON u."organisationId" = s."organisationId"
+  LEFT JOIN "SchoolMembership" m ON m."userId" = u.id AND m."schoolId" = s.id
+  WHERE (u."isOrganisationAdmin" OR m.role = 'SCHOOL_ADMIN')`;
+
+/** Tells of the pool.exhausted events numbered from `from` to `to` (the relay, relay.ts). */
+export async function notifyPoolExhausted(tx: Tx, from: bigint, to: bigint, now: Date): Promise<void> {
+  await tx.$executeRaw`
+    INSERT INTO "Notification" (id, "userId", kind, "schoolId", "productId", message, "createdAt")
+    SELECT gen_random_uuid(), u.id, 'POOL_EXHAUSTED'::"NotificationKind", e."schoolId", e."productId",
+      'Every license of ' || p.name || ' at ' || s.name || ' is taken: order more to assign it again.', ${now}
+    FROM "Event" e
+    JOIN "School" s ON s.id = e."schoolId"
+    JOIN "Product" p ON p.id = e."productId"
+    ${schoolAdmins}
+      AND e.kind = 'pool.exhausted' AND e.position BETWEEN ${from} AND ${to}`;
+}
+
+/**
+ * Tells of new licenses that start by themselves within AUTO_START_SOON_DAYS and of assigned
+ * licenses that end within EXPIRING_SOON_DAYS, per school, product and day; a day already told is
+ * not told again. Run by the sweep. Returns how many notifications it wrote.
+ */
+export async function notifyComingDates(tx: Tx, now: Date): Promise<number> {
+  const autoStartBy = new Date(now.getTime() + AUTO_START_SOON_DAYS * 86_400_000);
+  const expiringBy = new Date(now.getTime() + EXPIRING_SOON_DAYS * 86_400_000);
+  return tx.$executeRaw`
+    WITH due AS (
+      SELECT 'LICENSES_AUTO_STARTING_SOON'::"NotificationKind" AS kind, l."schoolId", l."productId",
+        date_trunc('day', l."autoStartAt") AS day, count(*) AS n
+      FROM "License" l
+      WHERE ${licensesInStateSql('NEW', now)} AND l."autoStartAt" <= ${autoStartBy}
+      GROUP BY l."schoolId", l."productId", date_trunc('day', l."autoStartAt")
+      UNION ALL
+      SELECT 'LICENSES_EXPIRING_SOON'::"NotificationKind", l."schoolId", l."productId", date_trunc('day', l."endDate"), count(*)
+      FROM "License" l
+      WHERE l."assignedUserId" IS NOT NULL AND l."endDate" > ${now} AND l."endDate" <= ${expiringBy}
+      GROUP BY l."schoolId", l."productId", date_trunc('day', l."endDate")
+    )
+    INSERT INTO "Notification" (id, "userId", kind, "schoolId", "productId", "dueAt", message, "createdAt")
+    SELECT gen_random_uuid(), u.id, d.kind, d."schoolId", d."productId", d.day,
+      CASE WHEN d.kind = 'LICENSES_AUTO_STARTING_SOON'
+        THEN d.n || ' new license(s) of ' || p.name || ' at ' || s.name || ' start by themselves on '
+          || to_char(d.day, 'YYYY-MM-DD') || ' unless assigned before.'
+        ELSE d.n || ' assigned license(s) of ' || p.name || ' at ' || s.name || ' expire on '
+          || to_char(d.day, 'YYYY-MM-DD') || '.'
+      END,
+      ${now}
+    FROM due d
+    JOIN "School" s ON s.id = d."schoolId"
+    JOIN "Product" p ON p.id = d."productId"
+    ${schoolAdmins}
+      AND NOT EXISTS (SELECT 1 FROM "Notification" x WHERE x."userId" = u.id AND x.kind = d.kind
+        AND x."schoolId" = d."schoolId" AND x."productId" = d."productId" AND x."dueAt" = d.day)`;
+}
