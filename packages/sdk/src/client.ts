@@ -1,11 +1,13 @@
 import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
-import { Client, fetchExchange, makeOperation, mapExchange, type AnyVariables, type Exchange, type OperationResult } from '@urql/core';
+import { Client, fetchExchange, makeOperation, mapExchange, subscriptionExchange, type AnyVariables, type Exchange, type OperationResult } from '@urql/core';
+import { createClient as createSseClient } from 'graphql-sse';
 import { retryExchange } from '@urql/exchange-retry';
 import { LicenseApiError } from './errors.js';
 import {
   AssignLicenseDocument,
   AuditEventsDocument,
   AvailabilityDocument,
+  EventFeedDocument,
   ProductsDocument,
   RemoveMyLicenseDocument,
   ReusablePoolDocument,
@@ -16,6 +18,8 @@ import {
   ViewerDocument,
   type AssignmentFieldsFragment,
   type AuditEventFieldsFragment,
+  type EventFieldsFragment,
+  type EventKind,
   type LicenseAvailabilityFieldsFragment,
   type LicenseFieldsFragment,
   type LicenseState,
@@ -221,6 +225,34 @@ export interface LicenseClient {
 
   /** Recorded changes you may see, newest first, optionally of one school, license or user. */
   auditEvents(args?: { school?: string; license?: string; user?: string } & PageOptions): AsyncGenerator<AuditEventFieldsFragment, void, undefined>;
+
+  /**
+   * The change feed: committed events you may see after `after`, oldest first, each with its
+   * cursor. Keep the last cursor and pass it next time to catch up on what happened meanwhile.
+   */
+  events(args?: EventFeedArgs): AsyncGenerator<{ cursor: string; event: EventFieldsFragment }, void, undefined>;
+
+  /**
+   * Live updates of a subscription document (e.g. `AvailabilityChangedDocument`), over
+   * Server-Sent Events. Returns a function that stops them.
+   */
+  subscribe<Data, Variables extends AnyVariables>(
+    document: TypedDocumentNode<Data, Variables>,
+    variables: Variables,
+    onData: (data: Data) => void,
+    onError?: (error: LicenseApiError) => void,
+  ): () => void;
+}
+
+/** Filters of {@link LicenseClient.events}. */
+export interface EventFeedArgs extends PageOptions {
+  /** The cursor of the last event handled; from the start when left out. */
+  after?: string | null;
+  kinds?: EventKind[];
+  school?: string;
+  product?: string;
+  /** Only events at or after this moment (ISO 8601). */
+  since?: string;
 }
 
 /** A key for one logical request, the same on every retry of it. */
@@ -294,6 +326,15 @@ export function createLicenseClient(options: LicenseClientOptions): LicenseClien
       }),
     );
   }
+  // Subscriptions over Server-Sent Events (GraphQL over SSE, distinct connections), with the same token.
+  const sse = createSseClient({ url: options.url, fetchFn: authorizedFetch, retryAttempts: 0 });
+  exchanges.push(
+    subscriptionExchange({
+      forwardSubscription: (request) => ({
+        subscribe: (sink) => ({ unsubscribe: sse.subscribe({ ...request, query: request.query ?? '' }, sink) }),
+      }),
+    }),
+  );
   exchanges.push(fetchExchange);
 
   const urql = new Client({
@@ -369,6 +410,22 @@ export function createLicenseClient(options: LicenseClientOptions): LicenseClien
     },
     licenses({ pageSize, ...filter }) {
       return client.nodes(SchoolProductLicensesDocument, filter, (data) => data.school?.product?.licenses, { pageSize });
+    },
+    async *events({ pageSize, after, ...filter } = {}) {
+      let cursor = after ?? null;
+      for (;;) {
+        const { events } = await client.query(EventFeedDocument, { ...filter, after: cursor, first: pageSize ?? DEFAULT_PAGE_SIZE });
+        for (const edge of events.edges) yield { cursor: edge.cursor, event: edge.node };
+        if (!events.pageInfo.hasNextPage || !events.pageInfo.endCursor) return;
+        cursor = events.pageInfo.endCursor;
+      }
+    },
+    subscribe(document, variables, onData, onError) {
+      const { unsubscribe } = urql.subscription(document, variables).subscribe((result) => {
+        if (result.error) onError?.(LicenseApiError.fromCombinedError(result.error));
+        else if (result.data) onData(result.data);
+      });
+      return unsubscribe;
     },
     auditEvents({ pageSize, ...filter } = {}) {
       return client.nodes(AuditEventsDocument, filter, (data) => data.auditEvents, { pageSize });

@@ -3,6 +3,7 @@ export {
   createLicenseClient,
   type AssignLicenseArgs,
   type AssignLicenseSuccess,
+  type EventFeedArgs,
   type LicenseArgs,
   type LicenseChange,
   type LicenseClient,
@@ -15,6 +16,7 @@ export {
   type VariablesArgs,
 } from './client.js';
 export { LicenseApiError, type LicenseApiErrorKind, type LicenseApiGraphQLError } from './errors.js';
+export { verifyWebhook, WebhookVerificationError, type WebhookEvent } from './webhooks.js';
 export { walkPages, type Connection, type PageOptions, type PageVariables } from './paging.js';
 export { assertNever, toFailure, toResult, type EndDateChoiceCode, type EndDateChoiceFailure, type ErrorMember, type Failure, type Result, type RuleCode, type RuleFailure } from './results.js';
 // Every generated document (e.g. `AssignLicenseDocument`), fragment type, enum and input type.
