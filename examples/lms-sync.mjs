@@ -4,8 +4,10 @@
 //
 //   LICENSES_API_URL=http://127.0.0.1:4000/graphql LICENSES_API_TOKEN=slk_… node lms-sync.mjs
 //
-// Optional: SCHOOL (default Ekskolan), PRODUCT (default "Matematik 7 Digital"). Exits 1 when a
-// student could not be given a license.
+// Optional: SCHOOL (default Ekskolan), PRODUCT (default "Matematik 7 Digital"), CURSOR_FILE (where
+// the change feed's cursor is kept between runs, default .lms-sync-cursor). Exits 1 when a student
+// could not be given a license.
+import { readFile, writeFile } from 'node:fs/promises';
 import { createLicenseClient, LicenseApiError, SchoolDocument } from '@school-licenses/sdk';
 
 const url = process.env.LICENSES_API_URL ?? 'http://127.0.0.1:4000/graphql';
@@ -98,6 +100,20 @@ for (const student of students) {
 
 console.log(`summary: ${summary.reused + summary.new} assigned (${summary.reused} reused, ${summary.new} new), ${summary.skipped} skipped, ${summary.failed} failed`);
 process.exitCode = summary.failed ? 1 : 0;
+
+// 4. What changed since the last run, by anyone: the change feed from the cursor kept last time.
+// (Webhooks tell the same events as they happen: see docs/EVENTS.md and verifyWebhook.)
+const cursorFile = process.env.CURSOR_FILE ?? '.lms-sync-cursor';
+/** @type {string | null} */
+let after = await readFile(cursorFile, 'utf8').then((text) => text.trim() || null, () => null);
+let seen = 0;
+for await (const { cursor, event } of client.events({ after })) {
+  seen++;
+  console.log(`event: ${event.type} ${event.id} at ${event.createdAt} by ${event.actor}`);
+  after = cursor;
+}
+console.log(`${seen} event(s) since the last run`);
+if (after) await writeFile(cursorFile, after);
 
 process.on('uncaughtExceptionMonitor', (error) => {
   if (error instanceof LicenseApiError) console.error(`the API refused the request (${error.kind}${error.code ? `, ${error.code}` : ''})`);
