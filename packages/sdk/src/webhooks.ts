@@ -1,4 +1,4 @@
-// Verifying the API's webhooks (Standard Webhooks, https://www.standardwebhooks.com), for
+// Verifying the API's webhooks (the Standard Webhooks scheme), for
 // integrators: check the signature over the raw body before trusting a delivery.
 import { Webhook, WebhookVerificationError } from 'standardwebhooks';
 
