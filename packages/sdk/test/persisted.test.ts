@@ -42,7 +42,7 @@ describe.each(TRANSPORTS)(`persisted operations (%s, ${backend})`, (transport) =
       const hash = (document as unknown as { __meta__: { hash: string } }).__meta__.hash;
       expect(manifest[hash]).toContain((document.definitions[0] as { name: { value: string } }).name.value);
     }
-    expect(Object.keys(manifest)).toHaveLength(28);
+    expect(Object.keys(manifest)).toHaveLength(36);
   });
 
   it('answers the SDK in persisted mode, which sends hashes and no documents', async () => {
