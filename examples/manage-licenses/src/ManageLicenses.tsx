@@ -1,8 +1,9 @@
 // "Manage licenses", the administrator's path: pick a school and a product; the box of licenses
 // to assign with its (i) details; the students and teachers with their license, Assign (a new
 // license, or reuse a started one and choose its end date) and Revoke; the school's orders.
-import { useId, useState, type FormEvent } from 'react';
+import { useEffect, useId, useState, type FormEvent } from 'react';
 import {
+  AvailabilityChangedDocument,
   SchoolDocument,
   SchoolOrdersDocument,
   type EndDateCountFieldsFragment,
@@ -99,6 +100,8 @@ function ProductLicenses({ client, school, product, onChanged }: { client: Licen
     const licenseOf = new Map(assigned.flatMap((l) => (l.holder ? [[l.holder.id, l] as const] : [])));
     return { availability: answer.availability, people, licenseOf };
   }, [school, product.id]);
+  // Another admin's change shows at once: the API tells of every committed change to these licenses.
+  useEffect(() => client.subscribe(AvailabilityChangedDocument, { school, product: product.id }, reload), [client, school, product.id, reload]);
   const changed = () => {
     reload();
     onChanged();

@@ -97,6 +97,30 @@ describe(`the Manage licenses app in Chromium, on ${process.env.DATABASE_URL ? '
     await page.close();
   });
 
+  it("shows another admin's assignment at once, without a click (a live subscription)", async () => {
+    // A student without the product whom no other test uses.
+    const holders = new Set<string>();
+    for await (const license of admin.licenses({ school, product, assigned: true })) holders.add(license.holder!.id);
+    let name = '';
+    for await (const m of admin.members({ school, role: 'STUDENT' })) {
+      if (!holders.has(m.user.id) && !/^(Svante|Sune|Sixten|Saga|Siri) /.test(m.user.name)) name = m.user.name;
+    }
+    const page = await stack.open('schoolAdmin');
+    await chooseProduct(page, 'Matematik 7 Digital');
+    const student = person(page, name);
+    await seeText(student.getByTestId('license-status'), 'No license');
+    const assignableBefore = Number(await page.getByTestId('assignable-count').innerText());
+    const other = createLicenseClient({ url: stack.apiUrl, token: stack.demo.tokens.organisationAdmin });
+    const latest = (await other.reusablePool({ school, product }))!.endDates.at(-1)!;
+    const taken = await other.assignLicense({ school, product, user: await memberId(name), reuseStarted: true, endDate: latest.endDate });
+    if (!taken.ok) throw new Error(taken.code);
+    await seeText(page.getByTestId('assignable-count'), String(assignableBefore - 1));
+    await seeText(student.getByTestId('license-status'), `License ends ${latest.endDate.slice(0, 10)}`);
+    // Revoked, it is reusable again, with its end date: the tests after see the pool as it was.
+    await other.revokeLicense({ license: taken.license.id });
+    await seeText(page.getByTestId('assignable-count'), String(assignableBefore));
+  });
+
   it('shows the typed end-date errors next to the assignment that caused them, with the end dates left', async () => {
     const page = await stack.open('schoolAdmin');
     await chooseProduct(page, 'Matematik 7 Digital');

@@ -51,7 +51,7 @@ export async function startStack(): Promise<Stack> {
     for (const cleanup of cleanups.reverse()) await cleanup().catch(() => {});
   };
   try {
-    const test = await startTestApi();
+    const test = await startTestApi({ events: true });
     cleanups.push(() => test.close());
     const demo = await withStandardScenario(test);
     const api = createServer(test.api).listen(0, '127.0.0.1');
