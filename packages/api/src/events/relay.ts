@@ -35,11 +35,15 @@ export function createEventHub() {
 
 /**
  * Numbers up to BATCH committed events in the order they were written, creates their webhook
- * deliveries and notifications, and NOTIFYs the last position. Returns how many it numbered.
+ * deliveries and notifications, and NOTIFYs the last position. Returns how many it numbered (0
+ * also when another relay is numbering at this moment).
  */
 export async function publishPendingEvents(prisma: PrismaClient, clock: Clock): Promise<number> {
   return inTransaction(prisma, async (tx) => {
-    await tx.$queryRaw`SELECT 1 FROM pg_advisory_xact_lock(${RELAY_LOCK})`;
+    // Another instance numbering now will number these too: every instance is told of every
+    // commit and runs again after it. So none waits for the lock holding a connection.
+    const [lock] = await tx.$queryRaw<{ locked: boolean }[]>`SELECT pg_try_advisory_xact_lock(${RELAY_LOCK}) AS locked`;
+    if (!lock?.locked) return 0;
     const numbered = await tx.$queryRaw<{ position: bigint }[]>`
       WITH top AS (SELECT COALESCE(MAX(position), 0) AS last FROM "Event"),
       pending AS (
