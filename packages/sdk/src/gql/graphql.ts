@@ -11,13 +11,13 @@ export type AssignLicenseInput = {
   /** Retries with the same key return the first result and assign nothing more. */
   idempotencyKey?: string | null | undefined;
   /** The product. */
-  product: string | number;
+  product: string;
   /** true: reuse a started license from the pool, keeping its end date. false: start a new license now. */
   reuseStarted: boolean;
   /** The school whose license is given. */
-  school: string | number;
+  school: string;
   /** A student or teacher of the school. */
-  user: string | number;
+  user: string;
 };
 
 /** Give many users a license of the same product at once. */
@@ -29,13 +29,13 @@ export type AssignLicensesInput = {
   /** Retries with the same key return the first result. */
   idempotencyKey?: string | null | undefined;
   /** The product. */
-  product: string | number;
+  product: string;
   /** Reuse started licenses (true) or start new ones (false). */
   reuseStarted: boolean;
   /** The school whose licenses are given. */
-  school: string | number;
+  school: string;
   /** Students or teachers of the school, 1 to 100. */
-  users: Array<string | number>;
+  users: Array<string>;
 };
 
 /** Why an assignment ended: revoked by an admin, removed by the teacher themself, or the license expired. */
@@ -70,7 +70,7 @@ export type AuditAction =
 /** Create the link an activation e-mail carries. */
 export type CreateActivationLinkInput = {
   /** An order with ACTIVATION_EMAIL delivery, awaiting delivery. */
-  order: string | number;
+  order: string;
   /** How long the link works, 1 to 365 days (default 30). */
   validForDays?: number | null | undefined;
 };
@@ -121,7 +121,7 @@ export type LicenseInput = {
   /** Retries with the same key return the first result: a retried revoke never takes back a license that was given to someone else in between. */
   idempotencyKey?: string | null | undefined;
   /** The license. */
-  license: string | number;
+  license: string;
 };
 
 /** A license's state at this moment. */
@@ -136,7 +136,7 @@ export type LicenseState =
 /** Which notifications to mark read. */
 export type MarkNotificationsReadInput = {
   /** These notifications; all unread ones when left out. */
-  notifications?: Array<string | number> | null | undefined;
+  notifications?: Array<string> | null | undefined;
 };
 
 /** What a notification is about. */
@@ -148,7 +148,7 @@ export type OrderInput = {
   /** Retries with the same key return the first result. */
   idempotencyKey?: string | null | undefined;
   /** The order. */
-  order: string | number;
+  order: string;
 };
 
 /** Whether the ordered licenses have arrived. */
@@ -161,13 +161,13 @@ export type PlaceOrderInput = {
   /** Retries with the same key return the first order. */
   idempotencyKey?: string | null | undefined;
   /** Students or teachers to assign licenses to on delivery. Direct delivery only. */
-  preAssignTo?: Array<string | number> | null | undefined;
+  preAssignTo?: Array<string> | null | undefined;
   /** The product. */
-  product: string | number;
+  product: string;
   /** How many licenses, 1 to 10,000. */
   quantity: number;
   /** The school buying. */
-  school: string | number;
+  school: string;
 };
 
 /** Follow an activation link. */
@@ -357,7 +357,7 @@ export type OrganisationsQueryVariables = Exact<{
 export type OrganisationsQuery = { organisations: { pageInfo: { hasNextPage: boolean, hasPreviousPage: boolean, startCursor: string | null, endCursor: string | null }, edges: Array<{ cursor: string, node: { id: string, name: string } }> } };
 
 export type OrganisationSchoolsQueryVariables = Exact<{
-  organisation: string | number;
+  organisation: string;
   first?: number | null | undefined;
   after?: string | null | undefined;
 }>;
@@ -387,7 +387,7 @@ export type SchoolsQueryVariables = Exact<{
 export type SchoolsQuery = { schools: { totalCount: number, pageInfo: { hasNextPage: boolean, hasPreviousPage: boolean, startCursor: string | null, endCursor: string | null }, edges: Array<{ cursor: string, node: { id: string, name: string, organisation: { id: string, name: string } } }> } };
 
 export type SchoolQueryVariables = Exact<{
-  id: string | number;
+  id: string;
 }>;
 
 
@@ -402,23 +402,23 @@ export type ProductsQueryVariables = Exact<{
 export type ProductsQuery = { products: { totalCount: number, pageInfo: { hasNextPage: boolean, hasPreviousPage: boolean, startCursor: string | null, endCursor: string | null }, edges: Array<{ cursor: string, node: { id: string, name: string, supplierName: string, validityMonths: number, deliveryMode: DeliveryMode } }> } };
 
 export type AvailabilityQueryVariables = Exact<{
-  school: string | number;
-  product: string | number;
+  school: string;
+  product: string;
 }>;
 
 
 export type AvailabilityQuery = { school: { id: string, product: { product: { id: string, name: string, supplierName: string, validityMonths: number, deliveryMode: DeliveryMode }, availability: { assignable: number, newLicenses: number, assigned: number, awaitingDelivery: number, autoStartingSoon: number, nextAutoStartAt: string | null, expired: number, reusable: { total: number, needsEndDateChoice: boolean, endDates: Array<{ endDate: string, count: number }> } } } | null } | null };
 
 export type ReusablePoolQueryVariables = Exact<{
-  school: string | number;
-  product: string | number;
+  school: string;
+  product: string;
 }>;
 
 
 export type ReusablePoolQuery = { school: { id: string, product: { reusablePool: { total: number, needsEndDateChoice: boolean, endDates: Array<{ endDate: string, count: number }> } } | null } | null };
 
 export type SchoolMembersQueryVariables = Exact<{
-  school: string | number;
+  school: string;
   role?: SchoolRole | null | undefined;
   first?: number | null | undefined;
   after?: string | null | undefined;
@@ -428,7 +428,7 @@ export type SchoolMembersQueryVariables = Exact<{
 export type SchoolMembersQuery = { school: { id: string, members: { totalCount: number, pageInfo: { hasNextPage: boolean, hasPreviousPage: boolean, startCursor: string | null, endCursor: string | null }, edges: Array<{ cursor: string, node: { role: SchoolRole, school: { id: string, name: string }, user: { id: string, name: string, email: string, isOrganisationAdmin: boolean } } }> } } | null };
 
 export type SchoolOrdersQueryVariables = Exact<{
-  school: string | number;
+  school: string;
   first?: number | null | undefined;
   after?: string | null | undefined;
 }>;
@@ -437,11 +437,11 @@ export type SchoolOrdersQueryVariables = Exact<{
 export type SchoolOrdersQuery = { school: { id: string, orders: { totalCount: number, pageInfo: { hasNextPage: boolean, hasPreviousPage: boolean, startCursor: string | null, endCursor: string | null }, edges: Array<{ cursor: string, node: { id: string, status: OrderStatus, deliveryMode: DeliveryMode, quantity: number, placedAt: string, deliveredAt: string | null, product: { id: string, name: string }, school: { id: string, name: string }, preAssignedUsers: Array<{ id: string, name: string }> } }> } } | null };
 
 export type SchoolProductLicensesQueryVariables = Exact<{
-  school: string | number;
-  product: string | number;
+  school: string;
+  product: string;
   assigned?: boolean | null | undefined;
   state?: LicenseState | null | undefined;
-  user?: string | number | null | undefined;
+  user?: string | null | undefined;
   endDateFrom?: string | null | undefined;
   endDateTo?: string | null | undefined;
   first?: number | null | undefined;
@@ -452,7 +452,7 @@ export type SchoolProductLicensesQueryVariables = Exact<{
 export type SchoolProductLicensesQuery = { school: { id: string, product: { licenses: { totalCount: number, pageInfo: { hasNextPage: boolean, hasPreviousPage: boolean, startCursor: string | null, endCursor: string | null }, edges: Array<{ cursor: string, node: { id: string, state: LicenseState, reusable: boolean, deliveredAt: string, autoStartAt: string, startedAt: string | null, endDate: string | null, product: { id: string, name: string }, school: { id: string, name: string }, holder: { id: string, name: string } | null } }> } } | null } | null };
 
 export type LicenseAssignmentsQueryVariables = Exact<{
-  license: string | number;
+  license: string;
   first?: number | null | undefined;
   after?: string | null | undefined;
 }>;
@@ -474,7 +474,7 @@ export type LicenseAssignmentsQuery = { node:
    | null };
 
 export type UserAssignmentsQueryVariables = Exact<{
-  user: string | number;
+  user: string;
   first?: number | null | undefined;
   after?: string | null | undefined;
 }>;
@@ -496,7 +496,7 @@ export type UserAssignmentsQuery = { node:
    | null };
 
 export type OrderLicensesQueryVariables = Exact<{
-  order: string | number;
+  order: string;
   first?: number | null | undefined;
   after?: string | null | undefined;
 }>;
@@ -518,9 +518,9 @@ export type OrderLicensesQuery = { node:
    | null };
 
 export type AuditEventsQueryVariables = Exact<{
-  school?: string | number | null | undefined;
-  license?: string | number | null | undefined;
-  user?: string | number | null | undefined;
+  school?: string | null | undefined;
+  license?: string | null | undefined;
+  user?: string | null | undefined;
   first?: number | null | undefined;
   after?: string | null | undefined;
 }>;
@@ -568,7 +568,7 @@ export type AnyNodeFragment =
 ;
 
 export type NodeQueryVariables = Exact<{
-  id: string | number;
+  id: string;
 }>;
 
 
@@ -588,7 +588,7 @@ export type NodeQuery = { node:
    | null };
 
 export type NodesQueryVariables = Exact<{
-  ids: Array<string | number> | string | number;
+  ids: Array<string> | string;
 }>;
 
 
@@ -608,7 +608,7 @@ export type NodesQuery = { nodes: Array<
    | null> };
 
 export type OrderQueryVariables = Exact<{
-  id: string | number;
+  id: string;
 }>;
 
 
