@@ -98,14 +98,19 @@ for (const student of students) {
   summary[/** @type {keyof typeof summary} */ (outcome)]++;
 }
 
-console.log(`summary: ${summary.reused + summary.new} assigned (${summary.reused} reused, ${summary.new} new), ${summary.skipped} skipped, ${summary.failed} failed`);
+console.log(
+  `summary: ${summary.reused + summary.new} assigned (${summary.reused} reused, ${summary.new} new), ${summary.skipped} skipped, ${summary.failed} failed`,
+);
 process.exitCode = summary.failed ? 1 : 0;
 
 // 4. What changed since the last run, by anyone: the change feed from the cursor kept last time.
 // (Webhooks tell the same events as they happen: see docs/EVENTS.md and verifyWebhook.)
 const cursorFile = process.env.CURSOR_FILE ?? '.lms-sync-cursor';
 /** @type {string | null} */
-let after = await readFile(cursorFile, 'utf8').then((text) => text.trim() || null, () => null);
+let after = await readFile(cursorFile, 'utf8').then(
+  (text) => text.trim() || null,
+  () => null,
+);
 let seen = 0;
 for await (const { cursor, event } of client.events({ after })) {
   seen++;

@@ -36,7 +36,8 @@ describe(`examples/lms-sync.mjs on ${process.env.DATABASE_URL ? 'PostgreSQL' : '
     await test?.close();
   });
 
-  const sync = () => promisify(execFile)(process.execPath, [script], { env: { ...process.env, LICENSES_API_URL: url, LICENSES_API_TOKEN: key, CURSOR_FILE: cursorFile } });
+  const sync = () =>
+    promisify(execFile)(process.execPath, [script], { env: { ...process.env, LICENSES_API_URL: url, LICENSES_API_TOKEN: key, CURSOR_FILE: cursorFile } });
   const eventIds = (stdout: string) => [...stdout.matchAll(/^event: \S+ (\S+) at /gm)].map((m) => m[1]!);
   const firstRunEvents: string[] = [];
 
@@ -76,7 +77,10 @@ describe(`examples/lms-sync.mjs on ${process.env.DATABASE_URL ? 'PostgreSQL' : '
 
   it('fails with one line when the token is refused', async () => {
     const run = promisify(execFile)(process.execPath, [script], { env: { ...process.env, LICENSES_API_URL: url, LICENSES_API_TOKEN: 'slk_wrong' } });
-    const error = (await run.then(() => null, (e: { code: number; stderr: string }) => e))!;
+    const error = (await run.then(
+      () => null,
+      (e: { code: number; stderr: string }) => e,
+    ))!;
     expect(error.code).toBe(1);
     expect(error.stderr).toContain('UNAUTHENTICATED');
   });

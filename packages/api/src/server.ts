@@ -31,7 +31,11 @@ async function main() {
     const path = (req.url ?? '/').split('?')[0];
     const ok = path === '/health';
     res.writeHead(ok ? 200 : 503, { 'content-type': 'application/json', ...(ok ? {} : { 'retry-after': '1' }) });
-    res.end(JSON.stringify(ok ? { status: 'ok' } : { errors: [{ message: 'The API is starting: the database is not ready yet.', extensions: { code: 'NOT_READY' } }] }));
+    res.end(
+      JSON.stringify(
+        ok ? { status: 'ok' } : { errors: [{ message: 'The API is starting: the database is not ready yet.', extensions: { code: 'NOT_READY' } }] },
+      ),
+    );
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -50,7 +54,12 @@ async function main() {
     console.log(`${signal}: finishing requests and shutting down`);
     shuttingDown = true;
     clearInterval(timer);
-    server.close(() => void stopEvents().then(closeDatabase).then(() => process.exit(0)));
+    server.close(
+      () =>
+        void stopEvents()
+          .then(closeDatabase)
+          .then(() => process.exit(0)),
+    );
     server.closeIdleConnections();
     setTimeout(() => process.exit(1), 10_000).unref();
   };

@@ -53,7 +53,12 @@ const b: Database = url ? await openDatabase({ url }) : a;
 const organisation = await a.prisma.organisation.create({ data: { name: 'Bench kommun', createdAt: clock.now() } });
 const school = await a.prisma.school.create({ data: { name: 'Benchskolan', organisationId: organisation.id } });
 const adminUser = await a.prisma.user.create({
-  data: { name: 'Bench Admin', email: 'admin@bench.example', organisationId: organisation.id, memberships: { create: { schoolId: school.id, role: 'SCHOOL_ADMIN' } } },
+  data: {
+    name: 'Bench Admin',
+    email: 'admin@bench.example',
+    organisationId: organisation.id,
+    memberships: { create: { schoolId: school.id, role: 'SCHOOL_ADMIN' } },
+  },
 });
 const students = await a.prisma.user.createManyAndReturn({
   data: Array.from({ length: changes }, (_, i) => ({ name: `Elev ${i}`, email: `elev${i}@bench.example`, organisationId: organisation.id })),
@@ -113,7 +118,12 @@ for (const student of students) {
   const arrived = new Promise<number>((resolve) => arrivals.set(student.id, resolve));
   // Every license started by itself in step 1: each assignment reuses one.
   await send(`mutation ($input: AssignLicenseInput!) { assignLicense(input: $input) { __typename } }`, {
-    input: { school: encodeGlobalID('School', school.id), product: encodeGlobalID('Product', product.id), user: encodeGlobalID('User', student.id), reuseStarted: true },
+    input: {
+      school: encodeGlobalID('School', school.id),
+      product: encodeGlobalID('Product', product.id),
+      user: encodeGlobalID('User', student.id),
+      reuseStarted: true,
+    },
   });
   const committed = performance.now();
   delays.push((await arrived) - committed);
@@ -123,7 +133,9 @@ const percentile = (p: number) => delays[Math.min(delays.length - 1, Math.floor(
 
 console.log(`backend: ${backend}${url ? ' (two instances on one database)' : ' (one process)'}`);
 console.log(`published: ${pending} events in ${publishSeconds.toFixed(2)} s = ${Math.round(pending / publishSeconds)} events/s by one instance`);
-console.log(`commit → subscriber${url ? ' on the other instance' : ''}: p50 ${percentile(50).toFixed(1)} ms, p99 ${percentile(99).toFixed(1)} ms, max ${delays.at(-1)!.toFixed(1)} ms over ${delays.length} changes`);
+console.log(
+  `commit → subscriber${url ? ' on the other instance' : ''}: p50 ${percentile(50).toFixed(1)} ms, p99 ${percentile(99).toFixed(1)} ms, max ${delays.at(-1)!.toFixed(1)} ms over ${delays.length} changes`,
+);
 
 await relayA.stop();
 await relayB?.stop();

@@ -22,7 +22,12 @@ describe(`the SDK's events on ${backend}`, () => {
 
     const updates: AvailabilityChangedSubscription[] = [];
     const errors: unknown[] = [];
-    const stop = admin.subscribe(AvailabilityChangedDocument, { school: story.ids.ekskolan, product: story.ids.matematik }, (data) => updates.push(data), (error) => errors.push(error));
+    const stop = admin.subscribe(
+      AvailabilityChangedDocument,
+      { school: story.ids.ekskolan, product: story.ids.matematik },
+      (data) => updates.push(data),
+      (error) => errors.push(error),
+    );
     const user = await story.userId('svante.student@ekskolan.example');
     // Until the subscription listens an assignment could pass it by: assign only once it answers a probe.
     for (let i = 0; updates.length === 0 && i < 100; i++) {

@@ -104,12 +104,14 @@ describe(`the change feed on ${backend}`, () => {
   it('has no event of a change whose transaction failed after writing it', async () => {
     const before = kindsOf(await feed());
     const student = rawId(await addMember(test.db.prisma, pool.schoolId));
-    await test.db.prisma.$transaction(async (tx) => {
-      await placeOrder(tx, test.clock, admin, { schoolId: pool.schoolId, productId: pool.productId, quantity: 1 });
-      await assignLicense(tx, test.clock, admin, { schoolId: pool.schoolId, productId: pool.productId, userId: student, reuseStarted: false });
-      expect(await tx.event.count({ where: { position: null } })).toBe(2);
-      throw new Error('the process fails after the change, before the commit');
-    }).catch(() => {});
+    await test.db.prisma
+      .$transaction(async (tx) => {
+        await placeOrder(tx, test.clock, admin, { schoolId: pool.schoolId, productId: pool.productId, quantity: 1 });
+        await assignLicense(tx, test.clock, admin, { schoolId: pool.schoolId, productId: pool.productId, userId: student, reuseStarted: false });
+        expect(await tx.event.count({ where: { position: null } })).toBe(2);
+        throw new Error('the process fails after the change, before the commit');
+      })
+      .catch(() => {});
     await publishPendingEvents(test.db.prisma, test.clock);
     expect(kindsOf(await feed())).toEqual(before);
   });

@@ -99,8 +99,14 @@ export class EventRelay {
   private readonly stops: (() => Promise<void>)[] = [];
   private timer: NodeJS.Timeout | undefined;
   private lastSeen = 0n;
-  private readonly publishing = serially(() => this.publishAll(), (error) => this.options.onError?.(error));
-  private readonly reading = serially(() => this.readNew(), (error) => this.options.onError?.(error));
+  private readonly publishing = serially(
+    () => this.publishAll(),
+    (error) => this.options.onError?.(error),
+  );
+  private readonly reading = serially(
+    () => this.readNew(),
+    (error) => this.options.onError?.(error),
+  );
 
   constructor(private readonly options: EventRelayOptions) {}
 

@@ -74,8 +74,7 @@ describe(`subscriptions on ${backend}`, () => {
     await test.close();
   });
 
-  const clientOf = (instance: Listening, token: string) =>
-    createClient({ url: instance.url, headers: { authorization: `Bearer ${token}` }, retryAttempts: 0 });
+  const clientOf = (instance: Listening, token: string) => createClient({ url: instance.url, headers: { authorization: `Bearer ${token}` }, retryAttempts: 0 });
 
   it('a subscriber on instance B sees the availability change an assignment on instance A made', async () => {
     const client = clientOf(instanceB, adminToken);

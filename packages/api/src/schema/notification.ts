@@ -16,7 +16,11 @@ export const NotificationRef = builder.prismaNode('Notification', {
     message: t.exposeString('message', { description: 'The message.' }),
     order: t.relation('order', { nullable: true, description: 'The order it concerns.' }),
     school: t.globalID({ nullable: true, description: 'The school it concerns.', resolve: (n) => (n.schoolId ? { type: 'School', id: n.schoolId } : null) }),
-    product: t.globalID({ nullable: true, description: 'The product it concerns.', resolve: (n) => (n.productId ? { type: 'Product', id: n.productId } : null) }),
+    product: t.globalID({
+      nullable: true,
+      description: 'The product it concerns.',
+      resolve: (n) => (n.productId ? { type: 'Product', id: n.productId } : null),
+    }),
     dueAt: t.expose('dueAt', { type: 'DateTime', nullable: true, description: 'The day licenses start by themselves or expire, for those notices.' }),
     createdAt: t.expose('createdAt', { type: 'DateTime', description: 'When it was sent.' }),
     readAt: t.expose('readAt', { type: 'DateTime', nullable: true, description: 'When it was marked read; null while unread.' }),

@@ -63,8 +63,7 @@ builder.queryField('webhookEndpoints', (t) =>
     type: 'WebhookEndpoint',
     cursor: 'id',
     description: "Your organisation's (administrators, read-write integrations) or supplier's webhook endpoints.",
-    resolve: (query, _root, _args, ctx) =>
-      ctx.prisma.webhookEndpoint.findMany({ ...query, where: ownedEndpoints(actorOf(ctx)), orderBy: { id: 'asc' } }),
+    resolve: (query, _root, _args, ctx) => ctx.prisma.webhookEndpoint.findMany({ ...query, where: ownedEndpoints(actorOf(ctx)), orderBy: { id: 'asc' } }),
     totalCount: (_connection, _args, ctx) => ctx.prisma.webhookEndpoint.count({ where: ownedEndpoints(actorOf(ctx)) }),
   }),
 );
@@ -123,9 +122,7 @@ builder.mutationFields((t) => ({
     errors: { types: licenseErrors },
     args: { input: t.arg({ type: CreateWebhookEndpointInput, required: true, description: 'What to do.' }) },
     resolve: async (_root, { input }, ctx) => ({
-      endpoint: await runDomain(ctx, (tx, clock, actor) =>
-        createWebhookEndpoint(tx, clock, actor, { url: input.url, kinds: input.kinds ?? [] }, ctx.webhooks),
-      ),
+      endpoint: await runDomain(ctx, (tx, clock, actor) => createWebhookEndpoint(tx, clock, actor, { url: input.url, kinds: input.kinds ?? [] }, ctx.webhooks)),
     }),
   }),
   deleteWebhookEndpoint: t.field({
