@@ -191,7 +191,7 @@ describe(`authorization on ${backend}`, () => {
 
     beforeAll(async () => {
       const prisma = test.db.prisma;
-      const saga = await prisma.user.findUniqueOrThrow({ where: { email: 'saga.student@ekskolan.example' } });
+      const saga = await prisma.user.findFirstOrThrow({ where: { email: 'saga.student@ekskolan.example' } });
       const sagasLicense = await prisma.license.findFirstOrThrow({ where: { assignedUserId: saga.id, productId: demo.ids.matematik } });
       const assignment = await prisma.assignment.findFirstOrThrow({ where: { licenseId: sagasLicense.id, isActive: true } });
       const notification = await prisma.notification.findFirstOrThrow({ where: { user: { email: 'sara.admin@ekskolan.example' } } });
@@ -371,7 +371,7 @@ describe(`authorization on ${backend}`, () => {
 
     it('a student who once held a license does not see who holds it now', async () => {
       // Sixten's Matematik license was revoked in the demo story; give it to a new student.
-      const sixten = await test.db.prisma.user.findUniqueOrThrow({ where: { email: 'sixten.student@ekskolan.example' } });
+      const sixten = await test.db.prisma.user.findFirstOrThrow({ where: { email: 'sixten.student@ekskolan.example' } });
       const old = await test.db.prisma.assignment.findFirstOrThrow({ where: { userId: sixten.id, endReason: 'REVOKED_BY_ADMIN' } });
       const license = await test.db.prisma.license.findUniqueOrThrow({ where: { id: old.licenseId } });
       await saraDoes(ASSIGN_LICENSE, {
@@ -408,11 +408,11 @@ describe(`authorization on ${backend}`, () => {
     const cases: [string, () => Promise<string>][] = [
       ['a token that is not a JWT', async () => 'not-a-jwt'],
       ['an expired JWT', async () => {
-        const user = await test.db.prisma.user.findUniqueOrThrow({ where: { email: 'sara.admin@ekskolan.example' } });
+        const user = await test.db.prisma.user.findFirstOrThrow({ where: { email: 'sara.admin@ekskolan.example' } });
         return signUserToken(TEST_AUTH, user.id, { now: new Date(test.clock.now().getTime() - 60 * 86_400_000), expiresInSeconds: 86_400 });
       }],
       ['a JWT signed with another secret', async () => {
-        const user = await test.db.prisma.user.findUniqueOrThrow({ where: { email: 'sara.admin@ekskolan.example' } });
+        const user = await test.db.prisma.user.findFirstOrThrow({ where: { email: 'sara.admin@ekskolan.example' } });
         return signUserToken({ jwtSecret: 'another-secret-that-is-long-enough-9876543210' }, user.id, { now: test.clock.now() });
       }],
       ['a JWT for a user who does not exist', async () => signUserToken(TEST_AUTH, '00000000-0000-4000-8000-000000000000', { now: test.clock.now() })],

@@ -174,14 +174,14 @@ async function seedStory(prisma: Tx, now: Date, log: (message: string) => void):
 async function describeDemo(prisma: PrismaClient, clock: Clock, auth: AuthConfig, activationToken: string | null): Promise<DemoData> {
   const tokens = {} as Record<keyof typeof DEMO_USERS, string>;
   for (const [role, email] of Object.entries(DEMO_USERS) as [keyof typeof DEMO_USERS, string][]) {
-    const user = await prisma.user.findUniqueOrThrow({ where: { email } });
+    const user = await prisma.user.findFirstOrThrow({ where: { email } });
     tokens[role] = auth.jwtSecret ? await signUserToken(auth, user.id, { now: clock.now() }) : '(set JWT_SECRET to sign demo tokens)';
   }
   const ekskolan = await prisma.school.findFirstOrThrow({ where: { name: 'Ekskolan' } });
   const matematik = await prisma.product.findFirstOrThrow({ where: { name: 'Matematik 7 Digital' } });
   const engelska = await prisma.product.findFirstOrThrow({ where: { name: 'Engelska Plus' } });
   const awaiting = await prisma.order.findFirst({ where: { productId: engelska.id, status: 'AWAITING_DELIVERY' } });
-  const svante = await prisma.user.findUniqueOrThrow({ where: { email: 'svante.student@ekskolan.example' } });
+  const svante = await prisma.user.findFirstOrThrow({ where: { email: 'svante.student@ekskolan.example' } });
   return {
     tokens,
     keys: DEMO_KEYS,
