@@ -61,9 +61,11 @@ export async function apiKeyActor(prisma: Tx, key: string): Promise<Actor> {
 /** The actor of a user id: the user with their role in each school. Null-safe for deleted users. */
 export async function userActor(prisma: Tx, userId: string): Promise<Actor> {
   const user = /^[0-9a-f-]{36}$/i.test(userId)
-    ? await prisma.user.findUnique({ where: { id: userId }, include: { memberships: true } })
+    ? await prisma.user.findUnique({ where: { id: userId }, include: { memberships: { where: { endedAt: null } } } })
     : null;
   if (!user) throw new AuthenticationError('The token names no known user.');
+  // A user who left the organisation signs in no more; ended memberships give no role.
+  if (user.endedAt) throw new AuthenticationError('The user has left the organisation.');
   return {
     kind: 'user',
     userId: user.id,

@@ -1,5 +1,5 @@
 // Assigning, revoking and giving back licenses: the rules of "Manage licenses".
-import { Prisma, type Assignment, type AssignmentEndReason, type License, type Product, type School } from '@school-licenses/db';
+import { Prisma, type Assignment, type AssignmentEndReason, type AuditAction, type License, type Product, type School, type SchoolRole } from '@school-licenses/db';
 import { addMonths, type Clock } from '../clock.ts';
 import { requireManagedSchool, visibleLicenses, type Actor, type Tx } from './actor.ts';
 import { recordAudit, recordAudits, licenseSnapshot } from './audit.ts';
@@ -82,9 +82,12 @@ async function assignOne(
   product: Product,
   input: Omit<AssignLicenseInput, 'schoolId' | 'productId'>,
 ): Promise<AssignmentResult> {
-  const membership = await tx.schoolMembership.findUnique({
-    where: { userId_schoolId: { userId: input.userId, schoolId: school.id } },
-  });
+  // Only a current student or teacher. FOR SHARE: a membership ending at this moment either waits
+  // for this assignment and then revokes it (roster.ts), or ends first and is not found here.
+  const [membership] = await tx.$queryRaw<{ role: SchoolRole }[]>`
+    SELECT role FROM "SchoolMembership"
+    WHERE "userId" = ${input.userId}::uuid AND "schoolId" = ${school.id}::uuid AND "endedAt" IS NULL
+    FOR SHARE`;
   if (!membership || membership.role === 'SCHOOL_ADMIN') {
     throw new LicenseError('USER_NOT_IN_SCHOOL', 'user');
   }
@@ -156,6 +159,13 @@ async function assignOne(
   });
   return { assignment, license: updated };
 }
+
+const endActions = {
+  REVOKED_BY_ADMIN: 'LICENSE_REVOKED',
+  REMOVED_BY_SELF: 'LICENSE_REMOVED_BY_SELF',
+  EXPIRED: 'ASSIGNMENT_EXPIRED',
+  LEFT_SCHOOL: 'LICENSE_REVOKED_LEFT_SCHOOL',
+} as const satisfies Record<AssignmentEndReason, AuditAction>;
 
 function noLicenseLeft(field: string, message: string) {
   return new LicenseError('NO_LICENSE_AVAILABLE', field, message);
@@ -290,7 +300,11 @@ export async function removeMyLicense(tx: Tx, clock: Clock, actor: Actor, input:
   return endAssignment(tx, clock.now(), actor, input.licenseId, 'REMOVED_BY_SELF');
 }
 
-async function endAssignment(tx: Tx, now: Date, actor: Actor, licenseId: string, reason: AssignmentEndReason): Promise<License> {
+/**
+ * Ends the license's active assignment for a reason: a started license keeps its end date and
+ * becomes reusable. Used by revoking, giving back, and the roster when a holder leaves the school.
+ */
+export async function endAssignment(tx: Tx, now: Date, actor: Actor, licenseId: string, reason: AssignmentEndReason): Promise<License> {
   // Lock the license so a concurrent revoke or assignment waits for this one.
   await tx.$queryRaw`SELECT id FROM "License" WHERE id = ${licenseId}::uuid FOR UPDATE`;
   const license = await tx.license.findUniqueOrThrow({ where: { id: licenseId }, include: { school: true } });
@@ -303,7 +317,7 @@ async function endAssignment(tx: Tx, now: Date, actor: Actor, licenseId: string,
   });
   const updated = await tx.license.update({ where: { id: licenseId }, data: { assignedUserId: null } });
   await recordAudit(tx, actor, now, {
-    action: expired ? 'ASSIGNMENT_EXPIRED' : reason === 'REMOVED_BY_SELF' ? 'LICENSE_REMOVED_BY_SELF' : 'LICENSE_REVOKED',
+    action: expired ? 'ASSIGNMENT_EXPIRED' : endActions[reason],
     organisationId: license.school.organisationId,
     schoolId: license.schoolId,
     licenseId,

@@ -6,6 +6,7 @@ import type { Clock } from '../clock.ts';
 import { requireManagedSchool, visibleOrders, type Actor, type Tx } from './actor.ts';
 import { recordAudit, recordAudits } from './audit.ts';
 import { assignLicense } from './assignments.ts';
+import { requireOrderable } from './catalogue.ts';
 import { LicenseError } from './errors.ts';
 import { deliveryDates } from './license-state.ts';
 
@@ -27,6 +28,7 @@ export async function placeOrder(tx: Tx, clock: Clock, actor: Actor, input: Plac
   }
   const product = await tx.product.findUnique({ where: { id: input.productId } });
   if (!product) throw new LicenseError('NOT_FOUND', 'product', 'No such product.');
+  requireOrderable(product);
   const preAssigned = [...new Set(input.preAssignUserIds ?? [])];
   if (preAssigned.length > 0 && product.deliveryMode !== 'DIRECT') {
     throw new LicenseError(
@@ -124,7 +126,8 @@ async function notifyAdmins(tx: Tx, now: Date, school: School, order: Order, pro
   const admins = await tx.user.findMany({
     where: {
       organisationId: school.organisationId,
-      OR: [{ isOrganisationAdmin: true }, { memberships: { some: { schoolId: school.id, role: 'SCHOOL_ADMIN' } } }],
+      OR: [{ isOrganisationAdmin: true }, { memberships: { some: { schoolId: school.id, role: 'SCHOOL_ADMIN', endedAt: null } } }],
+      endedAt: null,
     },
     select: { id: true },
   });

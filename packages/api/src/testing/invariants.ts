@@ -23,9 +23,11 @@ const checks: Record<string, string> = {
   'an assignment of a license of another product or school': `
     SELECT a.id FROM "Assignment" a JOIN "License" l ON l.id = a."licenseId"
     WHERE a."productId" <> l."productId" OR a."schoolId" <> l."schoolId"`,
-  'an assignment of a user who is not a student or teacher of the school': `
-    SELECT a.id FROM "Assignment" a WHERE NOT EXISTS (
-      SELECT 1 FROM "SchoolMembership" m WHERE m."userId" = a."userId" AND m."schoolId" = a."schoolId" AND m.role <> 'SCHOOL_ADMIN')`,
+  // Leavers give their licenses back (LEFT_SCHOOL), so only active assignments need a member.
+  'an active assignment of a user who is not now a student or teacher of the school': `
+    SELECT a.id FROM "Assignment" a WHERE a."isActive" AND NOT EXISTS (
+      SELECT 1 FROM "SchoolMembership" m WHERE m."userId" = a."userId" AND m."schoolId" = a."schoolId"
+        AND m.role <> 'SCHOOL_ADMIN' AND m."endedAt" IS NULL)`,
   'a started license whose end date is not after its start': `
     SELECT id FROM "License" WHERE "startedAt" IS NOT NULL AND "endDate" <= "startedAt"`,
   'an assignment without its LICENSE_ASSIGNED audit event': `
