@@ -121,7 +121,7 @@ async function changeSchool(
   return { record, change: 'updated' };
 }
 
-function schoolData(input: Partial<SchoolFields>, partial = false): Partial<SchoolFields> {
+export function schoolData(input: Partial<SchoolFields>, partial = false): Partial<SchoolFields> {
   return {
     name: partial && input.name === undefined ? undefined : requiredText(input.name ?? '', 'name'),
     schoolUnitCode: optional(input.schoolUnitCode, (code) => {
@@ -247,7 +247,7 @@ async function changeUser(tx: Tx, now: Date, actor: Actor, user: User, data: Par
   return { record, change: 'updated' };
 }
 
-function userData(input: Partial<UserFields>, partial = false): Partial<UserFields> {
+export function userData(input: Partial<UserFields>, partial = false): Partial<UserFields> {
   return {
     name: partial && input.name === undefined ? undefined : requiredText(input.name ?? '', 'name'),
     email: partial && input.email === undefined ? undefined : emailAddress(input.email ?? ''),
@@ -426,7 +426,7 @@ async function closeGroup(tx: Tx, now: Date, actor: Actor, school: School, group
   return record;
 }
 
-function groupData(input: Partial<GroupFields>, partial = false): Partial<GroupFields> {
+export function groupData(input: Partial<GroupFields>, partial = false): Partial<GroupFields> {
   return {
     name: partial && input.name === undefined ? undefined : requiredText(input.name ?? '', 'name'),
     kind: input.kind ?? undefined,

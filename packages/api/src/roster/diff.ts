@@ -4,7 +4,7 @@
 // interrupted import resumes), and after all of it was applied gives nothing (idempotence).
 import type { GroupKind, GroupRole, SchoolRole } from '@school-licenses/db';
 import type { Tx } from '../domain/actor.ts';
-import type { KnownIds } from './check.ts';
+import { recordError, type KnownIds } from './check.ts';
 import type { RecordError, RecordSource, RosterRole, RosterSnapshot } from './snapshot.ts';
 
 export type RosterEntity = 'school' | 'user' | 'schoolMembership' | 'group' | 'groupMembership';
@@ -19,7 +19,7 @@ interface ChangeBase {
 
 export type RosterChange =
   | (ChangeBase & { entity: 'school'; id?: string; data: { externalId: string; name: string; schoolUnitCode: string | null } })
-  | (ChangeBase & { entity: 'user'; id?: string; data?: { externalId: string; name: string; email: string } })
+  | (ChangeBase & { entity: 'user'; id?: string; data?: { externalId: string; name: string; email: string }; reopen?: boolean })
   | (ChangeBase & { entity: 'schoolMembership'; userRef: Ref; schoolRef: Ref; data?: { role: SchoolRole; startedAt: Date } })
   | (ChangeBase & {
       entity: 'group';
@@ -144,7 +144,7 @@ export function diffRoster(snapshot: RosterSnapshot, current: CurrentRoster, now
     const byEmail = userByEmail.get(email);
     const existing = userByExternalId.get(person.externalId) ?? (byEmail && !byEmail.externalId ? byEmail : undefined);
     if (byEmail && byEmail !== existing) {
-      errors.push({ code: 'DUPLICATE_ID', ...person.source, field: snapshot.format === 'ss12000' ? 'emails' : 'email', message: `Another user of the organisation has the e-mail address ${email}.` });
+      errors.push(recordError(person.source, 'DUPLICATE_ID', snapshot.format === 'ss12000' ? 'emails' : 'email', `Another user of the organisation has the e-mail address ${email}.`));
       continue;
     }
     const data = { externalId: person.externalId, name: `${person.givenName} ${person.familyName}`.trim(), email };
@@ -156,7 +156,8 @@ export function diffRoster(snapshot: RosterSnapshot, current: CurrentRoster, now
     matchedUsers.add(existing.id);
     userRef.set(person.externalId, { id: existing.id });
     if (existing.externalId !== data.externalId || existing.name !== data.name || existing.email !== data.email || existing.endedAt) {
-      changes.push({ entity: 'user', kind: 'update', key: person.externalId, id: existing.id, data, source: person.source });
+      // A user who left and is back in the files is started again (by external id).
+      changes.push({ entity: 'user', kind: 'update', key: person.externalId, id: existing.id, data, reopen: !!existing.endedAt, source: person.source });
     }
   }
   for (const user of current.users) if (user.externalId && !userRef.has(user.externalId)) userRef.set(user.externalId, { id: user.id });
@@ -196,7 +197,8 @@ export function diffRoster(snapshot: RosterSnapshot, current: CurrentRoster, now
     }
     keptGroups.add(existing.id);
     if (!('id' in school) || school.id !== existing.schoolId) {
-      errors.push({ code: 'INVALID_VALUE', ...group.source, field: snapshot.format === 'ss12000' ? 'organisation' : 'schoolSourcedId', message: `Group ${group.externalId} belongs to another school: a group stays in its school (give the new one another id).` });
+      const field = snapshot.format === 'ss12000' ? 'organisation' : 'schoolSourcedId';
+      errors.push(recordError(group.source, 'INVALID_VALUE', field, `Group ${group.externalId} belongs to another school: a group stays in its school (give the new one another id).`));
       continue;
     }
     if (existing.name !== data.name || existing.kind !== data.kind || existing.schoolYear !== data.schoolYear || existing.endedAt) {

@@ -123,7 +123,7 @@ describe('SS 12000 JSON', () => {
     const snapshot = await read('ss12000', fixtureFiles('ss12000', { 'groups.json': JSON.stringify(groups) }));
     expect(snapshot.errors).toEqual([
       expect.objectContaining({ code: 'INVALID_VALUE', file: 'groups.json', pointer: '/data/0/displayName', field: 'displayName' }),
-      expect.objectContaining({ code: 'UNKNOWN_REFERENCE', file: 'groups.json', pointer: '/data/1/groupMemberships/1', field: 'person' }),
+      expect.objectContaining({ code: 'UNKNOWN_REFERENCE', file: 'groups.json', pointer: '/data/1/groupMemberships/1/person', field: 'person' }),
     ]);
   });
 
@@ -131,7 +131,7 @@ describe('SS 12000 JSON', () => {
     const persons = JSON.parse(fixtureText('ss12000', 'persons.json'));
     persons.data.push({ ...persons.data[0], emails: [{ value: 'annan@norr.example' }] });
     const duplicate = await read('ss12000', fixtureFiles('ss12000', { 'persons.json': JSON.stringify(persons) }));
-    expect(duplicate.errors).toEqual([expect.objectContaining({ code: 'DUPLICATE_ID', file: 'persons.json', pointer: '/data/3', field: 'id' })]);
+    expect(duplicate.errors).toEqual([expect.objectContaining({ code: 'DUPLICATE_ID', file: 'persons.json', pointer: '/data/3/id', field: 'id' })]);
     const broken = await read('ss12000', fixtureFiles('ss12000', { 'duties.json': '{ "data": [ ' }));
     expect(broken.errors).toEqual([expect.objectContaining({ code: 'UNREADABLE', file: 'duties.json' })]);
   });
