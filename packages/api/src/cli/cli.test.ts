@@ -39,7 +39,7 @@ describe(`commands on ${backend}`, () => {
     }
   }
 
-  function run(command: 'sweep' | 'create-api-key', args: string[] = [], extraEnv: Record<string, string> = {}): Promise<Run> {
+  function run(command: 'sweep' | 'create-api-key' | 'roster', args: string[] = [], extraEnv: Record<string, string> = {}): Promise<Run> {
     return new Promise((resolve) => {
       const { DATABASE_URL: _url, PGLITE_DATA_DIR: _dir, ...inherited } = process.env;
       execFile(tsx, [`src/cli/${command}.ts`, ...args], { cwd: packageDir, env: { ...inherited, ...env, ...extraEnv }, timeout: 60_000 }, (error, stdout, stderr) =>
@@ -169,6 +169,52 @@ describe(`commands on ${backend}`, () => {
         expect(lines[0]).toMatch(message);
       }
       expect(await withDatabase((db) => db.prisma.apiCredential.count())).toBe(before);
+    });
+  });
+
+  describe('roster import', () => {
+    const nordstad = () => withDatabase(async (db) => (await db.prisma.organisation.findFirstOrThrow({ where: { name: 'Nordstad kommun' } })).id);
+    const fixtures = join(packageDir, 'src/roster/fixtures/oneroster');
+
+    it('prints the diff of a dry run without writing, then imports with a summary, then finds nothing to change', async () => {
+      const organisation = await nordstad();
+      const args = ['import', '--format', 'oneroster-csv', '--organisation', organisation];
+      const dry = await run('roster', [...args, '--dry-run', fixtures]);
+      expect(dry.stderr).toBe('');
+      expect(dry.code).toBe(0);
+      expect(dry.stdout).toMatch(/would change \(dry run, nothing written\)/);
+      expect(dry.stdout).toMatch(/users +7 created +0 updated +0 ended/);
+      expect(await withDatabase((db) => db.prisma.user.count({ where: { externalId: { not: null } } }))).toBe(0);
+
+      const real = await run('roster', [...args, fixtures]);
+      expect(real.code).toBe(0);
+      // Not a terminal: the progress is a line per tenth, on stderr.
+      expect(real.stderr).toMatch(/30\/30 changes applied/);
+      expect(real.stdout).toMatch(/group memberships +9 created/);
+      expect(real.stdout).toMatch(/import [0-9a-f-]{36} completed/);
+      expect(await withDatabase((db) => db.prisma.user.count({ where: { organisationId: organisation, externalId: { not: null } } }))).toBe(7);
+
+      const again = await run('roster', [...args, fixtures]);
+      expect(again.stdout).toMatch(/users +0 created +0 updated +0 ended/);
+    });
+
+    it('refuses broken files with their errors and exit code 1, and bad arguments with one line', async () => {
+      const organisation = await nordstad();
+      const refused = await run('roster', ['import', '--format', 'ss12000', '--organisation', organisation, fixtures]);
+      expect(refused.code).toBe(1);
+      expect(refused.stderr).toMatch(/MISSING_FILE: No SS 12000 organisations or persons found/);
+      expect(refused.stderr).toMatch(/error: the files were refused \(1 error\(s\) above\); nothing was written/);
+      for (const [args, message] of [
+        [['import', '--format', 'csv', '--organisation', organisation, fixtures], /--format must be one of oneroster-csv, ss12000/],
+        [['import', '--format', 'ss12000', fixtures], /--organisation is required/],
+        [['import', '--format', 'ss12000', '--organisation', 'not-a-uuid', fixtures], /No such organisation/],
+        [['import', '--format', 'ss12000', '--organisation', organisation, '/nonexistent'], /cannot read \/nonexistent/],
+      ] as const) {
+        const result = await run('roster', [...args]);
+        expect(result.code, args.join(' ')).toBe(1);
+        expect(result.stderr.trim().split('\n'), result.stderr).toHaveLength(1);
+        expect(result.stderr).toMatch(message);
+      }
     });
   });
 });

@@ -84,7 +84,9 @@ export async function importRoster(
   options: ImportRosterOptions,
 ): Promise<RosterImportReport> {
   requireManagedOrganisation(actor, input.organisationId, 'organisation');
-  const organisation = await prisma.organisation.findUnique({ where: { id: input.organisationId }, select: { id: true } });
+  const organisation = /^[0-9a-f-]{36}$/i.test(input.organisationId)
+    ? await prisma.organisation.findUnique({ where: { id: input.organisationId }, select: { id: true } })
+    : null;
   if (!organisation) throw new LicenseError('NOT_FOUND', 'organisation', 'No such organisation.');
   const report: RosterImportReport = {
     importId: null,
