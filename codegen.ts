@@ -35,6 +35,8 @@ export function sdkCodegenConfig(outputDir = `${root}packages/sdk/src/gql/`) {
           scalars: {
             DateTime: { input: 'string', output: 'string' },
             JSON: { input: 'unknown', output: 'unknown' },
+            // importRoster's files: urql sends a multipart request when a variable holds one.
+            File: { input: 'File | Blob', output: 'never' },
           },
         },
       },

@@ -73,6 +73,8 @@ function readLimits(env: NodeJS.ProcessEnv, demo: boolean): ApiLimits {
   const perMinute = integer(env, 'RATE_LIMIT_PER_MINUTE', 600, 0, 1_000_000);
   return {
     maxBodyBytes: integer(env, 'MAX_BODY_BYTES', 100_000, 1_000, 100_000_000),
+    maxUploadBytes: integer(env, 'MAX_UPLOAD_BYTES', 200 * 1024 * 1024, 1_000, 2 ** 31),
+    maxImportFileBytes: integer(env, 'ROSTER_IMPORT_MAX_FILE_BYTES', 50 * 1024 * 1024, 1_000, 2 ** 31),
     maxAliases: integer(env, 'MAX_ALIASES', 30, 0, 10_000),
     maxBatch: integer(env, 'MAX_BATCH', 10, 0, 1_000),
     rateLimit: perMinute ? { perMinute, burst: integer(env, 'RATE_LIMIT_BURST', 100, 1, 1_000_000) } : undefined,

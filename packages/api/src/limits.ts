@@ -17,11 +17,16 @@ import {
 } from 'graphql';
 import { createGraphQLError, maskError, type Plugin, type YogaLogger } from 'graphql-yoga';
 import { actorKey, type Actor } from './domain/actor.ts';
+import { DEFAULT_MAX_FILE_BYTES } from './roster/files.ts';
 import { MAX_PAGE_SIZE } from './schema/builder.ts';
 
 export interface ApiLimits {
   /** Largest request body in bytes (413 above it). */
   maxBodyBytes: number;
+  /** Largest multipart request (files for importRoster) in bytes. */
+  maxUploadBytes: number;
+  /** Largest file of a roster import, in bytes. */
+  maxImportFileBytes: number;
   /** Most aliased fields in one document. */
   maxAliases: number;
   /** Most operations in one batched request (a JSON array); 0 turns batching off. */
@@ -41,6 +46,8 @@ export interface RateLimitOptions {
 
 export const DEFAULT_LIMITS: ApiLimits = {
   maxBodyBytes: 100_000,
+  maxUploadBytes: 200 * 1024 * 1024,
+  maxImportFileBytes: DEFAULT_MAX_FILE_BYTES,
   maxAliases: 30,
   maxBatch: 10,
   rateLimit: undefined,
@@ -139,9 +146,11 @@ function jsonError(status: number, code: string, message: string, headers: Recor
  * Bodies above the limit are refused before they are read: 413, or 411 when chunked. Node's HTTP
  * parser reads no more than Content-Length bytes as the body, so this is the whole limit.
  */
-export function useBodyLimit(maxBytes: number): Plugin {
+export function useBodyLimit(maxBodyBytes: number, maxUploadBytes = maxBodyBytes): Plugin {
   return {
     onRequest: ({ request, endResponse }) => {
+      // Files come as multipart requests (importRoster), which may be larger than any other.
+      const maxBytes = request.headers.get('content-type')?.startsWith('multipart/form-data') ? maxUploadBytes : maxBodyBytes;
       const length = request.headers.get('content-length');
       if (length !== null) {
         if (!/^\d+$/.test(length) || Number(length) > maxBytes) {

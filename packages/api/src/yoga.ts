@@ -62,7 +62,7 @@ export function createApi(options: ApiOptions): Api {
     plugins: [
       useRequestId(options.log),
       ...(options.persistedOperations ? [usePersistedOnly(options.persistedOperations)] : []),
-      useBodyLimit(limits.maxBodyBytes),
+      useBodyLimit(limits.maxBodyBytes, limits.maxUploadBytes),
       useValidationRules(limits),
       usePageSizeLimit(),
       useGraphiQLAssets(),
@@ -82,6 +82,7 @@ export function createApi(options: ApiOptions): Api {
           clock: options.clock,
           actor,
           idempotencyTtlHours: options.idempotencyTtlHours ?? DEFAULT_IDEMPOTENCY_TTL_HOURS,
+          maxImportFileBytes: limits.maxImportFileBytes,
           requestId: requestIdOf(request),
         };
       } catch (error) {

@@ -43,6 +43,8 @@ export interface ImportRosterInput {
   format: RosterFormat;
   files: RosterFile[];
   dryRun: boolean;
+  /** SS 12000 only (OneRoster's manifest says it): whether the files are a delta. Default: FULL. */
+  ss12000Mode?: SyncMode;
 }
 
 export interface ImportRosterOptions {
@@ -102,7 +104,7 @@ export async function importRoster(
   const refuse = (errors: RecordError[]) => ({ ...report, refused: true, errors });
 
   const current = await loadCurrentRoster(prisma, input.organisationId);
-  const snapshot = await readCheckedRoster(input.format, input.files, { maxFileBytes: options.maxFileBytes, known: knownIds(current) });
+  const snapshot = await readCheckedRoster(input.format, input.files, { maxFileBytes: options.maxFileBytes, ss12000Mode: input.ss12000Mode, known: knownIds(current) });
   report.mode = snapshot.mode;
   if (snapshot.errors.length) return refuse(snapshot.errors);
   const now = clock.now();

@@ -3,7 +3,7 @@
 // returns it (`{ "data": [...] }`), a plain array, or all of them in one object
 // (`{ "organisations": [...], "persons": [...], ... }`).
 import { readAllText, RosterFileError, type RosterFile } from './files.ts';
-import { emptySnapshot, parseDate, type RecordError, type RosterGroupKind, type RosterRole, type RosterSnapshot } from './snapshot.ts';
+import { emptySnapshot, parseDate, type RecordError, type RosterGroupKind, type RosterRole, type RosterSnapshot, type SyncMode } from './snapshot.ts';
 
 const RESOURCES = ['organisations', 'persons', 'groups', 'duties', 'placements'] as const;
 type Resource = (typeof RESOURCES)[number];
@@ -24,10 +24,11 @@ interface Item {
 
 export interface ReadOptions {
   maxFileBytes: number;
+  mode: SyncMode;
 }
 
 export async function readSs12000(files: RosterFile[], options: ReadOptions): Promise<RosterSnapshot> {
-  const snapshot = emptySnapshot('ss12000');
+  const snapshot = emptySnapshot('ss12000', options.mode);
   const errors = snapshot.errors;
   const items: Record<Resource, Item[]> = { organisations: [], persons: [], groups: [], duties: [], placements: [] };
   for (const file of files) {

@@ -29,7 +29,7 @@ export const builder = new SchemaBuilder<{
     /** A supplier's integration. */
     supplier: boolean;
   };
-  Scalars: { DateTime: { Input: Date; Output: Date }; JSON: { Input: unknown; Output: unknown } };
+  Scalars: { DateTime: { Input: Date; Output: Date }; JSON: { Input: unknown; Output: unknown }; File: { Input: File; Output: never } };
   DefaultFieldNullability: false;
 }>({
   plugins: [ScopeAuthPlugin, ErrorsPlugin, PrismaPlugin, RelayPlugin, ComplexityPlugin],
@@ -151,3 +151,10 @@ builder.addScalarType('DateTime', DateTimeScalar, {
   description: 'A moment in time, as an ISO 8601 string in UTC, e.g. 2027-08-31T00:00:00.000Z.',
 });
 builder.addScalarType('JSON', JSONResolver, { description: 'Any JSON value.' });
+// graphql-yoga parses multipart requests (the GraphQL multipart request spec) into Web File objects.
+builder.scalarType('File', {
+  description: 'A file sent as a part of a multipart request (the GraphQL multipart request spec). Input only.',
+  serialize: () => {
+    throw new Error('File is an input type only.');
+  },
+});

@@ -9,6 +9,8 @@ export interface Context {
   actor: Actor | null;
   /** Hours an idempotency key is remembered. */
   idempotencyTtlHours: number;
+  /** The largest file importRoster reads. */
+  maxImportFileBytes: number;
   /** The request's id, as in the `x-request-id` response header and the logs. */
   requestId?: string;
 }

@@ -14,6 +14,7 @@ import './order.ts';
 import './audit-event.ts';
 import './notification.ts';
 import './viewer.ts';
+import './roster-import.ts';
 
 builder.queryType({
   description: 'Read licenses, pools, orders and history. Every field needs a token.',

@@ -156,3 +156,23 @@ export const ADMIN_VIEW = /* GraphQL */ `
       }
     }
   }`;
+
+export const IMPORT_ROSTER = /* GraphQL */ `
+  mutation ImportRoster($input: ImportRosterInput!) {
+    importRoster(input: $input) {
+      __typename
+      ... on ImportRosterPayload {
+        importId dryRun refused resumed mode revokedLicenses
+        summary {
+          schools { created updated ended }
+          users { created updated ended }
+          schoolMemberships { created updated ended }
+          groups { created updated ended }
+          groupMemberships { created updated ended }
+        }
+        changes { entity kind key file line pointer }
+        recordErrors { code message file line pointer field }
+      }
+      ... on Error { code message field }
+    }
+  }`;
