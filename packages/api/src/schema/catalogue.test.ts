@@ -62,9 +62,9 @@ describe(`the catalogue on ${backend}`, () => {
   });
 
   it.each([
-    ['another supplier', () => demo.keys.activationSupplier, 'NOT_FOUND'],
-    ['a school administrator', () => demo.tokens.schoolAdmin, 'denied'],
-    ['an organisation integration', () => demo.keys.integration, 'denied'],
+    ['another supplier', (): string => demo.keys.activationSupplier, 'NOT_FOUND'],
+    ['a school administrator', (): string => demo.tokens.schoolAdmin, 'denied'],
+    ['an organisation integration', (): string => demo.keys.integration, 'denied'],
   ] as const)('%s may not change or retire it', async (_who, token, outcome) => {
     const before = await rows();
     expect((await send(token(), UPDATE_PRODUCT, { product: created, name: 'Kapad' })).outcome).toBe(outcome);

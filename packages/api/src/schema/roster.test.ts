@@ -220,8 +220,14 @@ describe(`the roster on ${backend}`, () => {
       const ended = await prisma.assignment.findMany({ where: { userId: saga.id, endedAt: test.clock.now() } });
       expect(ended.map((a) => a.endReason)).toEqual(held.map(() => 'LEFT_SCHOOL'));
       const audits = await prisma.auditEvent.groupBy({ by: ['action'], where: { userId: saga.id, createdAt: test.clock.now() }, _count: true });
-      expect(Object.fromEntries(audits.map((a) => [a.action, a._count]))).toEqual({ LICENSE_REVOKED_LEFT_SCHOOL: held.length, SCHOOL_MEMBERSHIP_ENDED: 1 });
-      expect(rowChanges(before, await rows())).toEqual({ assignedLicenses: -held.length, auditEvents: held.length + 1 });
+      // She leaves the demo's class 7A too.
+      expect(Object.fromEntries(audits.map((a) => [a.action, a._count]))).toEqual({
+        LICENSE_REVOKED_LEFT_SCHOOL: held.length,
+        SCHOOL_MEMBERSHIP_ENDED: 1,
+        GROUP_MEMBERSHIP_ENDED: 1,
+      });
+      expect(await prisma.groupMembership.count({ where: { userId: saga.id, endedAt: null } })).toBe(0);
+      expect(rowChanges(before, await rows())).toEqual({ assignedLicenses: -held.length, auditEvents: held.length + 2 });
       expect(await checkInvariants(prisma)).toEqual({});
     });
 
@@ -276,8 +282,8 @@ describe(`the roster on ${backend}`, () => {
     let klass: string;
 
     it('a school administrator creates a class and puts students and a teacher in it', async () => {
-      const { value } = await send(tokens.sara, CREATE_GROUP, { school: ekskolan, name: '7A', kind: 'CLASS', schoolYear: 7, externalId: 'g-7a' });
-      expect(value).toMatchObject({ change: 'CREATED', group: { name: '7A', kind: 'CLASS', schoolYear: 7, externalId: 'g-7a', school: { id: ekskolan } } });
+      const { value } = await send(tokens.sara, CREATE_GROUP, { school: ekskolan, name: '8B', kind: 'CLASS', schoolYear: 8, externalId: 'g-8b' });
+      expect(value).toMatchObject({ change: 'CREATED', group: { name: '8B', kind: 'CLASS', schoolYear: 8, externalId: 'g-8b', school: { id: ekskolan } } });
       klass = value.group.id;
       for (const [email, role] of [['selma.student@ekskolan.example', 'STUDENT'], ['sam.student@ekskolan.example', 'STUDENT'], ['tove.teacher@ekskolan.example', 'TEACHER']]) {
         const result = await send(tokens.sara, SET_GROUP_MEMBERSHIP, { group: klass, user: await user(email!), role });
@@ -299,13 +305,14 @@ describe(`the roster on ${backend}`, () => {
       const selma = await tokenFor(test, 'selma.student@ekskolan.example');
       expect((await members(selma)).members.edges.map((e: any) => e.node.user.name)).toEqual(['Selma Elev']);
       const classes = dataOf(await test.request(tokens.sara, 'query($s: ID!) { school(id: $s) { groups(kind: CLASS) { totalCount edges { node { name } } } } }', { s: ekskolan }));
-      expect(classes.school.groups.edges.map((e: any) => e.node.name)).toEqual(['7A']);
+      // The demo's class 7A and the new one.
+      expect(classes.school.groups.edges.map((e: any) => e.node.name)).toEqual(['7A', '8B']);
     });
 
     it('nobody outside the school changes its groups', async () => {
-      expect((await send(tokens.bo, UPDATE_GROUP, { group: klass, name: '7B' })).value).toMatchObject({ code: 'NOT_FOUND', field: 'group' });
-      expect((await send(tokens.oskar, UPDATE_GROUP, { group: klass, name: '7B' })).value).toMatchObject({ code: 'NOT_FOUND', field: 'group' });
-      expect((await send(tokens.sjostadLms, CREATE_GROUP, { school: ekskolan, name: '7B', kind: 'CLASS' })).value).toMatchObject({ code: 'NOT_FOUND', field: 'school' });
+      expect((await send(tokens.bo, UPDATE_GROUP, { group: klass, name: '8C' })).value).toMatchObject({ code: 'NOT_FOUND', field: 'group' });
+      expect((await send(tokens.oskar, UPDATE_GROUP, { group: klass, name: '8C' })).value).toMatchObject({ code: 'NOT_FOUND', field: 'group' });
+      expect((await send(tokens.sjostadLms, CREATE_GROUP, { school: ekskolan, name: '8C', kind: 'CLASS' })).value).toMatchObject({ code: 'NOT_FOUND', field: 'school' });
       expect((await send(tokens.lms, UPDATE_GROUP, { group: klass, schoolYear: 14 })).value).toMatchObject({ code: 'INVALID_INPUT', field: 'schoolYear' });
     });
 
