@@ -27,6 +27,10 @@ export function failureMessage(failure: Failure): string {
       return 'This license is no longer assigned to anyone (it may have just been revoked or given back).';
     case 'INVALID_INPUT':
       return `Invalid input${failure.field ? ` (${failure.field})` : ''}: ${failure.message}`;
+    case 'PRODUCT_RETIRED':
+      return 'The supplier no longer sells this product: it cannot be ordered. Licenses already bought stay valid.';
+    case 'ALREADY_EXISTS':
+    case 'ALREADY_ENDED':
     case 'IDEMPOTENCY_KEY_REUSED':
     case 'ORDER_ALREADY_DELIVERED':
     case 'PRE_ASSIGNMENT_NOT_ALLOWED':

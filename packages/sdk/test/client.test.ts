@@ -101,6 +101,9 @@ describe.each(TRANSPORTS)(`the SDK against the API (%s, ${backend})`, (transport
         case 'ORDER_ALREADY_DELIVERED':
         case 'PRE_ASSIGNMENT_NOT_ALLOWED':
         case 'WRONG_DELIVERY_MODE':
+        case 'ALREADY_EXISTS':
+        case 'ALREADY_ENDED':
+        case 'PRODUCT_RETIRED':
           return failure.code;
         default:
           return assertNever(failure);

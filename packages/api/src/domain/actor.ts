@@ -187,6 +187,34 @@ export function visibleAuditEvents(actor: Actor): Prisma.AuditEventWhereInput {
     : { organisationId: actor.organisationId, schoolId: { in: rolesIn(actor, ['SCHOOL_ADMIN']) } };
 }
 
+/** Groups are seen with their school; their members as visibleGroupMemberships says. */
+export function visibleGroups(actor: Actor): Prisma.GroupWhereInput {
+  return { school: visibleSchools(actor) };
+}
+
+/**
+ * Who is in which group: administrators and integrations see their schools' groups, a teacher the
+ * groups they teach, everyone their own memberships.
+ */
+export function visibleGroupMemberships(actor: Actor): Prisma.GroupMembershipWhereInput {
+  if (actor.kind === 'integration') return { group: { organisationId: actor.organisationId } };
+  if (actor.kind !== 'user') return { groupId: { in: [] } };
+  return {
+    OR: [
+      { group: { school: managedSchoolsWhere(actor) } },
+      { group: { memberships: { some: { userId: actor.userId, role: 'TEACHER', endedAt: null } } } },
+      { userId: actor.userId },
+    ],
+  };
+}
+
+/** The organisation whose roster the actor writes: their own. */
+export function requireOrganisationOf(actor: Actor): string {
+  const organisationId = organisationOf(actor);
+  if (!organisationId) throw new LicenseError('FORBIDDEN', null, 'Only users and integrations of an organisation change its roster.');
+  return organisationId;
+}
+
 export function visibleNotifications(actor: Actor): Prisma.NotificationWhereInput {
   return actor.kind === 'user' ? { userId: actor.userId } : nothing;
 }

@@ -68,9 +68,9 @@ async function seedStory(prisma: Tx, now: Date, log: (message: string) => void):
 
   const nordstad = await prisma.organisation.create({ data: { name: 'Nordstad kommun', createdAt: clock.now() } });
   const sjostad = await prisma.organisation.create({ data: { name: 'Sjöstad kommun', createdAt: clock.now() } });
-  const ekskolan = await prisma.school.create({ data: { name: 'Ekskolan', organisationId: nordstad.id } });
-  const bjorkskolan = await prisma.school.create({ data: { name: 'Björkskolan', organisationId: nordstad.id } });
-  const strandskolan = await prisma.school.create({ data: { name: 'Strandskolan', organisationId: sjostad.id } });
+  const ekskolan = await prisma.school.create({ data: { name: 'Ekskolan', organisationId: nordstad.id, schoolUnitCode: '20000001' } });
+  const bjorkskolan = await prisma.school.create({ data: { name: 'Björkskolan', organisationId: nordstad.id, schoolUnitCode: '20000002' } });
+  const strandskolan = await prisma.school.create({ data: { name: 'Strandskolan', organisationId: sjostad.id, schoolUnitCode: '30000001' } });
 
   const person = async (name: string, email: string, organisationId: string, memberships: [string, 'STUDENT' | 'TEACHER' | 'SCHOOL_ADMIN'][], isOrganisationAdmin = false) =>
     prisma.user.create({
@@ -87,6 +87,13 @@ async function seedStory(prisma: Tx, now: Date, log: (message: string) => void):
     const email = name === 'Saga' ? DEMO_USERS.student : `${name.toLowerCase()}.student@ekskolan.example`;
     students.push(await person(`${name} Elev`, email, nordstad.id, [[ekskolan.id, 'STUDENT']]));
   }
+  // Ekskolan's class 7A: its students and Tove, their teacher.
+  await prisma.group.create({
+    data: {
+      organisationId: nordstad.id, schoolId: ekskolan.id, name: '7A', kind: 'CLASS', schoolYear: 7, externalId: 'demo-7a',
+      memberships: { create: [...students.map((s) => ({ userId: s.id, role: 'STUDENT' as const })), { userId: tove.id, role: 'TEACHER' as const }] },
+    },
+  });
   await person('Björn Elev', 'bjorn.student@bjorkskolan.example', nordstad.id, [[bjorkskolan.id, 'STUDENT']]);
   await person('Oskar Admin', DEMO_USERS.otherOrganisationAdmin, sjostad.id, [[strandskolan.id, 'SCHOOL_ADMIN']]);
 

@@ -54,7 +54,7 @@ const checks: Record<string, string> = {
       OR (SELECT count(*) FROM "AuditEvent" e WHERE e.action = 'ACTIVATION_LINK_REDEEMED' AND e."orderId" = o.id) <> 1)`,
   'an ended assignment without its audit event': `
     SELECT a.id FROM "Assignment" a WHERE a."endedAt" IS NOT NULL AND NOT EXISTS (
-      SELECT 1 FROM "AuditEvent" e WHERE e.action IN ('LICENSE_REVOKED', 'LICENSE_REMOVED_BY_SELF', 'ASSIGNMENT_EXPIRED')
+      SELECT 1 FROM "AuditEvent" e WHERE e.action IN ('LICENSE_REVOKED', 'LICENSE_REMOVED_BY_SELF', 'ASSIGNMENT_EXPIRED', 'LICENSE_REVOKED_LEFT_SCHOOL')
         AND e."licenseId" = a."licenseId" AND e."userId" = a."userId" AND e."createdAt" = a."endedAt")`,
   'an idempotency record without a result': `
     SELECT key AS id FROM "IdempotencyRecord" WHERE response = 'null'::jsonb`,
