@@ -8,7 +8,7 @@ import { licenseErrors } from './errors.ts';
 import { OrganisationRef } from './organisation.ts';
 import { actorOf } from './run.ts';
 
-const RosterFormatEnum = builder.enumType('RosterFormat', {
+const RosterFormatEnum = builder.enumType('RosterImportFormat', {
   description: 'The format of a roster import.',
   values: {
     ONEROSTER_CSV: { value: 'oneroster-csv', description: 'OneRoster 1.2 (or 1.1) CSV: manifest.csv, orgs.csv, users.csv, roles.csv, academicSessions.csv, classes.csv, enrollments.csv.' },
@@ -16,12 +16,12 @@ const RosterFormatEnum = builder.enumType('RosterFormat', {
   } as const,
 });
 
-const SyncModeEnum = builder.enumType('RosterSyncMode', {
+const SyncModeEnum = builder.enumType('RosterImportMode', {
   description: 'A full snapshot ends what it does not mention; a delta changes only what it names.',
   values: { FULL: { description: 'A full snapshot.' }, DELTA: { description: 'Changes only.' } } as const,
 });
 
-const RosterEntityEnum = builder.enumType('RosterEntity', {
+const RosterEntityEnum = builder.enumType('RosterImportEntity', {
   description: 'A kind of roster record.',
   values: {
     SCHOOL: { value: 'school' },
@@ -32,7 +32,7 @@ const RosterEntityEnum = builder.enumType('RosterEntity', {
   } as const,
 });
 
-const RosterChangeKindEnum = builder.enumType('RosterChangeKind', {
+const RosterChangeKindEnum = builder.enumType('RosterImportChangeKind', {
   description: 'What an import does to a record.',
   values: { CREATE: { value: 'create' }, UPDATE: { value: 'update' }, END: { value: 'end' } } as const,
 });
@@ -63,7 +63,7 @@ const RosterImportErrorRef = builder.objectRef<RecordError>('RosterImportError')
   }),
 });
 
-const RosterChangeRef = builder.objectRef<ListedChange>('RosterChange').implement({
+const RosterChangeRef = builder.objectRef<ListedChange>('RosterImportChange').implement({
   description: 'One change of an import.',
   fields: (t) => ({
     entity: t.field({ type: RosterEntityEnum, description: 'The kind of record.', resolve: (c) => c.entity }),
@@ -75,7 +75,7 @@ const RosterChangeRef = builder.objectRef<ListedChange>('RosterChange').implemen
   }),
 });
 
-const ChangeCountsRef = builder.objectRef<ChangeCounts>('RosterChangeCounts').implement({
+const ChangeCountsRef = builder.objectRef<ChangeCounts>('RosterImportChangeCounts').implement({
   description: 'How many records of one kind an import creates, updates and ends.',
   fields: (t) => ({
     created: t.exposeInt('created', { description: 'New records, and ended ones started again are counted as updated.' }),
