@@ -1,4 +1,4 @@
-// `pnpm roster import --format oneroster-csv|ss12000 --organisation <uuid> [--dry-run] <path>`
+// `pnpm roster import --format oneroster-csv|ss12000 --organisation <uuid> [--dry-run] [--delta] <path>`
 // Imports a roster (a directory of OneRoster CSV files or SS 12000 JSON files, or one file) into
 // an organisation: prints the diff, or applies it with a progress bar on a terminal. Importing the
 // same files again after an interruption continues the interrupted run. Exit code 1 when the
@@ -15,7 +15,7 @@ import { openConfiguredDatabase, runCommand, UsageError } from './run-command.ts
 
 const FORMATS: RosterFormat[] = ['oneroster-csv', 'ss12000'];
 const USAGE =
-  'usage: pnpm roster import --format oneroster-csv|ss12000 --organisation <uuid> [--dry-run] [--max-file-mb 50] [--batch-size 500] <directory or file>';
+  'usage: pnpm roster import --format oneroster-csv|ss12000 --organisation <uuid> [--dry-run] [--delta (ss12000)] [--max-file-mb 50] [--batch-size 500] <directory or file>';
 /** How many of a refused import's errors are printed. */
 const SHOWN_ERRORS = 50;
 
@@ -27,6 +27,7 @@ function readArguments() {
         format: { type: 'string' },
         organisation: { type: 'string' },
         'dry-run': { type: 'boolean', default: false },
+        delta: { type: 'boolean', default: false },
         'max-file-mb': { type: 'string' },
         'batch-size': { type: 'string' },
       },
@@ -41,6 +42,7 @@ function readArguments() {
   const format = values.format as RosterFormat;
   if (!FORMATS.includes(format)) throw new UsageError(`--format must be one of ${FORMATS.join(', ')}; ${USAGE}`);
   if (!values.organisation) throw new UsageError(`--organisation is required; ${USAGE}`);
+  if (values.delta && format !== 'ss12000') throw new UsageError(`--delta is for ss12000: OneRoster's manifest.csv says whether its files are a delta; ${USAGE}`);
   const number = (name: string, raw: string | undefined, fallback: number) => {
     const value = raw === undefined ? fallback : Number(raw);
     if (!Number.isFinite(value) || value <= 0) throw new UsageError(`--${name} must be a positive number; ${USAGE}`);
@@ -50,6 +52,7 @@ function readArguments() {
     format,
     organisationId: values.organisation,
     dryRun: values['dry-run'],
+    ss12000Mode: values.delta ? ('DELTA' as const) : undefined,
     path: positionals[1]!,
     maxFileBytes: Math.round(number('max-file-mb', values['max-file-mb'], DEFAULT_MAX_FILE_BYTES / 1024 / 1024) * 1024 * 1024),
     batchSize: Math.round(number('batch-size', values['batch-size'], DEFAULT_BATCH_SIZE)),
@@ -123,7 +126,7 @@ await runCommand(async () => {
       database.prisma,
       systemClock,
       systemActor,
-      { organisationId: input.organisationId, format: input.format, files, dryRun: input.dryRun },
+      { organisationId: input.organisationId, format: input.format, files, dryRun: input.dryRun, ss12000Mode: input.ss12000Mode },
       {
         maxFileBytes: input.maxFileBytes,
         batchSize: input.batchSize,
