@@ -1,4 +1,4 @@
-// `pnpm --filter @school-licenses/bench roster-import [--backend pglite|postgres|both] [--scale municipality|small]`
+// `pnpm --filter @school-licenses/bench roster-import [--backend pglite|postgres|both] [--scale municipality|tenth|small]`
 // Imports a generated municipality-sized OneRoster set (roster-set.ts) into a fresh database, then
 // imports it again (nothing to change), and reports for each run its time, the SQL statements per
 // record of the snapshot, and the process's peak RSS. PGlite in a temporary directory; PostgreSQL
@@ -15,11 +15,17 @@ import pg from 'pg';
 import { DEFAULT_SERVER_URL } from './database.ts';
 import { MUNICIPALITY, writeRosterSet, type RosterScale } from './roster-set.ts';
 
-const SMALL: RosterScale = { schools: 4, studentsPerSchool: 100, teachersPerSchool: 10, classesPerSchool: 5, teachingGroupsPerSchool: 5 };
+const SCALES: Record<string, RosterScale> = {
+  municipality: MUNICIPALITY,
+  // A tenth of the municipality: its schools are the same size, for a machine shared with others.
+  tenth: { ...MUNICIPALITY, schools: 6 },
+  small: { schools: 4, studentsPerSchool: 100, teachersPerSchool: 10, classesPerSchool: 5, teachingGroupsPerSchool: 5 },
+};
 const DATABASE = 'licenses_roster_bench';
 
 const { values } = parseArgs({ options: { backend: { type: 'string', default: 'both' }, scale: { type: 'string', default: 'municipality' } }, strict: true });
-const scale = values.scale === 'small' ? SMALL : MUNICIPALITY;
+const scale = SCALES[values.scale!];
+if (!scale) throw new Error(`--scale must be one of ${Object.keys(SCALES).join(', ')}`);
 if (values.backend === 'both') {
   // One process per database, so that each peak RSS is its own (PGlite's WebAssembly heap is large).
   for (const backend of ['pglite', 'postgres']) {
