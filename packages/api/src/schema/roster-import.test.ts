@@ -3,7 +3,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fixtureFiles } from '../roster/testing.ts';
 import type { DemoData } from '../seed/demo.ts';
-import { dataOf, startTestApi, withStandardScenario, type GraphQLResponse, type TestApi } from '../testing/harness.ts';
+import { createApi } from '../yoga.ts';
+import { dataOf, startTestApi, TEST_AUTH, withStandardScenario, type GraphQLResponse, type TestApi } from '../testing/harness.ts';
+import { listen } from '../testing/http.ts';
 import { gid } from '../testing/ids.ts';
 import { IMPORT_ROSTER } from '../testing/operations.ts';
 
@@ -83,5 +85,21 @@ describe(`importRoster on ${backend}`, () => {
     }
     const student = await upload(demo.tokens.student, { organisation: nordstad, format: 'ONEROSTER_CSV', dryRun: true }, oneRoster());
     expect(student.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+  });
+
+  it('refuses a multipart request over MAX_UPLOAD_BYTES by its Content-Length, before reading it', async () => {
+    const small = createApi({ prisma: test.db.prisma, clock: test.clock, auth: TEST_AUTH, graphiql: false, limits: { maxUploadBytes: 2_000 } });
+    const server = await listen(small);
+    try {
+      const form = new FormData();
+      form.set('operations', JSON.stringify({ query: IMPORT_ROSTER, variables: { input: { organisation: nordstad, format: 'ONEROSTER_CSV', files: [null] } } }));
+      form.set('map', JSON.stringify({ 0: ['variables.input.files.0'] }));
+      form.set('0', new File(['x'.repeat(5_000)], 'users.csv'));
+      const response = await fetch(server.url, { method: 'POST', headers: { authorization: `Bearer ${demo.keys.integration}` }, body: form });
+      expect(response.status).toBe(413);
+      expect(await response.json()).toMatchObject({ errors: [{ extensions: { code: 'REQUEST_TOO_LARGE' } }] });
+    } finally {
+      await server.close();
+    }
   });
 });
