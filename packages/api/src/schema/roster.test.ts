@@ -376,6 +376,16 @@ describe(`the roster on ${backend}`, () => {
       expect(renamed.change).toBe('updated');
       const audit = await prisma.auditEvent.findFirstOrThrow({ where: { action: 'USER_UPDATED', userId: renamed.record.id } });
       expect({ before: audit.before, after: audit.after }).toEqual({ before: { name: 'Ida Import' }, after: { name: 'Ida Importsson' } });
+
+      // Records entered by hand before the first sync are adopted, not duplicated.
+      const adopted = await inTransaction(prisma, async (tx) => [
+        await upsertUserByExternalId(tx, now, systemActor, nordstad.id, { externalId: 'imp-svante', name: 'Svante Elev', email: 'SVANTE.student@ekskolan.example' }),
+        await upsertSchoolByExternalId(tx, now, systemActor, nordstad.id, { externalId: 'imp-bjork', name: 'Björkskolan', schoolUnitCode: '20000002' }),
+      ]);
+      expect(adopted.map((written) => [written.change, written.record.id, written.record.externalId])).toEqual([
+        ['updated', demo.ids.studentWithoutLicense, 'imp-svante'],
+        ['updated', (await prisma.school.findFirstOrThrow({ where: { name: 'Björkskolan' } })).id, 'imp-bjork'],
+      ]);
     });
   });
 });
