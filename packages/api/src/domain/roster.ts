@@ -7,8 +7,9 @@
 // - Every write is idempotent and returns { record, change }: 'created', 'updated', 'ended' or
 //   'unchanged'. Writing what is already there changes nothing and records no audit event.
 // - upsertSchoolByExternalId / upsertUserByExternalId / upsertGroupByExternalId find the record by
-//   its external id within the organisation and create or update it; an ended one that comes back
-//   is started again. create*/update*/end* work by our ids, for the GraphQL mutations.
+//   its external id within the organisation (or, when none has it, a school by its school unit code
+//   or a user by e-mail that has no external id yet: records entered by hand before the first sync)
+//   and create or update it; an ended one that comes back is started again. create*/update*/end* work by our ids, for the GraphQL mutations.
 // - setSchoolMembership / setGroupMembership start a membership, start an ended one again, or change
 //   its role; endSchoolMembership / endGroupMembership end it. Ending a school membership (or a
 //   user, or a school) ends the user's groups at the school and revokes their licenses there with
@@ -95,9 +96,13 @@ export async function upsertSchoolByExternalId(
 ): Promise<Written<School>> {
   requireManagedOrganisation(actor, organisationId);
   const externalId = requiredText(input.externalId, 'externalId');
-  const existing = await tx.school.findUnique({ where: { organisationId_externalId: { organisationId, externalId } } });
+  const data = schoolData(input);
+  // A school entered by hand before the sync is adopted by its school unit code.
+  const existing =
+    (await schoolByExternalId(tx, organisationId, externalId)) ??
+    (data.schoolUnitCode ? await tx.school.findFirst({ where: { organisationId, schoolUnitCode: data.schoolUnitCode, externalId: null } }) : null);
   if (!existing) return { record: await createSchool(tx, now, actor, { ...input, organisationId }), change: 'created' };
-  return changeSchool(tx, now, actor, existing, schoolData(input), true);
+  return changeSchool(tx, now, actor, existing, data, true);
 }
 
 /** The school with an external id, for the import to resolve references. */
@@ -202,9 +207,13 @@ export async function upsertUserByExternalId(
 ): Promise<Written<User>> {
   requireManagedOrganisation(actor, organisationId);
   const externalId = requiredText(input.externalId, 'externalId');
-  const existing = await userByExternalId(tx, organisationId, externalId);
+  const data = userData(input);
+  // A user entered by hand before the sync is adopted by their e-mail address.
+  const existing =
+    (await userByExternalId(tx, organisationId, externalId)) ??
+    (await tx.user.findFirst({ where: { organisationId, email: data.email!, externalId: null } }));
   if (!existing) return { record: await createUser(tx, now, actor, { ...input, organisationId }), change: 'created' };
-  return changeUser(tx, now, actor, existing, userData(input), true);
+  return changeUser(tx, now, actor, existing, data, true);
 }
 
 export function userByExternalId(tx: Tx, organisationId: string, externalId: string): Promise<User | null> {

@@ -148,6 +148,7 @@ describe(`the roster on ${backend}`, () => {
         user: { name: 'Nils Elev', email: 'nils.elev@ekskolan.example', externalId: 'p-nils', memberships: [{ role: 'STUDENT', school: { id: ekskolan } }] },
       });
       expect((await send(tokens.sara, CREATE_USER, { name: 'Ingen Skola', email: 'ingen@ekskolan.example' })).value).toMatchObject({ code: 'FORBIDDEN', field: 'school' });
+      expect((await send(tokens.olivia, CREATE_USER, { name: 'Ingen Skola', email: 'ingen@ekskolan.example', role: 'TEACHER' })).value).toMatchObject({ code: 'INVALID_INPUT', field: 'role' });
       expect((await send(tokens.bo, CREATE_USER, { name: 'Fel Skola', email: 'fel@ekskolan.example', school: ekskolan })).value).toMatchObject({ code: 'NOT_FOUND', field: 'school' });
       expect((await send(tokens.oskar, CREATE_USER, { name: 'Fel Kommun', email: 'fel@sjostad.example', school: ekskolan })).value).toMatchObject({ code: 'NOT_FOUND', field: 'school' });
     });
@@ -329,6 +330,7 @@ describe(`the roster on ${backend}`, () => {
       expect(await test.db.prisma.groupMembership.count({ where: { groupId: rawId(klass), endedAt: null } })).toBe(0);
       const selma = await user('selma.student@ekskolan.example');
       expect((await send(tokens.sara, SET_GROUP_MEMBERSHIP, { group: klass, user: selma, role: 'STUDENT' })).value).toMatchObject({ code: 'ALREADY_ENDED', field: 'group' });
+      expect(await checkInvariants(test.db.prisma)).toEqual({});
     });
   });
 
@@ -346,6 +348,7 @@ describe(`the roster on ${backend}`, () => {
       expect(await prisma.schoolMembership.count({ where: { schoolId: rawId(school), endedAt: null } })).toBe(0);
       expect(await prisma.group.count({ where: { schoolId: rawId(school), endedAt: null } })).toBe(0);
       expect((await send(tokens.olivia, SET_SCHOOL_MEMBERSHIP, { school, user: pupil.value.user.id, role: 'STUDENT' })).value).toMatchObject({ code: 'ALREADY_ENDED' });
+      expect(await checkInvariants(prisma)).toEqual({});
     });
   });
 
@@ -373,6 +376,16 @@ describe(`the roster on ${backend}`, () => {
       expect(renamed.change).toBe('updated');
       const audit = await prisma.auditEvent.findFirstOrThrow({ where: { action: 'USER_UPDATED', userId: renamed.record.id } });
       expect({ before: audit.before, after: audit.after }).toEqual({ before: { name: 'Ida Import' }, after: { name: 'Ida Importsson' } });
+
+      // Records entered by hand before the first sync are adopted, not duplicated.
+      const adopted = await inTransaction(prisma, async (tx) => [
+        await upsertUserByExternalId(tx, now, systemActor, nordstad.id, { externalId: 'imp-svante', name: 'Svante Elev', email: 'SVANTE.student@ekskolan.example' }),
+        await upsertSchoolByExternalId(tx, now, systemActor, nordstad.id, { externalId: 'imp-bjork', name: 'Björkskolan', schoolUnitCode: '20000002' }),
+      ]);
+      expect(adopted.map((written) => [written.change, written.record.id, written.record.externalId])).toEqual([
+        ['updated', demo.ids.studentWithoutLicense, 'imp-svante'],
+        ['updated', (await prisma.school.findFirstOrThrow({ where: { name: 'Björkskolan' } })).id, 'imp-bjork'],
+      ]);
     });
   });
 });

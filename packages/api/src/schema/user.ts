@@ -1,5 +1,6 @@
 import { requireOrganisationOf, visibleAssignments, visibleGroupMemberships, visibleUsers } from '../domain/actor.ts';
 import { createUser, endUser, updateUser, userSearch, type RosterChange } from '../domain/roster.ts';
+import { LicenseError } from '../domain/errors.ts';
 import { builder } from './builder.ts';
 import { RosterChangeEnum, SchoolRoleEnum } from './enums.ts';
 import { licenseErrors } from './errors.ts';
@@ -120,6 +121,7 @@ builder.mutationFields((t) => ({
     args: { input: t.arg({ type: CreateUserInput, required: true, description: 'What to do.' }) },
     resolve: (_root, { input }, ctx) =>
       runIdempotent(ctx, { key: input.idempotencyKey, operation: 'createUser', input: { ...input, idempotencyKey: null } }, async (tx, clock, actor) => {
+        if (input.role && !input.school) throw new LicenseError('INVALID_INPUT', 'role', 'A role is a role in a school: give the school too.');
         const user = await createUser(tx, clock.now(), actor, {
           name: input.name,
           email: input.email,

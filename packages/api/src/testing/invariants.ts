@@ -28,6 +28,15 @@ const checks: Record<string, string> = {
     SELECT a.id FROM "Assignment" a WHERE a."isActive" AND NOT EXISTS (
       SELECT 1 FROM "SchoolMembership" m WHERE m."userId" = a."userId" AND m."schoolId" = a."schoolId"
         AND m.role <> 'SCHOOL_ADMIN' AND m."endedAt" IS NULL)`,
+  'a current group member who is not a current member of the group\'s school': `
+    SELECT gm."groupId" || ':' || gm."userId" AS id FROM "GroupMembership" gm JOIN "Group" g ON g.id = gm."groupId"
+    WHERE gm."endedAt" IS NULL AND NOT EXISTS (
+      SELECT 1 FROM "SchoolMembership" m WHERE m."userId" = gm."userId" AND m."schoolId" = g."schoolId" AND m."endedAt" IS NULL)`,
+  'a current member of an ended group, or a current group of a closed school': `
+    SELECT gm."groupId" || ':' || gm."userId" AS id FROM "GroupMembership" gm JOIN "Group" g ON g.id = gm."groupId"
+    WHERE gm."endedAt" IS NULL AND g."endedAt" IS NOT NULL
+    UNION ALL
+    SELECT g.id::text FROM "Group" g JOIN "School" s ON s.id = g."schoolId" WHERE g."endedAt" IS NULL AND s."endedAt" IS NOT NULL`,
   'a started license whose end date is not after its start': `
     SELECT id FROM "License" WHERE "startedAt" IS NOT NULL AND "endDate" <= "startedAt"`,
   'an assignment without its LICENSE_ASSIGNED audit event': `
