@@ -29,7 +29,8 @@ const HEADERS = {
     'sourcedId,status,dateLastModified,enabledUser,username,userIds,givenName,familyName,middleName,identifier,email,sms,phone,agentSourcedIds,grades,password,userMasterIdentifier,resourceSourcedIds,preferredGivenName,preferredMiddleName,preferredFamilyName,primaryOrgSourcedId,pronouns',
   roles: 'sourcedId,status,dateLastModified,userSourcedId,roleType,role,beginDate,endDate,orgSourcedId,userProfileSourcedId',
   academicSessions: 'sourcedId,status,dateLastModified,title,type,startDate,endDate,parentSourcedId,schoolYear',
-  classes: 'sourcedId,status,dateLastModified,title,grades,courseSourcedId,classCode,classType,location,schoolSourcedId,termSourcedIds,subjects,subjectCodes,periods',
+  classes:
+    'sourcedId,status,dateLastModified,title,grades,courseSourcedId,classCode,classType,location,schoolSourcedId,termSourcedIds,subjects,subjectCodes,periods',
   enrollments: 'sourcedId,status,dateLastModified,classSourcedId,schoolSourcedId,userSourcedId,role,primary,beginDate,endDate',
 };
 
@@ -60,7 +61,9 @@ export async function writeRosterSet(dir: string, scale: RosterScale = MUNICIPAL
     for (let g = 0; g < groupsPerSchool; g++) {
       const homeroom = g < scale.classesPerSchool;
       const grade = 1 + (g % 9);
-      classes.push(`${group(g)},,,${homeroom ? `${grade}${String.fromCharCode(65 + Math.floor(g / 9))}` : `Ämne ${g} åk ${grade}`},${String(grade).padStart(2, '0')},crs-${homeroom ? 'klass' : g},,${homeroom ? 'homeroom' : 'scheduled'},,${school},ay-2026,,,`);
+      classes.push(
+        `${group(g)},,,${homeroom ? `${grade}${String.fromCharCode(65 + Math.floor(g / 9))}` : `Ämne ${g} åk ${grade}`},${String(grade).padStart(2, '0')},crs-${homeroom ? 'klass' : g},,${homeroom ? 'homeroom' : 'scheduled'},,${school},ay-2026,,,`,
+      );
     }
     const enrol = (g: number, user: string, role: string) => enrollments.push(`enr-${enrollment++},,,${group(g)},${school},${user},${role},false,,`);
     for (let i = 0; i < scale.studentsPerSchool; i++) {
@@ -75,7 +78,13 @@ export async function writeRosterSet(dir: string, scale: RosterScale = MUNICIPAL
       enrol(g, teachers[(g + groupsPerSchool) % teachers.length]!, 'teacher');
     }
   }
-  const manifest = ['propertyName,value', 'manifest.version,1.0', 'oneroster.version,1.2', ...['academicSessions', 'classes', 'enrollments', 'orgs', 'roles', 'users'].map((f) => `file.${f},bulk`), 'source.systemName,bench'];
+  const manifest = [
+    'propertyName,value',
+    'manifest.version,1.0',
+    'oneroster.version,1.2',
+    ...['academicSessions', 'classes', 'enrollments', 'orgs', 'roles', 'users'].map((f) => `file.${f},bulk`),
+    'source.systemName,bench',
+  ];
   const sessions = [HEADERS.academicSessions, 'ay-2026,,,Läsåret 2026/27,schoolYear,2026-08-17,2027-06-11,,2027'];
   const files: Record<string, string[]> = { manifest, orgs, users, roles, academicSessions: sessions, classes, enrollments };
   for (const [name, lines] of Object.entries(files)) await writeFile(join(dir, `${name}.csv`), `${lines.join('\n')}\n`);

@@ -42,7 +42,8 @@ function readArguments() {
   const format = values.format as RosterFormat;
   if (!FORMATS.includes(format)) throw new UsageError(`--format must be one of ${FORMATS.join(', ')}; ${USAGE}`);
   if (!values.organisation) throw new UsageError(`--organisation is required; ${USAGE}`);
-  if (values.delta && format !== 'ss12000') throw new UsageError(`--delta is for ss12000: OneRoster's manifest.csv says whether its files are a delta; ${USAGE}`);
+  if (values.delta && format !== 'ss12000')
+    throw new UsageError(`--delta is for ss12000: OneRoster's manifest.csv says whether its files are a delta; ${USAGE}`);
   const number = (name: string, raw: string | undefined, fallback: number) => {
     const value = raw === undefined ? fallback : Number(raw);
     if (!Number.isFinite(value) || value <= 0) throw new UsageError(`--${name} must be a positive number; ${USAGE}`);

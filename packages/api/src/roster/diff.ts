@@ -144,7 +144,14 @@ export function diffRoster(snapshot: RosterSnapshot, current: CurrentRoster, now
     const byEmail = userByEmail.get(email);
     const existing = userByExternalId.get(person.externalId) ?? (byEmail && !byEmail.externalId ? byEmail : undefined);
     if (byEmail && byEmail !== existing) {
-      errors.push(recordError(person.source, 'DUPLICATE_ID', snapshot.format === 'ss12000' ? 'emails' : 'email', `Another user of the organisation has the e-mail address ${email}.`));
+      errors.push(
+        recordError(
+          person.source,
+          'DUPLICATE_ID',
+          snapshot.format === 'ss12000' ? 'emails' : 'email',
+          `Another user of the organisation has the e-mail address ${email}.`,
+        ),
+      );
       continue;
     }
     const data = { externalId: person.externalId, name: `${person.givenName} ${person.familyName}`.trim(), email };
@@ -198,7 +205,14 @@ export function diffRoster(snapshot: RosterSnapshot, current: CurrentRoster, now
     keptGroups.add(existing.id);
     if (!('id' in school) || school.id !== existing.schoolId) {
       const field = snapshot.format === 'ss12000' ? 'organisation' : 'schoolSourcedId';
-      errors.push(recordError(group.source, 'INVALID_VALUE', field, `Group ${group.externalId} belongs to another school: a group stays in its school (give the new one another id).`));
+      errors.push(
+        recordError(
+          group.source,
+          'INVALID_VALUE',
+          field,
+          `Group ${group.externalId} belongs to another school: a group stays in its school (give the new one another id).`,
+        ),
+      );
       continue;
     }
     if (existing.name !== data.name || existing.kind !== data.kind || existing.schoolYear !== data.schoolYear || existing.endedAt) {
@@ -216,12 +230,16 @@ export function diffRoster(snapshot: RosterSnapshot, current: CurrentRoster, now
 
   // Memberships: the highest role wins when a source lists a person at a school twice; a group
   // member is a member of the group's school too.
-  const wantedSchool = new Map<string, { personExternalId: string; schoolExternalId: string; role: RosterRole; startDate: Date | null; source: RecordSource }>();
+  const wantedSchool = new Map<
+    string,
+    { personExternalId: string; schoolExternalId: string; role: RosterRole; startDate: Date | null; source: RecordSource }
+  >();
   const endedSchool = new Map<string, { personExternalId: string; schoolExternalId: string; source: RecordSource }>();
   const wantSchool = (personExternalId: string, schoolExternalId: string, role: RosterRole, startDate: Date | null, source: RecordSource) => {
     const key = `${personExternalId} @ ${schoolExternalId}`;
     const seen = wantedSchool.get(key);
-    if (!seen || ROLE_RANK[role] > ROLE_RANK[seen.role]) wantedSchool.set(key, { personExternalId, schoolExternalId, role, startDate: seen?.startDate ?? startDate, source });
+    if (!seen || ROLE_RANK[role] > ROLE_RANK[seen.role])
+      wantedSchool.set(key, { personExternalId, schoolExternalId, role, startDate: seen?.startDate ?? startDate, source });
   };
   for (const membership of snapshot.schoolMemberships) {
     const key = `${membership.personExternalId} @ ${membership.schoolExternalId}`;
@@ -238,7 +256,8 @@ export function diffRoster(snapshot: RosterSnapshot, current: CurrentRoster, now
     if (active(membership) && groupActive) {
       const role: GroupRole = membership.role === 'STUDENT' ? 'STUDENT' : 'TEACHER';
       const seen = wantedGroup.get(key);
-      if (!seen || (role === 'TEACHER' && seen.role === 'STUDENT')) wantedGroup.set(key, { ...membership, role, startDate: seen?.startDate ?? membership.startDate });
+      if (!seen || (role === 'TEACHER' && seen.role === 'STUDENT'))
+        wantedGroup.set(key, { ...membership, role, startDate: seen?.startDate ?? membership.startDate });
       if (school) wantSchool(membership.personExternalId, school, role, membership.startDate, membership.source);
     } else endedGroup.set(key, membership);
   }
@@ -272,7 +291,14 @@ export function diffRoster(snapshot: RosterSnapshot, current: CurrentRoster, now
     const named = endedSchool.get(label);
     // Ending a user ends their memberships with it.
     if (endedUsers.has(user.id) || (full ? true : !!named)) {
-      changes.push({ entity: 'schoolMembership', kind: 'end', key: label, userRef: { id: user.id }, schoolRef: { id: membership.schoolId }, source: named?.source });
+      changes.push({
+        entity: 'schoolMembership',
+        kind: 'end',
+        key: label,
+        userRef: { id: user.id },
+        schoolRef: { id: membership.schoolId },
+        source: named?.source,
+      });
     }
   }
 

@@ -29,7 +29,13 @@ const organisation = () => licensePool(db.prisma, clock, { licenses: 0, students
 
 function run(pool: LicensePool, format: RosterFormat, files: RosterFile[], options: Partial<ImportRosterOptions> & { dryRun?: boolean; actor?: Actor } = {}) {
   const { dryRun = false, actor = systemActor, ...rest } = options;
-  return importRoster(db.prisma, clock, actor, { organisationId: pool.organisationId, format, files, dryRun }, { maxFileBytes: DEFAULT_MAX_FILE_BYTES, ...rest });
+  return importRoster(
+    db.prisma,
+    clock,
+    actor,
+    { organisationId: pool.organisationId, format, files, dryRun },
+    { maxFileBytes: DEFAULT_MAX_FILE_BYTES, ...rest },
+  );
 }
 
 /** Everything an import writes, counted, for "nothing changed" assertions. */
@@ -56,7 +62,11 @@ async function activeMembers(organisationId: string, groupName: string) {
 
 /** The OneRoster fixture without one person: their row in users.csv, roles.csv and enrollments.csv. */
 function withoutPerson(sourcedId: string, changes: Record<string, string | null> = {}) {
-  const drop = (name: string) => fixtureText('oneroster', name).split('\n').filter((line) => !line.includes(`,${sourcedId},`) && !line.startsWith(`${sourcedId},`)).join('\n');
+  const drop = (name: string) =>
+    fixtureText('oneroster', name)
+      .split('\n')
+      .filter((line) => !line.includes(`,${sourcedId},`) && !line.startsWith(`${sourcedId},`))
+      .join('\n');
   return fixtureFiles('oneroster', { 'users.csv': drop('users.csv'), 'roles.csv': drop('roles.csv'), 'enrollments.csv': drop('enrollments.csv'), ...changes });
 }
 
@@ -74,7 +84,10 @@ describe('roster import', () => {
     });
     const norr = await db.prisma.school.findFirstOrThrow({ where: { organisationId: pool.organisationId, externalId: 'sch-norr' } });
     expect(norr).toMatchObject({ name: 'Norrskolan', schoolUnitCode: '12345678' });
-    const gun = await db.prisma.user.findFirstOrThrow({ where: { organisationId: pool.organisationId, externalId: 'usr-gun' }, include: { memberships: true } });
+    const gun = await db.prisma.user.findFirstOrThrow({
+      where: { organisationId: pool.organisationId, externalId: 'usr-gun' },
+      include: { memberships: true },
+    });
     expect(gun).toMatchObject({ name: 'Gun Rektor', email: 'gun.rektor@norr.example' });
     expect(gun.memberships).toEqual([expect.objectContaining({ schoolId: norr.id, role: 'SCHOOL_ADMIN', endedAt: null })]);
     expect(await db.prisma.group.findFirstOrThrow({ where: { organisationId: pool.organisationId, externalId: 'cls-7a' } })).toMatchObject({
@@ -98,7 +111,13 @@ describe('roster import', () => {
     const pool = await organisation();
     const first = await run(pool, 'ss12000', fixtureFiles('ss12000'));
     expect(first.errors).toEqual([]);
-    expect(first.summary).toMatchObject({ school: { created: 1 }, user: { created: 3 }, schoolMembership: { created: 3 }, group: { created: 2 }, groupMembership: { created: 4 } });
+    expect(first.summary).toMatchObject({
+      school: { created: 1 },
+      user: { created: 3 },
+      schoolMembership: { created: 3 },
+      group: { created: 2 },
+      groupMembership: { created: 4 },
+    });
     const anna = await db.prisma.user.findFirstOrThrow({ where: { organisationId: pool.organisationId, email: 'anna.larare@norr.example' } });
     expect(await db.prisma.groupMembership.findMany({ where: { userId: anna.id }, select: { role: true, group: { select: { name: true } } } })).toEqual([
       { role: 'TEACHER', group: { name: 'Matematik 7A' } },
@@ -205,7 +224,8 @@ describe('roster import', () => {
     clock.set('2027-08-20T08:00:00.000Z');
     try {
       const nextYear = withoutPerson('usr-dan', {
-        'academicSessions.csv': 'sourcedId,status,dateLastModified,title,type,startDate,endDate,parentSourcedId,schoolYear\nay-2027,,,Läsåret 2027/28,schoolYear,2027-08-16,2028-06-09,,2028\n',
+        'academicSessions.csv':
+          'sourcedId,status,dateLastModified,title,type,startDate,endDate,parentSourcedId,schoolYear\nay-2027,,,Läsåret 2027/28,schoolYear,2027-08-16,2028-06-09,,2028\n',
         'classes.csv':
           'sourcedId,status,dateLastModified,title,grades,courseSourcedId,classCode,classType,location,schoolSourcedId,termSourcedIds,subjects,subjectCodes,periods\n' +
           'cls-8a,,,8A,08,crs-klass,8A,homeroom,,sch-norr,ay-2027,,,\n' +
@@ -220,11 +240,25 @@ describe('roster import', () => {
       const report = await run(pool, 'oneroster-csv', nextYear);
       expect(report.errors).toEqual([]);
       expect(report.summary).toMatchObject({ group: { created: 2, ended: 4 }, user: { ended: 1 } });
-      const groups = await db.prisma.group.findMany({ where: { organisationId: pool.organisationId }, orderBy: { name: 'asc' }, select: { name: true, endedAt: true } });
-      expect(groups.map((g) => `${g.name}${g.endedAt ? ' (ended)' : ''}`)).toEqual(['5B (ended)', '6B', '7A (ended)', '8A', '9A (ended)', 'Matematik 7 (ended)']);
+      const groups = await db.prisma.group.findMany({
+        where: { organisationId: pool.organisationId },
+        orderBy: { name: 'asc' },
+        select: { name: true, endedAt: true },
+      });
+      expect(groups.map((g) => `${g.name}${g.endedAt ? ' (ended)' : ''}`)).toEqual([
+        '5B (ended)',
+        '6B',
+        '7A (ended)',
+        '8A',
+        '9A (ended)',
+        'Matematik 7 (ended)',
+      ]);
       expect(await activeMembers(pool.organisationId, '8A')).toEqual(['usr-anna', 'usr-bo', 'usr-cia']);
       expect(await activeMembers(pool.organisationId, '7A')).toEqual([]);
-      const dan = await db.prisma.user.findFirstOrThrow({ where: { organisationId: pool.organisationId, externalId: 'usr-dan' }, include: { memberships: true } });
+      const dan = await db.prisma.user.findFirstOrThrow({
+        where: { organisationId: pool.organisationId, externalId: 'usr-dan' },
+        include: { memberships: true },
+      });
       expect(dan.memberships.every((m) => m.endedAt)).toBe(true);
     } finally {
       clock.set(TEST_START);

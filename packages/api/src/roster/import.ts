@@ -104,7 +104,11 @@ export async function importRoster(
   const refuse = (errors: RecordError[]) => ({ ...report, refused: true, errors });
 
   const current = await loadCurrentRoster(prisma, input.organisationId);
-  const snapshot = await readCheckedRoster(input.format, input.files, { maxFileBytes: options.maxFileBytes, ss12000Mode: input.ss12000Mode, known: knownIds(current) });
+  const snapshot = await readCheckedRoster(input.format, input.files, {
+    maxFileBytes: options.maxFileBytes,
+    ss12000Mode: input.ss12000Mode,
+    known: knownIds(current),
+  });
   report.mode = snapshot.mode;
   if (snapshot.errors.length) return refuse(snapshot.errors);
   const now = clock.now();
@@ -185,7 +189,9 @@ function addSummary(into: DiffSummary, add: DiffSummary): void {
 
 /** The active licenses of the people whose school memberships the changes end. */
 async function licensesHeldByLeavers(tx: Tx | PrismaClient, changes: RosterChange[]): Promise<number> {
-  const leavers = changes.flatMap((c) => (c.entity === 'schoolMembership' && c.kind === 'end' && 'id' in c.userRef && 'id' in c.schoolRef ? [{ userId: c.userRef.id, schoolId: c.schoolRef.id }] : []));
+  const leavers = changes.flatMap((c) =>
+    c.entity === 'schoolMembership' && c.kind === 'end' && 'id' in c.userRef && 'id' in c.schoolRef ? [{ userId: c.userRef.id, schoolId: c.schoolRef.id }] : [],
+  );
   let count = 0;
   for (let start = 0; start < leavers.length; start += DEFAULT_BATCH_SIZE) {
     count += await tx.assignment.count({ where: { isActive: true, OR: leavers.slice(start, start + DEFAULT_BATCH_SIZE) } });
@@ -234,20 +240,55 @@ async function applyBatch(tx: Tx, now: Date, actor: Actor, organisationId: strin
         select: { id: true, externalId: true, name: true, email: true },
       });
       for (const user of users) ids.users.set(user.externalId!, user.id);
-      await recordAudits(tx, actor, now, users.map((user): AuditEntry => ({ action: 'USER_CREATED', organisationId, userId: user.id, after: { name: user.name, email: user.email, externalId: user.externalId } })));
+      await recordAudits(
+        tx,
+        actor,
+        now,
+        users.map(
+          (user): AuditEntry => ({
+            action: 'USER_CREATED',
+            organisationId,
+            userId: user.id,
+            after: { name: user.name, email: user.email, externalId: user.externalId },
+          }),
+        ),
+      );
       newUsers.length = 0;
     }
     if (newSchoolMemberships.length) {
       await tx.schoolMembership.createMany({ data: newSchoolMemberships.map((m) => ({ ...m, createdAt: now })) });
-      await recordAudits(tx, actor, now, newSchoolMemberships.map((m): AuditEntry => ({ action: 'SCHOOL_MEMBERSHIP_STARTED', organisationId, schoolId: m.schoolId, userId: m.userId, after: { role: m.role } })));
+      await recordAudits(
+        tx,
+        actor,
+        now,
+        newSchoolMemberships.map(
+          (m): AuditEntry => ({ action: 'SCHOOL_MEMBERSHIP_STARTED', organisationId, schoolId: m.schoolId, userId: m.userId, after: { role: m.role } }),
+        ),
+      );
       newSchoolMemberships.length = 0;
     }
     if (newGroupMemberships.length) {
       await tx.groupMembership.createMany({ data: newGroupMemberships.map((m) => ({ ...m, createdAt: now })) });
       const schoolOf = new Map(
-        (await tx.group.findMany({ where: { id: { in: [...new Set(newGroupMemberships.map((m) => m.groupId))] } }, select: { id: true, schoolId: true } })).map((g) => [g.id, g.schoolId]),
+        (await tx.group.findMany({ where: { id: { in: [...new Set(newGroupMemberships.map((m) => m.groupId))] } }, select: { id: true, schoolId: true } })).map(
+          (g) => [g.id, g.schoolId],
+        ),
       );
-      await recordAudits(tx, actor, now, newGroupMemberships.map((m): AuditEntry => ({ action: 'GROUP_MEMBERSHIP_STARTED', organisationId, schoolId: schoolOf.get(m.groupId), groupId: m.groupId, userId: m.userId, after: { role: m.role } })));
+      await recordAudits(
+        tx,
+        actor,
+        now,
+        newGroupMemberships.map(
+          (m): AuditEntry => ({
+            action: 'GROUP_MEMBERSHIP_STARTED',
+            organisationId,
+            schoolId: schoolOf.get(m.groupId),
+            groupId: m.groupId,
+            userId: m.userId,
+            after: { role: m.role },
+          }),
+        ),
+      );
       newGroupMemberships.length = 0;
     }
   };

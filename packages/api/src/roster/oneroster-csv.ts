@@ -4,14 +4,7 @@
 import { Readable, pipeline } from 'node:stream';
 import { CsvError, parse } from 'csv-parse';
 import { readText, RosterFileError, type RosterFile } from './files.ts';
-import {
-  emptySnapshot,
-  parseDate,
-  type RecordError,
-  type RosterRole,
-  type RosterSnapshot,
-  type SyncMode,
-} from './snapshot.ts';
+import { emptySnapshot, parseDate, type RecordError, type RosterRole, type RosterSnapshot, type SyncMode } from './snapshot.ts';
 
 /** The columns each file must have; the others the binding defines are optional here. */
 const REQUIRED_COLUMNS = {
@@ -64,7 +57,12 @@ export async function readOneRosterCsv(files: RosterFile[], options: ReadOptions
   await read('manifest.csv', (row) => properties.set(row.get('propertyName'), row.get('value')));
   const version = properties.get('oneroster.version');
   if (version && !['1.1', '1.2'].includes(version)) {
-    errors.push({ code: 'INVALID_VALUE', file: 'manifest.csv', field: 'oneroster.version', message: `OneRoster ${version} is not supported (1.2 and 1.1 are).` });
+    errors.push({
+      code: 'INVALID_VALUE',
+      file: 'manifest.csv',
+      field: 'oneroster.version',
+      message: `OneRoster ${version} is not supported (1.2 and 1.1 are).`,
+    });
     return snapshot;
   }
   // Each file is `bulk` (a full snapshot), `delta` (changes only) or `absent`.
@@ -118,7 +116,16 @@ export async function readOneRosterCsv(files: RosterFile[], options: ReadOptions
     const role = schoolRole(row, 'role');
     if (!role) return;
     for (const schoolExternalId of row.list('orgSourcedIds')) {
-      snapshot.schoolMemberships.push({ personExternalId: externalId, schoolExternalId, role, startDate: null, endDate: null, source: row.source, deleted: row.deleted, fields: { person: 'sourcedId', school: 'orgSourcedIds' } });
+      snapshot.schoolMemberships.push({
+        personExternalId: externalId,
+        schoolExternalId,
+        role,
+        startDate: null,
+        endDate: null,
+        source: row.source,
+        deleted: row.deleted,
+        fields: { person: 'sourcedId', school: 'orgSourcedIds' },
+      });
     }
   });
 
@@ -285,14 +292,21 @@ async function readCsv(file: RosterFile, name: FileName, maxBytes: number, error
         continue;
       }
       if (record.length !== columns.size) {
-        errors.push({ code: 'INVALID_VALUE', file: name, line: info.lines, field: null, message: `The row has ${record.length} fields; the header has ${columns.size}.` });
+        errors.push({
+          code: 'INVALID_VALUE',
+          file: name,
+          line: info.lines,
+          field: null,
+          message: `The row has ${record.length} fields; the header has ${columns.size}.`,
+        });
         continue;
       }
       onRow(new Row(columns, record, { file: name, line: info.lines }, errors));
     }
   } catch (error) {
     if (error instanceof RosterFileError) errors.push(error.error);
-    else if (error instanceof CsvError) errors.push({ code: 'UNREADABLE', file: name, line: (error as { lines?: number }).lines, field: null, message: `Not valid CSV: ${error.message}` });
+    else if (error instanceof CsvError)
+      errors.push({ code: 'UNREADABLE', file: name, line: (error as { lines?: number }).lines, field: null, message: `Not valid CSV: ${error.message}` });
     else throw error;
   }
 }

@@ -19,7 +19,11 @@ describe('OneRoster 1.2 CSV', () => {
       ['sch-soder', 'Söderskolan', '87654321'],
     ]);
     expect(snapshot.persons).toHaveLength(7);
-    expect(snapshot.persons.find((p) => p.externalId === 'usr-fia')).toMatchObject({ givenName: 'Fia', familyName: 'Lärare, Söder', email: 'fia.larare@soder.example' });
+    expect(snapshot.persons.find((p) => p.externalId === 'usr-fia')).toMatchObject({
+      givenName: 'Fia',
+      familyName: 'Lärare, Söder',
+      email: 'fia.larare@soder.example',
+    });
     const roles = snapshot.schoolMemberships.map((m) => `${m.personExternalId}@${m.schoolExternalId}:${m.role}`);
     expect(roles).toContain('usr-gun@sch-norr:SCHOOL_ADMIN');
     expect(roles).toContain('usr-fia@sch-norr:TEACHER');
@@ -38,10 +42,16 @@ describe('OneRoster 1.2 CSV', () => {
   });
 
   it('reads 1.1 files: role and orgSourcedIds on users.csv, no roles.csv; a byte order mark is fine', async () => {
-    const users = '\uFEFFsourcedId,status,dateLastModified,enabledUser,orgSourcedIds,role,username,userIds,givenName,familyName,middleName,identifier,email\n' +
+    const users =
+      '\uFEFFsourcedId,status,dateLastModified,enabledUser,orgSourcedIds,role,username,userIds,givenName,familyName,middleName,identifier,email\n' +
       'usr-bo,,,true,"sch-norr,sch-soder",student,bo,,Bo,Elev,,,bo.elev@norr.example\n';
-    const manifest = fixtureText('oneroster', 'manifest.csv').replace('oneroster.version,1.2', 'oneroster.version,1.1').replace('file.roles,bulk', 'file.roles,absent');
-    const snapshot = await read('oneroster-csv', fixtureFiles('oneroster', { 'users.csv': users, 'manifest.csv': manifest, 'roles.csv': null, 'enrollments.csv': enrollmentsOf('usr-bo') }));
+    const manifest = fixtureText('oneroster', 'manifest.csv')
+      .replace('oneroster.version,1.2', 'oneroster.version,1.1')
+      .replace('file.roles,bulk', 'file.roles,absent');
+    const snapshot = await read(
+      'oneroster-csv',
+      fixtureFiles('oneroster', { 'users.csv': users, 'manifest.csv': manifest, 'roles.csv': null, 'enrollments.csv': enrollmentsOf('usr-bo') }),
+    );
     expect(snapshot.errors).toEqual([]);
     expect(snapshot.schoolMemberships.map((m) => `${m.schoolExternalId}:${m.role}`)).toEqual(['sch-norr:STUDENT', 'sch-soder:STUDENT']);
   });
@@ -84,7 +94,8 @@ describe('OneRoster 1.2 CSV', () => {
 
   it('reads a delta: records with status tobedeleted are marked deleted', async () => {
     const manifest = fixtureText('oneroster', 'manifest.csv').replaceAll(',bulk', ',delta');
-    const enrollments = 'sourcedId,status,dateLastModified,classSourcedId,schoolSourcedId,userSourcedId,role,primary,beginDate,endDate\n' +
+    const enrollments =
+      'sourcedId,status,dateLastModified,classSourcedId,schoolSourcedId,userSourcedId,role,primary,beginDate,endDate\n' +
       'enr-4,tobedeleted,2026-10-01T10:00:00Z,cls-9a,sch-norr,usr-dan,student,false,,\n';
     const snapshot = await readCheckedRoster('oneroster-csv', fixtureFiles('oneroster', { 'manifest.csv': manifest, 'enrollments.csv': enrollments }), options);
     expect(snapshot.mode).toBe('DELTA');
@@ -109,7 +120,12 @@ describe('SS 12000 JSON', () => {
 
   it('reads one object with every resource the same as a directory of pages', async () => {
     const page = (name: string) => (JSON.parse(fixtureText('ss12000', name)) as { data: unknown[] }).data;
-    const combined = JSON.stringify({ organisations: page('organisations.json'), persons: page('persons.json'), groups: page('groups.json'), duties: page('duties.json') });
+    const combined = JSON.stringify({
+      organisations: page('organisations.json'),
+      persons: page('persons.json'),
+      groups: page('groups.json'),
+      duties: page('duties.json'),
+    });
     const one = await read('ss12000', [new File([combined], 'roster.json')]);
     const pages = await read('ss12000', fixtureFiles('ss12000'));
     expect(one.errors).toEqual([]);

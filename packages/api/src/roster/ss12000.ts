@@ -44,7 +44,12 @@ export async function readSs12000(files: RosterFile[], options: ReadOptions): Pr
     collect(document, file.name, items, errors);
   }
   if (!errors.length && !items.organisations.length && !items.persons.length) {
-    errors.push({ code: 'MISSING_FILE', file: files[0]?.name ?? '', field: null, message: 'No SS 12000 organisations or persons found (files named organisations.json, persons.json, …, or one object with those arrays).' });
+    errors.push({
+      code: 'MISSING_FILE',
+      file: files[0]?.name ?? '',
+      field: null,
+      message: 'No SS 12000 organisations or persons found (files named organisations.json, persons.json, …, or one object with those arrays).',
+    });
   }
   if (errors.length) return snapshot;
 
@@ -139,7 +144,10 @@ export async function readSs12000(files: RosterFile[], options: ReadOptions): Pr
       source: record.source,
     });
     record.array('groupMemberships').forEach((membership, index) => {
-      const member = new JsonRecord({ value: membership as Record<string, unknown>, file: item.file, pointer: `${item.pointer}/groupMemberships/${index}` }, errors);
+      const member = new JsonRecord(
+        { value: membership as Record<string, unknown>, file: item.file, pointer: `${item.pointer}/groupMemberships/${index}` },
+        errors,
+      );
       const personExternalId = member.reference('person');
       const role: RosterRole = staffAt.has(`${personExternalId} ${schoolExternalId}`) ? 'TEACHER' : 'STUDENT';
       snapshot.groupMemberships.push({
@@ -163,7 +171,8 @@ function collect(document: unknown, file: string, items: Record<Resource, Item[]
       return;
     }
     list.forEach((value, index) => {
-      if (typeof value === 'object' && value !== null && !Array.isArray(value)) items[resource].push({ value: value as Record<string, unknown>, file, pointer: `${pointer}/${index}` });
+      if (typeof value === 'object' && value !== null && !Array.isArray(value))
+        items[resource].push({ value: value as Record<string, unknown>, file, pointer: `${pointer}/${index}` });
       else errors.push({ code: 'INVALID_VALUE', file, pointer: `${pointer}/${index}`, field: null, message: 'A record must be a JSON object.' });
     });
   };
@@ -176,7 +185,13 @@ function collect(document: unknown, file: string, items: Record<Resource, Item[]
     return;
   }
   if (typeof document !== 'object' || document === null || Array.isArray(document)) {
-    errors.push({ code: 'INVALID_VALUE', file, pointer: '', field: null, message: 'Expected an object with organisations, persons, groups, duties and placements arrays.' });
+    errors.push({
+      code: 'INVALID_VALUE',
+      file,
+      pointer: '',
+      field: null,
+      message: 'Expected an object with organisations, persons, groups, duties and placements arrays.',
+    });
     return;
   }
   for (const resource of RESOURCES) {

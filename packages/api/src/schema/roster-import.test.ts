@@ -63,7 +63,12 @@ describe(`importRoster on ${backend}`, () => {
     const text = async (name: string) => (fixtureFiles('ss12000').find((f) => f.name === `${name}.json`) as File).text();
     // Addresses of their own: the other tests import the same people from OneRoster.
     const document = Object.fromEntries(
-      await Promise.all(['organisations', 'persons', 'groups', 'duties'].map(async (name) => [name, JSON.parse((await text(name)).replaceAll('@norr.example', '@ss.example')).data])),
+      await Promise.all(
+        ['organisations', 'persons', 'groups', 'duties'].map(async (name) => [
+          name,
+          JSON.parse((await text(name)).replaceAll('@norr.example', '@ss.example')).data,
+        ]),
+      ),
     );
     const request = (input: Record<string, unknown>) =>
       test.request(demo.keys.integration, IMPORT_ROSTER, { input: { organisation: nordstad, format: 'SS12000', dryRun: true, ...input } });
@@ -72,7 +77,9 @@ describe(`importRoster on ${backend}`, () => {
 
     document.persons[1].emails = document.persons[0].emails;
     const refused = dataOf(await request({ ss12000Document: document })).importRoster;
-    expect(refused.recordErrors).toEqual([expect.objectContaining({ code: 'DUPLICATE_ID', file: 'ss12000Document.json', pointer: '/persons/1/emails', field: 'emails' })]);
+    expect(refused.recordErrors).toEqual([
+      expect.objectContaining({ code: 'DUPLICATE_ID', file: 'ss12000Document.json', pointer: '/persons/1/emails', field: 'emails' }),
+    ]);
 
     const mixed = dataOf(await request({ format: 'ONEROSTER_CSV', ss12000Document: document })).importRoster;
     expect(mixed).toMatchObject({ __typename: 'LicenseError', code: 'INVALID_INPUT', field: 'ss12000Document' });
@@ -92,7 +99,10 @@ describe(`importRoster on ${backend}`, () => {
     const server = await listen(small);
     try {
       const form = new FormData();
-      form.set('operations', JSON.stringify({ query: IMPORT_ROSTER, variables: { input: { organisation: nordstad, format: 'ONEROSTER_CSV', files: [null] } } }));
+      form.set(
+        'operations',
+        JSON.stringify({ query: IMPORT_ROSTER, variables: { input: { organisation: nordstad, format: 'ONEROSTER_CSV', files: [null] } } }),
+      );
       form.set('map', JSON.stringify({ 0: ['variables.input.files.0'] }));
       form.set('0', new File(['x'.repeat(5_000)], 'users.csv'));
       const response = await fetch(server.url, { method: 'POST', headers: { authorization: `Bearer ${demo.keys.integration}` }, body: form });

@@ -11,8 +11,14 @@ import { actorOf } from './run.ts';
 const RosterFormatEnum = builder.enumType('RosterImportFormat', {
   description: 'The format of a roster import.',
   values: {
-    ONEROSTER_CSV: { value: 'oneroster-csv', description: 'OneRoster 1.2 (or 1.1) CSV: manifest.csv, orgs.csv, users.csv, roles.csv, academicSessions.csv, classes.csv, enrollments.csv.' },
-    SS12000: { value: 'ss12000', description: 'SS 12000 JSON: organisations, persons, groups, duties, placements (pages of the API, or one object with those arrays).' },
+    ONEROSTER_CSV: {
+      value: 'oneroster-csv',
+      description: 'OneRoster 1.2 (or 1.1) CSV: manifest.csv, orgs.csv, users.csv, roles.csv, academicSessions.csv, classes.csv, enrollments.csv.',
+    },
+    SS12000: {
+      value: 'ss12000',
+      description: 'SS 12000 JSON: organisations, persons, groups, duties, placements (pages of the API, or one object with those arrays).',
+    },
   } as const,
 });
 
@@ -69,7 +75,11 @@ const RosterChangeRef = builder.objectRef<ListedChange>('RosterImportChange').im
     entity: t.field({ type: RosterEntityEnum, description: 'The kind of record.', resolve: (c) => c.entity }),
     kind: t.field({ type: RosterChangeKindEnum, description: 'Created, updated or ended.', resolve: (c) => c.kind }),
     key: t.exposeString('key', { description: 'The record in the files\' words: its id, or "person @ school" / "person @ group" for a membership.' }),
-    file: t.string({ nullable: true, description: 'Where the files say so; null for a record ended because the files do not mention it.', resolve: (c) => c.source?.file ?? null }),
+    file: t.string({
+      nullable: true,
+      description: 'Where the files say so; null for a record ended because the files do not mention it.',
+      resolve: (c) => c.source?.file ?? null,
+    }),
     line: t.int({ nullable: true, description: 'The CSV line.', resolve: (c) => c.source?.line ?? null }),
     pointer: t.string({ nullable: true, description: 'The JSON pointer.', resolve: (c) => c.source?.pointer ?? null }),
   }),
@@ -80,7 +90,7 @@ const ChangeCountsRef = builder.objectRef<ChangeCounts>('RosterImportChangeCount
   fields: (t) => ({
     created: t.exposeInt('created', { description: 'New records, and ended ones started again are counted as updated.' }),
     updated: t.exposeInt('updated', { description: 'Changed records (names, roles, e-mail), including ones started again.' }),
-    ended: t.exposeInt('ended', { description: 'Records ended: leavers, last year\'s groups.' }),
+    ended: t.exposeInt('ended', { description: "Records ended: leavers, last year's groups." }),
   }),
 });
 
@@ -98,15 +108,32 @@ const SummaryRef = builder.objectRef<DiffSummary>('RosterImportSummary').impleme
 const ImportRosterPayload = builder.objectRef<RosterImportReport>('ImportRosterPayload').implement({
   description: 'What an import changed, or (a dry run) would change; or why its files were refused.',
   fields: (t) => ({
-    importId: t.exposeString('importId', { nullable: true, description: 'The import run, for a real run that applied its changes; null for a dry run or refused files.' }),
+    importId: t.exposeString('importId', {
+      nullable: true,
+      description: 'The import run, for a real run that applied its changes; null for a dry run or refused files.',
+    }),
     dryRun: t.exposeBoolean('dryRun', { description: 'Whether this was a dry run: nothing was written.' }),
     refused: t.exposeBoolean('refused', { description: 'The files have errors (see `recordErrors`): nothing was written.' }),
     resumed: t.exposeBoolean('resumed', { description: 'This run continued an interrupted run of the same files.' }),
     mode: t.field({ type: SyncModeEnum, nullable: true, description: 'Full snapshot or delta, as the files say.', resolve: (r) => r.mode }),
-    summary: t.field({ type: SummaryRef, description: 'The changes by kind of record (a resumed run counts the interrupted part too).', resolve: (r) => r.summary }),
-    revokedLicenses: t.exposeInt('revokedLicenses', { description: 'Licenses taken back from people who left a school (a dry run: that would be). Started ones stay reusable.' }),
-    changes: t.field({ type: [RosterChangeRef], description: `The changes one by one, in the order applied (the first ${LISTED_CHANGES}).`, resolve: (r) => r.changes }),
-    recordErrors: t.field({ type: [RosterImportErrorRef], description: 'The problems in the files, each with its file, line or pointer, and field.', resolve: (r) => r.errors }),
+    summary: t.field({
+      type: SummaryRef,
+      description: 'The changes by kind of record (a resumed run counts the interrupted part too).',
+      resolve: (r) => r.summary,
+    }),
+    revokedLicenses: t.exposeInt('revokedLicenses', {
+      description: 'Licenses taken back from people who left a school (a dry run: that would be). Started ones stay reusable.',
+    }),
+    changes: t.field({
+      type: [RosterChangeRef],
+      description: `The changes one by one, in the order applied (the first ${LISTED_CHANGES}).`,
+      resolve: (r) => r.changes,
+    }),
+    recordErrors: t.field({
+      type: [RosterImportErrorRef],
+      description: 'The problems in the files, each with its file, line or pointer, and field.',
+      resolve: (r) => r.errors,
+    }),
   }),
 });
 
@@ -118,14 +145,18 @@ const ImportRosterInput = builder.inputType('ImportRosterInput', {
     '`ss12000Document` instead, within the normal request size.',
   fields: (t) => ({
     organisation: t.globalID({ for: OrganisationRef, required: true, description: 'The organisation to import into.' }),
-    format: t.field({ type: RosterFormatEnum, required: true, description: 'The files\' format.' }),
-    files: t.field({ type: ['File'], required: false, description: 'The files (OneRoster: manifest.csv, orgs.csv, …; SS 12000: organisations.json, persons.json, …).' }),
+    format: t.field({ type: RosterFormatEnum, required: true, description: "The files' format." }),
+    files: t.field({
+      type: ['File'],
+      required: false,
+      description: 'The files (OneRoster: manifest.csv, orgs.csv, …; SS 12000: organisations.json, persons.json, …).',
+    }),
     ss12000Document: t.field({
       type: 'JSON',
       required: false,
       description: 'SS 12000 only, instead of files: one object with organisations, persons, groups, duties and placements arrays.',
     }),
-    ss12000Mode: t.field({ type: SyncModeEnum, required: false, description: 'SS 12000 only (OneRoster\'s manifest says it): FULL (default) or DELTA.' }),
+    ss12000Mode: t.field({ type: SyncModeEnum, required: false, description: "SS 12000 only (OneRoster's manifest says it): FULL (default) or DELTA." }),
     dryRun: t.boolean({ required: false, description: 'Return the diff and write nothing (default false).' }),
   }),
 });
@@ -149,7 +180,8 @@ builder.mutationField('importRoster', (t) =>
         files.push(new File([JSON.stringify(input.ss12000Document)], 'ss12000Document.json'));
       }
       if (!files.length) throw new LicenseError('INVALID_INPUT', 'files', 'Send the files of the roster.');
-      if (input.ss12000Mode && input.format !== 'ss12000') throw new LicenseError('INVALID_INPUT', 'ss12000Mode', "OneRoster's manifest says whether the files are a delta.");
+      if (input.ss12000Mode && input.format !== 'ss12000')
+        throw new LicenseError('INVALID_INPUT', 'ss12000Mode', "OneRoster's manifest says whether the files are a delta.");
       // Not one transaction: the import applies its changes in batches, each its own (see roster/import.ts).
       return importRoster(
         ctx.prisma,
