@@ -34,6 +34,7 @@ export function sdkCodegenConfig(outputDir = `${root}packages/sdk/src/gql/`) {
           strictScalars: true,
           scalars: {
             DateTime: { input: 'string', output: 'string' },
+            LocalDate: { input: 'string', output: 'string' },
             JSON: { input: 'unknown', output: 'unknown' },
           },
         },

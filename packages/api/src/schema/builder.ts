@@ -7,10 +7,11 @@ import RelayPlugin from '@pothos/plugin-relay';
 import ScopeAuthPlugin from '@pothos/plugin-scope-auth';
 import type PrismaTypes from '@school-licenses/db/pothos-types';
 import { getDatamodel } from '@school-licenses/db/pothos-types';
-import { getNamedType, getNullableType, GraphQLScalarType, isListType } from 'graphql';
+import { getNamedType, getNullableType, GraphQLError, GraphQLScalarType, isListType, Kind } from 'graphql';
 import { createGraphQLError } from 'graphql-yoga';
 import { DateTimeResolver, JSONResolver } from 'graphql-scalars';
 import { isAdmin } from '../domain/actor.ts';
+import { formatDay, parseDay } from '../domain/days.ts';
 import type { Context } from './context.ts';
 import { decodeId, encodeId } from './global-ids.ts';
 
@@ -29,7 +30,12 @@ export const builder = new SchemaBuilder<{
     /** A supplier's integration. */
     supplier: boolean;
   };
-  Scalars: { DateTime: { Input: Date; Output: Date }; JSON: { Input: unknown; Output: unknown } };
+  Scalars: {
+    DateTime: { Input: Date; Output: Date };
+    /** A day, as the Date of its 00:00 UTC (domain/days.ts). */
+    LocalDate: { Input: Date; Output: Date };
+    JSON: { Input: unknown; Output: unknown };
+  };
   DefaultFieldNullability: false;
 }>({
   plugins: [ScopeAuthPlugin, ErrorsPlugin, PrismaPlugin, RelayPlugin, ComplexityPlugin],
@@ -151,3 +157,30 @@ builder.addScalarType('DateTime', DateTimeScalar, {
   description: 'A moment in time, as an ISO 8601 string in UTC, e.g. 2027-08-31T00:00:00.000Z.',
 });
 builder.addScalarType('JSON', JSONResolver, { description: 'Any JSON value.' });
+
+/**
+ * A day that is not a day (an instant, "2027-02-30", a number) is refused before any resolver
+ * runs, as INVALID_INPUT; the refusal names the input field (yoga.ts adds `field` from where the
+ * value was given).
+ */
+function invalidDay(value: unknown): GraphQLError {
+  return new GraphQLError(`${JSON.stringify(value)} is not a day: give one as YYYY-MM-DD, e.g. 2027-06-01.`, {
+    extensions: { code: 'INVALID_INPUT' },
+  });
+}
+function readDay(value: unknown): Date {
+  const day = typeof value === 'string' ? parseDay(value) : null;
+  if (!day) throw invalidDay(value);
+  return day;
+}
+const LocalDateScalar = new GraphQLScalarType<Date, string>({
+  name: 'LocalDate',
+  serialize: (value) => formatDay(value instanceof Date ? value : readDay(value)),
+  parseValue: readDay,
+  parseLiteral: (ast) => readDay(ast.kind === Kind.STRING ? ast.value : 'value' in ast ? ast.value : ast.kind),
+  extensions: { codegenScalarType: 'string' },
+});
+builder.addScalarType('LocalDate', LocalDateScalar, {
+  description:
+    "A calendar day in the organisation's time zone, as YYYY-MM-DD (e.g. 2027-06-01), with no time of day. An end date is the last day a license is usable.",
+});

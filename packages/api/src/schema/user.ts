@@ -1,4 +1,7 @@
-import { visibleAssignments, visibleUsers } from '../domain/actor.ts';
+import { timeZoneOf, visibleAssignments, visibleUsers } from '../domain/actor.ts';
+import { licensesInState } from '../domain/license-state.ts';
+import { DEFAULT_TIME_ZONE } from '../domain/days.ts';
+import { readTime } from './context.ts';
 import { builder } from './builder.ts';
 import { actorOf } from './run.ts';
 
@@ -16,9 +19,10 @@ export const UserRef = builder.prismaNode('User', {
     }),
     memberships: t.relation('memberships', { description: 'The schools the user belongs to, with the role in each.' }),
     licenses: t.relation('assignments', {
-      description: 'The licenses the user holds now (active assignments), with their end dates.',
+      description:
+        'The licenses the user holds now (active assignments of licenses not expired, whether or not the sweep has run), with their end dates.',
       query: (_args, ctx) => ({
-        where: { AND: [{ isActive: true }, visibleAssignments(actorOf(ctx))] },
+        where: { AND: [{ isActive: true }, visibleAssignments(actorOf(ctx)), { license: licensesInState('STARTED', todayOfViewer(ctx)) }] },
         orderBy: { assignedAt: 'desc' },
       }),
     }),
@@ -30,3 +34,11 @@ export const UserRef = builder.prismaNode('User', {
     }),
   }),
 });
+
+/**
+ * Today for the users the viewer sees: all in the viewer's organisation (suppliers see no users;
+ * they get the default zone, which then filters nothing they can see).
+ */
+function todayOfViewer(ctx: Parameters<typeof actorOf>[0]): Date {
+  return readTime(ctx, timeZoneOf(actorOf(ctx)) ?? DEFAULT_TIME_ZONE).today;
+}

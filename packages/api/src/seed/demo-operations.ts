@@ -29,7 +29,7 @@ query Availability($school: ID!, $product: ID!) {
         assigned
         awaitingDelivery
         autoStartingSoon
-        nextAutoStartAt
+        nextAutoStartOn
         reusable { total needsEndDateChoice endDates { endDate count } }
       }
     }
