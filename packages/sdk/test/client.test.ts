@@ -93,6 +93,7 @@ describe.each(TRANSPORTS)(`the SDK against the API (%s, ${backend})`, (transport
         case 'NO_LICENSE_AVAILABLE':
         case 'NOT_FOUND':
         case 'INVALID_INPUT':
+        case 'DUPLICATE_USER':
         case 'LICENSE_NOT_ASSIGNED':
         case 'IDEMPOTENCY_KEY_REUSED':
         case 'ACTIVATION_LINK_ALREADY_REDEEMED':
