@@ -117,6 +117,21 @@ describe.each(TRANSPORTS)(`the SDK against the API (%s, ${backend})`, (transport
     expect(await assign(story.demo.tokens.schoolAdmin, 'VXNlcjpub3QtYS11c2Vy')).toBe('USER_NOT_IN_SCHOOL');
   });
 
+  it('answers an end date that is not a day as a typed INVALID_INPUT on endDate, like a rule', async () => {
+    const sune = await story.userId('sune.student@ekskolan.example');
+    const input = { school: story.ids.ekskolan, product: story.ids.matematik, user: sune };
+    expect(await admin.assignLicense({ ...input, reuseStarted: true, endDate: '2027-06-01T00:00:00.000Z' })).toMatchObject({
+      ok: false,
+      code: 'INVALID_INPUT',
+      field: 'endDate',
+    });
+    expect(await admin.assignLicense({ ...input, reuseStarted: false, endDate: '2027-06-01' })).toMatchObject({
+      ok: false,
+      code: 'INVALID_INPUT',
+      field: 'endDate',
+    });
+  });
+
   it('makes assignLicense safe to retry with an idempotency key', async () => {
     const sune = await story.userId('sune.student@ekskolan.example');
     const input = { school: story.ids.ekskolan, product: story.ids.matematik, user: sune, reuseStarted: false, idempotencyKey: `sdk-${transport}` };

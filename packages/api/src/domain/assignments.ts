@@ -17,6 +17,8 @@ export interface AssignLicenseInput {
   reuseStarted: boolean;
   /** With reuseStarted: which end date (a day) of the pool the admin chose. */
   endDate?: Date | null;
+  /** A new license of this order only: a direct order's pre-assignments use its own licenses. */
+  fromOrderId?: string;
 }
 
 export interface AssignmentResult {
@@ -150,7 +152,7 @@ async function assignOne(
       await recordAudit(tx, systemActor, startedAt, autoStartEntry({ ...license, startedAt }, school.organisationId));
     }
   } else {
-    const locked = await lockLicense(tx, { ...where, kind: 'new' });
+    const locked = await lockLicense(tx, { ...where, kind: 'new', orderId: input.fromOrderId });
     if (!locked) {
       const pool = await reusablePool(tx, where, today);
       const reusable = pool.reduce((sum, group) => sum + group.count, 0);
@@ -232,12 +234,14 @@ async function chooseEndDate(
  */
 async function lockLicense(
   tx: Tx,
-  where: { schoolId: string; productId: string; today: Date; kind: 'new' } | { schoolId: string; productId: string; today: Date; kind: 'reusable'; endDate: Date },
+  where:
+    | { schoolId: string; productId: string; today: Date; kind: 'new'; orderId?: string | undefined }
+    | { schoolId: string; productId: string; today: Date; kind: 'reusable'; endDate: Date },
 ): Promise<License | null> {
   const { schoolId, productId, today } = where;
   const condition =
     where.kind === 'new'
-      ? licensesInStateSql('NEW', today, '"License"')
+      ? Prisma.sql`${licensesInStateSql('NEW', today, '"License"')} ${where.orderId ? Prisma.sql`AND "orderId" = ${where.orderId}::uuid` : Prisma.empty}`
       : Prisma.sql`${licensesInStateSql('STARTED', today, '"License"')} AND "endDate" = ${sqlDay(where.endDate)}`;
   // New licenses closest to their auto-start day go first, so fewer start unused.
   const order = where.kind === 'new' ? Prisma.sql`"autoStartOn", id` : Prisma.sql`id`;

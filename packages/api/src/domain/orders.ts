@@ -28,7 +28,12 @@ export async function placeOrder(tx: Tx, clock: Clock, actor: Actor, input: Plac
   }
   const product = await tx.product.findUnique({ where: { id: input.productId } });
   if (!product) throw new LicenseError('NOT_FOUND', 'product', 'No such product.');
-  const preAssigned = [...new Set(input.preAssignUserIds ?? [])];
+  const preAssigned = input.preAssignUserIds ?? [];
+  // One license per user given: a user given twice is refused rather than silently given one.
+  const duplicate = preAssigned.find((userId, index) => preAssigned.indexOf(userId) !== index);
+  if (duplicate) {
+    throw new LicenseError('DUPLICATE_USER', 'preAssignTo', `User ${duplicate} is given more than once; give each user once.`);
+  }
   if (preAssigned.length > 0 && product.deliveryMode !== 'DIRECT') {
     throw new LicenseError(
       'PRE_ASSIGNMENT_NOT_ALLOWED',
@@ -60,10 +65,11 @@ export async function placeOrder(tx: Tx, clock: Clock, actor: Actor, input: Plac
   });
   if (product.deliveryMode !== 'DIRECT') return order;
   const delivered = await deliver(tx, clock, actor, order.id, school, product);
-  // Pre-assignments are applied as the admin who placed the order, with every rule of assignment.
+  // Pre-assignments are applied as the admin who placed the order, with every rule of assignment,
+  // to this order's own licenses, so the order can be reconciled with who got its licenses.
   for (const userId of preAssigned) {
     try {
-      await assignLicense(tx, clock, actor, { schoolId: school.id, productId: product.id, userId, reuseStarted: false });
+      await assignLicense(tx, clock, actor, { schoolId: school.id, productId: product.id, userId, reuseStarted: false, fromOrderId: order.id });
     } catch (error) {
       if (error instanceof LicenseError) {
         throw new LicenseError(error.code, 'preAssignTo', `Cannot assign to user ${userId}: ${error.message}`);

@@ -142,7 +142,7 @@ builder.mutationField('assignLicense', (t) =>
     type: AssignLicensePayload,
     description:
       'Assigns a license of a product to a student or teacher (school or organisation administrators, read-write integrations).',
-    authScopes: { admin: true },
+    authScopes: { authenticated: true },
     errors: { types: licenseErrors },
     args: { input: t.arg({ type: AssignLicenseInput, required: true, description: 'What to do.' }) },
     resolve: (_root, { input }, ctx) =>
@@ -256,7 +256,7 @@ builder.mutationField('assignLicenses', (t) =>
   t.field({
     type: AssignLicensesPayload,
     description: 'Assigns licenses to many users at once, with an outcome per user; or, with dryRun, shows what would happen.',
-    authScopes: { admin: true },
+    authScopes: { authenticated: true },
     errors: { types: licenseErrors },
     args: { input: t.arg({ type: AssignLicensesInput, required: true, description: 'What to do.' }) },
     resolve: async (_root, { input }, ctx) => {
@@ -316,7 +316,7 @@ builder.mutationFields((t) => ({
     type: LicensePayload,
     description:
       "Takes a license back from its holder (administrators). A started license keeps its end date and becomes reusable; an expired one doesn't.",
-    authScopes: { admin: true },
+    authScopes: { authenticated: true },
     errors: { types: licenseErrors },
     args: { input: t.arg({ type: LicenseInput, required: true, description: 'What to do.' }) },
     resolve: async (_root, { input }, ctx) => {
@@ -330,7 +330,7 @@ builder.mutationFields((t) => ({
   removeMyLicense: t.field({
     type: LicensePayload,
     description: 'A teacher gives back their own license, which becomes reusable by the school. Students cannot (FORBIDDEN).',
-    authScopes: { user: true },
+    authScopes: { authenticated: true },
     errors: { types: licenseErrors },
     args: { input: t.arg({ type: LicenseInput, required: true, description: 'What to do.' }) },
     resolve: async (_root, { input }, ctx) => {

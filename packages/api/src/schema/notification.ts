@@ -42,7 +42,7 @@ builder.mutationField('markNotificationsRead', (t) =>
   t.field({
     type: MarkNotificationsReadPayload,
     description: "Marks the viewer's notifications read.",
-    authScopes: { user: true },
+    authScopes: { authenticated: true },
     errors: { types: licenseErrors },
     args: { input: t.arg({ type: MarkNotificationsReadInput, required: false, description: 'What to do.' }) },
     resolve: async (_root, { input }, ctx) => ({

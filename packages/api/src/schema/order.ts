@@ -111,7 +111,7 @@ builder.mutationFields((t) => ({
     type: OrderPayload,
     description:
       'Buys licenses (school administrators). Direct delivery creates them at once and applies pre-assignments; delayed delivery refuses pre-assignments and waits for the supplier.',
-    authScopes: { admin: true },
+    authScopes: { authenticated: true },
     errors: { types: licenseErrors },
     args: { input: t.arg({ type: PlaceOrderInput, required: true, description: 'What to do.' }) },
     resolve: (_root, { input }, ctx) =>
@@ -129,7 +129,7 @@ builder.mutationFields((t) => ({
     type: OrderPayload,
     description:
       "The supplier delivers a delayed order: its licenses are created, and every administrator of the school and its organisation is notified (supplier API keys).",
-    authScopes: { supplier: true },
+    authScopes: { authenticated: true },
     errors: { types: licenseErrors },
     args: { input: t.arg({ type: OrderInput, required: true, description: 'What to do.' }) },
     resolve: (_root, { input }, ctx) =>
@@ -141,7 +141,7 @@ builder.mutationFields((t) => ({
   createActivationLink: t.field({
     type: ActivationLinkPayload,
     description: 'The supplier creates a single-use, expiring activation link for an order (supplier API keys).',
-    authScopes: { supplier: true },
+    authScopes: { authenticated: true },
     errors: { types: licenseErrors },
     args: { input: t.arg({ type: CreateActivationLinkInput, required: true, description: 'What to do.' }) },
     resolve: (_root, { input }, ctx) =>
@@ -152,7 +152,7 @@ builder.mutationFields((t) => ({
   redeemActivationLink: t.field({
     type: OrderPayload,
     description: "A school administrator redeems an activation link: the order's licenses arrive in the school. Works once.",
-    authScopes: { admin: true },
+    authScopes: { authenticated: true },
     errors: { types: licenseErrors },
     args: { input: t.arg({ type: RedeemActivationLinkInput, required: true, description: 'What to do.' }) },
     resolve: async (_root, { input }, ctx) => {
