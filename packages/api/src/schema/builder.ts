@@ -95,7 +95,8 @@ export const builder = new SchemaBuilder<{
     defaultTypes: [],
     directResult: true,
     defaultUnionOptions: {
-      description: 'The payload when the change was made, or the error that refused it (nothing was changed).',
+      description:
+        'The payload when the change was made, or the business error that refused it (nothing was changed). A signed-in caller the operation is not for gets FORBIDDEN here (NOT_FOUND when it may not even see what the input names); only an unauthenticated request, or a value no input field can take (INVALID_INPUT with extensions.field), is a top-level GraphQL error.',
       name: ({ fieldName }) => `${fieldName.charAt(0).toUpperCase()}${fieldName.slice(1)}Result`,
     },
   },

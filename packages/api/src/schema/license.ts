@@ -164,7 +164,11 @@ const AssignLicensesInput = builder.inputType('AssignLicensesInput', {
   fields: (t) => ({
     school: t.globalID({ for: SchoolRef, required: true, description: 'The school whose licenses are given.' }),
     product: t.globalID({ for: ProductRef, required: true, description: 'The product.' }),
-    users: t.globalIDList({ for: UserRef, required: true, description: 'Students or teachers of the school, 1 to 100.' }),
+    users: t.globalIDList({
+      for: UserRef,
+      required: true,
+      description: 'Students or teachers of the school, 1 to 100; one outcome per user given (a repeated user gets DUPLICATE_USER).',
+    }),
     reuseStarted: t.boolean({ required: true, description: 'Reuse started licenses (true) or start new ones (false).' }),
     endDate: t.field({
       type: 'LocalDate',
@@ -255,7 +259,8 @@ function toUserOutcome(outcome: BulkAssignOutcome, dryRun: boolean): UserOutcome
 builder.mutationField('assignLicenses', (t) =>
   t.field({
     type: AssignLicensesPayload,
-    description: 'Assigns licenses to many users at once, with an outcome per user; or, with dryRun, shows what would happen.',
+    description:
+      'Assigns licenses to many users at once, with an outcome per user given (a user given twice gets DUPLICATE_USER the second time); or, with dryRun, shows what would happen. For school or organisation administrators and read-write integration keys.',
     authScopes: { authenticated: true },
     errors: { types: licenseErrors },
     args: { input: t.arg({ type: AssignLicensesInput, required: true, description: 'What to do.' }) },
@@ -315,7 +320,7 @@ builder.mutationFields((t) => ({
   revokeLicense: t.field({
     type: LicensePayload,
     description:
-      "Takes a license back from its holder (administrators). A started license keeps its end date and becomes reusable; an expired one doesn't.",
+      "Takes a license back from its holder (school or organisation administrators, read-write integration keys). A started license keeps its end date and becomes reusable. A license past its end date has no holder any more: LICENSE_NOT_ASSIGNED.",
     authScopes: { authenticated: true },
     errors: { types: licenseErrors },
     args: { input: t.arg({ type: LicenseInput, required: true, description: 'What to do.' }) },
@@ -329,7 +334,8 @@ builder.mutationFields((t) => ({
   }),
   removeMyLicense: t.field({
     type: LicensePayload,
-    description: 'A teacher gives back their own license, which becomes reusable by the school. Students cannot (FORBIDDEN).',
+    description:
+      'A teacher gives back their own license, which becomes reusable by the school (signed-in teachers; students and API keys get FORBIDDEN).',
     authScopes: { authenticated: true },
     errors: { types: licenseErrors },
     args: { input: t.arg({ type: LicenseInput, required: true, description: 'What to do.' }) },

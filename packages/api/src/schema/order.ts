@@ -58,7 +58,8 @@ const PlaceOrderInput = builder.inputType('PlaceOrderInput', {
     preAssignTo: t.globalIDList({
       for: UserRef,
       required: false,
-      description: 'Students or teachers to assign licenses to on delivery. Direct delivery only.',
+      description:
+        "Students or teachers to give one of the order's own licenses each on delivery. Direct delivery only; each user once (DUPLICATE_USER otherwise), all or nothing.",
     }),
     idempotencyKey: t.string({ required: false, description: 'Retries with the same key return the first order.' }),
   }),
@@ -110,7 +111,7 @@ builder.mutationFields((t) => ({
   placeOrder: t.field({
     type: OrderPayload,
     description:
-      'Buys licenses (school administrators). Direct delivery creates them at once and applies pre-assignments; delayed delivery refuses pre-assignments and waits for the supplier.',
+      "Buys licenses (school or organisation administrators, read-write integration keys). Direct delivery creates them at once and applies pre-assignments to the order's own licenses; delayed delivery refuses pre-assignments and waits for the supplier.",
     authScopes: { authenticated: true },
     errors: { types: licenseErrors },
     args: { input: t.arg({ type: PlaceOrderInput, required: true, description: 'What to do.' }) },
@@ -151,7 +152,8 @@ builder.mutationFields((t) => ({
   }),
   redeemActivationLink: t.field({
     type: OrderPayload,
-    description: "A school administrator redeems an activation link: the order's licenses arrive in the school. Works once.",
+    description:
+      "Redeems an activation link: the order's licenses arrive in the school (school or organisation administrators, read-write integration keys). Works once.",
     authScopes: { authenticated: true },
     errors: { types: licenseErrors },
     args: { input: t.arg({ type: RedeemActivationLinkInput, required: true, description: 'What to do.' }) },
