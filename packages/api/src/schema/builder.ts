@@ -7,7 +7,7 @@ import RelayPlugin from '@pothos/plugin-relay';
 import ScopeAuthPlugin from '@pothos/plugin-scope-auth';
 import type PrismaTypes from '@school-licenses/db/pothos-types';
 import { getDatamodel } from '@school-licenses/db/pothos-types';
-import { getNamedType, getNullableType, GraphQLError, GraphQLScalarType, isListType, Kind } from 'graphql';
+import { getNamedType, getNullableType, GraphQLError, GraphQLScalarType, isListType, Kind, type ValueNode } from 'graphql';
 import { createGraphQLError } from 'graphql-yoga';
 import { DateTimeResolver, JSONResolver } from 'graphql-scalars';
 import { isAdmin } from '../domain/actor.ts';
@@ -164,21 +164,23 @@ builder.addScalarType('JSON', JSONResolver, { description: 'Any JSON value.' });
  * runs, as INVALID_INPUT; the refusal names the input field (yoga.ts adds `field` from where the
  * value was given).
  */
-function invalidDay(value: unknown): GraphQLError {
+function invalidDay(value: unknown, node?: ValueNode): GraphQLError {
   return new GraphQLError(`${JSON.stringify(value)} is not a day: give one as YYYY-MM-DD, e.g. 2027-06-01.`, {
+    // The value's node, written in the document, tells which input field it was given for.
+    ...(node ? { nodes: node } : {}),
     extensions: { code: 'INVALID_INPUT' },
   });
 }
-function readDay(value: unknown): Date {
+function readDay(value: unknown, node?: ValueNode): Date {
   const day = typeof value === 'string' ? parseDay(value) : null;
-  if (!day) throw invalidDay(value);
+  if (!day) throw invalidDay(value, node);
   return day;
 }
 const LocalDateScalar = new GraphQLScalarType<Date, string>({
   name: 'LocalDate',
   serialize: (value) => formatDay(value instanceof Date ? value : readDay(value)),
   parseValue: readDay,
-  parseLiteral: (ast) => readDay(ast.kind === Kind.STRING ? ast.value : 'value' in ast ? ast.value : ast.kind),
+  parseLiteral: (ast) => readDay(ast.kind === Kind.STRING ? ast.value : 'value' in ast ? ast.value : ast.kind, ast),
   extensions: { codegenScalarType: 'string' },
 });
 builder.addScalarType('LocalDate', LocalDateScalar, {
