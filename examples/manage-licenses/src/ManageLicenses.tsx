@@ -15,7 +15,7 @@ import {
   type SchoolMembershipFieldsFragment,
 } from '@school-licenses/sdk';
 import { all, useLoad } from './load.ts';
-import { day, daysLeftText } from './messages.ts';
+import { day, dayOfMoment, daysLeftText } from './messages.ts';
 import { Empty, ErrorMessage, FailureMessage, Loaded } from './ui.tsx';
 
 export function ManageLicenses({ client }: { client: LicenseClient }) {
@@ -388,7 +388,7 @@ function Orders({ client, school, schoolName }: { client: LicenseClient; school:
                     </strong>
                     <span className="tag">{deliveryName[o.deliveryMode]}</span>
                     <span className={o.status === 'DELIVERED' ? 'license' : 'waiting'}>
-                      {o.status === 'DELIVERED' ? `Delivered ${day(o.deliveredAt)}` : `Awaiting delivery (ordered ${day(o.placedAt)})`}
+                      {o.status === 'DELIVERED' ? `Delivered ${dayOfMoment(o.deliveredAt)}` : `Awaiting delivery (ordered ${dayOfMoment(o.placedAt)})`}
                     </span>
                   </div>
                   {o.preAssignedUsers.length > 0 ? <p className="muted">Assigned at purchase: {o.preAssignedUsers.map((u) => u.name).join(', ')}</p> : null}

@@ -4,6 +4,9 @@ import { assertNever, LicenseApiError, type Failure } from '@school-licenses/sdk
 /** A day as the API gives it: end dates are days (YYYY-MM-DD) in the school's time zone, shown as they come. */
 export const day = (localDate: string | null | undefined) => localDate ?? '';
 
+/** The day of a moment (an order placed, a notification sent), as its UTC date. */
+export const dayOfMoment = (iso: string | null | undefined) => (iso ? iso.slice(0, 10) : '');
+
 /** "1 day left", "30 days left": how long a license is still usable, today included. */
 export const daysLeftText = (daysLeft: number | null | undefined) =>
   daysLeft == null ? '' : daysLeft === 0 ? 'expired' : `${daysLeft} ${daysLeft === 1 ? 'day' : 'days'} left`;
