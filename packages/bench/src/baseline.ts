@@ -51,7 +51,13 @@ export function createBaselineHandler(options: BaselineOptions): (request: Incom
     const token = /^Bearer\s+(\S+)$/i.exec(header ?? '')?.[1];
     if (!token) throw new ClientError('Authentication required');
     const { payload } = await jwtVerify(token, await key, { algorithms: ['HS256'], currentDate: now() });
-    const [user] = await sql.query<{ id: string; organisationId: string; name: string; isOrganisationAdmin: boolean; memberships: { schoolId: string; role: string }[] }>(
+    const [user] = await sql.query<{
+      id: string;
+      organisationId: string;
+      name: string;
+      isOrganisationAdmin: boolean;
+      memberships: { schoolId: string; role: string }[];
+    }>(
       `SELECT u.id::text, u."organisationId"::text AS "organisationId", u.name, u."isOrganisationAdmin",
          COALESCE(json_agg(json_build_object('schoolId', m."schoolId", 'role', m.role)) FILTER (WHERE m."userId" IS NOT NULL), '[]') AS memberships
        FROM "User" u LEFT JOIN "SchoolMembership" m ON m."userId" = u.id
@@ -133,9 +139,7 @@ export function createBaselineHandler(options: BaselineOptions): (request: Incom
     const started = license.startedAt ?? (license.autoStartOn <= day ? startOfDay(new Date(`${license.autoStartOn}T00:00:00Z`), ZONE) : null);
     const state = !started ? 'NEW' : license.endDate >= day ? 'STARTED' : 'EXPIRED';
     // Past its end date a license has no holder, whether or not the sweep has run.
-    const holder = license.assignedUserId && state !== 'EXPIRED'
-      ? { id: gid('User', license.assignedUserId), name: license.holderName }
-      : null;
+    const holder = license.assignedUserId && state !== 'EXPIRED' ? { id: gid('User', license.assignedUserId), name: license.holderName } : null;
     return {
       id: gid('License', license.id),
       state,
@@ -268,7 +272,19 @@ export function createBaselineHandler(options: BaselineOptions): (request: Incom
          SELECT gen_random_uuid(), $8::uuid, $5::uuid, 'LICENSE_ASSIGNED', $7::uuid, $9::text, $1::uuid, $3::uuid, $10::jsonb, $11::jsonb, $6::timestamp(3)
          FROM assignment
          RETURNING (SELECT id::text FROM assignment) AS "assignmentId"`,
-        [license.id, iso(startedAt), userId, productId, schoolId, iso(at), actor.id, found.organisationId, actor.name, JSON.stringify(before), JSON.stringify(after)],
+        [
+          license.id,
+          iso(startedAt),
+          userId,
+          productId,
+          schoolId,
+          iso(at),
+          actor.id,
+          found.organisationId,
+          actor.name,
+          JSON.stringify(before),
+          JSON.stringify(after),
+        ],
       );
       return {
         __typename: 'AssignLicensePayload',
@@ -311,8 +327,15 @@ export function createBaselineHandler(options: BaselineOptions): (request: Incom
          FROM license, assignment
          RETURNING "userId"::text`,
         [
-          licenseId, iso(at), 'REVOKED_BY_ADMIN', actor.id, license.organisationId, license.schoolId,
-          'LICENSE_REVOKED', actor.name, JSON.stringify(snapshot(license)),
+          licenseId,
+          iso(at),
+          'REVOKED_BY_ADMIN',
+          actor.id,
+          license.organisationId,
+          license.schoolId,
+          'LICENSE_REVOKED',
+          actor.name,
+          JSON.stringify(snapshot(license)),
           JSON.stringify(snapshot({ ...license, assignedUserId: null })),
         ],
       );

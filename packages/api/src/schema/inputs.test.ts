@@ -26,7 +26,13 @@ describe(`inputs that say what they mean on ${backend}`, () => {
   it('assignLicenses answers a user given twice with DUPLICATE_USER there, and gives them one license', async () => {
     const [a, b] = pool.gids.students;
     const result = dataOf(await test.request(admin, ASSIGN_LICENSES, input({ users: [a, b, a], reuseStarted: false }))).assignLicenses;
-    expect(result.outcomes.map((o: { assigned: boolean; error: { code: string; field: string } | null }) => [o.assigned, o.error?.code ?? null, o.error?.field ?? null])).toEqual([
+    expect(
+      result.outcomes.map((o: { assigned: boolean; error: { code: string; field: string } | null }) => [
+        o.assigned,
+        o.error?.code ?? null,
+        o.error?.field ?? null,
+      ]),
+    ).toEqual([
       [true, null, null],
       [true, null, null],
       [false, 'DUPLICATE_USER', 'users'],
@@ -49,7 +55,11 @@ describe(`inputs that say what they mean on ${backend}`, () => {
     expect(placed.__typename).toBe('OrderPayload');
     const orderId = decodeId(placed.order.id).id;
     // The pool's own new licenses (an older order) are all still new.
-    expect(await test.db.prisma.license.count({ where: { schoolId: pool.schoolId, orderId: { not: orderId }, assignedUserId: { in: [pool.studentIds[2]!, pool.studentIds[3]!] } } })).toBe(0);
+    expect(
+      await test.db.prisma.license.count({
+        where: { schoolId: pool.schoolId, orderId: { not: orderId }, assignedUserId: { in: [pool.studentIds[2]!, pool.studentIds[3]!] } },
+      }),
+    ).toBe(0);
     const own = await test.db.prisma.license.findMany({ where: { orderId } });
     expect(own.map((l) => l.assignedUserId).sort()).toEqual([pool.studentIds[2], pool.studentIds[3]].sort());
   });
