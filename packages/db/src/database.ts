@@ -26,6 +26,8 @@ export interface DatabaseOptions {
   url?: string | undefined;
   /** PGlite's directory; `memory://` keeps it in memory. Ignored for PostgreSQL. */
   dataDir?: string | undefined;
+  /** PGlite only: start from this dump of a data directory (a test template) instead of an empty one. */
+  loadDataDir?: Blob | undefined;
   /** PostgreSQL pool size per process. */
   maxConnections?: number | undefined;
   /** Called with every SQL statement the Prisma client sends (statement counting, logs). */
@@ -67,6 +69,8 @@ export interface Database {
   prisma: PrismaClient;
   /** Applies pending migrations (by default the committed ones) in one transaction. */
   migrate(options?: MigrateOptions): Promise<MigrationReport>;
+  /** PGlite only: its whole data directory as an uncompressed tarball, for `loadDataDir`. */
+  dumpDataDir?(): Promise<Blob>;
   close(): Promise<void>;
 }
 
@@ -169,7 +173,7 @@ async function openPglite(options: DatabaseOptions): Promise<Database> {
   if (!inMemory) await mkdir(dataDir, { recursive: true });
   let pglite: PGlite;
   try {
-    pglite = await PGlite.create(inMemory ? undefined : dataDir);
+    pglite = await PGlite.create({ ...(inMemory ? {} : { dataDir }), ...(options.loadDataDir ? { loadDataDir: options.loadDataDir } : {}) });
   } catch (error) {
     throw new DatabaseConfigError(`cannot open the embedded database in ${dataDir}: ${(error as Error).message}`);
   }
@@ -193,6 +197,7 @@ async function openPglite(options: DatabaseOptions): Promise<Database> {
         ),
       );
     },
+    dumpDataDir: () => pglite.dumpDataDir('none'),
     async close() {
       await prisma.$disconnect();
       await pglite.close();
