@@ -10,7 +10,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startTestApi, withStandardScenario, type TestApi } from '@school-licenses/api/testing';
+import { startStandardScenario, type DemoData, type TestApi } from '@school-licenses/api/testing';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { preview } from 'vite';
 import { DEMO_ROLE_LABELS, demoSession } from '@school-licenses/api';
@@ -29,7 +29,7 @@ export const CHROMIUM_ARGS = [
   '--disable-sync',
 ];
 
-export type DemoData = Awaited<ReturnType<typeof withStandardScenario>>;
+export type { DemoData };
 
 export interface Stack {
   test: TestApi;
@@ -51,9 +51,8 @@ export async function startStack(): Promise<Stack> {
     for (const cleanup of cleanups.reverse()) await cleanup().catch(() => {});
   };
   try {
-    const test = await startTestApi();
+    const { test, demo } = await startStandardScenario();
     cleanups.push(() => test.close());
-    const demo = await withStandardScenario(test);
     const api = createServer(test.api).listen(0, '127.0.0.1');
     await once(api, 'listening');
     cleanups.push(() => new Promise((resolve) => (api.closeAllConnections(), api.close(resolve))));

@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiKey, signUserToken } from '../auth/authenticate.ts';
 import type { DemoData } from '../seed/demo.ts';
-import { dataOf, startTestApi, TEST_AUTH, tokenFor, withStandardScenario, type TestApi } from '../testing/harness.ts';
+import { dataOf, TEST_AUTH, tokenFor, startStandardScenario, type TestApi } from '../testing/harness.ts';
 import { gid, productGid, userGid } from '../testing/ids.ts';
 import {
   ASSIGN_LICENSE,
@@ -59,8 +59,7 @@ describe(`authorization on ${backend}`, () => {
   const saraDoes = async (query: string, variables: Record<string, unknown>) => dataOf(await test.request(sara, query, variables));
 
   beforeAll(async () => {
-    test = await startTestApi();
-    demo = await withStandardScenario(test);
+    ({ test, demo } = await startStandardScenario());
     const prisma = test.db.prisma;
     const nordstad = await prisma.organisation.findFirstOrThrow({ where: { name: 'Nordstad kommun' } });
     const readOnly = await createApiKey(prisma, test.clock, { name: 'Read-only LMS', kind: 'ORGANISATION_READ', organisationId: nordstad.id });
