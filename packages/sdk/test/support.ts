@@ -6,7 +6,6 @@ import type { AddressInfo } from 'node:net';
 import { startStandardScenario, tokenFor, type DemoData, type TestApi } from '@school-licenses/api/testing';
 import { createLicenseClient, type LicenseClient, type LicenseClientOptions } from '../src/index.ts';
 
-
 export type Transport = 'in process' | 'http';
 export const TRANSPORTS: Transport[] = ['in process', 'http'];
 export const backend = process.env.DATABASE_URL ? 'PostgreSQL' : 'PGlite';

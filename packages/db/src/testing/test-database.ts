@@ -52,10 +52,7 @@ export async function openTestDatabase(options: TestDatabaseOptions & { migrate?
 }
 
 /** A fresh database holding the template's data, and what its `build` returned. */
-export async function openTestDatabaseFrom<Data>(
-  template: TestTemplate<Data>,
-  options: TestDatabaseOptions = {},
-): Promise<{ db: TestDatabase; data: Data }> {
+export async function openTestDatabaseFrom<Data>(template: TestTemplate<Data>, options: TestDatabaseOptions = {}): Promise<{ db: TestDatabase; data: Data }> {
   const { db, data } = await openCopy(template.name, options, async (database) => {
     await database.migrate();
     return template.build(database);
@@ -63,11 +60,7 @@ export async function openTestDatabaseFrom<Data>(
   return { db, data: data as Data };
 }
 
-async function openCopy(
-  name: string,
-  options: TestDatabaseOptions,
-  build: (db: Database) => Promise<unknown>,
-): Promise<{ db: TestDatabase; data: unknown }> {
+async function openCopy(name: string, options: TestDatabaseOptions, build: (db: Database) => Promise<unknown>): Promise<{ db: TestDatabase; data: unknown }> {
   const serverUrl = process.env.DATABASE_URL;
   const template = await readTemplate(name, serverUrl ? 'postgres' : 'pglite');
   const { database, url } = await openFresh(options, template);
@@ -88,11 +81,7 @@ async function openCopy(
 }
 
 /** A new database (a copy of `template` when given); on PostgreSQL, also its URL. */
-async function openFresh(
-  options: TestDatabaseOptions,
-  template?: TemplateRecord,
-  prefix?: string,
-): Promise<{ database: Database; url: string | undefined }> {
+async function openFresh(options: TestDatabaseOptions, template?: TemplateRecord, prefix?: string): Promise<{ database: Database; url: string | undefined }> {
   const serverUrl = process.env.DATABASE_URL;
   const url = serverUrl ? await createScratchDatabase(serverUrl, template?.database, prefix) : undefined;
   try {
@@ -172,9 +161,7 @@ async function withAdminClient<T>(serverUrl: string, run: (client: pg.Client) =>
 
 async function createScratchDatabase(serverUrl: string, template?: string, prefix = 'licenses_test'): Promise<string> {
   const name = `${prefix}_${randomBytes(6).toString('hex')}`;
-  await withAdminClient(serverUrl, (client) =>
-    client.query(`CREATE DATABASE "${name}"${template ? ` TEMPLATE "${template}"` : ''}`),
-  );
+  await withAdminClient(serverUrl, (client) => client.query(`CREATE DATABASE "${name}"${template ? ` TEMPLATE "${template}"` : ''}`));
   const url = new URL(serverUrl);
   url.pathname = `/${name}`;
   return url.toString();
