@@ -11,7 +11,7 @@ export interface ServerConfig {
   graphiql: boolean;
   sweepIntervalSeconds: number;
   idempotencyTtlHours: number;
-  /** Body size, aliases, batching, rate limit, introspection. */
+  /** Body size, tokens, aliases, directives, batching, rate limit, introspection, parse cache. */
   limits: ApiLimits;
   /** How many times to retry connecting to PostgreSQL at start (with backoff). */
   databaseConnectRetries: number;
@@ -73,7 +73,10 @@ function readLimits(env: NodeJS.ProcessEnv, demo: boolean): ApiLimits {
   const perMinute = integer(env, 'RATE_LIMIT_PER_MINUTE', 600, 0, 1_000_000);
   return {
     maxBodyBytes: integer(env, 'MAX_BODY_BYTES', 100_000, 1_000, 100_000_000),
+    maxTokens: integer(env, 'MAX_TOKENS', 1_000, 100, 1_000_000),
     maxAliases: integer(env, 'MAX_ALIASES', 30, 0, 10_000),
+    maxDirectives: integer(env, 'MAX_DIRECTIVES', 50, 0, 10_000),
+    parseCacheBytes: integer(env, 'PARSE_CACHE_BYTES', 16_000_000, 0, 10_000_000_000),
     maxBatch: integer(env, 'MAX_BATCH', 10, 0, 1_000),
     rateLimit: perMinute ? { perMinute, burst: integer(env, 'RATE_LIMIT_BURST', 100, 1, 1_000_000) } : undefined,
     introspection: boolean(env, 'INTROSPECTION', true) || demo,

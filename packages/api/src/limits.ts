@@ -1,6 +1,8 @@
-// What keeps one request, or one client, from taking the server down: body size, aliases, page
-// size, introspection, a per-credential rate limit, request ids and masked errors. Small yoga
-// plugins of our own (see docs/RELIABILITY.md for what each guarantees and the test that proves it).
+// What keeps one request, or one client, from taking the server down: body size, tokens,
+// aliases, directives, page size, introspection, a per-credential rate limit, a parse cache
+// bounded by bytes, request ids and masked errors. graphql-armor's plugins where they cover a
+// limit, small yoga plugins of our own for the rest (docs/RELIABILITY.md: what each guarantees
+// and the test that proves it).
 // Depth, breadth and cost are limited by the Pothos complexity plugin (schema/builder.ts).
 import { randomUUID } from 'node:crypto';
 import {
@@ -13,8 +15,14 @@ import {
   visitWithTypeInfo,
   type DocumentNode,
   type GraphQLSchema,
+  type Token,
+  type ValidationContext,
   type ValidationRule,
 } from 'graphql';
+import { maxAliasesPlugin } from '@escape.tech/graphql-armor-max-aliases';
+import { maxDirectivesPlugin } from '@escape.tech/graphql-armor-max-directives';
+import { maxTokensPlugin } from '@escape.tech/graphql-armor-max-tokens';
+import { LRUCache } from 'lru-cache';
 import { createGraphQLError, maskError, type Plugin, type YogaLogger } from 'graphql-yoga';
 import { actorKey, type Actor } from './domain/actor.ts';
 import { MAX_PAGE_SIZE } from './schema/builder.ts';
@@ -22,8 +30,14 @@ import { MAX_PAGE_SIZE } from './schema/builder.ts';
 export interface ApiLimits {
   /** Largest request body in bytes (413 above it). */
   maxBodyBytes: number;
-  /** Most aliased fields in one document. */
+  /** Most tokens in one document, counted while it is parsed. */
+  maxTokens: number;
+  /** Most aliased fields in one operation. */
   maxAliases: number;
+  /** Most directives in one operation. */
+  maxDirectives: number;
+  /** Bytes the cache of parsed documents may hold (errors: a quarter more). */
+  parseCacheBytes: number;
   /** Most operations in one batched request (a JSON array); 0 turns batching off. */
   maxBatch: number;
   /** Per-credential token bucket; undefined: no rate limit. */
@@ -41,7 +55,10 @@ export interface RateLimitOptions {
 
 export const DEFAULT_LIMITS: ApiLimits = {
   maxBodyBytes: 100_000,
+  maxTokens: 1_000,
   maxAliases: 30,
+  maxDirectives: 50,
+  parseCacheBytes: 16_000_000,
   maxBatch: 10,
   rateLimit: undefined,
   introspection: true,
@@ -155,30 +172,73 @@ export function useBodyLimit(maxBytes: number): Plugin {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Aliases and introspection: validation rules (cached with the document, as they depend on it only)
+// The document: tokens (while parsing), aliases, directives and introspection (validation rules,
+// cached with the document), graphql-armor's plugins with our typed errors; the parse cache by bytes
 
-export function maxAliasesRule(max: number): ValidationRule {
-  return (context) => {
-    let aliases = 0;
-    return {
-      Field(node) {
-        if (node.alias && ++aliases === max + 1) {
-          context.reportError(
-            new GraphQLError(`The operation uses more than ${max} aliases.`, { nodes: node, extensions: { code: 'TOO_MANY_ALIASES' } }),
-          );
-        }
-      },
-    };
-  };
+/** A document refused by a limit: HTTP 400 with a code, one log line, no stack. */
+function documentLimitError(code: string, message: string): GraphQLError {
+  return new GraphQLError(message, { extensions: { code, http: { status: 400 } } });
 }
 
-export function useValidationRules(limits: ApiLimits): Plugin {
-  const rules: ValidationRule[] = [maxAliasesRule(limits.maxAliases)];
-  if (!limits.introspection) rules.push(NoSchemaIntrospectionCustomRule);
+/**
+ * The token limit counts as the lexer reads, so the parser stops before it recurses deep: a
+ * 2,700-level nested document is refused after `maxTokens` tokens instead of overflowing the stack.
+ */
+export function useDocumentLimits(limits: ApiLimits): Plugin[] {
+  const reportTo = (code: string, message: (found: string) => string) => (context: ValidationContext | null, error: GraphQLError) => {
+    const found = /found (\d+)/.exec(error.message)?.[1] ?? 'more';
+    context?.reportError(documentLimitError(code, message(found)));
+  };
+  const rules: ValidationRule[] = limits.introspection ? [] : [NoSchemaIntrospectionCustomRule];
+  return [
+    maxTokensPlugin({
+      n: limits.maxTokens,
+      propagateOnRejection: false,
+      onReject: [
+        () => {
+          throw documentLimitError('TOO_MANY_TOKENS', `The document has more than ${limits.maxTokens} tokens: ask for less in one request.`);
+        },
+      ],
+    }),
+    maxAliasesPlugin({
+      n: limits.maxAliases,
+      allowList: [],
+      propagateOnRejection: false,
+      onReject: [reportTo('TOO_MANY_ALIASES', (found) => `The operation uses ${found} aliases, more than ${limits.maxAliases}.`)],
+    }),
+    maxDirectivesPlugin({
+      n: limits.maxDirectives,
+      propagateOnRejection: false,
+      onReject: [reportTo('TOO_MANY_DIRECTIVES', (found) => `The operation uses ${found} directives, more than ${limits.maxDirectives}.`)],
+    }),
+    { onValidate: ({ addValidationRule }) => rules.forEach(addValidationRule) },
+  ];
+}
+
+// A parsed document keeps every token (about 300 bytes each) and its source; yoga's own cache
+// holds 1,024 documents whatever their size, so 10,000 distinct 100 kB documents kept 190 MB.
+const BYTES_PER_TOKEN = 400;
+
+function tokenCount(document: DocumentNode): number {
+  let count = 0;
+  for (let token: Token | null | undefined = document.loc?.startToken; token; token = token.next) count++;
+  return count;
+}
+
+/** yoga's parse and validation cache, bounded by the bytes its documents and errors hold. */
+export function parseCache(maxBytes: number): { documentCache: LRUCache<string, DocumentNode>; errorCache: LRUCache<string, object> } {
   return {
-    onValidate: ({ addValidationRule }) => {
-      for (const rule of rules) addValidationRule(rule);
-    },
+    documentCache: new LRUCache<string, DocumentNode>({
+      maxSize: maxBytes,
+      maxEntrySize: maxBytes / 8,
+      sizeCalculation: (document, source) => 2 * source.length + BYTES_PER_TOKEN * tokenCount(document),
+    }),
+    // A syntax error keeps its source.
+    errorCache: new LRUCache<string, object>({
+      maxSize: maxBytes / 4,
+      maxEntrySize: maxBytes / 32,
+      sizeCalculation: (_error, source) => 2 * source.length + 1_000,
+    }),
   };
 }
 

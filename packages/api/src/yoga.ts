@@ -13,7 +13,8 @@ import {
   useBodyLimit,
   usePageSizeLimit,
   useRequestId,
-  useValidationRules,
+  parseCache,
+  useDocumentLimits,
   type ApiLimits,
 } from './limits.ts';
 import { DEFAULT_IDEMPOTENCY_TTL_HOURS } from './domain/idempotency.ts';
@@ -57,13 +58,14 @@ export function createApi(options: ApiOptions): Api {
     // 20 kB of garbage per request (BENCHMARKS.md).
     maxRequestBodySize: false,
     batching: limits.maxBatch > 0 ? { limit: limits.maxBatch } : false,
+    parserAndValidationCache: parseCache(limits.parseCacheBytes),
     maskedErrors: { maskError: maskUnexpectedError, isDev: false },
     logging: requestLogger(options.log),
     plugins: [
       useRequestId(options.log),
       ...(options.persistedOperations ? [usePersistedOnly(options.persistedOperations)] : []),
       useBodyLimit(limits.maxBodyBytes),
-      useValidationRules(limits),
+      ...useDocumentLimits(limits),
       usePageSizeLimit(),
       useGraphiQLAssets(),
       useReadinessCheck({

@@ -97,6 +97,34 @@ describe(`bounded queries on ${backend}`, () => {
     expect(codes(response)).toEqual(['TOO_MANY_ALIASES']);
   });
 
+  it('more than 1,000 tokens is refused while parsing (TOO_MANY_TOKENS, HTTP 400), anonymous or not', async () => {
+    const typenames = (n: number) => `{ ${Array.from({ length: n }, () => '__typename').join(' ')} }`;
+    expect((await postGraphQL(open.url, admin, typenames(140))).status).toBe(200);
+    for (const token of [admin, null]) {
+      const response = await postGraphQL(open.url, token, typenames(999));
+      expect(response.status).toBe(400);
+      expect(codes(response)).toEqual(['TOO_MANY_TOKENS']);
+    }
+  });
+
+  it('a 2,700-level nested document is a 400 with a code, not a stack overflow', async () => {
+    const nested = (open: string, close: string) => `{ ${open.repeat(2_700)}__typename${close.repeat(2_700)} }`;
+    for (const query of [nested('a { ', ' }'), `query($v: Int = ${'['.repeat(2_700)}1${']'.repeat(2_700)}) { __typename }`]) {
+      const response = await postGraphQL(open.url, null, query);
+      expect(response.status).toBe(400);
+      expect(codes(response)).toEqual(['TOO_MANY_TOKENS']);
+      expect(response.text).not.toContain('RangeError');
+    }
+  });
+
+  it('more than 50 directives is refused (TOO_MANY_DIRECTIVES, HTTP 400)', async () => {
+    const skips = (n: number) => `{ ${Array.from({ length: n }, (_, i) => `a${i % 30}: __typename @skip(if: false)`).join(' ')} }`;
+    const response = await postGraphQL(open.url, admin, `{ __typename ${Array.from({ length: 51 }, () => '__typename @skip(if: false)').join(' ')} }`);
+    expect(response.status).toBe(400);
+    expect(codes(response)).toEqual(['TOO_MANY_DIRECTIVES']);
+    expect((await postGraphQL(open.url, admin, skips(1))).status).toBe(200);
+  });
+
   it('batches of up to 10 operations run; 11 are refused', async () => {
     const batch = (n: number) =>
       fetch(open.url, {
