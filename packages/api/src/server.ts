@@ -120,7 +120,8 @@ main().catch((error: unknown) => {
   if (error instanceof ConfigError || error instanceof DatabaseConfigError || error instanceof MigrationError) {
     console.error(`error: ${error.message}`);
   } else if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') {
-    console.error(`error: port ${process.env.PORT ?? 4000} is in use; set PORT to another port`);
+    // Perhaps this API already runs there: a second one on the same embedded database is refused anyway.
+    console.error(`error: port ${process.env.PORT ?? 4000} is in use by another process (is the API already running?); stop it, or set PORT`);
   } else {
     console.error(error);
   }

@@ -1,6 +1,8 @@
 // The one way to open the database: embedded PGlite by default, PostgreSQL when given a URL.
 // Same schema, same migrations, same generated client on both.
-import { mkdir } from 'node:fs/promises';
+import { closeSync, openSync, unlinkSync, writeSync, readFileSync } from 'node:fs';
+import { link, mkdir, readFile, rename, unlink } from 'node:fs/promises';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PGlite } from '@electric-sql/pglite';
 import { PrismaPg } from '@prisma/adapter-pg';
@@ -163,14 +165,91 @@ async function openPostgres(url: string, options: DatabaseOptions): Promise<Data
   };
 }
 
+/** The embedded database is open in another live process. */
+export class DatabaseInUseError extends DatabaseConfigError {
+  override name = 'DatabaseInUseError';
+  constructor(
+    readonly dataDir: string,
+    readonly pid: number,
+  ) {
+    super(
+      `the embedded database in ${dataDir} is in use by process ${pid} (an API server or a command), and PGlite allows one process: ` +
+        'Stop that process first and run this again, or use PostgreSQL (DATABASE_URL) for several processes ' +
+        `(if no such process is yours, delete ${join(dataDir, LOCK_FILE)}).`,
+    );
+  }
+}
+
+const LOCK_FILE = 'school-licenses.lock';
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+async function lockHolder(file: string): Promise<number | undefined> {
+  const pid = Number((await readFile(file, 'utf8').catch(() => '')).trim());
+  return Number.isInteger(pid) && pid > 0 && pid !== process.pid && isAlive(pid) ? pid : undefined;
+}
+
+/**
+ * Two processes on one PGlite directory each see only their own writes and corrupt its indexes,
+ * so the directory has a lock file with the holder's pid, created exclusively and held for the
+ * process's life. A lock whose process is dead (a crash, kill -9) is taken over.
+ */
+async function lockDataDir(dataDir: string): Promise<() => void> {
+  const file = join(dataDir, LOCK_FILE);
+  for (let attempt = 0; ; attempt++) {
+    try {
+      const fd = openSync(file, 'wx');
+      writeSync(fd, `${process.pid}\n`);
+      closeSync(fd);
+      break;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST' || attempt >= 3) throw error;
+    }
+    const holder = await lockHolder(file);
+    if (holder) throw new DatabaseInUseError(dataDir, holder);
+    // Stale: move it aside under a name of our own, so only one process takes it over; if a live
+    // process's lock was moved in the meantime, it goes back.
+    const aside = `${file}.${process.pid}.stale`;
+    if (!(await rename(file, aside).then(() => true, () => false))) continue;
+    const moved = await lockHolder(aside);
+    if (moved) {
+      await link(aside, file).catch(() => {});
+      await unlink(aside).catch(() => {});
+      throw new DatabaseInUseError(dataDir, moved);
+    }
+    await unlink(aside).catch(() => {});
+  }
+  const release = () => {
+    try {
+      if (readFileSync(file, 'utf8').trim() === String(process.pid)) unlinkSync(file);
+    } catch {
+      // Already gone.
+    }
+  };
+  process.once('exit', release);
+  return () => {
+    process.off('exit', release);
+    release();
+  };
+}
+
 async function openPglite(options: DatabaseOptions): Promise<Database> {
   const dataDir = options.dataDir ?? defaultDataDir;
   const inMemory = dataDir.startsWith('memory://');
   if (!inMemory) await mkdir(dataDir, { recursive: true });
+  const unlock = inMemory ? () => {} : await lockDataDir(dataDir);
   let pglite: PGlite;
   try {
     pglite = await PGlite.create(inMemory ? undefined : dataDir);
   } catch (error) {
+    unlock();
     throw new DatabaseConfigError(`cannot open the embedded database in ${dataDir}: ${(error as Error).message}`);
   }
   const prisma = createClient(new PrismaPGlite(pglite), options);
@@ -196,6 +275,7 @@ async function openPglite(options: DatabaseOptions): Promise<Database> {
     async close() {
       await prisma.$disconnect();
       await pglite.close();
+      unlock();
     },
   };
 }

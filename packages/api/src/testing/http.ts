@@ -76,14 +76,17 @@ export interface ServerProcess {
 }
 
 const serverEntry = fileURLToPath(new URL('../server.ts', import.meta.url));
-const tsx = fileURLToPath(new URL('../../node_modules/.bin/tsx', import.meta.url));
+const packageDir = fileURLToPath(new URL('../..', import.meta.url));
 
 /**
  * Starts src/server.ts with PORT=0 and the given environment; resolves once it has printed the
  * port it listens on (before the database is open: /health answers at once).
  */
 export async function startServerProcess(env: Record<string, string>): Promise<ServerProcess> {
-  const child = spawn(tsx, [serverEntry], {
+  // Node itself with tsx's loader, not the tsx command: its child would outlive a SIGKILL of it
+  // (and keep holding the port and the embedded database's lock).
+  const child = spawn(process.execPath, ['--import', 'tsx', serverEntry], {
+    cwd: packageDir,
     env: { ...process.env, HOST: '127.0.0.1', PORT: '0', NODE_ENV: 'production', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
