@@ -1,6 +1,7 @@
 // Builds the GraphQL server. Reads no environment: server.ts does, and tests call yoga.fetch().
 import { usePersistedOperations } from '@graphql-yoga/plugin-persisted-operations';
 import type { PrismaClient } from '@school-licenses/db';
+import type { GraphQLError } from 'graphql';
 import { createGraphQLError, createYoga, useReadinessCheck, type GraphiQLOptions, type YogaServerInstance } from 'graphql-yoga';
 import { AuthenticationError, createAuthenticator, type AuthConfig } from './auth/authenticate.ts';
 import type { Clock } from './clock.ts';
@@ -20,6 +21,7 @@ import {
 import { DEFAULT_IDEMPOTENCY_TTL_HOURS } from './domain/idempotency.ts';
 import { renderLocalGraphiQL, useGraphiQLAssets } from './graphiql.ts';
 import type { Context } from './schema/context.ts';
+import { useAnswerInTransaction } from './schema/run.ts';
 import { schema } from './schema/index.ts';
 
 export interface ApiOptions {
@@ -67,6 +69,7 @@ export function createApi(options: ApiOptions): Api {
       useBodyLimit(limits.maxBodyBytes),
       ...useDocumentLimits(limits),
       usePageSizeLimit(),
+      useAnswerInTransaction((error) => ({ data: null, errors: [maskUnexpectedError(error, 'Unexpected error.') as GraphQLError] })),
       useGraphiQLAssets(),
       useReadinessCheck({
         endpoint: '/ready',

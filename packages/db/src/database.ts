@@ -30,6 +30,8 @@ export interface DatabaseOptions {
   dataDir?: string | undefined;
   /** PostgreSQL pool size per process. */
   maxConnections?: number | undefined;
+  /** PostgreSQL: how long a query waits for a free connection of the pool before it fails (default 5 s). */
+  connectionTimeoutMs?: number | undefined;
   /** Called with every SQL statement the Prisma client sends (statement counting, logs). */
   onQuery?: ((sql: string) => void) | undefined;
   /**
@@ -111,7 +113,7 @@ async function openPostgres(url: string, options: DatabaseOptions): Promise<Data
   const pool = new pg.Pool({
     connectionString: url,
     max: options.maxConnections ?? 10,
-    connectionTimeoutMillis: 5_000,
+    connectionTimeoutMillis: options.connectionTimeoutMs ?? 5_000,
   });
   // An idle client that loses its server must not crash the process.
   pool.on('error', () => {});

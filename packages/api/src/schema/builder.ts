@@ -13,6 +13,7 @@ import { DateTimeResolver, JSONResolver } from 'graphql-scalars';
 import { isAdmin } from '../domain/actor.ts';
 import type { Context } from './context.ts';
 import { decodeId, encodeId } from './global-ids.ts';
+import { clientOf } from './run.ts';
 
 export const MAX_PAGE_SIZE = 100;
 
@@ -52,7 +53,7 @@ export const builder = new SchemaBuilder<{
           }),
   },
   prisma: {
-    client: (ctx) => ctx.prisma,
+    client: clientOf,
     dmmf: getDatamodel(),
     exposeDescriptions: true,
     filterConnectionTotalCount: true,
