@@ -17,6 +17,14 @@ export interface ServerConfig {
   databaseConnectRetries: number;
   /** PostgreSQL: name statements so the server plans each once per connection (off behind PgBouncer before 1.21). */
   databasePreparedStatements: boolean;
+  /** PostgreSQL: the pool, how long a request waits for a connection, and the session timeouts (ms; 0: none). */
+  database: {
+    maxConnections: number;
+    connectionTimeoutMs: number;
+    statementTimeoutMs: number;
+    lockTimeoutMs: number;
+    idleInTransactionTimeoutMs: number;
+  };
   demo: boolean;
   /** In the demo: a JSON file to write the demo roles' sign-in tokens to, for apps. */
   demoSessionFile: string | undefined;
@@ -64,6 +72,13 @@ export function readConfig(env: NodeJS.ProcessEnv, { demo }: { demo: boolean }):
     limits: readLimits(env, demo),
     databaseConnectRetries: integer(env, 'DATABASE_CONNECT_RETRIES', 10, 0, 1_000),
     databasePreparedStatements: boolean(env, 'DATABASE_PREPARED_STATEMENTS', true),
+    database: {
+      maxConnections: integer(env, 'DATABASE_POOL_SIZE', 10, 1, 10_000),
+      connectionTimeoutMs: integer(env, 'DATABASE_POOL_TIMEOUT_MS', 5_000, 1, 600_000),
+      statementTimeoutMs: integer(env, 'DATABASE_STATEMENT_TIMEOUT_MS', 10_000, 0, 86_400_000),
+      lockTimeoutMs: integer(env, 'DATABASE_LOCK_TIMEOUT_MS', 5_000, 0, 86_400_000),
+      idleInTransactionTimeoutMs: integer(env, 'DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS', 30_000, 0, 86_400_000),
+    },
     demo,
     demoSessionFile: env.DEMO_SESSION_FILE || undefined,
   };

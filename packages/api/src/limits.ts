@@ -86,11 +86,47 @@ export function requestIdOf(request: Request): string {
 const causes = new WeakMap<GraphQLError, unknown>();
 const awaitingRequestId = new WeakSet<object>();
 
+// PostgreSQL's refusals for want of time or room: lock_timeout, statement_timeout (and a cancel),
+// idle_in_transaction_session_timeout, too many connections, starting up.
+const OVERLOAD_SQLSTATES = new Set(['55P03', '57014', '25P03', '53300', '57P03']);
+// Prisma: no connection from the pool in time (P2024); a transaction past its time or closed (P2028).
+const OVERLOAD_PRISMA_CODES = new Set(['P2024', 'P2028']);
+const RETRY_AFTER_SECONDS = 1;
+
+/** Whether an error is the database being too busy (a full pool, a timeout), not a bug. */
+export function isOverload(error: unknown): boolean {
+  for (let cause = error, depth = 0; typeof cause === 'object' && cause !== null && depth < 5; depth++) {
+    const { code, meta, message, originalCode } = cause as { code?: unknown; meta?: any; message?: unknown; originalCode?: unknown };
+    if (typeof code === 'string' && (OVERLOAD_PRISMA_CODES.has(code) || OVERLOAD_SQLSTATES.has(code))) return true;
+    for (const sqlState of [originalCode, meta?.code, meta?.driverAdapterError?.cause?.originalCode, /Code: `(\w{5})`/.exec(String(message))?.[1]]) {
+      if (typeof sqlState === 'string' && OVERLOAD_SQLSTATES.has(sqlState)) return true;
+    }
+    // pg's pool, when no connection came free within connectionTimeoutMillis.
+    if (typeof message === 'string' && message.startsWith('timeout exceeded when trying to connect')) return true;
+    cause = (cause as { cause?: unknown }).cause;
+  }
+  return false;
+}
+
 /**
  * Unexpected errors (database errors, bugs) answer "Unexpected error." with the request id, and
  * nothing of the cause: no stack, no SQL. The cause is logged with the request id (useRequestId).
+ * The database being too busy is overload, not an error: 503 SERVICE_UNAVAILABLE with Retry-After,
+ * logged in one line.
  */
 export function maskUnexpectedError(error: unknown, message: string): Error {
+  if (isOverload(error)) {
+    const answer = createGraphQLError(`The service is busy: try again in ${RETRY_AFTER_SECONDS} s.`, {
+      extensions: {
+        code: 'SERVICE_UNAVAILABLE',
+        retryAfterSeconds: RETRY_AFTER_SECONDS,
+        http: { status: 503, headers: { 'retry-after': String(RETRY_AFTER_SECONDS) } },
+      },
+    });
+    causes.set(answer, `overloaded: ${String((error as Error).message).trim().split('\n').at(-1)}`);
+    if (typeof error === 'object' && error !== null) awaitingRequestId.add(error);
+    return answer;
+  }
   const masked = maskError(error, message, false);
   if (masked === error) return masked;
   const graphQLError = masked as GraphQLError;

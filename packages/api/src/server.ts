@@ -58,6 +58,7 @@ async function main() {
     url: config.databaseUrl,
     dataDir: config.pgliteDataDir,
     preparedStatements: config.databasePreparedStatements,
+    ...config.database,
     connectRetry: {
       attempts: config.databaseConnectRetries,
       onRetry: ({ attempt, attempts, delayMs, error }) =>

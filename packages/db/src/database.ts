@@ -32,6 +32,15 @@ export interface DatabaseOptions {
   maxConnections?: number | undefined;
   /** PostgreSQL: how long a query waits for a free connection of the pool before it fails (default 5 s). */
   connectionTimeoutMs?: number | undefined;
+  /**
+   * PostgreSQL session limits, so one hung request cannot stall the others: a statement runs at
+   * most `statementTimeoutMs` (default 10 s), waits for a lock at most `lockTimeoutMs` (default
+   * 5 s), and a transaction left idle is ended after `idleInTransactionTimeoutMs` (default 30 s).
+   * 0: no limit. Migrations run without them.
+   */
+  statementTimeoutMs?: number | undefined;
+  lockTimeoutMs?: number | undefined;
+  idleInTransactionTimeoutMs?: number | undefined;
   /** Called with every SQL statement the Prisma client sends (statement counting, logs). */
   onQuery?: ((sql: string) => void) | undefined;
   /**
@@ -114,6 +123,9 @@ async function openPostgres(url: string, options: DatabaseOptions): Promise<Data
     connectionString: url,
     max: options.maxConnections ?? 10,
     connectionTimeoutMillis: options.connectionTimeoutMs ?? 5_000,
+    statement_timeout: options.statementTimeoutMs ?? 10_000,
+    lock_timeout: options.lockTimeoutMs ?? 5_000,
+    idle_in_transaction_session_timeout: options.idleInTransactionTimeoutMs ?? 30_000,
   });
   // An idle client that loses its server must not crash the process.
   pool.on('error', () => {});
@@ -146,6 +158,8 @@ async function openPostgres(url: string, options: DatabaseOptions): Promise<Data
       const client = await pool.connect();
       try {
         await client.query('BEGIN');
+        // A migration may rewrite a large table: no statement or lock limit for it.
+        await client.query('SET LOCAL statement_timeout = 0; SET LOCAL lock_timeout = 0');
         const connection: MigrationConnection = {
           exec: async (sql) => void (await client.query(sql)),
           query: async (sql, params) => (await client.query(sql, params)).rows,
