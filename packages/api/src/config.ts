@@ -95,5 +95,6 @@ function readLimits(env: NodeJS.ProcessEnv, demo: boolean): ApiLimits {
     maxBatch: integer(env, 'MAX_BATCH', 10, 0, 1_000),
     rateLimit: perMinute ? { perMinute, burst: integer(env, 'RATE_LIMIT_BURST', 100, 1, 1_000_000) } : undefined,
     introspection: boolean(env, 'INTROSPECTION', true) || demo,
+    timeBudgetMs: integer(env, 'REQUEST_TIME_BUDGET_MS', 30_000, 0, 3_600_000),
   };
 }

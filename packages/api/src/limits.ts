@@ -7,6 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import {
   getNamedType,
+  getOperationAST,
   GraphQLError,
   Kind,
   NoSchemaIntrospectionCustomRule,
@@ -19,6 +20,7 @@ import {
   type ValidationContext,
   type ValidationRule,
 } from 'graphql';
+import { complexityFromQuery } from '@pothos/plugin-complexity';
 import { maxAliasesPlugin } from '@escape.tech/graphql-armor-max-aliases';
 import { maxDirectivesPlugin } from '@escape.tech/graphql-armor-max-directives';
 import { maxTokensPlugin } from '@escape.tech/graphql-armor-max-tokens';
@@ -44,6 +46,8 @@ export interface ApiLimits {
   rateLimit?: RateLimitOptions | undefined;
   /** Schema introspection (__schema, __type); off for production if you like. */
   introspection: boolean;
+  /** Milliseconds after which a request starts no more changes (TIME_BUDGET_EXCEEDED); 0: no budget. */
+  timeBudgetMs: number;
 }
 
 export interface RateLimitOptions {
@@ -62,6 +66,7 @@ export const DEFAULT_LIMITS: ApiLimits = {
   maxBatch: 10,
   rateLimit: undefined,
   introspection: true,
+  timeBudgetMs: 30_000,
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -372,19 +377,21 @@ export class RateLimiter {
     this.#perMs = options.perMinute / 60_000;
   }
 
-  /** Takes one token of the key's bucket; returns how many seconds to wait when there is none. */
-  take(key: string): { ok: true } | { ok: false; retryAfterSeconds: number } {
+  /** Takes `cost` tokens of the key's bucket; returns how many seconds to wait when there are too few. */
+  take(key: string, cost = 1): { ok: true } | { ok: false; retryAfterSeconds: number } {
     const now = this.now();
     const bucket = this.#buckets.get(key) ?? { tokens: this.options.burst, at: now };
     bucket.tokens = Math.min(this.options.burst, bucket.tokens + (now - bucket.at) * this.#perMs);
     bucket.at = now;
     this.#buckets.set(key, bucket);
     if (this.#buckets.size > 10_000) this.#forgetFull(now);
-    if (bucket.tokens >= 1) {
-      bucket.tokens -= 1;
+    // An operation dearer than the whole bucket can still run once the bucket is full.
+    const charge = Math.min(cost, this.options.burst);
+    if (bucket.tokens >= charge) {
+      bucket.tokens -= charge;
       return { ok: true };
     }
-    return { ok: false, retryAfterSeconds: Math.max(1, Math.ceil((1 - bucket.tokens) / this.#perMs / 1000)) };
+    return { ok: false, retryAfterSeconds: Math.max(1, Math.ceil((charge - bucket.tokens) / this.#perMs / 1000)) };
   }
 
   /** Buckets that have filled up again are the same as new ones: drop them. */
@@ -394,18 +401,45 @@ export class RateLimiter {
     }
   }
 
-  /** Throws RATE_LIMITED (HTTP 429, Retry-After) when the actor has no token left. */
-  check(actor: Actor | null): void {
-    if (!actor) return;
-    const taken = this.take(actorKey(actor));
-    if (!taken.ok) {
-      throw createGraphQLError(`Too many requests for this credential: try again in ${taken.retryAfterSeconds} s.`, {
-        extensions: {
-          code: 'RATE_LIMITED',
-          retryAfterSeconds: taken.retryAfterSeconds,
-          http: { status: 429, headers: { 'retry-after': String(taken.retryAfterSeconds) } },
-        },
-      });
-    }
+  /** RATE_LIMITED (HTTP 429, Retry-After) when the key has too few tokens left for the cost. */
+  charge(key: string, cost: number, who: string): GraphQLError | undefined {
+    const taken = this.take(key, cost);
+    if (taken.ok) return undefined;
+    return createGraphQLError(`Too many requests for this ${who}: try again in ${taken.retryAfterSeconds} s.`, {
+      extensions: {
+        code: 'RATE_LIMITED',
+        retryAfterSeconds: taken.retryAfterSeconds,
+        http: { status: 429, headers: { 'retry-after': String(taken.retryAfterSeconds) } },
+      },
+    });
   }
+}
+
+/** A credential's bucket pays a token per this much of an operation's cost (schema/builder.ts). */
+export const COST_PER_TOKEN = 1_000;
+
+/** The cost of the operation a request runs, as the complexity limit counts it. */
+function operationCost(schema: GraphQLSchema, document: DocumentNode, operationName: string | null | undefined, variables: unknown, ctx: object): number {
+  const operation = getOperationAST(document, operationName);
+  if (!operation) return 0;
+  const fragments = document.definitions.filter((definition) => definition.kind === Kind.FRAGMENT_DEFINITION);
+  try {
+    const only: DocumentNode = document.definitions.length === fragments.length + 1 ? document : { ...document, definitions: [operation, ...fragments] };
+    return complexityFromQuery(only, { schema, ctx, variables: (variables ?? {}) as Record<string, unknown> }).complexity;
+  } catch {
+    return 0; // Bad variables: execution refuses them.
+  }
+}
+
+/** Each credential's token bucket pays for each operation by its cost: a token per COST_PER_TOKEN. */
+export function useCostRateLimit(limiter: RateLimiter): Plugin {
+  return {
+    onExecute: ({ args, setResultAndStopExecution }) => {
+      const actor = (args.contextValue as { actor?: Actor | null }).actor;
+      if (!actor) return;
+      const cost = operationCost(args.schema, args.document, args.operationName, args.variableValues, args.contextValue as object);
+      const refused = limiter.charge(actorKey(actor), Math.max(1, Math.ceil(cost / COST_PER_TOKEN)), 'credential');
+      if (refused) setResultAndStopExecution({ errors: [refused] });
+    },
+  };
 }

@@ -12,6 +12,7 @@ import {
   requestIdOf,
   requestLogger,
   useBodyLimit,
+  useCostRateLimit,
   usePageSizeLimit,
   useRequestId,
   parseCache,
@@ -69,6 +70,7 @@ export function createApi(options: ApiOptions): Api {
       useBodyLimit(limits.maxBodyBytes),
       ...useDocumentLimits(limits),
       usePageSizeLimit(),
+      ...(rateLimiter ? [useCostRateLimit(rateLimiter)] : []),
       useAnswerInTransaction((error) => ({ data: null, errors: [maskUnexpectedError(error, 'Unexpected error.') as GraphQLError] })),
       useGraphiQLAssets(),
       useReadinessCheck({
@@ -81,13 +83,13 @@ export function createApi(options: ApiOptions): Api {
     context: async ({ request }) => {
       try {
         const actor = await authenticate(request.headers.get('authorization'));
-        rateLimiter?.check(actor);
         return {
           prisma: options.prisma,
           clock: options.clock,
           actor,
           idempotencyTtlHours: options.idempotencyTtlHours ?? DEFAULT_IDEMPOTENCY_TTL_HOURS,
           requestId: requestIdOf(request),
+          ...(limits.timeBudgetMs ? { deadline: performance.now() + limits.timeBudgetMs } : {}),
         };
       } catch (error) {
         if (error instanceof AuthenticationError) {

@@ -178,6 +178,53 @@ describe(`bounded queries on ${backend}`, () => {
     expect(supplier.status).toBe(200);
   });
 
+  it('a bulk input costs its length: 30 aliased dry runs of 100 users are refused (QUERY_TOO_COMPLEX) before anything runs', async () => {
+    const bulk = (aliases: number) =>
+      `mutation($input: AssignLicensesInput!) { ${Array.from({ length: aliases }, (_, i) => `a${i}: assignLicenses(input: $input) { __typename }`).join(' ')} }`;
+    const input = (users: number) => ({
+      school: pool.gids.school,
+      product: pool.gids.product,
+      users: Array.from({ length: users }, (_, i) => pool.gids.students[i % pool.gids.students.length]),
+      reuseStarted: false,
+      dryRun: true,
+    });
+    const heavy = await postGraphQL(open.url, admin, bulk(30), { input: input(100) });
+    expect(codes(heavy)).toEqual(['QUERY_TOO_COMPLEX']);
+    expect(heavy.errors![0]!.extensions!.actual).toBeGreaterThan(30 * 100);
+    const light = await postGraphQL(open.url, admin, bulk(3), { input: input(3) });
+    expect(light.errors).toBeUndefined();
+  });
+
+  it('the rate limit charges an operation its cost (a token per 1,000), not one per request', async () => {
+    const limited = await listen(createApi({ prisma: db.prisma, clock, auth: TEST_AUTH, limits: { rateLimit: { perMinute: 1, burst: 30 } } }));
+    try {
+      // About 20,000: schools × members × a page of assignments each.
+      const expensive = `{ schools(first: 10) { edges { node { members(first: 100) { edges { node { user { assignments(first: 20) { totalCount } } } } } } } } }`;
+      const first = await postGraphQL(limited.url, admin, expensive);
+      expect(first.errors).toBeUndefined();
+      const second = await postGraphQL(limited.url, admin, expensive);
+      expect(second.status).toBe(429);
+      expect(codes(second)).toEqual(['RATE_LIMITED']);
+      // What is left still pays for a cheap one.
+      expect((await postGraphQL(limited.url, admin, `{ viewer { kind } }`)).status).toBe(200);
+    } finally {
+      await limited.close();
+    }
+  });
+
+  it('past its time budget a request starts no more changes (TIME_BUDGET_EXCEEDED)', async () => {
+    const hurried = await listen(createApi({ prisma: db.prisma, clock, auth: TEST_AUTH, limits: { timeBudgetMs: 1 } }));
+    try {
+      const marks = `mutation { ${Array.from({ length: 5 }, (_, i) => `m${i}: markNotificationsRead { __typename }`).join(' ')} }`;
+      const response = await postGraphQL(hurried.url, admin, marks);
+      expect(response.status).toBe(503);
+      expect(codes(response)).toContain('TIME_BUDGET_EXCEEDED');
+      expect((await postGraphQL(open.url, admin, marks)).errors).toBeUndefined();
+    } finally {
+      await hurried.close();
+    }
+  });
+
   it('introspection can be switched off; it is on by default', async () => {
     const query = `{ __schema { queryType { name } } }`;
     expect((await postGraphQL(open.url, admin, query)).data).toEqual({ __schema: { queryType: { name: 'Query' } } });

@@ -9,7 +9,7 @@
 // succeeded. (Exact for one mutation field per operation, as every client here sends.)
 import type { Prisma, PrismaClient } from '@school-licenses/db';
 import { getOperationAST, type ExecutionResult } from 'graphql';
-import type { Plugin } from 'graphql-yoga';
+import { createGraphQLError, type Plugin } from 'graphql-yoga';
 import type { Clock } from '../clock.ts';
 import type { Actor, Tx } from '../domain/actor.ts';
 import { idempotent } from '../domain/idempotency.ts';
@@ -30,6 +30,14 @@ const rollBack = Symbol('roll back');
 
 export function runDomain<T>(ctx: Context, work: (tx: Tx, clock: Clock, actor: Actor) => Promise<T>): Promise<T> {
   const actor = actorOf(ctx);
+  // Past its time budget, a request (30 aliased mutations, say) starts nothing more.
+  if (ctx.deadline !== undefined && performance.now() > ctx.deadline) {
+    return Promise.reject(
+      createGraphQLError('The request ran out of its time budget: send less in one request.', {
+        extensions: { code: 'TIME_BUDGET_EXCEEDED', http: { status: 503, headers: { 'retry-after': '1' } } },
+      }),
+    );
+  }
   const mutation = mutations.get(ctx);
   if (!mutation) return inTransaction(ctx.prisma, (tx) => work(tx, ctx.clock, actor));
   return finishAnswer(ctx, true).then(
