@@ -86,6 +86,7 @@ export function readConfig(env: NodeJS.ProcessEnv, { demo }: { demo: boolean }):
 
 function readLimits(env: NodeJS.ProcessEnv, demo: boolean): ApiLimits {
   const perMinute = integer(env, 'RATE_LIMIT_PER_MINUTE', 600, 0, 1_000_000);
+  const addressPerMinute = integer(env, 'ADDRESS_RATE_LIMIT_PER_MINUTE', 300, 0, 1_000_000);
   return {
     maxBodyBytes: integer(env, 'MAX_BODY_BYTES', 100_000, 1_000, 100_000_000),
     maxTokens: integer(env, 'MAX_TOKENS', 1_000, 100, 1_000_000),
@@ -94,7 +95,9 @@ function readLimits(env: NodeJS.ProcessEnv, demo: boolean): ApiLimits {
     parseCacheBytes: integer(env, 'PARSE_CACHE_BYTES', 16_000_000, 0, 10_000_000_000),
     maxBatch: integer(env, 'MAX_BATCH', 10, 0, 1_000),
     rateLimit: perMinute ? { perMinute, burst: integer(env, 'RATE_LIMIT_BURST', 100, 1, 1_000_000) } : undefined,
-    introspection: boolean(env, 'INTROSPECTION', true) || demo,
+    addressRateLimit: addressPerMinute ? { perMinute: addressPerMinute, burst: integer(env, 'ADDRESS_RATE_LIMIT_BURST', 60, 1, 1_000_000) } : undefined,
+    // The schema is public in the repository; a production server need not hand it to scanners.
+    introspection: boolean(env, 'INTROSPECTION', demo),
     timeBudgetMs: integer(env, 'REQUEST_TIME_BUDGET_MS', 30_000, 0, 3_600_000),
   };
 }

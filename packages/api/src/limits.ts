@@ -44,6 +44,8 @@ export interface ApiLimits {
   maxBatch: number;
   /** Per-credential token bucket; undefined: no rate limit. */
   rateLimit?: RateLimitOptions | undefined;
+  /** Per client address, for requests without a valid credential, checked before authentication; undefined: none. */
+  addressRateLimit?: RateLimitOptions | undefined;
   /** Schema introspection (__schema, __type); off for production if you like. */
   introspection: boolean;
   /** Milliseconds after which a request starts no more changes (TIME_BUDGET_EXCEEDED); 0: no budget. */
@@ -65,7 +67,8 @@ export const DEFAULT_LIMITS: ApiLimits = {
   parseCacheBytes: 16_000_000,
   maxBatch: 10,
   rateLimit: undefined,
-  introspection: true,
+  addressRateLimit: undefined,
+  introspection: false,
   timeBudgetMs: 30_000,
 };
 
@@ -145,8 +148,21 @@ export function maskUnexpectedError(error: unknown, message: string): Error {
   return answer;
 }
 
-/** Every response carries `x-request-id`; a masked error names it and its cause is logged with it. */
-export function useRequestId(base: Pick<Console, 'error'> = console): Plugin {
+/** What a refused request leaves in the log: one line, its request id, status and code, never a stack. */
+export function logRefusal(base: Pick<Console, 'info'>, requestId: string, status: number, code: string, message: string): void {
+  base.info(`[request ${requestId}] refused ${status} ${code}: ${truncate(message.split('\n')[0]!, 200)}`);
+}
+
+/** Text echoed from a client (in messages and logs) is cut to this many characters. */
+export function truncate(text: string, max = 100): string {
+  return text.length > max ? `${text.slice(0, max)}… (${text.length} characters)` : text;
+}
+
+/**
+ * Every response carries `x-request-id`; a masked error names it and its cause is logged with it;
+ * a refused request (an error with a code) is logged in one line.
+ */
+export function useRequestId(base: Pick<Console, 'error' | 'info'> = console): Plugin {
   return {
     onResultProcess: ({ request, result }) => {
       const requestId = requestIdOf(request);
@@ -154,7 +170,11 @@ export function useRequestId(base: Pick<Console, 'error'> = console): Plugin {
         const errors = (single as { errors?: GraphQLError[] }).errors;
         if (!errors) continue;
         (single as { errors?: GraphQLError[] }).errors = errors.map((error) => {
-          if (!causes.has(error)) return error;
+          if (!causes.has(error)) {
+            const http = error.extensions?.http as { status?: number } | undefined;
+            logRefusal(base, requestId, http?.status ?? (error.path ? 200 : 400), String(error.extensions?.code ?? 'BAD_REQUEST'), error.message);
+            return error;
+          }
           base.error(`[request ${requestId}]`, causes.get(error));
           return createGraphQLError(`${error.message} (request id ${requestId})`, {
             nodes: error.nodes,
@@ -197,17 +217,53 @@ function jsonError(status: number, code: string, message: string, headers: Recor
  * Bodies above the limit are refused before they are read: 413, or 411 when chunked. Node's HTTP
  * parser reads no more than Content-Length bytes as the body, so this is the whole limit.
  */
-export function useBodyLimit(maxBytes: number): Plugin {
+export function useBodyLimit(maxBytes: number, log: Pick<Console, 'info'> = console): Plugin {
+  const refuse = (request: Request, status: number, code: string, message: string) => {
+    logRefusal(log, requestIdOf(request), status, code, message);
+    return jsonError(status, code, message);
+  };
   return {
     onRequest: ({ request, endResponse }) => {
       const length = request.headers.get('content-length');
       if (length !== null) {
         if (!/^\d+$/.test(length) || Number(length) > maxBytes) {
-          endResponse(jsonError(413, 'REQUEST_TOO_LARGE', `The request body is larger than ${maxBytes} bytes.`));
+          endResponse(refuse(request, 413, 'REQUEST_TOO_LARGE', `The request body is larger than ${maxBytes} bytes.`));
         }
       } else if (request.headers.get('transfer-encoding')) {
-        endResponse(jsonError(411, 'LENGTH_REQUIRED', 'Send the request body with a Content-Length header.'));
+        endResponse(refuse(request, 411, 'LENGTH_REQUIRED', 'Send the request body with a Content-Length header.'));
       }
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Client addresses: anonymous and failed-auth requests, before authentication
+
+/** The address the request came from (the TCP peer; behind a proxy, the proxy's). */
+export function clientAddress(serverContext: unknown): string {
+  return (serverContext as { req?: { socket?: { remoteAddress?: string } } } | undefined)?.req?.socket?.remoteAddress ?? 'unknown';
+}
+
+/**
+ * A token bucket per client address for requests without a valid credential: a request without
+ * one pays a token before anything else is done (before its body is parsed); one whose
+ * credential fails pays when it fails, and is answered 429 instead of 401 once the bucket is
+ * empty (yoga.ts). A valid credential pays its own bucket only, so an attack from a shared
+ * address does not lock out the integrations behind it.
+ */
+export function useAddressRateLimit(limiter: RateLimiter, log: Pick<Console, 'info'> = console): Plugin {
+  return {
+    onRequest: ({ request, serverContext, endResponse }) => {
+      const path = new URL(request.url).pathname;
+      if (path === '/health' || path === '/ready') return;
+      if (request.headers.get('authorization')) return;
+      const refused = limiter.charge(clientAddress(serverContext), 1, 'address');
+      if (!refused) return;
+      const status = 429;
+      logRefusal(log, requestIdOf(request), status, 'RATE_LIMITED', refused.message);
+      endResponse(
+        jsonError(status, 'RATE_LIMITED', refused.message, { 'retry-after': String(refused.extensions.retryAfterSeconds) }),
+      );
     },
   };
 }
@@ -403,7 +459,10 @@ export class RateLimiter {
 
   /** RATE_LIMITED (HTTP 429, Retry-After) when the key has too few tokens left for the cost. */
   charge(key: string, cost: number, who: string): GraphQLError | undefined {
-    const taken = this.take(key, cost);
+    return this.#refusal(this.take(key, cost), who);
+  }
+
+  #refusal(taken: ReturnType<RateLimiter['take']>, who: string): GraphQLError | undefined {
     if (taken.ok) return undefined;
     return createGraphQLError(`Too many requests for this ${who}: try again in ${taken.retryAfterSeconds} s.`, {
       extensions: {

@@ -12,6 +12,8 @@ import {
   requestIdOf,
   requestLogger,
   useBodyLimit,
+  useAddressRateLimit,
+  clientAddress,
   useCostRateLimit,
   usePageSizeLimit,
   useRequestId,
@@ -50,6 +52,8 @@ export function createApi(options: ApiOptions): Api {
   const authenticate = createAuthenticator(options.auth, options.prisma, options.clock);
   const limits: ApiLimits = { ...DEFAULT_LIMITS, ...options.limits };
   const rateLimiter = limits.rateLimit ? new RateLimiter(limits.rateLimit) : null;
+  const addressLimiter = limits.addressRateLimit ? new RateLimiter(limits.addressRateLimit) : null;
+  const log = options.log ?? console;
   return createYoga<Record<string, never>, Context>({
     schema,
     graphqlEndpoint: '/graphql',
@@ -63,11 +67,12 @@ export function createApi(options: ApiOptions): Api {
     batching: limits.maxBatch > 0 ? { limit: limits.maxBatch } : false,
     parserAndValidationCache: parseCache(limits.parseCacheBytes),
     maskedErrors: { maskError: maskUnexpectedError, isDev: false },
-    logging: requestLogger(options.log),
+    logging: requestLogger(log),
     plugins: [
-      useRequestId(options.log),
+      useRequestId(log),
+      ...(addressLimiter ? [useAddressRateLimit(addressLimiter, log)] : []),
       ...(options.persistedOperations ? [usePersistedOnly(options.persistedOperations)] : []),
-      useBodyLimit(limits.maxBodyBytes),
+      useBodyLimit(limits.maxBodyBytes, log),
       ...useDocumentLimits(limits),
       usePageSizeLimit(),
       ...(rateLimiter ? [useCostRateLimit(rateLimiter)] : []),
@@ -80,7 +85,7 @@ export function createApi(options: ApiOptions): Api {
         },
       }),
     ],
-    context: async ({ request }) => {
+    context: async ({ request, ...serverContext }) => {
       try {
         const actor = await authenticate(request.headers.get('authorization'));
         return {
@@ -93,6 +98,9 @@ export function createApi(options: ApiOptions): Api {
         };
       } catch (error) {
         if (error instanceof AuthenticationError) {
+          // A failed credential pays its address's bucket, as a request without one does.
+          const refused = addressLimiter?.charge(clientAddress(serverContext), 1, 'address');
+          if (refused) throw refused;
           throw createGraphQLError(error.message, { extensions: { code: 'UNAUTHENTICATED', http: { status: 401 } } });
         }
         throw error;

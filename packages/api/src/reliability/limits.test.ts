@@ -6,6 +6,7 @@ import { ManualClock } from '../clock.ts';
 import { TEST_AUTH, TEST_START } from '../testing/harness.ts';
 import { listen, postGraphQL, type Listening } from '../testing/http.ts';
 import { licensePool, tokenOf, type LicensePool } from '../testing/scenarios.ts';
+import { readConfig } from '../config.ts';
 import { createApi } from '../yoga.ts';
 
 const backend = process.env.DATABASE_URL ? 'PostgreSQL' : 'PGlite';
@@ -225,12 +226,67 @@ describe(`bounded queries on ${backend}`, () => {
     }
   });
 
-  it('introspection can be switched off; it is on by default', async () => {
+  it('introspection is off unless configured (INTROSPECTION; the demo turns it on)', async () => {
     const query = `{ __schema { queryType { name } } }`;
-    expect((await postGraphQL(open.url, admin, query)).data).toEqual({ __schema: { queryType: { name: 'Query' } } });
-    const off = await postGraphQL(locked.url, pool.activationSupplierKey, query);
-    expect(off.status).toBe(400);
-    expect(off.errors![0]!.message).toMatch(/introspection/i);
+    const on = await listen(createApi({ prisma: db.prisma, clock, auth: TEST_AUTH, limits: { introspection: true } }));
+    try {
+      expect((await postGraphQL(on.url, admin, query)).data).toEqual({ __schema: { queryType: { name: 'Query' } } });
+    } finally {
+      await on.close();
+    }
+    for (const url of [open.url, locked.url]) {
+      const off = await postGraphQL(url, pool.activationSupplierKey, query);
+      expect(off.status).toBe(400);
+      expect(off.errors![0]!.message).toMatch(/introspection/i);
+    }
+    expect(readConfig({}, { demo: false }).limits.introspection).toBe(false);
+    expect(readConfig({ INTROSPECTION: 'true' }, { demo: false }).limits.introspection).toBe(true);
+    expect(readConfig({}, { demo: true }).limits.introspection).toBe(true);
+  });
+
+  it('anonymous and failed-auth requests are limited by client address, before authentication', async () => {
+    const lines: string[] = [];
+    const log = { ...console, info: (...args: unknown[]) => lines.push(args.join(' ')), warn: (...args: unknown[]) => lines.push(args.join(' ')) };
+    const guarded = await listen(
+      createApi({ prisma: db.prisma, clock, auth: TEST_AUTH, log, limits: { addressRateLimit: { perMinute: 1, burst: 3 } } }),
+    );
+    try {
+      const anonymous = [];
+      for (let i = 0; i < 3; i++) anonymous.push((await postGraphQL(guarded.url, null, `{ __typename }`)).status);
+      expect(anonymous).toEqual([200, 200, 200]);
+      for (const token of [null, 'not-a-token']) {
+        const refused = await postGraphQL(guarded.url, token, `{ __typename }`);
+        expect(refused.status).toBe(429);
+        expect(codes(refused)).toEqual(['RATE_LIMITED']);
+        expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0);
+      }
+      // A valid credential from the same address is not refused: it has its own bucket.
+      expect((await postGraphQL(guarded.url, admin, `{ viewer { kind } }`)).status).toBe(200);
+      // One line per refused request, no stack trace.
+      expect(lines.filter((line) => line.includes('RATE_LIMITED'))).toHaveLength(2);
+      expect(lines.join('\n')).not.toMatch(/\n\s+at /);
+    } finally {
+      await guarded.close();
+    }
+  });
+
+  it('a refused request is one log line with its request id and code, never a stack trace', async () => {
+    const lines: string[] = [];
+    const log = { ...console, info: (...args: unknown[]) => lines.push(args.join(' ')), warn: (...args: unknown[]) => lines.push(args.join(' ')), error: (...args: unknown[]) => lines.push(args.join(' ')) };
+    const logged = await listen(createApi({ prisma: db.prisma, clock, auth: TEST_AUTH, log }));
+    try {
+      const nested = `{ ${'a { '.repeat(2_700)}__typename${' }'.repeat(2_700)} }`;
+      for (const [token, query] of [[null, nested], [null, '{ viewer { kind } }'], [admin, '{ nope }']] as const) {
+        await postGraphQL(logged.url, token, query);
+      }
+      expect(lines).toHaveLength(3);
+      expect(lines[0]).toMatch(/^\[request [\w-]+\] refused 400 TOO_MANY_TOKENS/);
+      expect(lines[1]).toMatch(/refused 401 UNAUTHENTICATED/);
+      expect(lines[2]).toMatch(/refused 400 GRAPHQL_VALIDATION_FAILED/);
+      expect(lines.join('\n')).not.toMatch(/\n\s+at |RangeError/);
+    } finally {
+      await logged.close();
+    }
   });
 
   it('GraphiQL can be switched off', async () => {
