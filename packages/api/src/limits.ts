@@ -153,6 +153,8 @@ export function logRefusal(base: Pick<Console, 'info'>, requestId: string, statu
   base.info(`[request ${requestId}] refused ${status} ${code}: ${truncate(message.split('\n')[0]!, 200)}`);
 }
 
+const MAX_MESSAGE = 300;
+
 /** Text echoed from a client (in messages and logs) is cut to this many characters. */
 export function truncate(text: string, max = 100): string {
   return text.length > max ? `${text.slice(0, max)}… (${text.length} characters)` : text;
@@ -172,8 +174,15 @@ export function useRequestId(base: Pick<Console, 'error' | 'info'> = console): P
         (single as { errors?: GraphQLError[] }).errors = errors.map((error) => {
           if (!causes.has(error)) {
             const http = error.extensions?.http as { status?: number } | undefined;
-            logRefusal(base, requestId, http?.status ?? (error.path ? 200 : 400), String(error.extensions?.code ?? 'BAD_REQUEST'), error.message);
-            return error;
+            const code = String(error.extensions?.code ?? 'BAD_REQUEST');
+            logRefusal(base, requestId, http?.status ?? (error.path ? 200 : 400), code, error.message);
+            // Every error has a code, and a message that echoes input is cut short.
+            if (error.extensions?.code && error.message.length <= MAX_MESSAGE) return error;
+            return createGraphQLError(truncate(error.message, MAX_MESSAGE), {
+              nodes: error.nodes,
+              path: error.path,
+              extensions: { ...error.extensions, code },
+            });
           }
           base.error(`[request ${requestId}]`, causes.get(error));
           return createGraphQLError(`${error.message} (request id ${requestId})`, {

@@ -3,7 +3,7 @@ import { usePersistedOperations } from '@graphql-yoga/plugin-persisted-operation
 import type { PrismaClient } from '@school-licenses/db';
 import type { GraphQLError } from 'graphql';
 import { createGraphQLError, createYoga, useReadinessCheck, type GraphiQLOptions, type YogaServerInstance } from 'graphql-yoga';
-import { AuthenticationError, createAuthenticator, type AuthConfig } from './auth/authenticate.ts';
+import { AuthenticationError, AuthenticationUnavailableError, createAuthenticator, type AuthConfig } from './auth/authenticate.ts';
 import type { Clock } from './clock.ts';
 import {
   DEFAULT_LIMITS,
@@ -102,6 +102,11 @@ export function createApi(options: ApiOptions): Api {
           const refused = addressLimiter?.charge(clientAddress(serverContext), 1, 'address');
           if (refused) throw refused;
           throw createGraphQLError(error.message, { extensions: { code: 'UNAUTHENTICATED', http: { status: 401 } } });
+        }
+        if (error instanceof AuthenticationUnavailableError) {
+          throw createGraphQLError(`${error.message} Try again in 1 s.`, {
+            extensions: { code: 'SERVICE_UNAVAILABLE', retryAfterSeconds: 1, http: { status: 503, headers: { 'retry-after': '1' } } },
+          });
         }
         throw error;
       }
