@@ -86,6 +86,7 @@ async function main() {
     idempotencyTtlHours: config.idempotencyTtlHours,
     limits: config.limits,
     persistedOperations,
+    poolWaiting: () => database.waiting(),
   });
   if (persistedOperations) console.log(`persisted operations only: ${Object.keys(persistedOperations).length} documents`);
   handler = api;

@@ -42,6 +42,8 @@ export interface ApiOptions {
   persistedOperations?: Readonly<Record<string, string>>;
   /** Body size, aliases, batching, rate limit, introspection (see limits.ts); defaults: DEFAULT_LIMITS. */
   limits?: Partial<ApiLimits>;
+  /** How many queries wait for a pool connection (Database.waiting): /ready fails while any do. */
+  poolWaiting?: () => number;
   /** Where the server logs; the cause of each masked error comes with its request id (default: console). */
   log?: Pick<Console, 'debug' | 'info' | 'warn' | 'error'>;
 }
@@ -81,6 +83,8 @@ export function createApi(options: ApiOptions): Api {
       useReadinessCheck({
         endpoint: '/ready',
         check: async () => {
+          // Saturated: a balancer should send new requests elsewhere until the queue is gone.
+          if (options.poolWaiting?.()) return false;
           await options.prisma.$queryRaw`SELECT 1`;
         },
       }),

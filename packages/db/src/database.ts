@@ -78,6 +78,8 @@ export interface Database {
   /** Where the data lives, without credentials, for logs. */
   description: string;
   prisma: PrismaClient;
+  /** How many queries wait for a free connection of the pool right now (PGlite: 0). */
+  waiting(): number;
   /** Applies pending migrations (by default the committed ones) in one transaction. */
   migrate(options?: MigrateOptions): Promise<MigrationReport>;
   close(): Promise<void>;
@@ -153,6 +155,7 @@ async function openPostgres(url: string, options: DatabaseOptions): Promise<Data
     kind: 'postgres',
     description,
     prisma,
+    waiting: () => pool.waitingCount,
     async migrate({ onProgress, migrations } = {}) {
       migrations ??= await readMigrations();
       const client = await pool.connect();
@@ -271,6 +274,7 @@ async function openPglite(options: DatabaseOptions): Promise<Database> {
   const prisma = createClient(new PrismaPGlite(pglite), options);
   return {
     kind: 'pglite',
+    waiting: () => 0,
     description: inMemory ? 'embedded PGlite in memory' : `embedded PGlite in ${dataDir}`,
     prisma,
     async migrate({ onProgress, migrations } = {}) {

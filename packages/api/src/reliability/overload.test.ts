@@ -7,7 +7,7 @@ import { openTestDatabase, type TestDatabase } from '@school-licenses/db/testing
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../clock.ts';
 import { TEST_AUTH, TEST_START } from '../testing/harness.ts';
-import { listen, postGraphQL, type Listening } from '../testing/http.ts';
+import { eventually, listen, postGraphQL, type Listening } from '../testing/http.ts';
 import { checkInvariants } from '../testing/invariants.ts';
 import { ASSIGN_LICENSE } from '../testing/operations.ts';
 import { licensePool, tokenOf } from '../testing/scenarios.ts';
@@ -69,6 +69,30 @@ describe.skipIf(!process.env.DATABASE_URL)('a busy pool on PostgreSQL', () => {
       expect(await db.prisma.assignment.count({ where: { schoolId: pool.schoolId } })).toBe(0);
     } finally {
       await other.close();
+    }
+  });
+
+  it('/ready fails while requests wait for a pool connection, and recovers', async () => {
+    const busy = await openTestDatabase({ maxConnections: 1, connectionTimeoutMs: 20_000 });
+    const api = await listen(createApi({ prisma: busy.prisma, clock, auth: TEST_AUTH, poolWaiting: () => busy.waiting() }));
+    const ready = () => fetch(api.url.replace('/graphql', '/ready')).then((r) => r.status);
+    try {
+      expect(await ready()).toBe(200);
+      const pool = await licensePool(busy.prisma, clock, { licenses: 1, students: 1 });
+      const admin = await tokenOf(TEST_AUTH, clock, pool.adminId);
+      let waiting: Promise<unknown> | undefined;
+      // The test holds the only connection; a request's credential lookup waits for it.
+      await busy.prisma.$transaction(async (tx) => {
+        await tx.$queryRaw`SELECT 1`;
+        waiting = postGraphQL(api.url, admin, `{ viewer { kind } }`);
+        await eventually(async () => expect(busy.waiting()).toBeGreaterThan(0), 'a request to wait for the pool');
+        expect(await ready()).toBe(503);
+      });
+      expect(((await waiting) as { status: number }).status).toBe(200);
+      expect(await ready()).toBe(200);
+    } finally {
+      await api.close();
+      await busy.close();
     }
   });
 });
