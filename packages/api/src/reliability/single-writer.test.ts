@@ -80,5 +80,5 @@ describe('one process per embedded database', () => {
     const sweep = await runCommand('sweep', env);
     expect(sweep.stderr).toBe('');
     expect(sweep.code).toBe(0);
-  });
+  }, 240_000); // five processes start one after another; slow beside other test files
 });
