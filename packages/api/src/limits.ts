@@ -131,7 +131,13 @@ export function maskUnexpectedError(error: unknown, message: string): Error {
         http: { status: 503, headers: { 'retry-after': String(RETRY_AFTER_SECONDS) } },
       },
     });
-    causes.set(answer, `overloaded: ${String((error as Error).message).trim().split('\n').at(-1)}`);
+    causes.set(
+      answer,
+      `overloaded: ${String((error as Error).message)
+        .trim()
+        .split('\n')
+        .at(-1)}`,
+    );
     if (typeof error === 'object' && error !== null) awaitingRequestId.add(error);
     return answer;
   }
@@ -270,9 +276,7 @@ export function useAddressRateLimit(limiter: RateLimiter, log: Pick<Console, 'in
       if (!refused) return;
       const status = 429;
       logRefusal(log, requestIdOf(request), status, 'RATE_LIMITED', refused.message);
-      endResponse(
-        jsonError(status, 'RATE_LIMITED', refused.message, { 'retry-after': String(refused.extensions.retryAfterSeconds) }),
-      );
+      endResponse(jsonError(status, 'RATE_LIMITED', refused.message, { 'retry-after': String(refused.extensions.retryAfterSeconds) }));
     },
   };
 }

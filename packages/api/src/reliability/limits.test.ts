@@ -83,9 +83,14 @@ describe(`bounded queries on ${backend}`, () => {
     expect(hundred.data.schools.totalCount).toBe(1);
   });
 
-  it('the page size is checked against each request\'s variables, also when the same document is sent again', async () => {
+  it("the page size is checked against each request's variables, also when the same document is sent again", async () => {
     const query = `query($n: Int) { schools(first: $n) { totalCount } }`;
-    for (const [n, expected] of [[5, undefined], [101, ['PAGE_SIZE_TOO_LARGE']], [5, undefined], [101, ['PAGE_SIZE_TOO_LARGE']]] as const) {
+    for (const [n, expected] of [
+      [5, undefined],
+      [101, ['PAGE_SIZE_TOO_LARGE']],
+      [5, undefined],
+      [101, ['PAGE_SIZE_TOO_LARGE']],
+    ] as const) {
       expect(codes(await postGraphQL(open.url, admin, query, { n }))).toEqual(expected);
     }
   });
@@ -247,9 +252,7 @@ describe(`bounded queries on ${backend}`, () => {
   it('anonymous and failed-auth requests are limited by client address, before authentication', async () => {
     const lines: string[] = [];
     const log = { ...console, info: (...args: unknown[]) => lines.push(args.join(' ')), warn: (...args: unknown[]) => lines.push(args.join(' ')) };
-    const guarded = await listen(
-      createApi({ prisma: db.prisma, clock, auth: TEST_AUTH, log, limits: { addressRateLimit: { perMinute: 1, burst: 3 } } }),
-    );
+    const guarded = await listen(createApi({ prisma: db.prisma, clock, auth: TEST_AUTH, log, limits: { addressRateLimit: { perMinute: 1, burst: 3 } } }));
     try {
       const anonymous = [];
       for (let i = 0; i < 3; i++) anonymous.push((await postGraphQL(guarded.url, null, `{ __typename }`)).status);
@@ -272,11 +275,20 @@ describe(`bounded queries on ${backend}`, () => {
 
   it('a refused request is one log line with its request id and code, never a stack trace', async () => {
     const lines: string[] = [];
-    const log = { ...console, info: (...args: unknown[]) => lines.push(args.join(' ')), warn: (...args: unknown[]) => lines.push(args.join(' ')), error: (...args: unknown[]) => lines.push(args.join(' ')) };
+    const log = {
+      ...console,
+      info: (...args: unknown[]) => lines.push(args.join(' ')),
+      warn: (...args: unknown[]) => lines.push(args.join(' ')),
+      error: (...args: unknown[]) => lines.push(args.join(' ')),
+    };
     const logged = await listen(createApi({ prisma: db.prisma, clock, auth: TEST_AUTH, log }));
     try {
       const nested = `{ ${'a { '.repeat(2_700)}__typename${' }'.repeat(2_700)} }`;
-      for (const [token, query] of [[null, nested], [null, '{ viewer { kind } }'], [admin, '{ nope }']] as const) {
+      for (const [token, query] of [
+        [null, nested],
+        [null, '{ viewer { kind } }'],
+        [admin, '{ nope }'],
+      ] as const) {
         await postGraphQL(logged.url, token, query);
       }
       expect(lines).toHaveLength(3);
