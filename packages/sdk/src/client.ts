@@ -284,7 +284,12 @@ async function typedFailures<T extends object>(run: () => Promise<Result<T>>): P
   try {
     return await run();
   } catch (error) {
-    if (error instanceof LicenseApiError && error.kind === 'graphql' && error.graphQLErrors.length > 0 && error.graphQLErrors.every((e) => e.code === 'FORBIDDEN')) {
+    if (
+      error instanceof LicenseApiError &&
+      error.kind === 'graphql' &&
+      error.graphQLErrors.length > 0 &&
+      error.graphQLErrors.every((e) => e.code === 'FORBIDDEN')
+    ) {
       return { ok: false, code: 'FORBIDDEN', message: error.graphQLErrors[0]!.message, field: null };
     }
     throw error;
@@ -396,13 +401,17 @@ export function createLicenseClient(options: LicenseClientOptions): LicenseClien
       return client.nodes(ProductsDocument, {}, (data) => data.products, pageOptions);
     },
     members({ school, role, includeEnded, pageSize }) {
-      return client.nodes(SchoolMembersDocument, { school, role: role ?? null, includeEnded: includeEnded ?? null }, (data) => data.school?.members, { pageSize });
+      return client.nodes(SchoolMembersDocument, { school, role: role ?? null, includeEnded: includeEnded ?? null }, (data) => data.school?.members, {
+        pageSize,
+      });
     },
     users({ search, includeEnded, pageSize } = {}) {
       return client.nodes(SearchUsersDocument, { search: search ?? null, includeEnded: includeEnded ?? null }, (data) => data.users, { pageSize });
     },
     groups({ school, kind, includeEnded, pageSize }) {
-      return client.nodes(SchoolGroupsDocument, { school, kind: kind ?? null, includeEnded: includeEnded ?? null }, (data) => data.school?.groups, { pageSize });
+      return client.nodes(SchoolGroupsDocument, { school, kind: kind ?? null, includeEnded: includeEnded ?? null }, (data) => data.school?.groups, {
+        pageSize,
+      });
     },
     groupMembers({ group, role, includeEnded, pageSize }) {
       return client.nodes(

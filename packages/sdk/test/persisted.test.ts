@@ -14,7 +14,9 @@ const manifest = JSON.parse(await readFile(manifestFile, 'utf8')) as Record<stri
 // Every named query and mutation of the SDK's operation files gets one entry.
 const operationsDir = fileURLToPath(new URL('../src/operations/', import.meta.url));
 const operationCount = (
-  await Promise.all((await readdir(operationsDir)).map(async (file) => (await readFile(operationsDir + file, 'utf8')).match(/^(query|mutation) \w+/gm)?.length ?? 0))
+  await Promise.all(
+    (await readdir(operationsDir)).map(async (file) => (await readFile(operationsDir + file, 'utf8')).match(/^(query|mutation) \w+/gm)?.length ?? 0),
+  )
 ).reduce((sum, n) => sum + n, 0);
 
 describe.each(TRANSPORTS)(`persisted operations (%s, ${backend})`, (transport) => {
@@ -23,11 +25,15 @@ describe.each(TRANSPORTS)(`persisted operations (%s, ${backend})`, (transport) =
 
   beforeAll(async () => {
     // The same real database, behind an API in persisted-operations mode.
-    story = await startStory(transport, async () => {
-      const test = await startTestApi();
-      const api = createApi({ prisma: test.db.prisma, clock: test.clock, auth: TEST_AUTH, graphiql: false, persistedOperations: manifest });
-      return { ...test, api };
-    }, { persisted: true });
+    story = await startStory(
+      transport,
+      async () => {
+        const test = await startTestApi();
+        const api = createApi({ prisma: test.db.prisma, clock: test.clock, auth: TEST_AUTH, graphiql: false, persistedOperations: manifest });
+        return { ...test, api };
+      },
+      { persisted: true },
+    );
   });
   afterAll(() => story?.close());
 
@@ -63,7 +69,11 @@ describe.each(TRANSPORTS)(`persisted operations (%s, ${backend})`, (transport) =
     expect(result).toMatchObject({ ok: false, code: 'END_DATE_REQUIRED' });
     const pool = await client.reusablePool({ school: story.ids.ekskolan, product: story.ids.matematik });
     const assigned = await client.assignLicense({
-      school: story.ids.ekskolan, product: story.ids.matematik, user: story.ids.svante, reuseStarted: true, endDate: pool!.endDates[0]!.endDate,
+      school: story.ids.ekskolan,
+      product: story.ids.matematik,
+      user: story.ids.svante,
+      reuseStarted: true,
+      endDate: pool!.endDates[0]!.endDate,
     });
     expect(assigned).toMatchObject({ ok: true, license: { endDate: pool!.endDates[0]!.endDate } });
     const schools = [];
@@ -96,7 +106,15 @@ describe('PERSISTED_OPERATIONS: the server started with the flag', () => {
   const apiDir = fileURLToPath(new URL('../../api/', import.meta.url));
 
   beforeAll(async () => {
-    const env: NodeJS.ProcessEnv = { ...process.env, PORT: '0', HOST: '127.0.0.1', PGLITE_DATA_DIR: 'memory://', GRAPHIQL: 'false', SWEEP_INTERVAL_SECONDS: '0', PERSISTED_OPERATIONS: manifestFile };
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      PORT: '0',
+      HOST: '127.0.0.1',
+      PGLITE_DATA_DIR: 'memory://',
+      GRAPHIQL: 'false',
+      SWEEP_INTERVAL_SECONDS: '0',
+      PERSISTED_OPERATIONS: manifestFile,
+    };
     delete env.DATABASE_URL; // the demo seeds its own embedded database
     server = spawn(process.execPath, ['src/server.ts', '--demo'], { cwd: apiDir, env, stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';

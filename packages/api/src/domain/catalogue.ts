@@ -28,12 +28,7 @@ export async function createProduct(tx: Tx, now: Date, actor: Actor, input: Prod
 }
 
 /** Changes what the library and the cart show of a product: name, description, validity, delivery. */
-export async function updateProduct(
-  tx: Tx,
-  now: Date,
-  actor: Actor,
-  input: Partial<ProductFields> & { productId: string },
-): Promise<Product> {
+export async function updateProduct(tx: Tx, now: Date, actor: Actor, input: Partial<ProductFields> & { productId: string }): Promise<Product> {
   const product = await requireOwnProduct(tx, actor, input.productId);
   const data = productData(input, true);
   const changed = Object.entries(data).filter(([name, value]) => value !== undefined && product[name as keyof Product] !== value);
@@ -56,7 +51,13 @@ export async function retireProduct(tx: Tx, now: Date, actor: Actor, input: { pr
   const product = await requireOwnProduct(tx, actor, input.productId);
   if (product.retiredAt) return product;
   const retired = await tx.product.update({ where: { id: product.id }, data: { retiredAt: now } });
-  await recordAudit(tx, actor, now, { action: 'PRODUCT_RETIRED', organisationId: null, supplierId: product.supplierId, productId: product.id, after: { retiredAt: now.toISOString() } });
+  await recordAudit(tx, actor, now, {
+    action: 'PRODUCT_RETIRED',
+    organisationId: null,
+    supplierId: product.supplierId,
+    productId: product.id,
+    after: { retiredAt: now.toISOString() },
+  });
   return retired;
 }
 

@@ -52,9 +52,7 @@ export class EndDateChoiceError extends LicenseError {
     super(
       code,
       'endDate',
-      `${errorCodes[code]} Available end dates: ${
-        availableEndDates.map((e) => `${e.endDate.toISOString().slice(0, 10)} (${e.count})`).join(', ') || 'none'
-      }.`,
+      `${errorCodes[code]} Available end dates: ${availableEndDates.map((e) => `${e.endDate.toISOString().slice(0, 10)} (${e.count})`).join(', ') || 'none'}.`,
     );
     this.availableEndDates = availableEndDates;
   }

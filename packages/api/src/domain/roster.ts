@@ -23,15 +23,7 @@
 //   system actor (the import command), change everything; a school administrator changes their
 //   school's memberships and groups, renames the school, creates users into it and edits its users.
 import type { Group, GroupKind, GroupMembership, GroupRole, Prisma, School, SchoolMembership, SchoolRole, User } from '@school-licenses/db';
-import {
-  canManageOrganisation,
-  canManageSchool,
-  requireManagedOrganisation,
-  requireRosterSchool,
-  visibleUsers,
-  type Actor,
-  type Tx,
-} from './actor.ts';
+import { canManageOrganisation, canManageSchool, requireManagedOrganisation, requireRosterSchool, visibleUsers, type Actor, type Tx } from './actor.ts';
 import { endAssignment } from './assignments.ts';
 import { recordAudit, recordAudits, type AuditEntry } from './audit.ts';
 import { LicenseError } from './errors.ts';
@@ -62,12 +54,7 @@ export async function createSchool(tx: Tx, now: Date, actor: Actor, input: Schoo
 }
 
 /** Renames a school or changes its codes (administrators of the school or of the organisation). */
-export async function updateSchool(
-  tx: Tx,
-  now: Date,
-  actor: Actor,
-  input: Partial<SchoolFields> & { schoolId: string },
-): Promise<Written<School>> {
+export async function updateSchool(tx: Tx, now: Date, actor: Actor, input: Partial<SchoolFields> & { schoolId: string }): Promise<Written<School>> {
   const school = await requireRosterSchool(tx, actor, input.schoolId);
   if (school.endedAt) throw new LicenseError('ALREADY_ENDED', 'school', 'The school has closed.');
   return changeSchool(tx, now, actor, school, schoolData(input, true), false);
@@ -83,7 +70,12 @@ export async function endSchool(tx: Tx, now: Date, actor: Actor, input: { school
   const groups = await tx.group.findMany({ where: { schoolId: school.id, endedAt: null } });
   for (const group of groups) await closeGroup(tx, now, actor, school, group);
   const record = await tx.school.update({ where: { id: school.id }, data: { endedAt: now } });
-  await recordAudit(tx, actor, now, { action: 'SCHOOL_ENDED', organisationId: school.organisationId, schoolId: school.id, after: { endedMemberships: members.length } });
+  await recordAudit(tx, actor, now, {
+    action: 'SCHOOL_ENDED',
+    organisationId: school.organisationId,
+    schoolId: school.id,
+    after: { endedMemberships: members.length },
+  });
   return { record, change: 'ended' };
 }
 
@@ -110,14 +102,7 @@ export function schoolByExternalId(tx: Tx, organisationId: string, externalId: s
   return tx.school.findUnique({ where: { organisationId_externalId: { organisationId, externalId } } });
 }
 
-async function changeSchool(
-  tx: Tx,
-  now: Date,
-  actor: Actor,
-  school: School,
-  data: Partial<SchoolFields>,
-  reopen: boolean,
-): Promise<Written<School>> {
+async function changeSchool(tx: Tx, now: Date, actor: Actor, school: School, data: Partial<SchoolFields>, reopen: boolean): Promise<Written<School>> {
   const changed = changedFields(school, { ...data, ...(reopen && school.endedAt ? { endedAt: null } : {}) });
   if (!changed) return { record: school, change: 'unchanged' };
   await requireFreeSchoolKeys(tx, school.organisationId, changed, school.id);
@@ -139,7 +124,10 @@ function schoolData(input: Partial<SchoolFields>, partial = false): Partial<Scho
 
 async function requireFreeSchoolKeys(tx: Tx, organisationId: string, data: Partial<SchoolFields>, exceptId: string | null) {
   if (data.schoolUnitCode) {
-    const other = await tx.school.findUnique({ where: { organisationId_schoolUnitCode: { organisationId, schoolUnitCode: data.schoolUnitCode } }, select: { id: true } });
+    const other = await tx.school.findUnique({
+      where: { organisationId_schoolUnitCode: { organisationId, schoolUnitCode: data.schoolUnitCode } },
+      select: { id: true },
+    });
     requireNoOther(other, exceptId, 'schoolUnitCode', 'Another school of the organisation has this school unit code.');
   }
   if (data.externalId) {
@@ -194,7 +182,12 @@ export async function endUser(tx: Tx, now: Date, actor: Actor, input: { userId: 
   const memberships = await tx.schoolMembership.findMany({ where: { userId: user.id, endedAt: null }, include: { school: true } });
   for (const membership of memberships) await endMembership(tx, now, actor, membership.school, membership);
   const record = await tx.user.update({ where: { id: user.id }, data: { endedAt: now } });
-  await recordAudit(tx, actor, now, { action: 'USER_ENDED', organisationId: user.organisationId, userId: user.id, after: { endedMemberships: memberships.length } });
+  await recordAudit(tx, actor, now, {
+    action: 'USER_ENDED',
+    organisationId: user.organisationId,
+    userId: user.id,
+    after: { endedMemberships: memberships.length },
+  });
   return { record, change: 'ended' };
 }
 
@@ -210,8 +203,7 @@ export async function upsertUserByExternalId(
   const data = userData(input);
   // A user entered by hand before the sync is adopted by their e-mail address.
   const existing =
-    (await userByExternalId(tx, organisationId, externalId)) ??
-    (await tx.user.findFirst({ where: { organisationId, email: data.email!, externalId: null } }));
+    (await userByExternalId(tx, organisationId, externalId)) ?? (await tx.user.findFirst({ where: { organisationId, email: data.email!, externalId: null } }));
   if (!existing) return { record: await createUser(tx, now, actor, { ...input, organisationId }), change: 'created' };
   return changeUser(tx, now, actor, existing, data, true);
 }
@@ -224,10 +216,7 @@ export function userByExternalId(tx: Tx, organisationId: string, externalId: str
 export function userSearch(actor: Actor, text: string): Prisma.UserWhereInput {
   const contains = text.trim();
   return {
-    AND: [
-      visibleUsers(actor),
-      contains ? { OR: [{ name: { contains, mode: 'insensitive' } }, { email: { contains, mode: 'insensitive' } }] } : {},
-    ],
+    AND: [visibleUsers(actor), contains ? { OR: [{ name: { contains, mode: 'insensitive' } }, { email: { contains, mode: 'insensitive' } }] } : {}],
   };
 }
 
@@ -244,7 +233,7 @@ async function requireManagedUser(tx: Tx, actor: Actor, userId: string, field = 
   const { memberships, ...plain } = user;
   if (canManageOrganisation(actor, user.organisationId)) return plain;
   if (!user.isOrganisationAdmin && memberships.some((m) => canManageSchool(actor, m.school))) return plain;
-  throw new LicenseError('FORBIDDEN', field, 'Only administrators of the organisation or of the user\'s school may do this.');
+  throw new LicenseError('FORBIDDEN', field, "Only administrators of the organisation or of the user's school may do this.");
 }
 
 async function changeUser(tx: Tx, now: Date, actor: Actor, user: User, data: Partial<UserFields>, reopen: boolean): Promise<Written<User>> {
@@ -299,7 +288,12 @@ export async function setSchoolMembership(
   }
   if (existing.endedAt) {
     const record = await tx.schoolMembership.update({ where: key, data: { role: input.role, startedAt: now, endedAt: null } });
-    await recordAudit(tx, actor, now, { ...entry, action: 'SCHOOL_MEMBERSHIP_STARTED', before: { role: existing.role, endedAt: existing.endedAt.toISOString() }, after: { role: input.role } });
+    await recordAudit(tx, actor, now, {
+      ...entry,
+      action: 'SCHOOL_MEMBERSHIP_STARTED',
+      before: { role: existing.role, endedAt: existing.endedAt.toISOString() },
+      after: { role: input.role },
+    });
     return { record, change: 'updated' };
   }
   if (existing.role === input.role) return { record: existing, change: 'unchanged' };
@@ -314,12 +308,7 @@ export async function setSchoolMembership(
  * The user leaves the school: the membership ends, their groups at the school end, and their
  * licenses there are revoked (LEFT_SCHOOL), all in the caller's transaction.
  */
-export async function endSchoolMembership(
-  tx: Tx,
-  now: Date,
-  actor: Actor,
-  input: { schoolId: string; userId: string },
-): Promise<Written<SchoolMembership>> {
+export async function endSchoolMembership(tx: Tx, now: Date, actor: Actor, input: { schoolId: string; userId: string }): Promise<Written<SchoolMembership>> {
   const school = await requireRosterSchool(tx, actor, input.schoolId);
   const membership = await tx.schoolMembership.findUnique({ where: { userId_schoolId: { userId: input.userId, schoolId: school.id } } });
   if (!membership) throw new LicenseError('NOT_FOUND', 'user', 'The user is not a member of this school.');
@@ -373,7 +362,13 @@ export async function createGroup(tx: Tx, now: Date, actor: Actor, input: GroupF
   const data = groupData(input) as GroupFields;
   await requireFreeGroupKeys(tx, school.organisationId, data, null);
   const group = await tx.group.create({ data: { ...data, organisationId: school.organisationId, schoolId: school.id, createdAt: now, startedAt: now } });
-  await recordAudit(tx, actor, now, { action: 'GROUP_CREATED', organisationId: school.organisationId, schoolId: school.id, groupId: group.id, after: json(data) });
+  await recordAudit(tx, actor, now, {
+    action: 'GROUP_CREATED',
+    organisationId: school.organisationId,
+    schoolId: school.id,
+    groupId: group.id,
+    after: json(data),
+  });
   return group;
 }
 
@@ -423,7 +418,13 @@ async function changeGroup(
   if (!changed) return { record: group, change: 'unchanged' };
   await requireFreeGroupKeys(tx, group.organisationId, changed, group.id);
   const record = await tx.group.update({ where: { id: group.id }, data: changed });
-  await recordAudit(tx, actor, now, { action: 'GROUP_UPDATED', organisationId: school.organisationId, schoolId: school.id, groupId: group.id, ...beforeAfter(group, changed) });
+  await recordAudit(tx, actor, now, {
+    action: 'GROUP_UPDATED',
+    organisationId: school.organisationId,
+    schoolId: school.id,
+    groupId: group.id,
+    ...beforeAfter(group, changed),
+  });
   return { record, change: 'updated' };
 }
 
@@ -431,7 +432,13 @@ async function closeGroup(tx: Tx, now: Date, actor: Actor, school: School, group
   const members = await tx.groupMembership.findMany({ where: { groupId: group.id, endedAt: null } });
   await endGroupMemberships(tx, now, actor, school, members);
   const record = await tx.group.update({ where: { id: group.id }, data: { endedAt: now } });
-  await recordAudit(tx, actor, now, { action: 'GROUP_ENDED', organisationId: school.organisationId, schoolId: school.id, groupId: group.id, after: { endedMemberships: members.length } });
+  await recordAudit(tx, actor, now, {
+    action: 'GROUP_ENDED',
+    organisationId: school.organisationId,
+    schoolId: school.id,
+    groupId: group.id,
+    after: { endedMemberships: members.length },
+  });
   return record;
 }
 
@@ -556,9 +563,7 @@ function requireNoOther(other: { id: string } | null, exceptId: string | null, f
 
 /** The fields of `wanted` whose values differ from the record's; null when none does. */
 function changedFields<R extends object, W extends object>(record: R, wanted: W): Partial<W> | null {
-  const changed = Object.entries(wanted).filter(
-    ([name, value]) => value !== undefined && !sameValue((record as Record<string, unknown>)[name], value),
-  );
+  const changed = Object.entries(wanted).filter(([name, value]) => value !== undefined && !sameValue((record as Record<string, unknown>)[name], value));
   return changed.length ? (Object.fromEntries(changed) as Partial<W>) : null;
 }
 

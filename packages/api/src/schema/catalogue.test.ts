@@ -21,8 +21,11 @@ describe(`the catalogue on ${backend}`, () => {
     return { outcome: outcomeOf(response, field), value: response.data?.[field] };
   };
   const catalogue = async (includeRetired = false) =>
-    dataOf(await test.request(demo.tokens.schoolAdmin, 'query($r: Boolean) { products(first: 100, includeRetired: $r) { edges { node { name retiredAt } } } }', { r: includeRetired }))
-      .products.edges.map((e: any) => e.node.name);
+    dataOf(
+      await test.request(demo.tokens.schoolAdmin, 'query($r: Boolean) { products(first: 100, includeRetired: $r) { edges { node { name retiredAt } } } }', {
+        r: includeRetired,
+      }),
+    ).products.edges.map((e: any) => e.node.name);
 
   beforeAll(async () => {
     test = await startTestApi();
@@ -36,7 +39,14 @@ describe(`the catalogue on ${backend}`, () => {
     const { value } = await send(demo.keys.supplier, CREATE_PRODUCT, input);
     expect(value).toMatchObject({
       __typename: 'ProductPayload',
-      product: { name: 'Fysik 8', description: 'Digital lärobok i fysik.', validityMonths: 12, deliveryMode: 'DELAYED', retiredAt: null, supplierName: 'Bokförlaget Nord' },
+      product: {
+        name: 'Fysik 8',
+        description: 'Digital lärobok i fysik.',
+        validityMonths: 12,
+        deliveryMode: 'DELAYED',
+        retiredAt: null,
+        supplierName: 'Bokförlaget Nord',
+      },
     });
     created = value.product.id;
     expect((await send(demo.keys.supplier, CREATE_PRODUCT, input)).value.product.id).toBe(created);
@@ -49,15 +59,23 @@ describe(`the catalogue on ${backend}`, () => {
 
   it('refuses a product without a name or with a validity out of range, writing nothing', async () => {
     const before = await rows();
-    expect((await send(demo.keys.supplier, CREATE_PRODUCT, { name: ' ', validityMonths: 12, deliveryMode: 'DIRECT' })).value).toMatchObject({ code: 'INVALID_INPUT', field: 'name' });
-    expect((await send(demo.keys.supplier, CREATE_PRODUCT, { name: 'X', validityMonths: 0, deliveryMode: 'DIRECT' })).value).toMatchObject({ code: 'INVALID_INPUT', field: 'validityMonths' });
+    expect((await send(demo.keys.supplier, CREATE_PRODUCT, { name: ' ', validityMonths: 12, deliveryMode: 'DIRECT' })).value).toMatchObject({
+      code: 'INVALID_INPUT',
+      field: 'name',
+    });
+    expect((await send(demo.keys.supplier, CREATE_PRODUCT, { name: 'X', validityMonths: 0, deliveryMode: 'DIRECT' })).value).toMatchObject({
+      code: 'INVALID_INPUT',
+      field: 'validityMonths',
+    });
     expect(rowChanges(before, await rows())).toEqual({});
   });
 
   it('the supplier changes what the library and the cart show', async () => {
     const { value } = await send(demo.keys.supplier, UPDATE_PRODUCT, { product: created, name: 'Fysik 8 (2027)', validityMonths: 24, deliveryMode: 'DIRECT' });
     expect(value.product).toMatchObject({ name: 'Fysik 8 (2027)', description: 'Digital lärobok i fysik.', validityMonths: 24, deliveryMode: 'DIRECT' });
-    const audit = await test.db.prisma.auditEvent.findFirstOrThrow({ where: { action: 'PRODUCT_UPDATED', productId: (await test.db.prisma.product.findFirstOrThrow({ where: { name: 'Fysik 8 (2027)' } })).id } });
+    const audit = await test.db.prisma.auditEvent.findFirstOrThrow({
+      where: { action: 'PRODUCT_UPDATED', productId: (await test.db.prisma.product.findFirstOrThrow({ where: { name: 'Fysik 8 (2027)' } })).id },
+    });
     expect(audit.before).toEqual({ name: 'Fysik 8', validityMonths: 12, deliveryMode: 'DELAYED' });
   });
 
@@ -69,7 +87,9 @@ describe(`the catalogue on ${backend}`, () => {
     const before = await rows();
     expect((await send(token(), UPDATE_PRODUCT, { product: created, name: 'Kapad' })).outcome).toBe(outcome);
     expect((await send(token(), RETIRE_PRODUCT, { product: created })).outcome).toBe(outcome);
-    expect((await send(token(), CREATE_PRODUCT, { name: 'Egen', validityMonths: 12, deliveryMode: 'DIRECT' })).outcome).toBe(outcome === 'NOT_FOUND' ? 'ok' : outcome);
+    expect((await send(token(), CREATE_PRODUCT, { name: 'Egen', validityMonths: 12, deliveryMode: 'DIRECT' })).outcome).toBe(
+      outcome === 'NOT_FOUND' ? 'ok' : outcome,
+    );
     expect(rowChanges(before, await rows())).toEqual(outcome === 'NOT_FOUND' ? { products: 1, auditEvents: 1 } : {});
   });
 
@@ -91,7 +111,11 @@ describe(`the catalogue on ${backend}`, () => {
     expect(await catalogue()).not.toContain('Engelska Plus');
     expect(await catalogue(true)).toContain('Engelska Plus');
     // The school still sees the product it holds licenses of.
-    const held = dataOf(await test.request(demo.tokens.schoolAdmin, 'query($s: ID!) { school(id: $s) { products { product { name retiredAt } } } }', { s: gid('School', demo.ids.ekskolan) }));
+    const held = dataOf(
+      await test.request(demo.tokens.schoolAdmin, 'query($s: ID!) { school(id: $s) { products { product { name retiredAt } } } }', {
+        s: gid('School', demo.ids.ekskolan),
+      }),
+    );
     expect(held.school.products.map((p: any) => p.product.name)).toContain('Engelska Plus');
   });
 });

@@ -17,20 +17,18 @@ builder.prismaObject('GroupMembership', {
   }),
 });
 
-const GroupMembershipPayload = builder
-  .objectRef<{ groupId: string; userId: string; change: RosterChange }>('GroupMembershipPayload')
-  .implement({
-    description: 'The group membership after the change.',
-    fields: (t) => ({
-      membership: t.prismaField({
-        type: 'GroupMembership',
-        description: 'The membership.',
-        resolve: (query, { groupId, userId }, _args, ctx) =>
-          ctx.prisma.groupMembership.findUniqueOrThrow({ ...query, where: { groupId_userId: { groupId, userId } } }),
-      }),
-      change: t.field({ type: RosterChangeEnum, description: 'What the write did.', resolve: (payload) => payload.change }),
+const GroupMembershipPayload = builder.objectRef<{ groupId: string; userId: string; change: RosterChange }>('GroupMembershipPayload').implement({
+  description: 'The group membership after the change.',
+  fields: (t) => ({
+    membership: t.prismaField({
+      type: 'GroupMembership',
+      description: 'The membership.',
+      resolve: (query, { groupId, userId }, _args, ctx) =>
+        ctx.prisma.groupMembership.findUniqueOrThrow({ ...query, where: { groupId_userId: { groupId, userId } } }),
     }),
-  });
+    change: t.field({ type: RosterChangeEnum, description: 'What the write did.', resolve: (payload) => payload.change }),
+  }),
+});
 
 const SetGroupMembershipInput = builder.inputType('SetGroupMembershipInput', {
   description: "Put a current member of the group's school into the group with a role.",

@@ -30,11 +30,7 @@ export const GroupRef = builder.prismaNode('Group', {
       },
       query: (args, ctx) => ({
         where: {
-          AND: [
-            args.role ? { role: args.role } : {},
-            args.includeEnded ? {} : { endedAt: null },
-            visibleGroupMemberships(actorOf(ctx)),
-          ],
+          AND: [args.role ? { role: args.role } : {}, args.includeEnded ? {} : { endedAt: null }, visibleGroupMemberships(actorOf(ctx))],
         },
         orderBy: [{ role: 'desc' }, { userId: 'asc' }],
       }),

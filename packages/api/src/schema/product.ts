@@ -33,8 +33,7 @@ builder.queryField('products', (t) =>
     cursor: 'id',
     description: 'The catalogue of products that schools can order; with includeRetired also those no longer on sale.',
     args: { includeRetired: t.arg.boolean({ required: false, description: 'Also retired products (default false).' }) },
-    resolve: (query, _root, args, ctx) =>
-      ctx.prisma.product.findMany({ ...query, where: onSale(args), orderBy: [{ name: 'asc' }, { id: 'asc' }] }),
+    resolve: (query, _root, args, ctx) => ctx.prisma.product.findMany({ ...query, where: onSale(args), orderBy: [{ name: 'asc' }, { id: 'asc' }] }),
     totalCount: (_connection, args, ctx) => ctx.prisma.product.count({ where: onSale(args) }),
   }),
 );
@@ -60,7 +59,11 @@ const CreateProductInput = builder.inputType('CreateProductInput', {
     name: t.string({ required: true, description: "The product's name, as the library and the cart show it." }),
     description: t.string({ required: false, description: 'What the product is (up to 5,000 characters).' }),
     validityMonths: t.int({ required: true, description: 'How many months a license is valid once started, 1 to 120.' }),
-    deliveryMode: t.field({ type: DeliveryModeEnum, required: true, description: 'How ordered licenses are delivered (DELAYED: the supplier delivers later).' }),
+    deliveryMode: t.field({
+      type: DeliveryModeEnum,
+      required: true,
+      description: 'How ordered licenses are delivered (DELAYED: the supplier delivers later).',
+    }),
     idempotencyKey: t.string({ required: false, description: 'Retries with the same key return the first product.' }),
   }),
 });
@@ -96,7 +99,7 @@ builder.mutationFields((t) => ({
   }),
   updateProduct: t.field({
     type: ProductPayload,
-    description: "Changes a product of your catalogue: name, description, validity, delivery mode (supplier API keys, their own products).",
+    description: 'Changes a product of your catalogue: name, description, validity, delivery mode (supplier API keys, their own products).',
     authScopes: { supplier: true },
     errors: { types: licenseErrors },
     args: { input: t.arg({ type: UpdateProductInput, required: true, description: 'What to do.' }) },

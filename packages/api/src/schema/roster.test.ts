@@ -56,7 +56,13 @@ describe(`the roster on ${backend}`, () => {
     strandskolan = gid('School', strand.id);
     // A read-write integration of the other organisation.
     await prisma.apiCredential.create({
-      data: { name: 'Sjöstad LMS', kind: 'ORGANISATION_READ_WRITE', keyHash: hashApiKey(SJOSTAD_KEY), organisationId: strand.organisationId, createdAt: test.clock.now() },
+      data: {
+        name: 'Sjöstad LMS',
+        kind: 'ORGANISATION_READ_WRITE',
+        keyHash: hashApiKey(SJOSTAD_KEY),
+        organisationId: strand.organisationId,
+        createdAt: test.clock.now(),
+      },
     });
     tokens = {
       olivia: demo.tokens.organisationAdmin,
@@ -76,7 +82,11 @@ describe(`the roster on ${backend}`, () => {
     it('an organisation administrator creates a school with its codes, found by its school unit code', async () => {
       const before = await rows();
       const { value } = await send(tokens.olivia, CREATE_SCHOOL, { name: ' Granskolan ', schoolUnitCode: '12345678', externalId: 'sis-gran' });
-      expect(value).toMatchObject({ __typename: 'SchoolPayload', change: 'CREATED', school: { name: 'Granskolan', schoolUnitCode: '12345678', externalId: 'sis-gran', endedAt: null } });
+      expect(value).toMatchObject({
+        __typename: 'SchoolPayload',
+        change: 'CREATED',
+        school: { name: 'Granskolan', schoolUnitCode: '12345678', externalId: 'sis-gran', endedAt: null },
+      });
       expect(rowChanges(before, await rows())).toEqual({ schools: 1, auditEvents: 1 });
       const found = dataOf(await test.request(tokens.olivia, 'query($code: String!) { schoolByCode(code: $code) { id name } }', { code: '12345678' }));
       expect(found.schoolByCode).toEqual({ id: value.school.id, name: 'Granskolan' });
@@ -96,9 +106,18 @@ describe(`the roster on ${backend}`, () => {
 
     it('refuses a taken code (ALREADY_EXISTS) or a malformed one (INVALID_INPUT), writing nothing', async () => {
       const before = await rows();
-      expect((await send(tokens.olivia, CREATE_SCHOOL, { name: 'Kopia', schoolUnitCode: '12345678' })).value).toMatchObject({ code: 'ALREADY_EXISTS', field: 'schoolUnitCode' });
-      expect((await send(tokens.olivia, CREATE_SCHOOL, { name: 'Kopia', externalId: 'sis-gran' })).value).toMatchObject({ code: 'ALREADY_EXISTS', field: 'externalId' });
-      expect((await send(tokens.olivia, CREATE_SCHOOL, { name: 'Kopia', schoolUnitCode: '1234' })).value).toMatchObject({ code: 'INVALID_INPUT', field: 'schoolUnitCode' });
+      expect((await send(tokens.olivia, CREATE_SCHOOL, { name: 'Kopia', schoolUnitCode: '12345678' })).value).toMatchObject({
+        code: 'ALREADY_EXISTS',
+        field: 'schoolUnitCode',
+      });
+      expect((await send(tokens.olivia, CREATE_SCHOOL, { name: 'Kopia', externalId: 'sis-gran' })).value).toMatchObject({
+        code: 'ALREADY_EXISTS',
+        field: 'externalId',
+      });
+      expect((await send(tokens.olivia, CREATE_SCHOOL, { name: 'Kopia', schoolUnitCode: '1234' })).value).toMatchObject({
+        code: 'INVALID_INPUT',
+        field: 'schoolUnitCode',
+      });
       expect((await send(tokens.olivia, CREATE_SCHOOL, { name: '  ' })).value).toMatchObject({ code: 'INVALID_INPUT', field: 'name' });
       expect(rowChanges(before, await rows())).toEqual({});
     });
@@ -142,22 +161,49 @@ describe(`the roster on ${backend}`, () => {
 
   describe('users', () => {
     it('a school administrator creates a student into their school, not into none', async () => {
-      const { value } = await send(tokens.sara, CREATE_USER, { name: 'Nils Elev', email: 'Nils.Elev@Ekskolan.example', externalId: 'p-nils', school: ekskolan, role: 'STUDENT' });
+      const { value } = await send(tokens.sara, CREATE_USER, {
+        name: 'Nils Elev',
+        email: 'Nils.Elev@Ekskolan.example',
+        externalId: 'p-nils',
+        school: ekskolan,
+        role: 'STUDENT',
+      });
       expect(value).toMatchObject({
         change: 'CREATED',
         user: { name: 'Nils Elev', email: 'nils.elev@ekskolan.example', externalId: 'p-nils', memberships: [{ role: 'STUDENT', school: { id: ekskolan } }] },
       });
-      expect((await send(tokens.sara, CREATE_USER, { name: 'Ingen Skola', email: 'ingen@ekskolan.example' })).value).toMatchObject({ code: 'FORBIDDEN', field: 'school' });
-      expect((await send(tokens.olivia, CREATE_USER, { name: 'Ingen Skola', email: 'ingen@ekskolan.example', role: 'TEACHER' })).value).toMatchObject({ code: 'INVALID_INPUT', field: 'role' });
-      expect((await send(tokens.bo, CREATE_USER, { name: 'Fel Skola', email: 'fel@ekskolan.example', school: ekskolan })).value).toMatchObject({ code: 'NOT_FOUND', field: 'school' });
-      expect((await send(tokens.oskar, CREATE_USER, { name: 'Fel Kommun', email: 'fel@sjostad.example', school: ekskolan })).value).toMatchObject({ code: 'NOT_FOUND', field: 'school' });
+      expect((await send(tokens.sara, CREATE_USER, { name: 'Ingen Skola', email: 'ingen@ekskolan.example' })).value).toMatchObject({
+        code: 'FORBIDDEN',
+        field: 'school',
+      });
+      expect((await send(tokens.olivia, CREATE_USER, { name: 'Ingen Skola', email: 'ingen@ekskolan.example', role: 'TEACHER' })).value).toMatchObject({
+        code: 'INVALID_INPUT',
+        field: 'role',
+      });
+      expect((await send(tokens.bo, CREATE_USER, { name: 'Fel Skola', email: 'fel@ekskolan.example', school: ekskolan })).value).toMatchObject({
+        code: 'NOT_FOUND',
+        field: 'school',
+      });
+      expect((await send(tokens.oskar, CREATE_USER, { name: 'Fel Kommun', email: 'fel@sjostad.example', school: ekskolan })).value).toMatchObject({
+        code: 'NOT_FOUND',
+        field: 'school',
+      });
     });
 
     it('e-mail addresses are unique within an organisation, not across organisations', async () => {
       const before = await rows();
-      expect((await send(tokens.olivia, CREATE_USER, { name: 'Dubblett', email: 'saga.student@ekskolan.example' })).value).toMatchObject({ code: 'ALREADY_EXISTS', field: 'email' });
-      expect((await send(tokens.olivia, CREATE_USER, { name: 'Dubblett', email: 'x@y.example', externalId: 'p-nils' })).value).toMatchObject({ code: 'ALREADY_EXISTS', field: 'externalId' });
-      expect((await send(tokens.olivia, CREATE_USER, { name: 'Dubblett', email: 'not-an-address' })).value).toMatchObject({ code: 'INVALID_INPUT', field: 'email' });
+      expect((await send(tokens.olivia, CREATE_USER, { name: 'Dubblett', email: 'saga.student@ekskolan.example' })).value).toMatchObject({
+        code: 'ALREADY_EXISTS',
+        field: 'email',
+      });
+      expect((await send(tokens.olivia, CREATE_USER, { name: 'Dubblett', email: 'x@y.example', externalId: 'p-nils' })).value).toMatchObject({
+        code: 'ALREADY_EXISTS',
+        field: 'externalId',
+      });
+      expect((await send(tokens.olivia, CREATE_USER, { name: 'Dubblett', email: 'not-an-address' })).value).toMatchObject({
+        code: 'INVALID_INPUT',
+        field: 'email',
+      });
       expect(rowChanges(before, await rows())).toEqual({});
       const other = await send(tokens.oskar, CREATE_USER, { name: 'Saga i Sjöstad', email: 'saga.student@ekskolan.example', school: strandskolan });
       expect(other.value).toMatchObject({ change: 'CREATED', user: { email: 'saga.student@ekskolan.example' } });
@@ -234,7 +280,12 @@ describe(`the roster on ${backend}`, () => {
 
     it('keeps the leaver out: no new license (USER_NOT_IN_SCHOOL), no role at the school, and ending again changes nothing', async () => {
       const saga = await user('saga.student@ekskolan.example');
-      const assign = await send(tokens.sara, ASSIGN_LICENSE, { school: ekskolan, product: gid('Product', demo.ids.matematik), user: saga, reuseStarted: false });
+      const assign = await send(tokens.sara, ASSIGN_LICENSE, {
+        school: ekskolan,
+        product: gid('Product', demo.ids.matematik),
+        user: saga,
+        reuseStarted: false,
+      });
       expect(assign.value).toMatchObject({ code: 'USER_NOT_IN_SCHOOL' });
       const viewer = dataOf(await test.request(tokens.saga, '{ viewer { user { memberships { role } } } }'));
       expect(viewer.viewer.user.memberships).toEqual([]);
@@ -243,7 +294,11 @@ describe(`the roster on ${backend}`, () => {
       expect(rowChanges(before, await rows())).toEqual({});
       // The school's member list leaves her out, unless asked for those who left.
       const members = (includeEnded: boolean) =>
-        test.request(tokens.sara, 'query($s: ID!, $e: Boolean) { school(id: $s) { members(first: 100, includeEnded: $e) { edges { node { user { id } endedAt } } } } }', { s: ekskolan, e: includeEnded });
+        test.request(
+          tokens.sara,
+          'query($s: ID!, $e: Boolean) { school(id: $s) { members(first: 100, includeEnded: $e) { edges { node { user { id } endedAt } } } } }',
+          { s: ekskolan, e: includeEnded },
+        );
       expect(dataOf(await members(false)).school.members.edges.some((e: any) => e.node.user.id === saga)).toBe(false);
       expect(dataOf(await members(true)).school.members.edges.find((e: any) => e.node.user.id === saga).node.endedAt).not.toBeNull();
     });
@@ -253,19 +308,28 @@ describe(`the roster on ${backend}`, () => {
       test.clock.advanceDays(1);
       const { value } = await send(tokens.sara, SET_SCHOOL_MEMBERSHIP, { school: ekskolan, user: saga, role: 'STUDENT' });
       expect(value).toMatchObject({ change: 'UPDATED', membership: { startedAt: test.clock.now().toISOString(), endedAt: null } });
-      const assign = await send(tokens.sara, ASSIGN_LICENSE, { school: ekskolan, product: gid('Product', demo.ids.matematik), user: saga, reuseStarted: true, endDate: sagasEndDate.toISOString() });
+      const assign = await send(tokens.sara, ASSIGN_LICENSE, {
+        school: ekskolan,
+        product: gid('Product', demo.ids.matematik),
+        user: saga,
+        reuseStarted: true,
+        endDate: sagasEndDate.toISOString(),
+      });
       expect(assign.value).toMatchObject({ __typename: 'AssignLicensePayload', license: { endDate: sagasEndDate.toISOString() } });
     });
 
-    it("nobody ends a membership in another organisation or another school", async () => {
+    it('nobody ends a membership in another organisation or another school', async () => {
       const selma = await user('selma.student@ekskolan.example');
       for (const token of [tokens.bo, tokens.oskar, tokens.sjostadLms]) {
         expect((await send(token, END_SCHOOL_MEMBERSHIP, { school: ekskolan, user: selma })).value).toMatchObject({ code: 'NOT_FOUND', field: 'school' });
       }
-      expect((await send(tokens.oskar, SET_SCHOOL_MEMBERSHIP, { school: strandskolan, user: selma, role: 'STUDENT' })).value).toMatchObject({ code: 'NOT_FOUND', field: 'user' });
+      expect((await send(tokens.oskar, SET_SCHOOL_MEMBERSHIP, { school: strandskolan, user: selma, role: 'STUDENT' })).value).toMatchObject({
+        code: 'NOT_FOUND',
+        field: 'user',
+      });
     });
 
-    it("a user who leaves the organisation loses every membership and license, and can no longer sign in", async () => {
+    it('a user who leaves the organisation loses every membership and license, and can no longer sign in', async () => {
       const prisma = test.db.prisma;
       const sixten = await prisma.user.findFirstOrThrow({ where: { email: 'sixten.student@ekskolan.example' } });
       const token = await tokenFor(test, 'sixten.student@ekskolan.example');
@@ -286,26 +350,45 @@ describe(`the roster on ${backend}`, () => {
       const { value } = await send(tokens.sara, CREATE_GROUP, { school: ekskolan, name: '8B', kind: 'CLASS', schoolYear: 8, externalId: 'g-8b' });
       expect(value).toMatchObject({ change: 'CREATED', group: { name: '8B', kind: 'CLASS', schoolYear: 8, externalId: 'g-8b', school: { id: ekskolan } } });
       klass = value.group.id;
-      for (const [email, role] of [['selma.student@ekskolan.example', 'STUDENT'], ['sam.student@ekskolan.example', 'STUDENT'], ['tove.teacher@ekskolan.example', 'TEACHER']]) {
+      for (const [email, role] of [
+        ['selma.student@ekskolan.example', 'STUDENT'],
+        ['sam.student@ekskolan.example', 'STUDENT'],
+        ['tove.teacher@ekskolan.example', 'TEACHER'],
+      ]) {
         const result = await send(tokens.sara, SET_GROUP_MEMBERSHIP, { group: klass, user: await user(email!), role });
         expect(result.value).toMatchObject({ change: 'CREATED', membership: { role, endedAt: null } });
       }
-      expect((await send(tokens.sara, SET_GROUP_MEMBERSHIP, { group: klass, user: await user('sam.student@ekskolan.example'), role: 'STUDENT' })).value.change).toBe('UNCHANGED');
+      expect(
+        (await send(tokens.sara, SET_GROUP_MEMBERSHIP, { group: klass, user: await user('sam.student@ekskolan.example'), role: 'STUDENT' })).value.change,
+      ).toBe('UNCHANGED');
     });
 
     it('only current members of the school join its groups (USER_NOT_IN_SCHOOL)', async () => {
       const bjorn = await user('bjorn.student@bjorkskolan.example');
-      expect((await send(tokens.olivia, SET_GROUP_MEMBERSHIP, { group: klass, user: bjorn, role: 'STUDENT' })).value).toMatchObject({ code: 'USER_NOT_IN_SCHOOL', field: 'user' });
+      expect((await send(tokens.olivia, SET_GROUP_MEMBERSHIP, { group: klass, user: bjorn, role: 'STUDENT' })).value).toMatchObject({
+        code: 'USER_NOT_IN_SCHOOL',
+        field: 'user',
+      });
     });
 
     it("the class's teacher sees its members; a student sees only their own membership", async () => {
       const members = async (token: string) =>
-        dataOf(await test.request(token, 'query($g: ID!) { node(id: $g) { ... on Group { name members { totalCount edges { node { role user { name } } } } } } }', { g: klass })).node;
+        dataOf(
+          await test.request(token, 'query($g: ID!) { node(id: $g) { ... on Group { name members { totalCount edges { node { role user { name } } } } } } }', {
+            g: klass,
+          }),
+        ).node;
       const byTeacher = await members(tokens.tove);
-      expect(byTeacher.members.edges.map((e: any) => `${e.node.role} ${e.node.user.name}`)).toEqual(['TEACHER Tove Lärare', 'STUDENT Selma Elev', 'STUDENT Sam Elev']);
+      expect(byTeacher.members.edges.map((e: any) => `${e.node.role} ${e.node.user.name}`)).toEqual([
+        'TEACHER Tove Lärare',
+        'STUDENT Selma Elev',
+        'STUDENT Sam Elev',
+      ]);
       const selma = await tokenFor(test, 'selma.student@ekskolan.example');
       expect((await members(selma)).members.edges.map((e: any) => e.node.user.name)).toEqual(['Selma Elev']);
-      const classes = dataOf(await test.request(tokens.sara, 'query($s: ID!) { school(id: $s) { groups(kind: CLASS) { totalCount edges { node { name } } } } }', { s: ekskolan }));
+      const classes = dataOf(
+        await test.request(tokens.sara, 'query($s: ID!) { school(id: $s) { groups(kind: CLASS) { totalCount edges { node { name } } } } }', { s: ekskolan }),
+      );
       // The demo's class 7A and the new one.
       expect(classes.school.groups.edges.map((e: any) => e.node.name)).toEqual(['7A', '8B']);
     });
@@ -313,7 +396,10 @@ describe(`the roster on ${backend}`, () => {
     it('nobody outside the school changes its groups', async () => {
       expect((await send(tokens.bo, UPDATE_GROUP, { group: klass, name: '8C' })).value).toMatchObject({ code: 'NOT_FOUND', field: 'group' });
       expect((await send(tokens.oskar, UPDATE_GROUP, { group: klass, name: '8C' })).value).toMatchObject({ code: 'NOT_FOUND', field: 'group' });
-      expect((await send(tokens.sjostadLms, CREATE_GROUP, { school: ekskolan, name: '8C', kind: 'CLASS' })).value).toMatchObject({ code: 'NOT_FOUND', field: 'school' });
+      expect((await send(tokens.sjostadLms, CREATE_GROUP, { school: ekskolan, name: '8C', kind: 'CLASS' })).value).toMatchObject({
+        code: 'NOT_FOUND',
+        field: 'school',
+      });
       expect((await send(tokens.lms, UPDATE_GROUP, { group: klass, schoolYear: 14 })).value).toMatchObject({ code: 'INVALID_INPUT', field: 'schoolYear' });
     });
 
@@ -329,7 +415,10 @@ describe(`the roster on ${backend}`, () => {
       expect(value).toMatchObject({ change: 'ENDED', group: { endedAt: test.clock.now().toISOString() } });
       expect(await test.db.prisma.groupMembership.count({ where: { groupId: rawId(klass), endedAt: null } })).toBe(0);
       const selma = await user('selma.student@ekskolan.example');
-      expect((await send(tokens.sara, SET_GROUP_MEMBERSHIP, { group: klass, user: selma, role: 'STUDENT' })).value).toMatchObject({ code: 'ALREADY_ENDED', field: 'group' });
+      expect((await send(tokens.sara, SET_GROUP_MEMBERSHIP, { group: klass, user: selma, role: 'STUDENT' })).value).toMatchObject({
+        code: 'ALREADY_ENDED',
+        field: 'group',
+      });
       expect(await checkInvariants(test.db.prisma)).toEqual({});
     });
   });
@@ -347,7 +436,9 @@ describe(`the roster on ${backend}`, () => {
       expect(value).toMatchObject({ change: 'ENDED' });
       expect(await prisma.schoolMembership.count({ where: { schoolId: rawId(school), endedAt: null } })).toBe(0);
       expect(await prisma.group.count({ where: { schoolId: rawId(school), endedAt: null } })).toBe(0);
-      expect((await send(tokens.olivia, SET_SCHOOL_MEMBERSHIP, { school, user: pupil.value.user.id, role: 'STUDENT' })).value).toMatchObject({ code: 'ALREADY_ENDED' });
+      expect((await send(tokens.olivia, SET_SCHOOL_MEMBERSHIP, { school, user: pupil.value.user.id, role: 'STUDENT' })).value).toMatchObject({
+        code: 'ALREADY_ENDED',
+      });
       expect(await checkInvariants(prisma)).toEqual({});
     });
   });
@@ -359,10 +450,24 @@ describe(`the roster on ${backend}`, () => {
       const now = test.clock.now();
       const apply = () =>
         inTransaction(prisma, async (tx) => {
-          const school = await upsertSchoolByExternalId(tx, now, systemActor, nordstad.id, { externalId: 'imp-s1', name: 'Importskolan', schoolUnitCode: '55500011' });
-          const person = await upsertUserByExternalId(tx, now, systemActor, nordstad.id, { externalId: 'imp-u1', name: 'Ida Import', email: 'ida@import.example' });
+          const school = await upsertSchoolByExternalId(tx, now, systemActor, nordstad.id, {
+            externalId: 'imp-s1',
+            name: 'Importskolan',
+            schoolUnitCode: '55500011',
+          });
+          const person = await upsertUserByExternalId(tx, now, systemActor, nordstad.id, {
+            externalId: 'imp-u1',
+            name: 'Ida Import',
+            email: 'ida@import.example',
+          });
           const membership = await setSchoolMembership(tx, now, systemActor, { schoolId: school.record.id, userId: person.record.id, role: 'STUDENT' });
-          const group = await upsertGroupByExternalId(tx, now, systemActor, nordstad.id, { externalId: 'imp-g1', schoolId: school.record.id, name: '9C', kind: 'CLASS', schoolYear: 9 });
+          const group = await upsertGroupByExternalId(tx, now, systemActor, nordstad.id, {
+            externalId: 'imp-g1',
+            schoolId: school.record.id,
+            name: '9C',
+            kind: 'CLASS',
+            schoolYear: 9,
+          });
           return [school.change, person.change, membership.change, group.change];
         });
       expect(await apply()).toEqual(['created', 'created', 'created', 'created']);
@@ -379,7 +484,11 @@ describe(`the roster on ${backend}`, () => {
 
       // Records entered by hand before the first sync are adopted, not duplicated.
       const adopted = await inTransaction(prisma, async (tx) => [
-        await upsertUserByExternalId(tx, now, systemActor, nordstad.id, { externalId: 'imp-svante', name: 'Svante Elev', email: 'SVANTE.student@ekskolan.example' }),
+        await upsertUserByExternalId(tx, now, systemActor, nordstad.id, {
+          externalId: 'imp-svante',
+          name: 'Svante Elev',
+          email: 'SVANTE.student@ekskolan.example',
+        }),
         await upsertSchoolByExternalId(tx, now, systemActor, nordstad.id, { externalId: 'imp-bjork', name: 'Björkskolan', schoolUnitCode: '20000002' }),
       ]);
       expect(adopted.map((written) => [written.change, written.record.id, written.record.externalId])).toEqual([

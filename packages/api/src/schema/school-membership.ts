@@ -17,20 +17,18 @@ builder.prismaObject('SchoolMembership', {
   }),
 });
 
-const SchoolMembershipPayload = builder
-  .objectRef<{ userId: string; schoolId: string; change: RosterChange }>('SchoolMembershipPayload')
-  .implement({
-    description: 'The membership after the change.',
-    fields: (t) => ({
-      membership: t.prismaField({
-        type: 'SchoolMembership',
-        description: 'The membership.',
-        resolve: (query, { userId, schoolId }, _args, ctx) =>
-          ctx.prisma.schoolMembership.findUniqueOrThrow({ ...query, where: { userId_schoolId: { userId, schoolId } } }),
-      }),
-      change: t.field({ type: RosterChangeEnum, description: 'What the write did.', resolve: (payload) => payload.change }),
+const SchoolMembershipPayload = builder.objectRef<{ userId: string; schoolId: string; change: RosterChange }>('SchoolMembershipPayload').implement({
+  description: 'The membership after the change.',
+  fields: (t) => ({
+    membership: t.prismaField({
+      type: 'SchoolMembership',
+      description: 'The membership.',
+      resolve: (query, { userId, schoolId }, _args, ctx) =>
+        ctx.prisma.schoolMembership.findUniqueOrThrow({ ...query, where: { userId_schoolId: { userId, schoolId } } }),
     }),
-  });
+    change: t.field({ type: RosterChangeEnum, description: 'What the write did.', resolve: (payload) => payload.change }),
+  }),
+});
 
 const SetSchoolMembershipInput = builder.inputType('SetSchoolMembershipInput', {
   description: 'Make a user of your organisation a member of a school with a role.',

@@ -24,7 +24,8 @@ export const SchoolRef = builder.prismaNode('School', {
     organisation: t.relation('organisation', { description: 'The organisation the school belongs to.' }),
     members: t.relatedConnection('memberships', {
       cursor: 'userId_schoolId',
-      description: 'Students, teachers and administrators of the school (administrators of the school only): current members, and with includeEnded those who left.',
+      description:
+        'Students, teachers and administrators of the school (administrators of the school only): current members, and with includeEnded those who left.',
       args: {
         role: t.arg({ type: SchoolRoleEnum, required: false, description: 'Only members with this role.' }),
         includeEnded: t.arg.boolean({ required: false, description: 'Also members who have left (default false).' }),
@@ -99,8 +100,7 @@ builder.queryField('school', (t) =>
     nullable: true,
     description: 'One school by ID; null when it does not exist or is not yours to see.',
     args: { id: t.arg.globalID({ for: SchoolRef, required: true, description: 'The school.' }) },
-    resolve: (query, _root, args, ctx) =>
-      ctx.prisma.school.findFirst({ ...query, where: { AND: [{ id: args.id.id }, visibleSchools(actorOf(ctx))] } }),
+    resolve: (query, _root, args, ctx) => ctx.prisma.school.findFirst({ ...query, where: { AND: [{ id: args.id.id }, visibleSchools(actorOf(ctx))] } }),
   }),
 );
 

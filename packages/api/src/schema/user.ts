@@ -26,7 +26,7 @@ export const UserRef = builder.prismaNode('User', {
       query: { where: { endedAt: null } },
     }),
     groups: t.relation('groupMemberships', {
-      description: "The classes and teaching groups the user is in now, that you may see.",
+      description: 'The classes and teaching groups the user is in now, that you may see.',
       query: (_args, ctx) => ({ where: { AND: [{ endedAt: null }, visibleGroupMemberships(actorOf(ctx))] }, orderBy: { groupId: 'asc' } }),
     }),
     licenses: t.relation('assignments', {
@@ -54,14 +54,13 @@ builder.queryFields((t) => ({
       search: t.arg.string({ required: false, description: 'Text the name or e-mail contains (any case).' }),
       includeEnded: t.arg.boolean({ required: false, description: 'Also users who left the organisation (default false).' }),
     },
-    resolve: (query, _root, args, ctx) =>
-      ctx.prisma.user.findMany({ ...query, where: usersWhere(args, ctx), orderBy: [{ name: 'asc' }, { id: 'asc' }] }),
+    resolve: (query, _root, args, ctx) => ctx.prisma.user.findMany({ ...query, where: usersWhere(args, ctx), orderBy: [{ name: 'asc' }, { id: 'asc' }] }),
     totalCount: (_connection, args, ctx) => ctx.prisma.user.count({ where: usersWhere(args, ctx) }),
   }),
   userByExternalId: t.prismaField({
     type: 'User',
     nullable: true,
-    description: "A user of your organisation by their id in its student information system; null when none you can see has it.",
+    description: 'A user of your organisation by their id in its student information system; null when none you can see has it.',
     args: { externalId: t.arg.string({ required: true, description: 'The external id.' }) },
     resolve: (query, _root, args, ctx) =>
       ctx.prisma.user.findFirst({ ...query, where: { AND: [{ externalId: args.externalId.trim() }, visibleUsers(actorOf(ctx))] } }),

@@ -28,7 +28,7 @@ const checks: Record<string, string> = {
     SELECT a.id FROM "Assignment" a WHERE a."isActive" AND NOT EXISTS (
       SELECT 1 FROM "SchoolMembership" m WHERE m."userId" = a."userId" AND m."schoolId" = a."schoolId"
         AND m.role <> 'SCHOOL_ADMIN' AND m."endedAt" IS NULL)`,
-  'a current group member who is not a current member of the group\'s school': `
+  "a current group member who is not a current member of the group's school": `
     SELECT gm."groupId" || ':' || gm."userId" AS id FROM "GroupMembership" gm JOIN "Group" g ON g.id = gm."groupId"
     WHERE gm."endedAt" IS NULL AND NOT EXISTS (
       SELECT 1 FROM "SchoolMembership" m WHERE m."userId" = gm."userId" AND m."schoolId" = g."schoolId" AND m."endedAt" IS NULL)`,
@@ -81,8 +81,19 @@ export async function checkInvariants(prisma: PrismaClient): Promise<Record<stri
 
 /** Rows per table and the columns that change in place: equal snapshots mean nothing was written. */
 export type WriteSnapshot = Record<
-  | 'orders' | 'deliveredOrders' | 'licenses' | 'assignedLicenses' | 'startedLicenses' | 'assignments' | 'endedAssignments'
-  | 'activationLinks' | 'redeemedLinks' | 'notifications' | 'auditEvents' | 'idempotencyRecords' | 'preAssignments',
+  | 'orders'
+  | 'deliveredOrders'
+  | 'licenses'
+  | 'assignedLicenses'
+  | 'startedLicenses'
+  | 'assignments'
+  | 'endedAssignments'
+  | 'activationLinks'
+  | 'redeemedLinks'
+  | 'notifications'
+  | 'auditEvents'
+  | 'idempotencyRecords'
+  | 'preAssignments',
   number
 >;
 
