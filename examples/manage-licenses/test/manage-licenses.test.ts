@@ -6,11 +6,11 @@ import type { Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chooseProduct, startStack, type Stack } from './stack.ts';
 
-const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 /** Waits until the locator's text is exactly `text` (or matches the pattern); says what it was if not. */
 async function seeText(locator: Locator, text: string | RegExp): Promise<void> {
-  const pattern = typeof text === 'string' ? new RegExp(`^\\s*${escape(text)}\\s*$`) : text;
+  const pattern = typeof text === 'string' ? new RegExp(`^\\s*${escapeRegExp(text)}\\s*$`) : text;
   try {
     await locator.filter({ hasText: pattern }).first().waitFor();
   } catch {

@@ -268,11 +268,12 @@ export function usePageSizeLimit(max = MAX_PAGE_SIZE): Plugin {
 export class RateLimiter {
   readonly #buckets = new Map<string, { tokens: number; at: number }>();
   readonly #perMs: number;
+  readonly options: RateLimitOptions;
+  private readonly now: () => number;
 
-  constructor(
-    readonly options: RateLimitOptions,
-    private readonly now: () => number = () => performance.now(),
-  ) {
+  constructor(options: RateLimitOptions, now: () => number = () => performance.now()) {
+    this.options = options;
+    this.now = now;
     this.#perMs = options.perMinute / 60_000;
   }
 

@@ -1,7 +1,7 @@
 // Starts the API: reads the configuration, opens and migrates the database, seeds the demo data
 // when asked to and the database is empty, and listens.
-//   tsx src/server.ts          production-style start (needs JWT_SECRET or JWKS_URL for users)
-//   tsx src/server.ts --demo   embedded database with demo data, GraphiQL with demo tokens
+//   node src/server.ts          production-style start (needs JWT_SECRET or JWKS_URL for users)
+//   node src/server.ts --demo   embedded database with demo data, GraphiQL with demo tokens
 import { readFile, writeFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { parseArgs } from 'node:util';

@@ -90,10 +90,8 @@ async function insertChunk(sql: Pick<Sql, 'query'>, table: Table, rows: Row[]): 
   await sql.query(`INSERT INTO "${table.name}" (${columns}) SELECT ${casts} FROM unnest(${unnest}) AS t(${aliases})`, params);
 }
 
-export interface Progress {
-  /** `done` rows of `total` are written; `label` says what is being written. */
-  (done: number, total: number, label: string): void;
-}
+/** `done` rows of `total` are written; `label` says what is being written. */
+export type Progress = (done: number, total: number, label: string) => void;
 
 /** A progress bar on stderr (one line per 10% when stderr is not a terminal). */
 export function progressBar(): Progress & { finish(): void } {

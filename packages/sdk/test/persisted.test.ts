@@ -92,7 +92,7 @@ describe('PERSISTED_OPERATIONS: the server started with the flag', () => {
   beforeAll(async () => {
     const env: NodeJS.ProcessEnv = { ...process.env, PORT: '0', HOST: '127.0.0.1', PGLITE_DATA_DIR: 'memory://', GRAPHIQL: 'false', SWEEP_INTERVAL_SECONDS: '0', PERSISTED_OPERATIONS: manifestFile };
     delete env.DATABASE_URL; // the demo seeds its own embedded database
-    server = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts', '--demo'], { cwd: apiDir, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    server = spawn(process.execPath, ['src/server.ts', '--demo'], { cwd: apiDir, env, stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
     url = await new Promise<string>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`the server did not start:\n${output}`)), 110_000);
@@ -123,7 +123,7 @@ describe('PERSISTED_OPERATIONS: the server started with the flag', () => {
   });
 
   it('stops at start, with one line, when the manifest cannot be read', async () => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
+    const child = spawn(process.execPath, ['src/server.ts'], {
       cwd: apiDir,
       env: { ...process.env, PORT: '0', PGLITE_DATA_DIR: 'memory://', JWT_SECRET: 'x'.repeat(40), PERSISTED_OPERATIONS: '/nonexistent/manifest.json' },
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -15,7 +15,6 @@ import { TEST_AUTH } from '../testing/harness.ts';
 import { createApi } from '../yoga.ts';
 
 const packageDir = fileURLToPath(new URL('../..', import.meta.url));
-const tsx = join(packageDir, 'node_modules/.bin/tsx');
 const backend = process.env.DATABASE_URL ? 'PostgreSQL' : 'PGlite';
 
 interface Run {
@@ -43,7 +42,7 @@ describe(`commands on ${backend}`, () => {
   function run(command: 'sweep' | 'create-api-key', args: string[] = [], extraEnv: Record<string, string> = {}): Promise<Run> {
     return new Promise((resolve) => {
       const { DATABASE_URL: _url, PGLITE_DATA_DIR: _dir, ...inherited } = process.env;
-      execFile(tsx, [`src/cli/${command}.ts`, ...args], { cwd: packageDir, env: { ...inherited, ...env, ...extraEnv }, timeout: 60_000 }, (error, stdout, stderr) =>
+      execFile(process.execPath, [`src/cli/${command}.ts`, ...args], { cwd: packageDir, env: { ...inherited, ...env, ...extraEnv }, timeout: 60_000 }, (error, stdout, stderr) =>
         resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
       );
     });

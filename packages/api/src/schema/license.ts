@@ -239,8 +239,10 @@ const AssignLicensesPayload = builder
   });
 
 class DryRunRollback extends Error {
-  constructor(readonly outcomes: BulkAssignOutcome[]) {
+  readonly outcomes: BulkAssignOutcome[];
+  constructor(outcomes: BulkAssignOutcome[]) {
     super('dry run');
+    this.outcomes = outcomes;
   }
 }
 

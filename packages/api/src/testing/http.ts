@@ -76,14 +76,13 @@ export interface ServerProcess {
 }
 
 const serverEntry = fileURLToPath(new URL('../server.ts', import.meta.url));
-const tsx = fileURLToPath(new URL('../../node_modules/.bin/tsx', import.meta.url));
 
 /**
  * Starts src/server.ts with PORT=0 and the given environment; resolves once it has printed the
  * port it listens on (before the database is open: /health answers at once).
  */
 export async function startServerProcess(env: Record<string, string>): Promise<ServerProcess> {
-  const child = spawn(tsx, [serverEntry], {
+  const child = spawn(process.execPath, [serverEntry], {
     env: { ...process.env, HOST: '127.0.0.1', PORT: '0', NODE_ENV: 'production', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
