@@ -86,7 +86,17 @@ interface ProductState {
   licenseOf: Map<string, LicenseFieldsFragment>;
 }
 
-function ProductLicenses({ client, school, product, onChanged }: { client: LicenseClient; school: string; product: ProductFieldsFragment; onChanged: () => void }) {
+function ProductLicenses({
+  client,
+  school,
+  product,
+  onChanged,
+}: {
+  client: LicenseClient;
+  school: string;
+  product: ProductFieldsFragment;
+  onChanged: () => void;
+}) {
   const [load, reload] = useLoad(async (): Promise<ProductState | null> => {
     const [answer, members, assigned] = await Promise.all([
       client.availability({ school, product: product.id }),
@@ -160,7 +170,10 @@ function AvailabilityBox({ product, availability: a }: { product: ProductFieldsF
         </button>
       </div>
       <p className="count">
-        <span data-testid="assignable-count">{a.assignable}</span> <span className="muted">of {product.name} ({product.validityMonths} months from start)</span>
+        <span data-testid="assignable-count">{a.assignable}</span>{' '}
+        <span className="muted">
+          of {product.name} ({product.validityMonths} months from start)
+        </span>
       </p>
       <p className="summary">
         {a.newLicenses > 0 ? `${a.newLicenses} new` : 'No new licenses'} ·{' '}
@@ -177,7 +190,9 @@ function AvailabilityBox({ product, availability: a }: { product: ProductFieldsF
               {a.reusable.endDates.map((e) => (
                 <li key={e.endDate} data-testid="reusable-end-date" data-end-date={day(e.endDate)}>
                   <span>ends {day(e.endDate)}</span> <strong>{e.count}</strong>{' '}
-                  <span className="muted" data-testid="days-left">{daysLeftText(e.daysLeft)}</span>
+                  <span className="muted" data-testid="days-left">
+                    {daysLeftText(e.daysLeft)}
+                  </span>
                 </li>
               ))}
             </ul>
@@ -247,7 +262,11 @@ function PersonRow(props: {
         <span className={license ? 'license' : 'muted'} data-testid="license-status">
           {license ? `License ends ${day(license.endDate)}` : 'No license'}
         </span>
-        {license ? <span className="muted" data-testid="days-left">{daysLeftText(license.daysLeft)}</span> : null}
+        {license ? (
+          <span className="muted" data-testid="days-left">
+            {daysLeftText(license.daysLeft)}
+          </span>
+        ) : null}
       </div>
       {mode === 'idle' ? (
         <div className="actions">
@@ -278,12 +297,21 @@ function PersonRow(props: {
         </div>
       ) : null}
       {mode === 'assign' && !license ? (
-        <AssignForm {...props} busy={busy} failure={failure} onCancel={() => setMode('idle')} onAssign={(reuseStarted, endDate) =>
-          run(async () => {
-            const result = await client.assignLicense({ school: props.school, product: props.product.id, user: member.user.id, reuseStarted, endDate });
-            return result;
-          }, `Assigned ${name} a ${reuseStarted ? 'started' : 'new'} license.`)
-        } />
+        <AssignForm
+          {...props}
+          busy={busy}
+          failure={failure}
+          onCancel={() => setMode('idle')}
+          onAssign={(reuseStarted, endDate) =>
+            run(
+              async () => {
+                const result = await client.assignLicense({ school: props.school, product: props.product.id, user: member.user.id, reuseStarted, endDate });
+                return result;
+              },
+              `Assigned ${name} a ${reuseStarted ? 'started' : 'new'} license.`,
+            )
+          }
+        />
       ) : null}
       {failure && mode !== 'assign' ? <FailureMessage failure={failure} /> : null}
       {error ? <ErrorMessage error={error} /> : null}

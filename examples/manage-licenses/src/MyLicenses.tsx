@@ -33,7 +33,17 @@ export function MyLicenses({
   );
 }
 
-function MyLicense({ client, assignment, canRemove, onChanged }: { client: LicenseClient; assignment: AssignmentFieldsFragment; canRemove: boolean; onChanged: () => void }) {
+function MyLicense({
+  client,
+  assignment,
+  canRemove,
+  onChanged,
+}: {
+  client: LicenseClient;
+  assignment: AssignmentFieldsFragment;
+  canRemove: boolean;
+  onChanged: () => void;
+}) {
   const [confirming, setConfirming] = useState(false);
   const [busy, setBusy] = useState(false);
   const [failure, setFailure] = useState<Failure | null>(null);
@@ -59,7 +69,9 @@ function MyLicense({ client, assignment, canRemove, onChanged }: { client: Licen
     <li className="row" data-testid="my-license" aria-label={license.product.name}>
       <div className="row-main">
         <strong>{license.product.name}</strong>
-        <span className="muted">ends {day(license.endDate)} ({daysLeftText(license.daysLeft)})</span>
+        <span className="muted">
+          ends {day(license.endDate)} ({daysLeftText(license.daysLeft)})
+        </span>
       </div>
       {canRemove && !confirming ? (
         <div className="actions">

@@ -78,9 +78,7 @@ describe(`the Manage licenses app in Chromium, on ${process.env.DATABASE_URL ? '
     await seeText(page.getByTestId('reusable-count'), String(before.total - 1));
     await seeText(page.getByTestId('assignable-count'), String(assignableBefore - 1));
     const after = await poolShown(page);
-    expect(after.endDates).toEqual(
-      before.endDates.flatMap((e) => (e.day !== chosen.day ? [e] : e.count > 1 ? [{ ...e, count: e.count - 1 }] : [])),
-    );
+    expect(after.endDates).toEqual(before.endDates.flatMap((e) => (e.day !== chosen.day ? [e] : e.count > 1 ? [{ ...e, count: e.count - 1 }] : [])));
     // The API agrees: Svante holds a license ending on the chosen day.
     const held = [];
     const svanteId = await memberId('Svante Elev');

@@ -24,7 +24,11 @@ function withField(error: GraphQLError, field: string | undefined): GraphQLError
 /** The last name of a variable error's path: `at "input.endDate"` → endDate; else the variable's name. */
 function fieldOfVariableError(error: GraphQLError): string | undefined {
   const path = /got invalid value .* at "([^"]+)"/.exec(error.message)?.[1];
-  if (path) return path.replace(/\[\d+\]/g, '').split('.').at(-1);
+  if (path)
+    return path
+      .replace(/\[\d+\]/g, '')
+      .split('.')
+      .at(-1);
   return /^Variable "\$(\w+)"/.exec(error.message)?.[1];
 }
 

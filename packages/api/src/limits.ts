@@ -163,9 +163,7 @@ export function maxAliasesRule(max: number): ValidationRule {
     return {
       Field(node) {
         if (node.alias && ++aliases === max + 1) {
-          context.reportError(
-            new GraphQLError(`The operation uses more than ${max} aliases.`, { nodes: node, extensions: { code: 'TOO_MANY_ALIASES' } }),
-          );
+          context.reportError(new GraphQLError(`The operation uses more than ${max} aliases.`, { nodes: node, extensions: { code: 'TOO_MANY_ALIASES' } }));
         }
       },
     };

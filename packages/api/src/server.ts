@@ -29,7 +29,11 @@ async function main() {
     const path = (req.url ?? '/').split('?')[0];
     const ok = path === '/health';
     res.writeHead(ok ? 200 : 503, { 'content-type': 'application/json', ...(ok ? {} : { 'retry-after': '1' }) });
-    res.end(JSON.stringify(ok ? { status: 'ok' } : { errors: [{ message: 'The API is starting: the database is not ready yet.', extensions: { code: 'NOT_READY' } }] }));
+    res.end(
+      JSON.stringify(
+        ok ? { status: 'ok' } : { errors: [{ message: 'The API is starting: the database is not ready yet.', extensions: { code: 'NOT_READY' } }] },
+      ),
+    );
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

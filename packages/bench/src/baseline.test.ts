@@ -100,7 +100,10 @@ describe(`the baseline answers as the API does, on ${backend}`, () => {
       `SELECT (SELECT count(*)::int FROM "License") AS licenses, (SELECT count(*)::int FROM "Assignment" WHERE "isActive") AS active`,
     );
     const perProduct = TINY.licenses.assigned + TINY.licenses.reusable + TINY.licenses.expired + TINY.licenses.new;
-    expect(counts).toEqual({ licenses: TINY.schools * TINY.productsPerSchool * perProduct, active: TINY.schools * TINY.productsPerSchool * TINY.licenses.assigned });
+    expect(counts).toEqual({
+      licenses: TINY.schools * TINY.productsPerSchool * perProduct,
+      active: TINY.schools * TINY.productsPerSchool * TINY.licenses.assigned,
+    });
   });
 
   it('the admin view, for a full and a partial page', async () => {

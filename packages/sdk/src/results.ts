@@ -1,7 +1,4 @@
-import type {
-  EndDateCountFieldsFragment,
-  ErrorCode,
-} from './gql/graphql.js';
+import type { EndDateCountFieldsFragment, ErrorCode } from './gql/graphql.js';
 
 /** The codes of {@link EndDateChoiceFailure}: reusing a started license needs a (valid) end date. */
 export type EndDateChoiceCode = 'END_DATE_REQUIRED' | 'END_DATE_NOT_AVAILABLE';

@@ -52,10 +52,7 @@ describe('the packed SDK in a fresh project', () => {
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'sdk-consumer-'));
-    [story] = await Promise.all([
-      startStory('http'),
-      run('npx', [...PACK.split(' ').slice(1), dir], { cwd: packageDir }),
-    ]);
+    [story] = await Promise.all([startStory('http'), run('npx', [...PACK.split(' ').slice(1), dir], { cwd: packageDir })]);
     tarball = join(dir, tarballName);
   });
   afterAll(async () => {
@@ -102,7 +99,12 @@ describe('the packed SDK in a fresh project', () => {
     }
 
     const { stdout } = await run(process.execPath, ['consumer.ts', story.url, story.demo.tokens.schoolAdmin], { cwd: app });
-    expect(JSON.parse(stdout)).toEqual({ name: 'Sara Skoladmin', schools: expect.arrayContaining(['Ekskolan']), refused: 'graphql', documents: expect.any(Number) });
+    expect(JSON.parse(stdout)).toEqual({
+      name: 'Sara Skoladmin',
+      schools: expect.arrayContaining(['Ekskolan']),
+      refused: 'graphql',
+      documents: expect.any(Number),
+    });
 
     const required = await run(process.execPath, ['-e', `console.log(typeof require('@school-licenses/sdk').createLicenseClient)`], { cwd: app });
     expect(required.stdout.trim()).toBe('function');
@@ -114,7 +116,11 @@ describe('the packed SDK in a fresh project', () => {
     await writeFile(join(app, 'package.json'), JSON.stringify({ name: 'consumer', private: true, type: 'module' }));
     const args = PNPM_ADD.replace(`/tmp/${tarballName}`, tarball).split(' ').slice(1);
     await run('npx', ['--yes', 'pnpm@10.34.8', ...args, '--prefer-offline'], { cwd: app });
-    const { stdout } = await run(process.execPath, ['--input-type=module', '-e', `console.log(typeof (await import('@school-licenses/sdk')).createLicenseClient)`], { cwd: app });
+    const { stdout } = await run(
+      process.execPath,
+      ['--input-type=module', '-e', `console.log(typeof (await import('@school-licenses/sdk')).createLicenseClient)`],
+      { cwd: app },
+    );
     expect(stdout.trim()).toBe('function');
   });
 });

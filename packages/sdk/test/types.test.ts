@@ -60,10 +60,31 @@ describe('the SDK types', () => {
     const require = createRequire(import.meta.url);
     const tsc = require.resolve('typescript/bin/tsc');
     const fixture = fileURLToPath(new URL('./fixtures/wrong-variable.ts', import.meta.url));
-    const run = promisify(execFile)(process.execPath, [tsc, '--noEmit', '--strict', '--module', 'nodenext', '--moduleResolution', 'nodenext', '--target', 'es2022', '--skipLibCheck', '--allowImportingTsExtensions', fixture]);
-    const error = (await run.then(() => null, (e: { stdout: string }) => e)) as { stdout: string } | null;
+    const run = promisify(execFile)(process.execPath, [
+      tsc,
+      '--noEmit',
+      '--strict',
+      '--module',
+      'nodenext',
+      '--moduleResolution',
+      'nodenext',
+      '--target',
+      'es2022',
+      '--skipLibCheck',
+      '--allowImportingTsExtensions',
+      fixture,
+    ]);
+    const error = (await run.then(
+      () => null,
+      (e: { stdout: string }) => e,
+    )) as { stdout: string } | null;
     expect(error, 'the fixture compiled').not.toBeNull();
     expect(error!.stdout).toMatch(/wrong-variable\.ts\(\d+,\d+\): error TS2322: Type 'number' is not assignable to type 'string'/);
-    expect(error!.stdout.trim().split('\n').filter((line) => line.includes('error TS'))).toHaveLength(1);
+    expect(
+      error!.stdout
+        .trim()
+        .split('\n')
+        .filter((line) => line.includes('error TS')),
+    ).toHaveLength(1);
   }, 60_000);
 });

@@ -125,7 +125,11 @@ export async function signUserToken(
 ): Promise<string> {
   if (!config.jwtSecret) throw new Error('signing user tokens needs a JWT secret');
   const issuedAt = Math.floor(now.getTime() / 1000);
-  let jwt = new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setSubject(userId).setIssuedAt(issuedAt).setExpirationTime(issuedAt + expiresInSeconds);
+  let jwt = new SignJWT({})
+    .setProtectedHeader({ alg: 'HS256' })
+    .setSubject(userId)
+    .setIssuedAt(issuedAt)
+    .setExpirationTime(issuedAt + expiresInSeconds);
   if (config.issuer) jwt = jwt.setIssuer(config.issuer);
   if (config.audience) jwt = jwt.setAudience(config.audience);
   return jwt.sign(new TextEncoder().encode(config.jwtSecret));
@@ -142,8 +146,8 @@ export async function createApiKey(
     data: {
       name: input.name,
       kind: input.kind,
-      organisationId: input.kind === 'SUPPLIER' ? null : input.organisationId ?? null,
-      supplierId: input.kind === 'SUPPLIER' ? input.supplierId ?? null : null,
+      organisationId: input.kind === 'SUPPLIER' ? null : (input.organisationId ?? null),
+      supplierId: input.kind === 'SUPPLIER' ? (input.supplierId ?? null) : null,
       keyHash: hashApiKey(key),
       createdAt: clock.now(),
     },

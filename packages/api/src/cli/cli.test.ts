@@ -42,8 +42,11 @@ describe(`commands on ${backend}`, () => {
   function run(command: 'sweep' | 'create-api-key', args: string[] = [], extraEnv: Record<string, string> = {}): Promise<Run> {
     return new Promise((resolve) => {
       const { DATABASE_URL: _url, PGLITE_DATA_DIR: _dir, ...inherited } = process.env;
-      execFile(process.execPath, [`src/cli/${command}.ts`, ...args], { cwd: packageDir, env: { ...inherited, ...env, ...extraEnv }, timeout: 60_000 }, (error, stdout, stderr) =>
-        resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
+      execFile(
+        process.execPath,
+        [`src/cli/${command}.ts`, ...args],
+        { cwd: packageDir, env: { ...inherited, ...env, ...extraEnv }, timeout: 60_000 },
+        (error, stdout, stderr) => resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
       );
     });
   }
@@ -68,7 +71,9 @@ describe(`commands on ${backend}`, () => {
 
   describe('sweep', () => {
     it('starts the licenses past their deadline once, with an audit event each, and says how many', async () => {
-      const due = await withDatabase((db) => db.prisma.license.count({ where: { startedAt: null, autoStartOn: { lte: dayAt(new Date(), DEFAULT_TIME_ZONE) } } }));
+      const due = await withDatabase((db) =>
+        db.prisma.license.count({ where: { startedAt: null, autoStartOn: { lte: dayAt(new Date(), DEFAULT_TIME_ZONE) } } }),
+      );
       expect(due).toBeGreaterThanOrEqual(9);
 
       const first = await run('sweep');
@@ -141,7 +146,9 @@ describe(`commands on ${backend}`, () => {
         const event = await db.prisma.auditEvent.findFirstOrThrow({ where: { action: 'API_CREDENTIAL_CREATED' } });
         expect(event).toMatchObject({ organisationId: nordstad, after: { credentialId: credential.id, name: 'Skolportalen', kind: 'ORGANISATION_READ' } });
       });
-      expect(await viewerWith(key)).toEqual({ data: { viewer: { kind: 'INTEGRATION', name: 'API key Skolportalen', organisation: { name: 'Nordstad kommun' } } } });
+      expect(await viewerWith(key)).toEqual({
+        data: { viewer: { kind: 'INTEGRATION', name: 'API key Skolportalen', organisation: { name: 'Nordstad kommun' } } },
+      });
     });
 
     it('prints a supplier key that acts as the supplier', async () => {

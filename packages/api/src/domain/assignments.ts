@@ -48,13 +48,10 @@ export interface BulkAssignInput {
   endDate?: Date | null;
 }
 
-export type BulkAssignOutcome =
-  | { userId: string; ok: true; result: AssignmentResult }
-  | { userId: string; ok: false; error: LicenseError };
+export type BulkAssignOutcome = { userId: string; ok: true; result: AssignmentResult } | { userId: string; ok: false; error: LicenseError };
 
 /** Each user given after their first time in a list: one outcome per user given, this one refused. */
-export const duplicateUser = (field: string) =>
-  new LicenseError('DUPLICATE_USER', field);
+export const duplicateUser = (field: string) => new LicenseError('DUPLICATE_USER', field);
 
 /**
  * Assigns a license to each user in turn, in one transaction, and tells each user's outcome.
@@ -158,9 +155,7 @@ async function assignOne(
       const reusable = pool.reduce((sum, group) => sum + group.count, 0);
       throw noLicenseLeft(
         'reuseStarted',
-        reusable
-          ? `No new license is left; ${reusable} started license(s) can be reused (reuseStarted: true).`
-          : 'No new license is left.',
+        reusable ? `No new license is left; ${reusable} started license(s) can be reused (reuseStarted: true).` : 'No new license is left.',
       );
     }
     license = locked;
@@ -191,10 +186,7 @@ async function assignOne(
 }
 
 /** The audit entry of a license that started by itself at its deadline (`startedAt`). */
-export function autoStartEntry(
-  license: Pick<License, 'id' | 'schoolId' | 'endDate'> & { startedAt: Date },
-  organisationId: string,
-) {
+export function autoStartEntry(license: Pick<License, 'id' | 'schoolId' | 'endDate'> & { startedAt: Date }, organisationId: string) {
   return {
     action: 'LICENSE_AUTO_STARTED' as const,
     organisationId,
@@ -210,11 +202,7 @@ function noLicenseLeft(field: string, message: string) {
 }
 
 /** The end date to reuse: the one chosen, or the only one there is. */
-async function chooseEndDate(
-  tx: Tx,
-  where: { schoolId: string; productId: string; today: Date },
-  chosen: Date | null,
-): Promise<Date> {
+async function chooseEndDate(tx: Tx, where: { schoolId: string; productId: string; today: Date }, chosen: Date | null): Promise<Date> {
   const pool = await reusablePool(tx, where, where.today);
   if (pool.length === 0) throw noLicenseLeft('reuseStarted', 'The school has no reusable started license of this product.');
   if (chosen) {

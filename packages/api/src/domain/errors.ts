@@ -54,9 +54,7 @@ export class EndDateChoiceError extends LicenseError {
     super(
       code,
       'endDate',
-      `${errorCodes[code]} Available end dates: ${
-        availableEndDates.map((e) => `${formatDay(e.endDate)} (${e.count})`).join(', ') || 'none'
-      }.`,
+      `${errorCodes[code]} Available end dates: ${availableEndDates.map((e) => `${formatDay(e.endDate)} (${e.count})`).join(', ') || 'none'}.`,
     );
     this.availableEndDates = availableEndDates;
   }

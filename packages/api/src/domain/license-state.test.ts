@@ -7,16 +7,7 @@ import { openTestDatabase, type TestDatabase } from '@school-licenses/db/testing
 import { Prisma, type License } from '@school-licenses/db';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addDays, dayAt, formatDay, localTime, parseDay, startOfDay } from './days.ts';
-import {
-  daysLeft,
-  expiryMoment,
-  licenseState,
-  licensesInState,
-  licensesInStateSql,
-  startOfDaySql,
-  todaySql,
-  type LicenseState,
-} from './license-state.ts';
+import { daysLeft, expiryMoment, licenseState, licensesInState, licensesInStateSql, startOfDaySql, todaySql, type LicenseState } from './license-state.ts';
 
 const backend = process.env.DATABASE_URL ? 'PostgreSQL' : 'PGlite';
 const STATES: LicenseState[] = ['NEW', 'STARTED', 'EXPIRED'];
@@ -97,7 +88,10 @@ describe(`the forms of the license-state rule agree on ${backend}`, () => {
         const { today } = localTime(now, timeZone);
         const ofSchool = licenses.filter((license) => license.schoolId === schoolId);
         for (const state of STATES) {
-          const expected = ofSchool.filter((license) => licenseState(license, today) === state).map((l) => l.id).sort();
+          const expected = ofSchool
+            .filter((license) => licenseState(license, today) === state)
+            .map((l) => l.id)
+            .sort();
           const byPrisma = await prisma.license.findMany({ where: { AND: [{ schoolId }, licensesInState(state, today)] }, select: { id: true } });
           const bySql = await prisma.$queryRaw<{ id: string }[]>(Prisma.sql`
             SELECT l.id::text AS id FROM "License" l WHERE l."schoolId" = ${schoolId}::uuid AND ${licensesInStateSql(state, today)}`);

@@ -108,8 +108,14 @@ describe(`authorization on ${backend}`, () => {
   const notAdminOfIt = { student: 'FORBIDDEN', teacher: 'FORBIDDEN', readOnlyKey: 'FORBIDDEN', supplier: 'NOT_FOUND', otherSupplier: 'NOT_FOUND' };
   const notAUser = { readWriteKey: 'FORBIDDEN', readOnlyKey: 'FORBIDDEN', supplier: 'FORBIDDEN', otherSupplier: 'FORBIDDEN' };
   const notASupplier = {
-    student: 'FORBIDDEN', teacher: 'FORBIDDEN', schoolAdmin: 'FORBIDDEN', otherSchoolAdmin: 'FORBIDDEN', organisationAdmin: 'FORBIDDEN',
-    otherOrganisationAdmin: 'FORBIDDEN', readWriteKey: 'FORBIDDEN', readOnlyKey: 'FORBIDDEN',
+    student: 'FORBIDDEN',
+    teacher: 'FORBIDDEN',
+    schoolAdmin: 'FORBIDDEN',
+    otherSchoolAdmin: 'FORBIDDEN',
+    organisationAdmin: 'FORBIDDEN',
+    otherOrganisationAdmin: 'FORBIDDEN',
+    readWriteKey: 'FORBIDDEN',
+    readOnlyKey: 'FORBIDDEN',
   };
 
   const mutations: { field: string; query: string; prepare: () => Promise<Record<string, unknown>>; expected: Record<Role, string> }[] = [
@@ -118,13 +124,21 @@ describe(`authorization on ${backend}`, () => {
       query: ASSIGN_LICENSE,
       prepare: async () => ({ input: { school: ekskolan, product: matematik, user: await freshStudent(), reuseStarted: false } }),
       // Bo administers the other school of the organisation; Oskar another organisation.
-      expected: expectations(['schoolAdmin', 'organisationAdmin', 'readWriteKey'], { ...notAdminOfIt, otherSchoolAdmin: 'NOT_FOUND', otherOrganisationAdmin: 'NOT_FOUND' }),
+      expected: expectations(['schoolAdmin', 'organisationAdmin', 'readWriteKey'], {
+        ...notAdminOfIt,
+        otherSchoolAdmin: 'NOT_FOUND',
+        otherOrganisationAdmin: 'NOT_FOUND',
+      }),
     },
     {
       field: 'assignLicenses',
       query: ASSIGN_LICENSES,
       prepare: async () => ({ input: { school: ekskolan, product: matematik, users: [await freshStudent()], reuseStarted: false } }),
-      expected: expectations(['schoolAdmin', 'organisationAdmin', 'readWriteKey'], { ...notAdminOfIt, otherSchoolAdmin: 'NOT_FOUND', otherOrganisationAdmin: 'NOT_FOUND' }),
+      expected: expectations(['schoolAdmin', 'organisationAdmin', 'readWriteKey'], {
+        ...notAdminOfIt,
+        otherSchoolAdmin: 'NOT_FOUND',
+        otherOrganisationAdmin: 'NOT_FOUND',
+      }),
     },
     {
       field: 'revokeLicense',
@@ -157,7 +171,11 @@ describe(`authorization on ${backend}`, () => {
       field: 'placeOrder',
       query: PLACE_ORDER,
       prepare: async () => ({ input: { school: ekskolan, product: await productGid(test.db.prisma, 'NO-boken'), quantity: 1 } }),
-      expected: expectations(['schoolAdmin', 'organisationAdmin', 'readWriteKey'], { ...notAdminOfIt, otherSchoolAdmin: 'NOT_FOUND', otherOrganisationAdmin: 'NOT_FOUND' }),
+      expected: expectations(['schoolAdmin', 'organisationAdmin', 'readWriteKey'], {
+        ...notAdminOfIt,
+        otherSchoolAdmin: 'NOT_FOUND',
+        otherOrganisationAdmin: 'NOT_FOUND',
+      }),
     },
     {
       field: 'deliverOrder',
@@ -233,13 +251,27 @@ describe(`authorization on ${backend}`, () => {
     });
 
     type Summary = (data: any) => unknown;
-    const queries: { name: string; query: string; variables?: () => Record<string, unknown>; summary: Summary; expected: Partial<Record<Role, unknown>>; otherwise: unknown }[] = [
+    const queries: {
+      name: string;
+      query: string;
+      variables?: () => Record<string, unknown>;
+      summary: Summary;
+      expected: Partial<Record<Role, unknown>>;
+      otherwise: unknown;
+    }[] = [
       {
         name: 'school(id:)',
         query: 'query($id: ID!) { school(id: $id) { name } }',
         variables: () => ({ id: ekskolan }),
         summary: (data) => data.school?.name ?? null,
-        expected: { student: 'Ekskolan', teacher: 'Ekskolan', schoolAdmin: 'Ekskolan', organisationAdmin: 'Ekskolan', readWriteKey: 'Ekskolan', readOnlyKey: 'Ekskolan' },
+        expected: {
+          student: 'Ekskolan',
+          teacher: 'Ekskolan',
+          schoolAdmin: 'Ekskolan',
+          organisationAdmin: 'Ekskolan',
+          readWriteKey: 'Ekskolan',
+          readOnlyKey: 'Ekskolan',
+        },
         otherwise: null,
       },
       {
@@ -314,8 +346,13 @@ describe(`authorization on ${backend}`, () => {
         variables: () => ({ id: targets.organisation }),
         summary: (data) => data.node?.name ?? null,
         expected: {
-          student: 'Nordstad kommun', teacher: 'Nordstad kommun', schoolAdmin: 'Nordstad kommun', otherSchoolAdmin: 'Nordstad kommun',
-          organisationAdmin: 'Nordstad kommun', readWriteKey: 'Nordstad kommun', readOnlyKey: 'Nordstad kommun',
+          student: 'Nordstad kommun',
+          teacher: 'Nordstad kommun',
+          schoolAdmin: 'Nordstad kommun',
+          otherSchoolAdmin: 'Nordstad kommun',
+          organisationAdmin: 'Nordstad kommun',
+          readWriteKey: 'Nordstad kommun',
+          readOnlyKey: 'Nordstad kommun',
         },
         otherwise: null,
       },
@@ -324,7 +361,15 @@ describe(`authorization on ${backend}`, () => {
         query: 'query($ids: [ID!]!) { nodes(ids: $ids) { id } }',
         variables: () => ({ ids: [ekskolan, targets.license, targets.order, targets.user] }),
         summary: (data) => data.nodes.map((node: unknown) => (node ? 1 : 0)).join(''),
-        expected: { student: '1101', teacher: '1000', schoolAdmin: '1111', organisationAdmin: '1111', readWriteKey: '1111', readOnlyKey: '1111', supplier: '0010' },
+        expected: {
+          student: '1101',
+          teacher: '1000',
+          schoolAdmin: '1111',
+          organisationAdmin: '1111',
+          readWriteKey: '1111',
+          readOnlyKey: '1111',
+          supplier: '0010',
+        },
         otherwise: '0000',
       },
       {
@@ -332,8 +377,13 @@ describe(`authorization on ${backend}`, () => {
         query: '{ schools { totalCount edges { node { name } } } }',
         summary: (data) => `${data.schools.totalCount}:${data.schools.edges.map((e: any) => e.node.name).join(',')}`,
         expected: {
-          student: '1:Ekskolan', teacher: '1:Ekskolan', schoolAdmin: '1:Ekskolan', otherSchoolAdmin: '1:Björkskolan',
-          organisationAdmin: '2:Björkskolan,Ekskolan', readWriteKey: '2:Björkskolan,Ekskolan', readOnlyKey: '2:Björkskolan,Ekskolan',
+          student: '1:Ekskolan',
+          teacher: '1:Ekskolan',
+          schoolAdmin: '1:Ekskolan',
+          otherSchoolAdmin: '1:Björkskolan',
+          organisationAdmin: '2:Björkskolan,Ekskolan',
+          readWriteKey: '2:Björkskolan,Ekskolan',
+          readOnlyKey: '2:Björkskolan,Ekskolan',
           otherOrganisationAdmin: '1:Strandskolan',
         },
         otherwise: '0:',
@@ -413,10 +463,12 @@ describe(`authorization on ${backend}`, () => {
       expect(node.assignments.edges.map((e: any) => e.node.user.name)).toEqual(['Sixten Elev']);
     });
 
-    it("a supplier sees the licenses it delivered, but not the students who hold them", async () => {
+    it('a supplier sees the licenses it delivered, but not the students who hold them', async () => {
       const engelska = await productGid(test.db.prisma, 'Engelska Plus');
       const delivered = await test.db.prisma.order.findFirstOrThrow({ where: { product: { name: 'Engelska Plus' }, status: 'DELIVERED' } });
-      await saraDoes(ASSIGN_LICENSE, { input: { school: ekskolan, product: engelska, user: await userGid(test.db.prisma, 'stina.student@ekskolan.example'), reuseStarted: false } });
+      await saraDoes(ASSIGN_LICENSE, {
+        input: { school: ekskolan, product: engelska, user: await userGid(test.db.prisma, 'stina.student@ekskolan.example'), reuseStarted: false },
+      });
       const response = await as(
         'supplier',
         `query($id: ID!) { node(id: $id) { ... on Order { licenses { totalCount edges { node { holder { name } assignments { totalCount edges { node { user { name email } } } } } } } } } }`,
@@ -432,14 +484,20 @@ describe(`authorization on ${backend}`, () => {
   describe('credentials that are not valid', () => {
     const cases: [string, () => Promise<string>][] = [
       ['a token that is not a JWT', async () => 'not-a-jwt'],
-      ['an expired JWT', async () => {
-        const user = await test.db.prisma.user.findUniqueOrThrow({ where: { email: 'sara.admin@ekskolan.example' } });
-        return signUserToken(TEST_AUTH, user.id, { now: new Date(test.clock.now().getTime() - 60 * 86_400_000), expiresInSeconds: 86_400 });
-      }],
-      ['a JWT signed with another secret', async () => {
-        const user = await test.db.prisma.user.findUniqueOrThrow({ where: { email: 'sara.admin@ekskolan.example' } });
-        return signUserToken({ jwtSecret: 'another-secret-that-is-long-enough-9876543210' }, user.id, { now: test.clock.now() });
-      }],
+      [
+        'an expired JWT',
+        async () => {
+          const user = await test.db.prisma.user.findUniqueOrThrow({ where: { email: 'sara.admin@ekskolan.example' } });
+          return signUserToken(TEST_AUTH, user.id, { now: new Date(test.clock.now().getTime() - 60 * 86_400_000), expiresInSeconds: 86_400 });
+        },
+      ],
+      [
+        'a JWT signed with another secret',
+        async () => {
+          const user = await test.db.prisma.user.findUniqueOrThrow({ where: { email: 'sara.admin@ekskolan.example' } });
+          return signUserToken({ jwtSecret: 'another-secret-that-is-long-enough-9876543210' }, user.id, { now: test.clock.now() });
+        },
+      ],
       ['a JWT for a user who does not exist', async () => signUserToken(TEST_AUTH, '00000000-0000-4000-8000-000000000000', { now: test.clock.now() })],
       ['an unknown API key', async () => 'slk_this_key_was_never_issued'],
     ];

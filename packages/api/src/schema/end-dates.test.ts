@@ -45,8 +45,7 @@ describe(`end dates and expiry at every moment on ${backend}`, () => {
   const license = async (id: string) => (await request(pool.adminId, LICENSE, { id })).node;
   const availability = async () => (await request(pool.adminId, AVAILABILITY, { school: pool.gids.school, product: pool.gids.product })).school.product;
   const assign = async (student: string, input: Record<string, unknown> = { reuseStarted: false }) =>
-    (await request(pool.adminId, ASSIGN_LICENSE, { input: { school: pool.gids.school, product: pool.gids.product, user: student, ...input } }))
-      .assignLicense;
+    (await request(pool.adminId, ASSIGN_LICENSE, { input: { school: pool.gids.school, product: pool.gids.product, user: student, ...input } })).assignLicense;
 
   beforeAll(async () => {
     test = await startTestApi();
@@ -60,7 +59,10 @@ describe(`end dates and expiry at every moment on ${backend}`, () => {
     test.clock.set('2026-10-31T12:00:00Z');
     await orderMore(test.db.prisma, test.clock, pool, 1);
     const october = await assign(pool.gids.students[1]!);
-    for (const [key, result, student] of [['march', march, 0], ['october', october, 1]] as const) {
+    for (const [key, result, student] of [
+      ['march', march, 0],
+      ['october', october, 1],
+    ] as const) {
       held[key] = { license: result.license.id, student: pool.gids.students[student]!, userId: pool.studentIds[student]! };
     }
     expect([march.license.endDate, october.license.endDate]).toEqual(['2027-03-28', '2027-10-31']);
@@ -185,4 +187,3 @@ describe(`the auto-start day at every moment on ${backend}`, () => {
     expect(await test.db.prisma.auditEvent.count({ where: { licenseId: id, action: 'LICENSE_AUTO_STARTED' } })).toBe(1);
   });
 });
-

@@ -36,8 +36,7 @@ export const LicenseRef = builder.prismaNode('License', {
     deliveredAt: t.expose('deliveredAt', { type: 'DateTime', description: 'When the license was delivered to the school.' }),
     autoStartOn: t.expose('autoStartOn', {
       type: 'LocalDate',
-      description:
-        "The delivery day + 4 months: a license not started before this day starts by itself at its 00:00 in the organisation's time zone.",
+      description: "The delivery day + 4 months: a license not started before this day starts by itself at its 00:00 in the organisation's time zone.",
     }),
     startedAt: t.field({
       type: 'DateTime',
@@ -50,8 +49,7 @@ export const LicenseRef = builder.prismaNode('License', {
       nullable: true,
       description:
         "The last day it is usable, in the organisation's time zone: the start day + the product's validity in months. Expired from 00:00 the next day. Null while new.",
-      resolve: (license, _args, ctx) =>
-        withSchoolTime(ctx, license.schoolId, (time) => (licenseState(license, time.today) === 'NEW' ? null : license.endDate)),
+      resolve: (license, _args, ctx) => withSchoolTime(ctx, license.schoolId, (time) => (licenseState(license, time.today) === 'NEW' ? null : license.endDate)),
     }),
     daysLeft: t.int({
       nullable: true,
@@ -140,8 +138,7 @@ const AssignLicensePayload = builder.objectRef<AssignedIds>('AssignLicensePayloa
 builder.mutationField('assignLicense', (t) =>
   t.field({
     type: AssignLicensePayload,
-    description:
-      'Assigns a license of a product to a student or teacher (school or organisation administrators, read-write integrations).',
+    description: 'Assigns a license of a product to a student or teacher (school or organisation administrators, read-write integrations).',
     authScopes: { authenticated: true },
     errors: { types: licenseErrors },
     args: { input: t.arg({ type: AssignLicenseInput, required: true, description: 'What to do.' }) },
@@ -215,8 +212,7 @@ const AssignLicensesOutcome = builder.objectRef<UserOutcome>('AssignLicensesOutc
       type: 'License',
       nullable: true,
       description: 'The license given; null in a dry run or on error.',
-      resolve: (query, outcome, _args, ctx) =>
-        outcome.licenseId ? ctx.prisma.license.findUnique({ ...query, where: { id: outcome.licenseId } }) : null,
+      resolve: (query, outcome, _args, ctx) => (outcome.licenseId ? ctx.prisma.license.findUnique({ ...query, where: { id: outcome.licenseId } }) : null),
     }),
     error: t.field({
       type: ErrorInterface,
@@ -227,16 +223,14 @@ const AssignLicensesOutcome = builder.objectRef<UserOutcome>('AssignLicensesOutc
   }),
 });
 
-const AssignLicensesPayload = builder
-  .objectRef<{ dryRun: boolean; outcomes: UserOutcome[] }>('AssignLicensesPayload')
-  .implement({
-    description: 'The outcome for each user.',
-    fields: (t) => ({
-      dryRun: t.exposeBoolean('dryRun', { description: 'True when nothing was written.' }),
-      outcomes: t.field({ type: [AssignLicensesOutcome], description: 'One outcome per user, in input order.', resolve: (p) => p.outcomes }),
-      assignedCount: t.int({ description: 'How many users got a license.', resolve: (p) => p.outcomes.filter((o) => !o.error).length }),
-    }),
-  });
+const AssignLicensesPayload = builder.objectRef<{ dryRun: boolean; outcomes: UserOutcome[] }>('AssignLicensesPayload').implement({
+  description: 'The outcome for each user.',
+  fields: (t) => ({
+    dryRun: t.exposeBoolean('dryRun', { description: 'True when nothing was written.' }),
+    outcomes: t.field({ type: [AssignLicensesOutcome], description: 'One outcome per user, in input order.', resolve: (p) => p.outcomes }),
+    assignedCount: t.int({ description: 'How many users got a license.', resolve: (p) => p.outcomes.filter((o) => !o.error).length }),
+  }),
+});
 
 class DryRunRollback extends Error {
   readonly outcomes: BulkAssignOutcome[];
@@ -301,8 +295,7 @@ const LicenseInput = builder.inputType('LicenseInput', {
     license: t.globalID({ for: LicenseRef, required: true, description: 'The license.' }),
     idempotencyKey: t.string({
       required: false,
-      description:
-        'Retries with the same key return the first result: a retried revoke never takes back a license that was given to someone else in between.',
+      description: 'Retries with the same key return the first result: a retried revoke never takes back a license that was given to someone else in between.',
     }),
   }),
 });
@@ -322,22 +315,19 @@ builder.mutationFields((t) => ({
   revokeLicense: t.field({
     type: LicensePayload,
     description:
-      "Takes a license back from its holder (school or organisation administrators, read-write integration keys). A started license keeps its end date and becomes reusable. A license past its end date has no holder any more: LICENSE_NOT_ASSIGNED.",
+      'Takes a license back from its holder (school or organisation administrators, read-write integration keys). A started license keeps its end date and becomes reusable. A license past its end date has no holder any more: LICENSE_NOT_ASSIGNED.',
     authScopes: { authenticated: true },
     errors: { types: licenseErrors },
     args: { input: t.arg({ type: LicenseInput, required: true, description: 'What to do.' }) },
     resolve: async (_root, { input }, ctx) => {
-      return runIdempotent(
-        ctx,
-        { key: input.idempotencyKey, operation: 'revokeLicense', input: { license: input.license.id } },
-        async (tx, clock, actor) => ({ licenseId: (await revokeLicense(tx, clock, actor, { licenseId: input.license.id })).id }),
-      );
+      return runIdempotent(ctx, { key: input.idempotencyKey, operation: 'revokeLicense', input: { license: input.license.id } }, async (tx, clock, actor) => ({
+        licenseId: (await revokeLicense(tx, clock, actor, { licenseId: input.license.id })).id,
+      }));
     },
   }),
   removeMyLicense: t.field({
     type: LicensePayload,
-    description:
-      'A teacher gives back their own license, which becomes reusable by the school (signed-in teachers; students and API keys get FORBIDDEN).',
+    description: 'A teacher gives back their own license, which becomes reusable by the school (signed-in teachers; students and API keys get FORBIDDEN).',
     authScopes: { authenticated: true },
     errors: { types: licenseErrors },
     args: { input: t.arg({ type: LicenseInput, required: true, description: 'What to do.' }) },

@@ -19,8 +19,7 @@ export const UserRef = builder.prismaNode('User', {
     }),
     memberships: t.relation('memberships', { description: 'The schools the user belongs to, with the role in each.' }),
     licenses: t.relation('assignments', {
-      description:
-        'The licenses the user holds now (active assignments of licenses not expired, whether or not the sweep has run), with their end dates.',
+      description: 'The licenses the user holds now (active assignments of licenses not expired, whether or not the sweep has run), with their end dates.',
       query: (_args, ctx) => ({
         where: { AND: [{ isActive: true }, visibleAssignments(actorOf(ctx)), { license: licensesInState('STARTED', todayOfViewer(ctx)) }] },
         orderBy: { assignedAt: 'desc' },

@@ -26,7 +26,12 @@ export async function postGraphQL<Data = any>(
 ): Promise<HttpResponse<Data>> {
   const response = await fetch(url, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json, application/json', ...(token ? { authorization: `Bearer ${token}` } : {}), ...headers },
+    headers: {
+      'content-type': 'application/json',
+      accept: 'application/graphql-response+json, application/json',
+      ...(token ? { authorization: `Bearer ${token}` } : {}),
+      ...headers,
+    },
     body: JSON.stringify({ query, variables }),
   });
   const text = await response.text();
@@ -107,9 +112,7 @@ export async function startServerProcess(env: Record<string, string>): Promise<S
       ? Promise.resolve()
       : new Promise<void>((resolve, reject) => {
           waiters.push({ pattern, resolve });
-          void exited.then(({ code, signal }) =>
-            reject(new Error(`server exited (${code ?? signal}) before printing ${pattern}:\n${output}`)),
-          );
+          void exited.then(({ code, signal }) => reject(new Error(`server exited (${code ?? signal}) before printing ${pattern}:\n${output}`)));
         });
   await waitFor(/listening on http:\/\/127\.0\.0\.1:\d+/);
   const port = /listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(output)![1];

@@ -22,17 +22,65 @@ const license = (n: number) => `0192f000-0000-7000-8000-0000000001${String(n).pa
 /** Licenses as the previous schema stored them (UTC timestamps) and what they must become. */
 const LICENSES = [
   // Started at noon in Stockholm: usable until noon a year on, so through that day.
-  { n: 1, product: 'year', deliveredAt: '2026-06-01 08:00', autoStartAt: '2026-10-01 08:00', startedAt: '2026-06-01 10:00', endDate: '2027-06-01 10:00', expect: { autoStartOn: '2026-10-01', endDate: '2027-06-01' } },
+  {
+    n: 1,
+    product: 'year',
+    deliveredAt: '2026-06-01 08:00',
+    autoStartAt: '2026-10-01 08:00',
+    startedAt: '2026-06-01 10:00',
+    endDate: '2027-06-01 10:00',
+    expect: { autoStartOn: '2026-10-01', endDate: '2027-06-01' },
+  },
   // Expiring at 00:00 in Stockholm (22:00 UTC in summer): its last usable day is the day before.
-  { n: 2, product: 'year', deliveredAt: '2026-05-31 08:00', autoStartAt: '2026-09-30 08:00', startedAt: '2026-05-31 22:00', endDate: '2027-05-31 22:00', expect: { autoStartOn: '2026-09-30', endDate: '2027-05-31' } },
+  {
+    n: 2,
+    product: 'year',
+    deliveredAt: '2026-05-31 08:00',
+    autoStartAt: '2026-09-30 08:00',
+    startedAt: '2026-05-31 22:00',
+    endDate: '2027-05-31 22:00',
+    expect: { autoStartOn: '2026-09-30', endDate: '2027-05-31' },
+  },
   // Not started, delivered at 01:30 on 1 October in Stockholm (still 30 September in UTC).
-  { n: 3, product: 'year', deliveredAt: '2026-09-30 23:30', autoStartAt: '2027-01-30 23:30', startedAt: null, endDate: '2028-01-30 23:30', expect: { autoStartOn: '2027-02-01', endDate: '2028-02-01' } },
+  {
+    n: 3,
+    product: 'year',
+    deliveredAt: '2026-09-30 23:30',
+    autoStartAt: '2027-01-30 23:30',
+    startedAt: null,
+    endDate: '2028-01-30 23:30',
+    expect: { autoStartOn: '2027-02-01', endDate: '2028-02-01' },
+  },
   // Not started, delivered on 31 October: four months on is the last day of February.
-  { n: 4, product: 'halfYear', deliveredAt: '2026-10-31 08:00', autoStartAt: '2027-02-28 08:00', startedAt: null, endDate: '2027-08-28 08:00', expect: { autoStartOn: '2027-02-28', endDate: '2027-08-28' } },
+  {
+    n: 4,
+    product: 'halfYear',
+    deliveredAt: '2026-10-31 08:00',
+    autoStartAt: '2027-02-28 08:00',
+    startedAt: null,
+    endDate: '2027-08-28 08:00',
+    expect: { autoStartOn: '2027-02-28', endDate: '2027-08-28' },
+  },
   // Expired long ago, its assignment never written down by a sweep.
-  { n: 5, product: 'year', deliveredAt: '2024-01-15 12:00', autoStartAt: '2024-05-15 12:00', startedAt: '2024-01-15 12:00', endDate: '2025-01-15 12:00', expect: { autoStartOn: '2024-05-15', endDate: '2025-01-15' } },
+  {
+    n: 5,
+    product: 'year',
+    deliveredAt: '2024-01-15 12:00',
+    autoStartAt: '2024-05-15 12:00',
+    startedAt: '2024-01-15 12:00',
+    endDate: '2025-01-15 12:00',
+    expect: { autoStartOn: '2024-05-15', endDate: '2025-01-15' },
+  },
   // Started across a daylight-saving change: 01:30 on 27 March 2027 in Stockholm.
-  { n: 6, product: 'halfYear', deliveredAt: '2027-03-01 08:00', autoStartAt: '2027-07-01 08:00', startedAt: '2027-03-27 00:30', endDate: '2027-09-27 00:30', expect: { autoStartOn: '2027-07-01', endDate: '2027-09-27' } },
+  {
+    n: 6,
+    product: 'halfYear',
+    deliveredAt: '2027-03-01 08:00',
+    autoStartAt: '2027-07-01 08:00',
+    startedAt: '2027-03-27 00:30',
+    endDate: '2027-09-27 00:30',
+    expect: { autoStartOn: '2027-07-01', endDate: '2027-09-27' },
+  },
 ] as const;
 
 describe(`the end-dates migration on existing data on ${backend}`, () => {
