@@ -87,8 +87,8 @@ interface Server {
 }
 
 async function startServer(kind: ServerKind, target: Target): Promise<Server> {
-  // As the API's start script runs it (packages/api/package.json); the baseline gets the same.
-  const args = ['--max-semi-space-size=32', serverFile, '--kind', kind, '--jwt-secret', JWT_SECRET];
+  // As the API's start script runs it (packages/api/package.json: Node's default options); the baseline too.
+  const args = [serverFile, '--kind', kind, '--jwt-secret', JWT_SECRET];
   if (target.url) args.push('--url', target.url);
   if (target.dataDir) args.push('--data-dir', target.dataDir);
   if (values['plan-cache-size'] !== undefined) args.push('--plan-cache-size', values['plan-cache-size']);
