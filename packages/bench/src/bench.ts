@@ -1,8 +1,8 @@
-// `pnpm bench`: the API against the hand-written SQL baseline over HTTP, on PostgreSQL and on
+// `npm run bench`: the API against the hand-written SQL baseline over HTTP, on PostgreSQL and on
 // PGlite, on a generated data set. Not a test: it prints a table and writes the numbers to
 // .data/bench/results-<backend>.json. See BENCHMARKS.md for what it measures and the results.
 //
-//   pnpm bench [--db postgres,pglite] [--scale 1] [--duration 15] [--warmup 20] [--connections 10]
+//   npm run bench -- [--db postgres,pglite] [--scale 1] [--duration 15] [--warmup 20] [--connections 10]
 //              [--memory-duration 60] [--only view,availability,assign,memory] [--servers api,baseline]
 //              [--rounds 1] [--reuse] [--keep] [--plan-cache-size N] [--relation-load-strategy query]
 //              [--prepared-statements on|off] [--label text]
