@@ -33,6 +33,8 @@ export function sdkCodegenConfig(outputDir = `${root}packages/sdk/src/gql/`) {
           onlyOperationTypes: true,
           strictScalars: true,
           scalars: {
+            // Global IDs are strings (codegen 7 would also accept numbers, as GraphQL's ID does).
+            ID: { input: 'string', output: 'string' },
             DateTime: { input: 'string', output: 'string' },
             JSON: { input: 'unknown', output: 'unknown' },
           },

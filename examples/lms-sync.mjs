@@ -96,7 +96,9 @@ for (const student of students) {
   summary[/** @type {keyof typeof summary} */ (outcome)]++;
 }
 
-console.log(`summary: ${summary.reused + summary.new} assigned (${summary.reused} reused, ${summary.new} new), ${summary.skipped} skipped, ${summary.failed} failed`);
+console.log(
+  `summary: ${summary.reused + summary.new} assigned (${summary.reused} reused, ${summary.new} new), ${summary.skipped} skipped, ${summary.failed} failed`,
+);
 process.exitCode = summary.failed ? 1 : 0;
 
 process.on('uncaughtExceptionMonitor', (error) => {

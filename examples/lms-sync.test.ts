@@ -61,7 +61,10 @@ describe(`examples/lms-sync.mjs on ${process.env.DATABASE_URL ? 'PostgreSQL' : '
 
   it('fails with one line when the token is refused', async () => {
     const run = promisify(execFile)(process.execPath, [script], { env: { ...process.env, LICENSES_API_URL: url, LICENSES_API_TOKEN: 'slk_wrong' } });
-    const error = (await run.then(() => null, (e: { code: number; stderr: string }) => e))!;
+    const error = (await run.then(
+      () => null,
+      (e: { code: number; stderr: string }) => e,
+    ))!;
     expect(error.code).toBe(1);
     expect(error.stderr).toContain('UNAUTHENTICATED');
   });

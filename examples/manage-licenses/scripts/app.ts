@@ -19,7 +19,7 @@ async function startApi(): Promise<{ origin: string; session: DemoSession; stop:
   env.DEMO_SESSION_FILE = `${appDir}.data/demo-session.json`;
   const sessionFile = env.DEMO_SESSION_FILE;
   await mkdir(`${appDir}.data`, { recursive: true });
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts', '--demo'], { cwd: apiDir, env, stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, ['src/server.ts', '--demo'], { cwd: apiDir, env, stdio: ['ignore', 'pipe', 'inherit'] });
   return new Promise((resolve, reject) => {
     child.once('exit', (code) => reject(new Error(`the API stopped (exit code ${code}); see its output above`)));
     createInterface({ input: child.stdout! }).on('line', (line) => {

@@ -86,7 +86,17 @@ interface ProductState {
   licenseOf: Map<string, LicenseFieldsFragment>;
 }
 
-function ProductLicenses({ client, school, product, onChanged }: { client: LicenseClient; school: string; product: ProductFieldsFragment; onChanged: () => void }) {
+function ProductLicenses({
+  client,
+  school,
+  product,
+  onChanged,
+}: {
+  client: LicenseClient;
+  school: string;
+  product: ProductFieldsFragment;
+  onChanged: () => void;
+}) {
   const [load, reload] = useLoad(async (): Promise<ProductState | null> => {
     const [answer, members, assigned] = await Promise.all([
       client.availability({ school, product: product.id }),
@@ -160,7 +170,10 @@ function AvailabilityBox({ product, availability: a }: { product: ProductFieldsF
         </button>
       </div>
       <p className="count">
-        <span data-testid="assignable-count">{a.assignable}</span> <span className="muted">of {product.name} ({product.validityMonths} months from start)</span>
+        <span data-testid="assignable-count">{a.assignable}</span>{' '}
+        <span className="muted">
+          of {product.name} ({product.validityMonths} months from start)
+        </span>
       </p>
       <p className="summary">
         {a.newLicenses > 0 ? `${a.newLicenses} new` : 'No new licenses'} ·{' '}
@@ -276,12 +289,21 @@ function PersonRow(props: {
         </div>
       ) : null}
       {mode === 'assign' && !license ? (
-        <AssignForm {...props} busy={busy} failure={failure} onCancel={() => setMode('idle')} onAssign={(reuseStarted, endDate) =>
-          run(async () => {
-            const result = await client.assignLicense({ school: props.school, product: props.product.id, user: member.user.id, reuseStarted, endDate });
-            return result;
-          }, `Assigned ${name} a ${reuseStarted ? 'started' : 'new'} license.`)
-        } />
+        <AssignForm
+          {...props}
+          busy={busy}
+          failure={failure}
+          onCancel={() => setMode('idle')}
+          onAssign={(reuseStarted, endDate) =>
+            run(
+              async () => {
+                const result = await client.assignLicense({ school: props.school, product: props.product.id, user: member.user.id, reuseStarted, endDate });
+                return result;
+              },
+              `Assigned ${name} a ${reuseStarted ? 'started' : 'new'} license.`,
+            )
+          }
+        />
       ) : null}
       {failure && mode !== 'assign' ? <FailureMessage failure={failure} /> : null}
       {error ? <ErrorMessage error={error} /> : null}

@@ -33,7 +33,17 @@ export function MyLicenses({
   );
 }
 
-function MyLicense({ client, assignment, canRemove, onChanged }: { client: LicenseClient; assignment: AssignmentFieldsFragment; canRemove: boolean; onChanged: () => void }) {
+function MyLicense({
+  client,
+  assignment,
+  canRemove,
+  onChanged,
+}: {
+  client: LicenseClient;
+  assignment: AssignmentFieldsFragment;
+  canRemove: boolean;
+  onChanged: () => void;
+}) {
   const [confirming, setConfirming] = useState(false);
   const [busy, setBusy] = useState(false);
   const [failure, setFailure] = useState<Failure | null>(null);

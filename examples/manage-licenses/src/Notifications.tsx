@@ -27,7 +27,12 @@ export function Notifications({ client, unread, onChanged }: { client: LicenseCl
     <section aria-labelledby="notifications" className="card">
       <div className="heading-row">
         <h2 id="notifications">
-          Notifications {unread > 0 ? <span className="badge" aria-label={`${unread} unread`}>{unread}</span> : null}
+          Notifications{' '}
+          {unread > 0 ? (
+            <span className="badge" role="img" aria-label={`${unread} unread`}>
+              {unread}
+            </span>
+          ) : null}
         </h2>
         {unread > 0 ? (
           <button type="button" className="link" onClick={() => void markAllRead()}>

@@ -2,10 +2,7 @@
 // the shown data until the new answer arrives.
 import { useCallback, useEffect, useState } from 'react';
 
-export type Load<T> =
-  | { status: 'loading' }
-  | { status: 'error'; error: unknown }
-  | { status: 'done'; data: T; refreshing: boolean };
+export type Load<T> = { status: 'loading' } | { status: 'error'; error: unknown } | { status: 'done'; data: T; refreshing: boolean };
 
 export function useLoad<T>(load: () => Promise<T>, deps: readonly unknown[]): [Load<T>, () => void] {
   const key = JSON.stringify(deps);

@@ -6,11 +6,11 @@ import type { Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chooseProduct, startStack, type Stack } from './stack.ts';
 
-const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 /** Waits until the locator's text is exactly `text` (or matches the pattern); says what it was if not. */
 async function seeText(locator: Locator, text: string | RegExp): Promise<void> {
-  const pattern = typeof text === 'string' ? new RegExp(`^\\s*${escape(text)}\\s*$`) : text;
+  const pattern = typeof text === 'string' ? new RegExp(`^\\s*${escapeRegExp(text)}\\s*$`) : text;
   try {
     await locator.filter({ hasText: pattern }).first().waitFor();
   } catch {
@@ -78,9 +78,7 @@ describe(`the Manage licenses app in Chromium, on ${process.env.DATABASE_URL ? '
     await seeText(page.getByTestId('reusable-count'), String(before.total - 1));
     await seeText(page.getByTestId('assignable-count'), String(assignableBefore - 1));
     const after = await poolShown(page);
-    expect(after.endDates).toEqual(
-      before.endDates.flatMap((e) => (e.day !== chosen.day ? [e] : e.count > 1 ? [{ ...e, count: e.count - 1 }] : [])),
-    );
+    expect(after.endDates).toEqual(before.endDates.flatMap((e) => (e.day !== chosen.day ? [e] : e.count > 1 ? [{ ...e, count: e.count - 1 }] : [])));
     // The API agrees: Svante holds a license ending on the chosen day.
     const held = [];
     const svanteId = await memberId('Svante Elev');

@@ -1,7 +1,7 @@
 // Starts the API: reads the configuration, opens and migrates the database, seeds the demo data
 // when asked to and the database is empty, and listens.
-//   tsx src/server.ts          production-style start (needs JWT_SECRET or JWKS_URL for users)
-//   tsx src/server.ts --demo   embedded database with demo data, GraphiQL with demo tokens
+//   node src/server.ts          production-style start (needs JWT_SECRET or JWKS_URL for users)
+//   node src/server.ts --demo   embedded database with demo data, GraphiQL with demo tokens
 import { readFile, writeFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { parseArgs } from 'node:util';
@@ -29,7 +29,11 @@ async function main() {
     const path = (req.url ?? '/').split('?')[0];
     const ok = path === '/health';
     res.writeHead(ok ? 200 : 503, { 'content-type': 'application/json', ...(ok ? {} : { 'retry-after': '1' }) });
-    res.end(JSON.stringify(ok ? { status: 'ok' } : { errors: [{ message: 'The API is starting: the database is not ready yet.', extensions: { code: 'NOT_READY' } }] }));
+    res.end(
+      JSON.stringify(
+        ok ? { status: 'ok' } : { errors: [{ message: 'The API is starting: the database is not ready yet.', extensions: { code: 'NOT_READY' } }] },
+      ),
+    );
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

@@ -1,4 +1,4 @@
-// The benchmark's smoke check (the benchmark itself is `pnpm bench`, never part of the tests):
+// The benchmark's smoke check (the benchmark itself is `npm run bench`, never part of the tests):
 // on a tiny generated data set, the hand-written baseline answers every benchmark request with
 // exactly the JSON the API answers, and writes the same audit trail, so that the benchmark
 // compares equal work. PGlite in memory, or PostgreSQL when DATABASE_URL is set.
@@ -100,7 +100,10 @@ describe(`the baseline answers as the API does, on ${backend}`, () => {
       `SELECT (SELECT count(*)::int FROM "License") AS licenses, (SELECT count(*)::int FROM "Assignment" WHERE "isActive") AS active`,
     );
     const perProduct = TINY.licenses.assigned + TINY.licenses.reusable + TINY.licenses.expired + TINY.licenses.new;
-    expect(counts).toEqual({ licenses: TINY.schools * TINY.productsPerSchool * perProduct, active: TINY.schools * TINY.productsPerSchool * TINY.licenses.assigned });
+    expect(counts).toEqual({
+      licenses: TINY.schools * TINY.productsPerSchool * perProduct,
+      active: TINY.schools * TINY.productsPerSchool * TINY.licenses.assigned,
+    });
   });
 
   it('the admin view, for a full and a partial page', async () => {

@@ -47,7 +47,13 @@ export function createBaselineHandler(options: BaselineOptions): (request: Incom
     const token = /^Bearer\s+(\S+)$/i.exec(header ?? '')?.[1];
     if (!token) throw new ClientError('Authentication required');
     const { payload } = await jwtVerify(token, await key, { algorithms: ['HS256'], currentDate: now() });
-    const [user] = await sql.query<{ id: string; organisationId: string; name: string; isOrganisationAdmin: boolean; memberships: { schoolId: string; role: string }[] }>(
+    const [user] = await sql.query<{
+      id: string;
+      organisationId: string;
+      name: string;
+      isOrganisationAdmin: boolean;
+      memberships: { schoolId: string; role: string }[];
+    }>(
       `SELECT u.id::text, u."organisationId"::text AS "organisationId", u.name, u."isOrganisationAdmin",
          COALESCE(json_agg(json_build_object('schoolId', m."schoolId", 'role', m.role)) FILTER (WHERE m."userId" IS NOT NULL), '[]') AS memberships
        FROM "User" u LEFT JOIN "SchoolMembership" m ON m."userId" = u.id
@@ -126,9 +132,7 @@ export function createBaselineHandler(options: BaselineOptions): (request: Incom
   const licenseJson = (license: LicenseRow, at: Date, fields: { startedAt: boolean; reusable: boolean }) => {
     const started = license.startedAt ?? (license.autoStartAt <= at ? license.autoStartAt : null);
     const state = !started ? 'NEW' : license.endDate > at ? 'STARTED' : 'EXPIRED';
-    const holder = license.assignedUserId
-      ? { id: gid('User', license.assignedUserId), name: license.holderName }
-      : null;
+    const holder = license.assignedUserId ? { id: gid('User', license.assignedUserId), name: license.holderName } : null;
     return {
       id: gid('License', license.id),
       state,
@@ -260,7 +264,19 @@ export function createBaselineHandler(options: BaselineOptions): (request: Incom
          SELECT gen_random_uuid(), $8::uuid, $5::uuid, 'LICENSE_ASSIGNED', $7::uuid, $9::text, $1::uuid, $3::uuid, $10::jsonb, $11::jsonb, $6::timestamp(3)
          FROM assignment
          RETURNING (SELECT id::text FROM assignment) AS "assignmentId"`,
-        [license.id, iso(startedAt), userId, productId, schoolId, iso(at), actor.id, found.organisationId, actor.name, JSON.stringify(before), JSON.stringify(after)],
+        [
+          license.id,
+          iso(startedAt),
+          userId,
+          productId,
+          schoolId,
+          iso(at),
+          actor.id,
+          found.organisationId,
+          actor.name,
+          JSON.stringify(before),
+          JSON.stringify(after),
+        ],
       );
       return {
         __typename: 'AssignLicensePayload',
@@ -300,8 +316,15 @@ export function createBaselineHandler(options: BaselineOptions): (request: Incom
          FROM license, assignment
          RETURNING "userId"::text`,
         [
-          licenseId, iso(at), expired ? 'EXPIRED' : 'REVOKED_BY_ADMIN', actor.id, license.organisationId, license.schoolId,
-          expired ? 'ASSIGNMENT_EXPIRED' : 'LICENSE_REVOKED', actor.name, JSON.stringify(snapshot(license)),
+          licenseId,
+          iso(at),
+          expired ? 'EXPIRED' : 'REVOKED_BY_ADMIN',
+          actor.id,
+          license.organisationId,
+          license.schoolId,
+          expired ? 'ASSIGNMENT_EXPIRED' : 'LICENSE_REVOKED',
+          actor.name,
+          JSON.stringify(snapshot(license)),
           JSON.stringify(snapshot({ ...license, assignedUserId: null })),
         ],
       );

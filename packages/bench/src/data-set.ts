@@ -43,37 +43,104 @@ interface Table {
 }
 
 const T = {
-  organisation: { name: 'Organisation', columns: [['id', 'uuid'], ['name', 'text'], ['createdAt', 'timestamp(3)']] },
-  supplier: { name: 'Supplier', columns: [['id', 'uuid'], ['name', 'text'], ['createdAt', 'timestamp(3)']] },
+  organisation: {
+    name: 'Organisation',
+    columns: [
+      ['id', 'uuid'],
+      ['name', 'text'],
+      ['createdAt', 'timestamp(3)'],
+    ],
+  },
+  supplier: {
+    name: 'Supplier',
+    columns: [
+      ['id', 'uuid'],
+      ['name', 'text'],
+      ['createdAt', 'timestamp(3)'],
+    ],
+  },
   product: {
     name: 'Product',
-    columns: [['id', 'uuid'], ['supplierId', 'uuid'], ['name', 'text'], ['validityMonths', 'int'], ['deliveryMode', '"DeliveryMode"'], ['createdAt', 'timestamp(3)']],
+    columns: [
+      ['id', 'uuid'],
+      ['supplierId', 'uuid'],
+      ['name', 'text'],
+      ['validityMonths', 'int'],
+      ['deliveryMode', '"DeliveryMode"'],
+      ['createdAt', 'timestamp(3)'],
+    ],
   },
-  school: { name: 'School', columns: [['id', 'uuid'], ['organisationId', 'uuid'], ['name', 'text'], ['createdAt', 'timestamp(3)']] },
+  school: {
+    name: 'School',
+    columns: [
+      ['id', 'uuid'],
+      ['organisationId', 'uuid'],
+      ['name', 'text'],
+      ['createdAt', 'timestamp(3)'],
+    ],
+  },
   user: {
     name: 'User',
-    columns: [['id', 'uuid'], ['organisationId', 'uuid'], ['name', 'text'], ['email', 'text'], ['isOrganisationAdmin', 'boolean'], ['createdAt', 'timestamp(3)']],
+    columns: [
+      ['id', 'uuid'],
+      ['organisationId', 'uuid'],
+      ['name', 'text'],
+      ['email', 'text'],
+      ['isOrganisationAdmin', 'boolean'],
+      ['createdAt', 'timestamp(3)'],
+    ],
   },
-  membership: { name: 'SchoolMembership', columns: [['userId', 'uuid'], ['schoolId', 'uuid'], ['role', '"SchoolRole"'], ['createdAt', 'timestamp(3)']] },
+  membership: {
+    name: 'SchoolMembership',
+    columns: [
+      ['userId', 'uuid'],
+      ['schoolId', 'uuid'],
+      ['role', '"SchoolRole"'],
+      ['createdAt', 'timestamp(3)'],
+    ],
+  },
   order: {
     name: 'Order',
     columns: [
-      ['id', 'uuid'], ['schoolId', 'uuid'], ['productId', 'uuid'], ['quantity', 'int'], ['deliveryMode', '"DeliveryMode"'],
-      ['status', '"OrderStatus"'], ['placedById', 'uuid'], ['placedAt', 'timestamp(3)'], ['deliveredAt', 'timestamp(3)'],
+      ['id', 'uuid'],
+      ['schoolId', 'uuid'],
+      ['productId', 'uuid'],
+      ['quantity', 'int'],
+      ['deliveryMode', '"DeliveryMode"'],
+      ['status', '"OrderStatus"'],
+      ['placedById', 'uuid'],
+      ['placedAt', 'timestamp(3)'],
+      ['deliveredAt', 'timestamp(3)'],
     ],
   },
   license: {
     name: 'License',
     columns: [
-      ['id', 'uuid'], ['schoolId', 'uuid'], ['productId', 'uuid'], ['orderId', 'uuid'], ['deliveredAt', 'timestamp(3)'],
-      ['autoStartAt', 'timestamp(3)'], ['startedAt', 'timestamp(3)'], ['endDate', 'timestamp(3)'], ['assignedUserId', 'uuid'],
+      ['id', 'uuid'],
+      ['schoolId', 'uuid'],
+      ['productId', 'uuid'],
+      ['orderId', 'uuid'],
+      ['deliveredAt', 'timestamp(3)'],
+      ['autoStartAt', 'timestamp(3)'],
+      ['startedAt', 'timestamp(3)'],
+      ['endDate', 'timestamp(3)'],
+      ['assignedUserId', 'uuid'],
     ],
   },
   assignment: {
     name: 'Assignment',
     columns: [
-      ['id', 'uuid'], ['licenseId', 'uuid'], ['userId', 'uuid'], ['productId', 'uuid'], ['schoolId', 'uuid'], ['assignedAt', 'timestamp(3)'],
-      ['assignedById', 'uuid'], ['endedAt', 'timestamp(3)'], ['endReason', '"AssignmentEndReason"'], ['endedById', 'uuid'], ['isActive', 'boolean'],
+      ['id', 'uuid'],
+      ['licenseId', 'uuid'],
+      ['userId', 'uuid'],
+      ['productId', 'uuid'],
+      ['schoolId', 'uuid'],
+      ['assignedAt', 'timestamp(3)'],
+      ['assignedById', 'uuid'],
+      ['endedAt', 'timestamp(3)'],
+      ['endReason', '"AssignmentEndReason"'],
+      ['endedById', 'uuid'],
+      ['isActive', 'boolean'],
     ],
   },
 } satisfies Record<string, Table>;
@@ -90,10 +157,8 @@ async function insertChunk(sql: Pick<Sql, 'query'>, table: Table, rows: Row[]): 
   await sql.query(`INSERT INTO "${table.name}" (${columns}) SELECT ${casts} FROM unnest(${unnest}) AS t(${aliases})`, params);
 }
 
-export interface Progress {
-  /** `done` rows of `total` are written; `label` says what is being written. */
-  (done: number, total: number, label: string): void;
-}
+/** `done` rows of `total` are written; `label` says what is being written. */
+export type Progress = (done: number, total: number, label: string) => void;
 
 /** A progress bar on stderr (one line per 10% when stderr is not a terminal). */
 export function progressBar(): Progress & { finish(): void } {
@@ -124,8 +189,9 @@ export async function generateDataSet(sql: Sql, scale: Scale, progress: Progress
 
   const organisationId = randomUUID();
   const suppliers = Array.from({ length: 5 }, (_, i) => [randomUUID(), `Supplier ${i + 1}`, created] as Row);
-  const products = Array.from({ length: scale.products }, (_, i) =>
-    [randomUUID(), suppliers[i % suppliers.length]![0]!, `Product ${String(i + 1).padStart(3, '0')}`, 12, 'DIRECT', created] as Row,
+  const products = Array.from(
+    { length: scale.products },
+    (_, i) => [randomUUID(), suppliers[i % suppliers.length]![0]!, `Product ${String(i + 1).padStart(3, '0')}`, 12, 'DIRECT', created] as Row,
   );
   const adminId = randomUUID();
   const users: Row[] = [[adminId, organisationId, 'Olga Org-Admin', ADMIN_EMAIL, true, created]];
@@ -168,8 +234,17 @@ export async function generateDataSet(sql: Sql, scale: Scale, progress: Progress
       };
       const assignment = (licenseId: string, userId: string, assignedAt: number, ended: { at: number; reason: string } | null) =>
         assignments.push([
-          randomUUID(), licenseId, userId, productId, schoolId, at(assignedAt), schoolAdmin,
-          ended ? at(ended.at) : null, ended?.reason ?? null, ended ? schoolAdmin : null, ended ? null : true,
+          randomUUID(),
+          licenseId,
+          userId,
+          productId,
+          schoolId,
+          at(assignedAt),
+          schoolAdmin,
+          ended ? at(ended.at) : null,
+          ended?.reason ?? null,
+          ended ? schoolAdmin : null,
+          ended ? null : true,
         ]);
 
       // Delivered a year ago: assigned ones, and revoked ones that are reusable (3 end dates).

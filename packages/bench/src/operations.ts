@@ -56,8 +56,6 @@ export function viewBodies(manifest: Manifest): string[] {
 /** The availability of each product of each school of the data set, one body per school product. */
 export function availabilityBodies(manifest: Manifest): string[] {
   return manifest.schools.flatMap((school) =>
-    school.products.map((product) =>
-      body('Availability', { school: encodeGlobalID('School', school.id), product: encodeGlobalID('Product', product.id) }),
-    ),
+    school.products.map((product) => body('Availability', { school: encodeGlobalID('School', school.id), product: encodeGlobalID('Product', product.id) })),
   );
 }

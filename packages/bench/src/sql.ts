@@ -32,8 +32,11 @@ export async function openSql(
     pool.on('error', () => {});
     // Statements with parameters are prepared once per connection, as the API's are (DatabaseOptions).
     const nameOf = preparedStatementNames();
-    const statement = (text: string, values?: unknown[]): pg.QueryConfig =>
-      ({ text, values, name: preparedStatements && values?.length ? nameOf({ sql: text }) : '' });
+    const statement = (text: string, values?: unknown[]): pg.QueryConfig => ({
+      text,
+      values,
+      name: preparedStatements && values?.length ? nameOf({ sql: text }) : '',
+    });
     return {
       query: async <Row>(text: string, params?: unknown[]) => (await pool.query(statement(text, params))).rows as Row[],
       async transaction(work) {

@@ -59,12 +59,8 @@ describe(`database-level invariants on ${backend}`, () => {
   });
 
   it('rejects an assignment marked inactive without an end, or ended but still active', async () => {
-    await expect(
-      db.prisma.assignment.updateMany({ where: { licenseId: ids.license, isActive: true }, data: { isActive: false } }),
-    ).rejects.toThrow();
-    await expect(
-      db.prisma.assignment.updateMany({ where: { licenseId: ids.license, isActive: true }, data: { endedAt: new Date() } }),
-    ).rejects.toThrow();
+    await expect(db.prisma.assignment.updateMany({ where: { licenseId: ids.license, isActive: true }, data: { isActive: false } })).rejects.toThrow();
+    await expect(db.prisma.assignment.updateMany({ where: { licenseId: ids.license, isActive: true }, data: { endedAt: new Date() } })).rejects.toThrow();
   });
 
   it('rejects an order of zero licenses', async () => {

@@ -8,13 +8,7 @@ import type { SqlDriverAdapterFactory } from '@prisma/driver-adapter-utils';
 import pg from 'pg';
 import { PrismaPGlite } from 'pglite-prisma-adapter';
 import { PrismaClient } from './generated/prisma/client.ts';
-import {
-  applyPendingMigrations,
-  readMigrations,
-  type Migration,
-  type MigrationConnection,
-  type MigrationReport,
-} from './migrations/migrations.ts';
+import { applyPendingMigrations, readMigrations, type Migration, type MigrationConnection, type MigrationReport } from './migrations/migrations.ts';
 
 export type DatabaseKind = 'pglite' | 'postgres';
 
@@ -96,9 +90,7 @@ function parsePostgresUrl(url: string): URL {
     throw new DatabaseConfigError('DATABASE_URL is not a valid URL (expected postgres://user@host:port/database)');
   }
   if (parsed.protocol !== 'postgres:' && parsed.protocol !== 'postgresql:') {
-    throw new DatabaseConfigError(
-      `DATABASE_URL must start with postgres:// or postgresql://, not ${parsed.protocol}//`,
-    );
+    throw new DatabaseConfigError(`DATABASE_URL must start with postgres:// or postgresql://, not ${parsed.protocol}//`);
   }
   return parsed;
 }
@@ -129,10 +121,7 @@ async function openPostgres(url: string, options: DatabaseOptions): Promise<Data
       await new Promise((resolve) => setTimeout(resolve, delayMs));
     }
   }
-  const prisma = createClient(
-    new PrismaPg(pool, options.preparedStatements === false ? {} : { statementNameGenerator: preparedStatementNames() }),
-    options,
-  );
+  const prisma = createClient(new PrismaPg(pool, options.preparedStatements === false ? {} : { statementNameGenerator: preparedStatementNames() }), options);
   return {
     kind: 'postgres',
     description,
@@ -185,8 +174,7 @@ async function openPglite(options: DatabaseOptions): Promise<Database> {
         applyPendingMigrations(
           {
             exec: async (sql) => void (await tx.exec(sql)),
-            query: async <Row>(sql: string, params?: unknown[]) =>
-              (await tx.query<Row>(sql, params as unknown[])).rows,
+            query: async <Row>(sql: string, params?: unknown[]) => (await tx.query<Row>(sql, params as unknown[])).rows,
           },
           pending,
           onProgress,

@@ -253,7 +253,12 @@ async function typedFailures<T extends object>(run: () => Promise<Result<T>>): P
   try {
     return await run();
   } catch (error) {
-    if (error instanceof LicenseApiError && error.kind === 'graphql' && error.graphQLErrors.length > 0 && error.graphQLErrors.every((e) => e.code === 'FORBIDDEN')) {
+    if (
+      error instanceof LicenseApiError &&
+      error.kind === 'graphql' &&
+      error.graphQLErrors.length > 0 &&
+      error.graphQLErrors.every((e) => e.code === 'FORBIDDEN')
+    ) {
       return { ok: false, code: 'FORBIDDEN', message: error.graphQLErrors[0]!.message, field: null };
     }
     throw error;

@@ -33,10 +33,7 @@ export class LicenseApiError extends Error {
   /** The HTTP status, when a response arrived. */
   readonly status: number | undefined;
 
-  constructor(
-    message: string,
-    details: { kind: LicenseApiErrorKind; graphQLErrors?: readonly LicenseApiGraphQLError[]; status?: number; cause?: unknown },
-  ) {
+  constructor(message: string, details: { kind: LicenseApiErrorKind; graphQLErrors?: readonly LicenseApiGraphQLError[]; status?: number; cause?: unknown }) {
     super(message, details.cause === undefined ? undefined : { cause: details.cause });
     this.kind = details.kind;
     this.graphQLErrors = details.graphQLErrors ?? [];

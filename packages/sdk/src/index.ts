@@ -16,6 +16,17 @@ export {
 } from './client.js';
 export { LicenseApiError, type LicenseApiErrorKind, type LicenseApiGraphQLError } from './errors.js';
 export { walkPages, type Connection, type PageOptions, type PageVariables } from './paging.js';
-export { assertNever, toFailure, toResult, type EndDateChoiceCode, type EndDateChoiceFailure, type ErrorMember, type Failure, type Result, type RuleCode, type RuleFailure } from './results.js';
+export {
+  assertNever,
+  toFailure,
+  toResult,
+  type EndDateChoiceCode,
+  type EndDateChoiceFailure,
+  type ErrorMember,
+  type Failure,
+  type Result,
+  type RuleCode,
+  type RuleFailure,
+} from './results.js';
 // Every generated document (e.g. `AssignLicenseDocument`), fragment type, enum and input type.
 export * from './gql/graphql.js';

@@ -1,7 +1,4 @@
-import type {
-  EndDateCountFieldsFragment,
-  ErrorCode,
-} from './gql/graphql.js';
+import type { EndDateCountFieldsFragment, ErrorCode } from './gql/graphql.js';
 
 /** The codes of {@link EndDateChoiceFailure}: reusing a started license needs a (valid) end date. */
 export type EndDateChoiceCode = 'END_DATE_REQUIRED' | 'END_DATE_NOT_AVAILABLE';
@@ -46,8 +43,8 @@ export type Result<Success extends object> = ({ ok: true } & Success) | Failure;
 
 /** The error members of every mutation result union, as the SDK's documents select them. */
 export type ErrorMember =
-  | { __typename: 'EndDateChoiceError'; code: ErrorCode; message: string; field?: string | null; availableEndDates: EndDateCountFieldsFragment[] }
-  | { __typename: 'LicenseError'; code: ErrorCode; message: string; field?: string | null };
+  | { __typename: 'EndDateChoiceError'; code: ErrorCode; message: string; field: string | null; availableEndDates: EndDateCountFieldsFragment[] }
+  | { __typename: 'LicenseError'; code: ErrorCode; message: string; field: string | null };
 
 function isEndDateChoiceCode(code: ErrorCode): code is EndDateChoiceCode {
   return code === 'END_DATE_REQUIRED' || code === 'END_DATE_NOT_AVAILABLE';

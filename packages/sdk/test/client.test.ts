@@ -63,7 +63,11 @@ describe.each(TRANSPORTS)(`the SDK against the API (%s, ${backend})`, (transport
 
   it('answers END_DATE_NOT_AVAILABLE for an end date the pool does not have', async () => {
     const result = await admin.assignLicense({
-      school: story.ids.ekskolan, product: story.ids.matematik, user: story.ids.svante, reuseStarted: true, endDate: '2030-01-01T00:00:00.000Z',
+      school: story.ids.ekskolan,
+      product: story.ids.matematik,
+      user: story.ids.svante,
+      reuseStarted: true,
+      endDate: '2030-01-01T00:00:00.000Z',
     });
     expect(result).toMatchObject({ ok: false, code: 'END_DATE_NOT_AVAILABLE', field: 'endDate' });
     expect(!result.ok && result.code === 'END_DATE_NOT_AVAILABLE' && result.availableEndDates.length).toBe(4);
@@ -72,7 +76,13 @@ describe.each(TRANSPORTS)(`the SDK against the API (%s, ${backend})`, (transport
   it('assigns a reused license with the chosen end date, which it keeps; the pool shrinks', async () => {
     const pool = (await admin.reusablePool({ school: story.ids.ekskolan, product: story.ids.matematik }))!;
     const chosen = pool.endDates[1]!.endDate;
-    const result = await admin.assignLicense({ school: story.ids.ekskolan, product: story.ids.matematik, user: story.ids.svante, reuseStarted: true, endDate: chosen });
+    const result = await admin.assignLicense({
+      school: story.ids.ekskolan,
+      product: story.ids.matematik,
+      user: story.ids.svante,
+      reuseStarted: true,
+      endDate: chosen,
+    });
     if (!result.ok) throw new Error(`expected success, got ${result.code}`);
     expect(result.license).toMatchObject({ state: 'STARTED', endDate: chosen, reusable: false, holder: { name: 'Svante Elev' } });
     expect(result.assignment).toMatchObject({ state: 'ACTIVE', user: { name: 'Svante Elev' } });
@@ -149,7 +159,12 @@ describe.each(TRANSPORTS)(`the SDK against the API (%s, ${backend})`, (transport
 
   it('walks every page of a connection', async () => {
     const pages = [];
-    for await (const page of admin.pages(SchoolProductLicensesDocument, { school: story.ids.ekskolan, product: story.ids.matematik }, (data) => data.school?.product?.licenses, { pageSize: 5 })) {
+    for await (const page of admin.pages(
+      SchoolProductLicensesDocument,
+      { school: story.ids.ekskolan, product: story.ids.matematik },
+      (data) => data.school?.product?.licenses,
+      { pageSize: 5 },
+    )) {
       pages.push(page);
     }
     const total = pages[0]!.totalCount!;
@@ -201,7 +216,10 @@ describe.each(TRANSPORTS)(`the SDK against the API (%s, ${backend})`, (transport
         return story.fetch(input, init);
       },
     });
-    const error = await admin.viewer().then(() => client.viewer()).catch((e: unknown) => e);
+    const error = await admin
+      .viewer()
+      .then(() => client.viewer())
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(LicenseApiError);
     expect(error).toMatchObject({ kind: 'graphql', code: 'UNAUTHENTICATED', status: 401 });
     expect(calls).toBe(1);

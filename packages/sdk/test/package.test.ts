@@ -10,13 +10,13 @@ const pkg = JSON.parse(await readFile(join(packageDir, 'package.json'), 'utf8'))
 describe('the published package', () => {
   it('is ESM, with `types` first in `exports`, and @urql/core and graphql as peers', () => {
     expect(pkg.type).toBe('module');
-    expect(Object.keys(pkg.exports['.'])).toEqual(['types', 'import']);
+    expect(Object.keys(pkg.exports['.'])).toEqual(['types', 'default']);
     expect(pkg.peerDependencies).toMatchObject({ '@urql/core': expect.any(String), graphql: expect.any(String) });
     expect(pkg.dependencies['@urql/core']).toBeUndefined();
   });
 
   it('is built: every export points at a file that exists (the test script builds first)', async () => {
-    for (const target of [pkg.exports['.'].types, pkg.exports['.'].import, pkg.exports['./persisted-documents.json']]) {
+    for (const target of [pkg.exports['.'].types, pkg.exports['.'].default, pkg.exports['./persisted-documents.json']]) {
       await expect(readFile(join(packageDir, target), 'utf8')).resolves.toBeTruthy();
     }
   });

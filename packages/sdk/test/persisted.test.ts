@@ -18,11 +18,15 @@ describe.each(TRANSPORTS)(`persisted operations (%s, ${backend})`, (transport) =
 
   beforeAll(async () => {
     // The same real database, behind an API in persisted-operations mode.
-    story = await startStory(transport, async () => {
-      const test = await startTestApi();
-      const api = createApi({ prisma: test.db.prisma, clock: test.clock, auth: TEST_AUTH, graphiql: false, persistedOperations: manifest });
-      return { ...test, api };
-    }, { persisted: true });
+    story = await startStory(
+      transport,
+      async () => {
+        const test = await startTestApi();
+        const api = createApi({ prisma: test.db.prisma, clock: test.clock, auth: TEST_AUTH, graphiql: false, persistedOperations: manifest });
+        return { ...test, api };
+      },
+      { persisted: true },
+    );
   });
   afterAll(() => story?.close());
 
@@ -57,7 +61,11 @@ describe.each(TRANSPORTS)(`persisted operations (%s, ${backend})`, (transport) =
     expect(result).toMatchObject({ ok: false, code: 'END_DATE_REQUIRED' });
     const pool = await client.reusablePool({ school: story.ids.ekskolan, product: story.ids.matematik });
     const assigned = await client.assignLicense({
-      school: story.ids.ekskolan, product: story.ids.matematik, user: story.ids.svante, reuseStarted: true, endDate: pool!.endDates[0]!.endDate,
+      school: story.ids.ekskolan,
+      product: story.ids.matematik,
+      user: story.ids.svante,
+      reuseStarted: true,
+      endDate: pool!.endDates[0]!.endDate,
     });
     expect(assigned).toMatchObject({ ok: true, license: { endDate: pool!.endDates[0]!.endDate } });
     const schools = [];
@@ -90,9 +98,17 @@ describe('PERSISTED_OPERATIONS: the server started with the flag', () => {
   const apiDir = fileURLToPath(new URL('../../api/', import.meta.url));
 
   beforeAll(async () => {
-    const env: NodeJS.ProcessEnv = { ...process.env, PORT: '0', HOST: '127.0.0.1', PGLITE_DATA_DIR: 'memory://', GRAPHIQL: 'false', SWEEP_INTERVAL_SECONDS: '0', PERSISTED_OPERATIONS: manifestFile };
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      PORT: '0',
+      HOST: '127.0.0.1',
+      PGLITE_DATA_DIR: 'memory://',
+      GRAPHIQL: 'false',
+      SWEEP_INTERVAL_SECONDS: '0',
+      PERSISTED_OPERATIONS: manifestFile,
+    };
     delete env.DATABASE_URL; // the demo seeds its own embedded database
-    server = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts', '--demo'], { cwd: apiDir, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    server = spawn(process.execPath, ['src/server.ts', '--demo'], { cwd: apiDir, env, stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
     url = await new Promise<string>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`the server did not start:\n${output}`)), 110_000);
@@ -123,7 +139,7 @@ describe('PERSISTED_OPERATIONS: the server started with the flag', () => {
   });
 
   it('stops at start, with one line, when the manifest cannot be read', async () => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
+    const child = spawn(process.execPath, ['src/server.ts'], {
       cwd: apiDir,
       env: { ...process.env, PORT: '0', PGLITE_DATA_DIR: 'memory://', JWT_SECRET: 'x'.repeat(40), PERSISTED_OPERATIONS: '/nonexistent/manifest.json' },
       stdio: ['ignore', 'pipe', 'pipe'],

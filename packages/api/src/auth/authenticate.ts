@@ -60,9 +60,7 @@ export async function apiKeyActor(prisma: Tx, key: string): Promise<Actor> {
 
 /** The actor of a user id: the user with their role in each school. Null-safe for deleted users. */
 export async function userActor(prisma: Tx, userId: string): Promise<Actor> {
-  const user = /^[0-9a-f-]{36}$/i.test(userId)
-    ? await prisma.user.findUnique({ where: { id: userId }, include: { memberships: true } })
-    : null;
+  const user = /^[0-9a-f-]{36}$/i.test(userId) ? await prisma.user.findUnique({ where: { id: userId }, include: { memberships: true } }) : null;
   if (!user) throw new AuthenticationError('The token names no known user.');
   return {
     kind: 'user',
@@ -120,7 +118,11 @@ export async function signUserToken(
 ): Promise<string> {
   if (!config.jwtSecret) throw new Error('signing user tokens needs a JWT secret');
   const issuedAt = Math.floor(now.getTime() / 1000);
-  let jwt = new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setSubject(userId).setIssuedAt(issuedAt).setExpirationTime(issuedAt + expiresInSeconds);
+  let jwt = new SignJWT({})
+    .setProtectedHeader({ alg: 'HS256' })
+    .setSubject(userId)
+    .setIssuedAt(issuedAt)
+    .setExpirationTime(issuedAt + expiresInSeconds);
   if (config.issuer) jwt = jwt.setIssuer(config.issuer);
   if (config.audience) jwt = jwt.setAudience(config.audience);
   return jwt.sign(new TextEncoder().encode(config.jwtSecret));
@@ -137,8 +139,8 @@ export async function createApiKey(
     data: {
       name: input.name,
       kind: input.kind,
-      organisationId: input.kind === 'SUPPLIER' ? null : input.organisationId ?? null,
-      supplierId: input.kind === 'SUPPLIER' ? input.supplierId ?? null : null,
+      organisationId: input.kind === 'SUPPLIER' ? null : (input.organisationId ?? null),
+      supplierId: input.kind === 'SUPPLIER' ? (input.supplierId ?? null) : null,
       keyHash: hashApiKey(key),
       createdAt: clock.now(),
     },

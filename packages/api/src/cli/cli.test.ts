@@ -14,7 +14,6 @@ import { TEST_AUTH } from '../testing/harness.ts';
 import { createApi } from '../yoga.ts';
 
 const packageDir = fileURLToPath(new URL('../..', import.meta.url));
-const tsx = join(packageDir, 'node_modules/.bin/tsx');
 const backend = process.env.DATABASE_URL ? 'PostgreSQL' : 'PGlite';
 
 interface Run {
@@ -42,8 +41,11 @@ describe(`commands on ${backend}`, () => {
   function run(command: 'sweep' | 'create-api-key', args: string[] = [], extraEnv: Record<string, string> = {}): Promise<Run> {
     return new Promise((resolve) => {
       const { DATABASE_URL: _url, PGLITE_DATA_DIR: _dir, ...inherited } = process.env;
-      execFile(tsx, [`src/cli/${command}.ts`, ...args], { cwd: packageDir, env: { ...inherited, ...env, ...extraEnv }, timeout: 60_000 }, (error, stdout, stderr) =>
-        resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
+      execFile(
+        process.execPath,
+        [`src/cli/${command}.ts`, ...args],
+        { cwd: packageDir, env: { ...inherited, ...env, ...extraEnv }, timeout: 60_000 },
+        (error, stdout, stderr) => resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
       );
     });
   }
@@ -136,7 +138,9 @@ describe(`commands on ${backend}`, () => {
         const event = await db.prisma.auditEvent.findFirstOrThrow({ where: { action: 'API_CREDENTIAL_CREATED' } });
         expect(event).toMatchObject({ organisationId: nordstad, after: { credentialId: credential.id, name: 'Skolportalen', kind: 'ORGANISATION_READ' } });
       });
-      expect(await viewerWith(key)).toEqual({ data: { viewer: { kind: 'INTEGRATION', name: 'API key Skolportalen', organisation: { name: 'Nordstad kommun' } } } });
+      expect(await viewerWith(key)).toEqual({
+        data: { viewer: { kind: 'INTEGRATION', name: 'API key Skolportalen', organisation: { name: 'Nordstad kommun' } } },
+      });
     });
 
     it('prints a supplier key that acts as the supplier', async () => {

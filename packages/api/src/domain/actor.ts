@@ -51,10 +51,7 @@ export function organisationOf(actor: Actor): string | null {
 export function canManageSchool(actor: Actor, school: { id: string; organisationId: string }): boolean {
   switch (actor.kind) {
     case 'user':
-      return (
-        actor.organisationId === school.organisationId &&
-        (actor.isOrganisationAdmin || actor.schoolRoles.get(school.id) === 'SCHOOL_ADMIN')
-      );
+      return actor.organisationId === school.organisationId && (actor.isOrganisationAdmin || actor.schoolRoles.get(school.id) === 'SCHOOL_ADMIN');
     case 'integration':
       return actor.canWrite && actor.organisationId === school.organisationId;
     default:

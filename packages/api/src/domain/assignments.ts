@@ -36,9 +36,7 @@ export interface BulkAssignInput {
   endDate?: Date | null;
 }
 
-export type BulkAssignOutcome =
-  | { userId: string; ok: true; result: AssignmentResult }
-  | { userId: string; ok: false; error: LicenseError };
+export type BulkAssignOutcome = { userId: string; ok: true; result: AssignmentResult } | { userId: string; ok: false; error: LicenseError };
 
 /**
  * Assigns a license to each user in turn, in one transaction, and tells each user's outcome.
@@ -98,7 +96,12 @@ async function assignOne(
     where: { userId: input.userId, productId: product.id, isActive: true },
     include: activeAssignmentLicense,
   });
-  await endAssignmentsOfExpiredLicenses(tx, now, actor, active.filter((a) => a.license.endDate <= now));
+  await endAssignmentsOfExpiredLicenses(
+    tx,
+    now,
+    actor,
+    active.filter((a) => a.license.endDate <= now),
+  );
   if (active.some((a) => a.license.endDate > now)) throw new LicenseError('USER_ALREADY_HAS_LICENSE', 'user');
 
   const where = { schoolId: school.id, productId: product.id, now };
@@ -125,9 +128,7 @@ async function assignOne(
       const reusable = pool.reduce((sum, group) => sum + group.count, 0);
       throw noLicenseLeft(
         'reuseStarted',
-        reusable
-          ? `No new license is left; ${reusable} started license(s) can be reused (reuseStarted: true).`
-          : 'No new license is left.',
+        reusable ? `No new license is left; ${reusable} started license(s) can be reused (reuseStarted: true).` : 'No new license is left.',
       );
     }
     license = locked;
@@ -162,11 +163,7 @@ function noLicenseLeft(field: string, message: string) {
 }
 
 /** The end date to reuse: the one chosen, or the only one there is. */
-async function chooseEndDate(
-  tx: Tx,
-  where: { schoolId: string; productId: string; now: Date },
-  chosen: Date | null,
-): Promise<Date> {
+async function chooseEndDate(tx: Tx, where: { schoolId: string; productId: string; now: Date }, chosen: Date | null): Promise<Date> {
   const pool = await reusablePool(tx, where, where.now);
   if (pool.length === 0) throw noLicenseLeft('reuseStarted', 'The school has no reusable started license of this product.');
   if (chosen) {
@@ -217,12 +214,7 @@ async function lockLicense(
 }
 
 /** Ends the active assignments whose license has expired, so the holder can get a new one. */
-export async function endExpiredAssignments(
-  tx: Tx,
-  now: Date,
-  actor: Actor,
-  scope: Prisma.AssignmentWhereInput = {},
-): Promise<number> {
+export async function endExpiredAssignments(tx: Tx, now: Date, actor: Actor, scope: Prisma.AssignmentWhereInput = {}): Promise<number> {
   const expired = await tx.assignment.findMany({
     where: { ...scope, isActive: true, license: { endDate: { lte: now } } },
     include: activeAssignmentLicense,

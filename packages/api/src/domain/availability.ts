@@ -93,12 +93,7 @@ export function readAvailability(value: unknown): Availability {
  * The counts and the reusable pool of many products of one school in one statement: what the
  * "Manage licenses" page of every product shows, without a round trip per product.
  */
-export async function availabilityOfProducts(
-  tx: Tx,
-  schoolId: string,
-  productIds: string[],
-  now: Date,
-): Promise<Map<string, Availability>> {
+export async function availabilityOfProducts(tx: Tx, schoolId: string, productIds: string[], now: Date): Promise<Map<string, Availability>> {
   const result = new Map<string, Availability>();
   if (productIds.length === 0) return result;
   const rows = await tx.$queryRaw<{ productId: string; availability: unknown }[]>(Prisma.sql`

@@ -24,14 +24,14 @@ export type ErrorCode = keyof typeof errorCodes;
 
 export class LicenseError extends Error {
   override name = 'LicenseError';
+  readonly code: ErrorCode;
+  /** The input field the error concerns, as named in the GraphQL input; null for none. */
+  readonly field: string | null;
 
-  constructor(
-    readonly code: ErrorCode,
-    /** The input field the error concerns, as named in the GraphQL input; null for none. */
-    readonly field: string | null = null,
-    message: string = errorCodes[code],
-  ) {
+  constructor(code: ErrorCode, field: string | null = null, message: string = errorCodes[code]) {
     super(message);
+    this.code = code;
+    this.field = field;
   }
 }
 
@@ -43,17 +43,14 @@ export interface EndDateCount {
 /** END_DATE_REQUIRED or END_DATE_NOT_AVAILABLE, with the end dates the admin can choose from. */
 export class EndDateChoiceError extends LicenseError {
   override name = 'EndDateChoiceError';
+  readonly availableEndDates: EndDateCount[];
 
-  constructor(
-    code: 'END_DATE_REQUIRED' | 'END_DATE_NOT_AVAILABLE',
-    readonly availableEndDates: EndDateCount[],
-  ) {
+  constructor(code: 'END_DATE_REQUIRED' | 'END_DATE_NOT_AVAILABLE', availableEndDates: EndDateCount[]) {
     super(
       code,
       'endDate',
-      `${errorCodes[code]} Available end dates: ${
-        availableEndDates.map((e) => `${e.endDate.toISOString().slice(0, 10)} (${e.count})`).join(', ') || 'none'
-      }.`,
+      `${errorCodes[code]} Available end dates: ${availableEndDates.map((e) => `${e.endDate.toISOString().slice(0, 10)} (${e.count})`).join(', ') || 'none'}.`,
     );
+    this.availableEndDates = availableEndDates;
   }
 }

@@ -29,7 +29,9 @@ export async function idempotent<T extends Prisma.InputJsonValue>(
     throw new LicenseError('INVALID_INPUT', 'idempotencyKey', 'An idempotency key has no control characters.');
   }
   const owner = actorKey(actor);
-  const requestHash = createHash('sha256').update(`${request.operation}\n${stableJson(request.input)}`).digest('hex');
+  const requestHash = createHash('sha256')
+    .update(`${request.operation}\n${stableJson(request.input)}`)
+    .digest('hex');
   const expiresAt = new Date(now.getTime() + (request.ttlHours ?? DEFAULT_IDEMPOTENCY_TTL_HOURS) * 3_600_000);
   // A key whose record expired is free again.
   await tx.idempotencyRecord.deleteMany({ where: { actorKey: owner, key: request.key, expiresAt: { lte: now } } });

@@ -146,9 +146,7 @@ export async function licensePagesOfProducts(tx: Tx, request: LicensePagesReques
       ],
       ' AND ',
     );
-  const count = withCount
-    ? Prisma.sql`LEFT JOIN LATERAL (SELECT count(*) AS n FROM "License" c WHERE ${matching('c')}) counted ON true`
-    : Prisma.empty;
+  const count = withCount ? Prisma.sql`LEFT JOIN LATERAL (SELECT count(*) AS n FROM "License" c WHERE ${matching('c')}) counted ON true` : Prisma.empty;
   const countColumn = withCount ? Prisma.sql`counted.n` : Prisma.sql`NULL::bigint`;
 
   if (!page) {

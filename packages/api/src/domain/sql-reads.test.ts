@@ -101,7 +101,12 @@ describe(`the SQL reads of licenses on ${backend}`, () => {
       const later = addMonths(test.clock.now(), 60);
       await expectSameAsPrisma(later);
       const expired = await licensePagesOfProducts(test.db.prisma, {
-        schoolId: demo.ids.ekskolan, productIds, filter: { state: 'EXPIRED' }, now: later, page: null, withCount: true,
+        schoolId: demo.ids.ekskolan,
+        productIds,
+        filter: { state: 'EXPIRED' },
+        now: later,
+        page: null,
+        withCount: true,
       });
       const all = await test.db.prisma.license.count({ where: { schoolId: demo.ids.ekskolan } });
       expect([...expired.values()].reduce((sum, page) => sum + page.totalCount!, 0)).toBe(all);
@@ -110,7 +115,12 @@ describe(`the SQL reads of licenses on ${backend}`, () => {
     it('gives an empty page and a zero count to a product the school holds no license of', async () => {
       const other = await test.db.prisma.product.findFirstOrThrow({ where: { id: { notIn: productIds } } });
       const found = await licensePagesOfProducts(test.db.prisma, {
-        schoolId: demo.ids.ekskolan, productIds: [other.id], filter: {}, now: test.clock.now(), page: { take: 5 }, withCount: true,
+        schoolId: demo.ids.ekskolan,
+        productIds: [other.id],
+        filter: {},
+        now: test.clock.now(),
+        page: { take: 5 },
+        withCount: true,
       });
       expect(found.get(other.id)).toEqual({ licenses: [], totalCount: 0 });
     });
@@ -119,11 +129,21 @@ describe(`the SQL reads of licenses on ${backend}`, () => {
       const schoolId = demo.ids.ekskolan;
       const now = test.clock.now();
       const productId = productIds[0]!;
-      const all = (await licensePagesOfProducts(test.db.prisma, { schoolId, productIds: [productId], filter: {}, now, page: { take: 1000 }, withCount: false })).get(productId)!.licenses;
+      const all = (
+        await licensePagesOfProducts(test.db.prisma, { schoolId, productIds: [productId], filter: {}, now, page: { take: 1000 }, withCount: false })
+      ).get(productId)!.licenses;
       const cursor = all.find((license) => license.assignedUserId)!;
-      const unassignedAfter = all.filter((license) => !license.assignedUserId && (license.endDate > cursor.endDate || (license.endDate.getTime() === cursor.endDate.getTime() && license.id > cursor.id)));
+      const unassignedAfter = all.filter(
+        (license) =>
+          !license.assignedUserId && (license.endDate > cursor.endDate || (license.endDate.getTime() === cursor.endDate.getTime() && license.id > cursor.id)),
+      );
       const page = await licensePagesOfProducts(test.db.prisma, {
-        schoolId, productIds: [productId], filter: { assigned: false }, now, page: { take: 1000, skip: 1, cursor: { id: cursor.id } }, withCount: false,
+        schoolId,
+        productIds: [productId],
+        filter: { assigned: false },
+        now,
+        page: { take: 1000, skip: 1, cursor: { id: cursor.id } },
+        withCount: false,
       });
       expect(page.get(productId)!.licenses).toEqual(unassignedAfter);
     });
@@ -145,7 +165,15 @@ describe(`the SQL reads of licenses on ${backend}`, () => {
       let seenSome = 0;
       let seenNone = 0;
       for (const reader of readers) {
-        const pages = await licensePagesOfProducts(prisma, { schoolId, productIds, filter: {}, now, page: { take: 1000 }, withCount: false, holdersSeenBy: reader });
+        const pages = await licensePagesOfProducts(prisma, {
+          schoolId,
+          productIds,
+          filter: {},
+          now,
+          page: { take: 1000 },
+          withCount: false,
+          holdersSeenBy: reader,
+        });
         const heldBy = [...pages.values()].flatMap((page) => page.licenses.flatMap((license) => license.assignedUserId ?? []));
         expect(heldBy.length).toBeGreaterThan(1);
         const visible = await prisma.user.findMany({ where: { AND: [{ id: { in: heldBy } }, visibleUsers(reader)] } });

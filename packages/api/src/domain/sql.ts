@@ -28,9 +28,7 @@ export function selectColumns<Row>(columns: Partial<Columns<Row>>, alias: string
   return Prisma.raw(
     Object.entries(columns as Record<string, ColumnKind>)
       .map(([name, kind]) =>
-        kind === 'moment'
-          ? `(extract(epoch FROM ${alias}."${name}") * 1000)::float8 AS "${prefix}${name}"`
-          : `${alias}."${name}" AS "${prefix}${name}"`,
+        kind === 'moment' ? `(extract(epoch FROM ${alias}."${name}") * 1000)::float8 AS "${prefix}${name}"` : `${alias}."${name}" AS "${prefix}${name}"`,
       )
       .join(', '),
   );

@@ -15,11 +15,7 @@ export interface SweepReport {
 
 const BATCH = 500;
 
-export async function runSweep(
-  prisma: PrismaClient,
-  clock: Clock,
-  onProgress: (report: SweepReport) => void = () => {},
-): Promise<SweepReport> {
+export async function runSweep(prisma: PrismaClient, clock: Clock, onProgress: (report: SweepReport) => void = () => {}): Promise<SweepReport> {
   const report: SweepReport = { autoStarted: 0, assignmentsExpired: 0 };
   for (;;) {
     const started = await inTransaction(prisma, (tx) => autoStartBatch(tx, clock.now()));

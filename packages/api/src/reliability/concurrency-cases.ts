@@ -6,15 +6,7 @@ import { expect, it } from 'vitest';
 import type { AuthConfig } from '../auth/authenticate.ts';
 import type { Clock } from '../clock.ts';
 import { checkInvariants } from '../testing/invariants.ts';
-import {
-  ASSIGN_LICENSE,
-  ASSIGN_LICENSES,
-  DELIVER_ORDER,
-  mutate,
-  REDEEM_ACTIVATION_LINK,
-  REVOKE_LICENSE,
-  tally,
-} from '../testing/operations.ts';
+import { ASSIGN_LICENSE, ASSIGN_LICENSES, DELIVER_ORDER, mutate, REDEEM_ACTIVATION_LINK, REVOKE_LICENSE, tally } from '../testing/operations.ts';
 import { gid } from '../testing/ids.ts';
 import { activationLink, awaitingDelayedOrder, orderMore, poolOfTen, tokenOf, type LicensePool } from '../testing/scenarios.ts';
 
@@ -51,9 +43,7 @@ export function concurrencyCases(target: () => Target) {
     it(`round ${round}: 100 concurrent assignLicense for 100 users on a pool of 10 → exactly 10 assigned, 90 NO_LICENSE_AVAILABLE`, async () => {
       const { prisma } = target();
       const { pool, admin } = await setUp();
-      const outcomes = await Promise.all(
-        pool.gids.students.map((student, i) => mutate(urlFor(i), admin, ASSIGN_LICENSE, assignInput(pool, student))),
-      );
+      const outcomes = await Promise.all(pool.gids.students.map((student, i) => mutate(urlFor(i), admin, ASSIGN_LICENSE, assignInput(pool, student))));
       expect(tally(outcomes)).toEqual({ AssignLicensePayload: 10, NO_LICENSE_AVAILABLE: 90 });
       const licenses = outcomes.filter((o) => o.typename === 'AssignLicensePayload').map((o) => o.value.license.id);
       expect(new Set(licenses).size).toBe(10);
@@ -98,11 +88,15 @@ export function concurrencyCases(target: () => Target) {
       ),
     );
     expect(outcomes.map((o) => o.typename)).toEqual(Array(5).fill('AssignLicensesPayload'));
-    const assigned = outcomes.flatMap((o) => o.value.outcomes.filter((u: { assigned: boolean }) => u.assigned).map((u: { license: { id: string } }) => u.license.id));
+    const assigned = outcomes.flatMap((o) =>
+      o.value.outcomes.filter((u: { assigned: boolean }) => u.assigned).map((u: { license: { id: string } }) => u.license.id),
+    );
     const distinctUsers = new Set(batches.flat()).size; // 34 users want one; 25 licenses
     expect(assigned.length).toBe(Math.min(25, distinctUsers));
     expect(new Set(assigned).size).toBe(assigned.length);
-    const codes = outcomes.flatMap((o) => o.value.outcomes.filter((u: { assigned: boolean }) => !u.assigned).map((u: { error: { code: string } }) => u.error.code));
+    const codes = outcomes.flatMap((o) =>
+      o.value.outcomes.filter((u: { assigned: boolean }) => !u.assigned).map((u: { error: { code: string } }) => u.error.code),
+    );
     expect(new Set(codes)).toEqual(new Set(['NO_LICENSE_AVAILABLE', 'USER_ALREADY_HAS_LICENSE']));
     expect(await checkInvariants(prisma)).toEqual({});
   });
@@ -112,9 +106,7 @@ export function concurrencyCases(target: () => Target) {
     const { pool, admin } = await setUp();
     const assigned = await Promise.all(pool.gids.students.slice(0, 10).map((s, i) => mutate(urlFor(i), admin, ASSIGN_LICENSE, assignInput(pool, s))));
     const licenses = assigned.map((o) => o.value.license.id as string);
-    const revoked = await Promise.all(
-      [...licenses, ...licenses].map((license, i) => mutate(urlFor(i), admin, REVOKE_LICENSE, { license })),
-    );
+    const revoked = await Promise.all([...licenses, ...licenses].map((license, i) => mutate(urlFor(i), admin, REVOKE_LICENSE, { license })));
     expect(tally(revoked)).toEqual({ LicensePayload: 10, LICENSE_NOT_ASSIGNED: 10 });
     expect(await prisma.auditEvent.count({ where: { schoolId: pool.schoolId, action: 'LICENSE_REVOKED' } })).toBe(10);
     // All ten are reusable, each with its own end date (they started at different moments): 30

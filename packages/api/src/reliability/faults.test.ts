@@ -19,7 +19,12 @@ describe(`faults in the middle of a mutation on ${backend}`, () => {
   let server: Listening;
   const clock = new ManualClock(TEST_START);
   const logged: string[] = [];
-  const log = { debug() {}, info() {}, warn: (...args: unknown[]) => logged.push(args.map(String).join(' ')), error: (...args: unknown[]) => logged.push(args.map(String).join(' ')) };
+  const log = {
+    debug() {},
+    info() {},
+    warn: (...args: unknown[]) => logged.push(args.map(String).join(' ')),
+    error: (...args: unknown[]) => logged.push(args.map(String).join(' ')),
+  };
   let pool: LicensePool;
   let admin: string;
 
@@ -100,7 +105,12 @@ describe(`faults in the middle of a mutation on ${backend}`, () => {
 
   it('placeOrder with direct delivery and pre-assignments: licenses fail to be created → no order either', async () => {
     faulty = await injectFault('License');
-    await expectNothingWritten(admin, PLACE_ORDER, { school: pool.gids.school, product: pool.gids.product, quantity: 3, preAssignTo: pool.gids.students.slice(6, 8) });
+    await expectNothingWritten(admin, PLACE_ORDER, {
+      school: pool.gids.school,
+      product: pool.gids.product,
+      quantity: 3,
+      preAssignTo: pool.gids.students.slice(6, 8),
+    });
   });
 
   it('deliverOrder: the audit of the delivery fails → the order still awaits delivery, without licenses', async () => {

@@ -63,7 +63,7 @@ describe(`fuzzing every mutation on ${backend}`, () => {
 
   // --- Arbitraries: edges first, then anything ---------------------------------------------------
   const anyString = fc.oneof(
-    fc.constantFrom('', ' ', '\u0000', "'; DROP TABLE \"License\"; --", '%', '\\', '😀'.repeat(50), 'x'.repeat(5000)),
+    fc.constantFrom('', ' ', '\u0000', '\'; DROP TABLE "License"; --', '%', '\\', '😀'.repeat(50), 'x'.repeat(5000)),
     fc.string({ maxLength: 300 }),
     fc.string({ unit: 'binary', maxLength: 100 }),
   );
@@ -81,13 +81,25 @@ describe(`fuzzing every mutation on ${backend}`, () => {
   const userId = () => id(() => [...pool.gids.students.slice(0, 5), gid('User', pool.adminId), gid('User', pool.otherOrganisation.adminId)]);
   const licenseId = () => id(() => real.licenses);
   const orderId = () => id(() => real.orders);
-  const date = () => fc.oneof(
-    fc.constantFrom(null, '0001-01-01T00:00:00.000Z', '9999-12-31T23:59:59.999Z', '+275760-09-13T00:00:00.000Z', '-271821-04-20T00:00:00.000Z',
-      '1970-01-01T00:00:00Z', '2027-02-30T00:00:00Z', 'yesterday', '', '2027-01-01', '2027-01-01T00:00:00+14:00'),
-    fc.constantFrom(...real.endDates),
-    fc.date({ min: new Date(-8.64e15), max: new Date(8.64e15), noInvalidDate: true }).map((d) => d.toISOString()),
-    anyString,
-  );
+  const date = () =>
+    fc.oneof(
+      fc.constantFrom(
+        null,
+        '0001-01-01T00:00:00.000Z',
+        '9999-12-31T23:59:59.999Z',
+        '+275760-09-13T00:00:00.000Z',
+        '-271821-04-20T00:00:00.000Z',
+        '1970-01-01T00:00:00Z',
+        '2027-02-30T00:00:00Z',
+        'yesterday',
+        '',
+        '2027-01-01',
+        '2027-01-01T00:00:00+14:00',
+      ),
+      fc.constantFrom(...real.endDates),
+      fc.date({ min: new Date(-8.64e15), max: new Date(8.64e15), noInvalidDate: true }).map((d) => d.toISOString()),
+      anyString,
+    );
   const int = fc.oneof(
     fc.constantFrom(0, 1, -1, 100, 101, 10_000, 10_001, 365, 366, 2 ** 31 - 1, -(2 ** 31), 2 ** 31, 2 ** 53, 1.5, null),
     fc.integer({ min: -(2 ** 31), max: 2 ** 31 - 1 }),
@@ -113,30 +125,89 @@ describe(`fuzzing every mutation on ${backend}`, () => {
   // Arbitraries are made when the test runs: they aim at the scenario's real IDs.
   const property = (name: string, arbitrary: () => fc.Arbitrary<[keyof typeof tokens, string, Record<string, unknown>]>) =>
     it(`${name}: only payloads and typed errors, never a 500; the invariants hold after`, async () => {
-      await fc.assert(fc.asyncProperty(arbitrary(), ([who, query, variables]) => send(who, query, variables)), { numRuns: NUM_RUNS });
+      await fc.assert(
+        fc.asyncProperty(arbitrary(), ([who, query, variables]) => send(who, query, variables)),
+        { numRuns: NUM_RUNS },
+      );
       expect(await checkInvariants(db.prisma)).toEqual({});
     });
 
-  property('assignLicense', () => fc.tuple(token, fc.constant(ASSIGN_LICENSE), fc.record({
-    input: fc.record({ school: schoolId(), product: productId(), user: userId(), reuseStarted: fc.boolean(), endDate: date(), idempotencyKey: key }),
-  })));
-  property('assignLicenses', () => fc.tuple(token, fc.constant(ASSIGN_LICENSES), fc.record({
-    input: fc.record({
-      school: schoolId(), product: productId(), users: fc.array(userId(), { maxLength: 105 }), reuseStarted: fc.boolean(), endDate: date(),
-      dryRun: fc.option(fc.boolean(), { nil: undefined }), idempotencyKey: key,
-    }),
-  })));
+  property('assignLicense', () =>
+    fc.tuple(
+      token,
+      fc.constant(ASSIGN_LICENSE),
+      fc.record({
+        input: fc.record({ school: schoolId(), product: productId(), user: userId(), reuseStarted: fc.boolean(), endDate: date(), idempotencyKey: key }),
+      }),
+    ),
+  );
+  property('assignLicenses', () =>
+    fc.tuple(
+      token,
+      fc.constant(ASSIGN_LICENSES),
+      fc.record({
+        input: fc.record({
+          school: schoolId(),
+          product: productId(),
+          users: fc.array(userId(), { maxLength: 105 }),
+          reuseStarted: fc.boolean(),
+          endDate: date(),
+          dryRun: fc.option(fc.boolean(), { nil: undefined }),
+          idempotencyKey: key,
+        }),
+      }),
+    ),
+  );
   property('revokeLicense', () => fc.tuple(token, fc.constant(REVOKE_LICENSE), fc.record({ input: fc.record({ license: licenseId(), idempotencyKey: key }) })));
-  property('removeMyLicense', () => fc.tuple(token, fc.constant(REMOVE_MY_LICENSE), fc.record({ input: fc.record({ license: licenseId(), idempotencyKey: key }) })));
-  property('placeOrder', () => fc.tuple(token, fc.constant(PLACE_ORDER), fc.record({
-    input: fc.record({ school: schoolId(), product: productId(), quantity: int, preAssignTo: fc.option(fc.array(userId(), { maxLength: 5 }), { nil: undefined }), idempotencyKey: key }),
-  })));
+  property('removeMyLicense', () =>
+    fc.tuple(token, fc.constant(REMOVE_MY_LICENSE), fc.record({ input: fc.record({ license: licenseId(), idempotencyKey: key }) })),
+  );
+  property('placeOrder', () =>
+    fc.tuple(
+      token,
+      fc.constant(PLACE_ORDER),
+      fc.record({
+        input: fc.record({
+          school: schoolId(),
+          product: productId(),
+          quantity: int,
+          preAssignTo: fc.option(fc.array(userId(), { maxLength: 5 }), { nil: undefined }),
+          idempotencyKey: key,
+        }),
+      }),
+    ),
+  );
   property('deliverOrder', () => fc.tuple(token, fc.constant(DELIVER_ORDER), fc.record({ input: fc.record({ order: orderId(), idempotencyKey: key }) })));
-  property('createActivationLink', () => fc.tuple(token, fc.constant(CREATE_ACTIVATION_LINK), fc.record({ input: fc.record({ order: orderId(), validForDays: int }) })));
-  property('redeemActivationLink', () => fc.tuple(token, fc.constant(REDEEM_ACTIVATION_LINK), fc.record({
-    input: fc.record({ token: fc.oneof(fc.constantFrom(...real.tokens), anyString, fc.constant('act_')), idempotencyKey: key }),
-  })));
-  property('markNotificationsRead', () => fc.tuple(token, fc.constant(MARK_NOTIFICATIONS_READ), fc.record({
-    input: fc.option(fc.record({ notifications: fc.option(fc.array(id(() => [gid('Notification', '00000000-0000-0000-0000-000000000000')]), { maxLength: 5 }), { nil: undefined }) }), { nil: undefined }),
-  })));
+  property('createActivationLink', () =>
+    fc.tuple(token, fc.constant(CREATE_ACTIVATION_LINK), fc.record({ input: fc.record({ order: orderId(), validForDays: int }) })),
+  );
+  property('redeemActivationLink', () =>
+    fc.tuple(
+      token,
+      fc.constant(REDEEM_ACTIVATION_LINK),
+      fc.record({
+        input: fc.record({ token: fc.oneof(fc.constantFrom(...real.tokens), anyString, fc.constant('act_')), idempotencyKey: key }),
+      }),
+    ),
+  );
+  property('markNotificationsRead', () =>
+    fc.tuple(
+      token,
+      fc.constant(MARK_NOTIFICATIONS_READ),
+      fc.record({
+        input: fc.option(
+          fc.record({
+            notifications: fc.option(
+              fc.array(
+                id(() => [gid('Notification', '00000000-0000-0000-0000-000000000000')]),
+                { maxLength: 5 },
+              ),
+              { nil: undefined },
+            ),
+          }),
+          { nil: undefined },
+        ),
+      }),
+    ),
+  );
 });

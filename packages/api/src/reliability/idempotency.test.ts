@@ -141,7 +141,9 @@ describe(`idempotency keys over HTTP on ${backend}`, () => {
 
   it('redeemActivationLink: a retry with the key returns the delivered order, not ACTIVATION_LINK_ALREADY_REDEEMED', async () => {
     const { order, token } = await activationLink(db.prisma, clock, pool, 3);
-    const outcomes = await Promise.all(Array.from({ length: 3 }, () => mutate(server.url, admin, REDEEM_ACTIVATION_LINK, { token, idempotencyKey: 'redeem-1' })));
+    const outcomes = await Promise.all(
+      Array.from({ length: 3 }, () => mutate(server.url, admin, REDEEM_ACTIVATION_LINK, { token, idempotencyKey: 'redeem-1' })),
+    );
     expect(tally(outcomes)).toEqual({ OrderPayload: 3 });
     expect(outcomes.map((o) => o.value.order.id)).toEqual(Array(3).fill(gid('Order', order.id)));
     expect(await db.prisma.license.count({ where: { orderId: order.id } })).toBe(3);
@@ -160,7 +162,9 @@ describe(`idempotency keys over HTTP on ${backend}`, () => {
     expect(await db.prisma.order.count({ where: { id: gidToId(orderId) } })).toBe(1);
     expect(await db.prisma.auditEvent.count({ where: { action: 'ORDER_PLACED', orderId: gidToId(orderId) } })).toBe(1);
 
-    const delivered = await Promise.all(Array.from({ length: 5 }, () => mutate(server.url, pool.supplierKey, DELIVER_ORDER, { order: orderId, idempotencyKey: 'deliver-1' })));
+    const delivered = await Promise.all(
+      Array.from({ length: 5 }, () => mutate(server.url, pool.supplierKey, DELIVER_ORDER, { order: orderId, idempotencyKey: 'deliver-1' })),
+    );
     expect(tally(delivered)).toEqual({ OrderPayload: 5 });
     expect(await db.prisma.license.count({ where: { orderId: gidToId(orderId) } })).toBe(4);
 

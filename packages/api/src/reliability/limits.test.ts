@@ -82,9 +82,14 @@ describe(`bounded queries on ${backend}`, () => {
     expect(hundred.data.schools.totalCount).toBe(1);
   });
 
-  it('the page size is checked against each request\'s variables, also when the same document is sent again', async () => {
+  it("the page size is checked against each request's variables, also when the same document is sent again", async () => {
     const query = `query($n: Int) { schools(first: $n) { totalCount } }`;
-    for (const [n, expected] of [[5, undefined], [101, ['PAGE_SIZE_TOO_LARGE']], [5, undefined], [101, ['PAGE_SIZE_TOO_LARGE']]] as const) {
+    for (const [n, expected] of [
+      [5, undefined],
+      [101, ['PAGE_SIZE_TOO_LARGE']],
+      [5, undefined],
+      [101, ['PAGE_SIZE_TOO_LARGE']],
+    ] as const) {
       expect(codes(await postGraphQL(open.url, admin, query, { n }))).toEqual(expected);
     }
   });

@@ -98,7 +98,10 @@ describe(`server processes on ${backend}`, () => {
         const upstream = createConnection(Number(target.port || 5432), target.hostname);
         sockets.add(client).add(upstream);
         client.pipe(upstream).pipe(client);
-        const end = () => { client.destroy(); upstream.destroy(); };
+        const end = () => {
+          client.destroy();
+          upstream.destroy();
+        };
         client.on('error', end).on('close', end);
         upstream.on('error', end).on('close', end);
       }).listen(proxyPort, '127.0.0.1');
@@ -134,7 +137,9 @@ describe(`server processes on ${backend}`, () => {
       const admin = await tokenOf(TEST_AUTH, systemClock, pool.adminId);
       const server = await start(serverEnv(db.url));
       await server.waitFor(/GraphQL API: /);
-      const singles = pool.gids.students.slice(0, 100).map((user) => ({ query: ASSIGN_LICENSE, input: { school: pool.gids.school, product: pool.gids.product, user, reuseStarted: false } }));
+      const singles = pool.gids.students
+        .slice(0, 100)
+        .map((user) => ({ query: ASSIGN_LICENSE, input: { school: pool.gids.school, product: pool.gids.product, user, reuseStarted: false } }));
       const batches = Array.from({ length: 20 }, (_, b) => ({
         query: ASSIGN_LICENSES,
         input: { school: pool.gids.school, product: pool.gids.product, users: pool.gids.students.slice(100 + b * 5, 105 + b * 5), reuseStarted: false },
@@ -167,7 +172,9 @@ describe(`server processes on ${backend}`, () => {
       await next.waitFor(/GraphQL API: /);
       const rest = LICENSES - active.length;
       const fresh = pool.gids.students.slice(200, 240); // students the first server never saw
-      const more = await Promise.all(fresh.map((user) => mutate(next.url, admin, ASSIGN_LICENSE, { school: pool.gids.school, product: pool.gids.product, user, reuseStarted: false })));
+      const more = await Promise.all(
+        fresh.map((user) => mutate(next.url, admin, ASSIGN_LICENSE, { school: pool.gids.school, product: pool.gids.product, user, reuseStarted: false })),
+      );
       const expected = { AssignLicensePayload: Math.min(rest, 40), NO_LICENSE_AVAILABLE: 40 - Math.min(rest, 40) };
       expect(tally(more)).toEqual(Object.fromEntries(Object.entries(expected).filter(([, n]) => n > 0)));
       expect(await checkInvariants(db.prisma)).toEqual({});

@@ -61,10 +61,13 @@ describe(`credentials and tenant isolation on ${backend}`, () => {
     ['alg "RS256" in the header, signed with the shared secret as an HMAC key', () => hmac('sha256', { alg: 'RS256' }, claims())],
     ['alg "HS512" with the right secret (only HS256 is accepted)', () => hmac('sha512', { alg: 'HS512' }, claims())],
     ['a signature made with another secret', () => hmac('sha256', { alg: 'HS256' }, claims(), 'another-secret-that-is-long-enough-0123456')],
-    ['a payload changed after signing', () => {
-      const [header, , signature] = hmac('sha256', { alg: 'HS256' }, claims()).split('.');
-      return `${header}.${b64(claims({ sub: pool.otherOrganisation.adminId }))}.${signature}`;
-    }],
+    [
+      'a payload changed after signing',
+      () => {
+        const [header, , signature] = hmac('sha256', { alg: 'HS256' }, claims()).split('.');
+        return `${header}.${b64(claims({ sub: pool.otherOrganisation.adminId }))}.${signature}`;
+      },
+    ],
     ['another audience', () => hmac('sha256', { alg: 'HS256' }, claims({ aud: 'someone-else' }))],
     ['no audience', () => hmac('sha256', { alg: 'HS256' }, claims({ aud: undefined }))],
     ['another issuer', () => hmac('sha256', { alg: 'HS256' }, claims({ iss: 'https://evil.example' }))],
@@ -73,8 +76,7 @@ describe(`credentials and tenant isolation on ${backend}`, () => {
     ['no subject', () => hmac('sha256', { alg: 'HS256' }, claims({ sub: undefined }))],
     ['a subject that is no user', () => hmac('sha256', { alg: 'HS256' }, claims({ sub: randomUUID() }))],
     ['a subject that is not an ID at all', () => hmac('sha256', { alg: 'HS256' }, claims({ sub: "x' OR 1=1 --" }))],
-    ['signed by jose with the wrong secret', () =>
-      new SignJWT(claims()).setProtectedHeader({ alg: 'HS256' }).sign(new TextEncoder().encode('x'.repeat(40)))],
+    ['signed by jose with the wrong secret', () => new SignJWT(claims()).setProtectedHeader({ alg: 'HS256' }).sign(new TextEncoder().encode('x'.repeat(40)))],
     ['garbage', () => 'not.a.jwt'],
     ['an API key that does not exist', () => 'slk_thisKeyDoesNotExist'],
   ];
@@ -117,8 +119,14 @@ describe(`credentials and tenant isolation on ${backend}`, () => {
       other = await signFor(pool.otherOrganisation.adminId);
     });
     const signFor = (userId: string) =>
-      new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setSubject(userId).setIssuer(AUTH.issuer!).setAudience(AUTH.audience!)
-        .setIssuedAt(now).setExpirationTime(now + 3600).sign(new TextEncoder().encode(AUTH.jwtSecret));
+      new SignJWT({})
+        .setProtectedHeader({ alg: 'HS256' })
+        .setSubject(userId)
+        .setIssuer(AUTH.issuer!)
+        .setAudience(AUTH.audience!)
+        .setIssuedAt(now)
+        .setExpirationTime(now + 3600)
+        .sign(new TextEncoder().encode(AUTH.jwtSecret));
 
     it('node(id:) and nodes(ids:) answer null for its school, license, order and users, exactly as for IDs that do not exist', async () => {
       const license = await db.prisma.license.findFirstOrThrow({ where: { schoolId: pool.schoolId } });
@@ -141,8 +149,18 @@ describe(`credentials and tenant isolation on ${backend}`, () => {
 
     it('mutations on its data fail exactly as on data that does not exist, naming nothing of it', async () => {
       const license = await db.prisma.license.findFirstOrThrow({ where: { schoolId: pool.schoolId } });
-      const theirs = await mutate(server.url, other, ASSIGN_LICENSE, { school: pool.gids.school, product: pool.gids.product, user: pool.gids.students[0], reuseStarted: false });
-      const nothing = await mutate(server.url, other, ASSIGN_LICENSE, { school: gid('School', randomUUID()), product: pool.gids.product, user: pool.gids.students[0], reuseStarted: false });
+      const theirs = await mutate(server.url, other, ASSIGN_LICENSE, {
+        school: pool.gids.school,
+        product: pool.gids.product,
+        user: pool.gids.students[0],
+        reuseStarted: false,
+      });
+      const nothing = await mutate(server.url, other, ASSIGN_LICENSE, {
+        school: gid('School', randomUUID()),
+        product: pool.gids.product,
+        user: pool.gids.students[0],
+        reuseStarted: false,
+      });
       expect(theirs.value).toEqual(nothing.value);
       expect(theirs.code).toBe('NOT_FOUND');
 
@@ -172,7 +190,12 @@ describe(`credentials and tenant isolation on ${backend}`, () => {
 
     it("its own admin's token works on the same requests (the refusals above are about the organisation)", async () => {
       const own = await tokenOf(AUTH, clock, pool.adminId);
-      const result = await mutate(server.url, own, ASSIGN_LICENSE, { school: pool.gids.school, product: pool.gids.product, user: pool.gids.students[0], reuseStarted: false });
+      const result = await mutate(server.url, own, ASSIGN_LICENSE, {
+        school: pool.gids.school,
+        product: pool.gids.product,
+        user: pool.gids.students[0],
+        reuseStarted: false,
+      });
       expect(result.typename).toBe('AssignLicensePayload');
     });
   });

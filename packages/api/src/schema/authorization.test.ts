@@ -208,13 +208,27 @@ describe(`authorization on ${backend}`, () => {
     });
 
     type Summary = (data: any) => unknown;
-    const queries: { name: string; query: string; variables?: () => Record<string, unknown>; summary: Summary; expected: Partial<Record<Role, unknown>>; otherwise: unknown }[] = [
+    const queries: {
+      name: string;
+      query: string;
+      variables?: () => Record<string, unknown>;
+      summary: Summary;
+      expected: Partial<Record<Role, unknown>>;
+      otherwise: unknown;
+    }[] = [
       {
         name: 'school(id:)',
         query: 'query($id: ID!) { school(id: $id) { name } }',
         variables: () => ({ id: ekskolan }),
         summary: (data) => data.school?.name ?? null,
-        expected: { student: 'Ekskolan', teacher: 'Ekskolan', schoolAdmin: 'Ekskolan', organisationAdmin: 'Ekskolan', readWriteKey: 'Ekskolan', readOnlyKey: 'Ekskolan' },
+        expected: {
+          student: 'Ekskolan',
+          teacher: 'Ekskolan',
+          schoolAdmin: 'Ekskolan',
+          organisationAdmin: 'Ekskolan',
+          readWriteKey: 'Ekskolan',
+          readOnlyKey: 'Ekskolan',
+        },
         otherwise: null,
       },
       {
@@ -289,8 +303,13 @@ describe(`authorization on ${backend}`, () => {
         variables: () => ({ id: targets.organisation }),
         summary: (data) => data.node?.name ?? null,
         expected: {
-          student: 'Nordstad kommun', teacher: 'Nordstad kommun', schoolAdmin: 'Nordstad kommun', otherSchoolAdmin: 'Nordstad kommun',
-          organisationAdmin: 'Nordstad kommun', readWriteKey: 'Nordstad kommun', readOnlyKey: 'Nordstad kommun',
+          student: 'Nordstad kommun',
+          teacher: 'Nordstad kommun',
+          schoolAdmin: 'Nordstad kommun',
+          otherSchoolAdmin: 'Nordstad kommun',
+          organisationAdmin: 'Nordstad kommun',
+          readWriteKey: 'Nordstad kommun',
+          readOnlyKey: 'Nordstad kommun',
         },
         otherwise: null,
       },
@@ -299,7 +318,15 @@ describe(`authorization on ${backend}`, () => {
         query: 'query($ids: [ID!]!) { nodes(ids: $ids) { id } }',
         variables: () => ({ ids: [ekskolan, targets.license, targets.order, targets.user] }),
         summary: (data) => data.nodes.map((node: unknown) => (node ? 1 : 0)).join(''),
-        expected: { student: '1101', teacher: '1000', schoolAdmin: '1111', organisationAdmin: '1111', readWriteKey: '1111', readOnlyKey: '1111', supplier: '0010' },
+        expected: {
+          student: '1101',
+          teacher: '1000',
+          schoolAdmin: '1111',
+          organisationAdmin: '1111',
+          readWriteKey: '1111',
+          readOnlyKey: '1111',
+          supplier: '0010',
+        },
         otherwise: '0000',
       },
       {
@@ -307,8 +334,13 @@ describe(`authorization on ${backend}`, () => {
         query: '{ schools { totalCount edges { node { name } } } }',
         summary: (data) => `${data.schools.totalCount}:${data.schools.edges.map((e: any) => e.node.name).join(',')}`,
         expected: {
-          student: '1:Ekskolan', teacher: '1:Ekskolan', schoolAdmin: '1:Ekskolan', otherSchoolAdmin: '1:Björkskolan',
-          organisationAdmin: '2:Björkskolan,Ekskolan', readWriteKey: '2:Björkskolan,Ekskolan', readOnlyKey: '2:Björkskolan,Ekskolan',
+          student: '1:Ekskolan',
+          teacher: '1:Ekskolan',
+          schoolAdmin: '1:Ekskolan',
+          otherSchoolAdmin: '1:Björkskolan',
+          organisationAdmin: '2:Björkskolan,Ekskolan',
+          readWriteKey: '2:Björkskolan,Ekskolan',
+          readOnlyKey: '2:Björkskolan,Ekskolan',
           otherOrganisationAdmin: '1:Strandskolan',
         },
         otherwise: '0:',
@@ -388,10 +420,12 @@ describe(`authorization on ${backend}`, () => {
       expect(node.assignments.edges.map((e: any) => e.node.user.name)).toEqual(['Sixten Elev']);
     });
 
-    it("a supplier sees the licenses it delivered, but not the students who hold them", async () => {
+    it('a supplier sees the licenses it delivered, but not the students who hold them', async () => {
       const engelska = await productGid(test.db.prisma, 'Engelska Plus');
       const delivered = await test.db.prisma.order.findFirstOrThrow({ where: { product: { name: 'Engelska Plus' }, status: 'DELIVERED' } });
-      await saraDoes(ASSIGN_LICENSE, { input: { school: ekskolan, product: engelska, user: await userGid(test.db.prisma, 'stina.student@ekskolan.example'), reuseStarted: false } });
+      await saraDoes(ASSIGN_LICENSE, {
+        input: { school: ekskolan, product: engelska, user: await userGid(test.db.prisma, 'stina.student@ekskolan.example'), reuseStarted: false },
+      });
       const response = await as(
         'supplier',
         `query($id: ID!) { node(id: $id) { ... on Order { licenses { totalCount edges { node { holder { name } assignments { totalCount edges { node { user { name email } } } } } } } } } }`,
@@ -407,14 +441,20 @@ describe(`authorization on ${backend}`, () => {
   describe('credentials that are not valid', () => {
     const cases: [string, () => Promise<string>][] = [
       ['a token that is not a JWT', async () => 'not-a-jwt'],
-      ['an expired JWT', async () => {
-        const user = await test.db.prisma.user.findUniqueOrThrow({ where: { email: 'sara.admin@ekskolan.example' } });
-        return signUserToken(TEST_AUTH, user.id, { now: new Date(test.clock.now().getTime() - 60 * 86_400_000), expiresInSeconds: 86_400 });
-      }],
-      ['a JWT signed with another secret', async () => {
-        const user = await test.db.prisma.user.findUniqueOrThrow({ where: { email: 'sara.admin@ekskolan.example' } });
-        return signUserToken({ jwtSecret: 'another-secret-that-is-long-enough-9876543210' }, user.id, { now: test.clock.now() });
-      }],
+      [
+        'an expired JWT',
+        async () => {
+          const user = await test.db.prisma.user.findUniqueOrThrow({ where: { email: 'sara.admin@ekskolan.example' } });
+          return signUserToken(TEST_AUTH, user.id, { now: new Date(test.clock.now().getTime() - 60 * 86_400_000), expiresInSeconds: 86_400 });
+        },
+      ],
+      [
+        'a JWT signed with another secret',
+        async () => {
+          const user = await test.db.prisma.user.findUniqueOrThrow({ where: { email: 'sara.admin@ekskolan.example' } });
+          return signUserToken({ jwtSecret: 'another-secret-that-is-long-enough-9876543210' }, user.id, { now: test.clock.now() });
+        },
+      ],
       ['a JWT for a user who does not exist', async () => signUserToken(TEST_AUTH, '00000000-0000-4000-8000-000000000000', { now: test.clock.now() })],
       ['an unknown API key', async () => 'slk_this_key_was_never_issued'],
     ];

@@ -55,32 +55,154 @@ describe(`bad input on ${backend}`, () => {
   const unknownUuid = '00000000-0000-4000-8000-000000000000';
 
   const cases: { name: string; query: string; field: string; variables: () => Record<string, unknown>; expected: string; token?: () => string }[] = [
-    { name: 'a global ID that is not base64', query: ASSIGN_LICENSE, field: 'assignLicense', variables: () => assign({ school: notBase64 }), expected: REQUEST_ERROR },
-    { name: 'a global ID without a type', query: ASSIGN_LICENSE, field: 'assignLicense', variables: () => assign({ user: Buffer.from('just-text').toString('base64') }), expected: REQUEST_ERROR },
-    { name: 'a global ID of the wrong type', query: ASSIGN_LICENSE, field: 'assignLicense', variables: () => assign({ school: matematik }), expected: REQUEST_ERROR },
-    { name: 'a global ID whose inner ID is not a UUID', query: ASSIGN_LICENSE, field: 'assignLicense', variables: () => assign({ school: gid('School', 'ekskolan') }), expected: 'NOT_FOUND' },
-    { name: 'a product ID that does not exist', query: ASSIGN_LICENSE, field: 'assignLicense', variables: () => assign({ product: gid('Product', unknownUuid) }), expected: 'NOT_FOUND' },
-    { name: 'a user ID whose inner ID is not a UUID', query: ASSIGN_LICENSE, field: 'assignLicense', variables: () => assign({ user: gid('User', 'svante') }), expected: 'USER_NOT_IN_SCHOOL' },
-    { name: 'a license ID whose inner ID is not a UUID', query: REVOKE_LICENSE, field: 'revokeLicense', variables: () => ({ input: { license: gid('License', '42') } }), expected: 'NOT_FOUND' },
-    { name: 'a malformed end date', query: ASSIGN_LICENSE, field: 'assignLicense', variables: () => assign({ reuseStarted: true, endDate: '31/12/2026' }), expected: REQUEST_ERROR },
-    { name: 'an end date that is not a date at all', query: ASSIGN_LICENSE, field: 'assignLicense', variables: () => assign({ reuseStarted: true, endDate: 'soon' }), expected: REQUEST_ERROR },
-    { name: 'an impossible end date', query: ASSIGN_LICENSE, field: 'assignLicense', variables: () => assign({ reuseStarted: true, endDate: '2026-02-30T00:00:00Z' }), expected: REQUEST_ERROR },
-    { name: 'reuseStarted missing', query: ASSIGN_LICENSE, field: 'assignLicense', variables: () => ({ input: { school, product: matematik, user: svante } }), expected: REQUEST_ERROR },
-    { name: 'an idempotency key that is too long', query: ASSIGN_LICENSE, field: 'assignLicense', variables: () => assign({ idempotencyKey: 'k'.repeat(201) }), expected: 'INVALID_INPUT' },
+    {
+      name: 'a global ID that is not base64',
+      query: ASSIGN_LICENSE,
+      field: 'assignLicense',
+      variables: () => assign({ school: notBase64 }),
+      expected: REQUEST_ERROR,
+    },
+    {
+      name: 'a global ID without a type',
+      query: ASSIGN_LICENSE,
+      field: 'assignLicense',
+      variables: () => assign({ user: Buffer.from('just-text').toString('base64') }),
+      expected: REQUEST_ERROR,
+    },
+    {
+      name: 'a global ID of the wrong type',
+      query: ASSIGN_LICENSE,
+      field: 'assignLicense',
+      variables: () => assign({ school: matematik }),
+      expected: REQUEST_ERROR,
+    },
+    {
+      name: 'a global ID whose inner ID is not a UUID',
+      query: ASSIGN_LICENSE,
+      field: 'assignLicense',
+      variables: () => assign({ school: gid('School', 'ekskolan') }),
+      expected: 'NOT_FOUND',
+    },
+    {
+      name: 'a product ID that does not exist',
+      query: ASSIGN_LICENSE,
+      field: 'assignLicense',
+      variables: () => assign({ product: gid('Product', unknownUuid) }),
+      expected: 'NOT_FOUND',
+    },
+    {
+      name: 'a user ID whose inner ID is not a UUID',
+      query: ASSIGN_LICENSE,
+      field: 'assignLicense',
+      variables: () => assign({ user: gid('User', 'svante') }),
+      expected: 'USER_NOT_IN_SCHOOL',
+    },
+    {
+      name: 'a license ID whose inner ID is not a UUID',
+      query: REVOKE_LICENSE,
+      field: 'revokeLicense',
+      variables: () => ({ input: { license: gid('License', '42') } }),
+      expected: 'NOT_FOUND',
+    },
+    {
+      name: 'a malformed end date',
+      query: ASSIGN_LICENSE,
+      field: 'assignLicense',
+      variables: () => assign({ reuseStarted: true, endDate: '31/12/2026' }),
+      expected: REQUEST_ERROR,
+    },
+    {
+      name: 'an end date that is not a date at all',
+      query: ASSIGN_LICENSE,
+      field: 'assignLicense',
+      variables: () => assign({ reuseStarted: true, endDate: 'soon' }),
+      expected: REQUEST_ERROR,
+    },
+    {
+      name: 'an impossible end date',
+      query: ASSIGN_LICENSE,
+      field: 'assignLicense',
+      variables: () => assign({ reuseStarted: true, endDate: '2026-02-30T00:00:00Z' }),
+      expected: REQUEST_ERROR,
+    },
+    {
+      name: 'reuseStarted missing',
+      query: ASSIGN_LICENSE,
+      field: 'assignLicense',
+      variables: () => ({ input: { school, product: matematik, user: svante } }),
+      expected: REQUEST_ERROR,
+    },
+    {
+      name: 'an idempotency key that is too long',
+      query: ASSIGN_LICENSE,
+      field: 'assignLicense',
+      variables: () => assign({ idempotencyKey: 'k'.repeat(201) }),
+      expected: 'INVALID_INPUT',
+    },
     { name: 'a quantity of zero', query: PLACE_ORDER, field: 'placeOrder', variables: () => order({ quantity: 0 }), expected: 'INVALID_INPUT' },
     { name: 'a negative quantity', query: PLACE_ORDER, field: 'placeOrder', variables: () => order({ quantity: -5 }), expected: 'INVALID_INPUT' },
     { name: 'a quantity above 10 000', query: PLACE_ORDER, field: 'placeOrder', variables: () => order({ quantity: 10_001 }), expected: 'INVALID_INPUT' },
     { name: 'a quantity beyond a 32-bit Int', query: PLACE_ORDER, field: 'placeOrder', variables: () => order({ quantity: 2 ** 40 }), expected: REQUEST_ERROR },
     { name: 'a fractional quantity', query: PLACE_ORDER, field: 'placeOrder', variables: () => order({ quantity: 1.5 }), expected: REQUEST_ERROR },
     { name: 'a quantity as text', query: PLACE_ORDER, field: 'placeOrder', variables: () => order({ quantity: 'ten' }), expected: REQUEST_ERROR },
-    { name: 'pre-assignment of an ID that is not a user', query: PLACE_ORDER, field: 'placeOrder', variables: () => order({ preAssignTo: [school] }), expected: REQUEST_ERROR },
-    { name: 'an empty user list', query: ASSIGN_LICENSES, field: 'assignLicenses', variables: () => ({ input: { school, product: matematik, users: [], reuseStarted: false } }), expected: 'INVALID_INPUT' },
-    { name: 'more than 100 users', query: ASSIGN_LICENSES, field: 'assignLicenses', variables: () => ({ input: { school, product: matematik, users: Array(101).fill(svante), reuseStarted: false } }), expected: 'INVALID_INPUT' },
-    { name: 'a user list with a malformed ID', query: ASSIGN_LICENSES, field: 'assignLicenses', variables: () => ({ input: { school, product: matematik, users: [svante, notBase64], reuseStarted: false } }), expected: REQUEST_ERROR },
-    { name: 'an unknown activation token of 10 000 characters', query: REDEEM_ACTIVATION_LINK, field: 'redeemActivationLink', variables: () => ({ input: { token: 'act_'.padEnd(10_000, 'x') } }), expected: 'ACTIVATION_LINK_INVALID' },
-    { name: 'a link valid for 0 days', query: CREATE_ACTIVATION_LINK, field: 'createActivationLink', token: () => demo.keys.activationSupplier, variables: () => ({ input: { order: gid('Order', demo.ids.awaitingOrder), validForDays: 0 } }), expected: 'INVALID_INPUT' },
-    { name: 'a link valid for 100 years', query: CREATE_ACTIVATION_LINK, field: 'createActivationLink', token: () => demo.keys.activationSupplier, variables: () => ({ input: { order: gid('Order', demo.ids.awaitingOrder), validForDays: 36_500 } }), expected: 'INVALID_INPUT' },
-    { name: 'notifications that are not notifications', query: MARK_NOTIFICATIONS_READ, field: 'markNotificationsRead', variables: () => ({ input: { notifications: [school] } }), expected: REQUEST_ERROR },
+    {
+      name: 'pre-assignment of an ID that is not a user',
+      query: PLACE_ORDER,
+      field: 'placeOrder',
+      variables: () => order({ preAssignTo: [school] }),
+      expected: REQUEST_ERROR,
+    },
+    {
+      name: 'an empty user list',
+      query: ASSIGN_LICENSES,
+      field: 'assignLicenses',
+      variables: () => ({ input: { school, product: matematik, users: [], reuseStarted: false } }),
+      expected: 'INVALID_INPUT',
+    },
+    {
+      name: 'more than 100 users',
+      query: ASSIGN_LICENSES,
+      field: 'assignLicenses',
+      variables: () => ({ input: { school, product: matematik, users: Array(101).fill(svante), reuseStarted: false } }),
+      expected: 'INVALID_INPUT',
+    },
+    {
+      name: 'a user list with a malformed ID',
+      query: ASSIGN_LICENSES,
+      field: 'assignLicenses',
+      variables: () => ({ input: { school, product: matematik, users: [svante, notBase64], reuseStarted: false } }),
+      expected: REQUEST_ERROR,
+    },
+    {
+      name: 'an unknown activation token of 10 000 characters',
+      query: REDEEM_ACTIVATION_LINK,
+      field: 'redeemActivationLink',
+      variables: () => ({ input: { token: 'act_'.padEnd(10_000, 'x') } }),
+      expected: 'ACTIVATION_LINK_INVALID',
+    },
+    {
+      name: 'a link valid for 0 days',
+      query: CREATE_ACTIVATION_LINK,
+      field: 'createActivationLink',
+      token: () => demo.keys.activationSupplier,
+      variables: () => ({ input: { order: gid('Order', demo.ids.awaitingOrder), validForDays: 0 } }),
+      expected: 'INVALID_INPUT',
+    },
+    {
+      name: 'a link valid for 100 years',
+      query: CREATE_ACTIVATION_LINK,
+      field: 'createActivationLink',
+      token: () => demo.keys.activationSupplier,
+      variables: () => ({ input: { order: gid('Order', demo.ids.awaitingOrder), validForDays: 36_500 } }),
+      expected: 'INVALID_INPUT',
+    },
+    {
+      name: 'notifications that are not notifications',
+      query: MARK_NOTIFICATIONS_READ,
+      field: 'markNotificationsRead',
+      variables: () => ({ input: { notifications: [school] } }),
+      expected: REQUEST_ERROR,
+    },
   ];
 
   it.each(cases)('$name → $expected, nothing written', async ({ query, field, variables, expected, token }) => {
@@ -91,9 +213,19 @@ describe(`bad input on ${backend}`, () => {
   });
 
   const queries: { name: string; query: string; variables?: Record<string, unknown> }[] = [
-    { name: 'an unknown enum value in the query', query: `query($s: ID!, $p: ID!) { school(id: $s) { product(id: $p) { licenses(state: ACTIVE) { totalCount } } } }` },
-    { name: 'an unknown enum value in a variable', query: `query($s: ID!, $p: ID!, $state: LicenseState) { school(id: $s) { product(id: $p) { licenses(state: $state) { totalCount } } } }`, variables: { state: 'REUSABLE' } },
-    { name: 'a malformed date in a filter', query: `query($s: ID!, $p: ID!) { school(id: $s) { product(id: $p) { licenses(endDateFrom: "next year") { totalCount } } } }` },
+    {
+      name: 'an unknown enum value in the query',
+      query: `query($s: ID!, $p: ID!) { school(id: $s) { product(id: $p) { licenses(state: ACTIVE) { totalCount } } } }`,
+    },
+    {
+      name: 'an unknown enum value in a variable',
+      query: `query($s: ID!, $p: ID!, $state: LicenseState) { school(id: $s) { product(id: $p) { licenses(state: $state) { totalCount } } } }`,
+      variables: { state: 'REUSABLE' },
+    },
+    {
+      name: 'a malformed date in a filter',
+      query: `query($s: ID!, $p: ID!) { school(id: $s) { product(id: $p) { licenses(endDateFrom: "next year") { totalCount } } } }`,
+    },
     { name: 'a negative page size', query: `query($s: ID!, $p: ID!) { school(id: $s) { product(id: $p) { licenses(first: -1) { totalCount } } } }` },
     { name: 'a cursor that is not one', query: `query($s: ID!, $p: ID!) { school(id: $s) { product(id: $p) { licenses(after: "garbage") { totalCount } } } }` },
     { name: 'an unknown field', query: `{ viewer { password } }` },
@@ -111,9 +243,13 @@ describe(`bad input on ${backend}`, () => {
   });
 
   it('answers aliases that are names of Object.prototype, __proto__ included, as any other alias', async () => {
-    const response = await test.request(demo.tokens.schoolAdmin, `query($s: ID!) {
+    const response = await test.request(
+      demo.tokens.schoolAdmin,
+      `query($s: ID!) {
       __proto__: school(id: $s) { name } constructor: school(id: $s) { toString: name } hasOwnProperty: viewer { name }
-    }`, { s: school });
+    }`,
+      { s: school },
+    );
     const data = response.data as Record<string, { name?: string; toString?: string }>;
     expect(Object.keys(data)).toEqual(['__proto__', 'constructor', 'hasOwnProperty']);
     expect(Object.getOwnPropertyDescriptor(data, '__proto__')?.value).toEqual({ name: 'Ekskolan' });

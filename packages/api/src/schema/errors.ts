@@ -4,9 +4,10 @@ import { builder } from './builder.ts';
 
 export const ErrorCodeEnum = builder.enumType('ErrorCode', {
   description: 'Why a mutation was refused. Stable, for programs to branch on.',
-  values: Object.fromEntries(
-    Object.entries(errorCodes).map(([code, description]) => [code, { value: code, description }]),
-  ) as Record<keyof typeof errorCodes, { value: keyof typeof errorCodes; description: string }>,
+  values: Object.fromEntries(Object.entries(errorCodes).map(([code, description]) => [code, { value: code, description }])) as Record<
+    keyof typeof errorCodes,
+    { value: keyof typeof errorCodes; description: string }
+  >,
 });
 
 /**
@@ -55,8 +56,7 @@ builder.objectType(LicenseError, {
   name: 'LicenseError',
   description: 'A business rule refused the request; `code` says which.',
   interfaces: [ErrorInterface],
-  isTypeOf: (value) =>
-    value instanceof LicenseError ? !(value instanceof EndDateChoiceError) : isErrorData(value) && !value.availableEndDates,
+  isTypeOf: (value) => (value instanceof LicenseError ? !(value instanceof EndDateChoiceError) : isErrorData(value) && !value.availableEndDates),
   fields: () => ({}),
 });
 

@@ -28,8 +28,7 @@ describe(`reusable started licenses (NOK) on ${backend}`, () => {
   let matematik: string;
   let admin: string;
 
-  const availability = async (product = matematik) =>
-    dataOf(await test.request(admin, AVAILABILITY, { school, product })).school.product.availability;
+  const availability = async (product = matematik) => dataOf(await test.request(admin, AVAILABILITY, { school, product })).school.product.availability;
   const assign = async (userEmail: string, input: Record<string, unknown>, product = matematik) =>
     dataOf(
       await test.request(admin, ASSIGN_LICENSE, {

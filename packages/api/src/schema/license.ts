@@ -89,8 +89,7 @@ const AssignLicenseInput = builder.inputType('AssignLicenseInput', {
     endDate: t.field({
       type: 'DateTime',
       required: false,
-      description:
-        'With reuseStarted: the end date chosen from the pool. May be left out only when the pool has exactly one end date.',
+      description: 'With reuseStarted: the end date chosen from the pool. May be left out only when the pool has exactly one end date.',
     }),
     idempotencyKey: t.string({
       required: false,
@@ -123,8 +122,7 @@ const AssignLicensePayload = builder.objectRef<AssignedIds>('AssignLicensePayloa
 builder.mutationField('assignLicense', (t) =>
   t.field({
     type: AssignLicensePayload,
-    description:
-      'Assigns a license of a product to a student or teacher (school or organisation administrators, read-write integrations).',
+    description: 'Assigns a license of a product to a student or teacher (school or organisation administrators, read-write integrations).',
     authScopes: { admin: true },
     errors: { types: licenseErrors },
     args: { input: t.arg({ type: AssignLicenseInput, required: true, description: 'What to do.' }) },
@@ -190,8 +188,7 @@ const AssignLicensesOutcome = builder.objectRef<UserOutcome>('AssignLicensesOutc
       type: 'License',
       nullable: true,
       description: 'The license given; null in a dry run or on error.',
-      resolve: (query, outcome, _args, ctx) =>
-        outcome.licenseId ? ctx.prisma.license.findUnique({ ...query, where: { id: outcome.licenseId } }) : null,
+      resolve: (query, outcome, _args, ctx) => (outcome.licenseId ? ctx.prisma.license.findUnique({ ...query, where: { id: outcome.licenseId } }) : null),
     }),
     error: t.field({
       type: ErrorInterface,
@@ -202,20 +199,20 @@ const AssignLicensesOutcome = builder.objectRef<UserOutcome>('AssignLicensesOutc
   }),
 });
 
-const AssignLicensesPayload = builder
-  .objectRef<{ dryRun: boolean; outcomes: UserOutcome[] }>('AssignLicensesPayload')
-  .implement({
-    description: 'The outcome for each user.',
-    fields: (t) => ({
-      dryRun: t.exposeBoolean('dryRun', { description: 'True when nothing was written.' }),
-      outcomes: t.field({ type: [AssignLicensesOutcome], description: 'One outcome per user, in input order.', resolve: (p) => p.outcomes }),
-      assignedCount: t.int({ description: 'How many users got a license.', resolve: (p) => p.outcomes.filter((o) => !o.error).length }),
-    }),
-  });
+const AssignLicensesPayload = builder.objectRef<{ dryRun: boolean; outcomes: UserOutcome[] }>('AssignLicensesPayload').implement({
+  description: 'The outcome for each user.',
+  fields: (t) => ({
+    dryRun: t.exposeBoolean('dryRun', { description: 'True when nothing was written.' }),
+    outcomes: t.field({ type: [AssignLicensesOutcome], description: 'One outcome per user, in input order.', resolve: (p) => p.outcomes }),
+    assignedCount: t.int({ description: 'How many users got a license.', resolve: (p) => p.outcomes.filter((o) => !o.error).length }),
+  }),
+});
 
 class DryRunRollback extends Error {
-  constructor(readonly outcomes: BulkAssignOutcome[]) {
+  readonly outcomes: BulkAssignOutcome[];
+  constructor(outcomes: BulkAssignOutcome[]) {
     super('dry run');
+    this.outcomes = outcomes;
   }
 }
 
@@ -273,8 +270,7 @@ const LicenseInput = builder.inputType('LicenseInput', {
     license: t.globalID({ for: LicenseRef, required: true, description: 'The license.' }),
     idempotencyKey: t.string({
       required: false,
-      description:
-        'Retries with the same key return the first result: a retried revoke never takes back a license that was given to someone else in between.',
+      description: 'Retries with the same key return the first result: a retried revoke never takes back a license that was given to someone else in between.',
     }),
   }),
 });
@@ -293,17 +289,14 @@ const LicensePayload = builder.objectRef<{ licenseId: string }>('LicensePayload'
 builder.mutationFields((t) => ({
   revokeLicense: t.field({
     type: LicensePayload,
-    description:
-      "Takes a license back from its holder (administrators). A started license keeps its end date and becomes reusable; an expired one doesn't.",
+    description: "Takes a license back from its holder (administrators). A started license keeps its end date and becomes reusable; an expired one doesn't.",
     authScopes: { admin: true },
     errors: { types: licenseErrors },
     args: { input: t.arg({ type: LicenseInput, required: true, description: 'What to do.' }) },
     resolve: async (_root, { input }, ctx) => {
-      return runIdempotent(
-        ctx,
-        { key: input.idempotencyKey, operation: 'revokeLicense', input: { license: input.license.id } },
-        async (tx, clock, actor) => ({ licenseId: (await revokeLicense(tx, clock, actor, { licenseId: input.license.id })).id }),
-      );
+      return runIdempotent(ctx, { key: input.idempotencyKey, operation: 'revokeLicense', input: { license: input.license.id } }, async (tx, clock, actor) => ({
+        licenseId: (await revokeLicense(tx, clock, actor, { licenseId: input.license.id })).id,
+      }));
     },
   }),
   removeMyLicense: t.field({

@@ -112,7 +112,9 @@ describe(`orders and delivery (Skolon) on ${backend}`, () => {
       const nordstad = await prisma.organisation.findFirstOrThrow({ where: { name: 'Nordstad kommun' } });
       await prisma.user.create({
         data: {
-          name: 'Ulla Skoladmin', email: 'ulla.admin@ekskolan.example', organisationId: nordstad.id,
+          name: 'Ulla Skoladmin',
+          email: 'ulla.admin@ekskolan.example',
+          organisationId: nordstad.id,
           memberships: { create: { schoolId: demo.ids.ekskolan, role: 'SCHOOL_ADMIN' } },
         },
       });
@@ -312,7 +314,13 @@ describe(`orders and delivery (Skolon) on ${backend}`, () => {
       expect(result).toMatchObject({ __typename: 'AssignLicensesPayload', dryRun: true, assignedCount: 2 });
       expect(result.outcomes).toEqual([
         { user: { name: 'Sune Elev' }, assigned: true, endDate: at(12), license: null, error: null },
-        { user: { name: 'Saga Elev' }, assigned: false, endDate: null, license: null, error: expect.objectContaining({ __typename: 'LicenseError', code: 'USER_ALREADY_HAS_LICENSE', field: 'user' }) },
+        {
+          user: { name: 'Saga Elev' },
+          assigned: false,
+          endDate: null,
+          license: null,
+          error: expect.objectContaining({ __typename: 'LicenseError', code: 'USER_ALREADY_HAS_LICENSE', field: 'user' }),
+        },
         { user: { name: 'Theo Lärare' }, assigned: false, endDate: null, license: null, error: expect.objectContaining({ code: 'USER_ALREADY_HAS_LICENSE' }) },
         { user: { name: 'Björn Elev' }, assigned: false, endDate: null, license: null, error: expect.objectContaining({ code: 'USER_NOT_IN_SCHOOL' }) },
         { user: { name: 'Sixten Elev' }, assigned: true, endDate: at(12), license: null, error: null },

@@ -80,20 +80,18 @@ const CreateActivationLinkInput = builder.inputType('CreateActivationLinkInput',
   }),
 });
 
-const ActivationLinkPayload = builder
-  .objectRef<{ token: string; expiresAt: Date; orderId: string }>('ActivationLinkPayload')
-  .implement({
-    description: 'A new activation link. The token is shown only now: put it in the activation e-mail.',
-    fields: (t) => ({
-      token: t.exposeString('token', { description: 'The single-use token to pass to redeemActivationLink.' }),
-      expiresAt: t.expose('expiresAt', { type: 'DateTime', description: 'When the link stops working.' }),
-      order: t.prismaField({
-        type: 'Order',
-        description: 'The order it delivers.',
-        resolve: (query, { orderId }, _args, ctx) => ctx.prisma.order.findUniqueOrThrow({ ...query, where: { id: orderId } }),
-      }),
+const ActivationLinkPayload = builder.objectRef<{ token: string; expiresAt: Date; orderId: string }>('ActivationLinkPayload').implement({
+  description: 'A new activation link. The token is shown only now: put it in the activation e-mail.',
+  fields: (t) => ({
+    token: t.exposeString('token', { description: 'The single-use token to pass to redeemActivationLink.' }),
+    expiresAt: t.expose('expiresAt', { type: 'DateTime', description: 'When the link stops working.' }),
+    order: t.prismaField({
+      type: 'Order',
+      description: 'The order it delivers.',
+      resolve: (query, { orderId }, _args, ctx) => ctx.prisma.order.findUniqueOrThrow({ ...query, where: { id: orderId } }),
     }),
-  });
+  }),
+});
 
 const RedeemActivationLinkInput = builder.inputType('RedeemActivationLinkInput', {
   description: 'Follow an activation link.',
@@ -128,7 +126,7 @@ builder.mutationFields((t) => ({
   deliverOrder: t.field({
     type: OrderPayload,
     description:
-      "The supplier delivers a delayed order: its licenses are created, and every administrator of the school and its organisation is notified (supplier API keys).",
+      'The supplier delivers a delayed order: its licenses are created, and every administrator of the school and its organisation is notified (supplier API keys).',
     authScopes: { supplier: true },
     errors: { types: licenseErrors },
     args: { input: t.arg({ type: OrderInput, required: true, description: 'What to do.' }) },
@@ -145,9 +143,7 @@ builder.mutationFields((t) => ({
     errors: { types: licenseErrors },
     args: { input: t.arg({ type: CreateActivationLinkInput, required: true, description: 'What to do.' }) },
     resolve: (_root, { input }, ctx) =>
-      runDomain(ctx, (tx, clock, actor) =>
-        createActivationLink(tx, clock, actor, { orderId: input.order.id, validForDays: input.validForDays ?? null }),
-      ),
+      runDomain(ctx, (tx, clock, actor) => createActivationLink(tx, clock, actor, { orderId: input.order.id, validForDays: input.validForDays ?? null })),
   }),
   redeemActivationLink: t.field({
     type: OrderPayload,
@@ -157,11 +153,9 @@ builder.mutationFields((t) => ({
     args: { input: t.arg({ type: RedeemActivationLinkInput, required: true, description: 'What to do.' }) },
     resolve: async (_root, { input }, ctx) => {
       // Only the token's hash goes into the idempotency record (see idempotency.ts).
-      return runIdempotent(
-        ctx,
-        { key: input.idempotencyKey, operation: 'redeemActivationLink', input: { token: input.token } },
-        async (tx, clock, actor) => ({ orderId: (await redeemActivationLink(tx, clock, actor, { token: input.token })).id }),
-      );
+      return runIdempotent(ctx, { key: input.idempotencyKey, operation: 'redeemActivationLink', input: { token: input.token } }, async (tx, clock, actor) => ({
+        orderId: (await redeemActivationLink(tx, clock, actor, { token: input.token })).id,
+      }));
     },
   }),
 }));

@@ -24,7 +24,6 @@ builder.queryField('organisations', (t) =>
     type: 'Organisation',
     cursor: 'id',
     description: 'The organisations you belong to (one, for users and integrations).',
-    resolve: (query, _root, _args, ctx) =>
-      ctx.prisma.organisation.findMany({ ...query, where: visibleOrganisations(actorOf(ctx)), orderBy: { name: 'asc' } }),
+    resolve: (query, _root, _args, ctx) => ctx.prisma.organisation.findMany({ ...query, where: visibleOrganisations(actorOf(ctx)), orderBy: { name: 'asc' } }),
   }),
 );

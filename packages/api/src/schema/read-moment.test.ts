@@ -21,7 +21,10 @@ const LIST_AND_COUNTS = /* GraphQL */ `
 /** A clock that moves a month further every time it is asked. */
 class RacingClock implements Clock {
   calls = 0;
-  constructor(private readonly start: Date) {}
+  private readonly start: Date;
+  constructor(start: Date) {
+    this.start = start;
+  }
   now(): Date {
     return addMonths(this.start, this.calls++);
   }

@@ -52,8 +52,7 @@ async function availabilityOf(ctx: Context, schoolProduct: SchoolProduct): Promi
   return { ...counts, kind: 'availability', schoolProduct, pool: { kind: 'pool', schoolProduct, endDates: pool } };
 }
 
-const isShape = (value: unknown, kind: string) =>
-  typeof value === 'object' && value !== null && (value as { kind?: unknown }).kind === kind;
+const isShape = (value: unknown, kind: string) => typeof value === 'object' && value !== null && (value as { kind?: unknown }).kind === kind;
 
 const ReusableLicensePoolRef = builder.node(builder.objectRef<Pool>('ReusableLicensePool'), {
   description:
@@ -82,37 +81,37 @@ const ReusableLicensePoolRef = builder.node(builder.objectRef<Pool>('ReusableLic
 });
 
 const LicenseAvailabilityRef = builder.node(builder.objectRef<AvailabilityShape>('LicenseAvailability'), {
-    description: 'What the (i) button in "Manage licenses" tells: which licenses the school can assign, and what is coming.',
-    id: { resolve: (availability) => keyOfProduct(availability.schoolProduct) },
-    loadOne: async (key, ctx) => {
-      const schoolProduct = await loadSchoolProduct(ctx, key);
-      return schoolProduct ? availabilityOf(ctx, schoolProduct) : null;
-    },
-    isTypeOf: (value) => isShape(value, 'availability'),
-    fields: (t) => ({
-      newLicenses: t.exposeInt('newLicenses', { description: 'Delivered licenses not yet started; assigning one starts it now.' }),
-      reusable: t.field({
-        type: ReusableLicensePoolRef,
-        description: 'Started licenses that can be reused, per end date.',
-        resolve: (availability) => availability.pool,
-      }),
-      assignable: t.int({
-        description: 'New plus reusable started licenses: how many more users can get a license now.',
-        resolve: (a) => a.newLicenses + a.pool.endDates.reduce((sum, group) => sum + group.count, 0),
-      }),
-      assigned: t.exposeInt('assigned', { description: 'Licenses assigned to a user right now.' }),
-      expired: t.exposeInt('expired', { description: 'Licenses past their end date.' }),
-      awaitingDelivery: t.exposeInt('awaitingDelivery', { description: 'Licenses ordered but not yet delivered by the supplier.' }),
-      autoStartingSoon: t.exposeInt('autoStartingSoon', {
-        description: 'New licenses that start by themselves within 30 days, 4 months after their delivery.',
-      }),
-      nextAutoStartAt: t.expose('nextAutoStartAt', {
-        type: 'DateTime',
-        nullable: true,
-        description: 'When the next new license starts by itself, unless assigned before.',
-      }),
+  description: 'What the (i) button in "Manage licenses" tells: which licenses the school can assign, and what is coming.',
+  id: { resolve: (availability) => keyOfProduct(availability.schoolProduct) },
+  loadOne: async (key, ctx) => {
+    const schoolProduct = await loadSchoolProduct(ctx, key);
+    return schoolProduct ? availabilityOf(ctx, schoolProduct) : null;
+  },
+  isTypeOf: (value) => isShape(value, 'availability'),
+  fields: (t) => ({
+    newLicenses: t.exposeInt('newLicenses', { description: 'Delivered licenses not yet started; assigning one starts it now.' }),
+    reusable: t.field({
+      type: ReusableLicensePoolRef,
+      description: 'Started licenses that can be reused, per end date.',
+      resolve: (availability) => availability.pool,
     }),
-  });
+    assignable: t.int({
+      description: 'New plus reusable started licenses: how many more users can get a license now.',
+      resolve: (a) => a.newLicenses + a.pool.endDates.reduce((sum, group) => sum + group.count, 0),
+    }),
+    assigned: t.exposeInt('assigned', { description: 'Licenses assigned to a user right now.' }),
+    expired: t.exposeInt('expired', { description: 'Licenses past their end date.' }),
+    awaitingDelivery: t.exposeInt('awaitingDelivery', { description: 'Licenses ordered but not yet delivered by the supplier.' }),
+    autoStartingSoon: t.exposeInt('autoStartingSoon', {
+      description: 'New licenses that start by themselves within 30 days, 4 months after their delivery.',
+    }),
+    nextAutoStartAt: t.expose('nextAutoStartAt', {
+      type: 'DateTime',
+      nullable: true,
+      description: 'When the next new license starts by itself, unless assigned before.',
+    }),
+  }),
+});
 
 export const SchoolProductRef = builder.node(builder.objectRef<SchoolProduct>('SchoolProduct'), {
   description: 'One product as one school holds it: its licenses, its reusable pool and its availability.',
@@ -201,10 +200,8 @@ const filterOf = ({ state, assigned, endDateFrom, endDateTo, user }: LicenseList
   endDateTo,
   holderId: user?.id,
 });
-const argsKey = (args: LicenseListArgs) =>
-  JSON.stringify([args.state, args.assigned, args.endDateFrom, args.endDateTo, args.user?.id]);
-const filterKey = ({ schoolProduct, args }: { schoolProduct: SchoolProduct; args: LicenseListArgs }) =>
-  `${keyOfProduct(schoolProduct)}:${argsKey(args)}`;
+const argsKey = (args: LicenseListArgs) => JSON.stringify([args.state, args.assigned, args.endDateFrom, args.endDateTo, args.user?.id]);
+const filterKey = ({ schoolProduct, args }: { schoolProduct: SchoolProduct; args: LicenseListArgs }) => `${keyOfProduct(schoolProduct)}:${argsKey(args)}`;
 /** Requests that differ only in their product share one statement. */
 const pageGroupKey = ({ schoolProduct, args, page, selection, withCount, withHolders }: PageRequest) =>
   `${schoolProduct.school.id}:${argsKey(args)}:${withCount}:${withHolders}:${page.take}:${page.skip ?? 0}:${page.cursor?.id ?? ''}:${JSON.stringify(selection)}`;
@@ -217,8 +214,7 @@ function pageAndSelection({ take, skip, cursor, ...selection }: PrismaPageQuery)
 }
 const isLicenseColumn = (name: string): name is LicenseColumn => name in Prisma.LicenseScalarFieldEnum;
 /** The License columns Pothos selects for the fields asked for (License is in select mode); all under include. */
-const selectedColumns = ({ select }: LicenseSelection): LicenseColumn[] | undefined =>
-  select ? Object.keys(select).filter(isLicenseColumn) : undefined;
+const selectedColumns = ({ select }: LicenseSelection): LicenseColumn[] | undefined => (select ? Object.keys(select).filter(isLicenseColumn) : undefined);
 /** Whether Pothos selects a relation (`order: true` or with its own selection) or a `_count` under each license. */
 const selectsRelations = ({ include, select }: LicenseSelection) =>
   Object.keys(include ?? {}).length > 0 || Object.keys(select ?? {}).some((name) => !isLicenseColumn(name));
@@ -226,8 +222,7 @@ const selectsRelations = ({ include, select }: LicenseSelection) =>
 const pageKey = (key: PageRequest) => `${key.schoolProduct.product.id}:${pageGroupKey(key)}`;
 
 type ProductRead = { kind: 'availability'; schoolProduct: SchoolProduct } | { kind: 'page'; page: PageRequest };
-const readKey = (read: ProductRead) =>
-  read.kind === 'availability' ? `availability:${keyOfProduct(read.schoolProduct)}` : `page:${pageKey(read.page)}`;
+const readKey = (read: ProductRead) => (read.kind === 'availability' ? `availability:${keyOfProduct(read.schoolProduct)}` : `page:${pageKey(read.page)}`);
 
 /**
  * What the fields of a list of school products read in this tick: their availability and their
@@ -243,7 +238,12 @@ function productReadsLoader(ctx: Context) {
       reads.flatMap((read) => (read.kind === 'availability' ? [read.schoolProduct] : [])),
       (schoolProduct) => schoolProduct.school.id,
     );
-    const pageGroups = [...groupBy(reads.flatMap((read) => (read.kind === 'page' ? [read.page] : [])), pageGroupKey).values()];
+    const pageGroups = [
+      ...groupBy(
+        reads.flatMap((read) => (read.kind === 'page' ? [read.page] : [])),
+        pageGroupKey,
+      ).values(),
+    ];
     // A page group reads the availability of its school's products when it has every one of them.
     const withAvailability = pageGroups.map((group) => {
       const schoolId = group[0]!.schoolProduct.school.id;
@@ -262,7 +262,12 @@ function productReadsLoader(ctx: Context) {
         }
       }),
       ...[...availabilityBySchool].map(async ([schoolId, group]) => {
-        const found = await availabilityOfProducts(ctx.prisma, schoolId, group.map((key) => key.product.id), now);
+        const found = await availabilityOfProducts(
+          ctx.prisma,
+          schoolId,
+          group.map((key) => key.product.id),
+          now,
+        );
         for (const schoolProduct of group) results.set(readKey({ kind: 'availability', schoolProduct }), found.get(schoolProduct.product.id)!);
       }),
     ]);

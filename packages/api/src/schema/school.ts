@@ -77,8 +77,7 @@ builder.queryField('school', (t) =>
     nullable: true,
     description: 'One school by ID; null when it does not exist or is not yours to see.',
     args: { id: t.arg.globalID({ for: SchoolRef, required: true, description: 'The school.' }) },
-    resolve: (query, _root, args, ctx) =>
-      ctx.prisma.school.findFirst({ ...query, where: { AND: [{ id: args.id.id }, visibleSchools(actorOf(ctx))] } }),
+    resolve: (query, _root, args, ctx) => ctx.prisma.school.findFirst({ ...query, where: { AND: [{ id: args.id.id }, visibleSchools(actorOf(ctx))] } }),
   }),
 );
 

@@ -137,13 +137,11 @@ describe(`SQL statements per request on ${backend}`, () => {
     const { data, statements: sent } = await counted(admin, WITH_DATES, { school });
     expect(pageStatement(sent)).toContain('"deliveredAt"');
     expect(sent, describeStatements(sent)).toHaveLength(4); // authenticate, school, products, the pages
-    const nodes: { id: string; deliveredAt: string; autoStartAt: string; reusable: boolean }[] = data.school.products.flatMap(
-      (product: any) => product.licenses.edges.map((edge: any) => edge.node),
+    const nodes: { id: string; deliveredAt: string; autoStartAt: string; reusable: boolean }[] = data.school.products.flatMap((product: any) =>
+      product.licenses.edges.map((edge: any) => edge.node),
     );
     expect(nodes.length).toBeGreaterThan(20);
-    const stored = new Map(
-      (await test.db.prisma.license.findMany({ where: { id: { in: nodes.map((node) => rawId(node.id)) } } })).map((row) => [row.id, row]),
-    );
+    const stored = new Map((await test.db.prisma.license.findMany({ where: { id: { in: nodes.map((node) => rawId(node.id)) } } })).map((row) => [row.id, row]));
     for (const node of nodes) {
       const row = stored.get(rawId(node.id))!;
       expect([node.deliveredAt, node.autoStartAt]).toEqual([row.deliveredAt.toISOString(), row.autoStartAt.toISOString()]);
@@ -180,7 +178,12 @@ describe(`SQL statements per request on ${backend}`, () => {
     const before = (await counted(admin, ADMIN_VIEW, { school, first: 50 })).data.school.products.length;
     const supplier = await test.db.prisma.supplier.findFirstOrThrow();
     // Two delivered at once, two awaiting their supplier: pages with licenses and empty ones.
-    for (const [name, deliveryMode] of [['Fysik 8', 'DIRECT'], ['Historia 9', 'DELAYED'], ['Geografi 7', 'DIRECT'], ['Biologi 8', 'DELAYED']] as const) {
+    for (const [name, deliveryMode] of [
+      ['Fysik 8', 'DIRECT'],
+      ['Historia 9', 'DELAYED'],
+      ['Geografi 7', 'DIRECT'],
+      ['Biologi 8', 'DELAYED'],
+    ] as const) {
       const product = await test.db.prisma.product.create({
         data: { name, supplierId: supplier.id, validityMonths: 12, deliveryMode },
       });
@@ -196,6 +199,11 @@ describe(`SQL statements per request on ${backend}`, () => {
       const { licenses, availability } = added.get(name) as any;
       return [licenses.totalCount, availability.newLicenses, availability.awaitingDelivery];
     };
-    expect(['Fysik 8', 'Historia 9', 'Geografi 7', 'Biologi 8'].map(numbers)).toEqual([[7, 7, 0], [0, 0, 7], [7, 7, 0], [0, 0, 7]]);
+    expect(['Fysik 8', 'Historia 9', 'Geografi 7', 'Biologi 8'].map(numbers)).toEqual([
+      [7, 7, 0],
+      [0, 0, 7],
+      [7, 7, 0],
+      [0, 0, 7],
+    ]);
   });
 });

@@ -26,17 +26,14 @@ const ViewerRef = builder.objectRef<Actor>('Viewer').implement({
       type: 'User',
       nullable: true,
       description: 'You, when you are a user: with your schools, roles and licenses.',
-      resolve: (query, actor, _args, ctx) =>
-        actor.kind === 'user' ? ctx.prisma.user.findUnique({ ...query, where: { id: actor.userId } }) : null,
+      resolve: (query, actor, _args, ctx) => (actor.kind === 'user' ? ctx.prisma.user.findUnique({ ...query, where: { id: actor.userId } }) : null),
     }),
     organisation: t.prismaField({
       type: 'Organisation',
       nullable: true,
       description: 'Your organisation; null for suppliers.',
       resolve: (query, actor, _args, ctx) =>
-        actor.kind === 'user' || actor.kind === 'integration'
-          ? ctx.prisma.organisation.findUnique({ ...query, where: { id: actor.organisationId } })
-          : null,
+        actor.kind === 'user' || actor.kind === 'integration' ? ctx.prisma.organisation.findUnique({ ...query, where: { id: actor.organisationId } }) : null,
     }),
     notifications: t.prismaConnection({
       type: 'Notification',
@@ -49,8 +46,7 @@ const ViewerRef = builder.objectRef<Actor>('Viewer').implement({
           where: { AND: [notificationsOf(ctx), args.unreadOnly ? { readAt: null } : {}] },
           orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
         }),
-      totalCount: (_actor, args, ctx) =>
-        ctx.prisma.notification.count({ where: { AND: [notificationsOf(ctx), args.unreadOnly ? { readAt: null } : {}] } }),
+      totalCount: (_actor, args, ctx) => ctx.prisma.notification.count({ where: { AND: [notificationsOf(ctx), args.unreadOnly ? { readAt: null } : {}] } }),
     }),
     unreadNotificationCount: t.int({
       description: 'How many of your notifications are unread.',

@@ -35,12 +35,7 @@ export interface DemoData {
 }
 
 /** Seeds the demo story into an empty database, then returns how to act as each demo role. */
-export async function ensureDemoData(
-  prisma: PrismaClient,
-  clock: Clock,
-  auth: AuthConfig,
-  log: (message: string) => void = () => {},
-): Promise<DemoData> {
+export async function ensureDemoData(prisma: PrismaClient, clock: Clock, auth: AuthConfig, log: (message: string) => void = () => {}): Promise<DemoData> {
   let activationToken: string | null = null;
   if ((await prisma.organisation.count()) === 0) {
     log('seeding demo data…');
@@ -72,7 +67,13 @@ async function seedStory(prisma: Tx, now: Date, log: (message: string) => void):
   const bjorkskolan = await prisma.school.create({ data: { name: 'Björkskolan', organisationId: nordstad.id } });
   const strandskolan = await prisma.school.create({ data: { name: 'Strandskolan', organisationId: sjostad.id } });
 
-  const person = async (name: string, email: string, organisationId: string, memberships: [string, 'STUDENT' | 'TEACHER' | 'SCHOOL_ADMIN'][], isOrganisationAdmin = false) =>
+  const person = async (
+    name: string,
+    email: string,
+    organisationId: string,
+    memberships: [string, 'STUDENT' | 'TEACHER' | 'SCHOOL_ADMIN'][],
+    isOrganisationAdmin = false,
+  ) =>
     prisma.user.create({
       data: { name, email, organisationId, isOrganisationAdmin, memberships: { create: memberships.map(([schoolId, role]) => ({ schoolId, role })) } },
     });
@@ -102,7 +103,11 @@ async function seedStory(prisma: Tx, now: Date, log: (message: string) => void):
   const kemi = await product('Kemilabbet (app)', appstudio.id, 12, 'ACTIVATION_EMAIL');
 
   const keyData = (name: string, key: string, kind: 'ORGANISATION_READ_WRITE' | 'SUPPLIER', owner: { organisationId?: string; supplierId?: string }) => ({
-    name, kind, keyHash: hashApiKey(key), createdAt: clock.now(), ...owner,
+    name,
+    kind,
+    keyHash: hashApiKey(key),
+    createdAt: clock.now(),
+    ...owner,
   });
   await prisma.apiCredential.createMany({
     data: [

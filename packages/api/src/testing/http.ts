@@ -26,7 +26,12 @@ export async function postGraphQL<Data = any>(
 ): Promise<HttpResponse<Data>> {
   const response = await fetch(url, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json, application/json', ...(token ? { authorization: `Bearer ${token}` } : {}), ...headers },
+    headers: {
+      'content-type': 'application/json',
+      accept: 'application/graphql-response+json, application/json',
+      ...(token ? { authorization: `Bearer ${token}` } : {}),
+      ...headers,
+    },
     body: JSON.stringify({ query, variables }),
   });
   const text = await response.text();
@@ -76,14 +81,13 @@ export interface ServerProcess {
 }
 
 const serverEntry = fileURLToPath(new URL('../server.ts', import.meta.url));
-const tsx = fileURLToPath(new URL('../../node_modules/.bin/tsx', import.meta.url));
 
 /**
  * Starts src/server.ts with PORT=0 and the given environment; resolves once it has printed the
  * port it listens on (before the database is open: /health answers at once).
  */
 export async function startServerProcess(env: Record<string, string>): Promise<ServerProcess> {
-  const child = spawn(tsx, [serverEntry], {
+  const child = spawn(process.execPath, [serverEntry], {
     env: { ...process.env, HOST: '127.0.0.1', PORT: '0', NODE_ENV: 'production', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -108,9 +112,7 @@ export async function startServerProcess(env: Record<string, string>): Promise<S
       ? Promise.resolve()
       : new Promise<void>((resolve, reject) => {
           waiters.push({ pattern, resolve });
-          void exited.then(({ code, signal }) =>
-            reject(new Error(`server exited (${code ?? signal}) before printing ${pattern}:\n${output}`)),
-          );
+          void exited.then(({ code, signal }) => reject(new Error(`server exited (${code ?? signal}) before printing ${pattern}:\n${output}`)));
         });
   await waitFor(/listening on http:\/\/127\.0\.0\.1:\d+/);
   const port = /listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(output)![1];

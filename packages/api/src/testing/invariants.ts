@@ -70,8 +70,19 @@ export async function checkInvariants(prisma: PrismaClient): Promise<Record<stri
 
 /** Rows per table and the columns that change in place: equal snapshots mean nothing was written. */
 export type WriteSnapshot = Record<
-  | 'orders' | 'deliveredOrders' | 'licenses' | 'assignedLicenses' | 'startedLicenses' | 'assignments' | 'endedAssignments'
-  | 'activationLinks' | 'redeemedLinks' | 'notifications' | 'auditEvents' | 'idempotencyRecords' | 'preAssignments',
+  | 'orders'
+  | 'deliveredOrders'
+  | 'licenses'
+  | 'assignedLicenses'
+  | 'startedLicenses'
+  | 'assignments'
+  | 'endedAssignments'
+  | 'activationLinks'
+  | 'redeemedLinks'
+  | 'notifications'
+  | 'auditEvents'
+  | 'idempotencyRecords'
+  | 'preAssignments',
   number
 >;
 

@@ -5,18 +5,17 @@ import type { PrismaClient } from '@school-licenses/db';
 export type RowCounts = Awaited<ReturnType<typeof countRows>>;
 
 export async function countRows(prisma: PrismaClient) {
-  const [orders, preAssignments, licenses, assignments, activationLinks, notifications, auditEvents, idempotencyRecords, apiCredentials] =
-    await Promise.all([
-      prisma.order.count(),
-      prisma.orderPreAssignment.count(),
-      prisma.license.count(),
-      prisma.assignment.count(),
-      prisma.activationLink.count(),
-      prisma.notification.count(),
-      prisma.auditEvent.count(),
-      prisma.idempotencyRecord.count(),
-      prisma.apiCredential.count(),
-    ]);
+  const [orders, preAssignments, licenses, assignments, activationLinks, notifications, auditEvents, idempotencyRecords, apiCredentials] = await Promise.all([
+    prisma.order.count(),
+    prisma.orderPreAssignment.count(),
+    prisma.license.count(),
+    prisma.assignment.count(),
+    prisma.activationLink.count(),
+    prisma.notification.count(),
+    prisma.auditEvent.count(),
+    prisma.idempotencyRecord.count(),
+    prisma.apiCredential.count(),
+  ]);
   // Writes that leave the number of rows alone: assigning, revoking, delivering, redeeming.
   const [assignedLicenses, deliveredOrders, redeemedLinks, readNotifications] = await Promise.all([
     prisma.license.count({ where: { assignedUserId: { not: null } } }),

@@ -125,9 +125,7 @@ export const exhaustedPool = (prisma: PrismaClient, clock: Clock) => licensePool
 
 /** More licenses of the pool's product for its school, as its admin would order them. */
 export async function orderMore(prisma: PrismaClient, clock: Clock, pool: LicensePool, quantity: number, productId = pool.productId) {
-  return prisma.$transaction(async (tx) =>
-    placeOrder(tx, clock, await userActor(tx, pool.adminId), { schoolId: pool.schoolId, productId, quantity }),
-  );
+  return prisma.$transaction(async (tx) => placeOrder(tx, clock, await userActor(tx, pool.adminId), { schoolId: pool.schoolId, productId, quantity }));
 }
 
 /** An order of the delayed product, awaiting its supplier. */

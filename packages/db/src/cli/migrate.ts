@@ -7,11 +7,7 @@ await runCli(async () => {
   try {
     console.log(`migrating ${database.description}`);
     const report = await database.migrate({ onProgress: (message) => console.log(message) });
-    console.log(
-      report.applied.length
-        ? `applied ${report.applied.length} migration(s)`
-        : `up to date (${report.alreadyApplied} migration(s) applied before)`,
-    );
+    console.log(report.applied.length ? `applied ${report.applied.length} migration(s)` : `up to date (${report.alreadyApplied} migration(s) applied before)`);
   } finally {
     await database.close();
   }

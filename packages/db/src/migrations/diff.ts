@@ -8,9 +8,7 @@ import { openSchemaEngine } from './schema-engine.ts';
 
 const noFilters = { externalTables: [], externalEnums: [] };
 
-export async function diffMigrationsToSchema(
-  options: { migrationsDir?: string; schemaPath?: string } = {},
-): Promise<string> {
+export async function diffMigrationsToSchema(options: { migrationsDir?: string; schemaPath?: string } = {}): Promise<string> {
   const dir = options.migrationsDir ?? migrationsDir;
   const path = options.schemaPath ?? schemaPath;
   const [migrations, schema] = await Promise.all([readMigrations(dir), readFile(path, 'utf8')]);

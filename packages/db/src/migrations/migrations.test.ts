@@ -23,15 +23,11 @@ describe(`migrations on ${backend}`, () => {
 
   it('creates every table and records each migration as prisma migrate deploy does', async () => {
     db = await openTestDatabase();
-    expect(await tableNames(db)).toEqual(
-      expect.arrayContaining(['License', 'Assignment', 'Order', 'AuditEvent', 'ApiCredential', '_prisma_migrations']),
-    );
+    expect(await tableNames(db)).toEqual(expect.arrayContaining(['License', 'Assignment', 'Order', 'AuditEvent', 'ApiCredential', '_prisma_migrations']));
     const migrations = await readMigrations();
     const recorded = await db.prisma.$queryRaw<{ migration_name: string; checksum: string; finished_at: Date | null }[]>`
       SELECT migration_name, checksum, finished_at FROM "_prisma_migrations" ORDER BY migration_name`;
-    expect(recorded.map((row) => [row.migration_name, row.checksum])).toEqual(
-      migrations.map((m) => [m.name, m.checksum]),
-    );
+    expect(recorded.map((row) => [row.migration_name, row.checksum])).toEqual(migrations.map((m) => [m.name, m.checksum]));
     expect(recorded.every((row) => row.finished_at !== null)).toBe(true);
   });
 
@@ -49,18 +45,14 @@ describe(`migrations on ${backend}`, () => {
       sql: 'CREATE TABLE "Half" (id int); SELECT * FROM "no_such_table";',
       checksum: 'x',
     };
-    await expect(db.migrate({ migrations: [...(await readMigrations()), broken] })).rejects.toThrow(
-      /99999999999999_broken failed, nothing was changed/,
-    );
+    await expect(db.migrate({ migrations: [...(await readMigrations()), broken] })).rejects.toThrow(/99999999999999_broken failed, nothing was changed/);
     expect(await tableNames(db)).toEqual([]);
   });
 
   it('refuses a migration that was edited after it was applied', async () => {
     db = await openTestDatabase();
     const [first, ...rest] = await readMigrations();
-    await expect(db.migrate({ migrations: [{ ...first!, checksum: 'edited' }, ...rest] })).rejects.toThrow(
-      /was edited after it was applied/,
-    );
+    await expect(db.migrate({ migrations: [{ ...first!, checksum: 'edited' }, ...rest] })).rejects.toThrow(/was edited after it was applied/);
   });
 
   it('refuses to run older code against a database with migrations it does not know', async () => {
@@ -77,10 +69,7 @@ describe('schema.prisma and the migrations', () => {
   it('drift is detected when schema.prisma changes without a migration', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'drift-'));
     await cp(migrationsDir, join(dir, 'migrations'), { recursive: true });
-    const schema = (await readFile(schemaPath, 'utf8')).replace(
-      'model Supplier {',
-      'model Supplier {\n  website String?',
-    );
+    const schema = (await readFile(schemaPath, 'utf8')).replace('model Supplier {', 'model Supplier {\n  website String?');
     await mkdir(join(dir, 'prisma'), { recursive: true });
     await writeFile(join(dir, 'prisma', 'schema.prisma'), schema);
     const sql = await diffMigrationsToSchema({

@@ -29,7 +29,10 @@ export interface MigrationConnection {
 
 export async function readMigrations(dir = migrationsDir): Promise<Migration[]> {
   const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
-  const names = entries.filter((e) => e.isDirectory()).map((e) => e.name).sort();
+  const names = entries
+    .filter((e) => e.isDirectory())
+    .map((e) => e.name)
+    .sort();
   return Promise.all(
     names.map(async (name) => {
       const sql = await readFile(join(dir, name, 'migration.sql'), 'utf8');
@@ -82,9 +85,7 @@ export async function applyPendingMigrations(
   for (const row of applied) {
     const migration = known.get(row.migration_name);
     if (!migration) {
-      throw new MigrationError(
-        `the database has migration ${row.migration_name}, which this code does not know: is it older than the database?`,
-      );
+      throw new MigrationError(`the database has migration ${row.migration_name}, which this code does not know: is it older than the database?`);
     }
     if (migration.checksum !== row.checksum) {
       throw new MigrationError(`migration ${row.migration_name} was edited after it was applied`);
@@ -97,9 +98,7 @@ export async function applyPendingMigrations(
     try {
       await connection.exec(migration.sql);
     } catch (error) {
-      throw new MigrationError(
-        `migration ${migration.name} failed, nothing was changed: ${(error as Error).message}`,
-      );
+      throw new MigrationError(`migration ${migration.name} failed, nothing was changed: ${(error as Error).message}`);
     }
     await connection.query(
       `INSERT INTO "_prisma_migrations"

@@ -9,9 +9,7 @@ export interface TestDatabase extends Database {
   url: string | undefined;
 }
 
-export async function openTestDatabase(
-  options: Omit<DatabaseOptions, 'url' | 'dataDir'> & { migrate?: boolean } = {},
-): Promise<TestDatabase> {
+export async function openTestDatabase(options: Omit<DatabaseOptions, 'url' | 'dataDir'> & { migrate?: boolean } = {}): Promise<TestDatabase> {
   const serverUrl = process.env.DATABASE_URL;
   const url = serverUrl ? await createScratchDatabase(serverUrl) : undefined;
   const database = await openDatabase({ ...options, url, dataDir: 'memory://' });
