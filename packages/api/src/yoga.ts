@@ -16,6 +16,7 @@ import {
   useValidationRules,
   type ApiLimits,
 } from './limits.ts';
+import { useInvalidInputField } from './input-errors.ts';
 import { DEFAULT_IDEMPOTENCY_TTL_HOURS } from './domain/idempotency.ts';
 import { renderLocalGraphiQL, useGraphiQLAssets } from './graphiql.ts';
 import type { Context } from './schema/context.ts';
@@ -65,6 +66,7 @@ export function createApi(options: ApiOptions): Api {
       useBodyLimit(limits.maxBodyBytes),
       useValidationRules(limits),
       usePageSizeLimit(),
+      useInvalidInputField(),
       useGraphiQLAssets(),
       useReadinessCheck({
         endpoint: '/ready',
