@@ -272,7 +272,7 @@ async function lockLicense(
  * Ends the active assignments whose license has expired in its organisation's time zone at
  * `now`, so their holders can get a new one: the sweep, over every organisation.
  */
-export async function endExpiredAssignments(tx: Tx, now: Date): Promise<number> {
+export async function endExpiredAssignments(tx: Tx, now: Date, holder?: { userId: string; schoolId: string }): Promise<number> {
   // The organisation's today and the expiry moment come from its own zone, in SQL.
   const rows = await tx.$queryRaw<Record<string, unknown>[]>(Prisma.sql`
     SELECT a.id::text AS id, a."licenseId"::text AS "licenseId", a."userId"::text AS "userId", a."schoolId"::text AS "schoolId",
@@ -284,6 +284,7 @@ export async function endExpiredAssignments(tx: Tx, now: Date): Promise<number> 
     JOIN "School" s ON s.id = l."schoolId"
     JOIN "Organisation" o ON o.id = s."organisationId"
     WHERE a."isActive" AND ${licensesInStateSql('EXPIRED', todaySql(now), 'l')}
+      ${holder ? Prisma.sql`AND a."userId" = ${holder.userId}::uuid AND a."schoolId" = ${holder.schoolId}::uuid` : Prisma.empty}
     FOR UPDATE OF a, l`);
   await endAssignmentsOfExpiredLicenses(
     tx,

@@ -33,11 +33,9 @@ import {
   type Actor,
   type Tx,
 } from './actor.ts';
-import { endAssignment } from './assignments.ts';
+import { endAssignment, endExpiredAssignments } from './assignments.ts';
 import { recordAudit, recordAudits, type AuditEntry } from './audit.ts';
-import { localTime } from './days.ts';
 import { LicenseError } from './errors.ts';
-import { licensesInState } from './license-state.ts';
 
 export type RosterChange = 'created' | 'updated' | 'ended' | 'unchanged';
 
@@ -352,14 +350,10 @@ async function endMembership(tx: Tx, now: Date, actor: Actor, school: School, me
 
 /** Ends the user's assignments at the school: started licenses keep their end dates and become reusable. */
 async function revokeLicensesAt(tx: Tx, now: Date, actor: Actor, schoolId: string, userId: string): Promise<number> {
-  // A license past its end date has no holder already: it ended at its expiry, which the sweep writes down.
-  const school = await tx.school.findUniqueOrThrow({ where: { id: schoolId }, include: withTimeZone });
-  const { today } = localTime(now, school.organisation.timeZone);
-  const held = await tx.assignment.findMany({
-    where: { userId, schoolId, isActive: true, license: licensesInState('STARTED', today) },
-    select: { licenseId: true },
-    orderBy: { licenseId: 'asc' },
-  });
+  // A license past its end date has no holder already: its assignment is written down as ended at
+  // the expiry, by the system, and only the others are revoked.
+  await endExpiredAssignments(tx, now, { userId, schoolId });
+  const held = await tx.assignment.findMany({ where: { userId, schoolId, isActive: true }, select: { licenseId: true }, orderBy: { licenseId: 'asc' } });
   for (const { licenseId } of held) await endAssignment(tx, now, actor, licenseId, 'LEFT_SCHOOL');
   return held.length;
 }

@@ -4,6 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashApiKey } from '../auth/authenticate.ts';
 import { systemActor } from '../domain/actor.ts';
+import { formatDay } from '../domain/days.ts';
 import { setSchoolMembership, upsertGroupByExternalId, upsertSchoolByExternalId, upsertUserByExternalId } from '../domain/roster.ts';
 import { inTransaction } from '../domain/transaction.ts';
 import type { DemoData } from '../seed/demo.ts';
@@ -313,9 +314,9 @@ describe(`the roster on ${backend}`, () => {
         product: gid('Product', demo.ids.matematik),
         user: saga,
         reuseStarted: true,
-        endDate: sagasEndDate.toISOString(),
+        endDate: formatDay(sagasEndDate),
       });
-      expect(assign.value).toMatchObject({ __typename: 'AssignLicensePayload', license: { endDate: sagasEndDate.toISOString() } });
+      expect(assign.value).toMatchObject({ __typename: 'AssignLicensePayload', license: { endDate: formatDay(sagasEndDate) } });
     });
 
     it('nobody ends a membership in another organisation or another school', async () => {
