@@ -21,6 +21,7 @@ import {
   useDocumentLimits,
   type ApiLimits,
 } from './limits.ts';
+import { useInvalidInputField } from './input-errors.ts';
 import { DEFAULT_IDEMPOTENCY_TTL_HOURS } from './domain/idempotency.ts';
 import { renderLocalGraphiQL, useGraphiQLAssets } from './graphiql.ts';
 import type { Context } from './schema/context.ts';
@@ -77,6 +78,7 @@ export function createApi(options: ApiOptions): Api {
       useBodyLimit(limits.maxBodyBytes, log),
       ...useDocumentLimits(limits),
       usePageSizeLimit(),
+      useInvalidInputField(),
       ...(rateLimiter ? [useCostRateLimit(rateLimiter)] : []),
       useAnswerInTransaction((error) => ({ data: null, errors: [maskUnexpectedError(error, 'Unexpected error.') as GraphQLError] })),
       useGraphiQLAssets(),

@@ -50,31 +50,43 @@ export function createAuthenticator(config: AuthConfig, prisma: PrismaClient, cl
 }
 
 export async function apiKeyActor(prisma: Tx, key: string): Promise<Actor> {
-  const credential = await prisma.apiCredential.findUnique({ where: { keyHash: hashApiKey(key) } });
+  const credential = await prisma.apiCredential.findUnique({
+    where: { keyHash: hashApiKey(key) },
+    include: { organisation: { select: { timeZone: true } } },
+  });
   if (!credential || credential.revokedAt) throw new AuthenticationError('Unknown or revoked API key.');
   if (credential.kind === 'SUPPLIER' && credential.supplierId) {
     return { kind: 'supplier', credentialId: credential.id, supplierId: credential.supplierId, label: `supplier key ${credential.name}` };
   }
-  if (!credential.organisationId) throw new AuthenticationError('The API key has no organisation.');
+  if (!credential.organisationId || !credential.organisation) throw new AuthenticationError('The API key has no organisation.');
   return {
     kind: 'integration',
     credentialId: credential.id,
     organisationId: credential.organisationId,
     canWrite: credential.kind === 'ORGANISATION_READ_WRITE',
+    timeZone: credential.organisation.timeZone,
     label: `API key ${credential.name}`,
   };
 }
 
 /** The actor of a user id: the user with their role in each school. Null-safe for deleted users. */
 export async function userActor(prisma: Tx, userId: string): Promise<Actor> {
-  const user = /^[0-9a-f-]{36}$/i.test(userId) ? await prisma.user.findUnique({ where: { id: userId }, include: { memberships: true } }) : null;
+  const user = /^[0-9a-f-]{36}$/i.test(userId)
+    ? await prisma.user.findUnique({
+        where: { id: userId },
+        include: { memberships: { where: { endedAt: null } }, organisation: { select: { timeZone: true } } },
+      })
+    : null;
   if (!user) throw new AuthenticationError('The token names no known user.');
+  // A user who left the organisation signs in no more; ended memberships give no role.
+  if (user.endedAt) throw new AuthenticationError('The user has left the organisation.');
   return {
     kind: 'user',
     userId: user.id,
     organisationId: user.organisationId,
     isOrganisationAdmin: user.isOrganisationAdmin,
     schoolRoles: new Map(user.memberships.map((m) => [m.schoolId, m.role])),
+    timeZone: user.organisation.timeZone,
     label: user.name,
   };
 }
