@@ -176,15 +176,17 @@ async function openPostgres(url: string, options: DatabaseOptions): Promise<Data
 /** The embedded database is open in another live process. */
 export class DatabaseInUseError extends DatabaseConfigError {
   override name = 'DatabaseInUseError';
-  constructor(
-    readonly dataDir: string,
-    readonly pid: number,
-  ) {
+  readonly dataDir: string;
+  readonly pid: number;
+
+  constructor(dataDir: string, pid: number) {
     super(
       `the embedded database in ${dataDir} is in use by process ${pid} (an API server or a command), and PGlite allows one process: ` +
         'Stop that process first and run this again, or use PostgreSQL (DATABASE_URL) for several processes ' +
         `(if no such process is yours, delete ${join(dataDir, LOCK_FILE)}).`,
     );
+    this.dataDir = dataDir;
+    this.pid = pid;
   }
 }
 

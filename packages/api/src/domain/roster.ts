@@ -23,16 +23,7 @@
 //   system actor (the import command), change everything; a school administrator changes their
 //   school's memberships and groups, renames the school, creates users into it and edits its users.
 import type { Group, GroupKind, GroupMembership, GroupRole, Prisma, School, SchoolMembership, SchoolRole, User } from '@school-licenses/db';
-import {
-  canManageOrganisation,
-  canManageSchool,
-  requireManagedOrganisation,
-  requireRosterSchool,
-  visibleUsers,
-  withTimeZone,
-  type Actor,
-  type Tx,
-} from './actor.ts';
+import { canManageOrganisation, canManageSchool, requireManagedOrganisation, requireRosterSchool, visibleUsers, type Actor, type Tx } from './actor.ts';
 import { endAssignment, endExpiredAssignments } from './assignments.ts';
 import { recordAudit, recordAudits, type AuditEntry } from './audit.ts';
 import { LicenseError } from './errors.ts';

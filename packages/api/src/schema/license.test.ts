@@ -6,7 +6,7 @@ import { dataOf, startTestApi, TEST_START, tokenFor, withStandardScenario, type 
 import { gid, productGid, userGid } from '../testing/ids.ts';
 import { ASSIGN_LICENSE, REMOVE_MY_LICENSE, REVOKE_LICENSE } from '../testing/operations.ts';
 import { addMonths } from '../clock.ts';
-import { addDays, dayAt, DEFAULT_TIME_ZONE, formatDay, parseDay, startOfDay } from '../domain/days.ts';
+import { dayAt, DEFAULT_TIME_ZONE, formatDay, parseDay, startOfDay } from '../domain/days.ts';
 
 /** The day `months` after the test's first day (in Stockholm), as the API writes days. */
 const day = (months: number) => formatDay(addMonths(dayAt(new Date(TEST_START), DEFAULT_TIME_ZONE), months));
