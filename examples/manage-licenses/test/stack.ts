@@ -44,8 +44,16 @@ export interface Stack {
   close(): Promise<void>;
 }
 
+/** Debian's Chromium, or the browser CHROMIUM_PATH names. */
+export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+
 export async function startStack(): Promise<Stack> {
   if (!existsSync(join(appDir, 'dist', 'index.html'))) throw new Error('build the app first: vite build');
+  if (!existsSync(CHROMIUM_PATH)) {
+    throw new Error(
+      `The browser tests need Chromium at ${CHROMIUM_PATH}: install it (Debian/Ubuntu: sudo apt-get install chromium) or set CHROMIUM_PATH to a Chromium or Chrome binary.`,
+    );
+  }
   const cleanups: (() => Promise<unknown>)[] = [];
   const close = async () => {
     for (const cleanup of cleanups.reverse()) await cleanup().catch(() => {});
@@ -72,7 +80,7 @@ export async function startStack(): Promise<Stack> {
     const profile = await mkdtemp(join(tmpdir(), 'manage-licenses-chromium-'));
     cleanups.push(() => rm(profile, { recursive: true, force: true }));
     const browser = await chromium.launchPersistentContext(profile, {
-      executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+      executablePath: CHROMIUM_PATH,
       headless: true,
       args: CHROMIUM_ARGS,
       viewport: { width: 1100, height: 900 },

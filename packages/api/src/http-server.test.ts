@@ -62,7 +62,12 @@ describe(`the API over HTTP on ${backend}`, () => {
     expect(status).toBe(200);
     expect(body.data.assignLicense).toMatchObject({
       __typename: 'AssignLicensePayload',
-      license: { state: 'STARTED', startedAt: TEST_START, endDate: addMonths(new Date(TEST_START), 12).toISOString(), holder: { name: 'Svante Elev' } },
+      license: {
+        state: 'STARTED',
+        startedAt: TEST_START,
+        endDate: addMonths(new Date(TEST_START), 12).toISOString().slice(0, 10),
+        holder: { name: 'Svante Elev' },
+      },
     });
     const again = await post(demo.tokens.schoolAdmin, ASSIGN_LICENSE, { input });
     expect(again.body.data.assignLicense).toMatchObject({ __typename: 'LicenseError', code: 'USER_ALREADY_HAS_LICENSE' });

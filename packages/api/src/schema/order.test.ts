@@ -19,7 +19,8 @@ import {
 import { countRows, rowChanges } from '../testing/rows.ts';
 
 const backend = process.env.DATABASE_URL ? 'PostgreSQL' : 'PGlite';
-const at = (months: number) => addMonths(new Date(TEST_START), months).toISOString();
+/** The day `months` after the test's first day: an end date as the API gives it. */
+const at = (months: number) => addMonths(new Date(TEST_START), months).toISOString().slice(0, 10);
 
 describe(`orders and delivery (Skolon) on ${backend}`, () => {
   let test: TestApi;

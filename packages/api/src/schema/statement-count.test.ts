@@ -6,6 +6,7 @@
 // The counts are what Prisma's query log reports (the harness's onQuery): every statement the
 // client sends, including the one that authenticates the request; a transaction's COMMIT is
 // logged, its BEGIN is not. They are the same on PGlite and on PostgreSQL.
+import { formatDay } from '../domain/days.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DemoData } from '../seed/demo.ts';
 import { dataOf, startStandardScenario, type TestApi } from '../testing/harness.ts';
@@ -18,7 +19,7 @@ const ONE_PRODUCT = /* GraphQL */ `
     school(id: $school) {
       product(id: $product) {
         availability {
-          newLicenses assignable assigned expired awaitingDelivery autoStartingSoon nextAutoStartAt
+          newLicenses assignable assigned expired awaitingDelivery autoStartingSoon nextAutoStartOn
           reusable { total endDates { endDate count } }
         }
         licenses(first: $first) {
@@ -131,19 +132,19 @@ describe(`SQL statements per request on ${backend}`, () => {
 
     const WITH_DATES = /* GraphQL */ `
       query WithDates($school: ID!) {
-        school(id: $school) { products { licenses(first: 50) { edges { node { id deliveredAt autoStartAt reusable } } } } }
+        school(id: $school) { products { licenses(first: 50) { edges { node { id deliveredAt autoStartOn reusable } } } } }
       }`;
     const { data, statements: sent } = await counted(admin, WITH_DATES, { school });
     expect(pageStatement(sent)).toContain('"deliveredAt"');
     expect(sent, describeStatements(sent)).toHaveLength(4); // authenticate, school, products, the pages
-    const nodes: { id: string; deliveredAt: string; autoStartAt: string; reusable: boolean }[] = data.school.products.flatMap((product: any) =>
+    const nodes: { id: string; deliveredAt: string; autoStartOn: string; reusable: boolean }[] = data.school.products.flatMap((product: any) =>
       product.licenses.edges.map((edge: any) => edge.node),
     );
     expect(nodes.length).toBeGreaterThan(20);
     const stored = new Map((await test.db.prisma.license.findMany({ where: { id: { in: nodes.map((node) => rawId(node.id)) } } })).map((row) => [row.id, row]));
     for (const node of nodes) {
       const row = stored.get(rawId(node.id))!;
-      expect([node.deliveredAt, node.autoStartAt]).toEqual([row.deliveredAt.toISOString(), row.autoStartAt.toISOString()]);
+      expect([node.deliveredAt, node.autoStartOn]).toEqual([row.deliveredAt.toISOString(), formatDay(row.autoStartOn)]);
     }
     expect(nodes.some((node) => node.reusable)).toBe(true);
   });

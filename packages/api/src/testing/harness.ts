@@ -71,7 +71,7 @@ export async function productIdsHeldBy(test: TestApi, schoolId: string): Promise
 
 /** A fresh user token for a user, by e-mail, signed at the test clock's now. */
 export async function tokenFor(test: TestApi, email: string): Promise<string> {
-  const user = await test.db.prisma.user.findUniqueOrThrow({ where: { email } });
+  const user = await test.db.prisma.user.findFirstOrThrow({ where: { email } });
   return signUserToken(TEST_AUTH, user.id, { now: test.clock.now() });
 }
 
