@@ -8,7 +8,7 @@ import { formatDay } from '../domain/days.ts';
 import { setSchoolMembership, upsertGroupByExternalId, upsertSchoolByExternalId, upsertUserByExternalId } from '../domain/roster.ts';
 import { inTransaction } from '../domain/transaction.ts';
 import type { DemoData } from '../seed/demo.ts';
-import { dataOf, startTestApi, tokenFor, withStandardScenario, type TestApi } from '../testing/harness.ts';
+import { dataOf, startStandardScenario, tokenFor, type TestApi } from '../testing/harness.ts';
 import { gid, rawId } from '../testing/ids.ts';
 import { checkInvariants } from '../testing/invariants.ts';
 import {
@@ -49,8 +49,7 @@ describe(`the roster on ${backend}`, () => {
   };
 
   beforeAll(async () => {
-    test = await startTestApi();
-    demo = await withStandardScenario(test);
+    ({ test, demo } = await startStandardScenario());
     const prisma = test.db.prisma;
     ekskolan = gid('School', demo.ids.ekskolan);
     const strand = await prisma.school.findFirstOrThrow({ where: { name: 'Strandskolan' } });

@@ -1,6 +1,6 @@
 // A real API over a real database for tests: in-memory PGlite, or a fresh PostgreSQL database
 // when DATABASE_URL is set. Requests go through yoga.fetch (no port) unless a test listens.
-import { openTestDatabaseFrom, type TestDatabase, type TestTemplate } from '@school-licenses/db/testing';
+import { openTestDatabase, openTestDatabaseFrom, type TestDatabase, type TestTemplate } from '@school-licenses/db/testing';
 import { signUserToken, type AuthConfig } from '../auth/authenticate.ts';
 import { ManualClock } from '../clock.ts';
 import { ensureDemoData, type DemoData } from '../seed/demo.ts';
@@ -42,6 +42,11 @@ export const standardScenario: TestTemplate<DemoData> = {
 export async function startStandardScenario(options: TestApiOptions = {}): Promise<{ test: TestApi; demo: DemoData }> {
   const { db, data } = await openTestDatabaseFrom(standardScenario, { onQuery: options.onQuery });
   return { test: apiOver(db, options), demo: data };
+}
+
+/** The API over a fresh, migrated and empty database: for tests that write their own scenario. */
+export async function startTestApi(options: TestApiOptions = {}): Promise<TestApi> {
+  return apiOver(await openTestDatabase({ onQuery: options.onQuery }), options);
 }
 
 function apiOver(db: TestDatabase, options: TestApiOptions): TestApi {
