@@ -36,6 +36,10 @@ export function failureMessage(failure: Failure): string {
       return 'This person was given twice; they get one license.';
     case 'INVALID_INPUT':
       return `Invalid input${failure.field ? ` (${failure.field})` : ''}: ${failure.message}`;
+    case 'PRODUCT_RETIRED':
+      return 'The supplier no longer sells this product: it cannot be ordered. Licenses already bought stay valid.';
+    case 'ALREADY_EXISTS':
+    case 'ALREADY_ENDED':
     case 'IDEMPOTENCY_KEY_REUSED':
     case 'ORDER_ALREADY_DELIVERED':
     case 'PRE_ASSIGNMENT_NOT_ALLOWED':

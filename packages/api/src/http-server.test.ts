@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addMonths } from './clock.ts';
 import type { DemoData } from './seed/demo.ts';
-import { startTestApi, TEST_START, withStandardScenario, type TestApi } from './testing/harness.ts';
+import { TEST_START, startStandardScenario, type TestApi } from './testing/harness.ts';
 import { gid, userGid } from './testing/ids.ts';
 import { ASSIGN_LICENSE } from './testing/operations.ts';
 
@@ -26,8 +26,7 @@ describe(`the API over HTTP on ${backend}`, () => {
   };
 
   beforeAll(async () => {
-    test = await startTestApi();
-    demo = await withStandardScenario(test);
+    ({ test, demo } = await startStandardScenario());
     server = createServer(test.api);
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;

@@ -6,16 +6,24 @@ import {
   AssignLicenseDocument,
   AuditEventsDocument,
   AvailabilityDocument,
+  EndSchoolMembershipDocument,
+  GroupMembersDocument,
   ProductsDocument,
   RemoveMyLicenseDocument,
   ReusablePoolDocument,
   RevokeLicenseDocument,
+  SchoolGroupsDocument,
   SchoolMembersDocument,
+  SearchUsersDocument,
   SchoolProductLicensesDocument,
   SchoolsDocument,
   ViewerDocument,
   type AssignmentFieldsFragment,
   type AuditEventFieldsFragment,
+  type GroupFieldsFragment,
+  type GroupKind,
+  type GroupMembershipFieldsFragment,
+  type GroupRole,
   type LicenseAvailabilityFieldsFragment,
   type LicenseFieldsFragment,
   type LicenseState,
@@ -23,7 +31,9 @@ import {
   type ReusableLicensePoolFieldsFragment,
   type SchoolFieldsFragment,
   type SchoolMembershipFieldsFragment,
+  type RosterChange,
   type SchoolRole,
+  type UserFieldsFragment,
   type ViewerQuery,
 } from './gql/graphql.js';
 import { DEFAULT_PAGE_SIZE, walkPages, type Connection, type PageOptions, type PageVariables } from './paging.js';
@@ -125,6 +135,12 @@ export interface LicenseChange {
   license: LicenseFieldsFragment;
 }
 
+/** What a roster write did, and the membership after it. */
+export interface SchoolMembershipChange {
+  change: RosterChange;
+  membership: SchoolMembershipFieldsFragment;
+}
+
 /** Filters of {@link LicenseClient.licenses}. */
 export interface LicenseFilter extends PageOptions {
   school: string;
@@ -216,8 +232,23 @@ export interface LicenseClient {
   /** The catalogue of products schools can order. */
   products(options?: PageOptions): AsyncGenerator<ProductFieldsFragment, void, undefined>;
 
-  /** The members of a school, optionally of one role (administrators of the school). */
-  members(args: { school: string; role?: SchoolRole } & PageOptions): AsyncGenerator<SchoolMembershipFieldsFragment, void, undefined>;
+  /** The members of a school, optionally of one role (administrators of the school); with `includeEnded` also those who left. */
+  members(args: { school: string; role?: SchoolRole; includeEnded?: boolean } & PageOptions): AsyncGenerator<SchoolMembershipFieldsFragment, void, undefined>;
+
+  /** The users you may see, by name; with `search`, those whose name or e-mail contains it. */
+  users(args?: { search?: string; includeEnded?: boolean } & PageOptions): AsyncGenerator<UserFieldsFragment, void, undefined>;
+
+  /** A school's classes and teaching groups, by name, optionally of one kind. */
+  groups(args: { school: string; kind?: GroupKind; includeEnded?: boolean } & PageOptions): AsyncGenerator<GroupFieldsFragment, void, undefined>;
+
+  /** The members of a group you may see (the school's administrators, the group's teachers). */
+  groupMembers(args: { group: string; role?: GroupRole; includeEnded?: boolean } & PageOptions): AsyncGenerator<GroupMembershipFieldsFragment, void, undefined>;
+
+  /**
+   * A user leaves a school (administrators): their groups there end and their licenses there are
+   * revoked (`LEFT_SCHOOL`), started ones keeping their end dates. Safe to repeat (`UNCHANGED`).
+   */
+  endSchoolMembership(args: { school: string; user: string }): Promise<Result<SchoolMembershipChange>>;
 
   /** A school's licenses of a product, earliest end date first, optionally filtered. */
   licenses(args: LicenseFilter): AsyncGenerator<LicenseFieldsFragment, void, undefined>;
@@ -366,8 +397,29 @@ export function createLicenseClient(options: LicenseClientOptions): LicenseClien
     products(pageOptions) {
       return client.nodes(ProductsDocument, {}, (data) => data.products, pageOptions);
     },
-    members({ school, role, pageSize }) {
-      return client.nodes(SchoolMembersDocument, { school, role: role ?? null }, (data) => data.school?.members, { pageSize });
+    members({ school, role, includeEnded, pageSize }) {
+      return client.nodes(SchoolMembersDocument, { school, role: role ?? null, includeEnded: includeEnded ?? null }, (data) => data.school?.members, {
+        pageSize,
+      });
+    },
+    users({ search, includeEnded, pageSize } = {}) {
+      return client.nodes(SearchUsersDocument, { search: search ?? null, includeEnded: includeEnded ?? null }, (data) => data.users, { pageSize });
+    },
+    groups({ school, kind, includeEnded, pageSize }) {
+      return client.nodes(SchoolGroupsDocument, { school, kind: kind ?? null, includeEnded: includeEnded ?? null }, (data) => data.school?.groups, {
+        pageSize,
+      });
+    },
+    groupMembers({ group, role, includeEnded, pageSize }) {
+      return client.nodes(
+        GroupMembersDocument,
+        { group, role: role ?? null, includeEnded: includeEnded ?? null },
+        (data) => (data.node?.__typename === 'Group' ? data.node.members : null),
+        { pageSize },
+      );
+    },
+    endSchoolMembership(input) {
+      return typedFailures(async () => toResult((await client.mutate(EndSchoolMembershipDocument, { input })).endSchoolMembership));
     },
     licenses({ pageSize, ...filter }) {
       return client.nodes(SchoolProductLicensesDocument, filter, (data) => data.school?.product?.licenses, { pageSize });

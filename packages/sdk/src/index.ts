@@ -11,6 +11,7 @@ export {
   type LicenseFilter,
   type ProductAvailability,
   type RetryOptions,
+  type SchoolMembershipChange,
   type SchoolNode,
   type VariablesArgs,
 } from './client.js';

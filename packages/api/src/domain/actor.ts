@@ -63,6 +63,23 @@ export function canManageSchool(actor: Actor, school: { id: string; organisation
   }
 }
 
+/**
+ * Who changes an organisation's roster as a whole (its schools and people): its administrators,
+ * its read-write integrations, and the API's own commands (the roster import an operator runs).
+ */
+export function canManageOrganisation(actor: Actor, organisationId: string): boolean {
+  switch (actor.kind) {
+    case 'user':
+      return actor.organisationId === organisationId && actor.isOrganisationAdmin;
+    case 'integration':
+      return actor.canWrite && actor.organisationId === organisationId;
+    case 'system':
+      return true;
+    default:
+      return false;
+  }
+}
+
 /** Admins of the school and every integration of its organisation see its licenses and orders. */
 export function canReadSchoolLicenses(actor: Actor, school: { id: string; organisationId: string }): boolean {
   return canManageSchool(actor, school) || (actor.kind === 'integration' && actor.organisationId === school.organisationId);
@@ -163,10 +180,40 @@ export function visibleOrders(actor: Actor): Prisma.OrderWhereInput {
 
 export function visibleAuditEvents(actor: Actor): Prisma.AuditEventWhereInput {
   if (actor.kind === 'integration') return { organisationId: actor.organisationId };
+  // A supplier sees the changes to its own catalogue.
+  if (actor.kind === 'supplier') return { supplierId: actor.supplierId };
   if (actor.kind !== 'user' || !isAdmin(actor)) return nothing;
   return actor.isOrganisationAdmin
     ? { organisationId: actor.organisationId }
     : { organisationId: actor.organisationId, schoolId: { in: rolesIn(actor, ['SCHOOL_ADMIN']) } };
+}
+
+/** Groups are seen with their school; their members as visibleGroupMemberships says. */
+export function visibleGroups(actor: Actor): Prisma.GroupWhereInput {
+  return { school: visibleSchools(actor) };
+}
+
+/**
+ * Who is in which group: administrators and integrations see their schools' groups, a teacher the
+ * groups they teach, everyone their own memberships.
+ */
+export function visibleGroupMemberships(actor: Actor): Prisma.GroupMembershipWhereInput {
+  if (actor.kind === 'integration') return { group: { organisationId: actor.organisationId } };
+  if (actor.kind !== 'user') return { groupId: { in: [] } };
+  return {
+    OR: [
+      { group: { school: managedSchoolsWhere(actor) } },
+      { group: { memberships: { some: { userId: actor.userId, role: 'TEACHER', endedAt: null } } } },
+      { userId: actor.userId },
+    ],
+  };
+}
+
+/** The organisation whose roster the actor writes: their own. */
+export function requireOrganisationOf(actor: Actor): string {
+  const organisationId = organisationOf(actor);
+  if (!organisationId) throw new LicenseError('FORBIDDEN', null, 'Only users and integrations of an organisation change its roster.');
+  return organisationId;
 }
 
 export function visibleNotifications(actor: Actor): Prisma.NotificationWhereInput {
@@ -215,4 +262,22 @@ export function actorKey(actor: Actor): string {
     default:
       return 'system';
   }
+}
+
+/** Refuses unless the actor manages the organisation's roster as a whole. */
+export function requireManagedOrganisation(actor: Actor, organisationId: string, field: string | null = null): void {
+  if (!canManageOrganisation(actor, organisationId)) {
+    throw new LicenseError('FORBIDDEN', field, 'Only administrators of the organisation may do this.');
+  }
+}
+
+/**
+ * A school whose roster (members, groups) the actor changes: as requireManagedSchool, and for the
+ * API's own commands any school.
+ */
+export async function requireRosterSchool(tx: Tx, actor: Actor, schoolId: string, field = 'school') {
+  if (actor.kind !== 'system') return requireManagedSchool(tx, actor, schoolId, field);
+  const school = await tx.school.findUnique({ where: { id: schoolId } });
+  if (!school) throw new LicenseError('NOT_FOUND', field, 'No such school.');
+  return school;
 }

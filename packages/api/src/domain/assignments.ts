@@ -1,5 +1,5 @@
 // Assigning, revoking and giving back licenses: the rules of "Manage licenses".
-import { Prisma, type Assignment, type AssignmentEndReason, type License, type Product } from '@school-licenses/db';
+import { Prisma, type Assignment, type AssignmentEndReason, type AuditAction, type License, type Product, type SchoolRole } from '@school-licenses/db';
 import type { Clock } from '../clock.ts';
 import { requireManagedSchool, systemActor, visibleLicenses, withTimeZone, type Actor, type SchoolWithTimeZone, type Tx } from './actor.ts';
 import { recordAudit, recordAudits, licenseSnapshot } from './audit.ts';
@@ -102,9 +102,12 @@ async function assignOne(
   input: Omit<AssignLicenseInput, 'schoolId' | 'productId'>,
 ): Promise<AssignmentResult> {
   const { now, today } = time;
-  const membership = await tx.schoolMembership.findUnique({
-    where: { userId_schoolId: { userId: input.userId, schoolId: school.id } },
-  });
+  // Only a current student or teacher. FOR SHARE: a membership ending at this moment either waits
+  // for this assignment and then revokes it (roster.ts), or ends first and is not found here.
+  const [membership] = await tx.$queryRaw<{ role: SchoolRole }[]>`
+    SELECT role FROM "SchoolMembership"
+    WHERE "userId" = ${input.userId}::uuid AND "schoolId" = ${school.id}::uuid AND "endedAt" IS NULL
+    FOR SHARE`;
   if (!membership || membership.role === 'SCHOOL_ADMIN') {
     throw new LicenseError('USER_NOT_IN_SCHOOL', 'user');
   }
@@ -185,6 +188,13 @@ async function assignOne(
   return { assignment, license: updated };
 }
 
+const endActions = {
+  REVOKED_BY_ADMIN: 'LICENSE_REVOKED',
+  REMOVED_BY_SELF: 'LICENSE_REMOVED_BY_SELF',
+  EXPIRED: 'ASSIGNMENT_EXPIRED',
+  LEFT_SCHOOL: 'LICENSE_REVOKED_LEFT_SCHOOL',
+} as const satisfies Record<AssignmentEndReason, AuditAction>;
+
 /** The audit entry of a license that started by itself at its deadline (`startedAt`). */
 export function autoStartEntry(license: Pick<License, 'id' | 'schoolId' | 'endDate'> & { startedAt: Date }, organisationId: string) {
   return {
@@ -262,7 +272,7 @@ async function lockLicense(
  * Ends the active assignments whose license has expired in its organisation's time zone at
  * `now`, so their holders can get a new one: the sweep, over every organisation.
  */
-export async function endExpiredAssignments(tx: Tx, now: Date): Promise<number> {
+export async function endExpiredAssignments(tx: Tx, now: Date, holder?: { userId: string; schoolId: string }): Promise<number> {
   // The organisation's today and the expiry moment come from its own zone, in SQL.
   const rows = await tx.$queryRaw<Record<string, unknown>[]>(Prisma.sql`
     SELECT a.id::text AS id, a."licenseId"::text AS "licenseId", a."userId"::text AS "userId", a."schoolId"::text AS "schoolId",
@@ -274,6 +284,7 @@ export async function endExpiredAssignments(tx: Tx, now: Date): Promise<number> 
     JOIN "School" s ON s.id = l."schoolId"
     JOIN "Organisation" o ON o.id = s."organisationId"
     WHERE a."isActive" AND ${licensesInStateSql('EXPIRED', todaySql(now), 'l')}
+      ${holder ? Prisma.sql`AND a."userId" = ${holder.userId}::uuid AND a."schoolId" = ${holder.schoolId}::uuid` : Prisma.empty}
     FOR UPDATE OF a, l`);
   await endAssignmentsOfExpiredLicenses(
     tx,
@@ -368,8 +379,10 @@ export async function removeMyLicense(tx: Tx, clock: Clock, actor: Actor, input:
 }
 
 /**
- * Ends the license's active assignment for `reason`. A license past its end date has no holder,
- * whether or not the sweep has written its expiry down: LICENSE_NOT_ASSIGNED, and nothing written.
+ * Ends the license's active assignment for `reason`: a started license keeps its end date and
+ * becomes reusable. Used by revoking, giving back, and the roster when a holder leaves the school.
+ * A license past its end date has no holder, whether or not the sweep has written its expiry
+ * down: LICENSE_NOT_ASSIGNED, and nothing written.
  */
 export async function endAssignment(tx: Tx, now: Date, actor: Actor, licenseId: string, reason: AssignmentEndReason): Promise<License> {
   // Lock the license so a concurrent revoke or assignment waits for this one.
@@ -384,7 +397,7 @@ export async function endAssignment(tx: Tx, now: Date, actor: Actor, licenseId: 
   });
   const updated = await tx.license.update({ where: { id: licenseId }, data: { assignedUserId: null } });
   await recordAudit(tx, actor, now, {
-    action: reason === 'REMOVED_BY_SELF' ? 'LICENSE_REMOVED_BY_SELF' : 'LICENSE_REVOKED',
+    action: endActions[reason],
     organisationId: license.school.organisationId,
     schoolId: license.schoolId,
     licenseId,

@@ -1,12 +1,16 @@
-// Every change to a license is recorded (who, what, when) in the same transaction as the change.
+// Every change to a license, the roster or the catalogue is recorded (who, what, when) in the same transaction as the change.
 import type { AuditAction, License, Prisma } from '@school-licenses/db';
 import { auditActor, type Actor, type Tx } from './actor.ts';
 import { formatDay } from './days.ts';
 
 export interface AuditEntry {
   action: AuditAction;
-  organisationId: string;
+  /** Null only for a supplier's catalogue changes. */
+  organisationId: string | null;
+  supplierId?: string | null;
   schoolId?: string | null;
+  groupId?: string | null;
+  productId?: string | null;
   licenseId?: string | null;
   userId?: string | null;
   orderId?: string | null;

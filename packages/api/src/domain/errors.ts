@@ -20,6 +20,9 @@ export const errorCodes = {
   ACTIVATION_LINK_EXPIRED: 'The activation link has expired.',
   ACTIVATION_LINK_ALREADY_REDEEMED: 'The activation link has already been used.',
   IDEMPOTENCY_KEY_REUSED: 'This idempotency key was used before with different input.',
+  ALREADY_EXISTS: 'Another record of the organisation already has this value.',
+  ALREADY_ENDED: 'It has ended: nothing can be changed or added to it.',
+  PRODUCT_RETIRED: 'The supplier has retired this product: it cannot be ordered any more.',
 } as const;
 
 export type ErrorCode = keyof typeof errorCodes;

@@ -83,8 +83,10 @@ const HOLDER_COLUMNS = {
   organisationId: 'value',
   name: 'value',
   email: 'value',
+  externalId: 'value',
   isOrganisationAdmin: 'value',
   createdAt: 'moment',
+  endedAt: 'moment',
 } as const satisfies Columns<User>;
 
 /** The columns to select: those asked for, `id`, which keys the page, and the holder's id with the holders. */
@@ -130,8 +132,10 @@ function readHolder(row: ResultRow): User | null {
     organisationId: row['holder.organisationId'] as string,
     name: row['holder.name'] as string,
     email: row['holder.email'] as string,
+    externalId: row['holder.externalId'] as string | null,
     isOrganisationAdmin: row['holder.isOrganisationAdmin'] as boolean,
     createdAt: moment(row['holder.createdAt']),
+    endedAt: momentIfRead(row['holder.endedAt']) as Date | null,
   };
 }
 

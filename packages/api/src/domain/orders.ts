@@ -6,6 +6,7 @@ import type { Clock } from '../clock.ts';
 import { requireManagedSchool, visibleOrders, withTimeZone, type Actor, type SchoolWithTimeZone, type Tx } from './actor.ts';
 import { recordAudit, recordAudits } from './audit.ts';
 import { assignLicense } from './assignments.ts';
+import { requireOrderable } from './catalogue.ts';
 import { LicenseError } from './errors.ts';
 import { formatDay, localTime } from './days.ts';
 import { deliveryDates } from './license-state.ts';
@@ -28,6 +29,7 @@ export async function placeOrder(tx: Tx, clock: Clock, actor: Actor, input: Plac
   }
   const product = await tx.product.findUnique({ where: { id: input.productId } });
   if (!product) throw new LicenseError('NOT_FOUND', 'product', 'No such product.');
+  requireOrderable(product);
   const preAssigned = input.preAssignUserIds ?? [];
   // One license per user given: a user given twice is refused rather than silently given one.
   const duplicate = preAssigned.find((userId, index) => preAssigned.indexOf(userId) !== index);
@@ -131,7 +133,8 @@ async function notifyAdmins(tx: Tx, now: Date, school: SchoolWithTimeZone, order
   const admins = await tx.user.findMany({
     where: {
       organisationId: school.organisationId,
-      OR: [{ isOrganisationAdmin: true }, { memberships: { some: { schoolId: school.id, role: 'SCHOOL_ADMIN' } } }],
+      OR: [{ isOrganisationAdmin: true }, { memberships: { some: { schoolId: school.id, role: 'SCHOOL_ADMIN', endedAt: null } } }],
+      endedAt: null,
     },
     select: { id: true },
   });

@@ -6,7 +6,7 @@ import type { Prisma } from '@school-licenses/db';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addMonths } from '../clock.ts';
 import type { DemoData } from '../seed/demo.ts';
-import { productIdsHeldBy, startTestApi, withStandardScenario, type TestApi } from '../testing/harness.ts';
+import { productIdsHeldBy, startStandardScenario, type TestApi } from '../testing/harness.ts';
 import { AUTO_START_SOON_DAYS, availabilityOfProducts, reusablePool, type Availability } from './availability.ts';
 import { licensePagesOfProducts, type LicenseListFilter, type PageWindow } from './license-pages.ts';
 import { addDays, dayAt, DEFAULT_TIME_ZONE } from './days.ts';
@@ -37,8 +37,7 @@ describe(`the SQL reads of licenses on ${backend}`, () => {
   let demo: DemoData;
   let productIds: string[];
   beforeAll(async () => {
-    test = await startTestApi();
-    demo = await withStandardScenario(test);
+    ({ test, demo } = await startStandardScenario());
     productIds = await productIdsHeldBy(test, demo.ids.ekskolan);
   });
   afterAll(() => test.close());

@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiKey, signUserToken } from '../auth/authenticate.ts';
 import type { DemoData } from '../seed/demo.ts';
-import { dataOf, startTestApi, TEST_AUTH, tokenFor, withStandardScenario, type TestApi } from '../testing/harness.ts';
+import { dataOf, TEST_AUTH, tokenFor, startStandardScenario, type TestApi } from '../testing/harness.ts';
 import { gid, productGid, userGid } from '../testing/ids.ts';
 import {
   ASSIGN_LICENSE,
@@ -62,8 +62,7 @@ describe(`authorization on ${backend}`, () => {
   const saraDoes = async (query: string, variables: Record<string, unknown>) => dataOf(await test.request(sara, query, variables));
 
   beforeAll(async () => {
-    test = await startTestApi();
-    demo = await withStandardScenario(test);
+    ({ test, demo } = await startStandardScenario());
     const prisma = test.db.prisma;
     const nordstad = await prisma.organisation.findFirstOrThrow({ where: { name: 'Nordstad kommun' } });
     const readOnly = await createApiKey(prisma, test.clock, { name: 'Read-only LMS', kind: 'ORGANISATION_READ', organisationId: nordstad.id });
@@ -234,7 +233,7 @@ describe(`authorization on ${backend}`, () => {
 
     beforeAll(async () => {
       const prisma = test.db.prisma;
-      const saga = await prisma.user.findUniqueOrThrow({ where: { email: 'saga.student@ekskolan.example' } });
+      const saga = await prisma.user.findFirstOrThrow({ where: { email: 'saga.student@ekskolan.example' } });
       const sagasLicense = await prisma.license.findFirstOrThrow({ where: { assignedUserId: saga.id, productId: demo.ids.matematik } });
       const assignment = await prisma.assignment.findFirstOrThrow({ where: { licenseId: sagasLicense.id, isActive: true } });
       const notification = await prisma.notification.findFirstOrThrow({ where: { user: { email: 'sara.admin@ekskolan.example' } } });
@@ -446,7 +445,7 @@ describe(`authorization on ${backend}`, () => {
 
     it('a student who once held a license does not see who holds it now', async () => {
       // Sixten's Matematik license was revoked in the demo story; give it to a new student.
-      const sixten = await test.db.prisma.user.findUniqueOrThrow({ where: { email: 'sixten.student@ekskolan.example' } });
+      const sixten = await test.db.prisma.user.findFirstOrThrow({ where: { email: 'sixten.student@ekskolan.example' } });
       const old = await test.db.prisma.assignment.findFirstOrThrow({ where: { userId: sixten.id, endReason: 'REVOKED_BY_ADMIN' } });
       const license = await test.db.prisma.license.findUniqueOrThrow({ where: { id: old.licenseId } });
       await saraDoes(ASSIGN_LICENSE, {
@@ -487,14 +486,14 @@ describe(`authorization on ${backend}`, () => {
       [
         'an expired JWT',
         async () => {
-          const user = await test.db.prisma.user.findUniqueOrThrow({ where: { email: 'sara.admin@ekskolan.example' } });
+          const user = await test.db.prisma.user.findFirstOrThrow({ where: { email: 'sara.admin@ekskolan.example' } });
           return signUserToken(TEST_AUTH, user.id, { now: new Date(test.clock.now().getTime() - 60 * 86_400_000), expiresInSeconds: 86_400 });
         },
       ],
       [
         'a JWT signed with another secret',
         async () => {
-          const user = await test.db.prisma.user.findUniqueOrThrow({ where: { email: 'sara.admin@ekskolan.example' } });
+          const user = await test.db.prisma.user.findFirstOrThrow({ where: { email: 'sara.admin@ekskolan.example' } });
           return signUserToken({ jwtSecret: 'another-secret-that-is-long-enough-9876543210' }, user.id, { now: test.clock.now() });
         },
       ],

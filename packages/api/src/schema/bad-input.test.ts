@@ -3,7 +3,7 @@
 // never a 500 or an internal error, and never a half-written change.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DemoData } from '../seed/demo.ts';
-import { startTestApi, withStandardScenario, type GraphQLResponse, type TestApi } from '../testing/harness.ts';
+import { startStandardScenario, type GraphQLResponse, type TestApi } from '../testing/harness.ts';
 import { gid, userGid } from '../testing/ids.ts';
 import {
   ASSIGN_LICENSE,
@@ -32,8 +32,7 @@ describe(`bad input on ${backend}`, () => {
   let svante: string;
 
   beforeAll(async () => {
-    test = await startTestApi();
-    demo = await withStandardScenario(test);
+    ({ test, demo } = await startStandardScenario());
     school = gid('School', demo.ids.ekskolan);
     matematik = gid('Product', demo.ids.matematik);
     svante = await userGid(test.db.prisma, 'svante.student@ekskolan.example');

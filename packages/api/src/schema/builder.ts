@@ -14,8 +14,21 @@ import { isAdmin } from '../domain/actor.ts';
 import { formatDay, parseDay } from '../domain/days.ts';
 import type { Context } from './context.ts';
 import { decodeId, encodeId } from './global-ids.ts';
+import { clientOf } from './run.ts';
 
 export const MAX_PAGE_SIZE = 100;
+
+/** What each item of a list argument (a user of a bulk assignment, an ID of nodes) adds to the cost. */
+const INPUT_ITEM_COST = 10;
+
+/** How many items the lists in a field's arguments hold, at any depth of its input objects. */
+function inputItems(value: unknown): number {
+  if (Array.isArray(value)) return value.reduce((sum: number, item) => sum + 1 + inputItems(item), 0);
+  if (typeof value !== 'object' || value === null || value instanceof Date) return 0;
+  let sum = 0;
+  for (const item of Object.values(value)) sum += inputItems(item);
+  return sum;
+}
 
 export const builder = new SchemaBuilder<{
   Context: Context;
@@ -58,7 +71,7 @@ export const builder = new SchemaBuilder<{
           }),
   },
   prisma: {
-    client: (ctx) => ctx.prisma,
+    client: clientOf,
     dmmf: getDatamodel(),
     exposeDescriptions: true,
     filterConnectionTotalCount: true,
@@ -106,6 +119,9 @@ export const builder = new SchemaBuilder<{
     // A connection costs what its page can hold (first/last, else the default page of 20), not a
     // flat 10: 100 schools × 100 members × 100 assignments must count as a million.
     fieldComplexity: (args, _ctx, field) => {
+      // A bulk input is as much work as its items: assignLicenses of 100 users costs 1,000 more.
+      const items = inputItems(args);
+      if (items) return { field: 1 + INPUT_ITEM_COST * items, multiplier: 1 };
       if (getNamedType(field.type).name.endsWith('Connection')) {
         const page = [args.first, args.last].find((n): n is number => typeof n === 'number');
         return { field: 1, multiplier: Math.max(1, page ?? 20) };

@@ -12,6 +12,8 @@ export interface Context {
   idempotencyTtlHours: number;
   /** The request's id, as in the `x-request-id` response header and the logs. */
   requestId?: string;
+  /** performance.now() past which the request starts no more changes (its time budget). */
+  deadline?: number;
 }
 
 const readMoments = new WeakMap<Context, Date>();

@@ -2,11 +2,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runSweep } from '../domain/sweep.ts';
 import type { DemoData } from '../seed/demo.ts';
-import { dataOf, startTestApi, TEST_START, tokenFor, withStandardScenario, type TestApi } from '../testing/harness.ts';
+import { dataOf, TEST_START, tokenFor, startStandardScenario, type TestApi } from '../testing/harness.ts';
 import { gid, productGid, userGid } from '../testing/ids.ts';
 import { ASSIGN_LICENSE, REMOVE_MY_LICENSE, REVOKE_LICENSE } from '../testing/operations.ts';
 import { addMonths } from '../clock.ts';
-import { addDays, dayAt, DEFAULT_TIME_ZONE, formatDay, parseDay, startOfDay } from '../domain/days.ts';
+import { dayAt, DEFAULT_TIME_ZONE, formatDay, parseDay, startOfDay } from '../domain/days.ts';
 
 /** The day `months` after the test's first day (in Stockholm), as the API writes days. */
 const day = (months: number) => formatDay(addMonths(dayAt(new Date(TEST_START), DEFAULT_TIME_ZONE), months));
@@ -41,8 +41,7 @@ describe(`reusable started licenses (NOK) on ${backend}`, () => {
     ).assignLicense;
 
   beforeAll(async () => {
-    test = await startTestApi();
-    demo = await withStandardScenario(test);
+    ({ test, demo } = await startStandardScenario());
     school = gid('School', demo.ids.ekskolan);
     matematik = gid('Product', demo.ids.matematik);
     admin = demo.tokens.schoolAdmin;

@@ -9,7 +9,7 @@
 import { formatDay } from '../domain/days.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DemoData } from '../seed/demo.ts';
-import { dataOf, startTestApi, withStandardScenario, type TestApi } from '../testing/harness.ts';
+import { dataOf, startStandardScenario, type TestApi } from '../testing/harness.ts';
 import { gid, rawId, userGid } from '../testing/ids.ts';
 import { ADMIN_VIEW, ASSIGN_LICENSE, PLACE_ORDER } from '../testing/operations.ts';
 
@@ -61,8 +61,7 @@ describe(`SQL statements per request on ${backend}`, () => {
   const describeStatements = (sent: string[]) => sent.map((sql, i) => `${i + 1}. ${sql.replace(/\s+/g, ' ').slice(0, 140)}`).join('\n');
 
   beforeAll(async () => {
-    test = await startTestApi({ onQuery: (sql) => statements.push(sql) });
-    demo = await withStandardScenario(test);
+    ({ test, demo } = await startStandardScenario({ onQuery: (sql) => statements.push(sql) }));
     school = gid('School', demo.ids.ekskolan);
     admin = demo.tokens.schoolAdmin;
   });

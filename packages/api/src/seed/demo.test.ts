@@ -1,7 +1,7 @@
 import { dayAt, DEFAULT_TIME_ZONE } from '../domain/days.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { licenseState } from '../domain/license-state.ts';
-import { startTestApi, TEST_AUTH, withStandardScenario, type TestApi } from '../testing/harness.ts';
+import { TEST_AUTH, startStandardScenario, type TestApi } from '../testing/harness.ts';
 import { createApi } from '../yoga.ts';
 import { demoGraphiQL, ensureDemoData, type DemoData } from './demo.ts';
 
@@ -9,8 +9,7 @@ describe('the demo seed', () => {
   let test: TestApi;
   let demo: DemoData;
   beforeAll(async () => {
-    test = await startTestApi();
-    demo = await withStandardScenario(test);
+    ({ test, demo } = await startStandardScenario());
   });
   afterAll(() => test.close());
 

@@ -74,9 +74,9 @@ async function seedStory(prisma: Tx, now: Date, activationToken: string, log: (m
 
   const nordstad = await prisma.organisation.create({ data: { name: 'Nordstad kommun', createdAt: clock.now() } });
   const sjostad = await prisma.organisation.create({ data: { name: 'Sjöstad kommun', createdAt: clock.now() } });
-  const ekskolan = await prisma.school.create({ data: { name: 'Ekskolan', organisationId: nordstad.id } });
-  const bjorkskolan = await prisma.school.create({ data: { name: 'Björkskolan', organisationId: nordstad.id } });
-  const strandskolan = await prisma.school.create({ data: { name: 'Strandskolan', organisationId: sjostad.id } });
+  const ekskolan = await prisma.school.create({ data: { name: 'Ekskolan', organisationId: nordstad.id, schoolUnitCode: '20000001' } });
+  const bjorkskolan = await prisma.school.create({ data: { name: 'Björkskolan', organisationId: nordstad.id, schoolUnitCode: '20000002' } });
+  const strandskolan = await prisma.school.create({ data: { name: 'Strandskolan', organisationId: sjostad.id, schoolUnitCode: '30000001' } });
 
   const person = async (
     name: string,
@@ -99,6 +99,18 @@ async function seedStory(prisma: Tx, now: Date, activationToken: string, log: (m
     const email = name === 'Saga' ? DEMO_USERS.student : `${name.toLowerCase()}.student@ekskolan.example`;
     students.push(await person(`${name} Elev`, email, nordstad.id, [[ekskolan.id, 'STUDENT']]));
   }
+  // Ekskolan's class 7A: its students and Tove, their teacher.
+  await prisma.group.create({
+    data: {
+      organisationId: nordstad.id,
+      schoolId: ekskolan.id,
+      name: '7A',
+      kind: 'CLASS',
+      schoolYear: 7,
+      externalId: 'demo-7a',
+      memberships: { create: [...students.map((s) => ({ userId: s.id, role: 'STUDENT' as const })), { userId: tove.id, role: 'TEACHER' as const }] },
+    },
+  });
   await person('Björn Elev', 'bjorn.student@bjorkskolan.example', nordstad.id, [[bjorkskolan.id, 'STUDENT']]);
   await person('Oskar Admin', DEMO_USERS.otherOrganisationAdmin, sjostad.id, [[strandskolan.id, 'SCHOOL_ADMIN']]);
 
@@ -191,14 +203,14 @@ async function seedStory(prisma: Tx, now: Date, activationToken: string, log: (m
 async function describeDemo(prisma: PrismaClient, clock: Clock, auth: AuthConfig, activationToken: string): Promise<DemoData> {
   const tokens = {} as Record<keyof typeof DEMO_USERS, string>;
   for (const [role, email] of Object.entries(DEMO_USERS) as [keyof typeof DEMO_USERS, string][]) {
-    const user = await prisma.user.findUniqueOrThrow({ where: { email } });
+    const user = await prisma.user.findFirstOrThrow({ where: { email } });
     tokens[role] = auth.jwtSecret ? await signUserToken(auth, user.id, { now: clock.now() }) : '(set JWT_SECRET to sign demo tokens)';
   }
   const ekskolan = await prisma.school.findFirstOrThrow({ where: { name: 'Ekskolan' } });
   const matematik = await prisma.product.findFirstOrThrow({ where: { name: 'Matematik 7 Digital' } });
   const engelska = await prisma.product.findFirstOrThrow({ where: { name: 'Engelska Plus' } });
   const awaiting = await prisma.order.findFirst({ where: { productId: engelska.id, status: 'AWAITING_DELIVERY' } });
-  const svante = await prisma.user.findUniqueOrThrow({ where: { email: 'svante.student@ekskolan.example' } });
+  const svante = await prisma.user.findFirstOrThrow({ where: { email: 'svante.student@ekskolan.example' } });
   // A license someone holds now, for the revoke tab (the latest assigned one that is still held).
   const held = await prisma.assignment.findFirst({
     where: { isActive: true, productId: matematik.id, schoolId: ekskolan.id, license: { endDate: { gte: dayAt(clock.now(), DEFAULT_TIME_ZONE) } } },
