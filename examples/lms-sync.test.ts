@@ -6,7 +6,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { startTestApi, withStandardScenario, type TestApi } from '@school-licenses/api/testing';
+import { startStandardScenario, type TestApi } from '@school-licenses/api/testing';
 import { createLicenseClient } from '@school-licenses/sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -19,8 +19,9 @@ describe(`examples/lms-sync.mjs on ${process.env.DATABASE_URL ? 'PostgreSQL' : '
   let key: string;
 
   beforeAll(async () => {
-    test = await startTestApi();
-    key = (await withStandardScenario(test)).keys.integration;
+    const { test: started, demo } = await startStandardScenario();
+    test = started;
+    key = demo.keys.integration;
     server = createServer(test.api).listen(0, '127.0.0.1');
     await once(server, 'listening');
     url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/graphql`;

@@ -103,8 +103,10 @@ export interface AssignLicenseArgs {
   /** true: reuse a started license from the pool, keeping its end date. false: start a new one now. */
   reuseStarted: boolean;
   /**
-   * With `reuseStarted`: the end date chosen from the pool (as the API lists it). May be left out
-   * only when the pool has exactly one end date; otherwise the result is `END_DATE_REQUIRED`.
+   * With `reuseStarted`: the end date chosen from the pool, a day as the API lists it
+   * (`YYYY-MM-DD`, in the school's time zone). May be left out only when the pool has exactly one
+   * end date; otherwise the result is `END_DATE_REQUIRED`. Anything but a day (e.g. an instant)
+   * is a typed `INVALID_INPUT` on `endDate`, as is an end date with `reuseStarted: false`.
    */
   endDate?: string | null;
   /**
@@ -149,9 +151,9 @@ export interface LicenseFilter extends PageOptions {
   state?: LicenseState;
   /** Only the license assigned to this user. */
   user?: string;
-  /** Only licenses ending at or after this moment (ISO 8601). */
+  /** Only licenses whose end date is this day (`YYYY-MM-DD`) or later. */
   endDateFrom?: string;
-  /** Only licenses ending at or before this moment (ISO 8601). */
+  /** Only licenses whose end date is this day (`YYYY-MM-DD`) or earlier. */
   endDateTo?: string;
 }
 
@@ -197,7 +199,8 @@ export interface LicenseClient {
   /**
    * Takes a license back from its holder (administrators). A started license keeps its end date and
    * becomes reusable. Fails with e.g. `LICENSE_NOT_ASSIGNED`, `FORBIDDEN`, `NOT_FOUND`.
-   * (Like every helper returning a {@link Result}: a caller without the role gets a typed `FORBIDDEN`.)
+   * (Like every helper returning a {@link Result}: a caller without the role gets a typed `FORBIDDEN`,
+   * and an input no field can take, such as an end date that is not a day, a typed `INVALID_INPUT`.)
    */
   revokeLicense(args: LicenseArgs): Promise<Result<LicenseChange>>;
 
@@ -276,22 +279,16 @@ const persistedExchange: Exchange = mapExchange({
 });
 
 /**
- * The API refuses callers without the role for a mutation (e.g. a teacher assigning) with a GraphQL
- * error coded FORBIDDEN, and refuses rule breaks by the right role as typed data. The helpers
- * return both as the same typed `FORBIDDEN` failure.
+ * The API refuses a value no resolver can take (an end date that is not a day, e.g. an instant)
+ * before running the mutation, with a GraphQL error coded INVALID_INPUT that names the field. The
+ * helpers return it as the same typed `INVALID_INPUT` failure a business rule answers with.
  */
 async function typedFailures<T extends object>(run: () => Promise<Result<T>>): Promise<Result<T>> {
   try {
     return await run();
   } catch (error) {
-    if (
-      error instanceof LicenseApiError &&
-      error.kind === 'graphql' &&
-      error.graphQLErrors.length > 0 &&
-      error.graphQLErrors.every((e) => e.code === 'FORBIDDEN')
-    ) {
-      return { ok: false, code: 'FORBIDDEN', message: error.graphQLErrors[0]!.message, field: null };
-    }
+    const first = error instanceof LicenseApiError && error.kind === 'graphql' ? error.graphQLErrors[0] : undefined;
+    if (first?.code === 'INVALID_INPUT') return { ok: false, code: 'INVALID_INPUT', message: first.message, field: first.field ?? null };
     throw error;
   }
 }

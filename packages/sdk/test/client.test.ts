@@ -68,7 +68,7 @@ describe.each(TRANSPORTS)(`the SDK against the API (%s, ${backend})`, (transport
       product: story.ids.matematik,
       user: story.ids.svante,
       reuseStarted: true,
-      endDate: '2030-01-01T00:00:00.000Z',
+      endDate: '2030-01-01',
     });
     expect(result).toMatchObject({ ok: false, code: 'END_DATE_NOT_AVAILABLE', field: 'endDate' });
     expect(!result.ok && result.code === 'END_DATE_NOT_AVAILABLE' && result.availableEndDates.length).toBe(4);
@@ -104,6 +104,7 @@ describe.each(TRANSPORTS)(`the SDK against the API (%s, ${backend})`, (transport
         case 'NO_LICENSE_AVAILABLE':
         case 'NOT_FOUND':
         case 'INVALID_INPUT':
+        case 'DUPLICATE_USER':
         case 'LICENSE_NOT_ASSIGNED':
         case 'IDEMPOTENCY_KEY_REUSED':
         case 'ACTIVATION_LINK_ALREADY_REDEEMED':
@@ -128,6 +129,21 @@ describe.each(TRANSPORTS)(`the SDK against the API (%s, ${backend})`, (transport
     expect(await assign(story.demo.tokens.teacher, await story.userId('sune.student@ekskolan.example'))).toBe('FORBIDDEN');
     expect(await assign(story.demo.tokens.schoolAdmin, await story.userId('saga.student@ekskolan.example'))).toBe('USER_ALREADY_HAS_LICENSE');
     expect(await assign(story.demo.tokens.schoolAdmin, 'VXNlcjpub3QtYS11c2Vy')).toBe('USER_NOT_IN_SCHOOL');
+  });
+
+  it('answers an end date that is not a day as a typed INVALID_INPUT on endDate, like a rule', async () => {
+    const sune = await story.userId('sune.student@ekskolan.example');
+    const input = { school: story.ids.ekskolan, product: story.ids.matematik, user: sune };
+    expect(await admin.assignLicense({ ...input, reuseStarted: true, endDate: '2027-06-01T00:00:00.000Z' })).toMatchObject({
+      ok: false,
+      code: 'INVALID_INPUT',
+      field: 'endDate',
+    });
+    expect(await admin.assignLicense({ ...input, reuseStarted: false, endDate: '2027-06-01' })).toMatchObject({
+      ok: false,
+      code: 'INVALID_INPUT',
+      field: 'endDate',
+    });
   });
 
   it('makes assignLicense safe to retry with an idempotency key', async () => {

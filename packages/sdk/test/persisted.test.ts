@@ -4,7 +4,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { readdir, readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { createApi } from '@school-licenses/api';
-import { startTestApi, TEST_AUTH } from '@school-licenses/api/testing';
+import { startStandardScenario, TEST_AUTH } from '@school-licenses/api/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AvailabilityDocument, createLicenseClient, LicenseApiError, ViewerDocument } from '../src/index.ts';
 import { backend, startStory, TRANSPORTS, type Story } from './support.ts';
@@ -28,9 +28,9 @@ describe.each(TRANSPORTS)(`persisted operations (%s, ${backend})`, (transport) =
     story = await startStory(
       transport,
       async () => {
-        const test = await startTestApi();
+        const { test, demo } = await startStandardScenario();
         const api = createApi({ prisma: test.db.prisma, clock: test.clock, auth: TEST_AUTH, graphiql: false, persistedOperations: manifest });
-        return { ...test, api };
+        return { test: { ...test, api }, demo };
       },
       { persisted: true },
     );

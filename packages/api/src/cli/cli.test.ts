@@ -1,5 +1,6 @@
 // The commands as real processes against a real database: PGlite in a temporary data directory,
 // or a fresh PostgreSQL database when DATABASE_URL is set.
+import { dayAt, DEFAULT_TIME_ZONE, startOfDay } from '../domain/days.ts';
 import { execFile } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -70,7 +71,9 @@ describe(`commands on ${backend}`, () => {
 
   describe('sweep', () => {
     it('starts the licenses past their deadline once, with an audit event each, and says how many', async () => {
-      const due = await withDatabase((db) => db.prisma.license.count({ where: { startedAt: null, autoStartAt: { lte: new Date() } } }));
+      const due = await withDatabase((db) =>
+        db.prisma.license.count({ where: { startedAt: null, autoStartOn: { lte: dayAt(new Date(), DEFAULT_TIME_ZONE) } } }),
+      );
       expect(due).toBeGreaterThanOrEqual(9);
 
       const first = await run('sweep');
@@ -80,11 +83,16 @@ describe(`commands on ${backend}`, () => {
       expect(first.stdout).toMatch(new RegExp(`sweep done: ${due} license\\(s\\) auto-started`));
 
       await withDatabase(async (db) => {
-        expect(await db.prisma.license.count({ where: { startedAt: null, autoStartAt: { lte: new Date() } } })).toBe(0);
+        expect(await db.prisma.license.count({ where: { startedAt: null, autoStartOn: { lte: dayAt(new Date(), DEFAULT_TIME_ZONE) } } })).toBe(0);
         expect(await db.prisma.auditEvent.count({ where: { action: 'LICENSE_AUTO_STARTED' } })).toBe(due);
-        // Started at the deadline, not when the sweep ran.
-        const started = await db.prisma.license.findMany({ where: { auditEvents: { some: { action: 'LICENSE_AUTO_STARTED' } } } });
-        expect(started.every((l) => l.startedAt?.getTime() === l.autoStartAt.getTime())).toBe(true);
+        // Started at 00:00 of the auto-start day in the organisation's zone, not when the sweep ran,
+        // and recorded then, by the system.
+        const started = await db.prisma.license.findMany({
+          where: { auditEvents: { some: { action: 'LICENSE_AUTO_STARTED' } } },
+          include: { auditEvents: { where: { action: 'LICENSE_AUTO_STARTED' } } },
+        });
+        expect(started.every((l) => l.startedAt?.getTime() === startOfDay(l.autoStartOn, DEFAULT_TIME_ZONE).getTime())).toBe(true);
+        expect(started.every((l) => l.auditEvents[0]!.createdAt.getTime() === l.startedAt!.getTime() && l.auditEvents[0]!.actorLabel === 'system')).toBe(true);
       });
 
       const second = await run('sweep');

@@ -12,6 +12,8 @@ export interface UserActor {
   isOrganisationAdmin: boolean;
   /** The user's role in each school they belong to. */
   schoolRoles: ReadonlyMap<string, SchoolRole>;
+  /** The organisation's time zone: the days of every license the user sees are counted in it. */
+  timeZone: string;
   label: string;
 }
 
@@ -21,6 +23,8 @@ export interface IntegrationActor {
   credentialId: string;
   organisationId: string;
   canWrite: boolean;
+  /** The organisation's time zone, as for a user. */
+  timeZone: string;
   label: string;
 }
 
@@ -221,12 +225,21 @@ export function visibleNotifications(actor: Actor): Prisma.NotificationWhereInpu
  * NOT_FOUND, so the answer does not reveal that another organisation's school exists.
  */
 export async function requireManagedSchool(tx: Tx, actor: Actor, schoolId: string, field = 'school') {
-  const school = await tx.school.findFirst({ where: { AND: [{ id: schoolId }, visibleSchools(actor)] } });
+  const school = await tx.school.findFirst({ where: { AND: [{ id: schoolId }, visibleSchools(actor)] }, include: withTimeZone });
   if (!school) throw new LicenseError('NOT_FOUND', field, 'No such school.');
   if (!canManageSchool(actor, school)) {
     throw new LicenseError('FORBIDDEN', field, 'Only administrators of this school may do this.');
   }
   return school;
+}
+
+/** A school read with its organisation's time zone, which its days are counted in. */
+export const withTimeZone = { organisation: { select: { timeZone: true } } } as const;
+export type SchoolWithTimeZone = Prisma.SchoolGetPayload<{ include: typeof withTimeZone }>;
+
+/** The actor's own organisation's time zone; null for suppliers and the system, which span organisations. */
+export function timeZoneOf(actor: Actor): string | null {
+  return actor.kind === 'user' || actor.kind === 'integration' ? actor.timeZone : null;
 }
 
 /** The actor as stored in audit events. */

@@ -1,6 +1,7 @@
 // Every change to a license, the roster or the catalogue is recorded (who, what, when) in the same transaction as the change.
 import type { AuditAction, License, Prisma } from '@school-licenses/db';
 import { auditActor, type Actor, type Tx } from './actor.ts';
+import { formatDay } from './days.ts';
 
 export interface AuditEntry {
   action: AuditAction;
@@ -15,6 +16,8 @@ export interface AuditEntry {
   orderId?: string | null;
   before?: Prisma.InputJsonValue | null;
   after?: Prisma.InputJsonValue | null;
+  /** When it happened, if not at the moment given to recordAudits: an expiry happens at its own moment. */
+  at?: Date;
 }
 
 export async function recordAudit(tx: Tx, actor: Actor, at: Date, entry: AuditEntry): Promise<void> {
@@ -26,13 +29,13 @@ export async function recordAudits(tx: Tx, actor: Actor, at: Date, entries: Audi
   if (entries.length) await tx.auditEvent.createMany({ data: entries.map((entry) => auditData(actor, at, entry)) });
 }
 
-function auditData(actor: Actor, at: Date, entry: AuditEntry): Prisma.AuditEventCreateManyInput {
+function auditData(actor: Actor, at: Date, { at: happenedAt, ...entry }: AuditEntry): Prisma.AuditEventCreateManyInput {
   return {
     ...auditActor(actor),
     ...entry,
     before: entry.before ?? undefined,
     after: entry.after ?? undefined,
-    createdAt: at,
+    createdAt: happenedAt ?? at,
   };
 }
 
@@ -40,7 +43,7 @@ function auditData(actor: Actor, at: Date, entry: AuditEntry): Prisma.AuditEvent
 export function licenseSnapshot(license: Pick<License, 'startedAt' | 'endDate' | 'assignedUserId'>) {
   return {
     startedAt: license.startedAt?.toISOString() ?? null,
-    endDate: license.endDate.toISOString(),
+    endDate: formatDay(license.endDate),
     assignedUserId: license.assignedUserId,
   };
 }

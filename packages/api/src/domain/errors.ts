@@ -1,5 +1,6 @@
 // Business errors: answers to the client, returned as typed data in mutation payloads (never as
 // top-level GraphQL errors), each with a machine-readable code and the input field it concerns.
+import { formatDay } from './days.ts';
 
 export const errorCodes = {
   END_DATE_REQUIRED: 'Several end dates can be reused: choose one.',
@@ -7,6 +8,7 @@ export const errorCodes = {
   NO_LICENSE_AVAILABLE: 'The school has no license of this product left to assign.',
   USER_ALREADY_HAS_LICENSE: 'The user already holds an active license of this product.',
   USER_NOT_IN_SCHOOL: 'The user is not a student or teacher of this school.',
+  DUPLICATE_USER: 'This user was given more than once; only the first time counts.',
   LICENSE_NOT_ASSIGNED: 'The license is not assigned to anyone.',
   NOT_FOUND: 'Not found.',
   FORBIDDEN: 'You may not do this.',
@@ -39,8 +41,11 @@ export class LicenseError extends Error {
 }
 
 export interface EndDateCount {
+  /** A day (formatDay). */
   endDate: Date;
   count: number;
+  /** Days the licenses are still usable, today included (license-state.ts endDateDaysLeft). */
+  daysLeft: number;
 }
 
 /** END_DATE_REQUIRED or END_DATE_NOT_AVAILABLE, with the end dates the admin can choose from. */
@@ -52,7 +57,7 @@ export class EndDateChoiceError extends LicenseError {
     super(
       code,
       'endDate',
-      `${errorCodes[code]} Available end dates: ${availableEndDates.map((e) => `${e.endDate.toISOString().slice(0, 10)} (${e.count})`).join(', ') || 'none'}.`,
+      `${errorCodes[code]} Available end dates: ${availableEndDates.map((e) => `${formatDay(e.endDate)} (${e.count})`).join(', ') || 'none'}.`,
     );
     this.availableEndDates = availableEndDates;
   }

@@ -24,7 +24,7 @@
 //   school's memberships and groups, renames the school, creates users into it and edits its users.
 import type { Group, GroupKind, GroupMembership, GroupRole, Prisma, School, SchoolMembership, SchoolRole, User } from '@school-licenses/db';
 import { canManageOrganisation, canManageSchool, requireManagedOrganisation, requireRosterSchool, visibleUsers, type Actor, type Tx } from './actor.ts';
-import { endAssignment } from './assignments.ts';
+import { endAssignment, endExpiredAssignments } from './assignments.ts';
 import { recordAudit, recordAudits, type AuditEntry } from './audit.ts';
 import { LicenseError } from './errors.ts';
 
@@ -341,6 +341,9 @@ async function endMembership(tx: Tx, now: Date, actor: Actor, school: School, me
 
 /** Ends the user's assignments at the school: started licenses keep their end dates and become reusable. */
 async function revokeLicensesAt(tx: Tx, now: Date, actor: Actor, schoolId: string, userId: string): Promise<number> {
+  // A license past its end date has no holder already: its assignment is written down as ended at
+  // the expiry, by the system, and only the others are revoked.
+  await endExpiredAssignments(tx, now, { userId, schoolId });
   const held = await tx.assignment.findMany({ where: { userId, schoolId, isActive: true }, select: { licenseId: true }, orderBy: { licenseId: 'asc' } });
   for (const { licenseId } of held) await endAssignment(tx, now, actor, licenseId, 'LEFT_SCHOOL');
   return held.length;

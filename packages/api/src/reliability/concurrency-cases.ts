@@ -118,8 +118,8 @@ export function concurrencyCases(target: () => Target) {
     const revoked = await Promise.all([...licenses, ...licenses].map((license, i) => mutate(urlFor(i), admin, REVOKE_LICENSE, { license })));
     expect(tally(revoked)).toEqual({ LicensePayload: 10, LICENSE_NOT_ASSIGNED: 10 });
     expect(await prisma.auditEvent.count({ where: { schoolId: pool.schoolId, action: 'LICENSE_REVOKED' } })).toBe(10);
-    // All ten are reusable, each with its own end date (they started at different moments): 30
-    // users reach for them at once, three for each end date.
+    // All ten are reusable; started on one day, they share its end date (end dates are days): 30
+    // users reach for them at once, three for each license.
     const endDates = assigned.map((o) => o.value.license.endDate as string);
     const reused = await Promise.all(
       pool.gids.students

@@ -18,9 +18,11 @@ export const DEFAULT_MAX_FILE_BYTES = 50 * 1024 * 1024;
 /** A file the import cannot read: the whole import is refused with this as its report. */
 export class RosterFileError extends Error {
   override name = 'RosterFileError';
+  readonly error: RecordError;
 
-  constructor(readonly error: RecordError) {
+  constructor(error: RecordError) {
     super(`${error.file}${error.line ? `:${error.line}` : ''}: ${error.message}`);
+    this.error = error;
   }
 }
 

@@ -145,7 +145,7 @@ describe('roster import', () => {
     await run(pool, 'oneroster-csv', fixtureFiles('oneroster'));
     const before = await rosterRows(pool.organisationId);
     const users = fixtureText('oneroster', 'users.csv').replace('bo.elev@norr.example', 'inte-en-adress');
-    const enrollments = fixtureText('oneroster', 'enrollments.csv') + 'enr-10,,,cls-7a,sch-norr,usr-nobody,student,false,,\n';
+    const enrollments = `${fixtureText('oneroster', 'enrollments.csv')}enr-10,,,cls-7a,sch-norr,usr-nobody,student,false,,\n`;
     const report = await run(pool, 'oneroster-csv', fixtureFiles('oneroster', { 'users.csv': users, 'enrollments.csv': enrollments }));
     expect(report.refused).toBe(true);
     expect(report.errors).toEqual([
@@ -269,15 +269,15 @@ describe('roster import', () => {
     const pool = await organisation();
     await run(pool, 'oneroster-csv', fixtureFiles('oneroster'));
     const manifest = fixtureText('oneroster', 'manifest.csv').replaceAll(',bulk', ',delta');
-    const header = (name: string) => fixtureText('oneroster', name).split('\n')[0] + '\n';
+    const header = (name: string) => `${fixtureText('oneroster', name).split('\n')[0]}\n`;
     const delta = fixtureFiles('oneroster', {
       'manifest.csv': manifest,
       'orgs.csv': header('orgs.csv'),
-      'users.csv': header('users.csv') + 'usr-cia,,,true,cia.elev,,Cia,Elevsson,,,cia.elev@norr.example,,,,07,,,,,,,sch-norr,\n',
+      'users.csv': `${header('users.csv')}usr-cia,,,true,cia.elev,,Cia,Elevsson,,,cia.elev@norr.example,,,,07,,,,,,,sch-norr,\n`,
       'roles.csv': header('roles.csv'),
       'academicSessions.csv': header('academicSessions.csv'),
       'classes.csv': header('classes.csv'),
-      'enrollments.csv': header('enrollments.csv') + 'enr-6,tobedeleted,2026-10-01,cls-ma7,sch-norr,usr-bo,student,false,,\n',
+      'enrollments.csv': `${header('enrollments.csv')}enr-6,tobedeleted,2026-10-01,cls-ma7,sch-norr,usr-bo,student,false,,\n`,
     });
     const report = await run(pool, 'oneroster-csv', delta);
     expect(report.errors).toEqual([]);

@@ -201,11 +201,15 @@ async function licensesHeldByLeavers(tx: Tx | PrismaClient, changes: RosterChang
 
 /** Ids of the schools, users and groups created during the run, by external id. */
 class CreatedIds {
-  constructor(
-    readonly schools = new Map<string, string>(),
-    readonly users = new Map<string, string>(),
-    readonly groups = new Map<string, string>(),
-  ) {}
+  readonly schools: Map<string, string>;
+  readonly users: Map<string, string>;
+  readonly groups: Map<string, string>;
+
+  constructor(schools = new Map<string, string>(), users = new Map<string, string>(), groups = new Map<string, string>()) {
+    this.schools = schools;
+    this.users = users;
+    this.groups = groups;
+  }
 
   /** A copy for one transaction: its ids count only once it commits. */
   fork(): CreatedIds {

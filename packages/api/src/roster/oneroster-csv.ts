@@ -220,12 +220,17 @@ function schoolRole(row: Row, column: string): RosterRole | null {
 
 /** One data row, read by column name, collecting its own errors. */
 class Row {
-  constructor(
-    private readonly columns: ReadonlyMap<string, number>,
-    private readonly values: string[],
-    readonly source: { file: string; line: number },
-    private readonly errors: RecordError[],
-  ) {}
+  private readonly columns: ReadonlyMap<string, number>;
+  private readonly values: string[];
+  readonly source: { file: string; line: number };
+  private readonly errors: RecordError[];
+
+  constructor(columns: ReadonlyMap<string, number>, values: string[], source: { file: string; line: number }, errors: RecordError[]) {
+    this.columns = columns;
+    this.values = values;
+    this.source = source;
+    this.errors = errors;
+  }
 
   has(column: string): boolean {
     return this.columns.has(column);

@@ -63,8 +63,8 @@ describe('OneRoster 1.2 CSV', () => {
   });
 
   it('reports unknown references and duplicate ids with file, line and field', async () => {
-    const enrollments = fixtureText('oneroster', 'enrollments.csv') + 'enr-10,,,cls-nope,sch-norr,usr-bo,student,false,,\n';
-    const users = fixtureText('oneroster', 'users.csv') + 'usr-bo,,,true,bo2,,Bo,Annan,,,bo.annan@norr.example,,,,,,,,,,,sch-norr,\n';
+    const enrollments = `${fixtureText('oneroster', 'enrollments.csv')}enr-10,,,cls-nope,sch-norr,usr-bo,student,false,,\n`;
+    const users = `${fixtureText('oneroster', 'users.csv')}usr-bo,,,true,bo2,,Bo,Annan,,,bo.annan@norr.example,,,,,,,,,,,sch-norr,\n`;
     const snapshot = await read('oneroster-csv', fixtureFiles('oneroster', { 'enrollments.csv': enrollments, 'users.csv': users }));
     expect(snapshot.errors).toEqual([
       expect.objectContaining({ code: 'DUPLICATE_ID', file: 'users.csv', line: 9, field: 'sourcedId' }),

@@ -203,11 +203,12 @@ function collect(document: unknown, file: string, items: Record<Resource, Item[]
 /** One JSON record, read by field name, collecting its own errors with a pointer to the field. */
 class JsonRecord {
   readonly source: { file: string; pointer: string };
+  private readonly item: Item;
+  private readonly errors: RecordError[];
 
-  constructor(
-    private readonly item: Item,
-    private readonly errors: RecordError[],
-  ) {
+  constructor(item: Item, errors: RecordError[]) {
+    this.item = item;
+    this.errors = errors;
     this.source = { file: item.file, pointer: item.pointer };
   }
 

@@ -2,7 +2,7 @@
 // retire their own products; a retired product takes no new orders and its licenses stay as they were.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DemoData } from '../seed/demo.ts';
-import { dataOf, startTestApi, withStandardScenario, type TestApi } from '../testing/harness.ts';
+import { dataOf, startStandardScenario, type TestApi } from '../testing/harness.ts';
 import { gid, productGid } from '../testing/ids.ts';
 import { CREATE_PRODUCT, PLACE_ORDER, RETIRE_PRODUCT, UPDATE_PRODUCT } from '../testing/operations.ts';
 import { outcomeOf } from '../testing/outcome.ts';
@@ -28,8 +28,7 @@ describe(`the catalogue on ${backend}`, () => {
     ).products.edges.map((e: any) => e.node.name);
 
   beforeAll(async () => {
-    test = await startTestApi();
-    demo = await withStandardScenario(test);
+    ({ test, demo } = await startStandardScenario());
   });
   afterAll(() => test.close());
 

@@ -1,6 +1,7 @@
 import type { PrismaClient } from '@school-licenses/db';
 import type { Clock } from '../clock.ts';
 import type { Actor } from '../domain/actor.ts';
+import { localTime, type LocalTime } from '../domain/days.ts';
 
 /** What every resolver gets: the database, the clock and who is asking. */
 export interface Context {
@@ -13,6 +14,8 @@ export interface Context {
   maxImportFileBytes: number;
   /** The request's id, as in the `x-request-id` response header and the logs. */
   requestId?: string;
+  /** performance.now() past which the request starts no more changes (its time budget). */
+  deadline?: number;
 }
 
 const readMoments = new WeakMap<Context, Date>();
@@ -26,4 +29,15 @@ export function readMoment(ctx: Context): Date {
   let moment = readMoments.get(ctx);
   if (!moment) readMoments.set(ctx, (moment = ctx.clock.now()));
   return moment;
+}
+
+const readTimes = new WeakMap<Context, Map<string, LocalTime>>();
+
+/** The request's moment (readMoment) in a time zone, with the day it is there: once per zone and request. */
+export function readTime(ctx: Context, timeZone: string): LocalTime {
+  let times = readTimes.get(ctx);
+  if (!times) readTimes.set(ctx, (times = new Map()));
+  let time = times.get(timeZone);
+  if (!time) times.set(timeZone, (time = localTime(readMoment(ctx), timeZone)));
+  return time;
 }

@@ -4,10 +4,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashApiKey } from '../auth/authenticate.ts';
 import { systemActor } from '../domain/actor.ts';
+import { formatDay } from '../domain/days.ts';
 import { setSchoolMembership, upsertGroupByExternalId, upsertSchoolByExternalId, upsertUserByExternalId } from '../domain/roster.ts';
 import { inTransaction } from '../domain/transaction.ts';
 import type { DemoData } from '../seed/demo.ts';
-import { dataOf, startTestApi, tokenFor, withStandardScenario, type TestApi } from '../testing/harness.ts';
+import { dataOf, startStandardScenario, tokenFor, type TestApi } from '../testing/harness.ts';
 import { gid, rawId } from '../testing/ids.ts';
 import { checkInvariants } from '../testing/invariants.ts';
 import {
@@ -48,8 +49,7 @@ describe(`the roster on ${backend}`, () => {
   };
 
   beforeAll(async () => {
-    test = await startTestApi();
-    demo = await withStandardScenario(test);
+    ({ test, demo } = await startStandardScenario());
     const prisma = test.db.prisma;
     ekskolan = gid('School', demo.ids.ekskolan);
     const strand = await prisma.school.findFirstOrThrow({ where: { name: 'Strandskolan' } });
@@ -313,9 +313,9 @@ describe(`the roster on ${backend}`, () => {
         product: gid('Product', demo.ids.matematik),
         user: saga,
         reuseStarted: true,
-        endDate: sagasEndDate.toISOString(),
+        endDate: formatDay(sagasEndDate),
       });
-      expect(assign.value).toMatchObject({ __typename: 'AssignLicensePayload', license: { endDate: sagasEndDate.toISOString() } });
+      expect(assign.value).toMatchObject({ __typename: 'AssignLicensePayload', license: { endDate: formatDay(sagasEndDate) } });
     });
 
     it('nobody ends a membership in another organisation or another school', async () => {

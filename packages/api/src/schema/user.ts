@@ -1,6 +1,9 @@
-import { requireOrganisationOf, visibleAssignments, visibleGroupMemberships, visibleUsers } from '../domain/actor.ts';
+import { requireOrganisationOf, timeZoneOf, visibleAssignments, visibleGroupMemberships, visibleUsers } from '../domain/actor.ts';
 import { createUser, endUser, updateUser, userSearch, type RosterChange } from '../domain/roster.ts';
 import { LicenseError } from '../domain/errors.ts';
+import { licensesInState } from '../domain/license-state.ts';
+import { DEFAULT_TIME_ZONE } from '../domain/days.ts';
+import { readTime } from './context.ts';
 import { builder } from './builder.ts';
 import { RosterChangeEnum, SchoolRoleEnum } from './enums.ts';
 import { licenseErrors } from './errors.ts';
@@ -30,9 +33,9 @@ export const UserRef = builder.prismaNode('User', {
       query: (_args, ctx) => ({ where: { AND: [{ endedAt: null }, visibleGroupMemberships(actorOf(ctx))] }, orderBy: { groupId: 'asc' } }),
     }),
     licenses: t.relation('assignments', {
-      description: 'The licenses the user holds now (active assignments), with their end dates.',
+      description: 'The licenses the user holds now (active assignments of licenses not expired, whether or not the sweep has run), with their end dates.',
       query: (_args, ctx) => ({
-        where: { AND: [{ isActive: true }, visibleAssignments(actorOf(ctx))] },
+        where: { AND: [{ isActive: true }, visibleAssignments(actorOf(ctx)), { license: licensesInState('STARTED', todayOfViewer(ctx)) }] },
         orderBy: { assignedAt: 'desc' },
       }),
     }),
@@ -162,3 +165,11 @@ builder.mutationFields((t) => ({
       }),
   }),
 }));
+
+/**
+ * Today for the users the viewer sees: all in the viewer's organisation (suppliers see no users;
+ * they get the default zone, which then filters nothing they can see).
+ */
+function todayOfViewer(ctx: Parameters<typeof actorOf>[0]): Date {
+  return readTime(ctx, timeZoneOf(actorOf(ctx)) ?? DEFAULT_TIME_ZONE).today;
+}

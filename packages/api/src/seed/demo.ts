@@ -3,13 +3,15 @@
 // reusable with several end dates, past the auto-start deadline (not yet swept), auto-starting
 // soon, expired; a delayed order awaiting delivery, a delivered one with notifications, and an
 // unredeemed activation link.
+import { createHmac } from 'node:crypto';
 import type { PrismaClient } from '@school-licenses/db';
 import type { GraphiQLOptions } from 'graphql-yoga';
 import { apiKeyActor, hashApiKey, signUserToken, userActor, type AuthConfig } from '../auth/authenticate.ts';
 import { addMonths, ManualClock, type Clock } from '../clock.ts';
 import type { Tx } from '../domain/actor.ts';
+import { dayAt, DEFAULT_TIME_ZONE } from '../domain/days.ts';
 import { assignLicense, removeMyLicense, revokeLicense } from '../domain/assignments.ts';
-import { createActivationLink, deliverOrder, placeOrder } from '../domain/orders.ts';
+import { createActivationLink, deliverOrder, hashToken, placeOrder } from '../domain/orders.ts';
 import { demoOperations } from './demo-operations.ts';
 
 /** Fixed demo API keys: known to everyone, so only ever for the demo. */
@@ -30,29 +32,38 @@ export const DEMO_USERS = {
 export interface DemoData {
   tokens: Record<keyof typeof DEMO_USERS, string>;
   keys: typeof DEMO_KEYS;
-  ids: { ekskolan: string; matematik: string; awaitingOrder: string; studentWithoutLicense: string };
-  activationToken: string | null;
+  ids: { ekskolan: string; matematik: string; awaitingOrder: string; studentWithoutLicense: string; heldLicense: string | null };
+  /** The Kemilabbet activation link's token: the same at every start (demoActivationToken). */
+  activationToken: string;
+}
+
+/**
+ * The demo's activation link token, derived from the demo's JWT secret: the link seeded once
+ * still works, and is still printed, after a restart. Only ever for the demo.
+ */
+export function demoActivationToken(auth: AuthConfig): string {
+  const secret = auth.jwtSecret ?? 'demo without a JWT secret';
+  return `act_demo_${createHmac('sha256', secret).update('Kemilabbet activation link').digest('base64url').slice(0, 32)}`;
 }
 
 /** Seeds the demo story into an empty database, then returns how to act as each demo role. */
 export async function ensureDemoData(prisma: PrismaClient, clock: Clock, auth: AuthConfig, log: (message: string) => void = () => {}): Promise<DemoData> {
-  let activationToken: string | null = null;
   if ((await prisma.organisation.count()) === 0) {
     log('seeding demo data…');
-    activationToken = await seedDemo(prisma, clock.now(), log);
+    await seedDemo(prisma, clock.now(), demoActivationToken(auth), log);
     log('demo data seeded');
   }
-  const demo = await describeDemo(prisma, clock, auth, activationToken);
+  const demo = await describeDemo(prisma, clock, auth, demoActivationToken(auth));
   printDemo(demo, log);
   return demo;
 }
 
 /** All of the story in one transaction: a failure leaves the database empty, to try again. */
-function seedDemo(client: PrismaClient, now: Date, log: (message: string) => void): Promise<string> {
-  return client.$transaction((tx) => seedStory(tx, now, log), { timeout: 300_000, maxWait: 10_000 });
+function seedDemo(client: PrismaClient, now: Date, activationToken: string, log: (message: string) => void): Promise<void> {
+  return client.$transaction((tx) => seedStory(tx, now, activationToken, log), { timeout: 300_000, maxWait: 10_000 });
 }
 
-async function seedStory(prisma: Tx, now: Date, log: (message: string) => void): Promise<string> {
+async function seedStory(prisma: Tx, now: Date, activationToken: string, log: (message: string) => void): Promise<void> {
   const clock = new ManualClock(addMonths(now, -20));
   const at = (monthsAgo: number, days = 0) => {
     const moment = addMonths(now, -monthsAgo);
@@ -185,10 +196,11 @@ async function seedStory(prisma: Tx, now: Date, log: (message: string) => void):
   at(0, -2);
   const kemiOrder = await order(kemi.id, 15);
   const link = await run((tx) => createActivationLink(tx, clock, activationSupplier, { orderId: kemiOrder.id, validForDays: 60 }));
-  return link.token;
+  // The link's random token becomes the demo's fixed one, so it works after a restart too.
+  await prisma.activationLink.updateMany({ where: { tokenHash: hashToken(link.token) }, data: { tokenHash: hashToken(activationToken) } });
 }
 
-async function describeDemo(prisma: PrismaClient, clock: Clock, auth: AuthConfig, activationToken: string | null): Promise<DemoData> {
+async function describeDemo(prisma: PrismaClient, clock: Clock, auth: AuthConfig, activationToken: string): Promise<DemoData> {
   const tokens = {} as Record<keyof typeof DEMO_USERS, string>;
   for (const [role, email] of Object.entries(DEMO_USERS) as [keyof typeof DEMO_USERS, string][]) {
     const user = await prisma.user.findFirstOrThrow({ where: { email } });
@@ -199,10 +211,22 @@ async function describeDemo(prisma: PrismaClient, clock: Clock, auth: AuthConfig
   const engelska = await prisma.product.findFirstOrThrow({ where: { name: 'Engelska Plus' } });
   const awaiting = await prisma.order.findFirst({ where: { productId: engelska.id, status: 'AWAITING_DELIVERY' } });
   const svante = await prisma.user.findFirstOrThrow({ where: { email: 'svante.student@ekskolan.example' } });
+  // A license someone holds now, for the revoke tab (the latest assigned one that is still held).
+  const held = await prisma.assignment.findFirst({
+    where: { isActive: true, productId: matematik.id, schoolId: ekskolan.id, license: { endDate: { gte: dayAt(clock.now(), DEFAULT_TIME_ZONE) } } },
+    orderBy: { assignedAt: 'desc' },
+    select: { licenseId: true },
+  });
   return {
     tokens,
     keys: DEMO_KEYS,
-    ids: { ekskolan: ekskolan.id, matematik: matematik.id, awaitingOrder: awaiting?.id ?? '', studentWithoutLicense: svante.id },
+    ids: {
+      ekskolan: ekskolan.id,
+      matematik: matematik.id,
+      awaitingOrder: awaiting?.id ?? '',
+      studentWithoutLicense: svante.id,
+      heldLicense: held?.licenseId ?? null,
+    },
     activationToken,
   };
 }
@@ -239,7 +263,7 @@ function printDemo(demo: DemoData, log: (message: string) => void): void {
   line('LMS integration API key (Nordstad)', demo.keys.integration);
   line('supplier API key (Bokförlaget Nord)', demo.keys.supplier);
   line('supplier API key (AppStudio)', demo.keys.activationSupplier);
-  if (demo.activationToken) line('activation link token (Kemilabbet)', demo.activationToken);
+  line('activation link token (Kemilabbet)', demo.activationToken);
   log('');
 }
 

@@ -1,10 +1,12 @@
 // A real API over a real database for tests: in-memory PGlite, or a fresh PostgreSQL database
 // when DATABASE_URL is set. Requests go through yoga.fetch (no port) unless a test listens.
-import { openTestDatabase, type TestDatabase } from '@school-licenses/db/testing';
+import { openTestDatabase, openTestDatabaseFrom, type TestDatabase, type TestTemplate } from '@school-licenses/db/testing';
 import { signUserToken, type AuthConfig } from '../auth/authenticate.ts';
 import { ManualClock } from '../clock.ts';
 import { ensureDemoData, type DemoData } from '../seed/demo.ts';
 import { createApi, type Api, type ApiOptions } from '../yoga.ts';
+
+export type { DemoData };
 
 export const TEST_AUTH: AuthConfig = { jwtSecret: 'test-secret-that-is-long-enough-0123456789' };
 /** Tests start at a fixed moment, so dates in assertions are exact. */
@@ -25,8 +27,29 @@ export interface TestApi {
   close(): Promise<void>;
 }
 
-export async function startTestApi(options: Partial<Pick<ApiOptions, 'idempotencyTtlHours'>> & { onQuery?: (sql: string) => void } = {}): Promise<TestApi> {
-  const db = await openTestDatabase({ onQuery: options.onQuery });
+export type TestApiOptions = Partial<Pick<ApiOptions, 'idempotencyTtlHours'>> & { onQuery?: (sql: string) => void };
+
+/**
+ * The demo story (see seed/demo.ts), seeded at the test clock's start: the template each test
+ * run builds once and every test file copies (see the globalSetup, testing/global-setup.ts).
+ */
+export const standardScenario: TestTemplate<DemoData> = {
+  name: 'standard',
+  build: (db) => ensureDemoData(db.prisma, new ManualClock(TEST_START), TEST_AUTH),
+};
+
+/** The `standard` scenario: the API over a fresh copy of the demo story, and how to act in it. */
+export async function startStandardScenario(options: TestApiOptions = {}): Promise<{ test: TestApi; demo: DemoData }> {
+  const { db, data } = await openTestDatabaseFrom(standardScenario, { onQuery: options.onQuery });
+  return { test: apiOver(db, options), demo: data };
+}
+
+/** The API over a fresh, migrated and empty database: for tests that write their own scenario. */
+export async function startTestApi(options: TestApiOptions = {}): Promise<TestApi> {
+  return apiOver(await openTestDatabase({ onQuery: options.onQuery }), options);
+}
+
+function apiOver(db: TestDatabase, options: TestApiOptions): TestApi {
   const clock = new ManualClock(TEST_START);
   const api = createApi({ prisma: db.prisma, clock, auth: TEST_AUTH, graphiql: false, ...options });
   return {
@@ -43,11 +66,6 @@ export async function startTestApi(options: Partial<Pick<ApiOptions, 'idempotenc
     },
     close: () => db.close(),
   };
-}
-
-/** The `standard` scenario: the demo story (see seed/demo.ts), seeded at the test clock's now. */
-export async function withStandardScenario(test: TestApi): Promise<DemoData> {
-  return ensureDemoData(test.db.prisma, test.clock, TEST_AUTH);
 }
 
 /** The ids of the products a school holds licenses of. */

@@ -49,7 +49,7 @@ export const ASSIGN_LICENSE = /* GraphQL */ `
   mutation AssignLicense($input: AssignLicenseInput!) {
     assignLicense(input: $input) {
       __typename
-      ... on AssignLicensePayload { license { id state startedAt endDate reusable holder { name } } assignment { id state user { name } } }
+      ... on AssignLicensePayload { license { id state startedAt endDate daysLeft reusable holder { name } } assignment { id state user { name } } }
       ... on EndDateChoiceError { availableEndDates { endDate count } }
       ... on Error { code message field }
     }
@@ -145,7 +145,7 @@ export const ADMIN_VIEW = /* GraphQL */ `
       products {
         product { id name supplierName }
         availability {
-          newLicenses assignable assigned expired awaitingDelivery autoStartingSoon nextAutoStartAt
+          newLicenses assignable assigned expired awaitingDelivery autoStartingSoon nextAutoStartOn
           reusable { total endDates { endDate count } }
         }
         licenses(first: $first, after: $after) {
