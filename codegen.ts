@@ -36,7 +36,10 @@ export function sdkCodegenConfig(outputDir = `${root}packages/sdk/src/gql/`) {
             // Global IDs are strings (codegen 7 would also accept numbers, as GraphQL's ID does).
             ID: { input: 'string', output: 'string' },
             DateTime: { input: 'string', output: 'string' },
+            LocalDate: { input: 'string', output: 'string' },
             JSON: { input: 'unknown', output: 'unknown' },
+            // importRoster's files: urql sends a multipart request when a variable holds one.
+            File: { input: 'File | Blob', output: 'never' },
           },
         },
       },

@@ -9,3 +9,11 @@ import { createRequire } from 'node:module';
 export function singleGraphqlCopy(packageUrl: string) {
   return [{ find: /^graphql$/, replacement: createRequire(packageUrl).resolve('graphql') }];
 }
+
+/**
+ * Test files share their worker's modules (`isolate: false`): a fresh module graph per file
+ * compiled Prisma's and PGlite's WebAssembly and loaded the schema again for every file, which
+ * cost about as much CPU as the tests themselves (BENCHMARKS.md, Test suite time). Files keep
+ * their state in their own databases and servers, so nothing leaks between them.
+ */
+export const sharedWorkers = { isolate: false } as const;

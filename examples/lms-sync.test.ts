@@ -9,7 +9,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { startTestApi, withStandardScenario, type TestApi } from '@school-licenses/api/testing';
+import { startStandardScenario, type TestApi } from '@school-licenses/api/testing';
 import { createLicenseClient } from '@school-licenses/sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -23,9 +23,10 @@ describe(`examples/lms-sync.mjs on ${process.env.DATABASE_URL ? 'PostgreSQL' : '
   let cursorFile: string;
 
   beforeAll(async () => {
-    test = await startTestApi({ events: true });
+    const { test: started, demo } = await startStandardScenario({ events: true });
+    test = started;
     cursorFile = join(await mkdtemp(join(tmpdir(), 'lms-sync-')), 'cursor');
-    key = (await withStandardScenario(test)).keys.integration;
+    key = demo.keys.integration;
     server = createServer(test.api).listen(0, '127.0.0.1');
     await once(server, 'listening');
     url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/graphql`;

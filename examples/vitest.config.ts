@@ -1,7 +1,7 @@
 import { defineConfig } from 'vitest/config';
-import { singleGraphqlCopy } from '../vitest.shared.ts';
+import { sharedWorkers, singleGraphqlCopy } from '../vitest.shared.ts';
 
 export default defineConfig({
   resolve: { alias: singleGraphqlCopy(import.meta.url) },
-  test: { include: ['*.test.ts'], testTimeout: 120_000, hookTimeout: 120_000 },
+  test: { ...sharedWorkers, include: ['*.test.ts'], testTimeout: 120_000, hookTimeout: 120_000 },
 });

@@ -1,9 +1,10 @@
 import { defineConfig } from 'vitest/config';
-import { singleGraphqlCopy } from '../../vitest.shared.ts';
+import { sharedWorkers, singleGraphqlCopy } from '../../vitest.shared.ts';
 
 export default defineConfig({
   resolve: { alias: singleGraphqlCopy(import.meta.url) },
   test: {
+    ...sharedWorkers,
     include: ['src/**/*.test.ts'],
     testTimeout: 60_000,
     hookTimeout: 60_000,

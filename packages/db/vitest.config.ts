@@ -1,8 +1,11 @@
 import { defineConfig } from 'vitest/config';
+import { sharedWorkers } from '../../vitest.shared.ts';
 
 export default defineConfig({
   test: {
+    ...sharedWorkers,
     include: ['src/**/*.test.ts'],
+    globalSetup: ['src/testing/global-setup.ts'],
     testTimeout: 60_000,
     hookTimeout: 60_000,
   },

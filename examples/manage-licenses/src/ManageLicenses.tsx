@@ -16,7 +16,7 @@ import {
   type SchoolMembershipFieldsFragment,
 } from '@school-licenses/sdk';
 import { all, useLoad } from './load.ts';
-import { day } from './messages.ts';
+import { day, dayOfMoment, daysLeftText } from './messages.ts';
 import { Empty, ErrorMessage, FailureMessage, Loaded } from './ui.tsx';
 
 export function ManageLicenses({ client }: { client: LicenseClient }) {
@@ -192,7 +192,10 @@ function AvailabilityBox({ product, availability: a }: { product: ProductFieldsF
             <ul className="end-dates" aria-label="Reusable started licenses per end date">
               {a.reusable.endDates.map((e) => (
                 <li key={e.endDate} data-testid="reusable-end-date" data-end-date={day(e.endDate)}>
-                  <span>ends {day(e.endDate)}</span> <strong>{e.count}</strong>
+                  <span>ends {day(e.endDate)}</span> <strong>{e.count}</strong>{' '}
+                  <span className="muted" data-testid="days-left">
+                    {daysLeftText(e.daysLeft)}
+                  </span>
                 </li>
               ))}
             </ul>
@@ -202,7 +205,7 @@ function AvailabilityBox({ product, availability: a }: { product: ProductFieldsF
         <dd data-testid="awaiting-count">{a.awaitingDelivery}</dd>
         <dt>Start by themselves within 30 days</dt>
         <dd>{a.autoStartingSoon}</dd>
-        {a.nextAutoStartAt ? <dd className="wide muted">The next new license starts by itself on {day(a.nextAutoStartAt)} unless assigned before.</dd> : null}
+        {a.nextAutoStartOn ? <dd className="wide muted">The next new license starts by itself on {day(a.nextAutoStartOn)} unless assigned before.</dd> : null}
         <dt>Assigned now</dt>
         <dd>{a.assigned}</dd>
         <dt>Expired</dt>
@@ -262,6 +265,11 @@ function PersonRow(props: {
         <span className={license ? 'license' : 'muted'} data-testid="license-status">
           {license ? `License ends ${day(license.endDate)}` : 'No license'}
         </span>
+        {license ? (
+          <span className="muted" data-testid="days-left">
+            {daysLeftText(license.daysLeft)}
+          </span>
+        ) : null}
       </div>
       {mode === 'idle' ? (
         <div className="actions">
@@ -411,7 +419,7 @@ function Orders({ client, school, schoolName }: { client: LicenseClient; school:
                     </strong>
                     <span className="tag">{deliveryName[o.deliveryMode]}</span>
                     <span className={o.status === 'DELIVERED' ? 'license' : 'waiting'}>
-                      {o.status === 'DELIVERED' ? `Delivered ${day(o.deliveredAt)}` : `Awaiting delivery (ordered ${day(o.placedAt)})`}
+                      {o.status === 'DELIVERED' ? `Delivered ${dayOfMoment(o.deliveredAt)}` : `Awaiting delivery (ordered ${dayOfMoment(o.placedAt)})`}
                     </span>
                   </div>
                   {o.preAssignedUsers.length > 0 ? <p className="muted">Assigned at purchase: {o.preAssignedUsers.map((u) => u.name).join(', ')}</p> : null}

@@ -2,7 +2,7 @@
 // becomes reusable at the school); a student may not.
 import { useState } from 'react';
 import type { AssignmentFieldsFragment, Failure, LicenseClient } from '@school-licenses/sdk';
-import { day } from './messages.ts';
+import { day, daysLeftText } from './messages.ts';
 import { Empty, ErrorMessage, FailureMessage } from './ui.tsx';
 
 export function MyLicenses({
@@ -69,7 +69,9 @@ function MyLicense({
     <li className="row" data-testid="my-license" aria-label={license.product.name}>
       <div className="row-main">
         <strong>{license.product.name}</strong>
-        <span className="muted">ends {day(license.endDate)}</span>
+        <span className="muted">
+          ends {day(license.endDate)} ({daysLeftText(license.daysLeft)})
+        </span>
       </div>
       {canRemove && !confirming ? (
         <div className="actions">

@@ -2,7 +2,7 @@
 import { useState } from 'react';
 import { MarkNotificationsReadDocument, NotificationsDocument, toResult, type Failure, type LicenseClient } from '@school-licenses/sdk';
 import { all, useLoad } from './load.ts';
-import { day } from './messages.ts';
+import { dayOfMoment } from './messages.ts';
 import { Empty, ErrorMessage, FailureMessage, Loaded } from './ui.tsx';
 
 export function Notifications({ client, unread, onChanged }: { client: LicenseClient; unread: number; onChanged: () => void }) {
@@ -53,7 +53,7 @@ export function Notifications({ client, unread, onChanged }: { client: LicenseCl
                   <div className="row-main">
                     <span>{n.message}</span>
                     <span className="muted">
-                      {day(n.createdAt)}
+                      {dayOfMoment(n.createdAt)}
                       {n.readAt ? '' : ' · new'}
                     </span>
                   </div>

@@ -1,8 +1,15 @@
 // Plain-language messages for everything the API can refuse, and for requests that fail whole.
 import { assertNever, LicenseApiError, type Failure } from '@school-licenses/sdk';
 
-/** A day as the API means it (end dates are moments in UTC). */
-export const day = (iso: string | null | undefined) => (iso ? iso.slice(0, 10) : '');
+/** A day as the API gives it: end dates are days (YYYY-MM-DD) in the school's time zone, shown as they come. */
+export const day = (localDate: string | null | undefined) => localDate ?? '';
+
+/** The day of a moment (an order placed, a notification sent), as its UTC date. */
+export const dayOfMoment = (iso: string | null | undefined) => (iso ? iso.slice(0, 10) : '');
+
+/** "1 day left", "30 days left": how long a license is still usable, today included. */
+export const daysLeftText = (daysLeft: number | null | undefined) =>
+  daysLeft == null ? '' : daysLeft === 0 ? 'expired' : `${daysLeft} ${daysLeft === 1 ? 'day' : 'days'} left`;
 
 /** What to tell the user when a business rule refused the change (nothing was changed). */
 export function failureMessage(failure: Failure): string {
@@ -25,8 +32,14 @@ export function failureMessage(failure: Failure): string {
       return 'It no longer exists, or is not yours to see.';
     case 'LICENSE_NOT_ASSIGNED':
       return 'This license is no longer assigned to anyone (it may have just been revoked or given back).';
+    case 'DUPLICATE_USER':
+      return 'This person was given twice; they get one license.';
     case 'INVALID_INPUT':
       return `Invalid input${failure.field ? ` (${failure.field})` : ''}: ${failure.message}`;
+    case 'PRODUCT_RETIRED':
+      return 'The supplier no longer sells this product: it cannot be ordered. Licenses already bought stay valid.';
+    case 'ALREADY_EXISTS':
+    case 'ALREADY_ENDED':
     case 'IDEMPOTENCY_KEY_REUSED':
     case 'ORDER_ALREADY_DELIVERED':
     case 'PRE_ASSIGNMENT_NOT_ALLOWED':

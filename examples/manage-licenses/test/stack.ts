@@ -10,7 +10,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startTestApi, withStandardScenario, type TestApi } from '@school-licenses/api/testing';
+import { startStandardScenario, type DemoData, type TestApi } from '@school-licenses/api/testing';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { preview } from 'vite';
 import { DEMO_ROLE_LABELS, demoSession } from '@school-licenses/api';
@@ -29,7 +29,7 @@ export const CHROMIUM_ARGS = [
   '--disable-sync',
 ];
 
-export type DemoData = Awaited<ReturnType<typeof withStandardScenario>>;
+export type { DemoData };
 
 export interface Stack {
   test: TestApi;
@@ -44,16 +44,23 @@ export interface Stack {
   close(): Promise<void>;
 }
 
+/** Debian's Chromium, or the browser CHROMIUM_PATH names. */
+export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+
 export async function startStack(): Promise<Stack> {
   if (!existsSync(join(appDir, 'dist', 'index.html'))) throw new Error('build the app first: vite build');
+  if (!existsSync(CHROMIUM_PATH)) {
+    throw new Error(
+      `The browser tests need Chromium at ${CHROMIUM_PATH}: install it (Debian/Ubuntu: sudo apt-get install chromium) or set CHROMIUM_PATH to a Chromium or Chrome binary.`,
+    );
+  }
   const cleanups: (() => Promise<unknown>)[] = [];
   const close = async () => {
     for (const cleanup of cleanups.reverse()) await cleanup().catch(() => {});
   };
   try {
-    const test = await startTestApi({ events: true });
+    const { test, demo } = await startStandardScenario({ events: true });
     cleanups.push(() => test.close());
-    const demo = await withStandardScenario(test);
     const api = createServer(test.api).listen(0, '127.0.0.1');
     await once(api, 'listening');
     cleanups.push(() => new Promise((resolve) => (api.closeAllConnections(), api.close(resolve))));
@@ -73,7 +80,7 @@ export async function startStack(): Promise<Stack> {
     const profile = await mkdtemp(join(tmpdir(), 'manage-licenses-chromium-'));
     cleanups.push(() => rm(profile, { recursive: true, force: true }));
     const browser = await chromium.launchPersistentContext(profile, {
-      executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+      executablePath: CHROMIUM_PATH,
       headless: true,
       args: CHROMIUM_ARGS,
       viewport: { width: 1100, height: 900 },

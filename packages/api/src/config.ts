@@ -12,7 +12,7 @@ export interface ServerConfig {
   graphiql: boolean;
   sweepIntervalSeconds: number;
   idempotencyTtlHours: number;
-  /** Body size, aliases, batching, rate limit, introspection. */
+  /** Body size, tokens, aliases, directives, batching, rate limit, introspection, parse cache. */
   limits: ApiLimits;
   /** How many times to retry connecting to PostgreSQL at start (with backoff). */
   databaseConnectRetries: number;
@@ -20,6 +20,14 @@ export interface ServerConfig {
   databasePreparedStatements: boolean;
   /** Outbound webhook requests: private addresses (off but in the demo), timeout. */
   webhooks: Pick<WebhookSettings, 'allowPrivate' | 'timeoutMs'>;
+  /** PostgreSQL: the pool, how long a request waits for a connection, and the session timeouts (ms; 0: none). */
+  database: {
+    maxConnections: number;
+    connectionTimeoutMs: number;
+    statementTimeoutMs: number;
+    lockTimeoutMs: number;
+    idleInTransactionTimeoutMs: number;
+  };
   demo: boolean;
   /** In the demo: a JSON file to write the demo roles' sign-in tokens to, for apps. */
   demoSessionFile: string | undefined;
@@ -60,7 +68,13 @@ export function readConfig(env: NodeJS.ProcessEnv, { demo }: { demo: boolean }):
     pgliteDataDir: env.PGLITE_DATA_DIR || undefined,
     host: env.HOST || (demo ? '127.0.0.1' : '0.0.0.0'),
     port: integer(env, 'PORT', 4000, 0, 65_535),
-    auth: { jwtSecret: jwksUrl ? undefined : jwtSecret, jwksUrl, issuer: env.JWT_ISSUER || undefined, audience: env.JWT_AUDIENCE || undefined },
+    auth: {
+      jwtSecret: jwksUrl ? undefined : jwtSecret,
+      jwksUrl,
+      issuer: env.JWT_ISSUER || undefined,
+      audience: env.JWT_AUDIENCE || undefined,
+      requireExp: boolean(env, 'JWT_REQUIRE_EXP', true),
+    },
     graphiql: boolean(env, 'GRAPHIQL', demo),
     sweepIntervalSeconds: integer(env, 'SWEEP_INTERVAL_SECONDS', demo ? 60 : 0, 0, 86_400),
     idempotencyTtlHours: integer(env, 'IDEMPOTENCY_TTL_HOURS', 24, 1, 24 * 90),
@@ -71,6 +85,13 @@ export function readConfig(env: NodeJS.ProcessEnv, { demo }: { demo: boolean }):
       allowPrivate: boolean(env, 'WEBHOOKS_ALLOW_PRIVATE', demo),
       timeoutMs: integer(env, 'WEBHOOK_TIMEOUT_MS', 10_000, 100, 60_000),
     },
+    database: {
+      maxConnections: integer(env, 'DATABASE_POOL_SIZE', 10, 1, 10_000),
+      connectionTimeoutMs: integer(env, 'DATABASE_POOL_TIMEOUT_MS', 5_000, 1, 600_000),
+      statementTimeoutMs: integer(env, 'DATABASE_STATEMENT_TIMEOUT_MS', 10_000, 0, 86_400_000),
+      lockTimeoutMs: integer(env, 'DATABASE_LOCK_TIMEOUT_MS', 5_000, 0, 86_400_000),
+      idleInTransactionTimeoutMs: integer(env, 'DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS', 30_000, 0, 86_400_000),
+    },
     demo,
     demoSessionFile: env.DEMO_SESSION_FILE || undefined,
   };
@@ -78,11 +99,20 @@ export function readConfig(env: NodeJS.ProcessEnv, { demo }: { demo: boolean }):
 
 function readLimits(env: NodeJS.ProcessEnv, demo: boolean): ApiLimits {
   const perMinute = integer(env, 'RATE_LIMIT_PER_MINUTE', 600, 0, 1_000_000);
+  const addressPerMinute = integer(env, 'ADDRESS_RATE_LIMIT_PER_MINUTE', 300, 0, 1_000_000);
   return {
     maxBodyBytes: integer(env, 'MAX_BODY_BYTES', 100_000, 1_000, 100_000_000),
+    maxUploadBytes: integer(env, 'MAX_UPLOAD_BYTES', 200 * 1024 * 1024, 1_000, 2 ** 31),
+    maxImportFileBytes: integer(env, 'ROSTER_IMPORT_MAX_FILE_BYTES', 50 * 1024 * 1024, 1_000, 2 ** 31),
+    maxTokens: integer(env, 'MAX_TOKENS', 1_000, 100, 1_000_000),
     maxAliases: integer(env, 'MAX_ALIASES', 30, 0, 10_000),
+    maxDirectives: integer(env, 'MAX_DIRECTIVES', 50, 0, 10_000),
+    parseCacheBytes: integer(env, 'PARSE_CACHE_BYTES', 16_000_000, 0, 10_000_000_000),
     maxBatch: integer(env, 'MAX_BATCH', 10, 0, 1_000),
     rateLimit: perMinute ? { perMinute, burst: integer(env, 'RATE_LIMIT_BURST', 100, 1, 1_000_000) } : undefined,
-    introspection: boolean(env, 'INTROSPECTION', true) || demo,
+    addressRateLimit: addressPerMinute ? { perMinute: addressPerMinute, burst: integer(env, 'ADDRESS_RATE_LIMIT_BURST', 60, 1, 1_000_000) } : undefined,
+    // The schema is public in the repository; a production server need not hand it to scanners.
+    introspection: boolean(env, 'INTROSPECTION', demo),
+    timeBudgetMs: integer(env, 'REQUEST_TIME_BUDGET_MS', 30_000, 0, 3_600_000),
   };
 }

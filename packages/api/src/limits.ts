@@ -1,10 +1,13 @@
-// What keeps one request, or one client, from taking the server down: body size, aliases, page
-// size, introspection, a per-credential rate limit, request ids and masked errors. Small yoga
-// plugins of our own (see docs/RELIABILITY.md for what each guarantees and the test that proves it).
+// What keeps one request, or one client, from taking the server down: body size, tokens,
+// aliases, directives, page size, introspection, a per-credential rate limit, a parse cache
+// bounded by bytes, request ids and masked errors. graphql-armor's plugins where they cover a
+// limit, small yoga plugins of our own for the rest (docs/RELIABILITY.md: what each guarantees
+// and the test that proves it).
 // Depth, breadth and cost are limited by the Pothos complexity plugin (schema/builder.ts).
 import { randomUUID } from 'node:crypto';
 import {
   getNamedType,
+  getOperationAST,
   GraphQLError,
   Kind,
   NoSchemaIntrospectionCustomRule,
@@ -13,23 +16,45 @@ import {
   visitWithTypeInfo,
   type DocumentNode,
   type GraphQLSchema,
+  type Token,
+  type ValidationContext,
   type ValidationRule,
 } from 'graphql';
+import { complexityFromQuery } from '@pothos/plugin-complexity';
+import { maxAliasesPlugin } from '@escape.tech/graphql-armor-max-aliases';
+import { maxDirectivesPlugin } from '@escape.tech/graphql-armor-max-directives';
+import { maxTokensPlugin } from '@escape.tech/graphql-armor-max-tokens';
+import { LRUCache } from 'lru-cache';
 import { createGraphQLError, maskError, type Plugin, type YogaLogger } from 'graphql-yoga';
 import { actorKey, type Actor } from './domain/actor.ts';
+import { DEFAULT_MAX_FILE_BYTES } from './roster/files.ts';
 import { MAX_PAGE_SIZE } from './schema/builder.ts';
 
 export interface ApiLimits {
   /** Largest request body in bytes (413 above it). */
   maxBodyBytes: number;
-  /** Most aliased fields in one document. */
+  /** Largest multipart request (files for importRoster) in bytes. */
+  maxUploadBytes: number;
+  /** Largest file of a roster import, in bytes. */
+  maxImportFileBytes: number;
+  /** Most tokens in one document, counted while it is parsed. */
+  maxTokens: number;
+  /** Most aliased fields in one operation. */
   maxAliases: number;
+  /** Most directives in one operation. */
+  maxDirectives: number;
+  /** Bytes the cache of parsed documents may hold (errors: a quarter more). */
+  parseCacheBytes: number;
   /** Most operations in one batched request (a JSON array); 0 turns batching off. */
   maxBatch: number;
   /** Per-credential token bucket; undefined: no rate limit. */
   rateLimit?: RateLimitOptions | undefined;
+  /** Per client address, for requests without a valid credential, checked before authentication; undefined: none. */
+  addressRateLimit?: RateLimitOptions | undefined;
   /** Schema introspection (__schema, __type); off for production if you like. */
   introspection: boolean;
+  /** Milliseconds after which a request starts no more changes (TIME_BUDGET_EXCEEDED); 0: no budget. */
+  timeBudgetMs: number;
 }
 
 export interface RateLimitOptions {
@@ -41,10 +66,17 @@ export interface RateLimitOptions {
 
 export const DEFAULT_LIMITS: ApiLimits = {
   maxBodyBytes: 100_000,
+  maxUploadBytes: 200 * 1024 * 1024,
+  maxImportFileBytes: DEFAULT_MAX_FILE_BYTES,
+  maxTokens: 1_000,
   maxAliases: 30,
+  maxDirectives: 50,
+  parseCacheBytes: 16_000_000,
   maxBatch: 10,
   rateLimit: undefined,
-  introspection: true,
+  addressRateLimit: undefined,
+  introspection: false,
+  timeBudgetMs: 30_000,
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -65,15 +97,58 @@ export function requestIdOf(request: Request): string {
 
 // Masking happens where the request is not at hand, so a masked error remembers its cause until
 // the result of its request is processed; there it gets the request id and the cause is logged.
-// (No AsyncLocalStorage: on Node 20 it slows every promise of every request.)
+// (No AsyncLocalStorage: on Node 20 it slowed every promise of every request. Node 24 implements it
+// without promise hooks, but this way needs none, on any runtime.)
 const causes = new WeakMap<GraphQLError, unknown>();
 const awaitingRequestId = new WeakSet<object>();
+
+// PostgreSQL's refusals for want of time or room: lock_timeout, statement_timeout (and a cancel),
+// idle_in_transaction_session_timeout, too many connections, starting up.
+const OVERLOAD_SQLSTATES = new Set(['55P03', '57014', '25P03', '53300', '57P03']);
+// Prisma: no connection from the pool in time (P2024); a transaction past its time or closed (P2028).
+const OVERLOAD_PRISMA_CODES = new Set(['P2024', 'P2028']);
+const RETRY_AFTER_SECONDS = 1;
+
+/** Whether an error is the database being too busy (a full pool, a timeout), not a bug. */
+export function isOverload(error: unknown): boolean {
+  for (let cause = error, depth = 0; typeof cause === 'object' && cause !== null && depth < 5; depth++) {
+    const { code, meta, message, originalCode } = cause as { code?: unknown; meta?: any; message?: unknown; originalCode?: unknown };
+    if (typeof code === 'string' && (OVERLOAD_PRISMA_CODES.has(code) || OVERLOAD_SQLSTATES.has(code))) return true;
+    for (const sqlState of [originalCode, meta?.code, meta?.driverAdapterError?.cause?.originalCode, /Code: `(\w{5})`/.exec(String(message))?.[1]]) {
+      if (typeof sqlState === 'string' && OVERLOAD_SQLSTATES.has(sqlState)) return true;
+    }
+    // pg's pool, when no connection came free within connectionTimeoutMillis.
+    if (typeof message === 'string' && message.startsWith('timeout exceeded when trying to connect')) return true;
+    cause = (cause as { cause?: unknown }).cause;
+  }
+  return false;
+}
 
 /**
  * Unexpected errors (database errors, bugs) answer "Unexpected error." with the request id, and
  * nothing of the cause: no stack, no SQL. The cause is logged with the request id (useRequestId).
+ * The database being too busy is overload, not an error: 503 SERVICE_UNAVAILABLE with Retry-After,
+ * logged in one line.
  */
 export function maskUnexpectedError(error: unknown, message: string): Error {
+  if (isOverload(error)) {
+    const answer = createGraphQLError(`The service is busy: try again in ${RETRY_AFTER_SECONDS} s.`, {
+      extensions: {
+        code: 'SERVICE_UNAVAILABLE',
+        retryAfterSeconds: RETRY_AFTER_SECONDS,
+        http: { status: 503, headers: { 'retry-after': String(RETRY_AFTER_SECONDS) } },
+      },
+    });
+    causes.set(
+      answer,
+      `overloaded: ${String((error as Error).message)
+        .trim()
+        .split('\n')
+        .at(-1)}`,
+    );
+    if (typeof error === 'object' && error !== null) awaitingRequestId.add(error);
+    return answer;
+  }
   const masked = maskError(error, message, false);
   if (masked === error) return masked;
   const graphQLError = masked as GraphQLError;
@@ -87,8 +162,23 @@ export function maskUnexpectedError(error: unknown, message: string): Error {
   return answer;
 }
 
-/** Every response carries `x-request-id`; a masked error names it and its cause is logged with it. */
-export function useRequestId(base: Pick<Console, 'error'> = console): Plugin {
+/** What a refused request leaves in the log: one line, its request id, status and code, never a stack. */
+export function logRefusal(base: Pick<Console, 'info'>, requestId: string, status: number, code: string, message: string): void {
+  base.info(`[request ${requestId}] refused ${status} ${code}: ${truncate(message.split('\n')[0]!, 200)}`);
+}
+
+const MAX_MESSAGE = 300;
+
+/** Text echoed from a client (in messages and logs) is cut to this many characters. */
+export function truncate(text: string, max = 100): string {
+  return text.length > max ? `${text.slice(0, max)}… (${text.length} characters)` : text;
+}
+
+/**
+ * Every response carries `x-request-id`; a masked error names it and its cause is logged with it;
+ * a refused request (an error with a code) is logged in one line.
+ */
+export function useRequestId(base: Pick<Console, 'error' | 'info'> = console): Plugin {
   return {
     onResultProcess: ({ request, result }) => {
       const requestId = requestIdOf(request);
@@ -96,7 +186,18 @@ export function useRequestId(base: Pick<Console, 'error'> = console): Plugin {
         const errors = (single as { errors?: GraphQLError[] }).errors;
         if (!errors) continue;
         (single as { errors?: GraphQLError[] }).errors = errors.map((error) => {
-          if (!causes.has(error)) return error;
+          if (!causes.has(error)) {
+            const http = error.extensions?.http as { status?: number } | undefined;
+            const code = String(error.extensions?.code ?? 'BAD_REQUEST');
+            logRefusal(base, requestId, http?.status ?? (error.path ? 200 : 400), code, error.message);
+            // Every error has a code, and a message that echoes input is cut short.
+            if (error.extensions?.code && error.message.length <= MAX_MESSAGE) return error;
+            return createGraphQLError(truncate(error.message, MAX_MESSAGE), {
+              nodes: error.nodes,
+              path: error.path,
+              extensions: { ...error.extensions, code },
+            });
+          }
           base.error(`[request ${requestId}]`, causes.get(error));
           return createGraphQLError(`${error.message} (request id ${requestId})`, {
             nodes: error.nodes,
@@ -139,44 +240,125 @@ function jsonError(status: number, code: string, message: string, headers: Recor
  * Bodies above the limit are refused before they are read: 413, or 411 when chunked. Node's HTTP
  * parser reads no more than Content-Length bytes as the body, so this is the whole limit.
  */
-export function useBodyLimit(maxBytes: number): Plugin {
+export function useBodyLimit(maxBodyBytes: number, maxUploadBytes = maxBodyBytes, log: Pick<Console, 'info'> = console): Plugin {
+  const refuse = (request: Request, status: number, code: string, message: string) => {
+    logRefusal(log, requestIdOf(request), status, code, message);
+    return jsonError(status, code, message);
+  };
   return {
     onRequest: ({ request, endResponse }) => {
+      // Files come as multipart requests (importRoster), which may be larger than any other.
+      const maxBytes = request.headers.get('content-type')?.startsWith('multipart/form-data') ? maxUploadBytes : maxBodyBytes;
       const length = request.headers.get('content-length');
       if (length !== null) {
         if (!/^\d+$/.test(length) || Number(length) > maxBytes) {
-          endResponse(jsonError(413, 'REQUEST_TOO_LARGE', `The request body is larger than ${maxBytes} bytes.`));
+          endResponse(refuse(request, 413, 'REQUEST_TOO_LARGE', `The request body is larger than ${maxBytes} bytes.`));
         }
       } else if (request.headers.get('transfer-encoding')) {
-        endResponse(jsonError(411, 'LENGTH_REQUIRED', 'Send the request body with a Content-Length header.'));
+        endResponse(refuse(request, 411, 'LENGTH_REQUIRED', 'Send the request body with a Content-Length header.'));
       }
     },
   };
 }
 
 // ---------------------------------------------------------------------------------------------
-// Aliases and introspection: validation rules (cached with the document, as they depend on it only)
+// Client addresses: anonymous and failed-auth requests, before authentication
 
-export function maxAliasesRule(max: number): ValidationRule {
-  return (context) => {
-    let aliases = 0;
-    return {
-      Field(node) {
-        if (node.alias && ++aliases === max + 1) {
-          context.reportError(new GraphQLError(`The operation uses more than ${max} aliases.`, { nodes: node, extensions: { code: 'TOO_MANY_ALIASES' } }));
-        }
-      },
-    };
+/** The address the request came from (the TCP peer; behind a proxy, the proxy's). */
+export function clientAddress(serverContext: unknown): string {
+  return (serverContext as { req?: { socket?: { remoteAddress?: string } } } | undefined)?.req?.socket?.remoteAddress ?? 'unknown';
+}
+
+/**
+ * A token bucket per client address for requests without a valid credential: a request without
+ * one pays a token before anything else is done (before its body is parsed); one whose
+ * credential fails pays when it fails, and is answered 429 instead of 401 once the bucket is
+ * empty (yoga.ts). A valid credential pays its own bucket only, so an attack from a shared
+ * address does not lock out the integrations behind it.
+ */
+export function useAddressRateLimit(limiter: RateLimiter, log: Pick<Console, 'info'> = console): Plugin {
+  return {
+    onRequest: ({ request, serverContext, endResponse }) => {
+      const path = new URL(request.url).pathname;
+      if (path === '/health' || path === '/ready') return;
+      if (request.headers.get('authorization')) return;
+      const refused = limiter.charge(clientAddress(serverContext), 1, 'address');
+      if (!refused) return;
+      const status = 429;
+      logRefusal(log, requestIdOf(request), status, 'RATE_LIMITED', refused.message);
+      endResponse(jsonError(status, 'RATE_LIMITED', refused.message, { 'retry-after': String(refused.extensions.retryAfterSeconds) }));
+    },
   };
 }
 
-export function useValidationRules(limits: ApiLimits): Plugin {
-  const rules: ValidationRule[] = [maxAliasesRule(limits.maxAliases)];
-  if (!limits.introspection) rules.push(NoSchemaIntrospectionCustomRule);
+// ---------------------------------------------------------------------------------------------
+// The document: tokens (while parsing), aliases, directives and introspection (validation rules,
+// cached with the document), graphql-armor's plugins with our typed errors; the parse cache by bytes
+
+/** A document refused by a limit: HTTP 400 with a code, one log line, no stack. */
+function documentLimitError(code: string, message: string): GraphQLError {
+  return new GraphQLError(message, { extensions: { code, http: { status: 400 } } });
+}
+
+/**
+ * The token limit counts as the lexer reads, so the parser stops before it recurses deep: a
+ * 2,700-level nested document is refused after `maxTokens` tokens instead of overflowing the stack.
+ */
+export function useDocumentLimits(limits: ApiLimits): Plugin[] {
+  const reportTo = (code: string, message: (found: string) => string) => (context: ValidationContext | null, error: GraphQLError) => {
+    const found = /found (\d+)/.exec(error.message)?.[1] ?? 'more';
+    context?.reportError(documentLimitError(code, message(found)));
+  };
+  const rules: ValidationRule[] = limits.introspection ? [] : [NoSchemaIntrospectionCustomRule];
+  return [
+    maxTokensPlugin({
+      n: limits.maxTokens,
+      propagateOnRejection: false,
+      onReject: [
+        () => {
+          throw documentLimitError('TOO_MANY_TOKENS', `The document has more than ${limits.maxTokens} tokens: ask for less in one request.`);
+        },
+      ],
+    }),
+    maxAliasesPlugin({
+      n: limits.maxAliases,
+      allowList: [],
+      propagateOnRejection: false,
+      onReject: [reportTo('TOO_MANY_ALIASES', (found) => `The operation uses ${found} aliases, more than ${limits.maxAliases}.`)],
+    }),
+    maxDirectivesPlugin({
+      n: limits.maxDirectives,
+      propagateOnRejection: false,
+      onReject: [reportTo('TOO_MANY_DIRECTIVES', (found) => `The operation uses ${found} directives, more than ${limits.maxDirectives}.`)],
+    }),
+    { onValidate: ({ addValidationRule }) => rules.forEach(addValidationRule) },
+  ];
+}
+
+// A parsed document keeps every token (about 300 bytes each) and its source; yoga's own cache
+// holds 1,024 documents whatever their size, so 10,000 distinct 100 kB documents kept 190 MB.
+const BYTES_PER_TOKEN = 400;
+
+function tokenCount(document: DocumentNode): number {
+  let count = 0;
+  for (let token: Token | null | undefined = document.loc?.startToken; token; token = token.next) count++;
+  return count;
+}
+
+/** yoga's parse and validation cache, bounded by the bytes its documents and errors hold. */
+export function parseCache(maxBytes: number): { documentCache: LRUCache<string, DocumentNode>; errorCache: LRUCache<string, object> } {
   return {
-    onValidate: ({ addValidationRule }) => {
-      for (const rule of rules) addValidationRule(rule);
-    },
+    documentCache: new LRUCache<string, DocumentNode>({
+      maxSize: maxBytes,
+      maxEntrySize: maxBytes / 8,
+      sizeCalculation: (document, source) => 2 * source.length + BYTES_PER_TOKEN * tokenCount(document),
+    }),
+    // A syntax error keeps its source.
+    errorCache: new LRUCache<string, object>({
+      maxSize: maxBytes / 4,
+      maxEntrySize: maxBytes / 32,
+      sizeCalculation: (_error, source) => 2 * source.length + 1_000,
+    }),
   };
 }
 
@@ -275,19 +457,21 @@ export class RateLimiter {
     this.#perMs = options.perMinute / 60_000;
   }
 
-  /** Takes one token of the key's bucket; returns how many seconds to wait when there is none. */
-  take(key: string): { ok: true } | { ok: false; retryAfterSeconds: number } {
+  /** Takes `cost` tokens of the key's bucket; returns how many seconds to wait when there are too few. */
+  take(key: string, cost = 1): { ok: true } | { ok: false; retryAfterSeconds: number } {
     const now = this.now();
     const bucket = this.#buckets.get(key) ?? { tokens: this.options.burst, at: now };
     bucket.tokens = Math.min(this.options.burst, bucket.tokens + (now - bucket.at) * this.#perMs);
     bucket.at = now;
     this.#buckets.set(key, bucket);
     if (this.#buckets.size > 10_000) this.#forgetFull(now);
-    if (bucket.tokens >= 1) {
-      bucket.tokens -= 1;
+    // An operation dearer than the whole bucket can still run once the bucket is full.
+    const charge = Math.min(cost, this.options.burst);
+    if (bucket.tokens >= charge) {
+      bucket.tokens -= charge;
       return { ok: true };
     }
-    return { ok: false, retryAfterSeconds: Math.max(1, Math.ceil((1 - bucket.tokens) / this.#perMs / 1000)) };
+    return { ok: false, retryAfterSeconds: Math.max(1, Math.ceil((charge - bucket.tokens) / this.#perMs / 1000)) };
   }
 
   /** Buckets that have filled up again are the same as new ones: drop them. */
@@ -297,18 +481,48 @@ export class RateLimiter {
     }
   }
 
-  /** Throws RATE_LIMITED (HTTP 429, Retry-After) when the actor has no token left. */
-  check(actor: Actor | null): void {
-    if (!actor) return;
-    const taken = this.take(actorKey(actor));
-    if (!taken.ok) {
-      throw createGraphQLError(`Too many requests for this credential: try again in ${taken.retryAfterSeconds} s.`, {
-        extensions: {
-          code: 'RATE_LIMITED',
-          retryAfterSeconds: taken.retryAfterSeconds,
-          http: { status: 429, headers: { 'retry-after': String(taken.retryAfterSeconds) } },
-        },
-      });
-    }
+  /** RATE_LIMITED (HTTP 429, Retry-After) when the key has too few tokens left for the cost. */
+  charge(key: string, cost: number, who: string): GraphQLError | undefined {
+    return this.#refusal(this.take(key, cost), who);
   }
+
+  #refusal(taken: ReturnType<RateLimiter['take']>, who: string): GraphQLError | undefined {
+    if (taken.ok) return undefined;
+    return createGraphQLError(`Too many requests for this ${who}: try again in ${taken.retryAfterSeconds} s.`, {
+      extensions: {
+        code: 'RATE_LIMITED',
+        retryAfterSeconds: taken.retryAfterSeconds,
+        http: { status: 429, headers: { 'retry-after': String(taken.retryAfterSeconds) } },
+      },
+    });
+  }
+}
+
+/** A credential's bucket pays a token per this much of an operation's cost (schema/builder.ts). */
+export const COST_PER_TOKEN = 1_000;
+
+/** The cost of the operation a request runs, as the complexity limit counts it. */
+function operationCost(schema: GraphQLSchema, document: DocumentNode, operationName: string | null | undefined, variables: unknown, ctx: object): number {
+  const operation = getOperationAST(document, operationName);
+  if (!operation) return 0;
+  const fragments = document.definitions.filter((definition) => definition.kind === Kind.FRAGMENT_DEFINITION);
+  try {
+    const only: DocumentNode = document.definitions.length === fragments.length + 1 ? document : { ...document, definitions: [operation, ...fragments] };
+    return complexityFromQuery(only, { schema, ctx, variables: (variables ?? {}) as Record<string, unknown> }).complexity;
+  } catch {
+    return 0; // Bad variables: execution refuses them.
+  }
+}
+
+/** Each credential's token bucket pays for each operation by its cost: a token per COST_PER_TOKEN. */
+export function useCostRateLimit(limiter: RateLimiter): Plugin {
+  return {
+    onExecute: ({ args, setResultAndStopExecution }) => {
+      const actor = (args.contextValue as { actor?: Actor | null }).actor;
+      if (!actor) return;
+      const cost = operationCost(args.schema, args.document, args.operationName, args.variableValues, args.contextValue as object);
+      const refused = limiter.charge(actorKey(actor), Math.max(1, Math.ceil(cost / COST_PER_TOKEN)), 'credential');
+      if (refused) setResultAndStopExecution({ errors: [refused] });
+    },
+  };
 }

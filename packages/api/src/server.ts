@@ -70,6 +70,7 @@ async function main() {
     url: config.databaseUrl,
     dataDir: config.pgliteDataDir,
     preparedStatements: config.databasePreparedStatements,
+    ...config.database,
     connectRetry: {
       attempts: config.databaseConnectRetries,
       onRetry: ({ attempt, attempts, delayMs, error }) =>
@@ -120,6 +121,7 @@ async function main() {
     idempotencyTtlHours: config.idempotencyTtlHours,
     limits: config.limits,
     persistedOperations,
+    poolWaiting: () => database.waiting(),
   });
   if (persistedOperations) console.log(`persisted operations only: ${Object.keys(persistedOperations).length} documents`);
   handler = api;
@@ -155,7 +157,8 @@ main().catch((error: unknown) => {
   if (error instanceof ConfigError || error instanceof DatabaseConfigError || error instanceof MigrationError) {
     console.error(`error: ${error.message}`);
   } else if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') {
-    console.error(`error: port ${process.env.PORT ?? 4000} is in use; set PORT to another port`);
+    // Perhaps this API already runs there: a second one on the same embedded database is refused anyway.
+    console.error(`error: port ${process.env.PORT ?? 4000} is in use by another process (is the API already running?); stop it, or set PORT`);
   } else {
     console.error(error);
   }

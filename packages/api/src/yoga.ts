@@ -1,8 +1,9 @@
 // Builds the GraphQL server. Reads no environment: server.ts does, and tests call yoga.fetch().
 import { usePersistedOperations } from '@graphql-yoga/plugin-persisted-operations';
 import type { PrismaClient } from '@school-licenses/db';
+import type { GraphQLError } from 'graphql';
 import { createGraphQLError, createYoga, useReadinessCheck, type GraphiQLOptions, type YogaServerInstance } from 'graphql-yoga';
-import { AuthenticationError, createAuthenticator, type AuthConfig } from './auth/authenticate.ts';
+import { AuthenticationError, AuthenticationUnavailableError, createAuthenticator, type AuthConfig } from './auth/authenticate.ts';
 import type { Clock } from './clock.ts';
 import {
   DEFAULT_LIMITS,
@@ -11,16 +12,22 @@ import {
   requestIdOf,
   requestLogger,
   useBodyLimit,
+  useAddressRateLimit,
+  clientAddress,
+  useCostRateLimit,
   usePageSizeLimit,
   useRequestId,
-  useValidationRules,
+  parseCache,
+  useDocumentLimits,
   type ApiLimits,
 } from './limits.ts';
+import { useInvalidInputField } from './input-errors.ts';
 import { DEFAULT_IDEMPOTENCY_TTL_HOURS } from './domain/idempotency.ts';
 import { createEventHub, type EventHub } from './events/relay.ts';
 import type { WebhookSettings } from './events/webhooks.ts';
 import { renderLocalGraphiQL, useGraphiQLAssets } from './graphiql.ts';
 import type { Context } from './schema/context.ts';
+import { useAnswerInTransaction } from './schema/run.ts';
 import { schema } from './schema/index.ts';
 
 export interface ApiOptions {
@@ -42,6 +49,8 @@ export interface ApiOptions {
   persistedOperations?: Readonly<Record<string, string>>;
   /** Body size, aliases, batching, rate limit, introspection (see limits.ts); defaults: DEFAULT_LIMITS. */
   limits?: Partial<ApiLimits>;
+  /** How many queries wait for a pool connection (Database.waiting): /ready fails while any do. */
+  poolWaiting?: () => number;
   /** Where the server logs; the cause of each masked error comes with its request id (default: console). */
   log?: Pick<Console, 'debug' | 'info' | 'warn' | 'error'>;
 }
@@ -52,6 +61,8 @@ export function createApi(options: ApiOptions): Api {
   const authenticate = createAuthenticator(options.auth, options.prisma, options.clock);
   const limits: ApiLimits = { ...DEFAULT_LIMITS, ...options.limits };
   const rateLimiter = limits.rateLimit ? new RateLimiter(limits.rateLimit) : null;
+  const addressLimiter = limits.addressRateLimit ? new RateLimiter(limits.addressRateLimit) : null;
+  const log = options.log ?? console;
   const events = options.events ?? createEventHub();
   return createYoga<Record<string, never>, Context>({
     schema,
@@ -64,26 +75,32 @@ export function createApi(options: ApiOptions): Api {
     // 20 kB of garbage per request (BENCHMARKS.md).
     maxRequestBodySize: false,
     batching: limits.maxBatch > 0 ? { limit: limits.maxBatch } : false,
+    parserAndValidationCache: parseCache(limits.parseCacheBytes),
     maskedErrors: { maskError: maskUnexpectedError, isDev: false },
-    logging: requestLogger(options.log),
+    logging: requestLogger(log),
     plugins: [
-      useRequestId(options.log),
+      useRequestId(log),
+      ...(addressLimiter ? [useAddressRateLimit(addressLimiter, log)] : []),
       ...(options.persistedOperations ? [usePersistedOnly(options.persistedOperations)] : []),
-      useBodyLimit(limits.maxBodyBytes),
-      useValidationRules(limits),
+      useBodyLimit(limits.maxBodyBytes, limits.maxUploadBytes, log),
+      ...useDocumentLimits(limits),
       usePageSizeLimit(),
+      useInvalidInputField(),
+      ...(rateLimiter ? [useCostRateLimit(rateLimiter)] : []),
+      useAnswerInTransaction((error) => ({ data: null, errors: [maskUnexpectedError(error, 'Unexpected error.') as GraphQLError] })),
       useGraphiQLAssets(),
       useReadinessCheck({
         endpoint: '/ready',
         check: async () => {
+          // Saturated: a balancer should send new requests elsewhere until the queue is gone.
+          if (options.poolWaiting?.()) return false;
           await options.prisma.$queryRaw`SELECT 1`;
         },
       }),
     ],
-    context: async ({ request }) => {
+    context: async ({ request, ...serverContext }) => {
       try {
         const actor = await authenticate(request.headers.get('authorization'));
-        rateLimiter?.check(actor);
         return {
           prisma: options.prisma,
           clock: options.clock,
@@ -91,11 +108,21 @@ export function createApi(options: ApiOptions): Api {
           webhooks: options.webhooks ?? { allowPrivate: false },
           actor,
           idempotencyTtlHours: options.idempotencyTtlHours ?? DEFAULT_IDEMPOTENCY_TTL_HOURS,
+          maxImportFileBytes: limits.maxImportFileBytes,
           requestId: requestIdOf(request),
+          ...(limits.timeBudgetMs ? { deadline: performance.now() + limits.timeBudgetMs } : {}),
         };
       } catch (error) {
         if (error instanceof AuthenticationError) {
+          // A failed credential pays its address's bucket, as a request without one does.
+          const refused = addressLimiter?.charge(clientAddress(serverContext), 1, 'address');
+          if (refused) throw refused;
           throw createGraphQLError(error.message, { extensions: { code: 'UNAUTHENTICATED', http: { status: 401 } } });
+        }
+        if (error instanceof AuthenticationUnavailableError) {
+          throw createGraphQLError(`${error.message} Try again in 1 s.`, {
+            extensions: { code: 'SERVICE_UNAVAILABLE', retryAfterSeconds: 1, http: { status: 503, headers: { 'retry-after': '1' } } },
+          });
         }
         throw error;
       }

@@ -1,4 +1,4 @@
-// The benchmark's smoke check (the benchmark itself is `pnpm bench`, never part of the tests):
+// The benchmark's smoke check (the benchmark itself is `npm run bench`, never part of the tests):
 // on a tiny generated data set, the hand-written baseline answers every benchmark request with
 // exactly the JSON the API answers, and writes the same audit trail, so that the benchmark
 // compares equal work. PGlite in memory, or PostgreSQL when DATABASE_URL is set.

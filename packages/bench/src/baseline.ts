@@ -7,7 +7,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { formatPrismaCursor } from '@pothos/plugin-prisma';
 import { decodeGlobalID } from '@pothos/plugin-relay';
-import { hmacKey } from '@school-licenses/api';
+import { addDays, dayAt, DEFAULT_TIME_ZONE, formatDay, hmacKey, startOfDay } from '@school-licenses/api';
 import { jwtVerify } from 'jose';
 import type { OperationName } from './operations.ts';
 import type { Sql } from './sql.ts';
@@ -31,8 +31,12 @@ type Json = Record<string, unknown>;
 
 class ClientError extends Error {}
 
-const AUTO_START_SOON_MS = 30 * 86_400_000;
+const AUTO_START_SOON_DAYS = 30;
 const iso = (date: Date | null | undefined) => (date ? new Date(date).toISOString() : null);
+/** Days as the API has them: the data set's organisation counts them in the default zone. */
+const ZONE = DEFAULT_TIME_ZONE;
+const today = (at: Date) => formatDay(dayAt(at, ZONE));
+const soon = (at: Date) => formatDay(addDays(dayAt(at, ZONE), AUTO_START_SOON_DAYS));
 /** Relay global IDs as the API makes them: base64 of `Type:id`. */
 const gid = (type: string, id: string) => Buffer.from(`${type}:${id}`).toString('base64');
 const idOf = (globalId: unknown) => decodeGlobalID(String(globalId)).id;
@@ -81,16 +85,16 @@ export function createBaselineHandler(options: BaselineOptions): (request: Incom
 
   /** Counts and pool per product, as LicenseAvailability. */
   const AVAILABILITY_COLUMNS = `
-    count(l.id) FILTER (WHERE l."startedAt" IS NULL AND l."autoStartAt" > $2)::int AS "new",
-    count(l.id) FILTER (WHERE l."assignedUserId" IS NOT NULL AND l."endDate" > $2)::int AS "assigned",
-    count(l.id) FILTER (WHERE (l."startedAt" IS NOT NULL OR l."autoStartAt" <= $2) AND l."endDate" <= $2)::int AS "expired",
-    count(l.id) FILTER (WHERE l."startedAt" IS NULL AND l."autoStartAt" > $2 AND l."autoStartAt" <= $3)::int AS "soon",
-    min(l."autoStartAt") FILTER (WHERE l."startedAt" IS NULL AND l."autoStartAt" > $2) AS "next",
+    count(l.id) FILTER (WHERE l."startedAt" IS NULL AND l."autoStartOn" > $2::date)::int AS "new",
+    count(l.id) FILTER (WHERE l."assignedUserId" IS NOT NULL AND (l."startedAt" IS NOT NULL OR l."autoStartOn" <= $2::date) AND l."endDate" >= $2::date)::int AS "assigned",
+    count(l.id) FILTER (WHERE (l."startedAt" IS NOT NULL OR l."autoStartOn" <= $2::date) AND l."endDate" < $2::date)::int AS "expired",
+    count(l.id) FILTER (WHERE l."startedAt" IS NULL AND l."autoStartOn" > $2::date AND l."autoStartOn" <= $3::date)::int AS "soon",
+    (min(l."autoStartOn") FILTER (WHERE l."startedAt" IS NULL AND l."autoStartOn" > $2::date))::text AS "next",
     (SELECT sum(o.quantity)::int FROM "Order" o WHERE o."schoolId" = $1 AND o."productId" = p.id AND o.status = 'AWAITING_DELIVERY') AS "awaiting",
-    (SELECT json_agg(json_build_object('endDate', floor(extract(epoch FROM g."endDate") * 1000), 'count', g.n) ORDER BY g."endDate")
+    (SELECT json_agg(json_build_object('endDate', g."endDate", 'count', g.n) ORDER BY g."endDate")
        FROM (SELECT r."endDate", count(*) AS n FROM "License" r
              WHERE r."schoolId" = $1 AND r."productId" = p.id AND r."assignedUserId" IS NULL
-               AND (r."startedAt" IS NOT NULL OR r."autoStartAt" <= $2) AND r."endDate" > $2
+               AND (r."startedAt" IS NOT NULL OR r."autoStartOn" <= $2::date) AND r."endDate" >= $2::date
              GROUP BY r."endDate") g) AS "pool"`;
 
   interface AvailabilityRow {
@@ -98,14 +102,14 @@ export function createBaselineHandler(options: BaselineOptions): (request: Incom
     assigned: number;
     expired: number;
     soon: number;
-    next: Date | null;
+    next: string | null;
     awaiting: number | null;
-    pool: { endDate: number; count: number }[] | null;
+    pool: { endDate: string; count: number }[] | null;
   }
 
   /** The admin view leaves out reusable.needsEndDateChoice (to stay within the complexity limit). */
   const availabilityJson = (row: AvailabilityRow, needsEndDateChoice = true) => {
-    const endDates = (row.pool ?? []).map((g) => ({ endDate: new Date(Number(g.endDate)).toISOString(), count: Number(g.count) }));
+    const endDates = (row.pool ?? []).map((g) => ({ endDate: g.endDate, count: Number(g.count) }));
     const total = endDates.reduce((sum, g) => sum + g.count, 0);
     return {
       newLicenses: row.new,
@@ -114,7 +118,7 @@ export function createBaselineHandler(options: BaselineOptions): (request: Incom
       expired: row.expired,
       awaitingDelivery: row.awaiting ?? 0,
       autoStartingSoon: row.soon,
-      nextAutoStartAt: iso(row.next),
+      nextAutoStartOn: row.next,
       reusable: needsEndDateChoice ? { total, needsEndDateChoice: endDates.length > 1, endDates } : { total, endDates },
     };
   };
@@ -122,22 +126,25 @@ export function createBaselineHandler(options: BaselineOptions): (request: Incom
   interface LicenseRow {
     id: string;
     startedAt: Date | null;
-    autoStartAt: Date;
-    endDate: Date;
+    /** Days, as YYYY-MM-DD (selected as text). */
+    autoStartOn: string;
+    endDate: string;
     assignedUserId: string | null;
     holderName: string | null;
   }
 
   /** A License as the documents select it: the admin view leaves out startedAt and reusable. */
   const licenseJson = (license: LicenseRow, at: Date, fields: { startedAt: boolean; reusable: boolean }) => {
-    const started = license.startedAt ?? (license.autoStartAt <= at ? license.autoStartAt : null);
-    const state = !started ? 'NEW' : license.endDate > at ? 'STARTED' : 'EXPIRED';
-    const holder = license.assignedUserId ? { id: gid('User', license.assignedUserId), name: license.holderName } : null;
+    const day = today(at);
+    const started = license.startedAt ?? (license.autoStartOn <= day ? startOfDay(new Date(`${license.autoStartOn}T00:00:00Z`), ZONE) : null);
+    const state = !started ? 'NEW' : license.endDate >= day ? 'STARTED' : 'EXPIRED';
+    // Past its end date a license has no holder, whether or not the sweep has run.
+    const holder = license.assignedUserId && state !== 'EXPIRED' ? { id: gid('User', license.assignedUserId), name: license.holderName } : null;
     return {
       id: gid('License', license.id),
       state,
       ...(fields.startedAt ? { startedAt: iso(started) } : {}),
-      endDate: started ? iso(license.endDate) : null,
+      endDate: started ? license.endDate : null,
       ...(fields.reusable ? { reusable: state === 'STARTED' && !license.assignedUserId } : {}),
       holder,
     };
@@ -157,11 +164,11 @@ export function createBaselineHandler(options: BaselineOptions): (request: Incom
           OR EXISTS (SELECT 1 FROM "Order" o WHERE o."schoolId" = $1 AND o."productId" = p.id)
        GROUP BY p.id, s.name
        ORDER BY p.name`,
-      [school.id, iso(at), iso(new Date(at.getTime() + AUTO_START_SOON_MS))],
+      [school.id, today(at), soon(at)],
     );
     // The first page of every product's licenses with their holders, in one statement.
     const licenses = await sql.query<LicenseRow & { productId: string }>(
-      `SELECT l."productId"::text AS "productId", l.id::text, l."startedAt", l."autoStartAt", l."endDate",
+      `SELECT l."productId"::text AS "productId", l.id::text, l."startedAt", l."autoStartOn"::text AS "autoStartOn", l."endDate"::text AS "endDate",
          l."assignedUserId"::text AS "assignedUserId", u.name AS "holderName"
        FROM unnest($2::uuid[]) AS p(id)
        CROSS JOIN LATERAL (
@@ -208,14 +215,14 @@ export function createBaselineHandler(options: BaselineOptions): (request: Incom
       `SELECT ${AVAILABILITY_COLUMNS}
        FROM "Product" p LEFT JOIN "License" l ON l."schoolId" = $1 AND l."productId" = p.id
        WHERE p.id = $4 GROUP BY p.id`,
-      [school.id, iso(at), iso(new Date(at.getTime() + AUTO_START_SOON_MS)), idOf(variables.product)],
+      [school.id, today(at), soon(at), idOf(variables.product)],
     );
     return { school: { product: row ? { availability: availabilityJson(row) } : null } };
   }
 
-  const snapshot = (l: { startedAt: Date | null; endDate: Date; assignedUserId: string | null }) => ({
+  const snapshot = (l: { startedAt: Date | null; endDate: string; assignedUserId: string | null }) => ({
     startedAt: iso(l.startedAt),
-    endDate: iso(l.endDate),
+    endDate: l.endDate,
     assignedUserId: l.assignedUserId,
   });
 
@@ -237,20 +244,21 @@ export function createBaselineHandler(options: BaselineOptions): (request: Incom
       if (!found || !manages(actor, { id: schoolId, organisationId: found.organisationId })) return error('NOT_FOUND', 'school');
       if (!found.role || found.role === 'SCHOOL_ADMIN') return error('USER_NOT_IN_SCHOOL', 'user');
       const [held] = await tx.query<{ expired: boolean }>(
-        `SELECT l."endDate" <= $3 AS expired FROM "Assignment" a JOIN "License" l ON l.id = a."licenseId"
+        `SELECT l."endDate" < $3::date AS expired FROM "Assignment" a JOIN "License" l ON l.id = a."licenseId"
          WHERE a."userId" = $1 AND a."productId" = $2 AND a."isActive"`,
-        [userId, productId, iso(at)],
+        [userId, productId, today(at)],
       );
       if (held) return error(held.expired ? 'BASELINE_EXPIRED_NOT_HANDLED' : 'USER_ALREADY_HAS_LICENSE', 'user');
-      const [license] = await tx.query<LicenseRow & { endDate: Date }>(
-        `SELECT id::text, "startedAt", "autoStartAt", "endDate", "assignedUserId"::text AS "assignedUserId" FROM "License"
+      const [license] = await tx.query<LicenseRow>(
+        `SELECT id::text, "startedAt", "autoStartOn"::text AS "autoStartOn", "endDate"::text AS "endDate", "assignedUserId"::text AS "assignedUserId" FROM "License"
          WHERE "schoolId" = $1 AND "productId" = $2 AND "assignedUserId" IS NULL
-           AND ("startedAt" IS NOT NULL OR "autoStartAt" <= $3) AND "endDate" = $4 AND "endDate" > $3
+           AND "startedAt" IS NOT NULL AND "endDate" = $4::date AND "endDate" >= $3::date
          ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED`,
-        [schoolId, productId, iso(at), new Date(String(input.endDate)).toISOString()],
+        [schoolId, productId, today(at), String(input.endDate)],
       );
-      if (!license) return error('END_DATE_NOT_AVAILABLE', 'endDate');
-      const startedAt = license.startedAt ?? license.autoStartAt;
+      // The benchmark reuses licenses whose start is written down; the API also writes down auto-starts.
+      if (!license?.startedAt) return error('END_DATE_NOT_AVAILABLE', 'endDate');
+      const startedAt = license.startedAt;
       const before = snapshot(license);
       const after = { ...snapshot({ ...license, startedAt, assignedUserId: userId }), reusedStarted: true };
       // The license, the assignment and the audit event in one statement.
@@ -283,7 +291,7 @@ export function createBaselineHandler(options: BaselineOptions): (request: Incom
         license: licenseJson({ ...license, startedAt, assignedUserId: userId, holderName: found.userName }, at, { startedAt: true, reusable: true }),
         assignment: {
           id: gid('Assignment', written!.assignmentId),
-          state: license.endDate > at ? 'ACTIVE' : 'EXPIRED',
+          state: license.endDate >= today(at) ? 'ACTIVE' : 'EXPIRED',
           assignedAt: iso(at),
           user: { id: gid('User', userId), name: found.userName },
         },
@@ -297,13 +305,16 @@ export function createBaselineHandler(options: BaselineOptions): (request: Incom
     const at = now();
     const payload = await sql.transaction(async (tx: Query) => {
       const [license] = await tx.query<LicenseRow & { schoolId: string; organisationId: string }>(
-        `SELECT l.id::text, l."schoolId"::text AS "schoolId", s."organisationId"::text AS "organisationId", l."startedAt", l."autoStartAt", l."endDate",
+        `SELECT l.id::text, l."schoolId"::text AS "schoolId", s."organisationId"::text AS "organisationId", l."startedAt",
+           l."autoStartOn"::text AS "autoStartOn", l."endDate"::text AS "endDate",
            l."assignedUserId"::text AS "assignedUserId"
          FROM "License" l JOIN "School" s ON s.id = l."schoolId" WHERE l.id = $1 FOR UPDATE OF l`,
         [licenseId],
       );
       if (!license || !manages(actor, { id: license.schoolId, organisationId: license.organisationId })) return error('NOT_FOUND', 'license');
-      const expired = license.endDate <= at && (license.startedAt !== null || license.autoStartAt <= at);
+      // Past its end date a license has no holder to revoke it from (the sweep writes its expiry down).
+      const day = today(at);
+      if (license.endDate < day && (license.startedAt !== null || license.autoStartOn <= day)) return error('LICENSE_NOT_ASSIGNED', 'license');
       const [ended] = await tx.query<{ userId: string }>(
         `WITH assignment AS (
            UPDATE "Assignment" SET "isActive" = NULL, "endedAt" = $2::timestamp(3), "endReason" = $3::"AssignmentEndReason", "endedById" = $4::uuid
@@ -318,11 +329,11 @@ export function createBaselineHandler(options: BaselineOptions): (request: Incom
         [
           licenseId,
           iso(at),
-          expired ? 'EXPIRED' : 'REVOKED_BY_ADMIN',
+          'REVOKED_BY_ADMIN',
           actor.id,
           license.organisationId,
           license.schoolId,
-          expired ? 'ASSIGNMENT_EXPIRED' : 'LICENSE_REVOKED',
+          'LICENSE_REVOKED',
           actor.name,
           JSON.stringify(snapshot(license)),
           JSON.stringify(snapshot({ ...license, assignedUserId: null })),

@@ -1,8 +1,8 @@
-// `pnpm bench`: the API against the hand-written SQL baseline over HTTP, on PostgreSQL and on
+// `npm run bench`: the API against the hand-written SQL baseline over HTTP, on PostgreSQL and on
 // PGlite, on a generated data set. Not a test: it prints a table and writes the numbers to
 // .data/bench/results-<backend>.json. See BENCHMARKS.md for what it measures and the results.
 //
-//   pnpm bench [--db postgres,pglite] [--scale 1] [--duration 15] [--warmup 20] [--connections 10]
+//   npm run bench -- [--db postgres,pglite] [--scale 1] [--duration 15] [--warmup 20] [--connections 10]
 //              [--memory-duration 60] [--only view,availability,assign,memory] [--servers api,baseline]
 //              [--rounds 1] [--reuse] [--keep] [--plan-cache-size N] [--relation-load-strategy query]
 //              [--prepared-statements on|off] [--label text]
@@ -87,8 +87,8 @@ interface Server {
 }
 
 async function startServer(kind: ServerKind, target: Target): Promise<Server> {
-  // As the API's start script runs it (packages/api/package.json); the baseline gets the same.
-  const args = ['--max-semi-space-size=32', serverFile, '--kind', kind, '--jwt-secret', JWT_SECRET];
+  // As the API's start script runs it (packages/api/package.json: Node's default options); the baseline too.
+  const args = [serverFile, '--kind', kind, '--jwt-secret', JWT_SECRET];
   if (target.url) args.push('--url', target.url);
   if (target.dataDir) args.push('--data-dir', target.dataDir);
   if (values['plan-cache-size'] !== undefined) args.push('--plan-cache-size', values['plan-cache-size']);

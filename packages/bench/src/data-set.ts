@@ -121,9 +121,9 @@ const T = {
       ['productId', 'uuid'],
       ['orderId', 'uuid'],
       ['deliveredAt', 'timestamp(3)'],
-      ['autoStartAt', 'timestamp(3)'],
+      ['autoStartOn', 'date'],
       ['startedAt', 'timestamp(3)'],
-      ['endDate', 'timestamp(3)'],
+      ['endDate', 'date'],
       ['assignedUserId', 'uuid'],
     ],
   },
@@ -185,6 +185,7 @@ export async function generateDataSet(sql: Sql, scale: Scale, progress: Progress
   // Whole days, so end dates repeat across schools as they would after real revokes.
   const base = new Date(Math.floor(Date.now() / 86_400_000) * 86_400_000);
   const at = (months: number) => addMonths(base, months).toISOString();
+  const day = (months: number) => at(months).slice(0, 10);
   const created = at(-24);
 
   const organisationId = randomUUID();
@@ -229,7 +230,8 @@ export async function generateDataSet(sql: Sql, scale: Scale, progress: Progress
       };
       const license = (orderId: string, delivered: number, started: number | null, end: number, holder: string | null) => {
         const id = randomUUID();
-        licenses.push([id, schoolId, productId, orderId, at(delivered), at(delivered + 4), started === null ? null : at(started), at(end), holder]);
+        // End dates and auto-start days are days (the API's docs/DOMAIN.md).
+        licenses.push([id, schoolId, productId, orderId, at(delivered), day(delivered + 4), started === null ? null : at(started), day(end), holder]);
         return id;
       };
       const assignment = (licenseId: string, userId: string, assignedAt: number, ended: { at: number; reason: string } | null) =>
@@ -314,8 +316,8 @@ export interface Manifest {
 export async function readManifest(sql: Pick<Sql, 'query'>, freeStudentsPerProduct = 8): Promise<Manifest> {
   const [admin] = await sql.query<{ id: string }>(`SELECT id::text FROM "User" WHERE email = $1`, [ADMIN_EMAIL]);
   if (!admin) throw new Error('no data set: run the generator first');
-  const rows = await sql.query<{ schoolId: string; productId: string; poolEndDate: Date; free: string[] }>(
-    `SELECT s.id::text AS "schoolId", p."productId"::text AS "productId", p."poolEndDate",
+  const rows = await sql.query<{ schoolId: string; productId: string; poolEndDate: string; free: string[] }>(
+    `SELECT s.id::text AS "schoolId", p."productId"::text AS "productId", p."poolEndDate"::text AS "poolEndDate",
        ARRAY(SELECT m."userId"::text FROM "SchoolMembership" m
              WHERE m."schoolId" = s.id AND m.role = 'STUDENT'
                AND NOT EXISTS (SELECT 1 FROM "Assignment" a
@@ -324,7 +326,7 @@ export async function readManifest(sql: Pick<Sql, 'query'>, freeStudentsPerProdu
      FROM "School" s
      CROSS JOIN LATERAL (
        SELECT l."productId", min(l."endDate") AS "poolEndDate" FROM "License" l
-       WHERE l."schoolId" = s.id AND l."assignedUserId" IS NULL AND l."startedAt" IS NOT NULL AND l."endDate" > (now() AT TIME ZONE 'UTC')
+       WHERE l."schoolId" = s.id AND l."assignedUserId" IS NULL AND l."startedAt" IS NOT NULL AND l."endDate" >= (now() AT TIME ZONE 'Europe/Stockholm')::date
        GROUP BY l."productId") p
      ORDER BY s.name, p."productId"`,
     [freeStudentsPerProduct],
@@ -333,7 +335,7 @@ export async function readManifest(sql: Pick<Sql, 'query'>, freeStudentsPerProdu
   for (const row of rows) {
     const school = schools.get(row.schoolId) ?? { id: row.schoolId, products: [] };
     schools.set(row.schoolId, school);
-    school.products.push({ id: row.productId, poolEndDate: new Date(row.poolEndDate).toISOString(), freeStudents: row.free });
+    school.products.push({ id: row.productId, poolEndDate: String(row.poolEndDate).slice(0, 10), freeStudents: row.free });
   }
   return { adminId: admin.id, schools: [...schools.values()] };
 }

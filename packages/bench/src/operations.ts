@@ -10,7 +10,7 @@ export const AVAILABILITY = /* GraphQL */ `
     school(id: $school) {
       product(id: $product) {
         availability {
-          newLicenses assignable assigned expired awaitingDelivery autoStartingSoon nextAutoStartAt
+          newLicenses assignable assigned expired awaitingDelivery autoStartingSoon nextAutoStartOn
           reusable { total needsEndDateChoice endDates { endDate count } }
         }
       }

@@ -1,7 +1,7 @@
 // One request at a time, in process (no HTTP, no load generator): time and CPU time per request,
 // the SQL statement count, and what the slowest 1% waited for. For profiling
 // (`node --cpu-prof src/profile.ts`) and for reading a tail without autocannon.
-// Needs a generated PostgreSQL data set: `pnpm run generate --db postgres --scale 0.1`.
+// Needs a generated PostgreSQL data set: `$PNPM --filter @school-licenses/bench run generate --db postgres --scale 0.1` (BENCHMARKS.md).
 //   node src/profile.ts [--scenario view|availability] [--requests 80]
 import { PerformanceObserver } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';

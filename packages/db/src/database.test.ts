@@ -27,7 +27,7 @@ describe(`database-level invariants on ${backend}`, () => {
     const [license, otherLicense] = await Promise.all(
       [1, 2].map(() =>
         p.license.create({
-          data: { schoolId: school.id, productId: product.id, orderId: order.id, deliveredAt: now, autoStartAt: now, startedAt: now, endDate: now },
+          data: { schoolId: school.id, productId: product.id, orderId: order.id, deliveredAt: now, autoStartOn: now, startedAt: now, endDate: now },
         }),
       ),
     );

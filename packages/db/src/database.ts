@@ -1,6 +1,8 @@
 // The one way to open the database: embedded PGlite by default, PostgreSQL when given a URL.
 // Same schema, same migrations, same generated client on both.
-import { mkdir } from 'node:fs/promises';
+import { closeSync, openSync, unlinkSync, writeSync, readFileSync } from 'node:fs';
+import { link, mkdir, readFile, rename, unlink } from 'node:fs/promises';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PGlite } from '@electric-sql/pglite';
 import { PrismaPg } from '@prisma/adapter-pg';
@@ -20,8 +22,21 @@ export interface DatabaseOptions {
   url?: string | undefined;
   /** PGlite's directory; `memory://` keeps it in memory. Ignored for PostgreSQL. */
   dataDir?: string | undefined;
+  /** PGlite only: start from this dump of a data directory (a test template) instead of an empty one. */
+  loadDataDir?: Blob | undefined;
   /** PostgreSQL pool size per process. */
   maxConnections?: number | undefined;
+  /** PostgreSQL: how long a query waits for a free connection of the pool before it fails (default 5 s). */
+  connectionTimeoutMs?: number | undefined;
+  /**
+   * PostgreSQL session limits, so one hung request cannot stall the others: a statement runs at
+   * most `statementTimeoutMs` (default 10 s), waits for a lock at most `lockTimeoutMs` (default
+   * 5 s), and a transaction left idle is ended after `idleInTransactionTimeoutMs` (default 30 s).
+   * 0: no limit. Migrations run without them.
+   */
+  statementTimeoutMs?: number | undefined;
+  lockTimeoutMs?: number | undefined;
+  idleInTransactionTimeoutMs?: number | undefined;
   /** Called with every SQL statement the Prisma client sends (statement counting, logs). */
   onQuery?: ((sql: string) => void) | undefined;
   /**
@@ -59,6 +74,8 @@ export interface Database {
   /** Where the data lives, without credentials, for logs. */
   description: string;
   prisma: PrismaClient;
+  /** How many queries wait for a free connection of the pool right now (PGlite: 0). */
+  waiting(): number;
   /** Applies pending migrations (by default the committed ones) in one transaction. */
   migrate(options?: MigrateOptions): Promise<MigrationReport>;
   /**
@@ -67,6 +84,8 @@ export interface Database {
    * a loss (notifications sent meanwhile are lost: listeners also poll). PGlite: in process.
    */
   listen(channel: string, onMessage: (payload: string) => void): Promise<() => Promise<void>>;
+  /** PGlite only: its whole data directory as an uncompressed tarball, for `loadDataDir`. */
+  dumpDataDir?(): Promise<Blob>;
   close(): Promise<void>;
 }
 
@@ -107,7 +126,10 @@ async function openPostgres(url: string, options: DatabaseOptions): Promise<Data
   const pool = new pg.Pool({
     connectionString: url,
     max: options.maxConnections ?? 10,
-    connectionTimeoutMillis: 5_000,
+    connectionTimeoutMillis: options.connectionTimeoutMs ?? 5_000,
+    statement_timeout: options.statementTimeoutMs ?? 10_000,
+    lock_timeout: options.lockTimeoutMs ?? 5_000,
+    idle_in_transaction_session_timeout: options.idleInTransactionTimeoutMs ?? 30_000,
   });
   // An idle client that loses its server must not crash the process.
   pool.on('error', () => {});
@@ -133,11 +155,14 @@ async function openPostgres(url: string, options: DatabaseOptions): Promise<Data
     kind: 'postgres',
     description,
     prisma,
+    waiting: () => pool.waitingCount,
     async migrate({ onProgress, migrations } = {}) {
       migrations ??= await readMigrations();
       const client = await pool.connect();
       try {
         await client.query('BEGIN');
+        // A migration may rewrite a large table: no statement or lock limit for it.
+        await client.query('SET LOCAL statement_timeout = 0; SET LOCAL lock_timeout = 0');
         const connection: MigrationConnection = {
           exec: async (sql) => void (await client.query(sql)),
           query: async (sql, params) => (await client.query(sql, params)).rows,
@@ -161,19 +186,105 @@ async function openPostgres(url: string, options: DatabaseOptions): Promise<Data
   };
 }
 
+/** The embedded database is open in another live process. */
+export class DatabaseInUseError extends DatabaseConfigError {
+  override name = 'DatabaseInUseError';
+  readonly dataDir: string;
+  readonly pid: number;
+
+  constructor(dataDir: string, pid: number) {
+    super(
+      `the embedded database in ${dataDir} is in use by process ${pid} (an API server or a command), and PGlite allows one process: ` +
+        'Stop that process first and run this again, or use PostgreSQL (DATABASE_URL) for several processes ' +
+        `(if no such process is yours, delete ${join(dataDir, LOCK_FILE)}).`,
+    );
+    this.dataDir = dataDir;
+    this.pid = pid;
+  }
+}
+
+const LOCK_FILE = 'school-licenses.lock';
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+async function lockHolder(file: string): Promise<number | undefined> {
+  const pid = Number((await readFile(file, 'utf8').catch(() => '')).trim());
+  return Number.isInteger(pid) && pid > 0 && pid !== process.pid && isAlive(pid) ? pid : undefined;
+}
+
+/**
+ * Two processes on one PGlite directory each see only their own writes and corrupt its indexes,
+ * so the directory has a lock file with the holder's pid, created exclusively and held for the
+ * process's life. A lock whose process is dead (a crash, kill -9) is taken over.
+ */
+async function lockDataDir(dataDir: string): Promise<() => void> {
+  const file = join(dataDir, LOCK_FILE);
+  for (let attempt = 0; ; attempt++) {
+    try {
+      const fd = openSync(file, 'wx');
+      writeSync(fd, `${process.pid}\n`);
+      closeSync(fd);
+      break;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST' || attempt >= 3) throw error;
+    }
+    const holder = await lockHolder(file);
+    if (holder) throw new DatabaseInUseError(dataDir, holder);
+    // Stale: move it aside under a name of our own, so only one process takes it over; if a live
+    // process's lock was moved in the meantime, it goes back.
+    const aside = `${file}.${process.pid}.stale`;
+    if (
+      !(await rename(file, aside).then(
+        () => true,
+        () => false,
+      ))
+    )
+      continue;
+    const moved = await lockHolder(aside);
+    if (moved) {
+      await link(aside, file).catch(() => {});
+      await unlink(aside).catch(() => {});
+      throw new DatabaseInUseError(dataDir, moved);
+    }
+    await unlink(aside).catch(() => {});
+  }
+  const release = () => {
+    try {
+      if (readFileSync(file, 'utf8').trim() === String(process.pid)) unlinkSync(file);
+    } catch {
+      // Already gone.
+    }
+  };
+  process.once('exit', release);
+  return () => {
+    process.off('exit', release);
+    release();
+  };
+}
+
 async function openPglite(options: DatabaseOptions): Promise<Database> {
   const dataDir = options.dataDir ?? defaultDataDir;
   const inMemory = dataDir.startsWith('memory://');
   if (!inMemory) await mkdir(dataDir, { recursive: true });
+  const unlock = inMemory ? () => {} : await lockDataDir(dataDir);
   let pglite: PGlite;
   try {
-    pglite = await PGlite.create(inMemory ? undefined : dataDir);
+    pglite = await PGlite.create({ ...(inMemory ? {} : { dataDir }), ...(options.loadDataDir ? { loadDataDir: options.loadDataDir } : {}) });
   } catch (error) {
+    unlock();
     throw new DatabaseConfigError(`cannot open the embedded database in ${dataDir}: ${(error as Error).message}`);
   }
   const prisma = createClient(new PrismaPGlite(pglite), options);
   return {
     kind: 'pglite',
+    waiting: () => 0,
     description: inMemory ? 'embedded PGlite in memory' : `embedded PGlite in ${dataDir}`,
     prisma,
     async migrate({ onProgress, migrations } = {}) {
@@ -194,9 +305,11 @@ async function openPglite(options: DatabaseOptions): Promise<Database> {
       const unlisten = await pglite.listen(channel, onMessage);
       return () => unlisten();
     },
+    dumpDataDir: () => pglite.dumpDataDir('none'),
     async close() {
       await prisma.$disconnect();
       await pglite.close();
+      unlock();
     },
   };
 }

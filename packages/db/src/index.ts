@@ -3,6 +3,7 @@ export {
   preparedStatementNames,
   defaultDataDir,
   DatabaseConfigError,
+  DatabaseInUseError,
   type Database,
   type DatabaseKind,
   type DatabaseOptions,

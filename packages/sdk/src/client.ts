@@ -8,11 +8,15 @@ import {
   AuditEventsDocument,
   AvailabilityDocument,
   EventFeedDocument,
+  EndSchoolMembershipDocument,
+  GroupMembersDocument,
   ProductsDocument,
   RemoveMyLicenseDocument,
   ReusablePoolDocument,
   RevokeLicenseDocument,
+  SchoolGroupsDocument,
   SchoolMembersDocument,
+  SearchUsersDocument,
   SchoolProductLicensesDocument,
   SchoolsDocument,
   ViewerDocument,
@@ -20,6 +24,10 @@ import {
   type AuditEventFieldsFragment,
   type EventFieldsFragment,
   type EventKind,
+  type GroupFieldsFragment,
+  type GroupKind,
+  type GroupMembershipFieldsFragment,
+  type GroupRole,
   type LicenseAvailabilityFieldsFragment,
   type LicenseFieldsFragment,
   type LicenseState,
@@ -27,7 +35,9 @@ import {
   type ReusableLicensePoolFieldsFragment,
   type SchoolFieldsFragment,
   type SchoolMembershipFieldsFragment,
+  type RosterChange,
   type SchoolRole,
+  type UserFieldsFragment,
   type ViewerQuery,
 } from './gql/graphql.js';
 import { DEFAULT_PAGE_SIZE, walkPages, type Connection, type PageOptions, type PageVariables } from './paging.js';
@@ -97,8 +107,10 @@ export interface AssignLicenseArgs {
   /** true: reuse a started license from the pool, keeping its end date. false: start a new one now. */
   reuseStarted: boolean;
   /**
-   * With `reuseStarted`: the end date chosen from the pool (as the API lists it). May be left out
-   * only when the pool has exactly one end date; otherwise the result is `END_DATE_REQUIRED`.
+   * With `reuseStarted`: the end date chosen from the pool, a day as the API lists it
+   * (`YYYY-MM-DD`, in the school's time zone). May be left out only when the pool has exactly one
+   * end date; otherwise the result is `END_DATE_REQUIRED`. Anything but a day (e.g. an instant)
+   * is a typed `INVALID_INPUT` on `endDate`, as is an end date with `reuseStarted: false`.
    */
   endDate?: string | null;
   /**
@@ -127,6 +139,12 @@ export interface LicenseChange {
   license: LicenseFieldsFragment;
 }
 
+/** What a roster write did, and the membership after it. */
+export interface SchoolMembershipChange {
+  change: RosterChange;
+  membership: SchoolMembershipFieldsFragment;
+}
+
 /** Filters of {@link LicenseClient.licenses}. */
 export interface LicenseFilter extends PageOptions {
   school: string;
@@ -137,9 +155,9 @@ export interface LicenseFilter extends PageOptions {
   state?: LicenseState;
   /** Only the license assigned to this user. */
   user?: string;
-  /** Only licenses ending at or after this moment (ISO 8601). */
+  /** Only licenses whose end date is this day (`YYYY-MM-DD`) or later. */
   endDateFrom?: string;
-  /** Only licenses ending at or before this moment (ISO 8601). */
+  /** Only licenses whose end date is this day (`YYYY-MM-DD`) or earlier. */
   endDateTo?: string;
 }
 
@@ -185,7 +203,8 @@ export interface LicenseClient {
   /**
    * Takes a license back from its holder (administrators). A started license keeps its end date and
    * becomes reusable. Fails with e.g. `LICENSE_NOT_ASSIGNED`, `FORBIDDEN`, `NOT_FOUND`.
-   * (Like every helper returning a {@link Result}: a caller without the role gets a typed `FORBIDDEN`.)
+   * (Like every helper returning a {@link Result}: a caller without the role gets a typed `FORBIDDEN`,
+   * and an input no field can take, such as an end date that is not a day, a typed `INVALID_INPUT`.)
    */
   revokeLicense(args: LicenseArgs): Promise<Result<LicenseChange>>;
 
@@ -217,8 +236,23 @@ export interface LicenseClient {
   /** The catalogue of products schools can order. */
   products(options?: PageOptions): AsyncGenerator<ProductFieldsFragment, void, undefined>;
 
-  /** The members of a school, optionally of one role (administrators of the school). */
-  members(args: { school: string; role?: SchoolRole } & PageOptions): AsyncGenerator<SchoolMembershipFieldsFragment, void, undefined>;
+  /** The members of a school, optionally of one role (administrators of the school); with `includeEnded` also those who left. */
+  members(args: { school: string; role?: SchoolRole; includeEnded?: boolean } & PageOptions): AsyncGenerator<SchoolMembershipFieldsFragment, void, undefined>;
+
+  /** The users you may see, by name; with `search`, those whose name or e-mail contains it. */
+  users(args?: { search?: string; includeEnded?: boolean } & PageOptions): AsyncGenerator<UserFieldsFragment, void, undefined>;
+
+  /** A school's classes and teaching groups, by name, optionally of one kind. */
+  groups(args: { school: string; kind?: GroupKind; includeEnded?: boolean } & PageOptions): AsyncGenerator<GroupFieldsFragment, void, undefined>;
+
+  /** The members of a group you may see (the school's administrators, the group's teachers). */
+  groupMembers(args: { group: string; role?: GroupRole; includeEnded?: boolean } & PageOptions): AsyncGenerator<GroupMembershipFieldsFragment, void, undefined>;
+
+  /**
+   * A user leaves a school (administrators): their groups there end and their licenses there are
+   * revoked (`LEFT_SCHOOL`), started ones keeping their end dates. Safe to repeat (`UNCHANGED`).
+   */
+  endSchoolMembership(args: { school: string; user: string }): Promise<Result<SchoolMembershipChange>>;
 
   /** A school's licenses of a product, earliest end date first, optionally filtered. */
   licenses(args: LicenseFilter): AsyncGenerator<LicenseFieldsFragment, void, undefined>;
@@ -277,22 +311,16 @@ const persistedExchange: Exchange = mapExchange({
 });
 
 /**
- * The API refuses callers without the role for a mutation (e.g. a teacher assigning) with a GraphQL
- * error coded FORBIDDEN, and refuses rule breaks by the right role as typed data. The helpers
- * return both as the same typed `FORBIDDEN` failure.
+ * The API refuses a value no resolver can take (an end date that is not a day, e.g. an instant)
+ * before running the mutation, with a GraphQL error coded INVALID_INPUT that names the field. The
+ * helpers return it as the same typed `INVALID_INPUT` failure a business rule answers with.
  */
 async function typedFailures<T extends object>(run: () => Promise<Result<T>>): Promise<Result<T>> {
   try {
     return await run();
   } catch (error) {
-    if (
-      error instanceof LicenseApiError &&
-      error.kind === 'graphql' &&
-      error.graphQLErrors.length > 0 &&
-      error.graphQLErrors.every((e) => e.code === 'FORBIDDEN')
-    ) {
-      return { ok: false, code: 'FORBIDDEN', message: error.graphQLErrors[0]!.message, field: null };
-    }
+    const first = error instanceof LicenseApiError && error.kind === 'graphql' ? error.graphQLErrors[0] : undefined;
+    if (first?.code === 'INVALID_INPUT') return { ok: false, code: 'INVALID_INPUT', message: first.message, field: first.field ?? null };
     throw error;
   }
 }
@@ -410,8 +438,29 @@ export function createLicenseClient(options: LicenseClientOptions): LicenseClien
     products(pageOptions) {
       return client.nodes(ProductsDocument, {}, (data) => data.products, pageOptions);
     },
-    members({ school, role, pageSize }) {
-      return client.nodes(SchoolMembersDocument, { school, role: role ?? null }, (data) => data.school?.members, { pageSize });
+    members({ school, role, includeEnded, pageSize }) {
+      return client.nodes(SchoolMembersDocument, { school, role: role ?? null, includeEnded: includeEnded ?? null }, (data) => data.school?.members, {
+        pageSize,
+      });
+    },
+    users({ search, includeEnded, pageSize } = {}) {
+      return client.nodes(SearchUsersDocument, { search: search ?? null, includeEnded: includeEnded ?? null }, (data) => data.users, { pageSize });
+    },
+    groups({ school, kind, includeEnded, pageSize }) {
+      return client.nodes(SchoolGroupsDocument, { school, kind: kind ?? null, includeEnded: includeEnded ?? null }, (data) => data.school?.groups, {
+        pageSize,
+      });
+    },
+    groupMembers({ group, role, includeEnded, pageSize }) {
+      return client.nodes(
+        GroupMembersDocument,
+        { group, role: role ?? null, includeEnded: includeEnded ?? null },
+        (data) => (data.node?.__typename === 'Group' ? data.node.members : null),
+        { pageSize },
+      );
+    },
+    endSchoolMembership(input) {
+      return typedFailures(async () => toResult((await client.mutate(EndSchoolMembershipDocument, { input })).endSchoolMembership));
     },
     licenses({ pageSize, ...filter }) {
       return client.nodes(SchoolProductLicensesDocument, filter, (data) => data.school?.product?.licenses, { pageSize });

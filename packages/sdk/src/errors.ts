@@ -14,6 +14,8 @@ export interface LicenseApiGraphQLError {
   message: string;
   /** `extensions.code`, e.g. `UNAUTHENTICATED`, `PERSISTED_QUERY_NOT_IN_LIST`, `GRAPHQL_VALIDATION_FAILED`. */
   code: string | undefined;
+  /** `extensions.field`: the input field an `INVALID_INPUT` refused before any resolver ran (e.g. `endDate`). */
+  field: string | undefined;
   path: ReadonlyArray<string | number> | undefined;
 }
 
@@ -50,6 +52,7 @@ export class LicenseApiError extends Error {
     const graphQLErrors = error.graphQLErrors.map((e) => ({
       message: e.message,
       code: typeof e.extensions?.code === 'string' ? e.extensions.code : undefined,
+      field: typeof e.extensions?.field === 'string' ? e.extensions.field : undefined,
       path: e.path ?? undefined,
     }));
     const summary = graphQLErrors.map((e) => (e.code ? `${e.code}: ${e.message}` : e.message)).join('; ');

@@ -12,6 +12,7 @@ export {
   type LicenseFilter,
   type ProductAvailability,
   type RetryOptions,
+  type SchoolMembershipChange,
   type SchoolNode,
   type VariablesArgs,
 } from './client.js';

@@ -3,10 +3,8 @@
 import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { startTestApi, tokenFor, withStandardScenario, type TestApi } from '@school-licenses/api/testing';
+import { startStandardScenario, tokenFor, type DemoData, type TestApi } from '@school-licenses/api/testing';
 import { createLicenseClient, type LicenseClient, type LicenseClientOptions } from '../src/index.ts';
-
-type DemoData = Awaited<ReturnType<typeof withStandardScenario>>;
 
 export type Transport = 'in process' | 'http';
 export const TRANSPORTS: Transport[] = ['in process', 'http'];
@@ -32,12 +30,11 @@ export interface Story {
 /** Starts the API with the demo story on a fresh database, reached by `transport`. */
 export async function startStory(
   transport: Transport,
-  start: () => Promise<TestApi> = () => startTestApi(),
+  start: () => ReturnType<typeof startStandardScenario> = () => startStandardScenario(),
   /** Options of every client of the story (e.g. `persisted`), unless a call overrides them. */
   defaults: Partial<LicenseClientOptions> = {},
 ): Promise<Story> {
-  const test = await start();
-  const demo = await withStandardScenario(test);
+  const { test, demo } = await start();
   let server: Server | undefined;
   let url = 'http://api.test/graphql';
   // yoga's own fetch: the request goes through the whole server, without a port.

@@ -7,7 +7,7 @@ import { execFile } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -17,7 +17,7 @@ const run = promisify(execFile);
 const packageDir = fileURLToPath(new URL('../', import.meta.url));
 const pkg = JSON.parse(await readFile(join(packageDir, 'package.json'), 'utf8'));
 const tarballName = `school-licenses-sdk-${pkg.version}.tgz`;
-const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
+const tsc = join(dirname(createRequire(import.meta.url).resolve('typescript/package.json')), 'bin', 'tsc');
 
 /** The README's install commands, with /tmp where the tarball goes. */
 const readme = await readFile(join(packageDir, 'README.md'), 'utf8');

@@ -3,6 +3,7 @@
 // inside the test run too, by compiling a file with a wrong variable type.
 import { execFile } from 'node:child_process';
 import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { describe, expect, expectTypeOf, it } from 'vitest';
@@ -58,10 +59,13 @@ describe('the SDK types', () => {
 
   it('does not compile a document call with a wrong variable type', async () => {
     const require = createRequire(import.meta.url);
-    const tsc = require.resolve('typescript/bin/tsc');
+    // TypeScript 7 exports no `bin/tsc` subpath: find it beside its package.json.
+    const tsc = join(dirname(require.resolve('typescript/package.json')), 'bin', 'tsc');
     const fixture = fileURLToPath(new URL('./fixtures/wrong-variable.ts', import.meta.url));
     const run = promisify(execFile)(process.execPath, [
       tsc,
+      // Only the fixture, not the package's tsconfig.json (TypeScript 7 refuses to guess).
+      '--ignoreConfig',
       '--noEmit',
       '--strict',
       '--module',

@@ -14,6 +14,8 @@ export interface AuthConfig {
   /** Expected `iss` and `aud` claims. */
   issuer?: string | undefined;
   audience?: string | undefined;
+  /** Refuse user tokens without `exp` (default true): a token that never expires is a password. */
+  requireExp?: boolean | undefined;
 }
 
 export const API_KEY_PREFIX = 'slk_';
@@ -21,6 +23,11 @@ export const API_KEY_PREFIX = 'slk_';
 /** Why a presented credential was refused; answered as 401. */
 export class AuthenticationError extends Error {
   override name = 'AuthenticationError';
+}
+
+/** The identity provider's keys (JWKS) could not be had: not the token's fault; answered as 503. */
+export class AuthenticationUnavailableError extends Error {
+  override name = 'AuthenticationUnavailableError';
 }
 
 export function hashApiKey(key: string): string {
@@ -43,31 +50,43 @@ export function createAuthenticator(config: AuthConfig, prisma: PrismaClient, cl
 }
 
 export async function apiKeyActor(prisma: Tx, key: string): Promise<Actor> {
-  const credential = await prisma.apiCredential.findUnique({ where: { keyHash: hashApiKey(key) } });
+  const credential = await prisma.apiCredential.findUnique({
+    where: { keyHash: hashApiKey(key) },
+    include: { organisation: { select: { timeZone: true } } },
+  });
   if (!credential || credential.revokedAt) throw new AuthenticationError('Unknown or revoked API key.');
   if (credential.kind === 'SUPPLIER' && credential.supplierId) {
     return { kind: 'supplier', credentialId: credential.id, supplierId: credential.supplierId, label: `supplier key ${credential.name}` };
   }
-  if (!credential.organisationId) throw new AuthenticationError('The API key has no organisation.');
+  if (!credential.organisationId || !credential.organisation) throw new AuthenticationError('The API key has no organisation.');
   return {
     kind: 'integration',
     credentialId: credential.id,
     organisationId: credential.organisationId,
     canWrite: credential.kind === 'ORGANISATION_READ_WRITE',
+    timeZone: credential.organisation.timeZone,
     label: `API key ${credential.name}`,
   };
 }
 
 /** The actor of a user id: the user with their role in each school. Null-safe for deleted users. */
 export async function userActor(prisma: Tx, userId: string): Promise<Actor> {
-  const user = /^[0-9a-f-]{36}$/i.test(userId) ? await prisma.user.findUnique({ where: { id: userId }, include: { memberships: true } }) : null;
+  const user = /^[0-9a-f-]{36}$/i.test(userId)
+    ? await prisma.user.findUnique({
+        where: { id: userId },
+        include: { memberships: { where: { endedAt: null } }, organisation: { select: { timeZone: true } } },
+      })
+    : null;
   if (!user) throw new AuthenticationError('The token names no known user.');
+  // A user who left the organisation signs in no more; ended memberships give no role.
+  if (user.endedAt) throw new AuthenticationError('The user has left the organisation.');
   return {
     kind: 'user',
     userId: user.id,
     organisationId: user.organisationId,
     isOrganisationAdmin: user.isOrganisationAdmin,
     schoolRoles: new Map(user.memberships.map((m) => [m.schoolId, m.role])),
+    timeZone: user.organisation.timeZone,
     label: user.name,
   };
 }
@@ -90,15 +109,26 @@ function createJwtVerifier(config: AuthConfig, clock: Clock): (token: string) =>
         issuer: config.issuer,
         audience: config.audience,
         currentDate: clock.now(),
+        requiredClaims: config.requireExp === false ? [] : ['exp'],
       });
       if (!payload.sub) throw new AuthenticationError('The token has no subject.');
       return payload.sub;
     } catch (error) {
       if (error instanceof AuthenticationError) throw error;
       if (error instanceof joseErrors.JWTExpired) throw new AuthenticationError('The token has expired.');
+      if (error instanceof joseErrors.JWTClaimValidationFailed && error.claim === 'exp') throw new AuthenticationError('The token has no expiry (exp).');
+      if (isJwksOutage(error)) throw new AuthenticationUnavailableError('The identity provider cannot be reached to check the token.');
       throw new AuthenticationError('The token is not valid.');
     }
   };
+}
+
+/** No keys to check with: the JWKS could not be fetched, timed out, or was not a key set. */
+function isJwksOutage(error: unknown): boolean {
+  if (error instanceof joseErrors.JWKSTimeout || error instanceof joseErrors.JWKSInvalid) return true;
+  // fetch's own failure (connection refused, DNS), or a response that was not 200.
+  if (error instanceof TypeError) return true;
+  return error instanceof joseErrors.JOSEError && error.code === 'ERR_JOSE_GENERIC' && /JSON Web Key Set/.test(error.message);
 }
 
 /**

@@ -1,5 +1,6 @@
 // The commands as real processes against a real database: PGlite in a temporary data directory,
 // or a fresh PostgreSQL database when DATABASE_URL is set.
+import { dayAt, DEFAULT_TIME_ZONE, startOfDay } from '../domain/days.ts';
 import { execFile } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -38,7 +39,7 @@ describe(`commands on ${backend}`, () => {
     }
   }
 
-  function run(command: 'sweep' | 'create-api-key', args: string[] = [], extraEnv: Record<string, string> = {}): Promise<Run> {
+  function run(command: 'sweep' | 'create-api-key' | 'roster', args: string[] = [], extraEnv: Record<string, string> = {}): Promise<Run> {
     return new Promise((resolve) => {
       const { DATABASE_URL: _url, PGLITE_DATA_DIR: _dir, ...inherited } = process.env;
       execFile(
@@ -70,7 +71,9 @@ describe(`commands on ${backend}`, () => {
 
   describe('sweep', () => {
     it('starts the licenses past their deadline once, with an audit event each, and says how many', async () => {
-      const due = await withDatabase((db) => db.prisma.license.count({ where: { startedAt: null, autoStartAt: { lte: new Date() } } }));
+      const due = await withDatabase((db) =>
+        db.prisma.license.count({ where: { startedAt: null, autoStartOn: { lte: dayAt(new Date(), DEFAULT_TIME_ZONE) } } }),
+      );
       expect(due).toBeGreaterThanOrEqual(9);
 
       const first = await run('sweep');
@@ -80,11 +83,16 @@ describe(`commands on ${backend}`, () => {
       expect(first.stdout).toMatch(new RegExp(`sweep done: ${due} license\\(s\\) auto-started`));
 
       await withDatabase(async (db) => {
-        expect(await db.prisma.license.count({ where: { startedAt: null, autoStartAt: { lte: new Date() } } })).toBe(0);
+        expect(await db.prisma.license.count({ where: { startedAt: null, autoStartOn: { lte: dayAt(new Date(), DEFAULT_TIME_ZONE) } } })).toBe(0);
         expect(await db.prisma.auditEvent.count({ where: { action: 'LICENSE_AUTO_STARTED' } })).toBe(due);
-        // Started at the deadline, not when the sweep ran.
-        const started = await db.prisma.license.findMany({ where: { auditEvents: { some: { action: 'LICENSE_AUTO_STARTED' } } } });
-        expect(started.every((l) => l.startedAt?.getTime() === l.autoStartAt.getTime())).toBe(true);
+        // Started at 00:00 of the auto-start day in the organisation's zone, not when the sweep ran,
+        // and recorded then, by the system.
+        const started = await db.prisma.license.findMany({
+          where: { auditEvents: { some: { action: 'LICENSE_AUTO_STARTED' } } },
+          include: { auditEvents: { where: { action: 'LICENSE_AUTO_STARTED' } } },
+        });
+        expect(started.every((l) => l.startedAt?.getTime() === startOfDay(l.autoStartOn, DEFAULT_TIME_ZONE).getTime())).toBe(true);
+        expect(started.every((l) => l.auditEvents[0]!.createdAt.getTime() === l.startedAt!.getTime() && l.auditEvents[0]!.actorLabel === 'system')).toBe(true);
       });
 
       const second = await run('sweep');
@@ -173,6 +181,54 @@ describe(`commands on ${backend}`, () => {
         expect(lines[0]).toMatch(message);
       }
       expect(await withDatabase((db) => db.prisma.apiCredential.count())).toBe(before);
+    });
+  });
+
+  describe('roster import', () => {
+    const nordstad = () => withDatabase(async (db) => (await db.prisma.organisation.findFirstOrThrow({ where: { name: 'Nordstad kommun' } })).id);
+    const fixtures = join(packageDir, 'src/roster/fixtures/oneroster');
+
+    it('prints the diff of a dry run without writing, then imports with a summary, then finds nothing to change', async () => {
+      const organisation = await nordstad();
+      const args = ['import', '--format', 'oneroster-csv', '--organisation', organisation];
+      const dry = await run('roster', [...args, '--dry-run', fixtures]);
+      expect(dry.stderr).toBe('');
+      expect(dry.code).toBe(0);
+      expect(dry.stdout).toMatch(/would change \(dry run, nothing written\)/);
+      expect(dry.stdout).toMatch(/users +7 created +0 updated +0 ended/);
+      expect(await withDatabase((db) => db.prisma.user.count({ where: { externalId: { not: null } } }))).toBe(0);
+
+      const real = await run('roster', [...args, fixtures]);
+      expect(real.code).toBe(0);
+      // Not a terminal: the progress is a line per tenth, on stderr. (The 30 changes of the files,
+      // and the demo's class 7A, which has an external id and is not in them, ends.)
+      expect(real.stderr).toMatch(/31\/31 changes applied/);
+      expect(real.stdout).toMatch(/groups +4 created +0 updated +1 ended/);
+      expect(real.stdout).toMatch(/group memberships +9 created/);
+      expect(real.stdout).toMatch(/import [0-9a-f-]{36} completed/);
+      expect(await withDatabase((db) => db.prisma.user.count({ where: { organisationId: organisation, externalId: { not: null } } }))).toBe(7);
+
+      const again = await run('roster', [...args, fixtures]);
+      expect(again.stdout).toMatch(/users +0 created +0 updated +0 ended/);
+    });
+
+    it('refuses broken files with their errors and exit code 1, and bad arguments with one line', async () => {
+      const organisation = await nordstad();
+      const refused = await run('roster', ['import', '--format', 'ss12000', '--organisation', organisation, fixtures]);
+      expect(refused.code).toBe(1);
+      expect(refused.stderr).toMatch(/MISSING_FILE: No SS 12000 organisations or persons found/);
+      expect(refused.stderr).toMatch(/error: the files were refused \(1 error\(s\) above\); nothing was written/);
+      for (const [args, message] of [
+        [['import', '--format', 'csv', '--organisation', organisation, fixtures], /--format must be one of oneroster-csv, ss12000/],
+        [['import', '--format', 'ss12000', fixtures], /--organisation is required/],
+        [['import', '--format', 'ss12000', '--organisation', 'not-a-uuid', fixtures], /No such organisation/],
+        [['import', '--format', 'ss12000', '--organisation', organisation, '/nonexistent'], /cannot read \/nonexistent/],
+      ] as const) {
+        const result = await run('roster', [...args]);
+        expect(result.code, args.join(' ')).toBe(1);
+        expect(result.stderr.trim().split('\n'), result.stderr).toHaveLength(1);
+        expect(result.stderr).toMatch(message);
+      }
     });
   });
 });

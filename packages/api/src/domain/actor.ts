@@ -13,6 +13,8 @@ export interface UserActor {
   isOrganisationAdmin: boolean;
   /** The user's role in each school they belong to. */
   schoolRoles: ReadonlyMap<string, SchoolRole>;
+  /** The organisation's time zone: the days of every license the user sees are counted in it. */
+  timeZone: string;
   label: string;
 }
 
@@ -22,6 +24,8 @@ export interface IntegrationActor {
   credentialId: string;
   organisationId: string;
   canWrite: boolean;
+  /** The organisation's time zone, as for a user. */
+  timeZone: string;
   label: string;
 }
 
@@ -55,6 +59,23 @@ export function canManageSchool(actor: Actor, school: { id: string; organisation
       return actor.organisationId === school.organisationId && (actor.isOrganisationAdmin || actor.schoolRoles.get(school.id) === 'SCHOOL_ADMIN');
     case 'integration':
       return actor.canWrite && actor.organisationId === school.organisationId;
+    default:
+      return false;
+  }
+}
+
+/**
+ * Who changes an organisation's roster as a whole (its schools and people): its administrators,
+ * its read-write integrations, and the API's own commands (the roster import an operator runs).
+ */
+export function canManageOrganisation(actor: Actor, organisationId: string): boolean {
+  switch (actor.kind) {
+    case 'user':
+      return actor.organisationId === organisationId && actor.isOrganisationAdmin;
+    case 'integration':
+      return actor.canWrite && actor.organisationId === organisationId;
+    case 'system':
+      return true;
     default:
       return false;
   }
@@ -160,6 +181,8 @@ export function visibleOrders(actor: Actor): Prisma.OrderWhereInput {
 
 export function visibleAuditEvents(actor: Actor): Prisma.AuditEventWhereInput {
   if (actor.kind === 'integration') return { organisationId: actor.organisationId };
+  // A supplier sees the changes to its own catalogue.
+  if (actor.kind === 'supplier') return { supplierId: actor.supplierId };
   if (actor.kind !== 'user' || !isAdmin(actor)) return nothing;
   return actor.isOrganisationAdmin
     ? { organisationId: actor.organisationId }
@@ -176,6 +199,34 @@ export function visibleEvents(actor: Actor): Prisma.EventWhereInput {
   return visibleAuditEvents(actor) as Prisma.EventWhereInput;
 }
 
+/** Groups are seen with their school; their members as visibleGroupMemberships says. */
+export function visibleGroups(actor: Actor): Prisma.GroupWhereInput {
+  return { school: visibleSchools(actor) };
+}
+
+/**
+ * Who is in which group: administrators and integrations see their schools' groups, a teacher the
+ * groups they teach, everyone their own memberships.
+ */
+export function visibleGroupMemberships(actor: Actor): Prisma.GroupMembershipWhereInput {
+  if (actor.kind === 'integration') return { group: { organisationId: actor.organisationId } };
+  if (actor.kind !== 'user') return { groupId: { in: [] } };
+  return {
+    OR: [
+      { group: { school: managedSchoolsWhere(actor) } },
+      { group: { memberships: { some: { userId: actor.userId, role: 'TEACHER', endedAt: null } } } },
+      { userId: actor.userId },
+    ],
+  };
+}
+
+/** The organisation whose roster the actor writes: their own. */
+export function requireOrganisationOf(actor: Actor): string {
+  const organisationId = organisationOf(actor);
+  if (!organisationId) throw new LicenseError('FORBIDDEN', null, 'Only users and integrations of an organisation change its roster.');
+  return organisationId;
+}
+
 export function visibleNotifications(actor: Actor): Prisma.NotificationWhereInput {
   return actor.kind === 'user' ? { userId: actor.userId } : nothing;
 }
@@ -185,12 +236,21 @@ export function visibleNotifications(actor: Actor): Prisma.NotificationWhereInpu
  * NOT_FOUND, so the answer does not reveal that another organisation's school exists.
  */
 export async function requireManagedSchool(tx: Tx, actor: Actor, schoolId: string, field = 'school') {
-  const school = await tx.school.findFirst({ where: { AND: [{ id: schoolId }, visibleSchools(actor)] } });
+  const school = await tx.school.findFirst({ where: { AND: [{ id: schoolId }, visibleSchools(actor)] }, include: withTimeZone });
   if (!school) throw new LicenseError('NOT_FOUND', field, 'No such school.');
   if (!canManageSchool(actor, school)) {
     throw new LicenseError('FORBIDDEN', field, 'Only administrators of this school may do this.');
   }
   return school;
+}
+
+/** A school read with its organisation's time zone, which its days are counted in. */
+export const withTimeZone = { organisation: { select: { timeZone: true } } } as const;
+export type SchoolWithTimeZone = Prisma.SchoolGetPayload<{ include: typeof withTimeZone }>;
+
+/** The actor's own organisation's time zone; null for suppliers and the system, which span organisations. */
+export function timeZoneOf(actor: Actor): string | null {
+  return actor.kind === 'user' || actor.kind === 'integration' ? actor.timeZone : null;
 }
 
 /** The actor as stored in audit events. */
@@ -213,4 +273,22 @@ export function actorKey(actor: Actor): string {
     default:
       return 'system';
   }
+}
+
+/** Refuses unless the actor manages the organisation's roster as a whole. */
+export function requireManagedOrganisation(actor: Actor, organisationId: string, field: string | null = null): void {
+  if (!canManageOrganisation(actor, organisationId)) {
+    throw new LicenseError('FORBIDDEN', field, 'Only administrators of the organisation may do this.');
+  }
+}
+
+/**
+ * A school whose roster (members, groups) the actor changes: as requireManagedSchool, and for the
+ * API's own commands any school.
+ */
+export async function requireRosterSchool(tx: Tx, actor: Actor, schoolId: string, field = 'school') {
+  if (actor.kind !== 'system') return requireManagedSchool(tx, actor, schoolId, field);
+  const school = await tx.school.findUnique({ where: { id: schoolId } });
+  if (!school) throw new LicenseError('NOT_FOUND', field, 'No such school.');
+  return school;
 }

@@ -1,18 +1,25 @@
-// Every change to a license is recorded (who, what, when) in the same transaction as the change,
-// and so is the event it publishes (events/outbox.ts): no change can forget either.
+// Every change to a license, the roster or the catalogue is recorded (who, what, when) in the same
+// transaction as the change, and so is the event it publishes (events/outbox.ts): no change can forget either.
 import type { AuditAction, License, Prisma } from '@school-licenses/db';
 import { recordEvents } from '../events/outbox.ts';
 import { auditActor, type Actor, type Tx } from './actor.ts';
+import { formatDay } from './days.ts';
 
 export interface AuditEntry {
   action: AuditAction;
-  organisationId: string;
+  /** Null only for a supplier's catalogue changes. */
+  organisationId: string | null;
+  supplierId?: string | null;
   schoolId?: string | null;
+  groupId?: string | null;
+  productId?: string | null;
   licenseId?: string | null;
   userId?: string | null;
   orderId?: string | null;
   before?: Prisma.InputJsonValue | null;
   after?: Prisma.InputJsonValue | null;
+  /** When it happened, if not at the moment given to recordAudits: an expiry happens at its own moment. */
+  at?: Date;
 }
 
 export async function recordAudit(tx: Tx, actor: Actor, at: Date, entry: AuditEntry): Promise<void> {
@@ -27,13 +34,13 @@ export async function recordAudits(tx: Tx, actor: Actor, at: Date, entries: Audi
   await recordEvents(tx, actor, at, entries);
 }
 
-function auditData(actor: Actor, at: Date, entry: AuditEntry): Prisma.AuditEventCreateManyInput {
+function auditData(actor: Actor, at: Date, { at: happenedAt, ...entry }: AuditEntry): Prisma.AuditEventCreateManyInput {
   return {
     ...auditActor(actor),
     ...entry,
     before: entry.before ?? undefined,
     after: entry.after ?? undefined,
-    createdAt: at,
+    createdAt: happenedAt ?? at,
   };
 }
 
@@ -41,7 +48,7 @@ function auditData(actor: Actor, at: Date, entry: AuditEntry): Prisma.AuditEvent
 export function licenseSnapshot(license: Pick<License, 'startedAt' | 'endDate' | 'assignedUserId'>) {
   return {
     startedAt: license.startedAt?.toISOString() ?? null,
-    endDate: license.endDate.toISOString(),
+    endDate: formatDay(license.endDate),
     assignedUserId: license.assignedUserId,
   };
 }

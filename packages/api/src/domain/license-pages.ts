@@ -7,17 +7,19 @@
 import { Prisma, type License, type User } from '@school-licenses/db';
 import { visibleUsersSql, type Actor, type Tx } from './actor.ts';
 import { availabilitySql, readAvailability, type Availability } from './availability.ts';
-import { licensesInStateSql, type LicenseState } from './license-state.ts';
-import { moment, selectColumns, sqlColumn, uuidArray, type Columns } from './sql.ts';
+import { heldLicensesSql, licensesInStateSql, type LicenseState } from './license-state.ts';
+import { sqlDay } from './days.ts';
+import { day, moment, selectColumns, sqlColumn, uuidArray, type Columns } from './sql.ts';
 
 export interface LicenseListFilter {
-  /** Only licenses in this state at `now`. */
+  /** Only licenses in this state today. */
   state?: LicenseState | null | undefined;
-  /** Only assigned (true) or unassigned (false) licenses. */
+  /** Only licenses held (true) or held by nobody (false) today: one held past its end date is held by nobody. */
   assigned?: boolean | null | undefined;
+  /** Days: only licenses ending on or after this day, on or before that one. */
   endDateFrom?: Date | null | undefined;
   endDateTo?: Date | null | undefined;
-  /** Only the license this user holds. */
+  /** Only the license this user holds today. */
   holderId?: string | null | undefined;
 }
 
@@ -46,7 +48,8 @@ export interface LicensePagesRequest {
   schoolId: string;
   productIds: string[];
   filter: LicenseListFilter;
-  now: Date;
+  /** The day it is in the school's time zone. */
+  today: Date;
   /** The page to read; null reads only the counts. */
   page: PageWindow | null;
   withCount: boolean;
@@ -69,9 +72,9 @@ const LICENSE_COLUMNS = {
   productId: 'value',
   orderId: 'value',
   deliveredAt: 'moment',
-  autoStartAt: 'moment',
+  autoStartOn: 'day',
   startedAt: 'moment',
-  endDate: 'moment',
+  endDate: 'day',
   assignedUserId: 'value',
 } as const satisfies Columns<License>;
 
@@ -80,8 +83,10 @@ const HOLDER_COLUMNS = {
   organisationId: 'value',
   name: 'value',
   email: 'value',
+  externalId: 'value',
   isOrganisationAdmin: 'value',
   createdAt: 'moment',
+  endedAt: 'moment',
 } as const satisfies Columns<User>;
 
 /** The columns to select: those asked for, `id`, which keys the page, and the holder's id with the holders. */
@@ -97,6 +102,8 @@ type ResultRow = Record<string, unknown>;
 
 /** A moment column as a Date; null stays null, and undefined (not selected) stays undefined. */
 const momentIfRead = (value: unknown) => (value === undefined || value === null ? value : moment(value));
+/** A day column as a Date, likewise. */
+const dayIfRead = (value: unknown) => (value === undefined || value === null ? value : day(value));
 
 /**
  * The license of a page row, with the columns the page selected (the others undefined); null
@@ -110,9 +117,9 @@ function readLicense(row: ResultRow): License | null {
     productId: row.productId,
     orderId: row.orderId,
     deliveredAt: momentIfRead(row.deliveredAt),
-    autoStartAt: momentIfRead(row.autoStartAt),
+    autoStartOn: dayIfRead(row.autoStartOn),
     startedAt: momentIfRead(row.startedAt),
-    endDate: momentIfRead(row.endDate),
+    endDate: dayIfRead(row.endDate),
     assignedUserId: row.assignedUserId,
   } as License;
 }
@@ -125,14 +132,16 @@ function readHolder(row: ResultRow): User | null {
     organisationId: row['holder.organisationId'] as string,
     name: row['holder.name'] as string,
     email: row['holder.email'] as string,
+    externalId: row['holder.externalId'] as string | null,
     isOrganisationAdmin: row['holder.isOrganisationAdmin'] as boolean,
     createdAt: moment(row['holder.createdAt']),
+    endedAt: momentIfRead(row['holder.endedAt']) as Date | null,
   };
 }
 
 /** The page (and count) of every product asked for, by product id; empty pages included. */
 export async function licensePagesOfProducts(tx: Tx, request: LicensePagesRequest): Promise<Map<string, LicensePage>> {
-  const { schoolId, productIds, filter, now, page, withCount, holdersSeenBy, columns, withAvailability } = request;
+  const { schoolId, productIds, filter, today, page, withCount, holdersSeenBy, columns, withAvailability } = request;
   const pages = new Map<string, LicensePage>(productIds.map((id) => [id, { licenses: [] }]));
   if (productIds.length === 0 || (!page && !withCount)) return pages;
 
@@ -142,7 +151,7 @@ export async function licensePagesOfProducts(tx: Tx, request: LicensePagesReques
       [
         Prisma.sql`${sqlColumn<License>(alias, 'schoolId')} = ${schoolId}::uuid`,
         Prisma.sql`${sqlColumn<License>(alias, 'productId')} = p.id`,
-        ...filterSql(filter, now, alias),
+        ...filterSql(filter, today, alias),
       ],
       ' AND ',
     );
@@ -175,7 +184,7 @@ export async function licensePagesOfProducts(tx: Tx, request: LicensePagesReques
   const availability = withAvailability
     ? {
         column: Prisma.sql`, CASE WHEN row_number() OVER (PARTITION BY p.id ORDER BY l."endDate", l.id) = 1 THEN a.availability END AS "availability"`,
-        join: Prisma.sql`CROSS JOIN LATERAL (${availabilitySql(schoolId, now)}) a`,
+        join: Prisma.sql`CROSS JOIN LATERAL (${availabilitySql(schoolId, today)}) a`,
       }
     : { column: Prisma.empty, join: Prisma.empty };
   const rows = await tx.$queryRaw<({ pageProductId: string; totalCount: bigint | null } & Record<string, unknown>)[]>(Prisma.sql`
@@ -194,7 +203,7 @@ export async function licensePagesOfProducts(tx: Tx, request: LicensePagesReques
   for (const row of rows) {
     const found = pages.get(row.pageProductId)!;
     if (row.totalCount !== null) found.totalCount = Number(row.totalCount);
-    if (row.availability != null) found.availability = readAvailability(row.availability);
+    if (row.availability != null) found.availability = readAvailability(row.availability, today);
     // A product without a matching license still has its row, with a null license.
     const license = readLicense(row);
     if (!license) continue;
@@ -204,13 +213,14 @@ export async function licensePagesOfProducts(tx: Tx, request: LicensePagesReques
   return pages;
 }
 
-function filterSql(filter: LicenseListFilter, now: Date, alias: string): Prisma.Sql[] {
+function filterSql(filter: LicenseListFilter, today: Date, alias: string): Prisma.Sql[] {
   const column = (name: keyof License & string) => sqlColumn<License>(alias, name);
   const conditions: Prisma.Sql[] = [];
-  if (filter.state) conditions.push(licensesInStateSql(filter.state, now, alias));
-  if (filter.assigned != null) conditions.push(Prisma.sql`${column('assignedUserId')} IS ${Prisma.raw(filter.assigned ? 'NOT NULL' : 'NULL')}`);
-  if (filter.endDateFrom) conditions.push(Prisma.sql`${column('endDate')} >= ${filter.endDateFrom}`);
-  if (filter.endDateTo) conditions.push(Prisma.sql`${column('endDate')} <= ${filter.endDateTo}`);
-  if (filter.holderId) conditions.push(Prisma.sql`${column('assignedUserId')} = ${filter.holderId}::uuid`);
+  const held = heldLicensesSql(today, alias);
+  if (filter.state) conditions.push(licensesInStateSql(filter.state, today, alias));
+  if (filter.assigned != null) conditions.push(filter.assigned ? held : Prisma.sql`NOT ${held}`);
+  if (filter.endDateFrom) conditions.push(Prisma.sql`${column('endDate')} >= ${sqlDay(filter.endDateFrom)}`);
+  if (filter.endDateTo) conditions.push(Prisma.sql`${column('endDate')} <= ${sqlDay(filter.endDateTo)}`);
+  if (filter.holderId) conditions.push(Prisma.sql`${column('assignedUserId')} = ${filter.holderId}::uuid AND ${held}`);
   return conditions;
 }

@@ -1,7 +1,10 @@
-// A license's state follows from its dates at a given moment, so it is right at every moment
-// whether or not the auto-start sweep has run (see License in packages/db/prisma/schema.prisma).
+// A license's state follows from its dates and the day it is in its organisation's time zone, so
+// it is right at every moment whether or not the sweep has run (see License in
+// packages/db/prisma/schema.prisma and docs/DOMAIN.md). Every form of the rule lives here: on a
+// loaded license (TypeScript), as a Prisma filter, and as SQL, for one organisation's today; and
+// as SQL for every organisation at once (the sweep). license-state.test.ts checks they agree.
 import { Prisma, type License } from '@school-licenses/db';
-import { addMonths } from '../clock.ts';
+import { addDays, addMonthsToDay, daysBetween, dayAt, sqlDay, startOfDay, type LocalTime } from './days.ts';
 import { sqlColumn } from './sql.ts';
 
 /** Licenses not started within this many months of delivery start by themselves. */
@@ -9,59 +12,121 @@ export const AUTO_START_AFTER_MONTHS = 4;
 
 export type LicenseState = 'NEW' | 'STARTED' | 'EXPIRED';
 
-type Dates = Pick<License, 'startedAt' | 'autoStartAt' | 'endDate'>;
+type Dates = Pick<License, 'startedAt' | 'autoStartOn' | 'endDate'>;
 
-/** When the license started: when it was started, or its auto-start deadline once that passed. */
-export function effectiveStartedAt(license: Dates, now: Date): Date | null {
-  if (license.startedAt) return license.startedAt;
-  return license.autoStartAt <= now ? license.autoStartAt : null;
+/** Whether the license has started: it was, or its auto-start day has come. */
+function hasStarted(license: Pick<License, 'startedAt' | 'autoStartOn'>, today: Date): boolean {
+  return license.startedAt !== null || license.autoStartOn <= today;
 }
 
-export function licenseState(license: Dates, now: Date): LicenseState {
-  if (!effectiveStartedAt(license, now)) return 'NEW';
-  return license.endDate > now ? 'STARTED' : 'EXPIRED';
+/** When the license started: when it was started, or 00:00 of its auto-start day once that came. */
+export function effectiveStartedAt(license: Pick<License, 'startedAt' | 'autoStartOn'>, time: LocalTime): Date | null {
+  if (license.startedAt) return license.startedAt;
+  return license.autoStartOn <= time.today ? startOfDay(license.autoStartOn, time.timeZone) : null;
+}
+
+export function licenseState(license: Dates, today: Date): LicenseState {
+  if (!hasStarted(license, today)) return 'NEW';
+  return license.endDate >= today ? 'STARTED' : 'EXPIRED';
+}
+
+/** Whether the license has expired: usable through its whole end date, expired from the next day. */
+export function isExpired(license: Dates, today: Date): boolean {
+  return licenseState(license, today) === 'EXPIRED';
+}
+
+/** The moment an end date runs out: 00:00 of the next day in the zone (not 24 hours after its start). */
+export function expiryMoment(endDate: Date, timeZone: string): Date {
+  return startOfDay(addDays(endDate, 1), timeZone);
+}
+
+/** Days a started license is still usable, today included; 0 once expired, null while new. */
+export function daysLeft(license: Dates, today: Date): number | null {
+  if (!hasStarted(license, today)) return null;
+  return endDateDaysLeft(license.endDate, today);
+}
+
+/** Days left to licenses ending on `endDate`, today included; 0 once past. */
+export function endDateDaysLeft(endDate: Date, today: Date): number {
+  return Math.max(0, daysBetween(today, endDate) + 1);
+}
+
+/** The end date of a license started on day `startDay`: that day + the product's validity. */
+export function endDateFrom(startDay: Date, validityMonths: number): Date {
+  return addMonthsToDay(startDay, validityMonths);
 }
 
 /** The dates of licenses delivered now of a product valid `validityMonths` once started. */
-export function deliveryDates(now: Date, validityMonths: number) {
-  const autoStartAt = addMonths(now, AUTO_START_AFTER_MONTHS);
-  return { deliveredAt: now, autoStartAt, endDate: addMonths(autoStartAt, validityMonths) };
+export function deliveryDates(time: LocalTime, validityMonths: number) {
+  const autoStartOn = addMonthsToDay(time.today, AUTO_START_AFTER_MONTHS);
+  return { deliveredAt: time.now, autoStartOn, endDate: endDateFrom(autoStartOn, validityMonths) };
 }
 
-// The same states as Prisma filters.
+/** The dates a license gets when started now: its start, and its end date from today. */
+export function startDates(time: LocalTime, validityMonths: number) {
+  return { startedAt: time.now, endDate: endDateFrom(dayAt(time.now, time.timeZone), validityMonths) };
+}
 
-const started = (now: Date): Prisma.LicenseWhereInput => ({
-  OR: [{ startedAt: { not: null } }, { autoStartAt: { lte: now } }],
+// The same states as Prisma filters, for one organisation's today.
+
+const started = (today: Date): Prisma.LicenseWhereInput => ({
+  OR: [{ startedAt: { not: null } }, { autoStartOn: { lte: today } }],
 });
 
-export function licensesInState(state: LicenseState, now: Date): Prisma.LicenseWhereInput {
+export function licensesInState(state: LicenseState, today: Date): Prisma.LicenseWhereInput {
   switch (state) {
     case 'NEW':
-      return { startedAt: null, autoStartAt: { gt: now } };
+      return { startedAt: null, autoStartOn: { gt: today } };
     case 'STARTED':
-      return { AND: [started(now), { endDate: { gt: now } }] };
+      return { AND: [started(today), { endDate: { gte: today } }] };
     case 'EXPIRED':
-      return { AND: [started(now), { endDate: { lte: now } }] };
+      return { AND: [started(today), { endDate: { lt: today } }] };
   }
 }
 
 /** Started, unexpired and held by nobody: what an admin can hand out again. */
-export function reusableLicenses(now: Date): Prisma.LicenseWhereInput {
-  return { AND: [licensesInState('STARTED', now), { assignedUserId: null }] };
+export function reusableLicenses(today: Date): Prisma.LicenseWhereInput {
+  return { AND: [licensesInState('STARTED', today), { assignedUserId: null }] };
+}
+
+/** Held by someone today: a holder is written down and the license has not expired (sweep or not). */
+export function heldLicenses(today: Date): Prisma.LicenseWhereInput {
+  return { AND: [{ assignedUserId: { not: null } }, { NOT: licensesInState('EXPIRED', today) }] };
 }
 
 // The same states as SQL conditions on the license table under `alias`, for the statements
-// Prisma cannot write (a page per product, the counts of the availability box).
+// Prisma cannot write (a page per product, the counts of the availability box). `today` is one
+// organisation's day (sqlDay), or for statements over many organisations, todaySql.
 
-export function licensesInStateSql(state: LicenseState, now: Date, alias = 'l'): Prisma.Sql {
+export function licensesInStateSql(state: LicenseState, today: Date | Prisma.Sql, alias = 'l'): Prisma.Sql {
   const column = (name: keyof License & string) => sqlColumn<License>(alias, name);
-  const started = Prisma.sql`(${column('startedAt')} IS NOT NULL OR ${column('autoStartAt')} <= ${now})`;
+  const day = today instanceof Date ? sqlDay(today) : today;
+  const started = Prisma.sql`(${column('startedAt')} IS NOT NULL OR ${column('autoStartOn')} <= ${day})`;
   switch (state) {
     case 'NEW':
-      return Prisma.sql`(${column('startedAt')} IS NULL AND ${column('autoStartAt')} > ${now})`;
+      return Prisma.sql`(${column('startedAt')} IS NULL AND ${column('autoStartOn')} > ${day})`;
     case 'STARTED':
-      return Prisma.sql`(${started} AND ${column('endDate')} > ${now})`;
+      return Prisma.sql`(${started} AND ${column('endDate')} >= ${day})`;
     case 'EXPIRED':
-      return Prisma.sql`(${started} AND ${column('endDate')} <= ${now})`;
+      return Prisma.sql`(${started} AND ${column('endDate')} < ${day})`;
   }
+}
+
+/** The day it is at `now` in the zone of the organisation under `organisationAlias`, in SQL. */
+export function todaySql(now: Date, organisationAlias = 'o'): Prisma.Sql {
+  return Prisma.sql`((${now.toISOString()}::timestamptz AT TIME ZONE ${Prisma.raw(`${organisationAlias}."timeZone"`)})::date)`;
+}
+
+/**
+ * The moment in SQL that `day` begins in the zone of the organisation under `organisationAlias`:
+ * its 00:00 there, as a UTC timestamp like the other stored moments. PostgreSQL applies the
+ * zone's offset of that day, so it holds across daylight-saving changes.
+ */
+export function startOfDaySql(day: Prisma.Sql, organisationAlias = 'o'): Prisma.Sql {
+  return Prisma.sql`((${day}::timestamp AT TIME ZONE ${Prisma.raw(`${organisationAlias}."timeZone"`)}) AT TIME ZONE 'UTC')`;
+}
+
+/** heldLicenses in SQL. */
+export function heldLicensesSql(today: Date, alias = 'l'): Prisma.Sql {
+  return Prisma.sql`(${sqlColumn<License>(alias, 'assignedUserId')} IS NOT NULL AND NOT ${licensesInStateSql('EXPIRED', today, alias)})`;
 }

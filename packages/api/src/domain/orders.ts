@@ -1,12 +1,14 @@
 // Buying and delivering licenses: direct delivery, delayed delivery by the supplier, and
 // delivery by redeeming an activation link.
 import { createHash, randomBytes } from 'node:crypto';
-import type { Order, Product, School } from '@school-licenses/db';
+import type { Order, Product } from '@school-licenses/db';
 import type { Clock } from '../clock.ts';
-import { requireManagedSchool, visibleOrders, type Actor, type Tx } from './actor.ts';
+import { requireManagedSchool, visibleOrders, withTimeZone, type Actor, type SchoolWithTimeZone, type Tx } from './actor.ts';
 import { recordAudit, recordAudits } from './audit.ts';
 import { assignLicense } from './assignments.ts';
+import { requireOrderable } from './catalogue.ts';
 import { LicenseError } from './errors.ts';
+import { formatDay, localTime } from './days.ts';
 import { deliveryDates } from './license-state.ts';
 
 export const MAX_ORDER_QUANTITY = 10_000;
@@ -27,7 +29,13 @@ export async function placeOrder(tx: Tx, clock: Clock, actor: Actor, input: Plac
   }
   const product = await tx.product.findUnique({ where: { id: input.productId } });
   if (!product) throw new LicenseError('NOT_FOUND', 'product', 'No such product.');
-  const preAssigned = [...new Set(input.preAssignUserIds ?? [])];
+  requireOrderable(product);
+  const preAssigned = input.preAssignUserIds ?? [];
+  // One license per user given: a user given twice is refused rather than silently given one.
+  const duplicate = preAssigned.find((userId, index) => preAssigned.indexOf(userId) !== index);
+  if (duplicate) {
+    throw new LicenseError('DUPLICATE_USER', 'preAssignTo', `User ${duplicate} is given more than once; give each user once.`);
+  }
   if (preAssigned.length > 0 && product.deliveryMode !== 'DIRECT') {
     throw new LicenseError(
       'PRE_ASSIGNMENT_NOT_ALLOWED',
@@ -59,10 +67,11 @@ export async function placeOrder(tx: Tx, clock: Clock, actor: Actor, input: Plac
   });
   if (product.deliveryMode !== 'DIRECT') return order;
   const delivered = await deliver(tx, clock, actor, order.id, school, product);
-  // Pre-assignments are applied as the admin who placed the order, with every rule of assignment.
+  // Pre-assignments are applied as the admin who placed the order, with every rule of assignment,
+  // to this order's own licenses, so the order can be reconciled with who got its licenses.
   for (const userId of preAssigned) {
     try {
-      await assignLicense(tx, clock, actor, { schoolId: school.id, productId: product.id, userId, reuseStarted: false });
+      await assignLicense(tx, clock, actor, { schoolId: school.id, productId: product.id, userId, reuseStarted: false, fromOrderId: order.id });
     } catch (error) {
       if (error instanceof LicenseError) {
         throw new LicenseError(error.code, 'preAssignTo', `Cannot assign to user ${userId}: ${error.message}`);
@@ -78,7 +87,7 @@ export async function deliverOrder(tx: Tx, clock: Clock, actor: Actor, input: { 
   if (actor.kind !== 'supplier') throw new LicenseError('FORBIDDEN', null, 'Only the supplier delivers orders.');
   const order = await tx.order.findFirst({
     where: { AND: [{ id: input.orderId }, visibleOrders(actor)] },
-    include: { school: true, product: true },
+    include: { school: { include: withTimeZone }, product: true },
   });
   if (!order) throw new LicenseError('NOT_FOUND', 'order', 'No such order.');
   if (order.deliveryMode !== 'DELAYED') {
@@ -91,7 +100,7 @@ export async function deliverOrder(tx: Tx, clock: Clock, actor: Actor, input: { 
  * Creates the order's licenses. The status change is conditional, so of two concurrent
  * deliveries exactly one creates licenses and the other gets ORDER_ALREADY_DELIVERED.
  */
-async function deliver(tx: Tx, clock: Clock, actor: Actor, orderId: string, school: School, product: Product): Promise<Order> {
+async function deliver(tx: Tx, clock: Clock, actor: Actor, orderId: string, school: SchoolWithTimeZone, product: Product): Promise<Order> {
   const now = clock.now();
   const claimed = await tx.order.updateMany({
     where: { id: orderId, status: 'AWAITING_DELIVERY' },
@@ -99,7 +108,7 @@ async function deliver(tx: Tx, clock: Clock, actor: Actor, orderId: string, scho
   });
   if (claimed.count === 0) throw new LicenseError('ORDER_ALREADY_DELIVERED', 'order');
   const order = await tx.order.findUniqueOrThrow({ where: { id: orderId } });
-  const dates = deliveryDates(now, product.validityMonths);
+  const dates = deliveryDates(localTime(now, school.organisation.timeZone), product.validityMonths);
   const licenses = await tx.license.createManyAndReturn({
     data: Array.from({ length: order.quantity }, () => ({ schoolId: school.id, productId: product.id, orderId, ...dates })),
     select: { id: true },
@@ -112,7 +121,7 @@ async function deliver(tx: Tx, clock: Clock, actor: Actor, orderId: string, scho
       schoolId: school.id,
       orderId,
       licenseId: license.id,
-      after: { autoStartAt: dates.autoStartAt.toISOString() },
+      after: { autoStartOn: formatDay(dates.autoStartOn) },
     })),
   ]);
   if (order.deliveryMode !== 'DIRECT') await notifyAdmins(tx, now, school, order, product);
@@ -120,11 +129,12 @@ async function deliver(tx: Tx, clock: Clock, actor: Actor, orderId: string, scho
 }
 
 /** Every admin of the school and of its organisation learns that the licenses can be assigned. */
-async function notifyAdmins(tx: Tx, now: Date, school: School, order: Order, product: Product): Promise<void> {
+async function notifyAdmins(tx: Tx, now: Date, school: SchoolWithTimeZone, order: Order, product: Product): Promise<void> {
   const admins = await tx.user.findMany({
     where: {
       organisationId: school.organisationId,
-      OR: [{ isOrganisationAdmin: true }, { memberships: { some: { schoolId: school.id, role: 'SCHOOL_ADMIN' } } }],
+      OR: [{ isOrganisationAdmin: true }, { memberships: { some: { schoolId: school.id, role: 'SCHOOL_ADMIN', endedAt: null } } }],
+      endedAt: null,
     },
     select: { id: true },
   });
@@ -185,7 +195,7 @@ export async function redeemActivationLink(tx: Tx, clock: Clock, actor: Actor, i
   const now = clock.now();
   const link = await tx.activationLink.findUnique({
     where: { tokenHash: hashToken(input.token) },
-    include: { order: { include: { school: true, product: true } } },
+    include: { order: { include: { school: { include: withTimeZone }, product: true } } },
   });
   // A link for another organisation's school is as unknown as a made-up one.
   const school = link?.order.school;

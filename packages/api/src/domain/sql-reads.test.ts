@@ -6,24 +6,28 @@ import type { Prisma } from '@school-licenses/db';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addMonths } from '../clock.ts';
 import type { DemoData } from '../seed/demo.ts';
-import { productIdsHeldBy, startTestApi, withStandardScenario, type TestApi } from '../testing/harness.ts';
+import { productIdsHeldBy, startStandardScenario, type TestApi } from '../testing/harness.ts';
 import { AUTO_START_SOON_DAYS, availabilityOfProducts, reusablePool, type Availability } from './availability.ts';
 import { licensePagesOfProducts, type LicenseListFilter, type PageWindow } from './license-pages.ts';
-import { licensesInState } from './license-state.ts';
+import { addDays, dayAt, DEFAULT_TIME_ZONE } from './days.ts';
+import { heldLicenses, licensesInState } from './license-state.ts';
 import { systemActor, visibleUsers, type Actor } from './actor.ts';
 import { userActor } from '../auth/authenticate.ts';
 
 const backend = process.env.DATABASE_URL ? 'PostgreSQL' : 'PGlite';
+/** The day it is at `now` for the demo's organisations. */
+const dayOf = (now: Date) => dayAt(now, DEFAULT_TIME_ZONE);
 
 function prismaWhere(schoolId: string, productId: string, filter: LicenseListFilter, now: Date): Prisma.LicenseWhereInput {
+  const today = dayOf(now);
   return {
     AND: [
       { schoolId, productId },
-      filter.state ? licensesInState(filter.state, now) : {},
-      filter.assigned == null ? {} : { assignedUserId: filter.assigned ? { not: null } : null },
+      filter.state ? licensesInState(filter.state, today) : {},
+      filter.assigned == null ? {} : filter.assigned ? heldLicenses(today) : { NOT: heldLicenses(today) },
       filter.endDateFrom ? { endDate: { gte: filter.endDateFrom } } : {},
       filter.endDateTo ? { endDate: { lte: filter.endDateTo } } : {},
-      filter.holderId ? { assignedUserId: filter.holderId } : {},
+      filter.holderId ? { AND: [{ assignedUserId: filter.holderId }, heldLicenses(today)] } : {},
     ],
   };
 }
@@ -33,8 +37,7 @@ describe(`the SQL reads of licenses on ${backend}`, () => {
   let demo: DemoData;
   let productIds: string[];
   beforeAll(async () => {
-    test = await startTestApi();
-    demo = await withStandardScenario(test);
+    ({ test, demo } = await startStandardScenario());
     productIds = await productIdsHeldBy(test, demo.ids.ekskolan);
   });
   afterAll(() => test.close());
@@ -63,7 +66,7 @@ describe(`the SQL reads of licenses on ${backend}`, () => {
     async function expectSameAsPrisma(now: Date) {
       const schoolId = demo.ids.ekskolan;
       for (const filter of await filtersAt(now)) {
-        const whole = await licensePagesOfProducts(test.db.prisma, { schoolId, productIds, filter, now, page: { take: 1000 }, withCount: true });
+        const whole = await licensePagesOfProducts(test.db.prisma, { schoolId, productIds, filter, today: dayOf(now), page: { take: 1000 }, withCount: true });
         for (const productId of productIds) {
           const where = prismaWhere(schoolId, productId, filter, now);
           const expected = await test.db.prisma.license.findMany({ where, orderBy: [{ endDate: 'asc' }, { id: 'asc' }] });
@@ -77,13 +80,20 @@ describe(`the SQL reads of licenses on ${backend}`, () => {
             windows.push({ take: 2, skip: 1, cursor: { id: expected[1]!.id } }, { take: -2, skip: 1, cursor: { id: expected.at(-1)!.id } });
           }
           for (const page of windows) {
-            const found = await licensePagesOfProducts(test.db.prisma, { schoolId, productIds: [productId], filter, now, page, withCount: false });
+            const found = await licensePagesOfProducts(test.db.prisma, {
+              schoolId,
+              productIds: [productId],
+              filter,
+              today: dayOf(now),
+              page,
+              withCount: false,
+            });
             const reference = await test.db.prisma.license.findMany({ where, orderBy: [{ endDate: 'asc' }, { id: 'asc' }], ...page });
             expect(found.get(productId)!.licenses, `${context} ${JSON.stringify(page)}`).toEqual(reference);
             expect(found.get(productId)!.totalCount).toBeUndefined();
           }
         }
-        const counts = await licensePagesOfProducts(test.db.prisma, { schoolId, productIds, filter, now, page: null, withCount: true });
+        const counts = await licensePagesOfProducts(test.db.prisma, { schoolId, productIds, filter, today: dayOf(now), page: null, withCount: true });
         for (const productId of productIds) expect(counts.get(productId)).toEqual({ licenses: [], totalCount: whole.get(productId)!.totalCount });
       }
     }
@@ -104,7 +114,7 @@ describe(`the SQL reads of licenses on ${backend}`, () => {
         schoolId: demo.ids.ekskolan,
         productIds,
         filter: { state: 'EXPIRED' },
-        now: later,
+        today: dayOf(later),
         page: null,
         withCount: true,
       });
@@ -118,7 +128,7 @@ describe(`the SQL reads of licenses on ${backend}`, () => {
         schoolId: demo.ids.ekskolan,
         productIds: [other.id],
         filter: {},
-        now: test.clock.now(),
+        today: dayOf(test.clock.now()),
         page: { take: 5 },
         withCount: true,
       });
@@ -130,7 +140,14 @@ describe(`the SQL reads of licenses on ${backend}`, () => {
       const now = test.clock.now();
       const productId = productIds[0]!;
       const all = (
-        await licensePagesOfProducts(test.db.prisma, { schoolId, productIds: [productId], filter: {}, now, page: { take: 1000 }, withCount: false })
+        await licensePagesOfProducts(test.db.prisma, {
+          schoolId,
+          productIds: [productId],
+          filter: {},
+          today: dayOf(now),
+          page: { take: 1000 },
+          withCount: false,
+        })
       ).get(productId)!.licenses;
       const cursor = all.find((license) => license.assignedUserId)!;
       const unassignedAfter = all.filter(
@@ -141,7 +158,7 @@ describe(`the SQL reads of licenses on ${backend}`, () => {
         schoolId,
         productIds: [productId],
         filter: { assigned: false },
-        now,
+        today: dayOf(now),
         page: { take: 1000, skip: 1, cursor: { id: cursor.id } },
         withCount: false,
       });
@@ -158,7 +175,7 @@ describe(`the SQL reads of licenses on ${backend}`, () => {
       const supplier = await prisma.supplier.findFirstOrThrow();
       const readers: Actor[] = [
         ...(await Promise.all((await prisma.user.findMany({ select: { id: true } })).map((user) => userActor(prisma, user.id)))),
-        { kind: 'integration', credentialId: 'test', organisationId: organisation.id, canWrite: false, label: 'integration' },
+        { kind: 'integration', credentialId: 'test', organisationId: organisation.id, canWrite: false, timeZone: organisation.timeZone, label: 'integration' },
         { kind: 'supplier', credentialId: 'test', supplierId: supplier.id, label: 'supplier' },
         systemActor,
       ];
@@ -169,7 +186,7 @@ describe(`the SQL reads of licenses on ${backend}`, () => {
           schoolId,
           productIds,
           filter: {},
-          now,
+          today: dayOf(now),
           page: { take: 1000 },
           withCount: false,
           holdersSeenBy: reader,
@@ -193,17 +210,18 @@ describe(`the SQL reads of licenses on ${backend}`, () => {
     async function expectedAvailability(productId: string, now: Date): Promise<Availability> {
       const prisma = test.db.prisma;
       const licenses = { schoolId: demo.ids.ekskolan, productId };
-      const soon = new Date(now.getTime() + AUTO_START_SOON_DAYS * 86_400_000);
-      const next = await prisma.license.aggregate({ where: { ...licenses, ...licensesInState('NEW', now) }, _min: { autoStartAt: true } });
+      const today = dayOf(now);
+      const soon = addDays(today, AUTO_START_SOON_DAYS);
+      const next = await prisma.license.aggregate({ where: { ...licenses, ...licensesInState('NEW', today) }, _min: { autoStartOn: true } });
       const awaiting = await prisma.order.aggregate({ where: { ...licenses, status: 'AWAITING_DELIVERY' }, _sum: { quantity: true } });
       return {
-        newLicenses: await prisma.license.count({ where: { ...licenses, ...licensesInState('NEW', now) } }),
-        assigned: await prisma.license.count({ where: { ...licenses, assignedUserId: { not: null }, endDate: { gt: now } } }),
-        expired: await prisma.license.count({ where: { ...licenses, ...licensesInState('EXPIRED', now) } }),
-        autoStartingSoon: await prisma.license.count({ where: { AND: [licenses, licensesInState('NEW', now), { autoStartAt: { lte: soon } }] } }),
-        nextAutoStartAt: next._min.autoStartAt,
+        newLicenses: await prisma.license.count({ where: { ...licenses, ...licensesInState('NEW', today) } }),
+        assigned: await prisma.license.count({ where: { AND: [licenses, heldLicenses(today)] } }),
+        expired: await prisma.license.count({ where: { ...licenses, ...licensesInState('EXPIRED', today) } }),
+        autoStartingSoon: await prisma.license.count({ where: { AND: [licenses, licensesInState('NEW', today), { autoStartOn: { lte: soon } }] } }),
+        nextAutoStartOn: next._min?.autoStartOn ?? null,
         awaitingDelivery: awaiting._sum.quantity ?? 0,
-        pool: await reusablePool(prisma, { schoolId: demo.ids.ekskolan, productId }, now),
+        pool: await reusablePool(prisma, { schoolId: demo.ids.ekskolan, productId }, today),
       };
     }
 
@@ -215,10 +233,10 @@ describe(`the SQL reads of licenses on ${backend}`, () => {
     ])('counts what Prisma counts, %s', async (_when, months) => {
       const now = addMonths(test.clock.now(), Math.floor(months));
       if (!Number.isInteger(months)) now.setUTCDate(now.getUTCDate() + 15);
-      const found = await availabilityOfProducts(test.db.prisma, demo.ids.ekskolan, productIds, now);
+      const found = await availabilityOfProducts(test.db.prisma, demo.ids.ekskolan, productIds, dayOf(now));
       expect([...found.keys()].sort()).toEqual([...productIds].sort());
       // Read with a page of licenses too, as the admin view reads it, under two windows.
-      const request = { schoolId: demo.ids.ekskolan, productIds, filter: {}, now, withCount: true, withAvailability: true };
+      const request = { schoolId: demo.ids.ekskolan, productIds, filter: {}, today: dayOf(now), withCount: true, withAvailability: true };
       const withPages = await licensePagesOfProducts(test.db.prisma, { ...request, page: { take: 2 } });
       const withLastPages = await licensePagesOfProducts(test.db.prisma, { ...request, page: { take: -3, skip: 1 } });
       for (const productId of productIds) {
@@ -231,13 +249,13 @@ describe(`the SQL reads of licenses on ${backend}`, () => {
 
     it('the demo school has licenses in every state at some moment above', async () => {
       const now = test.clock.now();
-      const found = [...(await availabilityOfProducts(test.db.prisma, demo.ids.ekskolan, productIds, now)).values()];
+      const found = [...(await availabilityOfProducts(test.db.prisma, demo.ids.ekskolan, productIds, dayOf(now))).values()];
       const total = (key: 'newLicenses' | 'assigned' | 'expired') => found.reduce((sum, availability) => sum + availability[key], 0);
       expect(total('newLicenses')).toBeGreaterThan(0);
       expect(total('assigned')).toBeGreaterThan(0);
       expect(total('expired')).toBeGreaterThan(0);
       expect(found.some((availability) => availability.pool.length > 0)).toBe(true);
-      const soon = [...(await availabilityOfProducts(test.db.prisma, demo.ids.ekskolan, productIds, addMonths(now, 3))).values()];
+      const soon = [...(await availabilityOfProducts(test.db.prisma, demo.ids.ekskolan, productIds, dayOf(addMonths(now, 3)))).values()];
       expect(soon.some((availability) => availability.autoStartingSoon > 0)).toBe(true);
     });
   });

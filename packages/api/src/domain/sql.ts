@@ -15,8 +15,8 @@ export function uuidArray(ids: readonly string[]): Prisma.Sql {
   return Prisma.sql`string_to_array(${ids.join(',')}, ',')::uuid[]`;
 }
 
-/** How a column is selected and read back: as it comes, or as a moment. */
-type ColumnKind = 'value' | 'moment';
+/** How a column is selected and read back: as it comes, as a moment, or as a day. */
+type ColumnKind = 'value' | 'moment' | 'day';
 export type Columns<Row> = { readonly [Name in keyof Row]-?: ColumnKind };
 
 /**
@@ -28,7 +28,11 @@ export function selectColumns<Row>(columns: Partial<Columns<Row>>, alias: string
   return Prisma.raw(
     Object.entries(columns as Record<string, ColumnKind>)
       .map(([name, kind]) =>
-        kind === 'moment' ? `(extract(epoch FROM ${alias}."${name}") * 1000)::float8 AS "${prefix}${name}"` : `${alias}."${name}" AS "${prefix}${name}"`,
+        kind === 'moment'
+          ? `(extract(epoch FROM ${alias}."${name}") * 1000)::float8 AS "${prefix}${name}"`
+          : kind === 'day'
+            ? `${alias}."${name}"::text AS "${prefix}${name}"`
+            : `${alias}."${name}" AS "${prefix}${name}"`,
       )
       .join(', '),
   );
@@ -37,4 +41,9 @@ export function selectColumns<Row>(columns: Partial<Columns<Row>>, alias: string
 /** A moment selectColumns selected, back as a Date. */
 export function moment(value: unknown): Date {
   return new Date(value as number);
+}
+
+/** A day selectColumns selected ("YYYY-MM-DD"), back as the Date of its 00:00 UTC. */
+export function day(value: unknown): Date {
+  return new Date(`${value as string}T00:00:00.000Z`);
 }

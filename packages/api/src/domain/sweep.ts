@@ -1,11 +1,14 @@
-// Writes down what time has already made true: licenses past their auto-start deadline are
-// started (at the deadline, not when the sweep noticed), and assignments of expired licenses end.
-// Queries never depend on it; it keeps the stored rows and the audit log in step. Idempotent.
+// Writes down what time has already made true: licenses past their auto-start day are started
+// (at 00:00 of that day in their organisation's zone, not when the sweep noticed), and assignments
+// of expired licenses end (at the expiry, by the system). Queries never depend on it; it keeps the
+// stored rows and the audit log in step. Idempotent.
 import { Prisma, type PrismaClient } from '@school-licenses/db';
 import type { Clock } from '../clock.ts';
 import { systemActor } from './actor.ts';
 import { recordAudits } from './audit.ts';
-import { endExpiredAssignments } from './assignments.ts';
+import { autoStartEntry, endExpiredAssignments } from './assignments.ts';
+import { day, moment } from './sql.ts';
+import { licensesInStateSql, startOfDaySql, todaySql } from './license-state.ts';
 import { inTransaction } from './transaction.ts';
 import { notifyComingDates } from '../events/notices.ts';
 
@@ -26,37 +29,42 @@ export async function runSweep(prisma: PrismaClient, clock: Clock, onProgress: (
     if (started > 0) onProgress({ ...report });
     if (started < BATCH) break;
   }
-  report.assignmentsExpired = await inTransaction(prisma, (tx) => endExpiredAssignments(tx, clock.now(), systemActor));
+  report.assignmentsExpired = await inTransaction(prisma, (tx) => endExpiredAssignments(tx, clock.now()));
   report.notified = await inTransaction(prisma, (tx) => notifyComingDates(tx, clock.now()));
   onProgress({ ...report });
   return report;
 }
 
 async function autoStartBatch(tx: Prisma.TransactionClient, now: Date): Promise<number> {
-  // SKIP LOCKED: two sweeps on two API instances share the work instead of waiting.
-  const due = await tx.$queryRaw<{ id: string; schoolId: string; autoStartAt: Date; endDate: Date; organisationId: string }[]>(Prisma.sql`
-    SELECT l.id, l."schoolId", l."autoStartAt", l."endDate", s."organisationId"
-    FROM "License" l JOIN "School" s ON s.id = l."schoolId"
-    WHERE l."startedAt" IS NULL AND l."autoStartAt" <= ${now}
-    ORDER BY l."autoStartAt"
+  // Each organisation's today from its own zone. SKIP LOCKED: two sweeps on two API instances
+  // share the work instead of waiting.
+  const due = await tx.$queryRaw<Record<string, unknown>[]>(Prisma.sql`
+    SELECT l.id::text AS id, l."schoolId"::text AS "schoolId", l."endDate"::text AS "endDate", s."organisationId"::text AS "organisationId",
+      (extract(epoch FROM ${startOfDaySql(Prisma.sql`l."autoStartOn"`)}) * 1000)::float8 AS "startedAt"
+    FROM "License" l JOIN "School" s ON s.id = l."schoolId" JOIN "Organisation" o ON o.id = s."organisationId"
+    WHERE l."startedAt" IS NULL AND NOT ${licensesInStateSql('NEW', todaySql(now), 'l')}
+    ORDER BY l."autoStartOn"
     LIMIT ${BATCH}
     FOR UPDATE OF l SKIP LOCKED`);
   if (due.length === 0) return 0;
+  const licenses = due.map((row) => ({
+    id: row.id as string,
+    schoolId: row.schoolId as string,
+    organisationId: row.organisationId as string,
+    endDate: day(row.endDate),
+    startedAt: moment(row.startedAt),
+  }));
   await tx.$executeRaw(Prisma.sql`
-    UPDATE "License" SET "startedAt" = "autoStartAt"
-    WHERE id IN (${Prisma.join(due.map((l) => Prisma.sql`${l.id}::uuid`))}) AND "startedAt" IS NULL`);
+    UPDATE "License" l SET "startedAt" = ${startOfDaySql(Prisma.sql`l."autoStartOn"`)}
+    FROM "School" s, "Organisation" o
+    WHERE s.id = l."schoolId" AND o.id = s."organisationId"
+      AND l.id IN (${Prisma.join(licenses.map((l) => Prisma.sql`${l.id}::uuid`))}) AND l."startedAt" IS NULL`);
+  // Each at its own deadline, by the system.
   await recordAudits(
     tx,
     systemActor,
     now,
-    due.map((license) => ({
-      action: 'LICENSE_AUTO_STARTED' as const,
-      organisationId: license.organisationId,
-      schoolId: license.schoolId,
-      licenseId: license.id,
-      before: { startedAt: null },
-      after: { startedAt: new Date(license.autoStartAt).toISOString(), endDate: new Date(license.endDate).toISOString() },
-    })),
+    licenses.map((license) => ({ ...autoStartEntry(license, license.organisationId), at: license.startedAt })),
   );
-  return due.length;
+  return licenses.length;
 }

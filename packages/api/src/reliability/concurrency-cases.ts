@@ -6,7 +6,16 @@ import { expect, it } from 'vitest';
 import type { AuthConfig } from '../auth/authenticate.ts';
 import type { Clock } from '../clock.ts';
 import { checkInvariants } from '../testing/invariants.ts';
-import { ASSIGN_LICENSE, ASSIGN_LICENSES, DELIVER_ORDER, mutate, REDEEM_ACTIVATION_LINK, REVOKE_LICENSE, tally } from '../testing/operations.ts';
+import {
+  ASSIGN_LICENSE,
+  ASSIGN_LICENSES,
+  DELIVER_ORDER,
+  END_SCHOOL_MEMBERSHIP,
+  mutate,
+  REDEEM_ACTIVATION_LINK,
+  REVOKE_LICENSE,
+  tally,
+} from '../testing/operations.ts';
 import { gid } from '../testing/ids.ts';
 import { activationLink, awaitingDelayedOrder, orderMore, poolOfTen, tokenOf, type LicensePool } from '../testing/scenarios.ts';
 
@@ -109,8 +118,8 @@ export function concurrencyCases(target: () => Target) {
     const revoked = await Promise.all([...licenses, ...licenses].map((license, i) => mutate(urlFor(i), admin, REVOKE_LICENSE, { license })));
     expect(tally(revoked)).toEqual({ LicensePayload: 10, LICENSE_NOT_ASSIGNED: 10 });
     expect(await prisma.auditEvent.count({ where: { schoolId: pool.schoolId, action: 'LICENSE_REVOKED' } })).toBe(10);
-    // All ten are reusable, each with its own end date (they started at different moments): 30
-    // users reach for them at once, three for each end date.
+    // All ten are reusable; started on one day, they share its end date (end dates are days): 30
+    // users reach for them at once, three for each license.
     const endDates = assigned.map((o) => o.value.license.endDate as string);
     const reused = await Promise.all(
       pool.gids.students
@@ -150,6 +159,31 @@ export function concurrencyCases(target: () => Target) {
       expect(tally(outcomes)).toEqual({ OrderPayload: 1, ACTIVATION_LINK_ALREADY_REDEEMED: concurrent - 1 });
       expect(await prisma.license.count({ where: { orderId: order.id } })).toBe(4);
     }
+    expect(await checkInvariants(prisma)).toEqual({});
+  });
+
+  it('students leaving the school while they are being assigned → no leaver keeps a license; each one assigned is back in the pool', async () => {
+    const { prisma } = target();
+    const { pool, admin } = await setUp();
+    const leavers = pool.gids.students.slice(0, 10);
+    const outcomes = await Promise.all(
+      leavers.flatMap((student, i) => [
+        mutate(urlFor(2 * i), admin, ASSIGN_LICENSE, assignInput(pool, student)),
+        mutate(urlFor(2 * i + 1), admin, END_SCHOOL_MEMBERSHIP, { school: pool.gids.school, user: student }),
+      ]),
+    );
+    const assigned = outcomes.filter((_, i) => i % 2 === 0);
+    const left = outcomes.filter((_, i) => i % 2 === 1);
+    expect(left.map((o) => o.value?.change)).toEqual(leavers.map(() => 'ENDED'));
+    // Each assignment came first (then was revoked) or second (then refused).
+    const tallied = tally(assigned);
+    expect(Object.keys(tallied).filter((key) => key !== 'AssignLicensePayload' && key !== 'USER_NOT_IN_SCHOOL')).toEqual([]);
+    const ids = pool.studentIds.slice(0, 10);
+    expect(await prisma.license.count({ where: { assignedUserId: { in: ids } } })).toBe(0);
+    expect(await prisma.assignment.count({ where: { userId: { in: ids }, endReason: 'LEFT_SCHOOL' } })).toBe(tallied.AssignLicensePayload ?? 0);
+    expect(await prisma.license.count({ where: { schoolId: pool.schoolId, startedAt: { not: null }, assignedUserId: null } })).toBe(
+      tallied.AssignLicensePayload ?? 0,
+    );
     expect(await checkInvariants(prisma)).toEqual({});
   });
 }

@@ -6,6 +6,7 @@ import { ManualClock } from '../clock.ts';
 import { TEST_AUTH, TEST_START } from '../testing/harness.ts';
 import { listen, postGraphQL, type Listening } from '../testing/http.ts';
 import { licensePool, tokenOf, type LicensePool } from '../testing/scenarios.ts';
+import { readConfig } from '../config.ts';
 import { createApi } from '../yoga.ts';
 
 const backend = process.env.DATABASE_URL ? 'PostgreSQL' : 'PGlite';
@@ -102,6 +103,34 @@ describe(`bounded queries on ${backend}`, () => {
     expect(codes(response)).toEqual(['TOO_MANY_ALIASES']);
   });
 
+  it('more than 1,000 tokens is refused while parsing (TOO_MANY_TOKENS, HTTP 400), anonymous or not', async () => {
+    const typenames = (n: number) => `{ ${Array.from({ length: n }, () => '__typename').join(' ')} }`;
+    expect((await postGraphQL(open.url, admin, typenames(140))).status).toBe(200);
+    for (const token of [admin, null]) {
+      const response = await postGraphQL(open.url, token, typenames(999));
+      expect(response.status).toBe(400);
+      expect(codes(response)).toEqual(['TOO_MANY_TOKENS']);
+    }
+  });
+
+  it('a 2,700-level nested document is a 400 with a code, not a stack overflow', async () => {
+    const nested = (open: string, close: string) => `{ ${open.repeat(2_700)}__typename${close.repeat(2_700)} }`;
+    for (const query of [nested('a { ', ' }'), `query($v: Int = ${'['.repeat(2_700)}1${']'.repeat(2_700)}) { __typename }`]) {
+      const response = await postGraphQL(open.url, null, query);
+      expect(response.status).toBe(400);
+      expect(codes(response)).toEqual(['TOO_MANY_TOKENS']);
+      expect(response.text).not.toContain('RangeError');
+    }
+  });
+
+  it('more than 50 directives is refused (TOO_MANY_DIRECTIVES, HTTP 400)', async () => {
+    const skips = (n: number) => `{ ${Array.from({ length: n }, (_, i) => `a${i % 30}: __typename @skip(if: false)`).join(' ')} }`;
+    const response = await postGraphQL(open.url, admin, `{ __typename ${Array.from({ length: 51 }, () => '__typename @skip(if: false)').join(' ')} }`);
+    expect(response.status).toBe(400);
+    expect(codes(response)).toEqual(['TOO_MANY_DIRECTIVES']);
+    expect((await postGraphQL(open.url, admin, skips(1))).status).toBe(200);
+  });
+
   it('batches of up to 10 operations run; 11 are refused', async () => {
     const batch = (n: number) =>
       fetch(open.url, {
@@ -155,12 +184,121 @@ describe(`bounded queries on ${backend}`, () => {
     expect(supplier.status).toBe(200);
   });
 
-  it('introspection can be switched off; it is on by default', async () => {
+  it('a bulk input costs its length: 30 aliased dry runs of 100 users are refused (QUERY_TOO_COMPLEX) before anything runs', async () => {
+    const bulk = (aliases: number) =>
+      `mutation($input: AssignLicensesInput!) { ${Array.from({ length: aliases }, (_, i) => `a${i}: assignLicenses(input: $input) { __typename }`).join(' ')} }`;
+    const input = (users: number) => ({
+      school: pool.gids.school,
+      product: pool.gids.product,
+      users: Array.from({ length: users }, (_, i) => pool.gids.students[i % pool.gids.students.length]),
+      reuseStarted: false,
+      dryRun: true,
+    });
+    const heavy = await postGraphQL(open.url, admin, bulk(30), { input: input(100) });
+    expect(codes(heavy)).toEqual(['QUERY_TOO_COMPLEX']);
+    expect(heavy.errors![0]!.extensions!.actual).toBeGreaterThan(30 * 100);
+    const light = await postGraphQL(open.url, admin, bulk(3), { input: input(3) });
+    expect(light.errors).toBeUndefined();
+  });
+
+  it('the rate limit charges an operation its cost (a token per 1,000), not one per request', async () => {
+    const limited = await listen(createApi({ prisma: db.prisma, clock, auth: TEST_AUTH, limits: { rateLimit: { perMinute: 1, burst: 30 } } }));
+    try {
+      // About 20,000: schools × members × a page of assignments each.
+      const expensive = `{ schools(first: 10) { edges { node { members(first: 100) { edges { node { user { assignments(first: 20) { totalCount } } } } } } } } }`;
+      const first = await postGraphQL(limited.url, admin, expensive);
+      expect(first.errors).toBeUndefined();
+      const second = await postGraphQL(limited.url, admin, expensive);
+      expect(second.status).toBe(429);
+      expect(codes(second)).toEqual(['RATE_LIMITED']);
+      // What is left still pays for a cheap one.
+      expect((await postGraphQL(limited.url, admin, `{ viewer { kind } }`)).status).toBe(200);
+    } finally {
+      await limited.close();
+    }
+  });
+
+  it('past its time budget a request starts no more changes (TIME_BUDGET_EXCEEDED)', async () => {
+    const hurried = await listen(createApi({ prisma: db.prisma, clock, auth: TEST_AUTH, limits: { timeBudgetMs: 1 } }));
+    try {
+      const marks = `mutation { ${Array.from({ length: 5 }, (_, i) => `m${i}: markNotificationsRead { __typename }`).join(' ')} }`;
+      const response = await postGraphQL(hurried.url, admin, marks);
+      expect(response.status).toBe(503);
+      expect(codes(response)).toContain('TIME_BUDGET_EXCEEDED');
+      expect((await postGraphQL(open.url, admin, marks)).errors).toBeUndefined();
+    } finally {
+      await hurried.close();
+    }
+  });
+
+  it('introspection is off unless configured (INTROSPECTION; the demo turns it on)', async () => {
     const query = `{ __schema { queryType { name } } }`;
-    expect((await postGraphQL(open.url, admin, query)).data).toEqual({ __schema: { queryType: { name: 'Query' } } });
-    const off = await postGraphQL(locked.url, pool.activationSupplierKey, query);
-    expect(off.status).toBe(400);
-    expect(off.errors![0]!.message).toMatch(/introspection/i);
+    const on = await listen(createApi({ prisma: db.prisma, clock, auth: TEST_AUTH, limits: { introspection: true } }));
+    try {
+      expect((await postGraphQL(on.url, admin, query)).data).toEqual({ __schema: { queryType: { name: 'Query' } } });
+    } finally {
+      await on.close();
+    }
+    for (const url of [open.url, locked.url]) {
+      const off = await postGraphQL(url, pool.activationSupplierKey, query);
+      expect(off.status).toBe(400);
+      expect(off.errors![0]!.message).toMatch(/introspection/i);
+    }
+    expect(readConfig({}, { demo: false }).limits.introspection).toBe(false);
+    expect(readConfig({ INTROSPECTION: 'true' }, { demo: false }).limits.introspection).toBe(true);
+    expect(readConfig({}, { demo: true }).limits.introspection).toBe(true);
+  });
+
+  it('anonymous and failed-auth requests are limited by client address, before authentication', async () => {
+    const lines: string[] = [];
+    const log = { ...console, info: (...args: unknown[]) => lines.push(args.join(' ')), warn: (...args: unknown[]) => lines.push(args.join(' ')) };
+    const guarded = await listen(createApi({ prisma: db.prisma, clock, auth: TEST_AUTH, log, limits: { addressRateLimit: { perMinute: 1, burst: 3 } } }));
+    try {
+      const anonymous = [];
+      for (let i = 0; i < 3; i++) anonymous.push((await postGraphQL(guarded.url, null, `{ __typename }`)).status);
+      expect(anonymous).toEqual([200, 200, 200]);
+      for (const token of [null, 'not-a-token']) {
+        const refused = await postGraphQL(guarded.url, token, `{ __typename }`);
+        expect(refused.status).toBe(429);
+        expect(codes(refused)).toEqual(['RATE_LIMITED']);
+        expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0);
+      }
+      // A valid credential from the same address is not refused: it has its own bucket.
+      expect((await postGraphQL(guarded.url, admin, `{ viewer { kind } }`)).status).toBe(200);
+      // One line per refused request, no stack trace.
+      expect(lines.filter((line) => line.includes('RATE_LIMITED'))).toHaveLength(2);
+      expect(lines.join('\n')).not.toMatch(/\n\s+at /);
+    } finally {
+      await guarded.close();
+    }
+  });
+
+  it('a refused request is one log line with its request id and code, never a stack trace', async () => {
+    const lines: string[] = [];
+    const log = {
+      ...console,
+      info: (...args: unknown[]) => lines.push(args.join(' ')),
+      warn: (...args: unknown[]) => lines.push(args.join(' ')),
+      error: (...args: unknown[]) => lines.push(args.join(' ')),
+    };
+    const logged = await listen(createApi({ prisma: db.prisma, clock, auth: TEST_AUTH, log }));
+    try {
+      const nested = `{ ${'a { '.repeat(2_700)}__typename${' }'.repeat(2_700)} }`;
+      for (const [token, query] of [
+        [null, nested],
+        [null, '{ viewer { kind } }'],
+        [admin, '{ nope }'],
+      ] as const) {
+        await postGraphQL(logged.url, token, query);
+      }
+      expect(lines).toHaveLength(3);
+      expect(lines[0]).toMatch(/^\[request [\w-]+\] refused 400 TOO_MANY_TOKENS/);
+      expect(lines[1]).toMatch(/refused 401 UNAUTHENTICATED/);
+      expect(lines[2]).toMatch(/refused 400 GRAPHQL_VALIDATION_FAILED/);
+      expect(lines.join('\n')).not.toMatch(/\n\s+at |RangeError/);
+    } finally {
+      await logged.close();
+    }
   });
 
   it('GraphiQL can be switched off', async () => {

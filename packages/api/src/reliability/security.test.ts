@@ -2,6 +2,8 @@
 // algorithm, signature, audience, issuer or time are refused (401); nothing of another
 // organisation comes back through node(id:), nodes, connections, counts or error messages.
 import { createHash, createHmac, randomUUID } from 'node:crypto';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { openTestDatabase, type TestDatabase } from '@school-licenses/db/testing';
 import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -74,6 +76,7 @@ describe(`credentials and tenant isolation on ${backend}`, () => {
     ['expired', () => hmac('sha256', { alg: 'HS256' }, claims({ iat: now - 7200, exp: now - 3600 }))],
     ['not valid yet (nbf in the future)', () => hmac('sha256', { alg: 'HS256' }, claims({ nbf: now + 3600 }))],
     ['no subject', () => hmac('sha256', { alg: 'HS256' }, claims({ sub: undefined }))],
+    ['no expiry (exp), by default', () => hmac('sha256', { alg: 'HS256' }, claims({ exp: undefined }))],
     ['a subject that is no user', () => hmac('sha256', { alg: 'HS256' }, claims({ sub: randomUUID() }))],
     ['a subject that is not an ID at all', () => hmac('sha256', { alg: 'HS256' }, claims({ sub: "x' OR 1=1 --" }))],
     ['signed by jose with the wrong secret', () => new SignJWT(claims()).setProtectedHeader({ alg: 'HS256' }).sign(new TextEncoder().encode('x'.repeat(40)))],
@@ -88,6 +91,60 @@ describe(`credentials and tenant isolation on ${backend}`, () => {
       expect(response.data ?? null).toBeNull();
     });
   }
+
+  it('a token without exp is accepted only when configured (JWT_REQUIRE_EXP=false)', async () => {
+    const lenient = await listen(createApi({ prisma: db.prisma, clock, auth: { ...AUTH, requireExp: false }, graphiql: false }));
+    try {
+      const response = await postGraphQL(lenient.url, hmac('sha256', { alg: 'HS256' }, claims({ exp: undefined })), `{ viewer { kind } }`);
+      expect(response.status).toBe(200);
+    } finally {
+      await lenient.close();
+    }
+  });
+
+  it('a JWKS outage is 503 SERVICE_UNAVAILABLE with Retry-After, not 401', async () => {
+    // A port nothing listens on: the identity provider is down.
+    const gone = createServer();
+    await new Promise<void>((resolve) => gone.listen(0, '127.0.0.1', resolve));
+    const { port } = gone.address() as AddressInfo;
+    await new Promise<void>((resolve) => gone.close(() => resolve()));
+    const jwks = await listen(
+      createApi({
+        prisma: db.prisma,
+        clock,
+        auth: { jwksUrl: `http://127.0.0.1:${port}/jwks.json`, issuer: AUTH.issuer, audience: AUTH.audience },
+        graphiql: false,
+        log: { ...console, error: () => {}, info: () => {} },
+      }),
+    );
+    try {
+      const response = await postGraphQL(jwks.url, hmac('sha256', { alg: 'RS256', kid: 'k1' }, claims()), `{ viewer { kind } }`);
+      expect(response.status).toBe(503);
+      expect(response.headers.get('retry-after')).toBe('1');
+      expect(response.errors?.[0]?.extensions?.code).toBe('SERVICE_UNAVAILABLE');
+    } finally {
+      await jwks.close();
+    }
+  });
+
+  it('every error has extensions.code, and echoed input is cut short', async () => {
+    const long = 'x'.repeat(5_000);
+    const answers = [
+      await postGraphQL(server.url, null, `{ __typename }`, undefined, { authorization: 'Basic abc' }),
+      await postGraphQL(server.url, hmac('sha256', { alg: 'HS256' }, claims()), `query($n: Int) { schools(first: $n) { totalCount } }`, { n: long }),
+      await postGraphQL(server.url, hmac('sha256', { alg: 'HS256' }, claims()), `{ schools(first: "${long}") { totalCount } }`),
+      await postGraphQL(server.url, hmac('sha256', { alg: 'HS256' }, claims()), `{ ${long} }`),
+    ];
+    const raw = await fetch(server.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"query": ' });
+    const rawBody = (await raw.json()) as { errors?: { message: string; extensions?: { code?: string } }[] };
+    for (const errors of [...answers.map((a) => a.errors), rawBody.errors]) {
+      expect(errors?.length).toBeGreaterThan(0);
+      for (const error of errors!) {
+        expect(error.extensions?.code, error.message).toEqual(expect.any(String));
+        expect(error.message.length, error.message).toBeLessThan(400);
+      }
+    }
+  });
 
   it('a revoked API key is refused', async () => {
     const { key, id } = await createApiKey(db.prisma, clock, { name: 'Soon revoked', kind: 'ORGANISATION_READ', organisationId: pool.organisationId });

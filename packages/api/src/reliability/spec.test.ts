@@ -14,7 +14,10 @@ describe('GraphQL over HTTP spec (graphql-http server audits)', () => {
 
   beforeAll(async () => {
     db = await openTestDatabase();
-    server = await listen(createApi({ prisma: db.prisma, clock: new ManualClock(TEST_START), auth: TEST_AUTH, graphiql: false }));
+    // The audits ask for `__type`: introspection on, as a server that publishes its schema.
+    server = await listen(
+      createApi({ prisma: db.prisma, clock: new ManualClock(TEST_START), auth: TEST_AUTH, graphiql: false, limits: { introspection: true } }),
+    );
   });
   afterAll(async () => {
     await server?.close();

@@ -1,5 +1,6 @@
 import { builder } from './builder.ts';
-import { readMoment } from './context.ts';
+import { expiryMoment, isExpired } from '../domain/license-state.ts';
+import { withSchoolTime } from './school-time.ts';
 import { AssignmentEndReasonEnum } from './enums.ts';
 import { visibleAssignments } from '../domain/actor.ts';
 import { actorOf } from './run.ts';
@@ -23,14 +24,37 @@ builder.prismaNode('Assignment', {
     license: t.relation('license', { description: 'The license.' }),
     user: t.relation('user', { description: 'Who holds or held it.' }),
     assignedAt: t.expose('assignedAt', { type: 'DateTime', description: 'When it was assigned.' }),
-    endedAt: t.expose('endedAt', { type: 'DateTime', nullable: true, description: 'When the assignment ended; null while active.' }),
-    endReason: t.expose('endReason', { type: AssignmentEndReasonEnum, nullable: true, description: 'Why it ended.' }),
+    endedAt: t.field({
+      type: 'DateTime',
+      nullable: true,
+      description:
+        "When the assignment ended; null while active. One that ran out ended at its license's expiry (00:00 after the end date), whether or not the sweep has written it down.",
+      select: { endedAt: true, isActive: true, schoolId: true, license: { select: { startedAt: true, autoStartOn: true, endDate: true } } },
+      resolve: (assignment, _args, ctx) =>
+        assignment.isActive
+          ? withSchoolTime(ctx, assignment.schoolId, (time) =>
+              isExpired(assignment.license, time.today) ? expiryMoment(assignment.license.endDate, time.timeZone) : null,
+            )
+          : assignment.endedAt,
+    }),
+    endReason: t.field({
+      type: AssignmentEndReasonEnum,
+      nullable: true,
+      description: 'Why it ended; EXPIRED once its license ran out, whether or not the sweep has written it down.',
+      select: { endReason: true, isActive: true, schoolId: true, license: { select: { startedAt: true, autoStartOn: true, endDate: true } } },
+      resolve: (assignment, _args, ctx) =>
+        assignment.isActive
+          ? withSchoolTime(ctx, assignment.schoolId, (time) => (isExpired(assignment.license, time.today) ? 'EXPIRED' : null))
+          : assignment.endReason,
+    }),
     state: t.field({
       type: AssignmentStateEnum,
       description: 'Active, ended, or expired (at this moment, whether or not the sweep has run).',
-      select: { isActive: true, endReason: true, license: { select: { endDate: true } } },
+      select: { isActive: true, endReason: true, schoolId: true, license: { select: { startedAt: true, autoStartOn: true, endDate: true } } },
       resolve: (assignment, _args, ctx) => {
-        if (assignment.isActive) return assignment.license.endDate > readMoment(ctx) ? 'ACTIVE' : 'EXPIRED';
+        if (assignment.isActive) {
+          return withSchoolTime(ctx, assignment.schoolId, (time) => (isExpired(assignment.license, time.today) ? 'EXPIRED' : 'ACTIVE'));
+        }
         return assignment.endReason === 'EXPIRED' ? 'EXPIRED' : 'ENDED';
       },
     }),

@@ -1,11 +1,12 @@
 import type { Prisma } from '@school-licenses/db';
-import { visibleAuditEvents } from '../domain/actor.ts';
+import { visibleAuditEvents, visibleOrders, visibleUsers } from '../domain/actor.ts';
 import { builder } from './builder.ts';
 import { AuditActionEnum } from './enums.ts';
 import { actorOf } from './run.ts';
 
 builder.prismaNode('AuditEvent', {
-  description: 'A recorded change: who did what, to which license or order, and when.',
+  description:
+    'A recorded change: who did what, to which license, user or order, and when. What time did (auto-starts at 00:00 of the auto-start day, expiries at 00:00 after the end date) is recorded by "system" at that moment.',
   id: { field: 'id' },
   nullable: true,
   findUnique: (id, ctx) => ({ id, AND: [visibleAuditEvents(actorOf(ctx))] }),
@@ -13,21 +14,28 @@ builder.prismaNode('AuditEvent', {
   fields: (t) => ({
     action: t.expose('action', { type: AuditActionEnum, description: 'What was done.' }),
     actor: t.exposeString('actorLabel', { description: 'Who did it: a user\'s name, an API key\'s name, or "system".' }),
-    actorUser: t.globalID({
+    // Users and orders as objects, like the license; null when there is none or it is not yours to see.
+    actorUser: t.prismaField({
+      type: 'User',
       nullable: true,
-      description: 'The user who did it, when a user did.',
-      resolve: (event) => (event.actorUserId ? { type: 'User', id: event.actorUserId } : null),
+      description: 'The user who did it, when a user did (null for an API key or the system).',
+      resolve: (query, event, _args, ctx) =>
+        event.actorUserId ? ctx.prisma.user.findFirst({ ...query, where: { AND: [{ id: event.actorUserId }, visibleUsers(actorOf(ctx))] } }) : null,
     }),
     license: t.relation('license', { nullable: true, description: 'The license changed, if any.' }),
-    user: t.globalID({
+    user: t.prismaField({
+      type: 'User',
       nullable: true,
       description: 'The user the change concerned (e.g. who got or lost the license).',
-      resolve: (event) => (event.userId ? { type: 'User', id: event.userId } : null),
+      resolve: (query, event, _args, ctx) =>
+        event.userId ? ctx.prisma.user.findFirst({ ...query, where: { AND: [{ id: event.userId }, visibleUsers(actorOf(ctx))] } }) : null,
     }),
-    order: t.globalID({
+    order: t.prismaField({
+      type: 'Order',
       nullable: true,
       description: 'The order the change concerned.',
-      resolve: (event) => (event.orderId ? { type: 'Order', id: event.orderId } : null),
+      resolve: (query, event, _args, ctx) =>
+        event.orderId ? ctx.prisma.order.findFirst({ ...query, where: { AND: [{ id: event.orderId }, visibleOrders(actorOf(ctx))] } }) : null,
     }),
     before: t.field({ type: 'JSON', nullable: true, description: 'The state before.', resolve: (e) => e.before }),
     after: t.field({ type: 'JSON', nullable: true, description: 'The state after.', resolve: (e) => e.after }),

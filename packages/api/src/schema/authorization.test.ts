@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiKey, signUserToken } from '../auth/authenticate.ts';
 import type { DemoData } from '../seed/demo.ts';
-import { dataOf, startTestApi, TEST_AUTH, tokenFor, withStandardScenario, type TestApi } from '../testing/harness.ts';
+import { dataOf, TEST_AUTH, tokenFor, startStandardScenario, type TestApi } from '../testing/harness.ts';
 import { gid, productGid, userGid } from '../testing/ids.ts';
 import {
   ASSIGN_LICENSE,
@@ -37,7 +37,10 @@ const ROLES = [
 ] as const;
 type Role = (typeof ROLES)[number];
 
-/** `allowed` get `ok`; the rest what `others` says, or a top-level FORBIDDEN (`denied`). */
+/**
+ * `allowed` get `ok`; the rest what `others` says, or a top-level FORBIDDEN (`denied`). Mutations
+ * refuse a signed-in caller with a typed payload error (FORBIDDEN, NOT_FOUND…), never `denied`.
+ */
 function expectations(allowed: Role[], others: Partial<Record<Role, string>> = {}): Record<Role, string> {
   return Object.fromEntries(
     ROLES.map((role) => [role, role === 'anonymous' ? 'unauthenticated' : allowed.includes(role) ? 'ok' : (others[role] ?? 'denied')]),
@@ -59,8 +62,7 @@ describe(`authorization on ${backend}`, () => {
   const saraDoes = async (query: string, variables: Record<string, unknown>) => dataOf(await test.request(sara, query, variables));
 
   beforeAll(async () => {
-    test = await startTestApi();
-    demo = await withStandardScenario(test);
+    ({ test, demo } = await startStandardScenario());
     const prisma = test.db.prisma;
     const nordstad = await prisma.organisation.findFirstOrThrow({ where: { name: 'Nordstad kommun' } });
     const readOnly = await createApiKey(prisma, test.clock, { name: 'Read-only LMS', kind: 'ORGANISATION_READ', organisationId: nordstad.id });
@@ -100,25 +102,55 @@ describe(`authorization on ${backend}`, () => {
     return held ? gid('License', held.id) : assignedLicense(tove);
   };
 
+  // A signed-in caller a mutation is not for gets a typed payload error: FORBIDDEN where it may see
+  // what the input names, NOT_FOUND where it may not (suppliers see no school).
+  const notAdminOfIt = { student: 'FORBIDDEN', teacher: 'FORBIDDEN', readOnlyKey: 'FORBIDDEN', supplier: 'NOT_FOUND', otherSupplier: 'NOT_FOUND' };
+  const notAUser = { readWriteKey: 'FORBIDDEN', readOnlyKey: 'FORBIDDEN', supplier: 'FORBIDDEN', otherSupplier: 'FORBIDDEN' };
+  const notASupplier = {
+    student: 'FORBIDDEN',
+    teacher: 'FORBIDDEN',
+    schoolAdmin: 'FORBIDDEN',
+    otherSchoolAdmin: 'FORBIDDEN',
+    organisationAdmin: 'FORBIDDEN',
+    otherOrganisationAdmin: 'FORBIDDEN',
+    readWriteKey: 'FORBIDDEN',
+    readOnlyKey: 'FORBIDDEN',
+  };
+
   const mutations: { field: string; query: string; prepare: () => Promise<Record<string, unknown>>; expected: Record<Role, string> }[] = [
     {
       field: 'assignLicense',
       query: ASSIGN_LICENSE,
       prepare: async () => ({ input: { school: ekskolan, product: matematik, user: await freshStudent(), reuseStarted: false } }),
       // Bo administers the other school of the organisation; Oskar another organisation.
-      expected: expectations(['schoolAdmin', 'organisationAdmin', 'readWriteKey'], { otherSchoolAdmin: 'NOT_FOUND', otherOrganisationAdmin: 'NOT_FOUND' }),
+      expected: expectations(['schoolAdmin', 'organisationAdmin', 'readWriteKey'], {
+        ...notAdminOfIt,
+        otherSchoolAdmin: 'NOT_FOUND',
+        otherOrganisationAdmin: 'NOT_FOUND',
+      }),
     },
     {
       field: 'assignLicenses',
       query: ASSIGN_LICENSES,
       prepare: async () => ({ input: { school: ekskolan, product: matematik, users: [await freshStudent()], reuseStarted: false } }),
-      expected: expectations(['schoolAdmin', 'organisationAdmin', 'readWriteKey'], { otherSchoolAdmin: 'NOT_FOUND', otherOrganisationAdmin: 'NOT_FOUND' }),
+      expected: expectations(['schoolAdmin', 'organisationAdmin', 'readWriteKey'], {
+        ...notAdminOfIt,
+        otherSchoolAdmin: 'NOT_FOUND',
+        otherOrganisationAdmin: 'NOT_FOUND',
+      }),
     },
     {
       field: 'revokeLicense',
       query: REVOKE_LICENSE,
       prepare: async () => ({ input: { license: await assignedLicense(await freshStudent()) } }),
-      expected: expectations(['schoolAdmin', 'organisationAdmin', 'readWriteKey'], { otherSchoolAdmin: 'NOT_FOUND', otherOrganisationAdmin: 'NOT_FOUND' }),
+      // Students and teachers do not see another student's license; the read-only key sees it, but may not change it.
+      expected: expectations(['schoolAdmin', 'organisationAdmin', 'readWriteKey'], {
+        ...notAdminOfIt,
+        student: 'NOT_FOUND',
+        teacher: 'NOT_FOUND',
+        otherSchoolAdmin: 'NOT_FOUND',
+        otherOrganisationAdmin: 'NOT_FOUND',
+      }),
     },
     {
       field: 'removeMyLicense',
@@ -126,6 +158,7 @@ describe(`authorization on ${backend}`, () => {
       prepare: async () => ({ input: { license: await tovesLicense() } }),
       // Only Tove holds it: to everyone else it is a license they do not hold.
       expected: expectations(['teacher'], {
+        ...notAUser,
         student: 'NOT_FOUND',
         schoolAdmin: 'NOT_FOUND',
         otherSchoolAdmin: 'NOT_FOUND',
@@ -137,20 +170,24 @@ describe(`authorization on ${backend}`, () => {
       field: 'placeOrder',
       query: PLACE_ORDER,
       prepare: async () => ({ input: { school: ekskolan, product: await productGid(test.db.prisma, 'NO-boken'), quantity: 1 } }),
-      expected: expectations(['schoolAdmin', 'organisationAdmin', 'readWriteKey'], { otherSchoolAdmin: 'NOT_FOUND', otherOrganisationAdmin: 'NOT_FOUND' }),
+      expected: expectations(['schoolAdmin', 'organisationAdmin', 'readWriteKey'], {
+        ...notAdminOfIt,
+        otherSchoolAdmin: 'NOT_FOUND',
+        otherOrganisationAdmin: 'NOT_FOUND',
+      }),
     },
     {
       field: 'deliverOrder',
       query: DELIVER_ORDER,
       prepare: async () => ({ input: { order: await placedOrder('Engelska Plus') } }),
       // AppStudio does not supply Engelska Plus.
-      expected: expectations(['supplier'], { otherSupplier: 'NOT_FOUND' }),
+      expected: expectations(['supplier'], { ...notASupplier, otherSupplier: 'NOT_FOUND' }),
     },
     {
       field: 'createActivationLink',
       query: CREATE_ACTIVATION_LINK,
       prepare: async () => ({ input: { order: await placedOrder('Kemilabbet (app)') } }),
-      expected: expectations(['otherSupplier'], { supplier: 'NOT_FOUND' }),
+      expected: expectations(['otherSupplier'], { ...notASupplier, supplier: 'NOT_FOUND' }),
     },
     {
       field: 'redeemActivationLink',
@@ -162,6 +199,11 @@ describe(`authorization on ${backend}`, () => {
       },
       // A link for a school you do not administer is as unknown as a made-up one.
       expected: expectations(['schoolAdmin', 'organisationAdmin', 'readWriteKey'], {
+        student: 'FORBIDDEN',
+        teacher: 'FORBIDDEN',
+        readOnlyKey: 'FORBIDDEN',
+        supplier: 'ACTIVATION_LINK_INVALID',
+        otherSupplier: 'ACTIVATION_LINK_INVALID',
         otherSchoolAdmin: 'ACTIVATION_LINK_INVALID',
         otherOrganisationAdmin: 'ACTIVATION_LINK_INVALID',
       }),
@@ -170,7 +212,7 @@ describe(`authorization on ${backend}`, () => {
       field: 'markNotificationsRead',
       query: MARK_NOTIFICATIONS_READ,
       prepare: async () => ({}),
-      expected: expectations(['student', 'teacher', 'schoolAdmin', 'otherSchoolAdmin', 'organisationAdmin', 'otherOrganisationAdmin']),
+      expected: expectations(['student', 'teacher', 'schoolAdmin', 'otherSchoolAdmin', 'organisationAdmin', 'otherOrganisationAdmin'], notAUser),
     },
   ];
 
@@ -191,7 +233,7 @@ describe(`authorization on ${backend}`, () => {
 
     beforeAll(async () => {
       const prisma = test.db.prisma;
-      const saga = await prisma.user.findUniqueOrThrow({ where: { email: 'saga.student@ekskolan.example' } });
+      const saga = await prisma.user.findFirstOrThrow({ where: { email: 'saga.student@ekskolan.example' } });
       const sagasLicense = await prisma.license.findFirstOrThrow({ where: { assignedUserId: saga.id, productId: demo.ids.matematik } });
       const assignment = await prisma.assignment.findFirstOrThrow({ where: { licenseId: sagasLicense.id, isActive: true } });
       const notification = await prisma.notification.findFirstOrThrow({ where: { user: { email: 'sara.admin@ekskolan.example' } } });
@@ -403,11 +445,11 @@ describe(`authorization on ${backend}`, () => {
 
     it('a student who once held a license does not see who holds it now', async () => {
       // Sixten's Matematik license was revoked in the demo story; give it to a new student.
-      const sixten = await test.db.prisma.user.findUniqueOrThrow({ where: { email: 'sixten.student@ekskolan.example' } });
+      const sixten = await test.db.prisma.user.findFirstOrThrow({ where: { email: 'sixten.student@ekskolan.example' } });
       const old = await test.db.prisma.assignment.findFirstOrThrow({ where: { userId: sixten.id, endReason: 'REVOKED_BY_ADMIN' } });
       const license = await test.db.prisma.license.findUniqueOrThrow({ where: { id: old.licenseId } });
       await saraDoes(ASSIGN_LICENSE, {
-        input: { school: ekskolan, product: matematik, user: await freshStudent(), reuseStarted: true, endDate: license.endDate.toISOString() },
+        input: { school: ekskolan, product: matematik, user: await freshStudent(), reuseStarted: true, endDate: license.endDate.toISOString().slice(0, 10) },
       });
       const response = await test.request(
         await tokenFor(test, 'sixten.student@ekskolan.example'),
@@ -444,14 +486,14 @@ describe(`authorization on ${backend}`, () => {
       [
         'an expired JWT',
         async () => {
-          const user = await test.db.prisma.user.findUniqueOrThrow({ where: { email: 'sara.admin@ekskolan.example' } });
+          const user = await test.db.prisma.user.findFirstOrThrow({ where: { email: 'sara.admin@ekskolan.example' } });
           return signUserToken(TEST_AUTH, user.id, { now: new Date(test.clock.now().getTime() - 60 * 86_400_000), expiresInSeconds: 86_400 });
         },
       ],
       [
         'a JWT signed with another secret',
         async () => {
-          const user = await test.db.prisma.user.findUniqueOrThrow({ where: { email: 'sara.admin@ekskolan.example' } });
+          const user = await test.db.prisma.user.findFirstOrThrow({ where: { email: 'sara.admin@ekskolan.example' } });
           return signUserToken({ jwtSecret: 'another-secret-that-is-long-enough-9876543210' }, user.id, { now: test.clock.now() });
         },
       ],

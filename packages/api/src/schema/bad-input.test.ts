@@ -3,7 +3,7 @@
 // never a 500 or an internal error, and never a half-written change.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DemoData } from '../seed/demo.ts';
-import { startTestApi, withStandardScenario, type GraphQLResponse, type TestApi } from '../testing/harness.ts';
+import { startStandardScenario, type GraphQLResponse, type TestApi } from '../testing/harness.ts';
 import { gid, userGid } from '../testing/ids.ts';
 import {
   ASSIGN_LICENSE,
@@ -21,6 +21,8 @@ const backend = process.env.DATABASE_URL ? 'PostgreSQL' : 'PGlite';
 
 /** A GraphQL error about the request itself (validation, variables, IDs), not an internal one. */
 const REQUEST_ERROR = 'request error';
+/** A day that is not one: a GraphQL error with code INVALID_INPUT on field endDate, before any resolver. */
+const INVALID_END_DATE = 'INVALID_INPUT on endDate';
 
 describe(`bad input on ${backend}`, () => {
   let test: TestApi;
@@ -30,8 +32,7 @@ describe(`bad input on ${backend}`, () => {
   let svante: string;
 
   beforeAll(async () => {
-    test = await startTestApi();
-    demo = await withStandardScenario(test);
+    ({ test, demo } = await startStandardScenario());
     school = gid('School', demo.ids.ekskolan);
     matematik = gid('Product', demo.ids.matematik);
     svante = await userGid(test.db.prisma, 'svante.student@ekskolan.example');
@@ -45,6 +46,9 @@ describe(`bad input on ${backend}`, () => {
       expect(error.extensions?.code, JSON.stringify(error)).not.toBe('INTERNAL_SERVER_ERROR');
       expect(error.message).not.toMatch(/Unexpected error|prisma|invalid input syntax|uuid/i);
     }
+    const [first] = response.errors ?? [];
+    const extensions = first?.extensions as { code?: string; field?: string } | undefined;
+    if (extensions?.code === 'INVALID_INPUT') return `INVALID_INPUT on ${extensions.field}`;
     if (response.errors?.length) return REQUEST_ERROR;
     return outcomeOf(response, field);
   }
@@ -109,21 +113,49 @@ describe(`bad input on ${backend}`, () => {
       query: ASSIGN_LICENSE,
       field: 'assignLicense',
       variables: () => assign({ reuseStarted: true, endDate: '31/12/2026' }),
-      expected: REQUEST_ERROR,
+      expected: INVALID_END_DATE,
     },
     {
       name: 'an end date that is not a date at all',
       query: ASSIGN_LICENSE,
       field: 'assignLicense',
       variables: () => assign({ reuseStarted: true, endDate: 'soon' }),
-      expected: REQUEST_ERROR,
+      expected: INVALID_END_DATE,
     },
     {
       name: 'an impossible end date',
       query: ASSIGN_LICENSE,
       field: 'assignLicense',
-      variables: () => assign({ reuseStarted: true, endDate: '2026-02-30T00:00:00Z' }),
-      expected: REQUEST_ERROR,
+      variables: () => assign({ reuseStarted: true, endDate: '2026-02-30' }),
+      expected: INVALID_END_DATE,
+    },
+    {
+      name: 'an instant given as an end date',
+      query: ASSIGN_LICENSE,
+      field: 'assignLicense',
+      variables: () => assign({ reuseStarted: true, endDate: '2027-06-01T00:00:00.000Z' }),
+      expected: INVALID_END_DATE,
+    },
+    {
+      name: 'an end date given as a number',
+      query: ASSIGN_LICENSE,
+      field: 'assignLicense',
+      variables: () => assign({ reuseStarted: true, endDate: 20270601 }),
+      expected: INVALID_END_DATE,
+    },
+    {
+      name: 'an end date in a bulk assignment',
+      query: ASSIGN_LICENSES,
+      field: 'assignLicenses',
+      variables: () => ({ input: { school, product: matematik, users: [svante], reuseStarted: true, endDate: '2027-06-01T00:00' } }),
+      expected: INVALID_END_DATE,
+    },
+    {
+      name: 'an end date with reuseStarted false',
+      query: ASSIGN_LICENSE,
+      field: 'assignLicense',
+      variables: () => assign({ reuseStarted: false, endDate: '2027-06-01' }),
+      expected: 'INVALID_INPUT',
     },
     {
       name: 'reuseStarted missing',
@@ -212,7 +244,7 @@ describe(`bad input on ${backend}`, () => {
     expect(rowChanges(before, await countRows(test.db.prisma))).toEqual({});
   });
 
-  const queries: { name: string; query: string; variables?: Record<string, unknown> }[] = [
+  const queries: { name: string; query: string; variables?: Record<string, unknown>; invalid?: string }[] = [
     {
       name: 'an unknown enum value in the query',
       query: `query($s: ID!, $p: ID!) { school(id: $s) { product(id: $p) { licenses(state: ACTIVE) { totalCount } } } }`,
@@ -225,6 +257,13 @@ describe(`bad input on ${backend}`, () => {
     {
       name: 'a malformed date in a filter',
       query: `query($s: ID!, $p: ID!) { school(id: $s) { product(id: $p) { licenses(endDateFrom: "next year") { totalCount } } } }`,
+      invalid: 'endDateFrom',
+    },
+    {
+      name: 'an instant in a filter variable',
+      query: `query($s: ID!, $p: ID!, $to: LocalDate) { school(id: $s) { product(id: $p) { licenses(endDateTo: $to) { totalCount } } } }`,
+      variables: { to: '2027-06-01T00:00:00Z' },
+      invalid: 'to',
     },
     { name: 'a negative page size', query: `query($s: ID!, $p: ID!) { school(id: $s) { product(id: $p) { licenses(first: -1) { totalCount } } } }` },
     { name: 'a cursor that is not one', query: `query($s: ID!, $p: ID!) { school(id: $s) { product(id: $p) { licenses(after: "garbage") { totalCount } } } }` },
@@ -236,10 +275,20 @@ describe(`bad input on ${backend}`, () => {
     { name: 'school(id:) given a user ID', query: `query($u: ID!) { school(id: $u) { name } }` },
   ];
 
-  it.each(queries)('$name: a client error or nothing, never an internal error', async ({ query, variables }) => {
+  it.each(queries)('$name: a client error or nothing, never an internal error', async ({ query, variables, invalid }) => {
     const response = await test.request(demo.tokens.schoolAdmin, query, { s: school, p: matematik, u: svante, ...variables });
     const outcome = verdict(response, 'node');
-    expect([REQUEST_ERROR, 'null']).toContain(outcome);
+    expect(invalid ? [`INVALID_INPUT on ${invalid}`] : [REQUEST_ERROR, 'null']).toContain(outcome);
+  });
+
+  it('an end date written in the document is refused on its field as well', async () => {
+    const response = await test.request(
+      demo.tokens.schoolAdmin,
+      `mutation($s: ID!, $p: ID!, $u: ID!) { assignLicense(input: { school: $s, product: $p, user: $u, reuseStarted: true, endDate: "2027-06-01T00:00:00Z" }) { __typename } }`,
+      { s: school, p: matematik, u: svante },
+    );
+    expect(response.errors?.[0]?.extensions).toMatchObject({ code: 'INVALID_INPUT', field: 'endDate' });
+    expect(response.errors?.[0]?.message).toMatch(/is not a day: give one as YYYY-MM-DD/);
   });
 
   it('answers aliases that are names of Object.prototype, __proto__ included, as any other alias', async () => {

@@ -7,14 +7,28 @@ import RelayPlugin from '@pothos/plugin-relay';
 import ScopeAuthPlugin from '@pothos/plugin-scope-auth';
 import type PrismaTypes from '@school-licenses/db/pothos-types';
 import { getDatamodel } from '@school-licenses/db/pothos-types';
-import { getNamedType, getNullableType, GraphQLScalarType, isListType } from 'graphql';
+import { getNamedType, getNullableType, GraphQLError, GraphQLScalarType, isListType, Kind, type ValueNode } from 'graphql';
 import { createGraphQLError } from 'graphql-yoga';
 import { DateTimeResolver, JSONResolver } from 'graphql-scalars';
 import { isAdmin } from '../domain/actor.ts';
+import { formatDay, parseDay } from '../domain/days.ts';
 import type { Context } from './context.ts';
 import { decodeId, encodeId } from './global-ids.ts';
+import { clientOf } from './run.ts';
 
 export const MAX_PAGE_SIZE = 100;
+
+/** What each item of a list argument (a user of a bulk assignment, an ID of nodes) adds to the cost. */
+const INPUT_ITEM_COST = 10;
+
+/** How many items the lists in a field's arguments hold, at any depth of its input objects. */
+function inputItems(value: unknown): number {
+  if (Array.isArray(value)) return value.reduce((sum: number, item) => sum + 1 + inputItems(item), 0);
+  if (typeof value !== 'object' || value === null || value instanceof Date) return 0;
+  let sum = 0;
+  for (const item of Object.values(value)) sum += inputItems(item);
+  return sum;
+}
 
 export const builder = new SchemaBuilder<{
   Context: Context;
@@ -29,7 +43,13 @@ export const builder = new SchemaBuilder<{
     /** A supplier's integration. */
     supplier: boolean;
   };
-  Scalars: { DateTime: { Input: Date; Output: Date }; JSON: { Input: unknown; Output: unknown } };
+  Scalars: {
+    DateTime: { Input: Date; Output: Date };
+    /** A day, as the Date of its 00:00 UTC (domain/days.ts). */
+    LocalDate: { Input: Date; Output: Date };
+    JSON: { Input: unknown; Output: unknown };
+    File: { Input: File; Output: never };
+  };
   DefaultFieldNullability: false;
 }>({
   plugins: [ScopeAuthPlugin, ErrorsPlugin, PrismaPlugin, RelayPlugin, ComplexityPlugin],
@@ -52,7 +72,7 @@ export const builder = new SchemaBuilder<{
           }),
   },
   prisma: {
-    client: (ctx) => ctx.prisma,
+    client: clientOf,
     dmmf: getDatamodel(),
     exposeDescriptions: true,
     filterConnectionTotalCount: true,
@@ -89,7 +109,8 @@ export const builder = new SchemaBuilder<{
     defaultTypes: [],
     directResult: true,
     defaultUnionOptions: {
-      description: 'The payload when the change was made, or the error that refused it (nothing was changed).',
+      description:
+        'The payload when the change was made, or the business error that refused it (nothing was changed). A signed-in caller the operation is not for gets FORBIDDEN here (NOT_FOUND when it may not even see what the input names); only an unauthenticated request, or a value no input field can take (INVALID_INPUT with extensions.field), is a top-level GraphQL error.',
       name: ({ fieldName }) => `${fieldName.charAt(0).toUpperCase()}${fieldName.slice(1)}Result`,
     },
   },
@@ -99,6 +120,9 @@ export const builder = new SchemaBuilder<{
     // A connection costs what its page can hold (first/last, else the default page of 20), not a
     // flat 10: 100 schools × 100 members × 100 assignments must count as a million.
     fieldComplexity: (args, _ctx, field) => {
+      // A bulk input is as much work as its items: assignLicenses of 100 users costs 1,000 more.
+      const items = inputItems(args);
+      if (items) return { field: 1 + INPUT_ITEM_COST * items, multiplier: 1 };
       if (getNamedType(field.type).name.endsWith('Connection')) {
         const page = [args.first, args.last].find((n): n is number => typeof n === 'number');
         return { field: 1, multiplier: Math.max(1, page ?? 20) };
@@ -156,3 +180,39 @@ builder.addScalarType('DateTime', DateTimeScalar, {
   description: 'A moment in time, as an ISO 8601 string in UTC, e.g. 2027-08-31T00:00:00.000Z.',
 });
 builder.addScalarType('JSON', JSONResolver, { description: 'Any JSON value.' });
+// graphql-yoga parses multipart requests (the GraphQL multipart request spec) into Web File objects.
+builder.scalarType('File', {
+  description: 'A file sent as a part of a multipart request (the GraphQL multipart request spec). Input only.',
+  serialize: () => {
+    throw new Error('File is an input type only.');
+  },
+});
+
+/**
+ * A day that is not a day (an instant, "2027-02-30", a number) is refused before any resolver
+ * runs, as INVALID_INPUT; the refusal names the input field (yoga.ts adds `field` from where the
+ * value was given).
+ */
+function invalidDay(value: unknown, node?: ValueNode): GraphQLError {
+  return new GraphQLError(`${JSON.stringify(value)} is not a day: give one as YYYY-MM-DD, e.g. 2027-06-01.`, {
+    // The value's node, written in the document, tells which input field it was given for.
+    ...(node ? { nodes: node } : {}),
+    extensions: { code: 'INVALID_INPUT' },
+  });
+}
+function readDay(value: unknown, node?: ValueNode): Date {
+  const day = typeof value === 'string' ? parseDay(value) : null;
+  if (!day) throw invalidDay(value, node);
+  return day;
+}
+const LocalDateScalar = new GraphQLScalarType<Date, string>({
+  name: 'LocalDate',
+  serialize: (value) => formatDay(value instanceof Date ? value : readDay(value)),
+  parseValue: readDay,
+  parseLiteral: (ast) => readDay(ast.kind === Kind.STRING ? ast.value : 'value' in ast ? ast.value : ast.kind, ast),
+  extensions: { codegenScalarType: 'string' },
+});
+builder.addScalarType('LocalDate', LocalDateScalar, {
+  description:
+    "A calendar day in the organisation's time zone, as YYYY-MM-DD (e.g. 2027-06-01), with no time of day. An end date is the last day a license is usable.",
+});

@@ -1,6 +1,7 @@
 import type { PrismaClient } from '@school-licenses/db';
 import type { Clock } from '../clock.ts';
 import type { Actor } from '../domain/actor.ts';
+import { localTime, type LocalTime } from '../domain/days.ts';
 import type { EventHub } from '../events/relay.ts';
 import type { WebhookSettings } from '../events/webhooks.ts';
 
@@ -15,8 +16,12 @@ export interface Context {
   actor: Actor | null;
   /** Hours an idempotency key is remembered. */
   idempotencyTtlHours: number;
+  /** The largest file importRoster reads. */
+  maxImportFileBytes: number;
   /** The request's id, as in the `x-request-id` response header and the logs. */
   requestId?: string;
+  /** performance.now() past which the request starts no more changes (its time budget). */
+  deadline?: number;
 }
 
 const readMoments = new WeakMap<Context, Date>();
@@ -30,4 +35,15 @@ export function readMoment(ctx: Context): Date {
   let moment = readMoments.get(ctx);
   if (!moment) readMoments.set(ctx, (moment = ctx.clock.now()));
   return moment;
+}
+
+const readTimes = new WeakMap<Context, Map<string, LocalTime>>();
+
+/** The request's moment (readMoment) in a time zone, with the day it is there: once per zone and request. */
+export function readTime(ctx: Context, timeZone: string): LocalTime {
+  let times = readTimes.get(ctx);
+  if (!times) readTimes.set(ctx, (times = new Map()));
+  let time = times.get(timeZone);
+  if (!time) times.set(timeZone, (time = localTime(readMoment(ctx), timeZone)));
+  return time;
 }

@@ -1,4 +1,4 @@
-import { AssignmentEndReason, AuditAction, DeliveryMode, NotificationKind, OrderStatus, SchoolRole } from '@school-licenses/db';
+import { AssignmentEndReason, AuditAction, DeliveryMode, GroupKind, GroupRole, NotificationKind, OrderStatus, SchoolRole } from '@school-licenses/db';
 import { builder } from './builder.ts';
 
 export const SchoolRoleEnum = builder.enumType(SchoolRole, {
@@ -19,7 +19,8 @@ export const OrderStatusEnum = builder.enumType(OrderStatus, {
 
 export const AssignmentEndReasonEnum = builder.enumType(AssignmentEndReason, {
   name: 'AssignmentEndReason',
-  description: 'Why an assignment ended: revoked by an admin, removed by the teacher themself, or the license expired.',
+  description:
+    'Why an assignment ended: revoked by an admin, removed by the teacher themself, the license expired, or the holder left the school (or stopped being its student or teacher).',
 });
 
 export const AuditActionEnum = builder.enumType(AuditAction, {
@@ -38,5 +39,25 @@ export const LicenseStateEnum = builder.enumType('LicenseState', {
     NEW: { description: 'Delivered, not started. It starts when assigned, or by itself 4 months after delivery.' },
     STARTED: { description: 'Started and not expired: assigned to a user, or reusable.' },
     EXPIRED: { description: 'Past its end date. Never reusable.' },
+  } as const,
+});
+
+export const GroupKindEnum = builder.enumType(GroupKind, {
+  name: 'GroupKind',
+  description: 'What a group is: a class, a teaching group (a course), a mentor group, or another group.',
+});
+
+export const GroupRoleEnum = builder.enumType(GroupRole, {
+  name: 'GroupRole',
+  description: "A user's role in a group.",
+});
+
+export const RosterChangeEnum = builder.enumType('RosterChange', {
+  description: 'What a roster write did. Writing what is already there changes nothing (UNCHANGED).',
+  values: {
+    CREATED: { value: 'created', description: 'A new record.' },
+    UPDATED: { value: 'updated', description: 'Changed, or started again after it had ended.' },
+    ENDED: { value: 'ended', description: 'Ended now.' },
+    UNCHANGED: { value: 'unchanged', description: 'It was already so: nothing was written.' },
   } as const,
 });

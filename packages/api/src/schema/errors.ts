@@ -1,5 +1,6 @@
 // Business errors as typed data: every mutation answers with its payload or one of these.
 import { EndDateChoiceError, errorCodes, LicenseError, type EndDateCount, type ErrorCode } from '../domain/errors.ts';
+import { formatDay, parseDay } from '../domain/days.ts';
 import { builder } from './builder.ts';
 
 export const ErrorCodeEnum = builder.enumType('ErrorCode', {
@@ -19,13 +20,16 @@ export type ErrorData = {
   code: ErrorCode;
   message: string;
   field: string | null;
-  availableEndDates?: { endDate: string; count: number }[];
+  availableEndDates?: { endDate: string; count: number; daysLeft: number }[];
 };
 
 export function errorData(error: LicenseError): ErrorData {
   const data: ErrorData = { code: error.code, message: error.message, field: error.field };
   if (!(error instanceof EndDateChoiceError)) return data;
-  return { ...data, availableEndDates: error.availableEndDates.map(({ endDate, count }) => ({ endDate: endDate.toISOString(), count })) };
+  return {
+    ...data,
+    availableEndDates: error.availableEndDates.map(({ endDate, count, daysLeft }) => ({ endDate: formatDay(endDate), count, daysLeft })),
+  };
 }
 
 function isErrorData(value: unknown): value is ErrorData {
@@ -47,8 +51,11 @@ export const ErrorInterface = builder.interfaceRef<Pick<ErrorData, 'code' | 'mes
 export const EndDateCountRef = builder.objectRef<EndDateCount>('EndDateCount').implement({
   description: 'How many reusable started licenses end on one end date.',
   fields: (t) => ({
-    endDate: t.expose('endDate', { type: 'DateTime', description: 'The end date the licenses share.' }),
+    endDate: t.expose('endDate', { type: 'LocalDate', description: 'The end date the licenses share: their last usable day.' }),
     count: t.exposeInt('count', { description: 'How many licenses with this end date can be assigned.' }),
+    daysLeft: t.exposeInt('daysLeft', {
+      description: "How many days they are still usable, today included (end date − today + 1, in the organisation's time zone).",
+    }),
   }),
 });
 
@@ -70,7 +77,12 @@ builder.objectType(EndDateChoiceError, {
     availableEndDates: t.field({
       type: [EndDateCountRef],
       description: 'The end dates that can be chosen, earliest first, with how many licenses each has.',
-      resolve: (error) => error.availableEndDates.map(({ endDate, count }) => ({ endDate: new Date(endDate), count })),
+      resolve: (error) =>
+        error.availableEndDates.map(({ endDate, count, daysLeft }) => ({
+          endDate: typeof endDate === 'string' ? parseDay(endDate)! : endDate,
+          count,
+          daysLeft,
+        })),
     }),
   }),
 });

@@ -5,6 +5,9 @@ import './errors.ts';
 import './enums.ts';
 import './organisation.ts';
 import './school.ts';
+import './school-membership.ts';
+import './group.ts';
+import './group-membership.ts';
 import './school-product.ts';
 import './product.ts';
 import './user.ts';
@@ -18,13 +21,15 @@ import './subscription.ts';
 import './webhook.ts';
 import './orders-to-deliver.ts';
 import './viewer.ts';
+import './roster-import.ts';
 
 builder.queryType({
   description: 'Read licenses, pools, orders and history. Every field needs a token.',
   authScopes: { authenticated: true },
 });
 builder.mutationType({
-  description: 'Buy, deliver, assign, revoke and reuse licenses. Business errors come back as typed data.',
+  description:
+    "Buy, deliver, assign, revoke and reuse licenses; keep an organisation's roster and a supplier's catalogue. Business errors come back as typed data.",
   authScopes: { authenticated: true },
 });
 

@@ -2,18 +2,22 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runSweep } from '../domain/sweep.ts';
 import type { DemoData } from '../seed/demo.ts';
-import { dataOf, startTestApi, TEST_START, tokenFor, withStandardScenario, type TestApi } from '../testing/harness.ts';
+import { dataOf, TEST_START, tokenFor, startStandardScenario, type TestApi } from '../testing/harness.ts';
 import { gid, productGid, userGid } from '../testing/ids.ts';
 import { ASSIGN_LICENSE, REMOVE_MY_LICENSE, REVOKE_LICENSE } from '../testing/operations.ts';
 import { addMonths } from '../clock.ts';
+import { dayAt, DEFAULT_TIME_ZONE, formatDay, parseDay, startOfDay } from '../domain/days.ts';
+
+/** The day `months` after the test's first day (in Stockholm), as the API writes days. */
+const day = (months: number) => formatDay(addMonths(dayAt(new Date(TEST_START), DEFAULT_TIME_ZONE), months));
 
 const AVAILABILITY = /* GraphQL */ `
   query Availability($school: ID!, $product: ID!) {
     school(id: $school) {
       product(id: $product) {
         availability {
-          newLicenses assignable assigned autoStartingSoon nextAutoStartAt
-          reusable { total needsEndDateChoice endDates { endDate count } }
+          newLicenses assignable assigned autoStartingSoon nextAutoStartOn
+          reusable { total needsEndDateChoice endDates { endDate count daysLeft } }
         }
       }
     }
@@ -37,8 +41,7 @@ describe(`reusable started licenses (NOK) on ${backend}`, () => {
     ).assignLicense;
 
   beforeAll(async () => {
-    test = await startTestApi();
-    demo = await withStandardScenario(test);
+    ({ test, demo } = await startStandardScenario());
     school = gid('School', demo.ids.ekskolan);
     matematik = gid('Product', demo.ids.matematik);
     admin = demo.tokens.schoolAdmin;
@@ -50,11 +53,12 @@ describe(`reusable started licenses (NOK) on ${backend}`, () => {
     expect(a.newLicenses).toBe(6);
     expect(a.reusable.needsEndDateChoice).toBe(true);
     // Revoked (ends 3 and 5 months from now), given back by a teacher (5.5), auto-started (6).
+    // End dates are days: the licenses started on one day share one end date, whatever the hour.
     expect(a.reusable.endDates).toEqual([
-      { endDate: addMonths(new Date(TEST_START), 3).toISOString(), count: 1 },
-      { endDate: addMonths(new Date(TEST_START), 5).toISOString(), count: 1 },
-      { endDate: expect.any(String), count: 1 },
-      { endDate: addMonths(new Date(TEST_START), 6).toISOString(), count: 8 },
+      { endDate: day(3), count: 1, daysLeft: 92 },
+      { endDate: day(5), count: 1, daysLeft: 154 },
+      { endDate: '2027-02-16', count: 1, daysLeft: 169 },
+      { endDate: day(6), count: 8, daysLeft: 182 },
     ]);
     expect(a.assignable).toBe(6 + 11);
   });
@@ -67,17 +71,17 @@ describe(`reusable started licenses (NOK) on ${backend}`, () => {
   });
 
   it('refuses an end date the pool does not have (END_DATE_NOT_AVAILABLE), listing those it has', async () => {
-    const result = await assign('svante.student@ekskolan.example', { reuseStarted: true, endDate: '2030-01-01T00:00:00.000Z' });
+    const result = await assign('svante.student@ekskolan.example', { reuseStarted: true, endDate: '2030-01-01' });
     expect(result).toMatchObject({ __typename: 'EndDateChoiceError', code: 'END_DATE_NOT_AVAILABLE', field: 'endDate' });
     expect(result.availableEndDates.map((e: { count: number }) => e.count)).toEqual([1, 1, 1, 8]);
   });
 
   it('assigns a reusable license with the chosen end date, keeping it, and the pool shrinks', async () => {
-    const chosen = addMonths(new Date(TEST_START), 5).toISOString();
+    const chosen = day(5);
     const result = await assign('svante.student@ekskolan.example', { reuseStarted: true, endDate: chosen });
     expect(result).toMatchObject({
       __typename: 'AssignLicensePayload',
-      license: { state: 'STARTED', endDate: chosen, reusable: false, holder: { name: 'Svante Elev' } },
+      license: { state: 'STARTED', endDate: chosen, daysLeft: 154, reusable: false, holder: { name: 'Svante Elev' } },
       assignment: { state: 'ACTIVE' },
     });
     const a = await availability();
@@ -100,7 +104,8 @@ describe(`reusable started licenses (NOK) on ${backend}`, () => {
     expect(result.license).toMatchObject({
       state: 'STARTED',
       startedAt: TEST_START,
-      endDate: addMonths(new Date(TEST_START), 12).toISOString(),
+      endDate: day(12),
+      daysLeft: 366,
     });
     expect((await availability()).newLicenses).toBe(5);
   });
@@ -108,7 +113,7 @@ describe(`reusable started licenses (NOK) on ${backend}`, () => {
   it('revoking a started license keeps its end date and puts it back in the pool', async () => {
     const assigned = await assign('sune.student@ekskolan.example', {
       reuseStarted: true,
-      endDate: addMonths(new Date(TEST_START), 6).toISOString(),
+      endDate: day(6),
     });
     const revoked = dataOf(await test.request(admin, REVOKE_LICENSE, { input: { license: assigned.license.id } })).revokeLicense;
     expect(revoked.license).toEqual({ id: assigned.license.id, state: 'STARTED', endDate: assigned.license.endDate, reusable: true, holder: null });
@@ -130,23 +135,28 @@ describe(`reusable started licenses (NOK) on ${backend}`, () => {
     expect(refused).toMatchObject({ __typename: 'LicenseError', code: 'FORBIDDEN', field: 'license' });
   });
 
-  it('licenses not started within 4 months start by themselves, at the deadline, before any sweep', async () => {
+  it('licenses not started before their auto-start day start by themselves at its 00:00, before any sweep', async () => {
     const noBoken = await productGid(test.db.prisma, 'NO-boken');
     const before = await availability(noBoken);
     expect(before).toMatchObject({ newLicenses: 5, autoStartingSoon: 5, reusable: { total: 0 } });
-    const deadline = new Date(before.nextAutoStartAt);
-    test.clock.set(new Date(deadline.getTime() + 1000));
+    const deadlineDay = parseDay(before.nextAutoStartOn)!;
+    const deadline = startOfDay(deadlineDay, DEFAULT_TIME_ZONE);
+    test.clock.set(new Date(deadline.getTime() - 1));
     try {
+      expect((await availability(noBoken)).newLicenses).toBe(5);
+      test.clock.set(deadline);
       const after = await availability(noBoken);
       expect(after.newLicenses).toBe(0);
-      // The end date counts from the deadline, not from when anyone noticed.
-      expect(after.reusable.endDates).toEqual([{ endDate: addMonths(deadline, 12).toISOString(), count: 5 }]);
+      // The end date counts from the deadline day, not from when anyone noticed.
+      const endDate = formatDay(addMonths(deadlineDay, 12));
+      expect(after.reusable.endDates).toEqual([{ endDate, count: 5, daysLeft: 366 }]);
 
       const first = await runSweep(test.db.prisma, test.clock);
       expect(first.autoStarted).toBeGreaterThanOrEqual(5);
       expect(await runSweep(test.db.prisma, test.clock)).toEqual({ autoStarted: 0, assignmentsExpired: 0, notified: 0 });
       const written = await test.db.prisma.license.findMany({ where: { product: { name: 'NO-boken' } } });
       expect(written.map((l) => l.startedAt?.toISOString())).toEqual(Array(5).fill(deadline.toISOString()));
+      expect(written.map((l) => formatDay(l.endDate))).toEqual(Array(5).fill(endDate));
       expect(await test.db.prisma.auditEvent.count({ where: { action: 'LICENSE_AUTO_STARTED', licenseId: { in: written.map((l) => l.id) } } })).toBe(5);
       expect(await availability(noBoken)).toEqual(after);
     } finally {
@@ -161,7 +171,8 @@ describe(`reusable started licenses (NOK) on ${backend}`, () => {
     try {
       const a = await availability();
       // Every started license of the story has ended by now; only the ones started today remain.
-      expect(a.reusable.endDates.every((e: { endDate: string }) => new Date(e.endDate) > test.clock.now())).toBe(true);
+      const today = formatDay(dayAt(test.clock.now(), DEFAULT_TIME_ZONE));
+      expect(a.reusable.endDates.every((e: { endDate: string }) => e.endDate >= today)).toBe(true);
       // The new licenses have auto-started by now too: Saga gets a reusable one.
       expect(a.newLicenses).toBe(0);
       const renewed = await assign('saga.student@ekskolan.example', { reuseStarted: true, endDate: a.reusable.endDates[0].endDate });

@@ -1,25 +1,26 @@
 import { visibleAssignments, visibleAuditEvents, visibleLicenses } from '../domain/actor.ts';
 import { assignLicense, assignLicenses, removeMyLicense, revokeLicense, type BulkAssignOutcome } from '../domain/assignments.ts';
-import { effectiveStartedAt, licenseState } from '../domain/license-state.ts';
+import { formatDay, parseDay, type LocalTime } from '../domain/days.ts';
+import { daysLeft, effectiveStartedAt, licenseState } from '../domain/license-state.ts';
 import { inTransaction } from '../domain/transaction.ts';
 import { builder } from './builder.ts';
-import { readMoment } from './context.ts';
 import { LicenseStateEnum } from './enums.ts';
 import { holderOf } from './holders.ts';
 import { errorData, ErrorInterface, licenseErrors, type ErrorData } from './errors.ts';
 import { ProductRef } from './product.ts';
 import { actorOf, runIdempotent } from './run.ts';
 import { SchoolRef } from './school.ts';
+import { schoolTime, withSchoolTime } from './school-time.ts';
 import { UserRef } from './user.ts';
 
 export const LicenseRef = builder.prismaNode('License', {
   description:
-    'One seat of a product, owned by a school. New until assigned (or 4 months after delivery, when it starts by itself); then started with an end date; then expired. A started license assigned to nobody is reusable.',
+    "One seat of a product, owned by a school. New until assigned (or until its auto-start day, 4 months after delivery, when it starts by itself); then started, usable through its end date (a day in the organisation's time zone); expired from the next day. A started license assigned to nobody is reusable.",
   id: { field: 'id' },
   // The columns its state and holder follow from, always; the others only when a field asks for
   // them: a page of the admin view reads a thousand licenses. The fields below read these without
   // a select of their own, which Pothos would check on every license.
-  select: { id: true, startedAt: true, autoStartAt: true, endDate: true, assignedUserId: true },
+  select: { id: true, schoolId: true, startedAt: true, autoStartOn: true, endDate: true, assignedUserId: true },
   nullable: true,
   findUnique: (id, ctx) => ({ id, AND: [visibleLicenses(actorOf(ctx))] }),
   authScopes: { authenticated: true },
@@ -29,37 +30,51 @@ export const LicenseRef = builder.prismaNode('License', {
     order: t.relation('order', { description: 'The order that delivered it.' }),
     state: t.field({
       type: LicenseStateEnum,
-      description: 'The state right now, whether or not the auto-start sweep has run.',
-      resolve: (license, _args, ctx) => licenseState(license, readMoment(ctx)),
+      description: 'The state right now, whether or not the sweep has run.',
+      resolve: (license, _args, ctx) => withSchoolTime(ctx, license.schoolId, (time) => licenseState(license, time.today)),
     }),
     deliveredAt: t.expose('deliveredAt', { type: 'DateTime', description: 'When the license was delivered to the school.' }),
-    autoStartAt: t.expose('autoStartAt', {
-      type: 'DateTime',
-      description: 'Delivery + 4 months: a license not started by then starts by itself at this moment.',
+    autoStartOn: t.expose('autoStartOn', {
+      type: 'LocalDate',
+      description: "The delivery day + 4 months: a license not started before this day starts by itself at its 00:00 in the organisation's time zone.",
     }),
     startedAt: t.field({
       type: 'DateTime',
       nullable: true,
-      description: 'When it started (at auto-start, the deadline itself); null while new.',
-      resolve: (license, _args, ctx) => effectiveStartedAt(license, readMoment(ctx)),
+      description: "When it started (at auto-start, 00:00 of the auto-start day in the organisation's time zone); null while new.",
+      resolve: (license, _args, ctx) => withSchoolTime(ctx, license.schoolId, (time) => effectiveStartedAt(license, time)),
     }),
     endDate: t.field({
-      type: 'DateTime',
+      type: 'LocalDate',
       nullable: true,
-      description: 'When it expires: start + the product validity. Null while new.',
-      resolve: (license, _args, ctx) => (effectiveStartedAt(license, readMoment(ctx)) ? license.endDate : null),
+      description:
+        "The last day it is usable, in the organisation's time zone: the start day + the product's validity in months. Expired from 00:00 the next day. Null while new.",
+      resolve: (license, _args, ctx) => withSchoolTime(ctx, license.schoolId, (time) => (licenseState(license, time.today) === 'NEW' ? null : license.endDate)),
+    }),
+    daysLeft: t.int({
+      nullable: true,
+      description: 'How many days it is still usable, today included (end date − today + 1); 0 once expired; null while new.',
+      resolve: (license, _args, ctx) => withSchoolTime(ctx, license.schoolId, (time) => daysLeft(license, time.today)),
     }),
     reusable: t.boolean({
       description: 'Started, not expired and assigned to nobody: an admin can reuse it.',
-      resolve: (license, _args, ctx) => licenseState(license, readMoment(ctx)) === 'STARTED' && !license.assignedUserId,
+      resolve: (license, _args, ctx) =>
+        withSchoolTime(ctx, license.schoolId, (time) => licenseState(license, time.today) === 'STARTED' && !license.assignedUserId),
     }),
     holder: t.field({
       type: UserRef,
       nullable: true,
-      description: 'Who holds the license now; null when nobody does or when the holder is not yours to see.',
+      description:
+        'Who holds the license now; null when nobody does (also once it has expired, whether or not the sweep has run) or when the holder is not yours to see.',
       // Seeing a license is not seeing its holder: a supplier, or a student who once held it, does not.
       // The holders of every license in the response come from one statement (holders.ts).
-      resolve: (license, _args, ctx) => (license.assignedUserId ? holderOf(ctx, license.assignedUserId) : null),
+      resolve: (license, _args, ctx) => {
+        const holderId = license.assignedUserId;
+        if (!holderId) return null;
+        const time = schoolTime(ctx, license.schoolId);
+        const holder = ({ today }: LocalTime) => (licenseState(license, today) === 'EXPIRED' ? null : holderOf(ctx, holderId));
+        return time instanceof Promise ? time.then(holder) : holder(time);
+      },
     }),
     assignments: t.relatedConnection('assignments', {
       cursor: 'id',
@@ -87,9 +102,10 @@ const AssignLicenseInput = builder.inputType('AssignLicenseInput', {
       description: 'true: reuse a started license from the pool, keeping its end date. false: start a new license now.',
     }),
     endDate: t.field({
-      type: 'DateTime',
+      type: 'LocalDate',
       required: false,
-      description: 'With reuseStarted: the end date chosen from the pool. May be left out only when the pool has exactly one end date.',
+      description:
+        'With reuseStarted: the end date (a day, YYYY-MM-DD) chosen from the pool. May be left out only when the pool has exactly one end date. With reuseStarted false: INVALID_INPUT.',
     }),
     idempotencyKey: t.string({
       required: false,
@@ -123,7 +139,7 @@ builder.mutationField('assignLicense', (t) =>
   t.field({
     type: AssignLicensePayload,
     description: 'Assigns a license of a product to a student or teacher (school or organisation administrators, read-write integrations).',
-    authScopes: { admin: true },
+    authScopes: { authenticated: true },
     errors: { types: licenseErrors },
     args: { input: t.arg({ type: AssignLicenseInput, required: true, description: 'What to do.' }) },
     resolve: (_root, { input }, ctx) =>
@@ -145,9 +161,17 @@ const AssignLicensesInput = builder.inputType('AssignLicensesInput', {
   fields: (t) => ({
     school: t.globalID({ for: SchoolRef, required: true, description: 'The school whose licenses are given.' }),
     product: t.globalID({ for: ProductRef, required: true, description: 'The product.' }),
-    users: t.globalIDList({ for: UserRef, required: true, description: 'Students or teachers of the school, 1 to 100.' }),
+    users: t.globalIDList({
+      for: UserRef,
+      required: true,
+      description: 'Students or teachers of the school, 1 to 100; one outcome per user given (a repeated user gets DUPLICATE_USER).',
+    }),
     reuseStarted: t.boolean({ required: true, description: 'Reuse started licenses (true) or start new ones (false).' }),
-    endDate: t.field({ type: 'DateTime', required: false, description: 'With reuseStarted: the end date chosen from the pool.' }),
+    endDate: t.field({
+      type: 'LocalDate',
+      required: false,
+      description: 'With reuseStarted: the end date (a day) chosen from the pool. With reuseStarted false: INVALID_INPUT.',
+    }),
     dryRun: t.boolean({
       required: false,
       defaultValue: false,
@@ -179,10 +203,10 @@ const AssignLicensesOutcome = builder.objectRef<UserOutcome>('AssignLicensesOutc
       resolve: (outcome) => outcome.error === null,
     }),
     endDate: t.field({
-      type: 'DateTime',
+      type: 'LocalDate',
       nullable: true,
-      description: "The end date of the user's license.",
-      resolve: (outcome) => (outcome.endDate ? new Date(outcome.endDate) : null),
+      description: "The end date of the user's license (its last usable day).",
+      resolve: (outcome) => (outcome.endDate ? parseDay(outcome.endDate) : null),
     }),
     license: t.prismaField({
       type: 'License',
@@ -223,7 +247,7 @@ function toUserOutcome(outcome: BulkAssignOutcome, dryRun: boolean): UserOutcome
   return {
     userId: outcome.userId,
     licenseId: dryRun ? null : outcome.result.license.id,
-    endDate: outcome.result.license.endDate.toISOString(),
+    endDate: formatDay(outcome.result.license.endDate),
     error: null,
   };
 }
@@ -231,8 +255,9 @@ function toUserOutcome(outcome: BulkAssignOutcome, dryRun: boolean): UserOutcome
 builder.mutationField('assignLicenses', (t) =>
   t.field({
     type: AssignLicensesPayload,
-    description: 'Assigns licenses to many users at once, with an outcome per user; or, with dryRun, shows what would happen.',
-    authScopes: { admin: true },
+    description:
+      'Assigns licenses to many users at once, with an outcome per user given (a user given twice gets DUPLICATE_USER the second time); or, with dryRun, shows what would happen. For school or organisation administrators and read-write integration keys.',
+    authScopes: { authenticated: true },
     errors: { types: licenseErrors },
     args: { input: t.arg({ type: AssignLicensesInput, required: true, description: 'What to do.' }) },
     resolve: async (_root, { input }, ctx) => {
@@ -289,8 +314,9 @@ const LicensePayload = builder.objectRef<{ licenseId: string }>('LicensePayload'
 builder.mutationFields((t) => ({
   revokeLicense: t.field({
     type: LicensePayload,
-    description: "Takes a license back from its holder (administrators). A started license keeps its end date and becomes reusable; an expired one doesn't.",
-    authScopes: { admin: true },
+    description:
+      'Takes a license back from its holder (school or organisation administrators, read-write integration keys). A started license keeps its end date and becomes reusable. A license past its end date has no holder any more: LICENSE_NOT_ASSIGNED.',
+    authScopes: { authenticated: true },
     errors: { types: licenseErrors },
     args: { input: t.arg({ type: LicenseInput, required: true, description: 'What to do.' }) },
     resolve: async (_root, { input }, ctx) => {
@@ -301,8 +327,8 @@ builder.mutationFields((t) => ({
   }),
   removeMyLicense: t.field({
     type: LicensePayload,
-    description: 'A teacher gives back their own license, which becomes reusable by the school. Students cannot (FORBIDDEN).',
-    authScopes: { user: true },
+    description: 'A teacher gives back their own license, which becomes reusable by the school (signed-in teachers; students and API keys get FORBIDDEN).',
+    authScopes: { authenticated: true },
     errors: { types: licenseErrors },
     args: { input: t.arg({ type: LicenseInput, required: true, description: 'What to do.' }) },
     resolve: async (_root, { input }, ctx) => {

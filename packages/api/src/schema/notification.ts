@@ -48,8 +48,8 @@ const MarkNotificationsReadPayload = builder.objectRef<{ markedCount: number }>(
 builder.mutationField('markNotificationsRead', (t) =>
   t.field({
     type: MarkNotificationsReadPayload,
-    description: "Marks the viewer's notifications read.",
-    authScopes: { user: true },
+    description: "Marks the viewer's notifications read (signed-in users; API keys get FORBIDDEN).",
+    authScopes: { authenticated: true },
     errors: { types: licenseErrors },
     args: { input: t.arg({ type: MarkNotificationsReadInput, required: false, description: 'What to do.' }) },
     resolve: async (_root, { input }, ctx) => ({

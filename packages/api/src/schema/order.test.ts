@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addMonths } from '../clock.ts';
 import type { DemoData } from '../seed/demo.ts';
-import { dataOf, startTestApi, TEST_START, tokenFor, withStandardScenario, type TestApi } from '../testing/harness.ts';
+import { dataOf, TEST_START, tokenFor, startStandardScenario, type TestApi } from '../testing/harness.ts';
 import { gid, productGid, rawId, userGid } from '../testing/ids.ts';
 import {
   ASSIGN_LICENSE,
@@ -19,7 +19,8 @@ import {
 import { countRows, rowChanges } from '../testing/rows.ts';
 
 const backend = process.env.DATABASE_URL ? 'PostgreSQL' : 'PGlite';
-const at = (months: number) => addMonths(new Date(TEST_START), months).toISOString();
+/** The day `months` after the test's first day: an end date as the API gives it. */
+const at = (months: number) => addMonths(new Date(TEST_START), months).toISOString().slice(0, 10);
 
 describe(`orders and delivery (Skolon) on ${backend}`, () => {
   let test: TestApi;
@@ -35,8 +36,7 @@ describe(`orders and delivery (Skolon) on ${backend}`, () => {
   const notificationsOf = async (token: string) => dataOf(await test.request(token, NOTIFICATIONS)).viewer;
 
   beforeAll(async () => {
-    test = await startTestApi();
-    demo = await withStandardScenario(test);
+    ({ test, demo } = await startStandardScenario());
     school = gid('School', demo.ids.ekskolan);
     admin = demo.tokens.schoolAdmin;
   });

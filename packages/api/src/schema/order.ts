@@ -58,7 +58,8 @@ const PlaceOrderInput = builder.inputType('PlaceOrderInput', {
     preAssignTo: t.globalIDList({
       for: UserRef,
       required: false,
-      description: 'Students or teachers to assign licenses to on delivery. Direct delivery only.',
+      description:
+        "Students or teachers to give one of the order's own licenses each on delivery. Direct delivery only; each user once (DUPLICATE_USER otherwise), all or nothing.",
     }),
     idempotencyKey: t.string({ required: false, description: 'Retries with the same key return the first order.' }),
   }),
@@ -108,8 +109,8 @@ builder.mutationFields((t) => ({
   placeOrder: t.field({
     type: OrderPayload,
     description:
-      'Buys licenses (school administrators). Direct delivery creates them at once and applies pre-assignments; delayed delivery refuses pre-assignments and waits for the supplier.',
-    authScopes: { admin: true },
+      "Buys licenses (school or organisation administrators, read-write integration keys). Direct delivery creates them at once and applies pre-assignments to the order's own licenses; delayed delivery refuses pre-assignments and waits for the supplier.",
+    authScopes: { authenticated: true },
     errors: { types: licenseErrors },
     args: { input: t.arg({ type: PlaceOrderInput, required: true, description: 'What to do.' }) },
     resolve: (_root, { input }, ctx) =>
@@ -127,7 +128,7 @@ builder.mutationFields((t) => ({
     type: OrderPayload,
     description:
       'The supplier delivers a delayed order: its licenses are created, and every administrator of the school and its organisation is notified (supplier API keys).',
-    authScopes: { supplier: true },
+    authScopes: { authenticated: true },
     errors: { types: licenseErrors },
     args: { input: t.arg({ type: OrderInput, required: true, description: 'What to do.' }) },
     resolve: (_root, { input }, ctx) =>
@@ -139,7 +140,7 @@ builder.mutationFields((t) => ({
   createActivationLink: t.field({
     type: ActivationLinkPayload,
     description: 'The supplier creates a single-use, expiring activation link for an order (supplier API keys).',
-    authScopes: { supplier: true },
+    authScopes: { authenticated: true },
     errors: { types: licenseErrors },
     args: { input: t.arg({ type: CreateActivationLinkInput, required: true, description: 'What to do.' }) },
     resolve: (_root, { input }, ctx) =>
@@ -147,8 +148,9 @@ builder.mutationFields((t) => ({
   }),
   redeemActivationLink: t.field({
     type: OrderPayload,
-    description: "A school administrator redeems an activation link: the order's licenses arrive in the school. Works once.",
-    authScopes: { admin: true },
+    description:
+      "Redeems an activation link: the order's licenses arrive in the school (school or organisation administrators, read-write integration keys). Works once.",
+    authScopes: { authenticated: true },
     errors: { types: licenseErrors },
     args: { input: t.arg({ type: RedeemActivationLinkInput, required: true, description: 'What to do.' }) },
     resolve: async (_root, { input }, ctx) => {

@@ -10,6 +10,10 @@ export const OrganisationRef = builder.prismaNode('Organisation', {
   authScopes: { authenticated: true },
   fields: (t) => ({
     name: t.exposeString('name', { description: "The organisation's name." }),
+    timeZone: t.exposeString('timeZone', {
+      description:
+        'The IANA time zone (e.g. Europe/Stockholm) its days are counted in: end dates and auto-start days are its calendar days, and a license expires at 00:00 there after its end date.',
+    }),
     schools: t.relatedConnection('schools', {
       cursor: 'id',
       description: 'The schools of the organisation you can see.',

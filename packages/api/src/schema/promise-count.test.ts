@@ -8,7 +8,7 @@
 import type { GraphQLFieldResolver } from 'graphql';
 import { isObjectType } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { dataOf, startTestApi, withStandardScenario, type TestApi } from '../testing/harness.ts';
+import { dataOf, startStandardScenario, type TestApi } from '../testing/harness.ts';
 import { gid } from '../testing/ids.ts';
 import { ADMIN_VIEW } from '../testing/operations.ts';
 import { schema } from './index.ts';
@@ -46,8 +46,8 @@ describe('promises per request', () => {
 
   beforeAll(async () => {
     countPromisedFields();
-    test = await startTestApi();
-    const demo = await withStandardScenario(test);
+    const { test: started, demo } = await startStandardScenario();
+    test = started;
     school = gid('School', demo.ids.ekskolan);
     admin = demo.tokens.schoolAdmin;
   });

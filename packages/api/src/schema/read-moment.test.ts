@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addMonths, type Clock } from '../clock.ts';
 import type { DemoData } from '../seed/demo.ts';
-import { dataOf, startTestApi, TEST_AUTH, withStandardScenario, type GraphQLResponse, type TestApi } from '../testing/harness.ts';
+import { dataOf, TEST_AUTH, startStandardScenario, type GraphQLResponse, type TestApi } from '../testing/harness.ts';
 import { gid } from '../testing/ids.ts';
 import { createApi } from '../yoga.ts';
 
@@ -34,8 +34,7 @@ describe('the moment a request is read at', () => {
   let test: TestApi;
   let demo: DemoData;
   beforeAll(async () => {
-    test = await startTestApi();
-    demo = await withStandardScenario(test);
+    ({ test, demo } = await startStandardScenario());
   });
   afterAll(() => test.close());
 

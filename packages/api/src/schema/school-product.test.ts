@@ -2,7 +2,7 @@
 // for those who may read the school's licenses, and answers null to everyone else.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DemoData } from '../seed/demo.ts';
-import { dataOf, startTestApi, withStandardScenario, type TestApi } from '../testing/harness.ts';
+import { dataOf, startStandardScenario, type TestApi } from '../testing/harness.ts';
 import { gid } from '../testing/ids.ts';
 
 const IDS = /* GraphQL */ `
@@ -24,8 +24,7 @@ const NODES = /* GraphQL */ `
 let test: TestApi;
 let demo: DemoData;
 beforeAll(async () => {
-  test = await startTestApi();
-  demo = await withStandardScenario(test);
+  ({ test, demo } = await startStandardScenario());
 });
 afterAll(() => test.close());
 

@@ -11,7 +11,8 @@ import { builder } from './builder.ts';
 import { canReadSchoolLicenses, visibleSchools } from '../domain/actor.ts';
 import { actorOf } from './run.ts';
 import { holderLoader } from './holders.ts';
-import { readMoment, type Context } from './context.ts';
+import type { Context } from './context.ts';
+import { schoolTime } from './school-time.ts';
 import { LicenseStateEnum } from './enums.ts';
 import { EndDateCountRef } from './errors.ts';
 
@@ -99,16 +100,18 @@ export const LicenseAvailabilityRef = builder.node(builder.objectRef<Availabilit
       description: 'New plus reusable started licenses: how many more users can get a license now.',
       resolve: (a) => a.newLicenses + a.pool.endDates.reduce((sum, group) => sum + group.count, 0),
     }),
-    assigned: t.exposeInt('assigned', { description: 'Licenses assigned to a user right now.' }),
-    expired: t.exposeInt('expired', { description: 'Licenses past their end date.' }),
+    assigned: t.exposeInt('assigned', { description: 'Licenses held by a user right now (not expired).' }),
+    expired: t.exposeInt('expired', {
+      description: 'Licenses past their end date (whether or not the sweep has run): held by nobody, never reusable.',
+    }),
     awaitingDelivery: t.exposeInt('awaitingDelivery', { description: 'Licenses ordered but not yet delivered by the supplier.' }),
     autoStartingSoon: t.exposeInt('autoStartingSoon', {
       description: 'New licenses that start by themselves within 30 days, 4 months after their delivery.',
     }),
-    nextAutoStartAt: t.expose('nextAutoStartAt', {
-      type: 'DateTime',
+    nextAutoStartOn: t.expose('nextAutoStartOn', {
+      type: 'LocalDate',
       nullable: true,
-      description: 'When the next new license starts by itself, unless assigned before.',
+      description: "The day the next new license starts by itself (at its 00:00 in the organisation's time zone), unless assigned before.",
     }),
   }),
 });
@@ -147,8 +150,8 @@ export const SchoolProductRef = builder.node(builder.objectRef<SchoolProduct>('S
       args: {
         state: t.arg({ type: LicenseStateEnum, required: false, description: 'Only licenses in this state now.' }),
         assigned: t.arg.boolean({ required: false, description: 'Only assigned (true) or unassigned (false) licenses.' }),
-        endDateFrom: t.arg({ type: 'DateTime', required: false, description: 'Only licenses ending at or after this moment.' }),
-        endDateTo: t.arg({ type: 'DateTime', required: false, description: 'Only licenses ending at or before this moment.' }),
+        endDateFrom: t.arg({ type: 'LocalDate', required: false, description: 'Only licenses whose end date is this day or later.' }),
+        endDateTo: t.arg({ type: 'LocalDate', required: false, description: 'Only licenses whose end date is this day or earlier.' }),
         user: t.arg.globalID({ required: false, description: 'Only the license assigned to this user.' }),
       },
       // The pages of every product in the list come from one statement (productReadsLoader).
@@ -232,7 +235,6 @@ const readKey = (read: ProductRead) => (read.kind === 'availability' ? `availabi
  */
 function productReadsLoader(ctx: Context) {
   return requestLoader<ProductRead, Availability | License[]>(ctx, 'productReads', readKey, async (reads) => {
-    const now = readMoment(ctx);
     const results = new Map<string, Availability | License[]>();
     const availabilityBySchool = groupBy(
       reads.flatMap((read) => (read.kind === 'availability' ? [read.schoolProduct] : [])),
@@ -255,18 +257,20 @@ function productReadsLoader(ctx: Context) {
     });
     await Promise.all([
       ...pageGroups.map(async (group, index) => {
-        const found = await readPages(ctx, group, now, withAvailability[index]!.length > 0);
+        const { today } = await schoolTime(ctx, group[0]!.schoolProduct.school.id);
+        const found = await readPages(ctx, group, today, withAvailability[index]!.length > 0);
         for (const key of group) results.set(readKey({ kind: 'page', page: key }), found.get(key.schoolProduct.product.id)!.licenses);
         for (const schoolProduct of withAvailability[index]!) {
           results.set(readKey({ kind: 'availability', schoolProduct }), found.get(schoolProduct.product.id)!.availability!);
         }
       }),
       ...[...availabilityBySchool].map(async ([schoolId, group]) => {
+        const { today } = await schoolTime(ctx, schoolId);
         const found = await availabilityOfProducts(
           ctx.prisma,
           schoolId,
           group.map((key) => key.product.id),
-          now,
+          today,
         );
         for (const schoolProduct of group) results.set(readKey({ kind: 'availability', schoolProduct }), found.get(schoolProduct.product.id)!);
       }),
@@ -286,13 +290,13 @@ const loadPage = (ctx: Context, page: PageRequest) => productReadsLoader(ctx).lo
  * Pothos' selection; otherwise Pothos would load them one license at a time. The holders and
  * the counts read with the pages are primed for the holder and totalCount fields.
  */
-async function readPages(ctx: Context, group: PageRequest[], now: Date, withAvailability: boolean): Promise<Map<string, LicensePage>> {
+async function readPages(ctx: Context, group: PageRequest[], today: Date, withAvailability: boolean): Promise<Map<string, LicensePage>> {
   const { schoolProduct, args, page, selection, withCount, withHolders } = group[0]!;
   const found = await licensePagesOfProducts(ctx.prisma, {
     schoolId: schoolProduct.school.id,
     productIds: group.map((key) => key.schoolProduct.product.id),
     filter: filterOf(args),
-    now,
+    today,
     page,
     withCount,
     holdersSeenBy: withHolders ? actorOf(ctx) : undefined,
@@ -320,17 +324,17 @@ async function readPages(ctx: Context, group: PageRequest[], now: Date, withAvai
 function licenseCountLoader(ctx: Context) {
   type CountRequest = { schoolProduct: SchoolProduct; args: LicenseListArgs };
   return requestLoader<CountRequest, number>(ctx, 'licenseCounts', filterKey, async (keys) => {
-    const now = readMoment(ctx);
     const counts = new Map<string, number>();
     const groups = groupBy(keys, (key) => `${key.schoolProduct.school.id}:${argsKey(key.args)}`);
     await Promise.all(
       [...groups.values()].map(async (group) => {
         const { schoolProduct, args } = group[0]!;
+        const { today } = await schoolTime(ctx, schoolProduct.school.id);
         const found = await licensePagesOfProducts(ctx.prisma, {
           schoolId: schoolProduct.school.id,
           productIds: group.map((key) => key.schoolProduct.product.id),
           filter: filterOf(args),
-          now,
+          today,
           page: null,
           withCount: true,
         });

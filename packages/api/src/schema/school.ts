@@ -1,10 +1,12 @@
 import type { School } from '@school-licenses/db';
 import { createGraphQLError } from 'graphql-yoga';
-import { canReadSchoolLicenses, managedSchoolsWhere, visibleOrders, visibleSchools } from '../domain/actor.ts';
+import { canReadSchoolLicenses, managedSchoolsWhere, requireOrganisationOf, visibleOrders, visibleSchools } from '../domain/actor.ts';
+import { createSchool, endSchool, updateSchool, type RosterChange } from '../domain/roster.ts';
 import type { Context } from './context.ts';
 import { builder } from './builder.ts';
-import { SchoolRoleEnum } from './enums.ts';
-import { actorOf } from './run.ts';
+import { GroupKindEnum, RosterChangeEnum, SchoolRoleEnum } from './enums.ts';
+import { licenseErrors } from './errors.ts';
+import { actorOf, runDomain, runIdempotent } from './run.ts';
 import { ProductRef } from './product.ts';
 import { productQuery, SchoolProductRef } from './school-product.ts';
 
@@ -16,14 +18,22 @@ export const SchoolRef = builder.prismaNode('School', {
   authScopes: { authenticated: true },
   fields: (t) => ({
     name: t.exposeString('name', { description: "The school's name." }),
+    schoolUnitCode: t.exposeString('schoolUnitCode', { nullable: true, description: 'The Swedish school unit code (skolenhetskod), 8 digits.' }),
+    externalId: t.exposeString('externalId', { nullable: true, description: "The school's id in the organisation's student information system." }),
+    endedAt: t.expose('endedAt', { type: 'DateTime', nullable: true, description: 'When the school closed; null while open.' }),
     organisation: t.relation('organisation', { description: 'The organisation the school belongs to.' }),
     members: t.relatedConnection('memberships', {
       cursor: 'userId_schoolId',
-      description: 'Students, teachers and administrators of the school (administrators of the school only).',
-      args: { role: t.arg({ type: SchoolRoleEnum, required: false, description: 'Only members with this role.' }) },
+      description:
+        'Students, teachers and administrators of the school (administrators of the school only): current members, and with includeEnded those who left.',
+      args: {
+        role: t.arg({ type: SchoolRoleEnum, required: false, description: 'Only members with this role.' }),
+        includeEnded: t.arg.boolean({ required: false, description: 'Also members who have left (default false).' }),
+      },
       query: (args, ctx) => ({
         where: {
           ...(args.role ? { role: args.role } : {}),
+          ...(args.includeEnded ? {} : { endedAt: null }),
           school: managedSchoolsWhere(actorOf(ctx)),
         },
         orderBy: [{ role: 'asc' }, { userId: 'asc' }],
@@ -54,6 +64,19 @@ export const SchoolRef = builder.prismaNode('School', {
         return product ? { school, product } : null;
       },
     }),
+    groups: t.relatedConnection('groups', {
+      cursor: 'id',
+      description: 'The classes and teaching groups of the school, by name: current ones, and with includeEnded those that ended.',
+      args: {
+        kind: t.arg({ type: GroupKindEnum, required: false, description: 'Only groups of this kind.' }),
+        includeEnded: t.arg.boolean({ required: false, description: 'Also groups that have ended (default false).' }),
+      },
+      query: (args) => ({
+        where: { ...(args.kind ? { kind: args.kind } : {}), ...(args.includeEnded ? {} : { endedAt: null }) },
+        orderBy: [{ name: 'asc' }, { id: 'asc' }],
+      }),
+      totalCount: true,
+    }),
     orders: t.relatedConnection('orders', {
       cursor: 'id',
       description: "The school's orders, newest first (administrators only).",
@@ -81,15 +104,6 @@ builder.queryField('school', (t) =>
   }),
 );
 
-builder.prismaObject('SchoolMembership', {
-  description: "A user's membership of a school, with their role there.",
-  fields: (t) => ({
-    role: t.expose('role', { type: SchoolRoleEnum, description: 'The role in this school.' }),
-    user: t.relation('user', { description: 'The member.' }),
-    school: t.relation('school', { description: 'The school.' }),
-  }),
-});
-
 builder.queryFields((t) => ({
   schools: t.prismaConnection({
     type: 'School',
@@ -98,5 +112,90 @@ builder.queryFields((t) => ({
     resolve: (query, _root, _args, ctx) =>
       ctx.prisma.school.findMany({ ...query, where: visibleSchools(actorOf(ctx)), orderBy: [{ name: 'asc' }, { id: 'asc' }] }),
     totalCount: (_connection, _args, ctx) => ctx.prisma.school.count({ where: visibleSchools(actorOf(ctx)) }),
+  }),
+  schoolByCode: t.prismaField({
+    type: 'School',
+    nullable: true,
+    description: 'A school of your organisation by its school unit code (skolenhetskod); null when none you can see has it.',
+    args: { code: t.arg.string({ required: true, description: 'The 8-digit school unit code.' }) },
+    resolve: (query, _root, args, ctx) =>
+      ctx.prisma.school.findFirst({ ...query, where: { AND: [{ schoolUnitCode: args.code.trim() }, visibleSchools(actorOf(ctx))] } }),
+  }),
+}));
+
+const SchoolPayload = builder.objectRef<{ schoolId: string; change: RosterChange }>('SchoolPayload').implement({
+  description: 'The school after the change.',
+  fields: (t) => ({
+    school: t.prismaField({
+      type: 'School',
+      description: 'The school.',
+      resolve: (query, { schoolId }, _args, ctx) => ctx.prisma.school.findUniqueOrThrow({ ...query, where: { id: schoolId } }),
+    }),
+    change: t.field({ type: RosterChangeEnum, description: 'What the write did.', resolve: (payload) => payload.change }),
+  }),
+});
+
+const CreateSchoolInput = builder.inputType('CreateSchoolInput', {
+  description: 'A new school of your organisation (organisation administrators, read-write integrations).',
+  fields: (t) => ({
+    name: t.string({ required: true, description: "The school's name." }),
+    schoolUnitCode: t.string({ required: false, description: 'The school unit code (skolenhetskod), 8 digits, unique in the organisation.' }),
+    externalId: t.string({ required: false, description: "The school's id in your student information system, unique in the organisation." }),
+    idempotencyKey: t.string({ required: false, description: 'Retries with the same key return the first school.' }),
+  }),
+});
+
+const UpdateSchoolInput = builder.inputType('UpdateSchoolInput', {
+  description: "Change a school's name or codes. Fields left out stay; null clears a code.",
+  fields: (t) => ({
+    school: t.globalID({ for: SchoolRef, required: true, description: 'The school.' }),
+    name: t.string({ required: false, description: 'The new name.' }),
+    schoolUnitCode: t.string({ required: false, description: 'The new school unit code, or null to clear it.' }),
+    externalId: t.string({ required: false, description: 'The new external id, or null to clear it.' }),
+  }),
+});
+
+const SchoolInput = builder.inputType('SchoolInput', {
+  description: 'Names one school.',
+  fields: (t) => ({ school: t.globalID({ for: SchoolRef, required: true, description: 'The school.' }) }),
+});
+
+builder.mutationFields((t) => ({
+  createSchool: t.field({
+    type: SchoolPayload,
+    description: 'Creates a school of your organisation (organisation administrators, read-write integrations).',
+    authScopes: { admin: true },
+    errors: { types: licenseErrors },
+    args: { input: t.arg({ type: CreateSchoolInput, required: true, description: 'What to do.' }) },
+    resolve: (_root, { input }, ctx) =>
+      runIdempotent(ctx, { key: input.idempotencyKey, operation: 'createSchool', input: { ...input, idempotencyKey: null } }, async (tx, clock, actor) => {
+        const school = await createSchool(tx, clock.now(), actor, { ...input, organisationId: requireOrganisationOf(actor) });
+        return { schoolId: school.id, change: 'created' as const };
+      }),
+  }),
+  updateSchool: t.field({
+    type: SchoolPayload,
+    description: "Renames a school or changes its codes (the school's or the organisation's administrators, read-write integrations).",
+    authScopes: { admin: true },
+    errors: { types: licenseErrors },
+    args: { input: t.arg({ type: UpdateSchoolInput, required: true, description: 'What to do.' }) },
+    resolve: (_root, { input }, ctx) =>
+      runDomain(ctx, async (tx, clock, actor) => {
+        const { record, change } = await updateSchool(tx, clock.now(), actor, { ...input, name: input.name ?? undefined, schoolId: input.school.id });
+        return { schoolId: record.id, change };
+      }),
+  }),
+  endSchool: t.field({
+    type: SchoolPayload,
+    description:
+      "Closes a school (organisation administrators, read-write integrations): every membership ends, revoking the members' licenses there (LEFT_SCHOOL), and every group ends.",
+    authScopes: { admin: true },
+    errors: { types: licenseErrors },
+    args: { input: t.arg({ type: SchoolInput, required: true, description: 'What to do.' }) },
+    resolve: (_root, { input }, ctx) =>
+      runDomain(ctx, async (tx, clock, actor) => {
+        const { record, change } = await endSchool(tx, clock.now(), actor, { schoolId: input.school.id });
+        return { schoolId: record.id, change };
+      }),
   }),
 }));

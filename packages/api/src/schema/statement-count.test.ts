@@ -6,9 +6,10 @@
 // The counts are what Prisma's query log reports (the harness's onQuery): every statement the
 // client sends, including the one that authenticates the request; a transaction's COMMIT is
 // logged, its BEGIN is not. They are the same on PGlite and on PostgreSQL.
+import { formatDay } from '../domain/days.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DemoData } from '../seed/demo.ts';
-import { dataOf, startTestApi, withStandardScenario, type TestApi } from '../testing/harness.ts';
+import { dataOf, startStandardScenario, type TestApi } from '../testing/harness.ts';
 import { gid, rawId, userGid } from '../testing/ids.ts';
 import { ADMIN_VIEW, ASSIGN_LICENSE, PLACE_ORDER } from '../testing/operations.ts';
 
@@ -18,7 +19,7 @@ const ONE_PRODUCT = /* GraphQL */ `
     school(id: $school) {
       product(id: $product) {
         availability {
-          newLicenses assignable assigned expired awaitingDelivery autoStartingSoon nextAutoStartAt
+          newLicenses assignable assigned expired awaitingDelivery autoStartingSoon nextAutoStartOn
           reusable { total endDates { endDate count } }
         }
         licenses(first: $first) {
@@ -60,8 +61,7 @@ describe(`SQL statements per request on ${backend}`, () => {
   const describeStatements = (sent: string[]) => sent.map((sql, i) => `${i + 1}. ${sql.replace(/\s+/g, ' ').slice(0, 140)}`).join('\n');
 
   beforeAll(async () => {
-    test = await startTestApi({ onQuery: (sql) => statements.push(sql) });
-    demo = await withStandardScenario(test);
+    ({ test, demo } = await startStandardScenario({ onQuery: (sql) => statements.push(sql) }));
     school = gid('School', demo.ids.ekskolan);
     admin = demo.tokens.schoolAdmin;
   });
@@ -132,19 +132,19 @@ describe(`SQL statements per request on ${backend}`, () => {
 
     const WITH_DATES = /* GraphQL */ `
       query WithDates($school: ID!) {
-        school(id: $school) { products { licenses(first: 50) { edges { node { id deliveredAt autoStartAt reusable } } } } }
+        school(id: $school) { products { licenses(first: 50) { edges { node { id deliveredAt autoStartOn reusable } } } } }
       }`;
     const { data, statements: sent } = await counted(admin, WITH_DATES, { school });
     expect(pageStatement(sent)).toContain('"deliveredAt"');
     expect(sent, describeStatements(sent)).toHaveLength(4); // authenticate, school, products, the pages
-    const nodes: { id: string; deliveredAt: string; autoStartAt: string; reusable: boolean }[] = data.school.products.flatMap((product: any) =>
+    const nodes: { id: string; deliveredAt: string; autoStartOn: string; reusable: boolean }[] = data.school.products.flatMap((product: any) =>
       product.licenses.edges.map((edge: any) => edge.node),
     );
     expect(nodes.length).toBeGreaterThan(20);
     const stored = new Map((await test.db.prisma.license.findMany({ where: { id: { in: nodes.map((node) => rawId(node.id)) } } })).map((row) => [row.id, row]));
     for (const node of nodes) {
       const row = stored.get(rawId(node.id))!;
-      expect([node.deliveredAt, node.autoStartAt]).toEqual([row.deliveredAt.toISOString(), row.autoStartAt.toISOString()]);
+      expect([node.deliveredAt, node.autoStartOn]).toEqual([row.deliveredAt.toISOString(), formatDay(row.autoStartOn)]);
     }
     expect(nodes.some((node) => node.reusable)).toBe(true);
   });

@@ -29,8 +29,8 @@ query Availability($school: ID!, $product: ID!) {
         assigned
         awaitingDelivery
         autoStartingSoon
-        nextAutoStartAt
-        reusable { total needsEndDateChoice endDates { endDate count } }
+        nextAutoStartOn
+        reusable { total needsEndDateChoice endDates { endDate count daysLeft } }
       }
     }
   }
@@ -41,7 +41,8 @@ query Availability($school: ID!, $product: ID!) {
       token: demo.tokens.schoolAdmin,
       variables: { input: { school, product, user, reuseStarted: true, endDate: null } },
       query: `# 2. Reuse a started license for Svante. With several end dates and none chosen, the answer
-# is END_DATE_REQUIRED with the end dates to choose from. Copy one into "endDate" and run again.
+# is END_DATE_REQUIRED with the end dates (days, YYYY-MM-DD) to choose from. Copy one into
+# "endDate" and run again.
 mutation ReuseStartedLicense($input: AssignLicenseInput!) {
   assignLicense(input: $input) {
     __typename
@@ -57,15 +58,16 @@ mutation ReuseStartedLicense($input: AssignLicenseInput!) {
     },
     {
       token: demo.tokens.schoolAdmin,
-      variables: { school, product },
-      query: `# 3. Who holds which license, with its end date. Revoke one with revokeLicense: it keeps its
-# end date and goes back to the reusable pool.
+      variables: { school, product, license: demo.ids.heldLicense ? encodeGlobalID('License', demo.ids.heldLicense) : null },
+      query: `# 3. Who holds which license, with its end date (a day in the school's time zone) and days left.
+# Revoke one with revokeLicense ("license" below is one that is held): it keeps its end date and
+# goes back to the reusable pool.
 query Licenses($school: ID!, $product: ID!) {
   school(id: $school) {
     product(id: $product) {
       licenses(first: 50, assigned: true) {
         totalCount
-        edges { node { id state endDate holder { name } } }
+        edges { node { id state endDate daysLeft holder { name } } }
       }
     }
   }
@@ -112,7 +114,7 @@ mutation Deliver($order: ID!) {
     },
     {
       token: demo.tokens.schoolAdmin,
-      variables: { token: demo.activationToken ?? '(the token printed when the demo data was seeded)' },
+      variables: { token: demo.activationToken },
       query: `# 6. As Sara: my notifications, and redeeming the activation link from AppStudio's e-mail.
 query Notifications {
   viewer { unreadNotificationCount notifications(first: 10) { edges { node { message createdAt readAt } } } }

@@ -3,13 +3,15 @@
 // reusable with several end dates, past the auto-start deadline (not yet swept), auto-starting
 // soon, expired; a delayed order awaiting delivery, a delivered one with notifications, and an
 // unredeemed activation link.
+import { createHmac } from 'node:crypto';
 import type { PrismaClient } from '@school-licenses/db';
 import type { GraphiQLOptions } from 'graphql-yoga';
 import { apiKeyActor, hashApiKey, signUserToken, userActor, type AuthConfig } from '../auth/authenticate.ts';
 import { addMonths, ManualClock, type Clock } from '../clock.ts';
 import type { Tx } from '../domain/actor.ts';
+import { dayAt, DEFAULT_TIME_ZONE } from '../domain/days.ts';
 import { assignLicense, removeMyLicense, revokeLicense } from '../domain/assignments.ts';
-import { createActivationLink, deliverOrder, placeOrder } from '../domain/orders.ts';
+import { createActivationLink, deliverOrder, hashToken, placeOrder } from '../domain/orders.ts';
 import { demoOperations } from './demo-operations.ts';
 
 /** Fixed demo API keys: known to everyone, so only ever for the demo. */
@@ -30,29 +32,38 @@ export const DEMO_USERS = {
 export interface DemoData {
   tokens: Record<keyof typeof DEMO_USERS, string>;
   keys: typeof DEMO_KEYS;
-  ids: { ekskolan: string; matematik: string; awaitingOrder: string; studentWithoutLicense: string };
-  activationToken: string | null;
+  ids: { ekskolan: string; matematik: string; awaitingOrder: string; studentWithoutLicense: string; heldLicense: string | null };
+  /** The Kemilabbet activation link's token: the same at every start (demoActivationToken). */
+  activationToken: string;
+}
+
+/**
+ * The demo's activation link token, derived from the demo's JWT secret: the link seeded once
+ * still works, and is still printed, after a restart. Only ever for the demo.
+ */
+export function demoActivationToken(auth: AuthConfig): string {
+  const secret = auth.jwtSecret ?? 'demo without a JWT secret';
+  return `act_demo_${createHmac('sha256', secret).update('Kemilabbet activation link').digest('base64url').slice(0, 32)}`;
 }
 
 /** Seeds the demo story into an empty database, then returns how to act as each demo role. */
 export async function ensureDemoData(prisma: PrismaClient, clock: Clock, auth: AuthConfig, log: (message: string) => void = () => {}): Promise<DemoData> {
-  let activationToken: string | null = null;
   if ((await prisma.organisation.count()) === 0) {
     log('seeding demo data…');
-    activationToken = await seedDemo(prisma, clock.now(), log);
+    await seedDemo(prisma, clock.now(), demoActivationToken(auth), log);
     log('demo data seeded');
   }
-  const demo = await describeDemo(prisma, clock, auth, activationToken);
+  const demo = await describeDemo(prisma, clock, auth, demoActivationToken(auth));
   printDemo(demo, log);
   return demo;
 }
 
 /** All of the story in one transaction: a failure leaves the database empty, to try again. */
-function seedDemo(client: PrismaClient, now: Date, log: (message: string) => void): Promise<string> {
-  return client.$transaction((tx) => seedStory(tx, now, log), { timeout: 300_000, maxWait: 10_000 });
+function seedDemo(client: PrismaClient, now: Date, activationToken: string, log: (message: string) => void): Promise<void> {
+  return client.$transaction((tx) => seedStory(tx, now, activationToken, log), { timeout: 300_000, maxWait: 10_000 });
 }
 
-async function seedStory(prisma: Tx, now: Date, log: (message: string) => void): Promise<string> {
+async function seedStory(prisma: Tx, now: Date, activationToken: string, log: (message: string) => void): Promise<void> {
   const clock = new ManualClock(addMonths(now, -20));
   const at = (monthsAgo: number, days = 0) => {
     const moment = addMonths(now, -monthsAgo);
@@ -63,9 +74,9 @@ async function seedStory(prisma: Tx, now: Date, log: (message: string) => void):
 
   const nordstad = await prisma.organisation.create({ data: { name: 'Nordstad kommun', createdAt: clock.now() } });
   const sjostad = await prisma.organisation.create({ data: { name: 'Sjöstad kommun', createdAt: clock.now() } });
-  const ekskolan = await prisma.school.create({ data: { name: 'Ekskolan', organisationId: nordstad.id } });
-  const bjorkskolan = await prisma.school.create({ data: { name: 'Björkskolan', organisationId: nordstad.id } });
-  const strandskolan = await prisma.school.create({ data: { name: 'Strandskolan', organisationId: sjostad.id } });
+  const ekskolan = await prisma.school.create({ data: { name: 'Ekskolan', organisationId: nordstad.id, schoolUnitCode: '20000001' } });
+  const bjorkskolan = await prisma.school.create({ data: { name: 'Björkskolan', organisationId: nordstad.id, schoolUnitCode: '20000002' } });
+  const strandskolan = await prisma.school.create({ data: { name: 'Strandskolan', organisationId: sjostad.id, schoolUnitCode: '30000001' } });
 
   const person = async (
     name: string,
@@ -88,6 +99,18 @@ async function seedStory(prisma: Tx, now: Date, log: (message: string) => void):
     const email = name === 'Saga' ? DEMO_USERS.student : `${name.toLowerCase()}.student@ekskolan.example`;
     students.push(await person(`${name} Elev`, email, nordstad.id, [[ekskolan.id, 'STUDENT']]));
   }
+  // Ekskolan's class 7A: its students and Tove, their teacher.
+  await prisma.group.create({
+    data: {
+      organisationId: nordstad.id,
+      schoolId: ekskolan.id,
+      name: '7A',
+      kind: 'CLASS',
+      schoolYear: 7,
+      externalId: 'demo-7a',
+      memberships: { create: [...students.map((s) => ({ userId: s.id, role: 'STUDENT' as const })), { userId: tove.id, role: 'TEACHER' as const }] },
+    },
+  });
   await person('Björn Elev', 'bjorn.student@bjorkskolan.example', nordstad.id, [[bjorkskolan.id, 'STUDENT']]);
   await person('Oskar Admin', DEMO_USERS.otherOrganisationAdmin, sjostad.id, [[strandskolan.id, 'SCHOOL_ADMIN']]);
 
@@ -173,24 +196,37 @@ async function seedStory(prisma: Tx, now: Date, log: (message: string) => void):
   at(0, -2);
   const kemiOrder = await order(kemi.id, 15);
   const link = await run((tx) => createActivationLink(tx, clock, activationSupplier, { orderId: kemiOrder.id, validForDays: 60 }));
-  return link.token;
+  // The link's random token becomes the demo's fixed one, so it works after a restart too.
+  await prisma.activationLink.updateMany({ where: { tokenHash: hashToken(link.token) }, data: { tokenHash: hashToken(activationToken) } });
 }
 
-async function describeDemo(prisma: PrismaClient, clock: Clock, auth: AuthConfig, activationToken: string | null): Promise<DemoData> {
+async function describeDemo(prisma: PrismaClient, clock: Clock, auth: AuthConfig, activationToken: string): Promise<DemoData> {
   const tokens = {} as Record<keyof typeof DEMO_USERS, string>;
   for (const [role, email] of Object.entries(DEMO_USERS) as [keyof typeof DEMO_USERS, string][]) {
-    const user = await prisma.user.findUniqueOrThrow({ where: { email } });
+    const user = await prisma.user.findFirstOrThrow({ where: { email } });
     tokens[role] = auth.jwtSecret ? await signUserToken(auth, user.id, { now: clock.now() }) : '(set JWT_SECRET to sign demo tokens)';
   }
   const ekskolan = await prisma.school.findFirstOrThrow({ where: { name: 'Ekskolan' } });
   const matematik = await prisma.product.findFirstOrThrow({ where: { name: 'Matematik 7 Digital' } });
   const engelska = await prisma.product.findFirstOrThrow({ where: { name: 'Engelska Plus' } });
   const awaiting = await prisma.order.findFirst({ where: { productId: engelska.id, status: 'AWAITING_DELIVERY' } });
-  const svante = await prisma.user.findUniqueOrThrow({ where: { email: 'svante.student@ekskolan.example' } });
+  const svante = await prisma.user.findFirstOrThrow({ where: { email: 'svante.student@ekskolan.example' } });
+  // A license someone holds now, for the revoke tab (the latest assigned one that is still held).
+  const held = await prisma.assignment.findFirst({
+    where: { isActive: true, productId: matematik.id, schoolId: ekskolan.id, license: { endDate: { gte: dayAt(clock.now(), DEFAULT_TIME_ZONE) } } },
+    orderBy: { assignedAt: 'desc' },
+    select: { licenseId: true },
+  });
   return {
     tokens,
     keys: DEMO_KEYS,
-    ids: { ekskolan: ekskolan.id, matematik: matematik.id, awaitingOrder: awaiting?.id ?? '', studentWithoutLicense: svante.id },
+    ids: {
+      ekskolan: ekskolan.id,
+      matematik: matematik.id,
+      awaitingOrder: awaiting?.id ?? '',
+      studentWithoutLicense: svante.id,
+      heldLicense: held?.licenseId ?? null,
+    },
     activationToken,
   };
 }
@@ -227,7 +263,7 @@ function printDemo(demo: DemoData, log: (message: string) => void): void {
   line('LMS integration API key (Nordstad)', demo.keys.integration);
   line('supplier API key (Bokförlaget Nord)', demo.keys.supplier);
   line('supplier API key (AppStudio)', demo.keys.activationSupplier);
-  if (demo.activationToken) line('activation link token (Kemilabbet)', demo.activationToken);
+  line('activation link token (Kemilabbet)', demo.activationToken);
   log('');
 }
 

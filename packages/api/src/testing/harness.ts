@@ -1,11 +1,13 @@
 // A real API over a real database for tests: in-memory PGlite, or a fresh PostgreSQL database
 // when DATABASE_URL is set. Requests go through yoga.fetch (no port) unless a test listens.
-import { openTestDatabase, type TestDatabase } from '@school-licenses/db/testing';
+import { openTestDatabase, openTestDatabaseFrom, type TestDatabase, type TestTemplate } from '@school-licenses/db/testing';
 import { signUserToken, type AuthConfig } from '../auth/authenticate.ts';
 import { ManualClock } from '../clock.ts';
 import { createEventHub, EventRelay, type EventHub } from '../events/relay.ts';
 import { ensureDemoData, type DemoData } from '../seed/demo.ts';
 import { createApi, type Api, type ApiOptions } from '../yoga.ts';
+
+export type { DemoData };
 
 export const TEST_AUTH: AuthConfig = { jwtSecret: 'test-secret-that-is-long-enough-0123456789' };
 /** Tests start at a fixed moment, so dates in assertions are exact. */
@@ -30,11 +32,34 @@ export interface TestApi {
   close(): Promise<void>;
 }
 
-export async function startTestApi(
-  options: Partial<Pick<ApiOptions, 'idempotencyTtlHours' | 'webhooks'>> & { onQuery?: (sql: string) => void; events?: boolean } = {},
-): Promise<TestApi> {
-  const { events: withEvents, ...apiOptions } = options;
-  const db = await openTestDatabase({ onQuery: options.onQuery });
+export type TestApiOptions = Partial<Pick<ApiOptions, 'idempotencyTtlHours' | 'webhooks'>> & {
+  onQuery?: (sql: string) => void;
+  /** Run the event relay that feeds subscriptions and webhooks, as server.ts does. */
+  events?: boolean;
+};
+
+/**
+ * The demo story (see seed/demo.ts), seeded at the test clock's start: the template each test
+ * run builds once and every test file copies (see the globalSetup, testing/global-setup.ts).
+ */
+export const standardScenario: TestTemplate<DemoData> = {
+  name: 'standard',
+  build: (db) => ensureDemoData(db.prisma, new ManualClock(TEST_START), TEST_AUTH),
+};
+
+/** The `standard` scenario: the API over a fresh copy of the demo story, and how to act in it. */
+export async function startStandardScenario(options: TestApiOptions = {}): Promise<{ test: TestApi; demo: DemoData }> {
+  const { db, data } = await openTestDatabaseFrom(standardScenario, { onQuery: options.onQuery });
+  return { test: await apiOver(db, options), demo: data };
+}
+
+/** The API over a fresh, migrated and empty database: for tests that write their own scenario. */
+export async function startTestApi(options: TestApiOptions = {}): Promise<TestApi> {
+  return apiOver(await openTestDatabase({ onQuery: options.onQuery }), options);
+}
+
+async function apiOver(db: TestDatabase, options: TestApiOptions): Promise<TestApi> {
+  const { events: withEvents, onQuery: _onQuery, ...apiOptions } = options;
   const clock = new ManualClock(TEST_START);
   const events = createEventHub();
   const relay = withEvents ? new EventRelay({ database: db, prisma: db.prisma, clock, hub: events }) : undefined;
@@ -61,11 +86,6 @@ export async function startTestApi(
   };
 }
 
-/** The `standard` scenario: the demo story (see seed/demo.ts), seeded at the test clock's now. */
-export async function withStandardScenario(test: TestApi): Promise<DemoData> {
-  return ensureDemoData(test.db.prisma, test.clock, TEST_AUTH);
-}
-
 /** The ids of the products a school holds licenses of. */
 export async function productIdsHeldBy(test: TestApi, schoolId: string): Promise<string[]> {
   const products = await test.db.prisma.product.findMany({ where: { licenses: { some: { schoolId } } }, select: { id: true } });
@@ -74,7 +94,7 @@ export async function productIdsHeldBy(test: TestApi, schoolId: string): Promise
 
 /** A fresh user token for a user, by e-mail, signed at the test clock's now. */
 export async function tokenFor(test: TestApi, email: string): Promise<string> {
-  const user = await test.db.prisma.user.findUniqueOrThrow({ where: { email } });
+  const user = await test.db.prisma.user.findFirstOrThrow({ where: { email } });
   return signUserToken(TEST_AUTH, user.id, { now: test.clock.now() });
 }
 

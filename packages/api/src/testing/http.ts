@@ -81,13 +81,17 @@ export interface ServerProcess {
 }
 
 const serverEntry = fileURLToPath(new URL('../server.ts', import.meta.url));
+const packageDir = fileURLToPath(new URL('../..', import.meta.url));
 
 /**
  * Starts src/server.ts with PORT=0 and the given environment; resolves once it has printed the
  * port it listens on (before the database is open: /health answers at once).
  */
 export async function startServerProcess(env: Record<string, string>): Promise<ServerProcess> {
+  // Node itself, not a wrapper command: a wrapper's child would outlive a SIGKILL of it (and keep
+  // holding the port and the embedded database's lock).
   const child = spawn(process.execPath, [serverEntry], {
+    cwd: packageDir,
     env: { ...process.env, HOST: '127.0.0.1', PORT: '0', NODE_ENV: 'production', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

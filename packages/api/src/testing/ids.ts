@@ -8,7 +8,7 @@ export const rawId = (globalId: string): string => decodeGlobalID(globalId).id;
 
 /** The global ID of a demo user, by e-mail. */
 export async function userGid(prisma: PrismaClient, email: string): Promise<string> {
-  const user = await prisma.user.findUniqueOrThrow({ where: { email } });
+  const user = await prisma.user.findFirstOrThrow({ where: { email } });
   return gid('User', user.id);
 }
 

@@ -23,9 +23,20 @@ const checks: Record<string, string> = {
   'an assignment of a license of another product or school': `
     SELECT a.id FROM "Assignment" a JOIN "License" l ON l.id = a."licenseId"
     WHERE a."productId" <> l."productId" OR a."schoolId" <> l."schoolId"`,
-  'an assignment of a user who is not a student or teacher of the school': `
-    SELECT a.id FROM "Assignment" a WHERE NOT EXISTS (
-      SELECT 1 FROM "SchoolMembership" m WHERE m."userId" = a."userId" AND m."schoolId" = a."schoolId" AND m.role <> 'SCHOOL_ADMIN')`,
+  // Leavers give their licenses back (LEFT_SCHOOL), so only active assignments need a member.
+  'an active assignment of a user who is not now a student or teacher of the school': `
+    SELECT a.id FROM "Assignment" a WHERE a."isActive" AND NOT EXISTS (
+      SELECT 1 FROM "SchoolMembership" m WHERE m."userId" = a."userId" AND m."schoolId" = a."schoolId"
+        AND m.role <> 'SCHOOL_ADMIN' AND m."endedAt" IS NULL)`,
+  "a current group member who is not a current member of the group's school": `
+    SELECT gm."groupId" || ':' || gm."userId" AS id FROM "GroupMembership" gm JOIN "Group" g ON g.id = gm."groupId"
+    WHERE gm."endedAt" IS NULL AND NOT EXISTS (
+      SELECT 1 FROM "SchoolMembership" m WHERE m."userId" = gm."userId" AND m."schoolId" = g."schoolId" AND m."endedAt" IS NULL)`,
+  'a current member of an ended group, or a current group of a closed school': `
+    SELECT gm."groupId" || ':' || gm."userId" AS id FROM "GroupMembership" gm JOIN "Group" g ON g.id = gm."groupId"
+    WHERE gm."endedAt" IS NULL AND g."endedAt" IS NOT NULL
+    UNION ALL
+    SELECT g.id::text FROM "Group" g JOIN "School" s ON s.id = g."schoolId" WHERE g."endedAt" IS NULL AND s."endedAt" IS NOT NULL`,
   'a started license whose end date is not after its start': `
     SELECT id FROM "License" WHERE "startedAt" IS NOT NULL AND "endDate" <= "startedAt"`,
   'an assignment without its LICENSE_ASSIGNED audit event': `
@@ -52,7 +63,7 @@ const checks: Record<string, string> = {
       OR (SELECT count(*) FROM "AuditEvent" e WHERE e.action = 'ACTIVATION_LINK_REDEEMED' AND e."orderId" = o.id) <> 1)`,
   'an ended assignment without its audit event': `
     SELECT a.id FROM "Assignment" a WHERE a."endedAt" IS NOT NULL AND NOT EXISTS (
-      SELECT 1 FROM "AuditEvent" e WHERE e.action IN ('LICENSE_REVOKED', 'LICENSE_REMOVED_BY_SELF', 'ASSIGNMENT_EXPIRED')
+      SELECT 1 FROM "AuditEvent" e WHERE e.action IN ('LICENSE_REVOKED', 'LICENSE_REMOVED_BY_SELF', 'ASSIGNMENT_EXPIRED', 'LICENSE_REVOKED_LEFT_SCHOOL')
         AND e."licenseId" = a."licenseId" AND e."userId" = a."userId" AND e."createdAt" = a."endedAt")`,
   'an idempotency record without a result': `
     SELECT key AS id FROM "IdempotencyRecord" WHERE response = 'null'::jsonb`,

@@ -49,7 +49,7 @@ export const ASSIGN_LICENSE = /* GraphQL */ `
   mutation AssignLicense($input: AssignLicenseInput!) {
     assignLicense(input: $input) {
       __typename
-      ... on AssignLicensePayload { license { id state startedAt endDate reusable holder { name } } assignment { id state user { name } } }
+      ... on AssignLicensePayload { license { id state startedAt endDate daysLeft reusable holder { name } } assignment { id state user { name } } }
       ... on EndDateChoiceError { availableEndDates { endDate count } }
       ... on Error { code message field }
     }
@@ -145,7 +145,7 @@ export const ADMIN_VIEW = /* GraphQL */ `
       products {
         product { id name supplierName }
         availability {
-          newLicenses assignable assigned expired awaitingDelivery autoStartingSoon nextAutoStartAt
+          newLicenses assignable assigned expired awaitingDelivery autoStartingSoon nextAutoStartOn
           reusable { total endDates { endDate count } }
         }
         licenses(first: $first, after: $after) {
@@ -154,5 +154,75 @@ export const ADMIN_VIEW = /* GraphQL */ `
           edges { node { id state endDate holder { id name } } }
         }
       }
+    }
+  }`;
+
+// The roster and the catalogue (roster.test.ts, catalogue.test.ts).
+
+const SCHOOL = 'id name schoolUnitCode externalId endedAt';
+const USER = 'id name email externalId endedAt';
+const GROUP = 'id name kind schoolYear externalId endedAt school { id }';
+
+/** One roster or catalogue mutation, with its payload and the typed error. */
+const rosterMutation = (name: string, inputType: string, payload: string) => /* GraphQL */ `
+  mutation($input: ${inputType}!) {
+    ${name}(input: $input) {
+      __typename
+      ... on ${payload}
+      ... on Error { code message field }
+    }
+  }`;
+
+export const CREATE_SCHOOL = rosterMutation('createSchool', 'CreateSchoolInput', `SchoolPayload { change school { ${SCHOOL} } }`);
+export const UPDATE_SCHOOL = rosterMutation('updateSchool', 'UpdateSchoolInput', `SchoolPayload { change school { ${SCHOOL} } }`);
+export const END_SCHOOL = rosterMutation('endSchool', 'SchoolInput', `SchoolPayload { change school { ${SCHOOL} } }`);
+export const CREATE_USER = rosterMutation('createUser', 'CreateUserInput', `UserPayload { change user { ${USER} memberships { role school { id } } } }`);
+export const UPDATE_USER = rosterMutation('updateUser', 'UpdateUserInput', `UserPayload { change user { ${USER} } }`);
+export const END_USER = rosterMutation('endUser', 'UserInput', `UserPayload { change user { ${USER} } }`);
+export const SET_SCHOOL_MEMBERSHIP = rosterMutation(
+  'setSchoolMembership',
+  'SetSchoolMembershipInput',
+  'SchoolMembershipPayload { change membership { role startedAt endedAt user { id } school { id } } }',
+);
+export const END_SCHOOL_MEMBERSHIP = rosterMutation(
+  'endSchoolMembership',
+  'SchoolMembershipInput',
+  'SchoolMembershipPayload { change membership { role startedAt endedAt user { id } school { id } } }',
+);
+export const CREATE_GROUP = rosterMutation('createGroup', 'CreateGroupInput', `GroupPayload { change group { ${GROUP} } }`);
+export const UPDATE_GROUP = rosterMutation('updateGroup', 'UpdateGroupInput', `GroupPayload { change group { ${GROUP} } }`);
+export const END_GROUP = rosterMutation('endGroup', 'GroupInput', `GroupPayload { change group { ${GROUP} } }`);
+export const SET_GROUP_MEMBERSHIP = rosterMutation(
+  'setGroupMembership',
+  'SetGroupMembershipInput',
+  'GroupMembershipPayload { change membership { role startedAt endedAt user { id } group { id } } }',
+);
+export const END_GROUP_MEMBERSHIP = rosterMutation(
+  'endGroupMembership',
+  'GroupMembershipInput',
+  'GroupMembershipPayload { change membership { role startedAt endedAt user { id } group { id } } }',
+);
+
+const PRODUCT = 'id name description validityMonths deliveryMode retiredAt supplierName';
+export const CREATE_PRODUCT = rosterMutation('createProduct', 'CreateProductInput', `ProductPayload { product { ${PRODUCT} } }`);
+export const UPDATE_PRODUCT = rosterMutation('updateProduct', 'UpdateProductInput', `ProductPayload { product { ${PRODUCT} } }`);
+export const RETIRE_PRODUCT = rosterMutation('retireProduct', 'ProductInput', `ProductPayload { product { ${PRODUCT} } }`);
+export const IMPORT_ROSTER = /* GraphQL */ `
+  mutation ImportRoster($input: ImportRosterInput!) {
+    importRoster(input: $input) {
+      __typename
+      ... on ImportRosterPayload {
+        importId dryRun refused resumed mode revokedLicenses
+        summary {
+          schools { created updated ended }
+          users { created updated ended }
+          schoolMemberships { created updated ended }
+          groups { created updated ended }
+          groupMemberships { created updated ended }
+        }
+        changes { entity kind key file line pointer }
+        recordErrors { code message file line pointer field }
+      }
+      ... on Error { code message field }
     }
   }`;

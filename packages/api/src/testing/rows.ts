@@ -16,6 +16,14 @@ export async function countRows(prisma: PrismaClient) {
     prisma.idempotencyRecord.count(),
     prisma.apiCredential.count(),
   ]);
+  const [schools, users, schoolMemberships, groups, groupMemberships, products] = await Promise.all([
+    prisma.school.count(),
+    prisma.user.count(),
+    prisma.schoolMembership.count(),
+    prisma.group.count(),
+    prisma.groupMembership.count(),
+    prisma.product.count(),
+  ]);
   // Writes that leave the number of rows alone: assigning, revoking, delivering, redeeming.
   const [assignedLicenses, deliveredOrders, redeemedLinks, readNotifications] = await Promise.all([
     prisma.license.count({ where: { assignedUserId: { not: null } } }),
@@ -33,6 +41,12 @@ export async function countRows(prisma: PrismaClient) {
     auditEvents,
     idempotencyRecords,
     apiCredentials,
+    schools,
+    users,
+    schoolMemberships,
+    groups,
+    groupMemberships,
+    products,
     assignedLicenses,
     deliveredOrders,
     redeemedLinks,

@@ -1,5 +1,5 @@
 // Prisma's schema engine compiled to WebAssembly: the migration engine without the native binary
-// that Prisma's CLI would download (see ../shared/TOOLCHAIN.md). The package is a bundler build,
+// that Prisma's CLI would download (README, "Database and migrations"). The package is a bundler build,
 // so Node instantiates its .wasm by hand.
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';

@@ -1,0 +1,584 @@
+// An organisation's roster: its schools, users, school memberships, groups (classes and teaching
+// groups) and group memberships, kept in step with the systems schools already run.
+//
+// Interface, for the GraphQL resolvers and the roster import alike:
+// - Every write is a plain function (tx, now, actor, input) inside the caller's transaction. `now`
+//   is the moment written as a start or an end, so a whole import can use one moment.
+// - Every write is idempotent and returns { record, change }: 'created', 'updated', 'ended' or
+//   'unchanged'. Writing what is already there changes nothing and records no audit event.
+// - upsertSchoolByExternalId / upsertUserByExternalId / upsertGroupByExternalId find the record by
+//   its external id within the organisation (or, when none has it, a school by its school unit code
+//   or a user by e-mail that has no external id yet: records entered by hand before the first sync)
+//   and create or update it; an ended one that comes back is started again. create*/update*/end* work by our ids, for the GraphQL mutations.
+// - setSchoolMembership / setGroupMembership start a membership, start an ended one again, or change
+//   its role; endSchoolMembership / endGroupMembership end it. Ending a school membership (or a
+//   user, or a school) ends the user's groups at the school and revokes their licenses there with
+//   the reason LEFT_SCHOOL in the same transaction; started licenses keep their end dates and
+//   return to the school's reusable pool. Memberships start and end at instants (startedAt,
+//   endedAt): an import ends a membership once its last day has passed.
+// - Refusals are LicenseErrors with the input field: ALREADY_EXISTS (`email`, `externalId`,
+//   `schoolUnitCode`), ALREADY_ENDED, USER_NOT_IN_SCHOOL, NOT_FOUND, FORBIDDEN, INVALID_INPUT. Every
+//   check reads before anything is written, so a refused record leaves the transaction usable.
+// - Who may (actor.ts): administrators and read-write integrations of the organisation, and the
+//   system actor (the import command), change everything; a school administrator changes their
+//   school's memberships and groups, renames the school, creates users into it and edits its users.
+import type { Group, GroupKind, GroupMembership, GroupRole, Prisma, School, SchoolMembership, SchoolRole, User } from '@school-licenses/db';
+import { canManageOrganisation, canManageSchool, requireManagedOrganisation, requireRosterSchool, visibleUsers, type Actor, type Tx } from './actor.ts';
+import { endAssignment, endExpiredAssignments } from './assignments.ts';
+import { recordAudit, recordAudits, type AuditEntry } from './audit.ts';
+import { LicenseError } from './errors.ts';
+
+export type RosterChange = 'created' | 'updated' | 'ended' | 'unchanged';
+
+export interface Written<T> {
+  record: T;
+  change: RosterChange;
+}
+
+// ---- Schools ----
+
+export interface SchoolFields {
+  name: string;
+  /** The Swedish school unit code (skolenhetskod): 8 digits. */
+  schoolUnitCode?: string | null;
+  externalId?: string | null;
+}
+
+export async function createSchool(tx: Tx, now: Date, actor: Actor, input: SchoolFields & { organisationId: string }): Promise<School> {
+  requireManagedOrganisation(actor, input.organisationId);
+  const data = schoolData(input) as SchoolFields;
+  await requireFreeSchoolKeys(tx, input.organisationId, data, null);
+  const school = await tx.school.create({ data: { ...data, organisationId: input.organisationId, createdAt: now } });
+  await recordAudit(tx, actor, now, { action: 'SCHOOL_CREATED', organisationId: school.organisationId, schoolId: school.id, after: json(data) });
+  return school;
+}
+
+/** Renames a school or changes its codes (administrators of the school or of the organisation). */
+export async function updateSchool(tx: Tx, now: Date, actor: Actor, input: Partial<SchoolFields> & { schoolId: string }): Promise<Written<School>> {
+  const school = await requireRosterSchool(tx, actor, input.schoolId);
+  if (school.endedAt) throw new LicenseError('ALREADY_ENDED', 'school', 'The school has closed.');
+  return changeSchool(tx, now, actor, school, schoolData(input, true), false);
+}
+
+/** Closes a school: every membership of it ends (revoking licenses), and so does every group. */
+export async function endSchool(tx: Tx, now: Date, actor: Actor, input: { schoolId: string }): Promise<Written<School>> {
+  const school = await requireRosterSchool(tx, actor, input.schoolId);
+  requireManagedOrganisation(actor, school.organisationId, 'school');
+  if (school.endedAt) return { record: school, change: 'unchanged' };
+  const members = await tx.schoolMembership.findMany({ where: { schoolId: school.id, endedAt: null } });
+  for (const membership of members) await endMembership(tx, now, actor, school, membership);
+  const groups = await tx.group.findMany({ where: { schoolId: school.id, endedAt: null } });
+  for (const group of groups) await closeGroup(tx, now, actor, school, group);
+  const record = await tx.school.update({ where: { id: school.id }, data: { endedAt: now } });
+  await recordAudit(tx, actor, now, {
+    action: 'SCHOOL_ENDED',
+    organisationId: school.organisationId,
+    schoolId: school.id,
+    after: { endedMemberships: members.length },
+  });
+  return { record, change: 'ended' };
+}
+
+export async function upsertSchoolByExternalId(
+  tx: Tx,
+  now: Date,
+  actor: Actor,
+  organisationId: string,
+  input: SchoolFields & { externalId: string },
+): Promise<Written<School>> {
+  requireManagedOrganisation(actor, organisationId);
+  const externalId = requiredText(input.externalId, 'externalId');
+  const data = schoolData(input);
+  // A school entered by hand before the sync is adopted by its school unit code.
+  const existing =
+    (await schoolByExternalId(tx, organisationId, externalId)) ??
+    (data.schoolUnitCode ? await tx.school.findFirst({ where: { organisationId, schoolUnitCode: data.schoolUnitCode, externalId: null } }) : null);
+  if (!existing) return { record: await createSchool(tx, now, actor, { ...input, organisationId }), change: 'created' };
+  return changeSchool(tx, now, actor, existing, data, true);
+}
+
+/** The school with an external id, for the import to resolve references. */
+export function schoolByExternalId(tx: Tx, organisationId: string, externalId: string): Promise<School | null> {
+  return tx.school.findUnique({ where: { organisationId_externalId: { organisationId, externalId } } });
+}
+
+async function changeSchool(tx: Tx, now: Date, actor: Actor, school: School, data: Partial<SchoolFields>, reopen: boolean): Promise<Written<School>> {
+  const changed = changedFields(school, { ...data, ...(reopen && school.endedAt ? { endedAt: null } : {}) });
+  if (!changed) return { record: school, change: 'unchanged' };
+  await requireFreeSchoolKeys(tx, school.organisationId, changed, school.id);
+  const record = await tx.school.update({ where: { id: school.id }, data: changed });
+  await recordAudit(tx, actor, now, { action: 'SCHOOL_UPDATED', organisationId: school.organisationId, schoolId: school.id, ...beforeAfter(school, changed) });
+  return { record, change: 'updated' };
+}
+
+export function schoolData(input: Partial<SchoolFields>, partial = false): Partial<SchoolFields> {
+  return {
+    name: partial && input.name === undefined ? undefined : requiredText(input.name ?? '', 'name'),
+    schoolUnitCode: optional(input.schoolUnitCode, (code) => {
+      if (!/^\d{8}$/.test(code.trim())) throw new LicenseError('INVALID_INPUT', 'schoolUnitCode', 'A school unit code is 8 digits.');
+      return code.trim();
+    }),
+    externalId: optional(input.externalId, (id) => requiredText(id, 'externalId')),
+  };
+}
+
+async function requireFreeSchoolKeys(tx: Tx, organisationId: string, data: Partial<SchoolFields>, exceptId: string | null) {
+  if (data.schoolUnitCode) {
+    const other = await tx.school.findUnique({
+      where: { organisationId_schoolUnitCode: { organisationId, schoolUnitCode: data.schoolUnitCode } },
+      select: { id: true },
+    });
+    requireNoOther(other, exceptId, 'schoolUnitCode', 'Another school of the organisation has this school unit code.');
+  }
+  if (data.externalId) {
+    const other = await tx.school.findUnique({ where: { organisationId_externalId: { organisationId, externalId: data.externalId } }, select: { id: true } });
+    requireNoOther(other, exceptId, 'externalId', 'Another school of the organisation has this external id.');
+  }
+}
+
+// ---- Users ----
+
+export interface UserFields {
+  name: string;
+  /** Unique within the organisation; kept in lower case. */
+  email: string;
+  externalId?: string | null;
+}
+
+/**
+ * Creates a user of the organisation. A school administrator must enrol the new user into their
+ * school (`school`); an organisation administrator may leave them without one.
+ */
+export async function createUser(
+  tx: Tx,
+  now: Date,
+  actor: Actor,
+  input: UserFields & { organisationId: string; school?: { schoolId: string; role: SchoolRole } | null },
+): Promise<User> {
+  if (!canManageOrganisation(actor, input.organisationId)) {
+    if (!input.school) throw new LicenseError('FORBIDDEN', 'school', 'School administrators create users into their school: give the school.');
+    const school = await requireRosterSchool(tx, actor, input.school.schoolId);
+    if (school.organisationId !== input.organisationId) throw new LicenseError('NOT_FOUND', 'school', 'No such school.');
+  }
+  const data = userData(input) as UserFields;
+  await requireFreeUserKeys(tx, input.organisationId, data, null);
+  const user = await tx.user.create({ data: { ...data, organisationId: input.organisationId, createdAt: now } });
+  await recordAudit(tx, actor, now, { action: 'USER_CREATED', organisationId: user.organisationId, userId: user.id, after: json(data) });
+  if (input.school) await setSchoolMembership(tx, now, actor, { schoolId: input.school.schoolId, userId: user.id, role: input.school.role });
+  return user;
+}
+
+export async function updateUser(tx: Tx, now: Date, actor: Actor, input: Partial<UserFields> & { userId: string }): Promise<Written<User>> {
+  const user = await requireManagedUser(tx, actor, input.userId);
+  if (user.endedAt) throw new LicenseError('ALREADY_ENDED', 'user', 'The user has left the organisation.');
+  return changeUser(tx, now, actor, user, userData(input, true), false);
+}
+
+/** The user leaves the organisation: every membership ends, revoking their licenses. */
+export async function endUser(tx: Tx, now: Date, actor: Actor, input: { userId: string }): Promise<Written<User>> {
+  const user = await requireManagedUser(tx, actor, input.userId);
+  requireManagedOrganisation(actor, user.organisationId, 'user');
+  if (user.endedAt) return { record: user, change: 'unchanged' };
+  const memberships = await tx.schoolMembership.findMany({ where: { userId: user.id, endedAt: null }, include: { school: true } });
+  for (const membership of memberships) await endMembership(tx, now, actor, membership.school, membership);
+  const record = await tx.user.update({ where: { id: user.id }, data: { endedAt: now } });
+  await recordAudit(tx, actor, now, {
+    action: 'USER_ENDED',
+    organisationId: user.organisationId,
+    userId: user.id,
+    after: { endedMemberships: memberships.length },
+  });
+  return { record, change: 'ended' };
+}
+
+export async function upsertUserByExternalId(
+  tx: Tx,
+  now: Date,
+  actor: Actor,
+  organisationId: string,
+  input: UserFields & { externalId: string },
+): Promise<Written<User>> {
+  requireManagedOrganisation(actor, organisationId);
+  const externalId = requiredText(input.externalId, 'externalId');
+  const data = userData(input);
+  // A user entered by hand before the sync is adopted by their e-mail address.
+  const existing =
+    (await userByExternalId(tx, organisationId, externalId)) ?? (await tx.user.findFirst({ where: { organisationId, email: data.email!, externalId: null } }));
+  if (!existing) return { record: await createUser(tx, now, actor, { ...input, organisationId }), change: 'created' };
+  return changeUser(tx, now, actor, existing, data, true);
+}
+
+export function userByExternalId(tx: Tx, organisationId: string, externalId: string): Promise<User | null> {
+  return tx.user.findUnique({ where: { organisationId_externalId: { organisationId, externalId } } });
+}
+
+/** Users whose name or e-mail contains the text, within what the actor may see. */
+export function userSearch(actor: Actor, text: string): Prisma.UserWhereInput {
+  const contains = text.trim();
+  return {
+    AND: [visibleUsers(actor), contains ? { OR: [{ name: { contains, mode: 'insensitive' } }, { email: { contains, mode: 'insensitive' } }] } : {}],
+  };
+}
+
+/**
+ * A user the actor may edit: any user of their organisation for its administrators; for a school
+ * administrator, the current members of their schools who are not organisation administrators.
+ */
+async function requireManagedUser(tx: Tx, actor: Actor, userId: string, field = 'user'): Promise<User> {
+  const user = await tx.user.findFirst({
+    where: { AND: [{ id: userId }, actor.kind === 'system' ? {} : visibleUsers(actor)] },
+    include: { memberships: { where: { endedAt: null }, include: { school: true } } },
+  });
+  if (!user) throw new LicenseError('NOT_FOUND', field, 'No such user.');
+  const { memberships, ...plain } = user;
+  if (canManageOrganisation(actor, user.organisationId)) return plain;
+  if (!user.isOrganisationAdmin && memberships.some((m) => canManageSchool(actor, m.school))) return plain;
+  throw new LicenseError('FORBIDDEN', field, "Only administrators of the organisation or of the user's school may do this.");
+}
+
+async function changeUser(tx: Tx, now: Date, actor: Actor, user: User, data: Partial<UserFields>, reopen: boolean): Promise<Written<User>> {
+  const changed = changedFields(user, { ...data, ...(reopen && user.endedAt ? { endedAt: null } : {}) });
+  if (!changed) return { record: user, change: 'unchanged' };
+  await requireFreeUserKeys(tx, user.organisationId, changed, user.id);
+  const record = await tx.user.update({ where: { id: user.id }, data: changed });
+  await recordAudit(tx, actor, now, { action: 'USER_UPDATED', organisationId: user.organisationId, userId: user.id, ...beforeAfter(user, changed) });
+  return { record, change: 'updated' };
+}
+
+export function userData(input: Partial<UserFields>, partial = false): Partial<UserFields> {
+  return {
+    name: partial && input.name === undefined ? undefined : requiredText(input.name ?? '', 'name'),
+    email: partial && input.email === undefined ? undefined : emailAddress(input.email ?? ''),
+    externalId: optional(input.externalId, (id) => requiredText(id, 'externalId')),
+  };
+}
+
+async function requireFreeUserKeys(tx: Tx, organisationId: string, data: Partial<UserFields>, exceptId: string | null) {
+  if (data.email) {
+    const other = await tx.user.findUnique({ where: { organisationId_email: { organisationId, email: data.email } }, select: { id: true } });
+    requireNoOther(other, exceptId, 'email', 'Another user of the organisation has this e-mail address.');
+  }
+  if (data.externalId) {
+    const other = await tx.user.findUnique({ where: { organisationId_externalId: { organisationId, externalId: data.externalId } }, select: { id: true } });
+    requireNoOther(other, exceptId, 'externalId', 'Another user of the organisation has this external id.');
+  }
+}
+
+// ---- School memberships ----
+
+/** Starts the user's membership of the school, starts an ended one again, or changes the role. */
+export async function setSchoolMembership(
+  tx: Tx,
+  now: Date,
+  actor: Actor,
+  input: { schoolId: string; userId: string; role: SchoolRole },
+): Promise<Written<SchoolMembership>> {
+  const school = await requireRosterSchool(tx, actor, input.schoolId);
+  if (school.endedAt) throw new LicenseError('ALREADY_ENDED', 'school', 'The school has closed.');
+  const user = await tx.user.findFirst({ where: { id: input.userId, organisationId: school.organisationId } });
+  if (!user) throw new LicenseError('NOT_FOUND', 'user', 'No such user.');
+  if (user.endedAt) throw new LicenseError('ALREADY_ENDED', 'user', 'The user has left the organisation.');
+  const key = { userId_schoolId: { userId: user.id, schoolId: school.id } };
+  const existing = await tx.schoolMembership.findUnique({ where: key });
+  const entry = { organisationId: school.organisationId, schoolId: school.id, userId: user.id };
+  if (!existing) {
+    const record = await tx.schoolMembership.create({ data: { userId: user.id, schoolId: school.id, role: input.role, createdAt: now, startedAt: now } });
+    await recordAudit(tx, actor, now, { ...entry, action: 'SCHOOL_MEMBERSHIP_STARTED', after: { role: input.role } });
+    return { record, change: 'created' };
+  }
+  if (existing.endedAt) {
+    const record = await tx.schoolMembership.update({ where: key, data: { role: input.role, startedAt: now, endedAt: null } });
+    await recordAudit(tx, actor, now, {
+      ...entry,
+      action: 'SCHOOL_MEMBERSHIP_STARTED',
+      before: { role: existing.role, endedAt: existing.endedAt.toISOString() },
+      after: { role: input.role },
+    });
+    return { record, change: 'updated' };
+  }
+  if (existing.role === input.role) return { record: existing, change: 'unchanged' };
+  // Only students and teachers hold licenses: one who becomes an administrator gives them back.
+  if (input.role === 'SCHOOL_ADMIN') await revokeLicensesAt(tx, now, actor, school.id, user.id);
+  const record = await tx.schoolMembership.update({ where: key, data: { role: input.role } });
+  await recordAudit(tx, actor, now, { ...entry, action: 'SCHOOL_MEMBERSHIP_UPDATED', before: { role: existing.role }, after: { role: input.role } });
+  return { record, change: 'updated' };
+}
+
+/**
+ * The user leaves the school: the membership ends, their groups at the school end, and their
+ * licenses there are revoked (LEFT_SCHOOL), all in the caller's transaction.
+ */
+export async function endSchoolMembership(tx: Tx, now: Date, actor: Actor, input: { schoolId: string; userId: string }): Promise<Written<SchoolMembership>> {
+  const school = await requireRosterSchool(tx, actor, input.schoolId);
+  const membership = await tx.schoolMembership.findUnique({ where: { userId_schoolId: { userId: input.userId, schoolId: school.id } } });
+  if (!membership) throw new LicenseError('NOT_FOUND', 'user', 'The user is not a member of this school.');
+  if (membership.endedAt) return { record: membership, change: 'unchanged' };
+  const record = await endMembership(tx, now, actor, school, membership);
+  return record ? { record, change: 'ended' } : { record: membership, change: 'unchanged' };
+}
+
+async function endMembership(tx: Tx, now: Date, actor: Actor, school: School, membership: SchoolMembership): Promise<SchoolMembership | null> {
+  const where = { userId: membership.userId, schoolId: school.id };
+  // The update locks the membership: an assignment to this user in flight (which reads the
+  // membership FOR SHARE) commits first and is revoked below, or finds no membership.
+  const ended = await tx.schoolMembership.updateMany({ where: { ...where, endedAt: null }, data: { endedAt: now } });
+  if (ended.count === 0) return null;
+  const groupMemberships = await tx.groupMembership.findMany({
+    where: { userId: membership.userId, endedAt: null, group: { schoolId: school.id } },
+  });
+  await endGroupMemberships(tx, now, actor, school, groupMemberships);
+  const revoked = await revokeLicensesAt(tx, now, actor, school.id, membership.userId);
+  await recordAudit(tx, actor, now, {
+    action: 'SCHOOL_MEMBERSHIP_ENDED',
+    organisationId: school.organisationId,
+    schoolId: school.id,
+    userId: membership.userId,
+    before: { role: membership.role },
+    after: { endedAt: now.toISOString(), revokedLicenses: revoked },
+  });
+  return { ...membership, endedAt: now };
+}
+
+/** Ends the user's assignments at the school: started licenses keep their end dates and become reusable. */
+async function revokeLicensesAt(tx: Tx, now: Date, actor: Actor, schoolId: string, userId: string): Promise<number> {
+  // A license past its end date has no holder already: its assignment is written down as ended at
+  // the expiry, by the system, and only the others are revoked.
+  await endExpiredAssignments(tx, now, { userId, schoolId });
+  const held = await tx.assignment.findMany({ where: { userId, schoolId, isActive: true }, select: { licenseId: true }, orderBy: { licenseId: 'asc' } });
+  for (const { licenseId } of held) await endAssignment(tx, now, actor, licenseId, 'LEFT_SCHOOL');
+  return held.length;
+}
+
+// ---- Groups ----
+
+export interface GroupFields {
+  name: string;
+  kind: GroupKind;
+  /** The grade (årskurs) of its students, 0 to 13; null for mixed groups. */
+  schoolYear?: number | null;
+  externalId?: string | null;
+}
+
+export async function createGroup(tx: Tx, now: Date, actor: Actor, input: GroupFields & { schoolId: string }): Promise<Group> {
+  const school = await requireRosterSchool(tx, actor, input.schoolId);
+  if (school.endedAt) throw new LicenseError('ALREADY_ENDED', 'school', 'The school has closed.');
+  const data = groupData(input) as GroupFields;
+  await requireFreeGroupKeys(tx, school.organisationId, data, null);
+  const group = await tx.group.create({ data: { ...data, organisationId: school.organisationId, schoolId: school.id, createdAt: now, startedAt: now } });
+  await recordAudit(tx, actor, now, {
+    action: 'GROUP_CREATED',
+    organisationId: school.organisationId,
+    schoolId: school.id,
+    groupId: group.id,
+    after: json(data),
+  });
+  return group;
+}
+
+export async function updateGroup(tx: Tx, now: Date, actor: Actor, input: Partial<GroupFields> & { groupId: string }): Promise<Written<Group>> {
+  const { group, school } = await requireRosterGroup(tx, actor, input.groupId);
+  if (group.endedAt) throw new LicenseError('ALREADY_ENDED', 'group', 'The group has ended.');
+  return changeGroup(tx, now, actor, school, group, groupData(input, true), false);
+}
+
+/** Ends a group and every membership of it (the licenses of its members are the school's matter). */
+export async function endGroup(tx: Tx, now: Date, actor: Actor, input: { groupId: string }): Promise<Written<Group>> {
+  const { group, school } = await requireRosterGroup(tx, actor, input.groupId);
+  if (group.endedAt) return { record: group, change: 'unchanged' };
+  return { record: await closeGroup(tx, now, actor, school, group), change: 'ended' };
+}
+
+export async function upsertGroupByExternalId(
+  tx: Tx,
+  now: Date,
+  actor: Actor,
+  organisationId: string,
+  input: GroupFields & { externalId: string; schoolId: string },
+): Promise<Written<Group>> {
+  const school = await requireRosterSchool(tx, actor, input.schoolId);
+  if (school.organisationId !== organisationId) throw new LicenseError('NOT_FOUND', 'school', 'No such school.');
+  const externalId = requiredText(input.externalId, 'externalId');
+  const existing = await groupByExternalId(tx, organisationId, externalId);
+  if (!existing) return { record: await createGroup(tx, now, actor, input), change: 'created' };
+  if (existing.schoolId !== school.id) throw new LicenseError('INVALID_INPUT', 'school', 'A group stays in its school: end it and create another.');
+  return changeGroup(tx, now, actor, school, existing, groupData(input), true);
+}
+
+export function groupByExternalId(tx: Tx, organisationId: string, externalId: string): Promise<Group | null> {
+  return tx.group.findUnique({ where: { organisationId_externalId: { organisationId, externalId } } });
+}
+
+async function changeGroup(
+  tx: Tx,
+  now: Date,
+  actor: Actor,
+  school: School,
+  group: Group,
+  data: Partial<GroupFields>,
+  reopen: boolean,
+): Promise<Written<Group>> {
+  const changed = changedFields(group, { ...data, ...(reopen && group.endedAt ? { endedAt: null, startedAt: now } : {}) });
+  if (!changed) return { record: group, change: 'unchanged' };
+  await requireFreeGroupKeys(tx, group.organisationId, changed, group.id);
+  const record = await tx.group.update({ where: { id: group.id }, data: changed });
+  await recordAudit(tx, actor, now, {
+    action: 'GROUP_UPDATED',
+    organisationId: school.organisationId,
+    schoolId: school.id,
+    groupId: group.id,
+    ...beforeAfter(group, changed),
+  });
+  return { record, change: 'updated' };
+}
+
+async function closeGroup(tx: Tx, now: Date, actor: Actor, school: School, group: Group): Promise<Group> {
+  const members = await tx.groupMembership.findMany({ where: { groupId: group.id, endedAt: null } });
+  await endGroupMemberships(tx, now, actor, school, members);
+  const record = await tx.group.update({ where: { id: group.id }, data: { endedAt: now } });
+  await recordAudit(tx, actor, now, {
+    action: 'GROUP_ENDED',
+    organisationId: school.organisationId,
+    schoolId: school.id,
+    groupId: group.id,
+    after: { endedMemberships: members.length },
+  });
+  return record;
+}
+
+export function groupData(input: Partial<GroupFields>, partial = false): Partial<GroupFields> {
+  return {
+    name: partial && input.name === undefined ? undefined : requiredText(input.name ?? '', 'name'),
+    kind: input.kind ?? undefined,
+    schoolYear: optional(input.schoolYear, (year) => {
+      if (!Number.isInteger(year) || year < 0 || year > 13) throw new LicenseError('INVALID_INPUT', 'schoolYear', 'A school year is a grade from 0 to 13.');
+      return year;
+    }),
+    externalId: optional(input.externalId, (id) => requiredText(id, 'externalId')),
+  };
+}
+
+async function requireFreeGroupKeys(tx: Tx, organisationId: string, data: Partial<GroupFields>, exceptId: string | null) {
+  if (!data.externalId) return;
+  const other = await groupByExternalId(tx, organisationId, data.externalId);
+  requireNoOther(other, exceptId, 'externalId', 'Another group of the organisation has this external id.');
+}
+
+/** A group whose school's roster the actor changes; another organisation's group is NOT_FOUND. */
+async function requireRosterGroup(tx: Tx, actor: Actor, groupId: string, field = 'group'): Promise<{ group: Group; school: School }> {
+  const group = await tx.group.findUnique({ where: { id: groupId } });
+  if (!group) throw new LicenseError('NOT_FOUND', field, 'No such group.');
+  return { group, school: await requireRosterSchool(tx, actor, group.schoolId, field) };
+}
+
+// ---- Group memberships ----
+
+/** Adds a current member of the group's school to the group, adds them again, or changes their role. */
+export async function setGroupMembership(
+  tx: Tx,
+  now: Date,
+  actor: Actor,
+  input: { groupId: string; userId: string; role: GroupRole },
+): Promise<Written<GroupMembership>> {
+  const { group, school } = await requireRosterGroup(tx, actor, input.groupId);
+  if (group.endedAt) throw new LicenseError('ALREADY_ENDED', 'group', 'The group has ended.');
+  const inSchool = await tx.schoolMembership.findFirst({ where: { userId: input.userId, schoolId: school.id, endedAt: null }, select: { role: true } });
+  if (!inSchool) throw new LicenseError('USER_NOT_IN_SCHOOL', 'user', "The user is not a current member of the group's school.");
+  const key = { groupId_userId: { groupId: group.id, userId: input.userId } };
+  const existing = await tx.groupMembership.findUnique({ where: key });
+  const entry = { organisationId: school.organisationId, schoolId: school.id, groupId: group.id, userId: input.userId };
+  if (!existing) {
+    const record = await tx.groupMembership.create({ data: { groupId: group.id, userId: input.userId, role: input.role, createdAt: now, startedAt: now } });
+    await recordAudit(tx, actor, now, { ...entry, action: 'GROUP_MEMBERSHIP_STARTED', after: { role: input.role } });
+    return { record, change: 'created' };
+  }
+  if (!existing.endedAt && existing.role === input.role) return { record: existing, change: 'unchanged' };
+  const restart = existing.endedAt ? { startedAt: now, endedAt: null } : {};
+  const record = await tx.groupMembership.update({ where: key, data: { role: input.role, ...restart } });
+  await recordAudit(tx, actor, now, {
+    ...entry,
+    action: existing.endedAt ? 'GROUP_MEMBERSHIP_STARTED' : 'GROUP_MEMBERSHIP_UPDATED',
+    before: { role: existing.role, endedAt: existing.endedAt?.toISOString() ?? null },
+    after: { role: input.role },
+  });
+  return { record, change: 'updated' };
+}
+
+export async function endGroupMembership(tx: Tx, now: Date, actor: Actor, input: { groupId: string; userId: string }): Promise<Written<GroupMembership>> {
+  const { group, school } = await requireRosterGroup(tx, actor, input.groupId);
+  const membership = await tx.groupMembership.findUnique({ where: { groupId_userId: { groupId: group.id, userId: input.userId } } });
+  if (!membership) throw new LicenseError('NOT_FOUND', 'user', 'The user is not a member of this group.');
+  if (membership.endedAt) return { record: membership, change: 'unchanged' };
+  await endGroupMemberships(tx, now, actor, school, [membership]);
+  return { record: { ...membership, endedAt: now }, change: 'ended' };
+}
+
+async function endGroupMemberships(tx: Tx, now: Date, actor: Actor, school: School, memberships: GroupMembership[]): Promise<void> {
+  if (memberships.length === 0) return;
+  await tx.groupMembership.updateMany({
+    where: { OR: memberships.map((m) => ({ groupId: m.groupId, userId: m.userId })), endedAt: null },
+    data: { endedAt: now },
+  });
+  await recordAudits(
+    tx,
+    actor,
+    now,
+    memberships.map((m) => ({
+      action: 'GROUP_MEMBERSHIP_ENDED' as const,
+      organisationId: school.organisationId,
+      schoolId: school.id,
+      groupId: m.groupId,
+      userId: m.userId,
+      before: { role: m.role },
+    })),
+  );
+}
+
+// ---- Shared ----
+
+const CONTROL = /[\u0000-\u001f\u007f]/;
+
+function requiredText(value: string, field: string, max = 200): string {
+  const text = value.trim();
+  if (!text || text.length > max || CONTROL.test(text)) {
+    throw new LicenseError('INVALID_INPUT', field, `Give 1 to ${max} characters, without control characters.`);
+  }
+  return text;
+}
+
+function emailAddress(value: string): string {
+  const email = value.trim().toLowerCase();
+  if (email.length > 254 || !/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(email)) {
+    throw new LicenseError('INVALID_INPUT', 'email', 'Give an e-mail address like name@school.example.');
+  }
+  return email;
+}
+
+/** undefined keeps the value, null or an empty string clears it, anything else is checked. */
+function optional<T>(value: T | null | undefined, check: (value: T) => T): T | null | undefined {
+  if (value === undefined) return undefined;
+  if (value === null || value === '') return null;
+  return check(value);
+}
+
+function requireNoOther(other: { id: string } | null, exceptId: string | null, field: string, message: string): void {
+  if (other && other.id !== exceptId) throw new LicenseError('ALREADY_EXISTS', field, message);
+}
+
+/** The fields of `wanted` whose values differ from the record's; null when none does. */
+function changedFields<R extends object, W extends object>(record: R, wanted: W): Partial<W> | null {
+  const changed = Object.entries(wanted).filter(([name, value]) => value !== undefined && !sameValue((record as Record<string, unknown>)[name], value));
+  return changed.length ? (Object.fromEntries(changed) as Partial<W>) : null;
+}
+
+function sameValue(a: unknown, b: unknown): boolean {
+  return a instanceof Date && b instanceof Date ? a.getTime() === b.getTime() : a === b;
+}
+
+function beforeAfter(record: object, changed: object): Pick<AuditEntry, 'before' | 'after'> {
+  const before = Object.fromEntries(Object.keys(changed).map((name) => [name, (record as Record<string, unknown>)[name]]));
+  return { before: json(before), after: json(changed) };
+}
+
+function json(value: object): Prisma.InputJsonValue {
+  return JSON.parse(JSON.stringify(value)) as Prisma.InputJsonValue;
+}

@@ -1,0 +1,341 @@
+// What a snapshot changes in an organisation's roster: the records to create, update and end,
+// in the order they can be applied. The diff is computed from the database's current state, so
+// computing it again after part of it was applied gives exactly the rest (that is how an
+// interrupted import resumes), and after all of it was applied gives nothing (idempotence).
+import type { GroupKind, GroupRole, SchoolRole } from '@school-licenses/db';
+import type { Tx } from '../domain/actor.ts';
+import { recordError, type KnownIds } from './check.ts';
+import type { RecordError, RecordSource, RosterRole, RosterSnapshot } from './snapshot.ts';
+
+export type RosterEntity = 'school' | 'user' | 'schoolMembership' | 'group' | 'groupMembership';
+export type ChangeKind = 'create' | 'update' | 'end';
+
+interface ChangeBase {
+  kind: ChangeKind;
+  /** The record in the source's words: an external id, or "person @ school" for a membership. */
+  key: string;
+  source?: RecordSource;
+}
+
+export type RosterChange =
+  | (ChangeBase & { entity: 'school'; id?: string; data: { externalId: string; name: string; schoolUnitCode: string | null } })
+  | (ChangeBase & { entity: 'user'; id?: string; data?: { externalId: string; name: string; email: string }; reopen?: boolean })
+  | (ChangeBase & { entity: 'schoolMembership'; userRef: Ref; schoolRef: Ref; data?: { role: SchoolRole; startedAt: Date } })
+  | (ChangeBase & {
+      entity: 'group';
+      id?: string;
+      schoolRef?: Ref;
+      data?: { externalId: string; name: string; kind: GroupKind; schoolYear: number | null; startedAt: Date };
+    })
+  | (ChangeBase & { entity: 'groupMembership'; groupRef: Ref; userRef: Ref; data?: { role: GroupRole; startedAt: Date } });
+
+/** A record by its id in the database, or by the external id of a record created earlier in the run. */
+export type Ref = { id: string } | { externalId: string };
+
+export interface ChangeCounts {
+  created: number;
+  updated: number;
+  ended: number;
+}
+
+export type DiffSummary = Record<RosterEntity, ChangeCounts>;
+
+export interface RosterDiff {
+  changes: RosterChange[];
+  summary: DiffSummary;
+  errors: RecordError[];
+}
+
+/** Creations and updates first (parents before children), then endings (children first). */
+const ORDER: [RosterEntity, ChangeKind[]][] = [
+  ['school', ['create', 'update']],
+  ['user', ['create', 'update']],
+  ['schoolMembership', ['create', 'update']],
+  ['group', ['create', 'update']],
+  ['groupMembership', ['create', 'update']],
+  ['groupMembership', ['end']],
+  ['group', ['end']],
+  ['schoolMembership', ['end']],
+  ['user', ['end']],
+];
+
+const ROLE_RANK: Record<RosterRole, number> = { STUDENT: 0, TEACHER: 1, SCHOOL_ADMIN: 2 };
+
+export function emptySummary(): DiffSummary {
+  const counts = () => ({ created: 0, updated: 0, ended: 0 });
+  return { school: counts(), user: counts(), schoolMembership: counts(), group: counts(), groupMembership: counts() };
+}
+
+/** The organisation's roster as the diff needs it. */
+export interface CurrentRoster {
+  schools: { id: string; externalId: string | null; schoolUnitCode: string | null; name: string }[];
+  users: { id: string; externalId: string | null; email: string; name: string; endedAt: Date | null }[];
+  schoolMemberships: { userId: string; schoolId: string; role: SchoolRole; endedAt: Date | null }[];
+  groups: { id: string; externalId: string | null; schoolId: string; name: string; kind: GroupKind; schoolYear: number | null; endedAt: Date | null }[];
+  groupMemberships: { groupId: string; userId: string; role: GroupRole; endedAt: Date | null }[];
+}
+
+export async function loadCurrentRoster(tx: Tx, organisationId: string): Promise<CurrentRoster> {
+  const [schools, users, schoolMemberships, groups, groupMemberships] = await Promise.all([
+    tx.school.findMany({ where: { organisationId }, select: { id: true, externalId: true, schoolUnitCode: true, name: true } }),
+    tx.user.findMany({ where: { organisationId }, select: { id: true, externalId: true, email: true, name: true, endedAt: true } }),
+    tx.schoolMembership.findMany({ where: { school: { organisationId } }, select: { userId: true, schoolId: true, role: true, endedAt: true } }),
+    tx.group.findMany({
+      where: { organisationId },
+      select: { id: true, externalId: true, schoolId: true, name: true, kind: true, schoolYear: true, endedAt: true },
+    }),
+    tx.groupMembership.findMany({ where: { group: { organisationId } }, select: { groupId: true, userId: true, role: true, endedAt: true } }),
+  ]);
+  return { schools, users, schoolMemberships, groups, groupMemberships };
+}
+
+/** The external ids a delta may refer to without repeating them. */
+export function knownIds(current: CurrentRoster): KnownIds {
+  const ids = <T extends { externalId: string | null }>(records: T[]) => new Set(records.flatMap((r) => (r.externalId ? [r.externalId] : [])));
+  return { schools: ids(current.schools), persons: ids(current.users), groups: ids(current.groups) };
+}
+
+/**
+ * The changes that make the roster what the snapshot says. A full snapshot also ends what it
+ * does not mention, among the records a sync manages: people with an external id, their
+ * memberships, and groups with an external id. People added by hand, and schools, are never
+ * ended by a sync.
+ */
+export function diffRoster(snapshot: RosterSnapshot, current: CurrentRoster, now: Date): RosterDiff {
+  const changes: RosterChange[] = [];
+  const errors: RecordError[] = [];
+  const full = snapshot.mode === 'FULL';
+  // A record whose end date has passed is in the snapshot as an ended one.
+  const active = (record: { deleted?: boolean; endDate: Date | null }) => !record.deleted && !(record.endDate && record.endDate <= now);
+
+  // Schools: by external id, else by school unit code (a school created by hand, now synced).
+  const schoolByExternalId = new Map(current.schools.flatMap((s) => (s.externalId ? [[s.externalId, s]] : [])));
+  const schoolByCode = new Map(current.schools.flatMap((s) => (s.schoolUnitCode ? [[s.schoolUnitCode, s]] : [])));
+  const schoolRef = new Map<string, Ref>();
+  for (const school of snapshot.schools) {
+    if (school.deleted) continue;
+    const existing = schoolByExternalId.get(school.externalId) ?? (school.schoolUnitCode ? schoolByCode.get(school.schoolUnitCode) : undefined);
+    const data = { externalId: school.externalId, name: school.name, schoolUnitCode: school.schoolUnitCode };
+    if (!existing) {
+      changes.push({ entity: 'school', kind: 'create', key: school.externalId, data, source: school.source });
+      schoolRef.set(school.externalId, { externalId: school.externalId });
+      continue;
+    }
+    schoolRef.set(school.externalId, { id: existing.id });
+    if (existing.externalId !== data.externalId || existing.name !== data.name || existing.schoolUnitCode !== data.schoolUnitCode) {
+      changes.push({ entity: 'school', kind: 'update', key: school.externalId, id: existing.id, data, source: school.source });
+    }
+  }
+  for (const school of current.schools) if (school.externalId && !schoolRef.has(school.externalId)) schoolRef.set(school.externalId, { id: school.id });
+
+  // Users: by external id, else by e-mail (someone added by hand before the first sync).
+  const userByExternalId = new Map(current.users.flatMap((u) => (u.externalId ? [[u.externalId, u]] : [])));
+  const userByEmail = new Map(current.users.map((u) => [u.email.toLowerCase(), u]));
+  const userRef = new Map<string, Ref>();
+  const matchedUsers = new Set<string>();
+  const endedPersons = new Set<string>();
+  for (const person of snapshot.persons) {
+    if (person.deleted) {
+      endedPersons.add(person.externalId);
+      continue;
+    }
+    // E-mail addresses are kept in lower case (roster.ts), so compare them that way.
+    const email = (person.email ?? '').toLowerCase();
+    const byEmail = userByEmail.get(email);
+    const existing = userByExternalId.get(person.externalId) ?? (byEmail && !byEmail.externalId ? byEmail : undefined);
+    if (byEmail && byEmail !== existing) {
+      errors.push(
+        recordError(
+          person.source,
+          'DUPLICATE_ID',
+          snapshot.format === 'ss12000' ? 'emails' : 'email',
+          `Another user of the organisation has the e-mail address ${email}.`,
+        ),
+      );
+      continue;
+    }
+    const data = { externalId: person.externalId, name: `${person.givenName} ${person.familyName}`.trim(), email };
+    if (!existing) {
+      changes.push({ entity: 'user', kind: 'create', key: person.externalId, data, source: person.source });
+      userRef.set(person.externalId, { externalId: person.externalId });
+      continue;
+    }
+    matchedUsers.add(existing.id);
+    userRef.set(person.externalId, { id: existing.id });
+    if (existing.externalId !== data.externalId || existing.name !== data.name || existing.email !== data.email || existing.endedAt) {
+      // A user who left and is back in the files is started again (by external id).
+      changes.push({ entity: 'user', kind: 'update', key: person.externalId, id: existing.id, data, reopen: !!existing.endedAt, source: person.source });
+    }
+  }
+  for (const user of current.users) if (user.externalId && !userRef.has(user.externalId)) userRef.set(user.externalId, { id: user.id });
+  const endedUsers = new Set<string>();
+  for (const user of current.users) {
+    if (user.endedAt || !user.externalId || matchedUsers.has(user.id)) continue;
+    if (full ? true : endedPersons.has(user.externalId)) {
+      changes.push({ entity: 'user', kind: 'end', key: user.externalId, id: user.id });
+      endedUsers.add(user.id);
+    }
+  }
+
+  // Groups: by external id only.
+  const groupByExternalId = new Map(current.groups.flatMap((g) => (g.externalId ? [[g.externalId, g]] : [])));
+  const groupRef = new Map<string, Ref>();
+  const groupSchool = new Map<string, string>();
+  const keptGroups = new Set<string>();
+  const endedGroupIds = new Set<string>();
+  for (const group of snapshot.groups) {
+    groupSchool.set(group.externalId, group.schoolExternalId);
+    const existing = groupByExternalId.get(group.externalId);
+    if (existing) groupRef.set(group.externalId, { id: existing.id });
+    if (!active(group)) {
+      if (existing && !existing.endedAt) {
+        changes.push({ entity: 'group', kind: 'end', key: group.externalId, id: existing.id, source: group.source });
+        endedGroupIds.add(existing.id);
+      }
+      if (existing) keptGroups.add(existing.id);
+      continue;
+    }
+    const school = schoolRef.get(group.schoolExternalId)!;
+    const data = { externalId: group.externalId, name: group.name, kind: group.kind, schoolYear: group.grade, startedAt: group.startDate ?? now };
+    if (!existing) {
+      changes.push({ entity: 'group', kind: 'create', key: group.externalId, schoolRef: school, data, source: group.source });
+      groupRef.set(group.externalId, { externalId: group.externalId });
+      continue;
+    }
+    keptGroups.add(existing.id);
+    if (!('id' in school) || school.id !== existing.schoolId) {
+      const field = snapshot.format === 'ss12000' ? 'organisation' : 'schoolSourcedId';
+      errors.push(
+        recordError(
+          group.source,
+          'INVALID_VALUE',
+          field,
+          `Group ${group.externalId} belongs to another school: a group stays in its school (give the new one another id).`,
+        ),
+      );
+      continue;
+    }
+    if (existing.name !== data.name || existing.kind !== data.kind || existing.schoolYear !== data.schoolYear || existing.endedAt) {
+      changes.push({ entity: 'group', kind: 'update', key: group.externalId, id: existing.id, schoolRef: school, data, source: group.source });
+    }
+  }
+  for (const group of current.groups) {
+    if (!group.externalId) continue;
+    if (!groupRef.has(group.externalId)) groupRef.set(group.externalId, { id: group.id });
+    if (full && !group.endedAt && !keptGroups.has(group.id)) {
+      changes.push({ entity: 'group', kind: 'end', key: group.externalId, id: group.id });
+      endedGroupIds.add(group.id);
+    }
+  }
+
+  // Memberships: the highest role wins when a source lists a person at a school twice; a group
+  // member is a member of the group's school too.
+  const wantedSchool = new Map<
+    string,
+    { personExternalId: string; schoolExternalId: string; role: RosterRole; startDate: Date | null; source: RecordSource }
+  >();
+  const endedSchool = new Map<string, { personExternalId: string; schoolExternalId: string; source: RecordSource }>();
+  const wantSchool = (personExternalId: string, schoolExternalId: string, role: RosterRole, startDate: Date | null, source: RecordSource) => {
+    const key = `${personExternalId} @ ${schoolExternalId}`;
+    const seen = wantedSchool.get(key);
+    if (!seen || ROLE_RANK[role] > ROLE_RANK[seen.role])
+      wantedSchool.set(key, { personExternalId, schoolExternalId, role, startDate: seen?.startDate ?? startDate, source });
+  };
+  for (const membership of snapshot.schoolMemberships) {
+    const key = `${membership.personExternalId} @ ${membership.schoolExternalId}`;
+    if (active(membership)) wantSchool(membership.personExternalId, membership.schoolExternalId, membership.role, membership.startDate, membership.source);
+    else endedSchool.set(key, membership);
+  }
+  const wantedGroup = new Map<string, { personExternalId: string; groupExternalId: string; role: GroupRole; startDate: Date | null; source: RecordSource }>();
+  const endedGroup = new Map<string, { personExternalId: string; groupExternalId: string; source: RecordSource }>();
+  const activeGroups = new Set(snapshot.groups.filter(active).map((g) => g.externalId));
+  for (const membership of snapshot.groupMemberships) {
+    const key = `${membership.personExternalId} @ ${membership.groupExternalId}`;
+    const school = groupSchool.get(membership.groupExternalId);
+    const groupActive = activeGroups.has(membership.groupExternalId) || (!school && !snapshot.groups.some((g) => g.externalId === membership.groupExternalId));
+    if (active(membership) && groupActive) {
+      const role: GroupRole = membership.role === 'STUDENT' ? 'STUDENT' : 'TEACHER';
+      const seen = wantedGroup.get(key);
+      if (!seen || (role === 'TEACHER' && seen.role === 'STUDENT'))
+        wantedGroup.set(key, { ...membership, role, startDate: seen?.startDate ?? membership.startDate });
+      if (school) wantSchool(membership.personExternalId, school, role, membership.startDate, membership.source);
+    } else endedGroup.set(key, membership);
+  }
+  for (const key of wantedSchool.keys()) endedSchool.delete(key);
+  for (const key of wantedGroup.keys()) endedGroup.delete(key);
+
+  const idOf = (ref: Ref | undefined) => (ref && 'id' in ref ? ref.id : undefined);
+  const schoolMembershipOf = new Map(current.schoolMemberships.map((m) => [`${m.userId} ${m.schoolId}`, m]));
+  const keptSchoolMemberships = new Set<string>();
+  for (const [key, wanted] of wantedSchool) {
+    const userRefOf = userRef.get(wanted.personExternalId);
+    const schoolRefOf = schoolRef.get(wanted.schoolExternalId);
+    if (!userRefOf || !schoolRefOf) continue;
+    const existing = schoolMembershipOf.get(`${idOf(userRefOf)} ${idOf(schoolRefOf)}`);
+    const data = { role: wanted.role, startedAt: wanted.startDate ?? now };
+    if (existing) keptSchoolMemberships.add(`${existing.userId} ${existing.schoolId}`);
+    if (!existing) changes.push({ entity: 'schoolMembership', kind: 'create', key, userRef: userRefOf, schoolRef: schoolRefOf, data, source: wanted.source });
+    else if (existing.endedAt || existing.role !== wanted.role) {
+      changes.push({ entity: 'schoolMembership', kind: 'update', key, userRef: userRefOf, schoolRef: schoolRefOf, data, source: wanted.source });
+    }
+  }
+  const userById = new Map(current.users.map((u) => [u.id, u]));
+  const schoolById = new Map(current.schools.map((s) => [s.id, s]));
+  for (const membership of current.schoolMemberships) {
+    const key = `${membership.userId} ${membership.schoolId}`;
+    if (membership.endedAt || keptSchoolMemberships.has(key)) continue;
+    const user = userById.get(membership.userId);
+    const school = schoolById.get(membership.schoolId);
+    if (!user?.externalId) continue;
+    const label = `${user.externalId} @ ${school?.externalId ?? school?.name}`;
+    const named = endedSchool.get(label);
+    // Ending a user ends their memberships with it.
+    if (endedUsers.has(user.id) || (full ? true : !!named)) {
+      changes.push({
+        entity: 'schoolMembership',
+        kind: 'end',
+        key: label,
+        userRef: { id: user.id },
+        schoolRef: { id: membership.schoolId },
+        source: named?.source,
+      });
+    }
+  }
+
+  const groupById = new Map(current.groups.map((g) => [g.id, g]));
+  const groupMembershipOf = new Map(current.groupMemberships.map((m) => [`${m.groupId} ${m.userId}`, m]));
+  const keptGroupMemberships = new Set<string>();
+  for (const [key, wanted] of wantedGroup) {
+    const userRefOf = userRef.get(wanted.personExternalId);
+    const groupRefOf = groupRef.get(wanted.groupExternalId);
+    if (!userRefOf || !groupRefOf) continue;
+    const existing = groupMembershipOf.get(`${idOf(groupRefOf)} ${idOf(userRefOf)}`);
+    const data = { role: wanted.role, startedAt: wanted.startDate ?? now };
+    if (existing) keptGroupMemberships.add(`${existing.groupId} ${existing.userId}`);
+    if (!existing) changes.push({ entity: 'groupMembership', kind: 'create', key, groupRef: groupRefOf, userRef: userRefOf, data, source: wanted.source });
+    else if (existing.endedAt || existing.role !== wanted.role) {
+      changes.push({ entity: 'groupMembership', kind: 'update', key, groupRef: groupRefOf, userRef: userRefOf, data, source: wanted.source });
+    }
+  }
+  for (const membership of current.groupMemberships) {
+    const key = `${membership.groupId} ${membership.userId}`;
+    if (membership.endedAt || keptGroupMemberships.has(key)) continue;
+    const user = userById.get(membership.userId);
+    const group = groupById.get(membership.groupId);
+    if (!user?.externalId || !group?.externalId) continue;
+    const label = `${user.externalId} @ ${group.externalId}`;
+    const named = endedGroup.get(label);
+    if (endedUsers.has(user.id) || endedGroupIds.has(group.id) || (full ? true : !!named)) {
+      changes.push({ entity: 'groupMembership', kind: 'end', key: label, groupRef: { id: group.id }, userRef: { id: user.id }, source: named?.source });
+    }
+  }
+
+  const ordered = ORDER.flatMap(([entity, kinds]) => changes.filter((c) => c.entity === entity && kinds.includes(c.kind)));
+  return { changes: ordered, summary: summarise(ordered), errors };
+}
+
+export function summarise(changes: RosterChange[]): DiffSummary {
+  const summary = emptySummary();
+  for (const change of changes) summary[change.entity][change.kind === 'create' ? 'created' : change.kind === 'update' ? 'updated' : 'ended']++;
+  return summary;
+}

@@ -1,0 +1,289 @@
+// Importing rosters into a real database (PGlite, or PostgreSQL with DATABASE_URL): both formats,
+// idempotence, dry runs, refused files, leavers' licenses, resuming, a new school year, deltas.
+import { openTestDatabase, type TestDatabase } from '@school-licenses/db/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { userActor } from '../auth/authenticate.ts';
+import { ManualClock } from '../clock.ts';
+import { systemActor, type Actor } from '../domain/actor.ts';
+import { assignLicense } from '../domain/assignments.ts';
+import { LicenseError } from '../domain/errors.ts';
+import { placeOrder } from '../domain/orders.ts';
+import { TEST_START } from '../testing/harness.ts';
+import { licensePool, type LicensePool } from '../testing/scenarios.ts';
+import { DEFAULT_MAX_FILE_BYTES, type RosterFile } from './files.ts';
+import { importRoster, type ImportRosterOptions } from './import.ts';
+import type { RosterFormat } from './snapshot.ts';
+import { fixtureFiles, fixtureText } from './testing.ts';
+
+let db: TestDatabase;
+let clock: ManualClock;
+
+beforeAll(async () => {
+  db = await openTestDatabase();
+  clock = new ManualClock(TEST_START);
+});
+afterAll(() => db.close());
+
+/** A fresh organisation (with a product to order) for each test. */
+const organisation = () => licensePool(db.prisma, clock, { licenses: 0, students: 0 });
+
+function run(pool: LicensePool, format: RosterFormat, files: RosterFile[], options: Partial<ImportRosterOptions> & { dryRun?: boolean; actor?: Actor } = {}) {
+  const { dryRun = false, actor = systemActor, ...rest } = options;
+  return importRoster(
+    db.prisma,
+    clock,
+    actor,
+    { organisationId: pool.organisationId, format, files, dryRun },
+    { maxFileBytes: DEFAULT_MAX_FILE_BYTES, ...rest },
+  );
+}
+
+/** Everything an import writes, counted, for "nothing changed" assertions. */
+async function rosterRows(organisationId: string) {
+  const p = db.prisma;
+  return {
+    schools: await p.school.count({ where: { organisationId } }),
+    users: await p.user.count({ where: { organisationId } }),
+    schoolMemberships: await p.schoolMembership.count({ where: { school: { organisationId } } }),
+    groups: await p.group.count({ where: { organisationId } }),
+    groupMemberships: await p.groupMembership.count({ where: { group: { organisationId } } }),
+    auditEvents: await p.auditEvent.count({ where: { organisationId } }),
+    imports: await p.rosterImport.count({ where: { organisationId } }),
+  };
+}
+
+async function activeMembers(organisationId: string, groupName: string) {
+  const members = await db.prisma.groupMembership.findMany({
+    where: { endedAt: null, group: { organisationId, name: groupName } },
+    select: { user: { select: { externalId: true } } },
+  });
+  return members.map((m) => m.user.externalId).sort();
+}
+
+/** The OneRoster fixture without one person: their row in users.csv, roles.csv and enrollments.csv. */
+function withoutPerson(sourcedId: string, changes: Record<string, string | null> = {}) {
+  const drop = (name: string) =>
+    fixtureText('oneroster', name)
+      .split('\n')
+      .filter((line) => !line.includes(`,${sourcedId},`) && !line.startsWith(`${sourcedId},`))
+      .join('\n');
+  return fixtureFiles('oneroster', { 'users.csv': drop('users.csv'), 'roles.csv': drop('roles.csv'), 'enrollments.csv': drop('enrollments.csv'), ...changes });
+}
+
+describe('roster import', () => {
+  it('imports a OneRoster set, and importing it again changes nothing', async () => {
+    const pool = await organisation();
+    const first = await run(pool, 'oneroster-csv', fixtureFiles('oneroster'));
+    expect(first.errors).toEqual([]);
+    expect(first.summary).toEqual({
+      school: { created: 2, updated: 0, ended: 0 },
+      user: { created: 7, updated: 0, ended: 0 },
+      schoolMembership: { created: 8, updated: 0, ended: 0 },
+      group: { created: 4, updated: 0, ended: 0 },
+      groupMembership: { created: 9, updated: 0, ended: 0 },
+    });
+    const norr = await db.prisma.school.findFirstOrThrow({ where: { organisationId: pool.organisationId, externalId: 'sch-norr' } });
+    expect(norr).toMatchObject({ name: 'Norrskolan', schoolUnitCode: '12345678' });
+    const gun = await db.prisma.user.findFirstOrThrow({
+      where: { organisationId: pool.organisationId, externalId: 'usr-gun' },
+      include: { memberships: true },
+    });
+    expect(gun).toMatchObject({ name: 'Gun Rektor', email: 'gun.rektor@norr.example' });
+    expect(gun.memberships).toEqual([expect.objectContaining({ schoolId: norr.id, role: 'SCHOOL_ADMIN', endedAt: null })]);
+    expect(await db.prisma.group.findFirstOrThrow({ where: { organisationId: pool.organisationId, externalId: 'cls-7a' } })).toMatchObject({
+      name: '7A',
+      kind: 'CLASS',
+      schoolYear: 7,
+      schoolId: norr.id,
+    });
+    expect(await activeMembers(pool.organisationId, '7A')).toEqual(['usr-anna', 'usr-bo', 'usr-cia']);
+    // Every change has its audit event.
+    expect(await db.prisma.auditEvent.count({ where: { organisationId: pool.organisationId, action: 'GROUP_MEMBERSHIP_STARTED' } })).toBe(9);
+
+    const before = await rosterRows(pool.organisationId);
+    const again = await run(pool, 'oneroster-csv', fixtureFiles('oneroster'));
+    expect(again.changes).toEqual([]);
+    expect(Object.values(again.summary).every((c) => c.created + c.updated + c.ended === 0)).toBe(true);
+    expect(await rosterRows(pool.organisationId)).toEqual({ ...before, imports: before.imports + 1 });
+  });
+
+  it('imports SS 12000 resources, and importing them again changes nothing', async () => {
+    const pool = await organisation();
+    const first = await run(pool, 'ss12000', fixtureFiles('ss12000'));
+    expect(first.errors).toEqual([]);
+    expect(first.summary).toMatchObject({
+      school: { created: 1 },
+      user: { created: 3 },
+      schoolMembership: { created: 3 },
+      group: { created: 2 },
+      groupMembership: { created: 4 },
+    });
+    const anna = await db.prisma.user.findFirstOrThrow({ where: { organisationId: pool.organisationId, email: 'anna.larare@norr.example' } });
+    expect(await db.prisma.groupMembership.findMany({ where: { userId: anna.id }, select: { role: true, group: { select: { name: true } } } })).toEqual([
+      { role: 'TEACHER', group: { name: 'Matematik 7A' } },
+    ]);
+    const before = await rosterRows(pool.organisationId);
+    const again = await run(pool, 'ss12000', fixtureFiles('ss12000'));
+    expect(again.changes).toEqual([]);
+    expect(await rosterRows(pool.organisationId)).toEqual({ ...before, imports: before.imports + 1 });
+  });
+
+  it('a dry run returns the diff and writes nothing', async () => {
+    const pool = await organisation();
+    const before = await rosterRows(pool.organisationId);
+    const dry = await run(pool, 'oneroster-csv', fixtureFiles('oneroster'), { dryRun: true });
+    expect(dry).toMatchObject({ dryRun: true, importId: null, refused: false, mode: 'FULL' });
+    expect(dry.changes).toHaveLength(30);
+    expect(dry.changes[0]).toEqual({ entity: 'school', kind: 'create', key: 'sch-norr', source: { file: 'orgs.csv', line: 3 } });
+    expect(await rosterRows(pool.organisationId)).toEqual(before);
+    const real = await run(pool, 'oneroster-csv', fixtureFiles('oneroster'));
+    expect(real.summary).toEqual(dry.summary);
+  });
+
+  it('refuses broken files with a report and writes nothing', async () => {
+    const pool = await organisation();
+    await run(pool, 'oneroster-csv', fixtureFiles('oneroster'));
+    const before = await rosterRows(pool.organisationId);
+    const users = fixtureText('oneroster', 'users.csv').replace('bo.elev@norr.example', 'inte-en-adress');
+    const enrollments = `${fixtureText('oneroster', 'enrollments.csv')}enr-10,,,cls-7a,sch-norr,usr-nobody,student,false,,\n`;
+    const report = await run(pool, 'oneroster-csv', fixtureFiles('oneroster', { 'users.csv': users, 'enrollments.csv': enrollments }));
+    expect(report.refused).toBe(true);
+    expect(report.errors).toEqual([
+      expect.objectContaining({ code: 'INVALID_VALUE', file: 'users.csv', line: 4, field: 'email' }),
+      expect.objectContaining({ code: 'UNKNOWN_REFERENCE', file: 'enrollments.csv', line: 11, field: 'userSourcedId' }),
+    ]);
+    const ss = await run(pool, 'ss12000', fixtureFiles('ss12000', { 'persons.json': Buffer.from('{"data": [{"id": "x", "givenName": "\xC5sa"}]}', 'latin1') }));
+    expect(ss.errors).toEqual([expect.objectContaining({ code: 'NOT_UTF8', file: 'persons.json' })]);
+    expect(await rosterRows(pool.organisationId)).toEqual(before);
+  });
+
+  it('only administrators of the organisation import into it', async () => {
+    const pool = await organisation();
+    const schoolAdmin = await userActor(db.prisma, pool.adminId);
+    const otherAdmin = await userActor(db.prisma, pool.otherOrganisation.adminId);
+    for (const actor of [schoolAdmin, otherAdmin]) {
+      await expect(run(pool, 'oneroster-csv', fixtureFiles('oneroster'), { actor, dryRun: true })).rejects.toThrow(LicenseError);
+    }
+    expect((await rosterRows(pool.organisationId)).users).toBe(1);
+  });
+
+  it("a full snapshot without a leaver ends their memberships, and their licenses go back to the school's pool", async () => {
+    const pool = await organisation();
+    await run(pool, 'oneroster-csv', fixtureFiles('oneroster'));
+    const bo = await db.prisma.user.findFirstOrThrow({ where: { organisationId: pool.organisationId, externalId: 'usr-bo' } });
+    const norr = await db.prisma.school.findFirstOrThrow({ where: { organisationId: pool.organisationId, externalId: 'sch-norr' } });
+    const gun = await db.prisma.user.findFirstOrThrow({ where: { organisationId: pool.organisationId, externalId: 'usr-gun' } });
+    const license = await db.prisma.$transaction(async (tx) => {
+      const principal = await userActor(tx, gun.id);
+      await placeOrder(tx, clock, principal, { schoolId: norr.id, productId: pool.productId, quantity: 2 });
+      return (await assignLicense(tx, clock, principal, { schoolId: norr.id, productId: pool.productId, userId: bo.id, reuseStarted: false })).license;
+    });
+
+    const dry = await run(pool, 'oneroster-csv', withoutPerson('usr-bo'), { dryRun: true });
+    expect(dry.revokedLicenses).toBe(1);
+    const report = await run(pool, 'oneroster-csv', withoutPerson('usr-bo'));
+    expect(report.summary).toMatchObject({ user: { ended: 1 }, schoolMembership: { ended: 1 }, groupMembership: { ended: 2 } });
+    expect(report.revokedLicenses).toBe(1);
+    expect(await db.prisma.user.findUniqueOrThrow({ where: { id: bo.id } })).toMatchObject({ endedAt: expect.any(Date) });
+    expect(await db.prisma.license.findUniqueOrThrow({ where: { id: license.id } })).toMatchObject({ assignedUserId: null });
+    expect(await db.prisma.assignment.findFirstOrThrow({ where: { licenseId: license.id } })).toMatchObject({ endReason: 'LEFT_SCHOOL' });
+    expect(await activeMembers(pool.organisationId, '7A')).toEqual(['usr-anna', 'usr-cia']);
+
+    // Back in the files, Bo is a member again (without his license).
+    const back = await run(pool, 'oneroster-csv', fixtureFiles('oneroster'));
+    expect(back.summary).toMatchObject({ user: { updated: 1 }, schoolMembership: { updated: 1 }, groupMembership: { updated: 2 } });
+    expect(await activeMembers(pool.organisationId, '7A')).toEqual(['usr-anna', 'usr-bo', 'usr-cia']);
+  });
+
+  it('an interrupted import continues where it stopped when the same files are imported again', async () => {
+    const pool = await organisation();
+    const files = fixtureFiles('oneroster');
+    const planned = await run(pool, 'oneroster-csv', files, { dryRun: true });
+    let batches = 0;
+    const interrupted = run(pool, 'oneroster-csv', files, {
+      batchSize: 7,
+      onProgress: () => {
+        if (++batches === 2) throw new Error('the machine went down');
+      },
+    });
+    await expect(interrupted).rejects.toThrow('the machine went down');
+    const stopped = await db.prisma.rosterImport.findFirstOrThrow({ where: { organisationId: pool.organisationId } });
+    expect(stopped).toMatchObject({ status: 'RUNNING', appliedChanges: 14 });
+    expect((await rosterRows(pool.organisationId)).schoolMemberships).toBeLessThan(8);
+
+    const resumed = await run(pool, 'oneroster-csv', fixtureFiles('oneroster'), { batchSize: 7 });
+    expect(resumed).toMatchObject({ resumed: true, importId: stopped.id });
+    expect(resumed.summary).toEqual(planned.summary);
+    expect(await db.prisma.rosterImport.findUniqueOrThrow({ where: { id: stopped.id } })).toMatchObject({ status: 'COMPLETED', appliedChanges: 30 });
+    expect(await activeMembers(pool.organisationId, 'Matematik 7')).toEqual(['usr-anna', 'usr-bo', 'usr-cia']);
+  });
+
+  it("a new school year's snapshot ends last year's classes, moves students to new ones, and graduates leave", async () => {
+    const pool = await organisation();
+    await run(pool, 'oneroster-csv', fixtureFiles('oneroster'));
+    clock.set('2027-08-20T08:00:00.000Z');
+    try {
+      const nextYear = withoutPerson('usr-dan', {
+        'academicSessions.csv':
+          'sourcedId,status,dateLastModified,title,type,startDate,endDate,parentSourcedId,schoolYear\nay-2027,,,Läsåret 2027/28,schoolYear,2027-08-16,2028-06-09,,2028\n',
+        'classes.csv':
+          'sourcedId,status,dateLastModified,title,grades,courseSourcedId,classCode,classType,location,schoolSourcedId,termSourcedIds,subjects,subjectCodes,periods\n' +
+          'cls-8a,,,8A,08,crs-klass,8A,homeroom,,sch-norr,ay-2027,,,\n' +
+          'cls-6b,,,6B,06,crs-klass,6B,homeroom,,sch-soder,ay-2027,,,\n',
+        'enrollments.csv':
+          'sourcedId,status,dateLastModified,classSourcedId,schoolSourcedId,userSourcedId,role,primary,beginDate,endDate\n' +
+          'enr-20,,,cls-8a,sch-norr,usr-anna,teacher,true,,\n' +
+          'enr-21,,,cls-8a,sch-norr,usr-bo,student,false,,\n' +
+          'enr-22,,,cls-8a,sch-norr,usr-cia,student,false,,\n' +
+          'enr-23,,,cls-6b,sch-soder,usr-eva,student,false,,\n',
+      });
+      const report = await run(pool, 'oneroster-csv', nextYear);
+      expect(report.errors).toEqual([]);
+      expect(report.summary).toMatchObject({ group: { created: 2, ended: 4 }, user: { ended: 1 } });
+      const groups = await db.prisma.group.findMany({
+        where: { organisationId: pool.organisationId },
+        orderBy: { name: 'asc' },
+        select: { name: true, endedAt: true },
+      });
+      expect(groups.map((g) => `${g.name}${g.endedAt ? ' (ended)' : ''}`)).toEqual([
+        '5B (ended)',
+        '6B',
+        '7A (ended)',
+        '8A',
+        '9A (ended)',
+        'Matematik 7 (ended)',
+      ]);
+      expect(await activeMembers(pool.organisationId, '8A')).toEqual(['usr-anna', 'usr-bo', 'usr-cia']);
+      expect(await activeMembers(pool.organisationId, '7A')).toEqual([]);
+      const dan = await db.prisma.user.findFirstOrThrow({
+        where: { organisationId: pool.organisationId, externalId: 'usr-dan' },
+        include: { memberships: true },
+      });
+      expect(dan.memberships.every((m) => m.endedAt)).toBe(true);
+    } finally {
+      clock.set(TEST_START);
+    }
+  });
+
+  it('a OneRoster delta changes only what it names', async () => {
+    const pool = await organisation();
+    await run(pool, 'oneroster-csv', fixtureFiles('oneroster'));
+    const manifest = fixtureText('oneroster', 'manifest.csv').replaceAll(',bulk', ',delta');
+    const header = (name: string) => `${fixtureText('oneroster', name).split('\n')[0]}\n`;
+    const delta = fixtureFiles('oneroster', {
+      'manifest.csv': manifest,
+      'orgs.csv': header('orgs.csv'),
+      'users.csv': `${header('users.csv')}usr-cia,,,true,cia.elev,,Cia,Elevsson,,,cia.elev@norr.example,,,,07,,,,,,,sch-norr,\n`,
+      'roles.csv': header('roles.csv'),
+      'academicSessions.csv': header('academicSessions.csv'),
+      'classes.csv': header('classes.csv'),
+      'enrollments.csv': `${header('enrollments.csv')}enr-6,tobedeleted,2026-10-01,cls-ma7,sch-norr,usr-bo,student,false,,\n`,
+    });
+    const report = await run(pool, 'oneroster-csv', delta);
+    expect(report.errors).toEqual([]);
+    expect(report.mode).toBe('DELTA');
+    expect(report.changes.map((c) => `${c.entity} ${c.kind} ${c.key}`)).toEqual(['user update usr-cia', 'groupMembership end usr-bo @ cls-ma7']);
+    expect(await activeMembers(pool.organisationId, 'Matematik 7')).toEqual(['usr-anna', 'usr-cia']);
+    expect(await activeMembers(pool.organisationId, '7A')).toEqual(['usr-anna', 'usr-bo', 'usr-cia']);
+  });
+});

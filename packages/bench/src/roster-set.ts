@@ -1,0 +1,98 @@
+// A municipality-sized OneRoster 1.2 CSV set for the roster import benchmark: by default 60
+// schools, 40,020 people (600 students and 67 teachers a school), 3,000 groups (25 classes and 25
+// teaching groups a school) and 150,000 group memberships (each student in a class and three
+// teaching groups, two teachers a group). Deterministic: the same scale writes the same bytes.
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+
+export interface RosterScale {
+  schools: number;
+  studentsPerSchool: number;
+  teachersPerSchool: number;
+  classesPerSchool: number;
+  teachingGroupsPerSchool: number;
+}
+
+export const MUNICIPALITY: RosterScale = { schools: 60, studentsPerSchool: 600, teachersPerSchool: 67, classesPerSchool: 25, teachingGroupsPerSchool: 25 };
+
+export interface RosterSetSize {
+  schools: number;
+  people: number;
+  groups: number;
+  schoolMemberships: number;
+  groupMemberships: number;
+}
+
+const HEADERS = {
+  orgs: 'sourcedId,status,dateLastModified,name,type,identifier,parentSourcedId',
+  users:
+    'sourcedId,status,dateLastModified,enabledUser,username,userIds,givenName,familyName,middleName,identifier,email,sms,phone,agentSourcedIds,grades,password,userMasterIdentifier,resourceSourcedIds,preferredGivenName,preferredMiddleName,preferredFamilyName,primaryOrgSourcedId,pronouns',
+  roles: 'sourcedId,status,dateLastModified,userSourcedId,roleType,role,beginDate,endDate,orgSourcedId,userProfileSourcedId',
+  academicSessions: 'sourcedId,status,dateLastModified,title,type,startDate,endDate,parentSourcedId,schoolYear',
+  classes:
+    'sourcedId,status,dateLastModified,title,grades,courseSourcedId,classCode,classType,location,schoolSourcedId,termSourcedIds,subjects,subjectCodes,periods',
+  enrollments: 'sourcedId,status,dateLastModified,classSourcedId,schoolSourcedId,userSourcedId,role,primary,beginDate,endDate',
+};
+
+const GIVEN = ['Alva', 'Elsa', 'Maja', 'Wilma', 'Astrid', 'Noah', 'Hugo', 'William', 'Lucas', 'Oscar', 'Åsa', 'Örjan'];
+const FAMILY = ['Andersson', 'Johansson', 'Karlsson', 'Nilsson', 'Eriksson', 'Larsson', 'Olsson', 'Persson', 'Svensson', 'Gustafsson', 'Öberg', 'Åberg'];
+
+/** Writes the set's files into `dir`; returns how many records of each kind it has. */
+export async function writeRosterSet(dir: string, scale: RosterScale = MUNICIPALITY): Promise<RosterSetSize> {
+  await mkdir(dir, { recursive: true });
+  const orgs = [HEADERS.orgs, 'org-kommun,,,Benchkommun,district,,'];
+  const users = [HEADERS.users];
+  const roles = [HEADERS.roles];
+  const classes = [HEADERS.classes];
+  const enrollments = [HEADERS.enrollments];
+  let enrollment = 0;
+  const groupsPerSchool = scale.classesPerSchool + scale.teachingGroupsPerSchool;
+  for (let s = 0; s < scale.schools; s++) {
+    const school = `sch-${s}`;
+    orgs.push(`${school},,,Skola ${s},school,${String(10_000_000 + s)},org-kommun`);
+    const person = (kind: 'stu' | 'tea', i: number, role: 'student' | 'teacher') => {
+      const id = `${kind}-${s}-${i}`;
+      const n = s * 1000 + i;
+      users.push(`${id},,,true,${id},,${GIVEN[n % GIVEN.length]},${FAMILY[(n >> 2) % FAMILY.length]},,,${id}@bench.example,,,,,,,,,,,${school},`);
+      roles.push(`rol-${id},,,${id},primary,${role},2026-08-17,,${school},`);
+      return id;
+    };
+    const group = (g: number) => `cls-${s}-${g}`;
+    for (let g = 0; g < groupsPerSchool; g++) {
+      const homeroom = g < scale.classesPerSchool;
+      const grade = 1 + (g % 9);
+      classes.push(
+        `${group(g)},,,${homeroom ? `${grade}${String.fromCharCode(65 + Math.floor(g / 9))}` : `Ämne ${g} åk ${grade}`},${String(grade).padStart(2, '0')},crs-${homeroom ? 'klass' : g},,${homeroom ? 'homeroom' : 'scheduled'},,${school},ay-2026,,,`,
+      );
+    }
+    const enrol = (g: number, user: string, role: string) => enrollments.push(`enr-${enrollment++},,,${group(g)},${school},${user},${role},false,,`);
+    for (let i = 0; i < scale.studentsPerSchool; i++) {
+      const id = person('stu', i, 'student');
+      enrol(i % scale.classesPerSchool, id, 'student');
+      // Three different teaching groups each.
+      for (const offset of [0, 8, 16]) enrol(scale.classesPerSchool + ((i + offset) % scale.teachingGroupsPerSchool), id, 'student');
+    }
+    const teachers = Array.from({ length: scale.teachersPerSchool }, (_, i) => person('tea', i, 'teacher'));
+    for (let g = 0; g < groupsPerSchool; g++) {
+      enrol(g, teachers[g % teachers.length]!, 'teacher');
+      enrol(g, teachers[(g + groupsPerSchool) % teachers.length]!, 'teacher');
+    }
+  }
+  const manifest = [
+    'propertyName,value',
+    'manifest.version,1.0',
+    'oneroster.version,1.2',
+    ...['academicSessions', 'classes', 'enrollments', 'orgs', 'roles', 'users'].map((f) => `file.${f},bulk`),
+    'source.systemName,bench',
+  ];
+  const sessions = [HEADERS.academicSessions, 'ay-2026,,,Läsåret 2026/27,schoolYear,2026-08-17,2027-06-11,,2027'];
+  const files: Record<string, string[]> = { manifest, orgs, users, roles, academicSessions: sessions, classes, enrollments };
+  for (const [name, lines] of Object.entries(files)) await writeFile(join(dir, `${name}.csv`), `${lines.join('\n')}\n`);
+  return {
+    schools: scale.schools,
+    people: users.length - 1,
+    groups: classes.length - 1,
+    schoolMemberships: roles.length - 1,
+    groupMemberships: enrollments.length - 1,
+  };
+}
