@@ -1,6 +1,6 @@
 // The SDK's events: catching up through the feed with a kept cursor, a typed subscription over
 // SSE, and the webhook signature verifier.
-import { startTestApi } from '@school-licenses/api/testing';
+import { startStandardScenario } from '@school-licenses/api/testing';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AvailabilityChangedDocument, verifyWebhook, WebhookVerificationError, type AvailabilityChangedSubscription } from '../src/index.ts';
@@ -10,7 +10,7 @@ describe(`the SDK's events on ${backend}`, () => {
   let story: Story;
 
   beforeAll(async () => {
-    story = await startStory('http', () => startTestApi({ events: true }));
+    story = await startStory('http', () => startStandardScenario({ events: true }));
   });
   afterAll(() => story.close());
 

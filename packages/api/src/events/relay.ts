@@ -4,7 +4,7 @@
 // a reader that saw 8 would skip 7 for ever. So events are written without a position, and the
 // relay numbers them after they committed, one relay at a time (an advisory lock), each run after
 // the last: a position is only ever given above every position already visible. See docs/EVENTS.md.
-import { Prisma, type Database, type Event, type PrismaClient } from '@school-licenses/db';
+import type { Database, Event, PrismaClient } from '@school-licenses/db';
 import { createPubSub } from 'graphql-yoga';
 import type { Clock } from '../clock.ts';
 import type { Tx } from '../domain/actor.ts';
@@ -55,7 +55,9 @@ export async function publishPendingEvents(prisma: PrismaClient, clock: Clock): 
       RETURNING e.position`;
     if (numbered.length === 0) return 0;
     const positions = numbered.map((row) => BigInt(row.position));
+    // biome-ignore lint/complexity/useMathMinMax: positions are bigints, which Math.min does not take.
     const from = positions.reduce((a, b) => (a < b ? a : b));
+    // biome-ignore lint/complexity/useMathMinMax: likewise.
     const to = positions.reduce((a, b) => (a > b ? a : b));
     await createDeliveries(tx, from, to, clock.now());
     await notifyPoolExhausted(tx, from, to, clock.now());
@@ -108,7 +110,11 @@ export class EventRelay {
     (error) => this.options.onError?.(error),
   );
 
-  constructor(private readonly options: EventRelayOptions) {}
+  private readonly options: EventRelayOptions;
+
+  constructor(options: EventRelayOptions) {
+    this.options = options;
+  }
 
   async start(): Promise<void> {
     const { database, prisma, hub } = this.options;

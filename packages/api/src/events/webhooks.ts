@@ -2,7 +2,7 @@
 // the endpoint wants becomes a delivery (created by the relay, relay.ts), POSTed at least once,
 // signed by the Standard Webhooks scheme, retried with exponential backoff on a persisted schedule.
 import { randomBytes } from 'node:crypto';
-import { Prisma, type Event, type PrismaClient, type WebhookEndpoint } from '@school-licenses/db';
+import type { Prisma, Event, PrismaClient, WebhookEndpoint } from '@school-licenses/db';
 import { Webhook } from 'standardwebhooks';
 import type { Clock } from '../clock.ts';
 import type { Actor, Tx } from '../domain/actor.ts';
@@ -242,12 +242,17 @@ export class WebhookWorker {
   private running: Promise<void> | null = null;
   private again = false;
 
-  constructor(
-    private readonly prisma: PrismaClient,
-    private readonly clock: Clock,
-    private readonly settings: WebhookSettings,
-    private readonly onError: (error: unknown) => void = () => {},
-  ) {}
+  private readonly prisma: PrismaClient;
+  private readonly clock: Clock;
+  private readonly settings: WebhookSettings;
+  private readonly onError: (error: unknown) => void;
+
+  constructor(prisma: PrismaClient, clock: Clock, settings: WebhookSettings, onError: (error: unknown) => void = () => {}) {
+    this.prisma = prisma;
+    this.clock = clock;
+    this.settings = settings;
+    this.onError = onError;
+  }
 
   start(intervalMs = 1_000): void {
     this.timer = setInterval(() => this.kick(), intervalMs);
