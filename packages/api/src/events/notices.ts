@@ -4,7 +4,7 @@
 import { Prisma } from '@school-licenses/db';
 import type { Tx } from '../domain/actor.ts';
 import { AUTO_START_SOON_DAYS } from '../domain/availability.ts';
-import { licensesInStateSql } from '../domain/license-state.ts';
+import { licensesInStateSql, todaySql } from '../domain/license-state.ts';
 
 /** Assigned licenses ending within this many days are "expiring soon". */
 export const EXPIRING_SOON_DAYS = 30;
@@ -30,24 +30,24 @@ export async function notifyPoolExhausted(tx: Tx, from: bigint, to: bigint, now:
 
 /**
  * Tells of new licenses that start by themselves within AUTO_START_SOON_DAYS and of assigned
- * licenses that end within EXPIRING_SOON_DAYS, per school, product and day; a day already told is
+ * licenses whose end date is within EXPIRING_SOON_DAYS, per school, product and day; a day already told is
  * not told again. Run by the sweep. Returns how many notifications it wrote.
  */
 export async function notifyComingDates(tx: Tx, now: Date): Promise<number> {
-  const autoStartBy = new Date(now.getTime() + AUTO_START_SOON_DAYS * 86_400_000);
-  const expiringBy = new Date(now.getTime() + EXPIRING_SOON_DAYS * 86_400_000);
+  // Days of each organisation's own zone (license-state.ts): the auto-start day and the end date.
+  const today = todaySql(now);
+  const ofOrganisation = Prisma.sql`JOIN "School" ls ON ls.id = l."schoolId" JOIN "Organisation" o ON o.id = ls."organisationId"`;
   return tx.$executeRaw`
     WITH due AS (
-      SELECT 'LICENSES_AUTO_STARTING_SOON'::"NotificationKind" AS kind, l."schoolId", l."productId",
-        date_trunc('day', l."autoStartAt") AS day, count(*) AS n
-      FROM "License" l
-      WHERE ${licensesInStateSql('NEW', now)} AND l."autoStartAt" <= ${autoStartBy}
-      GROUP BY l."schoolId", l."productId", date_trunc('day', l."autoStartAt")
+      SELECT 'LICENSES_AUTO_STARTING_SOON'::"NotificationKind" AS kind, l."schoolId", l."productId", l."autoStartOn" AS day, count(*) AS n
+      FROM "License" l ${ofOrganisation}
+      WHERE ${licensesInStateSql('NEW', today)} AND l."autoStartOn" <= ${today} + ${AUTO_START_SOON_DAYS}::int
+      GROUP BY l."schoolId", l."productId", l."autoStartOn"
       UNION ALL
-      SELECT 'LICENSES_EXPIRING_SOON'::"NotificationKind", l."schoolId", l."productId", date_trunc('day', l."endDate"), count(*)
-      FROM "License" l
-      WHERE l."assignedUserId" IS NOT NULL AND l."endDate" > ${now} AND l."endDate" <= ${expiringBy}
-      GROUP BY l."schoolId", l."productId", date_trunc('day', l."endDate")
+      SELECT 'LICENSES_EXPIRING_SOON'::"NotificationKind", l."schoolId", l."productId", l."endDate", count(*)
+      FROM "License" l ${ofOrganisation}
+      WHERE l."assignedUserId" IS NOT NULL AND ${licensesInStateSql('STARTED', today)} AND l."endDate" <= ${today} + ${EXPIRING_SOON_DAYS}::int
+      GROUP BY l."schoolId", l."productId", l."endDate"
     )
     INSERT INTO "Notification" (id, "userId", kind, "schoolId", "productId", "dueAt", message, "createdAt")
     SELECT gen_random_uuid(), u.id, d.kind, d."schoolId", d."productId", d.day,

@@ -118,7 +118,8 @@ describe(`the end-dates migration on existing data on ${backend}`, () => {
       VALUES ('0192f000-0000-7000-8000-000000000301', '${ids.organisation}', 'LICENSE_ASSIGNED', 'Sara', '${license(5)}', '2024-01-15 12:00')`);
 
     const report = await db.migrate();
-    expect(report.applied).toEqual([MIGRATION]);
+    // This migration and the ones that came after it.
+    expect(report.applied).toEqual(migrations.slice(index).map((m) => m.name));
 
     const organisation = await db.prisma.organisation.findUniqueOrThrow({ where: { id: ids.organisation } });
     expect(organisation.timeZone).toBe('Europe/Stockholm');
