@@ -11,11 +11,11 @@ import { backend, startStory, TRANSPORTS, type Story } from './support.ts';
 
 const manifestFile = fileURLToPath(new URL('../src/gql/persisted-documents.json', import.meta.url));
 const manifest = JSON.parse(await readFile(manifestFile, 'utf8')) as Record<string, string>;
-// Every named query and mutation of the SDK's operation files gets one entry.
+// Every named query, mutation and subscription of the SDK's operation files gets one entry.
 const operationsDir = fileURLToPath(new URL('../src/operations/', import.meta.url));
 const operationCount = (
   await Promise.all(
-    (await readdir(operationsDir)).map(async (file) => (await readFile(operationsDir + file, 'utf8')).match(/^(query|mutation) \w+/gm)?.length ?? 0),
+    (await readdir(operationsDir)).map(async (file) => (await readFile(operationsDir + file, 'utf8')).match(/^(query|mutation|subscription) \w+/gm)?.length ?? 0),
   )
 ).reduce((sum, n) => sum + n, 0);
 

@@ -80,8 +80,8 @@ describe(`the catalogue on ${backend}`, () => {
 
   it.each([
     ['another supplier', (): string => demo.keys.activationSupplier, 'NOT_FOUND'],
-    ['a school administrator', (): string => demo.tokens.schoolAdmin, 'denied'],
-    ['an organisation integration', (): string => demo.keys.integration, 'denied'],
+    ['a school administrator', (): string => demo.tokens.schoolAdmin, 'FORBIDDEN'],
+    ['an organisation integration', (): string => demo.keys.integration, 'FORBIDDEN'],
   ] as const)('%s may not change or retire it', async (_who, token, outcome) => {
     const before = await rows();
     expect((await send(token(), UPDATE_PRODUCT, { product: created, name: 'Kapad' })).outcome).toBe(outcome);

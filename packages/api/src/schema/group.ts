@@ -83,7 +83,7 @@ builder.mutationFields((t) => ({
   createGroup: t.field({
     type: GroupPayload,
     description: "Creates a class or teaching group (the school's or the organisation's administrators, read-write integrations).",
-    authScopes: { admin: true },
+    authScopes: { authenticated: true },
     errors: { types: licenseErrors },
     args: { input: t.arg({ type: CreateGroupInput, required: true, description: 'What to do.' }) },
     resolve: (_root, { input }, ctx) =>
@@ -101,7 +101,7 @@ builder.mutationFields((t) => ({
   updateGroup: t.field({
     type: GroupPayload,
     description: "Renames a group or changes its kind, grade or external id (the school's or the organisation's administrators, read-write integrations).",
-    authScopes: { admin: true },
+    authScopes: { authenticated: true },
     errors: { types: licenseErrors },
     args: { input: t.arg({ type: UpdateGroupInput, required: true, description: 'What to do.' }) },
     resolve: (_root, { input }, ctx) =>
@@ -119,7 +119,7 @@ builder.mutationFields((t) => ({
   endGroup: t.field({
     type: GroupPayload,
     description: "Ends a group and every membership of it, e.g. at the end of the school year. The members' licenses stay. Safe to repeat.",
-    authScopes: { admin: true },
+    authScopes: { authenticated: true },
     errors: { types: licenseErrors },
     args: { input: t.arg({ type: GroupInput, required: true, description: 'What to do.' }) },
     resolve: (_root, { input }, ctx) =>

@@ -88,7 +88,7 @@ builder.mutationFields((t) => ({
   createProduct: t.field({
     type: ProductPayload,
     description: 'Adds a product to your catalogue (supplier API keys).',
-    authScopes: { supplier: true },
+    authScopes: { authenticated: true },
     errors: { types: licenseErrors },
     args: { input: t.arg({ type: CreateProductInput, required: true, description: 'What to do.' }) },
     resolve: (_root, { input }, ctx) =>
@@ -100,7 +100,7 @@ builder.mutationFields((t) => ({
   updateProduct: t.field({
     type: ProductPayload,
     description: 'Changes a product of your catalogue: name, description, validity, delivery mode (supplier API keys, their own products).',
-    authScopes: { supplier: true },
+    authScopes: { authenticated: true },
     errors: { types: licenseErrors },
     args: { input: t.arg({ type: UpdateProductInput, required: true, description: 'What to do.' }) },
     resolve: (_root, { input }, ctx) =>
@@ -118,7 +118,7 @@ builder.mutationFields((t) => ({
   retireProduct: t.field({
     type: ProductPayload,
     description: 'Retires a product of your catalogue: no new orders (PRODUCT_RETIRED); licenses already sold are not touched. Safe to repeat.',
-    authScopes: { supplier: true },
+    authScopes: { authenticated: true },
     errors: { types: licenseErrors },
     args: { input: t.arg({ type: ProductInput, required: true, description: 'What to do.' }) },
     resolve: (_root, { input }, ctx) =>

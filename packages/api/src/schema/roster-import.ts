@@ -168,7 +168,7 @@ builder.mutationField('importRoster', (t) =>
       "Imports an organisation's roster: schools, people, classes and memberships (organisation administrators and ORGANISATION_READ_WRITE keys of it). " +
       'Idempotent: the same files again change nothing, and continue an interrupted run. A full snapshot ends the memberships of people it ' +
       'no longer has, which revokes their licenses (LEFT_SCHOOL). Files with errors are refused with a report and write nothing.',
-    authScopes: { admin: true },
+    authScopes: { authenticated: true },
     errors: { types: licenseErrors },
     args: { input: t.arg({ type: ImportRosterInput, required: true, description: 'What to import.' }) },
     resolve: (_root, { input }, ctx) => {

@@ -52,7 +52,7 @@ builder.mutationFields((t) => ({
     type: SchoolMembershipPayload,
     description:
       "Enrols a user in a school, enrols them again after they left, or changes their role (the school's or the organisation's administrators, read-write integrations). Safe to repeat. A holder of licenses who becomes SCHOOL_ADMIN gives them back (LEFT_SCHOOL).",
-    authScopes: { admin: true },
+    authScopes: { authenticated: true },
     errors: { types: licenseErrors },
     args: { input: t.arg({ type: SetSchoolMembershipInput, required: true, description: 'What to do.' }) },
     resolve: (_root, { input }, ctx) =>
@@ -65,7 +65,7 @@ builder.mutationFields((t) => ({
     type: SchoolMembershipPayload,
     description:
       "The user leaves the school (the school's or the organisation's administrators, read-write integrations): their groups there end and their licenses there are revoked (LEFT_SCHOOL); started licenses keep their end dates and become reusable. Safe to repeat.",
-    authScopes: { admin: true },
+    authScopes: { authenticated: true },
     errors: { types: licenseErrors },
     args: { input: t.arg({ type: SchoolMembershipInput, required: true, description: 'What to do.' }) },
     resolve: (_root, { input }, ctx) =>

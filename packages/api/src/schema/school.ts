@@ -164,7 +164,7 @@ builder.mutationFields((t) => ({
   createSchool: t.field({
     type: SchoolPayload,
     description: 'Creates a school of your organisation (organisation administrators, read-write integrations).',
-    authScopes: { admin: true },
+    authScopes: { authenticated: true },
     errors: { types: licenseErrors },
     args: { input: t.arg({ type: CreateSchoolInput, required: true, description: 'What to do.' }) },
     resolve: (_root, { input }, ctx) =>
@@ -176,7 +176,7 @@ builder.mutationFields((t) => ({
   updateSchool: t.field({
     type: SchoolPayload,
     description: "Renames a school or changes its codes (the school's or the organisation's administrators, read-write integrations).",
-    authScopes: { admin: true },
+    authScopes: { authenticated: true },
     errors: { types: licenseErrors },
     args: { input: t.arg({ type: UpdateSchoolInput, required: true, description: 'What to do.' }) },
     resolve: (_root, { input }, ctx) =>
@@ -189,7 +189,7 @@ builder.mutationFields((t) => ({
     type: SchoolPayload,
     description:
       "Closes a school (organisation administrators, read-write integrations): every membership ends, revoking the members' licenses there (LEFT_SCHOOL), and every group ends.",
-    authScopes: { admin: true },
+    authScopes: { authenticated: true },
     errors: { types: licenseErrors },
     args: { input: t.arg({ type: SchoolInput, required: true, description: 'What to do.' }) },
     resolve: (_root, { input }, ctx) =>

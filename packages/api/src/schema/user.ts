@@ -118,7 +118,7 @@ builder.mutationFields((t) => ({
   createUser: t.field({
     type: UserPayload,
     description: 'Creates a user of your organisation, optionally enrolled in a school (administrators, read-write integrations).',
-    authScopes: { admin: true },
+    authScopes: { authenticated: true },
     errors: { types: licenseErrors },
     args: { input: t.arg({ type: CreateUserInput, required: true, description: 'What to do.' }) },
     resolve: (_root, { input }, ctx) =>
@@ -137,7 +137,7 @@ builder.mutationFields((t) => ({
   updateUser: t.field({
     type: UserPayload,
     description: "Changes a user's name, e-mail or external id (the organisation's administrators, or the administrators of a school the user is in).",
-    authScopes: { admin: true },
+    authScopes: { authenticated: true },
     errors: { types: licenseErrors },
     args: { input: t.arg({ type: UpdateUserInput, required: true, description: 'What to do.' }) },
     resolve: (_root, { input }, ctx) =>
@@ -155,7 +155,7 @@ builder.mutationFields((t) => ({
     type: UserPayload,
     description:
       'The user leaves the organisation (organisation administrators, read-write integrations): every membership ends, their licenses are revoked (LEFT_SCHOOL), and they can no longer sign in.',
-    authScopes: { admin: true },
+    authScopes: { authenticated: true },
     errors: { types: licenseErrors },
     args: { input: t.arg({ type: UserInput, required: true, description: 'What to do.' }) },
     resolve: (_root, { input }, ctx) =>
