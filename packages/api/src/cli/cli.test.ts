@@ -1,7 +1,6 @@
 // The commands as real processes against a real database: PGlite in a temporary data directory,
 // or a fresh PostgreSQL database when DATABASE_URL is set.
 import { dayAt, DEFAULT_TIME_ZONE, startOfDay } from '../domain/days.ts';
-import { execFile } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,16 +11,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock, systemClock } from '../clock.ts';
 import { ensureDemoData } from '../seed/demo.ts';
 import { TEST_AUTH } from '../testing/harness.ts';
+import { runCliCommand, type CommandRun } from '../testing/http.ts';
 import { createApi } from '../yoga.ts';
 
 const packageDir = fileURLToPath(new URL('../..', import.meta.url));
 const backend = process.env.DATABASE_URL ? 'PostgreSQL' : 'PGlite';
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
+type Run = CommandRun;
 
 describe(`commands on ${backend}`, () => {
   let env: Record<string, string>;
@@ -40,15 +36,8 @@ describe(`commands on ${backend}`, () => {
   }
 
   function run(command: 'sweep' | 'create-api-key' | 'roster', args: string[] = [], extraEnv: Record<string, string> = {}): Promise<Run> {
-    return new Promise((resolve) => {
-      const { DATABASE_URL: _url, PGLITE_DATA_DIR: _dir, ...inherited } = process.env;
-      execFile(
-        process.execPath,
-        [`src/cli/${command}.ts`, ...args],
-        { cwd: packageDir, env: { ...inherited, ...env, ...extraEnv }, timeout: 60_000 },
-        (error, stdout, stderr) => resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
-      );
-    });
+    const { DATABASE_URL: _url, PGLITE_DATA_DIR: _dir, ...inherited } = process.env;
+    return runCliCommand(command, args, { ...inherited, ...env, ...extraEnv });
   }
 
   beforeAll(async () => {

@@ -2,24 +2,17 @@
 // directory is refused at once with what to do instead, and a crashed holder's lock does not keep
 // the next server out. Real child processes (src/server.ts and the commands) on a temporary
 // directory; runs on PGlite whatever DATABASE_URL says.
-import { execFile } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TEST_AUTH } from '../testing/harness.ts';
-import { eventually, startServerProcess, type ServerProcess } from '../testing/http.ts';
+import { eventually, runCliCommand, startServerProcess, type ServerProcess } from '../testing/http.ts';
 
-const packageDir = fileURLToPath(new URL('../..', import.meta.url));
-const tsx = join(packageDir, 'node_modules/.bin/tsx');
-
+const _packageDir = fileURLToPath(new URL('../..', import.meta.url));
 function runCommand(command: 'sweep' | 'create-api-key', env: Record<string, string>, args: string[] = []) {
-  return new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
-    execFile(tsx, [`src/cli/${command}.ts`, ...args], { cwd: packageDir, env: { ...process.env, ...env }, timeout: 60_000 }, (error, stdout, stderr) =>
-      resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
-    );
-  });
+  return runCliCommand(command, args, { ...process.env, ...env });
 }
 
 describe('one process per embedded database', () => {

@@ -1,6 +1,6 @@
 // Real HTTP for tests: the API on a real port (0: any free one), and the real server entry
 // (src/server.ts) as a child process.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -144,4 +144,19 @@ export async function eventually<T>(check: () => Promise<T>, what: string, attem
     }
   }
   throw new Error(`gave up waiting for ${what}: ${String(last)}`);
+}
+
+export interface CommandRun {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs an operator command (src/cli/<command>.ts) as its own Node process, as an operator would. */
+export function runCliCommand(command: 'sweep' | 'create-api-key' | 'roster', args: string[], env: NodeJS.ProcessEnv): Promise<CommandRun> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [`src/cli/${command}.ts`, ...args], { cwd: packageDir, env, timeout: 60_000 }, (error, stdout, stderr) =>
+      resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
+    );
+  });
 }
