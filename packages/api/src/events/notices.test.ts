@@ -1,12 +1,9 @@
 // Notifications that help a school act: licenses starting by themselves soon, expiring soon, and
 // a pool with nothing left, each told once to the school's administrators.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { userActor } from '../auth/authenticate.ts';
-import { assignLicense } from '../domain/assignments.ts';
 import { runSweep } from '../domain/sweep.ts';
-import { inTransaction } from '../domain/transaction.ts';
 import { startTestApi, type TestApi } from '../testing/harness.ts';
-import { licensePool, orderMore, type LicensePool } from '../testing/scenarios.ts';
+import { licensePool, orderMore, type LicensePool, assignNewLicense } from '../testing/scenarios.ts';
 import { publishPendingEvents } from './relay.ts';
 
 describe('notices', () => {
@@ -14,15 +11,7 @@ describe('notices', () => {
   let pool: LicensePool;
   const noticesOf = (userId: string, kind: 'POOL_EXHAUSTED' | 'LICENSES_AUTO_STARTING_SOON' | 'LICENSES_EXPIRING_SOON') =>
     test.db.prisma.notification.findMany({ where: { userId, kind }, orderBy: { createdAt: 'asc' } });
-  const assign = (student: number) =>
-    inTransaction(test.db.prisma, async (tx) =>
-      assignLicense(tx, test.clock, await userActor(tx, pool.adminId), {
-        schoolId: pool.schoolId,
-        productId: pool.productId,
-        userId: pool.studentIds[student]!,
-        reuseStarted: false,
-      }),
-    );
+  const assign = (student: number) => assignNewLicense(test.db.prisma, test.clock, pool, student);
 
   beforeAll(async () => {
     test = await startTestApi();

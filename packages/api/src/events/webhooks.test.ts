@@ -6,12 +6,9 @@ import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { userActor } from '../auth/authenticate.ts';
-import { assignLicense } from '../domain/assignments.ts';
-import { inTransaction } from '../domain/transaction.ts';
 import { dataOf, startTestApi, TEST_AUTH, type TestApi } from '../testing/harness.ts';
 import { createApi } from '../yoga.ts';
-import { licensePool, orderMore, tokenOf, type LicensePool } from '../testing/scenarios.ts';
+import { licensePool, orderMore, tokenOf, type LicensePool, assignNewLicense } from '../testing/scenarios.ts';
 import { publishPendingEvents } from './relay.ts';
 import { DEFAULT_WEBHOOK_SETTINGS, deliverDueWebhooks, type WebhookSettings } from './webhooks.ts';
 import { isPrivateAddress } from './outbound.ts';
@@ -62,15 +59,7 @@ describe(`webhooks on ${backend}`, () => {
     await publishPendingEvents(test.db.prisma, test.clock);
     return deliverDueWebhooks(test.db.prisma, test.clock, with_);
   };
-  const assignOne = async (student: number) =>
-    inTransaction(test.db.prisma, async (tx) =>
-      assignLicense(tx, test.clock, await userActor(tx, pool.adminId), {
-        schoolId: pool.schoolId,
-        productId: pool.productId,
-        userId: pool.studentIds[student]!,
-        reuseStarted: false,
-      }),
-    );
+  const assignOne = (student: number) => assignNewLicense(test.db.prisma, test.clock, pool, student);
   const endpoints = async () => (await request(await admin(), ENDPOINTS)).webhookEndpoints.edges.map((e: any) => e.node);
   const register = async (token: string, input: Record<string, unknown>) => (await request(token, CREATE, { input })).createWebhookEndpoint;
 

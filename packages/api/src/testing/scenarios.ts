@@ -5,7 +5,9 @@ import type { PrismaClient } from '@school-licenses/db';
 import { apiKeyActor, createApiKey, signUserToken, userActor, type AuthConfig } from '../auth/authenticate.ts';
 import type { Clock } from '../clock.ts';
 import type { Tx } from '../domain/actor.ts';
+import { assignLicense } from '../domain/assignments.ts';
 import { createActivationLink, placeOrder } from '../domain/orders.ts';
+import { inTransaction } from '../domain/transaction.ts';
 import { gid } from './ids.ts';
 
 export interface LicensePool {
@@ -126,6 +128,18 @@ export const exhaustedPool = (prisma: PrismaClient, clock: Clock) => licensePool
 /** More licenses of the pool's product for its school, as its admin would order them. */
 export async function orderMore(prisma: PrismaClient, clock: Clock, pool: LicensePool, quantity: number, productId = pool.productId) {
   return prisma.$transaction(async (tx) => placeOrder(tx, clock, await userActor(tx, pool.adminId), { schoolId: pool.schoolId, productId, quantity }));
+}
+
+/** A new license of the pool's product for its student number `student`, as its admin would assign it. */
+export function assignNewLicense(prisma: PrismaClient, clock: Clock, pool: LicensePool, student: number) {
+  return inTransaction(prisma, async (tx) =>
+    assignLicense(tx, clock, await userActor(tx, pool.adminId), {
+      schoolId: pool.schoolId,
+      productId: pool.productId,
+      userId: pool.studentIds[student]!,
+      reuseStarted: false,
+    }),
+  );
 }
 
 /** An order of the delayed product, awaiting its supplier. */
