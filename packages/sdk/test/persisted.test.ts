@@ -15,7 +15,9 @@ const manifest = JSON.parse(await readFile(manifestFile, 'utf8')) as Record<stri
 const operationsDir = fileURLToPath(new URL('../src/operations/', import.meta.url));
 const operationCount = (
   await Promise.all(
-    (await readdir(operationsDir)).map(async (file) => (await readFile(operationsDir + file, 'utf8')).match(/^(query|mutation|subscription) \w+/gm)?.length ?? 0),
+    (
+      await readdir(operationsDir)
+    ).map(async (file) => (await readFile(operationsDir + file, 'utf8')).match(/^(query|mutation|subscription) \w+/gm)?.length ?? 0),
   )
 ).reduce((sum, n) => sum + n, 0);
 
