@@ -21,6 +21,8 @@ export type EventKind = (typeof EVENT_KINDS)[number];
 export const eventKindOfAudit: Partial<Record<AuditAction, EventKind>> = {
   LICENSE_ASSIGNED: 'license.assigned',
   LICENSE_REVOKED: 'license.revoked',
+  // A holder who left the school: the same revocation for integrations (the audit event keeps the reason).
+  LICENSE_REVOKED_LEFT_SCHOOL: 'license.revoked',
   LICENSE_REMOVED_BY_SELF: 'license.removed_by_self',
   ASSIGNMENT_EXPIRED: 'license.expired',
   LICENSE_AUTO_STARTED: 'license.auto_started',

@@ -274,6 +274,9 @@ describe(`the roster on ${backend}`, () => {
         GROUP_MEMBERSHIP_ENDED: 1,
       });
       expect(await prisma.groupMembership.count({ where: { userId: saga.id, endedAt: null } })).toBe(0);
+      // Integrations learn of each license taken back, from the feed and their webhooks.
+      const revokedEvents = await prisma.event.findMany({ where: { userId: saga.id, kind: 'license.revoked', createdAt: test.clock.now() } });
+      expect(revokedEvents.map((event) => event.licenseId).sort()).toEqual(held.map((license) => license.id).sort());
       expect(rowChanges(before, await rows())).toEqual({ assignedLicenses: -held.length, auditEvents: held.length + 2 });
       expect(await checkInvariants(prisma)).toEqual({});
     });
