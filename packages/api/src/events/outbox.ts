@@ -3,7 +3,7 @@
 import { Prisma } from '@school-licenses/db';
 import type { Actor, Tx } from '../domain/actor.ts';
 import type { AuditEntry } from '../domain/audit.ts';
-import { licensesInStateSql } from '../domain/license-state.ts';
+import { licensesInStateSql, todaySql } from '../domain/license-state.ts';
 import { eventKindOfAudit } from './kinds.ts';
 
 /**
@@ -22,9 +22,11 @@ export async function recordEvents(tx: Tx, actor: Actor, at: Date, entries: read
     ];
   });
   if (rows.length === 0) return;
-  // Assignable: new, or started, unexpired and held by nobody (license-state.ts).
-  const assignable = Prisma.sql`(${licensesInStateSql('NEW', at, 'x')}
-    OR (${licensesInStateSql('STARTED', at, 'x')} AND x."assignedUserId" IS NULL))`;
+  // Assignable: new, or started, unexpired and held by nobody (license-state.ts), on today's day
+  // in the organisation's own zone (`eo`), not in UTC.
+  const today = todaySql(at, 'eo');
+  const assignable = Prisma.sql`(${licensesInStateSql('NEW', today, 'x')}
+    OR (${licensesInStateSql('STARTED', today, 'x')} AND x."assignedUserId" IS NULL))`;
   await tx.$executeRaw(Prisma.sql`
     WITH v(n, kind, "organisationId", "schoolId", "licenseId", "userId", "orderId", data) AS (VALUES ${Prisma.join(rows)}),
     e AS (
@@ -38,6 +40,7 @@ export async function recordEvents(tx: Tx, actor: Actor, at: Date, entries: read
       SELECT e.n + 1 AS n, 'pool.exhausted' AS kind, e."organisationId", e."schoolId", NULL::uuid AS "licenseId",
         NULL::uuid AS "userId", NULL::uuid AS "orderId", '{}'::jsonb AS data, e."productId", e."supplierId"
       FROM e
+      JOIN "Organisation" eo ON eo.id = e."organisationId"
       WHERE e.kind = 'license.assigned'
         AND NOT EXISTS (SELECT 1 FROM "License" x
           WHERE x."schoolId" = e."schoolId" AND x."productId" = e."productId" AND ${assignable})
