@@ -1,5 +1,5 @@
 // The kinds of events the feed, the subscriptions and the webhooks carry. Open: a new change
-// (a waiting member served, roster changes) adds a kind here and, when an audit action records
+// (a waiting member served) adds a kind here and, when an audit action records
 // it, a line in eventKindOfAudit; the database stores the kind as text and needs no migration.
 import type { AuditAction } from '@school-licenses/db';
 
@@ -13,6 +13,21 @@ export const EVENT_KINDS = [
   'order.delivered',
   'order.redeemed',
   'pool.exhausted',
+  'school.created',
+  'school.updated',
+  'school.ended',
+  'user.created',
+  'user.updated',
+  'user.ended',
+  'school_membership.started',
+  'school_membership.updated',
+  'school_membership.ended',
+  'group.created',
+  'group.updated',
+  'group.ended',
+  'group_membership.started',
+  'group_membership.updated',
+  'group_membership.ended',
 ] as const;
 
 export type EventKind = (typeof EVENT_KINDS)[number];
@@ -29,6 +44,22 @@ export const eventKindOfAudit: Partial<Record<AuditAction, EventKind>> = {
   ORDER_PLACED: 'order.placed',
   ORDER_DELIVERED: 'order.delivered',
   ACTIVATION_LINK_REDEEMED: 'order.redeemed',
+  // The roster: an organisation's own changes (a supplier's catalogue publishes none).
+  SCHOOL_CREATED: 'school.created',
+  SCHOOL_UPDATED: 'school.updated',
+  SCHOOL_ENDED: 'school.ended',
+  USER_CREATED: 'user.created',
+  USER_UPDATED: 'user.updated',
+  USER_ENDED: 'user.ended',
+  SCHOOL_MEMBERSHIP_STARTED: 'school_membership.started',
+  SCHOOL_MEMBERSHIP_UPDATED: 'school_membership.updated',
+  SCHOOL_MEMBERSHIP_ENDED: 'school_membership.ended',
+  GROUP_CREATED: 'group.created',
+  GROUP_UPDATED: 'group.updated',
+  GROUP_ENDED: 'group.ended',
+  GROUP_MEMBERSHIP_STARTED: 'group_membership.started',
+  GROUP_MEMBERSHIP_UPDATED: 'group_membership.updated',
+  GROUP_MEMBERSHIP_ENDED: 'group_membership.ended',
 };
 
 /** Suppliers learn of the orders of their products, never of who holds a license. */

@@ -18,6 +18,21 @@ const KIND_DESCRIPTIONS: Record<EventKind, string> = {
   'order.delivered': "An order's licenses were delivered.",
   'order.redeemed': "An activation link was redeemed, delivering its order's licenses.",
   'pool.exhausted': 'The last assignable license of a product in a school was taken.',
+  'school.created': 'A school was added to the organisation.',
+  'school.updated': "A school's name, school unit code or external id changed.",
+  'school.ended': 'A school was closed: its memberships and groups ended.',
+  'user.created': 'A user was added to the organisation.',
+  'user.updated': "A user's name, e-mail or external id changed.",
+  'user.ended': 'A user left the organisation.',
+  'school_membership.started': 'A user joined a school, or came back to it.',
+  'school_membership.updated': "A user's role at a school changed.",
+  'school_membership.ended': 'A user left a school; their licenses there were revoked (license.revoked).',
+  'group.created': 'A class or teaching group was created.',
+  'group.updated': 'A class or teaching group changed.',
+  'group.ended': 'A class or teaching group ended, and its memberships with it.',
+  'group_membership.started': 'A user joined a class or teaching group.',
+  'group_membership.updated': "A user's role in a group changed.",
+  'group_membership.ended': 'A user left a class or teaching group.',
 };
 
 export const EventKindEnum = builder.enumType('EventKind', {

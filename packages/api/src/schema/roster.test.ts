@@ -277,6 +277,8 @@ describe(`the roster on ${backend}`, () => {
       // Integrations learn of each license taken back, from the feed and their webhooks.
       const revokedEvents = await prisma.event.findMany({ where: { userId: saga.id, kind: 'license.revoked', createdAt: test.clock.now() } });
       expect(revokedEvents.map((event) => event.licenseId).sort()).toEqual(held.map((license) => license.id).sort());
+      const rosterEvents = await prisma.event.findMany({ where: { userId: saga.id, createdAt: test.clock.now(), kind: { not: 'license.revoked' } } });
+      expect(rosterEvents.map((event) => event.kind).sort()).toEqual(['group_membership.ended', 'school_membership.ended']);
       expect(rowChanges(before, await rows())).toEqual({ assignedLicenses: -held.length, auditEvents: held.length + 2 });
       expect(await checkInvariants(prisma)).toEqual({});
     });

@@ -212,6 +212,18 @@ export type ErrorCode =
 
 /** What an event tells. In webhooks and `Event.type` it is written in lower case with a dot, e.g. `license.assigned`. */
 export type EventKind =
+  /** A class or teaching group was created. */
+  | 'GROUP_CREATED'
+  /** A class or teaching group ended, and its memberships with it. */
+  | 'GROUP_ENDED'
+  /** A user left a class or teaching group. */
+  | 'GROUP_MEMBERSHIP_ENDED'
+  /** A user joined a class or teaching group. */
+  | 'GROUP_MEMBERSHIP_STARTED'
+  /** A user's role in a group changed. */
+  | 'GROUP_MEMBERSHIP_UPDATED'
+  /** A class or teaching group changed. */
+  | 'GROUP_UPDATED'
   /** A license was assigned to a user. */
   | 'LICENSE_ASSIGNED'
   /** A new license started by itself, 4 months after delivery. */
@@ -229,7 +241,25 @@ export type EventKind =
   /** An activation link was redeemed, delivering its order's licenses. */
   | 'ORDER_REDEEMED'
   /** The last assignable license of a product in a school was taken. */
-  | 'POOL_EXHAUSTED';
+  | 'POOL_EXHAUSTED'
+  /** A school was added to the organisation. */
+  | 'SCHOOL_CREATED'
+  /** A school was closed: its memberships and groups ended. */
+  | 'SCHOOL_ENDED'
+  /** A user left a school; their licenses there were revoked (license.revoked). */
+  | 'SCHOOL_MEMBERSHIP_ENDED'
+  /** A user joined a school, or came back to it. */
+  | 'SCHOOL_MEMBERSHIP_STARTED'
+  /** A user's role at a school changed. */
+  | 'SCHOOL_MEMBERSHIP_UPDATED'
+  /** A school's name, school unit code or external id changed. */
+  | 'SCHOOL_UPDATED'
+  /** A user was added to the organisation. */
+  | 'USER_CREATED'
+  /** A user left the organisation. */
+  | 'USER_ENDED'
+  /** A user's name, e-mail or external id changed. */
+  | 'USER_UPDATED';
 
 /** Names one group. */
 export type GroupInput = {
