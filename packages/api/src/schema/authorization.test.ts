@@ -476,7 +476,8 @@ describe(`authorization on ${backend}`, () => {
       const licenses = dataOf(response).node.licenses;
       expect(licenses.totalCount).toBe(8);
       expect(licenses.edges.every((e: any) => e.node.holder === null && e.node.assignments.totalCount === 0)).toBe(true);
-      expect(JSON.stringify(response)).not.toMatch(/Stina|stina/);
+      // Tove holds one of the order's licenses since the demo story: she stays as unseen as Stina.
+      expect(JSON.stringify(response)).not.toMatch(/Stina|stina|Tove|tove/);
     });
   });
 

@@ -84,16 +84,25 @@ mutation Revoke($license: ID!) {
     },
     {
       token: demo.tokens.teacher,
-      variables: {},
+      variables: { license: demo.ids.heldByTeacher ? encodeGlobalID('License', demo.ids.heldByTeacher) : null },
       query: `# 4. As Tove, a teacher: my licenses. A teacher may give one back with removeMyLicense
-# (a student gets FORBIDDEN).
+# ("license" below is the one she holds): it keeps its end date and becomes reusable at the school.
+# A student gets FORBIDDEN.
 query MyLicenses {
   viewer {
     name
     user {
       memberships { role school { name } }
-      licenses { license { id product { name } endDate } }
+      licenses { license { id product { name } endDate daysLeft } }
     }
+  }
+}
+
+mutation RemoveMyLicense($license: ID!) {
+  removeMyLicense(input: { license: $license }) {
+    __typename
+    ... on LicensePayload { license { state reusable endDate product { name } } }
+    ... on Error { code message }
   }
 }
 `,

@@ -1,7 +1,8 @@
 import { dayAt, DEFAULT_TIME_ZONE } from '../domain/days.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { licenseState } from '../domain/license-state.ts';
-import { TEST_AUTH, startStandardScenario, type TestApi } from '../testing/harness.ts';
+import { dataOf, TEST_AUTH, startStandardScenario, type TestApi } from '../testing/harness.ts';
+import { gid } from '../testing/ids.ts';
 import { createApi } from '../yoga.ts';
 import { demoGraphiQL, ensureDemoData, type DemoData } from './demo.ts';
 
@@ -38,6 +39,13 @@ describe('the demo seed', () => {
     expect(await test.db.prisma.notification.count({ where: { kind: 'LICENSES_DELIVERED' } })).toBeGreaterThanOrEqual(2);
   });
 
+  it("leaves the demo's teacher (Tove) holding a license she may give back", async () => {
+    const mine = '{ viewer { user { licenses { license { id state reusable } } } } }';
+    const licenses = dataOf(await test.request(demo.tokens.teacher, mine)).viewer.user.licenses;
+    expect(demo.ids.heldByTeacher).toBeTruthy();
+    expect(licenses).toEqual([{ license: { id: gid('License', demo.ids.heldByTeacher!), state: 'STARTED', reusable: false } }]);
+  });
+
   it('gives a working token or key for every demo role', async () => {
     const credentials = [...Object.values(demo.tokens), ...Object.values(demo.keys)];
     for (const credential of credentials) {
@@ -66,5 +74,28 @@ describe('the demo seed', () => {
     // The activation link's token is the same after a restart.
     expect(again.activationToken).toBe(demo.activationToken);
     expect(again.ids).toEqual(demo.ids);
+  });
+
+  // Last: it gives Tove's license back, which the restart test above compares.
+  it("GraphiQL's teacher tab gives back Tove's license as it opens, with no ID to paste", async () => {
+    const tab = demoGraphiQL(demo).defaultTabs!.find((each) => each.query!.includes('mutation RemoveMyLicense'))!;
+    // What GraphiQL sends: the tab's document, variables and headers, and the operation run.
+    const run = async (operationName: string) => {
+      const response = await test.api.fetch('http://api.test/graphql', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...JSON.parse(tab.headers!) },
+        body: JSON.stringify({ query: tab.query, variables: JSON.parse(tab.variables!), operationName }),
+      });
+      return (await response.json()) as { data: any; errors?: unknown };
+    };
+    const license = gid('License', demo.ids.heldByTeacher!);
+    expect(JSON.parse(tab.variables!)).toEqual({ license });
+    const before = await run('MyLicenses');
+    expect(before.errors).toBeUndefined();
+    expect(before.data.viewer.user.licenses.map((each: { license: { id: string } }) => each.license.id)).toEqual([license]);
+    const removed = await run('RemoveMyLicense');
+    expect(removed.errors).toBeUndefined();
+    expect(removed.data.removeMyLicense).toMatchObject({ __typename: 'LicensePayload', license: { state: 'STARTED', reusable: true } });
+    expect((await run('MyLicenses')).data.viewer.user.licenses).toEqual([]);
   });
 });

@@ -1,8 +1,9 @@
 // The demo story, written through the same domain functions the API uses, with a clock that
 // walks from 20 months ago to now. It leaves licenses in every state: new, started and assigned,
 // reusable with several end dates, past the auto-start deadline (not yet swept), auto-starting
-// soon, expired; a delayed order awaiting delivery, a delivered one with notifications, and an
-// unredeemed activation link.
+// soon, expired; a delayed order awaiting delivery, a delivered one with notifications, an
+// unredeemed activation link, and a teacher (Tove, the demo's teacher token) holding a license she
+// may give back.
 import { createHmac } from 'node:crypto';
 import type { PrismaClient } from '@school-licenses/db';
 import type { GraphiQLOptions } from 'graphql-yoga';
@@ -32,7 +33,16 @@ export const DEMO_USERS = {
 export interface DemoData {
   tokens: Record<keyof typeof DEMO_USERS, string>;
   keys: typeof DEMO_KEYS;
-  ids: { ekskolan: string; matematik: string; awaitingOrder: string; studentWithoutLicense: string; heldLicense: string | null };
+  ids: {
+    ekskolan: string;
+    matematik: string;
+    awaitingOrder: string;
+    studentWithoutLicense: string;
+    /** A license someone holds now, for the revoke tab. */
+    heldLicense: string | null;
+    /** The license the demo's teacher (Tove) holds, for the removeMyLicense tab. */
+    heldByTeacher: string | null;
+  };
   /** The Kemilabbet activation link's token: the same at every start (demoActivationToken). */
   activationToken: string;
 }
@@ -184,11 +194,16 @@ async function seedStory(prisma: Tx, now: Date, activationToken: string, log: (m
   at(3, -20);
   await order(noBoken.id, 5);
 
-  log('  Engelska Plus: one delayed order delivered, one awaiting the supplier…');
+  log('  Engelska Plus: one delayed order delivered (Tove gets one), one awaiting the supplier…');
   at(0, -14);
   const delivered = await order(engelska.id, 8);
   at(0, -10);
   await run((tx) => deliverOrder(tx, clock, supplier, { orderId: delivered.id }));
+  // Tove gave back her Matematik license; Sara gives her an Engelska Plus one, so the demo's
+  // teacher token holds a license to give back. One of the delivered order's: the Matematik and
+  // NO-boken counts of the story stay as they were.
+  at(0, -7);
+  await assign(engelska.id, tove.id);
   at(0, -3);
   await order(engelska.id, 25);
 
@@ -217,6 +232,11 @@ async function describeDemo(prisma: PrismaClient, clock: Clock, auth: AuthConfig
     orderBy: { assignedAt: 'desc' },
     select: { licenseId: true },
   });
+  const teachers = await prisma.assignment.findFirst({
+    where: { isActive: true, user: { email: DEMO_USERS.teacher }, license: { endDate: { gte: dayAt(clock.now(), DEFAULT_TIME_ZONE) } } },
+    orderBy: { assignedAt: 'desc' },
+    select: { licenseId: true },
+  });
   return {
     tokens,
     keys: DEMO_KEYS,
@@ -226,6 +246,7 @@ async function describeDemo(prisma: PrismaClient, clock: Clock, auth: AuthConfig
       awaitingOrder: awaiting?.id ?? '',
       studentWithoutLicense: svante.id,
       heldLicense: held?.licenseId ?? null,
+      heldByTeacher: teachers?.licenseId ?? null,
     },
     activationToken,
   };
