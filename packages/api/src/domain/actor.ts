@@ -179,24 +179,28 @@ export function visibleOrders(actor: Actor): Prisma.OrderWhereInput {
   return { school: managedSchoolsWhere(actor) };
 }
 
-export function visibleAuditEvents(actor: Actor): Prisma.AuditEventWhereInput {
+/**
+ * The organisation's changes an integration or an administrator reads, on the columns the audit log
+ * and the events share (organisationId, schoolId, id), so one rule serves both.
+ */
+function organisationChanges(actor: Actor): { organisationId: string; schoolId?: { in: string[] } } | typeof nothing {
   if (actor.kind === 'integration') return { organisationId: actor.organisationId };
-  // A supplier sees the changes to its own catalogue.
-  if (actor.kind === 'supplier') return { supplierId: actor.supplierId };
   if (actor.kind !== 'user' || !isAdmin(actor)) return nothing;
   return actor.isOrganisationAdmin
     ? { organisationId: actor.organisationId }
     : { organisationId: actor.organisationId, schoolId: { in: rolesIn(actor, ['SCHOOL_ADMIN']) } };
 }
 
-/**
- * Events follow the audit log's rule (they are written beside its rows); suppliers also see the
- * events of orders of their products.
- */
+export function visibleAuditEvents(actor: Actor): Prisma.AuditEventWhereInput {
+  // A supplier sees the changes to its own catalogue.
+  if (actor.kind === 'supplier') return { supplierId: actor.supplierId };
+  return organisationChanges(actor);
+}
+
+/** Events follow the audit log's rule; suppliers see the events of orders of their products. */
 export function visibleEvents(actor: Actor): Prisma.EventWhereInput {
   if (actor.kind === 'supplier') return { supplierId: actor.supplierId, kind: { in: [...SUPPLIER_EVENT_KINDS] } };
-  // The audit rule filters only on columns events share: organisationId, schoolId, id.
-  return visibleAuditEvents(actor) as Prisma.EventWhereInput;
+  return organisationChanges(actor);
 }
 
 /** Groups are seen with their school; their members as visibleGroupMemberships says. */
