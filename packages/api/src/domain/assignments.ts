@@ -8,6 +8,7 @@ import { day, moment } from './sql.ts';
 import { localTime, sqlDay, type LocalTime } from './days.ts';
 import { EndDateChoiceError, LicenseError } from './errors.ts';
 import { effectiveStartedAt, expiryMoment, isExpired, licensesInStateSql, startDates, startOfDaySql, todaySql } from './license-state.ts';
+import { serveWaitingList } from './group-licensing.ts';
 
 export interface AssignLicenseInput {
   schoolId: string;
@@ -93,13 +94,58 @@ async function requireProduct(tx: Tx, productId: string): Promise<Product> {
   return product;
 }
 
+/** Where a license comes from, for a group's assignment, its standing rule and its waiting list. */
+export type LicensePolicy = 'REUSABLE_FIRST' | 'REUSABLE_WITH_END_DATE' | 'NEW_FIRST' | 'ONLY_NEW';
+
+/**
+ * Assigns the user a license taken by the policy: each source in the policy's order (a reusable
+ * one with the earliest end date, or the chosen one, or a new one) until one has a license. The
+ * same rules as assignLicense; refused with the last source's error (NO_LICENSE_AVAILABLE or
+ * END_DATE_NOT_AVAILABLE) when none has one.
+ */
+export async function assignByPolicy(
+  tx: Tx,
+  time: LocalTime,
+  actor: Actor,
+  school: SchoolWithTimeZone,
+  product: Product,
+  input: { userId: string; policy: LicensePolicy; endDate?: Date | null; groupLicenseRuleId?: string | null },
+): Promise<AssignmentResult> {
+  const reusable = input.policy === 'REUSABLE_WITH_END_DATE' ? { endDate: input.endDate ?? null } : { earliestEndDate: true };
+  const sources = {
+    REUSABLE_FIRST: [true, false],
+    REUSABLE_WITH_END_DATE: [true],
+    NEW_FIRST: [false, true],
+    ONLY_NEW: [false],
+  }[input.policy];
+  let refusal: LicenseError | undefined;
+  for (const reuseStarted of sources) {
+    // A concurrent admin may take the earliest end date between reading the pool and locking one: read it again.
+    for (let attempt = 0; attempt < (reuseStarted ? 3 : 1); attempt++) {
+      try {
+        return await assignOne(tx, time, actor, school, product, {
+          userId: input.userId,
+          reuseStarted,
+          groupLicenseRuleId: input.groupLicenseRuleId,
+          ...(reuseStarted ? reusable : {}),
+        });
+      } catch (error) {
+        if (!(error instanceof LicenseError) || (error.code !== 'NO_LICENSE_AVAILABLE' && error.code !== 'END_DATE_NOT_AVAILABLE')) throw error;
+        refusal = error;
+        if (error.code === 'NO_LICENSE_AVAILABLE' || 'endDate' in reusable) break;
+      }
+    }
+  }
+  throw refusal!;
+}
+
 async function assignOne(
   tx: Tx,
   time: LocalTime,
   actor: Actor,
   school: SchoolWithTimeZone,
   product: Product,
-  input: Omit<AssignLicenseInput, 'schoolId' | 'productId'>,
+  input: Omit<AssignLicenseInput, 'schoolId' | 'productId'> & { earliestEndDate?: boolean; groupLicenseRuleId?: string | null | undefined },
 ): Promise<AssignmentResult> {
   const { now, today } = time;
   // Only a current student or teacher. FOR SHARE: a membership ending at this moment either waits
@@ -134,7 +180,7 @@ async function assignOne(
   // and `connect` costs a statement to check it again.
   let update: Prisma.LicenseUncheckedUpdateInput;
   if (input.reuseStarted) {
-    const endDate = await chooseEndDate(tx, where, input.endDate ?? null);
+    const endDate = await chooseEndDate(tx, where, input.endDate ?? null, input.earliestEndDate);
     const locked = await lockLicense(tx, { ...where, kind: 'reusable', endDate });
     if (!locked) {
       // Another admin took the last one with that end date a moment ago.
@@ -174,6 +220,7 @@ async function assignOne(
       schoolId: school.id,
       assignedAt: now,
       assignedById: actor.kind === 'user' ? actor.userId : null,
+      groupLicenseRuleId: input.groupLicenseRuleId ?? null,
     },
   });
   await recordAudit(tx, actor, now, {
@@ -193,6 +240,7 @@ const endActions = {
   REMOVED_BY_SELF: 'LICENSE_REMOVED_BY_SELF',
   EXPIRED: 'ASSIGNMENT_EXPIRED',
   LEFT_SCHOOL: 'LICENSE_REVOKED_LEFT_SCHOOL',
+  LEFT_GROUP: 'LICENSE_REVOKED_LEFT_GROUP',
 } as const satisfies Record<AssignmentEndReason, AuditAction>;
 
 /** The audit entry of a license that started by itself at its deadline (`startedAt`). */
@@ -211,8 +259,13 @@ function noLicenseLeft(field: string, message: string) {
   return new LicenseError('NO_LICENSE_AVAILABLE', field, message);
 }
 
-/** The end date to reuse: the one chosen, or the only one there is. */
-async function chooseEndDate(tx: Tx, where: { schoolId: string; productId: string; today: Date }, chosen: Date | null): Promise<Date> {
+/** The end date to reuse: the one chosen, the only one there is, or (for a group's policy) the earliest. */
+async function chooseEndDate(
+  tx: Tx,
+  where: { schoolId: string; productId: string; today: Date },
+  chosen: Date | null,
+  earliest = false,
+): Promise<Date> {
   const pool = await reusablePool(tx, where, where.today);
   if (pool.length === 0) throw noLicenseLeft('reuseStarted', 'The school has no reusable started license of this product.');
   if (chosen) {
@@ -221,7 +274,7 @@ async function chooseEndDate(tx: Tx, where: { schoolId: string; productId: strin
     }
     return chosen;
   }
-  if (pool.length > 1) throw new EndDateChoiceError('END_DATE_REQUIRED', pool);
+  if (pool.length > 1 && !earliest) throw new EndDateChoiceError('END_DATE_REQUIRED', pool);
   return pool[0]!.endDate;
 }
 
@@ -405,5 +458,7 @@ export async function endAssignment(tx: Tx, now: Date, actor: Actor, licenseId: 
     before: licenseSnapshot(license),
     after: licenseSnapshot(updated),
   });
+  // The license is free again: the first in the school's waiting list for the product gets it.
+  await serveWaitingList(tx, now, license.schoolId, license.productId);
   return updated;
 }

@@ -10,6 +10,7 @@ import { requireOrderable } from './catalogue.ts';
 import { LicenseError } from './errors.ts';
 import { formatDay, localTime } from './days.ts';
 import { deliveryDates } from './license-state.ts';
+import { serveWaitingList } from './group-licensing.ts';
 
 export const MAX_ORDER_QUANTITY = 10_000;
 
@@ -79,6 +80,8 @@ export async function placeOrder(tx: Tx, clock: Clock, actor: Actor, input: Plac
       throw error;
     }
   }
+  // What the pre-assignments left goes to the waiting list.
+  await serveWaitingList(tx, now, school.id, product.id);
   return delivered;
 }
 
@@ -124,7 +127,12 @@ async function deliver(tx: Tx, clock: Clock, actor: Actor, orderId: string, scho
       after: { autoStartOn: formatDay(dates.autoStartOn) },
     })),
   ]);
-  if (order.deliveryMode !== 'DIRECT') await notifyAdmins(tx, now, school, order, product);
+  if (order.deliveryMode !== 'DIRECT') {
+    await notifyAdmins(tx, now, school, order, product);
+    // Delayed and activation-link deliveries: the licenses arrived. (A direct order serves its
+    // waiting list after its own pre-assignments, in placeOrder.)
+    await serveWaitingList(tx, now, school.id, product.id);
+  }
   return order;
 }
 
