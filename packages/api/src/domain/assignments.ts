@@ -260,12 +260,7 @@ function noLicenseLeft(field: string, message: string) {
 }
 
 /** The end date to reuse: the one chosen, the only one there is, or (for a group's policy) the earliest. */
-async function chooseEndDate(
-  tx: Tx,
-  where: { schoolId: string; productId: string; today: Date },
-  chosen: Date | null,
-  earliest = false,
-): Promise<Date> {
+async function chooseEndDate(tx: Tx, where: { schoolId: string; productId: string; today: Date }, chosen: Date | null, earliest = false): Promise<Date> {
   const pool = await reusablePool(tx, where, where.today);
   if (pool.length === 0) throw noLicenseLeft('reuseStarted', 'The school has no reusable started license of this product.');
   if (chosen) {

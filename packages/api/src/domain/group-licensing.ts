@@ -205,7 +205,9 @@ async function giveOrQueue(tx: Tx, time: LocalTime, actor: Actor, school: School
   });
   // A member whose school membership is being changed right now is that change's to settle.
   if (!(await lockCurrentMember(tx, school.id, input.userId, null))) {
-    return outcome('NOT_ELIGIBLE', { error: new LicenseError('USER_NOT_IN_SCHOOL', 'user', 'The user is not (or no longer) a student or teacher of the school.') });
+    return outcome('NOT_ELIGIBLE', {
+      error: new LicenseError('USER_NOT_IN_SCHOOL', 'user', 'The user is not (or no longer) a student or teacher of the school.'),
+    });
   }
   try {
     const { license } = await assignByPolicy(tx, time, actor, school, product, {
@@ -298,7 +300,9 @@ export async function serveWaitingList(tx: Tx, now: Date, schoolId: string, prod
   const time = localTime(now, school.organisation.timeZone);
   let served = 0;
   for (const { id } of queue) {
-    const [waiter] = await tx.$queryRaw<{ id: string; userId: string; groupId: string; ruleId: string | null; policy: LicensePolicy; endDate: string | null }[]>`
+    const [waiter] = await tx.$queryRaw<
+      { id: string; userId: string; groupId: string; ruleId: string | null; policy: LicensePolicy; endDate: string | null }[]
+    >`
       SELECT id::text, "userId"::text, "groupId"::text, "ruleId"::text, policy::text, "endDate"::text
       FROM "LicenseWaiter" WHERE id = ${id}::uuid AND "isWaiting" FOR UPDATE SKIP LOCKED`;
     if (!waiter) continue;
@@ -394,7 +398,13 @@ async function cancelWaiters(
  * A member joined a group (or came back, or changed role): each standing rule of the group for
  * their role gives them a license, or queues them.
  */
-export async function groupMembershipStarted(tx: Tx, now: Date, actor: Actor, school: School, membership: { groupId: string; userId: string; role: GroupRole }) {
+export async function groupMembershipStarted(
+  tx: Tx,
+  now: Date,
+  actor: Actor,
+  school: School,
+  membership: { groupId: string; userId: string; role: GroupRole },
+) {
   // FOR SHARE of the group: a rule being created for it now is seen once it commits.
   const rules = await tx.$queryRaw<{ id: string }[]>`
     SELECT r.id::text FROM "Group" g
@@ -427,7 +437,10 @@ export async function groupMembershipsEnded(tx: Tx, now: Date, actor: Actor, sch
   // FOR SHARE of the groups: a license a rule is giving right now is committed and seen below.
   await tx.$queryRaw`SELECT id FROM "Group" WHERE id = ANY(${groupIds}::uuid[]) ORDER BY id FOR SHARE`;
   await cancelWaiters(tx, now, actor, school, { OR: memberships.map(({ groupId, userId }) => ({ groupId, userId })) });
-  const rules = await tx.groupLicenseRule.findMany({ where: { groupId: { in: groupIds }, isActive: true, keepOnLeave: false }, select: { id: true, groupId: true } });
+  const rules = await tx.groupLicenseRule.findMany({
+    where: { groupId: { in: groupIds }, isActive: true, keepOnLeave: false },
+    select: { id: true, groupId: true },
+  });
   if (rules.length === 0) return;
   const held = await tx.assignment.findMany({
     where: {

@@ -71,7 +71,10 @@ describe(`class licensing on ${backend}`, () => {
     });
     const students = [...pool.studentIds.slice(0, members)].sort();
     await prisma().groupMembership.createMany({
-      data: [...students.map((userId) => ({ groupId: group.id, userId, role: 'STUDENT' as const })), { groupId: group.id, userId: teacher.id, role: 'TEACHER' }],
+      data: [
+        ...students.map((userId) => ({ groupId: group.id, userId, role: 'STUDENT' as const })),
+        { groupId: group.id, userId: teacher.id, role: 'TEACHER' },
+      ],
     });
     return { pool, admin, group: gid('Group', group.id), groupId: group.id, students, teacherId: teacher.id };
   }
@@ -136,7 +139,11 @@ describe(`class licensing on ${backend}`, () => {
       [1, 'NO_LICENSE_AVAILABLE', 'WAITING'],
       [2, 'NO_LICENSE_AVAILABLE', 'WAITING'],
     ]);
-    const own = await tokenOf(TEST_AUTH, test.clock, (await prisma().user.findFirstOrThrow({ where: { id: { in: [...c.students, c.teacherId] }, licenseWaits: { some: {} } } })).id);
+    const own = await tokenOf(
+      TEST_AUTH,
+      test.clock,
+      (await prisma().user.findFirstOrThrow({ where: { id: { in: [...c.students, c.teacherId] }, licenseWaits: { some: {} } } })).id,
+    );
     const mine = dataOf(await test.request(own, 'query { viewer { user { licenseWaits { position product { id } } } } }')).viewer.user;
     expect(mine.licenseWaits).toHaveLength(1);
     expect(mine.licenseWaits[0].product.id).toBe(c.pool.gids.product);
@@ -162,7 +169,10 @@ describe(`class licensing on ${backend}`, () => {
       ['WAITING', null, 'END_DATE_NOT_AVAILABLE'],
     ]);
     // The policy's end date belongs to REUSABLE_WITH_END_DATE only.
-    expect(await send(c.admin, ASSIGN_LICENSE_TO_GROUP, toGroup(c, { policy: 'REUSABLE_WITH_END_DATE' }))).toMatchObject({ code: 'INVALID_INPUT', field: 'endDate' });
+    expect(await send(c.admin, ASSIGN_LICENSE_TO_GROUP, toGroup(c, { policy: 'REUSABLE_WITH_END_DATE' }))).toMatchObject({
+      code: 'INVALID_INPUT',
+      field: 'endDate',
+    });
     expect(await send(c.admin, ASSIGN_LICENSE_TO_GROUP, toGroup(c, { endDate: endDates[0] }))).toMatchObject({ code: 'INVALID_INPUT', field: 'endDate' });
   });
 
@@ -233,10 +243,9 @@ describe(`class licensing on ${backend}`, () => {
       const joined = await send(c.admin, SET_GROUP_MEMBERSHIP, { group: c.group, user: gid('User', user), role: 'STUDENT' });
       expect(joined.change).toBe('CREATED');
     }
-    expect((await prisma().licenseWaiter.findMany({ where: { groupId: c.groupId, isWaiting: true }, orderBy: { queuedAt: 'asc' } })).map((w) => w.userId)).toEqual([
-      joinerA,
-      joinerB,
-    ]);
+    expect(
+      (await prisma().licenseWaiter.findMany({ where: { groupId: c.groupId, isWaiting: true }, orderBy: { queuedAt: 'asc' } })).map((w) => w.userId),
+    ).toEqual([joinerA, joinerB]);
 
     // A holder leaves the group: their license goes back with its end date, and to joiner A.
     const leaver = c.students[0]!;
@@ -254,9 +263,16 @@ describe(`class licensing on ${backend}`, () => {
 
     // A license the student held before the rule is theirs: leaving does not take it.
     const outsider = c.pool.studentIds[5]!;
-    await send(c.admin, REVOKE_LICENSE, { license: gid('License', (await prisma().license.findFirstOrThrow({ where: { assignedUserId: c.students[1]! } })).id) });
+    await send(c.admin, REVOKE_LICENSE, {
+      license: gid('License', (await prisma().license.findFirstOrThrow({ where: { assignedUserId: c.students[1]! } })).id),
+    });
     await orderMore(prisma(), test.clock, c.pool, 1);
-    const own = await send(c.admin, ASSIGN_LICENSE, { school: c.pool.gids.school, product: c.pool.gids.product, user: gid('User', outsider), reuseStarted: false });
+    const own = await send(c.admin, ASSIGN_LICENSE, {
+      school: c.pool.gids.school,
+      product: c.pool.gids.product,
+      user: gid('User', outsider),
+      reuseStarted: false,
+    });
     expect(own.__typename).toBe('AssignLicensePayload');
     await send(c.admin, SET_GROUP_MEMBERSHIP, { group: c.group, user: gid('User', outsider), role: 'STUDENT' });
     await send(c.admin, END_GROUP_MEMBERSHIP, { group: c.group, user: gid('User', outsider) });

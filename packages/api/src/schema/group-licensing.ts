@@ -15,7 +15,7 @@ import { actorOf, runDomain, runIdempotent } from './run.ts';
 export const GroupLicensePolicyEnum = builder.enumType(GroupLicensePolicy, {
   name: 'GroupLicensePolicy',
   description:
-    'Where a group\'s licenses come from: REUSABLE_FIRST (reusable started licenses, earliest end date first, then new ones), REUSABLE_WITH_END_DATE (reusable ones with the end date given, nothing else), NEW_FIRST (new ones, then reusable ones, earliest end date first), ONLY_NEW.',
+    "Where a group's licenses come from: REUSABLE_FIRST (reusable started licenses, earliest end date first, then new ones), REUSABLE_WITH_END_DATE (reusable ones with the end date given, nothing else), NEW_FIRST (new ones, then reusable ones, earliest end date first), ONLY_NEW.",
 });
 
 export const LicenseWaitReasonEnum = builder.enumType(LicenseWaitReason, {
@@ -124,7 +124,7 @@ builder.prismaObjectField('Group', 'licenseRules', (t) =>
 
 builder.prismaObjectField('Group', 'waitingList', (t) =>
   t.relation('licenseWaiters', {
-    description: "Members of the group waiting for a license, in line order (administrators and integrations of the school; a user sees themself).",
+    description: 'Members of the group waiting for a license, in line order (administrators and integrations of the school; a user sees themself).',
     args: {
       product: t.arg.globalID({ for: ProductRef, required: false, description: 'Only waiters for this product.' }),
       includeEnded: t.arg.boolean({ required: false, description: 'Also those served or cancelled (default false).' }),
@@ -140,7 +140,8 @@ builder.prismaObjectField('Group', 'waitingList', (t) =>
 
 builder.prismaObjectField('User', 'licenseWaits', (t) =>
   t.relation('licenseWaits', {
-    description: 'Where the user waits for a license (the school\'s administrators and integrations, and the user themself): current waits, and with includeEnded past ones.',
+    description:
+      "Where the user waits for a license (the school's administrators and integrations, and the user themself): current waits, and with includeEnded past ones.",
     args: { includeEnded: t.arg.boolean({ required: false, description: 'Also waits that were served or cancelled (default false).' }) },
     query: (args, ctx) => ({
       where: { AND: [args.includeEnded ? {} : { isWaiting: true }, visibleWaiters(actorOf(ctx))] },
@@ -163,7 +164,7 @@ const AssignLicenseToGroupInput = builder.inputType('AssignLicenseToGroupInput',
     roles: t.field({
       type: [GroupRoleEnum],
       required: false,
-      description: 'The group roles that get a license (default [STUDENT]; add TEACHER to include the group\'s teachers).',
+      description: "The group roles that get a license (default [STUDENT]; add TEACHER to include the group's teachers).",
     }),
     keep: t.boolean({
       required: false,
@@ -236,7 +237,11 @@ const AssignLicenseToGroupPayload = builder.objectRef<GroupAssignment>('AssignLi
       description: 'The standing rule made with keep; null without keep and in a dry run.',
       resolve: (query, p, _args, ctx) => (p.ruleId ? ctx.prisma.groupLicenseRule.findUnique({ ...query, where: { id: p.ruleId } }) : null),
     }),
-    outcomes: t.field({ type: [GroupMemberOutcomeRef], description: 'One outcome per current member of the roles given, by user.', resolve: (p) => p.outcomes }),
+    outcomes: t.field({
+      type: [GroupMemberOutcomeRef],
+      description: 'One outcome per current member of the roles given, by user.',
+      resolve: (p) => p.outcomes,
+    }),
     assignedCount: t.int({ description: 'How many members got a license.', resolve: (p) => p.outcomes.filter((o) => o.outcome === 'ASSIGNED').length }),
     waitingCount: t.int({ description: 'How many members wait for one.', resolve: (p) => p.outcomes.filter((o) => o.outcome === 'WAITING').length }),
   }),

@@ -235,7 +235,11 @@ export const ASSIGN_LICENSE_TO_GROUP = rosterMutation(
   `AssignLicenseToGroupPayload { dryRun assignedCount waitingCount rule { ${GROUP_RULE} }
      outcomes { user { id } outcome endDate waitReason license { id endDate } error { code field } } }`,
 );
-export const END_GROUP_LICENSE_RULE = rosterMutation('endGroupLicenseRule', 'GroupLicenseRuleInput', `GroupLicenseRulePayload { ended rule { ${GROUP_RULE} } }`);
+export const END_GROUP_LICENSE_RULE = rosterMutation(
+  'endGroupLicenseRule',
+  'GroupLicenseRuleInput',
+  `GroupLicenseRulePayload { ended rule { ${GROUP_RULE} } }`,
+);
 export const GROUP_LICENSING = /* GraphQL */ `
   query GroupLicensing($group: ID!) {
     node(id: $group) {
