@@ -13,13 +13,14 @@
 //   holds the membership and may be waiting for the group.
 // - A freed license serves the waiting list in order; each waiter row is locked (SKIP LOCKED: one
 //   being served or cancelled by another transaction is that transaction's).
-import type { GroupLicenseRule, GroupRole, LicenseWaiter, LicenseWaitReason, Product, School } from '@school-licenses/db';
+import { Prisma, type GroupLicenseRule, type GroupRole, type LicenseWaiter, type LicenseWaitReason, type Product, type School } from '@school-licenses/db';
 import type { Clock } from '../clock.ts';
 import { canReadSchoolLicenses, requireManagedSchool, systemActor, withTimeZone, type Actor, type SchoolWithTimeZone, type Tx } from './actor.ts';
 import { assignByPolicy, endAssignment, type LicensePolicy } from './assignments.ts';
 import { recordAudit, recordAudits } from './audit.ts';
 import { formatDay, localTime, parseDay, type LocalTime } from './days.ts';
 import { LicenseError } from './errors.ts';
+import { licensesInStateSql } from './license-state.ts';
 
 export type MemberOutcomeKind = 'ASSIGNED' | 'ALREADY_HOLDS' | 'WAITING' | 'NOT_ELIGIBLE';
 
@@ -290,7 +291,7 @@ const SERVE_LOOKAHEAD = 500;
 export async function serveWaitingList(tx: Tx, now: Date, schoolId: string, productId: string): Promise<number> {
   const queue = await tx.licenseWaiter.findMany({
     where: { schoolId, productId, isWaiting: true },
-    orderBy: [{ queuedAt: 'asc' }, { id: 'asc' }],
+    orderBy: [{ queuedAt: 'asc' }, { seq: 'asc' }],
     select: { id: true },
     take: SERVE_LOOKAHEAD,
   });
@@ -300,6 +301,9 @@ export async function serveWaitingList(tx: Tx, now: Date, schoolId: string, prod
   const time = localTime(now, school.organisation.timeZone);
   let served = 0;
   for (const { id } of queue) {
+    // Nothing free (that this transaction can see): stop before locking a waiter it cannot serve,
+    // which would keep a concurrent transaction with a freed license from serving them.
+    if (!(await anyAssignable(tx, schoolId, productId, time.today))) break;
     const [waiter] = await tx.$queryRaw<
       { id: string; userId: string; groupId: string; ruleId: string | null; policy: LicensePolicy; endDate: string | null }[]
     >`
@@ -330,6 +334,15 @@ export async function serveWaitingList(tx: Tx, now: Date, schoolId: string, prod
     }
   }
   return served;
+}
+
+/** Whether any license of the product is new, or started, unexpired and held by nobody, at the school. */
+async function anyAssignable(tx: Tx, schoolId: string, productId: string, today: Date): Promise<boolean> {
+  const [row] = await tx.$queryRaw<{ any: boolean }[]>(Prisma.sql`
+    SELECT EXISTS (SELECT 1 FROM "License" l
+      WHERE l."schoolId" = ${schoolId}::uuid AND l."productId" = ${productId}::uuid AND l."assignedUserId" IS NULL
+        AND (${licensesInStateSql('NEW', today, 'l')} OR ${licensesInStateSql('STARTED', today, 'l')})) AS any`);
+  return row!.any;
 }
 
 /** Ends waits (served with a license, or cancelled) and records each. */
@@ -405,17 +418,18 @@ export async function groupMembershipStarted(
   school: School,
   membership: { groupId: string; userId: string; role: GroupRole },
 ) {
-  // FOR SHARE of the group: a rule being created for it now is seen once it commits.
-  const rules = await tx.$queryRaw<{ id: string }[]>`
-    SELECT r.id::text FROM "Group" g
-    LEFT JOIN "GroupLicenseRule" r ON r."groupId" = g.id AND r."isActive" AND ${membership.role}::"GroupRole" = ANY(r.roles)
-    WHERE g.id = ${membership.groupId}::uuid
-    FOR SHARE OF g`;
-  const ruleIds = rules.flatMap((row) => (row.id ? [row.id] : []));
-  if (ruleIds.length === 0) return;
+  // FOR SHARE of the group: a rule being created for it now is seen once it commits, by the next
+  // statement (a statement that waited for a lock reads other tables as they were when it began).
+  await tx.$queryRaw`SELECT id FROM "Group" WHERE id = ${membership.groupId}::uuid FOR SHARE`;
+  const rules = await tx.groupLicenseRule.findMany({
+    where: { groupId: membership.groupId, isActive: true, roles: { has: membership.role } },
+    include: { product: true },
+    orderBy: { id: 'asc' },
+  });
+  if (rules.length === 0) return;
   const withZone = await tx.school.findUniqueOrThrow({ where: { id: school.id }, include: withTimeZone });
   const time = localTime(now, withZone.organisation.timeZone);
-  for (const rule of await tx.groupLicenseRule.findMany({ where: { id: { in: ruleIds } }, include: { product: true }, orderBy: { id: 'asc' } })) {
+  for (const rule of rules) {
     await giveOrQueue(tx, time, actor, withZone, rule.product, {
       userId: membership.userId,
       groupId: rule.groupId,

@@ -182,9 +182,9 @@ describe(`class licensing on ${backend}`, () => {
     expect(first.outcomes.map((o: { outcome: string }) => o.outcome)).toEqual(['ASSIGNED']); // the teacher
     const students = await send(c.admin, ASSIGN_LICENSE_TO_GROUP, toGroup(c));
     expect(students.waitingCount).toBe(4);
-    const line = (await prisma().licenseWaiter.findMany({ where: { groupId: c.groupId, isWaiting: true }, orderBy: [{ queuedAt: 'asc' }, { id: 'asc' }] })).map(
-      (w) => w.userId,
-    );
+    const line = (
+      await prisma().licenseWaiter.findMany({ where: { groupId: c.groupId, isWaiting: true }, orderBy: [{ queuedAt: 'asc' }, { seq: 'asc' }] })
+    ).map((w) => w.userId);
     const holderOf = async (userId: string) => prisma().license.findFirst({ where: { assignedUserId: userId } });
 
     // The teacher gives theirs back: the first student gets it, with its end date.
@@ -224,7 +224,7 @@ describe(`class licensing on ${backend}`, () => {
     const order = await awaitingDelayedOrder(prisma(), test.clock, c.pool, 2);
     const delivered = await send(c.pool.supplierKey, DELIVER_ORDER, { order: gid('Order', order.id) });
     expect(delivered.__typename).toBe('OrderPayload');
-    const line = await prisma().licenseWaiter.findMany({ where: { groupId: c.groupId }, orderBy: [{ queuedAt: 'asc' }, { id: 'asc' }] });
+    const line = await prisma().licenseWaiter.findMany({ where: { groupId: c.groupId }, orderBy: [{ queuedAt: 'asc' }, { seq: 'asc' }] });
     expect(line.map((w) => w.state)).toEqual(['SERVED', 'SERVED', 'WAITING']);
     expect(await prisma().license.count({ where: { orderId: order.id, assignedUserId: { in: line.slice(0, 2).map((w) => w.userId) } } })).toBe(2);
   });
@@ -244,7 +244,9 @@ describe(`class licensing on ${backend}`, () => {
       expect(joined.change).toBe('CREATED');
     }
     expect(
-      (await prisma().licenseWaiter.findMany({ where: { groupId: c.groupId, isWaiting: true }, orderBy: { queuedAt: 'asc' } })).map((w) => w.userId),
+      (await prisma().licenseWaiter.findMany({ where: { groupId: c.groupId, isWaiting: true }, orderBy: [{ queuedAt: 'asc' }, { seq: 'asc' }] })).map(
+        (w) => w.userId,
+      ),
     ).toEqual([joinerA, joinerB]);
 
     // A holder leaves the group: their license goes back with its end date, and to joiner A.

@@ -81,7 +81,7 @@ export const LicenseWaiterRef = builder.prismaNode('LicenseWaiter', {
     position: t.int({
       nullable: true,
       description: "Their place in the school's line for the product (1 = next); null once served or cancelled.",
-      select: { id: true, schoolId: true, productId: true, queuedAt: true, isWaiting: true },
+      select: { seq: true, schoolId: true, productId: true, queuedAt: true, isWaiting: true },
       resolve: async (waiter, _args, ctx) => {
         if (!waiter.isWaiting) return null;
         const ahead = await ctx.prisma.licenseWaiter.count({
@@ -89,7 +89,7 @@ export const LicenseWaiterRef = builder.prismaNode('LicenseWaiter', {
             schoolId: waiter.schoolId,
             productId: waiter.productId,
             isWaiting: true,
-            OR: [{ queuedAt: { lt: waiter.queuedAt } }, { queuedAt: waiter.queuedAt, id: { lt: waiter.id } }],
+            OR: [{ queuedAt: { lt: waiter.queuedAt } }, { queuedAt: waiter.queuedAt, seq: { lt: waiter.seq } }],
           },
         });
         return ahead + 1;
@@ -133,7 +133,7 @@ builder.prismaObjectField('Group', 'waitingList', (t) =>
       where: {
         AND: [args.includeEnded ? {} : { isWaiting: true }, args.product ? { productId: args.product.id } : {}, visibleWaiters(actorOf(ctx))],
       },
-      orderBy: [{ queuedAt: 'asc' }, { id: 'asc' }],
+      orderBy: [{ queuedAt: 'asc' }, { seq: 'asc' }],
     }),
   }),
 );
@@ -145,7 +145,7 @@ builder.prismaObjectField('User', 'licenseWaits', (t) =>
     args: { includeEnded: t.arg.boolean({ required: false, description: 'Also waits that were served or cancelled (default false).' }) },
     query: (args, ctx) => ({
       where: { AND: [args.includeEnded ? {} : { isWaiting: true }, visibleWaiters(actorOf(ctx))] },
-      orderBy: [{ queuedAt: 'asc' }, { id: 'asc' }],
+      orderBy: [{ queuedAt: 'asc' }, { seq: 'asc' }],
     }),
   }),
 );

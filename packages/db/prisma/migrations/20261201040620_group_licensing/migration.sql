@@ -61,6 +61,7 @@ CREATE TABLE "LicenseWaiter" (
     "endDate" DATE,
     "reason" "LicenseWaitReason" NOT NULL,
     "queuedAt" TIMESTAMP(3) NOT NULL,
+    "seq" SERIAL NOT NULL,
     "state" "LicenseWaiterState" NOT NULL DEFAULT 'WAITING',
     "endedAt" TIMESTAMP(3),
     "licenseId" UUID,
