@@ -42,6 +42,8 @@ export interface DemoData {
     heldLicense: string | null;
     /** The license the demo's teacher (Tove) holds, for the removeMyLicense tab. */
     heldByTeacher: string | null;
+    /** Ekskolan's class 7A, for the class licensing tab. */
+    class7a: string;
   };
   /** The Kemilabbet activation link's token: the same at every start (demoActivationToken). */
   activationToken: string;
@@ -226,6 +228,7 @@ async function describeDemo(prisma: PrismaClient, clock: Clock, auth: AuthConfig
   const engelska = await prisma.product.findFirstOrThrow({ where: { name: 'Engelska Plus' } });
   const awaiting = await prisma.order.findFirst({ where: { productId: engelska.id, status: 'AWAITING_DELIVERY' } });
   const svante = await prisma.user.findFirstOrThrow({ where: { email: 'svante.student@ekskolan.example' } });
+  const class7a = await prisma.group.findFirstOrThrow({ where: { schoolId: ekskolan.id, externalId: 'demo-7a' }, select: { id: true } });
   // A license someone holds now, for the revoke tab (the latest assigned one that is still held).
   const held = await prisma.assignment.findFirst({
     where: { isActive: true, productId: matematik.id, schoolId: ekskolan.id, license: { endDate: { gte: dayAt(clock.now(), DEFAULT_TIME_ZONE) } } },
@@ -247,6 +250,7 @@ async function describeDemo(prisma: PrismaClient, clock: Clock, auth: AuthConfig
       studentWithoutLicense: svante.id,
       heldLicense: held?.licenseId ?? null,
       heldByTeacher: teachers?.licenseId ?? null,
+      class7a: class7a.id,
     },
     activationToken,
   };
