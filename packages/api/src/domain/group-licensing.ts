@@ -274,6 +274,15 @@ async function lockCurrentMember(tx: Tx, schoolId: string, userId: string, group
   return rows.length > 0;
 }
 
+/** lockCurrentMember's question without the lock: whether they are a current member at all. */
+async function isCurrentMember(tx: Tx, schoolId: string, userId: string, groupId: string): Promise<boolean> {
+  const [row] = await tx.$queryRaw<{ member: boolean }[]>`
+    SELECT EXISTS (SELECT 1 FROM "SchoolMembership" m
+      JOIN "GroupMembership" g ON g."userId" = m."userId" AND g."groupId" = ${groupId}::uuid AND g."endedAt" IS NULL
+      WHERE m."userId" = ${userId}::uuid AND m."schoolId" = ${schoolId}::uuid AND m."endedAt" IS NULL AND m.role <> 'SCHOOL_ADMIN') AS member`;
+  return row!.member;
+}
+
 function waiterSnapshot(waiter: Pick<LicenseWaiter, 'id' | 'reason' | 'policy' | 'ruleId' | 'state'> & { licenseId?: string | null }) {
   return { waiterId: waiter.id, state: waiter.state, reason: waiter.reason, policy: waiter.policy, ruleId: waiter.ruleId, licenseId: waiter.licenseId ?? null };
 }
@@ -311,8 +320,13 @@ export async function serveWaitingList(tx: Tx, now: Date, schoolId: string, prod
       FROM "LicenseWaiter" WHERE id = ${id}::uuid AND "isWaiting" FOR UPDATE SKIP LOCKED`;
     if (!waiter) continue;
     const endDate = waiter.endDate === null ? null : parseDay(waiter.endDate);
-    // Leaving (or changing role) right now: that change takes them off the list.
-    if (!(await lockCurrentMember(tx, schoolId, waiter.userId, waiter.groupId))) continue;
+    if (!(await lockCurrentMember(tx, schoolId, waiter.userId, waiter.groupId))) {
+      // Leaving (or changing role) right now: that change settles them. No longer a student or
+      // teacher of the school (an administrator now, say): off the list.
+      if (!(await isCurrentMember(tx, schoolId, waiter.userId, waiter.groupId)))
+        await endWaits(tx, now, systemActor, school, { id: waiter.id }, 'CANCELLED', null);
+      continue;
+    }
     try {
       const { license } = await assignByPolicy(tx, time, systemActor, school, product, {
         userId: waiter.userId,

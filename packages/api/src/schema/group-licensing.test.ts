@@ -22,6 +22,7 @@ import {
   GROUP_LICENSING,
   REVOKE_LICENSE,
   SET_GROUP_MEMBERSHIP,
+  SET_SCHOOL_MEMBERSHIP,
 } from '../testing/operations.ts';
 import { awaitingDelayedOrder, licensePool, orderMore, tokenOf, type LicensePool } from '../testing/scenarios.ts';
 import { TEST_AUTH } from '../testing/harness.ts';
@@ -214,6 +215,20 @@ describe(`class licensing on ${backend}`, () => {
     expect(served).toHaveLength(4);
     expect(served.every((e) => e.actorLabel === 'system' && e.productId === c.pool.productId)).toBe(true);
     expect(await prisma().auditEvent.count({ where: { schoolId: c.pool.schoolId, action: 'WAITING_LIST_SERVED' } })).toBe(4);
+    expect(await checkInvariants(prisma())).toEqual({});
+  });
+
+  it('a waiter who is no longer a student or teacher of the school (an administrator now) leaves the line when their turn comes', async () => {
+    const c = await aClass(1, 3);
+    const given = await send(c.admin, ASSIGN_LICENSE_TO_GROUP, toGroup(c));
+    expect(given).toMatchObject({ assignedCount: 1, waitingCount: 2 });
+    const line = await prisma().licenseWaiter.findMany({ where: { groupId: c.groupId, isWaiting: true }, orderBy: [{ queuedAt: 'asc' }, { seq: 'asc' }] });
+    const promoted = await send(c.admin, SET_SCHOOL_MEMBERSHIP, { school: c.pool.gids.school, user: gid('User', line[0]!.userId), role: 'SCHOOL_ADMIN' });
+    expect(promoted.change).toBe('UPDATED');
+    const held = given.outcomes.find((o: { outcome: string }) => o.outcome === 'ASSIGNED').license.id;
+    await send(c.admin, REVOKE_LICENSE, { license: held });
+    expect(await prisma().licenseWaiter.findUniqueOrThrow({ where: { id: line[0]!.id } })).toMatchObject({ state: 'CANCELLED' });
+    expect(await prisma().licenseWaiter.findUniqueOrThrow({ where: { id: line[1]!.id } })).toMatchObject({ state: 'SERVED', licenseId: rawId(held) });
     expect(await checkInvariants(prisma())).toEqual({});
   });
 
