@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { holesOf } from '../src/i18n/catalogue.ts';
 import { en } from '../src/i18n/en.ts';
-import { makeI18n } from '../src/i18n/i18n.tsx';
+import { makeI18n } from '../src/i18n/format.ts';
 import { SAME_IN_BOTH, sv } from '../src/i18n/sv.ts';
 
 const texts = (value: string | { one: string; other: string }) => (typeof value === 'string' ? [value] : [value.one, value.other]);

@@ -6,7 +6,7 @@ import type { Page } from 'playwright-core';
 import type { AxeResults } from 'axe-core';
 import { en } from '../src/i18n/en.ts';
 import { SAME_IN_BOTH } from '../src/i18n/sv.ts';
-import type { Locale } from '../src/i18n/i18n.tsx';
+import type { Locale } from '../src/i18n/format.ts';
 
 const axePath = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
 

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { createLicenseClient, OrdersToDeliverDocument, SchoolDocument, type LicenseClient } from '@school-licenses/sdk';
 import type { Locator, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { LOCALE_KEY, makeI18n } from '../src/i18n/i18n.tsx';
+import { LOCALE_KEY, makeI18n } from '../src/i18n/format.ts';
 import { all } from '../src/load.ts';
 import { chooseProduct, startStack, type Stack } from './stack.ts';
 import { checkPage } from './checks.ts';

@@ -14,7 +14,7 @@ import { startStandardScenario, type DemoData, type TestApi } from '@school-lice
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { preview } from 'vite';
 import { type DEMO_ROLE_LABELS, demoSession } from '@school-licenses/api';
-import { LOCALE_KEY, makeI18n, type Locale } from '../src/i18n/i18n.tsx';
+import { LOCALE_KEY, makeI18n, type Locale } from '../src/i18n/format.ts';
 import { demoSessionPlugin, withSupplier } from '../scripts/demo-session.ts';
 
 const appDir = fileURLToPath(new URL('..', import.meta.url));
