@@ -1,6 +1,6 @@
 // The supplier's queue: orders of its products awaiting delivery, oldest first. Delayed ones are
 // delivered here; activation e-mail ones are delivered by sending the school its activation link.
-import { useRef, useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import { DeliverOrderDocument, OrdersToDeliverDocument, toResult, type Failure, type LicenseClient, type OrdersToDeliverQuery } from '@school-licenses/sdk';
 import { useI18n } from './i18n/i18n.tsx';
 import { all, useLoad } from './load.ts';
@@ -16,9 +16,9 @@ export function Deliveries({ client }: { client: LicenseClient }) {
   const delivered = (message: string) => {
     setDone(message);
     reload();
-    // The row (and its button) goes away: the focus goes to what happened.
-    requestAnimationFrame(() => statusRef.current?.focus());
   };
+  // The row (and its button) goes away: the focus goes to what happened.
+  useEffect(() => statusRef.current?.focus(), [done]);
   return (
     <section aria-labelledby="deliveries" className="card">
       <ViewHeading id="deliveries">{t('deliveries')}</ViewHeading>

@@ -1,7 +1,7 @@
 // A roster import (organisation admins): the files of the student information system (OneRoster
 // CSV or SS 12000 JSON) are first sent as a dry run, whose diff is shown (created, updated, ended
 // per kind of record, the changes one by one, each file error where it is); then applied.
-import { useId, useRef, useState, type FormEvent } from 'react';
+import { useEffect, useId, useRef, useState, type FormEvent } from 'react';
 import {
   ImportRosterDocument,
   toResult,
@@ -45,7 +45,6 @@ export function RosterImport({
   const [failure, setFailure] = useState<Failure | null>(null);
   const [error, setError] = useState<unknown>(null);
   const filesRef = useRef<HTMLInputElement>(null);
-  const resultRef = useRef<HTMLHeadingElement>(null);
 
   const send = async (dryRun: boolean) => {
     if (files.length === 0) {
@@ -66,8 +65,6 @@ export function RosterImport({
       }
       setResult({ __typename: 'ImportRosterPayload', ...answer });
       if (!dryRun) onImported();
-      // The outcome replaces the buttons' meaning: keyboard and screen-reader users are taken to it.
-      requestAnimationFrame(() => resultRef.current?.focus());
     } catch (e) {
       setError(e);
     } finally {
@@ -133,23 +130,16 @@ export function RosterImport({
           </div>
         </form>
       </section>
-      {result ? <ImportResult result={result} headingRef={resultRef} busy={busy} onApply={() => void send(false)} /> : null}
+      {result ? <ImportResult result={result} busy={busy} onApply={() => void send(false)} /> : null}
     </>
   );
 }
 
-function ImportResult({
-  result,
-  headingRef,
-  busy,
-  onApply,
-}: {
-  result: Payload;
-  headingRef: React.RefObject<HTMLHeadingElement | null>;
-  busy: 'preview' | 'apply' | null;
-  onApply: () => void;
-}) {
+function ImportResult({ result, busy, onApply }: { result: Payload; busy: 'preview' | 'apply' | null; onApply: () => void }) {
   const { t, plural, number } = useI18n();
+  const headingRef = useRef<HTMLHeadingElement>(null);
+  // Each outcome (a dry run, refused files, the applied import) takes the focus: keyboard and screen-reader users are taken to it.
+  useEffect(() => headingRef.current?.focus(), [result]);
   const total = ENTITIES.reduce((sum, [, key]) => sum + result.summary[key].created + result.summary[key].updated + result.summary[key].ended, 0);
   const title = result.refused ? t('importRefused') : result.dryRun ? t('importDryRunResult') : t('importAppliedResult');
   return (

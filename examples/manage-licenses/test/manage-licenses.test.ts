@@ -209,6 +209,41 @@ describe(`the Manage licenses app in Chromium, on ${process.env.DATABASE_URL ? '
     await page.close();
   });
 
+  it('works with the keyboard alone: assign a started license with an end date, then revoke it', async () => {
+    const page = await stack.open('schoolAdmin');
+    await chooseProduct(page, 'Matematik 7 Digital');
+    const pool = await poolShown(page);
+    const selma = person(page, 'Selma Elev');
+    await seeText(selma.getByTestId('license-status'), 'No license');
+    const focused = (locator: Locator) => locator.evaluate((el) => el === document.activeElement);
+
+    await selma.getByRole('button', { name: 'Assign' }).focus();
+    await page.keyboard.press('Enter');
+    // The form takes the focus: its first choice.
+    expect(await focused(selma.getByLabel('New license'))).toBe(true);
+    await page.keyboard.press('ArrowDown');
+    expect(await selma.getByLabel('Reuse started license').isChecked()).toBe(true);
+    await page.keyboard.press('Tab');
+    const endDate = selma.getByLabel('End date', { exact: true });
+    expect(await focused(endDate)).toBe(true);
+    await page.keyboard.press('ArrowDown');
+    expect(await endDate.locator('option:checked').getAttribute('data-end-date')).toBe(pool.endDates[0]!.day);
+    await page.keyboard.press('Tab');
+    expect(await focused(selma.getByRole('button', { name: 'Assign license' }))).toBe(true);
+    await page.keyboard.press('Enter');
+    await seeEndDate(selma, pool.endDates[0]!.day);
+    expect(await focused(selma.getByRole('status'))).toBe(true);
+
+    // Back to the row's button, revoke, confirm: the confirmation takes the focus.
+    await page.keyboard.press('Shift+Tab');
+    expect(await focused(selma.getByRole('button', { name: 'Revoke' }))).toBe(true);
+    await page.keyboard.press('Enter');
+    expect(await focused(selma.getByRole('button', { name: 'Yes, revoke' }))).toBe(true);
+    await page.keyboard.press('Enter');
+    await seeText(selma.getByTestId('license-status'), 'No license');
+    expect((await admin.reusablePool({ school, product }))?.total).toBe(pool.total);
+  });
+
   it('a teacher sees the license the demo gave her and gives it back; it becomes reusable', async () => {
     // Tove holds one license at the end of the demo story: the one her page shows.
     const teacher = createLicenseClient({ url: stack.apiUrl, token: stack.demo.tokens.teacher });
