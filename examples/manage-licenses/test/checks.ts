@@ -21,6 +21,17 @@ export const ENGLISH_FRAGMENTS: string[] = Object.entries(en)
   .map((part) => part.replace(/^[\s(),.:;·…×]+|[\s(),.:;·…×]+$/g, ''))
   .filter((part) => part.includes(' ') && part.length >= 8);
 
+/** The catalogue's English fragments the page shows or reads out (aria-label, title). */
+export async function englishShown(page: Page): Promise<string[]> {
+  const shown = await page.evaluate(() =>
+    [
+      document.body.innerText,
+      ...[...document.querySelectorAll('[aria-label], [title]')].flatMap((el) => [el.getAttribute('aria-label') ?? '', el.getAttribute('title') ?? '']),
+    ].join('\n'),
+  );
+  return ENGLISH_FRAGMENTS.filter((fragment) => shown.includes(fragment));
+}
+
 export interface PageProblems {
   violations: { id: string; impact: string | null | undefined; nodes: string[] }[];
   english: string[];

@@ -9,7 +9,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { LOCALE_KEY, makeI18n } from '../src/i18n/format.ts';
 import { all } from '../src/load.ts';
 import { chooseProduct, startStack, type Stack } from './stack.ts';
-import { checkPage } from './checks.ts';
+import { checkPage, englishShown } from './checks.ts';
 
 const en = makeI18n('en');
 
@@ -402,6 +402,9 @@ describe(`the Manage licenses app in Chromium, on ${process.env.DATABASE_URL ? '
       await svante.getByTestId('end-date-missing').waitFor();
       await page.getByTestId('order').first().waitFor();
       await check(page, 'licenses');
+      // The scan for English finds it where it is: on the English page.
+      if (locale === 'en')
+        expect(await englishShown(page)).toEqual(expect.arrayContaining(['Students and teachers', 'Licenses to assign', 'Reuse started license']));
       await page.getByRole('link', { name: i18n.t('view_classes') }).click();
       await page.getByRole('button', { name: i18n.t('showMembers', { group: '7A' }) }).click();
       await page.getByTestId('member').first().waitFor();
