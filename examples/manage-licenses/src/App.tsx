@@ -1,4 +1,4 @@
-import { useEffect, useMemo, useState } from 'react';
+import { useEffect, useMemo, useState, type ReactNode } from 'react';
 import { createLicenseClient, NotificationAddedDocument, type LicenseClient, type ViewerQuery } from '@school-licenses/sdk';
 import { Classes } from './Classes.tsx';
 import { Deliveries } from './Deliveries.tsx';
@@ -192,7 +192,7 @@ function NavBar({ views, current }: { views: readonly View[]; current: View }) {
   );
 }
 
-function AdminHome(props: { client: LicenseClient; viewer: Viewer; organisationAdmin: boolean; mine: React.ReactNode; reloadViewer: () => void }) {
+function AdminHome(props: { client: LicenseClient; viewer: Viewer; organisationAdmin: boolean; mine: ReactNode; reloadViewer: () => void }) {
   const { client, viewer, organisationAdmin, reloadViewer } = props;
   const { t } = useI18n();
   // Importing the roster is for organisation admins (docs/ROSTER-SYNC.md): the others do not see it.

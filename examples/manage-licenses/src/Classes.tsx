@@ -80,10 +80,14 @@ function GroupMembers({ id, client, group }: { id: string; client: LicenseClient
     // Teachers first, then students, each by name.
     return members.sort((a, b) => (a.role === b.role ? a.user.name.localeCompare(b.user.name) : a.role === 'TEACHER' ? -1 : 1));
   }, [group.id]);
-  const ref = useRef<HTMLDivElement>(null);
+  const headingRef = useRef<HTMLHeadingElement>(null);
+  // What just opened takes the focus, so a keyboard user continues there.
+  useEffect(() => headingRef.current?.focus(), []);
   return (
-    <div className="panel" id={id} ref={ref}>
-      <h3>{t('membersOf', { group: group.name })}</h3>
+    <div className="panel" id={id}>
+      <h3 ref={headingRef} tabIndex={-1}>
+        {t('membersOf', { group: group.name })}
+      </h3>
       <Loaded load={load} what={t('what_members')}>
         {(members) =>
           members.length === 0 ? (
@@ -105,19 +109,6 @@ function GroupMembers({ id, client, group }: { id: string; client: LicenseClient
           )
         }
       </Loaded>
-      <FocusOnMount target={ref} />
     </div>
   );
-}
-
-/** Moves the focus into what just opened, so a keyboard user continues there. */
-function FocusOnMount({ target }: { target: React.RefObject<HTMLElement | null> }) {
-  useEffect(() => {
-    const heading = target.current?.querySelector('h3');
-    if (heading) {
-      heading.tabIndex = -1;
-      heading.focus();
-    }
-  }, [target]);
-  return null;
 }
