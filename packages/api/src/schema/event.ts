@@ -18,6 +18,7 @@ const KIND_DESCRIPTIONS: Record<EventKind, string> = {
   'order.delivered': "An order's licenses were delivered.",
   'order.redeemed': "An activation link was redeemed, delivering its order's licenses.",
   'pool.exhausted': 'The last assignable license of a product in a school was taken.',
+  'organisation.updated': "The organisation's settings changed (e.g. its graduateLicensePolicy).",
   'school.created': 'A school was added to the organisation.',
   'school.updated': "A school's name, school unit code or external id changed.",
   'school.ended': 'A school was closed: its memberships and groups ended.',

@@ -1,0 +1,8 @@
+-- CreateEnum
+CREATE TYPE "GraduateLicensePolicy" AS ENUM ('REVOKE_TO_POOL', 'KEEP_UNTIL_END_DATE');
+
+-- AlterEnum
+ALTER TYPE "AuditAction" ADD VALUE 'ORGANISATION_UPDATED';
+
+-- AlterTable
+ALTER TABLE "Organisation" ADD COLUMN     "graduateLicensePolicy" "GraduateLicensePolicy" NOT NULL DEFAULT 'REVOKE_TO_POOL';
