@@ -225,10 +225,18 @@ let after = await readFile(cursorFile, 'utf8').then(
   () => null,
 );
 let seen = 0;
-for await (const { cursor, event } of client.events({ after })) {
-  seen++;
-  console.log(`event: ${event.type} ${event.id} at ${event.createdAt} by ${event.actor}${handled.has(event.id) ? ' (had by webhook)' : ''}`);
-  after = cursor;
+try {
+  for await (const { cursor, event } of client.events({ after })) {
+    seen++;
+    console.log(`event: ${event.type} ${event.id} at ${event.createdAt} by ${event.actor}${handled.has(event.id) ? ' (had by webhook)' : ''}`);
+    after = cursor;
+  }
+} catch (error) {
+  // Away longer than the feed keeps events (EVENT_RETENTION_DAYS): what we missed may be gone.
+  if (!(error instanceof LicenseApiError && error.code === 'CURSOR_EXPIRED')) throw error;
+  // Steps 2 to 5 just read the current state afresh: skip to the feed's end and go on from there.
+  for await (const { cursor } of client.events({ pageSize: 100 })) after = cursor;
+  console.log('the feed no longer has the events after our cursor: resynced from the current state');
 }
 console.log(`${seen} event(s) since the last run`);
 if (after) await writeFile(cursorFile, after);

@@ -2,7 +2,7 @@
 // a real API (real database, the demo story) on a real port, with the webhook worker server.ts runs
 // posting to the example's receiver.
 import { execFile, spawn } from 'node:child_process';
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { once } from 'node:events';
@@ -10,7 +10,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { DEFAULT_WEBHOOK_SETTINGS, systemClock, WebhookWorker } from '@school-licenses/api';
+import { DEFAULT_WEBHOOK_SETTINGS, runSweep, systemClock, WebhookWorker } from '@school-licenses/api';
 import { startStandardScenario, type TestApi } from '@school-licenses/api/testing';
 import { createLicenseClient, WebhookEndpointsDocument } from '@school-licenses/sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -143,6 +143,19 @@ describe(`examples/lms-sync.mjs on ${process.env.DATABASE_URL ? 'PostgreSQL' : '
     for await (const { event } of client().events()) all.push(event.id);
     expect([...firstRunEvents, ...secondRunEvents]).toEqual(all);
     expect(all.filter((id) => id).length).toBeGreaterThan(6);
+  });
+
+  it('resyncs when it was away longer than the feed keeps events', async () => {
+    await writeFile(cursorFile, btoa('event:1')); // a cursor from long ago
+    test.clock.advanceDays(31);
+    expect((await runSweep(test.db.prisma, test.clock, undefined, { eventRetentionDays: 30 })).eventsPruned).toBeGreaterThan(0);
+    const { stdout } = await sync();
+    expect(stdout).toContain('the feed no longer has the events after our cursor: resynced from the current state');
+    expect(stdout).toContain('0 student(s) of Ekskolan without Matematik 7 Digital');
+    // The kept cursor is now the feed's end: the next run starts from there.
+    let last = '';
+    for await (const { cursor } of client().events()) last = cursor;
+    expect(await readFile(cursorFile, 'utf8')).toBe(last);
   });
 
   it('fails with one line when the token is refused', async () => {
