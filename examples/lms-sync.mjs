@@ -9,10 +9,11 @@
 // Optional: SCHOOL (default Ekskolan), PRODUCT (default "Matematik 7 Digital"), ROSTER_DIR (the
 // OneRoster set to sync, default ./roster), CURSOR_FILE (where the change feed's cursor is kept
 // between runs, default .lms-sync-cursor), WEBHOOK_FILE (the registered endpoint and its secret,
-// default .lms-sync-webhook.json), WEBHOOK_PORT (where the receiver listens, default any free port
-// on 127.0.0.1), WEBHOOK_URL (the URL the API posts to, default the receiver's), WEBHOOK_WAIT_MS
-// (how long to wait for the webhooks of this run's assignments, default 15000). The API must be
-// allowed to reach the receiver: a public URL, or WEBHOOKS_ALLOW_PRIVATE=true as in the demo.
+// default .lms-sync-webhook.json), WEBHOOK_HOST and WEBHOOK_PORT (where the receiver listens,
+// default any free port on 127.0.0.1), WEBHOOK_URL (the URL the API posts to, default the
+// receiver's), WEBHOOK_WAIT_MS (how long to wait for the webhooks of this run's assignments,
+// default 15000). The API must be allowed to reach the receiver: a public URL, or
+// WEBHOOKS_ALLOW_PRIVATE=true as in the demo.
 // Exits 1 when the roster is refused or a student could not be given a license.
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { once } from 'node:events';
@@ -76,11 +77,12 @@ const receiver = createServer((request, response) => {
     onWebhook?.();
   });
 });
-receiver.listen(Number(process.env.WEBHOOK_PORT ?? 0), '127.0.0.1');
+const host = process.env.WEBHOOK_HOST ?? '127.0.0.1';
+receiver.listen(Number(process.env.WEBHOOK_PORT ?? 0), host);
 await once(receiver, 'listening');
 const address = /** @type {import('node:net').AddressInfo} */ (receiver.address());
-const webhookUrl = process.env.WEBHOOK_URL ?? `http://127.0.0.1:${address.port}/webhooks/licenses`;
-console.log(`webhooks: listening on 127.0.0.1:${address.port}`);
+const webhookUrl = process.env.WEBHOOK_URL ?? `http://${host}:${address.port}/webhooks/licenses`;
+console.log(`webhooks: listening on ${host}:${address.port}`);
 // Register the endpoint once; a new URL replaces the one registered before.
 if (webhook?.url !== webhookUrl) {
   if (webhook) await client.deleteWebhookEndpoint({ endpoint: webhook.id }); // NOT_FOUND: already gone
