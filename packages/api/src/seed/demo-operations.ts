@@ -141,6 +141,8 @@ mutation Redeem($token: String!) {
     {
       token: demo.keys.integration,
       variables: {
+        organisation: encodeGlobalID('Organisation', demo.ids.nordstad),
+        graduateLicensePolicy: 'KEEP_UNTIL_END_DATE',
         input: {
           organisation: encodeGlobalID('Organisation', demo.ids.nordstad),
           format: 'SS12000',
@@ -182,7 +184,8 @@ mutation Redeem($token: String!) {
 # the JSON itself as ss12000Document, as here. A dry run: the diff (Ekskolan linked by its school
 # unit code, two students, class 7B) and nothing written. Set "dryRun": false to apply it; run it
 # again and it changes nothing. A mistake (remove a person's givenName) gives recordErrors with
-# their JSON pointer. See docs/ROSTER-SYNC.md.
+# their JSON pointer. At the school-year rollover, GraduatePolicy decides whether graduates keep
+# their licenses until their end dates or give them back to the pool. See docs/ROSTER-SYNC.md.
 mutation SyncRoster($input: ImportRosterInput!) {
   importRoster(input: $input) {
     __typename
@@ -195,6 +198,14 @@ mutation SyncRoster($input: ImportRosterInput!) {
       recordErrors { code message pointer field }
       revokedLicenses
     }
+    ... on Error { code message field }
+  }
+}
+
+mutation GraduatePolicy($organisation: ID!, $graduateLicensePolicy: GraduateLicensePolicy!) {
+  updateOrganisation(input: { organisation: $organisation, graduateLicensePolicy: $graduateLicensePolicy }) {
+    __typename
+    ... on OrganisationPayload { change organisation { name graduateLicensePolicy } }
     ... on Error { code message field }
   }
 }

@@ -90,7 +90,7 @@ describe('the demo seed', () => {
     return body.data;
   };
 
-  it("GraphiQL's roster tab shows a sync's diff as it opens, writes nothing, and applies it when dryRun is off", async () => {
+  it("GraphiQL's roster tab shows a sync's diff as it opens, writes nothing, applies it when dryRun is off, and sets the graduate policy", async () => {
     const tab = demoGraphiQL(demo).defaultTabs!.find((each) => each.query!.includes('mutation SyncRoster'))!;
     const { input } = JSON.parse(tab.variables!);
     expect(input.organisation).toBe(gid('Organisation', demo.ids.nordstad));
@@ -110,6 +110,10 @@ describe('the demo seed', () => {
     expect(await test.db.prisma.user.count()).toBe(users + 2);
     const again = (await runTab('mutation SyncRoster', 'SyncRoster', { input: { ...input, dryRun: false } })).importRoster;
     expect(again.changes).toEqual([]);
+
+    // The same tab sets what graduates' licenses do at the rollover.
+    const policy = (await runTab('mutation SyncRoster', 'GraduatePolicy')).updateOrganisation;
+    expect(policy).toMatchObject({ change: 'UPDATED', organisation: { name: 'Nordstad kommun', graduateLicensePolicy: 'KEEP_UNTIL_END_DATE' } });
   });
 
   it("GraphiQL's events tab reads the feed, registers a webhook endpoint and lists it", async () => {
