@@ -1,5 +1,6 @@
 // The server's configuration, from environment variables. Bad values stop the start with one line.
 import type { AuthConfig } from './auth/authenticate.ts';
+import { DEFAULT_EVENT_RETENTION_DAYS } from './events/retention.ts';
 import type { WebhookSettings } from './events/webhooks.ts';
 import type { ApiLimits } from './limits.ts';
 
@@ -11,6 +12,8 @@ export interface ServerConfig {
   auth: AuthConfig;
   graphiql: boolean;
   sweepIntervalSeconds: number;
+  /** How many days the change feed keeps events (the sweep prunes older ones every webhook endpoint received). */
+  eventRetentionDays: number;
   idempotencyTtlHours: number;
   /** Body size, tokens, aliases, directives, batching, rate limit, introspection, parse cache. */
   limits: ApiLimits;
@@ -77,6 +80,7 @@ export function readConfig(env: NodeJS.ProcessEnv, { demo }: { demo: boolean }):
     },
     graphiql: boolean(env, 'GRAPHIQL', demo),
     sweepIntervalSeconds: integer(env, 'SWEEP_INTERVAL_SECONDS', demo ? 60 : 0, 0, 86_400),
+    eventRetentionDays: readEventRetentionDays(env),
     idempotencyTtlHours: integer(env, 'IDEMPOTENCY_TTL_HOURS', 24, 1, 24 * 90),
     limits: readLimits(env, demo),
     databaseConnectRetries: integer(env, 'DATABASE_CONNECT_RETRIES', 10, 0, 1_000),
@@ -95,6 +99,11 @@ export function readConfig(env: NodeJS.ProcessEnv, { demo }: { demo: boolean }):
     demo,
     demoSessionFile: env.DEMO_SESSION_FILE || undefined,
   };
+}
+
+/** EVENT_RETENTION_DAYS, also for the sweep command, which reads nothing else of the server's. */
+export function readEventRetentionDays(env: NodeJS.ProcessEnv): number {
+  return integer(env, 'EVENT_RETENTION_DAYS', DEFAULT_EVENT_RETENTION_DAYS, 1, 36_500);
 }
 
 function readLimits(env: NodeJS.ProcessEnv, demo: boolean): ApiLimits {

@@ -128,9 +128,11 @@ async function main() {
   console.log(`GraphQL API: http://${shownHost}:${port}/graphql${config.graphiql ? ' (open it in a browser for GraphiQL)' : ''}`);
 
   const sweep = async () => {
-    const report = await runSweep(database.prisma, clock);
-    if (report.autoStarted || report.assignmentsExpired) {
-      console.log(`sweep: ${report.autoStarted} license(s) auto-started, ${report.assignmentsExpired} assignment(s) expired`);
+    const report = await runSweep(database.prisma, clock, undefined, { eventRetentionDays: config.eventRetentionDays });
+    if (report.autoStarted || report.assignmentsExpired || report.eventsPruned) {
+      console.log(
+        `sweep: ${report.autoStarted} license(s) auto-started, ${report.assignmentsExpired} assignment(s) expired, ${report.eventsPruned} old event(s) pruned`,
+      );
     }
   };
   timer = config.sweepIntervalSeconds

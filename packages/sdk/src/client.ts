@@ -7,9 +7,12 @@ import {
   AssignLicenseDocument,
   AuditEventsDocument,
   AvailabilityDocument,
+  CreateWebhookEndpointDocument,
+  DeleteWebhookEndpointDocument,
   EventFeedDocument,
   EndSchoolMembershipDocument,
   GroupMembersDocument,
+  ImportRosterDocument,
   ProductsDocument,
   RemoveMyLicenseDocument,
   ReusablePoolDocument,
@@ -22,12 +25,16 @@ import {
   ViewerDocument,
   type AssignmentFieldsFragment,
   type AuditEventFieldsFragment,
+  type CreateWebhookEndpointInput,
+  type CreateWebhookEndpointMutation,
   type EventFieldsFragment,
   type EventKind,
   type GroupFieldsFragment,
   type GroupKind,
   type GroupMembershipFieldsFragment,
   type GroupRole,
+  type ImportRosterInput,
+  type ImportRosterMutation,
   type LicenseAvailabilityFieldsFragment,
   type LicenseFieldsFragment,
   type LicenseState,
@@ -41,7 +48,7 @@ import {
   type ViewerQuery,
 } from './gql/graphql.js';
 import { DEFAULT_PAGE_SIZE, walkPages, type Connection, type PageOptions, type PageVariables } from './paging.js';
-import { toResult, type Result } from './results.js';
+import { toFailure, toResult, type Result } from './results.js';
 
 /** Where the token comes from: a fixed one, or a function asked before every request. */
 export type LicenseClientAuth =
@@ -267,6 +274,24 @@ export interface LicenseClient {
   events(args?: EventFeedArgs): AsyncGenerator<{ cursor: string; event: EventFieldsFragment }, void, undefined>;
 
   /**
+   * Imports an organisation's roster (organisation administrators, read-write integrations): OneRoster
+   * CSV or SS 12000 JSON files as `File`s or `Blob`s (sent as a multipart request), or an SS 12000
+   * `ss12000Document`. With `dryRun` it returns the diff and writes nothing. Files with errors come
+   * back `refused` with their `recordErrors` (written: nothing); refusals of the caller, such as
+   * `FORBIDDEN`, as a failure.
+   */
+  importRoster(input: ImportRosterInput): Promise<Result<RosterImportReport>>;
+
+  /**
+   * Registers a webhook endpoint for the events of `kinds` (all you may see when left out). Keep the
+   * returned `secret` to verify deliveries with {@link verifyWebhook}; it is not shown again.
+   */
+  createWebhookEndpoint(input: CreateWebhookEndpointInput): Promise<Result<CreatedWebhookEndpoint>>;
+
+  /** Removes a webhook endpoint of yours (`NOT_FOUND` when it is not, or no longer, there). */
+  deleteWebhookEndpoint(args: { endpoint: string }): Promise<Result<{ deletedEndpointId: string }>>;
+
+  /**
    * Live updates of a subscription document (e.g. `AvailabilityChangedDocument`), over
    * Server-Sent Events. Returns a function that stops them.
    */
@@ -277,6 +302,15 @@ export interface LicenseClient {
     onError?: (error: LicenseApiError) => void,
   ): () => void;
 }
+
+/** What {@link LicenseClient.importRoster} reports: the summary, the changes, the errors of the files. */
+export type RosterImportReport = Omit<Extract<ImportRosterMutation['importRoster'], { __typename: 'ImportRosterPayload' }>, '__typename'>;
+
+/** A registered webhook endpoint and its secret (`whsec_…`, shown this once: keep it to verify deliveries). */
+export type CreatedWebhookEndpoint = Omit<
+  Extract<CreateWebhookEndpointMutation['createWebhookEndpoint'], { __typename: 'CreateWebhookEndpointPayload' }>,
+  '__typename'
+>;
 
 /** Filters of {@link LicenseClient.events}. */
 export interface EventFeedArgs extends PageOptions {
@@ -473,6 +507,21 @@ export function createLicenseClient(options: LicenseClientOptions): LicenseClien
         if (!events.pageInfo.hasNextPage || !events.pageInfo.endCursor) return;
         cursor = events.pageInfo.endCursor;
       }
+    },
+    importRoster(input) {
+      return typedFailures(async () => toResult((await client.mutate(ImportRosterDocument, { input })).importRoster));
+    },
+    createWebhookEndpoint(input) {
+      return typedFailures(async () => {
+        const { createWebhookEndpoint: result } = await client.mutate(CreateWebhookEndpointDocument, { input });
+        return result.__typename === 'CreateWebhookEndpointPayload' ? toResult(result) : toFailure({ ...result, __typename: 'LicenseError' });
+      });
+    },
+    deleteWebhookEndpoint(input) {
+      return typedFailures(async () => {
+        const { deleteWebhookEndpoint: result } = await client.mutate(DeleteWebhookEndpointDocument, { input });
+        return result.__typename === 'DeleteWebhookEndpointPayload' ? toResult(result) : toFailure({ ...result, __typename: 'LicenseError' });
+      });
     },
     subscribe(document, variables, onData, onError) {
       const { unsubscribe } = urql.subscription(document, variables).subscribe((result) => {

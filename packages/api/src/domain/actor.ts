@@ -16,6 +16,8 @@ export interface UserActor {
   /** The organisation's time zone: the days of every license the user sees are counted in it. */
   timeZone: string;
   label: string;
+  /** When the user's token expires (its `exp`), if it does: a live subscription ends then. */
+  expiresAt?: Date;
 }
 
 /** An LMS or other integration with an organisation API key. */

@@ -1,7 +1,7 @@
 // Writes down what time has already made true: licenses past their auto-start day are started
 // (at 00:00 of that day in their organisation's zone, not when the sweep noticed), and assignments
 // of expired licenses end (at the expiry, by the system). Queries never depend on it; it keeps the
-// stored rows and the audit log in step. Idempotent.
+// stored rows and the audit log in step. Idempotent. It also prunes the change feed (retention.ts).
 import { Prisma, type PrismaClient } from '@school-licenses/db';
 import type { Clock } from '../clock.ts';
 import { systemActor } from './actor.ts';
@@ -11,18 +11,26 @@ import { day, moment } from './sql.ts';
 import { licensesInStateSql, startOfDaySql, todaySql } from './license-state.ts';
 import { inTransaction } from './transaction.ts';
 import { notifyComingDates } from '../events/notices.ts';
+import { DEFAULT_EVENT_RETENTION_DAYS, pruneEvents } from '../events/retention.ts';
 
 export interface SweepReport {
   autoStarted: number;
   assignmentsExpired: number;
   /** Notifications of licenses starting by themselves or expiring soon. */
   notified: number;
+  /** Events older than the feed's retention, delivered to every webhook endpoint, deleted. */
+  eventsPruned: number;
 }
 
 const BATCH = 500;
 
-export async function runSweep(prisma: PrismaClient, clock: Clock, onProgress: (report: SweepReport) => void = () => {}): Promise<SweepReport> {
-  const report: SweepReport = { autoStarted: 0, assignmentsExpired: 0, notified: 0 };
+export async function runSweep(
+  prisma: PrismaClient,
+  clock: Clock,
+  onProgress: (report: SweepReport) => void = () => {},
+  options: { eventRetentionDays?: number } = {},
+): Promise<SweepReport> {
+  const report: SweepReport = { autoStarted: 0, assignmentsExpired: 0, notified: 0, eventsPruned: 0 };
   for (;;) {
     const started = await inTransaction(prisma, (tx) => autoStartBatch(tx, clock.now()));
     report.autoStarted += started;
@@ -31,6 +39,7 @@ export async function runSweep(prisma: PrismaClient, clock: Clock, onProgress: (
   }
   report.assignmentsExpired = await inTransaction(prisma, (tx) => endExpiredAssignments(tx, clock.now()));
   report.notified = await inTransaction(prisma, (tx) => notifyComingDates(tx, clock.now()));
+  report.eventsPruned = await pruneEvents(prisma, clock, { retentionDays: options.eventRetentionDays ?? DEFAULT_EVENT_RETENTION_DAYS });
   onProgress({ ...report });
   return report;
 }

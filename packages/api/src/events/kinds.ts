@@ -13,6 +13,7 @@ export const EVENT_KINDS = [
   'order.delivered',
   'order.redeemed',
   'pool.exhausted',
+  'organisation.updated',
   'school.created',
   'school.updated',
   'school.ended',
@@ -45,6 +46,7 @@ export const eventKindOfAudit: Partial<Record<AuditAction, EventKind>> = {
   ORDER_DELIVERED: 'order.delivered',
   ACTIVATION_LINK_REDEEMED: 'order.redeemed',
   // The roster: an organisation's own changes (a supplier's catalogue publishes none).
+  ORGANISATION_UPDATED: 'organisation.updated',
   SCHOOL_CREATED: 'school.created',
   SCHOOL_UPDATED: 'school.updated',
   SCHOOL_ENDED: 'school.ended',

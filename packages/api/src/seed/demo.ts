@@ -34,6 +34,8 @@ export interface DemoData {
   tokens: Record<keyof typeof DEMO_USERS, string>;
   keys: typeof DEMO_KEYS;
   ids: {
+    /** Nordstad kommun, the organisation of the LMS key, for the roster-sync tab. */
+    nordstad: string;
     ekskolan: string;
     matematik: string;
     awaitingOrder: string;
@@ -241,6 +243,7 @@ async function describeDemo(prisma: PrismaClient, clock: Clock, auth: AuthConfig
     tokens,
     keys: DEMO_KEYS,
     ids: {
+      nordstad: ekskolan.organisationId,
       ekskolan: ekskolan.id,
       matematik: matematik.id,
       awaitingOrder: awaiting?.id ?? '',
