@@ -14,6 +14,7 @@ import './user.ts';
 import './license.ts';
 import './assignment.ts';
 import './order.ts';
+import './move-licenses.ts';
 import './audit-event.ts';
 import './notification.ts';
 import './event.ts';
