@@ -93,7 +93,8 @@ async function requireProduct(tx: Tx, productId: string): Promise<Product> {
   return product;
 }
 
-async function assignOne(
+/** One assignment with every rule but the caller's right to the school (checked by the caller). */
+export async function assignOne(
   tx: Tx,
   time: LocalTime,
   actor: Actor,

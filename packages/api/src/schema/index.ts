@@ -15,6 +15,8 @@ import './license.ts';
 import './assignment.ts';
 import './order.ts';
 import './move-licenses.ts';
+import './renewal.ts';
+import './reservations.ts';
 import './audit-event.ts';
 import './notification.ts';
 import './event.ts';

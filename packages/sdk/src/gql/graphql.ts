@@ -69,6 +69,8 @@ export type AuditAction =
   | 'LICENSE_ASSIGNED'
   | 'LICENSE_AUTO_STARTED'
   | 'LICENSE_CREATED'
+  | 'LICENSE_MOVED_IN'
+  | 'LICENSE_MOVED_OUT'
   | 'LICENSE_REMOVED_BY_SELF'
   | 'LICENSE_REVOKED'
   | 'LICENSE_REVOKED_LEFT_SCHOOL'
@@ -230,6 +232,8 @@ export type EventKind =
   | 'LICENSE_AUTO_STARTED'
   /** An assigned license reached its end date and its assignment ended. */
   | 'LICENSE_EXPIRED'
+  /** An unassigned license moved to another school of the organisation, keeping its dates: one event on each school's side (`data.before.schoolId` → `data.after.schoolId`). */
+  | 'LICENSE_MOVED'
   /** A teacher gave back their own license. */
   | 'LICENSE_REMOVED_BY_SELF'
   /** An administrator revoked a user's license. */
@@ -357,6 +361,12 @@ export type PlaceOrderInput = {
   product: string;
   /** How many licenses, 1 to 10,000. */
   quantity: number;
+  /** The licenses this order renews (shown on the order and in its events). */
+  renewalOf?: RenewalOfInput | null | undefined;
+  /** Delayed or activation-link delivery: students or teachers, in order, to get one of the order's licenses the moment they arrive (direct delivery: preAssignTo). Each once, at most the quantity. */
+  reserveFor?: Array<string> | null | undefined;
+  /** Delayed or activation-link delivery: a group of the school whose student members at delivery get the order's licenses (after reserveFor). */
+  reserveForGroup?: string | null | undefined;
   /** The school buying. */
   school: string;
 };
@@ -373,6 +383,14 @@ export type RedeemActivationLinkInput = {
   idempotencyKey?: string | null | undefined;
   /** The token from the activation e-mail. */
   token: string;
+};
+
+/** The licenses an order renews: the school's licenses of the product with one end date (of a group's members, when given). */
+export type RenewalOfInput = {
+  /** The end date of the licenses renewed (see expiringLicenses). */
+  endDate: string;
+  /** The group the renewal is for. */
+  group?: string | null | undefined;
 };
 
 /** A delivery to send again. */
