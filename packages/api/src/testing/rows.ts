@@ -5,9 +5,10 @@ import type { PrismaClient } from '@school-licenses/db';
 export type RowCounts = Awaited<ReturnType<typeof countRows>>;
 
 export async function countRows(prisma: PrismaClient) {
-  const [orders, preAssignments, licenses, assignments, activationLinks, notifications, auditEvents, idempotencyRecords, apiCredentials] = await Promise.all([
+  const [orders, preAssignments, reservations, licenses, assignments, activationLinks, notifications, auditEvents, idempotencyRecords, apiCredentials] = await Promise.all([
     prisma.order.count(),
     prisma.orderPreAssignment.count(),
+    prisma.orderReservation.count(),
     prisma.license.count(),
     prisma.assignment.count(),
     prisma.activationLink.count(),
@@ -34,6 +35,7 @@ export async function countRows(prisma: PrismaClient) {
   return {
     orders,
     preAssignments,
+    reservations,
     licenses,
     assignments,
     activationLinks,
