@@ -158,8 +158,8 @@ export interface MoveLicensesArgs {
 export interface MoveLicensesSuccess {
   moved: number;
   licenses: LicenseFieldsFragment[];
-  from: LicenseAvailabilityFieldsFragment;
-  to: LicenseAvailabilityFieldsFragment;
+  fromAvailability: LicenseAvailabilityFieldsFragment;
+  toAvailability: LicenseAvailabilityFieldsFragment;
 }
 
 /** The license after a revoke or a teacher's removal: now reusable if it has time left. */

@@ -20,7 +20,7 @@ describe(`moving licenses and renewal through the SDK (${backend})`, () => {
     expect(moved.ok).toBe(true);
     if (!moved.ok) return;
     expect(moved.moved).toBe(2);
-    expect(moved.to.newLicenses).toBe(2);
+    expect(moved.toAvailability.newLicenses).toBe(2);
     expect(moved.licenses.map((l) => l.state)).toEqual(['NEW', 'NEW']);
     const refused = await orgAdmin.moveLicenses({ ...args, count: 500 });
     expect(refused).toMatchObject({ ok: false, code: 'NO_LICENSE_AVAILABLE', field: 'count' });

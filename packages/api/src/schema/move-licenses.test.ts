@@ -15,8 +15,8 @@ export const MOVE_LICENSES = /* GraphQL */ `
       ... on MoveLicensesPayload {
         moved
         licenses { id state startedAt endDate autoStartOn school { name } }
-        from { newLicenses reusable { total endDates { endDate count } } }
-        to { newLicenses reusable { total endDates { endDate count } } }
+        fromAvailability { newLicenses reusable { total endDates { endDate count } } }
+        toAvailability { newLicenses reusable { total endDates { endDate count } } }
       }
       ... on EndDateChoiceError { availableEndDates { endDate count } }
       ... on Error { code message field }
@@ -58,7 +58,12 @@ describe(`moving licenses between schools on ${backend}`, () => {
       orderBy: [{ autoStartOn: 'asc' }, { id: 'asc' }],
     });
     const result = await move({ count: 2, kind: 'NEW' });
-    expect(result).toMatchObject({ __typename: 'MoveLicensesPayload', moved: 2, from: { newLicenses: before.length - 2 }, to: { newLicenses: 2 } });
+    expect(result).toMatchObject({
+      __typename: 'MoveLicensesPayload',
+      moved: 2,
+      fromAvailability: { newLicenses: before.length - 2 },
+      toAvailability: { newLicenses: 2 },
+    });
     expect(result.licenses.map((l: { state: string; school: { name: string } }) => [l.state, l.school.name])).toEqual([
       ['NEW', 'Björkskolan'],
       ['NEW', 'Björkskolan'],
@@ -92,8 +97,8 @@ describe(`moving licenses between schools on ${backend}`, () => {
       orderBy: { id: 'asc' },
     });
     const result = await move({ count, kind: 'REUSABLE', endDate }, demo.keys.integration);
-    expect(result).toMatchObject({ moved: count, to: { reusable: { total: count, endDates: [{ endDate, count }] } } });
-    expect(result.from.reusable.endDates.map((e: { endDate: string }) => e.endDate)).not.toContain(endDate);
+    expect(result).toMatchObject({ moved: count, toAvailability: { reusable: { total: count, endDates: [{ endDate, count }] } } });
+    expect(result.fromAvailability.reusable.endDates.map((e: { endDate: string }) => e.endDate)).not.toContain(endDate);
     expect(result.licenses.every((l: { state: string; endDate: string }) => l.state === 'STARTED' && l.endDate === endDate)).toBe(true);
     expect(await licenseRows(pool.map((l) => l.id))).toEqual(pool.map((l) => ({ ...pick(l), schoolId: bjorkskolanId })));
   });

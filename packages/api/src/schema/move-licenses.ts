@@ -50,12 +50,12 @@ const MoveLicensesPayload = builder.objectRef<MovedLicenses>('MoveLicensesPayloa
       description: 'The licenses moved, now at the receiving school, with the dates they had.',
       resolve: (query, moved, _args, ctx) => ctx.prisma.license.findMany({ ...query, where: { id: { in: moved.licenseIds } }, orderBy: { id: 'asc' } }),
     }),
-    from: t.field({
+    fromAvailability: t.field({
       type: LicenseAvailabilityRef,
       description: "The giving school's availability of the product after the move.",
       resolve: (moved, _args, ctx) => availabilityAt(ctx, moved.fromSchoolId, moved.productId),
     }),
-    to: t.field({
+    toAvailability: t.field({
       type: LicenseAvailabilityRef,
       description: "The receiving school's availability of the product after the move.",
       resolve: (moved, _args, ctx) => availabilityAt(ctx, moved.toSchoolId, moved.productId),

@@ -152,8 +152,8 @@ mutation MoveLicenses($input: MoveLicensesInput!) {
     ... on MoveLicensesPayload {
       moved
       licenses { state autoStartOn endDate school { name } }
-      from { newLicenses reusable { total } }
-      to { newLicenses reusable { total } }
+      fromAvailability { newLicenses reusable { total } }
+      toAvailability { newLicenses reusable { total } }
     }
     ... on EndDateChoiceError { code message availableEndDates { endDate count } }
     ... on Error { code message field }

@@ -25,7 +25,7 @@ describe('the demo tabs for moving licenses, renewal and reservations', () => {
   it('moves two new licenses from Ekskolan to Björkskolan', async () => {
     const moved = await runTab('mutation MoveLicenses')('MoveLicenses');
     expect(moved.errors).toBeUndefined();
-    expect(moved.data.moveLicenses).toMatchObject({ __typename: 'MoveLicensesPayload', moved: 2, to: { newLicenses: 2 } });
+    expect(moved.data.moveLicenses).toMatchObject({ __typename: 'MoveLicensesPayload', moved: 2, toAvailability: { newLicenses: 2 } });
   });
 
   it('lists what to renew and reserves a delayed order for class 7A', async () => {
