@@ -5,19 +5,18 @@ import type { PrismaClient } from '@school-licenses/db';
 export type RowCounts = Awaited<ReturnType<typeof countRows>>;
 
 export async function countRows(prisma: PrismaClient) {
-  const [orders, preAssignments, reservations, licenses, assignments, activationLinks, notifications, auditEvents, idempotencyRecords, apiCredentials] =
-    await Promise.all([
-      prisma.order.count(),
-      prisma.orderPreAssignment.count(),
-      prisma.orderReservation.count(),
-      prisma.license.count(),
-      prisma.assignment.count(),
-      prisma.activationLink.count(),
-      prisma.notification.count(),
-      prisma.auditEvent.count(),
-      prisma.idempotencyRecord.count(),
-      prisma.apiCredential.count(),
-    ]);
+  const [orders, preAssignments, licenses, assignments, activationLinks, notifications, auditEvents, idempotencyRecords, apiCredentials] = await Promise.all([
+    prisma.order.count(),
+    prisma.orderPreAssignment.count(),
+    prisma.license.count(),
+    prisma.assignment.count(),
+    prisma.activationLink.count(),
+    prisma.notification.count(),
+    prisma.auditEvent.count(),
+    prisma.idempotencyRecord.count(),
+    prisma.apiCredential.count(),
+  ]);
+  const reservations = await prisma.orderReservation.count();
   const [schools, users, schoolMemberships, groups, groupMemberships, products] = await Promise.all([
     prisma.school.count(),
     prisma.user.count(),
