@@ -11,6 +11,8 @@ import {
   DeleteWebhookEndpointDocument,
   EventFeedDocument,
   EndSchoolMembershipDocument,
+  ExpiringLicensesDocument,
+  MoveLicensesDocument,
   GroupMembersDocument,
   ImportRosterDocument,
   ProductsDocument,
@@ -29,6 +31,8 @@ import {
   type CreateWebhookEndpointMutation,
   type EventFieldsFragment,
   type EventKind,
+  type ExpiringLicensesFieldsFragment,
+  type MoveKind,
   type GroupFieldsFragment,
   type GroupKind,
   type GroupMembershipFieldsFragment,
@@ -141,6 +145,30 @@ export interface AssignLicenseSuccess {
   assignment: AssignmentFieldsFragment;
 }
 
+/** Input of {@link LicenseClient.moveLicenses}. Global IDs, as the API returns them. */
+export interface MoveLicensesArgs {
+  fromSchool: string;
+  /** Another school of the same organisation. */
+  toSchool: string;
+  product: string;
+  /** How many unassigned licenses: all move, or none (`NO_LICENSE_AVAILABLE` on `count`). */
+  count: number;
+  /** `NEW` (not started) or `REUSABLE` (started, unexpired, held by nobody). */
+  kind: MoveKind;
+  /** `REUSABLE`: the end date of the pool to move (`YYYY-MM-DD`); needed when there are several. */
+  endDate?: string | null;
+  /** Makes retries safe (one is made per call when none is given), as for `assignLicense`. */
+  idempotencyKey?: string;
+}
+
+/** The licenses moved, and what each school can assign now. */
+export interface MoveLicensesSuccess {
+  moved: number;
+  licenses: LicenseFieldsFragment[];
+  fromAvailability: LicenseAvailabilityFieldsFragment;
+  toAvailability: LicenseAvailabilityFieldsFragment;
+}
+
 /** The license after a revoke or a teacher's removal: now reusable if it has time left. */
 export interface LicenseChange {
   license: LicenseFieldsFragment;
@@ -217,6 +245,26 @@ export interface LicenseClient {
 
   /** A teacher gives back their own license, which becomes reusable (students get `FORBIDDEN`). */
   removeMyLicense(args: LicenseArgs): Promise<Result<LicenseChange>>;
+
+  /**
+   * Moves unassigned licenses of a product between two schools of one organisation, keeping their
+   * dates (organisation administrators, read-write organisation keys). Fails with e.g.
+   * `NO_LICENSE_AVAILABLE`, `END_DATE_REQUIRED` (with the end dates to choose from), `FORBIDDEN`.
+   */
+  moveLicenses(args: MoveLicensesArgs): Promise<Result<MoveLicensesSuccess>>;
+
+  /**
+   * A school's started licenses ending within a window (`within` days, or `until` a day; the next
+   * 30 days without either), per product, optionally of one product or held by one group's
+   * members: what to renew. Null when the school is not yours to read.
+   */
+  expiringLicenses(args: {
+    school: string;
+    product?: string;
+    group?: string;
+    within?: number;
+    until?: string;
+  }): Promise<ExpiringLicensesFieldsFragment[] | null>;
 
   /**
    * Iterates over the pages of any connection: `document` must take `$after` (and `$first`, which
@@ -454,6 +502,17 @@ export function createLicenseClient(options: LicenseClientOptions): LicenseClien
     removeMyLicense({ license, idempotencyKey }) {
       const input = { license, idempotencyKey: idempotencyKey ?? newIdempotencyKey() };
       return typedFailures(async () => toResult((await client.mutate(RemoveMyLicenseDocument, { input })).removeMyLicense));
+    },
+    moveLicenses({ idempotencyKey, endDate, ...input }) {
+      return typedFailures(async () => {
+        const data = await client.mutate(MoveLicensesDocument, {
+          input: { ...input, endDate: endDate ?? null, idempotencyKey: idempotencyKey ?? newIdempotencyKey() },
+        });
+        return toResult(data.moveLicenses);
+      });
+    },
+    async expiringLicenses(args) {
+      return (await client.query(ExpiringLicensesDocument, args)).expiringLicenses ?? null;
     },
 
     pages(document, variables, select, pageOptions) {

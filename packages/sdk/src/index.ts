@@ -10,6 +10,8 @@ export {
   type LicenseClient,
   type LicenseClientAuth,
   type LicenseClientOptions,
+  type MoveLicensesArgs,
+  type MoveLicensesSuccess,
   type LicenseFilter,
   type ProductAvailability,
   type RetryOptions,

@@ -93,7 +93,8 @@ async function requireProduct(tx: Tx, productId: string): Promise<Product> {
   return product;
 }
 
-async function assignOne(
+/** One assignment with every rule but the caller's right to the school (checked by the caller). */
+export async function assignOne(
   tx: Tx,
   time: LocalTime,
   actor: Actor,
@@ -211,10 +212,15 @@ function noLicenseLeft(field: string, message: string) {
   return new LicenseError('NO_LICENSE_AVAILABLE', field, message);
 }
 
-/** The end date to reuse: the one chosen, or the only one there is. */
-async function chooseEndDate(tx: Tx, where: { schoolId: string; productId: string; today: Date }, chosen: Date | null): Promise<Date> {
+/** The end date to reuse (or move): the one chosen, or the only one there is. */
+export async function chooseEndDate(
+  tx: Tx,
+  where: { schoolId: string; productId: string; today: Date },
+  chosen: Date | null,
+  emptyField = 'reuseStarted',
+): Promise<Date> {
   const pool = await reusablePool(tx, where, where.today);
-  if (pool.length === 0) throw noLicenseLeft('reuseStarted', 'The school has no reusable started license of this product.');
+  if (pool.length === 0) throw noLicenseLeft(emptyField, 'The school has no reusable started license of this product.');
   if (chosen) {
     if (!pool.some((group) => group.endDate.getTime() === chosen.getTime())) {
       throw new EndDateChoiceError('END_DATE_NOT_AVAILABLE', pool);
@@ -225,17 +231,16 @@ async function chooseEndDate(tx: Tx, where: { schoolId: string; productId: strin
   return pool[0]!.endDate;
 }
 
+export type UnassignedLicenses =
+  | { schoolId: string; productId: string; today: Date; kind: 'new'; orderId?: string | undefined }
+  | { schoolId: string; productId: string; today: Date; kind: 'reusable'; endDate: Date };
+
 /**
- * Locks one assignable license and returns it, or null when none is left. FOR UPDATE SKIP LOCKED
- * lets concurrent admins take different licenses; the conditions are on the license row itself,
- * so PostgreSQL re-checks them after waiting and never hands out one that was just taken.
+ * Locks up to `limit` unassigned licenses of a kind, in the order allocation takes them, and
+ * returns their rows (as text and epoch milliseconds). FOR UPDATE SKIP LOCKED: a license another
+ * transaction is assigning or moving is skipped, never taken twice. Allocation and moves share it.
  */
-async function lockLicense(
-  tx: Tx,
-  where:
-    | { schoolId: string; productId: string; today: Date; kind: 'new'; orderId?: string | undefined }
-    | { schoolId: string; productId: string; today: Date; kind: 'reusable'; endDate: Date },
-): Promise<License | null> {
+export function lockUnassignedLicenses(tx: Tx, where: UnassignedLicenses, limit: number): Promise<Record<string, unknown>[]> {
   const { schoolId, productId, today } = where;
   const condition =
     where.kind === 'new'
@@ -243,8 +248,7 @@ async function lockLicense(
       : Prisma.sql`${licensesInStateSql('STARTED', today, '"License"')} AND "endDate" = ${sqlDay(where.endDate)}`;
   // New licenses closest to their auto-start day go first, so fewer start unused.
   const order = where.kind === 'new' ? Prisma.sql`"autoStartOn", id` : Prisma.sql`id`;
-  // The whole row comes back with the lock: no second statement to read it.
-  const [row] = await tx.$queryRaw<Record<string, unknown>[]>(Prisma.sql`
+  return tx.$queryRaw<Record<string, unknown>[]>(Prisma.sql`
     SELECT id::text, "schoolId"::text, "productId"::text, "orderId"::text,
       (extract(epoch FROM "deliveredAt") * 1000)::float8 AS "deliveredAt", "autoStartOn"::text AS "autoStartOn",
       (extract(epoch FROM "startedAt") * 1000)::float8 AS "startedAt", "endDate"::text AS "endDate", "assignedUserId"::text
@@ -252,8 +256,18 @@ async function lockLicense(
     WHERE "schoolId" = ${schoolId}::uuid AND "productId" = ${productId}::uuid
       AND "assignedUserId" IS NULL AND ${condition}
     ORDER BY ${order}
-    LIMIT 1
+    LIMIT ${limit}::int
     FOR UPDATE SKIP LOCKED`);
+}
+
+/**
+ * Locks one assignable license and returns it, or null when none is left. FOR UPDATE SKIP LOCKED
+ * lets concurrent admins take different licenses; the conditions are on the license row itself,
+ * so PostgreSQL re-checks them after waiting and never hands out one that was just taken.
+ */
+async function lockLicense(tx: Tx, where: UnassignedLicenses): Promise<License | null> {
+  // The whole row comes back with the lock: no second statement to read it.
+  const [row] = await lockUnassignedLicenses(tx, where, 1);
   if (!row) return null;
   return {
     id: row.id as string,

@@ -10,6 +10,8 @@ import { requireOrderable } from './catalogue.ts';
 import { LicenseError } from './errors.ts';
 import { formatDay, localTime } from './days.ts';
 import { deliveryDates } from './license-state.ts';
+import { requireRenewable, type RenewalOf } from './renewal.ts';
+import { applyReservations, describeReservations, requireReservable, reservationRows } from './reservations.ts';
 
 export const MAX_ORDER_QUANTITY = 10_000;
 
@@ -19,6 +21,12 @@ export interface PlaceOrderInput {
   quantity: number;
   /** Users to assign the licenses to on delivery; direct delivery only. */
   preAssignUserIds?: string[] | null;
+  /** Delayed and activation-link delivery: users, in order, to get the licenses when they arrive. */
+  reserveForUserIds?: string[] | null;
+  /** Delayed and activation-link delivery: a group whose student members at delivery get them. */
+  reserveForGroupId?: string | null;
+  /** The licenses this order renews: the school's licenses of the product with this end date. */
+  renewalOf?: RenewalOf | null;
 }
 
 export async function placeOrder(tx: Tx, clock: Clock, actor: Actor, input: PlaceOrderInput): Promise<Order> {
@@ -46,6 +54,10 @@ export async function placeOrder(tx: Tx, clock: Clock, actor: Actor, input: Plac
   if (preAssigned.length > input.quantity) {
     throw new LicenseError('INVALID_INPUT', 'preAssignTo', 'More users to assign to than licenses ordered.');
   }
+  const reservations = { userIds: input.reserveForUserIds ?? [], groupId: input.reserveForGroupId ?? null };
+  if (reservations.userIds.length > 0 || reservations.groupId) await requireReservable(tx, school, product, input.quantity, reservations);
+  const renewal = input.renewalOf ?? null;
+  if (renewal) await requireRenewable(tx, { schoolId: school.id, productId: product.id, today: localTime(now, school.organisation.timeZone).today }, renewal);
   const order = await tx.order.create({
     data: {
       schoolId: school.id,
@@ -56,6 +68,10 @@ export async function placeOrder(tx: Tx, clock: Clock, actor: Actor, input: Plac
       placedById: actor.kind === 'user' ? actor.userId : null,
       placedAt: now,
       preAssignments: { create: preAssigned.map((userId) => ({ userId })) },
+      reservations: { create: reservationRows(reservations.userIds) },
+      reservedForGroupId: reservations.groupId,
+      renewalOfEndDate: renewal?.endDate ?? null,
+      renewalOfGroupId: renewal?.groupId ?? null,
     },
   });
   await recordAudit(tx, actor, now, {
@@ -63,7 +79,15 @@ export async function placeOrder(tx: Tx, clock: Clock, actor: Actor, input: Plac
     organisationId: school.organisationId,
     schoolId: school.id,
     orderId: order.id,
-    after: { productId: product.id, quantity: input.quantity, deliveryMode: product.deliveryMode, preAssigned },
+    after: {
+      productId: product.id,
+      quantity: input.quantity,
+      deliveryMode: product.deliveryMode,
+      preAssigned,
+      // Only when given: the events of other orders stay as they were.
+      ...(renewal ? { renewalOf: { endDate: formatDay(renewal.endDate), groupId: renewal.groupId ?? null } } : {}),
+      ...(reservations.userIds.length > 0 || reservations.groupId ? { reservedFor: reservations.userIds, reservedForGroupId: reservations.groupId } : {}),
+    },
   });
   if (product.deliveryMode !== 'DIRECT') return order;
   const delivered = await deliver(tx, clock, actor, order.id, school, product);
@@ -108,7 +132,8 @@ async function deliver(tx: Tx, clock: Clock, actor: Actor, orderId: string, scho
   });
   if (claimed.count === 0) throw new LicenseError('ORDER_ALREADY_DELIVERED', 'order');
   const order = await tx.order.findUniqueOrThrow({ where: { id: orderId } });
-  const dates = deliveryDates(localTime(now, school.organisation.timeZone), product.validityMonths);
+  const time = localTime(now, school.organisation.timeZone);
+  const dates = deliveryDates(time, product.validityMonths);
   const licenses = await tx.license.createManyAndReturn({
     data: Array.from({ length: order.quantity }, () => ({ schoolId: school.id, productId: product.id, orderId, ...dates })),
     select: { id: true },
@@ -124,12 +149,16 @@ async function deliver(tx: Tx, clock: Clock, actor: Actor, orderId: string, scho
       after: { autoStartOn: formatDay(dates.autoStartOn) },
     })),
   ]);
-  if (order.deliveryMode !== 'DIRECT') await notifyAdmins(tx, now, school, order, product);
+  if (order.deliveryMode !== 'DIRECT') {
+    // Reservations are served first, before anything else delivered licenses go to.
+    const reserved = await applyReservations(tx, time, order, school, product);
+    await notifyAdmins(tx, now, school, order, product, describeReservations(reserved));
+  }
   return order;
 }
 
 /** Every admin of the school and of its organisation learns that the licenses can be assigned. */
-async function notifyAdmins(tx: Tx, now: Date, school: SchoolWithTimeZone, order: Order, product: Product): Promise<void> {
+async function notifyAdmins(tx: Tx, now: Date, school: SchoolWithTimeZone, order: Order, product: Product, reservations: string): Promise<void> {
   const admins = await tx.user.findMany({
     where: {
       organisationId: school.organisationId,
@@ -143,7 +172,7 @@ async function notifyAdmins(tx: Tx, now: Date, school: SchoolWithTimeZone, order
       userId: admin.id,
       kind: 'LICENSES_DELIVERED' as const,
       orderId: order.id,
-      message: `${order.quantity} license(s) of ${product.name} for ${school.name} have been delivered and can be assigned.`,
+      message: `${order.quantity} license(s) of ${product.name} for ${school.name} have been delivered and can be assigned.${reservations}`,
       createdAt: now,
     })),
   });

@@ -9,6 +9,7 @@ export const EVENT_KINDS = [
   'license.removed_by_self',
   'license.expired',
   'license.auto_started',
+  'license.moved',
   'order.placed',
   'order.delivered',
   'order.redeemed',
@@ -42,6 +43,9 @@ export const eventKindOfAudit: Partial<Record<AuditAction, EventKind>> = {
   LICENSE_REMOVED_BY_SELF: 'license.removed_by_self',
   ASSIGNMENT_EXPIRED: 'license.expired',
   LICENSE_AUTO_STARTED: 'license.auto_started',
+  // One event on each school's side of a move: both schools' feeds and availability hear of it.
+  LICENSE_MOVED_OUT: 'license.moved',
+  LICENSE_MOVED_IN: 'license.moved',
   ORDER_PLACED: 'order.placed',
   ORDER_DELIVERED: 'order.delivered',
   ACTIVATION_LINK_REDEEMED: 'order.redeemed',

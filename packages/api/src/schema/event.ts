@@ -15,6 +15,8 @@ const KIND_DESCRIPTIONS: Record<EventKind, string> = {
   'license.removed_by_self': 'A teacher gave back their own license.',
   'license.expired': 'An assigned license reached its end date and its assignment ended.',
   'license.auto_started': 'A new license started by itself, 4 months after delivery.',
+  'license.moved':
+    "An unassigned license moved to another school of the organisation, keeping its dates: one event on each school's side (`data.before.schoolId` → `data.after.schoolId`).",
   'order.placed': 'A school placed an order.',
   'order.delivered': "An order's licenses were delivered.",
   'order.redeemed': "An activation link was redeemed, delivering its order's licenses.",

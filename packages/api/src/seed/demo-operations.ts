@@ -240,5 +240,62 @@ query Webhooks {
 }
 `,
     },
+    {
+      token: demo.tokens.organisationAdmin,
+      variables: {
+        input: { fromSchool: school, toSchool: encodeGlobalID('School', demo.ids.bjorkskolan), product, count: 2, kind: 'NEW', endDate: null },
+      },
+      query: `# 9. As Olivia, admin of Nordstad: move 2 new Matematik 7 licenses from Ekskolan to Björkskolan.
+# They keep their dates; assigned and expired licenses never move. kind REUSABLE moves started
+# ones, with an endDate chosen from the pool when it has several (END_DATE_REQUIRED lists them).
+mutation MoveLicenses($input: MoveLicensesInput!) {
+  moveLicenses(input: $input) {
+    __typename
+    ... on MoveLicensesPayload {
+      moved
+      licenses { state autoStartOn endDate school { name } }
+      fromAvailability { newLicenses reusable { total } }
+      toAvailability { newLicenses reusable { total } }
+    }
+    ... on EndDateChoiceError { code message availableEndDates { endDate count } }
+    ... on Error { code message field }
+  }
+}
+`,
+    },
+    {
+      token: demo.tokens.schoolAdmin,
+      variables: {
+        school,
+        order: {
+          school,
+          product: encodeGlobalID('Product', demo.ids.engelska),
+          quantity: 5,
+          reserveForGroup: encodeGlobalID('Group', demo.ids.class7A),
+          renewalOf: null,
+        },
+      },
+      query: `# 10. As Sara: which licenses end within the next year (renew them before they run out), and a
+# delayed order that keeps its licenses for class 7A's students: the supplier's delivery assigns
+# them at once (tab 5 delivers another order), and the notification tells who got one.
+# Mark an order as a renewal with renewalOf: { endDate: "YYYY-MM-DD" } from the list.
+query Expiring($school: ID!) {
+  expiringLicenses(school: $school, within: 365) {
+    product { name }
+    licenses
+    assigned
+    endDates { endDate daysLeft licenses assigned }
+  }
+}
+
+mutation ReserveForClass($order: PlaceOrderInput!) {
+  placeOrder(input: $order) {
+    __typename
+    ... on OrderPayload { order { id status reservedForGroup { name } renewalOf { endDate } } }
+    ... on Error { code message field }
+  }
+}
+`,
+    },
   ];
 }

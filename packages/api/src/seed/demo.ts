@@ -37,7 +37,13 @@ export interface DemoData {
     /** Nordstad kommun, the organisation of the LMS key, for the roster-sync tab. */
     nordstad: string;
     ekskolan: string;
+    /** Nordstad's other school, for the tab that moves licenses between schools. */
+    bjorkskolan: string;
+    /** Ekskolan's class 7A, for the renewal and reservation tab. */
+    class7A: string;
     matematik: string;
+    /** Engelska Plus, delivered later by its supplier (DELAYED). */
+    engelska: string;
     awaitingOrder: string;
     studentWithoutLicense: string;
     /** A license someone holds now, for the revoke tab. */
@@ -224,6 +230,8 @@ async function describeDemo(prisma: PrismaClient, clock: Clock, auth: AuthConfig
     tokens[role] = auth.jwtSecret ? await signUserToken(auth, user.id, { now: clock.now() }) : '(set JWT_SECRET to sign demo tokens)';
   }
   const ekskolan = await prisma.school.findFirstOrThrow({ where: { name: 'Ekskolan' } });
+  const bjorkskolan = await prisma.school.findFirstOrThrow({ where: { name: 'Björkskolan' } });
+  const class7A = await prisma.group.findFirstOrThrow({ where: { schoolId: ekskolan.id, name: '7A' } });
   const matematik = await prisma.product.findFirstOrThrow({ where: { name: 'Matematik 7 Digital' } });
   const engelska = await prisma.product.findFirstOrThrow({ where: { name: 'Engelska Plus' } });
   const awaiting = await prisma.order.findFirst({ where: { productId: engelska.id, status: 'AWAITING_DELIVERY' } });
@@ -245,6 +253,9 @@ async function describeDemo(prisma: PrismaClient, clock: Clock, auth: AuthConfig
     ids: {
       nordstad: ekskolan.organisationId,
       ekskolan: ekskolan.id,
+      bjorkskolan: bjorkskolan.id,
+      class7A: class7A.id,
+      engelska: engelska.id,
       matematik: matematik.id,
       awaitingOrder: awaiting?.id ?? '',
       studentWithoutLicense: svante.id,
