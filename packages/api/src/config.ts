@@ -28,6 +28,18 @@ export interface ServerConfig {
     lockTimeoutMs: number;
     idleInTransactionTimeoutMs: number;
   };
+  /**
+   * Where the rate limits count: `memory` (this process), `postgres` (the database, shared by
+   * every instance), `redis` (REDIS_URL). Default: redis when REDIS_URL is set, else postgres on
+   * PostgreSQL, else memory (PGlite is one process's).
+   */
+  rateLimitStore: 'memory' | 'postgres' | 'redis';
+  /**
+   * On SIGTERM, how long /ready fails (and answers close their connections) before the server
+   * stops accepting: a balancer's health check sees it first and sends nothing new (docs/DEPLOY.md).
+   */
+  shutdownDelayMs: number;
+  redisUrl: string | undefined;
   demo: boolean;
   /** In the demo: a JSON file to write the demo roles' sign-in tokens to, for apps. */
   demoSessionFile: string | undefined;
@@ -92,9 +104,21 @@ export function readConfig(env: NodeJS.ProcessEnv, { demo }: { demo: boolean }):
       lockTimeoutMs: integer(env, 'DATABASE_LOCK_TIMEOUT_MS', 5_000, 0, 86_400_000),
       idleInTransactionTimeoutMs: integer(env, 'DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS', 30_000, 0, 86_400_000),
     },
+    rateLimitStore: rateLimitStore(env),
+    shutdownDelayMs: integer(env, 'SHUTDOWN_DELAY_MS', 0, 0, 600_000),
+    redisUrl: env.REDIS_URL || undefined,
     demo,
     demoSessionFile: env.DEMO_SESSION_FILE || undefined,
   };
+}
+
+function rateLimitStore(env: NodeJS.ProcessEnv): ServerConfig['rateLimitStore'] {
+  const raw = env.RATE_LIMIT_STORE || (env.REDIS_URL ? 'redis' : env.DATABASE_URL ? 'postgres' : 'memory');
+  if (raw !== 'memory' && raw !== 'postgres' && raw !== 'redis') throw new ConfigError(`RATE_LIMIT_STORE must be memory, postgres or redis, not "${raw}"`);
+  if (raw === 'redis' && !env.REDIS_URL) throw new ConfigError('RATE_LIMIT_STORE=redis needs REDIS_URL');
+  if (raw === 'postgres' && !env.DATABASE_URL) throw new ConfigError('RATE_LIMIT_STORE=postgres needs DATABASE_URL (PostgreSQL)');
+  if (env.REDIS_URL && !/^rediss?:\/\//.test(env.REDIS_URL)) throw new ConfigError('REDIS_URL must start with redis:// or rediss://');
+  return raw;
 }
 
 function readLimits(env: NodeJS.ProcessEnv, demo: boolean): ApiLimits {

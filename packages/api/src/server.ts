@@ -12,6 +12,7 @@ import { runSweep } from './domain/sweep.ts';
 import { createEventHub, EventRelay } from './events/relay.ts';
 import { DEFAULT_WEBHOOK_SETTINGS, WebhookWorker } from './events/webhooks.ts';
 import { demoGraphiQL, demoSession, ensureDemoData } from './seed/demo.ts';
+import { openPostgresRateLimitStore, openRedisRateLimitStore, type RateLimitStore } from './rate-limit-store.ts';
 import { createApi } from './yoga.ts';
 
 const { values } = parseArgs({ options: { demo: { type: 'boolean', default: false } } });
@@ -27,8 +28,13 @@ async function main() {
   const server = createServer((req, res) => {
     // During a graceful shutdown, answer in-flight requests and close their connections.
     if (shuttingDown) res.setHeader('connection', 'close');
-    if (handler) return handler(req, res);
     const path = (req.url ?? '/').split('?')[0];
+    // Draining: the balancer's health check is told first, requests are still answered.
+    if (shuttingDown && path === '/ready') {
+      res.writeHead(503, { 'content-type': 'application/json', 'retry-after': '1' });
+      return void res.end(JSON.stringify({ errors: [{ message: 'The API is shutting down.', extensions: { code: 'SHUTTING_DOWN' } }] }));
+    }
+    if (handler) return handler(req, res);
     const ok = path === '/health';
     res.writeHead(ok ? 200 : 503, { 'content-type': 'application/json', ...(ok ? {} : { 'retry-after': '1' }) });
     res.end(
@@ -49,19 +55,22 @@ async function main() {
   let closeDatabase: () => Promise<void> = async () => {};
   let stopEvents: () => Promise<void> = async () => {};
   let timer: NodeJS.Timeout | undefined;
-  // Finish in-flight requests, then close the database.
+  // /ready fails for SHUTDOWN_DELAY_MS while requests are still served, then the server stops
+  // accepting, finishes in-flight requests, and closes the database.
   const shutdown = (signal: string) => {
     console.log(`${signal}: finishing requests and shutting down`);
     shuttingDown = true;
     clearInterval(timer);
-    server.close(
-      () =>
-        void stopEvents()
-          .then(closeDatabase)
-          .then(() => process.exit(0)),
-    );
-    server.closeIdleConnections();
-    setTimeout(() => process.exit(1), 10_000).unref();
+    setTimeout(() => {
+      server.close(
+        () =>
+          void stopEvents()
+            .then(closeDatabase)
+            .then(() => process.exit(0)),
+      );
+      server.closeIdleConnections();
+    }, config.shutdownDelayMs);
+    setTimeout(() => process.exit(1), config.shutdownDelayMs + 10_000).unref();
   };
   process.once('SIGINT', shutdown);
   process.once('SIGTERM', shutdown);
@@ -111,6 +120,16 @@ async function main() {
     await webhooks.stop();
   };
 
+  const rateLimitStore = await openRateLimitStore(config);
+  if (rateLimitStore) {
+    console.log(`rate limits: shared in ${rateLimitStore.description}`);
+    const stopBefore = stopEvents;
+    stopEvents = async () => {
+      await stopBefore();
+      await rateLimitStore.close();
+    };
+  }
+
   const api = createApi({
     prisma: database.prisma,
     clock,
@@ -122,6 +141,7 @@ async function main() {
     limits: config.limits,
     persistedOperations,
     poolWaiting: () => database.waiting(),
+    ...(rateLimitStore ? { rateLimitStore } : {}),
   });
   if (persistedOperations) console.log(`persisted operations only: ${Object.keys(persistedOperations).length} documents`);
   handler = api;
@@ -136,6 +156,14 @@ async function main() {
   timer = config.sweepIntervalSeconds
     ? setInterval(() => void sweep().catch((error: unknown) => console.error('sweep failed:', error)), config.sweepIntervalSeconds * 1000)
     : undefined;
+}
+
+/** The store the instances share their rate limits in; none: each process counts for itself. */
+async function openRateLimitStore(config: ReturnType<typeof readConfig>): Promise<RateLimitStore | undefined> {
+  if (!config.limits.rateLimit && !config.limits.addressRateLimit) return undefined;
+  if (config.rateLimitStore === 'redis' && config.redisUrl) return openRedisRateLimitStore(config.redisUrl);
+  if (config.rateLimitStore === 'postgres' && config.databaseUrl) return openPostgresRateLimitStore(config.databaseUrl);
+  return undefined;
 }
 
 /** PERSISTED_OPERATIONS=<file>: accept only the documents of that hash → document manifest. */

@@ -20,7 +20,10 @@ import {
   parseCache,
   useDocumentLimits,
   type ApiLimits,
+  type RateLimit,
+  type RateLimitOptions,
 } from './limits.ts';
+import type { RateLimitStore } from './rate-limit-store.ts';
 import { useInvalidInputField } from './input-errors.ts';
 import { DEFAULT_IDEMPOTENCY_TTL_HOURS } from './domain/idempotency.ts';
 import { createEventHub, type EventHub } from './events/relay.ts';
@@ -49,6 +52,8 @@ export interface ApiOptions {
   persistedOperations?: Readonly<Record<string, string>>;
   /** Body size, aliases, batching, rate limit, introspection (see limits.ts); defaults: DEFAULT_LIMITS. */
   limits?: Partial<ApiLimits>;
+  /** Where the rate limits count: shared by every instance (rate-limit-store.ts); default: in this process. */
+  rateLimitStore?: Pick<RateLimitStore, 'limiter'>;
   /** How many queries wait for a pool connection (Database.waiting): /ready fails while any do. */
   poolWaiting?: () => number;
   /** Where the server logs; the cause of each masked error comes with its request id (default: console). */
@@ -60,8 +65,10 @@ export type Api = YogaServerInstance<Record<string, never>, Context>;
 export function createApi(options: ApiOptions): Api {
   const authenticate = createAuthenticator(options.auth, options.prisma, options.clock);
   const limits: ApiLimits = { ...DEFAULT_LIMITS, ...options.limits };
-  const rateLimiter = limits.rateLimit ? new RateLimiter(limits.rateLimit) : null;
-  const addressLimiter = limits.addressRateLimit ? new RateLimiter(limits.addressRateLimit) : null;
+  const limiter = (name: string, limit: RateLimitOptions | undefined): RateLimit | null =>
+    !limit ? null : options.rateLimitStore ? options.rateLimitStore.limiter(name, limit) : new RateLimiter(limit);
+  const rateLimiter = limiter('credential', limits.rateLimit);
+  const addressLimiter = limiter('address', limits.addressRateLimit);
   const log = options.log ?? console;
   const events = options.events ?? createEventHub();
   return createYoga<Record<string, never>, Context>({
@@ -115,7 +122,7 @@ export function createApi(options: ApiOptions): Api {
       } catch (error) {
         if (error instanceof AuthenticationError) {
           // A failed credential pays its address's bucket, as a request without one does.
-          const refused = addressLimiter?.charge(clientAddress(serverContext), 1, 'address');
+          const refused = await addressLimiter?.charge(clientAddress(serverContext), 1, 'address');
           if (refused) throw refused;
           throw createGraphQLError(error.message, { extensions: { code: 'UNAUTHENTICATED', http: { status: 401 } } });
         }
