@@ -39,6 +39,13 @@ export interface ServerConfig {
    * stops accepting: a balancer's health check sees it first and sends nothing new (docs/DEPLOY.md).
    */
   shutdownDelayMs: number;
+  /** `json`: one JSON object per line (pino), a line per request; `text`: plain lines (the demo's default). */
+  logFormat: 'json' | 'text';
+  logLevel: 'debug' | 'info' | 'warn' | 'error';
+  /** /metrics is served to requests with this bearer token; unset: no /metrics. */
+  metricsToken: string | undefined;
+  /** OTLP over HTTP, e.g. http://collector:4318: traces are exported there; unset: no tracing. */
+  otlpEndpoint: string | undefined;
   redisUrl: string | undefined;
   demo: boolean;
   /** In the demo: a JSON file to write the demo roles' sign-in tokens to, for apps. */
@@ -106,10 +113,27 @@ export function readConfig(env: NodeJS.ProcessEnv, { demo }: { demo: boolean }):
     },
     rateLimitStore: rateLimitStore(env),
     shutdownDelayMs: integer(env, 'SHUTDOWN_DELAY_MS', 0, 0, 600_000),
+    logFormat: oneOf(env, 'LOG_FORMAT', ['json', 'text'] as const, demo ? 'text' : 'json'),
+    logLevel: oneOf(env, 'LOG_LEVEL', ['debug', 'info', 'warn', 'error'] as const, 'info'),
+    metricsToken: metricsToken(env.METRICS_TOKEN),
+    otlpEndpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT || env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT || undefined,
     redisUrl: env.REDIS_URL || undefined,
     demo,
     demoSessionFile: env.DEMO_SESSION_FILE || undefined,
   };
+}
+
+function oneOf<T extends string>(env: NodeJS.ProcessEnv, name: string, values: readonly T[], fallback: T): T {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (!(values as readonly string[]).includes(raw)) throw new ConfigError(`${name} must be one of ${values.join(', ')}, not "${raw}"`);
+  return raw as T;
+}
+
+function metricsToken(raw: string | undefined): string | undefined {
+  if (!raw) return undefined;
+  if (raw.length < 16) throw new ConfigError('METRICS_TOKEN must be at least 16 characters long');
+  return raw;
 }
 
 function rateLimitStore(env: NodeJS.ProcessEnv): ServerConfig['rateLimitStore'] {

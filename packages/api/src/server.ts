@@ -13,12 +13,15 @@ import { createEventHub, EventRelay } from './events/relay.ts';
 import { DEFAULT_WEBHOOK_SETTINGS, WebhookWorker } from './events/webhooks.ts';
 import { demoGraphiQL, demoSession, ensureDemoData } from './seed/demo.ts';
 import { openPostgresRateLimitStore, openRedisRateLimitStore, type RateLimitStore } from './rate-limit-store.ts';
+import { createMetrics } from './metrics.ts';
+import { createServerLog } from './request-log.ts';
 import { createApi } from './yoga.ts';
 
 const { values } = parseArgs({ options: { demo: { type: 'boolean', default: false } } });
 
 async function main() {
   const config = readConfig(process.env, { demo: values.demo ?? false });
+  const { log, requestLog } = createServerLog({ format: config.logFormat, level: config.logLevel });
   const persistedOperations = await readPersistedOperations(process.env.PERSISTED_OPERATIONS);
 
   // Listen first: /health answers as soon as the process is up, /ready once the database is.
@@ -50,7 +53,7 @@ async function main() {
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   const shownHost = config.host === '0.0.0.0' ? 'localhost' : config.host;
-  console.log(`listening on http://${config.host}:${port} (/health, /ready)`);
+  log.info(`listening on http://${config.host}:${port} (/health, /ready)`);
 
   let closeDatabase: () => Promise<void> = async () => {};
   let stopEvents: () => Promise<void> = async () => {};
@@ -58,7 +61,7 @@ async function main() {
   // /ready fails for SHUTDOWN_DELAY_MS while requests are still served, then the server stops
   // accepting, finishes in-flight requests, and closes the database.
   const shutdown = (signal: string) => {
-    console.log(`${signal}: finishing requests and shutting down`);
+    log.info(`${signal}: finishing requests and shutting down`);
     shuttingDown = true;
     clearInterval(timer);
     setTimeout(() => {
@@ -83,18 +86,18 @@ async function main() {
     connectRetry: {
       attempts: config.databaseConnectRetries,
       onRetry: ({ attempt, attempts, delayMs, error }) =>
-        console.log(`database not reachable (attempt ${attempt} of ${attempts + 1}: ${error.message}); retrying in ${delayMs} ms`),
+        log.info(`database not reachable (attempt ${attempt} of ${attempts + 1}: ${error.message}); retrying in ${delayMs} ms`),
     },
   });
   closeDatabase = () => database.close();
   if (shuttingDown) return void (await database.close().then(() => process.exit(0)));
-  console.log(`database: ${database.description}`);
-  await database.migrate({ onProgress: (message) => console.log(message) });
+  log.info(`database: ${database.description}`);
+  await database.migrate({ onProgress: (message) => log.info(message) });
   const clock = systemClock;
 
   let graphiql = config.graphiql ? {} : (false as const);
   if (config.demo) {
-    const demo = await ensureDemoData(database.prisma, clock, config.auth, (message) => console.log(message));
+    const demo = await ensureDemoData(database.prisma, clock, config.auth, (message) => log.info(message));
     if (config.graphiql) graphiql = demoGraphiQL(demo);
     if (config.demoSessionFile) await writeFile(config.demoSessionFile, JSON.stringify(demoSession(demo), null, 2));
   }
@@ -103,14 +106,14 @@ async function main() {
   // Webhooks are sent by every instance (SKIP LOCKED shares them), as soon as the relay publishes.
   const events = createEventHub();
   const webhooks = new WebhookWorker(database.prisma, clock, { ...DEFAULT_WEBHOOK_SETTINGS, ...config.webhooks }, (error) =>
-    console.error('webhooks: delivery failed:', error),
+    log.error('webhooks: delivery failed:', error),
   );
   const relay = new EventRelay({
     database,
     prisma: database.prisma,
     clock,
     hub: events,
-    onError: (error) => console.error('events: relay failed:', error),
+    onError: (error) => log.error('events: relay failed:', error),
     onPublished: () => void webhooks.kick(),
   });
   await relay.start();
@@ -122,7 +125,7 @@ async function main() {
 
   const rateLimitStore = await openRateLimitStore(config);
   if (rateLimitStore) {
-    console.log(`rate limits: shared in ${rateLimitStore.description}`);
+    log.info(`rate limits: shared in ${rateLimitStore.description}`);
     const stopBefore = stopEvents;
     stopEvents = async () => {
       await stopBefore();
@@ -130,7 +133,15 @@ async function main() {
     };
   }
 
+  const metrics = config.metricsToken
+    ? createMetrics({ token: config.metricsToken, prisma: database.prisma, connections: () => database.connections(), processMetrics: true })
+    : undefined;
+  if (metrics) log.info('metrics: /metrics, for requests with METRICS_TOKEN as bearer token');
+
   const api = createApi({
+    log,
+    ...(requestLog ? { requestLog } : {}),
+    ...(metrics ? { metrics } : {}),
     prisma: database.prisma,
     clock,
     events,
@@ -143,18 +154,19 @@ async function main() {
     poolWaiting: () => database.waiting(),
     ...(rateLimitStore ? { rateLimitStore } : {}),
   });
-  if (persistedOperations) console.log(`persisted operations only: ${Object.keys(persistedOperations).length} documents`);
+  if (persistedOperations) log.info(`persisted operations only: ${Object.keys(persistedOperations).length} documents`);
   handler = api;
-  console.log(`GraphQL API: http://${shownHost}:${port}/graphql${config.graphiql ? ' (open it in a browser for GraphiQL)' : ''}`);
+  log.info(`GraphQL API: http://${shownHost}:${port}/graphql${config.graphiql ? ' (open it in a browser for GraphiQL)' : ''}`);
 
   const sweep = async () => {
     const report = await runSweep(database.prisma, clock);
+    metrics?.sweepDone();
     if (report.autoStarted || report.assignmentsExpired) {
-      console.log(`sweep: ${report.autoStarted} license(s) auto-started, ${report.assignmentsExpired} assignment(s) expired`);
+      log.info(`sweep: ${report.autoStarted} license(s) auto-started, ${report.assignmentsExpired} assignment(s) expired`);
     }
   };
   timer = config.sweepIntervalSeconds
-    ? setInterval(() => void sweep().catch((error: unknown) => console.error('sweep failed:', error)), config.sweepIntervalSeconds * 1000)
+    ? setInterval(() => void sweep().catch((error: unknown) => log.error('sweep failed:', error)), config.sweepIntervalSeconds * 1000)
     : undefined;
 }
 

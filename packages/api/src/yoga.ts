@@ -2,7 +2,7 @@
 import { usePersistedOperations } from '@graphql-yoga/plugin-persisted-operations';
 import type { PrismaClient } from '@school-licenses/db';
 import type { GraphQLError } from 'graphql';
-import { createGraphQLError, createYoga, useReadinessCheck, type GraphiQLOptions, type YogaServerInstance } from 'graphql-yoga';
+import { createGraphQLError, createYoga, useReadinessCheck, type GraphiQLOptions, type Plugin, type YogaServerInstance } from 'graphql-yoga';
 import { AuthenticationError, AuthenticationUnavailableError, createAuthenticator, type AuthConfig } from './auth/authenticate.ts';
 import type { Clock } from './clock.ts';
 import {
@@ -23,7 +23,9 @@ import {
   type RateLimit,
   type RateLimitOptions,
 } from './limits.ts';
+import type { Metrics } from './metrics.ts';
 import type { RateLimitStore } from './rate-limit-store.ts';
+import { useRequestLog, type RequestLogEntry } from './request-log.ts';
 import { useInvalidInputField } from './input-errors.ts';
 import { DEFAULT_IDEMPOTENCY_TTL_HOURS } from './domain/idempotency.ts';
 import { createEventHub, type EventHub } from './events/relay.ts';
@@ -56,6 +58,12 @@ export interface ApiOptions {
   rateLimitStore?: Pick<RateLimitStore, 'limiter'>;
   /** How many queries wait for a pool connection (Database.waiting): /ready fails while any do. */
   poolWaiting?: () => number;
+  /** Told of every request when its response is ready (the JSON log's line per request; request-log.ts). */
+  requestLog?: (entry: RequestLogEntry) => void;
+  /** Prometheus metrics, served at /metrics (metrics.ts). */
+  metrics?: Metrics;
+  /** OpenTelemetry spans for GraphQL operations and resolvers (tracing.ts). */
+  tracing?: Plugin;
   /** Where the server logs; the cause of each masked error comes with its request id (default: console). */
   log?: Pick<Console, 'debug' | 'info' | 'warn' | 'error'>;
 }
@@ -86,6 +94,9 @@ export function createApi(options: ApiOptions): Api {
     maskedErrors: { maskError: maskUnexpectedError, isDev: false },
     logging: requestLogger(log),
     plugins: [
+      ...(options.requestLog || options.metrics ? [useRequestLog(requestDone(options))] : []),
+      ...(options.metrics?.plugins ?? []),
+      ...(options.tracing ? [options.tracing] : []),
       useRequestId(log),
       ...(addressLimiter ? [useAddressRateLimit(addressLimiter, log)] : []),
       ...(options.persistedOperations ? [usePersistedOnly(options.persistedOperations)] : []),
@@ -135,6 +146,13 @@ export function createApi(options: ApiOptions): Api {
       }
     },
   });
+}
+
+function requestDone({ requestLog, metrics }: ApiOptions): (entry: RequestLogEntry) => void {
+  return (entry) => {
+    requestLog?.(entry);
+    metrics?.observe(entry);
+  };
 }
 
 /** Accepts only the documents of the manifest, by hash; a request with a document of its own is refused. */
