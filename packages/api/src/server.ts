@@ -15,6 +15,7 @@ import { demoGraphiQL, demoSession, ensureDemoData } from './seed/demo.ts';
 import { openPostgresRateLimitStore, openRedisRateLimitStore, type RateLimitStore } from './rate-limit-store.ts';
 import { createMetrics } from './metrics.ts';
 import { createServerLog } from './request-log.ts';
+import { startTracing } from './tracing.ts';
 import { createApi } from './yoga.ts';
 
 const { values } = parseArgs({ options: { demo: { type: 'boolean', default: false } } });
@@ -22,6 +23,9 @@ const { values } = parseArgs({ options: { demo: { type: 'boolean', default: fals
 async function main() {
   const config = readConfig(process.env, { demo: values.demo ?? false });
   const { log, requestLog } = createServerLog({ format: config.logFormat, level: config.logLevel });
+  // Before the database opens, so Prisma's instrumentation sees every query.
+  const tracing = config.otlpEndpoint ? startTracing({ endpoint: config.otlpEndpoint, serviceName: process.env.OTEL_SERVICE_NAME || undefined }) : undefined;
+  if (tracing) log.info(`traces: exported by OTLP to ${config.otlpEndpoint}`);
   const persistedOperations = await readPersistedOperations(process.env.PERSISTED_OPERATIONS);
 
   // Listen first: /health answers as soon as the process is up, /ready once the database is.
@@ -124,6 +128,13 @@ async function main() {
   };
 
   const rateLimitStore = await openRateLimitStore(config);
+  if (tracing) {
+    const stopBefore = stopEvents;
+    stopEvents = async () => {
+      await stopBefore();
+      await tracing.shutdown().catch(() => {});
+    };
+  }
   if (rateLimitStore) {
     log.info(`rate limits: shared in ${rateLimitStore.description}`);
     const stopBefore = stopEvents;
@@ -142,6 +153,7 @@ async function main() {
     log,
     ...(requestLog ? { requestLog } : {}),
     ...(metrics ? { metrics } : {}),
+    ...(tracing ? { tracing: tracing.plugin } : {}),
     prisma: database.prisma,
     clock,
     events,
