@@ -13,6 +13,7 @@ import { createEventHub, EventRelay } from './events/relay.ts';
 import { DEFAULT_WEBHOOK_SETTINGS, WebhookWorker } from './events/webhooks.ts';
 import { demoGraphiQL, demoSession, ensureDemoData } from './seed/demo.ts';
 import { openPostgresRateLimitStore, openRedisRateLimitStore, type RateLimitStore } from './rate-limit-store.ts';
+import { isOverload } from './limits.ts';
 import { createMetrics } from './metrics.ts';
 import { createServerLog } from './request-log.ts';
 import { startTracing } from './tracing.ts';
@@ -110,14 +111,14 @@ async function main() {
   // Webhooks are sent by every instance (SKIP LOCKED shares them), as soon as the relay publishes.
   const events = createEventHub();
   const webhooks = new WebhookWorker(database.prisma, clock, { ...DEFAULT_WEBHOOK_SETTINGS, ...config.webhooks }, (error) =>
-    log.error('webhooks: delivery failed:', error),
+    backgroundError(log, 'webhooks: delivery failed', error),
   );
   const relay = new EventRelay({
     database,
     prisma: database.prisma,
     clock,
     hub: events,
-    onError: (error) => log.error('events: relay failed:', error),
+    onError: (error) => backgroundError(log, 'events: relay failed', error),
     onPublished: () => void webhooks.kick(),
   });
   await relay.start();
@@ -178,8 +179,19 @@ async function main() {
     }
   };
   timer = config.sweepIntervalSeconds
-    ? setInterval(() => void sweep().catch((error: unknown) => log.error('sweep failed:', error)), config.sweepIntervalSeconds * 1000)
+    ? setInterval(() => void sweep().catch((error: unknown) => backgroundError(log, 'sweep failed', error)), config.sweepIntervalSeconds * 1000)
     : undefined;
+}
+
+/** A background job's failure: a busy database is one line (it runs again), anything else with its cause. */
+function backgroundError(log: Pick<Console, 'warn' | 'error'>, what: string, error: unknown): void {
+  if (isOverload(error))
+    log.warn(
+      `${what}: the database is busy (${String((error as Error).message)
+        .split('\n')
+        .at(-1)}); trying again later`,
+    );
+  else log.error(`${what}:`, error);
 }
 
 /** The store the instances share their rate limits in; none: each process counts for itself. */
