@@ -45,6 +45,7 @@ describe.skipIf(!postgres)('rate limits shared by three instances', () => {
             clock,
             auth: TEST_AUTH,
             rateLimitStore,
+            log: { ...console, info: () => {} }, // each refusal is a line: quiet here
             limits: { rateLimit: { perMinute: 1, burst: 5 }, addressRateLimit: { perMinute: 1, burst: 4 } },
           }),
         ),
