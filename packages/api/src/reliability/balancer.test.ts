@@ -1,6 +1,6 @@
 // Three API server processes (src/server.ts) on one PostgreSQL database behind HAProxy, configured
 // by the repository's deploy/haproxy.cfg: the rate limit holds across the instances, no license
-// is handed out twice through the balancer, and a rolling restart (each instance stopped and
+// is handed out twice through the balancer (nor twice for one idempotency key), and a rolling restart (each instance stopped and
 // started again in turn while a client keeps sending) fails no request.
 // PostgreSQL only. Needs Debian's haproxy (.ci/run installs it); without it, outside CI, skipped.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -51,8 +51,8 @@ describe.skipIf(!postgres || !haproxy)('three instances behind HAProxy on one Po
       RATE_LIMIT_BURST: String(BURST),
       // Every client comes from the balancer's address: limit addresses there, not here.
       ADDRESS_RATE_LIMIT_PER_MINUTE: '0',
-      // Longer than the balancer's health-check interval: it sees /ready fail before the port closes.
-      SHUTDOWN_DELAY_MS: '400',
+      // Longer than the balancer's health checks take to see /ready fail (3 × 100 ms) before the port closes.
+      SHUTDOWN_DELAY_MS: '1000',
       DATABASE_POOL_SIZE: '5',
     });
     await instances[i]!.waitFor(/GraphQL API: /);
@@ -72,7 +72,7 @@ describe.skipIf(!postgres || !haproxy)('three instances behind HAProxy on one Po
 
   beforeAll(async () => {
     db = await openTestDatabase();
-    pool = await licensePool(db.prisma, systemClock, { licenses: 10, students: 130 });
+    pool = await licensePool(db.prisma, systemClock, { licenses: 11, students: 130 });
     for (let i = 0; i < 4; i++) ports.push(await freePort());
     await Promise.all([0, 1, 2].map(startInstance));
     balancer = spawn('haproxy', ['-db', '-f', config], {
@@ -112,6 +112,21 @@ describe.skipIf(!postgres || !haproxy)('three instances behind HAProxy on one Po
     expect(statuses.filter((s) => s === 429)).toHaveLength(2 * BURST);
   });
 
+  it('ten concurrent retries with one idempotency key, spread over the instances: one assignment, all ten told the same license', async () => {
+    const admin = await tokenOf(TEST_AUTH, systemClock, pool.adminId);
+    const input = {
+      school: pool.gids.school,
+      product: pool.gids.product,
+      user: pool.gids.students[126],
+      reuseStarted: false,
+      idempotencyKey: 'through-the-balancer',
+    };
+    const outcomes = await Promise.all(Array.from({ length: 10 }, () => mutate(url, admin, ASSIGN_LICENSE, input)));
+    expect(tally(outcomes)).toEqual({ AssignLicensePayload: 10 });
+    expect(new Set(outcomes.map((o) => o.value.license.id)).size).toBe(1);
+    expect(await db.prisma.assignment.count({ where: { userId: pool.studentIds[126] } })).toBe(1);
+  });
+
   it('100 concurrent assignLicense through the balancer on a pool of 10: 10 assigned, 10 distinct licenses, 90 NO_LICENSE_AVAILABLE', async () => {
     const admin = await tokenOf(TEST_AUTH, systemClock, pool.adminId);
     const outcomes = await Promise.all(
@@ -121,7 +136,8 @@ describe.skipIf(!postgres || !haproxy)('three instances behind HAProxy on one Po
     );
     expect(tally(outcomes)).toEqual({ AssignLicensePayload: 10, NO_LICENSE_AVAILABLE: 90 });
     expect(new Set(outcomes.filter((o) => o.typename === 'AssignLicensePayload').map((o) => o.value.license.id)).size).toBe(10);
-    expect(await db.prisma.assignment.count({ where: { isActive: true, license: { schoolId: pool.schoolId } } })).toBe(10);
+    // 10, and the one of the idempotency key.
+    expect(await db.prisma.assignment.count({ where: { isActive: true, license: { schoolId: pool.schoolId } } })).toBe(11);
     expect(await checkInvariants(db.prisma)).toEqual({});
   });
 
@@ -135,7 +151,7 @@ describe.skipIf(!postgres || !haproxy)('three instances behind HAProxy on one Po
       while (sending) {
         const token = tokens[sent++ % tokens.length]!;
         const status = await postGraphQL(url, token, '{ viewer { kind } }')
-          .then((r) => String(r.status))
+          .then((r) => (r.status === 200 ? '200' : `${r.status} ${r.errors?.[0]?.extensions?.code ?? r.text.slice(0, 80)}`))
           .catch((error: Error) => `failed: ${error.message}`);
         statuses[status] = (statuses[status] ?? 0) + 1;
         if (lane < 0) break;
