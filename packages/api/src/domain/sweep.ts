@@ -32,16 +32,26 @@ export async function runSweep(
 ): Promise<SweepReport> {
   const report: SweepReport = { autoStarted: 0, assignmentsExpired: 0, notified: 0, eventsPruned: 0 };
   for (;;) {
-    const started = await inTransaction(prisma, (tx) => autoStartBatch(tx, clock.now()));
+    const started = await inTransaction(prisma, (tx) => alone(tx, () => autoStartBatch(tx, clock.now())));
     report.autoStarted += started;
     if (started > 0) onProgress({ ...report });
     if (started < BATCH) break;
   }
-  report.assignmentsExpired = await inTransaction(prisma, (tx) => endExpiredAssignments(tx, clock.now()));
-  report.notified = await inTransaction(prisma, (tx) => notifyComingDates(tx, clock.now()));
+  report.assignmentsExpired = await inTransaction(prisma, (tx) => alone(tx, () => endExpiredAssignments(tx, clock.now())));
+  report.notified = await inTransaction(prisma, (tx) => alone(tx, () => notifyComingDates(tx, clock.now())));
   report.eventsPruned = await pruneEvents(prisma, clock, { retentionDays: options.eventRetentionDays ?? DEFAULT_EVENT_RETENTION_DAYS });
   onProgress({ ...report });
   return report;
+}
+
+/**
+ * Every API instance runs the sweep on its timer: one step runs on one instance at a time, under a
+ * transaction-scoped advisory lock. An instance that finds it taken leaves that step to the holder
+ * (counts 0) instead of waiting behind it to find nothing left.
+ */
+async function alone(tx: Prisma.TransactionClient, step: () => Promise<number>): Promise<number> {
+  const [row] = await tx.$queryRaw<{ locked: boolean }[]>`SELECT pg_try_advisory_xact_lock(hashtext('school-licenses:sweep')) AS locked`;
+  return row?.locked ? step() : 0;
 }
 
 async function autoStartBatch(tx: Prisma.TransactionClient, now: Date): Promise<number> {
