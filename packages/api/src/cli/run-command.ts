@@ -8,10 +8,10 @@ export class UsageError extends Error {
   override name = 'UsageError';
 }
 
-export async function runCommand(main: () => Promise<void>): Promise<void> {
+/** `main` may answer an exit code of its own (a check that found something); 0 otherwise. */
+export async function runCommand(main: () => Promise<void | number>): Promise<void> {
   try {
-    await main();
-    process.exit(0);
+    process.exit((await main()) ?? 0);
   } catch (error) {
     if (error instanceof UsageError || error instanceof DatabaseConfigError || error instanceof MigrationError || error instanceof LicenseError) {
       console.error(`error: ${error.message}`);

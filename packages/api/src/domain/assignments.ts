@@ -114,7 +114,12 @@ async function assignOne(
   // One assignment per user and product at a time: a concurrent request for the same user waits
   // here until this transaction ends, then sees its assignment (USER_ALREADY_HAS_LICENSE) instead
   // of running into the unique key. Released at commit or rollback.
-  await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtextextended(${`assign:${input.userId}:${product.id}`}, 0))`;
+  // First the school's product: assigning one writes its counter rows (LicenseDayCount), which
+  // serialise the school's assignments of the product anyway. Taken before the user's lock, a
+  // bulk assignment holding the counters can never wait for a user whose single assignment waits
+  // for those counters (a deadlock); in one statement, so it costs none.
+  await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtextextended(${`assign:${school.id}:${product.id}`}, 0)),
+    pg_advisory_xact_lock(hashtextextended(${`assign:${input.userId}:${product.id}`}, 0))`;
   // The user's active assignment of the product, if any, in one statement: one whose license
   // has expired is ended here, at its expiry (so the user can get a new one); any other means they hold one.
   const active = await tx.assignment.findMany({
