@@ -9,9 +9,10 @@ export class UsageError extends Error {
 }
 
 /** `main` may answer an exit code of its own (a check that found something); 0 otherwise. */
-export async function runCommand(main: () => Promise<void | number>): Promise<void> {
+export async function runCommand(main: () => Promise<unknown>): Promise<void> {
   try {
-    process.exit((await main()) ?? 0);
+    const code = await main();
+    process.exit(typeof code === 'number' ? code : 0);
   } catch (error) {
     if (error instanceof UsageError || error instanceof DatabaseConfigError || error instanceof MigrationError || error instanceof LicenseError) {
       console.error(`error: ${error.message}`);
