@@ -5,7 +5,7 @@ import { addDays, parseDay, sqlDay } from './days.ts';
 import type { EndDateCount } from './errors.ts';
 import { countedInStateSql, endDateDaysLeft } from './license-state.ts';
 import { countersOf } from './license-counts.ts';
-import { day, uuidArray } from './sql.ts';
+import { parseJson, uuidArray } from './sql.ts';
 
 /** New licenses that auto-start within this many days are "auto-starting soon". */
 export const AUTO_START_SOON_DAYS = 30;
@@ -20,14 +20,8 @@ export interface SchoolProduct {
  * the school's zone. Read from the counters (license-counts.ts): a few rows whatever the licenses.
  */
 export async function reusablePool(tx: Tx, { schoolId, productId }: SchoolProduct, today: Date): Promise<EndDateCount[]> {
-  const groups = await tx.$queryRaw<{ endDate: string; count: number }[]>(Prisma.sql`
-    SELECT c."endDate"::text AS "endDate", sum(c.count)::int AS count
-    FROM ${countersOf(schoolId, productId)} AND NOT c.assigned AND ${countedInStateSql('STARTED', today)}
-    GROUP BY c."endDate" ORDER BY c."endDate"`);
-  return groups.map((group) => {
-    const endDate = day(group.endDate);
-    return { endDate, count: Number(group.count), daysLeft: endDateDaysLeft(endDate, today) };
-  });
+  const [row] = await tx.$queryRaw<{ pool: unknown }[]>(Prisma.sql`SELECT (${reusablePoolJsonSql(schoolId, Prisma.sql`${productId}::uuid`, today)}) AS pool`);
+  return readPool(row?.pool, today);
 }
 
 export interface LicenseCounts {
@@ -66,12 +60,25 @@ export function availabilitySql(schoolId: string, today: Date): Prisma.Sql {
       'next', min(c."autoStartOn") FILTER (WHERE ${isNew}),
       'awaiting', (SELECT sum(o."quantity") FROM "Order" o
         WHERE o."schoolId" = ${schoolId}::uuid AND o."productId" = p.id AND o."status" = 'AWAITING_DELIVERY'),
-      'pool', (SELECT json_agg(json_build_object('endDate', g."endDate", 'count', g.n) ORDER BY g."endDate")
-        FROM (SELECT r."endDate", sum(r.count) AS n FROM ${countersOf(schoolId, Prisma.sql`p.id`, 'r')}
-                AND NOT r.assigned AND ${countedInStateSql('STARTED', today, 'r')}
-              GROUP BY r."endDate") g)
+      'pool', (${reusablePoolJsonSql(schoolId, Prisma.sql`p.id`, today)})
     ) AS availability
     FROM ${countersOf(schoolId, Prisma.sql`p.id`)}`;
+}
+
+/** The reusable pool of the product `productId` (SQL) as json, earliest end date first (read it with readPool). */
+export function reusablePoolJsonSql(schoolId: string, productId: Prisma.Sql, today: Date): Prisma.Sql {
+  return Prisma.sql`SELECT json_agg(json_build_object('endDate', g."endDate", 'count', g.n) ORDER BY g."endDate")
+    FROM (SELECT r."endDate", sum(r.count) AS n FROM ${countersOf(schoolId, productId, 'r')}
+            AND NOT r.assigned AND ${countedInStateSql('STARTED', today, 'r')}
+          GROUP BY r."endDate") g`;
+}
+
+/** The pool reusablePoolJsonSql selected, with the days left of each end date from `today`. */
+export function readPool(value: unknown, today: Date): EndDateCount[] {
+  return (parseJson<{ endDate: string; count: number }[]>(value) ?? []).map((group) => {
+    const endDate = parseDay(group.endDate)!;
+    return { endDate, count: Number(group.count), daysLeft: endDateDaysLeft(endDate, today) };
+  });
 }
 
 interface AvailabilityJson {
@@ -82,7 +89,7 @@ interface AvailabilityJson {
   /** Days come as "YYYY-MM-DD". */
   next: string | null;
   awaiting: number | null;
-  pool: { endDate: string; count: number }[] | null;
+  pool: unknown;
 }
 
 /** The availability availabilitySql selected for `today`; the drivers hand json back parsed or as text. */
@@ -95,10 +102,7 @@ export function readAvailability(value: unknown, today: Date): Availability {
     autoStartingSoon: Number(found.soon),
     nextAutoStartOn: found.next === null ? null : parseDay(found.next),
     awaitingDelivery: Number(found.awaiting ?? 0),
-    pool: (found.pool ?? []).map((group) => {
-      const endDate = parseDay(group.endDate)!;
-      return { endDate, count: Number(group.count), daysLeft: endDateDaysLeft(endDate, today) };
-    }),
+    pool: readPool(found.pool, today),
   };
 }
 

@@ -67,3 +67,12 @@ INSERT INTO "LicenseDayCount" ("schoolId", "productId", "endDate", "autoStartOn"
 SELECT "schoolId", "productId", "endDate", "autoStartOn", "startedAt" IS NOT NULL, "assignedUserId" IS NOT NULL, count(*)::int
 FROM "License"
 GROUP BY 1, 2, 3, 4, 5, 6;
+
+-- assignLicense takes one license of a school's product that nobody holds: the new one closest to
+-- its auto-start day, or a reusable one of an end date. These indexes hold only such licenses, so
+-- finding one reads a row or two, whatever the licenses the school has of the product (most of
+-- them held). Partial indexes, which schema.prisma cannot state: written here only.
+CREATE INDEX "License_unassigned_new_idx" ON "License" ("schoolId", "productId", "autoStartOn", id)
+  WHERE "assignedUserId" IS NULL AND "startedAt" IS NULL;
+CREATE INDEX "License_unassigned_endDate_idx" ON "License" ("schoolId", "productId", "endDate", id)
+  WHERE "assignedUserId" IS NULL;
