@@ -143,3 +143,8 @@ export function startOfDaySql(day: Prisma.Sql, organisationAlias = 'o'): Prisma.
 export function heldLicensesSql(today: Date, alias = 'l'): Prisma.Sql {
   return Prisma.sql`(${sqlColumn<License>(alias, 'assignedUserId')} IS NOT NULL AND NOT ${licensesInStateSql('EXPIRED', today, alias)})`;
 }
+
+/** heldLicenses on a counter row (LicenseDayCount): its licenses are held and not expired. */
+export function heldCountedSql(today: Date, alias = 'c'): Prisma.Sql {
+  return Prisma.sql`(${Prisma.raw(`${alias}."assigned"`)} AND NOT ${countedInStateSql('EXPIRED', today, alias)})`;
+}
