@@ -149,6 +149,40 @@ describe(`SQL statements per request on ${backend}`, () => {
     expect(nodes.some((node) => node.reusable)).toBe(true);
   });
 
+  it('reads no count and no holders that @skip or @include leave out', async () => {
+    const DIRECTIVES = /* GraphQL */ `
+      query Directives($school: ID!, $withCount: Boolean!, $withHolders: Boolean!) {
+        school(id: $school) {
+          products {
+            licenses(first: 5) {
+              totalCount @include(if: $withCount)
+              edges { node { id holder @skip(if: $withHolders) { name } ... on License @include(if: $withHolders) { holder { name } } } }
+            }
+          }
+        }
+      }`;
+    const pageStatement = (sent: string[]) => sent.find((sql) => sql.includes('"pageProductId"')) ?? '';
+    const neither = await counted(admin, DIRECTIVES, { school, withCount: false, withHolders: false });
+    // holder @skip(if: false) is selected: the holders come with the page; the count does not.
+    expect(pageStatement(neither.statements)).toContain('"holder.name"');
+    expect(pageStatement(neither.statements)).not.toContain('counted');
+    expect(neither.data.school.products[0].licenses.totalCount).toBeUndefined();
+    const both = await counted(admin, DIRECTIVES, { school, withCount: true, withHolders: true });
+    expect(pageStatement(both.statements)).toContain('counted');
+    expect(pageStatement(both.statements)).toContain('"holder.name"');
+    const skipped = await counted(
+      admin,
+      /* GraphQL */ `
+      query Skipped($school: ID!) {
+        school(id: $school) { products { licenses(first: 5) { totalCount @skip(if: true) edges { node { id holder @include(if: false) { name } } } } } }
+      }`,
+      { school },
+    );
+    expect(pageStatement(skipped.statements)).not.toContain('counted');
+    expect(pageStatement(skipped.statements)).not.toContain('"holder.name"');
+    expect(skipped.data.school.products.every((p: any) => p.licenses.edges.every((e: any) => !('holder' in e.node)))).toBe(true);
+  });
+
   it('availability without the pages is one statement for every product', async () => {
     const AVAILABILITY_ONLY = /* GraphQL */ `
       query AvailabilityOnly($school: ID!) { school(id: $school) { products { availability { assignable reusable { total } } } } }`;
