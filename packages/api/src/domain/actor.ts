@@ -124,6 +124,18 @@ export function visibleSchools(actor: Actor): Prisma.SchoolWhereInput {
   return managedSchoolsWhere(actor);
 }
 
+/** visibleSchools on a school already read (of the actor's organisation, by the read itself). */
+export function canSeeSchool(actor: Actor, school: { id: string; organisationId: string }): boolean {
+  switch (actor.kind) {
+    case 'user':
+      return actor.organisationId === school.organisationId && (actor.isOrganisationAdmin || actor.schoolRoles.has(school.id));
+    case 'integration':
+      return actor.organisationId === school.organisationId;
+    default:
+      return false;
+  }
+}
+
 export function visibleOrganisations(actor: Actor): Prisma.OrganisationWhereInput {
   const organisationId = organisationOf(actor);
   return organisationId ? { id: organisationId } : nothing;

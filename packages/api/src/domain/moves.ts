@@ -3,7 +3,7 @@
 import type { Clock } from '../clock.ts';
 import { canManageOrganisation, visibleSchools, withTimeZone, type Actor, type Tx } from './actor.ts';
 import { recordAudits } from './audit.ts';
-import { chooseEndDate, lockUnassignedLicenses } from './assignments.ts';
+import { chooseEndDate, lockSchoolProducts, lockUnassignedLicenses } from './assignments.ts';
 import { formatDay, localTime } from './days.ts';
 import { LicenseError } from './errors.ts';
 import { MAX_ORDER_QUANTITY } from './orders.ts';
@@ -55,6 +55,8 @@ export async function moveLicenses(tx: Tx, clock: Clock, actor: Actor, input: Mo
   const product = await tx.product.findUnique({ where: { id: input.productId }, select: { id: true } });
   if (!product) throw new LicenseError('NOT_FOUND', 'product', 'No such product.');
 
+  // Both pools, as assignments lock them: a move and an assignment of one pool run one after the other.
+  await lockSchoolProducts(tx, [from.id, to.id], product.id);
   const now = clock.now();
   const { today } = localTime(now, from.organisation.timeZone);
   const where = { schoolId: from.id, productId: product.id, today };

@@ -5,7 +5,7 @@ import type { Order, Product } from '@school-licenses/db';
 import type { Clock } from '../clock.ts';
 import { requireManagedSchool, visibleOrders, withTimeZone, type Actor, type SchoolWithTimeZone, type Tx } from './actor.ts';
 import { recordAudit, recordAudits } from './audit.ts';
-import { assignLicense } from './assignments.ts';
+import { assignLicense, lockSchoolProducts } from './assignments.ts';
 import { requireOrderable } from './catalogue.ts';
 import { LicenseError } from './errors.ts';
 import { formatDay, localTime } from './days.ts';
@@ -132,6 +132,8 @@ async function deliver(tx: Tx, clock: Clock, actor: Actor, orderId: string, scho
   });
   if (claimed.count === 0) throw new LicenseError('ORDER_ALREADY_DELIVERED', 'order');
   const order = await tx.order.findUniqueOrThrow({ where: { id: orderId } });
+  // Before the new licenses touch the pool's counters: pre-assignments and reservations assign from it.
+  await lockSchoolProducts(tx, [school.id], product.id);
   const time = localTime(now, school.organisation.timeZone);
   const dates = deliveryDates(time, product.validityMonths);
   const licenses = await tx.license.createManyAndReturn({

@@ -3,7 +3,7 @@
 // get its licenses the moment they arrive, in the transaction that delivers them.
 import type { Order, Product, ReservationOutcome } from '@school-licenses/db';
 import { systemActor, type SchoolWithTimeZone, type Tx } from './actor.ts';
-import { assignOne } from './assignments.ts';
+import { assigningSchool, assignMember } from './assignments.ts';
 import type { LocalTime } from './days.ts';
 import { LicenseError } from './errors.ts';
 
@@ -54,7 +54,7 @@ const outcomeOf: Partial<Record<string, ReservationOutcome>> = {
 };
 
 /**
- * Applies a just-delivered order's reservations to its own new licenses: the named users in the
+ * Applies a just-delivered order's reservations (its school's product locked: lockSchoolProducts) to its own new licenses: the named users in the
  * order given, then the reserved group's active student members at this moment (by name). Each
  * gets a license with every rule of assignment, by the system; one who cannot (no license left,
  * left the school, already holds one) is told in the outcome. Reservations come before anything
@@ -83,7 +83,11 @@ export async function applyReservations(tx: Tx, time: LocalTime, order: Order, s
     let outcome: ReservationOutcome = 'ASSIGNED';
     let licenseId: string | null = null;
     try {
-      const { license } = await assignOne(tx, time, systemActor, school, product, { userId: reservation.userId, reuseStarted: false, fromOrderId: order.id });
+      const { license } = await assignMember(tx, time, systemActor, assigningSchool(school), product, {
+        userId: reservation.userId,
+        reuseStarted: false,
+        fromOrderId: order.id,
+      });
       licenseId = license.id;
     } catch (error) {
       const known = error instanceof LicenseError ? outcomeOf[error.code] : undefined;

@@ -297,5 +297,15 @@ mutation ReserveForClass($order: PlaceOrderInput!) {
 }
 `,
     },
+    {
+      token: demo.keys.integration,
+      variables: { user: encodeGlobalID('User', demo.ids.studentWithoutLicense), product },
+      query: `# 11. As the LMS (an organisation API key): may this student open Matematik 7 now? The call an
+# LMS makes at every launch, answered in one statement; holds turns true once a license is assigned (tab 2).
+query Entitlement($user: ID!, $product: ID!) {
+  entitlement(user: $user, product: $product) { holds license endDate daysLeft }
+}
+`,
+    },
   ];
 }

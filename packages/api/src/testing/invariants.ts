@@ -2,6 +2,7 @@
 // the API or Prisma's models): after concurrency, faults, killed processes and fuzzing, every test
 // expects `checkInvariants` to find nothing.
 import type { PrismaClient } from '@school-licenses/db';
+import { checkLicenseCounts } from '../domain/license-counts.ts';
 
 const checks: Record<string, string> = {
   'a license with two active assignments': `
@@ -80,6 +81,14 @@ export async function checkInvariants(prisma: PrismaClient): Promise<Record<stri
   for (const [rule, sql] of Object.entries(checks)) {
     const rows = await prisma.$queryRawUnsafe<{ id: string }[]>(sql);
     if (rows.length) broken[rule] = rows.map((row) => String(row.id));
+  }
+  // The counters the trigger keeps, against a recount of the licenses (the check-counters command's check).
+  const miscounted = await checkLicenseCounts(prisma);
+  if (miscounted.length) {
+    broken['a license counter that differs from its licenses'] = miscounted.map(
+      (m) =>
+        `${m.schoolId}/${m.productId} end ${m.endDate} auto-start ${m.autoStartOn} started=${m.started} assigned=${m.assigned}: ${m.counted} counted, ${m.actual} licenses`,
+    );
   }
   return broken;
 }
