@@ -7,7 +7,7 @@ import { mkdir, readFile } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { createServer } from 'vite';
-import { demoSessionPlugin, type DemoSession } from './demo-session.ts';
+import { demoSessionPlugin, withSupplier, type DemoSession } from './demo-session.ts';
 
 const appDir = fileURLToPath(new URL('..', import.meta.url));
 const apiDir = fileURLToPath(new URL('../../../packages/api/', import.meta.url));
@@ -22,13 +22,18 @@ async function startApi(): Promise<{ origin: string; session: DemoSession; stop:
   const child = spawn(process.execPath, ['src/server.ts', '--demo'], { cwd: apiDir, env, stdio: ['ignore', 'pipe', 'inherit'] });
   return new Promise((resolve, reject) => {
     child.once('exit', (code) => reject(new Error(`the API stopped (exit code ${code}); see its output above`)));
+    let supplierKey: string | undefined;
     createInterface({ input: child.stdout! }).on('line', (line) => {
+      // The demo supplier's API key, printed with the demo roles: the sign-in offers it too.
+      supplierKey ??= /supplier API key \(Bokförlaget Nord\):\s+(slk_\S+)/.exec(line)?.[1];
       // The demo tokens are long: show them shortened, the app hands them out itself.
       console.log(`[api] ${line.replace(/(eyJ[\w-]{12})[\w.-]+/g, '$1…')}`);
       const ready = /GraphQL API: (https?:\/\/[^/\s]+)\/graphql/.exec(line);
       if (ready) {
         readFile(sessionFile, 'utf8')
-          .then((text) => resolve({ origin: ready[1]!, session: JSON.parse(text) as DemoSession, stop: () => child.kill('SIGTERM') }))
+          .then((text) =>
+            resolve({ origin: ready[1]!, session: withSupplier(JSON.parse(text) as DemoSession, supplierKey), stop: () => child.kill('SIGTERM') }),
+          )
           .catch(reject);
       }
     });

@@ -5,6 +5,8 @@ import type { Plugin } from 'vite';
 
 /** One role the demo sign-in offers. */
 export interface DemoRole {
+  /** The demo's name for it (schoolAdmin, teacher, …, supplier): the app labels it in each language. */
+  role?: string;
   /** What the sign-in button says, e.g. "school admin (Sara, Ekskolan)". */
   label: string;
   /** The user's JWT, sent as `Authorization: Bearer <token>`. */
@@ -13,6 +15,11 @@ export interface DemoRole {
 
 export interface DemoSession {
   roles: DemoRole[];
+}
+
+/** The demo supplier (Bokförlaget Nord) signs in with its API key: its queue of orders to deliver. */
+export function withSupplier(session: DemoSession, supplierKey: string | undefined): DemoSession {
+  return supplierKey ? { roles: [...session.roles, { role: 'supplier', label: 'supplier (Bokförlaget Nord)', token: supplierKey }] } : session;
 }
 
 export const DEMO_SESSION_PATH = '/demo-session.json';

@@ -1,7 +1,7 @@
 // "Manage licenses", the administrator's path: pick a school and a product; the box of licenses
 // to assign with its (i) details; the students and teachers with their license, Assign (a new
 // license, or reuse a started one and choose its end date) and Revoke; the school's orders.
-import { useEffect, useId, useState, type FormEvent } from 'react';
+import { useEffect, useId, useRef, useState, type FormEvent } from 'react';
 import {
   AvailabilityChangedDocument,
   SchoolDocument,
@@ -15,17 +15,25 @@ import {
   type ProductFieldsFragment,
   type SchoolMembershipFieldsFragment,
 } from '@school-licenses/sdk';
-import { all, useLoad } from './load.ts';
-import { day, dayOfMoment, daysLeftText } from './messages.ts';
-import { Empty, ErrorMessage, FailureMessage, Loaded } from './ui.tsx';
+import { useI18n } from './i18n/i18n.tsx';
+import { all, useLoad, type Load } from './load.ts';
+import { Empty, ErrorMessage, FailureMessage, Loaded, SchoolPicker, ViewHeading, type SchoolChoice } from './ui.tsx';
 
-export function ManageLicenses({ client }: { client: LicenseClient }) {
-  const [schools] = useLoad(() => all(client.schools()), []);
-  const [schoolId, setSchoolId] = useState<string | null>(null);
+export function ManageLicenses({
+  client,
+  schools,
+  school,
+  onSchool,
+  loadState,
+}: {
+  client: LicenseClient;
+  schools: SchoolChoice[];
+  school: SchoolChoice | null;
+  onSchool: (id: string) => void;
+  loadState: Load<unknown>;
+}) {
+  const { t } = useI18n();
   const [productId, setProductId] = useState<string | null>(null);
-  const schoolList = schools.status === 'done' ? schools.data : [];
-  const school = schoolList.find((s) => s.id === schoolId) ?? schoolList[0] ?? null;
-
   const [detail, reloadDetail] = useLoad(async () => (school ? (await client.query(SchoolDocument, { id: school.id })).school : null), [school?.id]);
   const products = detail.status === 'done' ? (detail.data?.products ?? []) : [];
   const chosen = products.find((p) => p.product.id === productId) ?? products[0] ?? null;
@@ -33,34 +41,25 @@ export function ManageLicenses({ client }: { client: LicenseClient }) {
   return (
     <>
       <section aria-labelledby="manage" className="card">
-        <h2 id="manage">Manage licenses</h2>
-        <Loaded load={schools} what="schools">
-          {(list) =>
-            list.length === 0 ? (
-              <Empty>You administer no schools.</Empty>
+        <ViewHeading id="manage">{t('appName')}</ViewHeading>
+        <Loaded load={loadState} what={t('what_schools')}>
+          {() =>
+            !school ? (
+              <Empty>{t('noSchools')}</Empty>
             ) : (
               <div className="pickers">
-                <div className="field">
-                  <label htmlFor="school">School</label>
-                  <select id="school" value={school?.id ?? ''} onChange={(e) => (setSchoolId(e.target.value), setProductId(null))}>
-                    {list.map((s) => (
-                      <option key={s.id} value={s.id}>
-                        {s.name}
-                      </option>
-                    ))}
-                  </select>
-                </div>
-                <Loaded load={detail} what="products">
+                <SchoolPicker schools={schools} school={school} onChange={(id) => (onSchool(id), setProductId(null))} />
+                <Loaded load={detail} what={t('what_products')}>
                   {() =>
                     products.length === 0 ? (
-                      <Empty>{school?.name} has no licenses of any product yet.</Empty>
+                      <Empty>{t('noProducts', { school: school.name })}</Empty>
                     ) : (
                       <div className="field">
-                        <label htmlFor="product">Product</label>
+                        <label htmlFor="product">{t('product')}</label>
                         <select id="product" value={chosen?.product.id ?? ''} onChange={(e) => setProductId(e.target.value)}>
                           {products.map(({ product, availability }) => (
                             <option key={product.id} value={product.id}>
-                              {product.name} ({availability.assignable} to assign)
+                              {t('productOption', { product: product.name, count: availability.assignable })}
                             </option>
                           ))}
                         </select>
@@ -98,6 +97,7 @@ function ProductLicenses({
   product: ProductFieldsFragment;
   onChanged: () => void;
 }) {
+  const { t } = useI18n();
   const [load, reload] = useLoad(async (): Promise<ProductState | null> => {
     const [answer, members, assigned] = await Promise.all([
       client.availability({ school, product: product.id }),
@@ -118,19 +118,19 @@ function ProductLicenses({
   };
 
   return (
-    <Loaded load={load} what={`licenses of ${product.name}`}>
+    <Loaded load={load} what={t('what_licensesOf', { product: product.name })}>
       {(state) =>
         !state ? (
-          <Empty>This product is not yours to manage.</Empty>
+          <Empty>{t('notYours')}</Empty>
         ) : (
           <>
             <AvailabilityBox product={product} availability={state.availability} />
             <section aria-labelledby="people" className="card">
-              <h2 id="people">Students and teachers</h2>
+              <h2 id="people">{t('people')}</h2>
               {state.people.length === 0 ? (
-                <Empty>This school has no students or teachers.</Empty>
+                <Empty>{t('noPeople')}</Empty>
               ) : (
-                <ul className="rows" aria-label={`Students and teachers, ${product.name}`}>
+                <ul className="rows" aria-label={t('peopleOf', { product: product.name })}>
                   {state.people.map((m) => (
                     <PersonRow
                       key={m.user.id}
@@ -153,69 +153,78 @@ function ProductLicenses({
   );
 }
 
+/** "12 days left", "expired": how long a license is still usable, today included. */
+export function DaysLeft({ daysLeft }: { daysLeft: number | null | undefined }) {
+  const { t, plural } = useI18n();
+  if (daysLeft == null) return null;
+  return (
+    <span className="muted" data-testid="days-left">
+      {daysLeft === 0 ? t('daysLeftExpired') : plural('daysLeft', daysLeft)}
+    </span>
+  );
+}
+
 function AvailabilityBox({ product, availability: a }: { product: ProductFieldsFragment; availability: LicenseAvailabilityFieldsFragment }) {
+  const { t, plural, day, number } = useI18n();
   const [open, setOpen] = useState(false);
   const detailsId = useId();
   return (
     <section aria-labelledby="availability" className="card availability" data-testid="availability">
       <div className="heading-row">
-        <h2 id="availability">Licenses to assign</h2>
+        <h2 id="availability">{t('toAssign')}</h2>
         <button
           type="button"
           className="info"
           aria-expanded={open}
           aria-controls={detailsId}
-          aria-label="Details: new and started licenses"
-          title="Details: new and started licenses"
+          aria-label={t('detailsButton')}
+          title={t('detailsButton')}
           onClick={() => setOpen(!open)}
         >
           i
         </button>
       </div>
       <p className="count">
-        <span data-testid="assignable-count">{a.assignable}</span>{' '}
-        <span className="muted">
-          of {product.name} ({product.validityMonths} months from start)
-        </span>
+        <span data-testid="assignable-count" data-count={a.assignable}>
+          {number(a.assignable)}
+        </span>{' '}
+        <span className="muted">{t('ofProduct', { product: product.name, months: product.validityMonths })}</span>
       </p>
       <p className="summary">
-        {a.newLicenses > 0 ? `${a.newLicenses} new` : 'No new licenses'} ·{' '}
-        {a.reusable.total > 0 ? `${a.reusable.total} started licenses to reuse` : 'no started licenses to reuse'}
+        {a.newLicenses > 0 ? plural('summaryNew', a.newLicenses) : t('summaryNoNew')} ·{' '}
+        {a.reusable.total > 0 ? plural('summaryReusable', a.reusable.total) : t('summaryNoReusable')}
       </p>
       <dl id={detailsId} hidden={!open} className="details" data-testid="availability-details">
-        <dt>New licenses</dt>
-        <dd data-testid="new-count">{a.newLicenses}</dd>
-        <dt>Reusable started licenses</dt>
-        <dd data-testid="reusable-count">{a.reusable.total}</dd>
+        <dt>{t('newLicenses')}</dt>
+        <dd data-testid="new-count">{number(a.newLicenses)}</dd>
+        <dt>{t('reusableLicenses')}</dt>
+        <dd data-testid="reusable-count" data-count={a.reusable.total}>
+          {number(a.reusable.total)}
+        </dd>
         {a.reusable.endDates.length > 0 ? (
           <dd className="wide">
-            <ul className="end-dates" aria-label="Reusable started licenses per end date">
+            <ul className="end-dates" aria-label={t('perEndDate')}>
               {a.reusable.endDates.map((e) => (
-                <li key={e.endDate} data-testid="reusable-end-date" data-end-date={day(e.endDate)}>
-                  <span>ends {day(e.endDate)}</span> <strong>{e.count}</strong>{' '}
-                  <span className="muted" data-testid="days-left">
-                    {daysLeftText(e.daysLeft)}
-                  </span>
+                <li key={e.endDate} data-testid="reusable-end-date" data-end-date={e.endDate.slice(0, 10)} data-count={e.count}>
+                  <span>{t('endsOn', { day: day(e.endDate) })}</span> <strong>{number(e.count)}</strong> <DaysLeft daysLeft={e.daysLeft} />
                 </li>
               ))}
             </ul>
           </dd>
         ) : null}
-        <dt>Awaiting delivery</dt>
-        <dd data-testid="awaiting-count">{a.awaitingDelivery}</dd>
-        <dt>Start by themselves within 30 days</dt>
-        <dd>{a.autoStartingSoon}</dd>
-        {a.nextAutoStartOn ? <dd className="wide muted">The next new license starts by itself on {day(a.nextAutoStartOn)} unless assigned before.</dd> : null}
-        <dt>Assigned now</dt>
-        <dd>{a.assigned}</dd>
-        <dt>Expired</dt>
-        <dd>{a.expired}</dd>
+        <dt>{t('awaitingDelivery')}</dt>
+        <dd data-testid="awaiting-count">{number(a.awaitingDelivery)}</dd>
+        <dt>{t('autoStartingSoon')}</dt>
+        <dd data-testid="auto-starting-count">{number(a.autoStartingSoon)}</dd>
+        {a.nextAutoStartOn ? <dd className="wide muted">{t('nextAutoStart', { day: day(a.nextAutoStartOn) })}</dd> : null}
+        <dt>{t('assignedNow')}</dt>
+        <dd>{number(a.assigned)}</dd>
+        <dt>{t('expired')}</dt>
+        <dd>{number(a.expired)}</dd>
       </dl>
     </section>
   );
 }
-
-const roleName = { STUDENT: 'Student', TEACHER: 'Teacher', SCHOOL_ADMIN: 'Administrator' } as const;
 
 function PersonRow(props: {
   client: LicenseClient;
@@ -227,12 +236,22 @@ function PersonRow(props: {
   onChanged: () => void;
 }) {
   const { client, member, license } = props;
+  const { t, day } = useI18n();
   const [mode, setMode] = useState<'idle' | 'assign' | 'revoke'>('idle');
   const [busy, setBusy] = useState(false);
   const [failure, setFailure] = useState<Failure | null>(null);
   const [error, setError] = useState<unknown>(null);
   const [done, setDone] = useState<string | null>(null);
   const name = member.user.name;
+  const actionRef = useRef<HTMLButtonElement>(null);
+  const statusRef = useRef<HTMLParagraphElement>(null);
+  // After a change or a cancel, focus goes back to the row (its outcome, or its button), not to the page's top.
+  const [focusBack, setFocusBack] = useState<'status' | 'action' | null>(null);
+  useEffect(() => {
+    if (focusBack === 'status') statusRef.current?.focus();
+    if (focusBack === 'action') actionRef.current?.focus();
+    if (focusBack && mode === 'idle') setFocusBack(null);
+  });
 
   const run = async (change: () => Promise<{ ok: true } | Failure>, success: string) => {
     setBusy(true);
@@ -244,6 +263,7 @@ function PersonRow(props: {
       if (result.ok) {
         setMode('idle');
         setDone(success);
+        setFocusBack('status');
         props.onChanged();
       } else {
         setFailure(result);
@@ -254,47 +274,44 @@ function PersonRow(props: {
       setBusy(false);
     }
   };
+  const open = (next: 'assign' | 'revoke') => (setMode(next), setFailure(null), setError(null), setDone(null));
+  const cancel = () => (setMode('idle'), setFocusBack('action'));
 
-  const revoke = () => run(() => client.revokeLicense({ license: license!.id }), `Revoked ${name}'s license: it is reusable until ${day(license!.endDate)}.`);
+  const revoke = () => run(() => client.revokeLicense({ license: license!.id }), t('revoked', { name, day: day(license!.endDate) }));
 
   return (
     <li className="row" data-testid="person" aria-label={name}>
       <div className="row-main">
         <strong>{name}</strong>
-        <span className="tag">{roleName[member.role]}</span>
-        <span className={license ? 'license' : 'muted'} data-testid="license-status">
-          {license ? `License ends ${day(license.endDate)}` : 'No license'}
+        <span className="tag">{t(`role_${member.role}`)}</span>
+        <span className={license ? 'license' : 'muted'} data-testid="license-status" data-end-date={license?.endDate?.slice(0, 10)}>
+          {license ? t('licenseEnds', { day: day(license.endDate) }) : t('noLicense')}
         </span>
-        {license ? (
-          <span className="muted" data-testid="days-left">
-            {daysLeftText(license.daysLeft)}
-          </span>
-        ) : null}
+        {license ? <DaysLeft daysLeft={license.daysLeft} /> : null}
       </div>
       {mode === 'idle' ? (
         <div className="actions">
           {license ? (
-            <button type="button" onClick={() => (setMode('revoke'), setFailure(null), setError(null))}>
-              Revoke
+            <button type="button" ref={actionRef} onClick={() => open('revoke')}>
+              {t('revoke')}
             </button>
           ) : (
-            <button type="button" onClick={() => (setMode('assign'), setFailure(null), setError(null))}>
-              Assign
+            <button type="button" ref={actionRef} onClick={() => open('assign')}>
+              {t('assign')}
             </button>
           )}
         </div>
       ) : null}
       {mode === 'revoke' && license ? (
         <div className="panel">
-          <p>
-            Revoke {name}'s license? It keeps its end date ({day(license.endDate)}) and can be reused.
-          </p>
+          <p>{t('revokeQuestion', { name, day: day(license.endDate) })}</p>
           <div className="actions">
-            <button type="button" className="danger" disabled={busy} onClick={() => void revoke()}>
-              {busy ? 'Revoking…' : 'Yes, revoke'}
+            {/* biome-ignore lint/a11y/noAutofocus: the confirmation takes the focus the Revoke button had */}
+            <button type="button" className="danger" disabled={busy} autoFocus onClick={() => void revoke()}>
+              {busy ? t('revoking') : t('yesRevoke')}
             </button>
-            <button type="button" className="link" onClick={() => setMode('idle')}>
-              Cancel
+            <button type="button" className="link" onClick={cancel}>
+              {t('cancel')}
             </button>
           </div>
         </div>
@@ -304,14 +321,11 @@ function PersonRow(props: {
           {...props}
           busy={busy}
           failure={failure}
-          onCancel={() => setMode('idle')}
+          onCancel={cancel}
           onAssign={(reuseStarted, endDate) =>
             run(
-              async () => {
-                const result = await client.assignLicense({ school: props.school, product: props.product.id, user: member.user.id, reuseStarted, endDate });
-                return result;
-              },
-              `Assigned ${name} a ${reuseStarted ? 'started' : 'new'} license.`,
+              () => client.assignLicense({ school: props.school, product: props.product.id, user: member.user.id, reuseStarted, endDate }),
+              t(reuseStarted ? 'assignedStarted' : 'assignedNew', { name }),
             )
           }
         />
@@ -319,7 +333,7 @@ function PersonRow(props: {
       {failure && mode !== 'assign' ? <FailureMessage failure={failure} /> : null}
       {error ? <ErrorMessage error={error} /> : null}
       {done && mode === 'idle' ? (
-        <p className="ok" role="status">
+        <p className="ok" role="status" tabIndex={-1} ref={statusRef}>
           {done}
         </p>
       ) : null}
@@ -344,85 +358,119 @@ function AssignForm({
   onAssign: (reuseStarted: boolean, endDate: string | null) => void;
   onCancel: () => void;
 }) {
+  const { t, plural, day } = useI18n();
   const pool = availability.reusable;
   const [reuse, setReuse] = useState(availability.newLicenses === 0 && pool.total > 0);
   const [endDate, setEndDate] = useState<string>('');
+  const [missing, setMissing] = useState(false);
+  const endDateRef = useRef<HTMLSelectElement>(null);
+  const firstRef = useRef<HTMLInputElement>(null);
   // After END_DATE_REQUIRED / END_DATE_NOT_AVAILABLE, the API's own list is the one to choose from.
-  const offered: EndDateCountFieldsFragment[] =
-    failure && (failure.code === 'END_DATE_REQUIRED' || failure.code === 'END_DATE_NOT_AVAILABLE') ? failure.availableEndDates : pool.endDates;
+  const endDateFailure = failure && (failure.code === 'END_DATE_REQUIRED' || failure.code === 'END_DATE_NOT_AVAILABLE') ? failure : null;
+  const offered: EndDateCountFieldsFragment[] = endDateFailure ? endDateFailure.availableEndDates : pool.endDates;
   const id = useId();
+  const needsChoice = reuse && offered.length > 1;
+  const chosen = offered.some((e) => e.endDate === endDate) ? endDate : '';
+  useEffect(() => firstRef.current?.focus(), []);
+  // The API's refusal about the end date goes to that field, and the focus with it.
+  useEffect(() => {
+    if (endDateFailure) endDateRef.current?.focus();
+  }, [endDateFailure]);
 
   const submit = (event: FormEvent) => {
     event.preventDefault();
-    const only = offered.length === 1 ? offered[0]!.endDate : null;
-    onAssign(reuse, reuse ? endDate || only : null);
+    // An assignment that still needs an end-date choice is never sent: the choice is asked for here.
+    if (needsChoice && !chosen) {
+      setMissing(true);
+      endDateRef.current?.focus();
+      return;
+    }
+    setMissing(false);
+    onAssign(reuse, reuse ? chosen || (offered.length === 1 ? offered[0]!.endDate : null) : null);
   };
 
+  const endDateProblem = missing && needsChoice && !chosen;
+  const fieldFailure = endDateFailure ?? (failure?.field === 'endDate' ? failure : null);
   return (
-    <form className="panel" onSubmit={submit} aria-label={`Assign ${product.name} to ${member.user.name}`}>
+    <form className="panel" onSubmit={submit} noValidate aria-label={t('assignTo', { product: product.name, name: member.user.name })}>
       <fieldset>
-        <legend>Which license?</legend>
+        <legend>{t('whichLicense')}</legend>
         <label className="choice">
-          <input type="radio" name={`${id}-kind`} checked={!reuse} onChange={() => setReuse(false)} />
-          New license <span className="muted">(starts today, {availability.newLicenses} left)</span>
+          <input ref={firstRef} type="radio" name={`${id}-kind`} checked={!reuse} onChange={() => setReuse(false)} />
+          {t('newLicense')} <span className="muted">{plural('newLicenseHint', availability.newLicenses)}</span>
         </label>
         <label className="choice">
           <input type="radio" name={`${id}-kind`} checked={reuse} onChange={() => setReuse(true)} />
-          Reuse started license <span className="muted">({pool.total} left, keeps its end date)</span>
+          {t('reuseStarted')} <span className="muted">{plural('reuseHint', pool.total)}</span>
         </label>
       </fieldset>
-      {reuse && offered.length > 1 ? (
+      {needsChoice ? (
         <div className="field">
-          <label htmlFor={`${id}-end-date`}>End date</label>
-          <select id={`${id}-end-date`} value={endDate} onChange={(e) => setEndDate(e.target.value)}>
-            <option value="">Choose an end date…</option>
+          <label htmlFor={`${id}-end-date`}>{t('endDate')}</label>
+          <select
+            id={`${id}-end-date`}
+            ref={endDateRef}
+            value={chosen}
+            required
+            aria-invalid={endDateProblem || fieldFailure ? true : undefined}
+            aria-describedby={endDateProblem ? `${id}-missing` : fieldFailure ? `${id}-failure` : undefined}
+            onChange={(e) => (setEndDate(e.target.value), setMissing(false))}
+          >
+            <option value="">{t('chooseEndDate')}</option>
             {offered.map((e) => (
-              <option key={e.endDate} value={e.endDate}>
-                {day(e.endDate)} ({e.count} left)
+              <option key={e.endDate} value={e.endDate} data-end-date={e.endDate.slice(0, 10)}>
+                {plural('endDateOption', e.count, { day: day(e.endDate) })}
               </option>
             ))}
           </select>
+          {endDateProblem ? (
+            <p className="error" id={`${id}-missing`} role="alert" data-testid="end-date-missing">
+              {t('endDateMissing')}
+            </p>
+          ) : null}
+          {fieldFailure && !endDateProblem ? <FailureMessage failure={fieldFailure} id={`${id}-failure`} /> : null}
         </div>
       ) : null}
-      {reuse && offered.length === 1 ? <p className="muted">Ends {day(offered[0]!.endDate)}.</p> : null}
-      {failure ? <FailureMessage failure={failure} /> : null}
+      {reuse && offered.length === 1 ? <p className="muted">{t('endsOnly', { day: day(offered[0]!.endDate) })}</p> : null}
+      {failure && !(needsChoice && fieldFailure) ? <FailureMessage failure={failure} /> : null}
       <div className="actions">
         <button type="submit" disabled={busy}>
-          {busy ? 'Assigning…' : 'Assign license'}
+          {busy ? t('assigning') : t('assignLicense')}
         </button>
         <button type="button" className="link" onClick={onCancel}>
-          Cancel
+          {t('cancel')}
         </button>
       </div>
     </form>
   );
 }
 
-const deliveryName = { DIRECT: 'Direct delivery', DELAYED: 'Delayed delivery', ACTIVATION_EMAIL: 'Activation e-mail' } as const;
-
 function Orders({ client, school, schoolName }: { client: LicenseClient; school: string; schoolName: string }) {
+  const { t, dayOfMoment, number } = useI18n();
   const [load] = useLoad(() => all(client.nodes(SchoolOrdersDocument, { school }, (data) => data.school?.orders)), [school]);
   return (
     <section aria-labelledby="orders" className="card">
-      <h2 id="orders">Orders of {schoolName}</h2>
-      <Loaded load={load} what="orders">
+      <h2 id="orders">{t('orders', { school: schoolName })}</h2>
+      <Loaded load={load} what={t('what_orders')}>
         {(orders: OrderFieldsFragment[]) =>
           orders.length === 0 ? (
-            <Empty>No orders yet.</Empty>
+            <Empty>{t('noOrders')}</Empty>
           ) : (
             <ul className="rows" data-testid="orders">
               {orders.map((o) => (
                 <li key={o.id} className="row" data-testid="order">
                   <div className="row-main">
                     <strong>
-                      {o.quantity} × {o.product.name}
+                      {number(o.quantity)} × {o.product.name}
                     </strong>
-                    <span className="tag">{deliveryName[o.deliveryMode]}</span>
+                    <span className="tag">{t(`delivery_${o.deliveryMode}`)}</span>
                     <span className={o.status === 'DELIVERED' ? 'license' : 'waiting'}>
-                      {o.status === 'DELIVERED' ? `Delivered ${dayOfMoment(o.deliveredAt)}` : `Awaiting delivery (ordered ${dayOfMoment(o.placedAt)})`}
+                      {o.status === 'DELIVERED' ? t('delivered', { day: dayOfMoment(o.deliveredAt) }) : t('awaitingOrdered', { day: dayOfMoment(o.placedAt) })}
                     </span>
                   </div>
-                  {o.preAssignedUsers.length > 0 ? <p className="muted">Assigned at purchase: {o.preAssignedUsers.map((u) => u.name).join(', ')}</p> : null}
+                  {o.preAssignedUsers.length > 0 ? (
+                    <p className="muted">{t('preAssigned', { names: o.preAssignedUsers.map((u) => u.name).join(', ') })}</p>
+                  ) : null}
                 </li>
               ))}
             </ul>

@@ -1,8 +1,8 @@
 // A teacher's or student's own licenses. A teacher may give theirs back (it keeps its end date and
 // becomes reusable at the school); a student may not.
-import { useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import type { AssignmentFieldsFragment, Failure, LicenseClient } from '@school-licenses/sdk';
-import { day, daysLeftText } from './messages.ts';
+import { useI18n } from './i18n/i18n.tsx';
 import { Empty, ErrorMessage, FailureMessage } from './ui.tsx';
 
 export function MyLicenses({
@@ -16,11 +16,14 @@ export function MyLicenses({
   canRemove: boolean;
   onChanged: () => void;
 }) {
+  const { t } = useI18n();
   return (
     <section aria-labelledby="my-licenses" className="card">
-      <h2 id="my-licenses">My licenses</h2>
+      <h2 id="my-licenses" tabIndex={-1}>
+        {t('myLicenses')}
+      </h2>
       {licenses.length === 0 ? (
-        <Empty>You have no licenses right now.</Empty>
+        <Empty>{t('noMyLicenses')}</Empty>
       ) : (
         <ul className="rows">
           {licenses.map((assignment) => (
@@ -28,7 +31,7 @@ export function MyLicenses({
           ))}
         </ul>
       )}
-      {!canRemove && licenses.length > 0 ? <p className="muted">Only your school's administrator can change your licenses.</p> : null}
+      {!canRemove && licenses.length > 0 ? <p className="muted">{t('onlyAdminChanges')}</p> : null}
     </section>
   );
 }
@@ -49,6 +52,11 @@ function MyLicense({
   const [failure, setFailure] = useState<Failure | null>(null);
   const [error, setError] = useState<unknown>(null);
   const { license } = assignment;
+  const { t, plural, day } = useI18n();
+  const confirmRef = useRef<HTMLButtonElement>(null);
+  useEffect(() => {
+    if (confirming) confirmRef.current?.focus();
+  }, [confirming]);
 
   const remove = async () => {
     setBusy(true);
@@ -56,7 +64,8 @@ function MyLicense({
     setError(null);
     try {
       const result = await client.removeMyLicense({ license: license.id });
-      if (result.ok) return onChanged();
+      // The license leaves the list: the focus goes to the list's heading instead of the page's top.
+      if (result.ok) return (document.getElementById('my-licenses')?.focus(), onChanged());
       setFailure(result);
     } catch (e) {
       setError(e);
@@ -70,25 +79,28 @@ function MyLicense({
       <div className="row-main">
         <strong>{license.product.name}</strong>
         <span className="muted">
-          ends {day(license.endDate)} ({daysLeftText(license.daysLeft)})
+          {t('myLicenseEnds', {
+            day: day(license.endDate),
+            left: license.daysLeft === 0 ? t('daysLeftExpired') : license.daysLeft == null ? '' : plural('daysLeft', license.daysLeft),
+          })}
         </span>
       </div>
       {canRemove && !confirming ? (
         <div className="actions">
           <button type="button" onClick={() => setConfirming(true)}>
-            Remove from me
+            {t('removeFromMe')}
           </button>
         </div>
       ) : null}
       {confirming ? (
         <div className="panel">
-          <p>Give back your license of {license.product.name}? It keeps its end date and the school can give it to someone else.</p>
+          <p>{t('removeQuestion', { product: license.product.name })}</p>
           <div className="actions">
-            <button type="button" className="danger" disabled={busy} onClick={() => void remove()}>
-              {busy ? 'Removing…' : 'Yes, remove it'}
+            <button type="button" className="danger" disabled={busy} ref={confirmRef} onClick={() => void remove()}>
+              {busy ? t('removing') : t('yesRemove')}
             </button>
             <button type="button" className="link" onClick={() => setConfirming(false)}>
-              Cancel
+              {t('cancel')}
             </button>
           </div>
         </div>

@@ -13,8 +13,9 @@ import { fileURLToPath } from 'node:url';
 import { startStandardScenario, type DemoData, type TestApi } from '@school-licenses/api/testing';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { preview } from 'vite';
-import { DEMO_ROLE_LABELS, demoSession } from '@school-licenses/api';
-import { demoSessionPlugin } from '../scripts/demo-session.ts';
+import { type DEMO_ROLE_LABELS, demoSession } from '@school-licenses/api';
+import { LOCALE_KEY, makeI18n, type Locale } from '../src/i18n/format.ts';
+import { demoSessionPlugin, withSupplier } from '../scripts/demo-session.ts';
 
 const appDir = fileURLToPath(new URL('..', import.meta.url));
 
@@ -31,6 +32,8 @@ export const CHROMIUM_ARGS = [
 
 export type { DemoData };
 
+export type DemoRoleName = keyof typeof DEMO_ROLE_LABELS | 'supplier';
+
 export interface Stack {
   test: TestApi;
   demo: DemoData;
@@ -39,8 +42,11 @@ export interface Stack {
   /** The app, served from its build. */
   appUrl: string;
   browser: BrowserContext;
-  /** A new tab, signed in as one of the demo roles (or at the sign-in page). */
-  open(role?: keyof typeof DEMO_ROLE_LABELS, viewport?: { width: number; height: number }): Promise<Page>;
+  /**
+   * A new tab in the given language (default English; remembered in localStorage as the language
+   * picker does), signed in as one of the demo roles (or at the sign-in page).
+   */
+  open(role?: DemoRoleName, options?: { width: number; height: number; locale?: Locale } | { locale: Locale; width?: never; height?: never }): Promise<Page>;
   close(): Promise<void>;
 }
 
@@ -66,7 +72,7 @@ export async function startStack(): Promise<Stack> {
     cleanups.push(() => new Promise((resolve) => (api.closeAllConnections(), api.close(resolve))));
     const apiOrigin = `http://127.0.0.1:${(api.address() as AddressInfo).port}`;
 
-    const session = demoSession(demo);
+    const session = withSupplier(demoSession(demo), demo.keys.supplier);
     const server = await preview({
       root: appDir,
       configFile: join(appDir, 'vite.config.ts'),
@@ -93,11 +99,17 @@ export async function startStack(): Promise<Stack> {
       apiUrl: `${apiOrigin}/graphql`,
       appUrl,
       browser,
-      async open(role, viewport) {
+      async open(role, options) {
         const page = await browser.newPage();
-        if (viewport) await page.setViewportSize(viewport);
+        if (options?.width) await page.setViewportSize({ width: options.width, height: options.height });
+        // Always set: the profile's localStorage is shared by the tabs and remembers the last tab's choice.
+        const locale = options?.locale ?? 'en';
+        await page.addInitScript(([key, value]) => localStorage.setItem(key, value), [LOCALE_KEY, locale] as const);
         await page.goto(appUrl);
-        if (role) await page.getByRole('button', { name: `Sign in as ${DEMO_ROLE_LABELS[role]}` }).click();
+        if (role) {
+          const { t } = makeI18n(locale);
+          await page.getByRole('button', { name: t('signInAs', { who: t(`role_${role}`) }), exact: true }).click();
+        }
         return page;
       },
       close,
@@ -109,8 +121,8 @@ export async function startStack(): Promise<Stack> {
 }
 
 /** Picks the product whose option starts with `name` (its label also says how many can be assigned). */
-export async function chooseProduct(page: Page, name: string): Promise<void> {
-  const select = page.getByLabel('Product');
+export async function chooseProduct(page: Page, name: string, locale: Locale = 'en'): Promise<void> {
+  const select = page.getByLabel(makeI18n(locale).t('product'), { exact: true });
   await select.locator('option', { hasText: name }).first().waitFor({ state: 'attached' });
   const value = await select.locator('option', { hasText: name }).first().getAttribute('value');
   await select.selectOption(value!);

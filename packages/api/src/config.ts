@@ -1,5 +1,6 @@
 // The server's configuration, from environment variables. Bad values stop the start with one line.
 import type { AuthConfig } from './auth/authenticate.ts';
+import { DEFAULT_EVENT_RETENTION_DAYS } from './events/retention.ts';
 import type { WebhookSettings } from './events/webhooks.ts';
 import type { ApiLimits } from './limits.ts';
 
@@ -11,6 +12,8 @@ export interface ServerConfig {
   auth: AuthConfig;
   graphiql: boolean;
   sweepIntervalSeconds: number;
+  /** How many days the change feed keeps events (the sweep prunes older ones every webhook endpoint received). */
+  eventRetentionDays: number;
   idempotencyTtlHours: number;
   /** Body size, tokens, aliases, directives, batching, rate limit, introspection, parse cache. */
   limits: ApiLimits;
@@ -28,6 +31,25 @@ export interface ServerConfig {
     lockTimeoutMs: number;
     idleInTransactionTimeoutMs: number;
   };
+  /**
+   * Where the rate limits count: `memory` (this process), `postgres` (the database, shared by
+   * every instance), `redis` (REDIS_URL). Default: redis when REDIS_URL is set, else postgres on
+   * PostgreSQL, else memory (PGlite is one process's).
+   */
+  rateLimitStore: 'memory' | 'postgres' | 'redis';
+  /**
+   * On SIGTERM, how long /ready fails (and answers close their connections) before the server
+   * stops accepting: a balancer's health check sees it first and sends nothing new (docs/DEPLOY.md).
+   */
+  shutdownDelayMs: number;
+  /** `json`: one JSON object per line (pino), a line per request; `text`: plain lines (the demo's default). */
+  logFormat: 'json' | 'text';
+  logLevel: 'debug' | 'info' | 'warn' | 'error';
+  /** /metrics is served to requests with this bearer token; unset: no /metrics. */
+  metricsToken: string | undefined;
+  /** OTLP over HTTP, e.g. http://collector:4318: traces are exported there; unset: no tracing. */
+  otlpEndpoint: string | undefined;
+  redisUrl: string | undefined;
   demo: boolean;
   /** In the demo: a JSON file to write the demo roles' sign-in tokens to, for apps. */
   demoSessionFile: string | undefined;
@@ -77,6 +99,7 @@ export function readConfig(env: NodeJS.ProcessEnv, { demo }: { demo: boolean }):
     },
     graphiql: boolean(env, 'GRAPHIQL', demo),
     sweepIntervalSeconds: integer(env, 'SWEEP_INTERVAL_SECONDS', demo ? 60 : 0, 0, 86_400),
+    eventRetentionDays: readEventRetentionDays(env),
     idempotencyTtlHours: integer(env, 'IDEMPOTENCY_TTL_HOURS', 24, 1, 24 * 90),
     limits: readLimits(env, demo),
     databaseConnectRetries: integer(env, 'DATABASE_CONNECT_RETRIES', 10, 0, 1_000),
@@ -92,9 +115,43 @@ export function readConfig(env: NodeJS.ProcessEnv, { demo }: { demo: boolean }):
       lockTimeoutMs: integer(env, 'DATABASE_LOCK_TIMEOUT_MS', 5_000, 0, 86_400_000),
       idleInTransactionTimeoutMs: integer(env, 'DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS', 30_000, 0, 86_400_000),
     },
+    rateLimitStore: rateLimitStore(env),
+    shutdownDelayMs: integer(env, 'SHUTDOWN_DELAY_MS', 0, 0, 600_000),
+    logFormat: oneOf(env, 'LOG_FORMAT', ['json', 'text'] as const, demo ? 'text' : 'json'),
+    logLevel: oneOf(env, 'LOG_LEVEL', ['debug', 'info', 'warn', 'error'] as const, 'info'),
+    metricsToken: metricsToken(env.METRICS_TOKEN),
+    otlpEndpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT || env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT || undefined,
+    redisUrl: env.REDIS_URL || undefined,
     demo,
     demoSessionFile: env.DEMO_SESSION_FILE || undefined,
   };
+}
+
+/** EVENT_RETENTION_DAYS, also for the sweep command, which reads nothing else of the server's. */
+export function readEventRetentionDays(env: NodeJS.ProcessEnv): number {
+  return integer(env, 'EVENT_RETENTION_DAYS', DEFAULT_EVENT_RETENTION_DAYS, 1, 36_500);
+}
+
+function oneOf<T extends string>(env: NodeJS.ProcessEnv, name: string, values: readonly T[], fallback: T): T {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (!(values as readonly string[]).includes(raw)) throw new ConfigError(`${name} must be one of ${values.join(', ')}, not "${raw}"`);
+  return raw as T;
+}
+
+function metricsToken(raw: string | undefined): string | undefined {
+  if (!raw) return undefined;
+  if (raw.length < 16) throw new ConfigError('METRICS_TOKEN must be at least 16 characters long');
+  return raw;
+}
+
+function rateLimitStore(env: NodeJS.ProcessEnv): ServerConfig['rateLimitStore'] {
+  const raw = env.RATE_LIMIT_STORE || (env.REDIS_URL ? 'redis' : env.DATABASE_URL ? 'postgres' : 'memory');
+  if (raw !== 'memory' && raw !== 'postgres' && raw !== 'redis') throw new ConfigError(`RATE_LIMIT_STORE must be memory, postgres or redis, not "${raw}"`);
+  if (raw === 'redis' && !env.REDIS_URL) throw new ConfigError('RATE_LIMIT_STORE=redis needs REDIS_URL');
+  if (raw === 'postgres' && !env.DATABASE_URL) throw new ConfigError('RATE_LIMIT_STORE=postgres needs DATABASE_URL (PostgreSQL)');
+  if (env.REDIS_URL && !/^rediss?:\/\//.test(env.REDIS_URL)) throw new ConfigError('REDIS_URL must start with redis:// or rediss://');
+  return raw;
 }
 
 function readLimits(env: NodeJS.ProcessEnv, demo: boolean): ApiLimits {

@@ -9,3 +9,4 @@ export { createEventHub, EventRelay, type EventHub } from './events/relay.ts';
 export { systemActor } from './domain/actor.ts';
 export { filesAt } from './roster/files.ts';
 export { importRoster, type RosterImportReport } from './roster/import.ts';
+export { DEFAULT_WEBHOOK_SETTINGS, WebhookWorker, type WebhookSettings } from './events/webhooks.ts';

@@ -276,13 +276,13 @@ export function clientAddress(serverContext: unknown): string {
  * empty (yoga.ts). A valid credential pays its own bucket only, so an attack from a shared
  * address does not lock out the integrations behind it.
  */
-export function useAddressRateLimit(limiter: RateLimiter, log: Pick<Console, 'info'> = console): Plugin {
+export function useAddressRateLimit(limiter: RateLimit, log: Pick<Console, 'info'> = console): Plugin {
   return {
-    onRequest: ({ request, serverContext, endResponse }) => {
+    onRequest: async ({ request, serverContext, endResponse }) => {
       const path = new URL(request.url).pathname;
-      if (path === '/health' || path === '/ready') return;
+      if (path === '/health' || path === '/ready' || path === '/metrics') return;
       if (request.headers.get('authorization')) return;
-      const refused = limiter.charge(clientAddress(serverContext), 1, 'address');
+      const refused = await limiter.charge(clientAddress(serverContext), 1, 'address');
       if (!refused) return;
       const status = 429;
       logRefusal(log, requestIdOf(request), status, 'RATE_LIMITED', refused.message);
@@ -443,9 +443,26 @@ export function usePageSizeLimit(max = MAX_PAGE_SIZE): Plugin {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Rate limit: an in-process token bucket per credential
+// Rate limit: an in-process token bucket per credential (one process); shared by every instance
+// in PostgreSQL or Redis (rate-limit-store.ts)
 
-export class RateLimiter {
+/** A rate limit: charges a key's budget, or answers the refusal (RATE_LIMITED). */
+export interface RateLimit {
+  charge(key: string, cost: number, who: string): GraphQLError | undefined | Promise<GraphQLError | undefined>;
+}
+
+/** RATE_LIMITED: HTTP 429 with Retry-After. */
+export function rateLimitRefusal(retryAfterSeconds: number, who: string): GraphQLError {
+  return createGraphQLError(`Too many requests for this ${who}: try again in ${retryAfterSeconds} s.`, {
+    extensions: {
+      code: 'RATE_LIMITED',
+      retryAfterSeconds,
+      http: { status: 429, headers: { 'retry-after': String(retryAfterSeconds) } },
+    },
+  });
+}
+
+export class RateLimiter implements RateLimit {
   readonly #buckets = new Map<string, { tokens: number; at: number }>();
   readonly #perMs: number;
   readonly options: RateLimitOptions;
@@ -487,14 +504,7 @@ export class RateLimiter {
   }
 
   #refusal(taken: ReturnType<RateLimiter['take']>, who: string): GraphQLError | undefined {
-    if (taken.ok) return undefined;
-    return createGraphQLError(`Too many requests for this ${who}: try again in ${taken.retryAfterSeconds} s.`, {
-      extensions: {
-        code: 'RATE_LIMITED',
-        retryAfterSeconds: taken.retryAfterSeconds,
-        http: { status: 429, headers: { 'retry-after': String(taken.retryAfterSeconds) } },
-      },
-    });
+    return taken.ok ? undefined : rateLimitRefusal(taken.retryAfterSeconds, who);
   }
 }
 
@@ -515,13 +525,13 @@ function operationCost(schema: GraphQLSchema, document: DocumentNode, operationN
 }
 
 /** Each credential's token bucket pays for each operation by its cost: a token per COST_PER_TOKEN. */
-export function useCostRateLimit(limiter: RateLimiter): Plugin {
+export function useCostRateLimit(limiter: RateLimit): Plugin {
   return {
-    onExecute: ({ args, setResultAndStopExecution }) => {
+    onExecute: async ({ args, setResultAndStopExecution }) => {
       const actor = (args.contextValue as { actor?: Actor | null }).actor;
       if (!actor) return;
       const cost = operationCost(args.schema, args.document, args.operationName, args.variableValues, args.contextValue as object);
-      const refused = limiter.charge(actorKey(actor), Math.max(1, Math.ceil(cost / COST_PER_TOKEN)), 'credential');
+      const refused = await limiter.charge(actorKey(actor), Math.max(1, Math.ceil(cost / COST_PER_TOKEN)), 'credential');
       if (refused) setResultAndStopExecution({ errors: [refused] });
     },
   };

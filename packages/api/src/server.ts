@@ -12,12 +12,21 @@ import { runSweep } from './domain/sweep.ts';
 import { createEventHub, EventRelay } from './events/relay.ts';
 import { DEFAULT_WEBHOOK_SETTINGS, WebhookWorker } from './events/webhooks.ts';
 import { demoGraphiQL, demoSession, ensureDemoData } from './seed/demo.ts';
+import { openPostgresRateLimitStore, openRedisRateLimitStore, type RateLimitStore } from './rate-limit-store.ts';
+import { isOverload } from './limits.ts';
+import { createMetrics } from './metrics.ts';
+import { createServerLog } from './request-log.ts';
+import { startTracing } from './tracing.ts';
 import { createApi } from './yoga.ts';
 
 const { values } = parseArgs({ options: { demo: { type: 'boolean', default: false } } });
 
 async function main() {
   const config = readConfig(process.env, { demo: values.demo ?? false });
+  const { log, requestLog } = createServerLog({ format: config.logFormat, level: config.logLevel });
+  // Before the database opens, so Prisma's instrumentation sees every query.
+  const tracing = config.otlpEndpoint ? startTracing({ endpoint: config.otlpEndpoint, serviceName: process.env.OTEL_SERVICE_NAME || undefined }) : undefined;
+  if (tracing) log.info(`traces: exported by OTLP to ${config.otlpEndpoint}`);
   const persistedOperations = await readPersistedOperations(process.env.PERSISTED_OPERATIONS);
 
   // Listen first: /health answers as soon as the process is up, /ready once the database is.
@@ -27,8 +36,13 @@ async function main() {
   const server = createServer((req, res) => {
     // During a graceful shutdown, answer in-flight requests and close their connections.
     if (shuttingDown) res.setHeader('connection', 'close');
-    if (handler) return handler(req, res);
     const path = (req.url ?? '/').split('?')[0];
+    // Draining: the balancer's health check is told first, requests are still answered.
+    if (shuttingDown && path === '/ready') {
+      res.writeHead(503, { 'content-type': 'application/json', 'retry-after': '1' });
+      return void res.end(JSON.stringify({ errors: [{ message: 'The API is shutting down.', extensions: { code: 'SHUTTING_DOWN' } }] }));
+    }
+    if (handler) return handler(req, res);
     const ok = path === '/health';
     res.writeHead(ok ? 200 : 503, { 'content-type': 'application/json', ...(ok ? {} : { 'retry-after': '1' }) });
     res.end(
@@ -44,24 +58,27 @@ async function main() {
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   const shownHost = config.host === '0.0.0.0' ? 'localhost' : config.host;
-  console.log(`listening on http://${config.host}:${port} (/health, /ready)`);
+  log.info(`listening on http://${config.host}:${port} (/health, /ready)`);
 
   let closeDatabase: () => Promise<void> = async () => {};
   let stopEvents: () => Promise<void> = async () => {};
   let timer: NodeJS.Timeout | undefined;
-  // Finish in-flight requests, then close the database.
+  // /ready fails for SHUTDOWN_DELAY_MS while requests are still served, then the server stops
+  // accepting, finishes in-flight requests, and closes the database.
   const shutdown = (signal: string) => {
-    console.log(`${signal}: finishing requests and shutting down`);
+    log.info(`${signal}: finishing requests and shutting down`);
     shuttingDown = true;
     clearInterval(timer);
-    server.close(
-      () =>
-        void stopEvents()
-          .then(closeDatabase)
-          .then(() => process.exit(0)),
-    );
-    server.closeIdleConnections();
-    setTimeout(() => process.exit(1), 10_000).unref();
+    setTimeout(() => {
+      server.close(
+        () =>
+          void stopEvents()
+            .then(closeDatabase)
+            .then(() => process.exit(0)),
+      );
+      server.closeIdleConnections();
+    }, config.shutdownDelayMs);
+    setTimeout(() => process.exit(1), config.shutdownDelayMs + 10_000).unref();
   };
   process.once('SIGINT', shutdown);
   process.once('SIGTERM', shutdown);
@@ -74,18 +91,18 @@ async function main() {
     connectRetry: {
       attempts: config.databaseConnectRetries,
       onRetry: ({ attempt, attempts, delayMs, error }) =>
-        console.log(`database not reachable (attempt ${attempt} of ${attempts + 1}: ${error.message}); retrying in ${delayMs} ms`),
+        log.info(`database not reachable (attempt ${attempt} of ${attempts + 1}: ${error.message}); retrying in ${delayMs} ms`),
     },
   });
   closeDatabase = () => database.close();
   if (shuttingDown) return void (await database.close().then(() => process.exit(0)));
-  console.log(`database: ${database.description}`);
-  await database.migrate({ onProgress: (message) => console.log(message) });
+  log.info(`database: ${database.description}`);
+  await database.migrate({ onProgress: (message) => log.info(message) });
   const clock = systemClock;
 
   let graphiql = config.graphiql ? {} : (false as const);
   if (config.demo) {
-    const demo = await ensureDemoData(database.prisma, clock, config.auth, (message) => console.log(message));
+    const demo = await ensureDemoData(database.prisma, clock, config.auth, (message) => log.info(message));
     if (config.graphiql) graphiql = demoGraphiQL(demo);
     if (config.demoSessionFile) await writeFile(config.demoSessionFile, JSON.stringify(demoSession(demo), null, 2));
   }
@@ -94,14 +111,14 @@ async function main() {
   // Webhooks are sent by every instance (SKIP LOCKED shares them), as soon as the relay publishes.
   const events = createEventHub();
   const webhooks = new WebhookWorker(database.prisma, clock, { ...DEFAULT_WEBHOOK_SETTINGS, ...config.webhooks }, (error) =>
-    console.error('webhooks: delivery failed:', error),
+    backgroundError(log, 'webhooks: delivery failed', error),
   );
   const relay = new EventRelay({
     database,
     prisma: database.prisma,
     clock,
     hub: events,
-    onError: (error) => console.error('events: relay failed:', error),
+    onError: (error) => backgroundError(log, 'events: relay failed', error),
     onPublished: () => void webhooks.kick(),
   });
   await relay.start();
@@ -111,7 +128,33 @@ async function main() {
     await webhooks.stop();
   };
 
+  const rateLimitStore = await openRateLimitStore(config);
+  if (tracing) {
+    const stopBefore = stopEvents;
+    stopEvents = async () => {
+      await stopBefore();
+      await tracing.shutdown().catch(() => {});
+    };
+  }
+  if (rateLimitStore) {
+    log.info(`rate limits: shared in ${rateLimitStore.description}`);
+    const stopBefore = stopEvents;
+    stopEvents = async () => {
+      await stopBefore();
+      await rateLimitStore.close();
+    };
+  }
+
+  const metrics = config.metricsToken
+    ? createMetrics({ token: config.metricsToken, prisma: database.prisma, connections: () => database.connections(), processMetrics: true })
+    : undefined;
+  if (metrics) log.info('metrics: /metrics, for requests with METRICS_TOKEN as bearer token');
+
   const api = createApi({
+    log,
+    ...(requestLog ? { requestLog } : {}),
+    ...(metrics ? { metrics } : {}),
+    ...(tracing ? { tracing: tracing.plugin } : {}),
     prisma: database.prisma,
     clock,
     events,
@@ -122,20 +165,43 @@ async function main() {
     limits: config.limits,
     persistedOperations,
     poolWaiting: () => database.waiting(),
+    ...(rateLimitStore ? { rateLimitStore } : {}),
   });
-  if (persistedOperations) console.log(`persisted operations only: ${Object.keys(persistedOperations).length} documents`);
+  if (persistedOperations) log.info(`persisted operations only: ${Object.keys(persistedOperations).length} documents`);
   handler = api;
-  console.log(`GraphQL API: http://${shownHost}:${port}/graphql${config.graphiql ? ' (open it in a browser for GraphiQL)' : ''}`);
+  log.info(`GraphQL API: http://${shownHost}:${port}/graphql${config.graphiql ? ' (open it in a browser for GraphiQL)' : ''}`);
 
   const sweep = async () => {
-    const report = await runSweep(database.prisma, clock);
-    if (report.autoStarted || report.assignmentsExpired) {
-      console.log(`sweep: ${report.autoStarted} license(s) auto-started, ${report.assignmentsExpired} assignment(s) expired`);
+    const report = await runSweep(database.prisma, clock, undefined, { eventRetentionDays: config.eventRetentionDays });
+    metrics?.sweepDone();
+    if (report.autoStarted || report.assignmentsExpired || report.eventsPruned) {
+      log.info(
+        `sweep: ${report.autoStarted} license(s) auto-started, ${report.assignmentsExpired} assignment(s) expired, ${report.eventsPruned} old event(s) pruned`,
+      );
     }
   };
   timer = config.sweepIntervalSeconds
-    ? setInterval(() => void sweep().catch((error: unknown) => console.error('sweep failed:', error)), config.sweepIntervalSeconds * 1000)
+    ? setInterval(() => void sweep().catch((error: unknown) => backgroundError(log, 'sweep failed', error)), config.sweepIntervalSeconds * 1000)
     : undefined;
+}
+
+/** A background job's failure: a busy database is one line (it runs again), anything else with its cause. */
+function backgroundError(log: Pick<Console, 'warn' | 'error'>, what: string, error: unknown): void {
+  if (isOverload(error))
+    log.warn(
+      `${what}: the database is busy (${String((error as Error).message)
+        .split('\n')
+        .at(-1)}); trying again later`,
+    );
+  else log.error(`${what}:`, error);
+}
+
+/** The store the instances share their rate limits in; none: each process counts for itself. */
+async function openRateLimitStore(config: ReturnType<typeof readConfig>): Promise<RateLimitStore | undefined> {
+  if (!config.limits.rateLimit && !config.limits.addressRateLimit) return undefined;
+  if (config.rateLimitStore === 'redis' && config.redisUrl) return openRedisRateLimitStore(config.redisUrl);
+  if (config.rateLimitStore === 'postgres' && config.databaseUrl) return openPostgresRateLimitStore(config.databaseUrl);
+  return undefined;
 }
 
 /** PERSISTED_OPERATIONS=<file>: accept only the documents of that hash → document manifest. */

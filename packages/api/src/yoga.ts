@@ -2,7 +2,7 @@
 import { usePersistedOperations } from '@graphql-yoga/plugin-persisted-operations';
 import type { PrismaClient } from '@school-licenses/db';
 import type { GraphQLError } from 'graphql';
-import { createGraphQLError, createYoga, useReadinessCheck, type GraphiQLOptions, type YogaServerInstance } from 'graphql-yoga';
+import { createGraphQLError, createYoga, useReadinessCheck, type GraphiQLOptions, type Plugin, type YogaServerInstance } from 'graphql-yoga';
 import { AuthenticationError, AuthenticationUnavailableError, createAuthenticator, type AuthConfig } from './auth/authenticate.ts';
 import type { Clock } from './clock.ts';
 import {
@@ -20,7 +20,12 @@ import {
   parseCache,
   useDocumentLimits,
   type ApiLimits,
+  type RateLimit,
+  type RateLimitOptions,
 } from './limits.ts';
+import type { Metrics } from './metrics.ts';
+import type { RateLimitStore } from './rate-limit-store.ts';
+import { useRequestLog, type RequestLogEntry } from './request-log.ts';
 import { useInvalidInputField } from './input-errors.ts';
 import { DEFAULT_IDEMPOTENCY_TTL_HOURS } from './domain/idempotency.ts';
 import { createEventHub, type EventHub } from './events/relay.ts';
@@ -49,8 +54,16 @@ export interface ApiOptions {
   persistedOperations?: Readonly<Record<string, string>>;
   /** Body size, aliases, batching, rate limit, introspection (see limits.ts); defaults: DEFAULT_LIMITS. */
   limits?: Partial<ApiLimits>;
+  /** Where the rate limits count: shared by every instance (rate-limit-store.ts); default: in this process. */
+  rateLimitStore?: Pick<RateLimitStore, 'limiter'>;
   /** How many queries wait for a pool connection (Database.waiting): /ready fails while any do. */
   poolWaiting?: () => number;
+  /** Told of every request when its response is ready (the JSON log's line per request; request-log.ts). */
+  requestLog?: (entry: RequestLogEntry) => void;
+  /** Prometheus metrics, served at /metrics (metrics.ts). */
+  metrics?: Metrics;
+  /** OpenTelemetry spans for GraphQL operations and resolvers (tracing.ts). */
+  tracing?: Plugin;
   /** Where the server logs; the cause of each masked error comes with its request id (default: console). */
   log?: Pick<Console, 'debug' | 'info' | 'warn' | 'error'>;
 }
@@ -60,8 +73,10 @@ export type Api = YogaServerInstance<Record<string, never>, Context>;
 export function createApi(options: ApiOptions): Api {
   const authenticate = createAuthenticator(options.auth, options.prisma, options.clock);
   const limits: ApiLimits = { ...DEFAULT_LIMITS, ...options.limits };
-  const rateLimiter = limits.rateLimit ? new RateLimiter(limits.rateLimit) : null;
-  const addressLimiter = limits.addressRateLimit ? new RateLimiter(limits.addressRateLimit) : null;
+  const limiter = (name: string, limit: RateLimitOptions | undefined): RateLimit | null =>
+    !limit ? null : options.rateLimitStore ? options.rateLimitStore.limiter(name, limit) : new RateLimiter(limit);
+  const rateLimiter = limiter('credential', limits.rateLimit);
+  const addressLimiter = limiter('address', limits.addressRateLimit);
   const log = options.log ?? console;
   const events = options.events ?? createEventHub();
   return createYoga<Record<string, never>, Context>({
@@ -79,6 +94,9 @@ export function createApi(options: ApiOptions): Api {
     maskedErrors: { maskError: maskUnexpectedError, isDev: false },
     logging: requestLogger(log),
     plugins: [
+      ...(options.requestLog || options.metrics ? [useRequestLog(requestDone(options))] : []),
+      ...(options.metrics?.plugins ?? []),
+      ...(options.tracing ? [options.tracing] : []),
       useRequestId(log),
       ...(addressLimiter ? [useAddressRateLimit(addressLimiter, log)] : []),
       ...(options.persistedOperations ? [usePersistedOnly(options.persistedOperations)] : []),
@@ -115,7 +133,7 @@ export function createApi(options: ApiOptions): Api {
       } catch (error) {
         if (error instanceof AuthenticationError) {
           // A failed credential pays its address's bucket, as a request without one does.
-          const refused = addressLimiter?.charge(clientAddress(serverContext), 1, 'address');
+          const refused = await addressLimiter?.charge(clientAddress(serverContext), 1, 'address');
           if (refused) throw refused;
           throw createGraphQLError(error.message, { extensions: { code: 'UNAUTHENTICATED', http: { status: 401 } } });
         }
@@ -128,6 +146,13 @@ export function createApi(options: ApiOptions): Api {
       }
     },
   });
+}
+
+function requestDone({ requestLog, metrics }: ApiOptions): (entry: RequestLogEntry) => void {
+  return (entry) => {
+    requestLog?.(entry);
+    metrics?.observe(entry);
+  };
 }
 
 /** Accepts only the documents of the manifest, by hash; a request with a document of its own is refused. */

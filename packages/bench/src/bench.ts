@@ -5,7 +5,7 @@
 //   npm run bench -- [--db postgres,pglite] [--scale 1] [--duration 15] [--warmup 20] [--connections 10]
 //              [--memory-duration 60] [--only view,availability,assign,memory] [--servers api,baseline]
 //              [--rounds 1] [--reuse] [--keep] [--plan-cache-size N] [--relation-load-strategy query]
-//              [--prepared-statements on|off] [--label text]
+//              [--prepared-statements on|off] [--label text] [--licenses 1]
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { availableParallelism, cpus } from 'node:os';
@@ -24,6 +24,8 @@ const { values } = parseArgs({
   options: {
     db: { type: 'string', default: 'postgres,pglite' },
     scale: { type: 'string', default: '1' },
+    // Licenses per school and product times this (10: 2,000 each instead of 200; data-set.ts).
+    licenses: { type: 'string', default: '1' },
     duration: { type: 'string', default: '15' },
     // Seconds of the same load before each measurement, on a fresh server process.
     warmup: { type: 'string', default: '20' },
@@ -69,6 +71,8 @@ interface Measurement {
   firstFailure?: string | undefined;
   rssStartMb: number;
   rssEndMb: number;
+  /** The server process's CPU time (user + system, /proc/<pid>/stat) per answered request, in ms. */
+  cpuMsPerRequest?: number | undefined;
   /** Memory run only: RSS growth from the end of warm-up (first 10 s) to the end. */
   rssGrowth?: number;
   /** The share of the machine's CPU time the host took during the run (Linux), in percent. */
@@ -114,6 +118,21 @@ async function stopServer(server: Server): Promise<void> {
   server.process.kill('SIGTERM');
   await exited;
 }
+
+/** CPU time a process has used so far (user + system), in ms (Linux); null elsewhere. */
+async function processCpuMs(pid: number): Promise<number | null> {
+  try {
+    // The fields after the command's closing parenthesis: state is field 3, utime 14, stime 15.
+    const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS_PER_SECOND;
+  } catch {
+    return null;
+  }
+}
+
+/** Linux's USER_HZ, the unit of /proc/<pid>/stat's times, on every common architecture. */
+const CLOCK_TICKS_PER_SECOND = 100;
 
 /** Resident set size of a process, in MB (Linux). */
 async function rssMb(pid: number): Promise<number> {
@@ -191,9 +210,12 @@ async function measure(server: Server, load: Load, seconds = duration): Promise<
   const { result: warm } = await run(server, load, warmup);
   const rssStartMb = await rssMb(server.process.pid!);
   const ticks = cpuTicks();
+  const cpuStart = await processCpuMs(server.process.pid!);
   const { result, counter } = await run(server, load, seconds);
+  const cpuEnd = await processCpuMs(server.process.pid!);
   return measurementOf(load.scenario, server, load, seconds, result, counter, {
     rssStartMb,
+    cpuMsPerRequest: cpuStart === null || cpuEnd === null || result.requests.total === 0 ? undefined : (cpuEnd - cpuStart) / result.requests.total,
     rssEndMb: await rssMb(server.process.pid!),
     stealPercent: stealPercent(ticks, cpuTicks()),
     warmup: { p50: warm.latency.p50, p99: warm.latency.p99 },
@@ -210,7 +232,7 @@ function measurementOf(
   seconds: number,
   result: RunOutcome['result'],
   counter: RunOutcome['counter'],
-  memory: Pick<Measurement, 'rssStartMb' | 'rssEndMb' | 'rssGrowth' | 'stealPercent' | 'warmup'>,
+  memory: Pick<Measurement, 'rssStartMb' | 'rssEndMb' | 'rssGrowth' | 'stealPercent' | 'warmup' | 'cpuMsPerRequest'>,
 ): Measurement {
   return {
     scenario,
@@ -331,8 +353,8 @@ function median(values: number[]): number {
  */
 function table(backend: Backend, measurements: Measurement[]): string {
   const lines = [
-    `| ${backend} | connections | API req/s | baseline req/s | API / baseline | API p50 / p99 ms | baseline p50 / p99 ms | API RSS MB | baseline RSS MB |`,
-    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    `| ${backend} | connections | API req/s | baseline req/s | API / baseline | API p50 / p99 ms | baseline p50 / p99 ms | API CPU ms/req | baseline CPU ms/req | API RSS MB | baseline RSS MB |`,
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
   ];
   const keys = [...new Set(measurements.map((m) => `${m.scenario}@${m.connections}`))];
   for (const key of keys) {
@@ -347,12 +369,16 @@ function table(backend: Backend, measurements: Measurement[]): string {
       if (m.rssGrowth === undefined) return fmt(median(runs.map((run) => run.rssEndMb)));
       return `${fmt(m.rssStartMb)} → ${fmt(m.rssEndMb)} (${m.rssGrowth >= 0 ? '+' : ''}${fmt(m.rssGrowth * 100, 1)}%)`;
     };
+    const cpu = (runs: Measurement[]) => {
+      const values = runs.flatMap((m) => (m.cpuMsPerRequest === undefined ? [] : [m.cpuMsPerRequest]));
+      return values.length ? fmt(median(values), 2) : '–';
+    };
     const ratios = api.flatMap((m, round) => (base[round] ? [m.requestsPerSecond / base[round].requestsPerSecond] : []));
     const ratio = ratios.length
       ? `${fmt(median(ratios) * 100)}%${ratios.length > 1 ? ` (${fmt(Math.min(...ratios) * 100)}–${fmt(Math.max(...ratios) * 100)}%)` : ''}`
       : '–';
     lines.push(
-      `| ${any.scenario} | ${any.connections} | ${rps(api)} | ${rps(base)} | ${ratio} | ${latency(api)} | ${latency(base)} | ${rss(api)} | ${rss(base)} |`,
+      `| ${any.scenario} | ${any.connections} | ${rps(api)} | ${rps(base)} | ${ratio} | ${latency(api)} | ${latency(base)} | ${cpu(api)} | ${cpu(base)} | ${rss(api)} | ${rss(base)} |`,
     );
   }
   const steals = measurements.flatMap((m) => (m.stealPercent === undefined ? [] : [m.stealPercent]));
@@ -380,7 +406,7 @@ function table(backend: Backend, measurements: Measurement[]): string {
 }
 
 async function benchBackend(backend: Backend): Promise<void> {
-  const scale = scaled(Number(values.scale));
+  const scale = scaled(Number(values.scale), Number(values.licenses));
   const target = targetOf(backend, serverUrl);
   if (!values.reuse) {
     console.log(`\n${backend}: generating ${scale.schools} schools…`);
@@ -396,7 +422,7 @@ async function benchBackend(backend: Backend): Promise<void> {
   const record = (m: Measurement) => {
     console.log(
       m.rssGrowth === undefined
-        ? `${backend} ${m.server} ${m.scenario}@${m.connections}: ${fmt(m.requestsPerSecond)} req/s, p50 ${m.p50} ms, p99 ${m.p99} ms${m.warmup ? ` (warm-up ${m.warmup.p50} / ${m.warmup.p99})` : ''}, RSS ${fmt(m.rssEndMb)} MB${steal(m)}${m.failures ? `, ${m.failures} FAILED: ${m.firstFailure}` : ''}`
+        ? `${backend} ${m.server} ${m.scenario}@${m.connections}: ${fmt(m.requestsPerSecond)} req/s, p50 ${m.p50} ms, p99 ${m.p99} ms${m.cpuMsPerRequest === undefined ? '' : `, CPU ${fmt(m.cpuMsPerRequest, 2)} ms/request`}${m.warmup ? ` (warm-up ${m.warmup.p50} / ${m.warmup.p99})` : ''}, RSS ${fmt(m.rssEndMb)} MB${steal(m)}${m.failures ? `, ${m.failures} FAILED: ${m.firstFailure}` : ''}`
         : `${backend} ${m.server} ${m.scenario}: RSS ${fmt(m.rssStartMb)} → ${fmt(m.rssEndMb)} MB (${fmt(m.rssGrowth * 100, 1)}%), ${fmt(m.requestsPerSecond)} req/s${steal(m)}`,
     );
     measurements.push(m);

@@ -28,9 +28,23 @@ export const FULL_SCALE: Scale = {
   licenses: { assigned: 120, reusable: 30, expired: 10, new: 40 },
 };
 
-/** The full data set with `factor` times the schools (and so users and licenses), at least 1. */
-export function scaled(factor: number): Scale {
-  return { ...FULL_SCALE, schools: Math.max(1, Math.round(FULL_SCALE.schools * factor)) };
+/**
+ * The full data set with `factor` times the schools (and so users and licenses), at least 1, and
+ * `licensesFactor` times the licenses of each kind per school and product: the shape of a school
+ * that holds ten times the licenses of a product (with the students to have held them), which
+ * must cost the view, availability and assignLicense no more than the usual one.
+ */
+export function scaled(factor: number, licensesFactor = 1): Scale {
+  const licenses = Object.fromEntries(
+    Object.entries(FULL_SCALE.licenses).map(([kind, count]) => [kind, Math.round(count * licensesFactor)]),
+  ) as Scale['licenses'];
+  const held = licenses.assigned + licenses.reusable + licenses.expired;
+  return {
+    ...FULL_SCALE,
+    schools: Math.max(1, Math.round(FULL_SCALE.schools * factor)),
+    studentsPerSchool: Math.max(FULL_SCALE.studentsPerSchool, held),
+    licenses,
+  };
 }
 
 export const ADMIN_EMAIL = 'org.admin@bench.example';

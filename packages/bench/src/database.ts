@@ -14,7 +14,8 @@ export interface Target {
 }
 
 export const DEFAULT_SERVER_URL = 'postgres://postgres@127.0.0.1:5432/postgres';
-export const BENCH_DATABASE = 'licenses_bench';
+/** The benchmark's own database on the server; BENCH_DATABASE names another (two runs on one server at once). */
+export const BENCH_DATABASE = process.env.BENCH_DATABASE || 'licenses_bench';
 export const PGLITE_DIR = fileURLToPath(new URL('../../../.data/bench/pglite', import.meta.url));
 
 export function targetOf(backend: Backend, serverUrl = DEFAULT_SERVER_URL): Target {

@@ -76,6 +76,8 @@ export interface Database {
   prisma: PrismaClient;
   /** How many queries wait for a free connection of the pool right now (PGlite: 0). */
   waiting(): number;
+  /** The pool's connections now: open, idle, and queries waiting for one (metrics; PGlite: one, never waiting). */
+  connections(): { total: number; idle: number; waiting: number };
   /** Applies pending migrations (by default the committed ones) in one transaction. */
   migrate(options?: MigrateOptions): Promise<MigrationReport>;
   /**
@@ -156,6 +158,7 @@ async function openPostgres(url: string, options: DatabaseOptions): Promise<Data
     description,
     prisma,
     waiting: () => pool.waitingCount,
+    connections: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),
     async migrate({ onProgress, migrations } = {}) {
       migrations ??= await readMigrations();
       const client = await pool.connect();
@@ -285,6 +288,7 @@ async function openPglite(options: DatabaseOptions): Promise<Database> {
   return {
     kind: 'pglite',
     waiting: () => 0,
+    connections: () => ({ total: 1, idle: 1, waiting: 0 }),
     description: inMemory ? 'embedded PGlite in memory' : `embedded PGlite in ${dataDir}`,
     prisma,
     async migrate({ onProgress, migrations } = {}) {

@@ -10,9 +10,14 @@ import {
   GroupLicensingDocument,
   AuditEventsDocument,
   AvailabilityDocument,
+  CreateWebhookEndpointDocument,
+  DeleteWebhookEndpointDocument,
   EventFeedDocument,
   EndSchoolMembershipDocument,
+  ExpiringLicensesDocument,
+  MoveLicensesDocument,
   GroupMembersDocument,
+  ImportRosterDocument,
   ProductsDocument,
   RemoveMyLicenseDocument,
   ReusablePoolDocument,
@@ -29,12 +34,18 @@ import {
   type GroupLicenseRuleFieldsFragment,
   type LicenseWaiterFieldsFragment,
   type AuditEventFieldsFragment,
+  type CreateWebhookEndpointInput,
+  type CreateWebhookEndpointMutation,
   type EventFieldsFragment,
   type EventKind,
+  type ExpiringLicensesFieldsFragment,
+  type MoveKind,
   type GroupFieldsFragment,
   type GroupKind,
   type GroupMembershipFieldsFragment,
   type GroupRole,
+  type ImportRosterInput,
+  type ImportRosterMutation,
   type LicenseAvailabilityFieldsFragment,
   type LicenseFieldsFragment,
   type LicenseState,
@@ -48,7 +59,7 @@ import {
   type ViewerQuery,
 } from './gql/graphql.js';
 import { DEFAULT_PAGE_SIZE, walkPages, type Connection, type PageOptions, type PageVariables } from './paging.js';
-import { toResult, type Result } from './results.js';
+import { toFailure, toResult, type Result } from './results.js';
 
 /** Where the token comes from: a fixed one, or a function asked before every request. */
 export type LicenseClientAuth =
@@ -172,6 +183,30 @@ export interface AssignLicenseSuccess {
   assignment: AssignmentFieldsFragment;
 }
 
+/** Input of {@link LicenseClient.moveLicenses}. Global IDs, as the API returns them. */
+export interface MoveLicensesArgs {
+  fromSchool: string;
+  /** Another school of the same organisation. */
+  toSchool: string;
+  product: string;
+  /** How many unassigned licenses: all move, or none (`NO_LICENSE_AVAILABLE` on `count`). */
+  count: number;
+  /** `NEW` (not started) or `REUSABLE` (started, unexpired, held by nobody). */
+  kind: MoveKind;
+  /** `REUSABLE`: the end date of the pool to move (`YYYY-MM-DD`); needed when there are several. */
+  endDate?: string | null;
+  /** Makes retries safe (one is made per call when none is given), as for `assignLicense`. */
+  idempotencyKey?: string;
+}
+
+/** The licenses moved, and what each school can assign now. */
+export interface MoveLicensesSuccess {
+  moved: number;
+  licenses: LicenseFieldsFragment[];
+  fromAvailability: LicenseAvailabilityFieldsFragment;
+  toAvailability: LicenseAvailabilityFieldsFragment;
+}
+
 /** The license after a revoke or a teacher's removal: now reusable if it has time left. */
 export interface LicenseChange {
   license: LicenseFieldsFragment;
@@ -264,6 +299,26 @@ export interface LicenseClient {
   groupLicensing(args: { group: string; includeEnded?: boolean }): Promise<GroupLicensing | null>;
 
   /**
+   * Moves unassigned licenses of a product between two schools of one organisation, keeping their
+   * dates (organisation administrators, read-write organisation keys). Fails with e.g.
+   * `NO_LICENSE_AVAILABLE`, `END_DATE_REQUIRED` (with the end dates to choose from), `FORBIDDEN`.
+   */
+  moveLicenses(args: MoveLicensesArgs): Promise<Result<MoveLicensesSuccess>>;
+
+  /**
+   * A school's started licenses ending within a window (`within` days, or `until` a day; the next
+   * 30 days without either), per product, optionally of one product or held by one group's
+   * members: what to renew. Null when the school is not yours to read.
+   */
+  expiringLicenses(args: {
+    school: string;
+    product?: string;
+    group?: string;
+    within?: number;
+    until?: string;
+  }): Promise<ExpiringLicensesFieldsFragment[] | null>;
+
+  /**
    * Iterates over the pages of any connection: `document` must take `$after` (and `$first`, which
    * is set to `pageSize`); `select` picks the connection out of the data (null ends the walk).
    */
@@ -319,6 +374,24 @@ export interface LicenseClient {
   events(args?: EventFeedArgs): AsyncGenerator<{ cursor: string; event: EventFieldsFragment }, void, undefined>;
 
   /**
+   * Imports an organisation's roster (organisation administrators, read-write integrations): OneRoster
+   * CSV or SS 12000 JSON files as `File`s or `Blob`s (sent as a multipart request), or an SS 12000
+   * `ss12000Document`. With `dryRun` it returns the diff and writes nothing. Files with errors come
+   * back `refused` with their `recordErrors` (written: nothing); refusals of the caller, such as
+   * `FORBIDDEN`, as a failure.
+   */
+  importRoster(input: ImportRosterInput): Promise<Result<RosterImportReport>>;
+
+  /**
+   * Registers a webhook endpoint for the events of `kinds` (all you may see when left out). Keep the
+   * returned `secret` to verify deliveries with {@link verifyWebhook}; it is not shown again.
+   */
+  createWebhookEndpoint(input: CreateWebhookEndpointInput): Promise<Result<CreatedWebhookEndpoint>>;
+
+  /** Removes a webhook endpoint of yours (`NOT_FOUND` when it is not, or no longer, there). */
+  deleteWebhookEndpoint(args: { endpoint: string }): Promise<Result<{ deletedEndpointId: string }>>;
+
+  /**
    * Live updates of a subscription document (e.g. `AvailabilityChangedDocument`), over
    * Server-Sent Events. Returns a function that stops them.
    */
@@ -329,6 +402,15 @@ export interface LicenseClient {
     onError?: (error: LicenseApiError) => void,
   ): () => void;
 }
+
+/** What {@link LicenseClient.importRoster} reports: the summary, the changes, the errors of the files. */
+export type RosterImportReport = Omit<Extract<ImportRosterMutation['importRoster'], { __typename: 'ImportRosterPayload' }>, '__typename'>;
+
+/** A registered webhook endpoint and its secret (`whsec_…`, shown this once: keep it to verify deliveries). */
+export type CreatedWebhookEndpoint = Omit<
+  Extract<CreateWebhookEndpointMutation['createWebhookEndpoint'], { __typename: 'CreateWebhookEndpointPayload' }>,
+  '__typename'
+>;
 
 /** Filters of {@link LicenseClient.events}. */
 export interface EventFeedArgs extends PageOptions {
@@ -489,6 +571,17 @@ export function createLicenseClient(options: LicenseClientOptions): LicenseClien
       const { node } = await client.query(GroupLicensingDocument, { group, includeEnded: includeEnded ?? null });
       return node?.__typename === 'Group' ? { licenseRules: node.licenseRules, waitingList: node.waitingList } : null;
     },
+    moveLicenses({ idempotencyKey, endDate, ...input }) {
+      return typedFailures(async () => {
+        const data = await client.mutate(MoveLicensesDocument, {
+          input: { ...input, endDate: endDate ?? null, idempotencyKey: idempotencyKey ?? newIdempotencyKey() },
+        });
+        return toResult(data.moveLicenses);
+      });
+    },
+    async expiringLicenses(args) {
+      return (await client.query(ExpiringLicensesDocument, args)).expiringLicenses ?? null;
+    },
 
     pages(document, variables, select, pageOptions) {
       const first = pageOptions?.pageSize ?? DEFAULT_PAGE_SIZE;
@@ -541,6 +634,21 @@ export function createLicenseClient(options: LicenseClientOptions): LicenseClien
         if (!events.pageInfo.hasNextPage || !events.pageInfo.endCursor) return;
         cursor = events.pageInfo.endCursor;
       }
+    },
+    importRoster(input) {
+      return typedFailures(async () => toResult((await client.mutate(ImportRosterDocument, { input })).importRoster));
+    },
+    createWebhookEndpoint(input) {
+      return typedFailures(async () => {
+        const { createWebhookEndpoint: result } = await client.mutate(CreateWebhookEndpointDocument, { input });
+        return result.__typename === 'CreateWebhookEndpointPayload' ? toResult(result) : toFailure({ ...result, __typename: 'LicenseError' });
+      });
+    },
+    deleteWebhookEndpoint(input) {
+      return typedFailures(async () => {
+        const { deleteWebhookEndpoint: result } = await client.mutate(DeleteWebhookEndpointDocument, { input });
+        return result.__typename === 'DeleteWebhookEndpointPayload' ? toResult(result) : toFailure({ ...result, __typename: 'LicenseError' });
+      });
     },
     subscribe(document, variables, onData, onError) {
       const { unsubscribe } = urql.subscription(document, variables).subscribe((result) => {

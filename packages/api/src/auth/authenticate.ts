@@ -44,8 +44,9 @@ export function createAuthenticator(config: AuthConfig, prisma: PrismaClient, cl
     if (!match) throw new AuthenticationError('The Authorization header must be "Bearer <token>".');
     const token = match[1]!;
     if (token.startsWith(API_KEY_PREFIX)) return apiKeyActor(prisma, token);
-    const userId = await verifyJwt(token);
-    return userActor(prisma, userId);
+    const { userId, expiresAt } = await verifyJwt(token);
+    const actor = await userActor(prisma, userId);
+    return expiresAt ? { ...actor, expiresAt } : actor;
   };
 }
 
@@ -91,7 +92,7 @@ export async function userActor(prisma: Tx, userId: string): Promise<Actor> {
   };
 }
 
-function createJwtVerifier(config: AuthConfig, clock: Clock): (token: string) => Promise<string> {
+function createJwtVerifier(config: AuthConfig, clock: Clock): (token: string) => Promise<{ userId: string; expiresAt: Date | undefined }> {
   let key: Promise<CryptoKey> | JWTVerifyGetKey | undefined;
   let algorithms: string[] = [];
   if (config.jwksUrl) {
@@ -112,7 +113,7 @@ function createJwtVerifier(config: AuthConfig, clock: Clock): (token: string) =>
         requiredClaims: config.requireExp === false ? [] : ['exp'],
       });
       if (!payload.sub) throw new AuthenticationError('The token has no subject.');
-      return payload.sub;
+      return { userId: payload.sub, expiresAt: payload.exp === undefined ? undefined : new Date(payload.exp * 1000) };
     } catch (error) {
       if (error instanceof AuthenticationError) throw error;
       if (error instanceof joseErrors.JWTExpired) throw new AuthenticationError('The token has expired.');

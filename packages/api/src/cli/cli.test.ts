@@ -35,7 +35,7 @@ describe(`commands on ${backend}`, () => {
     }
   }
 
-  function run(command: 'sweep' | 'create-api-key' | 'roster', args: string[] = [], extraEnv: Record<string, string> = {}): Promise<Run> {
+  function run(command: 'sweep' | 'check-counters' | 'create-api-key' | 'roster', args: string[] = [], extraEnv: Record<string, string> = {}): Promise<Run> {
     const { DATABASE_URL: _url, PGLITE_DATA_DIR: _dir, ...inherited } = process.env;
     return runCliCommand(command, args, { ...inherited, ...env, ...extraEnv });
   }
@@ -99,6 +99,44 @@ describe(`commands on ${backend}`, () => {
         expect(result.stderr.trim().split('\n')).toHaveLength(1);
         expect(result.stderr).toMatch(message);
       }
+    });
+  });
+
+  describe('check-counters', () => {
+    it('finds the counters right, reports a wrong one with exit code 2, and repairs it with --repair', async () => {
+      const agree = await run('check-counters');
+      expect(agree.stderr).toBe('');
+      expect(agree.code).toBe(0);
+      expect(agree.stdout).toContain('counters agree with the licenses');
+
+      // A counter written behind the trigger's back: one group says one license more than there is.
+      const wrong = await withDatabase(async (db) => {
+        const [row] = await db.prisma.$queryRawUnsafe<{ schoolId: string; endDate: string; count: number }[]>(`
+          UPDATE "LicenseDayCount" SET count = count + 1
+          WHERE ("schoolId", "productId", "endDate", "autoStartOn", started, assigned) =
+            (SELECT "schoolId", "productId", "endDate", "autoStartOn", started, assigned FROM "LicenseDayCount" WHERE count > 0 LIMIT 1)
+          RETURNING "schoolId"::text AS "schoolId", "endDate"::text AS "endDate", count`);
+        return row!;
+      });
+      const found = await run('check-counters');
+      expect(found.code).toBe(2);
+      expect(found.stdout).toContain('1 counter(s) differ from the licenses:');
+      expect(found.stdout).toContain(`school ${wrong.schoolId}`);
+      expect(found.stdout).toContain(`end date ${wrong.endDate}`);
+      expect(found.stdout).toContain(`counter ${wrong.count}, licenses ${wrong.count - 1}`);
+      expect(found.stdout).toContain('--repair');
+
+      const repaired = await run('check-counters', ['--repair']);
+      expect(repaired.code).toBe(0);
+      expect(repaired.stdout).toContain('repaired: counters rewritten from the licenses');
+      expect((await run('check-counters')).code).toBe(0);
+    });
+
+    it('refuses arguments it does not know with one line and exit code 1', async () => {
+      const result = await run('check-counters', ['--fix']);
+      expect(result.code).toBe(1);
+      expect(result.stderr.trim().split('\n')).toHaveLength(1);
+      expect(result.stderr).toMatch(/^error: Unknown option '--fix'.*usage: pnpm check-counters/);
     });
   });
 

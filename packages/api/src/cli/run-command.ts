@@ -8,10 +8,11 @@ export class UsageError extends Error {
   override name = 'UsageError';
 }
 
-export async function runCommand(main: () => Promise<void>): Promise<void> {
+/** `main` may answer an exit code of its own (a check that found something); 0 otherwise. */
+export async function runCommand(main: () => Promise<unknown>): Promise<void> {
   try {
-    await main();
-    process.exit(0);
+    const code = await main();
+    process.exit(typeof code === 'number' ? code : 0);
   } catch (error) {
     if (error instanceof UsageError || error instanceof DatabaseConfigError || error instanceof MigrationError || error instanceof LicenseError) {
       console.error(`error: ${error.message}`);

@@ -16,6 +16,8 @@ export interface UserActor {
   /** The organisation's time zone: the days of every license the user sees are counted in it. */
   timeZone: string;
   label: string;
+  /** When the user's token expires (its `exp`), if it does: a live subscription ends then. */
+  expiresAt?: Date;
 }
 
 /** An LMS or other integration with an organisation API key. */
@@ -120,6 +122,18 @@ export function visibleSchools(actor: Actor): Prisma.SchoolWhereInput {
     return { organisationId: actor.organisationId, id: { in: [...actor.schoolRoles.keys()] } };
   }
   return managedSchoolsWhere(actor);
+}
+
+/** visibleSchools on a school already read (of the actor's organisation, by the read itself). */
+export function canSeeSchool(actor: Actor, school: { id: string; organisationId: string }): boolean {
+  switch (actor.kind) {
+    case 'user':
+      return actor.organisationId === school.organisationId && (actor.isOrganisationAdmin || actor.schoolRoles.has(school.id));
+    case 'integration':
+      return actor.organisationId === school.organisationId;
+    default:
+      return false;
+  }
 }
 
 export function visibleOrganisations(actor: Actor): Prisma.OrganisationWhereInput {

@@ -1,12 +1,24 @@
 // Assigning, revoking and giving back licenses: the rules of "Manage licenses".
 import { Prisma, type Assignment, type AssignmentEndReason, type AuditAction, type License, type Product, type SchoolRole } from '@school-licenses/db';
 import type { Clock } from '../clock.ts';
-import { requireManagedSchool, systemActor, visibleLicenses, withTimeZone, type Actor, type SchoolWithTimeZone, type Tx } from './actor.ts';
-import { recordAudit, recordAudits, licenseSnapshot } from './audit.ts';
-import { reusablePool } from './availability.ts';
-import { day, moment } from './sql.ts';
+import { recordEvents } from '../events/outbox.ts';
+import {
+  canManageSchool,
+  canSeeSchool,
+  organisationOf,
+  requireManagedSchool,
+  systemActor,
+  visibleLicenses,
+  withTimeZone,
+  type Actor,
+  type SchoolWithTimeZone,
+  type Tx,
+} from './actor.ts';
+import { auditInsertSql, recordAudit, recordAudits, licenseSnapshot, type AuditEntry } from './audit.ts';
+import { readPool, reusablePool, reusablePoolJsonSql } from './availability.ts';
+import { day, moment, parseJson, uuidV7 } from './sql.ts';
 import { localTime, sqlDay, type LocalTime } from './days.ts';
-import { EndDateChoiceError, LicenseError } from './errors.ts';
+import { EndDateChoiceError, LicenseError, type EndDateCount } from './errors.ts';
 import { effectiveStartedAt, expiryMoment, isExpired, licensesInStateSql, startDates, startOfDaySql, todaySql } from './license-state.ts';
 import { serveWaitingList } from './group-licensing.ts';
 
@@ -29,9 +41,94 @@ export interface AssignmentResult {
 
 export async function assignLicense(tx: Tx, clock: Clock, actor: Actor, input: AssignLicenseInput): Promise<AssignmentResult> {
   requireEndDateOnlyWithReuse(input);
-  const school = await requireManagedSchool(tx, actor, input.schoolId);
-  const product = await requireProduct(tx, input.productId);
-  return assignOne(tx, localTime(clock.now(), school.organisation.timeZone), actor, school, product, input);
+  const { school, product, role } = await lockForAssignment(tx, actor, input.schoolId, input.productId, input.userId);
+  requireStudentOrTeacher(role);
+  return assignOne(tx, localTime(clock.now(), school.timeZone), actor, school, product, input);
+}
+
+/** The advisory lock of a school's product: every change to its pool that may assign takes it first. */
+const schoolProductLock = (schoolId: string, productId: string) => Prisma.sql`pg_advisory_xact_lock(hashtextextended(${`assign:${schoolId}:${productId}`}, 0))`;
+/** The advisory lock of a user's assignment of a product. */
+const userProductLock = (userId: string, productId: string) => Prisma.sql`pg_advisory_xact_lock(hashtextextended(${`assign:${userId}:${productId}`}, 0))`;
+
+/**
+ * Locks the pools of a product at these schools, in a fixed order, as an assignment locks its
+ * school's product. A change that writes licenses (their counters) and may then assign from the
+ * pool (delivery with reservations, a revocation serving the waiting list, a move) takes this
+ * first: taking it after the counters would deadlock with an assignment that holds it and waits
+ * for them.
+ */
+export async function lockSchoolProducts(tx: Tx, schoolIds: string[], productId: string): Promise<void> {
+  const locks = [...new Set(schoolIds)].sort().map((schoolId) => Prisma.sql`${schoolProductLock(schoolId, productId)}::text`);
+  await tx.$queryRaw(Prisma.sql`SELECT ${Prisma.join(locks)}`);
+}
+
+/** The school and product of an assignment, as assignOne needs them. */
+export interface AssigningSchool {
+  id: string;
+  organisationId: string;
+  timeZone: string;
+}
+export type AssignedProduct = Pick<Product, 'id' | 'validityMonths'>;
+
+/** The school as an assignment needs it, from a school read with its organisation's time zone. */
+export const assigningSchool = (school: SchoolWithTimeZone): AssigningSchool => ({
+  id: school.id,
+  organisationId: school.organisationId,
+  timeZone: school.organisation.timeZone,
+});
+
+/**
+ * The school (as the actor may manage it), the product and the user's membership in one
+ * statement, which also takes the locks of an assignment, in this order: the membership (FOR
+ * SHARE: a membership ending at this moment either waits for this assignment and then revokes it,
+ * roster.ts, or ends first and is not found here), then the school's product (its counter rows
+ * serialise its assignments anyway; taken before any user's, a bulk assignment holding the
+ * counters never waits for a user whose single assignment waits for them, a deadlock), then the
+ * user and product (a concurrent request for the same user waits until this transaction ends, then
+ * sees its assignment, USER_ALREADY_HAS_LICENSE, instead of running into the unique key).
+ * Authorization is part of the read: only a school of the actor's organisation is found.
+ */
+async function lockForAssignment(
+  tx: Tx,
+  actor: Actor,
+  schoolId: string,
+  productId: string,
+  userId: string | null,
+): Promise<{ school: AssigningSchool; product: AssignedProduct; role: SchoolRole | null }> {
+  const membership = userId
+    ? Prisma.sql`SELECT role::text FROM "SchoolMembership"
+        WHERE "userId" = ${userId}::uuid AND "schoolId" = ${schoolId}::uuid AND "endedAt" IS NULL FOR SHARE`
+    : Prisma.sql`SELECT NULL::text AS role`;
+  const userLock = userId ? Prisma.sql`${userProductLock(userId, productId)}::text` : Prisma.sql`NULL`;
+  const [row] = await tx.$queryRaw<
+    {
+      schoolId: string | null;
+      organisationId: string | null;
+      timeZone: string | null;
+      productId: string | null;
+      validityMonths: number | null;
+      role: SchoolRole | null;
+    }[]
+  >(Prisma.sql`
+    WITH m AS MATERIALIZED (${membership})
+    SELECT s.id::text AS "schoolId", s."organisationId"::text AS "organisationId", o."timeZone",
+      p.id::text AS "productId", p."validityMonths", (SELECT role FROM m LIMIT 1) AS role,
+      ${schoolProductLock(schoolId, productId)}::text AS "productLock", ${userLock} AS "userLock"
+    FROM (SELECT 1) one
+    LEFT JOIN "School" s ON s.id = ${schoolId}::uuid AND s."organisationId" = ${organisationOf(actor)}::uuid
+    LEFT JOIN "Organisation" o ON o.id = s."organisationId"
+    LEFT JOIN "Product" p ON p.id = ${productId}::uuid`);
+  const found = row?.schoolId ? { id: row.schoolId, organisationId: row.organisationId!, timeZone: row.timeZone! } : null;
+  if (!found || !canSeeSchool(actor, found)) throw new LicenseError('NOT_FOUND', 'school', 'No such school.');
+  if (!canManageSchool(actor, found)) throw new LicenseError('FORBIDDEN', 'school', 'Only administrators of this school may do this.');
+  if (!row!.productId) throw new LicenseError('NOT_FOUND', 'product', 'No such product.');
+  return { school: found, product: { id: row!.productId, validityMonths: Number(row!.validityMonths) }, role: row!.role };
+}
+
+/** Only a current student or teacher of the school is given a license. */
+function requireStudentOrTeacher(role: SchoolRole | null): void {
+  if (!role || role === 'SCHOOL_ADMIN') throw new LicenseError('USER_NOT_IN_SCHOOL', 'user');
 }
 
 /** An end date chooses among started licenses: with a new one it would be silently ignored. */
@@ -64,15 +161,14 @@ export async function assignLicenses(tx: Tx, clock: Clock, actor: Actor, input: 
     throw new LicenseError('INVALID_INPUT', 'users', 'Give between 1 and 100 users.');
   }
   requireEndDateOnlyWithReuse(input);
-  const school = await requireManagedSchool(tx, actor, input.schoolId);
-  const product = await requireProduct(tx, input.productId);
-  const time = localTime(clock.now(), school.organisation.timeZone);
+  const { school, product } = await lockForAssignment(tx, actor, input.schoolId, input.productId, null);
+  const time = localTime(clock.now(), school.timeZone);
   const byUser = new Map<string, BulkAssignOutcome>();
   // Users in one fixed order (by ID), whatever order they were given in: concurrent batches with
   // overlapping users then take their per-user locks in the same order and cannot deadlock.
   for (const userId of [...new Set(input.userIds)].sort()) {
     try {
-      const result = await assignOne(tx, time, actor, school, product, { ...input, userId });
+      const result = await assignMember(tx, time, actor, school, product, { ...input, userId });
       byUser.set(userId, { userId, ok: true, result });
     } catch (error) {
       if (!(error instanceof LicenseError)) throw error;
@@ -88,10 +184,26 @@ export async function assignLicenses(tx: Tx, clock: Clock, actor: Actor, input: 
   });
 }
 
-async function requireProduct(tx: Tx, productId: string): Promise<Product> {
-  const product = await tx.product.findUnique({ where: { id: productId } });
-  if (!product) throw new LicenseError('NOT_FOUND', 'product', 'No such product.');
-  return product;
+/**
+ * Assigns a license to one user of a school whose product the caller has locked
+ * (lockForAssignment, lockSchoolProducts) and may manage: the user's membership and lock, as
+ * assignLicense takes them, then every rule of assignOne.
+ */
+export async function assignMember(
+  tx: Tx,
+  time: LocalTime,
+  actor: Actor,
+  school: AssigningSchool,
+  product: AssignedProduct,
+  input: Parameters<typeof assignOne>[5],
+): Promise<AssignmentResult> {
+  const [membership] = await tx.$queryRaw<{ role: SchoolRole }[]>`
+    SELECT role FROM "SchoolMembership"
+    WHERE "userId" = ${input.userId}::uuid AND "schoolId" = ${school.id}::uuid AND "endedAt" IS NULL
+    FOR SHARE`;
+  requireStudentOrTeacher(membership?.role ?? null);
+  await tx.$queryRaw(Prisma.sql`SELECT ${userProductLock(input.userId, product.id)}::text`);
+  return assignOne(tx, time, actor, school, product, input);
 }
 
 /** Where a license comes from, for a group's assignment, its standing rule and its waiting list. */
@@ -118,12 +230,13 @@ export async function assignByPolicy(
     NEW_FIRST: [false, true],
     ONLY_NEW: [false],
   }[input.policy];
+  await lockSchoolProducts(tx, [school.id], product.id);
   let refusal: LicenseError | undefined;
   for (const reuseStarted of sources) {
     // A concurrent admin may take the earliest end date between reading the pool and locking one: read it again.
     for (let attempt = 0; attempt < (reuseStarted ? 3 : 1); attempt++) {
       try {
-        return await assignOne(tx, time, actor, school, product, {
+        return await assignMember(tx, time, actor, assigningSchool(school), product, {
           userId: input.userId,
           reuseStarted,
           groupLicenseRuleId: input.groupLicenseRuleId,
@@ -143,52 +256,36 @@ async function assignOne(
   tx: Tx,
   time: LocalTime,
   actor: Actor,
-  school: SchoolWithTimeZone,
-  product: Product,
+  school: AssigningSchool,
+  product: AssignedProduct,
   input: Omit<AssignLicenseInput, 'schoolId' | 'productId'> & { earliestEndDate?: boolean; groupLicenseRuleId?: string | null | undefined },
 ): Promise<AssignmentResult> {
   const { now, today } = time;
-  // Only a current student or teacher. FOR SHARE: a membership ending at this moment either waits
-  // for this assignment and then revokes it (roster.ts), or ends first and is not found here.
-  const [membership] = await tx.$queryRaw<{ role: SchoolRole }[]>`
-    SELECT role FROM "SchoolMembership"
-    WHERE "userId" = ${input.userId}::uuid AND "schoolId" = ${school.id}::uuid AND "endedAt" IS NULL
-    FOR SHARE`;
-  if (!membership || membership.role === 'SCHOOL_ADMIN') {
-    throw new LicenseError('USER_NOT_IN_SCHOOL', 'user');
-  }
-  // One assignment per user and product at a time: a concurrent request for the same user waits
-  // here until this transaction ends, then sees its assignment (USER_ALREADY_HAS_LICENSE) instead
-  // of running into the unique key. Released at commit or rollback.
-  await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtextextended(${`assign:${input.userId}:${product.id}`}, 0))`;
-  // The user's active assignment of the product, if any, in one statement: one whose license
-  // has expired is ended here, at its expiry (so the user can get a new one); any other means they hold one.
-  const active = await tx.assignment.findMany({
-    where: { userId: input.userId, productId: product.id, isActive: true },
-    include: activeAssignmentLicense,
+  const where = { schoolId: school.id, productId: product.id, today };
+  // The user's active assignments of the product, the pool, and a license locked, in one statement.
+  const picked = await pickLicense(tx, {
+    ...where,
+    userId: input.userId,
+    ...(input.reuseStarted ? { kind: 'reusable', endDate: input.endDate ?? null } : { kind: 'new', orderId: input.fromOrderId }),
   });
-  const expired = active.filter((a) => isExpired(a.license, today));
+  // An active assignment whose license has expired is ended here, at its expiry (so the user can
+  // get a new one); any other means they hold one.
+  const expired = picked.active.filter((a) => isExpired(a.license, today));
   await endAssignmentsOfExpiredLicenses(
     tx,
     expired.map((a) => ({ ...a, organisationId: school.organisationId, expiresAt: expiryMoment(a.license.endDate, time.timeZone) })),
   );
-  if (active.length > expired.length) throw new LicenseError('USER_ALREADY_HAS_LICENSE', 'user');
+  if (picked.active.length > expired.length) throw new LicenseError('USER_ALREADY_HAS_LICENSE', 'user');
 
-  const where = { schoolId: school.id, productId: product.id, today };
+  const { pool } = picked;
   let license: License;
-  // assignedUserId directly, not `connect`: the membership above already proved the user exists,
-  // and `connect` costs a statement to check it again.
-  let update: Prisma.LicenseUncheckedUpdateInput;
+  // assignedUserId directly: the membership read before proved the user exists.
+  let update: Pick<License, 'assignedUserId'> & Partial<Pick<License, 'startedAt' | 'endDate'>>;
   if (input.reuseStarted) {
-    const endDate = await chooseEndDate(tx, where, input.endDate ?? null, input.earliestEndDate);
-    const locked = await lockLicense(tx, { ...where, kind: 'reusable', endDate });
-    if (!locked) {
-      // Another admin took the last one with that end date a moment ago.
-      const pool = await reusablePool(tx, where, today);
-      if (pool.length === 0) throw noLicenseLeft('reuseStarted', 'No reusable started license is left.');
-      throw new EndDateChoiceError('END_DATE_NOT_AVAILABLE', pool);
-    }
-    license = locked;
+    chooseFromPool(pool, input.endDate ?? null, 'reuseStarted', input.earliestEndDate);
+    // Counted but taken: another transaction holds it (not an assignment, which waits for the school's product).
+    if (!picked.license) throw new EndDateChoiceError('END_DATE_NOT_AVAILABLE', pool);
+    license = picked.license;
     update = { assignedUserId: input.userId };
     if (!license.startedAt) {
       // It started by itself at its deadline and the sweep has not written it down yet: its start
@@ -198,32 +295,33 @@ async function assignOne(
       await recordAudit(tx, systemActor, startedAt, autoStartEntry({ ...license, startedAt }, school.organisationId));
     }
   } else {
-    const locked = await lockLicense(tx, { ...where, kind: 'new', orderId: input.fromOrderId });
-    if (!locked) {
-      const pool = await reusablePool(tx, where, today);
+    if (!picked.license) {
       const reusable = pool.reduce((sum, group) => sum + group.count, 0);
       throw noLicenseLeft(
         'reuseStarted',
         reusable ? `No new license is left; ${reusable} started license(s) can be reused (reuseStarted: true).` : 'No new license is left.',
       );
     }
-    license = locked;
+    license = picked.license;
     update = { ...startDates(time, product.validityMonths), assignedUserId: input.userId };
   }
 
-  const updated = await tx.license.update({ where: { id: license.id }, data: update });
-  const assignment = await tx.assignment.create({
-    data: {
-      licenseId: license.id,
-      userId: input.userId,
-      productId: product.id,
-      schoolId: school.id,
-      assignedAt: now,
-      assignedById: actor.kind === 'user' ? actor.userId : null,
-      groupLicenseRuleId: input.groupLicenseRuleId ?? null,
-    },
-  });
-  await recordAudit(tx, actor, now, {
+  const updated: License = { ...license, ...update };
+  const assignment: Assignment = {
+    id: uuidV7(now.getTime()),
+    licenseId: license.id,
+    userId: input.userId,
+    productId: product.id,
+    schoolId: school.id,
+    assignedAt: now,
+    assignedById: actor.kind === 'user' ? actor.userId : null,
+    endedAt: null,
+    endReason: null,
+    endedById: null,
+    isActive: true,
+    groupLicenseRuleId: input.groupLicenseRuleId ?? null,
+  };
+  const entry: AuditEntry = {
     action: 'LICENSE_ASSIGNED',
     organisationId: school.organisationId,
     schoolId: school.id,
@@ -231,7 +329,24 @@ async function assignOne(
     userId: input.userId,
     before: licenseSnapshot(license),
     after: { ...licenseSnapshot(updated), reusedStarted: input.reuseStarted },
-  });
+  };
+  // The license, its assignment and the audit event in one statement; the events after it, as
+  // they read what it wrote (whether the pool is now exhausted).
+  const set = Prisma.join([
+    Prisma.sql`"assignedUserId" = ${input.userId}::uuid`,
+    ...(update.startedAt ? [Prisma.sql`"startedAt" = ${update.startedAt}`] : []),
+    ...(update.endDate ? [Prisma.sql`"endDate" = ${sqlDay(update.endDate)}`] : []),
+  ]);
+  await tx.$executeRaw(Prisma.sql`
+    WITH updated AS (UPDATE "License" SET ${set} WHERE id = ${license.id}::uuid RETURNING id),
+    assigned AS (
+      INSERT INTO "Assignment" (id, "licenseId", "userId", "productId", "schoolId", "assignedAt", "assignedById", "isActive", "groupLicenseRuleId")
+      SELECT ${assignment.id}::uuid, updated.id, ${assignment.userId}::uuid, ${assignment.productId}::uuid, ${assignment.schoolId}::uuid,
+        ${now}, ${assignment.assignedById}::uuid, true, ${assignment.groupLicenseRuleId}::uuid
+      FROM updated
+      RETURNING id)
+    ${auditInsertSql(actor, now, entry, Prisma.sql`assigned`)}`);
+  await recordEvents(tx, actor, now, [entry]);
   return { assignment, license: updated };
 }
 
@@ -259,40 +374,46 @@ function noLicenseLeft(field: string, message: string) {
   return new LicenseError('NO_LICENSE_AVAILABLE', field, message);
 }
 
-/** The end date to reuse: the one chosen, the only one there is, or (for a group's policy) the earliest. */
-async function chooseEndDate(tx: Tx, where: { schoolId: string; productId: string; today: Date }, chosen: Date | null, earliest = false): Promise<Date> {
-  const pool = await reusablePool(tx, where, where.today);
-  if (pool.length === 0) throw noLicenseLeft('reuseStarted', 'The school has no reusable started license of this product.');
+/** The end date to reuse (or move) from a pool: the one chosen, the only one there is, or (for a group's policy) the earliest. */
+function chooseFromPool(pool: EndDateCount[], chosen: Date | null, emptyField = 'reuseStarted', earliest = false): Date {
+  if (pool.length === 0) throw noLicenseLeft(emptyField, 'The school has no reusable started license of this product.');
   if (chosen) {
-    if (!pool.some((group) => group.endDate.getTime() === chosen.getTime())) {
-      throw new EndDateChoiceError('END_DATE_NOT_AVAILABLE', pool);
-    }
+    if (!pool.some((group) => group.endDate.getTime() === chosen.getTime())) throw new EndDateChoiceError('END_DATE_NOT_AVAILABLE', pool);
     return chosen;
   }
   if (pool.length > 1 && !earliest) throw new EndDateChoiceError('END_DATE_REQUIRED', pool);
   return pool[0]!.endDate;
 }
 
-/**
- * Locks one assignable license and returns it, or null when none is left. FOR UPDATE SKIP LOCKED
- * lets concurrent admins take different licenses; the conditions are on the license row itself,
- * so PostgreSQL re-checks them after waiting and never hands out one that was just taken.
- */
-async function lockLicense(
+/** The end date to reuse (or move) of a school's pool of a product, as chooseFromPool chooses it. */
+export async function chooseEndDate(
   tx: Tx,
-  where:
-    | { schoolId: string; productId: string; today: Date; kind: 'new'; orderId?: string | undefined }
-    | { schoolId: string; productId: string; today: Date; kind: 'reusable'; endDate: Date },
-): Promise<License | null> {
+  where: { schoolId: string; productId: string; today: Date },
+  chosen: Date | null,
+  emptyField = 'reuseStarted',
+): Promise<Date> {
+  return chooseFromPool(await reusablePool(tx, where, where.today), chosen, emptyField);
+}
+
+export type UnassignedLicenses =
+  | { schoolId: string; productId: string; today: Date; kind: 'new'; orderId?: string | undefined }
+  | { schoolId: string; productId: string; today: Date; kind: 'reusable'; endDate: Date | null };
+
+/**
+ * Up to `limit` unassigned licenses of a kind, in the order allocation takes them, locked, as
+ * text and epoch milliseconds. FOR UPDATE SKIP LOCKED lets concurrent transactions take different
+ * licenses; the conditions are on the license row itself, so PostgreSQL re-checks them after
+ * waiting and never hands out one that was just taken. New licenses closest to their auto-start
+ * day go first, so fewer start unused; reusable ones of the end date chosen, or the earliest.
+ */
+function unassignedLicensesSql(where: UnassignedLicenses, limit: number): Prisma.Sql {
   const { schoolId, productId, today } = where;
   const condition =
     where.kind === 'new'
       ? Prisma.sql`${licensesInStateSql('NEW', today, '"License"')} ${where.orderId ? Prisma.sql`AND "orderId" = ${where.orderId}::uuid` : Prisma.empty}`
-      : Prisma.sql`${licensesInStateSql('STARTED', today, '"License"')} AND "endDate" = ${sqlDay(where.endDate)}`;
-  // New licenses closest to their auto-start day go first, so fewer start unused.
-  const order = where.kind === 'new' ? Prisma.sql`"autoStartOn", id` : Prisma.sql`id`;
-  // The whole row comes back with the lock: no second statement to read it.
-  const [row] = await tx.$queryRaw<Record<string, unknown>[]>(Prisma.sql`
+      : Prisma.sql`${licensesInStateSql('STARTED', today, '"License"')} ${where.endDate ? Prisma.sql`AND "endDate" = ${sqlDay(where.endDate)}` : Prisma.empty}`;
+  const order = where.kind === 'new' ? Prisma.sql`"autoStartOn", id` : Prisma.sql`"endDate", id`;
+  return Prisma.sql`
     SELECT id::text, "schoolId"::text, "productId"::text, "orderId"::text,
       (extract(epoch FROM "deliveredAt") * 1000)::float8 AS "deliveredAt", "autoStartOn"::text AS "autoStartOn",
       (extract(epoch FROM "startedAt") * 1000)::float8 AS "startedAt", "endDate"::text AS "endDate", "assignedUserId"::text
@@ -300,20 +421,86 @@ async function lockLicense(
     WHERE "schoolId" = ${schoolId}::uuid AND "productId" = ${productId}::uuid
       AND "assignedUserId" IS NULL AND ${condition}
     ORDER BY ${order}
-    LIMIT 1
-    FOR UPDATE SKIP LOCKED`);
-  if (!row) return null;
+    LIMIT ${limit}::int
+    FOR UPDATE SKIP LOCKED`;
+}
+
+/** Locks up to `limit` unassigned licenses of a kind (unassignedLicensesSql): moves take them so. */
+export function lockUnassignedLicenses(tx: Tx, where: UnassignedLicenses, limit: number): Promise<Record<string, unknown>[]> {
+  return tx.$queryRaw<Record<string, unknown>[]>(unassignedLicensesSql(where, limit));
+}
+
+interface ActiveAssignment {
+  id: string;
+  licenseId: string;
+  userId: string;
+  schoolId: string;
+  license: Pick<License, 'startedAt' | 'autoStartOn' | 'endDate' | 'assignedUserId'>;
+}
+
+/**
+ * In one statement: the user's active assignments of the product (with their licenses' dates),
+ * the school's reusable pool of it (from the counters), and one assignable license, locked
+ * (unassignedLicensesSql).
+ */
+async function pickLicense(
+  tx: Tx,
+  where: UnassignedLicenses & { userId: string },
+): Promise<{ active: ActiveAssignment[]; pool: EndDateCount[]; license: License | null }> {
+  const { schoolId, productId, userId, today } = where;
+  // The whole row comes back with the lock: no second statement to read it.
+  const [row] = await tx.$queryRaw<Record<string, unknown>[]>(Prisma.sql`
+    SELECT
+      (SELECT json_agg(json_build_object('id', a.id, 'licenseId', a."licenseId", 'schoolId', a."schoolId",
+          'startedAt', (extract(epoch FROM al."startedAt") * 1000)::float8, 'autoStartOn', al."autoStartOn", 'endDate', al."endDate",
+          'assignedUserId', al."assignedUserId"))
+        FROM "Assignment" a JOIN "License" al ON al.id = a."licenseId"
+        WHERE a."userId" = ${userId}::uuid AND a."productId" = ${productId}::uuid AND a."isActive") AS active,
+      (${reusablePoolJsonSql(schoolId, Prisma.sql`${productId}::uuid`, today)}) AS pool,
+      l.*
+    FROM (SELECT 1) one
+    LEFT JOIN LATERAL (${unassignedLicensesSql(where, 1)}) l ON true`);
+  const active = parseJson<ActiveJson[]>(row!.active) ?? [];
   return {
-    id: row.id as string,
-    schoolId: row.schoolId as string,
-    productId: row.productId as string,
-    orderId: row.orderId as string,
-    deliveredAt: moment(row.deliveredAt),
-    autoStartOn: day(row.autoStartOn),
-    startedAt: row.startedAt === null ? null : moment(row.startedAt),
-    endDate: day(row.endDate),
-    assignedUserId: row.assignedUserId as string | null,
+    active: active.map((a) => ({
+      id: a.id,
+      licenseId: a.licenseId,
+      userId,
+      schoolId: a.schoolId,
+      license: {
+        startedAt: a.startedAt === null ? null : moment(a.startedAt),
+        autoStartOn: day(a.autoStartOn),
+        endDate: day(a.endDate),
+        assignedUserId: a.assignedUserId,
+      },
+    })),
+    pool: readPool(row!.pool, today),
+    license:
+      row!.id == null
+        ? null
+        : {
+            id: row!.id as string,
+            schoolId: row!.schoolId as string,
+            productId: row!.productId as string,
+            orderId: row!.orderId as string,
+            deliveredAt: moment(row!.deliveredAt),
+            autoStartOn: day(row!.autoStartOn),
+            startedAt: row!.startedAt === null ? null : moment(row!.startedAt),
+            endDate: day(row!.endDate),
+            assignedUserId: row!.assignedUserId as string | null,
+          },
   };
+}
+
+interface ActiveJson {
+  id: string;
+  licenseId: string;
+  schoolId: string;
+  startedAt: number | null;
+  /** Days come as "YYYY-MM-DD". */
+  autoStartOn: string;
+  endDate: string;
+  assignedUserId: string | null;
 }
 
 /**
@@ -355,8 +542,6 @@ export async function endExpiredAssignments(tx: Tx, now: Date, holder?: { userId
 
 /** 00:00 of the day after the license's end date in its organisation's zone: when it expired. */
 const startOfDayAfterSql = startOfDaySql(Prisma.sql`(l."endDate" + 1)`);
-
-const activeAssignmentLicense = { license: true } as const;
 
 interface ExpiredAssignment {
   id: string;
@@ -439,6 +624,8 @@ export async function endAssignment(tx: Tx, now: Date, actor: Actor, licenseId: 
   const assignment = await tx.assignment.findFirst({ where: { licenseId, isActive: true } });
   const time = localTime(now, license.school.organisation.timeZone);
   if (!assignment || isExpired(license, time.today)) throw new LicenseError('LICENSE_NOT_ASSIGNED', 'license');
+  // The pool's lock before its counters change: serving the waiting list below assigns from it.
+  await lockSchoolProducts(tx, [license.schoolId], license.productId);
   await tx.assignment.update({
     where: { id: assignment.id },
     data: { isActive: null, endedAt: now, endReason: reason, endedById: actor.kind === 'user' ? actor.userId : null },

@@ -1,9 +1,10 @@
 // Every change to a license, the roster or the catalogue is recorded (who, what, when) in the same
 // transaction as the change, and so is the event it publishes (events/outbox.ts): no change can forget either.
-import type { AuditAction, License, Prisma } from '@school-licenses/db';
+import { Prisma, type AuditAction, type License } from '@school-licenses/db';
 import { recordEvents } from '../events/outbox.ts';
 import { auditActor, type Actor, type Tx } from './actor.ts';
 import { formatDay } from './days.ts';
+import { uuidV7 } from './sql.ts';
 
 export interface AuditEntry {
   action: AuditAction;
@@ -32,6 +33,24 @@ export async function recordAudits(tx: Tx, actor: Actor, at: Date, entries: Audi
   if (entries.length === 0) return;
   await tx.auditEvent.createMany({ data: entries.map((entry) => auditData(actor, at, entry)) });
   await recordEvents(tx, actor, at, entries);
+}
+
+/**
+ * The INSERT of one entry as SQL, one row per row of `from` (a CTE of the statement it ends), for
+ * a change written in one statement with its audit event (assignLicense). Its events are written
+ * by recordEvents after it.
+ */
+export function auditInsertSql(actor: Actor, at: Date, entry: AuditEntry, from: Prisma.Sql): Prisma.Sql {
+  const data = auditData(actor, at, entry);
+  const uuid = (value: string | null | undefined) => Prisma.sql`${value ?? null}::uuid`;
+  const json = (value: unknown) => (value === undefined || value === null ? Prisma.sql`NULL::jsonb` : Prisma.sql`${JSON.stringify(value)}::jsonb`);
+  return Prisma.sql`
+    INSERT INTO "AuditEvent" (id, "organisationId", "supplierId", "schoolId", "groupId", "productId", action, "actorUserId", "actorCredentialId",
+      "actorLabel", "licenseId", "userId", "orderId", before, after, "createdAt")
+    SELECT ${uuidV7(at.getTime())}::uuid, ${uuid(data.organisationId)}, ${uuid(data.supplierId)}, ${uuid(data.schoolId)}, ${uuid(data.groupId)},
+      ${uuid(data.productId)}, ${data.action}::"AuditAction", ${uuid(data.actorUserId)}, ${uuid(data.actorCredentialId)}, ${data.actorLabel},
+      ${uuid(data.licenseId)}, ${uuid(data.userId)}, ${uuid(data.orderId)}, ${json(data.before)}, ${json(data.after)}, ${data.createdAt}
+    FROM ${from}`;
 }
 
 function auditData(actor: Actor, at: Date, { at: happenedAt, ...entry }: AuditEntry): Prisma.AuditEventCreateManyInput {

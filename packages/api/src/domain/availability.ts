@@ -3,8 +3,9 @@ import { Prisma } from '@school-licenses/db';
 import type { Tx } from './actor.ts';
 import { addDays, parseDay, sqlDay } from './days.ts';
 import type { EndDateCount } from './errors.ts';
-import { endDateDaysLeft, licensesInStateSql, reusableLicenses } from './license-state.ts';
-import { uuidArray } from './sql.ts';
+import { countedInStateSql, endDateDaysLeft } from './license-state.ts';
+import { countersOf } from './license-counts.ts';
+import { parseJson, uuidArray } from './sql.ts';
 
 /** New licenses that auto-start within this many days are "auto-starting soon". */
 export const AUTO_START_SOON_DAYS = 30;
@@ -14,15 +15,13 @@ export interface SchoolProduct {
   productId: string;
 }
 
-/** Started, unexpired, unassigned licenses grouped by end date (a day), earliest first; `today` in the school's zone. */
+/**
+ * Started, unexpired, unassigned licenses grouped by end date (a day), earliest first; `today` in
+ * the school's zone. Read from the counters (license-counts.ts): a few rows whatever the licenses.
+ */
 export async function reusablePool(tx: Tx, { schoolId, productId }: SchoolProduct, today: Date): Promise<EndDateCount[]> {
-  const groups = await tx.license.groupBy({
-    by: ['endDate'],
-    where: { schoolId, productId, ...reusableLicenses(today) },
-    _count: { _all: true },
-    orderBy: { endDate: 'asc' },
-  });
-  return groups.map((group) => ({ endDate: group.endDate, count: group._count._all, daysLeft: endDateDaysLeft(group.endDate, today) }));
+  const [row] = await tx.$queryRaw<{ pool: unknown }[]>(Prisma.sql`SELECT (${reusablePoolJsonSql(schoolId, Prisma.sql`${productId}::uuid`, today)}) AS pool`);
+  return readPool(row?.pool, today);
 }
 
 export interface LicenseCounts {
@@ -43,29 +42,43 @@ export interface Availability extends LicenseCounts {
 /**
  * The counts and the reusable pool of the product `p.id` of a school, as one json value named
  * `availability` (read it back with readAvailability): a LATERAL subquery over a list of products
- * `p`. The same rules as reusablePool (see license-state.ts). A page of licenses reads it with its
- * page (license-pages.ts), so the "Manage licenses" view needs no statement of its own for it.
+ * `p`. The same rules as reusablePool, on the same counters (license-counts.ts), so it reads a few
+ * rows per product whatever the number of licenses. A page of licenses reads it with its page
+ * (license-pages.ts), so the "Manage licenses" view needs no statement of its own for it.
  */
 export function availabilitySql(schoolId: string, today: Date): Prisma.Sql {
   const soon = sqlDay(addDays(today, AUTO_START_SOON_DAYS));
-  const isNew = licensesInStateSql('NEW', today);
+  const isNew = countedInStateSql('NEW', today);
+  const isStarted = countedInStateSql('STARTED', today);
   // A license held past its end date counts as expired, not assigned, whether or not the sweep ran.
   return Prisma.sql`
     SELECT json_build_object(
-      'new', count(l.id) FILTER (WHERE ${isNew}),
-      'assigned', count(l.id) FILTER (WHERE l."assignedUserId" IS NOT NULL AND ${licensesInStateSql('STARTED', today)}),
-      'expired', count(l.id) FILTER (WHERE ${licensesInStateSql('EXPIRED', today)}),
-      'soon', count(l.id) FILTER (WHERE ${isNew} AND l."autoStartOn" <= ${soon}),
-      'next', min(l."autoStartOn") FILTER (WHERE ${isNew}),
+      'new', coalesce(sum(c.count) FILTER (WHERE ${isNew}), 0),
+      'assigned', coalesce(sum(c.count) FILTER (WHERE c.assigned AND ${isStarted}), 0),
+      'expired', coalesce(sum(c.count) FILTER (WHERE ${countedInStateSql('EXPIRED', today)}), 0),
+      'soon', coalesce(sum(c.count) FILTER (WHERE ${isNew} AND c."autoStartOn" <= ${soon}), 0),
+      'next', min(c."autoStartOn") FILTER (WHERE ${isNew}),
       'awaiting', (SELECT sum(o."quantity") FROM "Order" o
         WHERE o."schoolId" = ${schoolId}::uuid AND o."productId" = p.id AND o."status" = 'AWAITING_DELIVERY'),
-      'pool', (SELECT json_agg(json_build_object('endDate', g."endDate", 'count', g.n) ORDER BY g."endDate")
-        FROM (SELECT r."endDate", count(*) AS n FROM "License" r
-              WHERE r."schoolId" = ${schoolId}::uuid AND r."productId" = p.id AND r."assignedUserId" IS NULL
-                AND ${licensesInStateSql('STARTED', today, 'r')}
-              GROUP BY r."endDate") g)
+      'pool', (${reusablePoolJsonSql(schoolId, Prisma.sql`p.id`, today)})
     ) AS availability
-    FROM "License" l WHERE l."schoolId" = ${schoolId}::uuid AND l."productId" = p.id`;
+    FROM ${countersOf(schoolId, Prisma.sql`p.id`)}`;
+}
+
+/** The reusable pool of the product `productId` (SQL) as json, earliest end date first (read it with readPool). */
+export function reusablePoolJsonSql(schoolId: string, productId: Prisma.Sql, today: Date): Prisma.Sql {
+  return Prisma.sql`SELECT json_agg(json_build_object('endDate', g."endDate", 'count', g.n) ORDER BY g."endDate")
+    FROM (SELECT r."endDate", sum(r.count) AS n FROM ${countersOf(schoolId, productId, 'r')}
+            AND NOT r.assigned AND ${countedInStateSql('STARTED', today, 'r')}
+          GROUP BY r."endDate") g`;
+}
+
+/** The pool reusablePoolJsonSql selected, with the days left of each end date from `today`. */
+export function readPool(value: unknown, today: Date): EndDateCount[] {
+  return (parseJson<{ endDate: string; count: number }[]>(value) ?? []).map((group) => {
+    const endDate = parseDay(group.endDate)!;
+    return { endDate, count: Number(group.count), daysLeft: endDateDaysLeft(endDate, today) };
+  });
 }
 
 interface AvailabilityJson {
@@ -76,7 +89,7 @@ interface AvailabilityJson {
   /** Days come as "YYYY-MM-DD". */
   next: string | null;
   awaiting: number | null;
-  pool: { endDate: string; count: number }[] | null;
+  pool: unknown;
 }
 
 /** The availability availabilitySql selected for `today`; the drivers hand json back parsed or as text. */
@@ -89,10 +102,7 @@ export function readAvailability(value: unknown, today: Date): Availability {
     autoStartingSoon: Number(found.soon),
     nextAutoStartOn: found.next === null ? null : parseDay(found.next),
     awaitingDelivery: Number(found.awaiting ?? 0),
-    pool: (found.pool ?? []).map((group) => {
-      const endDate = parseDay(group.endDate)!;
-      return { endDate, count: Number(group.count), daysLeft: endDateDaysLeft(endDate, today) };
-    }),
+    pool: readPool(found.pool, today),
   };
 }
 

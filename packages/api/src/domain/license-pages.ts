@@ -7,7 +7,8 @@
 import { Prisma, type License, type User } from '@school-licenses/db';
 import { visibleUsersSql, type Actor, type Tx } from './actor.ts';
 import { availabilitySql, readAvailability, type Availability } from './availability.ts';
-import { heldLicensesSql, licensesInStateSql, type LicenseState } from './license-state.ts';
+import { countedInStateSql, heldCountedSql, heldLicensesSql, licensesInStateSql, type LicenseState } from './license-state.ts';
+import { countersOf } from './license-counts.ts';
 import { sqlDay } from './days.ts';
 import { day, moment, selectColumns, sqlColumn, uuidArray, type Columns } from './sql.ts';
 
@@ -155,7 +156,14 @@ export async function licensePagesOfProducts(tx: Tx, request: LicensePagesReques
       ],
       ' AND ',
     );
-  const count = withCount ? Prisma.sql`LEFT JOIN LATERAL (SELECT count(*) AS n FROM "License" c WHERE ${matching('c')}) counted ON true` : Prisma.empty;
+  // Counted from the license counters (license-counts.ts) when the filter can be: a few rows per
+  // product whatever its licenses; a filter on the holder counts the licenses themselves.
+  const counters = countedFilterSql(filter, today, 'c');
+  const count = !withCount
+    ? Prisma.empty
+    : counters
+      ? Prisma.sql`LEFT JOIN LATERAL (SELECT coalesce(sum(c.count), 0) AS n FROM ${countersOf(schoolId, Prisma.sql`p.id`)} ${counters}) counted ON true`
+      : Prisma.sql`LEFT JOIN LATERAL (SELECT count(*) AS n FROM "License" c WHERE ${matching('c')}) counted ON true`;
   const countColumn = withCount ? Prisma.sql`counted.n` : Prisma.sql`NULL::bigint`;
 
   if (!page) {
@@ -211,6 +219,19 @@ export async function licensePagesOfProducts(tx: Tx, request: LicensePagesReques
     if (found.holders && license.assignedUserId) found.holders.set(license.assignedUserId, readHolder(row));
   }
   return pages;
+}
+
+/** The filter on counter rows under `alias`, as `AND …` conditions; null when it filters on something they do not count (the holder). */
+function countedFilterSql(filter: LicenseListFilter, today: Date, alias: string): Prisma.Sql | null {
+  if (filter.holderId) return null;
+  const endDate = Prisma.raw(`${alias}."endDate"`);
+  const held = heldCountedSql(today, alias);
+  const conditions: Prisma.Sql[] = [Prisma.sql`TRUE`];
+  if (filter.state) conditions.push(countedInStateSql(filter.state, today, alias));
+  if (filter.assigned != null) conditions.push(filter.assigned ? held : Prisma.sql`NOT ${held}`);
+  if (filter.endDateFrom) conditions.push(Prisma.sql`${endDate} >= ${sqlDay(filter.endDateFrom)}`);
+  if (filter.endDateTo) conditions.push(Prisma.sql`${endDate} <= ${sqlDay(filter.endDateTo)}`);
+  return Prisma.sql`AND ${Prisma.join(conditions, ' AND ')}`;
 }
 
 function filterSql(filter: LicenseListFilter, today: Date, alias: string): Prisma.Sql[] {

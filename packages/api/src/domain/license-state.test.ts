@@ -1,13 +1,26 @@
 // Every form of the license-state rule agrees: on a loaded license (TypeScript), as a Prisma
 // filter and as SQL for one organisation's today, and as SQL that derives each organisation's
 // today from the clock (the sweep); and the moments a day begins agree between days.ts and
-// PostgreSQL. Licenses are generated around end dates and auto-start days, in two zones, at
+// PostgreSQL; and the same rule on the license counters (LicenseDayCount) counts what it finds on
+// the licenses. Licenses are generated around end dates and auto-start days, in two zones, at
 // moments on both sides of midnight and of the daylight-saving changes of 2027.
 import { openTestDatabase, type TestDatabase } from '@school-licenses/db/testing';
 import { Prisma, type License } from '@school-licenses/db';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addDays, dayAt, formatDay, localTime, parseDay, startOfDay } from './days.ts';
-import { daysLeft, expiryMoment, licenseState, licensesInState, licensesInStateSql, startOfDaySql, todaySql, type LicenseState } from './license-state.ts';
+import {
+  countedInStateSql,
+  daysLeft,
+  expiryMoment,
+  heldCountedSql,
+  heldLicenses,
+  licenseState,
+  licensesInState,
+  licensesInStateSql,
+  startOfDaySql,
+  todaySql,
+  type LicenseState,
+} from './license-state.ts';
 
 const backend = process.env.DATABASE_URL ? 'PostgreSQL' : 'PGlite';
 const STATES: LicenseState[] = ['NEW', 'STARTED', 'EXPIRED'];
@@ -58,8 +71,17 @@ describe(`the forms of the license-state rule agree on ${backend}`, () => {
         { startedAt: new Date('2026-06-01T10:00:00Z'), autoStartOn: day('2026-10-01'), endDate: day(endDate) },
         { startedAt: null, autoStartOn: day(endDate), endDate: addDays(day(endDate), 365) },
       ]);
+      // A holder for every other started license, so the counters count held and unheld ones.
+      const holder = await prisma.user.create({ data: { organisationId: organisation.id, name: 'Holder', email: `holder@${organisation.id}.example` } });
       await prisma.license.createMany({
-        data: rows.map((row) => ({ ...row, schoolId: school.id, productId: product.id, orderId: order.id, deliveredAt: new Date('2026-06-01T00:00:00Z') })),
+        data: rows.map((row, i) => ({
+          ...row,
+          schoolId: school.id,
+          productId: product.id,
+          orderId: order.id,
+          deliveredAt: new Date('2026-06-01T00:00:00Z'),
+          assignedUserId: row.startedAt && i % 4 === 0 ? holder.id : null,
+        })),
       });
     }
     licenses = await prisma.license.findMany();
@@ -98,7 +120,11 @@ describe(`the forms of the license-state rule agree on ${backend}`, () => {
           const bySweepSql = await prisma.$queryRaw<{ id: string }[]>(Prisma.sql`
             SELECT l.id::text AS id FROM "License" l JOIN "School" s ON s.id = l."schoolId" JOIN "Organisation" o ON o.id = s."organisationId"
             WHERE l."schoolId" = ${schoolId}::uuid AND ${licensesInStateSql(state, todaySql(now))}`);
+          // The counters the trigger keeps, summed with the same rule on their rows.
+          const [counted] = await prisma.$queryRaw<{ n: number }[]>(Prisma.sql`
+            SELECT coalesce(sum(c.count), 0)::int AS n FROM "LicenseDayCount" c WHERE c."schoolId" = ${schoolId}::uuid AND ${countedInStateSql(state, today)}`);
           const context = `${state} at ${now.toISOString()} in ${timeZone}`;
+          expect(counted!.n, `${context}, counted`).toBe(expected.length);
           expect(byPrisma.map((l) => l.id).sort(), context).toEqual(expected);
           expect(bySql.map((l) => l.id).sort(), context).toEqual(expected);
           expect(bySweepSql.map((l) => l.id).sort(), context).toEqual(expected);
@@ -107,6 +133,21 @@ describe(`the forms of the license-state rule agree on ${backend}`, () => {
       }
     }
     expect(checked).toBeGreaterThan(0);
+  });
+
+  it('the counters count the held licenses as Prisma finds them at every moment', async () => {
+    let held = 0;
+    for (const now of moments()) {
+      for (const [schoolId, timeZone] of zoneOfSchool) {
+        const { today } = localTime(now, timeZone);
+        const expected = await db.prisma.license.count({ where: { AND: [{ schoolId }, heldLicenses(today)] } });
+        const [counted] = await db.prisma.$queryRaw<{ n: number }[]>(Prisma.sql`
+          SELECT coalesce(sum(c.count), 0)::int AS n FROM "LicenseDayCount" c WHERE c."schoolId" = ${schoolId}::uuid AND ${heldCountedSql(today)}`);
+        expect(counted!.n, `${now.toISOString()} in ${timeZone}`).toBe(expected);
+        held += expected;
+      }
+    }
+    expect(held).toBeGreaterThan(0);
   });
 
   it('every state occurs, and a license turns at 00:00 of the day in its zone', () => {

@@ -99,12 +99,25 @@ export function heldLicenses(today: Date): Prisma.LicenseWhereInput {
 // organisation's day (sqlDay), or for statements over many organisations, todaySql.
 
 export function licensesInStateSql(state: LicenseState, today: Date | Prisma.Sql, alias = 'l'): Prisma.Sql {
-  const column = (name: keyof License & string) => sqlColumn<License>(alias, name);
+  return stateSql(state, today, Prisma.sql`${sqlColumn<License>(alias, 'startedAt')} IS NOT NULL`, alias);
+}
+
+/**
+ * The same states as SQL conditions on a counter row (LicenseDayCount, license-counts.ts) under
+ * `alias`: a group of licenses with one end date, auto-start day and `started` flag is in one state.
+ */
+export function countedInStateSql(state: LicenseState, today: Date | Prisma.Sql, alias = 'c'): Prisma.Sql {
+  return stateSql(state, today, Prisma.raw(`${alias}."started"`), alias);
+}
+
+/** The rule once, over a row whose start is written when `startWritten` holds. */
+function stateSql(state: LicenseState, today: Date | Prisma.Sql, startWritten: Prisma.Sql, alias: string): Prisma.Sql {
+  const column = (name: 'autoStartOn' | 'endDate') => sqlColumn<License>(alias, name);
   const day = today instanceof Date ? sqlDay(today) : today;
-  const started = Prisma.sql`(${column('startedAt')} IS NOT NULL OR ${column('autoStartOn')} <= ${day})`;
+  const started = Prisma.sql`(${startWritten} OR ${column('autoStartOn')} <= ${day})`;
   switch (state) {
     case 'NEW':
-      return Prisma.sql`(${column('startedAt')} IS NULL AND ${column('autoStartOn')} > ${day})`;
+      return Prisma.sql`(NOT ${startWritten} AND ${column('autoStartOn')} > ${day})`;
     case 'STARTED':
       return Prisma.sql`(${started} AND ${column('endDate')} >= ${day})`;
     case 'EXPIRED':
@@ -129,4 +142,9 @@ export function startOfDaySql(day: Prisma.Sql, organisationAlias = 'o'): Prisma.
 /** heldLicenses in SQL. */
 export function heldLicensesSql(today: Date, alias = 'l'): Prisma.Sql {
   return Prisma.sql`(${sqlColumn<License>(alias, 'assignedUserId')} IS NOT NULL AND NOT ${licensesInStateSql('EXPIRED', today, alias)})`;
+}
+
+/** heldLicenses on a counter row (LicenseDayCount): its licenses are held and not expired. */
+export function heldCountedSql(today: Date, alias = 'c'): Prisma.Sql {
+  return Prisma.sql`(${Prisma.raw(`${alias}."assigned"`)} AND NOT ${countedInStateSql('EXPIRED', today, alias)})`;
 }

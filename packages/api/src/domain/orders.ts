@@ -5,12 +5,14 @@ import type { Order, Product } from '@school-licenses/db';
 import type { Clock } from '../clock.ts';
 import { requireManagedSchool, visibleOrders, withTimeZone, type Actor, type SchoolWithTimeZone, type Tx } from './actor.ts';
 import { recordAudit, recordAudits } from './audit.ts';
-import { assignLicense } from './assignments.ts';
+import { assignLicense, lockSchoolProducts } from './assignments.ts';
 import { requireOrderable } from './catalogue.ts';
 import { LicenseError } from './errors.ts';
 import { formatDay, localTime } from './days.ts';
 import { deliveryDates } from './license-state.ts';
 import { serveWaitingList } from './group-licensing.ts';
+import { requireRenewable, type RenewalOf } from './renewal.ts';
+import { applyReservations, describeReservations, requireReservable, reservationRows } from './reservations.ts';
 
 export const MAX_ORDER_QUANTITY = 10_000;
 
@@ -20,6 +22,12 @@ export interface PlaceOrderInput {
   quantity: number;
   /** Users to assign the licenses to on delivery; direct delivery only. */
   preAssignUserIds?: string[] | null;
+  /** Delayed and activation-link delivery: users, in order, to get the licenses when they arrive. */
+  reserveForUserIds?: string[] | null;
+  /** Delayed and activation-link delivery: a group whose student members at delivery get them. */
+  reserveForGroupId?: string | null;
+  /** The licenses this order renews: the school's licenses of the product with this end date. */
+  renewalOf?: RenewalOf | null;
 }
 
 export async function placeOrder(tx: Tx, clock: Clock, actor: Actor, input: PlaceOrderInput): Promise<Order> {
@@ -47,6 +55,10 @@ export async function placeOrder(tx: Tx, clock: Clock, actor: Actor, input: Plac
   if (preAssigned.length > input.quantity) {
     throw new LicenseError('INVALID_INPUT', 'preAssignTo', 'More users to assign to than licenses ordered.');
   }
+  const reservations = { userIds: input.reserveForUserIds ?? [], groupId: input.reserveForGroupId ?? null };
+  if (reservations.userIds.length > 0 || reservations.groupId) await requireReservable(tx, school, product, input.quantity, reservations);
+  const renewal = input.renewalOf ?? null;
+  if (renewal) await requireRenewable(tx, { schoolId: school.id, productId: product.id, today: localTime(now, school.organisation.timeZone).today }, renewal);
   const order = await tx.order.create({
     data: {
       schoolId: school.id,
@@ -57,6 +69,10 @@ export async function placeOrder(tx: Tx, clock: Clock, actor: Actor, input: Plac
       placedById: actor.kind === 'user' ? actor.userId : null,
       placedAt: now,
       preAssignments: { create: preAssigned.map((userId) => ({ userId })) },
+      reservations: { create: reservationRows(reservations.userIds) },
+      reservedForGroupId: reservations.groupId,
+      renewalOfEndDate: renewal?.endDate ?? null,
+      renewalOfGroupId: renewal?.groupId ?? null,
     },
   });
   await recordAudit(tx, actor, now, {
@@ -64,7 +80,15 @@ export async function placeOrder(tx: Tx, clock: Clock, actor: Actor, input: Plac
     organisationId: school.organisationId,
     schoolId: school.id,
     orderId: order.id,
-    after: { productId: product.id, quantity: input.quantity, deliveryMode: product.deliveryMode, preAssigned },
+    after: {
+      productId: product.id,
+      quantity: input.quantity,
+      deliveryMode: product.deliveryMode,
+      preAssigned,
+      // Only when given: the events of other orders stay as they were.
+      ...(renewal ? { renewalOf: { endDate: formatDay(renewal.endDate), groupId: renewal.groupId ?? null } } : {}),
+      ...(reservations.userIds.length > 0 || reservations.groupId ? { reservedFor: reservations.userIds, reservedForGroupId: reservations.groupId } : {}),
+    },
   });
   if (product.deliveryMode !== 'DIRECT') return order;
   const delivered = await deliver(tx, clock, actor, order.id, school, product);
@@ -111,7 +135,10 @@ async function deliver(tx: Tx, clock: Clock, actor: Actor, orderId: string, scho
   });
   if (claimed.count === 0) throw new LicenseError('ORDER_ALREADY_DELIVERED', 'order');
   const order = await tx.order.findUniqueOrThrow({ where: { id: orderId } });
-  const dates = deliveryDates(localTime(now, school.organisation.timeZone), product.validityMonths);
+  // Before the new licenses touch the pool's counters: pre-assignments and reservations assign from it.
+  await lockSchoolProducts(tx, [school.id], product.id);
+  const time = localTime(now, school.organisation.timeZone);
+  const dates = deliveryDates(time, product.validityMonths);
   const licenses = await tx.license.createManyAndReturn({
     data: Array.from({ length: order.quantity }, () => ({ schoolId: school.id, productId: product.id, orderId, ...dates })),
     select: { id: true },
@@ -128,16 +155,17 @@ async function deliver(tx: Tx, clock: Clock, actor: Actor, orderId: string, scho
     })),
   ]);
   if (order.deliveryMode !== 'DIRECT') {
-    await notifyAdmins(tx, now, school, order, product);
-    // Delayed and activation-link deliveries: the licenses arrived. (A direct order serves its
-    // waiting list after its own pre-assignments, in placeOrder.)
+    // Reservations are served first, before anything else delivered licenses go to; then the waiting
+    // list. (A direct order serves its waiting list after its own pre-assignments, in placeOrder.)
+    const reserved = await applyReservations(tx, time, order, school, product);
+    await notifyAdmins(tx, now, school, order, product, describeReservations(reserved));
     await serveWaitingList(tx, now, school.id, product.id);
   }
   return order;
 }
 
 /** Every admin of the school and of its organisation learns that the licenses can be assigned. */
-async function notifyAdmins(tx: Tx, now: Date, school: SchoolWithTimeZone, order: Order, product: Product): Promise<void> {
+async function notifyAdmins(tx: Tx, now: Date, school: SchoolWithTimeZone, order: Order, product: Product, reservations: string): Promise<void> {
   const admins = await tx.user.findMany({
     where: {
       organisationId: school.organisationId,
@@ -151,7 +179,7 @@ async function notifyAdmins(tx: Tx, now: Date, school: SchoolWithTimeZone, order
       userId: admin.id,
       kind: 'LICENSES_DELIVERED' as const,
       orderId: order.id,
-      message: `${order.quantity} license(s) of ${product.name} for ${school.name} have been delivered and can be assigned.`,
+      message: `${order.quantity} license(s) of ${product.name} for ${school.name} have been delivered and can be assigned.${reservations}`,
       createdAt: now,
     })),
   });

@@ -318,7 +318,42 @@ export async function endSchoolMembership(tx: Tx, now: Date, actor: Actor, input
   return record ? { record, change: 'ended' } : { record: membership, change: 'unchanged' };
 }
 
-async function endMembership(tx: Tx, now: Date, actor: Actor, school: School, membership: SchoolMembership): Promise<SchoolMembership | null> {
+/**
+ * A graduate leaves the school they finished (a roster import ends the membership of a student of
+ * a class of the school's final school year, roster/diff.ts). By the organisation's
+ * graduateLicensePolicy their licenses there are revoked into the pool like any leaver's
+ * (REVOKE_TO_POOL), or stay theirs until each license's end date (KEEP_UNTIL_END_DATE): not a
+ * revocation, so nothing returns to the pool, and the license expires on its day as any does.
+ */
+export async function endGraduateSchoolMembership(
+  tx: Tx,
+  now: Date,
+  actor: Actor,
+  input: { schoolId: string; userId: string },
+): Promise<Written<SchoolMembership>> {
+  const school = await requireRosterSchool(tx, actor, input.schoolId);
+  if (!(await graduatesKeepLicenses(tx, school.organisationId))) return endSchoolMembership(tx, now, actor, input);
+  const membership = await tx.schoolMembership.findUnique({ where: { userId_schoolId: { userId: input.userId, schoolId: school.id } } });
+  if (!membership) throw new LicenseError('NOT_FOUND', 'user', 'The user is not a member of this school.');
+  if (membership.endedAt) return { record: membership, change: 'unchanged' };
+  const record = await endMembership(tx, now, actor, school, membership, { graduateKeepsLicenses: true });
+  return record ? { record, change: 'ended' } : { record: membership, change: 'unchanged' };
+}
+
+/** Whether the organisation's graduates keep their licenses until their end dates. */
+export async function graduatesKeepLicenses(tx: Tx, organisationId: string): Promise<boolean> {
+  const organisation = await tx.organisation.findUnique({ where: { id: organisationId }, select: { graduateLicensePolicy: true } });
+  return organisation?.graduateLicensePolicy === 'KEEP_UNTIL_END_DATE';
+}
+
+async function endMembership(
+  tx: Tx,
+  now: Date,
+  actor: Actor,
+  school: School,
+  membership: SchoolMembership,
+  options: { graduateKeepsLicenses?: boolean } = {},
+): Promise<SchoolMembership | null> {
   const where = { userId: membership.userId, schoolId: school.id };
   // The update locks the membership: an assignment to this user in flight (which reads the
   // membership FOR SHARE) commits first and is revoked below, or finds no membership.
@@ -328,14 +363,14 @@ async function endMembership(tx: Tx, now: Date, actor: Actor, school: School, me
     where: { userId: membership.userId, endedAt: null, group: { schoolId: school.id } },
   });
   await endGroupMemberships(tx, now, actor, school, groupMemberships);
-  const revoked = await revokeLicensesAt(tx, now, actor, school.id, membership.userId);
+  const revoked = options.graduateKeepsLicenses ? 0 : await revokeLicensesAt(tx, now, actor, school.id, membership.userId);
   await recordAudit(tx, actor, now, {
     action: 'SCHOOL_MEMBERSHIP_ENDED',
     organisationId: school.organisationId,
     schoolId: school.id,
     userId: membership.userId,
     before: { role: membership.role },
-    after: { endedAt: now.toISOString(), revokedLicenses: revoked },
+    after: { endedAt: now.toISOString(), revokedLicenses: revoked, ...(options.graduateKeepsLicenses ? { graduateKeepsLicenses: true } : {}) },
   });
   return { ...membership, endedAt: now };
 }

@@ -1,4 +1,5 @@
 // Pieces of the raw statements the domain writes where Prisma's queries cannot say it.
+import { randomBytes } from 'node:crypto';
 import { Prisma } from '@school-licenses/db';
 
 /** A column of the table under `alias` in a raw statement, named as its Prisma model names it. */
@@ -46,4 +47,23 @@ export function moment(value: unknown): Date {
 /** A day selectColumns selected ("YYYY-MM-DD"), back as the Date of its 00:00 UTC. */
 export function day(value: unknown): Date {
   return new Date(`${value as string}T00:00:00.000Z`);
+}
+
+/** A json value a statement selected: the drivers hand json back parsed or as text. */
+export function parseJson<T>(value: unknown): T | null {
+  if (value === null || value === undefined) return null;
+  return (typeof value === 'string' ? JSON.parse(value) : value) as T;
+}
+
+/**
+ * A UUID version 7 (RFC 9562: the milliseconds since 1970, then random bits), time-ordered like
+ * the ids Prisma gives (`@default(uuid(7))`), for the rows a raw statement inserts.
+ */
+export function uuidV7(milliseconds = Date.now()): string {
+  const bytes = randomBytes(16);
+  bytes.writeUIntBE(milliseconds, 0, 6);
+  bytes[6] = (bytes[6]! & 0x0f) | 0x70;
+  bytes[8] = (bytes[8]! & 0x3f) | 0x80;
+  const hex = bytes.toString('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }

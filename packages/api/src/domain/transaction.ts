@@ -37,6 +37,9 @@ function translateConstraintError(error: unknown): unknown {
   return error;
 }
 
+/** P2002 from Prisma's own queries; P2010 with PostgreSQL's 23505 from a raw statement (assignLicense's write). */
 function isUniqueViolation(error: unknown): boolean {
-  return typeof error === 'object' && error !== null && (error as { code?: unknown }).code === 'P2002';
+  if (typeof error !== 'object' || error === null) return false;
+  const { code, meta } = error as { code?: unknown; meta?: { code?: unknown } };
+  return code === 'P2002' || (code === 'P2010' && meta?.code === '23505');
 }

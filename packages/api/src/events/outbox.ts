@@ -3,7 +3,7 @@
 import { Prisma } from '@school-licenses/db';
 import type { Actor, Tx } from '../domain/actor.ts';
 import type { AuditEntry } from '../domain/audit.ts';
-import { licensesInStateSql, todaySql } from '../domain/license-state.ts';
+import { countedInStateSql, todaySql } from '../domain/license-state.ts';
 import { eventKindOfAudit } from './kinds.ts';
 
 /**
@@ -23,10 +23,12 @@ export async function recordEvents(tx: Tx, actor: Actor, at: Date, entries: read
   });
   if (rows.length === 0) return;
   // Assignable: new, or started, unexpired and held by nobody (license-state.ts), on today's day
-  // in the organisation's own zone (`eo`), not in UTC.
+  // in the organisation's own zone (`eo`), not in UTC. Read from the license counters
+  // (LicenseDayCount, which the statement that assigned has already changed): a few rows,
+  // whatever the number of licenses.
   const today = todaySql(at, 'eo');
-  const assignable = Prisma.sql`(${licensesInStateSql('NEW', today, 'x')}
-    OR (${licensesInStateSql('STARTED', today, 'x')} AND x."assignedUserId" IS NULL))`;
+  const assignable = Prisma.sql`x.count > 0 AND (${countedInStateSql('NEW', today, 'x')}
+    OR (${countedInStateSql('STARTED', today, 'x')} AND NOT x.assigned))`;
   await tx.$executeRaw(Prisma.sql`
     WITH v(n, kind, "organisationId", "schoolId", "licenseId", "userId", "orderId", data, "entryProductId") AS (VALUES ${Prisma.join(rows)}),
     e AS (
@@ -42,7 +44,7 @@ export async function recordEvents(tx: Tx, actor: Actor, at: Date, entries: read
       FROM e
       JOIN "Organisation" eo ON eo.id = e."organisationId"
       WHERE e.kind = 'license.assigned'
-        AND NOT EXISTS (SELECT 1 FROM "License" x
+        AND NOT EXISTS (SELECT 1 FROM "LicenseDayCount" x
           WHERE x."schoolId" = e."schoolId" AND x."productId" = e."productId" AND ${assignable})
     )
     INSERT INTO "Event" (id, kind, "organisationId", "schoolId", "productId", "supplierId", "licenseId", "userId", "orderId", "actorLabel", data, "createdAt")

@@ -4,6 +4,7 @@
 import { openDatabase, type Database, type Event } from '@school-licenses/db';
 import { createClient, type Client } from 'graphql-sse';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { signUserToken } from '../auth/authenticate.ts';
 import { createApi } from '../yoga.ts';
 import { startTestApi, TEST_AUTH, type TestApi } from '../testing/harness.ts';
 import { eventually, listen, postGraphQL, type Listening } from '../testing/http.ts';
@@ -25,6 +26,7 @@ const backend = process.env.DATABASE_URL ? 'PostgreSQL' : 'PGlite';
 function collect<T>(client: Client, query: string, variables: Record<string, unknown> = {}) {
   const received: T[] = [];
   const errors: unknown[] = [];
+  const state = { ended: false };
   const iterator = client.iterate<T>({ query, variables });
   void (async () => {
     try {
@@ -35,8 +37,9 @@ function collect<T>(client: Client, query: string, variables: Record<string, unk
     } catch (error) {
       errors.push(error);
     }
+    state.ended = true;
   })();
-  return { received, errors, stop: () => iterator.return?.() };
+  return { received, errors, state, stop: () => iterator.return?.() };
 }
 
 describe(`subscriptions on ${backend}`, () => {
@@ -101,6 +104,46 @@ describe(`subscriptions on ${backend}`, () => {
     expect(update.availabilityChanged).toMatchObject({ newLicenses: 2, assigned: 1, assignable: 2 });
     await live.stop();
     client.dispose();
+  });
+
+  it("ends a subscription with TOKEN_EXPIRED when its user token's exp passes, by the time that passed or the clock", async () => {
+    // A token with 2 seconds left: the stream ends by itself then, without any event.
+    const shortLived = await signUserToken(TEST_AUTH, pool.adminId, { now: test.clock.now(), expiresInSeconds: 2 });
+    const started = performance.now();
+    const client = clientOf(instanceB, shortLived);
+    const live = collect(client, NOTIFICATIONS);
+    await eventually(async () => {
+      if (!live.state.ended) throw new Error('still open');
+    }, 'the stream to end');
+    expect(performance.now() - started).toBeGreaterThan(1_500);
+    expect(JSON.stringify(live.errors)).toContain('TOKEN_EXPIRED');
+    client.dispose();
+
+    // A token valid for an hour, and the clock moves two hours on: the next update ends it instead.
+    const hourLong = await signUserToken(TEST_AUTH, pool.adminId, { now: test.clock.now(), expiresInSeconds: 3_600 });
+    const second = clientOf(instanceB, hourLong);
+    const availability = collect<{ availabilityChanged: { assigned: number } }>(second, AVAILABILITY, {
+      school: pool.gids.school,
+      product: pool.gids.product,
+    });
+    await eventually(async () => {
+      hubB.publish('event', { schoolId: pool.schoolId, productId: pool.productId } as Event);
+      if (availability.received.length === 0) throw new Error('not listening yet');
+    }, 'the subscription to listen');
+    const before = availability.received.length;
+    const now = test.clock.now();
+    test.clock.set(new Date(now.getTime() + 2 * 3_600_000));
+    try {
+      hubB.publish('event', { schoolId: pool.schoolId, productId: pool.productId } as Event);
+      await eventually(async () => {
+        if (!availability.state.ended) throw new Error('still open');
+      }, 'the stream to end');
+    } finally {
+      test.clock.set(now);
+    }
+    expect(availability.received).toHaveLength(before);
+    expect(JSON.stringify(availability.errors)).toContain('TOKEN_EXPIRED');
+    second.dispose();
   });
 
   it("sends the viewer's new notifications, and refuses what the viewer may not see", async () => {

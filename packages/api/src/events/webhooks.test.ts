@@ -7,6 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { dataOf, startTestApi, TEST_AUTH, type TestApi } from '../testing/harness.ts';
+import { hashApiKey } from '../auth/authenticate.ts';
 import { createApi } from '../yoga.ts';
 import { licensePool, orderMore, tokenOf, type LicensePool, assignNewLicense } from '../testing/scenarios.ts';
 import { publishPendingEvents } from './relay.ts';
@@ -157,6 +158,36 @@ describe(`webhooks on ${backend}`, () => {
     // Switched off: new events make no delivery to it.
     await orderMore(test.db.prisma, test.clock, pool, 1);
     expect(await publishAndDeliver(strict)).toBe(0);
+  });
+
+  it("an integration's endpoint switched off is told to every administrator of its organisation, and to nobody else", async () => {
+    const key = `slk_test_${Math.random().toString(36).slice(2)}`;
+    await test.db.prisma.apiCredential.create({
+      data: {
+        name: 'Webhook LMS',
+        kind: 'ORGANISATION_READ_WRITE',
+        keyHash: hashApiKey(key),
+        organisationId: pool.organisationId,
+        createdAt: test.clock.now(),
+      },
+    });
+    const secondAdmin = await test.db.prisma.user.create({
+      data: { name: 'Andra Admin', email: `andra.${key}@pool.example`, organisationId: pool.organisationId, isOrganisationAdmin: true },
+    });
+    const told = (userId: string) => test.db.prisma.notification.count({ where: { userId, kind: 'WEBHOOK_ENDPOINT_DISABLED' } });
+    const before = { admin: await told(pool.adminId), second: await told(secondAdmin.id), other: await told(pool.otherOrganisation.adminId) };
+    expect((await register(key, { url })).__typename).toBe('CreateWebhookEndpointPayload');
+    answer = 500;
+    const strict = { ...settings, maxAttempts: 1, disableAfterFailures: 2 };
+    await orderMore(test.db.prisma, test.clock, pool, 1);
+    expect(await publishAndDeliver(strict)).toBe(2);
+    const [endpoint] = await endpoints();
+    expect(endpoint.enabled).toBe(false);
+    expect(await told(pool.adminId)).toBe(before.admin + 1);
+    expect(await told(secondAdmin.id)).toBe(before.second + 1);
+    expect(await told(pool.otherOrganisation.adminId)).toBe(before.other);
+    const message = await test.db.prisma.notification.findFirstOrThrow({ where: { userId: secondAdmin.id, kind: 'WEBHOOK_ENDPOINT_DISABLED' } });
+    expect(message.message).toContain(url);
   });
 
   it('sends nothing to a private or loopback address unless allowed', async () => {

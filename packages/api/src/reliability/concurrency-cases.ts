@@ -15,6 +15,7 @@ import {
   END_SCHOOL_MEMBERSHIP,
   SET_GROUP_MEMBERSHIP,
   mutate,
+  MOVE_LICENSES,
   REDEEM_ACTIVATION_LINK,
   REVOKE_LICENSE,
   tally,
@@ -136,6 +137,42 @@ export function concurrencyCases(target: () => Target) {
     const winners = reused.filter((o) => o.typename === 'AssignLicensePayload');
     expect(new Set(winners.map((o) => o.value.license.id))).toEqual(new Set(licenses));
     expect(new Set(winners.map((o) => o.value.license.endDate))).toEqual(new Set(endDates));
+    expect(await checkInvariants(prisma)).toEqual({});
+  });
+
+  it('moveLicenses racing assignLicense on the same pool → no license both moved and assigned, or moved twice', async () => {
+    const { prisma, clock, auth } = target();
+    for (let round = 1; round <= ROUNDS; round++) {
+      const { pool, admin } = await setUp();
+      // A second school of the organisation, and an organisation administrator to move between them.
+      const other = await prisma.school.create({ data: { name: `Grannskolan ${round}`, organisationId: pool.organisationId } });
+      const orgAdmin = await prisma.user.create({
+        data: { name: 'Org Admin', email: `org.${pool.schoolId}@pool.example`, organisationId: pool.organisationId, isOrganisationAdmin: true },
+      });
+      const mover = await tokenOf(auth, clock, orgAdmin.id);
+      const move = { fromSchool: pool.gids.school, toSchool: gid('School', other.id), product: pool.gids.product, count: 3, kind: 'NEW' };
+      // 10 licenses: 8 assignments and 4 moves of 3 reach for them at once.
+      const outcomes = await Promise.all([
+        ...pool.gids.students.slice(0, 8).map((student, i) => mutate(urlFor(i), admin, ASSIGN_LICENSE, assignInput(pool, student))),
+        ...Array.from({ length: 4 }, (_, i) => mutate(urlFor(i + 1), mover, MOVE_LICENSES, move)),
+      ]);
+      const assigned = outcomes.slice(0, 8).filter((o) => o.typename === 'AssignLicensePayload');
+      const moves = outcomes.slice(8).filter((o) => o.typename === 'MoveLicensesPayload');
+      expect(Object.keys(tally(outcomes)).filter((k) => !['AssignLicensePayload', 'MoveLicensesPayload', 'NO_LICENSE_AVAILABLE'].includes(k))).toEqual([]);
+      const movedIds = moves.flatMap((o) => o.value.licenses.map((l: { id: string }) => l.id));
+      const assignedIds = assigned.map((o) => o.value.license.id as string);
+      expect(new Set([...movedIds, ...assignedIds]).size, `round ${round}`).toBe(movedIds.length + assignedIds.length);
+      expect(movedIds.length).toBe(3 * moves.length);
+      expect(assignedIds.length + movedIds.length).toBeLessThanOrEqual(10);
+      // The database agrees: every moved license is at the other school, unassigned, moved once.
+      const [row] = await prisma.$queryRaw<{ there: bigint; held: bigint; audits: bigint }[]>`
+        SELECT
+          (SELECT count(*) FROM "License" WHERE "schoolId" = ${other.id}::uuid) AS there,
+          (SELECT count(*) FROM "License" WHERE "schoolId" = ${other.id}::uuid AND ("assignedUserId" IS NOT NULL OR "startedAt" IS NOT NULL)) AS held,
+          (SELECT count(*) FROM "AuditEvent" WHERE "schoolId" = ${other.id}::uuid AND action = 'LICENSE_MOVED_IN') AS audits`;
+      expect(row).toEqual({ there: BigInt(movedIds.length), held: 0n, audits: BigInt(movedIds.length) });
+      expect(await prisma.license.count({ where: { schoolId: pool.schoolId, assignedUserId: { not: null } } })).toBe(assignedIds.length);
+    }
     expect(await checkInvariants(prisma)).toEqual({});
   });
 

@@ -20,7 +20,14 @@ interface ChangeBase {
 export type RosterChange =
   | (ChangeBase & { entity: 'school'; id?: string; data: { externalId: string; name: string; schoolUnitCode: string | null } })
   | (ChangeBase & { entity: 'user'; id?: string; data?: { externalId: string; name: string; email: string }; reopen?: boolean })
-  | (ChangeBase & { entity: 'schoolMembership'; userRef: Ref; schoolRef: Ref; data?: { role: SchoolRole; startedAt: Date } })
+  | (ChangeBase & {
+      entity: 'schoolMembership';
+      userRef: Ref;
+      schoolRef: Ref;
+      data?: { role: SchoolRole; startedAt: Date };
+      /** Ending it: a student of a class of the school's final school year (finalYearStudents). */
+      graduate?: boolean;
+    })
   | (ChangeBase & {
       entity: 'group';
       id?: string;
@@ -281,6 +288,7 @@ export function diffRoster(snapshot: RosterSnapshot, current: CurrentRoster, now
   }
   const userById = new Map(current.users.map((u) => [u.id, u]));
   const schoolById = new Map(current.schools.map((s) => [s.id, s]));
+  const graduates = finalYearStudents(current);
   for (const membership of current.schoolMemberships) {
     const key = `${membership.userId} ${membership.schoolId}`;
     if (membership.endedAt || keptSchoolMemberships.has(key)) continue;
@@ -298,6 +306,7 @@ export function diffRoster(snapshot: RosterSnapshot, current: CurrentRoster, now
         userRef: { id: user.id },
         schoolRef: { id: membership.schoolId },
         source: named?.source,
+        ...(membership.role === 'STUDENT' && graduates.has(key) ? { graduate: true } : {}),
       });
     }
   }
@@ -332,6 +341,31 @@ export function diffRoster(snapshot: RosterSnapshot, current: CurrentRoster, now
 
   const ordered = ORDER.flatMap(([entity, kinds]) => changes.filter((c) => c.entity === entity && kinds.includes(c.kind)));
   return { changes: ordered, summary: summarise(ordered), errors };
+}
+
+/**
+ * The students (as "userId schoolId") whose class at the school is of its final school year: the
+ * highest grade among its classes (9 at a compulsory school with years 7 to 9). Their class is
+ * the current one, else the one they left last (an interrupted import may have ended it already).
+ * When a sync ends their membership of the school (gone from the new year's snapshot), they
+ * graduated, and the organisation's graduateLicensePolicy decides what their licenses do.
+ */
+export function finalYearStudents(current: CurrentRoster): Set<string> {
+  const classes = new Map(current.groups.filter((g) => g.kind === 'CLASS' && g.schoolYear !== null).map((g) => [g.id, g]));
+  const finalYear = new Map<string, number>();
+  for (const group of classes.values()) finalYear.set(group.schoolId, Math.max(finalYear.get(group.schoolId) ?? 0, group.schoolYear!));
+  const latestClass = new Map<string, { schoolYear: number; endedAt: number }>();
+  for (const membership of current.groupMemberships) {
+    const group = classes.get(membership.groupId);
+    if (!group || membership.role !== 'STUDENT') continue;
+    const key = `${membership.userId} ${group.schoolId}`;
+    const endedAt = membership.endedAt?.getTime() ?? Number.POSITIVE_INFINITY;
+    const seen = latestClass.get(key);
+    if (!seen || endedAt > seen.endedAt) latestClass.set(key, { schoolYear: group.schoolYear!, endedAt });
+  }
+  const students = new Set<string>();
+  for (const [key, { schoolYear }] of latestClass) if (schoolYear === finalYear.get(key.split(' ')[1]!)) students.add(key);
+  return students;
 }
 
 export function summarise(changes: RosterChange[]): DiffSummary {

@@ -43,13 +43,13 @@ describe('a roster import and a standing rule', () => {
     expect((await run(pool.organisationId, fixtureFiles('oneroster'))).errors).toEqual([]);
     const prisma = db.prisma;
     const norr = await prisma.school.findFirstOrThrow({ where: { organisationId: pool.organisationId, externalId: 'sch-norr' } });
-    const class7a = await prisma.group.findFirstOrThrow({ where: { organisationId: pool.organisationId, externalId: 'cls-7a' } });
+    const class7A = await prisma.group.findFirstOrThrow({ where: { organisationId: pool.organisationId, externalId: 'cls-7a' } });
     const gun = await prisma.user.findFirstOrThrow({ where: { organisationId: pool.organisationId, externalId: 'usr-gun' } });
     // One license for 7A's two students (Bo, Cia): one holds it, the other waits.
     const result = await inTransaction(prisma, async (tx) => {
       const principal = await userActor(tx, gun.id);
       await placeOrder(tx, clock, principal, { schoolId: norr.id, productId: pool.productId, quantity: 1 });
-      return assignLicenseToGroup(tx, clock, principal, { groupId: class7a.id, productId: pool.productId, policy: 'NEW_FIRST', keep: true });
+      return assignLicenseToGroup(tx, clock, principal, { groupId: class7A.id, productId: pool.productId, policy: 'NEW_FIRST', keep: true });
     });
     expect(result.outcomes.map((o) => o.outcome).sort()).toEqual(['ASSIGNED', 'WAITING']);
     const holder = result.outcomes.find((o) => o.outcome === 'ASSIGNED')!;

@@ -8,7 +8,10 @@ import { systemActor, type Actor } from '../domain/actor.ts';
 import { assignLicense } from '../domain/assignments.ts';
 import { LicenseError } from '../domain/errors.ts';
 import { placeOrder } from '../domain/orders.ts';
+import { updateOrganisation } from '../domain/organisation.ts';
+import { runSweep } from '../domain/sweep.ts';
 import { TEST_START } from '../testing/harness.ts';
+import { checkInvariants } from '../testing/invariants.ts';
 import { licensePool, type LicensePool } from '../testing/scenarios.ts';
 import { DEFAULT_MAX_FILE_BYTES, type RosterFile } from './files.ts';
 import { importRoster, type ImportRosterOptions } from './import.ts';
@@ -264,6 +267,86 @@ describe('roster import', () => {
       clock.set(TEST_START);
     }
   });
+
+  for (const policy of ['REVOKE_TO_POOL', 'KEEP_UNTIL_END_DATE'] as const) {
+    it(`at rollover, graduates' licenses follow the organisation's policy (${policy}); other leavers' return to the pool`, async () => {
+      const pool = await organisation();
+      await run(pool, 'oneroster-csv', fixtureFiles('oneroster'));
+      await db.prisma.$transaction((tx) =>
+        updateOrganisation(tx, clock.now(), systemActor, { organisationId: pool.organisationId, graduateLicensePolicy: policy }),
+      );
+      const person = (externalId: string) => db.prisma.user.findFirstOrThrow({ where: { organisationId: pool.organisationId, externalId } });
+      const [dan, cia, gun] = [await person('usr-dan'), await person('usr-cia'), await person('usr-gun')];
+      const norr = await db.prisma.school.findFirstOrThrow({ where: { organisationId: pool.organisationId, externalId: 'sch-norr' } });
+      // Dan is in 9A, Norrskolan's final school year; Cia in 7A.
+      const [dans, cias] = await db.prisma.$transaction(async (tx) => {
+        const principal = await userActor(tx, gun.id);
+        await placeOrder(tx, clock, principal, { schoolId: norr.id, productId: pool.productId, quantity: 2 });
+        const assign = async (userId: string) =>
+          (await assignLicense(tx, clock, principal, { schoolId: norr.id, productId: pool.productId, userId, reuseStarted: false })).license;
+        return [await assign(dan.id), await assign(cia.id)];
+      });
+
+      clock.set('2027-08-20T08:00:00.000Z');
+      try {
+        // The new year: 9A ended, Dan graduated (gone), Cia moved away (gone), Bo in 8A.
+        const without = (name: string) =>
+          fixtureText('oneroster', name)
+            .split('\n')
+            .filter((line) => !/(^|,)usr-(dan|cia),/.test(line))
+            .join('\n');
+        const nextYear = fixtureFiles('oneroster', {
+          'users.csv': without('users.csv'),
+          'roles.csv': without('roles.csv'),
+          'classes.csv':
+            'sourcedId,status,dateLastModified,title,grades,courseSourcedId,classCode,classType,location,schoolSourcedId,termSourcedIds,subjects,subjectCodes,periods\n' +
+            'cls-8a,,,8A,08,crs-klass,8A,homeroom,,sch-norr,,,,\n',
+          'enrollments.csv':
+            'sourcedId,status,dateLastModified,classSourcedId,schoolSourcedId,userSourcedId,role,primary,beginDate,endDate\n' +
+            'enr-20,,,cls-8a,sch-norr,usr-anna,teacher,true,,\n' +
+            'enr-21,,,cls-8a,sch-norr,usr-bo,student,false,,\n',
+        });
+        const keeps = policy === 'KEEP_UNTIL_END_DATE';
+        const dry = await run(pool, 'oneroster-csv', nextYear, { dryRun: true });
+        expect(dry.revokedLicenses).toBe(keeps ? 1 : 2);
+        const report = await run(pool, 'oneroster-csv', nextYear);
+        expect(report.errors).toEqual([]);
+        expect(report.summary).toMatchObject({ user: { ended: 2 } });
+        expect(report.revokedLicenses).toBe(keeps ? 1 : 2);
+
+        // Both left Norrskolan either way; Cia's license is back in the pool.
+        for (const user of [dan, cia]) {
+          expect(await db.prisma.schoolMembership.findUniqueOrThrow({ where: { userId_schoolId: { userId: user.id, schoolId: norr.id } } })).toMatchObject({
+            endedAt: expect.any(Date),
+          });
+        }
+        expect(await db.prisma.license.findUniqueOrThrow({ where: { id: cias.id } })).toMatchObject({ assignedUserId: null });
+        const dansAssignment = () => db.prisma.assignment.findFirstOrThrow({ where: { licenseId: dans.id, userId: dan.id } });
+        if (!keeps) {
+          expect(await db.prisma.license.findUniqueOrThrow({ where: { id: dans.id } })).toMatchObject({ assignedUserId: null });
+          expect(await dansAssignment()).toMatchObject({ endedAt: expect.any(Date), endReason: 'LEFT_SCHOOL' });
+          return;
+        }
+        // Dan keeps his until its end date: not revoked, not in the pool; the audit event says why.
+        expect(await db.prisma.license.findUniqueOrThrow({ where: { id: dans.id } })).toMatchObject({ assignedUserId: dan.id });
+        expect(await dansAssignment()).toMatchObject({ isActive: true, endedAt: null });
+        const ended = await db.prisma.auditEvent.findFirstOrThrow({ where: { action: 'SCHOOL_MEMBERSHIP_ENDED', userId: dan.id } });
+        expect(ended.after).toMatchObject({ revokedLicenses: 0, graduateKeepsLicenses: true });
+        // The same files again change nothing, and leave Dan his license.
+        expect((await run(pool, 'oneroster-csv', nextYear)).changes).toEqual([]);
+        expect(await dansAssignment()).toMatchObject({ isActive: true });
+        expect(await checkInvariants(db.prisma)).toEqual({});
+
+        // After its end date it expires as any license does, and is never reusable.
+        const license = await db.prisma.license.findUniqueOrThrow({ where: { id: dans.id } });
+        clock.set(new Date(license.endDate.getTime() + 3 * 86_400_000));
+        await runSweep(db.prisma, clock);
+        expect(await dansAssignment()).toMatchObject({ endedAt: expect.any(Date), endReason: 'EXPIRED' });
+      } finally {
+        clock.set(TEST_START);
+      }
+    });
+  }
 
   it('a OneRoster delta changes only what it names', async () => {
     const pool = await organisation();

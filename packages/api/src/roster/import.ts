@@ -17,9 +17,11 @@ import {
   createGroup,
   createSchool,
   endGroup,
+  endGraduateSchoolMembership,
   endGroupMembership,
   endSchoolMembership,
   endUser,
+  graduatesKeepLicenses,
   setGroupMembership,
   setSchoolMembership,
   updateSchool,
@@ -117,7 +119,7 @@ export async function importRoster(
   const listed = diff.changes.slice(0, LISTED_CHANGES).map(({ entity, kind, key, source }) => ({ entity, kind, key, source: source ?? null }));
 
   if (input.dryRun) {
-    return { ...report, summary: diff.summary, revokedLicenses: await licensesHeldByLeavers(prisma, diff.changes), changes: listed };
+    return { ...report, summary: diff.summary, revokedLicenses: await licensesHeldByLeavers(prisma, input.organisationId, diff.changes), changes: listed };
   }
 
   const run = await startOrResume(prisma, actor, input, snapshot.mode, now);
@@ -187,10 +189,13 @@ function addSummary(into: DiffSummary, add: DiffSummary): void {
   }
 }
 
-/** The active licenses of the people whose school memberships the changes end. */
-async function licensesHeldByLeavers(tx: Tx | PrismaClient, changes: RosterChange[]): Promise<number> {
+/** The active licenses of the people whose school memberships the changes end, but graduates' that they keep. */
+async function licensesHeldByLeavers(tx: Tx | PrismaClient, organisationId: string, changes: RosterChange[]): Promise<number> {
+  const keptByGraduates = changes.some((c) => c.entity === 'schoolMembership' && c.graduate) && (await graduatesKeepLicenses(tx, organisationId));
   const leavers = changes.flatMap((c) =>
-    c.entity === 'schoolMembership' && c.kind === 'end' && 'id' in c.userRef && 'id' in c.schoolRef ? [{ userId: c.userRef.id, schoolId: c.schoolRef.id }] : [],
+    c.entity === 'schoolMembership' && c.kind === 'end' && !(c.graduate && keptByGraduates) && 'id' in c.userRef && 'id' in c.schoolRef
+      ? [{ userId: c.userRef.id, schoolId: c.schoolRef.id }]
+      : [],
   );
   let count = 0;
   for (let start = 0; start < leavers.length; start += DEFAULT_BATCH_SIZE) {
@@ -232,7 +237,7 @@ function resolve(ref: Ref, created: Map<string, string>): string {
 
 /** Applies one batch in its transaction; returns the number of licenses revoked from leavers. */
 async function applyBatch(tx: Tx, now: Date, actor: Actor, organisationId: string, batch: RosterChange[], ids: CreatedIds): Promise<number> {
-  const revoked = await licensesHeldByLeavers(tx, batch);
+  const revoked = await licensesHeldByLeavers(tx, organisationId, batch);
   const newUsers: { externalId: string; name: string; email: string }[] = [];
   const newSchoolMemberships: { userId: string; schoolId: string; role: 'STUDENT' | 'TEACHER' | 'SCHOOL_ADMIN'; startedAt: Date }[] = [];
   const newGroupMemberships: { groupId: string; userId: string; role: 'STUDENT' | 'TEACHER'; startedAt: Date }[] = [];
@@ -317,7 +322,7 @@ async function applyBatch(tx: Tx, now: Date, actor: Actor, organisationId: strin
         const userId = resolve(change.userRef, ids.users);
         const schoolId = resolve(change.schoolRef, ids.schools);
         if (change.kind === 'create') newSchoolMemberships.push({ userId, schoolId, ...change.data! });
-        else if (change.kind === 'end') await endSchoolMembership(tx, now, actor, { userId, schoolId });
+        else if (change.kind === 'end') await (change.graduate ? endGraduateSchoolMembership : endSchoolMembership)(tx, now, actor, { userId, schoolId });
         else await setSchoolMembership(tx, now, actor, { userId, schoolId, role: change.data!.role });
         break;
       }

@@ -5,6 +5,7 @@ import { resolveCursorConnection, type ResolveCursorConnectionArgs } from '@poth
 import { createGraphQLError } from 'graphql-yoga';
 import { visibleEvents } from '../domain/actor.ts';
 import { EVENT_KINDS, enumNameOfKind, type EventKind } from '../events/kinds.ts';
+import { cursorOutlivedRetention } from '../events/retention.ts';
 import { builder } from './builder.ts';
 import { actorOf } from './run.ts';
 
@@ -14,10 +15,13 @@ const KIND_DESCRIPTIONS: Record<EventKind, string> = {
   'license.removed_by_self': 'A teacher gave back their own license.',
   'license.expired': 'An assigned license reached its end date and its assignment ended.',
   'license.auto_started': 'A new license started by itself, 4 months after delivery.',
+  'license.moved':
+    "An unassigned license moved to another school of the organisation, keeping its dates: one event on each school's side (`data.before.schoolId` → `data.after.schoolId`).",
   'order.placed': 'A school placed an order.',
   'order.delivered': "An order's licenses were delivered.",
   'order.redeemed': "An activation link was redeemed, delivering its order's licenses.",
   'pool.exhausted': 'The last assignable license of a product in a school was taken.',
+  'organisation.updated': "The organisation's settings changed (e.g. its graduateLicensePolicy).",
   'school.created': 'A school was added to the organisation.',
   'school.updated': "A school's name, school unit code or external id changed.",
   'school.ended': 'A school was closed: its memberships and groups ended.',
@@ -89,7 +93,8 @@ builder.queryField('events', (t) =>
   t.connection({
     type: EventRef,
     description:
-      'The change feed: committed changes you may see, oldest first, in commit order. Keep the last `endCursor` and pass it as `after` to catch up; cursors stay valid across restarts and instances.',
+      'The change feed: committed changes you may see, oldest first, in commit order. Keep the last `endCursor` and pass it as `after` to catch up; cursors stay valid across restarts and instances. ' +
+      'The feed keeps events for EVENT_RETENTION_DAYS (30 by default): a cursor older than that fails with the code CURSOR_EXPIRED, and the client must resync.',
     args: {
       kinds: t.arg({ type: [EventKindEnum], required: false, description: 'Only these kinds.' }),
       school: t.arg.globalID({ required: false, description: 'Only events of this school.' }),
@@ -97,11 +102,18 @@ builder.queryField('events', (t) =>
       since: t.arg({ type: 'DateTime', required: false, description: 'Only events that happened at or after this moment.' }),
     },
     resolve: (_root, args, ctx) =>
-      resolveCursorConnection({ args, toCursor: eventCursor }, ({ before, after, limit, inverted }: ResolveCursorConnectionArgs) => {
+      resolveCursorConnection({ args, toCursor: eventCursor }, async ({ before, after, limit, inverted }: ResolveCursorConnectionArgs) => {
+        const from = positionOfCursor(after);
+        if (from !== undefined && (await cursorOutlivedRetention(ctx.prisma, actorOf(ctx), from))) {
+          throw createGraphQLError(
+            'The cursor is older than the feed keeps events (EVENT_RETENTION_DAYS): events after it may be gone. Resync: read the current state, then follow the feed from the start (no `after`).',
+            { extensions: { code: 'CURSOR_EXPIRED', field: 'after' } },
+          );
+        }
         const where: Prisma.EventWhereInput = {
           AND: [
             visibleEvents(actorOf(ctx)),
-            { position: { not: null, gt: positionOfCursor(after), lt: positionOfCursor(before) } },
+            { position: { not: null, gt: from, lt: positionOfCursor(before) } },
             args.kinds ? { kind: { in: args.kinds } } : {},
             args.school ? { schoolId: args.school.id } : {},
             args.product ? { productId: args.product.id } : {},

@@ -14,6 +14,9 @@ import './user.ts';
 import './license.ts';
 import './assignment.ts';
 import './order.ts';
+import './move-licenses.ts';
+import './renewal.ts';
+import './reservations.ts';
 import './audit-event.ts';
 import './notification.ts';
 import './event.ts';
@@ -23,6 +26,7 @@ import './orders-to-deliver.ts';
 import './viewer.ts';
 import './roster-import.ts';
 import './group-licensing.ts';
+import './entitlement.ts';
 
 builder.queryType({
   description: 'Read licenses, pools, orders and history. Every field needs a token.',

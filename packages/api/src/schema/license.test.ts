@@ -153,7 +153,7 @@ describe(`reusable started licenses (NOK) on ${backend}`, () => {
 
       const first = await runSweep(test.db.prisma, test.clock);
       expect(first.autoStarted).toBeGreaterThanOrEqual(5);
-      expect(await runSweep(test.db.prisma, test.clock)).toEqual({ autoStarted: 0, assignmentsExpired: 0, notified: 0 });
+      expect(await runSweep(test.db.prisma, test.clock)).toEqual({ autoStarted: 0, assignmentsExpired: 0, notified: 0, eventsPruned: 0 });
       const written = await test.db.prisma.license.findMany({ where: { product: { name: 'NO-boken' } } });
       expect(written.map((l) => l.startedAt?.toISOString())).toEqual(Array(5).fill(deadline.toISOString()));
       expect(written.map((l) => formatDay(l.endDate))).toEqual(Array(5).fill(endDate));

@@ -7,6 +7,8 @@ import { ProductRef } from './product.ts';
 import { actorOf, runDomain, runIdempotent } from './run.ts';
 import { SchoolRef } from './school.ts';
 import { UserRef } from './user.ts';
+import { GroupRef } from './group.ts';
+import { RenewalOfInput } from './renewal.ts';
 
 export const OrderRef = builder.prismaNode('Order', {
   description: "A school's purchase of licenses of one product, and its delivery.",
@@ -61,6 +63,18 @@ const PlaceOrderInput = builder.inputType('PlaceOrderInput', {
       description:
         "Students or teachers to give one of the order's own licenses each on delivery. Direct delivery only; each user once (DUPLICATE_USER otherwise), all or nothing.",
     }),
+    reserveFor: t.globalIDList({
+      for: UserRef,
+      required: false,
+      description:
+        "Delayed or activation-link delivery: students or teachers, in order, to get one of the order's licenses the moment they arrive (direct delivery: preAssignTo). Each once, at most the quantity.",
+    }),
+    reserveForGroup: t.globalID({
+      for: GroupRef,
+      required: false,
+      description: "Delayed or activation-link delivery: a group of the school whose student members at delivery get the order's licenses (after reserveFor).",
+    }),
+    renewalOf: t.field({ type: RenewalOfInput, required: false, description: 'The licenses this order renews (shown on the order and in its events).' }),
     idempotencyKey: t.string({ required: false, description: 'Retries with the same key return the first order.' }),
   }),
 });
@@ -120,6 +134,9 @@ builder.mutationFields((t) => ({
           productId: input.product.id,
           quantity: input.quantity,
           preAssignUserIds: input.preAssignTo?.map((user) => user.id) ?? null,
+          reserveForUserIds: input.reserveFor?.map((user) => user.id) ?? null,
+          reserveForGroupId: input.reserveForGroup?.id ?? null,
+          renewalOf: input.renewalOf ? { endDate: input.renewalOf.endDate, groupId: input.renewalOf.group?.id ?? null } : null,
         });
         return { orderId: order.id };
       }),

@@ -448,6 +448,53 @@ describe(`the roster on ${backend}`, () => {
     });
   });
 
+  describe("the organisation's graduate license policy", () => {
+    const UPDATE_ORGANISATION = /* GraphQL */ `
+      mutation UpdateOrganisation($input: UpdateOrganisationInput!) {
+        updateOrganisation(input: $input) {
+          __typename
+          ... on OrganisationPayload { change organisation { name graduateLicensePolicy } }
+          ... on Error { code message field }
+        }
+      }`;
+    const nordstad = () => gid('Organisation', demo.ids.nordstad);
+
+    it('an organisation administrator sets it (audited, as an event); setting it again writes nothing', async () => {
+      const before = await rows();
+      const events = await test.db.prisma.event.count({ where: { kind: 'organisation.updated' } });
+      const { value } = await send(tokens.olivia, UPDATE_ORGANISATION, { organisation: nordstad(), graduateLicensePolicy: 'KEEP_UNTIL_END_DATE' });
+      expect(value).toMatchObject({ change: 'UPDATED', organisation: { name: 'Nordstad kommun', graduateLicensePolicy: 'KEEP_UNTIL_END_DATE' } });
+      expect(rowChanges(before, await rows())).toEqual({ auditEvents: 1 });
+      expect(await test.db.prisma.event.count({ where: { kind: 'organisation.updated' } })).toBe(events + 1);
+      const audit = await test.db.prisma.auditEvent.findFirstOrThrow({ where: { action: 'ORGANISATION_UPDATED' }, orderBy: { createdAt: 'desc' } });
+      expect(audit).toMatchObject({ before: { graduateLicensePolicy: 'REVOKE_TO_POOL' }, after: { graduateLicensePolicy: 'KEEP_UNTIL_END_DATE' } });
+      const again = await rows();
+      expect((await send(tokens.olivia, UPDATE_ORGANISATION, { organisation: nordstad(), graduateLicensePolicy: 'KEEP_UNTIL_END_DATE' })).value.change).toBe(
+        'UNCHANGED',
+      );
+      expect(rowChanges(again, await rows())).toEqual({});
+      // The read-write integration may too: back to the default.
+      const back = await send(tokens.lms, UPDATE_ORGANISATION, { organisation: nordstad(), graduateLicensePolicy: 'REVOKE_TO_POOL' });
+      expect(back.value).toMatchObject({ change: 'UPDATED', organisation: { graduateLicensePolicy: 'REVOKE_TO_POOL' } });
+    });
+
+    it.each([
+      ['a school administrator', 'sara', 'FORBIDDEN'],
+      ['a student', 'saga', 'FORBIDDEN'],
+      ["another organisation's administrator", 'oskar', 'NOT_FOUND'],
+      ["another organisation's integration", 'sjostadLms', 'NOT_FOUND'],
+      ['a supplier', 'supplier', 'NOT_FOUND'],
+    ] as const)('%s may not set it: %s, nothing written', async (_who, token, outcome) => {
+      const before = await rows();
+      const result = await send(tokens[token], UPDATE_ORGANISATION, { organisation: nordstad(), graduateLicensePolicy: 'KEEP_UNTIL_END_DATE' });
+      expect(result.outcome).toBe(outcome);
+      expect(rowChanges(before, await rows())).toEqual({});
+      expect(await test.db.prisma.organisation.findUniqueOrThrow({ where: { id: demo.ids.nordstad } })).toMatchObject({
+        graduateLicensePolicy: 'REVOKE_TO_POOL',
+      });
+    });
+  });
+
   describe('the import functions', () => {
     it('upsert by external id: the second run with the same data changes nothing', async () => {
       const prisma = test.db.prisma;

@@ -1,6 +1,14 @@
 // One product as one school holds it: the "Manage licenses" page of that product.
 import { Prisma, type License, type Product, type School } from '@school-licenses/db';
-import { Kind, type GraphQLResolveInfo, type SelectionSetNode } from 'graphql';
+import {
+  getDirectiveValues,
+  GraphQLIncludeDirective,
+  GraphQLSkipDirective,
+  Kind,
+  type GraphQLResolveInfo,
+  type SelectionNode,
+  type SelectionSetNode,
+} from 'graphql';
 import { availabilityOfProducts, type Availability, type LicenseCounts } from '../domain/availability.ts';
 import type { EndDateCount } from '../domain/errors.ts';
 import { licensePagesOfProducts, type LicenseColumn, type LicenseListFilter, type LicensePage, type PageWindow } from '../domain/license-pages.ts';
@@ -356,10 +364,18 @@ function groupBy<T>(items: T[], keyOf: (item: T) => string): Map<string, T[]> {
   return groups;
 }
 
-/** Whether the field being resolved selects `path` (field names, through fragments). */
+/**
+ * Whether the field being resolved selects `path` (field names, through fragments), as the
+ * executor will run it: a selection that @skip or @include leaves out, with this request's
+ * variables, selects nothing (graphql's own getDirectiveValues reads the directives).
+ */
 function selectsPath(info: GraphQLResolveInfo, path: string[]): boolean {
+  const runs = (selection: SelectionNode) =>
+    getDirectiveValues(GraphQLSkipDirective, selection, info.variableValues)?.if !== true &&
+    getDirectiveValues(GraphQLIncludeDirective, selection, info.variableValues)?.if !== false;
   const visit = (set: SelectionSetNode | undefined, [name, ...rest]: string[]): boolean =>
     !!set?.selections.some((selection) => {
+      if (!runs(selection)) return false;
       if (selection.kind === Kind.FIELD) return selection.name.value === name && (rest.length === 0 || visit(selection.selectionSet, rest));
       const fragment = selection.kind === Kind.INLINE_FRAGMENT ? selection : info.fragments[selection.name.value];
       return visit(fragment?.selectionSet, [name!, ...rest]);

@@ -41,7 +41,7 @@ const ADMIN_VIEW_STATEMENTS = 4; // authenticate, school, products, license page
 /** With an `after` cursor the pages, their holders and the availability are the same one statement. */
 const ADMIN_VIEW_WITH_CURSOR_STATEMENTS = 4;
 /** Statements of assignLicense (a new license) with the payload above. */
-const ASSIGN_LICENSE_STATEMENTS = 15; // ... and the INSERT of its events (events/outbox.ts)
+const ASSIGN_LICENSE_STATEMENTS = 9; // authenticate, school + product + membership + locks, active assignments + pool + license, the write (license, assignment, audit), its events, the payload (3), COMMIT
 
 const backend = process.env.DATABASE_URL ? 'PostgreSQL' : 'PGlite';
 
@@ -147,6 +147,40 @@ describe(`SQL statements per request on ${backend}`, () => {
       expect([node.deliveredAt, node.autoStartOn]).toEqual([row.deliveredAt.toISOString(), formatDay(row.autoStartOn)]);
     }
     expect(nodes.some((node) => node.reusable)).toBe(true);
+  });
+
+  it('reads no count and no holders that @skip or @include leave out', async () => {
+    const DIRECTIVES = /* GraphQL */ `
+      query Directives($school: ID!, $withCount: Boolean!, $withHolders: Boolean!) {
+        school(id: $school) {
+          products {
+            licenses(first: 5) {
+              totalCount @include(if: $withCount)
+              edges { node { id holder @skip(if: $withHolders) { name } ... on License @include(if: $withHolders) { holder { name } } } }
+            }
+          }
+        }
+      }`;
+    const pageStatement = (sent: string[]) => sent.find((sql) => sql.includes('"pageProductId"')) ?? '';
+    const neither = await counted(admin, DIRECTIVES, { school, withCount: false, withHolders: false });
+    // holder @skip(if: false) is selected: the holders come with the page; the count does not.
+    expect(pageStatement(neither.statements)).toContain('"holder.name"');
+    expect(pageStatement(neither.statements)).not.toContain('counted');
+    expect(neither.data.school.products[0].licenses.totalCount).toBeUndefined();
+    const both = await counted(admin, DIRECTIVES, { school, withCount: true, withHolders: true });
+    expect(pageStatement(both.statements)).toContain('counted');
+    expect(pageStatement(both.statements)).toContain('"holder.name"');
+    const skipped = await counted(
+      admin,
+      /* GraphQL */ `
+      query Skipped($school: ID!) {
+        school(id: $school) { products { licenses(first: 5) { totalCount @skip(if: true) edges { node { id holder @include(if: false) { name } } } } } }
+      }`,
+      { school },
+    );
+    expect(pageStatement(skipped.statements)).not.toContain('counted');
+    expect(pageStatement(skipped.statements)).not.toContain('"holder.name"');
+    expect(skipped.data.school.products.every((p: any) => p.licenses.edges.every((e: any) => !('holder' in e.node)))).toBe(true);
   });
 
   it('availability without the pages is one statement for every product', async () => {

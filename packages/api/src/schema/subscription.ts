@@ -1,6 +1,6 @@
 // Live updates over Server-Sent Events (yoga's graphql-sse transport), fed by this instance's
 // event relay (events/relay.ts). Each subscription is authorized like the query it mirrors.
-import { createGraphQLError, filter, map, pipe } from 'graphql-yoga';
+import { createGraphQLError, filter, map, pipe, Repeater } from 'graphql-yoga';
 import { builder } from './builder.ts';
 import type { Context } from './context.ts';
 import { NotificationRef } from './notification.ts';
@@ -15,6 +15,52 @@ builder.subscriptionType({
 /** A subscription's context lives as long as it; each update is read as a request of its own. */
 const freshRead = (ctx: Context): Context => ({ ...ctx });
 
+/** The longest setTimeout delay; a later expiry is checked again then. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/**
+ * A subscription lives no longer than its credential: when the user token's `exp` passes, the
+ * stream ends with a TOKEN_EXPIRED error (checked by a timer, and again before each update), and
+ * the client subscribes again with a fresh token. API keys do not expire (they are revoked).
+ */
+function untilTokenExpires<T>(ctx: Context, source: AsyncIterable<T>): AsyncIterable<T> {
+  const expiresAt = ctx.actor?.kind === 'user' ? ctx.actor.expiresAt : undefined;
+  if (!expiresAt) return source;
+  return new Repeater<T>(async (push, stop) => {
+    // By the clock (which tests move), and by the time that has really passed since it started.
+    const deadline = performance.now() + (expiresAt.getTime() - ctx.clock.now().getTime());
+    const expired = () => ctx.clock.now().getTime() >= expiresAt.getTime() || performance.now() >= deadline;
+    const end = () =>
+      stop(
+        createGraphQLError('The token has expired: subscribe again with a fresh token.', {
+          extensions: { code: 'TOKEN_EXPIRED', expiredAt: expiresAt.toISOString() },
+        }),
+      );
+    let timer: NodeJS.Timeout | undefined;
+    const check = () => {
+      if (expired()) return end();
+      timer = setTimeout(check, Math.min(MAX_TIMER_MS, Math.max(1, deadline - performance.now())));
+    };
+    check();
+    const iterator = source[Symbol.asyncIterator]();
+    const stopped = stop.then(() => ({ done: true as const, value: undefined }));
+    try {
+      for (;;) {
+        const next = await Promise.race([iterator.next(), stopped]);
+        if (next.done) break;
+        if (expired()) return end();
+        await push(next.value);
+      }
+      stop();
+    } catch (error) {
+      stop(error);
+    } finally {
+      clearTimeout(timer);
+      await iterator.return?.();
+    }
+  });
+}
+
 builder.subscriptionField('availabilityChanged', (t) =>
   t.field({
     type: LicenseAvailabilityRef,
@@ -27,10 +73,13 @@ builder.subscriptionField('availabilityChanged', (t) =>
     subscribe: async (_root, args, ctx) => {
       const schoolProduct = await loadSchoolProduct(ctx, `${args.school.id}:${args.product.id}`);
       if (!schoolProduct) throw createGraphQLError('No such school or product.', { extensions: { code: 'NOT_FOUND' } });
-      return pipe(
-        ctx.events.subscribe('event'),
-        filter((event) => event.schoolId === schoolProduct.school.id && event.productId === schoolProduct.product.id),
-        map(() => availabilityOf(freshRead(ctx), schoolProduct)),
+      return untilTokenExpires(
+        ctx,
+        pipe(
+          ctx.events.subscribe('event'),
+          filter((event) => event.schoolId === schoolProduct.school.id && event.productId === schoolProduct.product.id),
+          map(() => availabilityOf(freshRead(ctx), schoolProduct)),
+        ),
       );
     },
     resolve: (availability) => availability,
@@ -45,10 +94,13 @@ builder.subscriptionField('notificationAdded', (t) =>
     subscribe: (_root, _args, ctx) => {
       const actor = actorOf(ctx);
       const userId = actor.kind === 'user' ? actor.userId : '';
-      return pipe(
-        ctx.events.subscribe('notification', userId),
-        map((id) => ctx.prisma.notification.findFirst({ where: { id, userId } })),
-        filter((notification) => notification !== null),
+      return untilTokenExpires(
+        ctx,
+        pipe(
+          ctx.events.subscribe('notification', userId),
+          map((id) => ctx.prisma.notification.findFirst({ where: { id, userId } })),
+          filter((notification) => notification !== null),
+        ),
       );
     },
     resolve: (notification) => notification!,

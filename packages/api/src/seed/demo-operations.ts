@@ -139,12 +139,181 @@ mutation Redeem($token: String!) {
 `,
     },
     {
+      token: demo.keys.integration,
+      variables: {
+        organisation: encodeGlobalID('Organisation', demo.ids.nordstad),
+        graduateLicensePolicy: 'KEEP_UNTIL_END_DATE',
+        input: {
+          organisation: encodeGlobalID('Organisation', demo.ids.nordstad),
+          format: 'SS12000',
+          ss12000Mode: 'DELTA',
+          dryRun: true,
+          ss12000Document: {
+            organisations: [{ id: 'ekskolan', displayName: 'Ekskolan', organisationType: 'Skolenhet', schoolUnitCode: '20000001' }],
+            persons: [
+              {
+                id: 'p-alva',
+                givenName: 'Alva',
+                familyName: 'Elev',
+                emails: [{ value: 'alva.student@ekskolan.example', type: 'Skola elev' }],
+                enrolments: [{ enroledAt: { id: 'ekskolan' }, schoolYear: 7 }],
+              },
+              {
+                id: 'p-omar',
+                givenName: 'Omar',
+                familyName: 'Elev',
+                emails: [{ value: 'omar.student@ekskolan.example', type: 'Skola elev' }],
+                enrolments: [{ enroledAt: { id: 'ekskolan' }, schoolYear: 7 }],
+              },
+            ],
+            groups: [
+              {
+                id: 'g-7b',
+                displayName: '7B',
+                groupType: 'Klass',
+                schoolYear: 7,
+                organisation: { id: 'ekskolan' },
+                groupMemberships: [{ person: { id: 'p-alva' } }, { person: { id: 'p-omar' } }],
+              },
+            ],
+          },
+        },
+      },
+      query: `# 7. As the LMS integration (an API key of Nordstad): sync a roster. Files (OneRoster CSV, SS 12000
+# pages) go as a multipart upload, which GraphiQL cannot send; an SS 12000 integration may send
+# the JSON itself as ss12000Document, as here. A dry run: the diff (Ekskolan linked by its school
+# unit code, two students, class 7B) and nothing written. Set "dryRun": false to apply it; run it
+# again and it changes nothing. A mistake (remove a person's givenName) gives recordErrors with
+# their JSON pointer. At the school-year rollover, GraduatePolicy decides whether graduates keep
+# their licenses until their end dates or give them back to the pool. See docs/ROSTER-SYNC.md.
+mutation SyncRoster($input: ImportRosterInput!) {
+  importRoster(input: $input) {
+    __typename
+    ... on ImportRosterPayload {
+      dryRun
+      refused
+      mode
+      summary { schools { created updated ended } users { created updated ended } schoolMemberships { created updated ended } groups { created updated ended } groupMemberships { created updated ended } }
+      changes { entity kind key pointer }
+      recordErrors { code message pointer field }
+      revokedLicenses
+    }
+    ... on Error { code message field }
+  }
+}
+
+mutation GraduatePolicy($organisation: ID!, $graduateLicensePolicy: GraduateLicensePolicy!) {
+  updateOrganisation(input: { organisation: $organisation, graduateLicensePolicy: $graduateLicensePolicy }) {
+    __typename
+    ... on OrganisationPayload { change organisation { name graduateLicensePolicy } }
+    ... on Error { code message field }
+  }
+}
+`,
+    },
+    {
+      token: demo.keys.integration,
+      variables: { after: null, kinds: null, input: { url: 'http://127.0.0.1:4001/webhooks/licenses', kinds: ['LICENSE_ASSIGNED', 'LICENSE_REVOKED'] } },
+      query: `# 8. As the LMS integration: what changed. The change feed, oldest first; keep the last endCursor
+# and pass it as "after" next time to catch up. Or be told as it happens: register a webhook
+# endpoint (its secret is shown once; verify deliveries with the SDK's verifyWebhook), then see
+# its delivery log. See docs/EVENTS.md; examples/lms-sync.mjs does all of it.
+query Events($after: String, $kinds: [EventKind!]) {
+  events(after: $after, kinds: $kinds, first: 20) {
+    pageInfo { hasNextPage endCursor }
+    edges { node { id type school user license actor data createdAt } }
+  }
+}
+
+mutation RegisterWebhook($input: CreateWebhookEndpointInput!) {
+  createWebhookEndpoint(input: $input) {
+    __typename
+    ... on CreateWebhookEndpointPayload { secret endpoint { id url kinds enabled } }
+    ... on Error { code message field }
+  }
+}
+
+query Webhooks {
+  webhookEndpoints(first: 10) {
+    edges { node { url enabled failuresInRow deliveries(first: 10) { edges { node { status attempts lastStatusCode event { type } } } } } }
+  }
+}
+`,
+    },
+    {
+      token: demo.tokens.organisationAdmin,
+      variables: {
+        input: { fromSchool: school, toSchool: encodeGlobalID('School', demo.ids.bjorkskolan), product, count: 2, kind: 'NEW', endDate: null },
+      },
+      query: `# 9. As Olivia, admin of Nordstad: move 2 new Matematik 7 licenses from Ekskolan to Björkskolan.
+# They keep their dates; assigned and expired licenses never move. kind REUSABLE moves started
+# ones, with an endDate chosen from the pool when it has several (END_DATE_REQUIRED lists them).
+mutation MoveLicenses($input: MoveLicensesInput!) {
+  moveLicenses(input: $input) {
+    __typename
+    ... on MoveLicensesPayload {
+      moved
+      licenses { state autoStartOn endDate school { name } }
+      fromAvailability { newLicenses reusable { total } }
+      toAvailability { newLicenses reusable { total } }
+    }
+    ... on EndDateChoiceError { code message availableEndDates { endDate count } }
+    ... on Error { code message field }
+  }
+}
+`,
+    },
+    {
       token: demo.tokens.schoolAdmin,
       variables: {
-        input: { group: encodeGlobalID('Group', demo.ids.class7a), product, policy: 'REUSABLE_FIRST', dryRun: true },
-        group: encodeGlobalID('Group', demo.ids.class7a),
+        school,
+        order: {
+          school,
+          product: encodeGlobalID('Product', demo.ids.engelska),
+          quantity: 5,
+          reserveForGroup: encodeGlobalID('Group', demo.ids.class7A),
+          renewalOf: null,
+        },
       },
-      query: `# 7. As Sara: give class 7A Matematik 7. The dry run shows each student's outcome (the end
+      query: `# 10. As Sara: which licenses end within the next year (renew them before they run out), and a
+# delayed order that keeps its licenses for class 7A's students: the supplier's delivery assigns
+# them at once (tab 5 delivers another order), and the notification tells who got one.
+# Mark an order as a renewal with renewalOf: { endDate: "YYYY-MM-DD" } from the list.
+query Expiring($school: ID!) {
+  expiringLicenses(school: $school, within: 365) {
+    product { name }
+    licenses
+    assigned
+    endDates { endDate daysLeft licenses assigned }
+  }
+}
+
+mutation ReserveForClass($order: PlaceOrderInput!) {
+  placeOrder(input: $order) {
+    __typename
+    ... on OrderPayload { order { id status reservedForGroup { name } renewalOf { endDate } } }
+    ... on Error { code message field }
+  }
+}
+`,
+    },
+    {
+      token: demo.keys.integration,
+      variables: { user: encodeGlobalID('User', demo.ids.studentWithoutLicense), product },
+      query: `# 11. As the LMS (an organisation API key): may this student open Matematik 7 now? The call an
+# LMS makes at every launch, answered in one statement; holds turns true once a license is assigned (tab 2).
+query Entitlement($user: ID!, $product: ID!) {
+  entitlement(user: $user, product: $product) { holds license endDate daysLeft }
+}
+`,
+    },
+    {
+      token: demo.tokens.schoolAdmin,
+      variables: {
+        input: { group: encodeGlobalID('Group', demo.ids.class7A), product, policy: 'REUSABLE_FIRST', dryRun: true },
+        group: encodeGlobalID('Group', demo.ids.class7A),
+      },
+      query: `# 12. As Sara: give class 7A Matematik 7. The dry run shows each student's outcome (the end
 # date they would get, or why they would wait) and writes nothing. Set "dryRun": false (and
 # "keep": true for a standing rule: students who join later get one, leavers give theirs back),
 # then read the class's rules and waiting list.

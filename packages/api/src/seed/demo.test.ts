@@ -10,7 +10,8 @@ describe('the demo seed', () => {
   let test: TestApi;
   let demo: DemoData;
   beforeAll(async () => {
-    ({ test, demo } = await startStandardScenario());
+    // As the demo server runs: the relay numbers events for the feed, webhooks may go to 127.0.0.1.
+    ({ test, demo } = await startStandardScenario({ events: true, webhooks: { allowPrivate: true } }));
   });
   afterAll(() => test.close());
 
@@ -74,6 +75,66 @@ describe('the demo seed', () => {
     // The activation link's token is the same after a restart.
     expect(again.activationToken).toBe(demo.activationToken);
     expect(again.ids).toEqual(demo.ids);
+  });
+
+  /** What GraphiQL sends when one operation of a tab is run: its document, variables and headers. */
+  const runTab = async (marker: string, operationName: string, variables?: Record<string, unknown>) => {
+    const tab = demoGraphiQL(demo).defaultTabs!.find((each) => each.query!.includes(marker))!;
+    const response = await test.api.fetch('http://api.test/graphql', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...JSON.parse(tab.headers!) },
+      body: JSON.stringify({ query: tab.query, variables: { ...JSON.parse(tab.variables!), ...variables }, operationName }),
+    });
+    const body = (await response.json()) as { data: any; errors?: unknown };
+    expect(body.errors).toBeUndefined();
+    return body.data;
+  };
+
+  it("GraphiQL's roster tab shows a sync's diff as it opens, writes nothing, applies it when dryRun is off, and sets the graduate policy", async () => {
+    const tab = demoGraphiQL(demo).defaultTabs!.find((each) => each.query!.includes('mutation SyncRoster'))!;
+    const { input } = JSON.parse(tab.variables!);
+    expect(input.organisation).toBe(gid('Organisation', demo.ids.nordstad));
+    const users = await test.db.prisma.user.count();
+    const dry = (await runTab('mutation SyncRoster', 'SyncRoster')).importRoster;
+    expect(dry).toMatchObject({ __typename: 'ImportRosterPayload', dryRun: true, refused: false, mode: 'DELTA', recordErrors: [] });
+    expect(dry.summary).toMatchObject({
+      schools: { created: 0, updated: 1 },
+      users: { created: 2 },
+      schoolMemberships: { created: 2 },
+      groups: { created: 1 },
+    });
+    expect(await test.db.prisma.user.count()).toBe(users);
+
+    const applied = (await runTab('mutation SyncRoster', 'SyncRoster', { input: { ...input, dryRun: false } })).importRoster;
+    expect(applied).toMatchObject({ dryRun: false, refused: false, summary: dry.summary });
+    expect(await test.db.prisma.user.count()).toBe(users + 2);
+    const again = (await runTab('mutation SyncRoster', 'SyncRoster', { input: { ...input, dryRun: false } })).importRoster;
+    expect(again.changes).toEqual([]);
+
+    // The same tab sets what graduates' licenses do at the rollover.
+    const policy = (await runTab('mutation SyncRoster', 'GraduatePolicy')).updateOrganisation;
+    expect(policy).toMatchObject({ change: 'UPDATED', organisation: { name: 'Nordstad kommun', graduateLicensePolicy: 'KEEP_UNTIL_END_DATE' } });
+  });
+
+  it("GraphiQL's events tab reads the feed, registers a webhook endpoint and lists it", async () => {
+    await test.relay!.flush();
+    const feed = (await runTab('query Events', 'Events')).events;
+    expect(feed.edges.length).toBeGreaterThan(0);
+    expect(feed.pageInfo.endCursor).toBeTruthy();
+    const next = (await runTab('query Events', 'Events', { after: feed.pageInfo.endCursor })).events;
+    // The demo has more than a page of events: the next page starts after the cursor.
+    expect(feed.pageInfo.hasNextPage).toBe(true);
+    const ids = (page: any) => page.edges.map((e: any) => e.node.id);
+    expect(ids(next).length).toBeGreaterThan(0);
+    expect(ids(next).filter((id: string) => ids(feed).includes(id))).toEqual([]);
+    const registered = (await runTab('query Events', 'RegisterWebhook')).createWebhookEndpoint;
+    expect(registered).toMatchObject({
+      __typename: 'CreateWebhookEndpointPayload',
+      endpoint: { url: 'http://127.0.0.1:4001/webhooks/licenses', enabled: true },
+    });
+    expect(registered.secret).toMatch(/^whsec_/);
+    const listed = (await runTab('query Events', 'Webhooks')).webhookEndpoints.edges;
+    expect(listed.map((e: any) => e.node.url)).toEqual(['http://127.0.0.1:4001/webhooks/licenses']);
   });
 
   // Last: it gives Tove's license back, which the restart test above compares.

@@ -34,16 +34,22 @@ export interface DemoData {
   tokens: Record<keyof typeof DEMO_USERS, string>;
   keys: typeof DEMO_KEYS;
   ids: {
+    /** Nordstad kommun, the organisation of the LMS key, for the roster-sync tab. */
+    nordstad: string;
     ekskolan: string;
+    /** Nordstad's other school, for the tab that moves licenses between schools. */
+    bjorkskolan: string;
+    /** Ekskolan's class 7A, for the class licensing, renewal and reservation tabs. */
+    class7A: string;
     matematik: string;
+    /** Engelska Plus, delivered later by its supplier (DELAYED). */
+    engelska: string;
     awaitingOrder: string;
     studentWithoutLicense: string;
     /** A license someone holds now, for the revoke tab. */
     heldLicense: string | null;
     /** The license the demo's teacher (Tove) holds, for the removeMyLicense tab. */
     heldByTeacher: string | null;
-    /** Ekskolan's class 7A, for the class licensing tab. */
-    class7a: string;
   };
   /** The Kemilabbet activation link's token: the same at every start (demoActivationToken). */
   activationToken: string;
@@ -224,11 +230,12 @@ async function describeDemo(prisma: PrismaClient, clock: Clock, auth: AuthConfig
     tokens[role] = auth.jwtSecret ? await signUserToken(auth, user.id, { now: clock.now() }) : '(set JWT_SECRET to sign demo tokens)';
   }
   const ekskolan = await prisma.school.findFirstOrThrow({ where: { name: 'Ekskolan' } });
+  const bjorkskolan = await prisma.school.findFirstOrThrow({ where: { name: 'Björkskolan' } });
+  const class7A = await prisma.group.findFirstOrThrow({ where: { schoolId: ekskolan.id, name: '7A' } });
   const matematik = await prisma.product.findFirstOrThrow({ where: { name: 'Matematik 7 Digital' } });
   const engelska = await prisma.product.findFirstOrThrow({ where: { name: 'Engelska Plus' } });
   const awaiting = await prisma.order.findFirst({ where: { productId: engelska.id, status: 'AWAITING_DELIVERY' } });
   const svante = await prisma.user.findFirstOrThrow({ where: { email: 'svante.student@ekskolan.example' } });
-  const class7a = await prisma.group.findFirstOrThrow({ where: { schoolId: ekskolan.id, externalId: 'demo-7a' }, select: { id: true } });
   // A license someone holds now, for the revoke tab (the latest assigned one that is still held).
   const held = await prisma.assignment.findFirst({
     where: { isActive: true, productId: matematik.id, schoolId: ekskolan.id, license: { endDate: { gte: dayAt(clock.now(), DEFAULT_TIME_ZONE) } } },
@@ -244,13 +251,16 @@ async function describeDemo(prisma: PrismaClient, clock: Clock, auth: AuthConfig
     tokens,
     keys: DEMO_KEYS,
     ids: {
+      nordstad: ekskolan.organisationId,
       ekskolan: ekskolan.id,
+      bjorkskolan: bjorkskolan.id,
+      class7A: class7A.id,
+      engelska: engelska.id,
       matematik: matematik.id,
       awaitingOrder: awaiting?.id ?? '',
       studentWithoutLicense: svante.id,
       heldLicense: held?.licenseId ?? null,
       heldByTeacher: teachers?.licenseId ?? null,
-      class7a: class7a.id,
     },
     activationToken,
   };

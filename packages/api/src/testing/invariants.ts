@@ -2,6 +2,7 @@
 // the API or Prisma's models): after concurrency, faults, killed processes and fuzzing, every test
 // expects `checkInvariants` to find nothing.
 import type { PrismaClient } from '@school-licenses/db';
+import { checkLicenseCounts } from '../domain/license-counts.ts';
 
 const checks: Record<string, string> = {
   'a license with two active assignments': `
@@ -23,11 +24,16 @@ const checks: Record<string, string> = {
   'an assignment of a license of another product or school': `
     SELECT a.id FROM "Assignment" a JOIN "License" l ON l.id = a."licenseId"
     WHERE a."productId" <> l."productId" OR a."schoolId" <> l."schoolId"`,
-  // Leavers give their licenses back (LEFT_SCHOOL), so only active assignments need a member.
+  // Leavers give their licenses back (LEFT_SCHOOL), so only active assignments need a member;
+  // but a graduate whose organisation lets graduates keep theirs (the membership's ending says so).
   'an active assignment of a user who is not now a student or teacher of the school': `
     SELECT a.id FROM "Assignment" a WHERE a."isActive" AND NOT EXISTS (
       SELECT 1 FROM "SchoolMembership" m WHERE m."userId" = a."userId" AND m."schoolId" = a."schoolId"
-        AND m.role <> 'SCHOOL_ADMIN' AND m."endedAt" IS NULL)`,
+        AND m.role <> 'SCHOOL_ADMIN' AND m."endedAt" IS NULL)
+    AND NOT EXISTS (
+      SELECT 1 FROM "SchoolMembership" m JOIN "AuditEvent" e ON e."userId" = m."userId" AND e."schoolId" = m."schoolId"
+        AND e.action = 'SCHOOL_MEMBERSHIP_ENDED' AND e."createdAt" = m."endedAt" AND e.after->>'graduateKeepsLicenses' = 'true'
+      WHERE m."userId" = a."userId" AND m."schoolId" = a."schoolId" AND m."endedAt" >= a."assignedAt")`,
   "a current group member who is not a current member of the group's school": `
     SELECT gm."groupId" || ':' || gm."userId" AS id FROM "GroupMembership" gm JOIN "Group" g ON g.id = gm."groupId"
     WHERE gm."endedAt" IS NULL AND NOT EXISTS (
@@ -81,6 +87,14 @@ export async function checkInvariants(prisma: PrismaClient): Promise<Record<stri
   for (const [rule, sql] of Object.entries(checks)) {
     const rows = await prisma.$queryRawUnsafe<{ id: string }[]>(sql);
     if (rows.length) broken[rule] = rows.map((row) => String(row.id));
+  }
+  // The counters the trigger keeps, against a recount of the licenses (the check-counters command's check).
+  const miscounted = await checkLicenseCounts(prisma);
+  if (miscounted.length) {
+    broken['a license counter that differs from its licenses'] = miscounted.map(
+      (m) =>
+        `${m.schoolId}/${m.productId} end ${m.endDate} auto-start ${m.autoStartOn} started=${m.started} assigned=${m.assigned}: ${m.counted} counted, ${m.actual} licenses`,
+    );
   }
   return broken;
 }

@@ -70,6 +70,15 @@ export const ASSIGN_LICENSES = /* GraphQL */ `
     }
   }`;
 
+export const MOVE_LICENSES = /* GraphQL */ `
+  mutation MoveLicenses($input: MoveLicensesInput!) {
+    moveLicenses(input: $input) {
+      __typename
+      ... on MoveLicensesPayload { moved licenses { id state school { id } } }
+      ... on Error { code message field }
+    }
+  }`;
+
 export const REVOKE_LICENSE = /* GraphQL */ `
   mutation RevokeLicense($input: LicenseInput!) {
     revokeLicense(input: $input) {

@@ -16,6 +16,7 @@ export async function countRows(prisma: PrismaClient) {
     prisma.idempotencyRecord.count(),
     prisma.apiCredential.count(),
   ]);
+  const reservations = await prisma.orderReservation.count();
   const [schools, users, schoolMemberships, groups, groupMemberships, products] = await Promise.all([
     prisma.school.count(),
     prisma.user.count(),
@@ -34,6 +35,7 @@ export async function countRows(prisma: PrismaClient) {
   return {
     orders,
     preAssignments,
+    reservations,
     licenses,
     assignments,
     activationLinks,

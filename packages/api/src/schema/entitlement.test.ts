@@ -1,0 +1,76 @@
+// Query.entitlement: whether a user holds a product now, in one statement after authentication,
+// for whoever may see the user, and right past an end date whether or not the sweep has run.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { DemoData } from '../seed/demo.ts';
+import { dataOf, startStandardScenario, type TestApi } from '../testing/harness.ts';
+import { gid, userGid } from '../testing/ids.ts';
+
+const ENTITLEMENT = /* GraphQL */ `
+  query Entitlement($user: ID!, $product: ID!) { entitlement(user: $user, product: $product) { holds license endDate daysLeft } }`;
+
+const backend = process.env.DATABASE_URL ? 'PostgreSQL' : 'PGlite';
+
+describe(`entitlement on ${backend}`, () => {
+  const statements: string[] = [];
+  let test: TestApi;
+  let demo: DemoData;
+  let product: string;
+  let holder: { id: string; licenseId: string; endDate: Date };
+
+  beforeAll(async () => {
+    ({ test, demo } = await startStandardScenario({ onQuery: (sql) => statements.push(sql) }));
+    product = gid('Product', demo.ids.matematik);
+    const saga = await test.db.prisma.user.findFirstOrThrow({ where: { email: 'saga.student@ekskolan.example' } });
+    const license = await test.db.prisma.license.findFirstOrThrow({ where: { assignedUserId: saga.id, productId: demo.ids.matematik } });
+    holder = { id: gid('User', saga.id), licenseId: license.id, endDate: license.endDate };
+  });
+  afterAll(() => test.close());
+
+  const ask = async (token: string, user: string) => {
+    statements.length = 0;
+    const data = dataOf(await test.request(token, ENTITLEMENT, { user, product }));
+    return { entitlement: data.entitlement, statements: [...statements] };
+  };
+
+  it('tells a holder, their school and an integration that they hold it, with its end date, in one statement after authentication', async () => {
+    const expected = { holds: true, license: gid('License', holder.licenseId), endDate: holder.endDate.toISOString().slice(0, 10) };
+    for (const token of [demo.tokens.student, demo.tokens.schoolAdmin, demo.tokens.organisationAdmin]) {
+      const { entitlement, statements: sent } = await ask(token, holder.id);
+      expect(entitlement).toMatchObject(expected);
+      expect(entitlement.daysLeft).toBeGreaterThan(0);
+      expect(sent, sent.join('\n')).toHaveLength(2);
+    }
+    const lms = await test.api.fetch('http://api.test/graphql', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${demo.keys.integration}` },
+      body: JSON.stringify({ query: ENTITLEMENT, variables: { user: holder.id, product } }),
+    });
+    expect(((await lms.json()) as any).data.entitlement).toMatchObject(expected);
+  });
+
+  it('answers false for a user without the product, and null for a user who is not yours to see', async () => {
+    const without = await ask(demo.tokens.schoolAdmin, gid('User', demo.ids.studentWithoutLicense));
+    expect(without.entitlement).toEqual({ holds: false, license: null, endDate: null, daysLeft: null });
+    expect((await ask(demo.tokens.otherOrganisationAdmin, holder.id)).entitlement).toBeNull();
+    // A student sees only themself.
+    const other = await userGid(test.db.prisma, 'sixten.student@ekskolan.example');
+    expect((await ask(demo.tokens.student, other)).entitlement).toBeNull();
+  });
+
+  it('answers false from the day after the end date, before any sweep', async () => {
+    // An API key, which does not expire with the clock as a signed-in user's token does.
+    const asLms = async () => {
+      const response = await test.api.fetch('http://api.test/graphql', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${demo.keys.integration}` },
+        body: JSON.stringify({ query: ENTITLEMENT, variables: { user: holder.id, product } }),
+      });
+      return ((await response.json()) as any).data.entitlement;
+    };
+    // Noon UTC of the end date is its afternoon in Stockholm: the last usable day.
+    test.clock.set(new Date(holder.endDate.getTime() + 12 * 3_600_000));
+    expect(await asLms()).toMatchObject({ holds: true, daysLeft: 1 });
+    test.clock.advanceDays(1);
+    expect(await asLms()).toEqual({ holds: false, license: null, endDate: null, daysLeft: null });
+  });
+});
