@@ -5,6 +5,9 @@ import { retryExchange } from '@urql/exchange-retry';
 import { LicenseApiError } from './errors.js';
 import {
   AssignLicenseDocument,
+  AssignLicenseToGroupDocument,
+  EndGroupLicenseRuleDocument,
+  GroupLicensingDocument,
   AuditEventsDocument,
   AvailabilityDocument,
   CreateWebhookEndpointDocument,
@@ -25,7 +28,11 @@ import {
   SchoolProductLicensesDocument,
   SchoolsDocument,
   ViewerDocument,
+  type AssignLicenseToGroupMutation,
   type AssignmentFieldsFragment,
+  type GroupLicensePolicy,
+  type GroupLicenseRuleFieldsFragment,
+  type LicenseWaiterFieldsFragment,
   type AuditEventFieldsFragment,
   type CreateWebhookEndpointInput,
   type CreateWebhookEndpointMutation,
@@ -139,6 +146,37 @@ export interface LicenseArgs {
   idempotencyKey?: string;
 }
 
+/** Input of {@link LicenseClient.assignLicenseToGroup}. Global IDs, as the API returns them. */
+export interface AssignLicenseToGroupArgs {
+  /** The group (a class, a teaching group). */
+  group: string;
+  /** The product. */
+  product: string;
+  /** Where licenses come from: REUSABLE_FIRST, REUSABLE_WITH_END_DATE (with `endDate`), NEW_FIRST, ONLY_NEW. */
+  policy: GroupLicensePolicy;
+  /** With REUSABLE_WITH_END_DATE only: the end date (`YYYY-MM-DD`) of the reusable licenses to take. */
+  endDate?: string | null;
+  /** The group roles that get a license (default `['STUDENT']`). */
+  roles?: GroupRole[] | null;
+  /** Keep the product given: a standing rule for members who join (and leave) later. */
+  keep?: boolean;
+  /** With `keep`: members who leave the group keep their license. */
+  keepOnLeave?: boolean;
+  /** Show each member's outcome and end date, and write nothing. */
+  dryRun?: boolean;
+  /** Makes retries safe (one is made per call when none is given), as for `assignLicense`. */
+  idempotencyKey?: string;
+}
+
+/** Each member's outcome of `assignLicenseToGroup`, and the standing rule made with `keep`. */
+export type GroupAssignment = Omit<Extract<AssignLicenseToGroupMutation['assignLicenseToGroup'], { __typename: 'AssignLicenseToGroupPayload' }>, '__typename'>;
+
+/** A group's standing rules and waiting list (in line order). */
+export interface GroupLicensing {
+  licenseRules: GroupLicenseRuleFieldsFragment[];
+  waitingList: LicenseWaiterFieldsFragment[];
+}
+
 /** The license and its new assignment, after `assignLicense` succeeded. */
 export interface AssignLicenseSuccess {
   license: LicenseFieldsFragment;
@@ -245,6 +283,20 @@ export interface LicenseClient {
 
   /** A teacher gives back their own license, which becomes reusable (students get `FORBIDDEN`). */
   removeMyLicense(args: LicenseArgs): Promise<Result<LicenseChange>>;
+
+  /**
+   * Gives every current member of a group (students by default) who holds no license of the
+   * product one, by the policy; those for whom none is left join the waiting list. `dryRun` shows
+   * each member's outcome (`ASSIGNED` with its end date, `ALREADY_HOLDS`, `WAITING` with its
+   * reason, `NOT_ELIGIBLE`) and writes nothing; `keep` makes the group's standing rule.
+   */
+  assignLicenseToGroup(args: AssignLicenseToGroupArgs): Promise<Result<GroupAssignment>>;
+
+  /** Ends a group's standing rule (its waiters leave the list; licenses given stay). Safe to repeat. */
+  endGroupLicenseRule(args: { rule: string }): Promise<Result<{ ended: boolean; rule: GroupLicenseRuleFieldsFragment }>>;
+
+  /** A group's standing rules and waiting list; null when the group is not yours to see. */
+  groupLicensing(args: { group: string; includeEnded?: boolean }): Promise<GroupLicensing | null>;
 
   /**
    * Moves unassigned licenses of a product between two schools of one organisation, keeping their
@@ -502,6 +554,22 @@ export function createLicenseClient(options: LicenseClientOptions): LicenseClien
     removeMyLicense({ license, idempotencyKey }) {
       const input = { license, idempotencyKey: idempotencyKey ?? newIdempotencyKey() };
       return typedFailures(async () => toResult((await client.mutate(RemoveMyLicenseDocument, { input })).removeMyLicense));
+    },
+    assignLicenseToGroup({ idempotencyKey, dryRun, ...input }) {
+      return typedFailures(async () => {
+        const data = await client.mutate(AssignLicenseToGroupDocument, {
+          // A dry run writes nothing: no key, so it can be repeated as the pool changes.
+          input: { ...input, dryRun: dryRun ?? false, idempotencyKey: dryRun ? null : (idempotencyKey ?? newIdempotencyKey()) },
+        });
+        return toResult(data.assignLicenseToGroup);
+      });
+    },
+    endGroupLicenseRule(input) {
+      return typedFailures(async () => toResult((await client.mutate(EndGroupLicenseRuleDocument, { input })).endGroupLicenseRule));
+    },
+    async groupLicensing({ group, includeEnded }) {
+      const { node } = await client.query(GroupLicensingDocument, { group, includeEnded: includeEnded ?? null });
+      return node?.__typename === 'Group' ? { licenseRules: node.licenseRules, waitingList: node.waitingList } : null;
     },
     moveLicenses({ idempotencyKey, endDate, ...input }) {
       return typedFailures(async () => {

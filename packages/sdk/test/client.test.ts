@@ -283,6 +283,31 @@ describe.each(TRANSPORTS)(`the SDK against the API (%s, ${backend})`, (transport
     expect((await client.viewer()).name).toBe('Tove Lärare');
     expect(asked).toBe(2);
   });
+
+  it("gives class 7A a product: a dry run of each student's end date, then a standing rule, its waiting list, and ending it", async () => {
+    let group = '';
+    for await (const g of admin.groups({ school: story.ids.ekskolan })) if (g.name === '7A') group = g.id;
+    const input = { group, product: story.ids.matematik, policy: 'NEW_FIRST' as const };
+    const dry = await admin.assignLicenseToGroup({ ...input, dryRun: true });
+    if (!dry.ok) throw new Error(dry.message);
+    expect(dry.dryRun).toBe(true);
+    expect(dry.outcomes).toHaveLength(10); // the students, not Tove
+    for (const o of dry.outcomes.filter((o) => o.outcome === 'ASSIGNED')) expect(o.endDate).toMatch(/^\d{4}-\d{2}-\d{2}$/);
+    expect(await admin.groupLicensing({ group })).toEqual({ licenseRules: [], waitingList: [] });
+
+    const kept = await admin.assignLicenseToGroup({ ...input, keep: true });
+    if (!kept.ok) throw new Error(kept.message);
+    expect(kept.rule).toMatchObject({ policy: 'NEW_FIRST', roles: ['STUDENT'], keepOnLeave: false, group: { name: '7A' } });
+    expect(kept.outcomes.map((o) => o.outcome).sort()).toEqual(dry.outcomes.map((o) => o.outcome).sort());
+    const seen = await admin.groupLicensing({ group });
+    expect(seen?.licenseRules.map((r) => r.id)).toEqual([kept.rule!.id]);
+    expect(seen?.waitingList.map((w) => w.position)).toEqual(seen?.waitingList.map((_, i) => i + 1));
+    expect(await story.client(story.demo.tokens.otherOrganisationAdmin).groupLicensing({ group })).toBeNull();
+
+    expect(await admin.assignLicenseToGroup({ ...input, keep: true })).toMatchObject({ ok: false, code: 'ALREADY_EXISTS', field: 'product' });
+    expect(await admin.endGroupLicenseRule({ rule: kept.rule!.id })).toMatchObject({ ok: true, ended: true });
+    expect(await admin.groupLicensing({ group })).toEqual({ licenseRules: [], waitingList: [] });
+  });
 });
 
 describe(`retries (${backend})`, () => {

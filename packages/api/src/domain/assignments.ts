@@ -20,6 +20,7 @@ import { day, moment, parseJson, uuidV7 } from './sql.ts';
 import { localTime, sqlDay, type LocalTime } from './days.ts';
 import { EndDateChoiceError, LicenseError, type EndDateCount } from './errors.ts';
 import { effectiveStartedAt, expiryMoment, isExpired, licensesInStateSql, startDates, startOfDaySql, todaySql } from './license-state.ts';
+import { serveWaitingList } from './group-licensing.ts';
 
 export interface AssignLicenseInput {
   schoolId: string;
@@ -194,7 +195,7 @@ export async function assignMember(
   actor: Actor,
   school: AssigningSchool,
   product: AssignedProduct,
-  input: Omit<AssignLicenseInput, 'schoolId' | 'productId'>,
+  input: Parameters<typeof assignOne>[5],
 ): Promise<AssignmentResult> {
   const [membership] = await tx.$queryRaw<{ role: SchoolRole }[]>`
     SELECT role FROM "SchoolMembership"
@@ -205,13 +206,59 @@ export async function assignMember(
   return assignOne(tx, time, actor, school, product, input);
 }
 
+/** Where a license comes from, for a group's assignment, its standing rule and its waiting list. */
+export type LicensePolicy = 'REUSABLE_FIRST' | 'REUSABLE_WITH_END_DATE' | 'NEW_FIRST' | 'ONLY_NEW';
+
+/**
+ * Assigns the user a license taken by the policy: each source in the policy's order (a reusable
+ * one with the earliest end date, or the chosen one, or a new one) until one has a license. The
+ * same rules as assignLicense; refused with the last source's error (NO_LICENSE_AVAILABLE or
+ * END_DATE_NOT_AVAILABLE) when none has one.
+ */
+export async function assignByPolicy(
+  tx: Tx,
+  time: LocalTime,
+  actor: Actor,
+  school: SchoolWithTimeZone,
+  product: Product,
+  input: { userId: string; policy: LicensePolicy; endDate?: Date | null; groupLicenseRuleId?: string | null },
+): Promise<AssignmentResult> {
+  const reusable = input.policy === 'REUSABLE_WITH_END_DATE' ? { endDate: input.endDate ?? null } : { earliestEndDate: true };
+  const sources = {
+    REUSABLE_FIRST: [true, false],
+    REUSABLE_WITH_END_DATE: [true],
+    NEW_FIRST: [false, true],
+    ONLY_NEW: [false],
+  }[input.policy];
+  await lockSchoolProducts(tx, [school.id], product.id);
+  let refusal: LicenseError | undefined;
+  for (const reuseStarted of sources) {
+    // A concurrent admin may take the earliest end date between reading the pool and locking one: read it again.
+    for (let attempt = 0; attempt < (reuseStarted ? 3 : 1); attempt++) {
+      try {
+        return await assignMember(tx, time, actor, assigningSchool(school), product, {
+          userId: input.userId,
+          reuseStarted,
+          groupLicenseRuleId: input.groupLicenseRuleId,
+          ...(reuseStarted ? reusable : {}),
+        });
+      } catch (error) {
+        if (!(error instanceof LicenseError) || (error.code !== 'NO_LICENSE_AVAILABLE' && error.code !== 'END_DATE_NOT_AVAILABLE')) throw error;
+        refusal = error;
+        if (error.code === 'NO_LICENSE_AVAILABLE' || 'endDate' in reusable) break;
+      }
+    }
+  }
+  throw refusal!;
+}
+
 async function assignOne(
   tx: Tx,
   time: LocalTime,
   actor: Actor,
   school: AssigningSchool,
   product: AssignedProduct,
-  input: Omit<AssignLicenseInput, 'schoolId' | 'productId'>,
+  input: Omit<AssignLicenseInput, 'schoolId' | 'productId'> & { earliestEndDate?: boolean; groupLicenseRuleId?: string | null | undefined },
 ): Promise<AssignmentResult> {
   const { now, today } = time;
   const where = { schoolId: school.id, productId: product.id, today };
@@ -235,7 +282,7 @@ async function assignOne(
   // assignedUserId directly: the membership read before proved the user exists.
   let update: Pick<License, 'assignedUserId'> & Partial<Pick<License, 'startedAt' | 'endDate'>>;
   if (input.reuseStarted) {
-    chooseFromPool(pool, input.endDate ?? null);
+    chooseFromPool(pool, input.endDate ?? null, 'reuseStarted', input.earliestEndDate);
     // Counted but taken: another transaction holds it (not an assignment, which waits for the school's product).
     if (!picked.license) throw new EndDateChoiceError('END_DATE_NOT_AVAILABLE', pool);
     license = picked.license;
@@ -272,6 +319,7 @@ async function assignOne(
     endReason: null,
     endedById: null,
     isActive: true,
+    groupLicenseRuleId: input.groupLicenseRuleId ?? null,
   };
   const entry: AuditEntry = {
     action: 'LICENSE_ASSIGNED',
@@ -292,9 +340,9 @@ async function assignOne(
   await tx.$executeRaw(Prisma.sql`
     WITH updated AS (UPDATE "License" SET ${set} WHERE id = ${license.id}::uuid RETURNING id),
     assigned AS (
-      INSERT INTO "Assignment" (id, "licenseId", "userId", "productId", "schoolId", "assignedAt", "assignedById", "isActive")
+      INSERT INTO "Assignment" (id, "licenseId", "userId", "productId", "schoolId", "assignedAt", "assignedById", "isActive", "groupLicenseRuleId")
       SELECT ${assignment.id}::uuid, updated.id, ${assignment.userId}::uuid, ${assignment.productId}::uuid, ${assignment.schoolId}::uuid,
-        ${now}, ${assignment.assignedById}::uuid, true
+        ${now}, ${assignment.assignedById}::uuid, true, ${assignment.groupLicenseRuleId}::uuid
       FROM updated
       RETURNING id)
     ${auditInsertSql(actor, now, entry, Prisma.sql`assigned`)}`);
@@ -307,6 +355,7 @@ const endActions = {
   REMOVED_BY_SELF: 'LICENSE_REMOVED_BY_SELF',
   EXPIRED: 'ASSIGNMENT_EXPIRED',
   LEFT_SCHOOL: 'LICENSE_REVOKED_LEFT_SCHOOL',
+  LEFT_GROUP: 'LICENSE_REVOKED_LEFT_GROUP',
 } as const satisfies Record<AssignmentEndReason, AuditAction>;
 
 /** The audit entry of a license that started by itself at its deadline (`startedAt`). */
@@ -325,14 +374,14 @@ function noLicenseLeft(field: string, message: string) {
   return new LicenseError('NO_LICENSE_AVAILABLE', field, message);
 }
 
-/** The end date to reuse (or move) from a pool: the one chosen, or the only one there is. */
-function chooseFromPool(pool: EndDateCount[], chosen: Date | null, emptyField = 'reuseStarted'): Date {
+/** The end date to reuse (or move) from a pool: the one chosen, the only one there is, or (for a group's policy) the earliest. */
+function chooseFromPool(pool: EndDateCount[], chosen: Date | null, emptyField = 'reuseStarted', earliest = false): Date {
   if (pool.length === 0) throw noLicenseLeft(emptyField, 'The school has no reusable started license of this product.');
   if (chosen) {
     if (!pool.some((group) => group.endDate.getTime() === chosen.getTime())) throw new EndDateChoiceError('END_DATE_NOT_AVAILABLE', pool);
     return chosen;
   }
-  if (pool.length > 1) throw new EndDateChoiceError('END_DATE_REQUIRED', pool);
+  if (pool.length > 1 && !earliest) throw new EndDateChoiceError('END_DATE_REQUIRED', pool);
   return pool[0]!.endDate;
 }
 
@@ -575,6 +624,8 @@ export async function endAssignment(tx: Tx, now: Date, actor: Actor, licenseId: 
   const assignment = await tx.assignment.findFirst({ where: { licenseId, isActive: true } });
   const time = localTime(now, license.school.organisation.timeZone);
   if (!assignment || isExpired(license, time.today)) throw new LicenseError('LICENSE_NOT_ASSIGNED', 'license');
+  // The pool's lock before its counters change: serving the waiting list below assigns from it.
+  await lockSchoolProducts(tx, [license.schoolId], license.productId);
   await tx.assignment.update({
     where: { id: assignment.id },
     data: { isActive: null, endedAt: now, endReason: reason, endedById: actor.kind === 'user' ? actor.userId : null },
@@ -589,5 +640,7 @@ export async function endAssignment(tx: Tx, now: Date, actor: Actor, licenseId: 
     before: licenseSnapshot(license),
     after: licenseSnapshot(updated),
   });
+  // The license is free again: the first in the school's waiting list for the product gets it.
+  await serveWaitingList(tx, now, license.schoolId, license.productId);
   return updated;
 }

@@ -10,6 +10,7 @@ import { requireOrderable } from './catalogue.ts';
 import { LicenseError } from './errors.ts';
 import { formatDay, localTime } from './days.ts';
 import { deliveryDates } from './license-state.ts';
+import { serveWaitingList } from './group-licensing.ts';
 import { requireRenewable, type RenewalOf } from './renewal.ts';
 import { applyReservations, describeReservations, requireReservable, reservationRows } from './reservations.ts';
 
@@ -103,6 +104,8 @@ export async function placeOrder(tx: Tx, clock: Clock, actor: Actor, input: Plac
       throw error;
     }
   }
+  // What the pre-assignments left goes to the waiting list.
+  await serveWaitingList(tx, now, school.id, product.id);
   return delivered;
 }
 
@@ -152,9 +155,11 @@ async function deliver(tx: Tx, clock: Clock, actor: Actor, orderId: string, scho
     })),
   ]);
   if (order.deliveryMode !== 'DIRECT') {
-    // Reservations are served first, before anything else delivered licenses go to.
+    // Reservations are served first, before anything else delivered licenses go to; then the waiting
+    // list. (A direct order serves its waiting list after its own pre-assignments, in placeOrder.)
     const reserved = await applyReservations(tx, time, order, school, product);
     await notifyAdmins(tx, now, school, order, product, describeReservations(reserved));
+    await serveWaitingList(tx, now, school.id, product.id);
   }
   return order;
 }

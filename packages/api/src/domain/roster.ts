@@ -27,6 +27,7 @@ import { canManageOrganisation, canManageSchool, requireManagedOrganisation, req
 import { endAssignment, endExpiredAssignments } from './assignments.ts';
 import { recordAudit, recordAudits, type AuditEntry } from './audit.ts';
 import { LicenseError } from './errors.ts';
+import { groupEnding, groupMembershipsEnded, groupMembershipStarted } from './group-licensing.ts';
 
 export type RosterChange = 'created' | 'updated' | 'ended' | 'unchanged';
 
@@ -467,6 +468,7 @@ async function changeGroup(
 }
 
 async function closeGroup(tx: Tx, now: Date, actor: Actor, school: School, group: Group): Promise<Group> {
+  await groupEnding(tx, now, actor, school, group.id);
   const members = await tx.groupMembership.findMany({ where: { groupId: group.id, endedAt: null } });
   await endGroupMemberships(tx, now, actor, school, members);
   const record = await tx.group.update({ where: { id: group.id }, data: { endedAt: now } });
@@ -524,6 +526,7 @@ export async function setGroupMembership(
   if (!existing) {
     const record = await tx.groupMembership.create({ data: { groupId: group.id, userId: input.userId, role: input.role, createdAt: now, startedAt: now } });
     await recordAudit(tx, actor, now, { ...entry, action: 'GROUP_MEMBERSHIP_STARTED', after: { role: input.role } });
+    await groupMembershipStarted(tx, now, actor, school, record);
     return { record, change: 'created' };
   }
   if (!existing.endedAt && existing.role === input.role) return { record: existing, change: 'unchanged' };
@@ -535,6 +538,7 @@ export async function setGroupMembership(
     before: { role: existing.role, endedAt: existing.endedAt?.toISOString() ?? null },
     after: { role: input.role },
   });
+  await groupMembershipStarted(tx, now, actor, school, record);
   return { record, change: 'updated' };
 }
 
@@ -553,6 +557,7 @@ async function endGroupMemberships(tx: Tx, now: Date, actor: Actor, school: Scho
     where: { OR: memberships.map((m) => ({ groupId: m.groupId, userId: m.userId })), endedAt: null },
     data: { endedAt: now },
   });
+  await groupMembershipsEnded(tx, now, actor, school, memberships);
   await recordAudits(
     tx,
     actor,

@@ -30,6 +30,11 @@ export const EVENT_KINDS = [
   'group_membership.started',
   'group_membership.updated',
   'group_membership.ended',
+  'group_license_rule.created',
+  'group_license_rule.ended',
+  'waiting_list.joined',
+  'waiting_list.served',
+  'waiting_list.cancelled',
 ] as const;
 
 export type EventKind = (typeof EVENT_KINDS)[number];
@@ -40,6 +45,8 @@ export const eventKindOfAudit: Partial<Record<AuditAction, EventKind>> = {
   LICENSE_REVOKED: 'license.revoked',
   // A holder who left the school: the same revocation for integrations (the audit event keeps the reason).
   LICENSE_REVOKED_LEFT_SCHOOL: 'license.revoked',
+  // A holder who left a group whose standing rule gave the license: the same revocation.
+  LICENSE_REVOKED_LEFT_GROUP: 'license.revoked',
   LICENSE_REMOVED_BY_SELF: 'license.removed_by_self',
   ASSIGNMENT_EXPIRED: 'license.expired',
   LICENSE_AUTO_STARTED: 'license.auto_started',
@@ -66,6 +73,12 @@ export const eventKindOfAudit: Partial<Record<AuditAction, EventKind>> = {
   GROUP_MEMBERSHIP_STARTED: 'group_membership.started',
   GROUP_MEMBERSHIP_UPDATED: 'group_membership.updated',
   GROUP_MEMBERSHIP_ENDED: 'group_membership.ended',
+  // Class licensing (domain/group-licensing.ts).
+  GROUP_LICENSE_RULE_CREATED: 'group_license_rule.created',
+  GROUP_LICENSE_RULE_ENDED: 'group_license_rule.ended',
+  WAITING_LIST_JOINED: 'waiting_list.joined',
+  WAITING_LIST_SERVED: 'waiting_list.served',
+  WAITING_LIST_CANCELLED: 'waiting_list.cancelled',
 };
 
 /** Suppliers learn of the orders of their products, never of who holds a license. */

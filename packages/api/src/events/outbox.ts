@@ -8,7 +8,7 @@ import { eventKindOfAudit } from './kinds.ts';
 
 /**
  * Writes the events of these audit entries in one statement. The product and its supplier come
- * from the license or the order. An assignment that took the last assignable license of its
+ * from the license or the order (or the entry's own product: a group's rule, a waiter). An assignment that took the last assignable license of its
  * school and product also writes `pool.exhausted`, right after its own event.
  */
 export async function recordEvents(tx: Tx, actor: Actor, at: Date, entries: readonly AuditEntry[]): Promise<void> {
@@ -18,7 +18,7 @@ export async function recordEvents(tx: Tx, actor: Actor, at: Date, entries: read
     const data = JSON.stringify({ before: entry.before ?? null, after: entry.after ?? null });
     return [
       Prisma.sql`(${n * 2}::int, ${kind}::text, ${entry.organisationId}::uuid, ${entry.schoolId ?? null}::uuid,
-        ${entry.licenseId ?? null}::uuid, ${entry.userId ?? null}::uuid, ${entry.orderId ?? null}::uuid, ${data}::jsonb)`,
+        ${entry.licenseId ?? null}::uuid, ${entry.userId ?? null}::uuid, ${entry.orderId ?? null}::uuid, ${data}::jsonb, ${entry.productId ?? null}::uuid)`,
     ];
   });
   if (rows.length === 0) return;
@@ -30,13 +30,13 @@ export async function recordEvents(tx: Tx, actor: Actor, at: Date, entries: read
   const assignable = Prisma.sql`x.count > 0 AND (${countedInStateSql('NEW', today, 'x')}
     OR (${countedInStateSql('STARTED', today, 'x')} AND NOT x.assigned))`;
   await tx.$executeRaw(Prisma.sql`
-    WITH v(n, kind, "organisationId", "schoolId", "licenseId", "userId", "orderId", data) AS (VALUES ${Prisma.join(rows)}),
+    WITH v(n, kind, "organisationId", "schoolId", "licenseId", "userId", "orderId", data, "entryProductId") AS (VALUES ${Prisma.join(rows)}),
     e AS (
-      SELECT v.*, p.id AS "productId", p."supplierId"
+      SELECT v.n, v.kind, v."organisationId", v."schoolId", v."licenseId", v."userId", v."orderId", v.data, p.id AS "productId", p."supplierId"
       FROM v
       LEFT JOIN "License" l ON l.id = v."licenseId"
       LEFT JOIN "Order" o ON o.id = v."orderId"
-      LEFT JOIN "Product" p ON p.id = COALESCE(l."productId", o."productId")
+      LEFT JOIN "Product" p ON p.id = COALESCE(l."productId", o."productId", v."entryProductId")
     ),
     exhausted AS (
       SELECT e.n + 1 AS n, 'pool.exhausted' AS kind, e."organisationId", e."schoolId", NULL::uuid AS "licenseId",

@@ -8,9 +8,12 @@ import type { Clock } from '../clock.ts';
 import { checkInvariants } from '../testing/invariants.ts';
 import {
   ASSIGN_LICENSE,
+  ASSIGN_LICENSE_TO_GROUP,
   ASSIGN_LICENSES,
   DELIVER_ORDER,
+  END_GROUP_MEMBERSHIP,
   END_SCHOOL_MEMBERSHIP,
+  SET_GROUP_MEMBERSHIP,
   mutate,
   MOVE_LICENSES,
   REDEEM_ACTIVATION_LINK,
@@ -221,6 +224,77 @@ export function concurrencyCases(target: () => Target) {
     expect(await prisma.license.count({ where: { schoolId: pool.schoolId, startedAt: { not: null }, assignedUserId: null } })).toBe(
       tallied.AssignLicensePayload ?? 0,
     );
+    expect(await checkInvariants(prisma)).toEqual({});
+  });
+
+  // Class licensing (domain/group-licensing.ts): a class of the pool's first `members` students.
+  async function aClass(pool: LicensePool, members: number) {
+    const { prisma } = target();
+    const group = await prisma.group.create({ data: { name: '7A', kind: 'CLASS', organisationId: pool.organisationId, schoolId: pool.schoolId } });
+    await prisma.groupMembership.createMany({
+      data: pool.studentIds.slice(0, members).map((userId) => ({ groupId: group.id, userId, role: 'STUDENT' as const })),
+    });
+    return { id: group.id, gid: gid('Group', group.id) };
+  }
+
+  /** Licenses anyone could take now (new, or started, unexpired and unassigned) while someone waits: the line was passed by. */
+  async function passedBy(pool: LicensePool): Promise<{ free: bigint; waiting: bigint }> {
+    const [row] = await target().prisma.$queryRaw<{ free: bigint; waiting: bigint }[]>`
+      SELECT
+        (SELECT count(*) FROM "License" WHERE "schoolId" = ${pool.schoolId}::uuid AND "productId" = ${pool.productId}::uuid
+          AND "assignedUserId" IS NULL AND "endDate" >= CURRENT_DATE) AS free,
+        (SELECT count(*) FROM "LicenseWaiter" WHERE "schoolId" = ${pool.schoolId}::uuid AND "isWaiting") AS waiting`;
+    return row!;
+  }
+
+  it('two admins give one class a product while members join and leave and licenses are revoked → one rule, no license twice, nobody passed over', async () => {
+    const { prisma } = target();
+    for (let round = 1; round <= ROUNDS; round++) {
+      const { pool, admin } = await setUp();
+      const group = await aClass(pool, 30);
+      // Five licenses held outside the class, to be revoked in the middle of it all.
+      const outside = await Promise.all(pool.gids.students.slice(60, 65).map((s, i) => mutate(urlFor(i), admin, ASSIGN_LICENSE, assignInput(pool, s))));
+      const held = outside.map((o) => o.value.license.id as string);
+      const toGroup = (policy: string) => ({ group: group.gid, product: pool.gids.product, policy, keep: true });
+      const leavers = pool.gids.students.slice(0, 5);
+      const joiners = pool.gids.students.slice(40, 43);
+      const outcomes = await Promise.all([
+        mutate(urlFor(0), admin, ASSIGN_LICENSE_TO_GROUP, toGroup('REUSABLE_FIRST')),
+        mutate(urlFor(1), admin, ASSIGN_LICENSE_TO_GROUP, toGroup('NEW_FIRST')),
+        ...held.map((license, i) => mutate(urlFor(i), admin, REVOKE_LICENSE, { license })),
+        ...leavers.map((user, i) => mutate(urlFor(i + 1), admin, END_GROUP_MEMBERSHIP, { group: group.gid, user })),
+        ...joiners.map((user, i) => mutate(urlFor(i), admin, SET_GROUP_MEMBERSHIP, { group: group.gid, user, role: 'STUDENT' })),
+      ]);
+      const [a, b] = outcomes;
+      expect(tally([a!, b!]), `round ${round}`).toEqual({ AssignLicenseToGroupPayload: 1, ALREADY_EXISTS: 1 });
+      expect(tally(outcomes.slice(2)), `round ${round}`).toEqual({ LicensePayload: 5, GroupMembershipPayload: 8 });
+      // 28 members now; the 10 licenses are all theirs, the other 18 wait; no leaver holds one.
+      const members = await prisma.groupMembership.findMany({ where: { groupId: group.id, endedAt: null }, select: { userId: true } });
+      const ids = members.map((m) => m.userId);
+      expect(ids).toHaveLength(28);
+      expect(await prisma.license.count({ where: { schoolId: pool.schoolId, assignedUserId: { in: ids } } }), `round ${round}`).toBe(10);
+      expect(await prisma.licenseWaiter.count({ where: { groupId: group.id, isWaiting: true, userId: { in: ids } } }), `round ${round}`).toBe(18);
+      expect(await prisma.license.count({ where: { assignedUserId: { in: pool.studentIds.slice(0, 5) } } })).toBe(0);
+      expect(await passedBy(pool), `round ${round}`).toEqual({ free: 0n, waiting: 18n });
+      expect(await prisma.groupLicenseRule.count({ where: { groupId: group.id, isActive: true } })).toBe(1);
+    }
+    expect(await checkInvariants(prisma)).toEqual({});
+  });
+
+  it('ten licenses revoked at once with twenty waiting → each goes to another waiter, the first ten in line', async () => {
+    const { prisma } = target();
+    const { pool, admin } = await setUp();
+    const group = await aClass(pool, 30);
+    const given = await mutate(urlFor(0), admin, ASSIGN_LICENSE_TO_GROUP, { group: group.gid, product: pool.gids.product, policy: 'REUSABLE_FIRST' });
+    expect(given.value).toMatchObject({ assignedCount: 10, waitingCount: 20 });
+    const licenses = given.value.outcomes.filter((o: { outcome: string }) => o.outcome === 'ASSIGNED').map((o: { license: { id: string } }) => o.license.id);
+    const line = await prisma.licenseWaiter.findMany({ where: { groupId: group.id, isWaiting: true }, orderBy: [{ queuedAt: 'asc' }, { seq: 'asc' }] });
+    const revoked = await Promise.all(licenses.map((license: string, i: number) => mutate(urlFor(i), admin, REVOKE_LICENSE, { license })));
+    expect(tally(revoked)).toEqual({ LicensePayload: 10 });
+    const served = await prisma.licenseWaiter.findMany({ where: { groupId: group.id, state: 'SERVED' } });
+    expect(new Set(served.map((w) => w.userId))).toEqual(new Set(line.slice(0, 10).map((w) => w.userId)));
+    expect(new Set(served.map((w) => w.licenseId)).size).toBe(10);
+    expect(await passedBy(pool)).toEqual({ free: 0n, waiting: 10n });
     expect(await checkInvariants(prisma)).toEqual({});
   });
 }

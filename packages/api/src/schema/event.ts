@@ -37,6 +37,11 @@ const KIND_DESCRIPTIONS: Record<EventKind, string> = {
   'group_membership.started': 'A user joined a class or teaching group.',
   'group_membership.updated': "A user's role in a group changed.",
   'group_membership.ended': 'A user left a class or teaching group.',
+  'group_license_rule.created': 'A group got a standing rule: its members keep a license of the product.',
+  'group_license_rule.ended': "A group's standing rule ended; the licenses it gave stay.",
+  'waiting_list.joined': 'A group member could not get a license and joined the waiting list.',
+  'waiting_list.served': 'A license became free and went to the first in the waiting list (with license.assigned).',
+  'waiting_list.cancelled': 'A waiter left the waiting list: they left the group or school, got a license another way, or the rule ended.',
 };
 
 export const EventKindEnum = builder.enumType('EventKind', {

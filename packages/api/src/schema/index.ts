@@ -25,6 +25,7 @@ import './webhook.ts';
 import './orders-to-deliver.ts';
 import './viewer.ts';
 import './roster-import.ts';
+import './group-licensing.ts';
 import './entitlement.ts';
 
 builder.queryType({

@@ -307,5 +307,38 @@ query Entitlement($user: ID!, $product: ID!) {
 }
 `,
     },
+    {
+      token: demo.tokens.schoolAdmin,
+      variables: {
+        input: { group: encodeGlobalID('Group', demo.ids.class7A), product, policy: 'REUSABLE_FIRST', dryRun: true },
+        group: encodeGlobalID('Group', demo.ids.class7A),
+      },
+      query: `# 12. As Sara: give class 7A Matematik 7. The dry run shows each student's outcome (the end
+# date they would get, or why they would wait) and writes nothing. Set "dryRun": false (and
+# "keep": true for a standing rule: students who join later get one, leavers give theirs back),
+# then read the class's rules and waiting list.
+mutation AssignToClass($input: AssignLicenseToGroupInput!) {
+  assignLicenseToGroup(input: $input) {
+    __typename
+    ... on AssignLicenseToGroupPayload {
+      dryRun assignedCount waitingCount
+      rule { id policy keepOnLeave }
+      outcomes { user { name } outcome endDate waitReason error { code message } }
+    }
+    ... on Error { code message field }
+  }
+}
+
+query ClassLicensing($group: ID!) {
+  node(id: $group) {
+    ... on Group {
+      name
+      licenseRules { id policy roles keepOnLeave product { name } }
+      waitingList { position reason queuedAt user { name } product { name } }
+    }
+  }
+}
+`,
+    },
   ];
 }

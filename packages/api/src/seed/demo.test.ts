@@ -159,4 +159,27 @@ describe('the demo seed', () => {
     expect(removed.data.removeMyLicense).toMatchObject({ __typename: 'LicensePayload', license: { state: 'STARTED', reusable: true } });
     expect((await run('MyLicenses')).data.viewer.user.licenses).toEqual([]);
   });
+
+  it("GraphiQL's class tab shows each 7A student's outcome as it opens, then gives the class the product", async () => {
+    const tab = demoGraphiQL(demo).defaultTabs!.find((each) => each.query!.includes('mutation AssignToClass'))!;
+    const variables = JSON.parse(tab.variables!);
+    const run = async (operationName: string, vars = variables) => {
+      const response = await test.api.fetch('http://api.test/graphql', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...JSON.parse(tab.headers!) },
+        body: JSON.stringify({ query: tab.query, variables: vars, operationName }),
+      });
+      return (await response.json()) as { data: any; errors?: unknown };
+    };
+    const dry = await run('AssignToClass');
+    expect(dry.errors).toBeUndefined();
+    expect(dry.data.assignLicenseToGroup).toMatchObject({ __typename: 'AssignLicenseToGroupPayload', dryRun: true, rule: null });
+    expect(dry.data.assignLicenseToGroup.outcomes).toHaveLength(10);
+    const kept = await run('AssignToClass', { ...variables, input: { ...variables.input, dryRun: false, keep: true } });
+    expect(kept.data.assignLicenseToGroup.rule).toMatchObject({ policy: 'REUSABLE_FIRST', keepOnLeave: false });
+    const seen = await run('ClassLicensing');
+    expect(seen.errors).toBeUndefined();
+    expect(seen.data.node).toMatchObject({ name: '7A', licenseRules: [{ policy: 'REUSABLE_FIRST', product: { name: 'Matematik 7 Digital' } }] });
+    expect(seen.data.node.waitingList).toHaveLength(kept.data.assignLicenseToGroup.waitingCount);
+  });
 });

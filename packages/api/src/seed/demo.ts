@@ -39,7 +39,7 @@ export interface DemoData {
     ekskolan: string;
     /** Nordstad's other school, for the tab that moves licenses between schools. */
     bjorkskolan: string;
-    /** Ekskolan's class 7A, for the renewal and reservation tab. */
+    /** Ekskolan's class 7A, for the class licensing, renewal and reservation tabs. */
     class7A: string;
     matematik: string;
     /** Engelska Plus, delivered later by its supplier (DELAYED). */

@@ -69,8 +69,14 @@ const checks: Record<string, string> = {
       OR (SELECT count(*) FROM "AuditEvent" e WHERE e.action = 'ACTIVATION_LINK_REDEEMED' AND e."orderId" = o.id) <> 1)`,
   'an ended assignment without its audit event': `
     SELECT a.id FROM "Assignment" a WHERE a."endedAt" IS NOT NULL AND NOT EXISTS (
-      SELECT 1 FROM "AuditEvent" e WHERE e.action IN ('LICENSE_REVOKED', 'LICENSE_REMOVED_BY_SELF', 'ASSIGNMENT_EXPIRED', 'LICENSE_REVOKED_LEFT_SCHOOL')
+      SELECT 1 FROM "AuditEvent" e WHERE e.action IN ('LICENSE_REVOKED', 'LICENSE_REMOVED_BY_SELF', 'ASSIGNMENT_EXPIRED', 'LICENSE_REVOKED_LEFT_SCHOOL', 'LICENSE_REVOKED_LEFT_GROUP')
         AND e."licenseId" = a."licenseId" AND e."userId" = a."userId" AND e."createdAt" = a."endedAt")`,
+  'a user waiting for a product at a school who is not a current member of the group that queued them': `
+    SELECT w.id::text AS id FROM "LicenseWaiter" w WHERE w."isWaiting" AND NOT EXISTS (
+      SELECT 1 FROM "GroupMembership" gm WHERE gm."groupId" = w."groupId" AND gm."userId" = w."userId" AND gm."endedAt" IS NULL)`,
+  'a served waiter whose license was not assigned to them': `
+    SELECT w.id::text AS id FROM "LicenseWaiter" w WHERE w.state = 'SERVED' AND NOT EXISTS (
+      SELECT 1 FROM "Assignment" a WHERE a."licenseId" = w."licenseId" AND a."userId" = w."userId")`,
   'an idempotency record without a result': `
     SELECT key AS id FROM "IdempotencyRecord" WHERE response = 'null'::jsonb`,
 };

@@ -235,3 +235,26 @@ export const IMPORT_ROSTER = /* GraphQL */ `
       ... on Error { code message field }
     }
   }`;
+
+// Class licensing (group-licensing.test.ts, the concurrency cases).
+const GROUP_RULE = 'id policy endDate roles keepOnLeave createdBy endedAt group { id } product { id }';
+export const ASSIGN_LICENSE_TO_GROUP = rosterMutation(
+  'assignLicenseToGroup',
+  'AssignLicenseToGroupInput',
+  `AssignLicenseToGroupPayload { dryRun assignedCount waitingCount rule { ${GROUP_RULE} }
+     outcomes { user { id } outcome endDate waitReason license { id endDate } error { code field } } }`,
+);
+export const END_GROUP_LICENSE_RULE = rosterMutation(
+  'endGroupLicenseRule',
+  'GroupLicenseRuleInput',
+  `GroupLicenseRulePayload { ended rule { ${GROUP_RULE} } }`,
+);
+export const GROUP_LICENSING = /* GraphQL */ `
+  query GroupLicensing($group: ID!) {
+    node(id: $group) {
+      ... on Group {
+        licenseRules { ${GROUP_RULE} }
+        waitingList { id position reason state policy queuedAt user { id } product { id } rule { id } }
+      }
+    }
+  }`;

@@ -20,6 +20,28 @@ export type AssignLicenseInput = {
   user: string;
 };
 
+/** Give every member of a group a license of a product, now (and with keep, from now on). */
+export type AssignLicenseToGroupInput = {
+  /** Show each member's outcome and end date without writing anything. */
+  dryRun?: boolean | null | undefined;
+  /** With REUSABLE_WITH_END_DATE (required there): the end date (a day) of the reusable licenses to take. With another policy: INVALID_INPUT. */
+  endDate?: string | null | undefined;
+  /** The group (class, teaching group). */
+  group: string;
+  /** Retries with the same key return the first result. */
+  idempotencyKey?: string | null | undefined;
+  /** Also keep the product given: a standing rule gives members who join later a license, and takes it back from those who leave. */
+  keep?: boolean | null | undefined;
+  /** With keep: members who leave the group keep their license. */
+  keepOnLeave?: boolean | null | undefined;
+  /** Where the licenses come from. */
+  policy: GroupLicensePolicy;
+  /** The product. */
+  product: string;
+  /** The group roles that get a license (default [STUDENT]; add TEACHER to include the group's teachers). */
+  roles?: Array<GroupRole> | null | undefined;
+};
+
 /** Give many users a license of the same product at once. */
 export type AssignLicensesInput = {
   /** Show each outcome and the resulting end dates without assigning anything. */
@@ -41,6 +63,7 @@ export type AssignLicensesInput = {
 /** Why an assignment ended: revoked by an admin, removed by the teacher themself, the license expired, or the holder left the school (or stopped being its student or teacher). */
 export type AssignmentEndReason =
   | 'EXPIRED'
+  | 'LEFT_GROUP'
   | 'LEFT_SCHOOL'
   | 'REMOVED_BY_SELF'
   | 'REVOKED_BY_ADMIN';
@@ -62,6 +85,8 @@ export type AuditAction =
   | 'ASSIGNMENT_EXPIRED'
   | 'GROUP_CREATED'
   | 'GROUP_ENDED'
+  | 'GROUP_LICENSE_RULE_CREATED'
+  | 'GROUP_LICENSE_RULE_ENDED'
   | 'GROUP_MEMBERSHIP_ENDED'
   | 'GROUP_MEMBERSHIP_STARTED'
   | 'GROUP_MEMBERSHIP_UPDATED'
@@ -73,6 +98,7 @@ export type AuditAction =
   | 'LICENSE_MOVED_OUT'
   | 'LICENSE_REMOVED_BY_SELF'
   | 'LICENSE_REVOKED'
+  | 'LICENSE_REVOKED_LEFT_GROUP'
   | 'LICENSE_REVOKED_LEFT_SCHOOL'
   | 'ORDER_DELIVERED'
   | 'ORDER_PLACED'
@@ -88,7 +114,10 @@ export type AuditAction =
   | 'SCHOOL_UPDATED'
   | 'USER_CREATED'
   | 'USER_ENDED'
-  | 'USER_UPDATED';
+  | 'USER_UPDATED'
+  | 'WAITING_LIST_CANCELLED'
+  | 'WAITING_LIST_JOINED'
+  | 'WAITING_LIST_SERVED';
 
 /** Create the link an activation e-mail carries. */
 export type CreateActivationLinkInput = {
@@ -219,6 +248,10 @@ export type EventKind =
   | 'GROUP_CREATED'
   /** A class or teaching group ended, and its memberships with it. */
   | 'GROUP_ENDED'
+  /** A group got a standing rule: its members keep a license of the product. */
+  | 'GROUP_LICENSE_RULE_CREATED'
+  /** A group's standing rule ended; the licenses it gave stay. */
+  | 'GROUP_LICENSE_RULE_ENDED'
   /** A user left a class or teaching group. */
   | 'GROUP_MEMBERSHIP_ENDED'
   /** A user joined a class or teaching group. */
@@ -266,7 +299,13 @@ export type EventKind =
   /** A user left the organisation. */
   | 'USER_ENDED'
   /** A user's name, e-mail or external id changed. */
-  | 'USER_UPDATED';
+  | 'USER_UPDATED'
+  /** A waiter left the waiting list: they left the group or school, got a license another way, or the rule ended. */
+  | 'WAITING_LIST_CANCELLED'
+  /** A group member could not get a license and joined the waiting list. */
+  | 'WAITING_LIST_JOINED'
+  /** A license became free and went to the first in the waiting list (with license.assigned). */
+  | 'WAITING_LIST_SERVED';
 
 /** What a roster import does to a graduate's licenses (a student of a class of the school's final school year whose membership the import ends): REVOKE_TO_POOL returns them to the school like any leaver's (LEFT_SCHOOL); KEEP_UNTIL_END_DATE leaves them with the graduate until each license's end date, when it expires. */
 export type GraduateLicensePolicy =
@@ -285,6 +324,30 @@ export type GroupKind =
   | 'MENTOR_GROUP'
   | 'OTHER'
   | 'TEACHING_GROUP';
+
+/** Where a group's licenses come from: REUSABLE_FIRST (reusable started licenses, earliest end date first, then new ones), REUSABLE_WITH_END_DATE (reusable ones with the end date given, nothing else), NEW_FIRST (new ones, then reusable ones, earliest end date first), ONLY_NEW. */
+export type GroupLicensePolicy =
+  | 'NEW_FIRST'
+  | 'ONLY_NEW'
+  | 'REUSABLE_FIRST'
+  | 'REUSABLE_WITH_END_DATE';
+
+/** Names one standing rule. */
+export type GroupLicenseRuleInput = {
+  /** The rule. */
+  rule: string;
+};
+
+/** One member's outcome of assignLicenseToGroup. */
+export type GroupMemberLicenseOutcome =
+  /** Already holds an active license of the product: nothing changed. */
+  | 'ALREADY_HOLDS'
+  /** Got a license (in a dry run: would get), with its end date. */
+  | 'ASSIGNED'
+  /** Cannot hold a license here (error), e.g. not a current student or teacher of the school. */
+  | 'NOT_ELIGIBLE'
+  /** No license the policy can take: waits in the waiting list (waitReason). In a dry run: would wait. */
+  | 'WAITING';
 
 /** Names one user's membership of a group. */
 export type GroupMembershipInput = {
@@ -331,6 +394,17 @@ export type LicenseState =
   | 'NEW'
   /** Started and not expired: assigned to a user, or reusable. */
   | 'STARTED';
+
+/** Why a member waits: no license the policy can take (NO_LICENSE_AVAILABLE), or none left with the chosen end date (END_DATE_NOT_AVAILABLE). */
+export type LicenseWaitReason =
+  | 'END_DATE_NOT_AVAILABLE'
+  | 'NO_LICENSE_AVAILABLE';
+
+/** WAITING in line; SERVED with a license; CANCELLED (left the group or school, got a license another way, or the rule ended). */
+export type LicenseWaiterState =
+  | 'CANCELLED'
+  | 'SERVED'
+  | 'WAITING';
 
 /** Which notifications to mark read. */
 export type MarkNotificationsReadInput = {
@@ -782,6 +856,67 @@ export type ErrorFieldsFragment =
 
 export type EndDateChoiceErrorFieldsFragment = { availableEndDates: Array<{ endDate: string, count: number, daysLeft: number }> };
 
+export type GroupLicenseRuleFieldsFragment = { id: string, policy: GroupLicensePolicy, endDate: string | null, roles: Array<GroupRole>, keepOnLeave: boolean, createdAt: string, createdBy: string, endedAt: string | null, group: { id: string, name: string }, product: { id: string, name: string } };
+
+export type LicenseWaiterFieldsFragment = { id: string, position: number | null, reason: LicenseWaitReason, policy: GroupLicensePolicy, state: LicenseWaiterState, queuedAt: string, endedAt: string | null, user: { id: string, name: string }, product: { id: string, name: string }, group: { id: string, name: string }, rule: { id: string } | null, license: { id: string, endDate: string | null } | null };
+
+export type AssignLicenseToGroupMutationVariables = Exact<{
+  input: AssignLicenseToGroupInput;
+}>;
+
+
+export type AssignLicenseToGroupMutation = { assignLicenseToGroup:
+    | { __typename: 'AssignLicenseToGroupPayload', dryRun: boolean, assignedCount: number, waitingCount: number, rule: { id: string, policy: GroupLicensePolicy, endDate: string | null, roles: Array<GroupRole>, keepOnLeave: boolean, createdAt: string, createdBy: string, endedAt: string | null, group: { id: string, name: string }, product: { id: string, name: string } } | null, outcomes: Array<{ outcome: GroupMemberLicenseOutcome, endDate: string | null, waitReason: LicenseWaitReason | null, user: { id: string, name: string } | null, license: { id: string, state: LicenseState, reusable: boolean, deliveredAt: string, autoStartOn: string, startedAt: string | null, endDate: string | null, daysLeft: number | null, product: { id: string, name: string }, school: { id: string, name: string }, holder: { id: string, name: string } | null } | null, error:
+          | { __typename: 'EndDateChoiceError', code: ErrorCode, message: string, field: string | null }
+          | { __typename: 'LicenseError', code: ErrorCode, message: string, field: string | null }
+         | null }> }
+    | { __typename: 'EndDateChoiceError', code: ErrorCode, message: string, field: string | null, availableEndDates: Array<{ endDate: string, count: number, daysLeft: number }> }
+    | { __typename: 'LicenseError', code: ErrorCode, message: string, field: string | null }
+   };
+
+export type EndGroupLicenseRuleMutationVariables = Exact<{
+  input: GroupLicenseRuleInput;
+}>;
+
+
+export type EndGroupLicenseRuleMutation = { endGroupLicenseRule:
+    | { __typename: 'EndDateChoiceError', code: ErrorCode, message: string, field: string | null, availableEndDates: Array<{ endDate: string, count: number, daysLeft: number }> }
+    | { __typename: 'GroupLicenseRulePayload', ended: boolean, rule: { id: string, policy: GroupLicensePolicy, endDate: string | null, roles: Array<GroupRole>, keepOnLeave: boolean, createdAt: string, createdBy: string, endedAt: string | null, group: { id: string, name: string }, product: { id: string, name: string } } }
+    | { __typename: 'LicenseError', code: ErrorCode, message: string, field: string | null }
+   };
+
+export type GroupLicensingQueryVariables = Exact<{
+  group: string;
+  includeEnded?: boolean | null | undefined;
+}>;
+
+
+export type GroupLicensingQuery = { node:
+    | { __typename: 'Assignment', id: string }
+    | { __typename: 'AuditEvent', id: string }
+    | { __typename: 'Event', id: string }
+    | { __typename: 'Group', name: string, id: string, licenseRules: Array<{ id: string, policy: GroupLicensePolicy, endDate: string | null, roles: Array<GroupRole>, keepOnLeave: boolean, createdAt: string, createdBy: string, endedAt: string | null, group: { id: string, name: string }, product: { id: string, name: string } }>, waitingList: Array<{ id: string, position: number | null, reason: LicenseWaitReason, policy: GroupLicensePolicy, state: LicenseWaiterState, queuedAt: string, endedAt: string | null, user: { id: string, name: string }, product: { id: string, name: string }, group: { id: string, name: string }, rule: { id: string } | null, license: { id: string, endDate: string | null } | null }> }
+    | { __typename: 'GroupLicenseRule', id: string }
+    | { __typename: 'License', id: string }
+    | { __typename: 'LicenseAvailability', id: string }
+    | { __typename: 'LicenseWaiter', id: string }
+    | { __typename: 'Notification', id: string }
+    | { __typename: 'Order', id: string }
+    | { __typename: 'Organisation', id: string }
+    | { __typename: 'Product', id: string }
+    | { __typename: 'ReusableLicensePool', id: string }
+    | { __typename: 'School', id: string }
+    | { __typename: 'SchoolProduct', id: string }
+    | { __typename: 'User', id: string }
+    | { __typename: 'WebhookDelivery', id: string }
+    | { __typename: 'WebhookEndpoint', id: string }
+   | null };
+
+export type MyLicenseWaitsQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type MyLicenseWaitsQuery = { viewer: { user: { id: string, licenseWaits: Array<{ id: string, position: number | null, reason: LicenseWaitReason, policy: GroupLicensePolicy, state: LicenseWaiterState, queuedAt: string, endedAt: string | null, user: { id: string, name: string }, product: { id: string, name: string }, group: { id: string, name: string }, rule: { id: string } | null, license: { id: string, endDate: string | null } | null }> } | null } };
+
 export type AssignLicenseMutationVariables = Exact<{
   input: AssignLicenseInput;
 }>;
@@ -963,8 +1098,10 @@ export type OrganisationSchoolsQuery = { node:
     | { __typename: 'AuditEvent' }
     | { __typename: 'Event' }
     | { __typename: 'Group' }
+    | { __typename: 'GroupLicenseRule' }
     | { __typename: 'License' }
     | { __typename: 'LicenseAvailability' }
+    | { __typename: 'LicenseWaiter' }
     | { __typename: 'Notification' }
     | { __typename: 'Order' }
     | { __typename: 'Organisation', schools: { totalCount: number, pageInfo: { hasNextPage: boolean, hasPreviousPage: boolean, startCursor: string | null, endCursor: string | null }, edges: Array<{ cursor: string, node: { id: string, name: string, schoolUnitCode: string | null, externalId: string | null, endedAt: string | null } }> } }
@@ -1072,8 +1209,10 @@ export type LicenseAssignmentsQuery = { node:
     | { __typename: 'AuditEvent' }
     | { __typename: 'Event' }
     | { __typename: 'Group' }
+    | { __typename: 'GroupLicenseRule' }
     | { __typename: 'License', assignments: { totalCount: number, pageInfo: { hasNextPage: boolean, hasPreviousPage: boolean, startCursor: string | null, endCursor: string | null }, edges: Array<{ cursor: string, node: { id: string, state: AssignmentState, assignedAt: string, endedAt: string | null, endReason: AssignmentEndReason | null, user: { id: string, name: string }, license: { id: string, endDate: string | null, daysLeft: number | null, product: { id: string, name: string } } } }> } }
     | { __typename: 'LicenseAvailability' }
+    | { __typename: 'LicenseWaiter' }
     | { __typename: 'Notification' }
     | { __typename: 'Order' }
     | { __typename: 'Organisation' }
@@ -1098,8 +1237,10 @@ export type UserAssignmentsQuery = { node:
     | { __typename: 'AuditEvent' }
     | { __typename: 'Event' }
     | { __typename: 'Group' }
+    | { __typename: 'GroupLicenseRule' }
     | { __typename: 'License' }
     | { __typename: 'LicenseAvailability' }
+    | { __typename: 'LicenseWaiter' }
     | { __typename: 'Notification' }
     | { __typename: 'Order' }
     | { __typename: 'Organisation' }
@@ -1124,8 +1265,10 @@ export type OrderLicensesQuery = { node:
     | { __typename: 'AuditEvent' }
     | { __typename: 'Event' }
     | { __typename: 'Group' }
+    | { __typename: 'GroupLicenseRule' }
     | { __typename: 'License' }
     | { __typename: 'LicenseAvailability' }
+    | { __typename: 'LicenseWaiter' }
     | { __typename: 'Notification' }
     | { __typename: 'Order', licenses: { totalCount: number, pageInfo: { hasNextPage: boolean, hasPreviousPage: boolean, startCursor: string | null, endCursor: string | null }, edges: Array<{ cursor: string, node: { id: string, state: LicenseState, reusable: boolean, deliveredAt: string, autoStartOn: string, startedAt: string | null, endDate: string | null, daysLeft: number | null, product: { id: string, name: string }, school: { id: string, name: string }, holder: { id: string, name: string } | null } }> } }
     | { __typename: 'Organisation' }
@@ -1157,9 +1300,13 @@ type AnyNode_Event_Fragment = { __typename: 'Event', id: string };
 
 type AnyNode_Group_Fragment = { __typename: 'Group', id: string };
 
+type AnyNode_GroupLicenseRule_Fragment = { __typename: 'GroupLicenseRule', id: string };
+
 type AnyNode_License_Fragment = { __typename: 'License', id: string, state: LicenseState, reusable: boolean, deliveredAt: string, autoStartOn: string, startedAt: string | null, endDate: string | null, daysLeft: number | null, product: { id: string, name: string }, school: { id: string, name: string }, holder: { id: string, name: string } | null };
 
 type AnyNode_LicenseAvailability_Fragment = { __typename: 'LicenseAvailability', id: string };
+
+type AnyNode_LicenseWaiter_Fragment = { __typename: 'LicenseWaiter', id: string };
 
 type AnyNode_Notification_Fragment = { __typename: 'Notification', id: string, kind: NotificationKind, message: string, createdAt: string, readAt: string | null, order: { id: string } | null };
 
@@ -1186,8 +1333,10 @@ export type AnyNodeFragment =
   | AnyNode_AuditEvent_Fragment
   | AnyNode_Event_Fragment
   | AnyNode_Group_Fragment
+  | AnyNode_GroupLicenseRule_Fragment
   | AnyNode_License_Fragment
   | AnyNode_LicenseAvailability_Fragment
+  | AnyNode_LicenseWaiter_Fragment
   | AnyNode_Notification_Fragment
   | AnyNode_Order_Fragment
   | AnyNode_Organisation_Fragment
@@ -1210,8 +1359,10 @@ export type NodeQuery = { node:
     | { __typename: 'AuditEvent', id: string }
     | { __typename: 'Event', id: string }
     | { __typename: 'Group', id: string }
+    | { __typename: 'GroupLicenseRule', id: string }
     | { __typename: 'License', id: string, state: LicenseState, reusable: boolean, deliveredAt: string, autoStartOn: string, startedAt: string | null, endDate: string | null, daysLeft: number | null, product: { id: string, name: string }, school: { id: string, name: string }, holder: { id: string, name: string } | null }
     | { __typename: 'LicenseAvailability', id: string }
+    | { __typename: 'LicenseWaiter', id: string }
     | { __typename: 'Notification', id: string, kind: NotificationKind, message: string, createdAt: string, readAt: string | null, order: { id: string } | null }
     | { __typename: 'Order', id: string }
     | { __typename: 'Organisation', id: string, name: string }
@@ -1234,8 +1385,10 @@ export type NodesQuery = { nodes: Array<
     | { __typename: 'AuditEvent', id: string }
     | { __typename: 'Event', id: string }
     | { __typename: 'Group', id: string }
+    | { __typename: 'GroupLicenseRule', id: string }
     | { __typename: 'License', id: string, state: LicenseState, reusable: boolean, deliveredAt: string, autoStartOn: string, startedAt: string | null, endDate: string | null, daysLeft: number | null, product: { id: string, name: string }, school: { id: string, name: string }, holder: { id: string, name: string } | null }
     | { __typename: 'LicenseAvailability', id: string }
+    | { __typename: 'LicenseWaiter', id: string }
     | { __typename: 'Notification', id: string, kind: NotificationKind, message: string, createdAt: string, readAt: string | null, order: { id: string } | null }
     | { __typename: 'Order', id: string }
     | { __typename: 'Organisation', id: string, name: string }
@@ -1258,8 +1411,10 @@ export type OrderQuery = { node:
     | { __typename: 'AuditEvent' }
     | { __typename: 'Event' }
     | { __typename: 'Group' }
+    | { __typename: 'GroupLicenseRule' }
     | { __typename: 'License' }
     | { __typename: 'LicenseAvailability' }
+    | { __typename: 'LicenseWaiter' }
     | { __typename: 'Notification' }
     | { __typename: 'Order', id: string, status: OrderStatus, deliveryMode: DeliveryMode, quantity: number, placedAt: string, deliveredAt: string | null, product: { id: string, name: string }, school: { id: string, name: string }, preAssignedUsers: Array<{ id: string, name: string }> }
     | { __typename: 'Organisation' }
@@ -1332,8 +1487,10 @@ export type GroupMembersQuery = { node:
     | { __typename: 'AuditEvent', id: string }
     | { __typename: 'Event', id: string }
     | { __typename: 'Group', id: string, members: { totalCount: number, pageInfo: { hasNextPage: boolean, hasPreviousPage: boolean, startCursor: string | null, endCursor: string | null }, edges: Array<{ cursor: string, node: { role: GroupRole, startedAt: string, endedAt: string | null, group: { id: string, name: string }, user: { id: string, name: string, email: string, isOrganisationAdmin: boolean, externalId: string | null, endedAt: string | null } } }> } }
+    | { __typename: 'GroupLicenseRule', id: string }
     | { __typename: 'License', id: string }
     | { __typename: 'LicenseAvailability', id: string }
+    | { __typename: 'LicenseWaiter', id: string }
     | { __typename: 'Notification', id: string }
     | { __typename: 'Order', id: string }
     | { __typename: 'Organisation', id: string }
@@ -1525,6 +1682,8 @@ export const GroupFieldsFragmentDoc = {"kind":"Document","definitions":[{"kind":
 export const GroupMembershipFieldsFragmentDoc = {"kind":"Document","definitions":[{"kind":"FragmentDefinition","name":{"kind":"Name","value":"GroupMembershipFields"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"GroupMembership"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"role"}},{"kind":"Field","name":{"kind":"Name","value":"startedAt"}},{"kind":"Field","name":{"kind":"Name","value":"endedAt"}},{"kind":"Field","name":{"kind":"Name","value":"group"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"name"}}]}},{"kind":"Field","name":{"kind":"Name","value":"user"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"FragmentSpread","name":{"kind":"Name","value":"UserFields"}}]}}]}},{"kind":"FragmentDefinition","name":{"kind":"Name","value":"UserFields"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"User"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"name"}},{"kind":"Field","name":{"kind":"Name","value":"email"}},{"kind":"Field","name":{"kind":"Name","value":"isOrganisationAdmin"}},{"kind":"Field","name":{"kind":"Name","value":"externalId"}},{"kind":"Field","name":{"kind":"Name","value":"endedAt"}}]}}]} as unknown as DocumentNode<GroupMembershipFieldsFragment, unknown>;
 export const ErrorFieldsFragmentDoc = {"kind":"Document","definitions":[{"kind":"FragmentDefinition","name":{"kind":"Name","value":"ErrorFields"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Error"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"__typename"}},{"kind":"Field","name":{"kind":"Name","value":"code"}},{"kind":"Field","name":{"kind":"Name","value":"message"}},{"kind":"Field","name":{"kind":"Name","value":"field"}}]}}]} as unknown as DocumentNode<ErrorFieldsFragment, unknown>;
 export const EndDateChoiceErrorFieldsFragmentDoc = {"kind":"Document","definitions":[{"kind":"FragmentDefinition","name":{"kind":"Name","value":"EndDateChoiceErrorFields"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"EndDateChoiceError"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"availableEndDates"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"FragmentSpread","name":{"kind":"Name","value":"EndDateCountFields"}}]}}]}},{"kind":"FragmentDefinition","name":{"kind":"Name","value":"EndDateCountFields"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"EndDateCount"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"endDate"}},{"kind":"Field","name":{"kind":"Name","value":"count"}},{"kind":"Field","name":{"kind":"Name","value":"daysLeft"}}]}}]} as unknown as DocumentNode<EndDateChoiceErrorFieldsFragment, unknown>;
+export const GroupLicenseRuleFieldsFragmentDoc = {"kind":"Document","definitions":[{"kind":"FragmentDefinition","name":{"kind":"Name","value":"GroupLicenseRuleFields"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"GroupLicenseRule"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"policy"}},{"kind":"Field","name":{"kind":"Name","value":"endDate"}},{"kind":"Field","name":{"kind":"Name","value":"roles"}},{"kind":"Field","name":{"kind":"Name","value":"keepOnLeave"}},{"kind":"Field","name":{"kind":"Name","value":"createdAt"}},{"kind":"Field","name":{"kind":"Name","value":"createdBy"}},{"kind":"Field","name":{"kind":"Name","value":"endedAt"}},{"kind":"Field","name":{"kind":"Name","value":"group"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"name"}}]}},{"kind":"Field","name":{"kind":"Name","value":"product"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"name"}}]}}]}}]} as unknown as DocumentNode<GroupLicenseRuleFieldsFragment, unknown>;
+export const LicenseWaiterFieldsFragmentDoc = {"kind":"Document","definitions":[{"kind":"FragmentDefinition","name":{"kind":"Name","value":"LicenseWaiterFields"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"LicenseWaiter"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"position"}},{"kind":"Field","name":{"kind":"Name","value":"reason"}},{"kind":"Field","name":{"kind":"Name","value":"policy"}},{"kind":"Field","name":{"kind":"Name","value":"state"}},{"kind":"Field","name":{"kind":"Name","value":"queuedAt"}},{"kind":"Field","name":{"kind":"Name","value":"endedAt"}},{"kind":"Field","name":{"kind":"Name","value":"user"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"name"}}]}},{"kind":"Field","name":{"kind":"Name","value":"product"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"name"}}]}},{"kind":"Field","name":{"kind":"Name","value":"group"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"name"}}]}},{"kind":"Field","name":{"kind":"Name","value":"rule"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}}]}},{"kind":"Field","name":{"kind":"Name","value":"license"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"endDate"}}]}}]}}]} as unknown as DocumentNode<LicenseWaiterFieldsFragment, unknown>;
 export const ExpiringLicensesFieldsFragmentDoc = {"kind":"Document","definitions":[{"kind":"FragmentDefinition","name":{"kind":"Name","value":"ExpiringLicensesFields"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"ExpiringLicenses"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"product"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"name"}}]}},{"kind":"Field","name":{"kind":"Name","value":"group"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"name"}}]}},{"kind":"Field","name":{"kind":"Name","value":"licenses"}},{"kind":"Field","name":{"kind":"Name","value":"assigned"}},{"kind":"Field","name":{"kind":"Name","value":"endDates"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"endDate"}},{"kind":"Field","name":{"kind":"Name","value":"daysLeft"}},{"kind":"Field","name":{"kind":"Name","value":"licenses"}},{"kind":"Field","name":{"kind":"Name","value":"assigned"}}]}}]}}]} as unknown as DocumentNode<ExpiringLicensesFieldsFragment, unknown>;
 export const OrderReservationFieldsFragmentDoc = {"kind":"Document","definitions":[{"kind":"FragmentDefinition","name":{"kind":"Name","value":"OrderReservationFields"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"OrderReservation"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"user"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"name"}}]}},{"kind":"Field","name":{"kind":"Name","value":"fromGroup"}},{"kind":"Field","name":{"kind":"Name","value":"outcome"}},{"kind":"Field","name":{"kind":"Name","value":"license"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"endDate"}}]}}]}}]} as unknown as DocumentNode<OrderReservationFieldsFragment, unknown>;
 export const OrganisationFieldsFragmentDoc = {"kind":"Document","definitions":[{"kind":"FragmentDefinition","name":{"kind":"Name","value":"OrganisationFields"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Organisation"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"name"}}]}}]} as unknown as DocumentNode<OrganisationFieldsFragment, unknown>;
@@ -1544,6 +1703,10 @@ export const WebhookEndpointsDocument = {"__meta__":{"hash":"sha256:f58e34f3705b
 export const CreateWebhookEndpointDocument = {"__meta__":{"hash":"sha256:7312403011db2a964e4f573d382f0c68ef8b719bbf340fca51f14cbdc3c7f5d9"},"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"mutation","name":{"kind":"Name","value":"CreateWebhookEndpoint"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"input"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"CreateWebhookEndpointInput"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"createWebhookEndpoint"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"input"},"value":{"kind":"Variable","name":{"kind":"Name","value":"input"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"__typename"}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"CreateWebhookEndpointPayload"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"secret"}},{"kind":"Field","name":{"kind":"Name","value":"endpoint"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"FragmentSpread","name":{"kind":"Name","value":"WebhookEndpointFields"}}]}}]}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Error"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"FragmentSpread","name":{"kind":"Name","value":"ErrorFields"}}]}}]}}]}},{"kind":"FragmentDefinition","name":{"kind":"Name","value":"WebhookEndpointFields"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"WebhookEndpoint"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"url"}},{"kind":"Field","name":{"kind":"Name","value":"kinds"}},{"kind":"Field","name":{"kind":"Name","value":"enabled"}},{"kind":"Field","name":{"kind":"Name","value":"disabledAt"}},{"kind":"Field","name":{"kind":"Name","value":"disabledReason"}},{"kind":"Field","name":{"kind":"Name","value":"failuresInRow"}},{"kind":"Field","name":{"kind":"Name","value":"createdAt"}}]}},{"kind":"FragmentDefinition","name":{"kind":"Name","value":"ErrorFields"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Error"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"__typename"}},{"kind":"Field","name":{"kind":"Name","value":"code"}},{"kind":"Field","name":{"kind":"Name","value":"message"}},{"kind":"Field","name":{"kind":"Name","value":"field"}}]}}]} as unknown as DocumentNode<CreateWebhookEndpointMutation, CreateWebhookEndpointMutationVariables>;
 export const DeleteWebhookEndpointDocument = {"__meta__":{"hash":"sha256:3e0126dc06f02c78ffc0ef6b0d37b5c6e632f32e052f35d5b0dbb084a1d4d3cf"},"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"mutation","name":{"kind":"Name","value":"DeleteWebhookEndpoint"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"input"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"WebhookEndpointInput"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"deleteWebhookEndpoint"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"input"},"value":{"kind":"Variable","name":{"kind":"Name","value":"input"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"__typename"}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"DeleteWebhookEndpointPayload"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"deletedEndpointId"}}]}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Error"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"FragmentSpread","name":{"kind":"Name","value":"ErrorFields"}}]}}]}}]}},{"kind":"FragmentDefinition","name":{"kind":"Name","value":"ErrorFields"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Error"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"__typename"}},{"kind":"Field","name":{"kind":"Name","value":"code"}},{"kind":"Field","name":{"kind":"Name","value":"message"}},{"kind":"Field","name":{"kind":"Name","value":"field"}}]}}]} as unknown as DocumentNode<DeleteWebhookEndpointMutation, DeleteWebhookEndpointMutationVariables>;
 export const ReplayWebhookDeliveryDocument = {"__meta__":{"hash":"sha256:6c2bfea8158cb9f0493623f00bff46668706440651dc93cccfb0bf9018eb3e5d"},"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"mutation","name":{"kind":"Name","value":"ReplayWebhookDelivery"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"input"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"ReplayWebhookDeliveryInput"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"replayWebhookDelivery"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"input"},"value":{"kind":"Variable","name":{"kind":"Name","value":"input"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"__typename"}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"ReplayWebhookDeliveryPayload"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"delivery"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"status"}}]}}]}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Error"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"FragmentSpread","name":{"kind":"Name","value":"ErrorFields"}}]}}]}}]}},{"kind":"FragmentDefinition","name":{"kind":"Name","value":"ErrorFields"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Error"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"__typename"}},{"kind":"Field","name":{"kind":"Name","value":"code"}},{"kind":"Field","name":{"kind":"Name","value":"message"}},{"kind":"Field","name":{"kind":"Name","value":"field"}}]}}]} as unknown as DocumentNode<ReplayWebhookDeliveryMutation, ReplayWebhookDeliveryMutationVariables>;
+export const AssignLicenseToGroupDocument = {"__meta__":{"hash":"sha256:83a1679f8ef1797735ebdc6a43c89d04b9ec36e1ef6c63826edd5e49e0ae23b8"},"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"mutation","name":{"kind":"Name","value":"AssignLicenseToGroup"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"input"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"AssignLicenseToGroupInput"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"assignLicenseToGroup"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"input"},"value":{"kind":"Variable","name":{"kind":"Name","value":"input"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"__typename"}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"AssignLicenseToGroupPayload"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"dryRun"}},{"kind":"Field","name":{"kind":"Name","value":"assignedCount"}},{"kind":"Field","name":{"kind":"Name","value":"waitingCount"}},{"kind":"Field","name":{"kind":"Name","value":"rule"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"FragmentSpread","name":{"kind":"Name","value":"GroupLicenseRuleFields"}}]}},{"kind":"Field","name":{"kind":"Name","value":"outcomes"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"outcome"}},{"kind":"Field","name":{"kind":"Name","value":"endDate"}},{"kind":"Field","name":{"kind":"Name","value":"waitReason"}},{"kind":"Field","name":{"kind":"Name","value":"user"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"name"}}]}},{"kind":"Field","name":{"kind":"Name","value":"license"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"FragmentSpread","name":{"kind":"Name","value":"LicenseFields"}}]}},{"kind":"Field","name":{"kind":"Name","value":"error"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"FragmentSpread","name":{"kind":"Name","value":"ErrorFields"}}]}}]}}]}},{"kind":"FragmentSpread","name":{"kind":"Name","value":"ErrorFields"}},{"kind":"FragmentSpread","name":{"kind":"Name","value":"EndDateChoiceErrorFields"}}]}}]}},{"kind":"FragmentDefinition","name":{"kind":"Name","value":"EndDateCountFields"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"EndDateCount"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"endDate"}},{"kind":"Field","name":{"kind":"Name","value":"count"}},{"kind":"Field","name":{"kind":"Name","value":"daysLeft"}}]}},{"kind":"FragmentDefinition","name":{"kind":"Name","value":"GroupLicenseRuleFields"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"GroupLicenseRule"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"policy"}},{"kind":"Field","name":{"kind":"Name","value":"endDate"}},{"kind":"Field","name":{"kind":"Name","value":"roles"}},{"kind":"Field","name":{"kind":"Name","value":"keepOnLeave"}},{"kind":"Field","name":{"kind":"Name","value":"createdAt"}},{"kind":"Field","name":{"kind":"Name","value":"createdBy"}},{"kind":"Field","name":{"kind":"Name","value":"endedAt"}},{"kind":"Field","name":{"kind":"Name","value":"group"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"name"}}]}},{"kind":"Field","name":{"kind":"Name","value":"product"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"name"}}]}}]}},{"kind":"FragmentDefinition","name":{"kind":"Name","value":"LicenseFields"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"License"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"state"}},{"kind":"Field","name":{"kind":"Name","value":"reusable"}},{"kind":"Field","name":{"kind":"Name","value":"deliveredAt"}},{"kind":"Field","name":{"kind":"Name","value":"autoStartOn"}},{"kind":"Field","name":{"kind":"Name","value":"startedAt"}},{"kind":"Field","name":{"kind":"Name","value":"endDate"}},{"kind":"Field","name":{"kind":"Name","value":"daysLeft"}},{"kind":"Field","name":{"kind":"Name","value":"product"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"name"}}]}},{"kind":"Field","name":{"kind":"Name","value":"school"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"name"}}]}},{"kind":"Field","name":{"kind":"Name","value":"holder"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"name"}}]}}]}},{"kind":"FragmentDefinition","name":{"kind":"Name","value":"ErrorFields"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Error"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"__typename"}},{"kind":"Field","name":{"kind":"Name","value":"code"}},{"kind":"Field","name":{"kind":"Name","value":"message"}},{"kind":"Field","name":{"kind":"Name","value":"field"}}]}},{"kind":"FragmentDefinition","name":{"kind":"Name","value":"EndDateChoiceErrorFields"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"EndDateChoiceError"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"availableEndDates"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"FragmentSpread","name":{"kind":"Name","value":"EndDateCountFields"}}]}}]}}]} as unknown as DocumentNode<AssignLicenseToGroupMutation, AssignLicenseToGroupMutationVariables>;
+export const EndGroupLicenseRuleDocument = {"__meta__":{"hash":"sha256:67e1278724cb58b169c7eb83bb208ff128ef348e6c9ed6edd41bbf9500c82cc1"},"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"mutation","name":{"kind":"Name","value":"EndGroupLicenseRule"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"input"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"GroupLicenseRuleInput"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"endGroupLicenseRule"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"input"},"value":{"kind":"Variable","name":{"kind":"Name","value":"input"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"__typename"}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"GroupLicenseRulePayload"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"ended"}},{"kind":"Field","name":{"kind":"Name","value":"rule"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"FragmentSpread","name":{"kind":"Name","value":"GroupLicenseRuleFields"}}]}}]}},{"kind":"FragmentSpread","name":{"kind":"Name","value":"ErrorFields"}},{"kind":"FragmentSpread","name":{"kind":"Name","value":"EndDateChoiceErrorFields"}}]}}]}},{"kind":"FragmentDefinition","name":{"kind":"Name","value":"EndDateCountFields"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"EndDateCount"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"endDate"}},{"kind":"Field","name":{"kind":"Name","value":"count"}},{"kind":"Field","name":{"kind":"Name","value":"daysLeft"}}]}},{"kind":"FragmentDefinition","name":{"kind":"Name","value":"GroupLicenseRuleFields"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"GroupLicenseRule"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"policy"}},{"kind":"Field","name":{"kind":"Name","value":"endDate"}},{"kind":"Field","name":{"kind":"Name","value":"roles"}},{"kind":"Field","name":{"kind":"Name","value":"keepOnLeave"}},{"kind":"Field","name":{"kind":"Name","value":"createdAt"}},{"kind":"Field","name":{"kind":"Name","value":"createdBy"}},{"kind":"Field","name":{"kind":"Name","value":"endedAt"}},{"kind":"Field","name":{"kind":"Name","value":"group"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"name"}}]}},{"kind":"Field","name":{"kind":"Name","value":"product"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"name"}}]}}]}},{"kind":"FragmentDefinition","name":{"kind":"Name","value":"ErrorFields"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Error"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"__typename"}},{"kind":"Field","name":{"kind":"Name","value":"code"}},{"kind":"Field","name":{"kind":"Name","value":"message"}},{"kind":"Field","name":{"kind":"Name","value":"field"}}]}},{"kind":"FragmentDefinition","name":{"kind":"Name","value":"EndDateChoiceErrorFields"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"EndDateChoiceError"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"availableEndDates"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"FragmentSpread","name":{"kind":"Name","value":"EndDateCountFields"}}]}}]}}]} as unknown as DocumentNode<EndGroupLicenseRuleMutation, EndGroupLicenseRuleMutationVariables>;
+export const GroupLicensingDocument = {"__meta__":{"hash":"sha256:37cd263f7949f93e1c2601568ef52cd4dcfb318126ecf6c2078d724ff18b039e"},"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"query","name":{"kind":"Name","value":"GroupLicensing"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"group"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"ID"}}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"includeEnded"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"Boolean"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"node"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"id"},"value":{"kind":"Variable","name":{"kind":"Name","value":"group"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"__typename"}},{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Group"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"name"}},{"kind":"Field","name":{"kind":"Name","value":"licenseRules"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"includeEnded"},"value":{"kind":"Variable","name":{"kind":"Name","value":"includeEnded"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"FragmentSpread","name":{"kind":"Name","value":"GroupLicenseRuleFields"}}]}},{"kind":"Field","name":{"kind":"Name","value":"waitingList"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"includeEnded"},"value":{"kind":"Variable","name":{"kind":"Name","value":"includeEnded"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"FragmentSpread","name":{"kind":"Name","value":"LicenseWaiterFields"}}]}}]}}]}}]}},{"kind":"FragmentDefinition","name":{"kind":"Name","value":"GroupLicenseRuleFields"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"GroupLicenseRule"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"policy"}},{"kind":"Field","name":{"kind":"Name","value":"endDate"}},{"kind":"Field","name":{"kind":"Name","value":"roles"}},{"kind":"Field","name":{"kind":"Name","value":"keepOnLeave"}},{"kind":"Field","name":{"kind":"Name","value":"createdAt"}},{"kind":"Field","name":{"kind":"Name","value":"createdBy"}},{"kind":"Field","name":{"kind":"Name","value":"endedAt"}},{"kind":"Field","name":{"kind":"Name","value":"group"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"name"}}]}},{"kind":"Field","name":{"kind":"Name","value":"product"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"name"}}]}}]}},{"kind":"FragmentDefinition","name":{"kind":"Name","value":"LicenseWaiterFields"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"LicenseWaiter"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"position"}},{"kind":"Field","name":{"kind":"Name","value":"reason"}},{"kind":"Field","name":{"kind":"Name","value":"policy"}},{"kind":"Field","name":{"kind":"Name","value":"state"}},{"kind":"Field","name":{"kind":"Name","value":"queuedAt"}},{"kind":"Field","name":{"kind":"Name","value":"endedAt"}},{"kind":"Field","name":{"kind":"Name","value":"user"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"name"}}]}},{"kind":"Field","name":{"kind":"Name","value":"product"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"name"}}]}},{"kind":"Field","name":{"kind":"Name","value":"group"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"name"}}]}},{"kind":"Field","name":{"kind":"Name","value":"rule"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}}]}},{"kind":"Field","name":{"kind":"Name","value":"license"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"endDate"}}]}}]}}]} as unknown as DocumentNode<GroupLicensingQuery, GroupLicensingQueryVariables>;
+export const MyLicenseWaitsDocument = {"__meta__":{"hash":"sha256:20cd7700194672b21f364b044dd30b34f7210dc5816811b87e9bdeeccdbe1036"},"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"query","name":{"kind":"Name","value":"MyLicenseWaits"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"viewer"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"user"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"licenseWaits"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"FragmentSpread","name":{"kind":"Name","value":"LicenseWaiterFields"}}]}}]}}]}}]}},{"kind":"FragmentDefinition","name":{"kind":"Name","value":"LicenseWaiterFields"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"LicenseWaiter"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"position"}},{"kind":"Field","name":{"kind":"Name","value":"reason"}},{"kind":"Field","name":{"kind":"Name","value":"policy"}},{"kind":"Field","name":{"kind":"Name","value":"state"}},{"kind":"Field","name":{"kind":"Name","value":"queuedAt"}},{"kind":"Field","name":{"kind":"Name","value":"endedAt"}},{"kind":"Field","name":{"kind":"Name","value":"user"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"name"}}]}},{"kind":"Field","name":{"kind":"Name","value":"product"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"name"}}]}},{"kind":"Field","name":{"kind":"Name","value":"group"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"name"}}]}},{"kind":"Field","name":{"kind":"Name","value":"rule"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}}]}},{"kind":"Field","name":{"kind":"Name","value":"license"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"endDate"}}]}}]}}]} as unknown as DocumentNode<MyLicenseWaitsQuery, MyLicenseWaitsQueryVariables>;
 export const AssignLicenseDocument = {"__meta__":{"hash":"sha256:d882495f1c5121846cbc95b7acb843b89cbf41b098fcac08601f01dd38412a6d"},"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"mutation","name":{"kind":"Name","value":"AssignLicense"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"input"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"AssignLicenseInput"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"assignLicense"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"input"},"value":{"kind":"Variable","name":{"kind":"Name","value":"input"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"__typename"}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"AssignLicensePayload"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"license"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"FragmentSpread","name":{"kind":"Name","value":"LicenseFields"}}]}},{"kind":"Field","name":{"kind":"Name","value":"assignment"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"FragmentSpread","name":{"kind":"Name","value":"AssignmentFields"}}]}}]}},{"kind":"FragmentSpread","name":{"kind":"Name","value":"ErrorFields"}},{"kind":"FragmentSpread","name":{"kind":"Name","value":"EndDateChoiceErrorFields"}}]}}]}},{"kind":"FragmentDefinition","name":{"kind":"Name","value":"EndDateCountFields"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"EndDateCount"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"endDate"}},{"kind":"Field","name":{"kind":"Name","value":"count"}},{"kind":"Field","name":{"kind":"Name","value":"daysLeft"}}]}},{"kind":"FragmentDefinition","name":{"kind":"Name","value":"LicenseFields"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"License"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"state"}},{"kind":"Field","name":{"kind":"Name","value":"reusable"}},{"kind":"Field","name":{"kind":"Name","value":"deliveredAt"}},{"kind":"Field","name":{"kind":"Name","value":"autoStartOn"}},{"kind":"Field","name":{"kind":"Name","value":"startedAt"}},{"kind":"Field","name":{"kind":"Name","value":"endDate"}},{"kind":"Field","name":{"kind":"Name","value":"daysLeft"}},{"kind":"Field","name":{"kind":"Name","value":"product"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"name"}}]}},{"kind":"Field","name":{"kind":"Name","value":"school"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"name"}}]}},{"kind":"Field","name":{"kind":"Name","value":"holder"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"name"}}]}}]}},{"kind":"FragmentDefinition","name":{"kind":"Name","value":"AssignmentFields"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Assignment"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"state"}},{"kind":"Field","name":{"kind":"Name","value":"assignedAt"}},{"kind":"Field","name":{"kind":"Name","value":"endedAt"}},{"kind":"Field","name":{"kind":"Name","value":"endReason"}},{"kind":"Field","name":{"kind":"Name","value":"user"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"name"}}]}},{"kind":"Field","name":{"kind":"Name","value":"license"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"endDate"}},{"kind":"Field","name":{"kind":"Name","value":"daysLeft"}},{"kind":"Field","name":{"kind":"Name","value":"product"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"name"}}]}}]}}]}},{"kind":"FragmentDefinition","name":{"kind":"Name","value":"ErrorFields"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Error"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"__typename"}},{"kind":"Field","name":{"kind":"Name","value":"code"}},{"kind":"Field","name":{"kind":"Name","value":"message"}},{"kind":"Field","name":{"kind":"Name","value":"field"}}]}},{"kind":"FragmentDefinition","name":{"kind":"Name","value":"EndDateChoiceErrorFields"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"EndDateChoiceError"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"availableEndDates"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"FragmentSpread","name":{"kind":"Name","value":"EndDateCountFields"}}]}}]}}]} as unknown as DocumentNode<AssignLicenseMutation, AssignLicenseMutationVariables>;
 export const AssignLicensesDocument = {"__meta__":{"hash":"sha256:b38b63a1bdfeeb76708f7d8e36ff7aca46c3ed36fb19dc203b25757aa635f506"},"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"mutation","name":{"kind":"Name","value":"AssignLicenses"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"input"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"AssignLicensesInput"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"assignLicenses"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"input"},"value":{"kind":"Variable","name":{"kind":"Name","value":"input"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"__typename"}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"AssignLicensesPayload"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"dryRun"}},{"kind":"Field","name":{"kind":"Name","value":"assignedCount"}},{"kind":"Field","name":{"kind":"Name","value":"outcomes"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"assigned"}},{"kind":"Field","name":{"kind":"Name","value":"endDate"}},{"kind":"Field","name":{"kind":"Name","value":"user"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"name"}}]}},{"kind":"Field","name":{"kind":"Name","value":"license"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"FragmentSpread","name":{"kind":"Name","value":"LicenseFields"}}]}},{"kind":"Field","name":{"kind":"Name","value":"error"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"FragmentSpread","name":{"kind":"Name","value":"ErrorFields"}},{"kind":"FragmentSpread","name":{"kind":"Name","value":"EndDateChoiceErrorFields"}}]}}]}}]}},{"kind":"FragmentSpread","name":{"kind":"Name","value":"ErrorFields"}},{"kind":"FragmentSpread","name":{"kind":"Name","value":"EndDateChoiceErrorFields"}}]}}]}},{"kind":"FragmentDefinition","name":{"kind":"Name","value":"EndDateCountFields"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"EndDateCount"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"endDate"}},{"kind":"Field","name":{"kind":"Name","value":"count"}},{"kind":"Field","name":{"kind":"Name","value":"daysLeft"}}]}},{"kind":"FragmentDefinition","name":{"kind":"Name","value":"LicenseFields"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"License"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"state"}},{"kind":"Field","name":{"kind":"Name","value":"reusable"}},{"kind":"Field","name":{"kind":"Name","value":"deliveredAt"}},{"kind":"Field","name":{"kind":"Name","value":"autoStartOn"}},{"kind":"Field","name":{"kind":"Name","value":"startedAt"}},{"kind":"Field","name":{"kind":"Name","value":"endDate"}},{"kind":"Field","name":{"kind":"Name","value":"daysLeft"}},{"kind":"Field","name":{"kind":"Name","value":"product"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"name"}}]}},{"kind":"Field","name":{"kind":"Name","value":"school"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"name"}}]}},{"kind":"Field","name":{"kind":"Name","value":"holder"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"name"}}]}}]}},{"kind":"FragmentDefinition","name":{"kind":"Name","value":"ErrorFields"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Error"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"__typename"}},{"kind":"Field","name":{"kind":"Name","value":"code"}},{"kind":"Field","name":{"kind":"Name","value":"message"}},{"kind":"Field","name":{"kind":"Name","value":"field"}}]}},{"kind":"FragmentDefinition","name":{"kind":"Name","value":"EndDateChoiceErrorFields"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"EndDateChoiceError"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"availableEndDates"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"FragmentSpread","name":{"kind":"Name","value":"EndDateCountFields"}}]}}]}}]} as unknown as DocumentNode<AssignLicensesMutation, AssignLicensesMutationVariables>;
 export const RevokeLicenseDocument = {"__meta__":{"hash":"sha256:acc29d09433c8e03c5fb02d93de887ad731513055e4559d478bfc8abbcb32c1d"},"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"mutation","name":{"kind":"Name","value":"RevokeLicense"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"input"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"LicenseInput"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"revokeLicense"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"input"},"value":{"kind":"Variable","name":{"kind":"Name","value":"input"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"__typename"}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"LicensePayload"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"license"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"FragmentSpread","name":{"kind":"Name","value":"LicenseFields"}}]}}]}},{"kind":"FragmentSpread","name":{"kind":"Name","value":"ErrorFields"}},{"kind":"FragmentSpread","name":{"kind":"Name","value":"EndDateChoiceErrorFields"}}]}}]}},{"kind":"FragmentDefinition","name":{"kind":"Name","value":"EndDateCountFields"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"EndDateCount"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"endDate"}},{"kind":"Field","name":{"kind":"Name","value":"count"}},{"kind":"Field","name":{"kind":"Name","value":"daysLeft"}}]}},{"kind":"FragmentDefinition","name":{"kind":"Name","value":"LicenseFields"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"License"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"state"}},{"kind":"Field","name":{"kind":"Name","value":"reusable"}},{"kind":"Field","name":{"kind":"Name","value":"deliveredAt"}},{"kind":"Field","name":{"kind":"Name","value":"autoStartOn"}},{"kind":"Field","name":{"kind":"Name","value":"startedAt"}},{"kind":"Field","name":{"kind":"Name","value":"endDate"}},{"kind":"Field","name":{"kind":"Name","value":"daysLeft"}},{"kind":"Field","name":{"kind":"Name","value":"product"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"name"}}]}},{"kind":"Field","name":{"kind":"Name","value":"school"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"name"}}]}},{"kind":"Field","name":{"kind":"Name","value":"holder"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"name"}}]}}]}},{"kind":"FragmentDefinition","name":{"kind":"Name","value":"ErrorFields"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Error"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"__typename"}},{"kind":"Field","name":{"kind":"Name","value":"code"}},{"kind":"Field","name":{"kind":"Name","value":"message"}},{"kind":"Field","name":{"kind":"Name","value":"field"}}]}},{"kind":"FragmentDefinition","name":{"kind":"Name","value":"EndDateChoiceErrorFields"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"EndDateChoiceError"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"availableEndDates"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"FragmentSpread","name":{"kind":"Name","value":"EndDateCountFields"}}]}}]}}]} as unknown as DocumentNode<RevokeLicenseMutation, RevokeLicenseMutationVariables>;

@@ -1,0 +1,72 @@
+// A roster import and a class's standing rule (docs/CLASS-LICENSING.md), on a real database
+// (PGlite, or PostgreSQL with DATABASE_URL): the import's roster changes apply the rule in their own
+// transactions, as a mutation's do.
+import { openTestDatabase, type TestDatabase } from '@school-licenses/db/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { userActor } from '../auth/authenticate.ts';
+import { ManualClock } from '../clock.ts';
+import { systemActor } from '../domain/actor.ts';
+import { assignLicenseToGroup } from '../domain/group-licensing.ts';
+import { placeOrder } from '../domain/orders.ts';
+import { inTransaction } from '../domain/transaction.ts';
+import { TEST_START } from '../testing/harness.ts';
+import { checkInvariants } from '../testing/invariants.ts';
+import { licensePool } from '../testing/scenarios.ts';
+import { DEFAULT_MAX_FILE_BYTES, type RosterFile } from './files.ts';
+import { importRoster } from './import.ts';
+import { fixtureFiles, fixtureText } from './testing.ts';
+
+let db: TestDatabase;
+let clock: ManualClock;
+
+beforeAll(async () => {
+  db = await openTestDatabase();
+  clock = new ManualClock(TEST_START);
+});
+afterAll(() => db.close());
+
+const run = (organisationId: string, files: RosterFile[]) =>
+  importRoster(db.prisma, clock, systemActor, { organisationId, format: 'oneroster-csv', files, dryRun: false }, { maxFileBytes: DEFAULT_MAX_FILE_BYTES });
+
+/** The OneRoster fixture without one person's enrollment in a class. */
+const withoutEnrollment = (sourcedId: string, classId: string) =>
+  fixtureFiles('oneroster', {
+    'enrollments.csv': fixtureText('oneroster', 'enrollments.csv')
+      .split('\n')
+      .filter((line) => !(line.includes(`,${classId},`) && line.includes(`,${sourcedId},`)))
+      .join('\n'),
+  });
+
+describe('a roster import and a standing rule', () => {
+  it("a student who leaves the class in the files gives back the rule's license, which the next in line gets in the same import", async () => {
+    const pool = await licensePool(db.prisma, clock, { licenses: 0, students: 0 });
+    expect((await run(pool.organisationId, fixtureFiles('oneroster'))).errors).toEqual([]);
+    const prisma = db.prisma;
+    const norr = await prisma.school.findFirstOrThrow({ where: { organisationId: pool.organisationId, externalId: 'sch-norr' } });
+    const class7A = await prisma.group.findFirstOrThrow({ where: { organisationId: pool.organisationId, externalId: 'cls-7a' } });
+    const gun = await prisma.user.findFirstOrThrow({ where: { organisationId: pool.organisationId, externalId: 'usr-gun' } });
+    // One license for 7A's two students (Bo, Cia): one holds it, the other waits.
+    const result = await inTransaction(prisma, async (tx) => {
+      const principal = await userActor(tx, gun.id);
+      await placeOrder(tx, clock, principal, { schoolId: norr.id, productId: pool.productId, quantity: 1 });
+      return assignLicenseToGroup(tx, clock, principal, { groupId: class7A.id, productId: pool.productId, policy: 'NEW_FIRST', keep: true });
+    });
+    expect(result.outcomes.map((o) => o.outcome).sort()).toEqual(['ASSIGNED', 'WAITING']);
+    const holder = result.outcomes.find((o) => o.outcome === 'ASSIGNED')!;
+    const waiter = result.outcomes.find((o) => o.outcome === 'WAITING')!;
+    const holderRef = (await prisma.user.findUniqueOrThrow({ where: { id: holder.userId } })).externalId!;
+
+    const report = await run(pool.organisationId, withoutEnrollment(holderRef, 'cls-7a'));
+    expect(report.summary).toMatchObject({ groupMembership: { ended: 1 } });
+    expect(await prisma.assignment.findFirstOrThrow({ where: { licenseId: holder.licenseId!, userId: holder.userId } })).toMatchObject({
+      endReason: 'LEFT_GROUP',
+    });
+    expect(await prisma.license.findUniqueOrThrow({ where: { id: holder.licenseId! } })).toMatchObject({ assignedUserId: waiter.userId });
+    expect(await prisma.licenseWaiter.findFirstOrThrow({ where: { userId: waiter.userId } })).toMatchObject({ state: 'SERVED', licenseId: holder.licenseId });
+
+    // Back in the class in the next files: the rule queues them (no license is left).
+    await run(pool.organisationId, fixtureFiles('oneroster'));
+    expect(await prisma.licenseWaiter.findFirstOrThrow({ where: { userId: holder.userId, isWaiting: true } })).toMatchObject({ ruleId: result.rule!.id });
+    expect(await checkInvariants(prisma)).toEqual({});
+  });
+});
