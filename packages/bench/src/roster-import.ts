@@ -45,6 +45,13 @@ async function onServer(sql: string): Promise<void> {
   }
 }
 
+/** A statement's verb and first table, to see which kind of statement an import spends its count on. */
+function statementKind(sql: string): string {
+  const verb = /^\s*(WITH|SELECT|INSERT|UPDATE|DELETE|BEGIN|COMMIT|ROLLBACK)/i.exec(sql)?.[1]?.toUpperCase() ?? sql.slice(0, 12);
+  const table = /(?:FROM|INTO|UPDATE)\s+(?:"public"\.)?"(\w+)"/i.exec(sql)?.[1] ?? '';
+  return table ? `${verb} ${table}` : verb;
+}
+
 /** The peak RSS so far, in MB: the kernel's high-water mark for the process. */
 const peakRssMb = () => Math.round(process.resourceUsage().maxRSS / 1024);
 
@@ -65,12 +72,22 @@ try {
       url = target.toString();
     } else dataDir = join(work, 'pglite');
     let statements = 0;
-    const database = await openDatabase({ url, dataDir, onQuery: () => statements++ });
+    const byKind = new Map<string, number>();
+    const database = await openDatabase({
+      url,
+      dataDir,
+      onQuery: (sql) => {
+        statements++;
+        const kind = statementKind(sql);
+        byKind.set(kind, (byKind.get(kind) ?? 0) + 1);
+      },
+    });
     try {
       await database.migrate();
       const organisation = await database.prisma.organisation.create({ data: { name: 'Benchkommun', createdAt: new Date() } });
       for (const run of ['first import', 'same files again']) {
         statements = 0;
+        byKind.clear();
         const started = performance.now();
         let lastShown = 0;
         const report: RosterImportReport = await importRoster(
@@ -95,6 +112,8 @@ try {
           `${backend.padEnd(8)} ${run.padEnd(17)} ${seconds.toFixed(1).padStart(6)} s  ${String(changes).padStart(7)} changes  ` +
             `${String(statements).padStart(7)} statements (${(statements / records).toFixed(3)} per record)  peak RSS ${peakRssMb()} MB`,
         );
+        const kinds = [...byKind].sort((a, b) => b[1] - a[1]).slice(0, 12);
+        console.log(`  statements by kind: ${kinds.map(([kind, count]) => `${kind} ${count}`).join(', ')}`);
       }
     } finally {
       await database.close();
