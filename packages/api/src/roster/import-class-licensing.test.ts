@@ -69,4 +69,26 @@ describe('a roster import and a standing rule', () => {
     expect(await prisma.licenseWaiter.findFirstOrThrow({ where: { userId: holder.userId, isWaiting: true } })).toMatchObject({ ruleId: result.rule!.id });
     expect(await checkInvariants(prisma)).toEqual({});
   });
+
+  it('a student who joins the class in the files gets a license from its standing rule, in the same import', async () => {
+    const pool = await licensePool(db.prisma, clock, { licenses: 0, students: 0 });
+    const prisma = db.prisma;
+    // Cia is at the school (in the maths group), not yet in 7A.
+    expect((await run(pool.organisationId, withoutEnrollment('usr-cia', 'cls-7a'))).errors).toEqual([]);
+    const norr = await prisma.school.findFirstOrThrow({ where: { organisationId: pool.organisationId, externalId: 'sch-norr' } });
+    const class7A = await prisma.group.findFirstOrThrow({ where: { organisationId: pool.organisationId, externalId: 'cls-7a' } });
+    const gun = await prisma.user.findFirstOrThrow({ where: { organisationId: pool.organisationId, externalId: 'usr-gun' } });
+    const cia = await prisma.user.findFirstOrThrow({ where: { organisationId: pool.organisationId, externalId: 'usr-cia' } });
+    const result = await inTransaction(prisma, async (tx) => {
+      const principal = await userActor(tx, gun.id);
+      await placeOrder(tx, clock, principal, { schoolId: norr.id, productId: pool.productId, quantity: 2 });
+      return assignLicenseToGroup(tx, clock, principal, { groupId: class7A.id, productId: pool.productId, policy: 'NEW_FIRST', keep: true });
+    });
+    expect(result.outcomes.map((o) => o.outcome)).toEqual(['ASSIGNED']);
+
+    const report = await run(pool.organisationId, fixtureFiles('oneroster'));
+    expect(report.summary).toMatchObject({ groupMembership: { created: 1 } });
+    expect(await prisma.assignment.findFirstOrThrow({ where: { userId: cia.id, isActive: true } })).toMatchObject({ groupLicenseRuleId: result.rule!.id });
+    expect(await checkInvariants(prisma)).toEqual({});
+  });
 });

@@ -13,15 +13,19 @@ import type { Clock } from '../clock.ts';
 import { requireManagedOrganisation, type Actor, type Tx } from '../domain/actor.ts';
 import { recordAudits, type AuditEntry } from '../domain/audit.ts';
 import { LicenseError } from '../domain/errors.ts';
+import type { GroupRole, School, SchoolRole } from '@school-licenses/db';
+import { groupMembershipStarted } from '../domain/group-licensing.ts';
+import { insertRows, uuidArray, uuidV7 } from '../domain/sql.ts';
 import {
-  createGroup,
   createSchool,
   endGroup,
   endGraduateSchoolMembership,
   endGroupMembership,
   endSchoolMembership,
   endUser,
+  type GroupFields,
   graduatesKeepLicenses,
+  groupData,
   setGroupMembership,
   setSchoolMembership,
   updateSchool,
@@ -238,68 +242,16 @@ function resolve(ref: Ref, created: Map<string, string>): string {
 /** Applies one batch in its transaction; returns the number of licenses revoked from leavers. */
 async function applyBatch(tx: Tx, now: Date, actor: Actor, organisationId: string, batch: RosterChange[], ids: CreatedIds): Promise<number> {
   const revoked = await licensesHeldByLeavers(tx, organisationId, batch);
-  const newUsers: { externalId: string; name: string; email: string }[] = [];
-  const newSchoolMemberships: { userId: string; schoolId: string; role: 'STUDENT' | 'TEACHER' | 'SCHOOL_ADMIN'; startedAt: Date }[] = [];
-  const newGroupMemberships: { groupId: string; userId: string; role: 'STUDENT' | 'TEACHER'; startedAt: Date }[] = [];
+  const newUsers: NewUser[] = [];
+  const newSchoolMemberships: NewSchoolMembership[] = [];
+  const newGroups: NewGroup[] = [];
+  const newGroupMemberships: NewGroupMembership[] = [];
   // Bulk inserts wait until a change of another kind needs them (changes come in dependency order).
   const flush = async () => {
-    if (newUsers.length) {
-      const users = await tx.user.createManyAndReturn({
-        data: newUsers.map((user) => ({ ...(userData(user) as typeof user), organisationId, createdAt: now })),
-        select: { id: true, externalId: true, name: true, email: true },
-      });
-      for (const user of users) ids.users.set(user.externalId!, user.id);
-      await recordAudits(
-        tx,
-        actor,
-        now,
-        users.map(
-          (user): AuditEntry => ({
-            action: 'USER_CREATED',
-            organisationId,
-            userId: user.id,
-            after: { name: user.name, email: user.email, externalId: user.externalId },
-          }),
-        ),
-      );
-      newUsers.length = 0;
-    }
-    if (newSchoolMemberships.length) {
-      await tx.schoolMembership.createMany({ data: newSchoolMemberships.map((m) => ({ ...m, createdAt: now })) });
-      await recordAudits(
-        tx,
-        actor,
-        now,
-        newSchoolMemberships.map(
-          (m): AuditEntry => ({ action: 'SCHOOL_MEMBERSHIP_STARTED', organisationId, schoolId: m.schoolId, userId: m.userId, after: { role: m.role } }),
-        ),
-      );
-      newSchoolMemberships.length = 0;
-    }
-    if (newGroupMemberships.length) {
-      await tx.groupMembership.createMany({ data: newGroupMemberships.map((m) => ({ ...m, createdAt: now })) });
-      const schoolOf = new Map(
-        (await tx.group.findMany({ where: { id: { in: [...new Set(newGroupMemberships.map((m) => m.groupId))] } }, select: { id: true, schoolId: true } })).map(
-          (g) => [g.id, g.schoolId],
-        ),
-      );
-      await recordAudits(
-        tx,
-        actor,
-        now,
-        newGroupMemberships.map(
-          (m): AuditEntry => ({
-            action: 'GROUP_MEMBERSHIP_STARTED',
-            organisationId,
-            schoolId: schoolOf.get(m.groupId),
-            groupId: m.groupId,
-            userId: m.userId,
-            after: { role: m.role },
-          }),
-        ),
-      );
-      newGroupMemberships.length = 0;
-    }
+    await insertUsers(tx, now, actor, organisationId, newUsers.splice(0), ids);
+    await insertSchoolMemberships(tx, now, actor, organisationId, newSchoolMemberships.splice(0));
+    await insertGroups(tx, now, actor, organisationId, newGroups.splice(0), ids);
+    await insertGroupMemberships(tx, now, actor, organisationId, newGroupMemberships.splice(0));
   };
 
   let previous: string | null = null;
@@ -328,9 +280,8 @@ async function applyBatch(tx: Tx, now: Date, actor: Actor, organisationId: strin
       }
       case 'group': {
         const { startedAt: _, ...fields } = change.data ?? ({} as NonNullable<typeof change.data>);
-        if (change.kind === 'create') {
-          ids.groups.set(fields.externalId, (await createGroup(tx, now, actor, { ...fields, schoolId: resolve(change.schoolRef!, ids.schools) })).id);
-        } else if (change.kind === 'end') await endGroup(tx, now, actor, { groupId: change.id! });
+        if (change.kind === 'create') newGroups.push({ ...fields, schoolId: resolve(change.schoolRef!, ids.schools) });
+        else if (change.kind === 'end') await endGroup(tx, now, actor, { groupId: change.id! });
         else await upsertGroupByExternalId(tx, now, actor, organisationId, { ...fields, schoolId: resolve(change.schoolRef!, ids.schools) });
         break;
       }
@@ -346,4 +297,147 @@ async function applyBatch(tx: Tx, now: Date, actor: Actor, organisationId: strin
   }
   await flush();
   return revoked;
+}
+
+type NewUser = { externalId: string; name: string; email: string };
+type NewSchoolMembership = { userId: string; schoolId: string; role: SchoolRole; startedAt: Date };
+type NewGroup = GroupFields & { externalId: string; schoolId: string };
+type NewGroupMembership = { groupId: string; userId: string; role: GroupRole; startedAt: Date };
+
+// The bulk of an import, written with one statement per kind and batch (insertRows), and their
+// audit and outbox events with one each (recordAudits): what createUser, setSchoolMembership,
+// createGroup and setGroupMembership (roster.ts) write, after the checks that the diff has not made.
+
+async function insertUsers(tx: Tx, now: Date, actor: Actor, organisationId: string, users: NewUser[], ids: CreatedIds): Promise<void> {
+  if (users.length === 0) return;
+  const rows = users.map((user) => ({ ...(userData(user) as NewUser), id: uuidV7(now.getTime()), organisationId, createdAt: now }));
+  await insertRows(tx, 'User', { id: 'uuid', organisationId: 'uuid', name: 'text', email: 'text', externalId: 'text', createdAt: 'timestamp(3)' }, rows);
+  for (const user of rows) ids.users.set(user.externalId, user.id);
+  await recordAudits(
+    tx,
+    actor,
+    now,
+    rows.map(
+      (user): AuditEntry => ({
+        action: 'USER_CREATED',
+        organisationId,
+        userId: user.id,
+        after: { name: user.name, email: user.email, externalId: user.externalId },
+      }),
+    ),
+  );
+}
+
+async function insertSchoolMemberships(tx: Tx, now: Date, actor: Actor, organisationId: string, memberships: NewSchoolMembership[]): Promise<void> {
+  if (memberships.length === 0) return;
+  await insertRows(
+    tx,
+    'SchoolMembership',
+    { userId: 'uuid', schoolId: 'uuid', role: '"SchoolRole"', createdAt: 'timestamp(3)', startedAt: 'timestamp(3)' },
+    memberships.map((m) => ({ ...m, createdAt: now })),
+  );
+  await recordAudits(
+    tx,
+    actor,
+    now,
+    memberships.map(
+      (m): AuditEntry => ({ action: 'SCHOOL_MEMBERSHIP_STARTED', organisationId, schoolId: m.schoolId, userId: m.userId, after: { role: m.role } }),
+    ),
+  );
+}
+
+async function insertGroups(tx: Tx, now: Date, actor: Actor, organisationId: string, groups: NewGroup[], ids: CreatedIds): Promise<void> {
+  if (groups.length === 0) return;
+  // createGroup's checks of the school, once for the batch: the diff found the external ids free.
+  const schoolIds = [...new Set(groups.map((g) => g.schoolId))];
+  const schools = new Map(
+    (await tx.school.findMany({ where: { id: { in: schoolIds }, organisationId }, select: { id: true, endedAt: true } })).map((s) => [s.id, s]),
+  );
+  for (const schoolId of schoolIds) {
+    if (!schools.has(schoolId)) throw new LicenseError('NOT_FOUND', 'school', 'No such school.');
+    if (schools.get(schoolId)!.endedAt) throw new LicenseError('ALREADY_ENDED', 'school', 'The school has closed.');
+  }
+  const rows = groups.map((group) => ({
+    ...(groupData(group) as GroupFields & { externalId: string }),
+    id: uuidV7(now.getTime()),
+    organisationId,
+    schoolId: group.schoolId,
+    createdAt: now,
+    startedAt: now,
+  }));
+  await insertRows(
+    tx,
+    'Group',
+    {
+      id: 'uuid',
+      organisationId: 'uuid',
+      schoolId: 'uuid',
+      name: 'text',
+      kind: '"GroupKind"',
+      schoolYear: 'int',
+      externalId: 'text',
+      createdAt: 'timestamp(3)',
+      startedAt: 'timestamp(3)',
+    },
+    rows,
+  );
+  for (const group of rows) ids.groups.set(group.externalId, group.id);
+  await recordAudits(
+    tx,
+    actor,
+    now,
+    rows.map(
+      ({ id, schoolId, name, kind, schoolYear, externalId }): AuditEntry => ({
+        action: 'GROUP_CREATED',
+        organisationId,
+        schoolId,
+        groupId: id,
+        after: JSON.parse(JSON.stringify({ name, kind, schoolYear, externalId })),
+      }),
+    ),
+  );
+}
+
+async function insertGroupMemberships(tx: Tx, now: Date, actor: Actor, organisationId: string, memberships: NewGroupMembership[]): Promise<void> {
+  if (memberships.length === 0) return;
+  const groupIds = [...new Set(memberships.map((m) => m.groupId))].sort();
+  // FOR SHARE of the groups, then their rules, as groupMembershipStarted does: a standing rule
+  // being created for one of them now is seen once it commits.
+  const groups = await tx.$queryRaw<{ id: string; schoolId: string }[]>`
+    SELECT id, "schoolId" FROM "Group" WHERE id = ANY(${uuidArray(groupIds)}) ORDER BY id FOR SHARE`;
+  const schoolOf = new Map(groups.map((g) => [g.id, g.schoolId]));
+  const ruled = new Set(
+    (await tx.groupLicenseRule.findMany({ where: { groupId: { in: groupIds }, isActive: true }, select: { groupId: true }, distinct: ['groupId'] })).map(
+      (rule) => rule.groupId,
+    ),
+  );
+  await insertRows(
+    tx,
+    'GroupMembership',
+    { groupId: 'uuid', userId: 'uuid', role: '"GroupRole"', createdAt: 'timestamp(3)', startedAt: 'timestamp(3)' },
+    memberships.map((m) => ({ ...m, createdAt: now })),
+  );
+  await recordAudits(
+    tx,
+    actor,
+    now,
+    memberships.map(
+      (m): AuditEntry => ({
+        action: 'GROUP_MEMBERSHIP_STARTED',
+        organisationId,
+        schoolId: schoolOf.get(m.groupId),
+        groupId: m.groupId,
+        userId: m.userId,
+        after: { role: m.role },
+      }),
+    ),
+  );
+  // The standing rules of the groups that have any give the new members their licenses (or queue them).
+  const schools = new Map<string, School>();
+  for (const membership of memberships) {
+    if (!ruled.has(membership.groupId)) continue;
+    const schoolId = schoolOf.get(membership.groupId)!;
+    if (!schools.has(schoolId)) schools.set(schoolId, await tx.school.findUniqueOrThrow({ where: { id: schoolId } }));
+    await groupMembershipStarted(tx, now, actor, schools.get(schoolId)!, membership);
+  }
 }
