@@ -35,7 +35,7 @@ import {
   userData,
 } from '../domain/roster.ts';
 import { inTransaction } from '../domain/transaction.ts';
-import { diffRoster, emptySummary, knownIds, loadCurrentRoster, summarise, type DiffSummary, type Ref, type RosterChange } from './diff.ts';
+import { diffRoster, emptySummary, knownIds, loadCurrentRoster, summarise, type DiffSummary, type Ref, type RosterChange, type RosterDiff } from './diff.ts';
 import type { RosterFile } from './files.ts';
 import { readCheckedRoster } from './read.ts';
 import type { RecordError, RecordSource, RosterFormat, SyncMode } from './snapshot.ts';
@@ -109,24 +109,17 @@ export async function importRoster(
   };
   const refuse = (errors: RecordError[]) => ({ ...report, refused: true, errors });
 
-  const current = await loadCurrentRoster(prisma, input.organisationId);
-  const snapshot = await readCheckedRoster(input.format, input.files, {
-    maxFileBytes: options.maxFileBytes,
-    ss12000Mode: input.ss12000Mode,
-    known: knownIds(current),
-  });
-  report.mode = snapshot.mode;
-  if (snapshot.errors.length) return refuse(snapshot.errors);
   const now = clock.now();
-  const diff = diffRoster(snapshot, current, now);
-  if (diff.errors.length) return refuse(diff.errors);
+  const { mode, errors, diff } = await readAndDiff(prisma, input, options, now);
+  report.mode = mode;
+  if (!diff) return refuse(errors);
   const listed = diff.changes.slice(0, LISTED_CHANGES).map(({ entity, kind, key, source }) => ({ entity, kind, key, source: source ?? null }));
 
   if (input.dryRun) {
     return { ...report, summary: diff.summary, revokedLicenses: await licensesHeldByLeavers(prisma, input.organisationId, diff.changes), changes: listed };
   }
 
-  const run = await startOrResume(prisma, actor, input, snapshot.mode, now);
+  const run = await startOrResume(prisma, actor, input, mode, now);
   const summary = run.summary;
   let revokedLicenses = run.revokedLicenses;
   const batchSize = options.batchSize ?? DEFAULT_BATCH_SIZE;
@@ -148,6 +141,27 @@ export async function importRoster(
   }
   await prisma.rosterImport.update({ where: { id: run.id }, data: { status: 'COMPLETED', finishedAt: clock.now(), updatedAt: clock.now() } });
   return { ...report, importId: run.id, resumed: run.resumed, summary, revokedLicenses, changes: listed };
+}
+
+/**
+ * The files' diff against the roster. The snapshot and the roster as read are let go when it
+ * returns: the changes are all an import keeps while it applies them (flat memory, BENCHMARKS.md).
+ */
+async function readAndDiff(
+  prisma: PrismaClient,
+  input: ImportRosterInput,
+  options: ImportRosterOptions,
+  now: Date,
+): Promise<{ mode: SyncMode; errors: RecordError[]; diff: RosterDiff | null }> {
+  const current = await loadCurrentRoster(prisma, input.organisationId);
+  const snapshot = await readCheckedRoster(input.format, input.files, {
+    maxFileBytes: options.maxFileBytes,
+    ss12000Mode: input.ss12000Mode,
+    known: knownIds(current),
+  });
+  if (snapshot.errors.length) return { mode: snapshot.mode, errors: snapshot.errors, diff: null };
+  const diff = diffRoster(snapshot, current, now);
+  return { mode: snapshot.mode, errors: diff.errors, diff: diff.errors.length ? null : diff };
 }
 
 /** A RUNNING import of the same files continues; otherwise a new one starts. */
