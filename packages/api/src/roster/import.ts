@@ -222,31 +222,49 @@ async function licensesHeldByLeavers(tx: Tx | PrismaClient, organisationId: stri
   return count;
 }
 
-/** Ids of the schools, users and groups created during the run, by external id. */
-class CreatedIds {
-  readonly schools: Map<string, string>;
-  readonly users: Map<string, string>;
-  readonly groups: Map<string, string>;
+/** Ids by external id: a transaction's own, over those of the transactions committed before it. */
+class IdLayer {
+  readonly own = new Map<string, string>();
+  readonly below: IdLayer | null;
 
-  constructor(schools = new Map<string, string>(), users = new Map<string, string>(), groups = new Map<string, string>()) {
-    this.schools = schools;
-    this.users = users;
-    this.groups = groups;
+  constructor(below: IdLayer | null = null) {
+    this.below = below;
   }
 
-  /** A copy for one transaction: its ids count only once it commits. */
-  fork(): CreatedIds {
-    return new CreatedIds(new Map(this.schools), new Map(this.users), new Map(this.groups));
+  get(externalId: string): string | undefined {
+    return this.own.get(externalId) ?? this.below?.get(externalId);
   }
 
-  adopt(other: CreatedIds): void {
-    for (const [key, value] of other.schools) this.schools.set(key, value);
-    for (const [key, value] of other.users) this.users.set(key, value);
-    for (const [key, value] of other.groups) this.groups.set(key, value);
+  set(externalId: string, id: string): void {
+    this.own.set(externalId, id);
   }
 }
 
-function resolve(ref: Ref, created: Map<string, string>): string {
+/** Ids of the schools, users and groups created during the run, by external id. */
+class CreatedIds {
+  readonly schools: IdLayer;
+  readonly users: IdLayer;
+  readonly groups: IdLayer;
+
+  constructor(below: CreatedIds | null = null) {
+    this.schools = new IdLayer(below?.schools);
+    this.users = new IdLayer(below?.users);
+    this.groups = new IdLayer(below?.groups);
+  }
+
+  /** A layer for one transaction: its ids count only once it commits (a copy per batch would grow with the run). */
+  fork(): CreatedIds {
+    return new CreatedIds(this);
+  }
+
+  adopt(other: CreatedIds): void {
+    for (const [key, value] of other.schools.own) this.schools.set(key, value);
+    for (const [key, value] of other.users.own) this.users.set(key, value);
+    for (const [key, value] of other.groups.own) this.groups.set(key, value);
+  }
+}
+
+function resolve(ref: Ref, created: IdLayer): string {
   if ('id' in ref) return ref.id;
   const id = created.get(ref.externalId);
   if (!id) throw new Error(`roster import: ${ref.externalId} was not created before it was referred to`);
