@@ -9,7 +9,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { filesAt, importRoster, systemActor, systemClock, type RosterImportReport } from '@school-licenses/api';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import { filesAt, importRoster, readRoster, systemActor, systemClock, type RosterImportReport } from '@school-licenses/api';
 import { openDatabase } from '@school-licenses/db';
 import pg from 'pg';
 import { DEFAULT_SERVER_URL } from './database.ts';
@@ -50,6 +52,20 @@ function statementKind(sql: string): string {
   const verb = /^\s*(WITH|SELECT|INSERT|UPDATE|DELETE|BEGIN|COMMIT|ROLLBACK)/i.exec(sql)?.[1]?.toUpperCase() ?? sql.slice(0, 12);
   const table = /(?:FROM|INTO|UPDATE)\s+(?:"public"\.)?"(\w+)"/i.exec(sql)?.[1] ?? '';
   return table ? `${verb} ${table}` : verb;
+}
+
+setFlagsFromString('--expose-gc');
+const gc = runInNewContext('gc') as () => void;
+
+/** The snapshot's own size, in MB: the heap it holds once read (what a flat import may keep besides a constant). */
+async function snapshotMb(dir: string): Promise<number> {
+  gc();
+  const before = process.memoryUsage().heapUsed;
+  const snapshot = await readRoster('oneroster-csv', await filesAt(dir), { maxFileBytes: 50 * 1024 * 1024 });
+  gc();
+  const size = process.memoryUsage().heapUsed - before;
+  if (snapshot.errors.length) throw new Error('the generated set has errors');
+  return Math.round(size / 1024 / 1024);
 }
 
 /** The peak RSS so far, in MB: the kernel's high-water mark for the process. */
@@ -115,6 +131,7 @@ try {
         const kinds = [...byKind].sort((a, b) => b[1] - a[1]).slice(0, 12);
         console.log(`  statements by kind: ${kinds.map(([kind, count]) => `${kind} ${count}`).join(', ')}`);
       }
+      console.log(`  the snapshot alone holds ${await snapshotMb(setDir)} MB of heap`);
     } finally {
       await database.close();
       if (backend === 'postgres') await onServer(`DROP DATABASE IF EXISTS ${DATABASE} WITH (FORCE)`);
