@@ -106,6 +106,13 @@ try {
         byKind.clear();
         const started = performance.now();
         let lastShown = 0;
+        // Where the RSS goes, sampled after each batch: V8's heap, and buffers outside it (the drivers').
+        const peak = { heap: 0, external: 0 };
+        const sample = () => {
+          const usage = process.memoryUsage();
+          peak.heap = Math.max(peak.heap, usage.heapTotal);
+          peak.external = Math.max(peak.external, usage.external);
+        };
         const report: RosterImportReport = await importRoster(
           database.prisma,
           systemClock,
@@ -114,6 +121,7 @@ try {
           {
             maxFileBytes: 50 * 1024 * 1024,
             onProgress: ({ applied, total }) => {
+              sample();
               if (applied - lastShown >= total / 10 || applied === total) {
                 lastShown = applied;
                 process.stderr.write(`  ${backend}: ${applied}/${total} changes\n`);
@@ -127,6 +135,10 @@ try {
         console.log(
           `${backend.padEnd(8)} ${run.padEnd(17)} ${seconds.toFixed(1).padStart(6)} s  ${String(changes).padStart(7)} changes  ` +
             `${String(statements).padStart(7)} statements (${(statements / records).toFixed(3)} per record)  peak RSS ${peakRssMb()} MB`,
+        );
+        sample();
+        console.log(
+          `  sampled after each batch: V8 heap up to ${Math.round(peak.heap / 2 ** 20)} MB, external up to ${Math.round(peak.external / 2 ** 20)} MB`,
         );
         const kinds = [...byKind].sort((a, b) => b[1] - a[1]).slice(0, 12);
         console.log(`  statements by kind: ${kinds.map(([kind, count]) => `${kind} ${count}`).join(', ')}`);
