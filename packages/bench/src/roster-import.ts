@@ -1,4 +1,4 @@
-// `pnpm --filter @school-licenses/bench roster-import [--backend pglite|postgres|both] [--scale municipality|tenth|small]`
+// `pnpm --filter @school-licenses/bench roster-import [--backend pglite|postgres|both] [--scale municipality|tenth|small] [--live-heap]`
 // Imports a generated municipality-sized OneRoster set (roster-set.ts) into a fresh database, then
 // imports it again (nothing to change), and reports for each run its time, the SQL statements per
 // record of the snapshot, and the process's peak RSS. PGlite in a temporary directory; PostgreSQL
@@ -25,13 +25,21 @@ const SCALES: Record<string, RosterScale> = {
 };
 const DATABASE = 'licenses_roster_bench';
 
-const { values } = parseArgs({ options: { backend: { type: 'string', default: 'both' }, scale: { type: 'string', default: 'municipality' } }, strict: true });
+const { values } = parseArgs({
+  options: {
+    backend: { type: 'string', default: 'both' },
+    scale: { type: 'string', default: 'municipality' },
+    'live-heap': { type: 'boolean', default: false },
+  },
+  strict: true,
+});
 const scale = SCALES[values.scale!];
 if (!scale) throw new Error(`--scale must be one of ${Object.keys(SCALES).join(', ')}`);
 if (values.backend === 'both') {
   // One process per database, so that each peak RSS is its own (PGlite's WebAssembly heap is large).
   for (const backend of ['pglite', 'postgres']) {
-    execFileSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), '--backend', backend, '--scale', values.scale!], { stdio: 'inherit' });
+    const args = ['--backend', backend, '--scale', values.scale!, ...(values['live-heap'] ? ['--live-heap'] : [])];
+    execFileSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), ...args], { stdio: 'inherit' });
   }
   process.exit(0);
 }
@@ -107,11 +115,18 @@ try {
         const started = performance.now();
         let lastShown = 0;
         // Where the RSS goes, sampled after each batch: V8's heap, and buffers outside it (the drivers').
-        const peak = { heap: 0, external: 0 };
+        const peak = { heap: 0, external: 0, live: 0 };
+        let samples = 0;
         const sample = () => {
           const usage = process.memoryUsage();
           peak.heap = Math.max(peak.heap, usage.heapTotal);
           peak.external = Math.max(peak.external, usage.external);
+          // --live-heap: every 25th batch, what is still alive after a full collection (what the
+          // import holds). The collections lower the peak RSS and cost time: off by default.
+          if (values['live-heap'] && samples++ % 25 === 0) {
+            gc();
+            peak.live = Math.max(peak.live, process.memoryUsage().heapUsed);
+          }
         };
         const report: RosterImportReport = await importRoster(
           database.prisma,
@@ -138,7 +153,7 @@ try {
         );
         sample();
         console.log(
-          `  sampled after each batch: V8 heap up to ${Math.round(peak.heap / 2 ** 20)} MB, external up to ${Math.round(peak.external / 2 ** 20)} MB`,
+          `  sampled after each batch: V8 heap up to ${Math.round(peak.heap / 2 ** 20)} MB${values['live-heap'] ? ` (alive after a collection: ${Math.round(peak.live / 2 ** 20)} MB)` : ''}, external up to ${Math.round(peak.external / 2 ** 20)} MB`,
         );
         const kinds = [...byKind].sort((a, b) => b[1] - a[1]).slice(0, 12);
         console.log(`  statements by kind: ${kinds.map(([kind, count]) => `${kind} ${count}`).join(', ')}`);

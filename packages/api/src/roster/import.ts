@@ -3,10 +3,11 @@
 // each of which also records the run's progress. Any error in the files: nothing is written.
 //
 // Every change goes through the roster's domain functions (roster.ts), which keep its rules and
-// audit events, except the bulk of an import: new users, school memberships and group memberships
-// are inserted 500 at a time with one audit event each, after the same checks, because one
-// function call (and four to six statements) per record would take a municipality's import from
-// seconds to many minutes.
+// audit events, except the bulk of an import: new users, school memberships, groups and group
+// memberships are inserted 500 at a time with one statement per kind (and one audit event each,
+// written with one statement), after the same checks, and new group members get their groups'
+// standing rules; one function call (and four to six statements) per record would take a
+// municipality's import from a minute to many.
 import { createHash } from 'node:crypto';
 import type { PrismaClient } from '@school-licenses/db';
 import type { Clock } from '../clock.ts';
