@@ -4,6 +4,7 @@
 import { useEffect, useId, useRef, useState, type FormEvent } from 'react';
 import {
   SchoolDocument,
+  type ErrorCode,
   type Failure,
   type GroupAssignment,
   type GroupFieldsFragment,
@@ -13,6 +14,7 @@ import {
   type LicenseWaiterFieldsFragment,
 } from '@school-licenses/sdk';
 import { useI18n } from './i18n/i18n.tsx';
+import { failureMessage } from './messages.ts';
 import { useLoad } from './load.ts';
 import { Empty, FailureMessage, Loaded, type SchoolChoice } from './ui.tsx';
 
@@ -199,8 +201,13 @@ function GiveProduct(props: { client: LicenseClient; school: SchoolChoice; group
   );
 }
 
+/** A member's refusal in the outcomes, as the Failure the messages word (it carries no end dates). */
+const outcomeFailure = (error: { code: ErrorCode; message: string; field?: string | null }): Failure =>
+  ({ ok: false, code: error.code, message: error.message, field: error.field ?? null, availableEndDates: [] }) as Failure;
+
 function Outcomes({ result }: { result: GroupAssignment }) {
-  const { t, day } = useI18n();
+  const i18n = useI18n();
+  const { t, day } = i18n;
   return (
     <ul className="rows" aria-label={t('outcomes')}>
       {result.outcomes.map((o, i) => (
@@ -214,9 +221,7 @@ function Outcomes({ result }: { result: GroupAssignment }) {
                   ? t(result.dryRun ? 'outcome_wouldWait' : 'outcome_waits', { reason: t(`waitReason_${o.waitReason ?? 'NO_LICENSE_AVAILABLE'}`) })
                   : o.outcome === 'ALREADY_HOLDS'
                     ? t('outcome_ALREADY_HOLDS')
-                    : t('outcome_NOT_ELIGIBLE', {
-                        reason: o.error ? t(`error_${o.error.code === 'USER_NOT_IN_SCHOOL' ? 'USER_NOT_IN_SCHOOL' : 'FORBIDDEN'}`) : '',
-                      })}
+                    : t('outcome_NOT_ELIGIBLE', { reason: o.error ? failureMessage(outcomeFailure(o.error), i18n) : '' })}
             </span>
           </div>
         </li>
