@@ -1,10 +1,10 @@
 // Licenses ending or starting by themselves soon at a school: the (i) box's auto-start numbers for
 // every product, the started licenses whose end date is within 30 days, and the notices about them.
-import { useId, useState } from 'react';
 import { SchoolDocument, type LicenseClient, type LicenseFieldsFragment } from '@school-licenses/sdk';
 import { useI18n } from './i18n/i18n.tsx';
 import { all, useLoad, type Load } from './load.ts';
 import { DaysLeft } from './ManageLicenses.tsx';
+import { Renewal } from './Renewal.tsx';
 import { noticeText, useNotices } from './Notifications.tsx';
 import { Empty, Loaded, SchoolPicker, ViewHeading, type SchoolChoice } from './ui.tsx';
 
@@ -123,81 +123,6 @@ function Notices({ client, unread }: { client: LicenseClient; unread: number }) 
           );
         }}
       </Loaded>
-    </section>
-  );
-}
-
-const RENEWAL_WINDOWS = [30, 90, 180, 365] as const;
-
-/**
- * What to renew: the started licenses ending within a window, per product and end date
- * (`expiringLicenses`), for the school or one class. The app has no order form: the list says what
- * to order, and links to the school's orders.
- */
-function Renewal({ client, school }: { client: LicenseClient; school: SchoolChoice }) {
-  const { t, plural, day, number } = useI18n();
-  const id = useId();
-  const [within, setWithin] = useState<number>(90);
-  const [group, setGroup] = useState('');
-  const [groups] = useLoad(() => all(client.groups({ school: school.id, pageSize: 100 })), [school.id]);
-  const [load] = useLoad(() => client.expiringLicenses({ school: school.id, within, group: group || undefined }), [school.id, within, group]);
-  return (
-    <section aria-labelledby="renewal" className="card">
-      <h2 id="renewal">{t('renewal')}</h2>
-      <p className="muted">{t('renewalIntro')}</p>
-      <div className="pickers">
-        <div className="field">
-          <label htmlFor={`${id}-within`}>{t('renewalWindow')}</label>
-          <select id={`${id}-within`} value={within} onChange={(e) => setWithin(Number(e.target.value))}>
-            {RENEWAL_WINDOWS.map((days) => (
-              <option key={days} value={days}>
-                {plural('withinDays', days)}
-              </option>
-            ))}
-          </select>
-        </div>
-        <div className="field">
-          <label htmlFor={`${id}-group`}>{t('renewalClass')}</label>
-          <select id={`${id}-group`} value={group} onChange={(e) => setGroup(e.target.value)}>
-            <option value="">{t('wholeSchool')}</option>
-            {(groups.status === 'done' ? groups.data : []).map((g) => (
-              <option key={g.id} value={g.id}>
-                {g.name}
-              </option>
-            ))}
-          </select>
-        </div>
-      </div>
-      <Loaded load={load} what={t('what_renewal')}>
-        {(products) =>
-          !products || products.length === 0 ? (
-            <Empty>{t('noRenewal')}</Empty>
-          ) : (
-            <ul className="rows" data-testid="renewal">
-              {products.map((p) => (
-                <li key={p.product.id} className="row" data-testid="renewal-product" aria-label={p.product.name} data-licenses={p.licenses}>
-                  <div className="row-main">
-                    <strong>{p.product.name}</strong>
-                    {p.group ? <span className="tag">{p.group.name}</span> : null}
-                    <span>{t('renewalCounts', { licenses: p.licenses, assigned: p.assigned })}</span>
-                  </div>
-                  <ul className="members">
-                    {p.endDates.map((e) => (
-                      <li key={e.endDate} data-testid="renewal-end-date" data-end-date={e.endDate.slice(0, 10)} data-licenses={e.licenses}>
-                        {t('renewalEndDate', { day: day(e.endDate), licenses: number(e.licenses), assigned: number(e.assigned) })}{' '}
-                        <DaysLeft daysLeft={e.daysLeft} />
-                      </li>
-                    ))}
-                  </ul>
-                </li>
-              ))}
-            </ul>
-          )
-        }
-      </Loaded>
-      <p>
-        <a href="#licenses">{t('renewalOrders')}</a>
-      </p>
     </section>
   );
 }

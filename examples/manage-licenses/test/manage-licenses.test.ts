@@ -3,7 +3,14 @@
 // typed errors next to their cause, and phone width. Locators wait for the app; no sleeps.
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { createLicenseClient, OrdersToDeliverDocument, SchoolDocument, type LicenseClient } from '@school-licenses/sdk';
+import {
+  createLicenseClient,
+  OrderRenewalAndReservationsDocument,
+  OrdersToDeliverDocument,
+  SchoolDocument,
+  SchoolOrdersDocument,
+  type LicenseClient,
+} from '@school-licenses/sdk';
 import type { Locator, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { LOCALE_KEY, makeI18n } from '../src/i18n/format.ts';
@@ -423,6 +430,15 @@ describe(`the Manage licenses app in Chromium, on ${process.env.DATABASE_URL ? '
       await page.getByRole('heading', { name: i18n.t('notices') }).waitFor();
       await page.getByText(i18n.t('loading', { what: i18n.t('what_soon') })).waitFor({ state: 'detached' });
       await check(page, 'soon');
+      // The renewal list over a year, with an order form open.
+      await page.getByLabel(i18n.t('renewalWindow'), { exact: true }).selectOption('365');
+      await page
+        .getByTestId('renewal-product')
+        .first()
+        .getByRole('button', { name: i18n.t('orderRenewal', { product: 'Matematik 7 Digital' }) })
+        .click();
+      await page.getByLabel(i18n.t('orderQuantity')).waitFor();
+      await check(page, 'renewal order');
       await page.close();
 
       const supplier = await stack.open('supplier', { ...size, locale });
@@ -640,7 +656,22 @@ describe(`the Manage licenses app in Chromium, on ${process.env.DATABASE_URL ? '
     await seeText(page.locator('[data-testid="availability-after"][data-school="Björkskolan"] [data-testid="after-new"]'), String(toAfter.newLicenses));
   });
 
-  it('lists the licenses to renew within a window, per product and end date and per class, as the API has them', async () => {
+  it('lists the licenses to renew within a window, per product and per class, as the API has them; orders a renewal that reserves for the class', async () => {
+    // 7A needs a license of Engelska Plus (delayed delivery) ending within the year: Tove's from the
+    // demo story, or, once she has given it back (an earlier test), that same license reused by Sune.
+    let engelska = '';
+    for await (const each of admin.products()) if (each.name === 'Engelska Plus') engelska = each.id;
+    const pool = (await admin.reusablePool({ school, product: engelska }))!;
+    if (pool.total > 0) {
+      const given = await admin.assignLicense({
+        school,
+        product: engelska,
+        user: await memberId('Sune Elev'),
+        reuseStarted: true,
+        endDate: pool.endDates[0]!.endDate,
+      });
+      expect(given.ok).toBe(true);
+    }
     const page = await stack.open('schoolAdmin');
     await page.getByRole('link', { name: 'Ending or starting soon' }).click();
     const renewal = page.getByRole('region', { name: 'Renewal: licenses ending within a window' });
@@ -677,8 +708,32 @@ describe(`the Manage licenses app in Chromium, on ${process.env.DATABASE_URL ? '
       .first()
       .waitFor();
     expect(await shown()).toEqual(fromApi(await admin.expiringLicenses({ school, group: group.id, within: 365 })));
-    // No order form here: the list links to the school's orders.
     expect(await renewal.getByRole('link', { name: en.t('renewalOrders') }).getAttribute('href')).toBe('#licenses');
+
+    // A renewal order for 7A: a direct delivery cannot reserve; a delayed one reserves for the class.
+    const orderIds = async () => new Set((await all(admin.nodes(SchoolOrdersDocument, { school }, (d) => d.school?.orders))).map((o) => o.id));
+    const before = await orderIds();
+    const mathematics = renewal.getByRole('listitem', { name: 'Matematik 7 Digital', exact: true });
+    await mathematics.getByRole('button', { name: 'Order a renewal of Matematik 7 Digital' }).click();
+    await mathematics.getByLabel('Number of licenses').waitFor();
+    expect(await mathematics.getByLabel(/^Reserve the licenses/).count()).toBe(0);
+    await mathematics.getByRole('button', { name: 'Order a renewal of Matematik 7 Digital' }).click();
+    const english = renewal.getByRole('listitem', { name: 'Engelska Plus', exact: true });
+    await english.getByRole('button', { name: 'Order a renewal of Engelska Plus' }).click();
+    const endDay = await english.getByLabel('Renews the licenses ending').inputValue();
+    await english.getByLabel('Number of licenses').fill('3');
+    await english.getByLabel("Reserve the licenses for 7A's students: they get them when the delivery arrives").check();
+    await english.getByRole('button', { name: 'Place the order' }).click();
+    await seeText(english.getByTestId('renewal-ordered'), `Ordered 3 × Engelska Plus, a renewal of the licenses ending ${en.day(endDay)}. Reserved for 7A.`);
+    // The API has the order, marked as the renewal for 7A, its licenses reserved for 7A.
+    const placed = [...(await orderIds())].filter((id) => !before.has(id));
+    expect(placed).toHaveLength(1);
+    const order = (await admin.query(OrderRenewalAndReservationsDocument, { order: placed[0]! })).node as {
+      renewalOf: { endDate: string; group: { name: string } | null } | null;
+      reservedForGroup: { name: string } | null;
+    };
+    expect(order.renewalOf).toMatchObject({ endDate: endDay, group: { name: '7A' } });
+    expect(order.reservedForGroup?.name).toBe('7A');
   });
 
   it('a roster import (in Swedish) shows its diff and its file errors first, then applies it', async () => {
