@@ -513,6 +513,40 @@ describe(`the Manage licenses app in Chromium, on ${process.env.DATABASE_URL ? '
   });
 
   // Last: the import changes Nordstad's roster, which the tests above read.
+  it("a class's product by the keyboard alone: open the class, choose the policy and a standing rule, see the dry run", async () => {
+    const page = await stack.open('schoolAdmin');
+    const focused = (locator: Locator) => locator.evaluate((el) => el === document.activeElement);
+    await page.getByRole('link', { name: 'Classes' }).click();
+    const seventh = page.getByTestId('class').filter({ hasText: '7A' });
+    await seventh.getByRole('button', { name: 'Show members of 7A' }).focus();
+    await page.keyboard.press('Enter');
+    await seventh.getByRole('heading', { name: 'Members of 7A' }).waitFor();
+    expect(await focused(seventh.getByRole('heading', { name: 'Members of 7A' }))).toBe(true);
+    const form = seventh.getByTestId('give-class');
+    await form.getByLabel('Product', { exact: true }).waitFor();
+    await page.keyboard.press('Tab');
+    expect(await focused(form.getByLabel('Product', { exact: true }))).toBe(true);
+    await page.keyboard.press('Tab');
+    expect(await focused(form.getByLabel(en.t('policy_REUSABLE_FIRST')))).toBe(true);
+    for (let i = 0; i < 3; i++) await page.keyboard.press('ArrowDown');
+    expect(await form.getByLabel(en.t('policy_ONLY_NEW')).isChecked()).toBe(true);
+    await page.keyboard.press('Tab');
+    expect(await focused(form.getByLabel(en.t('keepAsRule')))).toBe(true);
+    await page.keyboard.press('Space');
+    await page.keyboard.press('Tab');
+    expect(await focused(form.getByLabel(en.t('keepOnLeave')))).toBe(true);
+    await page.keyboard.press('Tab');
+    expect(await focused(form.getByRole('button', { name: en.t('previewClass') }))).toBe(true);
+    await page.keyboard.press('Enter');
+    // The outcome takes the focus; the next stop is the button that gives the licenses.
+    const outcome = form.getByTestId('class-outcome');
+    await outcome.waitFor();
+    expect(await focused(outcome)).toBe(true);
+    expect(await outcome.getAttribute('data-dry-run')).toBe('true');
+    await page.keyboard.press('Tab');
+    expect(await focused(outcome.getByRole('button', { name: 'Assign to 7A' }))).toBe(true);
+  });
+
   // Class licensing, moving and renewal change the demo's pools: after the tests that count them,
   // and before the roster import, whose full snapshot ends 7A.
   it('gives a class a product (in Swedish): a dry run of each member first, as the API says, then a standing rule and its waiting list', async () => {
