@@ -47,7 +47,7 @@ function GiveProduct(props: { client: LicenseClient; school: SchoolChoice; group
   const { client, school, group } = props;
   const { t, plural, day } = useI18n();
   const id = useId();
-  const [products] = useLoad(async () => (await client.query(SchoolDocument, { id: school.id })).school?.products ?? [], [school.id]);
+  const [products, reloadProducts] = useLoad(async () => (await client.query(SchoolDocument, { id: school.id })).school?.products ?? [], [school.id]);
   const [productId, setProductId] = useState('');
   const [policy, setPolicy] = useState<GroupLicensePolicy>('REUSABLE_FIRST');
   const [endDate, setEndDate] = useState('');
@@ -93,7 +93,11 @@ function GiveProduct(props: { client: LicenseClient; school: SchoolChoice; group
       });
       if (answer.ok) {
         setResult(answer);
-        if (!dryRun) props.onApplied();
+        if (!dryRun) {
+          // The counts to assign changed; the rules and the waiting list too.
+          reloadProducts();
+          props.onApplied();
+        }
       } else {
         setResult(null);
         setFailure(answer);
