@@ -612,6 +612,8 @@ describe(`the Manage licenses app in Chromium, on ${process.env.DATABASE_URL ? '
       sv.t('appliedSummary', { assigned: expected.assignedCount, waiting: expected.waitingCount }),
     );
     expect(await form.getByTestId('class-outcome').getAttribute('data-dry-run')).toBe('false');
+    // The product's count to assign follows: none left.
+    await expect.poll(() => form.getByLabel('Produkt', { exact: true }).locator('option:checked').innerText()).toBe('NO-boken (0 att tilldela)');
     const rule = seventh.getByTestId('standing-rule');
     await seeText(rule.locator('strong'), 'NO-boken');
     await seeText(rule.locator('.tag'), sv.t('policy_ONLY_NEW'));
