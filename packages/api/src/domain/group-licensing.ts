@@ -217,8 +217,7 @@ async function giveOrQueue(tx: Tx, time: LocalTime, actor: Actor, school: School
       endDate: input.endDate,
       groupLicenseRuleId: input.ruleId,
     });
-    // Waiting already (for a license the policy then could not take): served now.
-    await endWaits(tx, time.now, actor, school, { userId: input.userId, productId: product.id }, 'SERVED', license.id);
+    // Waiting already (for a license the policy then could not take): assignByPolicy served them.
     return outcome('ASSIGNED', { licenseId: license.id, endDate: license.endDate });
   } catch (error) {
     if (!(error instanceof LicenseError)) throw error;
@@ -334,7 +333,7 @@ export async function serveWaitingList(tx: Tx, now: Date, schoolId: string, prod
         endDate,
         groupLicenseRuleId: waiter.ruleId,
       });
-      await endWaits(tx, now, systemActor, school, { id: waiter.id }, 'SERVED', license.id);
+      // The assignment itself took them off the list, SERVED with this license (assignments.ts).
       served++;
     } catch (error) {
       if (!(error instanceof LicenseError)) throw error;
@@ -357,6 +356,24 @@ async function anyAssignable(tx: Tx, schoolId: string, productId: string, today:
       WHERE l."schoolId" = ${schoolId}::uuid AND l."productId" = ${productId}::uuid AND l."assignedUserId" IS NULL
         AND (${licensesInStateSql('NEW', today, 'l')} OR ${licensesInStateSql('STARTED', today, 'l')})) AS any`);
   return row!.any;
+}
+
+/** A waiter as assignments.ts reads it with the license it picks. */
+export type ListedWaiter = Pick<LicenseWaiter, 'id' | 'groupId' | 'ruleId' | 'policy' | 'reason' | 'queuedAt'>;
+
+/** The audit entry of a waiter served with a license, as endWaits records it. */
+export function waiterServedEntry(school: { id: string; organisationId: string }, productId: string, userId: string, waiter: ListedWaiter, licenseId: string) {
+  return {
+    action: 'WAITING_LIST_SERVED' as const,
+    organisationId: school.organisationId,
+    schoolId: school.id,
+    groupId: waiter.groupId,
+    productId,
+    licenseId,
+    userId,
+    before: { state: 'WAITING', queuedAt: waiter.queuedAt.toISOString() },
+    after: waiterSnapshot({ ...waiter, state: 'SERVED', licenseId }),
+  };
 }
 
 /** Ends waits (served with a license, or cancelled) and records each. */
