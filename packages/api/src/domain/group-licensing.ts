@@ -413,7 +413,7 @@ async function cancelWaiters(
   now: Date,
   actor: Actor,
   school: School,
-  where: { ruleId: { in: string[] } } | { OR: { groupId: string; userId: string }[] },
+  where: { ruleId: { in: string[] }; userId?: string } | { OR: { groupId: string; userId: string }[] },
 ): Promise<void> {
   const ended = await tx.licenseWaiter.updateManyAndReturn({
     where: { ...where, isWaiting: true },
@@ -440,7 +440,9 @@ async function cancelWaiters(
 
 /**
  * A member joined a group (or came back, or changed role): each standing rule of the group for
- * their role gives them a license, or queues them.
+ * their role gives them a license, or queues them. A role change (`previousRole`, of a current
+ * membership) that a rule no longer covers is a leave for that rule: its waiter leaves the line and
+ * the license it gave goes back to the pool (LEFT_GROUP), unless it keeps them on leave.
  */
 export async function groupMembershipStarted(
   tx: Tx,
@@ -448,19 +450,24 @@ export async function groupMembershipStarted(
   actor: Actor,
   school: School,
   membership: { groupId: string; userId: string; role: GroupRole },
+  previousRole: GroupRole | null = null,
 ) {
   // FOR SHARE of the group: a rule being created for it now is seen once it commits, by the next
   // statement (a statement that waited for a lock reads other tables as they were when it began).
   await tx.$queryRaw`SELECT id FROM "Group" WHERE id = ${membership.groupId}::uuid FOR SHARE`;
+  const roles = previousRole && previousRole !== membership.role ? [membership.role, previousRole] : [membership.role];
   const rules = await tx.groupLicenseRule.findMany({
-    where: { groupId: membership.groupId, isActive: true, roles: { has: membership.role } },
+    where: { groupId: membership.groupId, isActive: true, roles: { hasSome: roles } },
     include: { product: true },
     orderBy: { id: 'asc' },
   });
-  if (rules.length === 0) return;
+  const uncovered = rules.filter((rule) => !rule.roles.includes(membership.role));
+  if (uncovered.length) await leaveRules(tx, now, actor, school, membership.userId, uncovered);
+  const covering = rules.filter((rule) => rule.roles.includes(membership.role));
+  if (covering.length === 0) return;
   const withZone = await tx.school.findUniqueOrThrow({ where: { id: school.id }, include: withTimeZone });
   const time = localTime(now, withZone.organisation.timeZone);
-  for (const rule of rules) {
+  for (const rule of covering) {
     await giveOrQueue(tx, time, actor, withZone, rule.product, {
       userId: membership.userId,
       groupId: rule.groupId,
@@ -468,6 +475,37 @@ export async function groupMembershipStarted(
       endDate: rule.endDate,
       ruleId: rule.id,
     });
+  }
+}
+
+/**
+ * Members joined groups in bulk (a roster import's new group memberships): as groupMembershipStarted
+ * for each, with the groups locked and their rules read once (two statements when no rule stands).
+ */
+export async function groupMembershipsStarted(tx: Tx, now: Date, actor: Actor, memberships: { groupId: string; userId: string; role: GroupRole }[]) {
+  if (memberships.length === 0) return;
+  const groupIds = [...new Set(memberships.map((m) => m.groupId))].sort();
+  await tx.$queryRaw`SELECT id FROM "Group" WHERE id = ANY(${groupIds}::uuid[]) ORDER BY id FOR SHARE`;
+  const rules = await tx.groupLicenseRule.findMany({
+    where: { groupId: { in: groupIds }, isActive: true },
+    include: { product: true },
+    orderBy: { id: 'asc' },
+  });
+  if (rules.length === 0) return;
+  const schools = new Map<string, SchoolWithTimeZone>();
+  // Members by user id, as assignLicenseToGroup takes them.
+  for (const m of [...memberships].sort((a, b) => (a.userId < b.userId ? -1 : a.userId > b.userId ? 1 : a.groupId < b.groupId ? -1 : 1))) {
+    for (const rule of rules.filter((r) => r.groupId === m.groupId && r.roles.includes(m.role))) {
+      let school = schools.get(rule.schoolId);
+      if (!school) schools.set(rule.schoolId, (school = await tx.school.findUniqueOrThrow({ where: { id: rule.schoolId }, include: withTimeZone })));
+      await giveOrQueue(tx, localTime(now, school.organisation.timeZone), actor, school, rule.product, {
+        userId: m.userId,
+        groupId: rule.groupId,
+        policy: rule.policy,
+        endDate: rule.endDate,
+        ruleId: rule.id,
+      });
+    }
   }
 }
 
@@ -487,14 +525,25 @@ export async function groupMembershipsEnded(tx: Tx, now: Date, actor: Actor, sch
     select: { id: true, groupId: true },
   });
   if (rules.length === 0) return;
-  const held = await tx.assignment.findMany({
-    where: {
-      isActive: true,
-      OR: memberships.map(({ groupId, userId }) => ({ userId, groupLicenseRuleId: { in: rules.filter((r) => r.groupId === groupId).map((r) => r.id) } })),
-    },
-    select: { licenseId: true },
-    orderBy: { licenseId: 'asc' },
-  });
+  await takeBackRuleLicenses(
+    tx,
+    now,
+    actor,
+    memberships.map(({ groupId, userId }) => ({ userId, ruleIds: rules.filter((r) => r.groupId === groupId).map((r) => r.id) })),
+  );
+}
+
+/** A member no longer covered by these rules (a role change): off their lines, and the rules' licenses back, as on leaving. */
+async function leaveRules(tx: Tx, now: Date, actor: Actor, school: School, userId: string, rules: Pick<GroupLicenseRule, 'id' | 'keepOnLeave'>[]) {
+  await cancelWaiters(tx, now, actor, school, { userId, ruleId: { in: rules.map((r) => r.id) } });
+  await takeBackRuleLicenses(tx, now, actor, [{ userId, ruleIds: rules.filter((r) => !r.keepOnLeave).map((r) => r.id) }]);
+}
+
+/** Ends the active assignments these rules gave these users (LEFT_GROUP): each license serves the line. */
+async function takeBackRuleLicenses(tx: Tx, now: Date, actor: Actor, given: { userId: string; ruleIds: string[] }[]) {
+  const where = given.filter((g) => g.ruleIds.length > 0).map(({ userId, ruleIds }) => ({ userId, groupLicenseRuleId: { in: ruleIds } }));
+  if (where.length === 0) return;
+  const held = await tx.assignment.findMany({ where: { isActive: true, OR: where }, select: { licenseId: true }, orderBy: { licenseId: 'asc' } });
   for (const { licenseId } of held) {
     try {
       await endAssignment(tx, now, actor, licenseId, 'LEFT_GROUP');

@@ -104,4 +104,34 @@ describe(`class licensing's gaps on ${backend}`, () => {
     expect(await prisma().license.count({ where: { assignedUserId: second! } })).toBe(1);
     await checkInvariants(prisma());
   });
+
+  it("a role change the rule no longer covers takes the rule's license back (LEFT_GROUP) and serves the line with it; keepOnLeave keeps it", async () => {
+    const c = await aClass(2, 3);
+    const payload = await send(c.admin, ASSIGN_LICENSE_TO_GROUP, { group: c.group, product: c.pool.gids.product, policy: 'NEW_FIRST', keep: true });
+    expect(payload).toMatchObject({ assignedCount: 2, waitingCount: 1 });
+    const [first, , third] = c.students;
+    // The first student becomes the class's teacher: the rule covers students only.
+    await inTransaction(prisma(), (tx) => setGroupMembership(tx, test.clock.now(), systemActor, { groupId: c.groupId, userId: first!, role: 'TEACHER' }));
+    const ended = await prisma().assignment.findFirstOrThrow({ where: { userId: first! } });
+    expect([ended.isActive, ended.endReason]).toEqual([null, 'LEFT_GROUP']);
+    // The license went to the one waiting.
+    expect(await waiting(c)).toEqual([]);
+    expect(await prisma().license.findFirst({ where: { id: ended.licenseId } })).toMatchObject({ assignedUserId: third });
+    // Back to student: they wait again (no license left).
+    await inTransaction(prisma(), (tx) => setGroupMembership(tx, test.clock.now(), systemActor, { groupId: c.groupId, userId: first!, role: 'STUDENT' }));
+    expect(await waiting(c)).toEqual([first]);
+    // A waiter whose role the rule no longer covers leaves the line.
+    await inTransaction(prisma(), (tx) => setGroupMembership(tx, test.clock.now(), systemActor, { groupId: c.groupId, userId: first!, role: 'TEACHER' }));
+    expect(await waiting(c)).toEqual([]);
+    expect(await prisma().licenseWaiter.findFirst({ where: { userId: first!, state: 'CANCELLED' } })).not.toBeNull();
+    await checkInvariants(prisma());
+
+    // With keepOnLeave, the license stays, as it would on leaving the group.
+    const kept = await aClass(1, 1);
+    await send(kept.admin, ASSIGN_LICENSE_TO_GROUP, { group: kept.group, product: kept.pool.gids.product, policy: 'NEW_FIRST', keep: true, keepOnLeave: true });
+    await inTransaction(prisma(), (tx) =>
+      setGroupMembership(tx, test.clock.now(), systemActor, { groupId: kept.groupId, userId: kept.students[0]!, role: 'TEACHER' }),
+    );
+    expect(await prisma().assignment.findFirstOrThrow({ where: { userId: kept.students[0]! } })).toMatchObject({ isActive: true });
+  });
 });
