@@ -327,7 +327,7 @@ export async function serveWaitingList(tx: Tx, now: Date, schoolId: string, prod
       continue;
     }
     try {
-      const { license } = await assignByPolicy(tx, time, systemActor, school, product, {
+      await assignByPolicy(tx, time, systemActor, school, product, {
         userId: waiter.userId,
         policy: waiter.policy,
         endDate,
