@@ -7,9 +7,19 @@ import { systemActor } from '../domain/actor.ts';
 import { setGroupMembership } from '../domain/roster.ts';
 import { inTransaction } from '../domain/transaction.ts';
 import { dataOf, startTestApi, TEST_AUTH, type TestApi } from '../testing/harness.ts';
-import { gid } from '../testing/ids.ts';
+import { gid, rawId } from '../testing/ids.ts';
 import { checkInvariants } from '../testing/invariants.ts';
-import { ASSIGN_LICENSE, ASSIGN_LICENSE_TO_GROUP, ASSIGN_LICENSES, GROUP_LICENSING, REVOKE_LICENSE } from '../testing/operations.ts';
+import {
+  ASSIGN_LICENSE,
+  ASSIGN_LICENSE_TO_GROUP,
+  ASSIGN_LICENSES,
+  DELIVER_ORDER,
+  GROUP_LICENSING,
+  PLACE_ORDER,
+  REVOKE_LICENSE,
+} from '../testing/operations.ts';
+import { addDays, formatDay } from '../domain/days.ts';
+import { awaitingDelayedOrder } from '../testing/scenarios.ts';
 import { licensePool, tokenOf, type LicensePool } from '../testing/scenarios.ts';
 
 const backend = process.env.DATABASE_URL ? 'PostgreSQL' : 'PGlite';
@@ -133,5 +143,95 @@ describe(`class licensing's gaps on ${backend}`, () => {
       setGroupMembership(tx, test.clock.now(), systemActor, { groupId: kept.groupId, userId: kept.students[0]!, role: 'TEACHER' }),
     );
     expect(await prisma().assignment.findFirstOrThrow({ where: { userId: kept.students[0]! } })).toMatchObject({ isActive: true });
+  });
+
+  const RENEWAL_VIEWS = /* GraphQL */ `
+    query RenewalViews($school: ID!, $product: ID!, $within: Int!, $to: LocalDate!) {
+      expiringLicenses(school: $school, product: $product, within: $within) { endDates { endDate licenses assigned } }
+      node(id: $school) {
+        ... on School {
+          products {
+            product { id }
+            availability { expiring(within: $within) { endDates { endDate licenses assigned } } }
+            licenses(state: STARTED, endDateTo: $to, first: 100) { totalCount edges { node { endDate holder { id } } } }
+          }
+        }
+      }
+    }`;
+
+  it("the (i)'s expiring and expiringLicenses count what the license list shows as started, on generated data, by the same rule", async () => {
+    const pool = await licensePool(prisma(), test.clock, { licenses: 12, students: 20 });
+    // A token signed now: the clock moves by months.
+    const admin = () => tokenOf(TEST_AUTH, test.clock, pool.adminId);
+    const assign = async (i: number, reuseStarted = false, endDate?: string) =>
+      send(await admin(), ASSIGN_LICENSE, {
+        school: pool.gids.school,
+        product: pool.gids.product,
+        user: pool.gids.students[i],
+        reuseStarted,
+        ...(endDate ? { endDate } : {}),
+      });
+    // A deterministic mix: licenses started on different days, some revoked (reusable), some held,
+    // one reused; then past the 4 months, the rest start by themselves without the sweep.
+    const started: { license: { id: string; endDate: string } }[] = [];
+    for (let i = 0; i < 8; i++) {
+      started.push(await assign(i));
+      test.clock.advanceDays(3 + ((i * 7) % 11));
+    }
+    for (const i of [1, 4, 6]) await send(await admin(), REVOKE_LICENSE, { license: started[i]!.license.id });
+    expect((await assign(10, true, started[4]!.license.endDate)).__typename).toBe('AssignLicensePayload');
+    test.clock.advanceDays(130);
+    // What the widest window saw on each day: held, reusable and self-started licenses, then fewer as they expire.
+    const seen: number[] = [];
+    for (const days of [0, 200, 120]) {
+      test.clock.advanceDays(days);
+      const today = test.clock.now().toISOString().slice(0, 10);
+      for (const within of [1, 30, 90, 365, 730]) {
+        const to = formatDay(addDays(new Date(`${today}T00:00:00Z`), within - 1));
+        const data = dataOf(await test.request(await admin(), RENEWAL_VIEWS, { school: pool.gids.school, product: pool.gids.product, within, to }));
+        const row = data.node.products.find((p: { product: { id: string } }) => p.product.id === pool.gids.product);
+        expect(row.licenses.totalCount).toBeLessThanOrEqual(100);
+        const fromList = new Map<string, { endDate: string; licenses: number; assigned: number }>();
+        for (const { node } of row.licenses.edges as { node: { endDate: string; holder: { id: string } | null } }[]) {
+          const entry = fromList.get(node.endDate) ?? { endDate: node.endDate, licenses: 0, assigned: 0 };
+          entry.licenses++;
+          if (node.holder) entry.assigned++;
+          fromList.set(node.endDate, entry);
+        }
+        const expected = [...fromList.values()].sort((a, b) => a.endDate.localeCompare(b.endDate));
+        const label = `${today}, within ${within}`;
+        expect(data.expiringLicenses[0]?.endDates ?? [], label).toEqual(expected);
+        expect(row.availability.expiring.endDates, label).toEqual(expected);
+        if (within === 730) seen.push(expected.reduce((sum, e) => sum + e.licenses, 0));
+      }
+    }
+    // Day 1: the 8 started by assignment and the 4 that started by themselves (no sweep ran).
+    expect(seen[0]).toBe(12);
+    expect(seen[2]).toBeLessThan(seen[0]!);
+  });
+
+  it("a renewal order's renewalOf is in its placed and delivered events and in the admins' delivery notification", async () => {
+    const pool = await licensePool(prisma(), test.clock, { licenses: 2, students: 5 });
+    const admin = await tokenOf(TEST_AUTH, test.clock, pool.adminId);
+    // A started license of the delayed product (delivered, then assigned), to renew.
+    const first = await awaitingDelayedOrder(prisma(), test.clock, pool, 1);
+    expect((await send(pool.supplierKey, DELIVER_ORDER, { order: gid('Order', first.id) })).__typename).toBe('OrderPayload');
+    const held = await send(admin, ASSIGN_LICENSE, {
+      school: pool.gids.school,
+      product: pool.gids.delayedProduct,
+      user: pool.gids.students[0],
+      reuseStarted: false,
+    });
+    const endDate = held.license.endDate as string;
+    const placed = await send(admin, PLACE_ORDER, { school: pool.gids.school, product: pool.gids.delayedProduct, quantity: 1, renewalOf: { endDate } });
+    expect(placed.__typename).toBe('OrderPayload');
+    const orderId = rawId(placed.order.id);
+    expect((await send(pool.supplierKey, DELIVER_ORDER, { order: placed.order.id })).__typename).toBe('OrderPayload');
+    for (const kind of ['order.placed', 'order.delivered']) {
+      const event = await prisma().event.findFirstOrThrow({ where: { kind, orderId } });
+      expect((event.data as { after: unknown }).after, kind).toMatchObject({ renewalOf: { endDate, groupId: null } });
+    }
+    const notification = await prisma().notification.findFirstOrThrow({ where: { orderId, userId: pool.adminId, kind: 'LICENSES_DELIVERED' } });
+    expect(notification.message).toContain(`renews the licenses ending ${endDate}`);
   });
 });
