@@ -648,14 +648,19 @@ export async function removeMyLicense(tx: Tx, clock: Clock, actor: Actor, input:
  * down: LICENSE_NOT_ASSIGNED, and nothing written.
  */
 export async function endAssignment(tx: Tx, now: Date, actor: Actor, licenseId: string, reason: AssignmentEndReason): Promise<License> {
-  // Lock the license so a concurrent revoke or assignment waits for this one.
+  // The pool's lock first, as every change that may assign takes it (serving the waiting list below
+  // assigns): a transaction holding it (a roster import that assigned, then revokes this license)
+  // and one holding this license's row lock would otherwise wait for each other. Read unlocked: an
+  // assigned license's school and product do not change; one moved meanwhile is unassigned, below.
+  await tx.$queryRaw`
+    SELECT pg_advisory_xact_lock(hashtextextended('assign:' || "schoolId"::text || ':' || "productId"::text, 0))::text
+    FROM "License" WHERE id = ${licenseId}::uuid`;
+  // Then the license, so a concurrent revoke or assignment waits for this one.
   await tx.$queryRaw`SELECT id FROM "License" WHERE id = ${licenseId}::uuid FOR UPDATE`;
   const license = await tx.license.findUniqueOrThrow({ where: { id: licenseId }, include: { school: { include: withTimeZone } } });
   const assignment = await tx.assignment.findFirst({ where: { licenseId, isActive: true } });
   const time = localTime(now, license.school.organisation.timeZone);
   if (!assignment || isExpired(license, time.today)) throw new LicenseError('LICENSE_NOT_ASSIGNED', 'license');
-  // The pool's lock before its counters change: serving the waiting list below assigns from it.
-  await lockSchoolProducts(tx, [license.schoolId], license.productId);
   await tx.assignment.update({
     where: { id: assignment.id },
     data: { isActive: null, endedAt: now, endReason: reason, endedById: actor.kind === 'user' ? actor.userId : null },
