@@ -115,6 +115,27 @@ describe(`class licensing's gaps on ${backend}`, () => {
     await checkInvariants(prisma());
   });
 
+  it("a waiter named in a delayed order's reservation gets its license on delivery and leaves the line, before the line is served", async () => {
+    const c = await aClass(0, 3);
+    const payload = await send(c.admin, ASSIGN_LICENSE_TO_GROUP, { group: c.group, product: c.pool.gids.delayedProduct, policy: 'NEW_FIRST', keep: true });
+    expect(payload).toMatchObject({ assignedCount: 0, waitingCount: 3 });
+    const [first, second, third] = c.students;
+    const placed = await send(c.admin, PLACE_ORDER, {
+      school: c.pool.gids.school,
+      product: c.pool.gids.delayedProduct,
+      quantity: 2,
+      reserveFor: [gid('User', third!)],
+    });
+    expect(placed.__typename).toBe('OrderPayload');
+    expect((await send(c.pool.supplierKey, DELIVER_ORDER, { order: placed.order.id })).__typename).toBe('OrderPayload');
+    // The reservation first (the third in line), then the line: the first gets the other license.
+    const states = await prisma().licenseWaiter.findMany({ where: { groupId: c.groupId } });
+    const stateOf = (userId: string) => states.find((w) => w.userId === userId)?.state;
+    expect([stateOf(first!), stateOf(second!), stateOf(third!)]).toEqual(['SERVED', 'WAITING', 'SERVED']);
+    expect(await prisma().license.count({ where: { orderId: rawId(placed.order.id), assignedUserId: { in: [first!, third!] } } })).toBe(2);
+    await checkInvariants(prisma());
+  });
+
   it("a role change the rule no longer covers takes the rule's license back (LEFT_GROUP) and serves the line with it; keepOnLeave keeps it", async () => {
     const c = await aClass(2, 3);
     const payload = await send(c.admin, ASSIGN_LICENSE_TO_GROUP, { group: c.group, product: c.pool.gids.product, policy: 'NEW_FIRST', keep: true });
