@@ -13,6 +13,7 @@ import type { Clock } from '../clock.ts';
 import { requireManagedOrganisation, type Actor, type Tx } from '../domain/actor.ts';
 import { recordAudits, type AuditEntry } from '../domain/audit.ts';
 import { LicenseError } from '../domain/errors.ts';
+import { groupMembershipsStarted } from '../domain/group-licensing.ts';
 import {
   createGroup,
   createSchool,
@@ -21,7 +22,6 @@ import {
   endGroupMembership,
   endSchoolMembership,
   endUser,
-  graduatesKeepLicenses,
   setGroupMembership,
   setSchoolMembership,
   updateSchool,
@@ -74,8 +74,12 @@ export interface RosterImportReport {
   resumed: boolean;
   /** What this run changed (a dry run: would change). A resumed run counts the interrupted part too. */
   summary: DiffSummary;
-  /** Licenses taken back from leavers (a dry run: that would be). */
+  /** Licenses taken back from leavers of a school (LEFT_SCHOOL) or of a group with a standing rule (LEFT_GROUP); a dry run: that would be. */
   revokedLicenses: number;
+  /** Licenses standing rules gave (to new members, or to the waiting list with licenses freed); a dry run: would give. */
+  licensesGivenByRules: number;
+  /** Members standing rules put on a waiting list and still waiting when their batch ends (one served later in the same batch is not counted); a dry run: would be. */
+  membersQueued: number;
   changes: ListedChange[];
   errors: RecordError[];
 }
@@ -100,6 +104,8 @@ export async function importRoster(
     resumed: false,
     summary: emptySummary(),
     revokedLicenses: 0,
+    licensesGivenByRules: 0,
+    membersQueued: 0,
     changes: [],
     errors: [],
   };
@@ -118,32 +124,37 @@ export async function importRoster(
   if (diff.errors.length) return refuse(diff.errors);
   const listed = diff.changes.slice(0, LISTED_CHANGES).map(({ entity, kind, key, source }) => ({ entity, kind, key, source: source ?? null }));
 
+  const batchSize = options.batchSize ?? DEFAULT_BATCH_SIZE;
   if (input.dryRun) {
-    return { ...report, summary: diff.summary, revokedLicenses: await licensesHeldByLeavers(prisma, input.organisationId, diff.changes), changes: listed };
+    return { ...report, summary: diff.summary, ...(await dryRunEffects(prisma, clock, actor, input.organisationId, diff.changes, batchSize)), changes: listed };
   }
-
   const run = await startOrResume(prisma, actor, input, snapshot.mode, now);
   const summary = run.summary;
   let revokedLicenses = run.revokedLicenses;
-  const batchSize = options.batchSize ?? DEFAULT_BATCH_SIZE;
+  const effects = { licensesGivenByRules: 0, membersQueued: 0 };
   const ids = new CreatedIds();
   for (let start = 0; start < diff.changes.length; start += batchSize) {
     const batch = diff.changes.slice(start, start + batchSize);
-    await inTransaction(prisma, async (tx) => {
+    const applied = await inTransaction(prisma, async (tx) => {
       const batchIds = ids.fork();
-      const revoked = await applyBatch(tx, clock.now(), actor, input.organisationId, batch, batchIds);
+      const batchNow = clock.now();
+      await applyBatch(tx, batchNow, actor, input.organisationId, batch, batchIds);
+      const applied = await licenseEffects(tx, input.organisationId, batchNow);
       addSummary(summary, summarise(batch));
-      revokedLicenses += revoked;
+      revokedLicenses += applied.revokedLicenses;
       await tx.rosterImport.update({
         where: { id: run.id },
         data: { appliedChanges: { increment: batch.length }, summary: { ...summary } as object, revokedLicenses, updatedAt: clock.now() },
       });
       ids.adopt(batchIds);
+      return applied;
     });
+    effects.licensesGivenByRules += applied.licensesGivenByRules;
+    effects.membersQueued += applied.membersQueued;
     await options.onProgress?.({ applied: start + batch.length, total: diff.changes.length });
   }
   await prisma.rosterImport.update({ where: { id: run.id }, data: { status: 'COMPLETED', finishedAt: clock.now(), updatedAt: clock.now() } });
-  return { ...report, importId: run.id, resumed: run.resumed, summary, revokedLicenses, changes: listed };
+  return { ...report, importId: run.id, resumed: run.resumed, summary, revokedLicenses, ...effects, changes: listed };
 }
 
 /** A RUNNING import of the same files continues; otherwise a new one starts. */
@@ -189,19 +200,68 @@ function addSummary(into: DiffSummary, add: DiffSummary): void {
   }
 }
 
-/** The active licenses of the people whose school memberships the changes end, but graduates' that they keep. */
-async function licensesHeldByLeavers(tx: Tx | PrismaClient, organisationId: string, changes: RosterChange[]): Promise<number> {
-  const keptByGraduates = changes.some((c) => c.entity === 'schoolMembership' && c.graduate) && (await graduatesKeepLicenses(tx, organisationId));
-  const leavers = changes.flatMap((c) =>
-    c.entity === 'schoolMembership' && c.kind === 'end' && !(c.graduate && keptByGraduates) && 'id' in c.userRef && 'id' in c.schoolRef
-      ? [{ userId: c.userRef.id, schoolId: c.schoolRef.id }]
-      : [],
-  );
-  let count = 0;
-  for (let start = 0; start < leavers.length; start += DEFAULT_BATCH_SIZE) {
-    count += await tx.assignment.count({ where: { isActive: true, OR: leavers.slice(start, start + DEFAULT_BATCH_SIZE) } });
+type LicenseEffects = Pick<RosterImportReport, 'revokedLicenses' | 'licensesGivenByRules' | 'membersQueued'>;
+
+/**
+ * What this transaction's roster changes did to licenses, from its own audit events (the rows it
+ * inserted: their xmin is its id, so a concurrent transaction's events of the same moment are not
+ * counted), and the waiters it queued that still wait. In an import only standing rules and their
+ * waiting lists assign or queue.
+ */
+async function licenseEffects(tx: Tx, organisationId: string, since: Date): Promise<LicenseEffects> {
+  const [row] = await tx.$queryRaw<LicenseEffects[]>`
+    SELECT count(*) FILTER (WHERE action IN ('LICENSE_REVOKED_LEFT_SCHOOL', 'LICENSE_REVOKED_LEFT_GROUP'))::int AS "revokedLicenses",
+      count(*) FILTER (WHERE action = 'LICENSE_ASSIGNED')::int AS "licensesGivenByRules",
+      (SELECT count(*) FROM "LicenseWaiter" w
+        WHERE w."organisationId" = ${organisationId}::uuid AND w."queuedAt" >= ${since} AND w."isWaiting" AND w.xmin = pg_current_xact_id()::xid)::int
+        AS "membersQueued"
+    FROM "AuditEvent"
+    WHERE "organisationId" = ${organisationId}::uuid AND "createdAt" >= ${since} AND xmin = pg_current_xact_id()::xid`;
+  return row!;
+}
+
+class DryRunRollback extends Error {
+  readonly effects: LicenseEffects;
+  constructor(effects: LicenseEffects) {
+    super('roster import dry run: rolled back');
+    this.effects = effects;
   }
-  return count;
+}
+
+/** A dry run applies the whole import in one transaction: it may take longer than a batch. */
+const DRY_RUN_TIMEOUT_MS = 10 * 60_000;
+
+/**
+ * A dry run's effect on licenses: every change applied as the real run applies it (standing rules,
+ * waiting lists, revokes), in one transaction that is then rolled back, so nothing is written. The
+ * transaction holds the locks of the whole import while it runs.
+ */
+async function dryRunEffects(
+  prisma: PrismaClient,
+  clock: Clock,
+  actor: Actor,
+  organisationId: string,
+  changes: RosterChange[],
+  batchSize: number,
+): Promise<LicenseEffects> {
+  if (changes.length === 0) return { revokedLicenses: 0, licensesGivenByRules: 0, membersQueued: 0 };
+  try {
+    await prisma.$transaction(
+      async (tx) => {
+        const now = clock.now();
+        const ids = new CreatedIds();
+        for (let start = 0; start < changes.length; start += batchSize) {
+          await applyBatch(tx, now, actor, organisationId, changes.slice(start, start + batchSize), ids);
+        }
+        throw new DryRunRollback(await licenseEffects(tx, organisationId, now));
+      },
+      { maxWait: 10_000, timeout: DRY_RUN_TIMEOUT_MS },
+    );
+  } catch (error) {
+    if (error instanceof DryRunRollback) return error.effects;
+    throw error;
+  }
+  throw new Error('a roster import dry run always rolls back');
 }
 
 /** Ids of the schools, users and groups created during the run, by external id. */
@@ -235,9 +295,8 @@ function resolve(ref: Ref, created: Map<string, string>): string {
   return id;
 }
 
-/** Applies one batch in its transaction; returns the number of licenses revoked from leavers. */
-async function applyBatch(tx: Tx, now: Date, actor: Actor, organisationId: string, batch: RosterChange[], ids: CreatedIds): Promise<number> {
-  const revoked = await licensesHeldByLeavers(tx, organisationId, batch);
+/** Applies one batch in its transaction. */
+async function applyBatch(tx: Tx, now: Date, actor: Actor, organisationId: string, batch: RosterChange[], ids: CreatedIds): Promise<void> {
   const newUsers: { externalId: string; name: string; email: string }[] = [];
   const newSchoolMemberships: { userId: string; schoolId: string; role: 'STUDENT' | 'TEACHER' | 'SCHOOL_ADMIN'; startedAt: Date }[] = [];
   const newGroupMemberships: { groupId: string; userId: string; role: 'STUDENT' | 'TEACHER'; startedAt: Date }[] = [];
@@ -298,6 +357,8 @@ async function applyBatch(tx: Tx, now: Date, actor: Actor, organisationId: strin
           }),
         ),
       );
+      // Standing rules of the groups: each new member gets a license or waits, in this transaction.
+      await groupMembershipsStarted(tx, now, actor, newGroupMemberships);
       newGroupMemberships.length = 0;
     }
   };
@@ -345,5 +406,4 @@ async function applyBatch(tx: Tx, now: Date, actor: Actor, organisationId: strin
     }
   }
   await flush();
-  return revoked;
 }
