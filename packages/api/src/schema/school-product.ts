@@ -1,14 +1,8 @@
 // One product as one school holds it: the "Manage licenses" page of that product.
 import { Prisma, type License, type Product, type School } from '@school-licenses/db';
-import {
-  getDirectiveValues,
-  GraphQLIncludeDirective,
-  GraphQLSkipDirective,
-  Kind,
-  type GraphQLResolveInfo,
-  type SelectionNode,
-  type SelectionSetNode,
-} from 'graphql';
+import type { GraphQLResolveInfo } from 'graphql';
+import { loadSchoolProduct as readSchoolProduct, parseSchoolProductKey, schoolProductKey } from '../data/school-products.ts';
+import { selectionKey, selectsPath } from '../data/selection.ts';
 import { availabilityOfProducts, type Availability, type LicenseCounts } from '../domain/availability.ts';
 import type { EndDateCount } from '../domain/errors.ts';
 import { licensePagesOfProducts, type LicenseColumn, type LicenseListFilter, type LicensePage, type PageWindow } from '../domain/license-pages.ts';
@@ -16,7 +10,6 @@ import type { LicenseState } from '../domain/license-state.ts';
 import { requestLoader } from './batch.ts';
 import { queryFromInfo } from '@pothos/plugin-prisma';
 import { builder } from './builder.ts';
-import { canReadSchoolLicenses, visibleSchools } from '../domain/actor.ts';
 import { actorOf } from './run.ts';
 import { holderLoader } from './holders.ts';
 import type { Context } from './context.ts';
@@ -38,19 +31,25 @@ interface Pool {
 type AvailabilityShape = LicenseCounts & { kind: 'availability'; schoolProduct: SchoolProduct; pool: Pool };
 
 /** The inner part of the global IDs of a school's product, its pool and its availability. */
-const keyOfProduct = ({ school, product }: SchoolProduct) => `${school.id}:${product.id}`;
+const keyOfProduct = ({ school, product }: SchoolProduct) => schoolProductKey({ schoolId: school.id, productId: product.id });
 
-/** A school's product by `<schoolId>:<productId>`: null unless the viewer may read its licenses. */
-export async function loadSchoolProduct(ctx: Context, key: string): Promise<SchoolProduct | null> {
-  const [schoolId, productId] = key.split(':');
-  if (!schoolId || !productId) return null;
-  const actor = actorOf(ctx);
-  const [school, product] = await Promise.all([
-    ctx.prisma.school.findFirst({ where: { AND: [{ id: schoolId }, visibleSchools(actor)] } }),
-    ctx.prisma.product.findUnique({ where: { id: productId } }),
-  ]);
-  return school && product && canReadSchoolLicenses(actor, school) ? { school, product } : null;
+/**
+ * A school's product by `<schoolId>:<productId>`: null unless the viewer may read its licenses.
+ * With its availability, the school, the product, the viewer's right and the availability are
+ * one statement (data/school-products.ts); the availability is kept for the fields that show it.
+ */
+export async function loadSchoolProduct(ctx: Context, key: string, withAvailability = false): Promise<SchoolProduct | null> {
+  const parsed = parseSchoolProductKey(key);
+  if (!parsed) return null;
+  const found = await readSchoolProduct(ctx, { ...parsed, withAvailability });
+  if (!found) return null;
+  const schoolProduct = { school: found.school, product: found.product };
+  if (found.availability) productReadsLoader(ctx).prime({ kind: 'availability', schoolProduct }, found.availability);
+  return schoolProduct;
 }
+
+/** The fields of SchoolProduct that show its availability. */
+export const AVAILABILITY_FIELDS = [['availability'], ['reusablePool']] as const;
 
 async function poolOf(ctx: Context, schoolProduct: SchoolProduct): Promise<Pool> {
   return { kind: 'pool', schoolProduct, endDates: (await loadAvailability(ctx, schoolProduct)).pool };
@@ -68,7 +67,7 @@ const ReusableLicensePoolRef = builder.node(builder.objectRef<Pool>('ReusableLic
     "A school's reusable started licenses of one product: started, not expired, assigned to nobody. They keep their own end dates, so an admin reusing one chooses which end date to give.",
   id: { resolve: (pool) => keyOfProduct(pool.schoolProduct) },
   loadOne: async (key, ctx) => {
-    const schoolProduct = await loadSchoolProduct(ctx, key);
+    const schoolProduct = await loadSchoolProduct(ctx, key, true);
     return schoolProduct ? poolOf(ctx, schoolProduct) : null;
   },
   isTypeOf: (value) => isShape(value, 'pool'),
@@ -93,7 +92,7 @@ export const LicenseAvailabilityRef = builder.node(builder.objectRef<Availabilit
   description: 'What the (i) button in "Manage licenses" tells: which licenses the school can assign, and what is coming.',
   id: { resolve: (availability) => keyOfProduct(availability.schoolProduct) },
   loadOne: async (key, ctx) => {
-    const schoolProduct = await loadSchoolProduct(ctx, key);
+    const schoolProduct = await loadSchoolProduct(ctx, key, true);
     return schoolProduct ? availabilityOf(ctx, schoolProduct) : null;
   },
   isTypeOf: (value) => isShape(value, 'availability'),
@@ -168,6 +167,7 @@ export const SchoolProductRef = builder.node(builder.objectRef<SchoolProduct>('S
           schoolProduct,
           args,
           ...pageAndSelection(query as PrismaPageQuery),
+          selectionId: selectionKey(info),
           withCount: selectsPath(info, ['totalCount']),
           withHolders: selectsPath(info, ['edges', 'node', 'holder']) || selectsPath(info, ['nodes', 'holder']),
         }),
@@ -185,6 +185,11 @@ export function productQuery(ctx: Context, info: GraphQLResolveInfo): { select?:
   return queryFromInfo({ context: ctx, info, path: ['product'], typeName: 'Product' }) as never;
 }
 
+/** Whether a productQuery selects nothing but the product's own columns (no relation, no count). */
+export function readsOnlyColumns({ select, include }: ReturnType<typeof productQuery>): boolean {
+  return Object.keys(include ?? {}).length === 0 && Object.keys(select ?? {}).every((name) => name in Prisma.ProductScalarFieldEnum);
+}
+
 interface LicenseListArgs {
   state?: LicenseState | null | undefined;
   assigned?: boolean | null | undefined;
@@ -199,6 +204,8 @@ interface PageRequest {
   page: PageWindow;
   /** What Pothos selects under each license (its columns and relations), as Prisma's select or include. */
   selection: LicenseSelection;
+  /** Which field of the document asked for the page (selectionKey): equal for every product of a list, so equal selections. */
+  selectionId: number;
   withCount: boolean;
   /** Read the holders with the page, so its licenses' holder field answers at once (holders.ts). */
   withHolders: boolean;
@@ -211,11 +218,13 @@ const filterOf = ({ state, assigned, endDateFrom, endDateTo, user }: LicenseList
   endDateTo,
   holderId: user?.id,
 });
-const argsKey = (args: LicenseListArgs) => JSON.stringify([args.state, args.assigned, args.endDateFrom, args.endDateTo, args.user?.id]);
+/** The filter of a license list as a batch key: each argument in its place, absent ones empty. */
+const argsKey = ({ state, assigned, endDateFrom, endDateTo, user }: LicenseListArgs) =>
+  [state ?? '', assigned ?? '', endDateFrom?.toISOString() ?? '', endDateTo?.toISOString() ?? '', user?.id ?? ''].join('|');
 const filterKey = ({ schoolProduct, args }: { schoolProduct: SchoolProduct; args: LicenseListArgs }) => `${keyOfProduct(schoolProduct)}:${argsKey(args)}`;
 /** Requests that differ only in their product share one statement. */
-const pageGroupKey = ({ schoolProduct, args, page, selection, withCount, withHolders }: PageRequest) =>
-  `${schoolProduct.school.id}:${argsKey(args)}:${withCount}:${withHolders}:${page.take}:${page.skip ?? 0}:${page.cursor?.id ?? ''}:${JSON.stringify(selection)}`;
+const pageGroupKey = ({ schoolProduct, args, page, selectionId, withCount, withHolders }: PageRequest) =>
+  `${schoolProduct.school.id}:${argsKey(args)}:${withCount}:${withHolders}:${page.take}:${page.skip ?? 0}:${page.cursor?.id ?? ''}:${selectionId}`;
 
 type LicenseSelection = { include?: Prisma.LicenseInclude; select?: Prisma.LicenseSelect };
 type PrismaPageQuery = PageWindow & LicenseSelection;
@@ -362,23 +371,4 @@ function groupBy<T>(items: T[], keyOf: (item: T) => string): Map<string, T[]> {
     else groups.set(key, [item]);
   }
   return groups;
-}
-
-/**
- * Whether the field being resolved selects `path` (field names, through fragments), as the
- * executor will run it: a selection that @skip or @include leaves out, with this request's
- * variables, selects nothing (graphql's own getDirectiveValues reads the directives).
- */
-function selectsPath(info: GraphQLResolveInfo, path: string[]): boolean {
-  const runs = (selection: SelectionNode) =>
-    getDirectiveValues(GraphQLSkipDirective, selection, info.variableValues)?.if !== true &&
-    getDirectiveValues(GraphQLIncludeDirective, selection, info.variableValues)?.if !== false;
-  const visit = (set: SelectionSetNode | undefined, [name, ...rest]: string[]): boolean =>
-    !!set?.selections.some((selection) => {
-      if (!runs(selection)) return false;
-      if (selection.kind === Kind.FIELD) return selection.name.value === name && (rest.length === 0 || visit(selection.selectionSet, rest));
-      const fragment = selection.kind === Kind.INLINE_FRAGMENT ? selection : info.fragments[selection.name.value];
-      return visit(fragment?.selectionSet, [name!, ...rest]);
-    });
-  return info.fieldNodes.some((node) => visit(node.selectionSet, path));
 }

@@ -191,6 +191,31 @@ describe(`SQL statements per request on ${backend}`, () => {
     expect(sent, describeStatements(sent)).toHaveLength(4); // authenticate, school, products, the availability of all products
   });
 
+  it("schoolProduct and its availability are one statement after authentication, the reader's right joined into it", async () => {
+    const AVAILABILITY = /* GraphQL */ `
+      query Availability($school: ID!, $product: ID!) {
+        schoolProduct(school: $school, product: $product) {
+          availability { newLicenses assignable assigned expired autoStartingSoon nextAutoStartOn reusable { total endDates { endDate count } } }
+        }
+      }`;
+    const product = gid('Product', demo.ids.matematik);
+    const { data, statements: sent } = await counted(admin, AVAILABILITY, { school, product });
+    expect(data.schoolProduct.availability.assignable).toBeGreaterThan(0);
+    expect(sent, describeStatements(sent)).toHaveLength(2); // authenticate, the school + product + right + availability
+    const denied = await counted(demo.tokens.teacher, AVAILABILITY, { school, product });
+    expect(denied.data.schoolProduct).toBeNull();
+    expect(denied.statements).toHaveLength(2);
+  });
+
+  it('an availability node is one statement after authentication', async () => {
+    const IDS = /* GraphQL */ `query Id($school: ID!, $product: ID!) { school(id: $school) { product(id: $product) { availability { id } } } }`;
+    const id = dataOf(await test.request(admin, IDS, { school, product: gid('Product', demo.ids.matematik) })).school.product.availability.id;
+    const NODE = /* GraphQL */ `query Node($id: ID!) { node(id: $id) { ... on LicenseAvailability { assignable reusable { total } } } }`;
+    const { data, statements: sent } = await counted(admin, NODE, { id });
+    expect(data.node.assignable).toBeGreaterThan(0);
+    expect(sent, describeStatements(sent)).toHaveLength(2);
+  });
+
   it('totalCount alone counts every product in one statement', async () => {
     const { data, statements: sent } = await counted(admin, COUNTS_ONLY, { school });
     expect(data.school.products.length).toBeGreaterThan(1);
