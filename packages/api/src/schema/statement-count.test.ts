@@ -41,7 +41,7 @@ const ADMIN_VIEW_STATEMENTS = 4; // authenticate, school, products, license page
 /** With an `after` cursor the pages, their holders and the availability are the same one statement. */
 const ADMIN_VIEW_WITH_CURSOR_STATEMENTS = 4;
 /** Statements of assignLicense (a new license) with the payload above. */
-const ASSIGN_LICENSE_STATEMENTS = 9; // authenticate, school + product + membership + locks, active assignments + pool + license, the write (license, assignment, audit), its events, the payload (3), COMMIT
+const ASSIGN_LICENSE_STATEMENTS = 8; // authenticate, school + product + membership + locks, active assignments + pool + license, the write (license, assignment, audit), its events, the payload (assignment with its user, the holder), COMMIT
 
 const backend = process.env.DATABASE_URL ? 'PostgreSQL' : 'PGlite';
 
