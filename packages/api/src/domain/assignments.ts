@@ -19,7 +19,7 @@ import { readPool, reusablePool, reusablePoolJsonSql } from './availability.ts';
 import { day, moment, parseJson, uuidV7 } from './sql.ts';
 import { localTime, sqlDay, type LocalTime } from './days.ts';
 import { EndDateChoiceError, LicenseError, type EndDateCount } from './errors.ts';
-import { effectiveStartedAt, expiryMoment, isExpired, licensesInStateSql, startDates, startOfDaySql, todaySql } from './license-state.ts';
+import { effectiveStartedAt, expiryMoment, isExpired, licensesInStateSql, licensesWhereSql, startDates, startOfDaySql, todaySql } from './license-state.ts';
 import { serveWaitingList, waiterServedEntry, type ListedWaiter } from './group-licensing.ts';
 
 export interface AssignLicenseInput {
@@ -425,7 +425,7 @@ function unassignedLicensesSql(where: UnassignedLicenses, limit: number): Prisma
   const condition =
     where.kind === 'new'
       ? Prisma.sql`${licensesInStateSql('NEW', today, '"License"')} ${where.orderId ? Prisma.sql`AND "orderId" = ${where.orderId}::uuid` : Prisma.empty}`
-      : Prisma.sql`${licensesInStateSql('STARTED', today, '"License"')} ${where.endDate ? Prisma.sql`AND "endDate" = ${sqlDay(where.endDate)}` : Prisma.empty}`;
+      : Prisma.sql`${licensesWhereSql('REUSABLE', today, '"License"')} ${where.endDate ? Prisma.sql`AND "endDate" = ${sqlDay(where.endDate)}` : Prisma.empty}`;
   const order = where.kind === 'new' ? Prisma.sql`"autoStartOn", id` : Prisma.sql`"endDate", id`;
   return Prisma.sql`
     SELECT id::text, "schoolId"::text, "productId"::text, "orderId"::text,

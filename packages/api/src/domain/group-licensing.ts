@@ -20,7 +20,7 @@ import { assignByPolicy, endAssignment, type LicensePolicy } from './assignments
 import { recordAudit, recordAudits } from './audit.ts';
 import { formatDay, localTime, parseDay, type LocalTime } from './days.ts';
 import { LicenseError } from './errors.ts';
-import { licensesInStateSql } from './license-state.ts';
+import { licensesWhereSql } from './license-state.ts';
 
 export type MemberOutcomeKind = 'ASSIGNED' | 'ALREADY_HOLDS' | 'WAITING' | 'NOT_ELIGIBLE';
 
@@ -353,8 +353,7 @@ export async function serveWaitingList(tx: Tx, now: Date, schoolId: string, prod
 async function anyAssignable(tx: Tx, schoolId: string, productId: string, today: Date): Promise<boolean> {
   const [row] = await tx.$queryRaw<{ any: boolean }[]>(Prisma.sql`
     SELECT EXISTS (SELECT 1 FROM "License" l
-      WHERE l."schoolId" = ${schoolId}::uuid AND l."productId" = ${productId}::uuid AND l."assignedUserId" IS NULL
-        AND (${licensesInStateSql('NEW', today, 'l')} OR ${licensesInStateSql('STARTED', today, 'l')})) AS any`);
+      WHERE l."schoolId" = ${schoolId}::uuid AND l."productId" = ${productId}::uuid AND ${licensesWhereSql('ASSIGNABLE', today, 'l')}) AS any`);
   return row!.any;
 }
 
