@@ -1,7 +1,9 @@
 // `npm run screenshot`: the app in Swedish as the school admin sees it (Matematik 7 with reusable
 // licenses of several end dates, the (i) details open, Tilldela open with "Återanvänd startad
 // licens") into screenshot.png, the same at phone width (360 px) into screenshot-phone.png, and the
-// organisation admin's roster import with its diff before it is applied into screenshot-import.png.
+// organisation admin's roster import with its diff before it is applied into screenshot-import.png,
+// and class 7A given NO-boken (only new licenses, as a standing rule) in a dry run, each member's
+// outcome shown, into screenshot-class.png.
 // Runs against the same stack as the browser tests (see test/stack.ts).
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -30,6 +32,18 @@ try {
     console.log(`wrote ${path}`);
     await page.close();
   }
+  const classes = await stack.open('schoolAdmin', { width: 1100, height: 900, locale: 'sv' });
+  await classes.getByRole('link', { name: 'Klasser' }).click();
+  const seventh = classes.getByTestId('class').filter({ hasText: '7A' });
+  await seventh.getByRole('button', { name: 'Visa medlemmar i 7A' }).click();
+  await chooseProduct(classes, 'NO-boken', 'sv');
+  await seventh.getByLabel('Bara nya licenser').check();
+  await seventh.getByLabel(/^Spara som stående regel/).check();
+  await seventh.getByRole('button', { name: 'Visa vad varje elev skulle få' }).click();
+  await seventh.getByTestId('class-outcome').waitFor();
+  await seventh.getByTestId('class-licensing').screenshot({ path: out('screenshot-class.png') });
+  console.log(`wrote ${out('screenshot-class.png')}`);
+  await classes.close();
   const page = await stack.open('organisationAdmin', { width: 1100, height: 900, locale: 'sv' });
   await page.getByRole('link', { name: 'Import av elevregister' }).click();
   await page

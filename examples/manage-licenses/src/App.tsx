@@ -5,6 +5,7 @@ import { Deliveries } from './Deliveries.tsx';
 import { I18nProvider, LOCALES, useI18n, type Locale } from './i18n/i18n.tsx';
 import { all, useLoad } from './load.ts';
 import { ManageLicenses } from './ManageLicenses.tsx';
+import { MoveLicenses } from './MoveLicenses.tsx';
 import { MyLicenses } from './MyLicenses.tsx';
 import { Notifications } from './Notifications.tsx';
 import { RosterImport } from './RosterImport.tsx';
@@ -15,10 +16,11 @@ import { Empty, ErrorMessage, Loaded, Loading, type SchoolChoice } from './ui.ts
 export type Viewer = ViewerQuery['viewer'];
 
 /**
- * The screens, switched by the URL's hash (no router library). Class licensing, the waiting list
- * and moving licenses between schools get their own views here once their API lands.
+ * The screens, switched by the URL's hash (no router library). Class licensing and the waiting
+ * list are in the classes view; moving licenses and the roster import are for organisation admins.
  */
-const ADMIN_VIEWS = ['licenses', 'classes', 'soon', 'import'] as const;
+const ADMIN_VIEWS = ['licenses', 'classes', 'soon', 'move', 'import'] as const;
+const ORGANISATION_VIEWS: readonly View[] = ['move', 'import'];
 type View = (typeof ADMIN_VIEWS)[number] | 'deliveries';
 
 function useHashView<V extends string>(views: readonly V[]): V {
@@ -195,8 +197,9 @@ function NavBar({ views, current }: { views: readonly View[]; current: View }) {
 function AdminHome(props: { client: LicenseClient; viewer: Viewer; organisationAdmin: boolean; mine: ReactNode; reloadViewer: () => void }) {
   const { client, viewer, organisationAdmin, reloadViewer } = props;
   const { t } = useI18n();
-  // Importing the roster is for organisation admins (docs/ROSTER-SYNC.md): the others do not see it.
-  const views = organisationAdmin ? ADMIN_VIEWS : ADMIN_VIEWS.filter((v) => v !== 'import');
+  // Importing the roster (docs/ROSTER-SYNC.md) and moving licenses between schools (docs/DOMAIN.md)
+  // are for organisation admins: the others do not see them.
+  const views = organisationAdmin ? ADMIN_VIEWS : ADMIN_VIEWS.filter((v) => !ORGANISATION_VIEWS.includes(v));
   const view = useHashView(views);
   const [schools] = useLoad(() => all(client.schools()), []);
   const [schoolId, setSchoolId] = useState<string | null>(null);
@@ -216,6 +219,7 @@ function AdminHome(props: { client: LicenseClient; viewer: Viewer; organisationA
         ) : null}
         {view === 'classes' ? <Classes {...shared} loadState={schools} /> : null}
         {view === 'soon' ? <Soon {...shared} loadState={schools} unread={viewer.unreadNotificationCount} /> : null}
+        {view === 'move' ? <MoveLicenses client={client} schools={list} loadState={schools} /> : null}
         {view === 'import' && viewer.organisation ? <RosterImport client={client} organisation={viewer.organisation} onImported={reloadViewer} /> : null}
         {view === 'import' && !viewer.organisation ? <Empty>{t('importOnlyOrganisationAdmins')}</Empty> : null}
       </main>

@@ -1,6 +1,7 @@
 // A school's classes and groups (the roster: Group, GroupMembership) and each one's members.
 import { useEffect, useRef, useState } from 'react';
 import type { GroupFieldsFragment, LicenseClient } from '@school-licenses/sdk';
+import { ClassLicensing } from './ClassLicensing.tsx';
 import { useI18n } from './i18n/i18n.tsx';
 import { all, useLoad, type Load } from './load.ts';
 import { Empty, Loaded, SchoolPicker, ViewHeading, type SchoolChoice } from './ui.tsx';
@@ -23,8 +24,6 @@ export function Classes(props: {
         </Loaded>
       </section>
       {school ? <SchoolClasses key={school.id} client={client} school={school} /> : null}
-      {/* Class licensing (a product for a whole class, with a dry run per member) comes here once its API lands. */}
-      <p className="muted">{t('laterScreens')}</p>
     </>
   );
 }
@@ -43,7 +42,7 @@ function SchoolClasses({ client, school }: { client: LicenseClient; school: Scho
           ) : (
             <ul className="rows" data-testid="classes">
               {groups.map((g) => (
-                <GroupRow key={g.id} client={client} group={g} open={open === g.id} onToggle={() => setOpen(open === g.id ? null : g.id)} />
+                <GroupRow key={g.id} client={client} school={school} group={g} open={open === g.id} onToggle={() => setOpen(open === g.id ? null : g.id)} />
               ))}
             </ul>
           )
@@ -53,7 +52,8 @@ function SchoolClasses({ client, school }: { client: LicenseClient; school: Scho
   );
 }
 
-function GroupRow({ client, group, open, onToggle }: { client: LicenseClient; group: GroupFieldsFragment; open: boolean; onToggle: () => void }) {
+function GroupRow(props: { client: LicenseClient; school: SchoolChoice; group: GroupFieldsFragment; open: boolean; onToggle: () => void }) {
+  const { client, school, group, open, onToggle } = props;
   const { t } = useI18n();
   const membersId = `members-${group.id.replace(/\W/g, '')}`;
   return (
@@ -68,12 +68,17 @@ function GroupRow({ client, group, open, onToggle }: { client: LicenseClient; gr
           {t('showMembers', { group: group.name })}
         </button>
       </div>
-      {open ? <GroupMembers id={membersId} client={client} group={group} /> : null}
+      {open ? (
+        <div className="class-open" id={membersId}>
+          <GroupMembers client={client} group={group} />
+          <ClassLicensing client={client} school={school} group={group} />
+        </div>
+      ) : null}
     </li>
   );
 }
 
-function GroupMembers({ id, client, group }: { id: string; client: LicenseClient; group: GroupFieldsFragment }) {
+function GroupMembers({ client, group }: { client: LicenseClient; group: GroupFieldsFragment }) {
   const { t, plural, day } = useI18n();
   const [load] = useLoad(async () => {
     const members = await all(client.groupMembers({ group: group.id, pageSize: 100 }));
@@ -84,7 +89,7 @@ function GroupMembers({ id, client, group }: { id: string; client: LicenseClient
   // What just opened takes the focus, so a keyboard user continues there.
   useEffect(() => headingRef.current?.focus(), []);
   return (
-    <div className="panel" id={id}>
+    <div className="panel">
       <h3 ref={headingRef} tabIndex={-1}>
         {t('membersOf', { group: group.name })}
       </h3>

@@ -4,6 +4,7 @@ import { SchoolDocument, type LicenseClient, type LicenseFieldsFragment } from '
 import { useI18n } from './i18n/i18n.tsx';
 import { all, useLoad, type Load } from './load.ts';
 import { DaysLeft } from './ManageLicenses.tsx';
+import { Renewal } from './Renewal.tsx';
 import { noticeText, useNotices } from './Notifications.tsx';
 import { Empty, Loaded, SchoolPicker, ViewHeading, type SchoolChoice } from './ui.tsx';
 
@@ -29,6 +30,7 @@ export function Soon(props: {
         </Loaded>
       </section>
       {school ? <SchoolSoon key={school.id} client={client} school={school} /> : null}
+      {school ? <Renewal key={`renewal-${school.id}`} client={client} school={school} /> : null}
       <Notices client={client} unread={props.unread} />
     </>
   );

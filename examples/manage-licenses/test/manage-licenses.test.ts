@@ -3,7 +3,14 @@
 // typed errors next to their cause, and phone width. Locators wait for the app; no sleeps.
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { createLicenseClient, OrdersToDeliverDocument, SchoolDocument, type LicenseClient } from '@school-licenses/sdk';
+import {
+  createLicenseClient,
+  OrderRenewalAndReservationsDocument,
+  OrdersToDeliverDocument,
+  SchoolDocument,
+  SchoolOrdersDocument,
+  type LicenseClient,
+} from '@school-licenses/sdk';
 import type { Locator, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { LOCALE_KEY, makeI18n } from '../src/i18n/format.ts';
@@ -409,10 +416,29 @@ describe(`the Manage licenses app in Chromium, on ${process.env.DATABASE_URL ? '
       await page.getByRole('button', { name: i18n.t('showMembers', { group: '7A' }) }).click();
       await page.getByTestId('member').first().waitFor();
       await check(page, 'classes');
+      // The class's product form with a dry run's outcome per member, its rules and its waiting list.
+      const classForm = page.getByTestId('give-class');
+      await classForm.getByRole('button', { name: i18n.t('previewClass') }).click();
+      await page.getByTestId('member-outcome').first().waitFor();
+      await page
+        .getByTestId('waiting-list')
+        .or(page.getByText(i18n.t('noWaiting')))
+        .first()
+        .waitFor();
+      await check(page, 'class licensing');
       await page.getByRole('link', { name: i18n.t('view_soon') }).click();
       await page.getByRole('heading', { name: i18n.t('notices') }).waitFor();
       await page.getByText(i18n.t('loading', { what: i18n.t('what_soon') })).waitFor({ state: 'detached' });
       await check(page, 'soon');
+      // The renewal list over a year, with an order form open.
+      await page.getByLabel(i18n.t('renewalWindow'), { exact: true }).selectOption('365');
+      await page
+        .getByTestId('renewal-product')
+        .first()
+        .getByRole('button', { name: i18n.t('orderRenewal', { product: 'Matematik 7 Digital' }) })
+        .click();
+      await page.getByLabel(i18n.t('orderQuantity')).waitFor();
+      await check(page, 'renewal order');
       await page.close();
 
       const supplier = await stack.open('supplier', { ...size, locale });
@@ -435,6 +461,14 @@ describe(`the Manage licenses app in Chromium, on ${process.env.DATABASE_URL ? '
       await organisationAdmin.getByRole('button', { name: i18n.t('importPreview') }).click();
       await organisationAdmin.getByTestId('import-summary').waitFor();
       await check(organisationAdmin, 'roster import');
+      // Moving licenses, with a typed refusal shown at its field.
+      await organisationAdmin.getByRole('link', { name: i18n.t('view_move') }).click();
+      const move = organisationAdmin.getByTestId('move-form');
+      await move.getByLabel(i18n.t('fromSchool')).selectOption({ label: 'Ekskolan' });
+      await move.getByLabel(i18n.t('moveCount')).fill('999');
+      await move.getByRole('button', { name: i18n.t('moveButton') }).click();
+      await move.locator('[data-code="NO_LICENSE_AVAILABLE"]').waitFor();
+      await check(organisationAdmin, 'move licenses');
       await organisationAdmin.close();
     }
     expect(problems).toEqual({});
@@ -479,6 +513,265 @@ describe(`the Manage licenses app in Chromium, on ${process.env.DATABASE_URL ? '
   });
 
   // Last: the import changes Nordstad's roster, which the tests above read.
+  it("a class's product by the keyboard alone: open the class, choose the policy and a standing rule, see the dry run", async () => {
+    const page = await stack.open('schoolAdmin');
+    const focused = (locator: Locator) => locator.evaluate((el) => el === document.activeElement);
+    await page.getByRole('link', { name: 'Classes' }).click();
+    const seventh = page.getByTestId('class').filter({ hasText: '7A' });
+    await seventh.getByRole('button', { name: 'Show members of 7A' }).focus();
+    await page.keyboard.press('Enter');
+    await seventh.getByRole('heading', { name: 'Members of 7A' }).waitFor();
+    expect(await focused(seventh.getByRole('heading', { name: 'Members of 7A' }))).toBe(true);
+    const form = seventh.getByTestId('give-class');
+    await form.getByLabel('Product', { exact: true }).waitFor();
+    await page.keyboard.press('Tab');
+    expect(await focused(form.getByLabel('Product', { exact: true }))).toBe(true);
+    await page.keyboard.press('Tab');
+    expect(await focused(form.getByLabel(en.t('policy_REUSABLE_FIRST')))).toBe(true);
+    for (let i = 0; i < 3; i++) await page.keyboard.press('ArrowDown');
+    expect(await form.getByLabel(en.t('policy_ONLY_NEW')).isChecked()).toBe(true);
+    await page.keyboard.press('Tab');
+    expect(await focused(form.getByLabel(en.t('keepAsRule')))).toBe(true);
+    await page.keyboard.press('Space');
+    await page.keyboard.press('Tab');
+    expect(await focused(form.getByLabel(en.t('keepOnLeave')))).toBe(true);
+    await page.keyboard.press('Tab');
+    expect(await focused(form.getByRole('button', { name: en.t('previewClass') }))).toBe(true);
+    await page.keyboard.press('Enter');
+    // The outcome takes the focus; the next stop is the button that gives the licenses.
+    const outcome = form.getByTestId('class-outcome');
+    await outcome.waitFor();
+    expect(await focused(outcome)).toBe(true);
+    expect(await outcome.getAttribute('data-dry-run')).toBe('true');
+    await page.keyboard.press('Tab');
+    expect(await focused(outcome.getByRole('button', { name: 'Assign to 7A' }))).toBe(true);
+  });
+
+  // Class licensing, moving and renewal change the demo's pools: after the tests that count them,
+  // and before the roster import, whose full snapshot ends 7A.
+  it('gives a class a product (in Swedish): a dry run of each member first, as the API says, then a standing rule and its waiting list', async () => {
+    const sv = makeI18n('sv');
+    const page = await stack.open('schoolAdmin', { locale: 'sv' });
+    const requests: string[] = [];
+    page.on('request', (request) => {
+      if (request.url().endsWith('/graphql') && (request.postData() ?? '').includes('AssignLicenseToGroup')) requests.push(request.postData()!);
+    });
+    await page.getByRole('navigation', { name: 'Vyer' }).getByRole('link', { name: 'Klasser' }).click();
+    const seventh = page.getByTestId('class').filter({ hasText: '7A' });
+    await seventh.getByRole('button', { name: 'Visa medlemmar i 7A' }).click();
+    const form = seventh.getByTestId('give-class');
+    await seeText(seventh.getByRole('heading', { name: 'Tilldela 7A en produkt' }), 'Tilldela 7A en produkt');
+    await seeText(
+      seventh
+        .getByTestId('standing-rules')
+        .or(seventh.getByText(sv.t('noStandingRules')))
+        .first(),
+      sv.t('noStandingRules'),
+    );
+
+    // Only reusable licenses of one end date: nothing is sent until the end date is chosen.
+    await form.getByLabel(sv.t('policy_REUSABLE_WITH_END_DATE')).check();
+    await form.getByRole('button', { name: sv.t('previewClass') }).click();
+    await seeText(form.getByTestId('end-date-missing'), sv.t('classEndDateMissing'));
+    expect(await form.getByLabel(sv.t('endDate'), { exact: true }).evaluate((el) => el === document.activeElement)).toBe(true);
+    expect(requests).toEqual([]);
+
+    // NO-boken, only new licenses, kept as a standing rule: the dry run shows who would get one and who would wait.
+    await chooseProduct(page, 'NO-boken', 'sv');
+    await form.getByLabel(sv.t('policy_ONLY_NEW')).check();
+    await form.getByLabel(sv.t('keepAsRule')).check();
+    await form.getByRole('button', { name: sv.t('previewClass') }).click();
+    const outcome = form.getByTestId('class-outcome');
+    await outcome.waitFor();
+    expect(await outcome.getAttribute('data-dry-run')).toBe('true');
+    expect(await outcome.evaluate((el) => el === document.activeElement)).toBe(true);
+    const group = (await all(admin.groups({ school }))).find((g) => g.name === '7A')!;
+    let noBoken = '';
+    for await (const each of admin.products()) if (each.name === 'NO-boken') noBoken = each.id;
+    const before = (await admin.availability({ school, product: noBoken }))!.availability;
+    const expected = await admin.assignLicenseToGroup({ group: group.id, product: noBoken, policy: 'ONLY_NEW', keep: true, dryRun: true });
+    if (!expected.ok) throw new Error(expected.code);
+    const shownOutcomes = async () =>
+      (await outcome.getByTestId('member-outcome').all()).map(async (row) => ({
+        name: (await row.locator('strong').innerText()).trim(),
+        outcome: await row.getAttribute('data-outcome'),
+        endDate: (await row.getAttribute('data-end-date')) ?? null,
+      }));
+    const fromApi = expected.outcomes.map((o) => ({ name: o.user!.name, outcome: o.outcome, endDate: o.endDate?.slice(0, 10) ?? null }));
+    expect(await Promise.all(await shownOutcomes())).toEqual(fromApi);
+    expect(expected.assignedCount).toBe(before.newLicenses);
+    expect(expected.waitingCount).toBeGreaterThan(0);
+    await seeText(outcome.getByRole('status'), sv.t('dryRunSummary', { assigned: expected.assignedCount, waiting: expected.waitingCount }));
+    await seeText(outcome.locator('[data-outcome="WAITING"]').first(), /skulle vänta: ingen licens kvar att tilldela/);
+    // The dry run wrote nothing.
+    expect((await admin.availability({ school, product: noBoken }))!.availability.newLicenses).toBe(before.newLicenses);
+
+    await outcome.getByRole('button', { name: 'Tilldela 7A' }).click();
+    await seeText(
+      form.getByTestId('class-outcome').getByRole('status'),
+      sv.t('appliedSummary', { assigned: expected.assignedCount, waiting: expected.waitingCount }),
+    );
+    expect(await form.getByTestId('class-outcome').getAttribute('data-dry-run')).toBe('false');
+    // The product's count to assign follows: none left.
+    await expect.poll(() => form.getByLabel('Produkt', { exact: true }).locator('option:checked').innerText()).toBe('NO-boken (0 att tilldela)');
+    const rule = seventh.getByTestId('standing-rule');
+    await seeText(rule.locator('strong'), 'NO-boken');
+    await seeText(rule.locator('.tag'), sv.t('policy_ONLY_NEW'));
+    // The waiting list, in line order, as the API has it.
+    const licensing = (await admin.groupLicensing({ group: group.id }))!;
+    expect(licensing.waitingList.length).toBe(expected.waitingCount);
+    const waiters = seventh.getByTestId('waiter');
+    await waiters.nth(expected.waitingCount - 1).waitFor();
+    expect((await waiters.allInnerTexts()).map((text) => text.replace(/\s+/g, ' ').trim())).toEqual(
+      licensing.waitingList.map((w) => `Nr ${w.position} ${w.user.name} NO-boken ${sv.t('waitReason_NO_LICENSE_AVAILABLE')}`),
+    );
+    expect((await admin.availability({ school, product: noBoken }))!.availability.newLicenses).toBe(0);
+
+    // Ending the rule: its waiters leave the list, the licenses given stay.
+    await rule.getByRole('button', { name: 'Avsluta regeln för NO-boken' }).click();
+    await seeText(seventh.getByText(sv.t('noStandingRules')), sv.t('noStandingRules'));
+    await seeText(seventh.getByText(sv.t('noWaiting')), sv.t('noWaiting'));
+    const after = (await admin.groupLicensing({ group: group.id }))!;
+    expect(after.licenseRules).toEqual([]);
+    expect(after.waitingList).toEqual([]);
+    expect((await admin.availability({ school, product: noBoken }))!.availability.assigned).toBe(before.assigned + expected.assignedCount);
+  });
+
+  it("moves licenses between schools (the organisation admin): each refusal at its field, then both schools' availability", async () => {
+    const olivia = organisationAdminClient();
+    // A school admin does not get the view.
+    const sara = await stack.open('schoolAdmin');
+    await sara.getByRole('link', { name: 'Licenses' }).waitFor();
+    expect(await sara.getByRole('link', { name: 'Move licenses' }).count()).toBe(0);
+    await sara.close();
+
+    const page = await stack.open('organisationAdmin');
+    await page.getByRole('link', { name: 'Move licenses' }).click();
+    await page.getByRole('heading', { name: 'Move licenses', level: 1 }).waitFor();
+    const form = page.getByTestId('move-form');
+    await form.getByLabel('From school').selectOption({ label: 'Ekskolan' });
+    await form.getByLabel('To school').selectOption({ label: 'Björkskolan' });
+    await chooseProduct(page, 'Matematik 7 Digital');
+    let bjorkskolan = '';
+    for await (const each of olivia.schools()) if (each.name === 'Björkskolan') bjorkskolan = each.id;
+    const pool = (await olivia.reusablePool({ school, product }))!;
+    expect(pool.endDates.length).toBeGreaterThan(1);
+
+    // Reusable without an end date while several exist: END_DATE_REQUIRED at the end date, with its dates.
+    await form.getByLabel('Reuse started license').check();
+    await form.getByRole('button', { name: 'Move licenses' }).click();
+    const endDate = form.getByLabel('End date', { exact: true });
+    const required = form.locator('[data-code="END_DATE_REQUIRED"]');
+    await required.waitFor();
+    expect(await endDate.getAttribute('aria-describedby')).toBe(await required.getAttribute('id'));
+    expect(await endDate.evaluate((el) => el === document.activeElement)).toBe(true);
+    expect(await endDate.locator('option[data-end-date]').evaluateAll((os) => os.map((o) => o.getAttribute('data-end-date')))).toEqual(
+      pool.endDates.map((e) => e.endDate.slice(0, 10)),
+    );
+
+    // More new licenses than there are: NO_LICENSE_AVAILABLE at the count, and nothing moves.
+    const fromBefore = (await olivia.availability({ school, product }))!.availability;
+    const toBefore = (await olivia.availability({ school: bjorkskolan, product }))?.availability;
+    await form.getByLabel('New license').check();
+    await form.getByLabel('How many').fill(String(fromBefore.newLicenses + 1));
+    await form.getByRole('button', { name: 'Move licenses' }).click();
+    const none = form.locator('[data-code="NO_LICENSE_AVAILABLE"]');
+    await none.waitFor();
+    expect(await form.getByLabel('How many').getAttribute('aria-describedby')).toBe(await none.getAttribute('id'));
+    expect((await olivia.availability({ school, product }))!.availability.newLicenses).toBe(fromBefore.newLicenses);
+
+    // Two new ones: moved, and both schools' availability after, as the API has it.
+    await form.getByLabel('How many').fill('2');
+    await form.getByRole('button', { name: 'Move licenses' }).click();
+    await seeText(page.getByTestId('moved').getByRole('status'), 'Moved 2 licenses of Matematik 7 Digital from Ekskolan to Björkskolan.');
+    const fromAfter = (await olivia.availability({ school, product }))!.availability;
+    const toAfter = (await olivia.availability({ school: bjorkskolan, product }))!.availability;
+    expect(fromAfter.newLicenses).toBe(fromBefore.newLicenses - 2);
+    expect(toAfter.newLicenses).toBe((toBefore?.newLicenses ?? 0) + 2);
+    await seeText(page.locator('[data-testid="availability-after"][data-school="Ekskolan"] [data-testid="after-new"]'), String(fromAfter.newLicenses));
+    await seeText(page.locator('[data-testid="availability-after"][data-school="Björkskolan"] [data-testid="after-new"]'), String(toAfter.newLicenses));
+  });
+
+  it('lists the licenses to renew within a window, per product and per class, as the API has them; orders a renewal that reserves for the class', async () => {
+    // 7A needs a license of Engelska Plus (delayed delivery) ending within the year: Tove's from the
+    // demo story, or, once she has given it back (an earlier test), that same license reused by Sune.
+    let engelska = '';
+    for await (const each of admin.products()) if (each.name === 'Engelska Plus') engelska = each.id;
+    const pool = (await admin.reusablePool({ school, product: engelska }))!;
+    if (pool.total > 0) {
+      const given = await admin.assignLicense({
+        school,
+        product: engelska,
+        user: await memberId('Sune Elev'),
+        reuseStarted: true,
+        endDate: pool.endDates[0]!.endDate,
+      });
+      expect(given.ok).toBe(true);
+    }
+    const page = await stack.open('schoolAdmin');
+    await page.getByRole('link', { name: 'Ending or starting soon' }).click();
+    const renewal = page.getByRole('region', { name: 'Renewal: licenses ending within a window' });
+    await renewal.getByLabel('Ending within').selectOption('365');
+    const shown = async () => {
+      await renewal.getByText(en.t('loading', { what: en.t('what_renewal') })).waitFor({ state: 'detached' });
+      const rows = [];
+      for (const row of await renewal.getByTestId('renewal-product').all()) {
+        const endDates = await row
+          .getByTestId('renewal-end-date')
+          .evaluateAll((items) => items.map((i) => ({ day: i.getAttribute('data-end-date'), licenses: Number(i.getAttribute('data-licenses')) })));
+        rows.push({ product: await row.getAttribute('aria-label'), licenses: Number(await row.getAttribute('data-licenses')), endDates });
+      }
+      return rows;
+    };
+    const fromApi = (list: Awaited<ReturnType<LicenseClient['expiringLicenses']>>) =>
+      (list ?? []).map((p) => ({
+        product: p.product.name,
+        licenses: p.licenses,
+        endDates: p.endDates.map((e) => ({ day: e.endDate.slice(0, 10), licenses: e.licenses })),
+      }));
+    await renewal.getByTestId('renewal-product').first().waitFor();
+    const school365 = await admin.expiringLicenses({ school, within: 365 });
+    expect(school365?.length).toBeGreaterThan(0);
+    expect(await shown()).toEqual(fromApi(school365));
+
+    const group = (await all(admin.groups({ school }))).find((g) => g.name === '7A')!;
+    await renewal.getByLabel('Class').selectOption({ label: '7A' });
+    await renewal
+      .getByTestId('renewal-product')
+      .locator('.tag')
+      .first()
+      .or(renewal.getByText(en.t('noRenewal')))
+      .first()
+      .waitFor();
+    expect(await shown()).toEqual(fromApi(await admin.expiringLicenses({ school, group: group.id, within: 365 })));
+    expect(await renewal.getByRole('link', { name: en.t('renewalOrders') }).getAttribute('href')).toBe('#licenses');
+
+    // A renewal order for 7A: a direct delivery cannot reserve; a delayed one reserves for the class.
+    const orderIds = async () => new Set((await all(admin.nodes(SchoolOrdersDocument, { school }, (d) => d.school?.orders))).map((o) => o.id));
+    const before = await orderIds();
+    const mathematics = renewal.getByRole('listitem', { name: 'Matematik 7 Digital', exact: true });
+    await mathematics.getByRole('button', { name: 'Order a renewal of Matematik 7 Digital' }).click();
+    await mathematics.getByLabel('Number of licenses').waitFor();
+    expect(await mathematics.getByLabel(/^Reserve the licenses/).count()).toBe(0);
+    await mathematics.getByRole('button', { name: 'Order a renewal of Matematik 7 Digital' }).click();
+    const english = renewal.getByRole('listitem', { name: 'Engelska Plus', exact: true });
+    await english.getByRole('button', { name: 'Order a renewal of Engelska Plus' }).click();
+    const endDay = await english.getByLabel('Renews the licenses ending').inputValue();
+    await english.getByLabel('Number of licenses').fill('3');
+    await english.getByLabel("Reserve the licenses for 7A's students: they get them when the delivery arrives").check();
+    await english.getByRole('button', { name: 'Place the order' }).click();
+    await seeText(english.getByTestId('renewal-ordered'), `Ordered 3 × Engelska Plus, a renewal of the licenses ending ${en.day(endDay)}. Reserved for 7A.`);
+    // The API has the order, marked as the renewal for 7A, its licenses reserved for 7A.
+    const placed = [...(await orderIds())].filter((id) => !before.has(id));
+    expect(placed).toHaveLength(1);
+    const order = (await admin.query(OrderRenewalAndReservationsDocument, { order: placed[0]! })).node as {
+      renewalOf: { endDate: string; group: { name: string } | null } | null;
+      reservedForGroup: { name: string } | null;
+    };
+    expect(order.renewalOf).toMatchObject({ endDate: endDay, group: { name: '7A' } });
+    expect(order.reservedForGroup?.name).toBe('7A');
+  });
+
   it('a roster import (in Swedish) shows its diff and its file errors first, then applies it', async () => {
     const page = await stack.open('organisationAdmin', { locale: 'sv' });
     const sv = makeI18n('sv');

@@ -118,7 +118,7 @@ describe(`the baseline answers as the API does, on ${backend}`, () => {
     const school = manifest.schools[1]!;
     const variables = { school: encodeGlobalID('School', school.id), product: encodeGlobalID('Product', school.products[0]!.id) };
     const { api, baseline } = await both('Availability', variables);
-    expect(api.data.school.product.availability.reusable.total).toBe(TINY.licenses.reusable);
+    expect(api.data.schoolProduct.availability.reusable.total).toBe(TINY.licenses.reusable);
     expect(baseline).toEqual(api);
   });
 

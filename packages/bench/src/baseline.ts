@@ -209,7 +209,7 @@ export function createBaselineHandler(options: BaselineOptions): (request: Incom
 
   async function availability(actor: Actor, variables: Json): Promise<Json> {
     const school = await visibleSchool(actor, idOf(variables.school));
-    if (!school) return { school: null };
+    if (!school) return { schoolProduct: null };
     const at = now();
     const [row] = await sql.query<AvailabilityRow>(
       `SELECT ${AVAILABILITY_COLUMNS}
@@ -217,7 +217,7 @@ export function createBaselineHandler(options: BaselineOptions): (request: Incom
        WHERE p.id = $4 GROUP BY p.id`,
       [school.id, today(at), soon(at), idOf(variables.product)],
     );
-    return { school: { product: row ? { availability: availabilityJson(row) } : null } };
+    return { schoolProduct: row ? { availability: availabilityJson(row) } : null };
   }
 
   const snapshot = (l: { startedAt: Date | null; endDate: string; assignedUserId: string | null }) => ({

@@ -7,12 +7,10 @@ import type { Manifest } from './data-set.ts';
 
 export const AVAILABILITY = /* GraphQL */ `
   query Availability($school: ID!, $product: ID!) {
-    school(id: $school) {
-      product(id: $product) {
-        availability {
-          newLicenses assignable assigned expired awaitingDelivery autoStartingSoon nextAutoStartOn
-          reusable { total needsEndDateChoice endDates { endDate count } }
-        }
+    schoolProduct(school: $school, product: $product) {
+      availability {
+        newLicenses assignable assigned expired awaitingDelivery autoStartingSoon nextAutoStartOn
+        reusable { total needsEndDateChoice endDates { endDate count } }
       }
     }
   }`;

@@ -253,8 +253,8 @@ export interface LicenseClient {
 
   /**
    * What can be assigned of a product at a school now, and what is coming: new licenses, reusable
-   * started ones per end date, awaiting delivery, auto-starting soon. Null when the school is not
-   * yours to see or the product is unknown.
+   * started ones per end date, awaiting delivery, auto-starting soon. Null when the school's
+   * licenses are not yours to read or the product is unknown. One statement after authentication.
    */
   availability(args: { school: string; product: string }): Promise<ProductAvailability | null>;
 
@@ -533,7 +533,7 @@ export function createLicenseClient(options: LicenseClientOptions): LicenseClien
     },
     async availability({ school, product }) {
       const data = await client.query(AvailabilityDocument, { school, product });
-      return data.school?.product ?? null;
+      return data.schoolProduct;
     },
     async reusablePool({ school, product }) {
       const data = await client.query(ReusablePoolDocument, { school, product });

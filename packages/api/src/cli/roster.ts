@@ -110,6 +110,8 @@ function printReport(report: RosterImportReport): void {
   console.log(`${report.mode === 'DELTA' ? 'delta' : 'full snapshot'}: ${verb}`);
   console.log(summaryTable(report.summary));
   console.log(`  licenses ${report.dryRun ? 'to be ' : ''}revoked from leavers: ${report.revokedLicenses}`);
+  console.log(`  licenses ${report.dryRun ? 'to be ' : ''}given by standing rules: ${report.licensesGivenByRules}`);
+  console.log(`  members ${report.dryRun ? 'to be ' : ''}left waiting: ${report.membersQueued}`);
   if (report.importId) console.log(`import ${report.importId} completed.`);
 }
 

@@ -88,6 +88,19 @@ export function canReadSchoolLicenses(actor: Actor, school: { id: string; organi
   return canManageSchool(actor, school) || (actor.kind === 'integration' && actor.organisationId === school.organisationId);
 }
 
+/**
+ * canReadSchoolLicenses as a SQL condition on the school table under `alias`, so a read joins the
+ * reader's right to it instead of reading the school first (data/school-products.ts).
+ */
+export function readableSchoolLicensesSql(actor: Actor, alias: string): Prisma.Sql {
+  const column = (name: keyof Prisma.SchoolGetPayload<object> & string) => sqlColumn<Prisma.SchoolGetPayload<object>>(alias, name);
+  if (actor.kind === 'integration' || (actor.kind === 'user' && actor.isOrganisationAdmin)) {
+    return Prisma.sql`${column('organisationId')} = ${actor.organisationId}::uuid`;
+  }
+  if (actor.kind !== 'user') return Prisma.sql`false`;
+  return Prisma.sql`(${column('organisationId')} = ${actor.organisationId}::uuid AND ${column('id')} = ANY(${uuidArray(rolesIn(actor, ['SCHOOL_ADMIN']))}))`;
+}
+
 /** Whether the actor administers at least one school: the `admin` scope of the API. */
 export function isAdmin(actor: Actor): boolean {
   if (actor.kind === 'integration') return actor.canWrite;

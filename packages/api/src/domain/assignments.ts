@@ -19,8 +19,8 @@ import { readPool, reusablePool, reusablePoolJsonSql } from './availability.ts';
 import { day, moment, parseJson, uuidV7 } from './sql.ts';
 import { localTime, sqlDay, type LocalTime } from './days.ts';
 import { EndDateChoiceError, LicenseError, type EndDateCount } from './errors.ts';
-import { effectiveStartedAt, expiryMoment, isExpired, licensesInStateSql, startDates, startOfDaySql, todaySql } from './license-state.ts';
-import { serveWaitingList } from './group-licensing.ts';
+import { effectiveStartedAt, expiryMoment, isExpired, licensesInStateSql, licensesWhereSql, startDates, startOfDaySql, todaySql } from './license-state.ts';
+import { serveWaitingList, waiterServedEntry, type ListedWaiter } from './group-licensing.ts';
 
 export interface AssignLicenseInput {
   schoolId: string;
@@ -330,6 +330,19 @@ async function assignOne(
     before: licenseSnapshot(license),
     after: { ...licenseSnapshot(updated), reusedStarted: input.reuseStarted },
   };
+  // Waiting for the product at the school (a license given another way than by serving the line):
+  // off the list, served with this license, in the same statement. SKIP LOCKED: a waiter row locked
+  // by another transaction is being cancelled by it (serving and queuing take the pool's lock first,
+  // which this transaction holds), and waiting for it could deadlock with its revokes.
+  const served = picked.waiter ? waiterServedEntry(school, product.id, input.userId, picked.waiter, license.id) : null;
+  const servedSql = served
+    ? Prisma.sql`,
+    served AS (
+      UPDATE "LicenseWaiter" SET "isWaiting" = NULL, state = 'SERVED', "endedAt" = ${now}, "licenseId" = ${license.id}::uuid
+      WHERE id = (SELECT id FROM "LicenseWaiter" WHERE id = ${picked.waiter!.id}::uuid AND "isWaiting" FOR UPDATE SKIP LOCKED)
+      RETURNING id),
+    served_audit AS (${auditInsertSql(actor, now, served, Prisma.sql`served`)})`
+    : Prisma.empty;
   // The license, its assignment and the audit event in one statement; the events after it, as
   // they read what it wrote (whether the pool is now exhausted).
   const set = Prisma.join([
@@ -337,16 +350,17 @@ async function assignOne(
     ...(update.startedAt ? [Prisma.sql`"startedAt" = ${update.startedAt}`] : []),
     ...(update.endDate ? [Prisma.sql`"endDate" = ${sqlDay(update.endDate)}`] : []),
   ]);
-  await tx.$executeRaw(Prisma.sql`
+  const [written] = await tx.$queryRaw<{ served: number }[]>(Prisma.sql`
     WITH updated AS (UPDATE "License" SET ${set} WHERE id = ${license.id}::uuid RETURNING id),
     assigned AS (
       INSERT INTO "Assignment" (id, "licenseId", "userId", "productId", "schoolId", "assignedAt", "assignedById", "isActive", "groupLicenseRuleId")
       SELECT ${assignment.id}::uuid, updated.id, ${assignment.userId}::uuid, ${assignment.productId}::uuid, ${assignment.schoolId}::uuid,
         ${now}, ${assignment.assignedById}::uuid, true, ${assignment.groupLicenseRuleId}::uuid
       FROM updated
-      RETURNING id)
-    ${auditInsertSql(actor, now, entry, Prisma.sql`assigned`)}`);
-  await recordEvents(tx, actor, now, [entry]);
+      RETURNING id),
+    assigned_audit AS (${auditInsertSql(actor, now, entry, Prisma.sql`assigned`)})${servedSql}
+    SELECT ${served ? Prisma.sql`(SELECT count(*) FROM served)::int` : Prisma.sql`0`} AS served`);
+  await recordEvents(tx, actor, now, written!.served && served ? [entry, served] : [entry]);
   return { assignment, license: updated };
 }
 
@@ -411,7 +425,7 @@ function unassignedLicensesSql(where: UnassignedLicenses, limit: number): Prisma
   const condition =
     where.kind === 'new'
       ? Prisma.sql`${licensesInStateSql('NEW', today, '"License"')} ${where.orderId ? Prisma.sql`AND "orderId" = ${where.orderId}::uuid` : Prisma.empty}`
-      : Prisma.sql`${licensesInStateSql('STARTED', today, '"License"')} ${where.endDate ? Prisma.sql`AND "endDate" = ${sqlDay(where.endDate)}` : Prisma.empty}`;
+      : Prisma.sql`${licensesWhereSql('REUSABLE', today, '"License"')} ${where.endDate ? Prisma.sql`AND "endDate" = ${sqlDay(where.endDate)}` : Prisma.empty}`;
   const order = where.kind === 'new' ? Prisma.sql`"autoStartOn", id` : Prisma.sql`"endDate", id`;
   return Prisma.sql`
     SELECT id::text, "schoolId"::text, "productId"::text, "orderId"::text,
@@ -446,7 +460,7 @@ interface ActiveAssignment {
 async function pickLicense(
   tx: Tx,
   where: UnassignedLicenses & { userId: string },
-): Promise<{ active: ActiveAssignment[]; pool: EndDateCount[]; license: License | null }> {
+): Promise<{ active: ActiveAssignment[]; pool: EndDateCount[]; waiter: ListedWaiter | null; license: License | null }> {
   const { schoolId, productId, userId, today } = where;
   // The whole row comes back with the lock: no second statement to read it.
   const [row] = await tx.$queryRaw<Record<string, unknown>[]>(Prisma.sql`
@@ -457,6 +471,10 @@ async function pickLicense(
         FROM "Assignment" a JOIN "License" al ON al.id = a."licenseId"
         WHERE a."userId" = ${userId}::uuid AND a."productId" = ${productId}::uuid AND a."isActive") AS active,
       (${reusablePoolJsonSql(schoolId, Prisma.sql`${productId}::uuid`, today)}) AS pool,
+      (SELECT json_build_object('id', w.id, 'groupId', w."groupId", 'ruleId', w."ruleId", 'policy', w.policy, 'reason', w.reason,
+          'queuedAt', (extract(epoch FROM w."queuedAt") * 1000)::float8)
+        FROM "LicenseWaiter" w
+        WHERE w."schoolId" = ${schoolId}::uuid AND w."productId" = ${productId}::uuid AND w."userId" = ${userId}::uuid AND w."isWaiting") AS waiter,
       l.*
     FROM (SELECT 1) one
     LEFT JOIN LATERAL (${unassignedLicensesSql(where, 1)}) l ON true`);
@@ -475,6 +493,7 @@ async function pickLicense(
       },
     })),
     pool: readPool(row!.pool, today),
+    waiter: listedWaiter(parseJson<WaiterJson>(row!.waiter)),
     license:
       row!.id == null
         ? null
@@ -491,6 +510,17 @@ async function pickLicense(
           },
   };
 }
+
+interface WaiterJson {
+  id: string;
+  groupId: string;
+  ruleId: string | null;
+  policy: LicensePolicy;
+  reason: ListedWaiter['reason'];
+  queuedAt: number;
+}
+
+const listedWaiter = (json: WaiterJson | null | undefined): ListedWaiter | null => (json ? { ...json, queuedAt: moment(json.queuedAt) } : null);
 
 interface ActiveJson {
   id: string;
@@ -618,14 +648,19 @@ export async function removeMyLicense(tx: Tx, clock: Clock, actor: Actor, input:
  * down: LICENSE_NOT_ASSIGNED, and nothing written.
  */
 export async function endAssignment(tx: Tx, now: Date, actor: Actor, licenseId: string, reason: AssignmentEndReason): Promise<License> {
-  // Lock the license so a concurrent revoke or assignment waits for this one.
+  // The pool's lock first, as every change that may assign takes it (serving the waiting list below
+  // assigns): a transaction holding it (a roster import that assigned, then revokes this license)
+  // and one holding this license's row lock would otherwise wait for each other. Read unlocked: an
+  // assigned license's school and product do not change; one moved meanwhile is unassigned, below.
+  await tx.$queryRaw`
+    SELECT pg_advisory_xact_lock(hashtextextended('assign:' || "schoolId"::text || ':' || "productId"::text, 0))::text
+    FROM "License" WHERE id = ${licenseId}::uuid`;
+  // Then the license, so a concurrent revoke or assignment waits for this one.
   await tx.$queryRaw`SELECT id FROM "License" WHERE id = ${licenseId}::uuid FOR UPDATE`;
   const license = await tx.license.findUniqueOrThrow({ where: { id: licenseId }, include: { school: { include: withTimeZone } } });
   const assignment = await tx.assignment.findFirst({ where: { licenseId, isActive: true } });
   const time = localTime(now, license.school.organisation.timeZone);
   if (!assignment || isExpired(license, time.today)) throw new LicenseError('LICENSE_NOT_ASSIGNED', 'license');
-  // The pool's lock before its counters change: serving the waiting list below assigns from it.
-  await lockSchoolProducts(tx, [license.schoolId], license.productId);
   await tx.assignment.update({
     where: { id: assignment.id },
     data: { isActive: null, endedAt: now, endReason: reason, endedById: actor.kind === 'user' ? actor.userId : null },

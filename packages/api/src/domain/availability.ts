@@ -1,14 +1,11 @@
 // The reusable pool and the (i) box of "Manage licenses": what a school can assign of a product.
 import { Prisma } from '@school-licenses/db';
 import type { Tx } from './actor.ts';
-import { addDays, parseDay, sqlDay } from './days.ts';
+import { parseDay } from './days.ts';
 import type { EndDateCount } from './errors.ts';
-import { countedInStateSql, endDateDaysLeft } from './license-state.ts';
+import { countedInStateSql, countedWhereSql, endDateDaysLeft } from './license-state.ts';
 import { countersOf } from './license-counts.ts';
 import { parseJson, uuidArray } from './sql.ts';
-
-/** New licenses that auto-start within this many days are "auto-starting soon". */
-export const AUTO_START_SOON_DAYS = 30;
 
 export interface SchoolProduct {
   schoolId: string;
@@ -47,16 +44,14 @@ export interface Availability extends LicenseCounts {
  * (license-pages.ts), so the "Manage licenses" view needs no statement of its own for it.
  */
 export function availabilitySql(schoolId: string, today: Date): Prisma.Sql {
-  const soon = sqlDay(addDays(today, AUTO_START_SOON_DAYS));
   const isNew = countedInStateSql('NEW', today);
-  const isStarted = countedInStateSql('STARTED', today);
   // A license held past its end date counts as expired, not assigned, whether or not the sweep ran.
   return Prisma.sql`
     SELECT json_build_object(
       'new', coalesce(sum(c.count) FILTER (WHERE ${isNew}), 0),
-      'assigned', coalesce(sum(c.count) FILTER (WHERE c.assigned AND ${isStarted}), 0),
+      'assigned', coalesce(sum(c.count) FILTER (WHERE ${countedWhereSql('HELD', today)}), 0),
       'expired', coalesce(sum(c.count) FILTER (WHERE ${countedInStateSql('EXPIRED', today)}), 0),
-      'soon', coalesce(sum(c.count) FILTER (WHERE ${isNew} AND c."autoStartOn" <= ${soon}), 0),
+      'soon', coalesce(sum(c.count) FILTER (WHERE ${countedWhereSql('AUTO_STARTING_SOON', today)}), 0),
       'next', min(c."autoStartOn") FILTER (WHERE ${isNew}),
       'awaiting', (SELECT sum(o."quantity") FROM "Order" o
         WHERE o."schoolId" = ${schoolId}::uuid AND o."productId" = p.id AND o."status" = 'AWAITING_DELIVERY'),
@@ -69,7 +64,7 @@ export function availabilitySql(schoolId: string, today: Date): Prisma.Sql {
 export function reusablePoolJsonSql(schoolId: string, productId: Prisma.Sql, today: Date): Prisma.Sql {
   return Prisma.sql`SELECT json_agg(json_build_object('endDate', g."endDate", 'count', g.n) ORDER BY g."endDate")
     FROM (SELECT r."endDate", sum(r.count) AS n FROM ${countersOf(schoolId, productId, 'r')}
-            AND NOT r.assigned AND ${countedInStateSql('STARTED', today, 'r')}
+            AND ${countedWhereSql('REUSABLE', today, 'r')}
           GROUP BY r."endDate") g`;
 }
 

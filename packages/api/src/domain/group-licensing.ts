@@ -20,7 +20,7 @@ import { assignByPolicy, endAssignment, type LicensePolicy } from './assignments
 import { recordAudit, recordAudits } from './audit.ts';
 import { formatDay, localTime, parseDay, type LocalTime } from './days.ts';
 import { LicenseError } from './errors.ts';
-import { licensesInStateSql } from './license-state.ts';
+import { licensesWhereSql } from './license-state.ts';
 
 export type MemberOutcomeKind = 'ASSIGNED' | 'ALREADY_HOLDS' | 'WAITING' | 'NOT_ELIGIBLE';
 
@@ -217,8 +217,7 @@ async function giveOrQueue(tx: Tx, time: LocalTime, actor: Actor, school: School
       endDate: input.endDate,
       groupLicenseRuleId: input.ruleId,
     });
-    // Waiting already (for a license the policy then could not take): served now.
-    await endWaits(tx, time.now, actor, school, { userId: input.userId, productId: product.id }, 'SERVED', license.id);
+    // Waiting already (for a license the policy then could not take): assignByPolicy served them.
     return outcome('ASSIGNED', { licenseId: license.id, endDate: license.endDate });
   } catch (error) {
     if (!(error instanceof LicenseError)) throw error;
@@ -328,13 +327,13 @@ export async function serveWaitingList(tx: Tx, now: Date, schoolId: string, prod
       continue;
     }
     try {
-      const { license } = await assignByPolicy(tx, time, systemActor, school, product, {
+      await assignByPolicy(tx, time, systemActor, school, product, {
         userId: waiter.userId,
         policy: waiter.policy,
         endDate,
         groupLicenseRuleId: waiter.ruleId,
       });
-      await endWaits(tx, now, systemActor, school, { id: waiter.id }, 'SERVED', license.id);
+      // The assignment itself took them off the list, SERVED with this license (assignments.ts).
       served++;
     } catch (error) {
       if (!(error instanceof LicenseError)) throw error;
@@ -354,9 +353,26 @@ export async function serveWaitingList(tx: Tx, now: Date, schoolId: string, prod
 async function anyAssignable(tx: Tx, schoolId: string, productId: string, today: Date): Promise<boolean> {
   const [row] = await tx.$queryRaw<{ any: boolean }[]>(Prisma.sql`
     SELECT EXISTS (SELECT 1 FROM "License" l
-      WHERE l."schoolId" = ${schoolId}::uuid AND l."productId" = ${productId}::uuid AND l."assignedUserId" IS NULL
-        AND (${licensesInStateSql('NEW', today, 'l')} OR ${licensesInStateSql('STARTED', today, 'l')})) AS any`);
+      WHERE l."schoolId" = ${schoolId}::uuid AND l."productId" = ${productId}::uuid AND ${licensesWhereSql('ASSIGNABLE', today, 'l')}) AS any`);
   return row!.any;
+}
+
+/** A waiter as assignments.ts reads it with the license it picks. */
+export type ListedWaiter = Pick<LicenseWaiter, 'id' | 'groupId' | 'ruleId' | 'policy' | 'reason' | 'queuedAt'>;
+
+/** The audit entry of a waiter served with a license, as endWaits records it. */
+export function waiterServedEntry(school: { id: string; organisationId: string }, productId: string, userId: string, waiter: ListedWaiter, licenseId: string) {
+  return {
+    action: 'WAITING_LIST_SERVED' as const,
+    organisationId: school.organisationId,
+    schoolId: school.id,
+    groupId: waiter.groupId,
+    productId,
+    licenseId,
+    userId,
+    before: { state: 'WAITING', queuedAt: waiter.queuedAt.toISOString() },
+    after: waiterSnapshot({ ...waiter, state: 'SERVED', licenseId }),
+  };
 }
 
 /** Ends waits (served with a license, or cancelled) and records each. */
@@ -396,7 +412,7 @@ async function cancelWaiters(
   now: Date,
   actor: Actor,
   school: School,
-  where: { ruleId: { in: string[] } } | { OR: { groupId: string; userId: string }[] },
+  where: { ruleId: { in: string[] }; userId?: string } | { OR: { groupId: string; userId: string }[] },
 ): Promise<void> {
   const ended = await tx.licenseWaiter.updateManyAndReturn({
     where: { ...where, isWaiting: true },
@@ -423,7 +439,9 @@ async function cancelWaiters(
 
 /**
  * A member joined a group (or came back, or changed role): each standing rule of the group for
- * their role gives them a license, or queues them.
+ * their role gives them a license, or queues them. A role change (`previousRole`, of a current
+ * membership) that a rule no longer covers is a leave for that rule: its waiter leaves the line and
+ * the license it gave goes back to the pool (LEFT_GROUP), unless it keeps them on leave.
  */
 export async function groupMembershipStarted(
   tx: Tx,
@@ -431,19 +449,24 @@ export async function groupMembershipStarted(
   actor: Actor,
   school: School,
   membership: { groupId: string; userId: string; role: GroupRole },
+  previousRole: GroupRole | null = null,
 ) {
   // FOR SHARE of the group: a rule being created for it now is seen once it commits, by the next
   // statement (a statement that waited for a lock reads other tables as they were when it began).
   await tx.$queryRaw`SELECT id FROM "Group" WHERE id = ${membership.groupId}::uuid FOR SHARE`;
+  const roles = previousRole && previousRole !== membership.role ? [membership.role, previousRole] : [membership.role];
   const rules = await tx.groupLicenseRule.findMany({
-    where: { groupId: membership.groupId, isActive: true, roles: { has: membership.role } },
+    where: { groupId: membership.groupId, isActive: true, roles: { hasSome: roles } },
     include: { product: true },
     orderBy: { id: 'asc' },
   });
-  if (rules.length === 0) return;
+  const uncovered = rules.filter((rule) => !rule.roles.includes(membership.role));
+  if (uncovered.length) await leaveRules(tx, now, actor, school, membership.userId, uncovered);
+  const covering = rules.filter((rule) => rule.roles.includes(membership.role));
+  if (covering.length === 0) return;
   const withZone = await tx.school.findUniqueOrThrow({ where: { id: school.id }, include: withTimeZone });
   const time = localTime(now, withZone.organisation.timeZone);
-  for (const rule of rules) {
+  for (const rule of covering) {
     await giveOrQueue(tx, time, actor, withZone, rule.product, {
       userId: membership.userId,
       groupId: rule.groupId,
@@ -451,6 +474,37 @@ export async function groupMembershipStarted(
       endDate: rule.endDate,
       ruleId: rule.id,
     });
+  }
+}
+
+/**
+ * Members joined groups in bulk (a roster import's new group memberships): as groupMembershipStarted
+ * for each, with the groups locked and their rules read once (two statements when no rule stands).
+ */
+export async function groupMembershipsStarted(tx: Tx, now: Date, actor: Actor, memberships: { groupId: string; userId: string; role: GroupRole }[]) {
+  if (memberships.length === 0) return;
+  const groupIds = [...new Set(memberships.map((m) => m.groupId))].sort();
+  await tx.$queryRaw`SELECT id FROM "Group" WHERE id = ANY(${groupIds}::uuid[]) ORDER BY id FOR SHARE`;
+  const rules = await tx.groupLicenseRule.findMany({
+    where: { groupId: { in: groupIds }, isActive: true },
+    include: { product: true },
+    orderBy: { id: 'asc' },
+  });
+  if (rules.length === 0) return;
+  const schools = new Map<string, SchoolWithTimeZone>();
+  // Members by user id, as assignLicenseToGroup takes them.
+  for (const m of [...memberships].sort((a, b) => (a.userId < b.userId ? -1 : a.userId > b.userId ? 1 : a.groupId < b.groupId ? -1 : 1))) {
+    for (const rule of rules.filter((r) => r.groupId === m.groupId && r.roles.includes(m.role))) {
+      let school = schools.get(rule.schoolId);
+      if (!school) schools.set(rule.schoolId, (school = await tx.school.findUniqueOrThrow({ where: { id: rule.schoolId }, include: withTimeZone })));
+      await giveOrQueue(tx, localTime(now, school.organisation.timeZone), actor, school, rule.product, {
+        userId: m.userId,
+        groupId: rule.groupId,
+        policy: rule.policy,
+        endDate: rule.endDate,
+        ruleId: rule.id,
+      });
+    }
   }
 }
 
@@ -470,14 +524,25 @@ export async function groupMembershipsEnded(tx: Tx, now: Date, actor: Actor, sch
     select: { id: true, groupId: true },
   });
   if (rules.length === 0) return;
-  const held = await tx.assignment.findMany({
-    where: {
-      isActive: true,
-      OR: memberships.map(({ groupId, userId }) => ({ userId, groupLicenseRuleId: { in: rules.filter((r) => r.groupId === groupId).map((r) => r.id) } })),
-    },
-    select: { licenseId: true },
-    orderBy: { licenseId: 'asc' },
-  });
+  await takeBackRuleLicenses(
+    tx,
+    now,
+    actor,
+    memberships.map(({ groupId, userId }) => ({ userId, ruleIds: rules.filter((r) => r.groupId === groupId).map((r) => r.id) })),
+  );
+}
+
+/** A member no longer covered by these rules (a role change): off their lines, and the rules' licenses back, as on leaving. */
+async function leaveRules(tx: Tx, now: Date, actor: Actor, school: School, userId: string, rules: Pick<GroupLicenseRule, 'id' | 'keepOnLeave'>[]) {
+  await cancelWaiters(tx, now, actor, school, { userId, ruleId: { in: rules.map((r) => r.id) } });
+  await takeBackRuleLicenses(tx, now, actor, [{ userId, ruleIds: rules.filter((r) => !r.keepOnLeave).map((r) => r.id) }]);
+}
+
+/** Ends the active assignments these rules gave these users (LEFT_GROUP): each license serves the line. */
+async function takeBackRuleLicenses(tx: Tx, now: Date, actor: Actor, given: { userId: string; ruleIds: string[] }[]) {
+  const where = given.filter((g) => g.ruleIds.length > 0).map(({ userId, ruleIds }) => ({ userId, groupLicenseRuleId: { in: ruleIds } }));
+  if (where.length === 0) return;
+  const held = await tx.assignment.findMany({ where: { isActive: true, OR: where }, select: { licenseId: true }, orderBy: { licenseId: 'asc' } });
   for (const { licenseId } of held) {
     try {
       await endAssignment(tx, now, actor, licenseId, 'LEFT_GROUP');

@@ -10,20 +10,26 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addDays, dayAt, formatDay, localTime, parseDay, startOfDay } from './days.ts';
 import {
   countedInStateSql,
+  countedWhereSql,
   daysLeft,
   expiryMoment,
   heldCountedSql,
   heldLicenses,
+  licenseIs,
   licenseState,
   licensesInState,
   licensesInStateSql,
+  licensesWhereSql,
+  reusableLicenses,
   startOfDaySql,
   todaySql,
+  type LicenseRule,
   type LicenseState,
 } from './license-state.ts';
 
 const backend = process.env.DATABASE_URL ? 'PostgreSQL' : 'PGlite';
 const STATES: LicenseState[] = ['NEW', 'STARTED', 'EXPIRED'];
+const RULES: LicenseRule[] = ['HELD', 'REUSABLE', 'ASSIGNABLE', 'AUTO_STARTING_SOON', 'EXPIRING_SOON'];
 const ZONES = ['Europe/Stockholm', 'America/New_York'];
 const day = (text: string) => parseDay(text)!;
 
@@ -88,12 +94,12 @@ describe(`the forms of the license-state rule agree on ${backend}`, () => {
   });
   afterAll(() => db.close());
 
-  /** Moments just before and at the start of each day around the dates above, in each zone. */
-  function moments(): Date[] {
+  /** Moments just before and at the start of each day around the dates above (or `offsets` days from them), in each zone. */
+  function moments(offsets = [0, 1, 2]): Date[] {
     const found: Date[] = [];
     for (const timeZone of ZONES) {
       for (const endDate of END_DATES) {
-        for (const offset of [0, 1, 2]) {
+        for (const offset of offsets) {
           const start = startOfDay(addDays(day(endDate), offset), timeZone);
           found.push(new Date(start.getTime() - 1), start, new Date(start.getTime() + 3_600_000));
         }
@@ -148,6 +154,43 @@ describe(`the forms of the license-state rule agree on ${backend}`, () => {
       }
     }
     expect(held).toBeGreaterThan(0);
+  });
+
+  it("TypeScript, SQL on the licenses, the sweep's SQL and the counters agree on every rule built on the states", async () => {
+    const prisma = db.prisma;
+    const seen = new Map<LicenseRule, Set<boolean>>(RULES.map((rule) => [rule, new Set()]));
+    // 30 and 31 days before each date cross the "soon" boundaries of auto-start days and end dates.
+    for (const now of moments([-31, -30, 0, 1])) {
+      for (const [schoolId, timeZone] of zoneOfSchool) {
+        const { today } = localTime(now, timeZone);
+        const ofSchool = licenses.filter((license) => license.schoolId === schoolId);
+        for (const rule of RULES) {
+          const expected = ofSchool
+            .filter((license) => licenseIs(rule, license, today))
+            .map((l) => l.id)
+            .sort();
+          for (const license of ofSchool) seen.get(rule)!.add(licenseIs(rule, license, today));
+          const [found] = await prisma.$queryRaw<{ ids: string[] | null; swept: string[] | null; counted: number }[]>(Prisma.sql`
+            SELECT
+              (SELECT array_agg(l.id::text ORDER BY l.id::text) FROM "License" l WHERE l."schoolId" = ${schoolId}::uuid AND ${licensesWhereSql(rule, today)}) AS ids,
+              (SELECT array_agg(l.id::text ORDER BY l.id::text) FROM "License" l JOIN "School" s ON s.id = l."schoolId" JOIN "Organisation" o ON o.id = s."organisationId"
+                WHERE l."schoolId" = ${schoolId}::uuid AND ${licensesWhereSql(rule, todaySql(now))}) AS swept,
+              (SELECT coalesce(sum(c.count), 0)::int FROM "LicenseDayCount" c WHERE c."schoolId" = ${schoolId}::uuid AND ${countedWhereSql(rule, today)}) AS counted`);
+          const context = `${rule} at ${now.toISOString()} in ${timeZone}`;
+          const sorted = (ids: string[] | null) => [...(ids ?? [])].sort();
+          expect(sorted(found!.ids), context).toEqual(expected);
+          expect(sorted(found!.swept), context).toEqual(expected);
+          expect(found!.counted, `${context}, counted`).toBe(expected.length);
+          const prismaForm = rule === 'HELD' ? heldLicenses(today) : rule === 'REUSABLE' ? reusableLicenses(today) : null;
+          if (prismaForm) {
+            const byPrisma = await prisma.license.findMany({ where: { AND: [{ schoolId }, prismaForm] }, select: { id: true } });
+            expect(byPrisma.map((l) => l.id).sort(), `${context}, Prisma`).toEqual(expected);
+          }
+        }
+      }
+    }
+    // Each rule holds for some licenses and not for others.
+    for (const [rule, values] of seen) expect([rule, values]).toEqual([rule, new Set([true, false])]);
   });
 
   it('every state occurs, and a license turns at 00:00 of the day in its zone', () => {

@@ -51,6 +51,39 @@ export function endDateDaysLeft(endDate: Date, today: Date): number {
   return Math.max(0, daysBetween(today, endDate) + 1);
 }
 
+/** New licenses that auto-start within this many days are "auto-starting soon" (the (i) box, the notices). */
+export const AUTO_START_SOON_DAYS = 30;
+/** Held licenses whose end date is within this many days are "expiring soon" (the notices, renewal). */
+export const EXPIRING_SOON_DAYS = 30;
+
+/**
+ * The rules built on the states, each written once below in TypeScript (licenseIs) and in SQL on
+ * a license row (licensesWhereSql) or a counter row (countedWhereSql).
+ * - HELD: someone holds it today (a holder written down, not expired).
+ * - REUSABLE: started, not expired, held by nobody: an admin can hand it out again.
+ * - ASSIGNABLE: held by nobody and not expired: new or reusable.
+ * - AUTO_STARTING_SOON: new, and its auto-start day is within AUTO_START_SOON_DAYS.
+ * - EXPIRING_SOON: held, started, and its end date is within EXPIRING_SOON_DAYS.
+ */
+export type LicenseRule = 'HELD' | 'REUSABLE' | 'ASSIGNABLE' | 'AUTO_STARTING_SOON' | 'EXPIRING_SOON';
+
+export function licenseIs(rule: LicenseRule, license: Dates & Pick<License, 'assignedUserId'>, today: Date): boolean {
+  const state = licenseState(license, today);
+  const held = license.assignedUserId !== null;
+  switch (rule) {
+    case 'HELD':
+      return held && state !== 'EXPIRED';
+    case 'REUSABLE':
+      return !held && state === 'STARTED';
+    case 'ASSIGNABLE':
+      return !held && state !== 'EXPIRED';
+    case 'AUTO_STARTING_SOON':
+      return state === 'NEW' && license.autoStartOn <= addDays(today, AUTO_START_SOON_DAYS);
+    case 'EXPIRING_SOON':
+      return held && state === 'STARTED' && license.endDate <= addDays(today, EXPIRING_SOON_DAYS);
+  }
+}
+
 /** The end date of a license started on day `startDay`: that day + the product's validity. */
 export function endDateFrom(startDay: Date, validityMonths: number): Date {
   return addMonthsToDay(startDay, validityMonths);
@@ -140,11 +173,57 @@ export function startOfDaySql(day: Prisma.Sql, organisationAlias = 'o'): Prisma.
 }
 
 /** heldLicenses in SQL. */
-export function heldLicensesSql(today: Date, alias = 'l'): Prisma.Sql {
-  return Prisma.sql`(${sqlColumn<License>(alias, 'assignedUserId')} IS NOT NULL AND NOT ${licensesInStateSql('EXPIRED', today, alias)})`;
+export function heldLicensesSql(today: Date | Prisma.Sql, alias = 'l'): Prisma.Sql {
+  return licensesWhereSql('HELD', today, alias);
 }
 
 /** heldLicenses on a counter row (LicenseDayCount): its licenses are held and not expired. */
-export function heldCountedSql(today: Date, alias = 'c'): Prisma.Sql {
-  return Prisma.sql`(${Prisma.raw(`${alias}."assigned"`)} AND NOT ${countedInStateSql('EXPIRED', today, alias)})`;
+export function heldCountedSql(today: Date | Prisma.Sql, alias = 'c'): Prisma.Sql {
+  return countedWhereSql('HELD', today, alias);
+}
+
+/** A LicenseRule as a SQL condition on the license table under `alias`. */
+export function licensesWhereSql(rule: LicenseRule, today: Date | Prisma.Sql, alias = 'l'): Prisma.Sql {
+  const holder = sqlColumn<License>(alias, 'assignedUserId');
+  return ruleSql(rule, today, alias, Prisma.sql`${sqlColumn<License>(alias, 'startedAt')} IS NOT NULL`, {
+    held: Prisma.sql`${holder} IS NOT NULL`,
+    free: Prisma.sql`${holder} IS NULL`,
+  });
+}
+
+/** A LicenseRule as a SQL condition on a counter row (LicenseDayCount) under `alias`: true for all its licenses or none. */
+export function countedWhereSql(rule: LicenseRule, today: Date | Prisma.Sql, alias = 'c'): Prisma.Sql {
+  return ruleSql(rule, today, alias, Prisma.raw(`${alias}."started"`), {
+    held: Prisma.raw(`${alias}."assigned"`),
+    free: Prisma.raw(`NOT ${alias}."assigned"`),
+  });
+}
+
+/**
+ * The rules once, over a row whose start is written when `startWritten` holds and whose holder is
+ * written when `holder.held` holds (`holder.free` its negation, as the partial indexes of
+ * unassigned licenses name it, so the planner uses them).
+ */
+function ruleSql(
+  rule: LicenseRule,
+  today: Date | Prisma.Sql,
+  alias: string,
+  startWritten: Prisma.Sql,
+  holder: { held: Prisma.Sql; free: Prisma.Sql },
+): Prisma.Sql {
+  const state = (name: LicenseState) => stateSql(name, today, startWritten, alias);
+  const day = today instanceof Date ? sqlDay(today) : today;
+  const within = (column: 'autoStartOn' | 'endDate', days: number) => Prisma.sql`${sqlColumn<License>(alias, column)} <= (${day} + ${days}::int)`;
+  switch (rule) {
+    case 'HELD':
+      return Prisma.sql`(${holder.held} AND NOT ${state('EXPIRED')})`;
+    case 'REUSABLE':
+      return Prisma.sql`(${holder.free} AND ${state('STARTED')})`;
+    case 'ASSIGNABLE':
+      return Prisma.sql`(${holder.free} AND NOT ${state('EXPIRED')})`;
+    case 'AUTO_STARTING_SOON':
+      return Prisma.sql`(${state('NEW')} AND ${within('autoStartOn', AUTO_START_SOON_DAYS)})`;
+    case 'EXPIRING_SOON':
+      return Prisma.sql`(${holder.held} AND ${state('STARTED')} AND ${within('endDate', EXPIRING_SOON_DAYS)})`;
+  }
 }

@@ -144,7 +144,13 @@ async function deliver(tx: Tx, clock: Clock, actor: Actor, orderId: string, scho
     select: { id: true },
   });
   await recordAudits(tx, actor, now, [
-    { action: 'ORDER_DELIVERED', organisationId: school.organisationId, schoolId: school.id, orderId, after: { licenses: licenses.length } },
+    {
+      action: 'ORDER_DELIVERED',
+      organisationId: school.organisationId,
+      schoolId: school.id,
+      orderId,
+      after: { licenses: licenses.length, ...(renewalOf(order) ? { renewalOf: renewalOf(order) } : {}) },
+    },
     ...licenses.map((license) => ({
       action: 'LICENSE_CREATED' as const,
       organisationId: school.organisationId,
@@ -164,6 +170,17 @@ async function deliver(tx: Tx, clock: Clock, actor: Actor, orderId: string, scho
   return order;
 }
 
+/** A renewal order's renewalOf as its events tell it (only when given: other orders' events stay as they were). */
+function renewalOf(order: Pick<Order, 'renewalOfEndDate' | 'renewalOfGroupId'>) {
+  return order.renewalOfEndDate ? { endDate: formatDay(order.renewalOfEndDate), groupId: order.renewalOfGroupId ?? null } : null;
+}
+
+function renewalNote(order: Pick<Order, 'renewalOfEndDate' | 'renewalOfGroupId'>): string {
+  const renewal = renewalOf(order);
+  if (!renewal) return '';
+  return ` The order renews the licenses ending ${renewal.endDate}${renewal.groupId ? " held by a group's members" : ''}.`;
+}
+
 /** Every admin of the school and of its organisation learns that the licenses can be assigned. */
 async function notifyAdmins(tx: Tx, now: Date, school: SchoolWithTimeZone, order: Order, product: Product, reservations: string): Promise<void> {
   const admins = await tx.user.findMany({
@@ -179,7 +196,7 @@ async function notifyAdmins(tx: Tx, now: Date, school: SchoolWithTimeZone, order
       userId: admin.id,
       kind: 'LICENSES_DELIVERED' as const,
       orderId: order.id,
-      message: `${order.quantity} license(s) of ${product.name} for ${school.name} have been delivered and can be assigned.${reservations}`,
+      message: `${order.quantity} license(s) of ${product.name} for ${school.name} have been delivered and can be assigned.${renewalNote(order)}${reservations}`,
       createdAt: now,
     })),
   });

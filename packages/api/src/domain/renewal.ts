@@ -2,11 +2,10 @@
 // licenses its members hold), so the school can reorder before they run out; and the rule of an
 // order that renews them.
 import { Prisma } from '@school-licenses/db';
-import { EXPIRING_SOON_DAYS } from '../events/notices.ts';
 import type { Tx } from './actor.ts';
 import { addDays, sqlDay } from './days.ts';
 import { LicenseError } from './errors.ts';
-import { endDateDaysLeft, licensesInState, licensesInStateSql } from './license-state.ts';
+import { endDateDaysLeft, EXPIRING_SOON_DAYS, licensesInState, licensesInStateSql } from './license-state.ts';
 import { day, uuidArray } from './sql.ts';
 
 /** The longest window a renewal looks ahead: two school years. */

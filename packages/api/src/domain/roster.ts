@@ -538,7 +538,7 @@ export async function setGroupMembership(
     before: { role: existing.role, endedAt: existing.endedAt?.toISOString() ?? null },
     after: { role: input.role },
   });
-  await groupMembershipStarted(tx, now, actor, school, record);
+  await groupMembershipStarted(tx, now, actor, school, record, existing.endedAt ? null : existing.role);
   return { record, change: 'updated' };
 }
 

@@ -3,11 +3,7 @@
 // school's administrators and its organisation's, once per school, product and day.
 import { Prisma } from '@school-licenses/db';
 import type { Tx } from '../domain/actor.ts';
-import { AUTO_START_SOON_DAYS } from '../domain/availability.ts';
-import { licensesInStateSql, todaySql } from '../domain/license-state.ts';
-
-/** Assigned licenses ending within this many days are "expiring soon". */
-export const EXPIRING_SOON_DAYS = 30;
+import { licensesWhereSql, todaySql } from '../domain/license-state.ts';
 
 /** The administrators of school `s` (its own and its organisation's), as `u`. */
 const schoolAdmins = Prisma.sql`
@@ -41,12 +37,12 @@ export async function notifyComingDates(tx: Tx, now: Date): Promise<number> {
     WITH due AS (
       SELECT 'LICENSES_AUTO_STARTING_SOON'::"NotificationKind" AS kind, l."schoolId", l."productId", l."autoStartOn" AS day, count(*) AS n
       FROM "License" l ${ofOrganisation}
-      WHERE ${licensesInStateSql('NEW', today)} AND l."autoStartOn" <= ${today} + ${AUTO_START_SOON_DAYS}::int
+      WHERE ${licensesWhereSql('AUTO_STARTING_SOON', today)}
       GROUP BY l."schoolId", l."productId", l."autoStartOn"
       UNION ALL
       SELECT 'LICENSES_EXPIRING_SOON'::"NotificationKind", l."schoolId", l."productId", l."endDate", count(*)
       FROM "License" l ${ofOrganisation}
-      WHERE l."assignedUserId" IS NOT NULL AND ${licensesInStateSql('STARTED', today)} AND l."endDate" <= ${today} + ${EXPIRING_SOON_DAYS}::int
+      WHERE ${licensesWhereSql('EXPIRING_SOON', today)}
       GROUP BY l."schoolId", l."productId", l."endDate"
     )
     INSERT INTO "Notification" (id, "userId", kind, "schoolId", "productId", "dueAt", message, "createdAt")

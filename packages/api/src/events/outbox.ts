@@ -3,7 +3,7 @@
 import { Prisma } from '@school-licenses/db';
 import type { Actor, Tx } from '../domain/actor.ts';
 import type { AuditEntry } from '../domain/audit.ts';
-import { countedInStateSql, todaySql } from '../domain/license-state.ts';
+import { countedWhereSql, todaySql } from '../domain/license-state.ts';
 import { eventKindOfAudit } from './kinds.ts';
 
 /**
@@ -27,8 +27,7 @@ export async function recordEvents(tx: Tx, actor: Actor, at: Date, entries: read
   // (LicenseDayCount, which the statement that assigned has already changed): a few rows,
   // whatever the number of licenses.
   const today = todaySql(at, 'eo');
-  const assignable = Prisma.sql`x.count > 0 AND (${countedInStateSql('NEW', today, 'x')}
-    OR (${countedInStateSql('STARTED', today, 'x')} AND NOT x.assigned))`;
+  const assignable = Prisma.sql`x.count > 0 AND ${countedWhereSql('ASSIGNABLE', today, 'x')}`;
   await tx.$executeRaw(Prisma.sql`
     WITH v(n, kind, "organisationId", "schoolId", "licenseId", "userId", "orderId", data, "entryProductId") AS (VALUES ${Prisma.join(rows)}),
     e AS (

@@ -5,6 +5,13 @@ import type { PrismaClient } from '@school-licenses/db';
 import { expect, it } from 'vitest';
 import type { AuthConfig } from '../auth/authenticate.ts';
 import type { Clock } from '../clock.ts';
+import { userActor } from '../auth/authenticate.ts';
+import { systemActor } from '../domain/actor.ts';
+import { placeOrder } from '../domain/orders.ts';
+import { inTransaction } from '../domain/transaction.ts';
+import { DEFAULT_MAX_FILE_BYTES } from '../roster/files.ts';
+import { importRoster } from '../roster/import.ts';
+import { fixtureFiles, fixtureText } from '../roster/testing.ts';
 import { checkInvariants } from '../testing/invariants.ts';
 import {
   ASSIGN_LICENSE,
@@ -21,7 +28,7 @@ import {
   tally,
 } from '../testing/operations.ts';
 import { gid } from '../testing/ids.ts';
-import { activationLink, awaitingDelayedOrder, orderMore, poolOfTen, tokenOf, type LicensePool } from '../testing/scenarios.ts';
+import { activationLink, awaitingDelayedOrder, licensePool, orderMore, poolOfTen, tokenOf, type LicensePool } from '../testing/scenarios.ts';
 
 export interface Target {
   prisma: PrismaClient;
@@ -295,6 +302,115 @@ export function concurrencyCases(target: () => Target) {
     expect(new Set(served.map((w) => w.userId))).toEqual(new Set(line.slice(0, 10).map((w) => w.userId)));
     expect(new Set(served.map((w) => w.licenseId)).size).toBe(10);
     expect(await passedBy(pool)).toEqual({ free: 0n, waiting: 10n });
+    expect(await checkInvariants(prisma)).toEqual({});
+  });
+
+  /**
+   * The OneRoster fixture with 30 more students of Norrskolan (usr-s01…usr-s30): class 9A's students
+   * are those numbered in `members` (and not the fixture's Dan).
+   */
+  function rosterWith9A(members: number[]) {
+    const nn = (n: number) => String(n).padStart(2, '0');
+    const all = Array.from({ length: 30 }, (_, i) => i + 1);
+    const lines = (name: string, extra: string[], drop = (_line: string) => false) =>
+      `${[
+        ...fixtureText('oneroster', name)
+          .trimEnd()
+          .split('\n')
+          .filter((line) => !drop(line)),
+        ...extra,
+      ].join('\n')}\n`;
+    return fixtureFiles('oneroster', {
+      'users.csv': lines(
+        'users.csv',
+        all.map((n) => `usr-s${nn(n)},,,true,s${nn(n)}.elev,,Elev,Nummer ${nn(n)},,,s${nn(n)}.elev@norr.example,,,,09,,,,,,,sch-norr,`),
+      ),
+      'roles.csv': lines(
+        'roles.csv',
+        all.map((n) => `rol-s${nn(n)},,,usr-s${nn(n)},primary,student,2026-08-17,,sch-norr,`),
+      ),
+      'enrollments.csv': lines(
+        'enrollments.csv',
+        members.map((n) => `enr-s${nn(n)},,,cls-9a,sch-norr,usr-s${nn(n)},student,false,,`),
+        (line) => line.startsWith('enr-4,'),
+      ),
+    });
+  }
+
+  it('a roster import adds and removes members of a class with a standing rule while one admin assigns and another revokes → no license twice, nobody passed over', async () => {
+    const { prisma, clock, auth } = target();
+    const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
+    for (let round = 1; round <= ROUNDS; round++) {
+      const pool = await licensePool(prisma, clock, { licenses: 0, students: 0 });
+      const run = (members: number[]) =>
+        importRoster(
+          prisma,
+          clock,
+          systemActor,
+          { organisationId: pool.organisationId, format: 'oneroster-csv', files: rosterWith9A(members), dryRun: false },
+          { maxFileBytes: DEFAULT_MAX_FILE_BYTES },
+        );
+      expect((await run(range(1, 20))).errors).toEqual([]);
+      const byRef = async (externalId: string) => (await prisma.user.findFirstOrThrow({ where: { organisationId: pool.organisationId, externalId } })).id;
+      const student = (n: number) => byRef(`usr-s${String(n).padStart(2, '0')}`);
+      const norr = await prisma.school.findFirstOrThrow({ where: { organisationId: pool.organisationId, externalId: 'sch-norr' } });
+      const class9A = await prisma.group.findFirstOrThrow({ where: { organisationId: pool.organisationId, externalId: 'cls-9a' } });
+      const gunId = await byRef('usr-gun');
+      const admin = await tokenOf(auth, clock, gunId);
+      await inTransaction(prisma, async (tx) =>
+        placeOrder(tx, clock, await userActor(tx, gunId), { schoolId: norr.id, productId: pool.productId, quantity: 10 }),
+      );
+      const assign = async (n: number, i: number) =>
+        mutate(urlFor(i), admin, ASSIGN_LICENSE, {
+          school: gid('School', norr.id),
+          product: pool.gids.product,
+          user: gid('User', await student(n)),
+          reuseStarted: false,
+        });
+      // Five licenses held outside the class; the class's rule gives the other five, fifteen wait.
+      const outside = await Promise.all(range(21, 25).map(assign));
+      const held = outside.map((o) => o.value.license.id as string);
+      const given = await mutate(urlFor(0), admin, ASSIGN_LICENSE_TO_GROUP, {
+        group: gid('Group', class9A.id),
+        product: pool.gids.product,
+        policy: 'NEW_FIRST',
+        keep: true,
+      });
+      expect(given.value, `round ${round}`).toMatchObject({ assignedCount: 5, waitingCount: 15 });
+
+      // At once: the import (6 leave 9A, 2 join), one admin revoking the outside licenses, another
+      // assigning to two students outside the class and to one in it.
+      const [report, ...outcomes] = await Promise.all([
+        run([...range(4, 17), 29, 30]),
+        ...held.map((license, i) => mutate(urlFor(i + 1), admin, REVOKE_LICENSE, { license })),
+        ...[26, 27, 10].map((n, i) => assign(n, i)),
+      ]);
+      expect(report.errors, `round ${round}`).toEqual([]);
+      expect(report.summary, `round ${round}`).toMatchObject({ groupMembership: { created: 2, ended: 6 } });
+      expect(tally(outcomes.slice(0, 5)), `round ${round}`).toEqual({ LicensePayload: 5 });
+      // Someone waits all along, so no license is ever free for a student outside the class.
+      expect(tally(outcomes.slice(5, 7)), `round ${round}`).toEqual({ NO_LICENSE_AVAILABLE: 2 });
+      expect(['USER_ALREADY_HAS_LICENSE', 'NO_LICENSE_AVAILABLE']).toContain(outcomes[7]!.value.code);
+
+      // 16 members: the 10 licenses are theirs, 6 wait, nobody else waits or holds one.
+      const members = (await prisma.groupMembership.findMany({ where: { groupId: class9A.id, endedAt: null, role: 'STUDENT' } })).map((m) => m.userId);
+      expect(members, `round ${round}`).toHaveLength(16);
+      expect(await prisma.license.count({ where: { schoolId: norr.id, assignedUserId: { in: members } } }), `round ${round}`).toBe(10);
+      expect(await prisma.license.count({ where: { schoolId: norr.id, assignedUserId: { not: null } } }), `round ${round}`).toBe(10);
+      expect(await prisma.licenseWaiter.count({ where: { schoolId: norr.id, isWaiting: true, userId: { in: members } } }), `round ${round}`).toBe(6);
+      expect(await prisma.licenseWaiter.count({ where: { schoolId: norr.id, isWaiting: true } }), `round ${round}`).toBe(6);
+      const [free] = await prisma.$queryRaw<{ free: bigint }[]>`
+        SELECT count(*) AS free FROM "License" WHERE "schoolId" = ${norr.id}::uuid AND "assignedUserId" IS NULL AND "endDate" >= CURRENT_DATE`;
+      expect(free!.free, `round ${round}`).toBe(0n);
+      // Whoever still waits joined the line after everyone who was served.
+      const line = await prisma.licenseWaiter.findMany({
+        where: { schoolId: norr.id, state: { in: ['WAITING', 'SERVED'] } },
+        orderBy: [{ queuedAt: 'asc' }, { seq: 'asc' }],
+      });
+      const lastServed = line.map((w) => w.state).lastIndexOf('SERVED');
+      const firstWaiting = line.map((w) => w.state).indexOf('WAITING');
+      expect(firstWaiting, `round ${round}`).toBeGreaterThan(lastServed);
+    }
     expect(await checkInvariants(prisma)).toEqual({});
   });
 }

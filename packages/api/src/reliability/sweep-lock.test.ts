@@ -22,7 +22,7 @@ describe.skipIf(!process.env.DATABASE_URL)('the sweep on several instances', () 
       await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext('school-licenses:sweep'))`;
       return runSweep(test.db.prisma, test.clock);
     });
-    expect(whileHeld).toEqual({ autoStarted: 0, assignmentsExpired: 0, notified: 0 });
+    expect(whileHeld).toEqual({ autoStarted: 0, assignmentsExpired: 0, notified: 0, eventsPruned: 0 });
     expect(await test.db.prisma.license.count({ where: { startedAt: null } })).toBe(due);
   });
 

@@ -14,9 +14,9 @@ import type { Clock } from '../clock.ts';
 import { requireManagedOrganisation, type Actor, type Tx } from '../domain/actor.ts';
 import { recordAudits, type AuditEntry } from '../domain/audit.ts';
 import { LicenseError } from '../domain/errors.ts';
-import type { GroupRole, School, SchoolRole } from '@school-licenses/db';
-import { groupMembershipStarted } from '../domain/group-licensing.ts';
-import { insertRows, uuidArray, uuidV7 } from '../domain/sql.ts';
+import type { GroupRole, SchoolRole } from '@school-licenses/db';
+import { groupMembershipsStarted } from '../domain/group-licensing.ts';
+import { insertRows, uuidV7 } from '../domain/sql.ts';
 import {
   createSchool,
   endGroup,
@@ -25,7 +25,6 @@ import {
   endSchoolMembership,
   endUser,
   type GroupFields,
-  graduatesKeepLicenses,
   groupData,
   setGroupMembership,
   setSchoolMembership,
@@ -79,8 +78,12 @@ export interface RosterImportReport {
   resumed: boolean;
   /** What this run changed (a dry run: would change). A resumed run counts the interrupted part too. */
   summary: DiffSummary;
-  /** Licenses taken back from leavers (a dry run: that would be). */
+  /** Licenses taken back from leavers of a school (LEFT_SCHOOL) or of a group with a standing rule (LEFT_GROUP); a dry run: that would be. */
   revokedLicenses: number;
+  /** Licenses standing rules gave (to new members, or to the waiting list with licenses freed); a dry run: would give. */
+  licensesGivenByRules: number;
+  /** Members standing rules put on a waiting list and still waiting when their batch ends (one served later in the same batch is not counted); a dry run: would be. */
+  membersQueued: number;
   changes: ListedChange[];
   errors: RecordError[];
 }
@@ -105,6 +108,8 @@ export async function importRoster(
     resumed: false,
     summary: emptySummary(),
     revokedLicenses: 0,
+    licensesGivenByRules: 0,
+    membersQueued: 0,
     changes: [],
     errors: [],
   };
@@ -116,32 +121,38 @@ export async function importRoster(
   if (!diff) return refuse(errors);
   const listed = diff.changes.slice(0, LISTED_CHANGES).map(({ entity, kind, key, source }) => ({ entity, kind, key, source: source ?? null }));
 
+  const batchSize = options.batchSize ?? DEFAULT_BATCH_SIZE;
   if (input.dryRun) {
-    return { ...report, summary: diff.summary, revokedLicenses: await licensesHeldByLeavers(prisma, input.organisationId, diff.changes), changes: listed };
+    return { ...report, summary: diff.summary, ...(await dryRunEffects(prisma, clock, actor, input.organisationId, diff.changes, batchSize)), changes: listed };
   }
 
   const run = await startOrResume(prisma, actor, input, mode, now);
   const summary = run.summary;
   let revokedLicenses = run.revokedLicenses;
-  const batchSize = options.batchSize ?? DEFAULT_BATCH_SIZE;
+  const effects = { licensesGivenByRules: 0, membersQueued: 0 };
   const ids = new CreatedIds();
   for (let start = 0; start < diff.changes.length; start += batchSize) {
     const batch = diff.changes.slice(start, start + batchSize);
-    await inTransaction(prisma, async (tx) => {
+    const applied = await inTransaction(prisma, async (tx) => {
       const batchIds = ids.fork();
-      const revoked = await applyBatch(tx, clock.now(), actor, input.organisationId, batch, batchIds);
+      const batchNow = clock.now();
+      await applyBatch(tx, batchNow, actor, input.organisationId, batch, batchIds);
+      const applied = await licenseEffects(tx, input.organisationId, batchNow);
       addSummary(summary, summarise(batch));
-      revokedLicenses += revoked;
+      revokedLicenses += applied.revokedLicenses;
       await tx.rosterImport.update({
         where: { id: run.id },
         data: { appliedChanges: { increment: batch.length }, summary: { ...summary } as object, revokedLicenses, updatedAt: clock.now() },
       });
       ids.adopt(batchIds);
+      return applied;
     });
+    effects.licensesGivenByRules += applied.licensesGivenByRules;
+    effects.membersQueued += applied.membersQueued;
     await options.onProgress?.({ applied: start + batch.length, total: diff.changes.length });
   }
   await prisma.rosterImport.update({ where: { id: run.id }, data: { status: 'COMPLETED', finishedAt: clock.now(), updatedAt: clock.now() } });
-  return { ...report, importId: run.id, resumed: run.resumed, summary, revokedLicenses, changes: listed };
+  return { ...report, importId: run.id, resumed: run.resumed, summary, revokedLicenses, ...effects, changes: listed };
 }
 
 /**
@@ -208,19 +219,68 @@ function addSummary(into: DiffSummary, add: DiffSummary): void {
   }
 }
 
-/** The active licenses of the people whose school memberships the changes end, but graduates' that they keep. */
-async function licensesHeldByLeavers(tx: Tx | PrismaClient, organisationId: string, changes: RosterChange[]): Promise<number> {
-  const keptByGraduates = changes.some((c) => c.entity === 'schoolMembership' && c.graduate) && (await graduatesKeepLicenses(tx, organisationId));
-  const leavers = changes.flatMap((c) =>
-    c.entity === 'schoolMembership' && c.kind === 'end' && !(c.graduate && keptByGraduates) && 'id' in c.userRef && 'id' in c.schoolRef
-      ? [{ userId: c.userRef.id, schoolId: c.schoolRef.id }]
-      : [],
-  );
-  let count = 0;
-  for (let start = 0; start < leavers.length; start += DEFAULT_BATCH_SIZE) {
-    count += await tx.assignment.count({ where: { isActive: true, OR: leavers.slice(start, start + DEFAULT_BATCH_SIZE) } });
+type LicenseEffects = Pick<RosterImportReport, 'revokedLicenses' | 'licensesGivenByRules' | 'membersQueued'>;
+
+/**
+ * What this transaction's roster changes did to licenses, from its own audit events (the rows it
+ * inserted: their xmin is its id, so a concurrent transaction's events of the same moment are not
+ * counted), and the waiters it queued that still wait. In an import only standing rules and their
+ * waiting lists assign or queue.
+ */
+async function licenseEffects(tx: Tx, organisationId: string, since: Date): Promise<LicenseEffects> {
+  const [row] = await tx.$queryRaw<LicenseEffects[]>`
+    SELECT count(*) FILTER (WHERE action IN ('LICENSE_REVOKED_LEFT_SCHOOL', 'LICENSE_REVOKED_LEFT_GROUP'))::int AS "revokedLicenses",
+      count(*) FILTER (WHERE action = 'LICENSE_ASSIGNED')::int AS "licensesGivenByRules",
+      (SELECT count(*) FROM "LicenseWaiter" w
+        WHERE w."organisationId" = ${organisationId}::uuid AND w."queuedAt" >= ${since} AND w."isWaiting" AND w.xmin = pg_current_xact_id()::xid)::int
+        AS "membersQueued"
+    FROM "AuditEvent"
+    WHERE "organisationId" = ${organisationId}::uuid AND "createdAt" >= ${since} AND xmin = pg_current_xact_id()::xid`;
+  return row!;
+}
+
+class DryRunRollback extends Error {
+  readonly effects: LicenseEffects;
+  constructor(effects: LicenseEffects) {
+    super('roster import dry run: rolled back');
+    this.effects = effects;
   }
-  return count;
+}
+
+/** A dry run applies the whole import in one transaction: it may take longer than a batch. */
+const DRY_RUN_TIMEOUT_MS = 10 * 60_000;
+
+/**
+ * A dry run's effect on licenses: every change applied as the real run applies it (standing rules,
+ * waiting lists, revokes), in one transaction that is then rolled back, so nothing is written. The
+ * transaction holds the locks of the whole import while it runs.
+ */
+async function dryRunEffects(
+  prisma: PrismaClient,
+  clock: Clock,
+  actor: Actor,
+  organisationId: string,
+  changes: RosterChange[],
+  batchSize: number,
+): Promise<LicenseEffects> {
+  if (changes.length === 0) return { revokedLicenses: 0, licensesGivenByRules: 0, membersQueued: 0 };
+  try {
+    await prisma.$transaction(
+      async (tx) => {
+        const now = clock.now();
+        const ids = new CreatedIds();
+        for (let start = 0; start < changes.length; start += batchSize) {
+          await applyBatch(tx, now, actor, organisationId, changes.slice(start, start + batchSize), ids);
+        }
+        throw new DryRunRollback(await licenseEffects(tx, organisationId, now));
+      },
+      { maxWait: 10_000, timeout: DRY_RUN_TIMEOUT_MS },
+    );
+  } catch (error) {
+    if (error instanceof DryRunRollback) return error.effects;
+    throw error;
+  }
+  throw new Error('a roster import dry run always rolls back');
 }
 
 /** Ids by external id: a transaction's own, over those of the transactions committed before it. */
@@ -272,9 +332,8 @@ function resolve(ref: Ref, created: IdLayer): string {
   return id;
 }
 
-/** Applies one batch in its transaction; returns the number of licenses revoked from leavers. */
-async function applyBatch(tx: Tx, now: Date, actor: Actor, organisationId: string, batch: RosterChange[], ids: CreatedIds): Promise<number> {
-  const revoked = await licensesHeldByLeavers(tx, organisationId, batch);
+/** Applies one batch in its transaction. */
+async function applyBatch(tx: Tx, now: Date, actor: Actor, organisationId: string, batch: RosterChange[], ids: CreatedIds): Promise<void> {
   const newUsers: NewUser[] = [];
   const newSchoolMemberships: NewSchoolMembership[] = [];
   const newGroups: NewGroup[] = [];
@@ -329,7 +388,6 @@ async function applyBatch(tx: Tx, now: Date, actor: Actor, organisationId: strin
     }
   }
   await flush();
-  return revoked;
 }
 
 type NewUser = { externalId: string; name: string; email: string };
@@ -433,17 +491,8 @@ async function insertGroups(tx: Tx, now: Date, actor: Actor, organisationId: str
 
 async function insertGroupMemberships(tx: Tx, now: Date, actor: Actor, organisationId: string, memberships: NewGroupMembership[]): Promise<void> {
   if (memberships.length === 0) return;
-  const groupIds = [...new Set(memberships.map((m) => m.groupId))].sort();
-  // FOR SHARE of the groups, then their rules, as groupMembershipStarted does: a standing rule
-  // being created for one of them now is seen once it commits.
-  const groups = await tx.$queryRaw<{ id: string; schoolId: string }[]>`
-    SELECT id, "schoolId" FROM "Group" WHERE id = ANY(${uuidArray(groupIds)}) ORDER BY id FOR SHARE`;
-  const schoolOf = new Map(groups.map((g) => [g.id, g.schoolId]));
-  const ruled = new Set(
-    (await tx.groupLicenseRule.findMany({ where: { groupId: { in: groupIds }, isActive: true }, select: { groupId: true }, distinct: ['groupId'] })).map(
-      (rule) => rule.groupId,
-    ),
-  );
+  const groupIds = [...new Set(memberships.map((m) => m.groupId))];
+  const schoolOf = new Map((await tx.group.findMany({ where: { id: { in: groupIds } }, select: { id: true, schoolId: true } })).map((g) => [g.id, g.schoolId]));
   await insertRows(
     tx,
     'GroupMembership',
@@ -465,12 +514,6 @@ async function insertGroupMemberships(tx: Tx, now: Date, actor: Actor, organisat
       }),
     ),
   );
-  // The standing rules of the groups that have any give the new members their licenses (or queue them).
-  const schools = new Map<string, School>();
-  for (const membership of memberships) {
-    if (!ruled.has(membership.groupId)) continue;
-    const schoolId = schoolOf.get(membership.groupId)!;
-    if (!schools.has(schoolId)) schools.set(schoolId, await tx.school.findUniqueOrThrow({ where: { id: schoolId } }));
-    await groupMembershipStarted(tx, now, actor, schools.get(schoolId)!, membership);
-  }
+  // Standing rules of the groups: each new member gets a license or waits, in this transaction.
+  await groupMembershipsStarted(tx, now, actor, memberships);
 }

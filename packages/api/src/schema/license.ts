@@ -3,6 +3,7 @@ import { assignLicense, assignLicenses, removeMyLicense, revokeLicense, type Bul
 import { formatDay, parseDay, type LocalTime } from '../domain/days.ts';
 import { daysLeft, effectiveStartedAt, licenseState } from '../domain/license-state.ts';
 import { inTransaction } from '../domain/transaction.ts';
+import { rememberWrittenLicense, writtenLicense } from '../data/written-licenses.ts';
 import { builder } from './builder.ts';
 import { LicenseStateEnum } from './enums.ts';
 import { holderOf } from './holders.ts';
@@ -130,7 +131,8 @@ const AssignLicensePayload = builder.objectRef<AssignedIds>('AssignLicensePayloa
     license: t.prismaField({
       type: 'License',
       description: 'The license, with its end date.',
-      resolve: (query, ids, _args, ctx) => ctx.prisma.license.findUniqueOrThrow({ ...query, where: { id: ids.licenseId } }),
+      resolve: (query, ids, _args, ctx) =>
+        writtenLicense(ctx, ids.licenseId, query) ?? ctx.prisma.license.findUniqueOrThrow({ ...query, where: { id: ids.licenseId } }),
     }),
   }),
 });
@@ -151,6 +153,8 @@ builder.mutationField('assignLicense', (t) =>
           reuseStarted: input.reuseStarted,
           endDate: input.endDate ?? null,
         });
+        // Nothing after the write changes the license: the payload shows it as written (written-licenses.ts).
+        rememberWrittenLicense(ctx, license);
         return { assignmentId: assignment.id, licenseId: license.id };
       }),
   }),

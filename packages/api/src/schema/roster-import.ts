@@ -122,7 +122,15 @@ const ImportRosterPayload = builder.objectRef<RosterImportReport>('ImportRosterP
       resolve: (r) => r.summary,
     }),
     revokedLicenses: t.exposeInt('revokedLicenses', {
-      description: 'Licenses taken back from people who left a school (a dry run: that would be). Started ones stay reusable.',
+      description:
+        'Licenses taken back from people who left a school (LEFT_SCHOOL) or a group whose standing rule gave them (LEFT_GROUP); a dry run: that would be. Started ones stay reusable.',
+    }),
+    licensesGivenByRules: t.exposeInt('licensesGivenByRules', {
+      description: "Licenses groups' standing rules gave: to new members, or to the waiting list with licenses freed (a dry run: would give).",
+    }),
+    membersQueued: t.exposeInt('membersQueued', {
+      description:
+        "Members groups' standing rules put on a waiting list who still wait at the end (a dry run: would). A resumed run counts this run's part of these two.",
     }),
     changes: t.field({
       type: [RosterChangeRef],

@@ -54,6 +54,36 @@ describe('school products, pools and availability as nodes', () => {
   });
 });
 
+describe('Query.schoolProduct', () => {
+  const AVAILABILITY = /* GraphQL */ `
+    fragment Box on LicenseAvailability {
+      newLicenses assignable assigned expired awaitingDelivery autoStartingSoon nextAutoStartOn
+      reusable { total needsEndDateChoice endDates { endDate count daysLeft } }
+    }
+    query Both($school: ID!, $product: ID!) {
+      schoolProduct(school: $school, product: $product) { id product { name } school { name } availability { ...Box } }
+      school(id: $school) { product(id: $product) { id product { name } school { name } availability { ...Box } } }
+    }`;
+  const variables = () => ({ school: gid('School', demo.ids.ekskolan), product: gid('Product', demo.ids.matematik) });
+
+  it('answers as school { product } does', async () => {
+    const data = dataOf(await test.request(demo.tokens.schoolAdmin, AVAILABILITY, variables()));
+    expect(data.schoolProduct.availability.assignable).toBe(17);
+    expect(data.schoolProduct).toEqual(data.school.product);
+  });
+
+  it("answers null to those who may not read the school's licenses, and for an unknown product", async () => {
+    const ONE = /* GraphQL */ `
+      query One($school: ID!, $product: ID!) { schoolProduct(school: $school, product: $product) { id availability { assignable } } }`;
+    for (const token of [demo.tokens.student, demo.tokens.teacher, demo.tokens.otherOrganisationAdmin]) {
+      expect(dataOf(await test.request(token, ONE, variables())).schoolProduct).toBeNull();
+    }
+    expect(dataOf(await test.request(demo.tokens.organisationAdmin, ONE, variables())).schoolProduct.availability.assignable).toBe(17);
+    const unknown = { ...variables(), product: gid('Product', '00000000-0000-7000-8000-000000000000') };
+    expect(dataOf(await test.request(demo.tokens.schoolAdmin, ONE, unknown)).schoolProduct).toBeNull();
+  });
+});
+
 describe("a school product's license list", () => {
   const PAGE = /* GraphQL */ `
     query Page($school: ID!, $product: ID!, $first: Int!, $after: String) {

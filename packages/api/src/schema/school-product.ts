@@ -1,33 +1,27 @@
 // One product as one school holds it: the "Manage licenses" page of that product.
-import { Prisma, type License, type Product, type School } from '@school-licenses/db';
+import { Prisma } from '@school-licenses/db';
+import type { GraphQLResolveInfo } from 'graphql';
 import {
-  getDirectiveValues,
-  GraphQLIncludeDirective,
-  GraphQLSkipDirective,
-  Kind,
-  type GraphQLResolveInfo,
-  type SelectionNode,
-  type SelectionSetNode,
-} from 'graphql';
-import { availabilityOfProducts, type Availability, type LicenseCounts } from '../domain/availability.ts';
+  keyOfProduct,
+  licenseCountLoader,
+  loadAvailability,
+  loadPage,
+  pageAndSelection,
+  primeAvailability,
+  type PrismaPageQuery,
+  type SchoolProduct,
+} from '../data/product-reads.ts';
+import { loadSchoolProduct as readSchoolProduct, parseSchoolProductKey } from '../data/school-products.ts';
+import { selectionKey, selectsPath } from '../data/selection.ts';
+import type { LicenseCounts } from '../domain/availability.ts';
 import type { EndDateCount } from '../domain/errors.ts';
-import { licensePagesOfProducts, type LicenseColumn, type LicenseListFilter, type LicensePage, type PageWindow } from '../domain/license-pages.ts';
-import type { LicenseState } from '../domain/license-state.ts';
-import { requestLoader } from './batch.ts';
 import { queryFromInfo } from '@pothos/plugin-prisma';
 import { builder } from './builder.ts';
-import { canReadSchoolLicenses, visibleSchools } from '../domain/actor.ts';
-import { actorOf } from './run.ts';
-import { holderLoader } from './holders.ts';
 import type { Context } from './context.ts';
-import { schoolTime } from './school-time.ts';
 import { LicenseStateEnum } from './enums.ts';
 import { EndDateCountRef } from './errors.ts';
 
-export interface SchoolProduct {
-  school: School;
-  product: Product;
-}
+export type { SchoolProduct };
 
 interface Pool {
   kind: 'pool';
@@ -37,20 +31,23 @@ interface Pool {
 
 type AvailabilityShape = LicenseCounts & { kind: 'availability'; schoolProduct: SchoolProduct; pool: Pool };
 
-/** The inner part of the global IDs of a school's product, its pool and its availability. */
-const keyOfProduct = ({ school, product }: SchoolProduct) => `${school.id}:${product.id}`;
-
-/** A school's product by `<schoolId>:<productId>`: null unless the viewer may read its licenses. */
-export async function loadSchoolProduct(ctx: Context, key: string): Promise<SchoolProduct | null> {
-  const [schoolId, productId] = key.split(':');
-  if (!schoolId || !productId) return null;
-  const actor = actorOf(ctx);
-  const [school, product] = await Promise.all([
-    ctx.prisma.school.findFirst({ where: { AND: [{ id: schoolId }, visibleSchools(actor)] } }),
-    ctx.prisma.product.findUnique({ where: { id: productId } }),
-  ]);
-  return school && product && canReadSchoolLicenses(actor, school) ? { school, product } : null;
+/**
+ * A school's product by `<schoolId>:<productId>`: null unless the viewer may read its licenses.
+ * With its availability, the school, the product, the viewer's right and the availability are
+ * one statement (data/school-products.ts); the availability is kept for the fields that show it.
+ */
+export async function loadSchoolProduct(ctx: Context, key: string, withAvailability = false): Promise<SchoolProduct | null> {
+  const parsed = parseSchoolProductKey(key);
+  if (!parsed) return null;
+  const found = await readSchoolProduct(ctx, { ...parsed, withAvailability });
+  if (!found) return null;
+  const schoolProduct = { school: found.school, product: found.product };
+  if (found.availability) primeAvailability(ctx, schoolProduct, found.availability);
+  return schoolProduct;
 }
+
+/** The fields of SchoolProduct that show its availability. */
+export const AVAILABILITY_FIELDS = [['availability'], ['reusablePool']] as const;
 
 async function poolOf(ctx: Context, schoolProduct: SchoolProduct): Promise<Pool> {
   return { kind: 'pool', schoolProduct, endDates: (await loadAvailability(ctx, schoolProduct)).pool };
@@ -68,7 +65,7 @@ const ReusableLicensePoolRef = builder.node(builder.objectRef<Pool>('ReusableLic
     "A school's reusable started licenses of one product: started, not expired, assigned to nobody. They keep their own end dates, so an admin reusing one chooses which end date to give.",
   id: { resolve: (pool) => keyOfProduct(pool.schoolProduct) },
   loadOne: async (key, ctx) => {
-    const schoolProduct = await loadSchoolProduct(ctx, key);
+    const schoolProduct = await loadSchoolProduct(ctx, key, true);
     return schoolProduct ? poolOf(ctx, schoolProduct) : null;
   },
   isTypeOf: (value) => isShape(value, 'pool'),
@@ -93,7 +90,7 @@ export const LicenseAvailabilityRef = builder.node(builder.objectRef<Availabilit
   description: 'What the (i) button in "Manage licenses" tells: which licenses the school can assign, and what is coming.',
   id: { resolve: (availability) => keyOfProduct(availability.schoolProduct) },
   loadOne: async (key, ctx) => {
-    const schoolProduct = await loadSchoolProduct(ctx, key);
+    const schoolProduct = await loadSchoolProduct(ctx, key, true);
     return schoolProduct ? availabilityOf(ctx, schoolProduct) : null;
   },
   isTypeOf: (value) => isShape(value, 'availability'),
@@ -168,6 +165,7 @@ export const SchoolProductRef = builder.node(builder.objectRef<SchoolProduct>('S
           schoolProduct,
           args,
           ...pageAndSelection(query as PrismaPageQuery),
+          selectionId: selectionKey(info),
           withCount: selectsPath(info, ['totalCount']),
           withHolders: selectsPath(info, ['edges', 'node', 'holder']) || selectsPath(info, ['nodes', 'holder']),
         }),
@@ -185,200 +183,7 @@ export function productQuery(ctx: Context, info: GraphQLResolveInfo): { select?:
   return queryFromInfo({ context: ctx, info, path: ['product'], typeName: 'Product' }) as never;
 }
 
-interface LicenseListArgs {
-  state?: LicenseState | null | undefined;
-  assigned?: boolean | null | undefined;
-  endDateFrom?: Date | null | undefined;
-  endDateTo?: Date | null | undefined;
-  user?: { id: string } | null | undefined;
-}
-interface PageRequest {
-  schoolProduct: SchoolProduct;
-  args: LicenseListArgs;
-  /** The page Pothos asks for: take, skip and cursor, as Prisma's findMany takes them. */
-  page: PageWindow;
-  /** What Pothos selects under each license (its columns and relations), as Prisma's select or include. */
-  selection: LicenseSelection;
-  withCount: boolean;
-  /** Read the holders with the page, so its licenses' holder field answers at once (holders.ts). */
-  withHolders: boolean;
-}
-
-const filterOf = ({ state, assigned, endDateFrom, endDateTo, user }: LicenseListArgs): LicenseListFilter => ({
-  state,
-  assigned,
-  endDateFrom,
-  endDateTo,
-  holderId: user?.id,
-});
-const argsKey = (args: LicenseListArgs) => JSON.stringify([args.state, args.assigned, args.endDateFrom, args.endDateTo, args.user?.id]);
-const filterKey = ({ schoolProduct, args }: { schoolProduct: SchoolProduct; args: LicenseListArgs }) => `${keyOfProduct(schoolProduct)}:${argsKey(args)}`;
-/** Requests that differ only in their product share one statement. */
-const pageGroupKey = ({ schoolProduct, args, page, selection, withCount, withHolders }: PageRequest) =>
-  `${schoolProduct.school.id}:${argsKey(args)}:${withCount}:${withHolders}:${page.take}:${page.skip ?? 0}:${page.cursor?.id ?? ''}:${JSON.stringify(selection)}`;
-
-type LicenseSelection = { include?: Prisma.LicenseInclude; select?: Prisma.LicenseSelect };
-type PrismaPageQuery = PageWindow & LicenseSelection;
-/** Pothos' query for a connection: the window of the page, and the selection under each license. */
-function pageAndSelection({ take, skip, cursor, ...selection }: PrismaPageQuery): { page: PageWindow; selection: LicenseSelection } {
-  return { page: { take, skip, cursor }, selection };
-}
-const isLicenseColumn = (name: string): name is LicenseColumn => name in Prisma.LicenseScalarFieldEnum;
-/** The License columns Pothos selects for the fields asked for (License is in select mode); all under include. */
-const selectedColumns = ({ select }: LicenseSelection): LicenseColumn[] | undefined => (select ? Object.keys(select).filter(isLicenseColumn) : undefined);
-/** Whether Pothos selects a relation (`order: true` or with its own selection) or a `_count` under each license. */
-const selectsRelations = ({ include, select }: LicenseSelection) =>
-  Object.keys(include ?? {}).length > 0 || Object.keys(select ?? {}).some((name) => !isLicenseColumn(name));
-
-const pageKey = (key: PageRequest) => `${key.schoolProduct.product.id}:${pageGroupKey(key)}`;
-
-type ProductRead = { kind: 'availability'; schoolProduct: SchoolProduct } | { kind: 'page'; page: PageRequest };
-const readKey = (read: ProductRead) => (read.kind === 'availability' ? `availability:${keyOfProduct(read.schoolProduct)}` : `page:${pageKey(read.page)}`);
-
-/**
- * What the fields of a list of school products read in this tick: their availability and their
- * pages of licenses. Pages with the same filters and window come from one statement
- * (licensePagesOfProducts), which also reads the availability of its products when that was asked
- * for too, as the admin view does; other availability comes from one statement per school.
- */
-function productReadsLoader(ctx: Context) {
-  return requestLoader<ProductRead, Availability | License[]>(ctx, 'productReads', readKey, async (reads) => {
-    const results = new Map<string, Availability | License[]>();
-    const availabilityBySchool = groupBy(
-      reads.flatMap((read) => (read.kind === 'availability' ? [read.schoolProduct] : [])),
-      (schoolProduct) => schoolProduct.school.id,
-    );
-    const pageGroups = [
-      ...groupBy(
-        reads.flatMap((read) => (read.kind === 'page' ? [read.page] : [])),
-        pageGroupKey,
-      ).values(),
-    ];
-    // A page group reads the availability of its school's products when it has every one of them.
-    const withAvailability = pageGroups.map((group) => {
-      const schoolId = group[0]!.schoolProduct.school.id;
-      const wanted = availabilityBySchool.get(schoolId);
-      const products = new Set(group.map((key) => key.schoolProduct.product.id));
-      if (!wanted?.every((schoolProduct) => products.has(schoolProduct.product.id))) return [];
-      availabilityBySchool.delete(schoolId);
-      return wanted;
-    });
-    await Promise.all([
-      ...pageGroups.map(async (group, index) => {
-        const { today } = await schoolTime(ctx, group[0]!.schoolProduct.school.id);
-        const found = await readPages(ctx, group, today, withAvailability[index]!.length > 0);
-        for (const key of group) results.set(readKey({ kind: 'page', page: key }), found.get(key.schoolProduct.product.id)!.licenses);
-        for (const schoolProduct of withAvailability[index]!) {
-          results.set(readKey({ kind: 'availability', schoolProduct }), found.get(schoolProduct.product.id)!.availability!);
-        }
-      }),
-      ...[...availabilityBySchool].map(async ([schoolId, group]) => {
-        const { today } = await schoolTime(ctx, schoolId);
-        const found = await availabilityOfProducts(
-          ctx.prisma,
-          schoolId,
-          group.map((key) => key.product.id),
-          today,
-        );
-        for (const schoolProduct of group) results.set(readKey({ kind: 'availability', schoolProduct }), found.get(schoolProduct.product.id)!);
-      }),
-    ]);
-    return results;
-  });
-}
-
-const loadAvailability = (ctx: Context, schoolProduct: SchoolProduct) =>
-  productReadsLoader(ctx).load({ kind: 'availability', schoolProduct }) as Promise<Availability>;
-const loadPage = (ctx: Context, page: PageRequest) => productReadsLoader(ctx).load({ kind: 'page', page }) as Promise<License[]>;
-
-/**
- * The pages of one group of requests that differ only in their product, in one statement, with
- * the counts folded in when totalCount is selected. Relations selected under a license (its
- * order, its product) come from one more statement for all the pages, by license id, with
- * Pothos' selection; otherwise Pothos would load them one license at a time. The holders and
- * the counts read with the pages are primed for the holder and totalCount fields.
- */
-async function readPages(ctx: Context, group: PageRequest[], today: Date, withAvailability: boolean): Promise<Map<string, LicensePage>> {
-  const { schoolProduct, args, page, selection, withCount, withHolders } = group[0]!;
-  const found = await licensePagesOfProducts(ctx.prisma, {
-    schoolId: schoolProduct.school.id,
-    productIds: group.map((key) => key.schoolProduct.product.id),
-    filter: filterOf(args),
-    today,
-    page,
-    withCount,
-    holdersSeenBy: withHolders ? actorOf(ctx) : undefined,
-    columns: selectedColumns(selection),
-    withAvailability,
-  });
-  if (selectsRelations(selection)) {
-    // Relations selected under the licenses: one more read for the whole page, by id.
-    const ids = [...found.values()].flatMap((page) => page.licenses.map((license) => license.id));
-    const withRelations = new Map(
-      (await ctx.prisma.license.findMany({ ...selection, where: { id: { in: ids } } })).map((license) => [license.id, license as License]),
-    );
-    for (const page of found.values()) page.licenses = page.licenses.map((license) => withRelations.get(license.id)!);
-  }
-  for (const key of group) {
-    const { totalCount } = found.get(key.schoolProduct.product.id)!;
-    if (totalCount !== undefined) licenseCountLoader(ctx).prime(key, totalCount);
-  }
-  const holders = holderLoader(ctx);
-  for (const page of found.values()) for (const [id, holder] of page.holders ?? []) holders.prime(id, holder);
-  return found;
-}
-
-/** totalCount of the license lists asked for in this tick (usually primed by readPages). */
-function licenseCountLoader(ctx: Context) {
-  type CountRequest = { schoolProduct: SchoolProduct; args: LicenseListArgs };
-  return requestLoader<CountRequest, number>(ctx, 'licenseCounts', filterKey, async (keys) => {
-    const counts = new Map<string, number>();
-    const groups = groupBy(keys, (key) => `${key.schoolProduct.school.id}:${argsKey(key.args)}`);
-    await Promise.all(
-      [...groups.values()].map(async (group) => {
-        const { schoolProduct, args } = group[0]!;
-        const { today } = await schoolTime(ctx, schoolProduct.school.id);
-        const found = await licensePagesOfProducts(ctx.prisma, {
-          schoolId: schoolProduct.school.id,
-          productIds: group.map((key) => key.schoolProduct.product.id),
-          filter: filterOf(args),
-          today,
-          page: null,
-          withCount: true,
-        });
-        for (const key of group) counts.set(filterKey(key), found.get(key.schoolProduct.product.id)!.totalCount!);
-      }),
-    );
-    return counts;
-  });
-}
-
-function groupBy<T>(items: T[], keyOf: (item: T) => string): Map<string, T[]> {
-  const groups = new Map<string, T[]>();
-  for (const item of items) {
-    const key = keyOf(item);
-    const group = groups.get(key);
-    if (group) group.push(item);
-    else groups.set(key, [item]);
-  }
-  return groups;
-}
-
-/**
- * Whether the field being resolved selects `path` (field names, through fragments), as the
- * executor will run it: a selection that @skip or @include leaves out, with this request's
- * variables, selects nothing (graphql's own getDirectiveValues reads the directives).
- */
-function selectsPath(info: GraphQLResolveInfo, path: string[]): boolean {
-  const runs = (selection: SelectionNode) =>
-    getDirectiveValues(GraphQLSkipDirective, selection, info.variableValues)?.if !== true &&
-    getDirectiveValues(GraphQLIncludeDirective, selection, info.variableValues)?.if !== false;
-  const visit = (set: SelectionSetNode | undefined, [name, ...rest]: string[]): boolean =>
-    !!set?.selections.some((selection) => {
-      if (!runs(selection)) return false;
-      if (selection.kind === Kind.FIELD) return selection.name.value === name && (rest.length === 0 || visit(selection.selectionSet, rest));
-      const fragment = selection.kind === Kind.INLINE_FRAGMENT ? selection : info.fragments[selection.name.value];
-      return visit(fragment?.selectionSet, [name!, ...rest]);
-    });
-  return info.fieldNodes.some((node) => visit(node.selectionSet, path));
+/** Whether a productQuery selects nothing but the product's own columns (no relation, no count). */
+export function readsOnlyColumns({ select, include }: ReturnType<typeof productQuery>): boolean {
+  return Object.keys(include ?? {}).length === 0 && Object.keys(select ?? {}).every((name) => name in Prisma.ProductScalarFieldEnum);
 }

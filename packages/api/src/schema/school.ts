@@ -8,7 +8,9 @@ import { GroupKindEnum, RosterChangeEnum, SchoolRoleEnum } from './enums.ts';
 import { licenseErrors } from './errors.ts';
 import { actorOf, runDomain, runIdempotent } from './run.ts';
 import { ProductRef } from './product.ts';
-import { productQuery, SchoolProductRef } from './school-product.ts';
+import { schoolProductKey } from '../data/school-products.ts';
+import { selectsAny } from '../data/selection.ts';
+import { AVAILABILITY_FIELDS, loadSchoolProduct, productQuery, readsOnlyColumns, SchoolProductRef } from './school-product.ts';
 
 export const SchoolRef = builder.prismaNode('School', {
   description: 'A school. It owns licenses; its administrators assign them to its students and teachers.',
@@ -101,6 +103,30 @@ builder.queryField('school', (t) =>
     description: 'One school by ID; null when it does not exist or is not yours to see.',
     args: { id: t.arg.globalID({ for: SchoolRef, required: true, description: 'The school.' }) },
     resolve: (query, _root, args, ctx) => ctx.prisma.school.findFirst({ ...query, where: { AND: [{ id: args.id.id }, visibleSchools(actorOf(ctx))] } }),
+  }),
+);
+
+builder.queryField('schoolProduct', (t) =>
+  t.field({
+    type: SchoolProductRef,
+    nullable: true,
+    description:
+      "One product as one school holds it, without reading the school first: with its availability, one statement after authentication. Null when either is unknown or the school's licenses are not yours to read.",
+    args: {
+      school: t.arg.globalID({ for: SchoolRef, required: true, description: 'The school.' }),
+      product: t.arg.globalID({ for: ProductRef, required: true, description: 'The product.' }),
+    },
+    resolve: async (_root, args, ctx, info) => {
+      const found = await loadSchoolProduct(
+        ctx,
+        schoolProductKey({ schoolId: args.school.id, productId: args.product.id }),
+        selectsAny(info, AVAILABILITY_FIELDS),
+      );
+      // The read has the product's columns; relations selected under it (its supplier) need their own read, as Pothos would make.
+      const query = productQuery(ctx, info);
+      if (!found || readsOnlyColumns(query)) return found;
+      return { ...found, product: await ctx.prisma.product.findUniqueOrThrow({ ...query, where: { id: found.product.id } }) };
+    },
   }),
 );
 

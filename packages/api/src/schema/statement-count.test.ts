@@ -41,7 +41,7 @@ const ADMIN_VIEW_STATEMENTS = 4; // authenticate, school, products, license page
 /** With an `after` cursor the pages, their holders and the availability are the same one statement. */
 const ADMIN_VIEW_WITH_CURSOR_STATEMENTS = 4;
 /** Statements of assignLicense (a new license) with the payload above. */
-const ASSIGN_LICENSE_STATEMENTS = 9; // authenticate, school + product + membership + locks, active assignments + pool + license, the write (license, assignment, audit), its events, the payload (3), COMMIT
+const ASSIGN_LICENSE_STATEMENTS = 8; // authenticate, school + product + membership + locks, active assignments + pool + license, the write (license, assignment, audit), its events, the payload (assignment with its user, the holder), COMMIT
 
 const backend = process.env.DATABASE_URL ? 'PostgreSQL' : 'PGlite';
 
@@ -189,6 +189,31 @@ describe(`SQL statements per request on ${backend}`, () => {
     const { data, statements: sent } = await counted(admin, AVAILABILITY_ONLY, { school });
     expect(data.school.products.length).toBeGreaterThan(1);
     expect(sent, describeStatements(sent)).toHaveLength(4); // authenticate, school, products, the availability of all products
+  });
+
+  it("schoolProduct and its availability are one statement after authentication, the reader's right joined into it", async () => {
+    const AVAILABILITY = /* GraphQL */ `
+      query Availability($school: ID!, $product: ID!) {
+        schoolProduct(school: $school, product: $product) {
+          availability { newLicenses assignable assigned expired autoStartingSoon nextAutoStartOn reusable { total endDates { endDate count } } }
+        }
+      }`;
+    const product = gid('Product', demo.ids.matematik);
+    const { data, statements: sent } = await counted(admin, AVAILABILITY, { school, product });
+    expect(data.schoolProduct.availability.assignable).toBeGreaterThan(0);
+    expect(sent, describeStatements(sent)).toHaveLength(2); // authenticate, the school + product + right + availability
+    const denied = await counted(demo.tokens.teacher, AVAILABILITY, { school, product });
+    expect(denied.data.schoolProduct).toBeNull();
+    expect(denied.statements).toHaveLength(2);
+  });
+
+  it('an availability node is one statement after authentication', async () => {
+    const IDS = /* GraphQL */ `query Id($school: ID!, $product: ID!) { school(id: $school) { product(id: $product) { availability { id } } } }`;
+    const id = dataOf(await test.request(admin, IDS, { school, product: gid('Product', demo.ids.matematik) })).school.product.availability.id;
+    const NODE = /* GraphQL */ `query Node($id: ID!) { node(id: $id) { ... on LicenseAvailability { assignable reusable { total } } } }`;
+    const { data, statements: sent } = await counted(admin, NODE, { id });
+    expect(data.node.assignable).toBeGreaterThan(0);
+    expect(sent, describeStatements(sent)).toHaveLength(2);
   });
 
   it('totalCount alone counts every product in one statement', async () => {

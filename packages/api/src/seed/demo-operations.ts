@@ -196,7 +196,7 @@ mutation SyncRoster($input: ImportRosterInput!) {
       summary { schools { created updated ended } users { created updated ended } schoolMemberships { created updated ended } groups { created updated ended } groupMemberships { created updated ended } }
       changes { entity kind key pointer }
       recordErrors { code message pointer field }
-      revokedLicenses
+      revokedLicenses licensesGivenByRules membersQueued
     }
     ... on Error { code message field }
   }

@@ -221,7 +221,7 @@ export const IMPORT_ROSTER = /* GraphQL */ `
     importRoster(input: $input) {
       __typename
       ... on ImportRosterPayload {
-        importId dryRun refused resumed mode revokedLicenses
+        importId dryRun refused resumed mode revokedLicenses licensesGivenByRules membersQueued
         summary {
           schools { created updated ended }
           users { created updated ended }
