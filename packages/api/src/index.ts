@@ -8,5 +8,6 @@ export { runSweep } from './domain/sweep.ts';
 export { createEventHub, EventRelay, type EventHub } from './events/relay.ts';
 export { systemActor } from './domain/actor.ts';
 export { filesAt } from './roster/files.ts';
+export { readRoster } from './roster/read.ts';
 export { importRoster, type RosterImportReport } from './roster/import.ts';
 export { DEFAULT_WEBHOOK_SETTINGS, WebhookWorker, type WebhookSettings } from './events/webhooks.ts';

@@ -4,7 +4,7 @@ import { Prisma, type AuditAction, type License } from '@school-licenses/db';
 import { recordEvents } from '../events/outbox.ts';
 import { auditActor, type Actor, type Tx } from './actor.ts';
 import { formatDay } from './days.ts';
-import { uuidV7 } from './sql.ts';
+import { insertRows, uuidV7, uuidV7s } from './sql.ts';
 
 export interface AuditEntry {
   action: AuditAction;
@@ -31,9 +31,34 @@ export async function recordAudit(tx: Tx, actor: Actor, at: Date, entry: AuditEn
 /** Many entries in one statement, for bulk changes (deliveries, the auto-start sweep). */
 export async function recordAudits(tx: Tx, actor: Actor, at: Date, entries: AuditEntry[]): Promise<void> {
   if (entries.length === 0) return;
-  await tx.auditEvent.createMany({ data: entries.map((entry) => auditData(actor, at, entry)) });
+  const ids = uuidV7s(entries.length, at.getTime());
+  await insertRows(
+    tx,
+    'AuditEvent',
+    AUDIT_COLUMNS,
+    entries.map((entry, n) => ({ id: ids[n], ...auditData(actor, at, entry) })),
+  );
   await recordEvents(tx, actor, at, entries);
 }
+
+const AUDIT_COLUMNS: Record<string, string> = {
+  id: 'uuid',
+  organisationId: 'uuid',
+  supplierId: 'uuid',
+  schoolId: 'uuid',
+  groupId: 'uuid',
+  productId: 'uuid',
+  action: '"AuditAction"',
+  actorUserId: 'uuid',
+  actorCredentialId: 'uuid',
+  actorLabel: 'text',
+  licenseId: 'uuid',
+  userId: 'uuid',
+  orderId: 'uuid',
+  before: 'jsonb',
+  after: 'jsonb',
+  createdAt: 'timestamp(3)',
+};
 
 /**
  * The INSERT of one entry as SQL, one row per row of `from` (a CTE of the statement it ends), for

@@ -67,3 +67,33 @@ export function uuidV7(milliseconds = Date.now()): string {
   const hex = bytes.toString('hex');
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }
+
+/** `count` UUIDv7s of one moment, in ascending order: rows inserted together keep their order by id. */
+export function uuidV7s(count: number, milliseconds = Date.now()): string[] {
+  return Array.from({ length: count }, () => uuidV7(milliseconds)).sort();
+}
+
+/**
+ * Inserts rows with one statement and one text parameter (json_to_recordset), whatever their
+ * number: Prisma's createMany binds each value as a parameter of its own and builds every row in
+ * the process, about a millisecond a row (BENCHMARKS.md, "Roster import"). `columns` maps each
+ * column to its SQL type; a row's missing key is NULL, a Date is written as its UTC moment.
+ */
+export async function insertRows(
+  tx: { $executeRaw: (query: Prisma.Sql) => Promise<number> },
+  table: string,
+  columns: Record<string, string>,
+  rows: readonly Record<string, unknown>[],
+): Promise<number> {
+  if (rows.length === 0) return 0;
+  const names = Object.keys(columns)
+    .map((name) => `"${name}"`)
+    .join(', ');
+  const types = Object.entries(columns)
+    .map(([name, type]) => `"${name}" ${type}`)
+    .join(', ');
+  return tx.$executeRaw(
+    Prisma.sql`INSERT INTO ${Prisma.raw(`"${table}"`)} (${Prisma.raw(names)})
+      SELECT ${Prisma.raw(names)} FROM json_to_recordset(${JSON.stringify(rows)}::json) AS r(${Prisma.raw(types)})`,
+  );
+}

@@ -3,25 +3,29 @@
 // each of which also records the run's progress. Any error in the files: nothing is written.
 //
 // Every change goes through the roster's domain functions (roster.ts), which keep its rules and
-// audit events, except the bulk of an import: new users, school memberships and group memberships
-// are inserted 500 at a time with one audit event each, after the same checks, because one
-// function call (and four to six statements) per record would take a municipality's import from
-// seconds to many minutes.
+// audit events, except the bulk of an import: new users, school memberships, groups and group
+// memberships are inserted 500 at a time with one statement per kind (and one audit event each,
+// written with one statement), after the same checks, and new group members get their groups'
+// standing rules; one function call (and four to six statements) per record would take a
+// municipality's import from a minute to many.
 import { createHash } from 'node:crypto';
 import type { PrismaClient } from '@school-licenses/db';
 import type { Clock } from '../clock.ts';
 import { requireManagedOrganisation, type Actor, type Tx } from '../domain/actor.ts';
 import { recordAudits, type AuditEntry } from '../domain/audit.ts';
 import { LicenseError } from '../domain/errors.ts';
+import type { GroupRole, SchoolRole } from '@school-licenses/db';
 import { groupMembershipsStarted } from '../domain/group-licensing.ts';
+import { insertRows, uuidV7 } from '../domain/sql.ts';
 import {
-  createGroup,
   createSchool,
   endGroup,
   endGraduateSchoolMembership,
   endGroupMembership,
   endSchoolMembership,
   endUser,
+  type GroupFields,
+  groupData,
   setGroupMembership,
   setSchoolMembership,
   updateSchool,
@@ -31,7 +35,7 @@ import {
   userData,
 } from '../domain/roster.ts';
 import { inTransaction } from '../domain/transaction.ts';
-import { diffRoster, emptySummary, knownIds, loadCurrentRoster, summarise, type DiffSummary, type Ref, type RosterChange } from './diff.ts';
+import { diffRoster, emptySummary, knownIds, loadCurrentRoster, summarise, type DiffSummary, type Ref, type RosterChange, type RosterDiff } from './diff.ts';
 import type { RosterFile } from './files.ts';
 import { readCheckedRoster } from './read.ts';
 import type { RecordError, RecordSource, RosterFormat, SyncMode } from './snapshot.ts';
@@ -111,24 +115,18 @@ export async function importRoster(
   };
   const refuse = (errors: RecordError[]) => ({ ...report, refused: true, errors });
 
-  const current = await loadCurrentRoster(prisma, input.organisationId);
-  const snapshot = await readCheckedRoster(input.format, input.files, {
-    maxFileBytes: options.maxFileBytes,
-    ss12000Mode: input.ss12000Mode,
-    known: knownIds(current),
-  });
-  report.mode = snapshot.mode;
-  if (snapshot.errors.length) return refuse(snapshot.errors);
   const now = clock.now();
-  const diff = diffRoster(snapshot, current, now);
-  if (diff.errors.length) return refuse(diff.errors);
+  const { mode, errors, diff } = await readAndDiff(prisma, input, options, now);
+  report.mode = mode;
+  if (!diff) return refuse(errors);
   const listed = diff.changes.slice(0, LISTED_CHANGES).map(({ entity, kind, key, source }) => ({ entity, kind, key, source: source ?? null }));
 
   const batchSize = options.batchSize ?? DEFAULT_BATCH_SIZE;
   if (input.dryRun) {
     return { ...report, summary: diff.summary, ...(await dryRunEffects(prisma, clock, actor, input.organisationId, diff.changes, batchSize)), changes: listed };
   }
-  const run = await startOrResume(prisma, actor, input, snapshot.mode, now);
+
+  const run = await startOrResume(prisma, actor, input, mode, now);
   const summary = run.summary;
   let revokedLicenses = run.revokedLicenses;
   const effects = { licensesGivenByRules: 0, membersQueued: 0 };
@@ -155,6 +153,27 @@ export async function importRoster(
   }
   await prisma.rosterImport.update({ where: { id: run.id }, data: { status: 'COMPLETED', finishedAt: clock.now(), updatedAt: clock.now() } });
   return { ...report, importId: run.id, resumed: run.resumed, summary, revokedLicenses, ...effects, changes: listed };
+}
+
+/**
+ * The files' diff against the roster. The snapshot and the roster as read are let go when it
+ * returns: the changes are all an import keeps while it applies them (flat memory, BENCHMARKS.md).
+ */
+async function readAndDiff(
+  prisma: PrismaClient,
+  input: ImportRosterInput,
+  options: ImportRosterOptions,
+  now: Date,
+): Promise<{ mode: SyncMode; errors: RecordError[]; diff: RosterDiff | null }> {
+  const current = await loadCurrentRoster(prisma, input.organisationId);
+  const snapshot = await readCheckedRoster(input.format, input.files, {
+    maxFileBytes: options.maxFileBytes,
+    ss12000Mode: input.ss12000Mode,
+    known: knownIds(current),
+  });
+  if (snapshot.errors.length) return { mode: snapshot.mode, errors: snapshot.errors, diff: null };
+  const diff = diffRoster(snapshot, current, now);
+  return { mode: snapshot.mode, errors: diff.errors, diff: diff.errors.length ? null : diff };
 }
 
 /** A RUNNING import of the same files continues; otherwise a new one starts. */
@@ -264,31 +283,49 @@ async function dryRunEffects(
   throw new Error('a roster import dry run always rolls back');
 }
 
-/** Ids of the schools, users and groups created during the run, by external id. */
-class CreatedIds {
-  readonly schools: Map<string, string>;
-  readonly users: Map<string, string>;
-  readonly groups: Map<string, string>;
+/** Ids by external id: a transaction's own, over those of the transactions committed before it. */
+class IdLayer {
+  readonly own = new Map<string, string>();
+  readonly below: IdLayer | null;
 
-  constructor(schools = new Map<string, string>(), users = new Map<string, string>(), groups = new Map<string, string>()) {
-    this.schools = schools;
-    this.users = users;
-    this.groups = groups;
+  constructor(below: IdLayer | null = null) {
+    this.below = below;
   }
 
-  /** A copy for one transaction: its ids count only once it commits. */
-  fork(): CreatedIds {
-    return new CreatedIds(new Map(this.schools), new Map(this.users), new Map(this.groups));
+  get(externalId: string): string | undefined {
+    return this.own.get(externalId) ?? this.below?.get(externalId);
   }
 
-  adopt(other: CreatedIds): void {
-    for (const [key, value] of other.schools) this.schools.set(key, value);
-    for (const [key, value] of other.users) this.users.set(key, value);
-    for (const [key, value] of other.groups) this.groups.set(key, value);
+  set(externalId: string, id: string): void {
+    this.own.set(externalId, id);
   }
 }
 
-function resolve(ref: Ref, created: Map<string, string>): string {
+/** Ids of the schools, users and groups created during the run, by external id. */
+class CreatedIds {
+  readonly schools: IdLayer;
+  readonly users: IdLayer;
+  readonly groups: IdLayer;
+
+  constructor(below: CreatedIds | null = null) {
+    this.schools = new IdLayer(below?.schools);
+    this.users = new IdLayer(below?.users);
+    this.groups = new IdLayer(below?.groups);
+  }
+
+  /** A layer for one transaction: its ids count only once it commits (a copy per batch would grow with the run). */
+  fork(): CreatedIds {
+    return new CreatedIds(this);
+  }
+
+  adopt(other: CreatedIds): void {
+    for (const [key, value] of other.schools.own) this.schools.set(key, value);
+    for (const [key, value] of other.users.own) this.users.set(key, value);
+    for (const [key, value] of other.groups.own) this.groups.set(key, value);
+  }
+}
+
+function resolve(ref: Ref, created: IdLayer): string {
   if ('id' in ref) return ref.id;
   const id = created.get(ref.externalId);
   if (!id) throw new Error(`roster import: ${ref.externalId} was not created before it was referred to`);
@@ -297,70 +334,16 @@ function resolve(ref: Ref, created: Map<string, string>): string {
 
 /** Applies one batch in its transaction. */
 async function applyBatch(tx: Tx, now: Date, actor: Actor, organisationId: string, batch: RosterChange[], ids: CreatedIds): Promise<void> {
-  const newUsers: { externalId: string; name: string; email: string }[] = [];
-  const newSchoolMemberships: { userId: string; schoolId: string; role: 'STUDENT' | 'TEACHER' | 'SCHOOL_ADMIN'; startedAt: Date }[] = [];
-  const newGroupMemberships: { groupId: string; userId: string; role: 'STUDENT' | 'TEACHER'; startedAt: Date }[] = [];
+  const newUsers: NewUser[] = [];
+  const newSchoolMemberships: NewSchoolMembership[] = [];
+  const newGroups: NewGroup[] = [];
+  const newGroupMemberships: NewGroupMembership[] = [];
   // Bulk inserts wait until a change of another kind needs them (changes come in dependency order).
   const flush = async () => {
-    if (newUsers.length) {
-      const users = await tx.user.createManyAndReturn({
-        data: newUsers.map((user) => ({ ...(userData(user) as typeof user), organisationId, createdAt: now })),
-        select: { id: true, externalId: true, name: true, email: true },
-      });
-      for (const user of users) ids.users.set(user.externalId!, user.id);
-      await recordAudits(
-        tx,
-        actor,
-        now,
-        users.map(
-          (user): AuditEntry => ({
-            action: 'USER_CREATED',
-            organisationId,
-            userId: user.id,
-            after: { name: user.name, email: user.email, externalId: user.externalId },
-          }),
-        ),
-      );
-      newUsers.length = 0;
-    }
-    if (newSchoolMemberships.length) {
-      await tx.schoolMembership.createMany({ data: newSchoolMemberships.map((m) => ({ ...m, createdAt: now })) });
-      await recordAudits(
-        tx,
-        actor,
-        now,
-        newSchoolMemberships.map(
-          (m): AuditEntry => ({ action: 'SCHOOL_MEMBERSHIP_STARTED', organisationId, schoolId: m.schoolId, userId: m.userId, after: { role: m.role } }),
-        ),
-      );
-      newSchoolMemberships.length = 0;
-    }
-    if (newGroupMemberships.length) {
-      await tx.groupMembership.createMany({ data: newGroupMemberships.map((m) => ({ ...m, createdAt: now })) });
-      const schoolOf = new Map(
-        (await tx.group.findMany({ where: { id: { in: [...new Set(newGroupMemberships.map((m) => m.groupId))] } }, select: { id: true, schoolId: true } })).map(
-          (g) => [g.id, g.schoolId],
-        ),
-      );
-      await recordAudits(
-        tx,
-        actor,
-        now,
-        newGroupMemberships.map(
-          (m): AuditEntry => ({
-            action: 'GROUP_MEMBERSHIP_STARTED',
-            organisationId,
-            schoolId: schoolOf.get(m.groupId),
-            groupId: m.groupId,
-            userId: m.userId,
-            after: { role: m.role },
-          }),
-        ),
-      );
-      // Standing rules of the groups: each new member gets a license or waits, in this transaction.
-      await groupMembershipsStarted(tx, now, actor, newGroupMemberships);
-      newGroupMemberships.length = 0;
-    }
+    await insertUsers(tx, now, actor, organisationId, newUsers.splice(0), ids);
+    await insertSchoolMemberships(tx, now, actor, organisationId, newSchoolMemberships.splice(0));
+    await insertGroups(tx, now, actor, organisationId, newGroups.splice(0), ids);
+    await insertGroupMemberships(tx, now, actor, organisationId, newGroupMemberships.splice(0));
   };
 
   let previous: string | null = null;
@@ -389,9 +372,8 @@ async function applyBatch(tx: Tx, now: Date, actor: Actor, organisationId: strin
       }
       case 'group': {
         const { startedAt: _, ...fields } = change.data ?? ({} as NonNullable<typeof change.data>);
-        if (change.kind === 'create') {
-          ids.groups.set(fields.externalId, (await createGroup(tx, now, actor, { ...fields, schoolId: resolve(change.schoolRef!, ids.schools) })).id);
-        } else if (change.kind === 'end') await endGroup(tx, now, actor, { groupId: change.id! });
+        if (change.kind === 'create') newGroups.push({ ...fields, schoolId: resolve(change.schoolRef!, ids.schools) });
+        else if (change.kind === 'end') await endGroup(tx, now, actor, { groupId: change.id! });
         else await upsertGroupByExternalId(tx, now, actor, organisationId, { ...fields, schoolId: resolve(change.schoolRef!, ids.schools) });
         break;
       }
@@ -406,4 +388,132 @@ async function applyBatch(tx: Tx, now: Date, actor: Actor, organisationId: strin
     }
   }
   await flush();
+}
+
+type NewUser = { externalId: string; name: string; email: string };
+type NewSchoolMembership = { userId: string; schoolId: string; role: SchoolRole; startedAt: Date };
+type NewGroup = GroupFields & { externalId: string; schoolId: string };
+type NewGroupMembership = { groupId: string; userId: string; role: GroupRole; startedAt: Date };
+
+// The bulk of an import, written with one statement per kind and batch (insertRows), and their
+// audit and outbox events with one each (recordAudits): what createUser, setSchoolMembership,
+// createGroup and setGroupMembership (roster.ts) write, after the checks that the diff has not made.
+
+async function insertUsers(tx: Tx, now: Date, actor: Actor, organisationId: string, users: NewUser[], ids: CreatedIds): Promise<void> {
+  if (users.length === 0) return;
+  const rows = users.map((user) => ({ ...(userData(user) as NewUser), id: uuidV7(now.getTime()), organisationId, createdAt: now }));
+  await insertRows(tx, 'User', { id: 'uuid', organisationId: 'uuid', name: 'text', email: 'text', externalId: 'text', createdAt: 'timestamp(3)' }, rows);
+  for (const user of rows) ids.users.set(user.externalId, user.id);
+  await recordAudits(
+    tx,
+    actor,
+    now,
+    rows.map(
+      (user): AuditEntry => ({
+        action: 'USER_CREATED',
+        organisationId,
+        userId: user.id,
+        after: { name: user.name, email: user.email, externalId: user.externalId },
+      }),
+    ),
+  );
+}
+
+async function insertSchoolMemberships(tx: Tx, now: Date, actor: Actor, organisationId: string, memberships: NewSchoolMembership[]): Promise<void> {
+  if (memberships.length === 0) return;
+  await insertRows(
+    tx,
+    'SchoolMembership',
+    { userId: 'uuid', schoolId: 'uuid', role: '"SchoolRole"', createdAt: 'timestamp(3)', startedAt: 'timestamp(3)' },
+    memberships.map((m) => ({ ...m, createdAt: now })),
+  );
+  await recordAudits(
+    tx,
+    actor,
+    now,
+    memberships.map(
+      (m): AuditEntry => ({ action: 'SCHOOL_MEMBERSHIP_STARTED', organisationId, schoolId: m.schoolId, userId: m.userId, after: { role: m.role } }),
+    ),
+  );
+}
+
+async function insertGroups(tx: Tx, now: Date, actor: Actor, organisationId: string, groups: NewGroup[], ids: CreatedIds): Promise<void> {
+  if (groups.length === 0) return;
+  // createGroup's checks of the school, once for the batch: the diff found the external ids free.
+  const schoolIds = [...new Set(groups.map((g) => g.schoolId))];
+  const schools = new Map(
+    (await tx.school.findMany({ where: { id: { in: schoolIds }, organisationId }, select: { id: true, endedAt: true } })).map((s) => [s.id, s]),
+  );
+  for (const schoolId of schoolIds) {
+    if (!schools.has(schoolId)) throw new LicenseError('NOT_FOUND', 'school', 'No such school.');
+    if (schools.get(schoolId)!.endedAt) throw new LicenseError('ALREADY_ENDED', 'school', 'The school has closed.');
+  }
+  const rows = groups.map((group) => ({
+    ...(groupData(group) as GroupFields & { externalId: string }),
+    id: uuidV7(now.getTime()),
+    organisationId,
+    schoolId: group.schoolId,
+    createdAt: now,
+    startedAt: now,
+  }));
+  await insertRows(
+    tx,
+    'Group',
+    {
+      id: 'uuid',
+      organisationId: 'uuid',
+      schoolId: 'uuid',
+      name: 'text',
+      kind: '"GroupKind"',
+      schoolYear: 'int',
+      externalId: 'text',
+      createdAt: 'timestamp(3)',
+      startedAt: 'timestamp(3)',
+    },
+    rows,
+  );
+  for (const group of rows) ids.groups.set(group.externalId, group.id);
+  await recordAudits(
+    tx,
+    actor,
+    now,
+    rows.map(
+      ({ id, schoolId, name, kind, schoolYear, externalId }): AuditEntry => ({
+        action: 'GROUP_CREATED',
+        organisationId,
+        schoolId,
+        groupId: id,
+        after: JSON.parse(JSON.stringify({ name, kind, schoolYear, externalId })),
+      }),
+    ),
+  );
+}
+
+async function insertGroupMemberships(tx: Tx, now: Date, actor: Actor, organisationId: string, memberships: NewGroupMembership[]): Promise<void> {
+  if (memberships.length === 0) return;
+  const groupIds = [...new Set(memberships.map((m) => m.groupId))];
+  const schoolOf = new Map((await tx.group.findMany({ where: { id: { in: groupIds } }, select: { id: true, schoolId: true } })).map((g) => [g.id, g.schoolId]));
+  await insertRows(
+    tx,
+    'GroupMembership',
+    { groupId: 'uuid', userId: 'uuid', role: '"GroupRole"', createdAt: 'timestamp(3)', startedAt: 'timestamp(3)' },
+    memberships.map((m) => ({ ...m, createdAt: now })),
+  );
+  await recordAudits(
+    tx,
+    actor,
+    now,
+    memberships.map(
+      (m): AuditEntry => ({
+        action: 'GROUP_MEMBERSHIP_STARTED',
+        organisationId,
+        schoolId: schoolOf.get(m.groupId),
+        groupId: m.groupId,
+        userId: m.userId,
+        after: { role: m.role },
+      }),
+    ),
+  );
+  // Standing rules of the groups: each new member gets a license or waits, in this transaction.
+  await groupMembershipsStarted(tx, now, actor, memberships);
 }
