@@ -56,7 +56,7 @@ export interface ApiOptions {
   limits?: Partial<ApiLimits>;
   /** Where the rate limits count: shared by every instance (rate-limit-store.ts); default: in this process. */
   rateLimitStore?: Pick<RateLimitStore, 'limiter'>;
-  /** How many queries wait for a pool connection (Database.waiting): /ready fails while any do. */
+  /** How many queries wait for a pool connection (Database.waiting): /ready fails once some have waited READY_SATURATION_MS. */
   poolWaiting?: () => number;
   /** Told of every request when its response is ready (the JSON log's line per request; request-log.ts). */
   requestLog?: (entry: RequestLogEntry) => void;
@@ -70,6 +70,9 @@ export interface ApiOptions {
 
 export type Api = YogaServerInstance<Record<string, never>, Context>;
 
+/** How long queries must have been waiting for a pool connection before /ready fails. */
+export const READY_SATURATION_MS = 500;
+
 export function createApi(options: ApiOptions): Api {
   const authenticate = createAuthenticator(options.auth, options.prisma, options.clock);
   const limits: ApiLimits = { ...DEFAULT_LIMITS, ...options.limits };
@@ -78,6 +81,7 @@ export function createApi(options: ApiOptions): Api {
   const rateLimiter = limiter('credential', limits.rateLimit);
   const addressLimiter = limiter('address', limits.addressRateLimit);
   const log = options.log ?? console;
+  let saturatedSince: number | null = null;
   const events = options.events ?? createEventHub();
   return createYoga<Record<string, never>, Context>({
     schema,
@@ -110,8 +114,14 @@ export function createApi(options: ApiOptions): Api {
       useReadinessCheck({
         endpoint: '/ready',
         check: async () => {
-          // Saturated: a balancer should send new requests elsewhere until the queue is gone.
-          if (options.poolWaiting?.()) return false;
+          if (options.poolWaiting?.()) {
+            // Saturated for a while: a balancer should send new requests elsewhere until the queue
+            // is gone. A momentary queue is not: every instance busy at once would all be taken out,
+            // and the balancer would answer 503 itself. The queue shows the database answers.
+            saturatedSince ??= Date.now();
+            return Date.now() - saturatedSince < READY_SATURATION_MS;
+          }
+          saturatedSince = null;
           await options.prisma.$queryRaw`SELECT 1`;
         },
       }),

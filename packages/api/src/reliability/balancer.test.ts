@@ -86,6 +86,8 @@ describe.skipIf(!postgres || !haproxy)('three instances behind HAProxy on one Po
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
+    balancer.stderr?.on('data', (chunk) => process.env.BALANCER_LOG && process.stderr.write(`haproxy: ${chunk}`));
+    balancer.stdout?.on('data', (chunk) => process.env.BALANCER_LOG && process.stderr.write(`haproxy: ${chunk}`));
     url = `http://127.0.0.1:${ports[3]}/graphql`;
     await eventually(async () => {
       const response = await postGraphQL(url, null, '{ __typename }');

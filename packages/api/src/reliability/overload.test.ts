@@ -12,7 +12,7 @@ import { checkInvariants } from '../testing/invariants.ts';
 import { ASSIGN_LICENSE } from '../testing/operations.ts';
 import { licensePool, tokenOf } from '../testing/scenarios.ts';
 import { decodeId } from '../schema/global-ids.ts';
-import { createApi } from '../yoga.ts';
+import { createApi, READY_SATURATION_MS } from '../yoga.ts';
 
 describe.skipIf(!process.env.DATABASE_URL)('a busy pool on PostgreSQL', () => {
   let db: TestDatabase;
@@ -72,7 +72,7 @@ describe.skipIf(!process.env.DATABASE_URL)('a busy pool on PostgreSQL', () => {
     }
   });
 
-  it('/ready fails while requests wait for a pool connection, and recovers', async () => {
+  it('/ready fails once requests have waited for a pool connection a while, and recovers', async () => {
     const busy = await openTestDatabase({ maxConnections: 1, connectionTimeoutMs: 20_000 });
     const api = await listen(createApi({ prisma: busy.prisma, clock, auth: TEST_AUTH, poolWaiting: () => busy.waiting() }));
     const ready = () => fetch(api.url.replace('/graphql', '/ready')).then((r) => r.status);
@@ -86,6 +86,9 @@ describe.skipIf(!process.env.DATABASE_URL)('a busy pool on PostgreSQL', () => {
         await tx.$queryRaw`SELECT 1`;
         waiting = postGraphQL(api.url, admin, `{ viewer { kind } }`);
         await eventually(async () => expect(busy.waiting()).toBeGreaterThan(0), 'a request to wait for the pool');
+        // A moment's queue is not saturation: ready still, until it has lasted READY_SATURATION_MS.
+        expect(await ready()).toBe(200);
+        await new Promise((resolve) => setTimeout(resolve, READY_SATURATION_MS));
         expect(await ready()).toBe(503);
       });
       expect(((await waiting) as { status: number }).status).toBe(200);
