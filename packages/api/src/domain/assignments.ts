@@ -47,7 +47,10 @@ export async function assignLicense(tx: Tx, clock: Clock, actor: Actor, input: A
 }
 
 /** The advisory lock of a school's product: every change to its pool that may assign takes it first. */
-const schoolProductLock = (schoolId: string, productId: string) => Prisma.sql`pg_advisory_xact_lock(hashtextextended(${`assign:${schoolId}:${productId}`}, 0))`;
+const schoolProductLock = (schoolId: string, productId: string) => schoolProductLockSql(Prisma.sql`${schoolId}::uuid`, Prisma.sql`${productId}::uuid`);
+/** The same lock, of a school and product that SQL expressions (a license's columns) give. */
+const schoolProductLockSql = (schoolId: Prisma.Sql, productId: Prisma.Sql) =>
+  Prisma.sql`pg_advisory_xact_lock(hashtextextended('assign:' || ${schoolId}::text || ':' || ${productId}::text, 0))`;
 /** The advisory lock of a user's assignment of a product. */
 const userProductLock = (userId: string, productId: string) => Prisma.sql`pg_advisory_xact_lock(hashtextextended(${`assign:${userId}:${productId}`}, 0))`;
 
@@ -653,8 +656,7 @@ export async function endAssignment(tx: Tx, now: Date, actor: Actor, licenseId: 
   // and one holding this license's row lock would otherwise wait for each other. Read unlocked: an
   // assigned license's school and product do not change; one moved meanwhile is unassigned, below.
   await tx.$queryRaw`
-    SELECT pg_advisory_xact_lock(hashtextextended('assign:' || "schoolId"::text || ':' || "productId"::text, 0))::text
-    FROM "License" WHERE id = ${licenseId}::uuid`;
+    SELECT ${schoolProductLockSql(Prisma.sql`"schoolId"`, Prisma.sql`"productId"`)}::text FROM "License" WHERE id = ${licenseId}::uuid`;
   // Then the license, so a concurrent revoke or assignment waits for this one.
   await tx.$queryRaw`SELECT id FROM "License" WHERE id = ${licenseId}::uuid FOR UPDATE`;
   const license = await tx.license.findUniqueOrThrow({ where: { id: licenseId }, include: { school: { include: withTimeZone } } });
