@@ -4,23 +4,23 @@
 import { useEffect, useRef, useState } from 'react';
 import {
   MarkNotificationsReadDocument,
-  NotificationNoticesDocument,
+  NotificationsDocument,
   toResult,
   type Failure,
   type LicenseClient,
-  type NotificationNoticesQuery,
+  type NotificationsQuery,
 } from '@school-licenses/sdk';
 import { useI18n, type I18n } from './i18n/i18n.tsx';
 import { all, useLoad } from './load.ts';
 import { Empty, ErrorMessage, FailureMessage, Loaded } from './ui.tsx';
 
-export type Notice = NonNullable<NotificationNoticesQuery['viewer']['notifications']>['edges'][number]['node'];
+export type Notice = NonNullable<NotificationsQuery['viewer']['notifications']>['edges'][number]['node'];
 
 /** The notices of the viewer, with the product names they refer to by id. */
 export function useNotices(client: LicenseClient, unread: number) {
   return useLoad(async () => {
     const [notices, products] = await Promise.all([
-      all(client.nodes(NotificationNoticesDocument, { unreadOnly: null }, (data) => data.viewer.notifications)),
+      all(client.nodes(NotificationsDocument, { unreadOnly: null }, (data) => data.viewer.notifications)),
       all(client.products()),
     ]);
     return { notices, productName: new Map(products.map((p) => [p.id, p.name])) };
