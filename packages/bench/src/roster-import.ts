@@ -4,7 +4,7 @@
 // a quarter of each school's students, and a standing rule on two classes a school with fewer
 // licenses than members) imports the next school year's snapshot (the rollover), and reports for
 // each run its time, the SQL statements per record of the snapshot, and the process's peak RSS. PGlite in a temporary directory; PostgreSQL
-// in a database of its own (licenses_roster_bench, dropped afterwards).
+// in a database of its own (licenses_roster_bench or BENCH_DATABASE, dropped afterwards).
 import { execFileSync } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -36,7 +36,8 @@ const SCALES: Record<string, RosterScale> = {
   tenth: { ...MUNICIPALITY, schools: 6 },
   small: { schools: 4, studentsPerSchool: 100, teachersPerSchool: 10, classesPerSchool: 5, teachingGroupsPerSchool: 5 },
 };
-const DATABASE = 'licenses_roster_bench';
+/** BENCH_DATABASE names another (two runs on one server at once). */
+const DATABASE = process.env.BENCH_DATABASE || 'licenses_roster_bench';
 
 const { values } = parseArgs({
   options: {
@@ -175,8 +176,8 @@ try {
     let url: string | undefined;
     let dataDir: string | undefined;
     if (backend === 'postgres') {
-      await onServer(`DROP DATABASE IF EXISTS ${DATABASE} WITH (FORCE)`);
-      await onServer(`CREATE DATABASE ${DATABASE}`);
+      await onServer(`DROP DATABASE IF EXISTS "${DATABASE}" WITH (FORCE)`);
+      await onServer(`CREATE DATABASE "${DATABASE}"`);
       const target = new URL(DEFAULT_SERVER_URL);
       target.pathname = `/${DATABASE}`;
       url = target.toString();
@@ -264,7 +265,7 @@ try {
       console.log(`  the snapshot alone holds ${await snapshotMb(setDir)} MB of heap`);
     } finally {
       await database.close();
-      if (backend === 'postgres') await onServer(`DROP DATABASE IF EXISTS ${DATABASE} WITH (FORCE)`);
+      if (backend === 'postgres') await onServer(`DROP DATABASE IF EXISTS "${DATABASE}" WITH (FORCE)`);
     }
   }
 } finally {
