@@ -3,11 +3,12 @@
 // each of which also records the run's progress. Any error in the files: nothing is written.
 //
 // Every change goes through the roster's domain functions (roster.ts), which keep its rules and
-// audit events, except the bulk of an import: new users, school memberships, groups and group
+// audit events, in bulk where it counts: new users, school memberships, groups and group
 // memberships are inserted 500 at a time with one statement per kind (and one audit event each,
 // written with one statement), after the same checks, and new group members get their groups'
-// standing rules; one function call (and four to six statements) per record would take a
-// municipality's import from a minute to many.
+// standing rules; endings go to the domain's bulk forms (endGroupMemberships, endGroups,
+// endSchoolMemberships, endUsers) a kind and batch at a time. One function call (and four to ten
+// statements) per record would take a municipality's import (or its rollover) from a minute to many.
 import { createHash } from 'node:crypto';
 import type { PrismaClient } from '@school-licenses/db';
 import type { Clock } from '../clock.ts';
@@ -19,11 +20,10 @@ import { groupMembershipsStarted } from '../domain/group-licensing.ts';
 import { insertRows, uuidV7 } from '../domain/sql.ts';
 import {
   createSchool,
-  endGroup,
-  endGraduateSchoolMembership,
-  endGroupMembership,
-  endSchoolMembership,
-  endUser,
+  endGroupMemberships,
+  endGroups,
+  endSchoolMemberships,
+  endUsers,
   type GroupFields,
   groupData,
   setGroupMembership,
@@ -338,12 +338,21 @@ async function applyBatch(tx: Tx, now: Date, actor: Actor, organisationId: strin
   const newSchoolMemberships: NewSchoolMembership[] = [];
   const newGroups: NewGroup[] = [];
   const newGroupMemberships: NewGroupMembership[] = [];
-  // Bulk inserts wait until a change of another kind needs them (changes come in dependency order).
+  const endingGroupMemberships: { groupId: string; userId: string }[] = [];
+  const endingGroups: string[] = [];
+  const endingSchoolMemberships: { userId: string; schoolId: string; graduate?: boolean }[] = [];
+  const endingUsers: string[] = [];
+  // Bulk inserts and endings wait until a change of another kind needs them (changes come in
+  // dependency order, endings last, children first).
   const flush = async () => {
     await insertUsers(tx, now, actor, organisationId, newUsers.splice(0), ids);
     await insertSchoolMemberships(tx, now, actor, organisationId, newSchoolMemberships.splice(0));
     await insertGroups(tx, now, actor, organisationId, newGroups.splice(0), ids);
     await insertGroupMemberships(tx, now, actor, organisationId, newGroupMemberships.splice(0));
+    await endGroupMemberships(tx, now, actor, organisationId, endingGroupMemberships.splice(0));
+    await endGroups(tx, now, actor, organisationId, endingGroups.splice(0));
+    await endSchoolMemberships(tx, now, actor, organisationId, endingSchoolMemberships.splice(0));
+    await endUsers(tx, now, actor, organisationId, endingUsers.splice(0));
   };
 
   let previous: string | null = null;
@@ -358,7 +367,7 @@ async function applyBatch(tx: Tx, now: Date, actor: Actor, organisationId: strin
         break;
       case 'user':
         if (change.kind === 'create') newUsers.push(change.data!);
-        else if (change.kind === 'end') await endUser(tx, now, actor, { userId: change.id! });
+        else if (change.kind === 'end') endingUsers.push(change.id!);
         else if (change.reopen) await upsertUserByExternalId(tx, now, actor, organisationId, change.data!);
         else await updateUser(tx, now, actor, { userId: change.id!, ...change.data! });
         break;
@@ -366,14 +375,14 @@ async function applyBatch(tx: Tx, now: Date, actor: Actor, organisationId: strin
         const userId = resolve(change.userRef, ids.users);
         const schoolId = resolve(change.schoolRef, ids.schools);
         if (change.kind === 'create') newSchoolMemberships.push({ userId, schoolId, ...change.data! });
-        else if (change.kind === 'end') await (change.graduate ? endGraduateSchoolMembership : endSchoolMembership)(tx, now, actor, { userId, schoolId });
+        else if (change.kind === 'end') endingSchoolMemberships.push({ userId, schoolId, graduate: change.graduate });
         else await setSchoolMembership(tx, now, actor, { userId, schoolId, role: change.data!.role });
         break;
       }
       case 'group': {
         const { startedAt: _, ...fields } = change.data ?? ({} as NonNullable<typeof change.data>);
         if (change.kind === 'create') newGroups.push({ ...fields, schoolId: resolve(change.schoolRef!, ids.schools) });
-        else if (change.kind === 'end') await endGroup(tx, now, actor, { groupId: change.id! });
+        else if (change.kind === 'end') endingGroups.push(change.id!);
         else await upsertGroupByExternalId(tx, now, actor, organisationId, { ...fields, schoolId: resolve(change.schoolRef!, ids.schools) });
         break;
       }
@@ -381,7 +390,7 @@ async function applyBatch(tx: Tx, now: Date, actor: Actor, organisationId: strin
         const userId = resolve(change.userRef, ids.users);
         const groupId = resolve(change.groupRef, ids.groups);
         if (change.kind === 'create') newGroupMemberships.push({ groupId, userId, ...change.data! });
-        else if (change.kind === 'end') await endGroupMembership(tx, now, actor, { groupId, userId });
+        else if (change.kind === 'end') endingGroupMemberships.push({ groupId, userId });
         else await setGroupMembership(tx, now, actor, { groupId, userId, role: change.data!.role });
         break;
       }
