@@ -184,6 +184,7 @@ describe('roster import', () => {
 
     const dry = await run(pool, 'oneroster-csv', withoutPerson('usr-bo'), { dryRun: true });
     expect(dry.revokedLicenses).toBe(1);
+    expect(await run(pool, 'oneroster-csv', withoutPerson('usr-bo'), { dryRun: true, rollbackDryRun: true })).toEqual(dry);
     const report = await run(pool, 'oneroster-csv', withoutPerson('usr-bo'));
     expect(report.summary).toMatchObject({ user: { ended: 1 }, schoolMembership: { ended: 1 }, groupMembership: { ended: 2 } });
     expect(report.revokedLicenses).toBe(1);
@@ -196,6 +197,47 @@ describe('roster import', () => {
     const back = await run(pool, 'oneroster-csv', fixtureFiles('oneroster'));
     expect(back.summary).toMatchObject({ user: { updated: 1 }, schoolMembership: { updated: 1 }, groupMembership: { updated: 2 } });
     expect(await activeMembers(pool.organisationId, '7A')).toEqual(['usr-anna', 'usr-bo', 'usr-cia']);
+  });
+
+  it("a dry run without standing rules counts from the diff what applying it would: a leaver's licenses, a student turned administrator's, not an expired one", async () => {
+    const pool = await organisation();
+    await run(pool, 'oneroster-csv', fixtureFiles('oneroster'));
+    const person = (externalId: string) => db.prisma.user.findFirstOrThrow({ where: { organisationId: pool.organisationId, externalId } });
+    const [bo, cia, dan, gun] = [await person('usr-bo'), await person('usr-cia'), await person('usr-dan'), await person('usr-gun')];
+    const norr = await db.prisma.school.findFirstOrThrow({ where: { organisationId: pool.organisationId, externalId: 'sch-norr' } });
+    await db.prisma.$transaction(async (tx) => {
+      const principal = await userActor(tx, gun.id);
+      await placeOrder(tx, clock, principal, { schoolId: norr.id, productId: pool.productId, quantity: 3 });
+      for (const user of [bo, cia, dan])
+        await assignLicense(tx, clock, principal, { schoolId: norr.id, productId: pool.productId, userId: user.id, reuseStarted: false });
+    });
+    // Dan's license has expired (its end date set back): leaving, he has none to give back.
+    const dans = await db.prisma.license.findFirstOrThrow({ where: { assignedUserId: dan.id } });
+    await db.prisma.license.update({
+      where: { id: dans.id },
+      data: { startedAt: new Date('2025-01-01T00:00:00Z'), endDate: new Date('2025-12-31T00:00:00Z') },
+    });
+    // Bo and Dan gone from the files; Cia now an administrator of Norrskolan.
+    const files = fixtureFiles('oneroster', {
+      'users.csv': fixtureText('oneroster', 'users.csv')
+        .split('\n')
+        .filter((line) => !/(^|,)usr-(bo|dan),/.test(line))
+        .join('\n'),
+      'roles.csv': fixtureText('oneroster', 'roles.csv')
+        .split('\n')
+        .filter((line) => !/(^|,)usr-(bo|dan),/.test(line))
+        .map((line) => line.replace('usr-cia,primary,student', 'usr-cia,primary,administrator'))
+        .join('\n'),
+      'enrollments.csv': fixtureText('oneroster', 'enrollments.csv')
+        .split('\n')
+        .filter((line) => !/(^|,)usr-(bo|dan),/.test(line))
+        .join('\n'),
+    });
+    const dry = await run(pool, 'oneroster-csv', files, { dryRun: true });
+    expect(dry.errors).toEqual([]);
+    expect(dry.revokedLicenses).toBe(2);
+    expect(await run(pool, 'oneroster-csv', files, { dryRun: true, rollbackDryRun: true })).toEqual(dry);
+    expect((await run(pool, 'oneroster-csv', files)).revokedLicenses).toBe(2);
   });
 
   it('an interrupted import continues where it stopped when the same files are imported again', async () => {
@@ -309,6 +351,9 @@ describe('roster import', () => {
         const keeps = policy === 'KEEP_UNTIL_END_DATE';
         const dry = await run(pool, 'oneroster-csv', nextYear, { dryRun: true });
         expect(dry.revokedLicenses).toBe(keeps ? 1 : 2);
+        // No standing rule, nobody waiting: the dry run counts from the diff, without applying it in
+        // a rolled-back transaction; both ways report the same.
+        expect(await run(pool, 'oneroster-csv', nextYear, { dryRun: true, rollbackDryRun: true })).toEqual(dry);
         const report = await run(pool, 'oneroster-csv', nextYear);
         expect(report.errors).toEqual([]);
         expect(report.summary).toMatchObject({ user: { ended: 2 } });
