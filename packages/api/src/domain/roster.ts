@@ -28,7 +28,7 @@ import { endAssignments, endExpiredAssignments, HOLDER_COLUMNS, lockHeldPools } 
 import { recordAudit, recordAudits, type AuditEntry } from './audit.ts';
 import { LicenseError } from './errors.ts';
 import { groupMembershipsEnded, groupMembershipStarted, groupsEnding } from './group-licensing.ts';
-import { jsonRows } from './sql.ts';
+import { jsonRows, uuidArray } from './sql.ts';
 
 export type RosterChange = 'created' | 'updated' | 'ended' | 'unchanged';
 
@@ -398,13 +398,17 @@ export async function endSchoolMemberships(
     WHERE m."userId" = r."userId" AND m."schoolId" = r."schoolId" AND m."endedAt" IS NULL AND s.id = m."schoolId" AND s."organisationId" = ${organisationId}::uuid
     RETURNING m."userId"::text AS "userId", m."schoolId"::text AS "schoolId", m.role::text AS role`;
   if (ended.length === 0) return [];
-  // Then the pools of what they hold there, in order, before anything frees or assigns a license.
   const holders = ended.map(({ userId, schoolId }) => ({ userId, schoolId }));
-  await lockHeldPools(tx, holders);
   const groupMemberships = await tx.$queryRaw<{ groupId: string; userId: string }[]>`
     SELECT m."groupId"::text AS "groupId", m."userId"::text AS "userId"
     FROM "GroupMembership" m JOIN "Group" g ON g.id = m."groupId" JOIN ${jsonRows(holders, HOLDER_COLUMNS)} ON r."userId" = m."userId" AND r."schoolId" = g."schoolId"
     WHERE m."endedAt" IS NULL`;
+  // Then, in the order a single leaver takes them (and a group's assignment: its group, then the
+  // pool), their groups FOR SHARE and the pools of what they hold there, before anything frees or
+  // assigns a license: the pools once, in order, for every revocation below.
+  const groupIds = [...new Set(groupMemberships.map((m) => m.groupId))].sort();
+  if (groupIds.length) await tx.$queryRaw`SELECT id FROM "Group" WHERE id = ANY(${uuidArray(groupIds)}) ORDER BY id FOR SHARE`;
+  await lockHeldPools(tx, holders);
   await endGroupMemberships(tx, now, actor, organisationId, groupMemberships);
   const keeps = new Set(keepGraduates ? rows.filter((r) => r.graduate).map((r) => `${r.userId} ${r.schoolId}`) : []);
   const revoked = await revokeLicensesOf(
