@@ -1,10 +1,12 @@
 // `pnpm --filter @school-licenses/bench roster-import [--backend pglite|postgres|both] [--scale municipality|tenth|small] [--live-heap] [--no-rollover]`
 // Imports a generated municipality-sized OneRoster set (roster-set.ts) into a fresh database, then
-// imports it again (nothing to change), then (after giving licenses to students: a product held by
-// a quarter of each school's students, and a standing rule on two classes a school with fewer
-// licenses than members) imports the next school year's snapshot (the rollover), and reports for
-// each run its time, the SQL statements per record of the snapshot, and the process's peak RSS. PGlite in a temporary directory; PostgreSQL
-// in a database of its own (licenses_roster_bench or BENCH_DATABASE, dropped afterwards).
+// imports it again (nothing to change). Then the next school year's snapshot (the rollover): after
+// giving a product to a quarter of each school's students, a dry run of it (no standing rule yet:
+// counted from the diff) and the same dry run applied and rolled back; then, after a standing rule
+// on two classes a school with fewer licenses than members, the rollover itself. Reports for each
+// run its time, the SQL statements per record of the snapshot, and the process's peak RSS. PGlite
+// in a temporary directory; PostgreSQL in a database of its own (licenses_roster_bench or
+// BENCH_DATABASE, dropped afterwards).
 import { execFileSync } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -106,9 +108,11 @@ const peakRssMb = () => Math.round(process.resourceUsage().maxRSS / 1024);
  * assigned to every fourth student; product B, given by a standing rule of two classes a school
  * (a first year's and a final year's), with licenses for 20 of their 24 students (the rest wait).
  */
-async function giveLicenses(prisma: PrismaClient, organisationId: string): Promise<{ assigned: number; waiting: number }> {
-  const admin = await prisma.user.create({
-    data: { organisationId, name: 'Bench Admin', email: 'bench.admin@bench.example', isOrganisationAdmin: true, createdAt: new Date() },
+async function giveLicenses(prisma: PrismaClient, organisationId: string, part: 'licenses' | 'rules'): Promise<{ assigned: number; waiting: number }> {
+  const admin = await prisma.user.upsert({
+    where: { organisationId_email: { organisationId, email: 'bench.admin@bench.example' } },
+    update: {},
+    create: { organisationId, name: 'Bench Admin', email: 'bench.admin@bench.example', isOrganisationAdmin: true, createdAt: new Date() },
   });
   const actor = {
     kind: 'user' as const,
@@ -120,11 +124,15 @@ async function giveLicenses(prisma: PrismaClient, organisationId: string): Promi
     label: 'bench admin',
   };
   const supplier = await prisma.supplier.create({ data: { name: 'Bench förlag', createdAt: new Date() } });
-  const [a, b] = await Promise.all(
-    ['Läromedel A', 'Läromedel B'].map((name) =>
-      prisma.product.create({ data: { supplierId: supplier.id, name, validityMonths: 12, deliveryMode: 'DIRECT', createdAt: new Date() } }),
-    ),
-  );
+  const product = await prisma.product.create({
+    data: {
+      supplierId: supplier.id,
+      name: part === 'licenses' ? 'Läromedel A' : 'Läromedel B',
+      validityMonths: 12,
+      deliveryMode: 'DIRECT',
+      createdAt: new Date(),
+    },
+  });
   const schools = await prisma.school.findMany({ where: { organisationId }, orderBy: { externalId: 'asc' } });
   let assigned = 0;
   let waiting = 0;
@@ -133,27 +141,31 @@ async function giveLicenses(prisma: PrismaClient, organisationId: string): Promi
       where: { schoolId: school.id, role: 'STUDENT', endedAt: null },
       select: { user: { select: { id: true, externalId: true } } },
     });
-    const holders = students.map((m) => m.user).filter((u) => Number(u.externalId!.split('-')[2]) % 4 === 0);
-    await inTransaction(prisma, (tx) =>
-      placeOrder(tx, systemClock, actor, { schoolId: school.id, productId: a!.id, quantity: Math.ceil(students.length * 0.3) }),
-    );
+    const holders = part === 'licenses' ? students.map((m) => m.user).filter((u) => Number(u.externalId!.split('-')[2]) % 4 === 0) : [];
+    if (holders.length)
+      await inTransaction(prisma, (tx) =>
+        placeOrder(tx, systemClock, actor, { schoolId: school.id, productId: product.id, quantity: Math.ceil(students.length * 0.3) }),
+      );
     for (let start = 0; start < holders.length; start += 100) {
       const outcomes = await inTransaction(prisma, (tx) =>
         assignLicenses(tx, systemClock, actor, {
           schoolId: school.id,
-          productId: a!.id,
+          productId: product.id,
           userIds: holders.slice(start, start + 100).map((u) => u.id),
           reuseStarted: false,
         }),
       );
       assigned += outcomes.filter((o) => o.ok).length;
     }
-    const ruled = await prisma.group.findMany({ where: { schoolId: school.id, kind: 'CLASS', schoolYear: { in: [1, 9] } }, orderBy: { externalId: 'asc' } });
+    const ruled =
+      part === 'rules'
+        ? await prisma.group.findMany({ where: { schoolId: school.id, kind: 'CLASS', schoolYear: { in: [1, 9] } }, orderBy: { externalId: 'asc' } })
+        : [];
     for (const group of [ruled.find((g) => g.schoolYear === 1), ruled.find((g) => g.schoolYear === 9)]) {
       if (!group) continue;
       const result = await inTransaction(prisma, async (tx) => {
-        await placeOrder(tx, systemClock, actor, { schoolId: school.id, productId: b!.id, quantity: 20 });
-        return assignLicenseToGroup(tx, systemClock, actor, { groupId: group.id, productId: b!.id, policy: 'NEW_FIRST', keep: true });
+        await placeOrder(tx, systemClock, actor, { schoolId: school.id, productId: product.id, quantity: 20 });
+        return assignLicenseToGroup(tx, systemClock, actor, { groupId: group.id, productId: product.id, policy: 'NEW_FIRST', keep: true });
       });
       assigned += result.outcomes.filter((o) => o.outcome === 'ASSIGNED').length;
       waiting += result.outcomes.filter((o) => o.outcome === 'WAITING').length;
@@ -196,19 +208,26 @@ try {
     try {
       await database.migrate();
       const organisation = await database.prisma.organisation.create({ data: { name: 'Benchkommun', createdAt: new Date() } });
-      const runs = [
+      const give = async (part: 'licenses' | 'rules') => {
+        const setUp = performance.now();
+        const given = await giveLicenses(database.prisma, organisation.id, part);
+        console.log(`  ${part}: ${given.assigned} licenses given, ${given.waiting} students waiting (in ${((performance.now() - setUp) / 1000).toFixed(1)} s)`);
+      };
+      const nextYearRecords = countRecords(nextYear);
+      const runs: { run: string; dir: string; records: number; dryRun?: boolean; rollbackDryRun?: boolean; before?: () => Promise<void> }[] = [
         { run: 'first import', dir: setDir, records },
         { run: 'same files again', dir: setDir, records },
-        ...(values['no-rollover'] ? [] : [{ run: 'rollover', dir: nextYearDir, records: countRecords(nextYear) }]),
+        ...(values['no-rollover']
+          ? []
+          : [
+              // Without standing rules, a dry run counts from the diff; rolled back, it applies the import.
+              { run: 'rollover dry run', dir: nextYearDir, records: nextYearRecords, dryRun: true, before: () => give('licenses') },
+              { run: 'rolled-back dry run', dir: nextYearDir, records: nextYearRecords, dryRun: true, rollbackDryRun: true },
+              { run: 'rollover', dir: nextYearDir, records: nextYearRecords, before: () => give('rules') },
+            ]),
       ];
-      for (const { run, dir, records } of runs) {
-        if (run === 'rollover') {
-          const setUp = performance.now();
-          const given = await giveLicenses(database.prisma, organisation.id);
-          console.log(
-            `  before the rollover: ${given.assigned} licenses held, ${given.waiting} students waiting (set up in ${((performance.now() - setUp) / 1000).toFixed(1)} s)`,
-          );
-        }
+      for (const { run, dir, records, dryRun = false, rollbackDryRun = false, before } of runs) {
+        await before?.();
         statements = 0;
         byKind.clear();
         const started = performance.now();
@@ -231,9 +250,10 @@ try {
           database.prisma,
           systemClock,
           systemActor,
-          { organisationId: organisation.id, format: 'oneroster-csv', files: await filesAt(dir), dryRun: false },
+          { organisationId: organisation.id, format: 'oneroster-csv', files: await filesAt(dir), dryRun },
           {
             maxFileBytes: 50 * 1024 * 1024,
+            rollbackDryRun,
             onProgress: ({ applied, total }) => {
               sample();
               if (applied - lastShown >= total / 10 || applied === total) {
@@ -250,7 +270,7 @@ try {
           `${backend.padEnd(8)} ${run.padEnd(17)} ${seconds.toFixed(1).padStart(6)} s  ${String(changes).padStart(7)} changes  ` +
             `${String(statements).padStart(7)} statements (${(statements / records).toFixed(3)} per record)  peak RSS ${peakRssMb()} MB`,
         );
-        if (run === 'rollover') {
+        if (run !== 'first import' && run !== 'same files again') {
           console.log(
             `  summary ${JSON.stringify(report.summary)}; revoked ${report.revokedLicenses}, given by rules ${report.licensesGivenByRules}, queued ${report.membersQueued}`,
           );
