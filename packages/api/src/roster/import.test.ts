@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { userActor } from '../auth/authenticate.ts';
 import { ManualClock } from '../clock.ts';
 import { systemActor, type Actor } from '../domain/actor.ts';
-import { assignLicense } from '../domain/assignments.ts';
+import { assignLicense, assignLicenses } from '../domain/assignments.ts';
 import { LicenseError } from '../domain/errors.ts';
 import { placeOrder } from '../domain/orders.ts';
 import { updateOrganisation } from '../domain/organisation.ts';
@@ -238,6 +238,53 @@ describe('roster import', () => {
     expect(dry.revokedLicenses).toBe(2);
     expect(await run(pool, 'oneroster-csv', files, { dryRun: true, rollbackDryRun: true })).toEqual(dry);
     expect((await run(pool, 'oneroster-csv', files)).revokedLicenses).toBe(2);
+  });
+
+  it('leavers end in bulk: ending 5 or 25 students (their class, school membership, account and licenses) sends the same statements', async () => {
+    const nn = (n: number) => String(n).padStart(2, '0');
+    /** The fixture with `count` more students of Norrskolan in class 7A (usr-s01…). */
+    const withStudents = (count: number) => {
+      const numbers = Array.from({ length: count }, (_, i) => nn(i + 1));
+      const lines = (name: string, extra: (n: string) => string) => `${[fixtureText('oneroster', name).trimEnd(), ...numbers.map(extra)].join('\n')}\n`;
+      return fixtureFiles('oneroster', {
+        'users.csv': lines('users.csv', (n) => `usr-s${n},,,true,s${n}.elev,,Elev,Nummer ${n},,,s${n}.elev@norr.example,,,,07,,,,,,,sch-norr,`),
+        'roles.csv': lines('roles.csv', (n) => `rol-s${n},,,usr-s${n},primary,student,2026-08-17,,sch-norr,`),
+        'enrollments.csv': lines('enrollments.csv', (n) => `enr-s${n},,,cls-7a,sch-norr,usr-s${n},student,false,,`),
+      });
+    };
+    const statements: string[] = [];
+    const counted = await openTestDatabase({ onQuery: (sql) => statements.push(sql) });
+    try {
+      const leave = async (leavers: number) => {
+        const pool = await licensePool(counted.prisma, clock, { licenses: 0, students: 0 });
+        const importFiles = (files: RosterFile[]) =>
+          importRoster(
+            counted.prisma,
+            clock,
+            systemActor,
+            { organisationId: pool.organisationId, format: 'oneroster-csv', files, dryRun: false },
+            { maxFileBytes: DEFAULT_MAX_FILE_BYTES },
+          );
+        await importFiles(withStudents(30));
+        const norr = await counted.prisma.school.findFirstOrThrow({ where: { organisationId: pool.organisationId, externalId: 'sch-norr' } });
+        const gun = await counted.prisma.user.findFirstOrThrow({ where: { organisationId: pool.organisationId, externalId: 'usr-gun' } });
+        const students = await counted.prisma.user.findMany({ where: { organisationId: pool.organisationId, externalId: { startsWith: 'usr-s' } } });
+        await counted.prisma.$transaction(async (tx) => {
+          const principal = await userActor(tx, gun.id);
+          await placeOrder(tx, clock, principal, { schoolId: norr.id, productId: pool.productId, quantity: 30 });
+          await assignLicenses(tx, clock, principal, { schoolId: norr.id, productId: pool.productId, userIds: students.map((u) => u.id), reuseStarted: false });
+        });
+        statements.length = 0;
+        const report = await importFiles(withStudents(30 - leavers));
+        expect(report.summary).toMatchObject({ user: { ended: leavers }, schoolMembership: { ended: leavers }, groupMembership: { ended: leavers } });
+        expect(report.revokedLicenses).toBe(leavers);
+        return statements.length;
+      };
+      expect(await leave(25)).toBe(await leave(5));
+      expect(await checkInvariants(counted.prisma)).toEqual({});
+    } finally {
+      await counted.close();
+    }
   });
 
   it('an interrupted import continues where it stopped when the same files are imported again', async () => {
