@@ -16,6 +16,9 @@
 //   the reason LEFT_SCHOOL in the same transaction; started licenses keep their end dates and
 //   return to the school's reusable pool. Memberships start and end at instants (startedAt,
 //   endedAt): an import ends a membership once its last day has passed.
+// - Endings have bulk forms (endUsers, endSchoolMemberships, endGroups, endGroupMemberships: many
+//   records of the organisation, a statement or a few per step), which a roster import calls a kind
+//   and batch at a time and the single functions call with one record: each rule is written once.
 // - Refusals are LicenseErrors with the input field: ALREADY_EXISTS (`email`, `externalId`,
 //   `schoolUnitCode`), ALREADY_ENDED, USER_NOT_IN_SCHOOL, NOT_FOUND, FORBIDDEN, INVALID_INPUT. Every
 //   check reads before anything is written, so a refused record leaves the transaction usable.
