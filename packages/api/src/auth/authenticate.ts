@@ -3,6 +3,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { ApiCredentialKind, PrismaClient } from '@school-licenses/db';
 import { createRemoteJWKSet, errors as joseErrors, jwtVerify, SignJWT, type JWTVerifyGetKey } from 'jose';
+import { LRUCache } from 'lru-cache';
 import type { Clock } from '../clock.ts';
 import type { Actor, Tx } from '../domain/actor.ts';
 
@@ -92,7 +93,35 @@ export async function userActor(prisma: Tx, userId: string): Promise<Actor> {
   };
 }
 
-function createJwtVerifier(config: AuthConfig, clock: Clock): (token: string) => Promise<{ userId: string; expiresAt: Date | undefined }> {
+interface VerifiedToken {
+  userId: string;
+  expiresAt: Date | undefined;
+}
+
+/** How many verified tokens are remembered (about 1 kB each): more than the users active within a token's life on one instance. */
+export const VERIFIED_TOKENS = 10_000;
+
+/**
+ * Verifies a user token once, then remembers its claims until its `exp` by the clock: a client
+ * sends the same token with every request, and checking its signature each time was a seventh of
+ * the CPU of a small read (BENCHMARKS.md, "Small reads"). Only tokens that expire are remembered,
+ * and only valid ones; the user's row is still read at every request (userActor), so a user who
+ * leaves or changes role is seen at once. A key the identity provider withdraws keeps its tokens
+ * valid here until they expire, as it would for any service that checked them once.
+ */
+function createJwtVerifier(config: AuthConfig, clock: Clock): (token: string) => Promise<VerifiedToken> {
+  const verify = createUncachedJwtVerifier(config, clock);
+  const verified = new LRUCache<string, VerifiedToken>({ max: VERIFIED_TOKENS });
+  return async (token) => {
+    const known = verified.get(token);
+    if (known?.expiresAt && known.expiresAt.getTime() > clock.now().getTime()) return known;
+    const claims = await verify(token);
+    if (claims.expiresAt) verified.set(token, claims);
+    return claims;
+  };
+}
+
+function createUncachedJwtVerifier(config: AuthConfig, clock: Clock): (token: string) => Promise<VerifiedToken> {
   let key: Promise<CryptoKey> | JWTVerifyGetKey | undefined;
   let algorithms: string[] = [];
   if (config.jwksUrl) {
