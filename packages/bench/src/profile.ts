@@ -2,7 +2,8 @@
 // the SQL statement count, and what the slowest 1% waited for. For profiling
 // (`node --cpu-prof src/profile.ts`) and for reading a tail without autocannon.
 // Needs a generated PostgreSQL data set: `$PNPM --filter @school-licenses/bench run generate --db postgres --scale 0.1` (BENCHMARKS.md).
-//   node src/profile.ts [--scenario view|availability] [--requests 80]
+//   node src/profile.ts [--scenario view|availability|entitlement] [--requests 80]
+// The entitlement check asks, as the organisation's admin, whether holders of licenses hold them.
 import { PerformanceObserver } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { createApi, signUserToken, systemClock } from '@school-licenses/api';
@@ -10,7 +11,7 @@ import { openDatabase } from '@school-licenses/db';
 import { readManifest } from './data-set.ts';
 import { DEFAULT_SERVER_URL, targetOf } from './database.ts';
 import { cpuTicks, stealPercent } from './machine.ts';
-import { availabilityBodies, viewBodies } from './operations.ts';
+import { availabilityBodies, entitlementBodies, viewBodies } from './operations.ts';
 import { openSql } from './sql.ts';
 
 const { values } = parseArgs({
@@ -20,20 +21,25 @@ const { values } = parseArgs({
   },
 });
 const scenario = values.scenario;
-if (scenario !== 'view' && scenario !== 'availability') throw new Error(`--scenario is view or availability, not ${scenario}`);
+if (scenario !== 'view' && scenario !== 'availability' && scenario !== 'entitlement') {
+  throw new Error(`--scenario is view, availability or entitlement, not ${scenario}`);
+}
 const requests = Number(values.requests);
 
 const { url } = targetOf('postgres', process.env.DATABASE_URL ?? DEFAULT_SERVER_URL);
 const sql = await openSql({ url });
 const manifest = await readManifest(sql);
+const holders = await sql.query<{ userId: string; productId: string }>(
+  `SELECT "assignedUserId"::text AS "userId", "productId"::text AS "productId" FROM "License" WHERE "assignedUserId" IS NOT NULL ORDER BY id LIMIT 200`,
+);
 await sql.close();
 let statements = 0;
 const database = await openDatabase({ url, onQuery: () => statements++ });
 const secret = 'profile-secret-that-is-long-enough-0123456789';
 const quiet = { debug() {}, info() {}, warn: console.warn, error: console.error };
-const api = createApi({ prisma: database.prisma, clock: systemClock, auth: { jwtSecret: secret }, graphiql: false, log: quiet });
+const api = createApi({ prisma: database.prisma, sql: database.sql, clock: systemClock, auth: { jwtSecret: secret }, graphiql: false, log: quiet });
 const token = await signUserToken({ jwtSecret: secret }, manifest.adminId);
-const bodies = scenario === 'view' ? viewBodies(manifest) : availabilityBodies(manifest);
+const bodies = scenario === 'view' ? viewBodies(manifest) : scenario === 'availability' ? availabilityBodies(manifest) : entitlementBodies(holders);
 
 // GC pauses by their place on the clock, to tell the slow requests that waited for one.
 const pauses: { start: number; end: number }[] = [];
