@@ -86,7 +86,7 @@ const waitedForGc = (sample: Sample) => pauses.some((pause) => pause.end > sampl
 const slowest = samples.filter((sample) => wall(sample) >= p99);
 console.log(
   `${scenario}, second half of ${requests} requests: median ${percentile(byWall, 0.5).toFixed(1)} ms, ` +
-    `p99 ${p99.toFixed(1)} ms, ${cpuPerRequest.toFixed(1)} ms of CPU per request`,
+    `p99 ${p99.toFixed(1)} ms, ${cpuPerRequest.toFixed(2)} ms of CPU per request`,
 );
 console.log(
   `GC: ${((samples.filter(waitedForGc).length / samples.length) * 100).toFixed(1)}% of the requests waited for a pause; ` +

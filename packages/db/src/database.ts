@@ -1,5 +1,9 @@
 // The one way to open the database: embedded PGlite by default, PostgreSQL when given a URL.
-// Same schema, same migrations, same generated client on both.
+// Same schema, same migrations, same generated client on both. Besides the Prisma client, `sql`
+// runs one `Prisma.sql` statement on the driver itself: Prisma's client (its query interpreter,
+// spans, result mapping) was an eighth of the CPU of a small authenticated read, so the API's hot
+// reads outside transactions skip it (BENCHMARKS.md, "Small reads"). Prisma keeps the rest:
+// transactions, writes, the relations Pothos selects.
 import { closeSync, openSync, unlinkSync, writeSync, readFileSync } from 'node:fs';
 import { link, mkdir, readFile, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -77,7 +81,7 @@ export interface Database {
   /**
    * The rows of one statement, run on the driver itself (the pg pool, or PGlite) rather than
    * through Prisma's query interpreter: for the hot reads outside a transaction, which the API
-   * composes as `Prisma.sql` fragments (README, "Architecture"). Values come as Prisma's
+   * composes as `Prisma.sql` fragments (README, "Performance"). Values come as Prisma's
    * `$queryRaw` gives them: text, uuid, int4, float8, bool, json and arrays as they are, int8 as a
    * bigint, timestamptz as a Date, a date as the Date of its 00:00 UTC. Never inside a
    * transaction: it takes a connection of its own (and on PGlite would wait for the transaction).

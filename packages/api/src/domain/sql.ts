@@ -22,7 +22,7 @@ export type SqlRead = <Row>(query: Prisma.Sql) => Promise<Row[]>;
 
 /**
  * Where a hot raw read runs: a transaction, or, outside one, the driver itself (Database.sql),
- * which skips Prisma's query interpreter: a fifth of the CPU of a small read (BENCHMARKS.md,
+ * which skips Prisma's query interpreter: an eighth of the CPU of a small read (BENCHMARKS.md,
  * "Small reads"). Both give the same values (the db package's test).
  */
 export type Reads = Tx | SqlRead;
