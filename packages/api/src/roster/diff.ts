@@ -369,15 +369,24 @@ export function diffRoster(snapshot: RosterSnapshot, current: CurrentRoster, now
   // member is a member of the group's school too.
   const wantedSchool = new Map<string, WantedSchoolMembership>();
   const endedSchool = new Map<string, { personExternalId: string; schoolExternalId: string; source: RecordSource }>();
-  const wantSchool = (personExternalId: string, schoolExternalId: string, role: RosterRole, startDate: Date | null, source: RecordSource) => {
+  // A membership as read is the wanted one when it says it all (most do): no copy of it per membership.
+  const wantSchool = (
+    personExternalId: string,
+    schoolExternalId: string,
+    role: RosterRole,
+    startDate: Date | null,
+    source: RecordSource,
+    asRead?: WantedSchoolMembership,
+  ) => {
     const key = `${personExternalId} @ ${schoolExternalId}`;
     const seen = wantedSchool.get(key);
-    if (!seen || ROLE_RANK[role] > ROLE_RANK[seen.role])
-      wantedSchool.set(key, { personExternalId, schoolExternalId, role, startDate: seen?.startDate ?? startDate, source });
+    if (seen && ROLE_RANK[role] <= ROLE_RANK[seen.role]) return;
+    wantedSchool.set(key, !seen && asRead ? asRead : { personExternalId, schoolExternalId, role, startDate: seen?.startDate ?? startDate, source });
   };
   for (const membership of snapshot.schoolMemberships) {
     const key = `${membership.personExternalId} @ ${membership.schoolExternalId}`;
-    if (active(membership)) wantSchool(membership.personExternalId, membership.schoolExternalId, membership.role, membership.startDate, membership.source);
+    if (active(membership))
+      wantSchool(membership.personExternalId, membership.schoolExternalId, membership.role, membership.startDate, membership.source, membership);
     else endedSchool.set(key, membership);
   }
   const wantedGroup = new Map<string, WantedGroupMembership>();
@@ -391,13 +400,18 @@ export function diffRoster(snapshot: RosterSnapshot, current: CurrentRoster, now
       const role: GroupRole = membership.role === 'STUDENT' ? 'STUDENT' : 'TEACHER';
       const seen = wantedGroup.get(key);
       if (!seen || (role === 'TEACHER' && seen.role === 'STUDENT'))
-        wantedGroup.set(key, {
-          personExternalId: membership.personExternalId,
-          groupExternalId: membership.groupExternalId,
-          role,
-          startDate: seen?.startDate ?? membership.startDate,
-          source: membership.source,
-        });
+        wantedGroup.set(
+          key,
+          !seen && membership.role === role
+            ? (membership as WantedGroupMembership)
+            : {
+                personExternalId: membership.personExternalId,
+                groupExternalId: membership.groupExternalId,
+                role,
+                startDate: seen?.startDate ?? membership.startDate,
+                source: membership.source,
+              },
+        );
       if (school) wantSchool(membership.personExternalId, school, role, membership.startDate, membership.source);
     } else endedGroup.set(key, membership);
   }
