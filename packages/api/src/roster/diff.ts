@@ -144,26 +144,72 @@ export interface CurrentRoster {
   groupMemberships: { groupId: string; userId: string; role: GroupRole; endedAt: Date | null }[];
 }
 
+/** Memberships are read in pages of this many, each folded into the roster before the next is read. */
+const MEMBERSHIP_PAGE = 20_000;
+
 /**
- * Lean reads of only the columns the diff compares, enums as text: Prisma's findMany took most of
- * a no-op import's time at a municipality (15 s for 233,000 rows) and held its result objects twice.
+ * Lean reads of only the columns the diff compares, enums as text (Prisma's findMany took most of
+ * a no-op import's time at a municipality). Memberships come in pages in key order, their ids
+ * replaced by the users', schools' and groups' own strings: a municipality's 190,000 memberships
+ * would otherwise each hold two more copies of 36-character ids (flat memory, BENCHMARKS.md).
  */
-export async function loadCurrentRoster(tx: Tx, organisationId: string): Promise<CurrentRoster> {
-  const [schools, users, schoolMemberships, groups, groupMemberships] = await Promise.all([
+export async function loadCurrentRoster(tx: Tx, organisationId: string, pageSize = MEMBERSHIP_PAGE): Promise<CurrentRoster> {
+  const [schools, users, groups] = await Promise.all([
     tx.$queryRaw<CurrentRoster['schools']>`
-      SELECT id, "externalId", "schoolUnitCode", name FROM "School" WHERE "organisationId" = ${organisationId}::uuid`,
+      SELECT id, "externalId", "schoolUnitCode", name FROM "School" WHERE "organisationId" = ${organisationId}::uuid ORDER BY id`,
     tx.$queryRaw<CurrentRoster['users']>`
-      SELECT id, "externalId", email, name, "endedAt" FROM "User" WHERE "organisationId" = ${organisationId}::uuid`,
-    tx.$queryRaw<CurrentRoster['schoolMemberships']>`
-      SELECT m."userId", m."schoolId", m.role::text AS role, m."endedAt"
-      FROM "SchoolMembership" m JOIN "School" s ON s.id = m."schoolId" WHERE s."organisationId" = ${organisationId}::uuid`,
+      SELECT id, "externalId", email, name, "endedAt" FROM "User" WHERE "organisationId" = ${organisationId}::uuid ORDER BY id`,
     tx.$queryRaw<CurrentRoster['groups']>`
-      SELECT id, "externalId", "schoolId", name, kind::text AS kind, "schoolYear", "endedAt" FROM "Group" WHERE "organisationId" = ${organisationId}::uuid`,
-    tx.$queryRaw<CurrentRoster['groupMemberships']>`
-      SELECT m."groupId", m."userId", m.role::text AS role, m."endedAt"
-      FROM "GroupMembership" m JOIN "Group" g ON g.id = m."groupId" WHERE g."organisationId" = ${organisationId}::uuid`,
+      SELECT id, "externalId", "schoolId", name, kind::text AS kind, "schoolYear", "endedAt" FROM "Group"
+      WHERE "organisationId" = ${organisationId}::uuid ORDER BY id`,
   ]);
+  const ids = new Map<string, string>();
+  for (const record of [...schools, ...users, ...groups]) ids.set(record.id, record.id);
+  const own = (id: string) => ids.get(id) ?? id;
+
+  const schoolMemberships: CurrentRoster['schoolMemberships'] = [];
+  await paged<CurrentRoster['schoolMemberships'][number]>(
+    (after) => tx.$queryRaw`
+      SELECT m."userId", m."schoolId", m.role::text AS role, m."endedAt"
+      FROM "SchoolMembership" m JOIN "School" s ON s.id = m."schoolId"
+      WHERE s."organisationId" = ${organisationId}::uuid
+        AND (m."userId", m."schoolId") > (${after?.userId ?? NIL_UUID}::uuid, ${after?.schoolId ?? NIL_UUID}::uuid)
+      ORDER BY m."userId", m."schoolId" LIMIT ${pageSize}`,
+    (m) => {
+      m.userId = own(m.userId);
+      m.schoolId = own(m.schoolId);
+      schoolMemberships.push(m);
+    },
+    pageSize,
+  );
+  const groupMemberships: CurrentRoster['groupMemberships'] = [];
+  await paged<CurrentRoster['groupMemberships'][number]>(
+    (after) => tx.$queryRaw`
+      SELECT m."groupId", m."userId", m.role::text AS role, m."endedAt"
+      FROM "GroupMembership" m JOIN "Group" g ON g.id = m."groupId"
+      WHERE g."organisationId" = ${organisationId}::uuid
+        AND (m."groupId", m."userId") > (${after?.groupId ?? NIL_UUID}::uuid, ${after?.userId ?? NIL_UUID}::uuid)
+      ORDER BY m."groupId", m."userId" LIMIT ${pageSize}`,
+    (m) => {
+      m.groupId = own(m.groupId);
+      m.userId = own(m.userId);
+      groupMemberships.push(m);
+    },
+    pageSize,
+  );
   return { schools, users, schoolMemberships, groups, groupMemberships };
+}
+
+const NIL_UUID = '00000000-0000-0000-0000-000000000000';
+
+/** Every row of a read in key order, a page at a time: `read` gives the page after the row `after` (null: the first). */
+async function paged<T>(read: (after: T | null) => Promise<T[]>, fold: (row: T) => void, pageSize: number): Promise<void> {
+  for (let after: T | null = null; ; ) {
+    const page = await read(after);
+    for (const row of page) fold(row);
+    if (page.length < pageSize) return;
+    after = page.at(-1)!;
+  }
 }
 
 /** The external ids a delta may refer to without repeating them. */
@@ -419,15 +465,20 @@ export function diffRoster(snapshot: RosterSnapshot, current: CurrentRoster, now
   for (const key of wantedGroup.keys()) endedGroup.delete(key);
 
   const idOf = (ref: Ref | undefined) => (ref && 'id' in ref ? ref.id : undefined);
-  const schoolMembershipOf = new Map(current.schoolMemberships.map((m) => [`${m.userId} ${m.schoolId}`, m]));
-  const keptSchoolMemberships = new Set<string>();
+  // By one id, then the other: keys of the ids themselves, no string made per membership.
+  const schoolMembershipOf = pairMap(
+    current.schoolMemberships,
+    (m) => m.userId,
+    (m) => m.schoolId,
+  );
+  const keptSchoolMemberships = new Set<object>();
   for (const [key, wanted] of wantedSchool) {
     const userRefOf = userRef.get(wanted.personExternalId);
     const schoolRefOf = schoolRef.get(wanted.schoolExternalId);
     if (!userRefOf || !schoolRefOf) continue;
-    const existing = schoolMembershipOf.get(`${idOf(userRefOf)} ${idOf(schoolRefOf)}`);
+    const existing = schoolMembershipOf.get(idOf(userRefOf))?.get(idOf(schoolRefOf)!);
     const data = { role: wanted.role, startedAt: wanted.startDate ?? now };
-    if (existing) keptSchoolMemberships.add(`${existing.userId} ${existing.schoolId}`);
+    if (existing) keptSchoolMemberships.add(existing);
     if (!existing) changes.plan('schoolMembership', 'create', wanted, newSchoolMembership);
     else if (existing.endedAt || existing.role !== wanted.role) {
       changes.push({ entity: 'schoolMembership', kind: 'update', key, userRef: userRefOf, schoolRef: schoolRefOf, data, source: wanted.source });
@@ -437,8 +488,7 @@ export function diffRoster(snapshot: RosterSnapshot, current: CurrentRoster, now
   const schoolById = new Map(current.schools.map((s) => [s.id, s]));
   const graduates = finalYearStudents(current);
   for (const membership of current.schoolMemberships) {
-    const key = `${membership.userId} ${membership.schoolId}`;
-    if (membership.endedAt || keptSchoolMemberships.has(key)) continue;
+    if (membership.endedAt || keptSchoolMemberships.has(membership)) continue;
     const user = userById.get(membership.userId);
     const school = schoolById.get(membership.schoolId);
     if (!user?.externalId) continue;
@@ -453,29 +503,32 @@ export function diffRoster(snapshot: RosterSnapshot, current: CurrentRoster, now
         userRef: { id: user.id },
         schoolRef: { id: membership.schoolId },
         source: named?.source,
-        ...(membership.role === 'STUDENT' && graduates.has(key) ? { graduate: true } : {}),
+        ...(membership.role === 'STUDENT' && graduates.has(`${membership.userId} ${membership.schoolId}`) ? { graduate: true } : {}),
       });
     }
   }
 
   const groupById = new Map(current.groups.map((g) => [g.id, g]));
-  const groupMembershipOf = new Map(current.groupMemberships.map((m) => [`${m.groupId} ${m.userId}`, m]));
-  const keptGroupMemberships = new Set<string>();
+  const groupMembershipOf = pairMap(
+    current.groupMemberships,
+    (m) => m.groupId,
+    (m) => m.userId,
+  );
+  const keptGroupMemberships = new Set<object>();
   for (const [key, wanted] of wantedGroup) {
     const userRefOf = userRef.get(wanted.personExternalId);
     const groupRefOf = groupRef.get(wanted.groupExternalId);
     if (!userRefOf || !groupRefOf) continue;
-    const existing = groupMembershipOf.get(`${idOf(groupRefOf)} ${idOf(userRefOf)}`);
+    const existing = groupMembershipOf.get(idOf(groupRefOf))?.get(idOf(userRefOf)!);
     const data = { role: wanted.role, startedAt: wanted.startDate ?? now };
-    if (existing) keptGroupMemberships.add(`${existing.groupId} ${existing.userId}`);
+    if (existing) keptGroupMemberships.add(existing);
     if (!existing) changes.plan('groupMembership', 'create', wanted, newGroupMembership);
     else if (existing.endedAt || existing.role !== wanted.role) {
       changes.push({ entity: 'groupMembership', kind: 'update', key, groupRef: groupRefOf, userRef: userRefOf, data, source: wanted.source });
     }
   }
   for (const membership of current.groupMemberships) {
-    const key = `${membership.groupId} ${membership.userId}`;
-    if (membership.endedAt || keptGroupMemberships.has(key)) continue;
+    if (membership.endedAt || keptGroupMemberships.has(membership)) continue;
     const user = userById.get(membership.userId);
     const group = groupById.get(membership.groupId);
     if (!user?.externalId || !group?.externalId) continue;
@@ -487,6 +540,17 @@ export function diffRoster(snapshot: RosterSnapshot, current: CurrentRoster, now
   }
 
   return diffOf(changes, errors);
+}
+
+/** Records by two keys, a map per first key. */
+function pairMap<T>(records: T[], first: (record: T) => string, second: (record: T) => string): Map<string | undefined, Map<string, T>> {
+  const map = new Map<string | undefined, Map<string, T>>();
+  for (const record of records) {
+    let inner = map.get(first(record));
+    if (!inner) map.set(first(record), (inner = new Map()));
+    inner.set(second(record), record);
+  }
+  return map;
 }
 
 /**
