@@ -1,5 +1,6 @@
-// The transactional outbox: the events of a change are written by the statement after its audit
-// events, in the same transaction, so an event exists exactly when its change committed.
+// The transactional outbox: the events of a change are written in the same transaction as its
+// audit events (by the statement after them, or by the change's own statement: assigning and
+// revoking), so an event exists exactly when its change committed.
 import { Prisma } from '@school-licenses/db';
 import type { Actor, Tx } from '../domain/actor.ts';
 import type { AuditEntry } from '../domain/audit.ts';
