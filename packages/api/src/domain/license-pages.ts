@@ -67,7 +67,7 @@ export interface LicensePagesRequest {
 
 export type LicenseColumn = keyof License & string;
 
-const LICENSE_COLUMNS = {
+export const LICENSE_COLUMNS = {
   id: 'value',
   schoolId: 'value',
   productId: 'value',
@@ -79,7 +79,7 @@ const LICENSE_COLUMNS = {
   assignedUserId: 'value',
 } as const satisfies Columns<License>;
 
-const HOLDER_COLUMNS = {
+export const HOLDER_COLUMNS = {
   id: 'value',
   organisationId: 'value',
   name: 'value',
@@ -110,7 +110,7 @@ const dayIfRead = (value: unknown) => (value === undefined || value === null ? v
  * The license of a page row, with the columns the page selected (the others undefined); null
  * when the product has no license in the page.
  */
-function readLicense(row: ResultRow): License | null {
+export function readLicense(row: ResultRow): License | null {
   if (row.id === null) return null;
   return {
     id: row.id,
@@ -126,7 +126,7 @@ function readLicense(row: ResultRow): License | null {
 }
 
 /** The holder of a page row; null when nobody holds the license or the reader may not see them. */
-function readHolder(row: ResultRow): User | null {
+export function readHolder(row: ResultRow): User | null {
   if (row['holder.id'] === null) return null;
   return {
     id: row['holder.id'] as string,

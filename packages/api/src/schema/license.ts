@@ -3,10 +3,12 @@ import { assignLicense, assignLicenses, removeMyLicense, revokeLicense, type Bul
 import { formatDay, parseDay, type LocalTime } from '../domain/days.ts';
 import { daysLeft, effectiveStartedAt, licenseState } from '../domain/license-state.ts';
 import { inTransaction } from '../domain/transaction.ts';
-import { rememberWrittenLicense, writtenLicense } from '../data/written-licenses.ts';
+import { rememberWrittenAssignment, rememberWrittenLicense, writtenAssignment, writtenLicense } from '../data/written-licenses.ts';
+import type { License } from '@school-licenses/db';
 import { builder } from './builder.ts';
+import type { Context } from './context.ts';
 import { LicenseStateEnum } from './enums.ts';
-import { holderOf } from './holders.ts';
+import { holderLoader, holderOf } from './holders.ts';
 import { errorData, ErrorInterface, licenseErrors, type ErrorData } from './errors.ts';
 import { ProductRef } from './product.ts';
 import { actorOf, runIdempotent } from './run.ts';
@@ -126,7 +128,8 @@ const AssignLicensePayload = builder.objectRef<AssignedIds>('AssignLicensePayloa
     assignment: t.prismaField({
       type: 'Assignment',
       description: 'The new assignment.',
-      resolve: (query, ids, _args, ctx) => ctx.prisma.assignment.findUniqueOrThrow({ ...query, where: { id: ids.assignmentId } }),
+      resolve: (query, ids, _args, ctx) =>
+        writtenAssignment(ctx, ids.assignmentId, query) ?? ctx.prisma.assignment.findUniqueOrThrow({ ...query, where: { id: ids.assignmentId } }),
     }),
     license: t.prismaField({
       type: 'License',
@@ -146,15 +149,16 @@ builder.mutationField('assignLicense', (t) =>
     args: { input: t.arg({ type: AssignLicenseInput, required: true, description: 'What to do.' }) },
     resolve: (_root, { input }, ctx) =>
       runIdempotent(ctx, { key: input.idempotencyKey, operation: 'assignLicense', input: { ...input, idempotencyKey: null } }, async (tx, clock, actor) => {
-        const { assignment, license } = await assignLicense(tx, clock, actor, {
+        const { assignment, license, user, userVisible } = await assignLicense(tx, clock, actor, {
           schoolId: input.school.id,
           productId: input.product.id,
           userId: input.user.id,
           reuseStarted: input.reuseStarted,
           endDate: input.endDate ?? null,
         });
-        // Nothing after the write changes the license: the payload shows it as written (written-licenses.ts).
-        rememberWrittenLicense(ctx, license);
+        // Nothing after the write changes them: the payload shows them as written (written-licenses.ts).
+        rememberWrittenAssignment(ctx, assignment, license, user);
+        holderLoader(ctx).prime(user.id, userVisible ? user : null);
         return { assignmentId: assignment.id, licenseId: license.id };
       }),
   }),
@@ -304,13 +308,20 @@ const LicenseInput = builder.inputType('LicenseInput', {
   }),
 });
 
+/** The license as the mutation left it, for its payload (written-licenses.ts); its id. */
+function rememberWritten(ctx: Context, license: License): string {
+  rememberWrittenLicense(ctx, license);
+  return license.id;
+}
+
 const LicensePayload = builder.objectRef<{ licenseId: string }>('LicensePayload').implement({
   description: 'The license after the change.',
   fields: (t) => ({
     license: t.prismaField({
       type: 'License',
       description: 'The license, now reusable if it has time left.',
-      resolve: (query, { licenseId }, _args, ctx) => ctx.prisma.license.findUniqueOrThrow({ ...query, where: { id: licenseId } }),
+      resolve: (query, { licenseId }, _args, ctx) =>
+        writtenLicense(ctx, licenseId, query) ?? ctx.prisma.license.findUniqueOrThrow({ ...query, where: { id: licenseId } }),
     }),
   }),
 });
@@ -325,7 +336,7 @@ builder.mutationFields((t) => ({
     args: { input: t.arg({ type: LicenseInput, required: true, description: 'What to do.' }) },
     resolve: async (_root, { input }, ctx) => {
       return runIdempotent(ctx, { key: input.idempotencyKey, operation: 'revokeLicense', input: { license: input.license.id } }, async (tx, clock, actor) => ({
-        licenseId: (await revokeLicense(tx, clock, actor, { licenseId: input.license.id })).id,
+        licenseId: rememberWritten(ctx, await revokeLicense(tx, clock, actor, { licenseId: input.license.id })),
       }));
     },
   }),
@@ -339,7 +350,7 @@ builder.mutationFields((t) => ({
       return runIdempotent(
         ctx,
         { key: input.idempotencyKey, operation: 'removeMyLicense', input: { license: input.license.id } },
-        async (tx, clock, actor) => ({ licenseId: (await removeMyLicense(tx, clock, actor, { licenseId: input.license.id })).id }),
+        async (tx, clock, actor) => ({ licenseId: rememberWritten(ctx, await removeMyLicense(tx, clock, actor, { licenseId: input.license.id })) }),
       );
     },
   }),
