@@ -10,7 +10,7 @@ import { availabilitySql, readAvailability, type Availability } from './availabi
 import { countedInStateSql, heldCountedSql, heldLicensesSql, licensesInStateSql, type LicenseState } from './license-state.ts';
 import { countersOf } from './license-counts.ts';
 import { sqlDay } from './days.ts';
-import { day, moment, selectColumns, sqlColumn, uuidArray, type Columns } from './sql.ts';
+import { epochDay, moment, selectColumns, sqlColumn, uuidArray, type Columns } from './sql.ts';
 
 export interface LicenseListFilter {
   /** Only licenses in this state today. */
@@ -104,7 +104,7 @@ type ResultRow = Record<string, unknown>;
 /** A moment column as a Date; null stays null, and undefined (not selected) stays undefined. */
 const momentIfRead = (value: unknown) => (value === undefined || value === null ? value : moment(value));
 /** A day column as a Date, likewise. */
-const dayIfRead = (value: unknown) => (value === undefined || value === null ? value : day(value));
+const dayIfRead = (value: unknown) => (value === undefined || value === null ? value : epochDay(value));
 
 /**
  * The license of a page row, with the columns the page selected (the others undefined); null

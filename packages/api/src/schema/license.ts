@@ -19,7 +19,8 @@ import { UserRef } from './user.ts';
 export const LicenseRef = builder.prismaNode('License', {
   description:
     "One seat of a product, owned by a school. New until assigned (or until its auto-start day, 4 months after delivery, when it starts by itself); then started, usable through its end date (a day in the organisation's time zone); expired from the next day. A started license assigned to nobody is reusable.",
-  id: { field: 'id' },
+  // The id column as it is: Pothos' default serializer looks up the model's primary key for each license.
+  id: { resolve: (license) => license.id },
   // The columns its state and holder follow from, always; the others only when a field asks for
   // them: a page of the admin view reads a thousand licenses. The fields below read these without
   // a select of their own, which Pothos would check on every license.
