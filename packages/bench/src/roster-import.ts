@@ -2,7 +2,7 @@
 // Imports a generated municipality-sized OneRoster set (roster-set.ts) into a fresh database, then
 // imports it again (nothing to change), and reports for each run its time, the SQL statements per
 // record of the snapshot, and the process's peak RSS. PGlite in a temporary directory; PostgreSQL
-// in a database of its own (licenses_roster_bench, dropped afterwards).
+// in a database of its own (licenses_roster_bench or BENCH_DATABASE, dropped afterwards).
 import { execFileSync } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -23,7 +23,8 @@ const SCALES: Record<string, RosterScale> = {
   tenth: { ...MUNICIPALITY, schools: 6 },
   small: { schools: 4, studentsPerSchool: 100, teachersPerSchool: 10, classesPerSchool: 5, teachingGroupsPerSchool: 5 },
 };
-const DATABASE = 'licenses_roster_bench';
+// BENCH_DATABASE names another (two runs on one server at once).
+const DATABASE = process.env.BENCH_DATABASE || 'licenses_roster_bench';
 
 const { values } = parseArgs({
   options: {

@@ -102,9 +102,20 @@ export function daysBetween(from: Date, to: Date): number {
   return Math.round((to.getTime() - from.getTime()) / DAY_MS);
 }
 
+/** The texts of the days formatted lately: an answer's thousand licenses share a few end dates, and toISOString costs a microsecond. */
+const dayTexts = new Map<number, string>();
+const MAX_DAY_TEXTS = 10_000;
+
 /** "YYYY-MM-DD". */
 export function formatDay(day: Date): string {
-  return day.toISOString().slice(0, 10);
+  const time = day.getTime();
+  let text = dayTexts.get(time);
+  if (text === undefined) {
+    text = day.toISOString().slice(0, 10);
+    if (dayTexts.size >= MAX_DAY_TEXTS) dayTexts.clear();
+    dayTexts.set(time, text);
+  }
+  return text;
 }
 
 /** A "YYYY-MM-DD" that names a real day, or null. */

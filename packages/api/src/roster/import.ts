@@ -119,11 +119,15 @@ export async function importRoster(
   const { mode, errors, diff } = await readAndDiff(prisma, input, options, now);
   report.mode = mode;
   if (!diff) return refuse(errors);
-  const listed = diff.changes.slice(0, LISTED_CHANGES).map(({ entity, kind, key, source }) => ({ entity, kind, key, source: source ?? null }));
+  const listed: ListedChange[] = [];
+  for (const { entity, kind, key, source } of diff.changes()) {
+    if (listed.length === LISTED_CHANGES) break;
+    listed.push({ entity, kind, key, source: source ?? null });
+  }
 
   const batchSize = options.batchSize ?? DEFAULT_BATCH_SIZE;
   if (input.dryRun) {
-    return { ...report, summary: diff.summary, ...(await dryRunEffects(prisma, clock, actor, input.organisationId, diff.changes, batchSize)), changes: listed };
+    return { ...report, summary: diff.summary, ...(await dryRunEffects(prisma, clock, actor, input.organisationId, diff, batchSize)), changes: listed };
   }
 
   const run = await startOrResume(prisma, actor, input, mode, now);
@@ -131,8 +135,9 @@ export async function importRoster(
   let revokedLicenses = run.revokedLicenses;
   const effects = { licensesGivenByRules: 0, membersQueued: 0 };
   const ids = new CreatedIds();
-  for (let start = 0; start < diff.changes.length; start += batchSize) {
-    const batch = diff.changes.slice(start, start + batchSize);
+  let taken = 0;
+  for (const batch of batches(diff, batchSize)) {
+    taken += batch.length;
     const applied = await inTransaction(prisma, async (tx) => {
       const batchIds = ids.fork();
       const batchNow = clock.now();
@@ -149,7 +154,7 @@ export async function importRoster(
     });
     effects.licensesGivenByRules += applied.licensesGivenByRules;
     effects.membersQueued += applied.membersQueued;
-    await options.onProgress?.({ applied: start + batch.length, total: diff.changes.length });
+    await options.onProgress?.({ applied: taken, total: diff.total });
   }
   await prisma.rosterImport.update({ where: { id: run.id }, data: { status: 'COMPLETED', finishedAt: clock.now(), updatedAt: clock.now() } });
   return { ...report, importId: run.id, resumed: run.resumed, summary, revokedLicenses, ...effects, changes: listed };
@@ -174,6 +179,19 @@ async function readAndDiff(
   if (snapshot.errors.length) return { mode: snapshot.mode, errors: snapshot.errors, diff: null };
   const diff = diffRoster(snapshot, current, now);
   return { mode: snapshot.mode, errors: diff.errors, diff: diff.errors.length ? null : diff };
+}
+
+/** The diff's changes in batches, each made only when its batch is taken (flat memory). */
+function* batches(diff: RosterDiff, size: number): Generator<RosterChange[]> {
+  let batch: RosterChange[] = [];
+  for (const change of diff.changes()) {
+    batch.push(change);
+    if (batch.length === size) {
+      yield batch;
+      batch = [];
+    }
+  }
+  if (batch.length) yield batch;
 }
 
 /** A RUNNING import of the same files continues; otherwise a new one starts. */
@@ -260,18 +278,16 @@ async function dryRunEffects(
   clock: Clock,
   actor: Actor,
   organisationId: string,
-  changes: RosterChange[],
+  diff: RosterDiff,
   batchSize: number,
 ): Promise<LicenseEffects> {
-  if (changes.length === 0) return { revokedLicenses: 0, licensesGivenByRules: 0, membersQueued: 0 };
+  if (diff.total === 0) return { revokedLicenses: 0, licensesGivenByRules: 0, membersQueued: 0 };
   try {
     await prisma.$transaction(
       async (tx) => {
         const now = clock.now();
         const ids = new CreatedIds();
-        for (let start = 0; start < changes.length; start += batchSize) {
-          await applyBatch(tx, now, actor, organisationId, changes.slice(start, start + batchSize), ids);
-        }
+        for (const batch of batches(diff, batchSize)) await applyBatch(tx, now, actor, organisationId, batch, ids);
         throw new DryRunRollback(await licenseEffects(tx, organisationId, now));
       },
       { maxWait: 10_000, timeout: DRY_RUN_TIMEOUT_MS },
