@@ -2,7 +2,8 @@
 // the SQL statement count, and what the slowest 1% waited for. For profiling
 // (`node --cpu-prof src/profile.ts`) and for reading a tail without autocannon.
 // Needs a generated PostgreSQL data set: `$PNPM --filter @school-licenses/bench run generate --db postgres --scale 0.1` (BENCHMARKS.md).
-//   node src/profile.ts [--scenario view|availability|assign] [--requests 80] [--statements]
+//   node src/profile.ts [--scenario view|availability|entitlement|assign] [--requests 80] [--statements]
+// `entitlement` asks, as the organisation's admin, whether holders of licenses hold them (an LMS's check).
 // `assign` sends the benchmark's pair, assignLicense then revokeLicense of the license it gave: a
 // "request" below is the pair, and its statements are the two requests'.
 import { PerformanceObserver } from 'node:perf_hooks';
@@ -13,7 +14,7 @@ import { readManifest } from './data-set.ts';
 import { DEFAULT_SERVER_URL, targetOf } from './database.ts';
 import { cpuTicks, stealPercent } from './machine.ts';
 import { encodeGlobalID } from '@pothos/plugin-relay';
-import { availabilityBodies, body, viewBodies } from './operations.ts';
+import { availabilityBodies, body, entitlementBodies, viewBodies } from './operations.ts';
 import { openSql } from './sql.ts';
 
 const { values } = parseArgs({
@@ -24,12 +25,17 @@ const { values } = parseArgs({
   },
 });
 const scenario = values.scenario;
-if (scenario !== 'view' && scenario !== 'availability' && scenario !== 'assign') throw new Error(`--scenario is view, availability or assign, not ${scenario}`);
+if (scenario !== 'view' && scenario !== 'availability' && scenario !== 'entitlement' && scenario !== 'assign') {
+  throw new Error(`--scenario is view, availability, entitlement or assign, not ${scenario}`);
+}
 const requests = Number(values.requests);
 
 const { url } = targetOf('postgres', process.env.DATABASE_URL ?? DEFAULT_SERVER_URL);
 const sql = await openSql({ url });
 const manifest = await readManifest(sql);
+const holders = await sql.query<{ userId: string; productId: string }>(
+  `SELECT "assignedUserId"::text AS "userId", "productId"::text AS "productId" FROM "License" WHERE "assignedUserId" IS NOT NULL ORDER BY id LIMIT 200`,
+);
 await sql.close();
 let statements = 0;
 // With --statements, the first request's statements are printed, one a line.
@@ -43,7 +49,7 @@ const database = await openDatabase({
 let printing = true;
 const secret = 'profile-secret-that-is-long-enough-0123456789';
 const quiet = { debug() {}, info() {}, warn: console.warn, error: console.error };
-const api = createApi({ prisma: database.prisma, clock: systemClock, auth: { jwtSecret: secret }, graphiql: false, log: quiet });
+const api = createApi({ prisma: database.prisma, sql: database.sql, clock: systemClock, auth: { jwtSecret: secret }, graphiql: false, log: quiet });
 const token = await signUserToken({ jwtSecret: secret }, manifest.adminId);
 const send = async (body: string) => {
   const response = await api.fetch('http://bench/graphql', {
@@ -74,7 +80,9 @@ const assignThenRevoke = async (assign: string) => {
   if (!license) throw new Error(`assignLicense gave no license: ${assigned.slice(0, 200)}`);
   return assigned + (await send(body('Revoke', { license })));
 };
-const bodies = { view: viewBodies, availability: availabilityBodies, assign: () => assignBodies }[scenario](manifest);
+const bodies = { view: viewBodies, availability: availabilityBodies, entitlement: () => entitlementBodies(holders), assign: () => assignBodies }[scenario](
+  manifest,
+);
 const request = scenario === 'assign' ? assignThenRevoke : send;
 
 // GC pauses by their place on the clock, to tell the slow requests that waited for one.
@@ -118,7 +126,7 @@ const waitedForGc = (sample: Sample) => pauses.some((pause) => pause.end > sampl
 const slowest = samples.filter((sample) => wall(sample) >= p99);
 console.log(
   `${scenario}, second half of ${requests} requests: median ${percentile(byWall, 0.5).toFixed(1)} ms, ` +
-    `p99 ${p99.toFixed(1)} ms, ${cpuPerRequest.toFixed(1)} ms of CPU per request`,
+    `p99 ${p99.toFixed(1)} ms, ${cpuPerRequest.toFixed(2)} ms of CPU per request`,
 );
 console.log(
   `GC: ${((samples.filter(waitedForGc).length / samples.length) * 100).toFixed(1)}% of the requests waited for a pause; ` +

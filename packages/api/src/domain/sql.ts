@@ -1,6 +1,7 @@
 // Pieces of the raw statements the domain writes where Prisma's queries cannot say it.
 import { randomBytes } from 'node:crypto';
 import { Prisma } from '@school-licenses/db';
+import type { Tx } from './actor.ts';
 
 /** A column of the table under `alias` in a raw statement, named as its Prisma model names it. */
 export function sqlColumn<Row>(alias: string, name: keyof Row & string): Prisma.Sql {
@@ -14,6 +15,20 @@ export function sqlColumn<Row>(alias: string, name: keyof Row & string): Prisma.
  */
 export function uuidArray(ids: readonly string[]): Prisma.Sql {
   return Prisma.sql`string_to_array(${ids.join(',')}, ',')::uuid[]`;
+}
+
+/** The rows of one raw read run on the pool's driver itself, outside Prisma: Database.sql. */
+export type SqlRead = <Row>(query: Prisma.Sql) => Promise<Row[]>;
+
+/**
+ * Where a hot raw read runs: a transaction, or, outside one, the driver itself (Database.sql),
+ * which skips Prisma's query interpreter: an eighth of the CPU of a small read (BENCHMARKS.md,
+ * "Small reads"). Both give the same values (the db package's test).
+ */
+export type Reads = Tx | SqlRead;
+
+export function readRows<Row>(reads: Reads, query: Prisma.Sql): Promise<Row[]> {
+  return typeof reads === 'function' ? reads<Row>(query) : reads.$queryRaw<Row[]>(query);
 }
 
 /** How a column is selected and read back: as it comes, as a moment, or as a day. */
