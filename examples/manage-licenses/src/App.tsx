@@ -1,5 +1,6 @@
 import { useEffect, useMemo, useState, type ReactNode } from 'react';
 import { createLicenseClient, NotificationAddedDocument, type LicenseClient, type ViewerQuery } from '@school-licenses/sdk';
+import { ApiKeys } from './ApiKeys.tsx';
 import { Classes } from './Classes.tsx';
 import { Deliveries } from './Deliveries.tsx';
 import { I18nProvider, LOCALES, useI18n, type Locale } from './i18n/i18n.tsx';
@@ -17,10 +18,11 @@ export type Viewer = ViewerQuery['viewer'];
 
 /**
  * The screens, switched by the URL's hash (no router library). Class licensing and the waiting
- * list are in the classes view; moving licenses and the roster import are for organisation admins.
+ * list are in the classes view; moving licenses, the roster import and the integrations' API keys
+ * are for organisation admins.
  */
-const ADMIN_VIEWS = ['licenses', 'classes', 'soon', 'move', 'import'] as const;
-const ORGANISATION_VIEWS: readonly View[] = ['move', 'import'];
+const ADMIN_VIEWS = ['licenses', 'classes', 'soon', 'move', 'import', 'keys'] as const;
+const ORGANISATION_VIEWS: readonly View[] = ['move', 'import', 'keys'];
 type View = (typeof ADMIN_VIEWS)[number] | 'deliveries';
 
 function useHashView<V extends string>(views: readonly V[]): V {
@@ -222,6 +224,7 @@ function AdminHome(props: { client: LicenseClient; viewer: Viewer; organisationA
         {view === 'move' ? <MoveLicenses client={client} schools={list} loadState={schools} /> : null}
         {view === 'import' && viewer.organisation ? <RosterImport client={client} organisation={viewer.organisation} onImported={reloadViewer} /> : null}
         {view === 'import' && !viewer.organisation ? <Empty>{t('importOnlyOrganisationAdmins')}</Empty> : null}
+        {view === 'keys' && viewer.organisation ? <ApiKeys client={client} organisation={viewer.organisation} /> : null}
       </main>
     </>
   );

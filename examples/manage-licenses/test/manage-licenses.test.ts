@@ -469,6 +469,9 @@ describe(`the Manage licenses app in Chromium, on ${process.env.DATABASE_URL ? '
       await move.getByRole('button', { name: i18n.t('moveButton') }).click();
       await move.locator('[data-code="NO_LICENSE_AVAILABLE"]').waitFor();
       await check(organisationAdmin, 'move licenses');
+      await organisationAdmin.getByRole('link', { name: i18n.t('view_keys') }).click();
+      await organisationAdmin.getByTestId('api-key').first().waitFor();
+      await check(organisationAdmin, 'API keys');
       await organisationAdmin.close();
     }
     expect(problems).toEqual({});
@@ -635,6 +638,37 @@ describe(`the Manage licenses app in Chromium, on ${process.env.DATABASE_URL ? '
     expect(after.licenseRules).toEqual([]);
     expect(after.waitingList).toEqual([]);
     expect((await admin.availability({ school, product: noBoken }))!.availability.assigned).toBe(before.assigned + expected.assignedCount);
+  });
+
+  it("issues an integration's API key (shown once, it works), then revokes it after a confirmation: refused from then on", async () => {
+    const sara = await stack.open('schoolAdmin');
+    await sara.getByRole('link', { name: 'Licenses' }).waitFor();
+    expect(await sara.getByRole('link', { name: 'Integrations' }).count()).toBe(0);
+    await sara.close();
+
+    const page = await stack.open('organisationAdmin');
+    await page.getByRole('link', { name: 'Integrations' }).click();
+    await page.getByRole('heading', { name: 'Integrations', level: 1 }).waitFor();
+    const form = page.getByTestId('new-key');
+    // No name: INVALID_INPUT at the name field, focused.
+    await form.getByRole('button', { name: 'Issue key' }).click();
+    await form.locator('[data-code="INVALID_INPUT"][data-field="name"]').waitFor();
+    await form.getByLabel('What it is for').fill('Skolportalen');
+    await form.getByLabel('It may').selectOption({ label: 'read and change' });
+    await form.getByRole('button', { name: 'Issue key' }).click();
+    const key = await page.getByTestId('issued-key').getByLabel('The key').inputValue();
+    expect(key).toMatch(/^slk_/);
+    const lms = createLicenseClient({ url: stack.apiUrl, token: key });
+    expect(await lms.viewer()).toMatchObject({ kind: 'INTEGRATION', name: 'API key Skolportalen' });
+
+    const row = page.getByTestId('api-key').filter({ hasText: 'Skolportalen' });
+    await seeText(row, /read and change · issued \d/);
+    await row.getByRole('button', { name: 'Revoke' }).click();
+    await row.getByRole('button', { name: 'Yes, revoke it' }).click();
+    await row.waitFor({ state: 'detached' });
+    expect(await lms.viewer().catch((e: unknown) => e)).toMatchObject({ code: 'UNAUTHENTICATED', status: 401 });
+    // The demo's own key is still there, and still works.
+    await page.getByTestId('api-key').filter({ hasText: 'Demo LMS' }).waitFor();
   });
 
   it("moves licenses between schools (the organisation admin): each refusal at its field, then both schools' availability", async () => {

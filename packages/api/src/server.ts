@@ -165,6 +165,7 @@ async function main() {
     limits: config.limits,
     persistedOperations,
     poolWaiting: () => database.waiting(),
+    sql: database.sql,
     ...(rateLimitStore ? { rateLimitStore } : {}),
   });
   if (persistedOperations) log.info(`persisted operations only: ${Object.keys(persistedOperations).length} documents`);

@@ -31,12 +31,15 @@ import { DEFAULT_IDEMPOTENCY_TTL_HOURS } from './domain/idempotency.ts';
 import { createEventHub, type EventHub } from './events/relay.ts';
 import type { WebhookSettings } from './events/webhooks.ts';
 import { renderLocalGraphiQL, useGraphiQLAssets } from './graphiql.ts';
+import type { SqlRead } from './domain/sql.ts';
 import type { Context } from './schema/context.ts';
 import { useAnswerInTransaction } from './schema/run.ts';
 import { schema } from './schema/index.ts';
 
 export interface ApiOptions {
   prisma: PrismaClient;
+  /** The hot reads outside transactions, on the driver itself: Database.sql. Unset: through Prisma's $queryRaw. */
+  sql?: SqlRead;
   clock: Clock;
   /** The events this instance's subscriptions receive (events/relay.ts); none: no subscription ever fires. */
   events?: EventHub;
@@ -74,7 +77,8 @@ export type Api = YogaServerInstance<Record<string, never>, Context>;
 export const READY_SATURATION_MS = 500;
 
 export function createApi(options: ApiOptions): Api {
-  const authenticate = createAuthenticator(options.auth, options.prisma, options.clock);
+  const sql: SqlRead = options.sql ?? ((query) => options.prisma.$queryRaw(query));
+  const authenticate = createAuthenticator(options.auth, sql, options.clock);
   const limits: ApiLimits = { ...DEFAULT_LIMITS, ...options.limits };
   const limiter = (name: string, limit: RateLimitOptions | undefined): RateLimit | null =>
     !limit ? null : options.rateLimitStore ? options.rateLimitStore.limiter(name, limit) : new RateLimiter(limit);
@@ -131,6 +135,7 @@ export function createApi(options: ApiOptions): Api {
         const actor = await authenticate(request.headers.get('authorization'));
         return {
           prisma: options.prisma,
+          sql,
           clock: options.clock,
           events,
           webhooks: options.webhooks ?? { allowPrivate: false },

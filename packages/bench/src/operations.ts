@@ -15,6 +15,12 @@ export const AVAILABILITY = /* GraphQL */ `
     }
   }`;
 
+/** The entitlement check an LMS makes at every launch of a product. */
+export const ENTITLEMENT = /* GraphQL */ `
+  query Entitlement($user: ID!, $product: ID!) {
+    entitlement(user: $user, product: $product) { holds endDate daysLeft }
+  }`;
+
 export const ASSIGN = /* GraphQL */ `
   mutation Assign($input: AssignLicenseInput!) {
     assignLicense(input: $input) {
@@ -49,6 +55,17 @@ export function body(operationName: OperationName, variables: Record<string, unk
 /** The admin view of each school of the data set, one body per school. */
 export function viewBodies(manifest: Manifest): string[] {
   return manifest.schools.map((school) => body('AdminView', { school: encodeGlobalID('School', school.id), first: VIEW_PAGE_SIZE }));
+}
+
+/** The entitlement check of holders of licenses (user and product ids), one body per holder. */
+export function entitlementBodies(holders: readonly { userId: string; productId: string }[]): string[] {
+  return holders.map(({ userId, productId }) =>
+    JSON.stringify({
+      operationName: 'Entitlement',
+      query: ENTITLEMENT,
+      variables: { user: encodeGlobalID('User', userId), product: encodeGlobalID('Product', productId) },
+    }),
+  );
 }
 
 /** The availability of each product of each school of the data set, one body per school product. */

@@ -2,7 +2,10 @@
 // the SQL statement count, and what the slowest 1% waited for. For profiling
 // (`node --cpu-prof src/profile.ts`) and for reading a tail without autocannon.
 // Needs a generated PostgreSQL data set: `$PNPM --filter @school-licenses/bench run generate --db postgres --scale 0.1` (BENCHMARKS.md).
-//   node src/profile.ts [--scenario view|availability] [--requests 80]
+//   node src/profile.ts [--scenario view|availability|entitlement|assign] [--requests 80] [--statements]
+// `entitlement` asks, as the organisation's admin, whether holders of licenses hold them (an LMS's check).
+// `assign` sends the benchmark's pair, assignLicense then revokeLicense of the license it gave: a
+// "request" below is the pair, and its statements are the two requests'.
 import { PerformanceObserver } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { createApi, signUserToken, systemClock } from '@school-licenses/api';
@@ -10,30 +13,77 @@ import { openDatabase } from '@school-licenses/db';
 import { readManifest } from './data-set.ts';
 import { DEFAULT_SERVER_URL, targetOf } from './database.ts';
 import { cpuTicks, stealPercent } from './machine.ts';
-import { availabilityBodies, viewBodies } from './operations.ts';
+import { encodeGlobalID } from '@pothos/plugin-relay';
+import { availabilityBodies, body, entitlementBodies, viewBodies } from './operations.ts';
 import { openSql } from './sql.ts';
 
 const { values } = parseArgs({
   options: {
     scenario: { type: 'string', default: 'view' },
     requests: { type: 'string', default: '80' },
+    statements: { type: 'boolean', default: false },
   },
 });
 const scenario = values.scenario;
-if (scenario !== 'view' && scenario !== 'availability') throw new Error(`--scenario is view or availability, not ${scenario}`);
+if (scenario !== 'view' && scenario !== 'availability' && scenario !== 'entitlement' && scenario !== 'assign') {
+  throw new Error(`--scenario is view, availability, entitlement or assign, not ${scenario}`);
+}
 const requests = Number(values.requests);
 
 const { url } = targetOf('postgres', process.env.DATABASE_URL ?? DEFAULT_SERVER_URL);
 const sql = await openSql({ url });
 const manifest = await readManifest(sql);
+const holders = await sql.query<{ userId: string; productId: string }>(
+  `SELECT "assignedUserId"::text AS "userId", "productId"::text AS "productId" FROM "License" WHERE "assignedUserId" IS NOT NULL ORDER BY id LIMIT 200`,
+);
 await sql.close();
 let statements = 0;
-const database = await openDatabase({ url, onQuery: () => statements++ });
+// With --statements, the first request's statements are printed, one a line.
+const database = await openDatabase({
+  url,
+  onQuery: (text) => {
+    statements++;
+    if (values.statements && printing) console.log(`${statements}. ${text.replace(/\s+/g, ' ').slice(0, 160)}`);
+  },
+});
+let printing = true;
 const secret = 'profile-secret-that-is-long-enough-0123456789';
 const quiet = { debug() {}, info() {}, warn: console.warn, error: console.error };
-const api = createApi({ prisma: database.prisma, clock: systemClock, auth: { jwtSecret: secret }, graphiql: false, log: quiet });
+const api = createApi({ prisma: database.prisma, sql: database.sql, clock: systemClock, auth: { jwtSecret: secret }, graphiql: false, log: quiet });
 const token = await signUserToken({ jwtSecret: secret }, manifest.adminId);
-const bodies = scenario === 'view' ? viewBodies(manifest) : availabilityBodies(manifest);
+const send = async (body: string) => {
+  const response = await api.fetch('http://bench/graphql', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+    body,
+  });
+  return response.text();
+};
+// The benchmark's assignment (bench.ts): a free student of each school and product, reusing a
+// license of the pool's earliest end date; the revoke puts it back.
+const assignBodies = manifest.schools.flatMap((school) =>
+  school.products.map((product) =>
+    body('Assign', {
+      input: {
+        school: encodeGlobalID('School', school.id),
+        product: encodeGlobalID('Product', product.id),
+        user: encodeGlobalID('User', product.freeStudents[0]!),
+        reuseStarted: true,
+        endDate: product.poolEndDate,
+      },
+    }),
+  ),
+);
+const assignThenRevoke = async (assign: string) => {
+  const assigned = await send(assign);
+  const license = (JSON.parse(assigned) as { data?: { assignLicense?: { license?: { id: string } } } }).data?.assignLicense?.license?.id;
+  if (!license) throw new Error(`assignLicense gave no license: ${assigned.slice(0, 200)}`);
+  return assigned + (await send(body('Revoke', { license })));
+};
+const bodies = { view: viewBodies, availability: availabilityBodies, entitlement: () => entitlementBodies(holders), assign: () => assignBodies }[scenario](
+  manifest,
+);
+const request = scenario === 'assign' ? assignThenRevoke : send;
 
 // GC pauses by their place on the clock, to tell the slow requests that waited for one.
 const pauses: { start: number; end: number }[] = [];
@@ -55,17 +105,13 @@ for (let i = 0; i < requests; i++) {
   const cpuBefore = process.cpuUsage();
   const start = performance.now();
   statements = 0;
-  const response = await api.fetch('http://bench/graphql', {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-    body: bodies[i % bodies.length]!,
-  });
-  const text = await response.text();
+  const text = await request(bodies[i % bodies.length]!);
   const end = performance.now();
   // CPU time of this process (its share, not the database's), GC and compiler threads included.
   const cpu = process.cpuUsage(cpuBefore);
   if (i >= firstMeasured) samples.push({ start, end, cpuMs: (cpu.user + cpu.system) / 1000 });
   if (i === 0) console.log(`${text.length.toLocaleString('en')} bytes, ${statements} statements: ${text.slice(0, 80)}…`);
+  printing = false;
 }
 const ticks = cpuTicks();
 await new Promise((resolve) => setTimeout(resolve, 20)); // the last GC entries arrive after a tick
@@ -80,7 +126,7 @@ const waitedForGc = (sample: Sample) => pauses.some((pause) => pause.end > sampl
 const slowest = samples.filter((sample) => wall(sample) >= p99);
 console.log(
   `${scenario}, second half of ${requests} requests: median ${percentile(byWall, 0.5).toFixed(1)} ms, ` +
-    `p99 ${p99.toFixed(1)} ms, ${cpuPerRequest.toFixed(1)} ms of CPU per request`,
+    `p99 ${p99.toFixed(1)} ms, ${cpuPerRequest.toFixed(2)} ms of CPU per request`,
 );
 console.log(
   `GC: ${((samples.filter(waitedForGc).length / samples.length) * 100).toFixed(1)}% of the requests waited for a pause; ` +

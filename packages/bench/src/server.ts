@@ -37,7 +37,7 @@ async function main() {
     let prisma = database.prisma;
     if (values['relation-load-strategy'] === 'query') prisma = withQueryStrategy(prisma);
     const quiet = { debug() {}, info() {}, warn: console.warn, error: console.error };
-    handler = createApi({ prisma, clock: systemClock, auth: { jwtSecret }, graphiql: false, log: quiet });
+    handler = createApi({ prisma, sql: database.sql, clock: systemClock, auth: { jwtSecret }, graphiql: false, log: quiet });
   } else if (values.kind === 'baseline') {
     handler = createBaselineHandler({ sql: await openSql(target, 10, { preparedStatements }), jwtSecret });
   } else {

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DatabaseConfigError, openDatabase, preparedStatementNames } from './database.ts';
+import { Prisma } from './generated/prisma/client.ts';
 import { openTestDatabase, type TestDatabase } from './testing/test-database.ts';
 
 const backend = process.env.DATABASE_URL ? 'PostgreSQL' : 'PGlite';
@@ -68,6 +69,55 @@ describe(`database-level invariants on ${backend}`, () => {
       data: { schoolId: ids.school, productId: ids.product, quantity: 0, deliveryMode: 'DIRECT', status: 'DELIVERED', placedAt: new Date() },
     });
     await expect(order).rejects.toThrow();
+  });
+});
+
+describe(`sql, the driver's own reads, on ${backend}`, () => {
+  let db: TestDatabase;
+  const statements: string[] = [];
+  beforeAll(async () => {
+    db = await openTestDatabase({ onQuery: (sql) => statements.push(sql) });
+  });
+  afterAll(() => db.close());
+
+  // Every kind of value a read selects, with parameters as the API binds them (text, cast in SQL).
+  const everyKind = (label: string) => Prisma.sql`
+    SELECT ${label}::text AS text, ${'0195c1a2-7d4e-7000-8000-000000000001'}::uuid AS uuid, 42::int4 AS int4,
+      9007199254740993::int8 AS int8, count(*) AS count, 1.5::float8 AS float8, true AS bool, NULL::text AS nothing,
+      '2026-03-29 01:30:00.123+00'::timestamptz AS timestamptz, '2026-03-29 01:30:00.123'::timestamp AS timestamp,
+      '2026-03-29'::date AS date, '2026-03-29'::date::text AS "dayText", (extract(epoch FROM '2026-03-29 01:30:00.123+00'::timestamptz) * 1000)::float8 AS epoch,
+      json_build_object('n', 1, 'day', '2026-03-29'::date) AS json, '{"a": [1, 2]}'::jsonb AS jsonb,
+      ARRAY['a', 'b'] AS "textArray", ARRAY[1, 2]::int4[] AS "intArray", 'SCHOOL_ADMIN'::"SchoolRole" AS "enum"
+    FROM (VALUES (1), (2)) v(x)`;
+
+  it("gives each value as Prisma's $queryRaw does", async () => {
+    const [direct] = await db.sql<Record<string, unknown>>(everyKind('direct'));
+    const [prisma] = await db.prisma.$queryRaw<Record<string, unknown>[]>(everyKind('direct'));
+    expect(direct).toEqual(prisma);
+    expect(direct).toMatchObject({
+      int8: 9007199254740993n,
+      count: 2n,
+      date: new Date('2026-03-29T00:00:00.000Z'),
+      timestamp: new Date('2026-03-29T01:30:00.123Z'),
+    });
+  });
+
+  it('is counted as a statement, and answers again from a prepared statement', async () => {
+    statements.length = 0;
+    for (const label of ['a', 'b']) expect(await db.sql<{ label: string }>(Prisma.sql`SELECT ${label}::text AS label`)).toEqual([{ label }]);
+    expect(statements).toEqual(['SELECT $1::text AS label', 'SELECT $1::text AS label']);
+  });
+
+  it('reads beside Prisma on one connection, whose prepared statements have other names', async () => {
+    const one = await openTestDatabase({ maxConnections: 1 });
+    try {
+      for (let i = 0; i < 2; i++) {
+        expect(await one.prisma.$queryRaw<{ n: number }[]>(Prisma.sql`SELECT ${i}::int4 AS n`)).toEqual([{ n: i }]);
+        expect(await one.sql<{ t: string }>(Prisma.sql`SELECT ${String(i)}::text AS t`)).toEqual([{ t: String(i) }]);
+      }
+    } finally {
+      await one.close();
+    }
   });
 });
 

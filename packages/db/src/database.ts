@@ -1,5 +1,9 @@
 // The one way to open the database: embedded PGlite by default, PostgreSQL when given a URL.
-// Same schema, same migrations, same generated client on both.
+// Same schema, same migrations, same generated client on both. Besides the Prisma client, `sql`
+// runs one `Prisma.sql` statement on the driver itself: Prisma's client (its query interpreter,
+// spans, result mapping) was an eighth of the CPU of a small authenticated read, so the API's hot
+// reads outside transactions skip it (BENCHMARKS.md, "Small reads"). Prisma keeps the rest:
+// transactions, writes, the relations Pothos selects.
 import { closeSync, openSync, unlinkSync, writeSync, readFileSync } from 'node:fs';
 import { link, mkdir, readFile, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -9,7 +13,7 @@ import { PrismaPg } from '@prisma/adapter-pg';
 import type { SqlDriverAdapterFactory } from '@prisma/driver-adapter-utils';
 import pg from 'pg';
 import { PrismaPGlite } from 'pglite-prisma-adapter';
-import { PrismaClient } from './generated/prisma/client.ts';
+import { PrismaClient, type Prisma } from './generated/prisma/client.ts';
 import { applyPendingMigrations, readMigrations, type Migration, type MigrationConnection, type MigrationReport } from './migrations/migrations.ts';
 
 export type DatabaseKind = 'pglite' | 'postgres';
@@ -37,7 +41,7 @@ export interface DatabaseOptions {
   statementTimeoutMs?: number | undefined;
   lockTimeoutMs?: number | undefined;
   idleInTransactionTimeoutMs?: number | undefined;
-  /** Called with every SQL statement the Prisma client sends (statement counting, logs). */
+  /** Called with every SQL statement the Prisma client or `sql` sends (statement counting, logs). */
   onQuery?: ((sql: string) => void) | undefined;
   /**
    * PostgreSQL only: name Prisma's statements, so the server parses and plans each SQL text once
@@ -74,6 +78,15 @@ export interface Database {
   /** Where the data lives, without credentials, for logs. */
   description: string;
   prisma: PrismaClient;
+  /**
+   * The rows of one statement, run on the driver itself (the pg pool, or PGlite) rather than
+   * through Prisma's query interpreter: for the hot reads outside a transaction, which the API
+   * composes as `Prisma.sql` fragments (README, "Performance"). Values come as Prisma's
+   * `$queryRaw` gives them: text, uuid, int4, float8, bool, json and arrays as they are, int8 as a
+   * bigint, timestamptz as a Date, a date as the Date of its 00:00 UTC. Never inside a
+   * transaction: it takes a connection of its own (and on PGlite would wait for the transaction).
+   */
+  sql<Row>(query: Prisma.Sql): Promise<Row[]>;
   /** How many queries wait for a free connection of the pool right now (PGlite: 0). */
   waiting(): number;
   /** The pool's connections now: open, idle, and queries waiting for one (metrics; PGlite: one, never waiting). */
@@ -153,10 +166,18 @@ async function openPostgres(url: string, options: DatabaseOptions): Promise<Data
   }
   const listener = new PostgresListener(url);
   const prisma = createClient(new PrismaPg(pool, options.preparedStatements === false ? {} : { statementNameGenerator: preparedStatementNames() }), options);
+  // Names of their own: a connection holds Prisma's prepared statements too.
+  const statementName = options.preparedStatements === false ? () => undefined : preparedStatementNames(1_000, 'sql_');
   return {
     kind: 'postgres',
     description,
     prisma,
+    async sql<Row>(query: Prisma.Sql) {
+      options.onQuery?.(query.text);
+      const name = statementName(query);
+      const result = await pool.query({ text: query.text, values: query.values, types: PG_TYPES, ...(name ? { name } : {}) });
+      return result.rows as Row[];
+    },
     waiting: () => pool.waitingCount,
     connections: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),
     async migrate({ onProgress, migrations } = {}) {
@@ -291,6 +312,10 @@ async function openPglite(options: DatabaseOptions): Promise<Database> {
     connections: () => ({ total: 1, idle: 1, waiting: 0 }),
     description: inMemory ? 'embedded PGlite in memory' : `embedded PGlite in ${dataDir}`,
     prisma,
+    async sql<Row>(query: Prisma.Sql) {
+      options.onQuery?.(query.text);
+      return (await pglite.query<Row>(query.text, query.values, { parsers: PGLITE_PARSERS })).rows;
+    },
     async migrate({ onProgress, migrations } = {}) {
       migrations ??= await readMigrations();
       const pending = migrations;
@@ -389,14 +414,34 @@ class PostgresListener {
  * most `max` texts get a name: a stream of distinct texts (lists of every length) stays unnamed
  * and cannot fill each connection's memory on the server.
  */
-export function preparedStatementNames(max = 1_000): (query: { sql: string }) => string {
+export function preparedStatementNames(max = 1_000, prefix = 'prisma_'): (query: { sql: string }) => string {
   const names = new Map<string, string>();
   return ({ sql }) => {
     let name = names.get(sql);
-    if (name === undefined && names.size < max) names.set(sql, (name = `prisma_${names.size}`));
+    if (name === undefined && names.size < max) names.set(sql, (name = `${prefix}${names.size}`));
     return name ?? ''; // '': the unnamed statement
   };
 }
+
+// What `sql` parses differently from Prisma's $queryRaw, by type oid; the other types the drivers
+// parse alike. pg would read int8 as a string and a date or a timestamp as a local-time Date.
+const INT8 = 20;
+const DATE = 1082;
+const TIMESTAMP = 1114;
+const asBigInt = (text: string) => BigInt(text);
+const asUtcDay = (text: string) => new Date(`${text}T00:00:00.000Z`);
+const asUtcMoment = (text: string) => new Date(`${text.replace(' ', 'T')}Z`);
+const PG_TYPES = {
+  getTypeParser: ((oid: number, format?: string) =>
+    oid === INT8
+      ? asBigInt
+      : oid === DATE
+        ? asUtcDay
+        : oid === TIMESTAMP
+          ? asUtcMoment
+          : pg.types.getTypeParser(oid, format as 'text')) as typeof pg.types.getTypeParser,
+};
+const PGLITE_PARSERS = { [INT8]: asBigInt, [DATE]: asUtcDay, [TIMESTAMP]: asUtcMoment };
 
 function createClient(adapter: SqlDriverAdapterFactory, options: DatabaseOptions): PrismaClient {
   const cache = options.queryPlanCacheMaxSize === undefined ? {} : { queryPlanCacheMaxSize: options.queryPlanCacheMaxSize };

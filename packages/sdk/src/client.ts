@@ -4,6 +4,9 @@ import { createClient as createSseClient } from 'graphql-sse';
 import { retryExchange } from '@urql/exchange-retry';
 import { LicenseApiError } from './errors.js';
 import {
+  ApiKeysDocument,
+  CreateApiKeyDocument,
+  RevokeApiKeyDocument,
   AssignLicenseDocument,
   AssignLicenseToGroupDocument,
   EndGroupLicenseRuleDocument,
@@ -35,6 +38,8 @@ import {
   type LicenseWaiterFieldsFragment,
   type AuditEventFieldsFragment,
   type CreateWebhookEndpointInput,
+  type CreateApiKeyInput,
+  type ApiKeyFieldsFragment,
   type CreateWebhookEndpointMutation,
   type EventFieldsFragment,
   type EventKind,
@@ -391,6 +396,21 @@ export interface LicenseClient {
   /** Removes a webhook endpoint of yours (`NOT_FOUND` when it is not, or no longer, there). */
   deleteWebhookEndpoint(args: { endpoint: string }): Promise<Result<{ deletedEndpointId: string }>>;
 
+  /** The organisation's API keys, newest first (its administrators only; anyone else gets none). */
+  apiKeys(args: { organisation: string; includeRevoked?: boolean } & PageOptions): AsyncGenerator<ApiKeyFieldsFragment, void, undefined>;
+
+  /**
+   * Issues an API key for one of the organisation's integrations (`ORGANISATION_READ` or
+   * `ORGANISATION_READ_WRITE`; its administrators only). The returned `key` is shown this once.
+   */
+  createApiKey(input: CreateApiKeyInput): Promise<Result<{ key: string; apiKey: ApiKeyFieldsFragment }>>;
+
+  /**
+   * Revokes an API key of the organisation: refused from its next request, and its live
+   * subscriptions end with `CREDENTIAL_REVOKED`. Revoking a revoked key changes nothing.
+   */
+  revokeApiKey(args: { apiKey: string }): Promise<Result<{ apiKey: ApiKeyFieldsFragment }>>;
+
   /**
    * Live updates of a subscription document (e.g. `AvailabilityChangedDocument`), over
    * Server-Sent Events. Returns a function that stops them.
@@ -648,6 +668,26 @@ export function createLicenseClient(options: LicenseClientOptions): LicenseClien
       return typedFailures(async () => {
         const { deleteWebhookEndpoint: result } = await client.mutate(DeleteWebhookEndpointDocument, { input });
         return result.__typename === 'DeleteWebhookEndpointPayload' ? toResult(result) : toFailure({ ...result, __typename: 'LicenseError' });
+      });
+    },
+    apiKeys({ organisation, includeRevoked, pageSize }) {
+      return client.nodes(
+        ApiKeysDocument,
+        { organisation, includeRevoked: includeRevoked ?? null },
+        (data) => (data.node?.__typename === 'Organisation' ? data.node.apiKeys : null),
+        { pageSize },
+      );
+    },
+    createApiKey(input) {
+      return typedFailures(async () => {
+        const { createApiKey: result } = await client.mutate(CreateApiKeyDocument, { input });
+        return result.__typename === 'CreateApiKeyPayload' ? toResult(result) : toFailure({ ...result, __typename: 'LicenseError' });
+      });
+    },
+    revokeApiKey(input) {
+      return typedFailures(async () => {
+        const { revokeApiKey: result } = await client.mutate(RevokeApiKeyDocument, { input });
+        return result.__typename === 'RevokeApiKeyPayload' ? toResult(result) : toFailure({ ...result, __typename: 'LicenseError' });
       });
     },
     subscribe(document, variables, onData, onError) {

@@ -275,6 +275,24 @@ describe.each(TRANSPORTS)(`the SDK against the API (%s, ${backend})`, (transport
     expect(calls).toBe(1);
   });
 
+  it("lets an organisation administrator issue an integration's key, list it and revoke it; the revoked key is refused", async () => {
+    const olivia = story.client(story.demo.tokens.organisationAdmin);
+    const organisation = (await olivia.viewer()).organisation!.id;
+    const created = await olivia.createApiKey({ organisation, name: 'Kursplattformen', kind: 'ORGANISATION_READ' });
+    if (!created.ok) throw new Error(created.message);
+    const lms = story.client(created.key);
+    expect(await lms.viewer()).toMatchObject({ kind: 'INTEGRATION', name: 'API key Kursplattformen' });
+    const listed = [];
+    for await (const key of olivia.apiKeys({ organisation })) listed.push(key.name);
+    expect(listed).toContain('Kursplattformen');
+
+    const revoked = await olivia.revokeApiKey({ apiKey: created.apiKey.id });
+    expect(revoked).toMatchObject({ ok: true, apiKey: { id: created.apiKey.id, revokedAt: expect.any(String) } });
+    expect(await lms.viewer().catch((e: unknown) => e)).toMatchObject({ kind: 'graphql', code: 'UNAUTHENTICATED', status: 401 });
+    // A school administrator may not: a typed failure, and the demo's key still works.
+    expect(await admin.createApiKey({ organisation, name: 'Eget', kind: 'ORGANISATION_READ_WRITE' })).toMatchObject({ ok: false, code: 'FORBIDDEN' });
+  });
+
   it('asks getToken for the token before each request', async () => {
     const tokens = [story.demo.tokens.schoolAdmin, story.demo.tokens.teacher];
     let asked = 0;

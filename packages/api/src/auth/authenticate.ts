@@ -1,10 +1,12 @@
 // `Authorization: Bearer <token>`: an API key of an integration or supplier (stored hashed), or a
 // user's JWT, verified with a shared secret (HS256) or an identity provider's JWKS.
 import { createHash, randomBytes } from 'node:crypto';
-import type { ApiCredentialKind, PrismaClient } from '@school-licenses/db';
+import { Prisma, type ApiCredentialKind, type SchoolRole } from '@school-licenses/db';
 import { createRemoteJWKSet, errors as joseErrors, jwtVerify, SignJWT, type JWTVerifyGetKey } from 'jose';
+import { LRUCache } from 'lru-cache';
 import type { Clock } from '../clock.ts';
 import type { Actor, Tx } from '../domain/actor.ts';
+import { parseJson, readRows, type Reads } from '../domain/sql.ts';
 
 export interface AuthConfig {
   /** HS256 secret for user tokens (at least 32 characters). */
@@ -36,63 +38,120 @@ export function hashApiKey(key: string): string {
 
 export type Authenticate = (authorization: string | null) => Promise<Actor | null>;
 
-export function createAuthenticator(config: AuthConfig, prisma: PrismaClient, clock: Clock): Authenticate {
+/** `reads`: where the credential's row is read at each request, outside a transaction (Database.sql). */
+export function createAuthenticator(config: AuthConfig, reads: Reads, clock: Clock): Authenticate {
   const verifyJwt = createJwtVerifier(config, clock);
   return async (authorization) => {
     if (!authorization) return null;
     const match = /^Bearer\s+(\S+)$/i.exec(authorization.trim());
     if (!match) throw new AuthenticationError('The Authorization header must be "Bearer <token>".');
     const token = match[1]!;
-    if (token.startsWith(API_KEY_PREFIX)) return apiKeyActor(prisma, token);
+    if (token.startsWith(API_KEY_PREFIX)) return apiKeyActor(reads, token);
     const { userId, expiresAt } = await verifyJwt(token);
-    const actor = await userActor(prisma, userId);
+    const actor = await userActor(reads, userId);
     return expiresAt ? { ...actor, expiresAt } : actor;
   };
 }
 
-export async function apiKeyActor(prisma: Tx, key: string): Promise<Actor> {
-  const credential = await prisma.apiCredential.findUnique({
-    where: { keyHash: hashApiKey(key) },
-    include: { organisation: { select: { timeZone: true } } },
-  });
-  if (!credential || credential.revokedAt) throw new AuthenticationError('Unknown or revoked API key.');
+// The actors are read with one raw statement each, which the authenticator runs on the driver
+// itself at every request (Database.sql), not through Prisma's query interpreter.
+
+/** The actor of an API key, by the key's hash. */
+export async function apiKeyActor(reads: Reads, key: string): Promise<Actor> {
+  const [credential] = await readRows<{
+    id: string;
+    name: string;
+    kind: ApiCredentialKind;
+    organisationId: string | null;
+    supplierId: string | null;
+    revoked: boolean;
+    timeZone: string | null;
+  }>(
+    reads,
+    Prisma.sql`SELECT c.id::text AS id, c.name, c.kind::text AS kind, c."organisationId"::text AS "organisationId", c."supplierId"::text AS "supplierId",
+        c."revokedAt" IS NOT NULL AS revoked, o."timeZone" AS "timeZone"
+      FROM "ApiCredential" c LEFT JOIN "Organisation" o ON o.id = c."organisationId"
+      WHERE c."keyHash" = ${hashApiKey(key)}`,
+  );
+  if (!credential || credential.revoked) throw new AuthenticationError('Unknown or revoked API key.');
   if (credential.kind === 'SUPPLIER' && credential.supplierId) {
     return { kind: 'supplier', credentialId: credential.id, supplierId: credential.supplierId, label: `supplier key ${credential.name}` };
   }
-  if (!credential.organisationId || !credential.organisation) throw new AuthenticationError('The API key has no organisation.');
+  if (!credential.organisationId || credential.timeZone === null) throw new AuthenticationError('The API key has no organisation.');
   return {
     kind: 'integration',
     credentialId: credential.id,
     organisationId: credential.organisationId,
     canWrite: credential.kind === 'ORGANISATION_READ_WRITE',
-    timeZone: credential.organisation.timeZone,
+    timeZone: credential.timeZone,
     label: `API key ${credential.name}`,
   };
 }
 
 /** The actor of a user id: the user with their role in each school. Null-safe for deleted users. */
-export async function userActor(prisma: Tx, userId: string): Promise<Actor> {
-  const user = /^[0-9a-f-]{36}$/i.test(userId)
-    ? await prisma.user.findUnique({
-        where: { id: userId },
-        include: { memberships: { where: { endedAt: null } }, organisation: { select: { timeZone: true } } },
-      })
-    : null;
+export async function userActor(reads: Reads, userId: string): Promise<Actor> {
+  const [user] = /^[0-9a-f-]{36}$/i.test(userId)
+    ? await readRows<{
+        id: string;
+        organisationId: string;
+        isOrganisationAdmin: boolean;
+        name: string;
+        left: boolean;
+        timeZone: string;
+        memberships: [schoolId: string, role: SchoolRole][] | string;
+      }>(
+        reads,
+        Prisma.sql`SELECT u.id::text AS id, u."organisationId"::text AS "organisationId", u."isOrganisationAdmin", u.name, u."endedAt" IS NOT NULL AS left,
+            o."timeZone",
+            coalesce((SELECT json_agg(json_build_array(m."schoolId", m.role)) FROM "SchoolMembership" m
+              WHERE m."userId" = u.id AND m."endedAt" IS NULL), '[]'::json) AS memberships
+          FROM "User" u JOIN "Organisation" o ON o.id = u."organisationId"
+          WHERE u.id = ${userId}::uuid`,
+      )
+    : [];
   if (!user) throw new AuthenticationError('The token names no known user.');
   // A user who left the organisation signs in no more; ended memberships give no role.
-  if (user.endedAt) throw new AuthenticationError('The user has left the organisation.');
+  if (user.left) throw new AuthenticationError('The user has left the organisation.');
   return {
     kind: 'user',
     userId: user.id,
     organisationId: user.organisationId,
     isOrganisationAdmin: user.isOrganisationAdmin,
-    schoolRoles: new Map(user.memberships.map((m) => [m.schoolId, m.role])),
-    timeZone: user.organisation.timeZone,
+    schoolRoles: new Map(parseJson<[string, SchoolRole][]>(user.memberships) ?? []),
+    timeZone: user.timeZone,
     label: user.name,
   };
 }
 
-function createJwtVerifier(config: AuthConfig, clock: Clock): (token: string) => Promise<{ userId: string; expiresAt: Date | undefined }> {
+interface VerifiedToken {
+  userId: string;
+  expiresAt: Date | undefined;
+}
+
+/** How many verified tokens are remembered (about 1 kB each): more than the users active within a token's life on one instance. */
+export const VERIFIED_TOKENS = 10_000;
+
+/**
+ * Verifies a user token once, then remembers its claims until its `exp` by the clock: a client
+ * sends the same token with every request, and checking its signature each time was a seventh of
+ * the CPU of a small read (BENCHMARKS.md, "Small reads"). Only tokens that expire are remembered,
+ * and only valid ones; the user's row is still read at every request (userActor), so a user who
+ * leaves or changes role is seen at once. A key the identity provider withdraws keeps its tokens
+ * valid here until they expire, as it would for any service that checked them once.
+ */
+function createJwtVerifier(config: AuthConfig, clock: Clock): (token: string) => Promise<VerifiedToken> {
+  const verify = createUncachedJwtVerifier(config, clock);
+  const verified = new LRUCache<string, VerifiedToken>({ max: VERIFIED_TOKENS });
+  return async (token) => {
+    const known = verified.get(token);
+    if (known?.expiresAt && known.expiresAt.getTime() > clock.now().getTime()) return known;
+    const claims = await verify(token);
+    if (claims.expiresAt) verified.set(token, claims);
+    return claims;
+  };
+}
+
+function createUncachedJwtVerifier(config: AuthConfig, clock: Clock): (token: string) => Promise<VerifiedToken> {
   let key: Promise<CryptoKey> | JWTVerifyGetKey | undefined;
   let algorithms: string[] = [];
   if (config.jwksUrl) {

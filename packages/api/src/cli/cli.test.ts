@@ -35,7 +35,11 @@ describe(`commands on ${backend}`, () => {
     }
   }
 
-  function run(command: 'sweep' | 'check-counters' | 'create-api-key' | 'roster', args: string[] = [], extraEnv: Record<string, string> = {}): Promise<Run> {
+  function run(
+    command: 'sweep' | 'check-counters' | 'create-api-key' | 'revoke-api-key' | 'roster',
+    args: string[] = [],
+    extraEnv: Record<string, string> = {},
+  ): Promise<Run> {
     const { DATABASE_URL: _url, PGLITE_DATA_DIR: _dir, ...inherited } = process.env;
     return runCliCommand(command, args, { ...inherited, ...env, ...extraEnv });
   }
@@ -208,6 +212,42 @@ describe(`commands on ${backend}`, () => {
         expect(lines[0]).toMatch(message);
       }
       expect(await withDatabase((db) => db.prisma.apiCredential.count())).toBe(before);
+    });
+  });
+
+  describe('revoke-api-key', () => {
+    it('revokes a key by its credential id: refused from then on, recorded, and a second run says it already was', async () => {
+      const nordstad = await withDatabase(async (db) => (await db.prisma.organisation.findFirstOrThrow({ where: { name: 'Nordstad kommun' } })).id);
+      const created = await run('create-api-key', ['--name', 'Gammalt LMS', '--kind', 'ORGANISATION_READ', '--organisation', nordstad]);
+      const key = created.stdout.trim().split('\n').at(-1)!;
+      const credentialId = /credential ([0-9a-f-]{36})/.exec(created.stdout)![1]!;
+
+      const revoked = await run('revoke-api-key', ['--credential', credentialId]);
+      expect(revoked.stderr).toBe('');
+      expect(revoked.code).toBe(0);
+      expect(revoked.stdout).toMatch(/revoked key "Gammalt LMS"/);
+      await withDatabase(async (db) => {
+        const response = await createApi({ prisma: db.prisma, clock: systemClock, auth: TEST_AUTH, graphiql: false }).fetch('http://api.test/graphql', {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
+          body: JSON.stringify({ query: '{ viewer { kind } }' }),
+        });
+        expect(response.status).toBe(401);
+        const event = await db.prisma.auditEvent.findFirstOrThrow({ where: { action: 'API_CREDENTIAL_REVOKED' } });
+        expect(event).toMatchObject({ organisationId: nordstad, actorLabel: 'system', before: { credentialId, name: 'Gammalt LMS' } });
+      });
+
+      const again = await run('revoke-api-key', ['--credential', credentialId]);
+      expect(again.code).toBe(0);
+      expect(again.stdout).toMatch(/was already revoked/);
+      for (const [args, message] of [
+        [[], /--credential is required/],
+        [['--credential', 'nope'], /No such API key/],
+      ] as [string[], RegExp][]) {
+        const refused = await run('revoke-api-key', args);
+        expect(refused.code).toBe(1);
+        expect(refused.stderr.trim()).toMatch(message);
+      }
     });
   });
 

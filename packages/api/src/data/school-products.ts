@@ -5,12 +5,12 @@
 // model's type (`satisfies Columns<…>`), so a column added to the model fails the typecheck
 // here, and the rows are parsed back into those types at one place (readSchool, readProduct).
 import { Prisma, type Product, type School } from '@school-licenses/db';
-import { readableSchoolLicensesSql, timeZoneOf, type Actor, type Tx } from '../domain/actor.ts';
+import { readableSchoolLicensesSql, timeZoneOf, type Actor } from '../domain/actor.ts';
 import { availabilitySql, readAvailability, type Availability } from '../domain/availability.ts';
 import { requestLoader } from '../schema/batch.ts';
 import { readTime, type Context } from '../schema/context.ts';
-import { actorOf } from '../schema/run.ts';
-import { moment, selectColumns, uuidArray, type Columns } from '../domain/sql.ts';
+import { actorOf, readsOf } from '../schema/run.ts';
+import { moment, readRows, selectColumns, uuidArray, type Columns, type Reads } from '../domain/sql.ts';
 
 /** One school's product, as a batch key: built by schoolProductKey only, never by hand. */
 export interface SchoolProductKey {
@@ -89,7 +89,7 @@ function readProduct(row: Row): Product {
  * actor's to read. `today` is the day in the school's zone.
  */
 export async function readSchoolProducts(
-  tx: Tx,
+  reads: Reads,
   actor: Actor,
   today: Date,
   { schoolId, productIds, withAvailability }: { schoolId: string; productIds: readonly string[]; withAvailability: boolean },
@@ -99,12 +99,15 @@ export async function readSchoolProducts(
   const availability = withAvailability
     ? { column: Prisma.sql`, a.availability`, join: Prisma.sql`CROSS JOIN LATERAL (${availabilitySql(schoolId, today)}) a` }
     : { column: Prisma.empty, join: Prisma.empty };
-  const rows = await tx.$queryRaw<Row[]>(Prisma.sql`
+  const rows = await readRows<Row>(
+    reads,
+    Prisma.sql`
     SELECT ${selectColumns(SCHOOL_COLUMNS, 's', 's.')}, ${selectColumns(PRODUCT_COLUMNS, 'p', 'p.')} ${availability.column}
     FROM "School" s
     JOIN "Product" p ON p.id = ANY(${uuidArray(productIds)})
     ${availability.join}
-    WHERE s.id = ${schoolId}::uuid AND ${readableSchoolLicensesSql(actor, 's')}`);
+    WHERE s.id = ${schoolId}::uuid AND ${readableSchoolLicensesSql(actor, 's')}`,
+  );
   for (const row of rows) {
     const product = readProduct(row);
     found.set(product.id, {
@@ -143,7 +146,11 @@ export function loadSchoolProduct(ctx: Context, request: SchoolProductRequest): 
     await Promise.all(
       [...groups.values()].map(async (group) => {
         const { schoolId, withAvailability } = group[0]!;
-        const found = await readSchoolProducts(ctx.prisma, actor, today, { schoolId, productIds: group.map((request) => request.productId), withAvailability });
+        const found = await readSchoolProducts(readsOf(ctx), actor, today, {
+          schoolId,
+          productIds: group.map((request) => request.productId),
+          withAvailability,
+        });
         for (const request of group) results.set(requestKey(request), found.get(request.productId) ?? null);
       }),
     );

@@ -83,6 +83,20 @@ export function canManageOrganisation(actor: Actor, organisationId: string): boo
   }
 }
 
+/**
+ * Who issues, lists and revokes an organisation's API keys: its administrators (users) and the
+ * API's own commands. Not its integrations: a leaked key must not be able to mint another that
+ * outlives its revocation.
+ */
+export function canManageApiKeys(actor: Actor, organisationId: string): boolean {
+  return actor.kind === 'system' || (actor.kind === 'user' && actor.isOrganisationAdmin && actor.organisationId === organisationId);
+}
+
+/** The API keys the actor sees: those of the organisation it administers (canManageApiKeys). */
+export function visibleApiKeys(actor: Actor): Prisma.ApiCredentialWhereInput {
+  return actor.kind === 'user' && actor.isOrganisationAdmin ? { organisationId: actor.organisationId } : nothing;
+}
+
 /** Admins of the school and every integration of its organisation see its licenses and orders. */
 export function canReadSchoolLicenses(actor: Actor, school: { id: string; organisationId: string }): boolean {
   return canManageSchool(actor, school) || (actor.kind === 'integration' && actor.organisationId === school.organisationId);

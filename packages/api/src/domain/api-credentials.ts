@@ -1,8 +1,10 @@
-// Issuing API keys for integrations and suppliers. The key is shown once; only its hash is kept.
-import type { ApiCredentialKind } from '@school-licenses/db';
+// Issuing and revoking API keys for integrations and suppliers. The key is shown once; only its
+// hash is kept. A revoked key is refused at its next request, and its live subscriptions end.
+import type { ApiCredential, ApiCredentialKind } from '@school-licenses/db';
 import { createApiKey } from '../auth/authenticate.ts';
 import type { Clock } from '../clock.ts';
-import { systemActor, type Tx } from './actor.ts';
+import { CHANNELS } from '../events/relay.ts';
+import { canManageApiKeys, organisationOf, systemActor, type Actor, type Tx } from './actor.ts';
 import { recordAudit } from './audit.ts';
 import { LicenseError } from './errors.ts';
 
@@ -17,8 +19,26 @@ export interface IssueApiKeyInput {
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-/** Creates the key; an organisation key is recorded in the organisation's audit log. */
-export async function issueApiKey(tx: Tx, clock: Clock, input: IssueApiKeyInput): Promise<{ key: string; id: string; owner: string }> {
+/**
+ * Creates the key; an organisation key is recorded in the organisation's audit log. The operator's
+ * command issues any key; an organisation administrator only ORGANISATION_READ and
+ * ORGANISATION_READ_WRITE keys of their own organisation.
+ */
+export async function issueApiKey(
+  tx: Tx,
+  clock: Clock,
+  input: IssueApiKeyInput,
+  actor: Actor = systemActor,
+): Promise<{ key: string; id: string; owner: string }> {
+  if (actor.kind !== 'system') {
+    // Another organisation's is not found, as everywhere: the answer does not reveal that it exists.
+    if (!input.organisationId || organisationOf(actor) !== input.organisationId) {
+      throw new LicenseError('NOT_FOUND', 'organisation', `No organisation with ID ${input.organisationId ?? '(none given)'}.`);
+    }
+    if (input.kind === 'SUPPLIER') throw new LicenseError('FORBIDDEN', 'kind', "Suppliers' keys are issued by the API's operator.");
+    if (!canManageApiKeys(actor, input.organisationId))
+      throw new LicenseError('FORBIDDEN', 'organisation', "Only the organisation's administrators issue its API keys.");
+  }
   const name = input.name.trim();
   if (!name || name.length > 200) throw new LicenseError('INVALID_INPUT', 'name', 'Give the key a name of 1 to 200 characters.');
   if (input.kind === 'SUPPLIER') {
@@ -34,10 +54,35 @@ export async function issueApiKey(tx: Tx, clock: Clock, input: IssueApiKeyInput)
   if (!organisation) throw new LicenseError('NOT_FOUND', 'organisation', `No organisation with ID ${input.organisationId ?? '(none given)'}.`);
   const { key, id } = await createApiKey(tx, clock, { name, kind: input.kind, organisationId: organisation.id });
   // Who can read or change an organisation's licenses is itself a change worth recording.
-  await recordAudit(tx, systemActor, clock.now(), {
+  await recordAudit(tx, actor, clock.now(), {
     action: 'API_CREDENTIAL_CREATED',
     organisationId: organisation.id,
     after: { credentialId: id, name, kind: input.kind },
   });
   return { key, id, owner: `organisation ${organisation.name}` };
+}
+
+/**
+ * Revokes a key: from this commit on it is refused, and every instance ends its live subscriptions
+ * (the NOTIFY is sent on commit). Revoking a revoked key changes nothing. A key the actor may not
+ * manage is NOT_FOUND, so the answer does not reveal another organisation's keys.
+ */
+export async function revokeApiKey(tx: Tx, clock: Clock, actor: Actor, input: { credentialId: string }): Promise<ApiCredential> {
+  const credential = UUID.test(input.credentialId) ? await tx.apiCredential.findUnique({ where: { id: input.credentialId } }) : null;
+  const manageable = credential && (actor.kind === 'system' || (credential.organisationId !== null && canManageApiKeys(actor, credential.organisationId)));
+  if (!credential || !manageable) throw new LicenseError('NOT_FOUND', 'apiKey', 'No such API key.');
+  if (credential.revokedAt) return credential;
+  const now = clock.now();
+  // Conditional, so that of two revocations at once only one records it.
+  const revoked = await tx.apiCredential.updateManyAndReturn({ where: { id: credential.id, revokedAt: null }, data: { revokedAt: now } });
+  if (revoked.length === 0) return tx.apiCredential.findUniqueOrThrow({ where: { id: credential.id } });
+  if (credential.organisationId) {
+    await recordAudit(tx, actor, now, {
+      action: 'API_CREDENTIAL_REVOKED',
+      organisationId: credential.organisationId,
+      before: { credentialId: credential.id, name: credential.name, kind: credential.kind },
+    });
+  }
+  await tx.$executeRaw`SELECT pg_notify(${CHANNELS.credentialRevoked}, ${credential.id})`;
+  return revoked[0]!;
 }

@@ -1,7 +1,16 @@
 // Assigning, revoking and giving back licenses: the rules of "Manage licenses".
-import { Prisma, type Assignment, type AssignmentEndReason, type AuditAction, type License, type Product, type SchoolRole } from '@school-licenses/db';
+import {
+  Prisma,
+  type Assignment,
+  type AssignmentEndReason,
+  type AuditAction,
+  type License,
+  type Product,
+  type SchoolRole,
+  type User,
+} from '@school-licenses/db';
 import type { Clock } from '../clock.ts';
-import { recordEvents } from '../events/outbox.ts';
+import { eventsInsertSql } from '../events/outbox.ts';
 import {
   canManageSchool,
   canSeeSchool,
@@ -10,13 +19,15 @@ import {
   systemActor,
   visibleLicenses,
   withTimeZone,
+  visibleUsersSql,
   type Actor,
   type SchoolWithTimeZone,
   type Tx,
 } from './actor.ts';
 import { auditInsertSql, recordAudit, recordAudits, licenseSnapshot, type AuditEntry } from './audit.ts';
 import { readPool, reusablePool, reusablePoolJsonSql } from './availability.ts';
-import { day, jsonRows, moment, parseJson, uuidArray, uuidV7 } from './sql.ts';
+import { day, jsonRows, moment, parseJson, selectColumns, uuidArray, uuidV7 } from './sql.ts';
+import { HOLDER_COLUMNS, LICENSE_COLUMNS, readHolder, readLicense } from './license-pages.ts';
 import { localTime, sqlDay, type LocalTime } from './days.ts';
 import { EndDateChoiceError, LicenseError, type EndDateCount } from './errors.ts';
 import { effectiveStartedAt, expiryMoment, isExpired, licensesInStateSql, licensesWhereSql, startDates, startOfDaySql, todaySql } from './license-state.ts';
@@ -39,11 +50,19 @@ export interface AssignmentResult {
   license: License;
 }
 
-export async function assignLicense(tx: Tx, clock: Clock, actor: Actor, input: AssignLicenseInput): Promise<AssignmentResult> {
+/** The assignment, with its user (read with the membership) and whether the actor may see them as the license's holder. */
+export interface AssignedLicense extends AssignmentResult {
+  user: User;
+  userVisible: boolean;
+}
+
+export async function assignLicense(tx: Tx, clock: Clock, actor: Actor, input: AssignLicenseInput): Promise<AssignedLicense> {
   requireEndDateOnlyWithReuse(input);
-  const { school, product, role } = await lockForAssignment(tx, actor, input.schoolId, input.productId, input.userId);
+  const { school, product, role, user, userVisible } = await lockForAssignment(tx, actor, input.schoolId, input.productId, input.userId);
   requireStudentOrTeacher(role);
-  return assignOne(tx, localTime(clock.now(), school.timeZone), actor, school, product, input);
+  const result = await assignOne(tx, localTime(clock.now(), school.timeZone), actor, school, product, input);
+  // A current member of the school exists as a user.
+  return { ...result, user: user!, userVisible };
 }
 
 /** The advisory lock of a school's product: every change to its pool that may assign takes it first. */
@@ -75,7 +94,7 @@ export async function lockHeldPools(tx: Tx, holders: { userId: string; schoolId:
   if (holders.length === 0) return;
   await tx.$queryRaw`
     SELECT ${schoolProductLockSql(Prisma.sql`"schoolId"`, Prisma.sql`"productId"`)}::text
-    FROM (SELECT a."schoolId", a."productId" FROM "Assignment" a JOIN ${jsonRows(holders, HOLDER_COLUMNS)} ON r."userId" = a."userId" AND r."schoolId" = a."schoolId"
+    FROM (SELECT a."schoolId", a."productId" FROM "Assignment" a JOIN ${jsonRows(holders, HOLDER_AT_SCHOOL_COLUMNS)} ON r."userId" = a."userId" AND r."schoolId" = a."schoolId"
       WHERE a."isActive" GROUP BY a."schoolId", a."productId" ORDER BY a."schoolId"::text COLLATE "C", a."productId"::text COLLATE "C") pools`;
 }
 
@@ -111,35 +130,45 @@ async function lockForAssignment(
   schoolId: string,
   productId: string,
   userId: string | null,
-): Promise<{ school: AssigningSchool; product: AssignedProduct; role: SchoolRole | null }> {
+): Promise<{ school: AssigningSchool; product: AssignedProduct; role: SchoolRole | null; user: User | null; userVisible: boolean }> {
   const membership = userId
     ? Prisma.sql`SELECT role::text FROM "SchoolMembership"
         WHERE "userId" = ${userId}::uuid AND "schoolId" = ${schoolId}::uuid AND "endedAt" IS NULL FOR SHARE`
     : Prisma.sql`SELECT NULL::text AS role`;
   const userLock = userId ? Prisma.sql`${userProductLock(userId, productId)}::text` : Prisma.sql`NULL`;
+  // The user too, for the answer (the assignment's user, the license's holder when the actor may see them).
+  const user = userId ? Prisma.sql`, ${selectColumns(HOLDER_COLUMNS, 'u', 'holder.')}, ${visibleUsersSql(actor, 'u')} AS "holderVisible"` : Prisma.empty;
   const [row] = await tx.$queryRaw<
-    {
+    ({
       schoolId: string | null;
       organisationId: string | null;
       timeZone: string | null;
       productId: string | null;
       validityMonths: number | null;
       role: SchoolRole | null;
-    }[]
+      holderVisible?: boolean | null;
+    } & Record<string, unknown>)[]
   >(Prisma.sql`
     WITH m AS MATERIALIZED (${membership})
     SELECT s.id::text AS "schoolId", s."organisationId"::text AS "organisationId", o."timeZone",
       p.id::text AS "productId", p."validityMonths", (SELECT role FROM m LIMIT 1) AS role,
-      ${schoolProductLock(schoolId, productId)}::text AS "productLock", ${userLock} AS "userLock"
+      ${schoolProductLock(schoolId, productId)}::text AS "productLock", ${userLock} AS "userLock" ${user}
     FROM (SELECT 1) one
     LEFT JOIN "School" s ON s.id = ${schoolId}::uuid AND s."organisationId" = ${organisationOf(actor)}::uuid
     LEFT JOIN "Organisation" o ON o.id = s."organisationId"
-    LEFT JOIN "Product" p ON p.id = ${productId}::uuid`);
+    LEFT JOIN "Product" p ON p.id = ${productId}::uuid
+    ${userId ? Prisma.sql`LEFT JOIN "User" u ON u.id = ${userId}::uuid` : Prisma.empty}`);
   const found = row?.schoolId ? { id: row.schoolId, organisationId: row.organisationId!, timeZone: row.timeZone! } : null;
   if (!found || !canSeeSchool(actor, found)) throw new LicenseError('NOT_FOUND', 'school', 'No such school.');
   if (!canManageSchool(actor, found)) throw new LicenseError('FORBIDDEN', 'school', 'Only administrators of this school may do this.');
   if (!row!.productId) throw new LicenseError('NOT_FOUND', 'product', 'No such product.');
-  return { school: found, product: { id: row!.productId, validityMonths: Number(row!.validityMonths) }, role: row!.role };
+  return {
+    school: found,
+    product: { id: row!.productId, validityMonths: Number(row!.validityMonths) },
+    role: row!.role,
+    user: userId ? readHolder(row!) : null,
+    userVisible: row!.holderVisible === true,
+  };
 }
 
 /** Only a current student or teacher of the school is given a license. */
@@ -359,14 +388,22 @@ async function assignOne(
       RETURNING id),
     served_audit AS (${auditInsertSql(actor, now, served, Prisma.sql`served`)})`
     : Prisma.empty;
-  // The license, its assignment and the audit event in one statement; the events after it, as
-  // they read what it wrote (whether the pool is now exhausted).
+  // The license, its assignment, the audit events and the events in one statement. The events
+  // read the counters as they were before it (eventsInsertSql): this assignment exhausted the pool
+  // when it took the last assignable license.
+  const written = (cte: string) => Prisma.sql`EXISTS (SELECT 1 FROM ${Prisma.raw(cte)})`;
+  const events = eventsInsertSql(
+    actor,
+    now,
+    [{ entry, writtenIf: written('assigned') }, ...(served ? [{ entry: served, writtenIf: written('served') }] : [])],
+    { countersBeforeAssigning: true },
+  );
   const set = Prisma.join([
     Prisma.sql`"assignedUserId" = ${input.userId}::uuid`,
     ...(update.startedAt ? [Prisma.sql`"startedAt" = ${update.startedAt}`] : []),
     ...(update.endDate ? [Prisma.sql`"endDate" = ${sqlDay(update.endDate)}`] : []),
   ]);
-  const [written] = await tx.$queryRaw<{ served: number }[]>(Prisma.sql`
+  await tx.$executeRaw(Prisma.sql`
     WITH updated AS (UPDATE "License" SET ${set} WHERE id = ${license.id}::uuid RETURNING id),
     assigned AS (
       INSERT INTO "Assignment" (id, "licenseId", "userId", "productId", "schoolId", "assignedAt", "assignedById", "isActive", "groupLicenseRuleId")
@@ -375,8 +412,8 @@ async function assignOne(
       FROM updated
       RETURNING id),
     assigned_audit AS (${auditInsertSql(actor, now, entry, Prisma.sql`assigned`)})${servedSql}
-    SELECT ${served ? Prisma.sql`(SELECT count(*) FROM served)::int` : Prisma.sql`0`} AS served`);
-  await recordEvents(tx, actor, now, written!.served && served ? [entry, served] : [entry]);
+    ${events ? Prisma.sql`, events AS (${events})` : Prisma.empty}
+    SELECT 1`);
   return { assignment, license: updated };
 }
 
@@ -567,7 +604,7 @@ export async function endExpiredAssignments(tx: Tx, now: Date, holders?: { userI
     JOIN "School" s ON s.id = l."schoolId"
     JOIN "Organisation" o ON o.id = s."organisationId"
     WHERE a."isActive" AND ${licensesInStateSql('EXPIRED', todaySql(now), 'l')}
-      ${holders ? Prisma.sql`AND (a."userId", a."schoolId") IN (SELECT h."userId", h."schoolId" FROM ${jsonRows(holders, HOLDER_COLUMNS, 'h')})` : Prisma.empty}
+      ${holders ? Prisma.sql`AND (a."userId", a."schoolId") IN (SELECT h."userId", h."schoolId" FROM ${jsonRows(holders, HOLDER_AT_SCHOOL_COLUMNS, 'h')})` : Prisma.empty}
     FOR UPDATE OF a, l`);
   await endAssignmentsOfExpiredLicenses(
     tx,
@@ -589,7 +626,7 @@ export async function endExpiredAssignments(tx: Tx, now: Date, holders?: { userI
 }
 
 /** A holder of licenses at a school, as jsonRows reads it. */
-export const HOLDER_COLUMNS = { userId: 'uuid', schoolId: 'uuid' };
+export const HOLDER_AT_SCHOOL_COLUMNS = { userId: 'uuid', schoolId: 'uuid' };
 
 /** 00:00 of the day after the license's end date in its organisation's zone: when it expired. */
 const startOfDayAfterSql = startOfDaySql(Prisma.sql`(l."endDate" + 1)`);
@@ -638,15 +675,28 @@ async function endAssignmentsOfExpiredLicenses(tx: Tx, expired: ExpiredAssignmen
   );
 }
 
-/** An admin takes a license back. A started license keeps its end date and becomes reusable. */
+/**
+ * An admin takes a license back. A started license keeps its end date and becomes reusable. The
+ * pool's lock (as endAssignment takes it) comes with the school the actor must manage, in one
+ * statement; when they may not, the refusal is told as before (refuseRevoke) and the rollback
+ * lets the lock go.
+ */
 export async function revokeLicense(tx: Tx, clock: Clock, actor: Actor, input: { licenseId: string }): Promise<License> {
-  const license = await tx.license.findFirst({
-    where: { AND: [{ id: input.licenseId }, visibleLicenses(actor)] },
-    select: { schoolId: true },
-  });
+  const [school] = await tx.$queryRaw<{ id: string; organisationId: string }[]>`
+    SELECT s.id::text AS id, s."organisationId"::text AS "organisationId",
+      ${schoolProductLockSql(Prisma.sql`l."schoolId"`, Prisma.sql`l."productId"`)}::text AS "productLock"
+    FROM "License" l JOIN "School" s ON s.id = l."schoolId"
+    WHERE l.id = ${input.licenseId}::uuid`;
+  if (!school || !canManageSchool(actor, school)) return refuseRevoke(tx, actor, input.licenseId);
+  return endLockedAssignment(tx, clock.now(), actor, input.licenseId, 'REVOKED_BY_ADMIN');
+}
+
+/** Why the actor may not revoke the license: NOT_FOUND when they may not see it, else the school's refusal. */
+async function refuseRevoke(tx: Tx, actor: Actor, licenseId: string): Promise<never> {
+  const license = await tx.license.findFirst({ where: { AND: [{ id: licenseId }, visibleLicenses(actor)] }, select: { schoolId: true } });
   if (!license) throw new LicenseError('NOT_FOUND', 'license', 'No such license.');
   await requireManagedSchool(tx, actor, license.schoolId, 'license');
-  return endAssignment(tx, clock.now(), actor, input.licenseId, 'REVOKED_BY_ADMIN');
+  throw new LicenseError('FORBIDDEN', 'license', 'Only administrators of this school may do this.');
 }
 
 /** A teacher gives back their own license; students may not. */
@@ -669,13 +719,64 @@ export async function removeMyLicense(tx: Tx, clock: Clock, actor: Actor, input:
  * down: LICENSE_NOT_ASSIGNED, and nothing written.
  */
 export async function endAssignment(tx: Tx, now: Date, actor: Actor, licenseId: string, reason: AssignmentEndReason): Promise<License> {
-  const [updated] = await endAssignments(tx, now, actor, [licenseId], reason);
-  if (!updated) throw new LicenseError('LICENSE_NOT_ASSIGNED', 'license');
-  return updated;
+  // The pool's lock first, as every change that may assign takes it (serving the waiting list below
+  // assigns): a transaction holding it (a roster import that assigned, then revokes this license)
+  // and one holding this license's row lock would otherwise wait for each other. Read unlocked: an
+  // assigned license's school and product do not change; one moved meanwhile is unassigned, below.
+  await tx.$queryRaw`
+    SELECT ${schoolProductLockSql(Prisma.sql`"schoolId"`, Prisma.sql`"productId"`)}::text FROM "License" WHERE id = ${licenseId}::uuid`;
+  return endLockedAssignment(tx, now, actor, licenseId, reason);
+}
+
+/** endAssignment once the pool's lock is held. */
+async function endLockedAssignment(tx: Tx, now: Date, actor: Actor, licenseId: string, reason: AssignmentEndReason): Promise<License> {
+  // Then the license, locked, so a concurrent revoke or assignment waits for this one, with its
+  // school's zone and whether anyone waits for the pool (queuing takes the pool's lock: this stays so).
+  const [row] = await tx.$queryRaw<Record<string, unknown>[]>`
+    SELECT ${selectColumns(LICENSE_COLUMNS, 'l')}, s."organisationId"::text AS "organisationId", o."timeZone",
+      EXISTS (SELECT 1 FROM "LicenseWaiter" w WHERE w."schoolId" = l."schoolId" AND w."productId" = l."productId" AND w."isWaiting") AS "anyoneWaiting"
+    FROM "License" l
+    JOIN "School" s ON s.id = l."schoolId"
+    JOIN "Organisation" o ON o.id = s."organisationId"
+    WHERE l.id = ${licenseId}::uuid
+    FOR UPDATE OF l`;
+  const license = row ? readLicense(row) : null;
+  if (!license) throw new LicenseError('NOT_FOUND', 'license', 'No such license.');
+  const time = localTime(now, row!.timeZone as string);
+  const holderId = license.assignedUserId;
+  if (!holderId || isExpired(license, time.today)) throw new LicenseError('LICENSE_NOT_ASSIGNED', 'license');
+  const updated: License = { ...license, assignedUserId: null };
+  const entry: AuditEntry = {
+    action: endActions[reason],
+    organisationId: row!.organisationId as string,
+    schoolId: license.schoolId,
+    licenseId,
+    userId: holderId,
+    before: licenseSnapshot(license),
+    after: licenseSnapshot(updated),
+  };
+  // The assignment, the license, the audit event and the event in one statement; the license
+  // only with its active assignment (read after the license's lock, in this statement).
+  const events = eventsInsertSql(actor, now, [{ entry, writtenIf: Prisma.sql`EXISTS (SELECT 1 FROM updated)` }]);
+  const [written] = await tx.$queryRaw<{ ended: number }[]>`
+    WITH ended AS (
+      UPDATE "Assignment" SET "isActive" = NULL, "endedAt" = ${now}, "endReason" = ${reason}::"AssignmentEndReason",
+        "endedById" = ${actor.kind === 'user' ? actor.userId : null}::uuid
+      WHERE "licenseId" = ${licenseId}::uuid AND "isActive"
+      RETURNING id),
+    updated AS (UPDATE "License" SET "assignedUserId" = NULL WHERE id = ${licenseId}::uuid AND EXISTS (SELECT 1 FROM ended) RETURNING id),
+    audit AS (${auditInsertSql(actor, now, entry, Prisma.sql`updated`)})
+    ${events ? Prisma.sql`, events AS (${events})` : Prisma.empty}
+    SELECT count(*)::int AS ended FROM ended`;
+  if (written!.ended === 0) throw new LicenseError('LICENSE_NOT_ASSIGNED', 'license');
+  if (!row!.anyoneWaiting) return updated;
+  // The license is free again: the first in the school's waiting list for the product gets it.
+  await serveWaitingList(tx, now, license.schoolId, license.productId);
+  return tx.license.findUniqueOrThrow({ where: { id: licenseId } });
 }
 
 /**
- * endAssignment for many licenses at once (a roster import's leavers): the licenses with no
+ * endAssignment for many licenses at once (a roster import's leavers, a group's standing rule): the licenses with no
  * holder (or past their end dates) are left as they are; the others' assignments end with one
  * statement per table, their audit events with one, and each pool freed serves its waiting list.
  * Returns the licenses whose assignment ended, as they are now.

@@ -41,6 +41,22 @@ function formatIn(timeZone: string): Intl.DateTimeFormat {
 
 /** The wall-clock time in `timeZone` at `moment`, as if it were UTC (milliseconds dropped). */
 function wallClock(moment: Date, timeZone: string): number {
+  const time = moment.getTime();
+  const minute = Math.floor(time / MINUTE_MS) * MINUTE_MS;
+  let offset = offsets.get(timeZone);
+  if (offset?.minute !== minute) offsets.set(timeZone, (offset = { minute, ms: formattedWallClock(new Date(minute), timeZone) - minute }));
+  return Math.floor((time + offset.ms) / 1000) * 1000;
+}
+
+const MINUTE_MS = 60_000;
+/**
+ * Each zone's offset from UTC in the last minute asked about: zones change their offset on whole
+ * minutes, so the requests of one minute format no date (formatToParts was the largest part of
+ * the days' CPU of a small read; BENCHMARKS.md, "Small reads").
+ */
+const offsets = new Map<string, { minute: number; ms: number }>();
+
+function formattedWallClock(moment: Date, timeZone: string): number {
   const parts: Record<string, number> = {};
   for (const part of formatIn(timeZone).formatToParts(moment)) {
     if (part.type !== 'literal') parts[part.type] = Number(part.value);
@@ -86,9 +102,20 @@ export function daysBetween(from: Date, to: Date): number {
   return Math.round((to.getTime() - from.getTime()) / DAY_MS);
 }
 
+/** The texts of the days formatted lately: an answer's thousand licenses share a few end dates, and toISOString costs a microsecond. */
+const dayTexts = new Map<number, string>();
+const MAX_DAY_TEXTS = 10_000;
+
 /** "YYYY-MM-DD". */
 export function formatDay(day: Date): string {
-  return day.toISOString().slice(0, 10);
+  const time = day.getTime();
+  let text = dayTexts.get(time);
+  if (text === undefined) {
+    text = day.toISOString().slice(0, 10);
+    if (dayTexts.size >= MAX_DAY_TEXTS) dayTexts.clear();
+    dayTexts.set(time, text);
+  }
+  return text;
 }
 
 /** A "YYYY-MM-DD" that names a real day, or null. */

@@ -3,9 +3,9 @@
 // comes from the user's organisation's zone, so the answer is right at every moment whether or
 // not the sweep has run (license-state.ts).
 import { Prisma } from '@school-licenses/db';
-import { visibleUsersSql, type Actor, type Tx } from './actor.ts';
+import { visibleUsersSql, type Actor } from './actor.ts';
 import { endDateDaysLeft, licensesInStateSql, todaySql } from './license-state.ts';
-import { day } from './sql.ts';
+import { day, readRows, type Reads } from './sql.ts';
 
 export interface Entitlement {
   /** The user holds a license of the product today: assigned to them and not expired. */
@@ -16,15 +16,18 @@ export interface Entitlement {
 }
 
 /** The user's entitlement to the product now; null when the user does not exist or is not the actor's to see. */
-export async function entitlementOf(tx: Tx, now: Date, actor: Actor, userId: string, productId: string): Promise<Entitlement | null> {
+export async function entitlementOf(reads: Reads, now: Date, actor: Actor, userId: string, productId: string): Promise<Entitlement | null> {
   const today = todaySql(now, 'o');
-  const [row] = await tx.$queryRaw<{ licenseId: string | null; endDate: string | null; today: string }[]>(Prisma.sql`
+  const [row] = await readRows<{ licenseId: string | null; endDate: string | null; today: string }>(
+    reads,
+    Prisma.sql`
     SELECT l.id::text AS "licenseId", l."endDate"::text AS "endDate", ${today}::text AS today
     FROM "User" u
     JOIN "Organisation" o ON o.id = u."organisationId"
     LEFT JOIN "License" l ON l."assignedUserId" = u.id AND l."productId" = ${productId}::uuid AND NOT ${licensesInStateSql('EXPIRED', today, 'l')}
     WHERE u.id = ${userId}::uuid AND ${visibleUsersSql(actor, 'u')}
-    LIMIT 1`);
+    LIMIT 1`,
+  );
   if (!row) return null;
   if (!row.licenseId || !row.endDate) return { holds: false, licenseId: null, endDate: null, daysLeft: null };
   const endDate = day(row.endDate);

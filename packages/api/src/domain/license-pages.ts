@@ -10,7 +10,7 @@ import { availabilitySql, readAvailability, type Availability } from './availabi
 import { countedInStateSql, heldCountedSql, heldLicensesSql, licensesInStateSql, type LicenseState } from './license-state.ts';
 import { countersOf } from './license-counts.ts';
 import { sqlDay } from './days.ts';
-import { day, moment, selectColumns, sqlColumn, uuidArray, type Columns } from './sql.ts';
+import { epochDay, moment, selectColumns, sqlColumn, uuidArray, type Columns } from './sql.ts';
 
 export interface LicenseListFilter {
   /** Only licenses in this state today. */
@@ -67,7 +67,7 @@ export interface LicensePagesRequest {
 
 export type LicenseColumn = keyof License & string;
 
-const LICENSE_COLUMNS = {
+export const LICENSE_COLUMNS = {
   id: 'value',
   schoolId: 'value',
   productId: 'value',
@@ -79,7 +79,7 @@ const LICENSE_COLUMNS = {
   assignedUserId: 'value',
 } as const satisfies Columns<License>;
 
-const HOLDER_COLUMNS = {
+export const HOLDER_COLUMNS = {
   id: 'value',
   organisationId: 'value',
   name: 'value',
@@ -104,13 +104,13 @@ type ResultRow = Record<string, unknown>;
 /** A moment column as a Date; null stays null, and undefined (not selected) stays undefined. */
 const momentIfRead = (value: unknown) => (value === undefined || value === null ? value : moment(value));
 /** A day column as a Date, likewise. */
-const dayIfRead = (value: unknown) => (value === undefined || value === null ? value : day(value));
+const dayIfRead = (value: unknown) => (value === undefined || value === null ? value : epochDay(value));
 
 /**
  * The license of a page row, with the columns the page selected (the others undefined); null
  * when the product has no license in the page.
  */
-function readLicense(row: ResultRow): License | null {
+export function readLicense(row: ResultRow): License | null {
   if (row.id === null) return null;
   return {
     id: row.id,
@@ -126,7 +126,7 @@ function readLicense(row: ResultRow): License | null {
 }
 
 /** The holder of a page row; null when nobody holds the license or the reader may not see them. */
-function readHolder(row: ResultRow): User | null {
+export function readHolder(row: ResultRow): User | null {
   if (row['holder.id'] === null) return null;
   return {
     id: row['holder.id'] as string,

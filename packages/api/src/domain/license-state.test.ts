@@ -52,6 +52,24 @@ describe('days in a time zone', () => {
     expect(parseDay('2027-02-30')).toBeNull();
     expect(parseDay('2027-06-01T00:00:00Z')).toBeNull();
   });
+
+  it('are the day of the clock there at every moment around changes of offset, asked in any order (each zone keeps a minute’s offset)', () => {
+    const changes: [string, string][] = [
+      ['Europe/Stockholm', '2027-03-28T01:00:00Z'],
+      ['Europe/Stockholm', '2027-10-31T01:00:00Z'],
+      // Chile changes its clocks at midnight: the day itself jumps or repeats.
+      ['America/Santiago', '2027-04-04T03:00:00Z'],
+      ['America/Santiago', '2027-09-05T04:00:00Z'],
+      ['Asia/Kathmandu', '2027-01-01T18:15:00Z'],
+    ];
+    for (const [timeZone, change] of changes) {
+      const reference = new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' });
+      const moments = Array.from({ length: 241 }, (_, i) => new Date(new Date(change).getTime() + (i - 120) * 29_999));
+      for (const moment of [...moments, ...moments.reverse(), ...moments.filter((_, i) => i % 7 === 0)]) {
+        expect(formatDay(dayAt(moment, timeZone)), `${moment.toISOString()} in ${timeZone}`).toBe(reference.format(moment));
+      }
+    }
+  });
 });
 
 describe(`the forms of the license-state rule agree on ${backend}`, () => {

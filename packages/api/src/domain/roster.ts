@@ -27,7 +27,7 @@
 //   school's memberships and groups, renames the school, creates users into it and edits its users.
 import type { Group, GroupKind, GroupMembership, GroupRole, Prisma, School, SchoolMembership, SchoolRole, User } from '@school-licenses/db';
 import { canManageOrganisation, canManageSchool, requireManagedOrganisation, requireRosterSchool, visibleUsers, type Actor, type Tx } from './actor.ts';
-import { endAssignments, endExpiredAssignments, HOLDER_COLUMNS, lockHeldPools } from './assignments.ts';
+import { endAssignments, endExpiredAssignments, HOLDER_AT_SCHOOL_COLUMNS, lockHeldPools } from './assignments.ts';
 import { recordAudit, recordAudits, type AuditEntry } from './audit.ts';
 import { LicenseError } from './errors.ts';
 import { groupMembershipsEnded, groupMembershipStarted, groupsEnding } from './group-licensing.ts';
@@ -397,14 +397,14 @@ export async function endSchoolMemberships(
   // the membership FOR SHARE) commits first and is revoked below, or finds no membership.
   const ended = await tx.$queryRaw<EndedSchoolMembership[]>`
     UPDATE "SchoolMembership" m SET "endedAt" = ${now}
-    FROM ${jsonRows(rows, HOLDER_COLUMNS)}, "School" s
+    FROM ${jsonRows(rows, HOLDER_AT_SCHOOL_COLUMNS)}, "School" s
     WHERE m."userId" = r."userId" AND m."schoolId" = r."schoolId" AND m."endedAt" IS NULL AND s.id = m."schoolId" AND s."organisationId" = ${organisationId}::uuid
     RETURNING m."userId"::text AS "userId", m."schoolId"::text AS "schoolId", m.role::text AS role`;
   if (ended.length === 0) return [];
   const holders = ended.map(({ userId, schoolId }) => ({ userId, schoolId }));
   const groupMemberships = await tx.$queryRaw<{ groupId: string; userId: string }[]>`
     SELECT m."groupId"::text AS "groupId", m."userId"::text AS "userId"
-    FROM "GroupMembership" m JOIN "Group" g ON g.id = m."groupId" JOIN ${jsonRows(holders, HOLDER_COLUMNS)} ON r."userId" = m."userId" AND r."schoolId" = g."schoolId"
+    FROM "GroupMembership" m JOIN "Group" g ON g.id = m."groupId" JOIN ${jsonRows(holders, HOLDER_AT_SCHOOL_COLUMNS)} ON r."userId" = m."userId" AND r."schoolId" = g."schoolId"
     WHERE m."endedAt" IS NULL`;
   // Then, in the order a single leaver takes them (and a group's assignment: its group, then the
   // pool), their groups FOR SHARE and the pools of what they hold there, before anything frees or
@@ -450,7 +450,7 @@ async function revokeLicensesOf(tx: Tx, now: Date, actor: Actor, holders: { user
   await endExpiredAssignments(tx, now, holders);
   const held = await tx.$queryRaw<{ licenseId: string; userId: string; schoolId: string }[]>`
     SELECT a."licenseId"::text AS "licenseId", a."userId"::text AS "userId", a."schoolId"::text AS "schoolId"
-    FROM "Assignment" a JOIN ${jsonRows(holders, HOLDER_COLUMNS)} ON r."userId" = a."userId" AND r."schoolId" = a."schoolId"
+    FROM "Assignment" a JOIN ${jsonRows(holders, HOLDER_AT_SCHOOL_COLUMNS)} ON r."userId" = a."userId" AND r."schoolId" = a."schoolId"
     WHERE a."isActive"`;
   const ended = new Set(
     (

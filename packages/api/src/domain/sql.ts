@@ -1,6 +1,7 @@
 // Pieces of the raw statements the domain writes where Prisma's queries cannot say it.
 import { randomBytes } from 'node:crypto';
 import { Prisma } from '@school-licenses/db';
+import type { Tx } from './actor.ts';
 
 /** A column of the table under `alias` in a raw statement, named as its Prisma model names it. */
 export function sqlColumn<Row>(alias: string, name: keyof Row & string): Prisma.Sql {
@@ -16,6 +17,20 @@ export function uuidArray(ids: readonly string[]): Prisma.Sql {
   return Prisma.sql`string_to_array(${ids.join(',')}, ',')::uuid[]`;
 }
 
+/** The rows of one raw read run on the pool's driver itself, outside Prisma: Database.sql. */
+export type SqlRead = <Row>(query: Prisma.Sql) => Promise<Row[]>;
+
+/**
+ * Where a hot raw read runs: a transaction, or, outside one, the driver itself (Database.sql),
+ * which skips Prisma's query interpreter: an eighth of the CPU of a small read (BENCHMARKS.md,
+ * "Small reads"). Both give the same values (the db package's test).
+ */
+export type Reads = Tx | SqlRead;
+
+export function readRows<Row>(reads: Reads, query: Prisma.Sql): Promise<Row[]> {
+  return typeof reads === 'function' ? reads<Row>(query) : reads.$queryRaw<Row[]>(query);
+}
+
 /** How a column is selected and read back: as it comes, as a moment, or as a day. */
 type ColumnKind = 'value' | 'moment' | 'day';
 export type Columns<Row> = { readonly [Name in keyof Row]-?: ColumnKind };
@@ -23,7 +38,8 @@ export type Columns<Row> = { readonly [Name in keyof Row]-?: ColumnKind };
 /**
  * The columns of a table under `alias`, named `<prefix><column>`. Moments come as epoch
  * milliseconds (read them back with `moment`): Prisma would parse each timestamp from text, which
- * cost a page of 1,000 licenses more than the rest of reading it (BENCHMARKS.md).
+ * cost a page of 1,000 licenses more than the rest of reading it (BENCHMARKS.md). Days come as
+ * days since 1970 (read them back with `epochDay`): a number, not a text to parse.
  */
 export function selectColumns<Row>(columns: Partial<Columns<Row>>, alias: string, prefix = ''): Prisma.Sql {
   return Prisma.raw(
@@ -32,7 +48,7 @@ export function selectColumns<Row>(columns: Partial<Columns<Row>>, alias: string
         kind === 'moment'
           ? `(extract(epoch FROM ${alias}."${name}") * 1000)::float8 AS "${prefix}${name}"`
           : kind === 'day'
-            ? `${alias}."${name}"::text AS "${prefix}${name}"`
+            ? `(${alias}."${name}" - DATE '1970-01-01') AS "${prefix}${name}"`
             : `${alias}."${name}" AS "${prefix}${name}"`,
       )
       .join(', '),
@@ -44,7 +60,12 @@ export function moment(value: unknown): Date {
   return new Date(value as number);
 }
 
-/** A day selectColumns selected ("YYYY-MM-DD"), back as the Date of its 00:00 UTC. */
+/** A day selectColumns selected (days since 1970-01-01), back as the Date of its 00:00 UTC. */
+export function epochDay(value: unknown): Date {
+  return new Date((value as number) * 86_400_000);
+}
+
+/** A day a statement selected as text ("YYYY-MM-DD"), back as the Date of its 00:00 UTC. */
 export function day(value: unknown): Date {
   return new Date(`${value as string}T00:00:00.000Z`);
 }

@@ -22,9 +22,16 @@ export async function inTransaction<T>(prisma: PrismaClient, work: (tx: Tx) => P
   }
 }
 
-/** P2034: PostgreSQL chose this transaction as a deadlock victim or serialization loser (40P01, 40001). */
-function isRetryable(error: unknown): boolean {
-  return typeof error === 'object' && error !== null && (error as { code?: unknown }).code === 'P2034';
+/**
+ * PostgreSQL chose this transaction as a deadlock victim or serialization loser (40P01, 40001):
+ * P2034 from Prisma's own queries, P2010 with the driver's code from a raw statement (assigning
+ * and revoking write through raw statements).
+ */
+export function isRetryable(error: unknown): boolean {
+  if (typeof error !== 'object' || error === null) return false;
+  const { code, meta } = error as { code?: unknown; meta?: { driverAdapterError?: { cause?: { originalCode?: unknown } } } };
+  const sqlState = meta?.driverAdapterError?.cause?.originalCode;
+  return code === 'P2034' || (code === 'P2010' && (sqlState === '40P01' || sqlState === '40001'));
 }
 
 function translateConstraintError(error: unknown): unknown {

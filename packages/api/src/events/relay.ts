@@ -20,6 +20,8 @@ export const CHANNELS = {
   published: 'event_published',
   /** A notification committed: payload `<userId>:<notificationId>`. */
   notification: 'notification_created',
+  /** An API key was revoked: payload its credential id (domain/api-credentials.ts). */
+  credentialRevoked: 'credential_revoked',
 } as const;
 
 /** Any number fits in a bigint lock key; this one is "events" in ASCII. */
@@ -30,7 +32,7 @@ const BATCH = 1_000;
 export type EventHub = ReturnType<typeof createEventHub>;
 
 export function createEventHub() {
-  return createPubSub<{ event: [Event]; notification: [userId: string, notificationId: string] }>();
+  return createPubSub<{ event: [Event]; notification: [userId: string, notificationId: string]; credentialRevoked: [credentialId: string, revoked: true] }>();
 }
 
 /**
@@ -128,6 +130,7 @@ export class EventRelay {
         if (userId && notificationId) hub.publish('notification', userId, notificationId);
       }),
     );
+    this.stops.push(await database.listen(CHANNELS.credentialRevoked, (credentialId) => hub.publish('credentialRevoked', credentialId, true)));
     this.timer = setInterval(() => {
       this.publishing();
       this.reading();

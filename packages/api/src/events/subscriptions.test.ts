@@ -11,6 +11,9 @@ import { eventually, listen, postGraphQL, type Listening } from '../testing/http
 import { ASSIGN_LICENSE, DELIVER_ORDER } from '../testing/operations.ts';
 import { awaitingDelayedOrder, licensePool, tokenOf, type LicensePool } from '../testing/scenarios.ts';
 import { gid } from '../testing/ids.ts';
+import { systemActor } from '../domain/actor.ts';
+import { issueApiKey, revokeApiKey } from '../domain/api-credentials.ts';
+import { inTransaction } from '../domain/transaction.ts';
 import { createEventHub, EventRelay, type EventHub } from './relay.ts';
 
 const AVAILABILITY = /* GraphQL */ `
@@ -104,6 +107,34 @@ describe(`subscriptions on ${backend}`, () => {
     expect(update.availabilityChanged).toMatchObject({ newLicenses: 2, assigned: 1, assignable: 2 });
     await live.stop();
     client.dispose();
+  });
+
+  it("ends an API key's subscriptions with CREDENTIAL_REVOKED when the key is revoked, on another instance too", async () => {
+    const { organisationId } = await test.db.prisma.school.findUniqueOrThrow({ where: { id: pool.schoolId } });
+    const issued = await inTransaction(test.db.prisma, (tx) => issueApiKey(tx, test.clock, { name: 'Pool LMS', kind: 'ORGANISATION_READ', organisationId }));
+    const client = clientOf(instanceB, issued.key);
+    const live = collect<{ availabilityChanged: { assigned: number } }>(client, AVAILABILITY, { school: pool.gids.school, product: pool.gids.product });
+    await eventually(async () => {
+      hubB.publish('event', { schoolId: pool.schoolId, productId: pool.productId } as Event);
+      if (live.received.length === 0) throw new Error(`not listening yet ${JSON.stringify(live.errors)}`);
+    }, 'the subscription to listen');
+
+    // Revoked through instance A's database: B hears of it by its own listener.
+    await inTransaction(test.db.prisma, (tx) => revokeApiKey(tx, test.clock, systemActor, { credentialId: issued.id }));
+    await eventually(async () => {
+      if (!live.state.ended) throw new Error('still open');
+    }, 'the stream to end');
+    expect(JSON.stringify(live.errors)).toContain('CREDENTIAL_REVOKED');
+    client.dispose();
+
+    // And a subscription opened with the revoked key is refused.
+    const again = clientOf(instanceB, issued.key);
+    const refused = collect(again, AVAILABILITY, { school: pool.gids.school, product: pool.gids.product });
+    await eventually(async () => {
+      if (!refused.state.ended) throw new Error('still open');
+    }, 'the refusal');
+    expect(refused.received).toEqual([]);
+    again.dispose();
   });
 
   it("ends a subscription with TOKEN_EXPIRED when its user token's exp passes, by the time that passed or the clock", async () => {

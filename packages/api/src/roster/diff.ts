@@ -5,7 +5,7 @@
 import type { GroupKind, GroupRole, SchoolRole } from '@school-licenses/db';
 import type { Tx } from '../domain/actor.ts';
 import { recordError, type KnownIds } from './check.ts';
-import type { RecordError, RecordSource, RosterRole, RosterSnapshot } from './snapshot.ts';
+import type { RecordError, RecordSource, RosterRole, RosterSnapshot, SnapshotGroup, SnapshotPerson } from './snapshot.ts';
 
 export type RosterEntity = 'school' | 'user' | 'schoolMembership' | 'group' | 'groupMembership';
 export type ChangeKind = 'create' | 'update' | 'end';
@@ -48,13 +48,19 @@ export interface ChangeCounts {
 export type DiffSummary = Record<RosterEntity, ChangeCounts>;
 
 export interface RosterDiff {
-  changes: RosterChange[];
+  /** How many changes of each kind; total is their sum. */
   summary: DiffSummary;
+  total: number;
   errors: RecordError[];
+  /**
+   * The changes in the order they apply, made one by one as they are taken: a municipality's new
+   * records are kept as the snapshot read them (no second copy as changes, BENCHMARKS.md).
+   */
+  changes(): Generator<RosterChange>;
 }
 
 /** Creations and updates first (parents before children), then endings (children first). */
-const ORDER: [RosterEntity, ChangeKind[]][] = [
+const ORDER: readonly [RosterEntity, readonly ChangeKind[]][] = [
   ['school', ['create', 'update']],
   ['user', ['create', 'update']],
   ['schoolMembership', ['create', 'update']],
@@ -73,6 +79,62 @@ export function emptySummary(): DiffSummary {
   return { school: counts(), user: counts(), schoolMembership: counts(), group: counts(), groupMembership: counts() };
 }
 
+/**
+ * The diff's changes by phase of ORDER, in the order they were found. A record the snapshot adds is
+ * kept as its compact plan (the snapshot's record, or the membership it wants) and made into its
+ * change only when taken: the change objects of a whole municipality would double what the import holds.
+ */
+class Changes {
+  private readonly phases = ORDER.map(() => [] as unknown[]);
+  private readonly makers = new Map<number, (plan: never) => RosterChange>();
+  readonly summary = emptySummary();
+  total = 0;
+
+  push(change: RosterChange): void {
+    this.add(change.entity, change.kind, change);
+  }
+
+  /** A change of the phase's kind, made from its plan by `make` when taken. */
+  plan<T extends object>(entity: RosterEntity, kind: ChangeKind, plan: T, make: (plan: T) => RosterChange): void {
+    const phase = this.add(entity, kind, plan);
+    this.makers.set(phase, make as (plan: never) => RosterChange);
+  }
+
+  private add(entity: RosterEntity, kind: ChangeKind, item: unknown): number {
+    const phase = ORDER.findIndex(([e, kinds]) => e === entity && kinds.includes(kind));
+    this.phases[phase]!.push(item);
+    this.summary[entity][kind === 'create' ? 'created' : kind === 'update' ? 'updated' : 'ended']++;
+    this.total++;
+    return phase;
+  }
+
+  *[Symbol.iterator](): Generator<RosterChange> {
+    for (const [phase, items] of this.phases.entries()) {
+      const make = this.makers.get(phase);
+      for (const item of items) yield make && !isChange(item) ? make(item as never) : (item as RosterChange);
+    }
+  }
+}
+
+// A plan is a snapshot's record or a wanted membership: neither has an entity.
+const isChange = (item: unknown): item is RosterChange => typeof item === 'object' && item !== null && 'entity' in item;
+
+interface WantedSchoolMembership {
+  personExternalId: string;
+  schoolExternalId: string;
+  role: RosterRole;
+  startDate: Date | null;
+  source: RecordSource;
+}
+
+interface WantedGroupMembership {
+  personExternalId: string;
+  groupExternalId: string;
+  role: GroupRole;
+  startDate: Date | null;
+  source: RecordSource;
+}
+
 /** The organisation's roster as the diff needs it. */
 export interface CurrentRoster {
   schools: { id: string; externalId: string | null; schoolUnitCode: string | null; name: string }[];
@@ -82,18 +144,72 @@ export interface CurrentRoster {
   groupMemberships: { groupId: string; userId: string; role: GroupRole; endedAt: Date | null }[];
 }
 
-export async function loadCurrentRoster(tx: Tx, organisationId: string): Promise<CurrentRoster> {
-  const [schools, users, schoolMemberships, groups, groupMemberships] = await Promise.all([
-    tx.school.findMany({ where: { organisationId }, select: { id: true, externalId: true, schoolUnitCode: true, name: true } }),
-    tx.user.findMany({ where: { organisationId }, select: { id: true, externalId: true, email: true, name: true, endedAt: true } }),
-    tx.schoolMembership.findMany({ where: { school: { organisationId } }, select: { userId: true, schoolId: true, role: true, endedAt: true } }),
-    tx.group.findMany({
-      where: { organisationId },
-      select: { id: true, externalId: true, schoolId: true, name: true, kind: true, schoolYear: true, endedAt: true },
-    }),
-    tx.groupMembership.findMany({ where: { group: { organisationId } }, select: { groupId: true, userId: true, role: true, endedAt: true } }),
+/** Memberships are read in pages of this many, each folded into the roster before the next is read. */
+const MEMBERSHIP_PAGE = 20_000;
+
+/**
+ * Lean reads of only the columns the diff compares, enums as text (Prisma's findMany took most of
+ * a no-op import's time at a municipality). Memberships come in pages in key order, their ids
+ * replaced by the users', schools' and groups' own strings: a municipality's 190,000 memberships
+ * would otherwise each hold two more copies of 36-character ids (flat memory, BENCHMARKS.md).
+ */
+export async function loadCurrentRoster(tx: Tx, organisationId: string, pageSize = MEMBERSHIP_PAGE): Promise<CurrentRoster> {
+  const [schools, users, groups] = await Promise.all([
+    tx.$queryRaw<CurrentRoster['schools']>`
+      SELECT id, "externalId", "schoolUnitCode", name FROM "School" WHERE "organisationId" = ${organisationId}::uuid ORDER BY id`,
+    tx.$queryRaw<CurrentRoster['users']>`
+      SELECT id, "externalId", email, name, "endedAt" FROM "User" WHERE "organisationId" = ${organisationId}::uuid ORDER BY id`,
+    tx.$queryRaw<CurrentRoster['groups']>`
+      SELECT id, "externalId", "schoolId", name, kind::text AS kind, "schoolYear", "endedAt" FROM "Group"
+      WHERE "organisationId" = ${organisationId}::uuid ORDER BY id`,
   ]);
+  const ids = new Map<string, string>();
+  for (const record of [...schools, ...users, ...groups]) ids.set(record.id, record.id);
+  const own = (id: string) => ids.get(id) ?? id;
+
+  const schoolMemberships: CurrentRoster['schoolMemberships'] = [];
+  await paged<CurrentRoster['schoolMemberships'][number]>(
+    (after) => tx.$queryRaw`
+      SELECT m."userId", m."schoolId", m.role::text AS role, m."endedAt"
+      FROM "SchoolMembership" m JOIN "School" s ON s.id = m."schoolId"
+      WHERE s."organisationId" = ${organisationId}::uuid
+        AND (m."userId", m."schoolId") > (${after?.userId ?? NIL_UUID}::uuid, ${after?.schoolId ?? NIL_UUID}::uuid)
+      ORDER BY m."userId", m."schoolId" LIMIT ${pageSize}`,
+    (m) => {
+      m.userId = own(m.userId);
+      m.schoolId = own(m.schoolId);
+      schoolMemberships.push(m);
+    },
+    pageSize,
+  );
+  const groupMemberships: CurrentRoster['groupMemberships'] = [];
+  await paged<CurrentRoster['groupMemberships'][number]>(
+    (after) => tx.$queryRaw`
+      SELECT m."groupId", m."userId", m.role::text AS role, m."endedAt"
+      FROM "GroupMembership" m JOIN "Group" g ON g.id = m."groupId"
+      WHERE g."organisationId" = ${organisationId}::uuid
+        AND (m."groupId", m."userId") > (${after?.groupId ?? NIL_UUID}::uuid, ${after?.userId ?? NIL_UUID}::uuid)
+      ORDER BY m."groupId", m."userId" LIMIT ${pageSize}`,
+    (m) => {
+      m.groupId = own(m.groupId);
+      m.userId = own(m.userId);
+      groupMemberships.push(m);
+    },
+    pageSize,
+  );
   return { schools, users, schoolMemberships, groups, groupMemberships };
+}
+
+const NIL_UUID = '00000000-0000-0000-0000-000000000000';
+
+/** Every row of a read in key order, a page at a time: `read` gives the page after the row `after` (null: the first). */
+async function paged<T>(read: (after: T | null) => Promise<T[]>, fold: (row: T) => void, pageSize: number): Promise<void> {
+  for (let after: T | null = null; ; ) {
+    const page = await read(after);
+    for (const row of page) fold(row);
+    if (page.length < pageSize) return;
+    after = page.at(-1)!;
+  }
 }
 
 /** The external ids a delta may refer to without repeating them. */
@@ -103,13 +219,72 @@ export function knownIds(current: CurrentRoster): KnownIds {
 }
 
 /**
+ * How a planned change is made when it is taken (Changes), from the refs the diff settled. A
+ * function of its own, so that the makers keep only these alive, not the diff's working maps.
+ */
+function makers(now: Date, schoolRef: Map<string, Ref>, userRef: Map<string, Ref>, groupRef: Map<string, Ref>) {
+  const userFields = (person: SnapshotPerson) => ({
+    externalId: person.externalId,
+    name: `${person.givenName} ${person.familyName}`.trim(),
+    // E-mail addresses are kept in lower case (roster.ts).
+    email: (person.email ?? '').toLowerCase(),
+  });
+  const newUser = (person: SnapshotPerson): RosterChange => ({
+    entity: 'user',
+    kind: 'create',
+    key: person.externalId,
+    data: userFields(person),
+    source: person.source,
+  });
+  const groupFields = (group: SnapshotGroup) => ({
+    externalId: group.externalId,
+    name: group.name,
+    kind: group.kind,
+    schoolYear: group.grade,
+    startedAt: group.startDate ?? now,
+  });
+  const newGroup = (group: SnapshotGroup): RosterChange => ({
+    entity: 'group',
+    kind: 'create',
+    key: group.externalId,
+    schoolRef: schoolRef.get(group.schoolExternalId)!,
+    data: groupFields(group),
+    source: group.source,
+  });
+  const newSchoolMembership = (wanted: WantedSchoolMembership): RosterChange => ({
+    entity: 'schoolMembership',
+    kind: 'create',
+    key: `${wanted.personExternalId} @ ${wanted.schoolExternalId}`,
+    userRef: userRef.get(wanted.personExternalId)!,
+    schoolRef: schoolRef.get(wanted.schoolExternalId)!,
+    data: { role: wanted.role, startedAt: wanted.startDate ?? now },
+    source: wanted.source,
+  });
+  const newGroupMembership = (wanted: WantedGroupMembership): RosterChange => ({
+    entity: 'groupMembership',
+    kind: 'create',
+    key: `${wanted.personExternalId} @ ${wanted.groupExternalId}`,
+    groupRef: groupRef.get(wanted.groupExternalId)!,
+    userRef: userRef.get(wanted.personExternalId)!,
+    data: { role: wanted.role, startedAt: wanted.startDate ?? now },
+    source: wanted.source,
+  });
+  return { newUser, newGroup, newSchoolMembership, newGroupMembership, userFields, groupFields };
+}
+
+/** The diff as the import takes it; a function of its own for the same reason as makers. */
+function diffOf(changes: Changes, errors: RecordError[]): RosterDiff {
+  return { summary: changes.summary, total: changes.total, errors, changes: () => changes[Symbol.iterator]() };
+}
+
+/**
  * The changes that make the roster what the snapshot says. A full snapshot also ends what it
  * does not mention, among the records a sync manages: people with an external id, their
  * memberships, and groups with an external id. People added by hand, and schools, are never
  * ended by a sync.
  */
 export function diffRoster(snapshot: RosterSnapshot, current: CurrentRoster, now: Date): RosterDiff {
-  const changes: RosterChange[] = [];
+  const changes = new Changes();
   const errors: RecordError[] = [];
   const full = snapshot.mode === 'FULL';
   // A record whose end date has passed is in the snapshot as an ended one.
@@ -119,6 +294,9 @@ export function diffRoster(snapshot: RosterSnapshot, current: CurrentRoster, now
   const schoolByExternalId = new Map(current.schools.flatMap((s) => (s.externalId ? [[s.externalId, s]] : [])));
   const schoolByCode = new Map(current.schools.flatMap((s) => (s.schoolUnitCode ? [[s.schoolUnitCode, s]] : [])));
   const schoolRef = new Map<string, Ref>();
+  const userRef = new Map<string, Ref>();
+  const groupRef = new Map<string, Ref>();
+  const { newUser, newGroup, newSchoolMembership, newGroupMembership, userFields, groupFields } = makers(now, schoolRef, userRef, groupRef);
   for (const school of snapshot.schools) {
     if (school.deleted) continue;
     const existing = schoolByExternalId.get(school.externalId) ?? (school.schoolUnitCode ? schoolByCode.get(school.schoolUnitCode) : undefined);
@@ -138,7 +316,6 @@ export function diffRoster(snapshot: RosterSnapshot, current: CurrentRoster, now
   // Users: by external id, else by e-mail (someone added by hand before the first sync).
   const userByExternalId = new Map(current.users.flatMap((u) => (u.externalId ? [[u.externalId, u]] : [])));
   const userByEmail = new Map(current.users.map((u) => [u.email.toLowerCase(), u]));
-  const userRef = new Map<string, Ref>();
   const matchedUsers = new Set<string>();
   const endedPersons = new Set<string>();
   for (const person of snapshot.persons) {
@@ -161,14 +338,14 @@ export function diffRoster(snapshot: RosterSnapshot, current: CurrentRoster, now
       );
       continue;
     }
-    const data = { externalId: person.externalId, name: `${person.givenName} ${person.familyName}`.trim(), email };
     if (!existing) {
-      changes.push({ entity: 'user', kind: 'create', key: person.externalId, data, source: person.source });
+      changes.plan('user', 'create', person, newUser);
       userRef.set(person.externalId, { externalId: person.externalId });
       continue;
     }
     matchedUsers.add(existing.id);
     userRef.set(person.externalId, { id: existing.id });
+    const data = userFields(person);
     if (existing.externalId !== data.externalId || existing.name !== data.name || existing.email !== data.email || existing.endedAt) {
       // A user who left and is back in the files is started again (by external id).
       changes.push({ entity: 'user', kind: 'update', key: person.externalId, id: existing.id, data, reopen: !!existing.endedAt, source: person.source });
@@ -186,7 +363,6 @@ export function diffRoster(snapshot: RosterSnapshot, current: CurrentRoster, now
 
   // Groups: by external id only.
   const groupByExternalId = new Map(current.groups.flatMap((g) => (g.externalId ? [[g.externalId, g]] : [])));
-  const groupRef = new Map<string, Ref>();
   const groupSchool = new Map<string, string>();
   const keptGroups = new Set<string>();
   const endedGroupIds = new Set<string>();
@@ -203,13 +379,13 @@ export function diffRoster(snapshot: RosterSnapshot, current: CurrentRoster, now
       continue;
     }
     const school = schoolRef.get(group.schoolExternalId)!;
-    const data = { externalId: group.externalId, name: group.name, kind: group.kind, schoolYear: group.grade, startedAt: group.startDate ?? now };
     if (!existing) {
-      changes.push({ entity: 'group', kind: 'create', key: group.externalId, schoolRef: school, data, source: group.source });
+      changes.plan('group', 'create', group, newGroup);
       groupRef.set(group.externalId, { externalId: group.externalId });
       continue;
     }
     keptGroups.add(existing.id);
+    const data = groupFields(group);
     if (!('id' in school) || school.id !== existing.schoolId) {
       const field = snapshot.format === 'ss12000' ? 'organisation' : 'schoolSourcedId';
       errors.push(
@@ -237,23 +413,29 @@ export function diffRoster(snapshot: RosterSnapshot, current: CurrentRoster, now
 
   // Memberships: the highest role wins when a source lists a person at a school twice; a group
   // member is a member of the group's school too.
-  const wantedSchool = new Map<
-    string,
-    { personExternalId: string; schoolExternalId: string; role: RosterRole; startDate: Date | null; source: RecordSource }
-  >();
+  const wantedSchool = new Map<string, WantedSchoolMembership>();
   const endedSchool = new Map<string, { personExternalId: string; schoolExternalId: string; source: RecordSource }>();
-  const wantSchool = (personExternalId: string, schoolExternalId: string, role: RosterRole, startDate: Date | null, source: RecordSource) => {
+  // A membership as read is the wanted one when it says it all (most do): no copy of it per membership.
+  const wantSchool = (
+    personExternalId: string,
+    schoolExternalId: string,
+    role: RosterRole,
+    startDate: Date | null,
+    source: RecordSource,
+    asRead?: WantedSchoolMembership,
+  ) => {
     const key = `${personExternalId} @ ${schoolExternalId}`;
     const seen = wantedSchool.get(key);
-    if (!seen || ROLE_RANK[role] > ROLE_RANK[seen.role])
-      wantedSchool.set(key, { personExternalId, schoolExternalId, role, startDate: seen?.startDate ?? startDate, source });
+    if (seen && ROLE_RANK[role] <= ROLE_RANK[seen.role]) return;
+    wantedSchool.set(key, !seen && asRead ? asRead : { personExternalId, schoolExternalId, role, startDate: seen?.startDate ?? startDate, source });
   };
   for (const membership of snapshot.schoolMemberships) {
     const key = `${membership.personExternalId} @ ${membership.schoolExternalId}`;
-    if (active(membership)) wantSchool(membership.personExternalId, membership.schoolExternalId, membership.role, membership.startDate, membership.source);
+    if (active(membership))
+      wantSchool(membership.personExternalId, membership.schoolExternalId, membership.role, membership.startDate, membership.source, membership);
     else endedSchool.set(key, membership);
   }
-  const wantedGroup = new Map<string, { personExternalId: string; groupExternalId: string; role: GroupRole; startDate: Date | null; source: RecordSource }>();
+  const wantedGroup = new Map<string, WantedGroupMembership>();
   const endedGroup = new Map<string, { personExternalId: string; groupExternalId: string; source: RecordSource }>();
   const activeGroups = new Set(snapshot.groups.filter(active).map((g) => g.externalId));
   for (const membership of snapshot.groupMemberships) {
@@ -264,7 +446,18 @@ export function diffRoster(snapshot: RosterSnapshot, current: CurrentRoster, now
       const role: GroupRole = membership.role === 'STUDENT' ? 'STUDENT' : 'TEACHER';
       const seen = wantedGroup.get(key);
       if (!seen || (role === 'TEACHER' && seen.role === 'STUDENT'))
-        wantedGroup.set(key, { ...membership, role, startDate: seen?.startDate ?? membership.startDate });
+        wantedGroup.set(
+          key,
+          !seen && membership.role === role
+            ? (membership as WantedGroupMembership)
+            : {
+                personExternalId: membership.personExternalId,
+                groupExternalId: membership.groupExternalId,
+                role,
+                startDate: seen?.startDate ?? membership.startDate,
+                source: membership.source,
+              },
+        );
       if (school) wantSchool(membership.personExternalId, school, role, membership.startDate, membership.source);
     } else endedGroup.set(key, membership);
   }
@@ -272,16 +465,21 @@ export function diffRoster(snapshot: RosterSnapshot, current: CurrentRoster, now
   for (const key of wantedGroup.keys()) endedGroup.delete(key);
 
   const idOf = (ref: Ref | undefined) => (ref && 'id' in ref ? ref.id : undefined);
-  const schoolMembershipOf = new Map(current.schoolMemberships.map((m) => [`${m.userId} ${m.schoolId}`, m]));
-  const keptSchoolMemberships = new Set<string>();
+  // By one id, then the other: keys of the ids themselves, no string made per membership.
+  const schoolMembershipOf = pairMap(
+    current.schoolMemberships,
+    (m) => m.userId,
+    (m) => m.schoolId,
+  );
+  const keptSchoolMemberships = new Set<object>();
   for (const [key, wanted] of wantedSchool) {
     const userRefOf = userRef.get(wanted.personExternalId);
     const schoolRefOf = schoolRef.get(wanted.schoolExternalId);
     if (!userRefOf || !schoolRefOf) continue;
-    const existing = schoolMembershipOf.get(`${idOf(userRefOf)} ${idOf(schoolRefOf)}`);
+    const existing = schoolMembershipOf.get(idOf(userRefOf))?.get(idOf(schoolRefOf)!);
     const data = { role: wanted.role, startedAt: wanted.startDate ?? now };
-    if (existing) keptSchoolMemberships.add(`${existing.userId} ${existing.schoolId}`);
-    if (!existing) changes.push({ entity: 'schoolMembership', kind: 'create', key, userRef: userRefOf, schoolRef: schoolRefOf, data, source: wanted.source });
+    if (existing) keptSchoolMemberships.add(existing);
+    if (!existing) changes.plan('schoolMembership', 'create', wanted, newSchoolMembership);
     else if (existing.endedAt || existing.role !== wanted.role) {
       changes.push({ entity: 'schoolMembership', kind: 'update', key, userRef: userRefOf, schoolRef: schoolRefOf, data, source: wanted.source });
     }
@@ -290,8 +488,7 @@ export function diffRoster(snapshot: RosterSnapshot, current: CurrentRoster, now
   const schoolById = new Map(current.schools.map((s) => [s.id, s]));
   const graduates = finalYearStudents(current);
   for (const membership of current.schoolMemberships) {
-    const key = `${membership.userId} ${membership.schoolId}`;
-    if (membership.endedAt || keptSchoolMemberships.has(key)) continue;
+    if (membership.endedAt || keptSchoolMemberships.has(membership)) continue;
     const user = userById.get(membership.userId);
     const school = schoolById.get(membership.schoolId);
     if (!user?.externalId) continue;
@@ -306,29 +503,32 @@ export function diffRoster(snapshot: RosterSnapshot, current: CurrentRoster, now
         userRef: { id: user.id },
         schoolRef: { id: membership.schoolId },
         source: named?.source,
-        ...(membership.role === 'STUDENT' && graduates.has(key) ? { graduate: true } : {}),
+        ...(membership.role === 'STUDENT' && graduates.has(`${membership.userId} ${membership.schoolId}`) ? { graduate: true } : {}),
       });
     }
   }
 
   const groupById = new Map(current.groups.map((g) => [g.id, g]));
-  const groupMembershipOf = new Map(current.groupMemberships.map((m) => [`${m.groupId} ${m.userId}`, m]));
-  const keptGroupMemberships = new Set<string>();
+  const groupMembershipOf = pairMap(
+    current.groupMemberships,
+    (m) => m.groupId,
+    (m) => m.userId,
+  );
+  const keptGroupMemberships = new Set<object>();
   for (const [key, wanted] of wantedGroup) {
     const userRefOf = userRef.get(wanted.personExternalId);
     const groupRefOf = groupRef.get(wanted.groupExternalId);
     if (!userRefOf || !groupRefOf) continue;
-    const existing = groupMembershipOf.get(`${idOf(groupRefOf)} ${idOf(userRefOf)}`);
+    const existing = groupMembershipOf.get(idOf(groupRefOf))?.get(idOf(userRefOf)!);
     const data = { role: wanted.role, startedAt: wanted.startDate ?? now };
-    if (existing) keptGroupMemberships.add(`${existing.groupId} ${existing.userId}`);
-    if (!existing) changes.push({ entity: 'groupMembership', kind: 'create', key, groupRef: groupRefOf, userRef: userRefOf, data, source: wanted.source });
+    if (existing) keptGroupMemberships.add(existing);
+    if (!existing) changes.plan('groupMembership', 'create', wanted, newGroupMembership);
     else if (existing.endedAt || existing.role !== wanted.role) {
       changes.push({ entity: 'groupMembership', kind: 'update', key, groupRef: groupRefOf, userRef: userRefOf, data, source: wanted.source });
     }
   }
   for (const membership of current.groupMemberships) {
-    const key = `${membership.groupId} ${membership.userId}`;
-    if (membership.endedAt || keptGroupMemberships.has(key)) continue;
+    if (membership.endedAt || keptGroupMemberships.has(membership)) continue;
     const user = userById.get(membership.userId);
     const group = groupById.get(membership.groupId);
     if (!user?.externalId || !group?.externalId) continue;
@@ -339,8 +539,18 @@ export function diffRoster(snapshot: RosterSnapshot, current: CurrentRoster, now
     }
   }
 
-  const ordered = ORDER.flatMap(([entity, kinds]) => changes.filter((c) => c.entity === entity && kinds.includes(c.kind)));
-  return { changes: ordered, summary: summarise(ordered), errors };
+  return diffOf(changes, errors);
+}
+
+/** Records by two keys, a map per first key. */
+function pairMap<T>(records: T[], first: (record: T) => string, second: (record: T) => string): Map<string | undefined, Map<string, T>> {
+  const map = new Map<string | undefined, Map<string, T>>();
+  for (const record of records) {
+    let inner = map.get(first(record));
+    if (!inner) map.set(first(record), (inner = new Map()));
+    inner.set(second(record), record);
+  }
+  return map;
 }
 
 /**

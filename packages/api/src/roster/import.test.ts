@@ -14,6 +14,7 @@ import { TEST_START } from '../testing/harness.ts';
 import { checkInvariants } from '../testing/invariants.ts';
 import { licensePool, type LicensePool } from '../testing/scenarios.ts';
 import { DEFAULT_MAX_FILE_BYTES, type RosterFile } from './files.ts';
+import { loadCurrentRoster } from './diff.ts';
 import { importRoster, type ImportRosterOptions } from './import.ts';
 import type { RosterFormat } from './snapshot.ts';
 import { fixtureFiles, fixtureText } from './testing.ts';
@@ -108,6 +109,17 @@ describe('roster import', () => {
     expect(again.changes).toEqual([]);
     expect(Object.values(again.summary).every((c) => c.created + c.updated + c.ended === 0)).toBe(true);
     expect(await rosterRows(pool.organisationId)).toEqual({ ...before, imports: before.imports + 1 });
+  });
+
+  it('reads the current roster in pages of memberships: small pages give the same roster', async () => {
+    const pool = await organisation();
+    await run(pool, 'oneroster-csv', fixtureFiles('oneroster'));
+    const whole = await loadCurrentRoster(db.prisma, pool.organisationId);
+    const rows = await rosterRows(pool.organisationId);
+    expect([whole.schoolMemberships.length, whole.groupMemberships.length]).toEqual([rows.schoolMemberships, rows.groupMemberships]);
+    // Its 9 group memberships: pages of 3 end on a full page, pages of 2 on a part of one.
+    expect(whole.groupMemberships).toHaveLength(9);
+    for (const pageSize of [2, 3]) expect(await loadCurrentRoster(db.prisma, pool.organisationId, pageSize)).toEqual(whole);
   });
 
   it('imports SS 12000 resources, and importing them again changes nothing', async () => {

@@ -17,7 +17,7 @@ import { recordAudits, type AuditEntry } from '../domain/audit.ts';
 import { LicenseError } from '../domain/errors.ts';
 import type { GroupRole, SchoolRole } from '@school-licenses/db';
 import { groupMembershipsStarted } from '../domain/group-licensing.ts';
-import { HOLDER_COLUMNS } from '../domain/assignments.ts';
+import { HOLDER_AT_SCHOOL_COLUMNS } from '../domain/assignments.ts';
 import { licensesInStateSql, todaySql } from '../domain/license-state.ts';
 import { insertRows, jsonRows, uuidArray, uuidV7 } from '../domain/sql.ts';
 import {
@@ -126,15 +126,19 @@ export async function importRoster(
   const { mode, errors, diff } = await readAndDiff(prisma, input, options, now);
   report.mode = mode;
   if (!diff) return refuse(errors);
-  const listed = diff.changes.slice(0, LISTED_CHANGES).map(({ entity, kind, key, source }) => ({ entity, kind, key, source: source ?? null }));
+  const listed: ListedChange[] = [];
+  for (const { entity, kind, key, source } of diff.changes()) {
+    if (listed.length === LISTED_CHANGES) break;
+    listed.push({ entity, kind, key, source: source ?? null });
+  }
 
   const batchSize = options.batchSize ?? DEFAULT_BATCH_SIZE;
   if (input.dryRun) {
-    const effects = options.rollbackDryRun ? null : await effectsFromDiff(prisma, clock.now(), input.organisationId, diff.changes);
+    const effects = options.rollbackDryRun ? null : await effectsFromDiff(prisma, clock.now(), input.organisationId, diff.changes());
     return {
       ...report,
       summary: diff.summary,
-      ...(effects ?? (await dryRunEffects(prisma, clock, actor, input.organisationId, diff.changes, batchSize))),
+      ...(effects ?? (await dryRunEffects(prisma, clock, actor, input.organisationId, diff, batchSize))),
       changes: listed,
     };
   }
@@ -144,8 +148,9 @@ export async function importRoster(
   let revokedLicenses = run.revokedLicenses;
   const effects = { licensesGivenByRules: 0, membersQueued: 0 };
   const ids = new CreatedIds();
-  for (let start = 0; start < diff.changes.length; start += batchSize) {
-    const batch = diff.changes.slice(start, start + batchSize);
+  let taken = 0;
+  for (const batch of batches(diff, batchSize)) {
+    taken += batch.length;
     const applied = await inTransaction(prisma, async (tx) => {
       const batchIds = ids.fork();
       const batchNow = clock.now();
@@ -162,7 +167,7 @@ export async function importRoster(
     });
     effects.licensesGivenByRules += applied.licensesGivenByRules;
     effects.membersQueued += applied.membersQueued;
-    await options.onProgress?.({ applied: start + batch.length, total: diff.changes.length });
+    await options.onProgress?.({ applied: taken, total: diff.total });
   }
   await prisma.rosterImport.update({ where: { id: run.id }, data: { status: 'COMPLETED', finishedAt: clock.now(), updatedAt: clock.now() } });
   return { ...report, importId: run.id, resumed: run.resumed, summary, revokedLicenses, ...effects, changes: listed };
@@ -187,6 +192,19 @@ async function readAndDiff(
   if (snapshot.errors.length) return { mode: snapshot.mode, errors: snapshot.errors, diff: null };
   const diff = diffRoster(snapshot, current, now);
   return { mode: snapshot.mode, errors: diff.errors, diff: diff.errors.length ? null : diff };
+}
+
+/** The diff's changes in batches, each made only when its batch is taken (flat memory). */
+function* batches(diff: RosterDiff, size: number): Generator<RosterChange[]> {
+  let batch: RosterChange[] = [];
+  for (const change of diff.changes()) {
+    batch.push(change);
+    if (batch.length === size) {
+      yield batch;
+      batch = [];
+    }
+  }
+  if (batch.length) yield batch;
 }
 
 /** A RUNNING import of the same files continues; otherwise a new one starts. */
@@ -273,18 +291,16 @@ async function dryRunEffects(
   clock: Clock,
   actor: Actor,
   organisationId: string,
-  changes: RosterChange[],
+  diff: RosterDiff,
   batchSize: number,
 ): Promise<LicenseEffects> {
-  if (changes.length === 0) return { revokedLicenses: 0, licensesGivenByRules: 0, membersQueued: 0 };
+  if (diff.total === 0) return { revokedLicenses: 0, licensesGivenByRules: 0, membersQueued: 0 };
   try {
     await prisma.$transaction(
       async (tx) => {
         const now = clock.now();
         const ids = new CreatedIds();
-        for (let start = 0; start < changes.length; start += batchSize) {
-          await applyBatch(tx, now, actor, organisationId, changes.slice(start, start + batchSize), ids);
-        }
+        for (const batch of batches(diff, batchSize)) await applyBatch(tx, now, actor, organisationId, batch, ids);
         throw new DryRunRollback(await licenseEffects(tx, organisationId, now));
       },
       { maxWait: 10_000, timeout: DRY_RUN_TIMEOUT_MS },
@@ -304,7 +320,7 @@ async function dryRunEffects(
  * as the real run revokes them. Null when rules or waiters exist: applying it is the only way to
  * tell what they would do (dryRunEffects). Read-only: no locks, one or two statements.
  */
-async function effectsFromDiff(prisma: PrismaClient, now: Date, organisationId: string, changes: RosterChange[]): Promise<LicenseEffects | null> {
+async function effectsFromDiff(prisma: PrismaClient, now: Date, organisationId: string, changes: Iterable<RosterChange>): Promise<LicenseEffects | null> {
   const [state] = await prisma.$queryRaw<{ rules: boolean; waiters: boolean; keepGraduates: boolean }[]>`
     SELECT EXISTS (SELECT 1 FROM "GroupLicenseRule" WHERE "organisationId" = ${organisationId}::uuid AND "isActive") AS rules,
       EXISTS (SELECT 1 FROM "LicenseWaiter" WHERE "organisationId" = ${organisationId}::uuid AND "isWaiting") AS waiters,
@@ -328,14 +344,14 @@ async function effectsFromDiff(prisma: PrismaClient, now: Date, organisationId: 
   const named = leaving.map((h) => ({ userId: h.userId, schoolId: h.schoolId }));
   const [row] = await prisma.$queryRaw<{ revoked: number }[]>(Prisma.sql`
     WITH holders AS (
-      SELECT r."userId", r."schoolId" FROM ${jsonRows(revoking, HOLDER_COLUMNS)}
+      SELECT r."userId", r."schoolId" FROM ${jsonRows(revoking, HOLDER_AT_SCHOOL_COLUMNS)}
       UNION
-      SELECT m."userId", m."schoolId" FROM "SchoolMembership" m JOIN ${jsonRows(promoted, HOLDER_COLUMNS, 'p')} ON p."userId" = m."userId" AND p."schoolId" = m."schoolId"
+      SELECT m."userId", m."schoolId" FROM "SchoolMembership" m JOIN ${jsonRows(promoted, HOLDER_AT_SCHOOL_COLUMNS, 'p')} ON p."userId" = m."userId" AND p."schoolId" = m."schoolId"
         WHERE m."endedAt" IS NULL AND m.role <> 'SCHOOL_ADMIN'
       UNION
       SELECT m."userId", m."schoolId" FROM "SchoolMembership" m
         WHERE m."userId" = ANY(${uuidArray(endedUsers)}) AND m."endedAt" IS NULL
-          AND NOT EXISTS (SELECT 1 FROM ${jsonRows(named, HOLDER_COLUMNS, 'n')} WHERE n."userId" = m."userId" AND n."schoolId" = m."schoolId"))
+          AND NOT EXISTS (SELECT 1 FROM ${jsonRows(named, HOLDER_AT_SCHOOL_COLUMNS, 'n')} WHERE n."userId" = m."userId" AND n."schoolId" = m."schoolId"))
     SELECT count(*)::int AS revoked
     FROM "Assignment" a
     JOIN holders h ON h."userId" = a."userId" AND h."schoolId" = a."schoolId"

@@ -4,7 +4,7 @@
 import { Readable, pipeline } from 'node:stream';
 import { CsvError, parse } from 'csv-parse';
 import { readText, RosterFileError, type RosterFile } from './files.ts';
-import { emptySnapshot, parseDate, type RecordError, type RosterRole, type RosterSnapshot, type SyncMode } from './snapshot.ts';
+import { emptySnapshot, Interner, type RecordError, type RosterRole, type RosterSnapshot, type SyncMode } from './snapshot.ts';
 
 /** The columns each file must have; the others the binding defines are optional here. */
 const REQUIRED_COLUMNS = {
@@ -38,6 +38,10 @@ const SCHOOL_ROLES: Record<string, RosterRole | null> = {
 /** Roles in a class: whoever is not a student teaches it. */
 const CLASS_ROLES: Record<string, RosterRole> = { student: 'STUDENT', teacher: 'TEACHER', aide: 'TEACHER', proctor: 'TEACHER', administrator: 'TEACHER' };
 
+// The fields that name a school membership's person and school, one object for all of its rows.
+const USER_FIELDS = { person: 'sourcedId', school: 'orgSourcedIds' };
+const ROLE_FIELDS = { person: 'userSourcedId', school: 'orgSourcedId' };
+
 export interface ReadOptions {
   maxFileBytes: number;
 }
@@ -46,7 +50,8 @@ export async function readOneRosterCsv(files: RosterFile[], options: ReadOptions
   const byName = new Map(files.map((file) => [file.name, file]));
   const snapshot = emptySnapshot('oneroster-csv');
   const errors = snapshot.errors;
-  const read = (name: FileName, onRow: (row: Row) => void) => readCsv(byName.get(name)!, name, options.maxFileBytes, errors, onRow);
+  const interner = new Interner();
+  const read = (name: FileName, onRow: (row: Row) => void) => readCsv(byName.get(name)!, name, options.maxFileBytes, errors, interner, onRow);
 
   const manifest = byName.get('manifest.csv');
   if (!manifest) {
@@ -102,7 +107,6 @@ export async function readOneRosterCsv(files: RosterFile[], options: ReadOptions
       givenName: row.required('givenName'),
       familyName: row.required('familyName'),
       email: row.get('email') || null,
-      username: row.get('username') || null,
       source: row.source,
       deleted: row.deleted,
     });
@@ -124,7 +128,7 @@ export async function readOneRosterCsv(files: RosterFile[], options: ReadOptions
         endDate: null,
         source: row.source,
         deleted: row.deleted,
-        fields: { person: 'sourcedId', school: 'orgSourcedIds' },
+        fields: USER_FIELDS,
       });
     }
   });
@@ -141,7 +145,7 @@ export async function readOneRosterCsv(files: RosterFile[], options: ReadOptions
         endDate: row.date('endDate'),
         source: row.source,
         deleted: row.deleted,
-        fields: { person: 'userSourcedId', school: 'orgSourcedId' },
+        fields: ROLE_FIELDS,
       });
     });
   }
@@ -224,12 +228,14 @@ class Row {
   private readonly values: string[];
   readonly source: { file: string; line: number };
   private readonly errors: RecordError[];
+  private readonly interner: Interner;
 
-  constructor(columns: ReadonlyMap<string, number>, values: string[], source: { file: string; line: number }, errors: RecordError[]) {
+  constructor(columns: ReadonlyMap<string, number>, values: string[], source: { file: string; line: number }, errors: RecordError[], interner: Interner) {
     this.columns = columns;
     this.values = values;
     this.source = source;
     this.errors = errors;
+    this.interner = interner;
   }
 
   has(column: string): boolean {
@@ -253,7 +259,7 @@ class Row {
   }
 
   id(column: string): string {
-    return this.required(column);
+    return this.interner.string(this.required(column));
   }
 
   /** A list field: comma-separated values inside one quoted CSV field. */
@@ -267,7 +273,7 @@ class Row {
   date(column: string): Date | null {
     const value = this.get(column);
     if (!value) return null;
-    const date = parseDate(value);
+    const date = this.interner.date(value);
     if (!date) this.error(column, 'INVALID_VALUE', `"${value}" is not a date (YYYY-MM-DD).`);
     return date ?? null;
   }
@@ -278,7 +284,14 @@ class Row {
 }
 
 /** Streams one CSV file: checks its header, then hands each row to onRow. */
-async function readCsv(file: RosterFile, name: FileName, maxBytes: number, errors: RecordError[], onRow: (row: Row) => void): Promise<void> {
+async function readCsv(
+  file: RosterFile,
+  name: FileName,
+  maxBytes: number,
+  errors: RecordError[],
+  interner: Interner,
+  onRow: (row: Row) => void,
+): Promise<void> {
   const parser = parse({ info: true, skip_empty_lines: true, relax_column_count: true });
   pipeline(Readable.from(readText(file, maxBytes)), parser, () => {});
   let columns: Map<string, number> | undefined;
@@ -306,7 +319,7 @@ async function readCsv(file: RosterFile, name: FileName, maxBytes: number, error
         });
         continue;
       }
-      onRow(new Row(columns, record, { file: name, line: info.lines }, errors));
+      onRow(new Row(columns, record, { file: name, line: info.lines }, errors, interner));
     }
   } catch (error) {
     if (error instanceof RosterFileError) errors.push(error.error);

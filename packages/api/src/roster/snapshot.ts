@@ -58,7 +58,6 @@ export interface SnapshotPerson extends Sourced {
   givenName: string;
   familyName: string;
   email: string | null;
-  username: string | null;
 }
 
 export interface SnapshotSchoolMembership extends Sourced {
@@ -115,4 +114,26 @@ export function parseDate(value: string): Date | undefined {
   if (!match) return undefined;
   const date = new Date(Date.UTC(Number(match[1]), Number(match[2]) - 1, Number(match[3])));
   return date.getUTCDate() === Number(match[3]) ? date : undefined;
+}
+
+/**
+ * One string per external id and one Date per day, however many rows repeat them: a municipality's
+ * enrollments name each person and group again, 150,000 times (flat memory, BENCHMARKS.md).
+ */
+export class Interner {
+  private readonly strings = new Map<string, string>();
+  private readonly dates = new Map<string, Date | undefined>();
+
+  string(value: string): string {
+    const seen = this.strings.get(value);
+    if (seen !== undefined) return seen;
+    this.strings.set(value, value);
+    return value;
+  }
+
+  /** parseDate's, shared: nothing changes a snapshot's dates. */
+  date(value: string): Date | undefined {
+    if (!this.dates.has(value)) this.dates.set(value, parseDate(value));
+    return this.dates.get(value);
+  }
 }

@@ -79,7 +79,6 @@ export async function readSs12000(files: RosterFile[], options: ReadOptions): Pr
       givenName: record.required('givenName'),
       familyName: record.required('familyName'),
       email: typeof email?.value === 'string' ? email.value.trim() : null,
-      username: (record.array('eduPersonPrincipalNames')[0] as string | undefined) ?? null,
       source: record.source,
     });
     // A student's enrolment at a school unit (Person.enrolments) makes them its student.

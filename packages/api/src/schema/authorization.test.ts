@@ -526,6 +526,27 @@ describe(`authorization on ${backend}`, () => {
       expect((await response.json()).errors[0].extensions.code).toBe('UNAUTHENTICATED');
     });
 
+    it('a JWT accepted before answers 401 once it expires, and when its user has left', async () => {
+      const start = test.clock.now();
+      const user = await test.db.prisma.user.findFirstOrThrow({ where: { email: 'sara.admin@ekskolan.example' } });
+      const token = await signUserToken(TEST_AUTH, user.id, { now: start, expiresInSeconds: 60 });
+      try {
+        expect((await test.request(token, '{ viewer { name } }')).status).toBe(200);
+        test.clock.set(new Date(start.getTime() + 60_000));
+        const expired = await test.request(token, '{ viewer { name } }');
+        expect(expired.status).toBe(401);
+        expect(expired.errors?.[0]?.message).toBe('The token has expired.');
+        test.clock.set(start);
+        expect((await test.request(token, '{ viewer { name } }')).status).toBe(200);
+        // A remembered token is the user's claim only: their row is read at every request.
+        await test.db.prisma.user.update({ where: { id: user.id }, data: { endedAt: start } });
+        expect((await test.request(token, '{ viewer { name } }')).status).toBe(401);
+      } finally {
+        test.clock.set(start);
+        await test.db.prisma.user.update({ where: { id: user.id }, data: { endedAt: null } });
+      }
+    });
+
     it('a revoked API key answers 401', async () => {
       const nordstad = await test.db.prisma.organisation.findFirstOrThrow({ where: { name: 'Nordstad kommun' } });
       const { key, id } = await createApiKey(test.db.prisma, test.clock, { name: 'Old LMS', kind: 'ORGANISATION_READ_WRITE', organisationId: nordstad.id });

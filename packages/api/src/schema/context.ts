@@ -2,12 +2,15 @@ import type { PrismaClient } from '@school-licenses/db';
 import type { Clock } from '../clock.ts';
 import type { Actor } from '../domain/actor.ts';
 import { localTime, type LocalTime } from '../domain/days.ts';
+import type { SqlRead } from '../domain/sql.ts';
 import type { EventHub } from '../events/relay.ts';
 import type { WebhookSettings } from '../events/webhooks.ts';
 
 /** What every resolver gets: the database, the clock and who is asking. */
 export interface Context {
   prisma: PrismaClient;
+  /** The pool's raw reads on the driver itself (Database.sql); resolvers read through readsOf(ctx). */
+  sql: SqlRead;
   clock: Clock;
   /** This instance's committed events and notifications, for subscriptions. */
   events: EventHub;

@@ -3,7 +3,7 @@ import { entitlementOf, type Entitlement } from '../domain/entitlement.ts';
 import { builder } from './builder.ts';
 import { encodeId } from './global-ids.ts';
 import { ProductRef } from './product.ts';
-import { actorOf } from './run.ts';
+import { actorOf, readsOf } from './run.ts';
 import { UserRef } from './user.ts';
 
 const EntitlementRef = builder.objectRef<Entitlement>('Entitlement').implement({
@@ -36,6 +36,6 @@ builder.queryField('entitlement', (t) =>
       user: t.arg.globalID({ for: UserRef, required: true, description: 'The user.' }),
       product: t.arg.globalID({ for: ProductRef, required: true, description: 'The product.' }),
     },
-    resolve: (_root, args, ctx) => entitlementOf(ctx.prisma, ctx.clock.now(), actorOf(ctx), args.user.id, args.product.id),
+    resolve: (_root, args, ctx) => entitlementOf(readsOf(ctx), ctx.clock.now(), actorOf(ctx), args.user.id, args.product.id),
   }),
 );

@@ -22,6 +22,7 @@ import './notification.ts';
 import './event.ts';
 import './subscription.ts';
 import './webhook.ts';
+import './api-key.ts';
 import './orders-to-deliver.ts';
 import './viewer.ts';
 import './roster-import.ts';

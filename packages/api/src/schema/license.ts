@@ -3,10 +3,12 @@ import { assignLicense, assignLicenses, removeMyLicense, revokeLicense, type Bul
 import { formatDay, parseDay, type LocalTime } from '../domain/days.ts';
 import { daysLeft, effectiveStartedAt, licenseState } from '../domain/license-state.ts';
 import { inTransaction } from '../domain/transaction.ts';
-import { rememberWrittenLicense, writtenLicense } from '../data/written-licenses.ts';
+import { rememberWrittenAssignment, rememberWrittenLicense, writtenAssignment, writtenLicense } from '../data/written-licenses.ts';
+import type { License } from '@school-licenses/db';
 import { builder } from './builder.ts';
+import type { Context } from './context.ts';
 import { LicenseStateEnum } from './enums.ts';
-import { holderOf } from './holders.ts';
+import { holderLoader, holderOf } from './holders.ts';
 import { errorData, ErrorInterface, licenseErrors, type ErrorData } from './errors.ts';
 import { ProductRef } from './product.ts';
 import { actorOf, runIdempotent } from './run.ts';
@@ -17,7 +19,8 @@ import { UserRef } from './user.ts';
 export const LicenseRef = builder.prismaNode('License', {
   description:
     "One seat of a product, owned by a school. New until assigned (or until its auto-start day, 4 months after delivery, when it starts by itself); then started, usable through its end date (a day in the organisation's time zone); expired from the next day. A started license assigned to nobody is reusable.",
-  id: { field: 'id' },
+  // The id column as it is: Pothos' default serializer looks up the model's primary key for each license.
+  id: { resolve: (license) => license.id },
   // The columns its state and holder follow from, always; the others only when a field asks for
   // them: a page of the admin view reads a thousand licenses. The fields below read these without
   // a select of their own, which Pothos would check on every license.
@@ -126,7 +129,8 @@ const AssignLicensePayload = builder.objectRef<AssignedIds>('AssignLicensePayloa
     assignment: t.prismaField({
       type: 'Assignment',
       description: 'The new assignment.',
-      resolve: (query, ids, _args, ctx) => ctx.prisma.assignment.findUniqueOrThrow({ ...query, where: { id: ids.assignmentId } }),
+      resolve: (query, ids, _args, ctx) =>
+        writtenAssignment(ctx, ids.assignmentId, query) ?? ctx.prisma.assignment.findUniqueOrThrow({ ...query, where: { id: ids.assignmentId } }),
     }),
     license: t.prismaField({
       type: 'License',
@@ -146,15 +150,16 @@ builder.mutationField('assignLicense', (t) =>
     args: { input: t.arg({ type: AssignLicenseInput, required: true, description: 'What to do.' }) },
     resolve: (_root, { input }, ctx) =>
       runIdempotent(ctx, { key: input.idempotencyKey, operation: 'assignLicense', input: { ...input, idempotencyKey: null } }, async (tx, clock, actor) => {
-        const { assignment, license } = await assignLicense(tx, clock, actor, {
+        const { assignment, license, user, userVisible } = await assignLicense(tx, clock, actor, {
           schoolId: input.school.id,
           productId: input.product.id,
           userId: input.user.id,
           reuseStarted: input.reuseStarted,
           endDate: input.endDate ?? null,
         });
-        // Nothing after the write changes the license: the payload shows it as written (written-licenses.ts).
-        rememberWrittenLicense(ctx, license);
+        // Nothing after the write changes them: the payload shows them as written (written-licenses.ts).
+        rememberWrittenAssignment(ctx, assignment, license, user);
+        holderLoader(ctx).prime(user.id, userVisible ? user : null);
         return { assignmentId: assignment.id, licenseId: license.id };
       }),
   }),
@@ -304,13 +309,20 @@ const LicenseInput = builder.inputType('LicenseInput', {
   }),
 });
 
+/** The license as the mutation left it, for its payload (written-licenses.ts); its id. */
+function rememberWritten(ctx: Context, license: License): string {
+  rememberWrittenLicense(ctx, license);
+  return license.id;
+}
+
 const LicensePayload = builder.objectRef<{ licenseId: string }>('LicensePayload').implement({
   description: 'The license after the change.',
   fields: (t) => ({
     license: t.prismaField({
       type: 'License',
       description: 'The license, now reusable if it has time left.',
-      resolve: (query, { licenseId }, _args, ctx) => ctx.prisma.license.findUniqueOrThrow({ ...query, where: { id: licenseId } }),
+      resolve: (query, { licenseId }, _args, ctx) =>
+        writtenLicense(ctx, licenseId, query) ?? ctx.prisma.license.findUniqueOrThrow({ ...query, where: { id: licenseId } }),
     }),
   }),
 });
@@ -325,7 +337,7 @@ builder.mutationFields((t) => ({
     args: { input: t.arg({ type: LicenseInput, required: true, description: 'What to do.' }) },
     resolve: async (_root, { input }, ctx) => {
       return runIdempotent(ctx, { key: input.idempotencyKey, operation: 'revokeLicense', input: { license: input.license.id } }, async (tx, clock, actor) => ({
-        licenseId: (await revokeLicense(tx, clock, actor, { licenseId: input.license.id })).id,
+        licenseId: rememberWritten(ctx, await revokeLicense(tx, clock, actor, { licenseId: input.license.id })),
       }));
     },
   }),
@@ -339,7 +351,7 @@ builder.mutationFields((t) => ({
       return runIdempotent(
         ctx,
         { key: input.idempotencyKey, operation: 'removeMyLicense', input: { license: input.license.id } },
-        async (tx, clock, actor) => ({ licenseId: (await removeMyLicense(tx, clock, actor, { licenseId: input.license.id })).id }),
+        async (tx, clock, actor) => ({ licenseId: rememberWritten(ctx, await removeMyLicense(tx, clock, actor, { licenseId: input.license.id })) }),
       );
     },
   }),

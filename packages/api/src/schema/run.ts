@@ -13,6 +13,7 @@ import { createGraphQLError, type Plugin } from 'graphql-yoga';
 import type { Clock } from '../clock.ts';
 import type { Actor, Tx } from '../domain/actor.ts';
 import { idempotent } from '../domain/idempotency.ts';
+import type { Reads } from '../domain/sql.ts';
 import { inTransaction } from '../domain/transaction.ts';
 import type { Context } from './context.ts';
 
@@ -82,6 +83,14 @@ export function clientOf(ctx: Context): PrismaClient {
     get: (_target, key) => Reflect.get(ctx.prisma, key),
     has: (_target, key) => Reflect.has(ctx.prisma, key),
   });
+}
+
+/**
+ * Where a resolver's raw reads run: on the driver (ctx.sql) in a query; in a mutation, through
+ * ctx.prisma, so its answer reads its own transaction.
+ */
+export function readsOf(ctx: Context): Reads {
+  return mutations.has(ctx) ? ctx.prisma : ctx.sql;
 }
 
 /** Commits (or rolls back) the transaction whose answer was being read, if any. */

@@ -118,4 +118,38 @@ describe("a school product's license list", () => {
       expect(next.edges.map((e: any) => e.node.id)).toEqual(ids.slice(index + 1, index + 3));
     }
   });
+
+  const WINDOW = /* GraphQL */ `
+    query Window($school: ID!, $product: ID!, $first: Int, $after: String, $last: Int, $before: String) {
+      school(id: $school) {
+        product(id: $product) {
+          licenses(first: $first, after: $after, last: $last, before: $before) {
+            totalCount
+            pageInfo { startCursor endCursor hasNextPage hasPreviousPage }
+            edges { cursor node { id } }
+          }
+        }
+      }
+    }`;
+  const window = (variables: Record<string, unknown>) =>
+    test.request(demo.tokens.schoolAdmin, WINDOW, { school: gid('School', demo.ids.ekskolan), product: gid('Product', demo.ids.matematik), ...variables });
+
+  it('pages backwards before any cursor, with pageInfo as Relay defines it, and refuses the windows Pothos refuses', async () => {
+    const all = dataOf(await window({ first: 100 })).school.product.licenses;
+    const ids = all.edges.map((edge: any) => edge.node.id);
+    expect(all.pageInfo).toMatchObject({ hasNextPage: false, hasPreviousPage: false });
+    expect(all.totalCount).toBe(ids.length);
+    for (const [index, edge] of all.edges.entries()) {
+      const previous = dataOf(await window({ last: 2, before: edge.cursor })).school.product.licenses;
+      expect(previous.edges.map((e: any) => e.node.id)).toEqual(ids.slice(Math.max(0, index - 2), index));
+      expect(previous.pageInfo).toMatchObject({ hasNextPage: true, hasPreviousPage: index > 2 });
+      expect(previous.pageInfo.endCursor).toBe(index > 0 ? all.edges[index - 1].cursor : null);
+      expect(previous.totalCount).toBe(ids.length);
+    }
+    const last = dataOf(await window({ last: 2 })).school.product.licenses;
+    expect(last.edges.map((e: any) => e.node.id)).toEqual(ids.slice(-2));
+    expect(last.pageInfo).toMatchObject({ hasNextPage: false, hasPreviousPage: true, startCursor: all.edges.at(-2).cursor });
+    const both = await window({ first: 2, before: all.edges[3].cursor });
+    expect(both.errors?.[0]?.message).toBe('Arguments "before" and "first" are not supported at the same time');
+  });
 });

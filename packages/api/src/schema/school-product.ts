@@ -5,6 +5,7 @@ import {
   keyOfProduct,
   licenseCountLoader,
   loadAvailability,
+  type LicenseListArgs,
   loadPage,
   pageAndSelection,
   primeAvailability,
@@ -12,14 +13,16 @@ import {
   type SchoolProduct,
 } from '../data/product-reads.ts';
 import { loadSchoolProduct as readSchoolProduct, parseSchoolProductKey } from '../data/school-products.ts';
-import { selectionKey, selectsPath } from '../data/selection.ts';
+import { selectionKey, selectsAny, selectsPath } from '../data/selection.ts';
 import type { LicenseCounts } from '../domain/availability.ts';
+import type { License } from '@school-licenses/db';
 import type { EndDateCount } from '../domain/errors.ts';
-import { queryFromInfo } from '@pothos/plugin-prisma';
+import { formatPrismaCursor, prismaConnectionHelpers, queryFromInfo } from '@pothos/plugin-prisma';
 import { builder } from './builder.ts';
 import type { Context } from './context.ts';
 import { LicenseStateEnum } from './enums.ts';
 import { EndDateCountRef } from './errors.ts';
+import { LicenseRef } from './license.ts';
 
 export type { SchoolProduct };
 
@@ -148,29 +151,29 @@ export const SchoolProductRef = builder.node(builder.objectRef<SchoolProduct>('S
       description: 'What can be assigned now and what is coming: the (i) button of "Manage licenses".',
       resolve: (schoolProduct, _args, ctx) => availabilityOf(ctx, schoolProduct),
     }),
-    licenses: t.prismaConnection({
-      type: 'License',
-      cursor: 'id',
-      description: "The school's licenses of this product, earliest end date first.",
-      args: {
-        state: t.arg({ type: LicenseStateEnum, required: false, description: 'Only licenses in this state now.' }),
-        assigned: t.arg.boolean({ required: false, description: 'Only assigned (true) or unassigned (false) licenses.' }),
-        endDateFrom: t.arg({ type: 'LocalDate', required: false, description: 'Only licenses whose end date is this day or later.' }),
-        endDateTo: t.arg({ type: 'LocalDate', required: false, description: 'Only licenses whose end date is this day or earlier.' }),
-        user: t.arg.globalID({ required: false, description: 'Only the license assigned to this user.' }),
+    // The connection prismaConnection would build (same types, window, cursors and errors), with
+    // each edge's cursor formatted only when asked for: the admin view shows one cursor of its
+    // thousand edges, and prismaConnection formats all of them (BENCHMARKS.md).
+    licenses: t.connection(
+      {
+        type: LicenseRef,
+        description: "The school's licenses of this product, earliest end date first.",
+        args: {
+          state: t.arg({ type: LicenseStateEnum, required: false, description: 'Only licenses in this state now.' }),
+          assigned: t.arg.boolean({ required: false, description: 'Only assigned (true) or unassigned (false) licenses.' }),
+          endDateFrom: t.arg({ type: 'LocalDate', required: false, description: 'Only licenses whose end date is this day or later.' }),
+          endDateTo: t.arg({ type: 'LocalDate', required: false, description: 'Only licenses whose end date is this day or earlier.' }),
+          user: t.arg.globalID({ required: false, description: 'Only the license assigned to this user.' }),
+        },
+        // The pages of every product in the list come from one statement (productReadsLoader).
+        resolve: (schoolProduct, args, ctx, info) => licenseConnection(ctx, info, schoolProduct, args),
       },
-      // The pages of every product in the list come from one statement (productReadsLoader).
-      resolve: (query, schoolProduct, args, ctx, info) =>
-        loadPage(ctx, {
-          schoolProduct,
-          args,
-          ...pageAndSelection(query as PrismaPageQuery),
-          selectionId: selectionKey(info),
-          withCount: selectsPath(info, ['totalCount']),
-          withHolders: selectsPath(info, ['edges', 'node', 'holder']) || selectsPath(info, ['nodes', 'holder']),
+      {
+        fields: (c) => ({
+          totalCount: c.int({ resolve: (connection) => connection.totalCount() }),
         }),
-      totalCount: (schoolProduct, args, ctx) => licenseCountLoader(ctx).load({ schoolProduct, args }),
-    }),
+      },
+    ),
   }),
 });
 
@@ -186,4 +189,71 @@ export function productQuery(ctx: Context, info: GraphQLResolveInfo): { select?:
 /** Whether a productQuery selects nothing but the product's own columns (no relation, no count). */
 export function readsOnlyColumns({ select, include }: ReturnType<typeof productQuery>): boolean {
   return Object.keys(include ?? {}).length === 0 && Object.keys(select ?? {}).every((name) => name in Prisma.ProductScalarFieldEnum);
+}
+
+/** The License connection's window and errors, as prismaConnection makes them (made at the first page: License is defined by then). */
+let licensePages: ReturnType<typeof licensePagesHelper> | undefined;
+const licensePagesHelper = () => prismaConnectionHelpers(builder, 'License', { cursor: 'id' });
+
+/** An edge whose cursor is formatted when read. */
+class LicenseEdge {
+  node: License;
+  constructor(node: License) {
+    this.node = node;
+  }
+  get cursor(): string {
+    return formatPrismaCursor(this.node, 'id');
+  }
+}
+
+type ConnectionArgs = LicenseListArgs & { first?: number | null; last?: number | null; after?: string | null; before?: string | null };
+
+/**
+ * A page of a school product's licenses as a connection, with its pageInfo as Pothos'
+ * wrapConnectionResult gives it: the window reads one row more than the page to tell whether
+ * there is more.
+ */
+async function licenseConnection(ctx: Context, info: GraphQLResolveInfo, schoolProduct: SchoolProduct, args: ConnectionArgs) {
+  licensePages ??= licensePagesHelper();
+  const query = licensePages.getQuery(
+    args,
+    ctx,
+    () => queryFromInfo({ context: ctx, info, typeName: 'License', paths: [['nodes'], ['edges', 'node']] }) as never,
+  );
+  const { page, selection } = pageAndSelection(query as PrismaPageQuery);
+  const totalCount = () => {
+    const loader = licenseCountLoader(ctx);
+    return loader.peek({ schoolProduct, args }) ?? loader.load({ schoolProduct, args });
+  };
+  // Only the count asked for: no page to read.
+  if (!selectsAny(info, [['edges'], ['nodes'], ['pageInfo']])) {
+    return { edges: [], pageInfo: { hasNextPage: false, hasPreviousPage: false, startCursor: null, endCursor: null }, totalCount };
+  }
+  const rows = await loadPage(ctx, {
+    schoolProduct,
+    args,
+    page,
+    selection,
+    selectionId: selectionKey(info),
+    withCount: selectsPath(info, ['totalCount']),
+    withHolders: selectsPath(info, ['edges', 'node', 'holder']) || selectsPath(info, ['nodes', 'holder']),
+  });
+  const gotFullResults = rows.length === Math.abs(page.take);
+  const backward = args.before != null || args.last != null;
+  const nodes = gotFullResults ? rows.slice(page.take < 0 ? 1 : 0, page.take < 0 ? rows.length : -1) : rows;
+  const edges = nodes.map((node) => new LicenseEdge(node));
+  return {
+    edges,
+    pageInfo: {
+      hasNextPage: args.before != null ? true : args.last != null ? false : gotFullResults,
+      hasPreviousPage: args.after != null ? true : backward ? gotFullResults : false,
+      get startCursor() {
+        return edges[0]?.cursor ?? null;
+      },
+      get endCursor() {
+        return edges.at(-1)?.cursor ?? null;
+      },
+    },
+    totalCount,
+  };
 }

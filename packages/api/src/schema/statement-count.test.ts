@@ -41,7 +41,39 @@ const ADMIN_VIEW_STATEMENTS = 4; // authenticate, school, products, license page
 /** With an `after` cursor the pages, their holders and the availability are the same one statement. */
 const ADMIN_VIEW_WITH_CURSOR_STATEMENTS = 4;
 /** Statements of assignLicense (a new license) with the payload above. */
-const ASSIGN_LICENSE_STATEMENTS = 8; // authenticate, school + product + membership + locks, active assignments + pool + license, the write (license, assignment, audit), its events, the payload (assignment with its user, the holder), COMMIT
+const ASSIGN_LICENSE_STATEMENTS = 5; // authenticate, school + product + membership + user + locks, active assignments + pool + license, the write (license, assignment, audit, events), COMMIT
+
+/** Statements of assignLicense reusing a started license of a chosen end date: the same, whatever the payload shows. */
+const REUSE_WITH_END_DATE_STATEMENTS = 5;
+/** Statements of revokeLicense when nobody waits for the product. */
+const REVOKE_LICENSE_STATEMENTS = 5; // authenticate, the license's school + the pool's lock, the license locked + its zone + whether anyone waits, the write (assignment, license, audit, event), COMMIT
+
+/** The benchmark's documents (packages/bench/src/operations.ts): every field of the payloads a client shows. */
+const ASSIGN_SHOWN = /* GraphQL */ `
+  mutation Assign($input: AssignLicenseInput!) {
+    assignLicense(input: $input) {
+      __typename
+      ... on AssignLicensePayload {
+        license { id state startedAt endDate daysLeft reusable holder { id name } }
+        assignment { id state assignedAt endedAt endReason user { id name email } license { id endDate } }
+      }
+      ... on Error { code message field }
+    }
+  }`;
+const REVOKE_SHOWN = /* GraphQL */ `
+  mutation Revoke($license: ID!) {
+    revokeLicense(input: { license: $license }) {
+      __typename
+      ... on LicensePayload { license { id state startedAt endDate daysLeft reusable holder { id name } } }
+      ... on Error { code message field }
+    }
+  }`;
+/** The same fields, read afterwards. */
+const READ_BACK = /* GraphQL */ `
+  query ReadBack($license: ID!, $assignment: ID!) {
+    license: node(id: $license) { ... on License { id state startedAt endDate daysLeft reusable holder { id name } } }
+    assignment: node(id: $assignment) { ... on Assignment { id state assignedAt endedAt endReason user { id name email } license { id endDate } } }
+  }`;
 
 const backend = process.env.DATABASE_URL ? 'PostgreSQL' : 'PGlite';
 
@@ -231,6 +263,31 @@ describe(`SQL statements per request on ${backend}`, () => {
     expect(data.assignLicense.license.holder.name).toBe('Svante Elev');
     expect(data.assignLicense.assignment.user.name).toBe('Svante Elev');
     expect(sent, describeStatements(sent)).toHaveLength(ASSIGN_LICENSE_STATEMENTS);
+  });
+
+  it(`assignLicense reusing a chosen end date sends ${REUSE_WITH_END_DATE_STATEMENTS} statements, revokeLicense ${REVOKE_LICENSE_STATEMENTS}; their payloads show what a read shows`, async () => {
+    const product = gid('Product', demo.ids.matematik);
+    const POOL = /* GraphQL */ `
+      query Pool($school: ID!, $product: ID!) { schoolProduct(school: $school, product: $product) { availability { reusable { endDates { endDate } } } } }`;
+    const endDate = dataOf(await test.request(admin, POOL, { school, product })).schoolProduct.availability.reusable.endDates[0].endDate;
+    const student = await test.db.prisma.user.findFirstOrThrow({
+      where: {
+        memberships: { some: { schoolId: demo.ids.ekskolan, role: 'STUDENT', endedAt: null } },
+        assignments: { none: { productId: demo.ids.matematik, isActive: true } },
+      },
+    });
+    const assigned = await counted(admin, ASSIGN_SHOWN, { input: { school, product, user: gid('User', student.id), reuseStarted: true, endDate } });
+    const payload = assigned.data.assignLicense;
+    expect(payload.__typename, JSON.stringify(payload)).toBe('AssignLicensePayload');
+    expect([payload.license.endDate, payload.license.holder.name, payload.assignment.user.email]).toEqual([endDate, student.name, student.email]);
+    expect(assigned.statements, describeStatements(assigned.statements)).toHaveLength(REUSE_WITH_END_DATE_STATEMENTS);
+    const readBack = async () => dataOf(await test.request(admin, READ_BACK, { license: payload.license.id, assignment: payload.assignment.id }));
+    expect(await readBack()).toEqual({ license: payload.license, assignment: payload.assignment });
+
+    const revoked = await counted(admin, REVOKE_SHOWN, { license: payload.license.id });
+    expect(revoked.data.revokeLicense.license).toMatchObject({ id: payload.license.id, reusable: true, holder: null, endDate });
+    expect(revoked.statements, describeStatements(revoked.statements)).toHaveLength(REVOKE_LICENSE_STATEMENTS);
+    expect((await readBack()).license).toEqual(revoked.data.revokeLicense.license);
   });
 
   it('the nested view still sends the same number of statements with more products', async () => {

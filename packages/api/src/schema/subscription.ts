@@ -19,29 +19,41 @@ const freshRead = (ctx: Context): Context => ({ ...ctx });
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /**
- * A subscription lives no longer than its credential: when the user token's `exp` passes, the
+ * A subscription lives no longer than its credential. When the user token's `exp` passes, the
  * stream ends with a TOKEN_EXPIRED error (checked by a timer, and again before each update), and
- * the client subscribes again with a fresh token. API keys do not expire (they are revoked).
+ * the client subscribes again with a fresh token. When the API key it was opened with is revoked
+ * (on any instance: the revocation's NOTIFY reaches every one), it ends with CREDENTIAL_REVOKED.
  */
-function untilTokenExpires<T>(ctx: Context, source: AsyncIterable<T>): AsyncIterable<T> {
-  const expiresAt = ctx.actor?.kind === 'user' ? ctx.actor.expiresAt : undefined;
-  if (!expiresAt) return source;
+function whileCredentialHolds<T>(ctx: Context, source: AsyncIterable<T>): AsyncIterable<T> {
+  const actor = ctx.actor;
+  const expiresAt = actor?.kind === 'user' ? actor.expiresAt : undefined;
+  const credentialId = actor?.kind === 'integration' || actor?.kind === 'supplier' ? actor.credentialId : undefined;
+  if (!expiresAt && !credentialId) return source;
   return new Repeater<T>(async (push, stop) => {
     // By the clock (which tests move), and by the time that has really passed since it started.
-    const deadline = performance.now() + (expiresAt.getTime() - ctx.clock.now().getTime());
-    const expired = () => ctx.clock.now().getTime() >= expiresAt.getTime() || performance.now() >= deadline;
+    const deadline = expiresAt ? performance.now() + (expiresAt.getTime() - ctx.clock.now().getTime()) : Number.POSITIVE_INFINITY;
+    const expired = () => !!expiresAt && (ctx.clock.now().getTime() >= expiresAt.getTime() || performance.now() >= deadline);
     const end = () =>
       stop(
         createGraphQLError('The token has expired: subscribe again with a fresh token.', {
-          extensions: { code: 'TOKEN_EXPIRED', expiredAt: expiresAt.toISOString() },
+          extensions: { code: 'TOKEN_EXPIRED', expiredAt: expiresAt?.toISOString() },
         }),
       );
+    const revoked = () => stop(createGraphQLError('The API key has been revoked.', { extensions: { code: 'CREDENTIAL_REVOKED' } }));
     let timer: NodeJS.Timeout | undefined;
     const check = () => {
       if (expired()) return end();
-      timer = setTimeout(check, Math.min(MAX_TIMER_MS, Math.max(1, deadline - performance.now())));
+      if (expiresAt) timer = setTimeout(check, Math.min(MAX_TIMER_MS, Math.max(1, deadline - performance.now())));
     };
     check();
+    const revocations = credentialId ? ctx.events.subscribe('credentialRevoked', credentialId)[Symbol.asyncIterator]() : undefined;
+    if (revocations && credentialId) {
+      void revocations.next().then((next) => next.done || revoked());
+      // A revocation committed after this request was authenticated but before the line above
+      // was told to no one: read it once.
+      const credential = await ctx.prisma.apiCredential.findUnique({ where: { id: credentialId }, select: { revokedAt: true } });
+      if (!credential || credential.revokedAt) revoked();
+    }
     const iterator = source[Symbol.asyncIterator]();
     const stopped = stop.then(() => ({ done: true as const, value: undefined }));
     try {
@@ -56,6 +68,7 @@ function untilTokenExpires<T>(ctx: Context, source: AsyncIterable<T>): AsyncIter
       stop(error);
     } finally {
       clearTimeout(timer);
+      await revocations?.return?.();
       await iterator.return?.();
     }
   });
@@ -73,7 +86,7 @@ builder.subscriptionField('availabilityChanged', (t) =>
     subscribe: async (_root, args, ctx) => {
       const schoolProduct = await loadSchoolProduct(ctx, `${args.school.id}:${args.product.id}`);
       if (!schoolProduct) throw createGraphQLError('No such school or product.', { extensions: { code: 'NOT_FOUND' } });
-      return untilTokenExpires(
+      return whileCredentialHolds(
         ctx,
         pipe(
           ctx.events.subscribe('event'),
@@ -94,7 +107,7 @@ builder.subscriptionField('notificationAdded', (t) =>
     subscribe: (_root, _args, ctx) => {
       const actor = actorOf(ctx);
       const userId = actor.kind === 'user' ? actor.userId : '';
-      return untilTokenExpires(
+      return whileCredentialHolds(
         ctx,
         pipe(
           ctx.events.subscribe('notification', userId),

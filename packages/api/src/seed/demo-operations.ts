@@ -340,5 +340,39 @@ query ClassLicensing($group: ID!) {
 }
 `,
     },
+    {
+      token: demo.tokens.organisationAdmin,
+      variables: {
+        organisation: encodeGlobalID('Organisation', demo.ids.nordstad),
+        input: { organisation: encodeGlobalID('Organisation', demo.ids.nordstad), name: 'Vår lärplattform', kind: 'ORGANISATION_READ' },
+        revoke: { apiKey: 'paste the apiKey id that IssueKey returned' },
+      },
+      query: `# 13. As Olivia, admin of Nordstad: the organisation's API keys. Issue one for an integration
+# (the key is shown only now: an integration sends it as Authorization: Bearer <key>), list the
+# active ones, and revoke one: refused from its next request, and its subscriptions end.
+# Only the organisation's administrators may; its integrations may not mint keys.
+mutation IssueKey($input: CreateApiKeyInput!) {
+  createApiKey(input: $input) {
+    __typename
+    ... on CreateApiKeyPayload { key apiKey { id name kind createdAt } }
+    ... on Error { code message field }
+  }
+}
+
+query Keys($organisation: ID!) {
+  node(id: $organisation) {
+    ... on Organisation { apiKeys(first: 20) { edges { node { id name kind createdAt } } } }
+  }
+}
+
+mutation RevokeKey($revoke: RevokeApiKeyInput!) {
+  revokeApiKey(input: $revoke) {
+    __typename
+    ... on RevokeApiKeyPayload { apiKey { name revokedAt } }
+    ... on Error { code message field }
+  }
+}
+`,
+    },
   ];
 }

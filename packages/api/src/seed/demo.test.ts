@@ -160,6 +160,15 @@ describe('the demo seed', () => {
     expect((await run('MyLicenses')).data.viewer.user.licenses).toEqual([]);
   });
 
+  it("GraphiQL's API key tab issues a key, lists it and revokes it with the id it returned", async () => {
+    const issued = await runTab('mutation IssueKey', 'IssueKey');
+    expect(issued.createApiKey).toMatchObject({ __typename: 'CreateApiKeyPayload', apiKey: { name: 'Vår lärplattform', kind: 'ORGANISATION_READ' } });
+    const listed = await runTab('mutation IssueKey', 'Keys');
+    expect(listed.node.apiKeys.edges.map((edge: { node: { id: string } }) => edge.node.id)).toContain(issued.createApiKey.apiKey.id);
+    const revoked = await runTab('mutation IssueKey', 'RevokeKey', { revoke: { apiKey: issued.createApiKey.apiKey.id } });
+    expect(revoked.revokeApiKey).toMatchObject({ __typename: 'RevokeApiKeyPayload', apiKey: { revokedAt: expect.any(String) } });
+  });
+
   it("GraphiQL's class tab shows each 7A student's outcome as it opens, then gives the class the product", async () => {
     const tab = demoGraphiQL(demo).defaultTabs!.find((each) => each.query!.includes('mutation AssignToClass'))!;
     const variables = JSON.parse(tab.variables!);

@@ -64,7 +64,7 @@ async function apiOver(db: TestDatabase, options: TestApiOptions): Promise<TestA
   const events = createEventHub();
   const relay = withEvents ? new EventRelay({ database: db, prisma: db.prisma, clock, hub: events }) : undefined;
   await relay?.start();
-  const api = createApi({ prisma: db.prisma, clock, auth: TEST_AUTH, graphiql: false, events, ...apiOptions });
+  const api = createApi({ prisma: db.prisma, sql: db.sql, clock, auth: TEST_AUTH, graphiql: false, events, ...apiOptions });
   return {
     db,
     clock,

@@ -153,7 +153,11 @@ export interface CommandRun {
 }
 
 /** Runs an operator command (src/cli/<command>.ts) as its own Node process, as an operator would. */
-export function runCliCommand(command: 'sweep' | 'check-counters' | 'create-api-key' | 'roster', args: string[], env: NodeJS.ProcessEnv): Promise<CommandRun> {
+export function runCliCommand(
+  command: 'sweep' | 'check-counters' | 'create-api-key' | 'revoke-api-key' | 'roster',
+  args: string[],
+  env: NodeJS.ProcessEnv,
+): Promise<CommandRun> {
   return new Promise((resolve) => {
     execFile(process.execPath, [`src/cli/${command}.ts`, ...args], { cwd: packageDir, env, timeout: 60_000 }, (error, stdout, stderr) =>
       resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }),

@@ -1,0 +1,38 @@
+// `pnpm revoke-api-key --credential <uuid>`
+// Revokes an API key (of an organisation or a supplier) by its credential id, which create-api-key
+// printed: refused from its next request on, and its live subscriptions end on every instance.
+import { parseArgs } from 'node:util';
+import { systemClock } from '../clock.ts';
+import { systemActor } from '../domain/actor.ts';
+import { revokeApiKey } from '../domain/api-credentials.ts';
+import { inTransaction } from '../domain/transaction.ts';
+import { openConfiguredDatabase, runCommand, UsageError } from './run-command.ts';
+
+const USAGE = 'usage: pnpm revoke-api-key --credential <uuid>';
+
+function readArguments() {
+  let values;
+  try {
+    ({ values } = parseArgs({ options: { credential: { type: 'string' } }, strict: true, allowPositionals: false }));
+  } catch (error) {
+    throw new UsageError(`${(error as Error).message}; ${USAGE}`);
+  }
+  if (!values.credential) throw new UsageError(`--credential is required; ${USAGE}`);
+  return { credentialId: values.credential };
+}
+
+await runCommand(async () => {
+  const input = readArguments();
+  const database = await openConfiguredDatabase();
+  try {
+    const before = await database.prisma.apiCredential.findUnique({ where: { id: input.credentialId }, select: { revokedAt: true } }).catch(() => null);
+    const credential = await inTransaction(database.prisma, (tx) => revokeApiKey(tx, systemClock, systemActor, input));
+    console.log(
+      before?.revokedAt
+        ? `key "${credential.name}" (credential ${credential.id}) was already revoked at ${credential.revokedAt!.toISOString()}.`
+        : `revoked key "${credential.name}" (credential ${credential.id}): it is refused from now on.`,
+    );
+  } finally {
+    await database.close();
+  }
+});
