@@ -1,8 +1,12 @@
-// `pnpm --filter @school-licenses/bench roster-import [--backend pglite|postgres|both] [--scale municipality|tenth|small] [--live-heap]`
+// `pnpm --filter @school-licenses/bench roster-import [--backend pglite|postgres|both] [--scale municipality|tenth|small] [--live-heap] [--no-rollover]`
 // Imports a generated municipality-sized OneRoster set (roster-set.ts) into a fresh database, then
-// imports it again (nothing to change), and reports for each run its time, the SQL statements per
-// record of the snapshot, and the process's peak RSS. PGlite in a temporary directory; PostgreSQL
-// in a database of its own (licenses_roster_bench or BENCH_DATABASE, dropped afterwards).
+// imports it again (nothing to change). Then the next school year's snapshot (the rollover): after
+// giving a product to a quarter of each school's students, a dry run of it (no standing rule yet:
+// counted from the diff) and the same dry run applied and rolled back; then, after a standing rule
+// on two classes a school with fewer licenses than members, the rollover itself. Reports for each
+// run its time, the SQL statements per record of the snapshot, and the process's peak RSS. PGlite
+// in a temporary directory; PostgreSQL in a database of its own (licenses_roster_bench or
+// BENCH_DATABASE, dropped afterwards).
 import { execFileSync } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -11,8 +15,19 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { filesAt, importRoster, readRoster, systemActor, systemClock, type RosterImportReport } from '@school-licenses/api';
-import { openDatabase } from '@school-licenses/db';
+import {
+  assignLicenses,
+  assignLicenseToGroup,
+  filesAt,
+  importRoster,
+  inTransaction,
+  placeOrder,
+  readRoster,
+  systemActor,
+  systemClock,
+  type RosterImportReport,
+} from '@school-licenses/api';
+import { openDatabase, type PrismaClient } from '@school-licenses/db';
 import pg from 'pg';
 import { DEFAULT_SERVER_URL } from './database.ts';
 import { MUNICIPALITY, writeRosterSet, type RosterScale } from './roster-set.ts';
@@ -23,7 +38,7 @@ const SCALES: Record<string, RosterScale> = {
   tenth: { ...MUNICIPALITY, schools: 6 },
   small: { schools: 4, studentsPerSchool: 100, teachersPerSchool: 10, classesPerSchool: 5, teachingGroupsPerSchool: 5 },
 };
-// BENCH_DATABASE names another (two runs on one server at once).
+/** BENCH_DATABASE names another (two runs on one server at once). */
 const DATABASE = process.env.BENCH_DATABASE || 'licenses_roster_bench';
 
 const { values } = parseArgs({
@@ -31,6 +46,7 @@ const { values } = parseArgs({
     backend: { type: 'string', default: 'both' },
     scale: { type: 'string', default: 'municipality' },
     'live-heap': { type: 'boolean', default: false },
+    'no-rollover': { type: 'boolean', default: false },
   },
   strict: true,
 });
@@ -39,7 +55,14 @@ if (!scale) throw new Error(`--scale must be one of ${Object.keys(SCALES).join('
 if (values.backend === 'both') {
   // One process per database, so that each peak RSS is its own (PGlite's WebAssembly heap is large).
   for (const backend of ['pglite', 'postgres']) {
-    const args = ['--backend', backend, '--scale', values.scale!, ...(values['live-heap'] ? ['--live-heap'] : [])];
+    const args = [
+      '--backend',
+      backend,
+      '--scale',
+      values.scale!,
+      ...(values['live-heap'] ? ['--live-heap'] : []),
+      ...(values['no-rollover'] ? ['--no-rollover'] : []),
+    ];
     execFileSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), ...args], { stdio: 'inherit' });
   }
   process.exit(0);
@@ -80,18 +103,93 @@ async function snapshotMb(dir: string): Promise<number> {
 /** The peak RSS so far, in MB: the kernel's high-water mark for the process. */
 const peakRssMb = () => Math.round(process.resourceUsage().maxRSS / 1024);
 
+/**
+ * Licenses held before the rollover: product A, ordered for 30% of each school's students and
+ * assigned to every fourth student; product B, given by a standing rule of two classes a school
+ * (a first year's and a final year's), with licenses for 20 of their 24 students (the rest wait).
+ */
+async function giveLicenses(prisma: PrismaClient, organisationId: string, part: 'licenses' | 'rules'): Promise<{ assigned: number; waiting: number }> {
+  const admin = await prisma.user.upsert({
+    where: { organisationId_email: { organisationId, email: 'bench.admin@bench.example' } },
+    update: {},
+    create: { organisationId, name: 'Bench Admin', email: 'bench.admin@bench.example', isOrganisationAdmin: true, createdAt: new Date() },
+  });
+  const actor = {
+    kind: 'user' as const,
+    userId: admin.id,
+    organisationId,
+    isOrganisationAdmin: true,
+    schoolRoles: new Map(),
+    timeZone: 'Europe/Stockholm',
+    label: 'bench admin',
+  };
+  const supplier = await prisma.supplier.create({ data: { name: 'Bench förlag', createdAt: new Date() } });
+  const product = await prisma.product.create({
+    data: {
+      supplierId: supplier.id,
+      name: part === 'licenses' ? 'Läromedel A' : 'Läromedel B',
+      validityMonths: 12,
+      deliveryMode: 'DIRECT',
+      createdAt: new Date(),
+    },
+  });
+  const schools = await prisma.school.findMany({ where: { organisationId }, orderBy: { externalId: 'asc' } });
+  let assigned = 0;
+  let waiting = 0;
+  for (const school of schools) {
+    const students = await prisma.schoolMembership.findMany({
+      where: { schoolId: school.id, role: 'STUDENT', endedAt: null },
+      select: { user: { select: { id: true, externalId: true } } },
+    });
+    const holders = part === 'licenses' ? students.map((m) => m.user).filter((u) => Number(u.externalId!.split('-')[2]) % 4 === 0) : [];
+    if (holders.length)
+      await inTransaction(prisma, (tx) =>
+        placeOrder(tx, systemClock, actor, { schoolId: school.id, productId: product.id, quantity: Math.ceil(students.length * 0.3) }),
+      );
+    for (let start = 0; start < holders.length; start += 100) {
+      const outcomes = await inTransaction(prisma, (tx) =>
+        assignLicenses(tx, systemClock, actor, {
+          schoolId: school.id,
+          productId: product.id,
+          userIds: holders.slice(start, start + 100).map((u) => u.id),
+          reuseStarted: false,
+        }),
+      );
+      assigned += outcomes.filter((o) => o.ok).length;
+    }
+    const ruled =
+      part === 'rules'
+        ? await prisma.group.findMany({ where: { schoolId: school.id, kind: 'CLASS', schoolYear: { in: [1, 9] } }, orderBy: { externalId: 'asc' } })
+        : [];
+    for (const group of [ruled.find((g) => g.schoolYear === 1), ruled.find((g) => g.schoolYear === 9)]) {
+      if (!group) continue;
+      const result = await inTransaction(prisma, async (tx) => {
+        await placeOrder(tx, systemClock, actor, { schoolId: school.id, productId: product.id, quantity: 20 });
+        return assignLicenseToGroup(tx, systemClock, actor, { groupId: group.id, productId: product.id, policy: 'NEW_FIRST', keep: true });
+      });
+      assigned += result.outcomes.filter((o) => o.outcome === 'ASSIGNED').length;
+      waiting += result.outcomes.filter((o) => o.outcome === 'WAITING').length;
+    }
+  }
+  return { assigned, waiting };
+}
+
 const work = await mkdtemp(join(tmpdir(), 'roster-bench-'));
 try {
   const setDir = join(work, 'oneroster');
   const size = await writeRosterSet(setDir, scale);
-  const records = size.schools + size.people + size.groups + size.schoolMemberships + size.groupMemberships;
+  const countRecords = (of: typeof size) => of.schools + of.people + of.groups + of.schoolMemberships + of.groupMemberships;
+  const records = countRecords(size);
   console.log(`OneRoster set: ${JSON.stringify(size)} = ${records} records`);
+  const nextYearDir = join(work, 'oneroster-next-year');
+  const nextYear = await writeRosterSet(nextYearDir, scale, 1);
+  console.log(`the next school year's set: ${JSON.stringify(nextYear)} = ${countRecords(nextYear)} records`);
   for (const backend of backends) {
     let url: string | undefined;
     let dataDir: string | undefined;
     if (backend === 'postgres') {
-      await onServer(`DROP DATABASE IF EXISTS ${DATABASE} WITH (FORCE)`);
-      await onServer(`CREATE DATABASE ${DATABASE}`);
+      await onServer(`DROP DATABASE IF EXISTS "${DATABASE}" WITH (FORCE)`);
+      await onServer(`CREATE DATABASE "${DATABASE}"`);
       const target = new URL(DEFAULT_SERVER_URL);
       target.pathname = `/${DATABASE}`;
       url = target.toString();
@@ -110,7 +208,26 @@ try {
     try {
       await database.migrate();
       const organisation = await database.prisma.organisation.create({ data: { name: 'Benchkommun', createdAt: new Date() } });
-      for (const run of ['first import', 'same files again']) {
+      const give = async (part: 'licenses' | 'rules') => {
+        const setUp = performance.now();
+        const given = await giveLicenses(database.prisma, organisation.id, part);
+        console.log(`  ${part}: ${given.assigned} licenses given, ${given.waiting} students waiting (in ${((performance.now() - setUp) / 1000).toFixed(1)} s)`);
+      };
+      const nextYearRecords = countRecords(nextYear);
+      const runs: { run: string; dir: string; records: number; dryRun?: boolean; rollbackDryRun?: boolean; before?: () => Promise<void> }[] = [
+        { run: 'first import', dir: setDir, records },
+        { run: 'same files again', dir: setDir, records },
+        ...(values['no-rollover']
+          ? []
+          : [
+              // Without standing rules, a dry run counts from the diff; rolled back, it applies the import.
+              { run: 'rollover dry run', dir: nextYearDir, records: nextYearRecords, dryRun: true, before: () => give('licenses') },
+              { run: 'rolled-back dry run', dir: nextYearDir, records: nextYearRecords, dryRun: true, rollbackDryRun: true },
+              { run: 'rollover', dir: nextYearDir, records: nextYearRecords, before: () => give('rules') },
+            ]),
+      ];
+      for (const { run, dir, records, dryRun = false, rollbackDryRun = false, before } of runs) {
+        await before?.();
         statements = 0;
         byKind.clear();
         const started = performance.now();
@@ -133,9 +250,10 @@ try {
           database.prisma,
           systemClock,
           systemActor,
-          { organisationId: organisation.id, format: 'oneroster-csv', files: await filesAt(setDir), dryRun: false },
+          { organisationId: organisation.id, format: 'oneroster-csv', files: await filesAt(dir), dryRun },
           {
             maxFileBytes: 50 * 1024 * 1024,
+            rollbackDryRun,
             onProgress: ({ applied, total }) => {
               sample();
               if (applied - lastShown >= total / 10 || applied === total) {
@@ -152,6 +270,11 @@ try {
           `${backend.padEnd(8)} ${run.padEnd(17)} ${seconds.toFixed(1).padStart(6)} s  ${String(changes).padStart(7)} changes  ` +
             `${String(statements).padStart(7)} statements (${(statements / records).toFixed(3)} per record)  peak RSS ${peakRssMb()} MB`,
         );
+        if (run !== 'first import' && run !== 'same files again') {
+          console.log(
+            `  summary ${JSON.stringify(report.summary)}; revoked ${report.revokedLicenses}, given by rules ${report.licensesGivenByRules}, queued ${report.membersQueued}`,
+          );
+        }
         sample();
         console.log(
           `  sampled after each batch: V8 heap up to ${Math.round(peak.heap / 2 ** 20)} MB${values['live-heap'] ? ` (alive after a collection: ${Math.round(peak.live / 2 ** 20)} MB)` : ''}, external up to ${Math.round(peak.external / 2 ** 20)} MB`,
@@ -162,7 +285,7 @@ try {
       console.log(`  the snapshot alone holds ${await snapshotMb(setDir)} MB of heap`);
     } finally {
       await database.close();
-      if (backend === 'postgres') await onServer(`DROP DATABASE IF EXISTS ${DATABASE} WITH (FORCE)`);
+      if (backend === 'postgres') await onServer(`DROP DATABASE IF EXISTS "${DATABASE}" WITH (FORCE)`);
     }
   }
 } finally {

@@ -37,8 +37,13 @@ const HEADERS = {
 const GIVEN = ['Alva', 'Elsa', 'Maja', 'Wilma', 'Astrid', 'Noah', 'Hugo', 'William', 'Lucas', 'Oscar', 'Åsa', 'Örjan'];
 const FAMILY = ['Andersson', 'Johansson', 'Karlsson', 'Nilsson', 'Eriksson', 'Larsson', 'Olsson', 'Persson', 'Svensson', 'Gustafsson', 'Öberg', 'Åberg'];
 
-/** Writes the set's files into `dir`; returns how many records of each kind it has. */
-export async function writeRosterSet(dir: string, scale: RosterScale = MUNICIPALITY): Promise<RosterSetSize> {
+/**
+ * Writes the set's files into `dir`; returns how many records of each kind it has. `year` 1 is the
+ * next school year's snapshot of the same set (the rollover): every class one year up with a new
+ * id, the final year (9) graduated and gone, a new first year in its place, teaching groups
+ * renewed (new ids), and one student in 20 moved to the next school (none of the graduates).
+ */
+export async function writeRosterSet(dir: string, scale: RosterScale = MUNICIPALITY, year: 0 | 1 = 0): Promise<RosterSetSize> {
   await mkdir(dir, { recursive: true });
   const orgs = [HEADERS.orgs, 'org-kommun,,,Benchkommun,district,,'];
   const users = [HEADERS.users];
@@ -47,32 +52,43 @@ export async function writeRosterSet(dir: string, scale: RosterScale = MUNICIPAL
   const enrollments = [HEADERS.enrollments];
   let enrollment = 0;
   const groupsPerSchool = scale.classesPerSchool + scale.teachingGroupsPerSchool;
+  const gradeOf = (g: number) => 1 + (g % 9);
+  // The next year: a class moves one year up; the final year's class is a new first year.
+  const gradeIn = (g: number) => (year === 0 ? gradeOf(g) : gradeOf(g) === 9 ? 1 : gradeOf(g) + 1);
+  const graduates = (i: number) => gradeOf(i % scale.classesPerSchool) === 9;
+  const moves = (i: number) => year === 1 && scale.schools > 1 && i % 20 === 7 && !graduates(i);
   for (let s = 0; s < scale.schools; s++) {
     const school = `sch-${s}`;
     orgs.push(`${school},,,Skola ${s},school,${String(10_000_000 + s)},org-kommun`);
-    const person = (kind: 'stu' | 'tea', i: number, role: 'student' | 'teacher') => {
-      const id = `${kind}-${s}-${i}`;
-      const n = s * 1000 + i;
+    // `home`: the school whose numbering names the person (a student who moved keeps their id).
+    const person = (kind: 'stu' | 'stu1' | 'tea', home: number, i: number, role: 'student' | 'teacher') => {
+      const id = `${kind}-${home}-${i}`;
+      const n = home * 1000 + i + (kind === 'stu1' ? 500 : 0);
       users.push(`${id},,,true,${id},,${GIVEN[n % GIVEN.length]},${FAMILY[(n >> 2) % FAMILY.length]},,,${id}@bench.example,,,,,,,,,,,${school},`);
       roles.push(`rol-${id},,,${id},primary,${role},2026-08-17,,${school},`);
       return id;
     };
-    const group = (g: number) => `cls-${s}-${g}`;
+    const group = (g: number) => (year === 0 ? `cls-${s}-${g}` : `cls-${s}-${g}-y1`);
     for (let g = 0; g < groupsPerSchool; g++) {
       const homeroom = g < scale.classesPerSchool;
-      const grade = 1 + (g % 9);
+      const grade = gradeIn(g);
       classes.push(
-        `${group(g)},,,${homeroom ? `${grade}${String.fromCharCode(65 + Math.floor(g / 9))}` : `Ämne ${g} åk ${grade}`},${String(grade).padStart(2, '0')},crs-${homeroom ? 'klass' : g},,${homeroom ? 'homeroom' : 'scheduled'},,${school},ay-2026,,,`,
+        `${group(g)},,,${homeroom ? `${grade}${String.fromCharCode(65 + Math.floor(g / 9))}` : `Ämne ${g} åk ${grade}`},${String(grade).padStart(2, '0')},crs-${homeroom ? 'klass' : g},,${homeroom ? 'homeroom' : 'scheduled'},,${school},ay-${2026 + year},,,`,
       );
     }
     const enrol = (g: number, user: string, role: string) => enrollments.push(`enr-${enrollment++},,,${group(g)},${school},${user},${role},false,,`);
     for (let i = 0; i < scale.studentsPerSchool; i++) {
-      const id = person('stu', i, 'student');
+      const id =
+        year === 1 && graduates(i)
+          ? person('stu1', s, i, 'student')
+          : moves(i)
+            ? person('stu', (s + scale.schools - 1) % scale.schools, i, 'student')
+            : person('stu', s, i, 'student');
       enrol(i % scale.classesPerSchool, id, 'student');
       // Three different teaching groups each.
       for (const offset of [0, 8, 16]) enrol(scale.classesPerSchool + ((i + offset) % scale.teachingGroupsPerSchool), id, 'student');
     }
-    const teachers = Array.from({ length: scale.teachersPerSchool }, (_, i) => person('tea', i, 'teacher'));
+    const teachers = Array.from({ length: scale.teachersPerSchool }, (_, i) => person('tea', s, i, 'teacher'));
     for (let g = 0; g < groupsPerSchool; g++) {
       enrol(g, teachers[g % teachers.length]!, 'teacher');
       enrol(g, teachers[(g + groupsPerSchool) % teachers.length]!, 'teacher');
@@ -85,7 +101,10 @@ export async function writeRosterSet(dir: string, scale: RosterScale = MUNICIPAL
     ...['academicSessions', 'classes', 'enrollments', 'orgs', 'roles', 'users'].map((f) => `file.${f},bulk`),
     'source.systemName,bench',
   ];
-  const sessions = [HEADERS.academicSessions, 'ay-2026,,,Läsåret 2026/27,schoolYear,2026-08-17,2027-06-11,,2027'];
+  const sessions = [
+    HEADERS.academicSessions,
+    year === 0 ? 'ay-2026,,,Läsåret 2026/27,schoolYear,2026-08-17,2027-06-11,,2027' : 'ay-2027,,,Läsåret 2027/28,schoolYear,2027-08-16,2028-06-09,,2028',
+  ];
   const files: Record<string, string[]> = { manifest, orgs, users, roles, academicSessions: sessions, classes, enrollments };
   for (const [name, lines] of Object.entries(files)) await writeFile(join(dir, `${name}.csv`), `${lines.join('\n')}\n`);
   return {

@@ -18,6 +18,7 @@ import {
   requireManagedSchool,
   systemActor,
   visibleLicenses,
+  withTimeZone,
   visibleUsersSql,
   type Actor,
   type SchoolWithTimeZone,
@@ -25,7 +26,7 @@ import {
 } from './actor.ts';
 import { auditInsertSql, recordAudit, recordAudits, licenseSnapshot, type AuditEntry } from './audit.ts';
 import { readPool, reusablePool, reusablePoolJsonSql } from './availability.ts';
-import { day, moment, parseJson, selectColumns, uuidV7 } from './sql.ts';
+import { day, jsonRows, moment, parseJson, selectColumns, uuidArray, uuidV7 } from './sql.ts';
 import { HOLDER_COLUMNS, LICENSE_COLUMNS, readHolder, readLicense } from './license-pages.ts';
 import { localTime, sqlDay, type LocalTime } from './days.ts';
 import { EndDateChoiceError, LicenseError, type EndDateCount } from './errors.ts';
@@ -82,6 +83,19 @@ const userProductLock = (userId: string, productId: string) => Prisma.sql`pg_adv
 export async function lockSchoolProducts(tx: Tx, schoolIds: string[], productId: string): Promise<void> {
   const locks = [...new Set(schoolIds)].sort().map((schoolId) => Prisma.sql`${schoolProductLock(schoolId, productId)}::text`);
   await tx.$queryRaw(Prisma.sql`SELECT ${Prisma.join(locks)}`);
+}
+
+/**
+ * Locks the pools of every license these holders hold at these schools, in the order
+ * lockSchoolProducts takes them (by school, then product): leavers' changes, which free licenses
+ * and may then assign them (serving the waiting lists), take them first, after the memberships.
+ */
+export async function lockHeldPools(tx: Tx, holders: { userId: string; schoolId: string }[]): Promise<void> {
+  if (holders.length === 0) return;
+  await tx.$queryRaw`
+    SELECT ${schoolProductLockSql(Prisma.sql`"schoolId"`, Prisma.sql`"productId"`)}::text
+    FROM (SELECT a."schoolId", a."productId" FROM "Assignment" a JOIN ${jsonRows(holders, HOLDER_AT_SCHOOL_COLUMNS)} ON r."userId" = a."userId" AND r."schoolId" = a."schoolId"
+      WHERE a."isActive" GROUP BY a."schoolId", a."productId" ORDER BY a."schoolId"::text COLLATE "C", a."productId"::text COLLATE "C") pools`;
 }
 
 /** The school and product of an assignment, as assignOne needs them. */
@@ -574,9 +588,11 @@ interface ActiveJson {
 
 /**
  * Ends the active assignments whose license has expired in its organisation's time zone at
- * `now`, so their holders can get a new one: the sweep, over every organisation.
+ * `now`, so their holders can get a new one: the sweep, over every organisation; or those of
+ * these holders at these schools (leavers, before their licenses there are revoked).
  */
-export async function endExpiredAssignments(tx: Tx, now: Date, holder?: { userId: string; schoolId: string }): Promise<number> {
+export async function endExpiredAssignments(tx: Tx, now: Date, holders?: { userId: string; schoolId: string }[]): Promise<number> {
+  if (holders?.length === 0) return 0;
   // The organisation's today and the expiry moment come from its own zone, in SQL.
   const rows = await tx.$queryRaw<Record<string, unknown>[]>(Prisma.sql`
     SELECT a.id::text AS id, a."licenseId"::text AS "licenseId", a."userId"::text AS "userId", a."schoolId"::text AS "schoolId",
@@ -588,7 +604,7 @@ export async function endExpiredAssignments(tx: Tx, now: Date, holder?: { userId
     JOIN "School" s ON s.id = l."schoolId"
     JOIN "Organisation" o ON o.id = s."organisationId"
     WHERE a."isActive" AND ${licensesInStateSql('EXPIRED', todaySql(now), 'l')}
-      ${holder ? Prisma.sql`AND a."userId" = ${holder.userId}::uuid AND a."schoolId" = ${holder.schoolId}::uuid` : Prisma.empty}
+      ${holders ? Prisma.sql`AND (a."userId", a."schoolId") IN (SELECT h."userId", h."schoolId" FROM ${jsonRows(holders, HOLDER_AT_SCHOOL_COLUMNS, 'h')})` : Prisma.empty}
     FOR UPDATE OF a, l`);
   await endAssignmentsOfExpiredLicenses(
     tx,
@@ -608,6 +624,9 @@ export async function endExpiredAssignments(tx: Tx, now: Date, holder?: { userId
   );
   return rows.length;
 }
+
+/** A holder of licenses at a school, as jsonRows reads it. */
+export const HOLDER_AT_SCHOOL_COLUMNS = { userId: 'uuid', schoolId: 'uuid' };
 
 /** 00:00 of the day after the license's end date in its organisation's zone: when it expired. */
 const startOfDayAfterSql = startOfDaySql(Prisma.sql`(l."endDate" + 1)`);
@@ -754,4 +773,55 @@ async function endLockedAssignment(tx: Tx, now: Date, actor: Actor, licenseId: s
   // The license is free again: the first in the school's waiting list for the product gets it.
   await serveWaitingList(tx, now, license.schoolId, license.productId);
   return tx.license.findUniqueOrThrow({ where: { id: licenseId } });
+}
+
+/**
+ * endAssignment for many licenses at once (a roster import's leavers, a group's standing rule): the licenses with no
+ * holder (or past their end dates) are left as they are; the others' assignments end with one
+ * statement per table, their audit events with one, and each pool freed serves its waiting list.
+ * Returns the licenses whose assignment ended, as they are now.
+ */
+export async function endAssignments(tx: Tx, now: Date, actor: Actor, licenseIds: string[], reason: AssignmentEndReason): Promise<License[]> {
+  if (licenseIds.length === 0) return [];
+  const ids = [...new Set(licenseIds)].sort();
+  // The pools' locks first, in order, as every change that may assign takes them (serving the
+  // waiting list below assigns): a transaction holding one (a roster import that assigned, then
+  // revokes this license) and one holding this license's row lock would otherwise wait for each
+  // other. Read unlocked: an assigned license's school and product do not change; one moved
+  // meanwhile is unassigned, below.
+  await tx.$queryRaw`
+    SELECT ${schoolProductLockSql(Prisma.sql`"schoolId"`, Prisma.sql`"productId"`)}::text
+    FROM (SELECT "schoolId", "productId" FROM "License" WHERE id = ANY(${uuidArray(ids)}) GROUP BY "schoolId", "productId" ORDER BY "schoolId"::text COLLATE "C", "productId"::text COLLATE "C") pools`;
+  // Then the licenses, so a concurrent revoke or assignment waits for this one.
+  await tx.$queryRaw`SELECT id FROM "License" WHERE id = ANY(${uuidArray(ids)}) ORDER BY id FOR UPDATE`;
+  const licenses = await tx.license.findMany({ where: { id: { in: ids } }, include: { school: { include: withTimeZone } }, orderBy: { id: 'asc' } });
+  const active = new Map((await tx.assignment.findMany({ where: { licenseId: { in: ids }, isActive: true } })).map((a) => [a.licenseId, a]));
+  const ending = licenses.filter((license) => active.has(license.id) && !isExpired(license, localTime(now, license.school.organisation.timeZone).today));
+  if (ending.length === 0) return [];
+  await tx.assignment.updateMany({
+    where: { id: { in: ending.map((license) => active.get(license.id)!.id) } },
+    data: { isActive: null, endedAt: now, endReason: reason, endedById: actor.kind === 'user' ? actor.userId : null },
+  });
+  await tx.license.updateMany({ where: { id: { in: ending.map((license) => license.id) } }, data: { assignedUserId: null } });
+  const updated = ending.map(({ school: _, ...license }): License => ({ ...license, assignedUserId: null }));
+  await recordAudits(
+    tx,
+    actor,
+    now,
+    ending.map((license, n) => ({
+      action: endActions[reason],
+      organisationId: license.school.organisationId,
+      schoolId: license.schoolId,
+      licenseId: license.id,
+      userId: active.get(license.id)!.userId,
+      before: licenseSnapshot(license),
+      after: licenseSnapshot(updated[n]!),
+    })),
+  );
+  // The licenses are free again: the first in each pool's waiting list gets one.
+  const pools = [...new Map(ending.map((license) => [`${license.schoolId} ${license.productId}`, license])).values()].sort((a, b) =>
+    a.schoolId < b.schoolId ? -1 : a.schoolId > b.schoolId ? 1 : a.productId < b.productId ? -1 : 1,
+  );
+  for (const { schoolId, productId } of pools) await serveWaitingList(tx, now, schoolId, productId);
+  return updated;
 }

@@ -16,7 +16,7 @@
 import { Prisma, type GroupLicenseRule, type GroupRole, type LicenseWaiter, type LicenseWaitReason, type Product, type School } from '@school-licenses/db';
 import type { Clock } from '../clock.ts';
 import { canReadSchoolLicenses, requireManagedSchool, systemActor, withTimeZone, type Actor, type SchoolWithTimeZone, type Tx } from './actor.ts';
-import { assignByPolicy, endAssignment, type LicensePolicy } from './assignments.ts';
+import { assignByPolicy, endAssignments, type LicensePolicy } from './assignments.ts';
 import { recordAudit, recordAudits } from './audit.ts';
 import { formatDay, localTime, parseDay, type LocalTime } from './days.ts';
 import { LicenseError } from './errors.ts';
@@ -143,8 +143,8 @@ export async function endGroupLicenseRule(tx: Tx, clock: Clock, actor: Actor, in
   const now = clock.now();
   const found = await tx.groupLicenseRule.findUnique({ where: { id: input.ruleId } });
   if (!found || !(await readableSchool(tx, actor, found.schoolId))) throw new LicenseError('NOT_FOUND', 'rule', 'No such rule.');
-  const school = await requireManagedSchool(tx, actor, found.schoolId, 'rule');
-  const [rule] = await endRules(tx, now, actor, school, { id: found.id });
+  await requireManagedSchool(tx, actor, found.schoolId, 'rule');
+  const [rule] = await endRules(tx, now, actor, { id: found.id });
   if (!rule) return { rule: found, ended: false };
   return { rule, ended: true };
 }
@@ -155,7 +155,7 @@ async function readableSchool(tx: Tx, actor: Actor, schoolId: string): Promise<b
 }
 
 /** Ends the standing rules matching `where` and takes their waiters off the list. */
-async function endRules(tx: Tx, now: Date, actor: Actor, school: School, where: { id: string } | { groupId: string }): Promise<GroupLicenseRule[]> {
+async function endRules(tx: Tx, now: Date, actor: Actor, where: { id: string } | { groupId: { in: string[] } }): Promise<GroupLicenseRule[]> {
   const ended = await tx.groupLicenseRule.updateManyAndReturn({ where: { ...where, isActive: true }, data: { isActive: null, endedAt: now } });
   if (ended.length === 0) return [];
   await recordAudits(
@@ -164,14 +164,14 @@ async function endRules(tx: Tx, now: Date, actor: Actor, school: School, where: 
     now,
     ended.map((rule) => ({
       action: 'GROUP_LICENSE_RULE_ENDED' as const,
-      organisationId: school.organisationId,
-      schoolId: school.id,
+      organisationId: rule.organisationId,
+      schoolId: rule.schoolId,
       groupId: rule.groupId,
       productId: rule.productId,
       before: ruleSnapshot({ ...rule, endedAt: null }),
     })),
   );
-  await cancelWaiters(tx, now, actor, school, { ruleId: { in: ended.map((rule) => rule.id) } });
+  await cancelWaiters(tx, now, actor, { ruleId: { in: ended.map((rule) => rule.id) } });
   return ended;
 }
 
@@ -411,7 +411,6 @@ async function cancelWaiters(
   tx: Tx,
   now: Date,
   actor: Actor,
-  school: School,
   where: { ruleId: { in: string[] }; userId?: string } | { OR: { groupId: string; userId: string }[] },
 ): Promise<void> {
   const ended = await tx.licenseWaiter.updateManyAndReturn({
@@ -424,8 +423,8 @@ async function cancelWaiters(
     now,
     ended.map((waiter) => ({
       action: 'WAITING_LIST_CANCELLED' as const,
-      organisationId: school.organisationId,
-      schoolId: school.id,
+      organisationId: waiter.organisationId,
+      schoolId: waiter.schoolId,
       groupId: waiter.groupId,
       productId: waiter.productId,
       userId: waiter.userId,
@@ -461,7 +460,7 @@ export async function groupMembershipStarted(
     orderBy: { id: 'asc' },
   });
   const uncovered = rules.filter((rule) => !rule.roles.includes(membership.role));
-  if (uncovered.length) await leaveRules(tx, now, actor, school, membership.userId, uncovered);
+  if (uncovered.length) await leaveRules(tx, now, actor, membership.userId, uncovered);
   const covering = rules.filter((rule) => rule.roles.includes(membership.role));
   if (covering.length === 0) return;
   const withZone = await tx.school.findUniqueOrThrow({ where: { id: school.id }, include: withTimeZone });
@@ -513,12 +512,12 @@ export async function groupMembershipsStarted(tx: Tx, now: Date, actor: Actor, m
  * lists, and the licenses the groups' standing rules gave them go back to the pool with their end
  * dates (LEFT_GROUP), unless the rule keeps them on leave. Each freed license serves the waiting list.
  */
-export async function groupMembershipsEnded(tx: Tx, now: Date, actor: Actor, school: School, memberships: { groupId: string; userId: string }[]) {
+export async function groupMembershipsEnded(tx: Tx, now: Date, actor: Actor, memberships: { groupId: string; userId: string }[]) {
   if (memberships.length === 0) return;
   const groupIds = [...new Set(memberships.map((m) => m.groupId))].sort();
   // FOR SHARE of the groups: a license a rule is giving right now is committed and seen below.
   await tx.$queryRaw`SELECT id FROM "Group" WHERE id = ANY(${groupIds}::uuid[]) ORDER BY id FOR SHARE`;
-  await cancelWaiters(tx, now, actor, school, { OR: memberships.map(({ groupId, userId }) => ({ groupId, userId })) });
+  await cancelWaiters(tx, now, actor, { OR: memberships.map(({ groupId, userId }) => ({ groupId, userId })) });
   const rules = await tx.groupLicenseRule.findMany({
     where: { groupId: { in: groupIds }, isActive: true, keepOnLeave: false },
     select: { id: true, groupId: true },
@@ -533,8 +532,8 @@ export async function groupMembershipsEnded(tx: Tx, now: Date, actor: Actor, sch
 }
 
 /** A member no longer covered by these rules (a role change): off their lines, and the rules' licenses back, as on leaving. */
-async function leaveRules(tx: Tx, now: Date, actor: Actor, school: School, userId: string, rules: Pick<GroupLicenseRule, 'id' | 'keepOnLeave'>[]) {
-  await cancelWaiters(tx, now, actor, school, { userId, ruleId: { in: rules.map((r) => r.id) } });
+async function leaveRules(tx: Tx, now: Date, actor: Actor, userId: string, rules: Pick<GroupLicenseRule, 'id' | 'keepOnLeave'>[]) {
+  await cancelWaiters(tx, now, actor, { userId, ruleId: { in: rules.map((r) => r.id) } });
   await takeBackRuleLicenses(tx, now, actor, [{ userId, ruleIds: rules.filter((r) => !r.keepOnLeave).map((r) => r.id) }]);
 }
 
@@ -542,18 +541,19 @@ async function leaveRules(tx: Tx, now: Date, actor: Actor, school: School, userI
 async function takeBackRuleLicenses(tx: Tx, now: Date, actor: Actor, given: { userId: string; ruleIds: string[] }[]) {
   const where = given.filter((g) => g.ruleIds.length > 0).map(({ userId, ruleIds }) => ({ userId, groupLicenseRuleId: { in: ruleIds } }));
   if (where.length === 0) return;
-  const held = await tx.assignment.findMany({ where: { isActive: true, OR: where }, select: { licenseId: true }, orderBy: { licenseId: 'asc' } });
-  for (const { licenseId } of held) {
-    try {
-      await endAssignment(tx, now, actor, licenseId, 'LEFT_GROUP');
-    } catch (error) {
-      // Past its end date: it has no holder already (the school's leaving writes its expiry down).
-      if (!(error instanceof LicenseError && error.code === 'LICENSE_NOT_ASSIGNED')) throw error;
-    }
-  }
+  const held = await tx.assignment.findMany({ where: { isActive: true, OR: where }, select: { licenseId: true } });
+  // One past its end date has no holder already and is left as it is (the school's leaving writes its expiry down).
+  await endAssignments(
+    tx,
+    now,
+    actor,
+    held.map((a) => a.licenseId),
+    'LEFT_GROUP',
+  );
 }
 
-/** A group ends: its standing rules end with it (its members keep their licenses). */
-export async function groupEnding(tx: Tx, now: Date, actor: Actor, school: School, groupId: string): Promise<void> {
-  await endRules(tx, now, actor, school, { groupId });
+/** Groups end: their standing rules end with them (their members keep their licenses). */
+export async function groupsEnding(tx: Tx, now: Date, actor: Actor, groupIds: string[]): Promise<void> {
+  if (groupIds.length === 0) return;
+  await endRules(tx, now, actor, { groupId: { in: groupIds } });
 }

@@ -16,6 +16,9 @@
 //   the reason LEFT_SCHOOL in the same transaction; started licenses keep their end dates and
 //   return to the school's reusable pool. Memberships start and end at instants (startedAt,
 //   endedAt): an import ends a membership once its last day has passed.
+// - Endings have bulk forms (endUsers, endSchoolMemberships, endGroups, endGroupMemberships: many
+//   records of the organisation, a statement or a few per step), which a roster import calls a kind
+//   and batch at a time and the single functions call with one record: each rule is written once.
 // - Refusals are LicenseErrors with the input field: ALREADY_EXISTS (`email`, `externalId`,
 //   `schoolUnitCode`), ALREADY_ENDED, USER_NOT_IN_SCHOOL, NOT_FOUND, FORBIDDEN, INVALID_INPUT. Every
 //   check reads before anything is written, so a refused record leaves the transaction usable.
@@ -24,10 +27,11 @@
 //   school's memberships and groups, renames the school, creates users into it and edits its users.
 import type { Group, GroupKind, GroupMembership, GroupRole, Prisma, School, SchoolMembership, SchoolRole, User } from '@school-licenses/db';
 import { canManageOrganisation, canManageSchool, requireManagedOrganisation, requireRosterSchool, visibleUsers, type Actor, type Tx } from './actor.ts';
-import { endAssignment, endExpiredAssignments } from './assignments.ts';
+import { endAssignments, endExpiredAssignments, HOLDER_AT_SCHOOL_COLUMNS, lockHeldPools } from './assignments.ts';
 import { recordAudit, recordAudits, type AuditEntry } from './audit.ts';
 import { LicenseError } from './errors.ts';
-import { groupEnding, groupMembershipsEnded, groupMembershipStarted } from './group-licensing.ts';
+import { groupMembershipsEnded, groupMembershipStarted, groupsEnding } from './group-licensing.ts';
+import { jsonRows, uuidArray } from './sql.ts';
 
 export type RosterChange = 'created' | 'updated' | 'ended' | 'unchanged';
 
@@ -66,10 +70,16 @@ export async function endSchool(tx: Tx, now: Date, actor: Actor, input: { school
   const school = await requireRosterSchool(tx, actor, input.schoolId);
   requireManagedOrganisation(actor, school.organisationId, 'school');
   if (school.endedAt) return { record: school, change: 'unchanged' };
-  const members = await tx.schoolMembership.findMany({ where: { schoolId: school.id, endedAt: null } });
-  for (const membership of members) await endMembership(tx, now, actor, school, membership);
-  const groups = await tx.group.findMany({ where: { schoolId: school.id, endedAt: null } });
-  for (const group of groups) await closeGroup(tx, now, actor, school, group);
+  const members = await tx.schoolMembership.findMany({ where: { schoolId: school.id, endedAt: null }, select: { userId: true, schoolId: true } });
+  await endSchoolMemberships(tx, now, actor, school.organisationId, members);
+  const groups = await tx.group.findMany({ where: { schoolId: school.id, endedAt: null }, select: { id: true } });
+  await endGroups(
+    tx,
+    now,
+    actor,
+    school.organisationId,
+    groups.map((g) => g.id),
+  );
   const record = await tx.school.update({ where: { id: school.id }, data: { endedAt: now } });
   await recordAudit(tx, actor, now, {
     action: 'SCHOOL_ENDED',
@@ -180,16 +190,31 @@ export async function endUser(tx: Tx, now: Date, actor: Actor, input: { userId: 
   const user = await requireManagedUser(tx, actor, input.userId);
   requireManagedOrganisation(actor, user.organisationId, 'user');
   if (user.endedAt) return { record: user, change: 'unchanged' };
-  const memberships = await tx.schoolMembership.findMany({ where: { userId: user.id, endedAt: null }, include: { school: true } });
-  for (const membership of memberships) await endMembership(tx, now, actor, membership.school, membership);
-  const record = await tx.user.update({ where: { id: user.id }, data: { endedAt: now } });
-  await recordAudit(tx, actor, now, {
-    action: 'USER_ENDED',
-    organisationId: user.organisationId,
-    userId: user.id,
-    after: { endedMemberships: memberships.length },
+  const [record] = await endUsers(tx, now, actor, user.organisationId, [user.id]);
+  return record ? { record, change: 'ended' } : { record: user, change: 'unchanged' };
+}
+
+/**
+ * endUser for many users of the organisation at once (a roster import), for a caller that has
+ * checked the actor may change its roster: their school memberships end (endSchoolMemberships),
+ * then the users, with one statement each. Returns the users ended.
+ */
+export async function endUsers(tx: Tx, now: Date, actor: Actor, organisationId: string, userIds: string[]): Promise<User[]> {
+  if (userIds.length === 0) return [];
+  const memberships = await tx.schoolMembership.findMany({
+    where: { userId: { in: userIds }, endedAt: null, school: { organisationId } },
+    select: { userId: true, schoolId: true },
   });
-  return { record, change: 'ended' };
+  await endSchoolMemberships(tx, now, actor, organisationId, memberships);
+  const ended = await tx.user.updateManyAndReturn({ where: { id: { in: userIds }, organisationId, endedAt: null }, data: { endedAt: now } });
+  const endedMemberships = count(memberships.map((m) => m.userId));
+  await recordAudits(
+    tx,
+    actor,
+    now,
+    ended.map((user) => ({ action: 'USER_ENDED' as const, organisationId, userId: user.id, after: { endedMemberships: endedMemberships.get(user.id) ?? 0 } })),
+  );
+  return ended;
 }
 
 export async function upsertUserByExternalId(
@@ -299,7 +324,7 @@ export async function setSchoolMembership(
   }
   if (existing.role === input.role) return { record: existing, change: 'unchanged' };
   // Only students and teachers hold licenses: one who becomes an administrator gives them back.
-  if (input.role === 'SCHOOL_ADMIN') await revokeLicensesAt(tx, now, actor, school.id, user.id);
+  if (input.role === 'SCHOOL_ADMIN') await revokeLicensesOf(tx, now, actor, [{ userId: user.id, schoolId: school.id }]);
   const record = await tx.schoolMembership.update({ where: key, data: { role: input.role } });
   await recordAudit(tx, actor, now, { ...entry, action: 'SCHOOL_MEMBERSHIP_UPDATED', before: { role: existing.role }, after: { role: input.role } });
   return { record, change: 'updated' };
@@ -314,8 +339,8 @@ export async function endSchoolMembership(tx: Tx, now: Date, actor: Actor, input
   const membership = await tx.schoolMembership.findUnique({ where: { userId_schoolId: { userId: input.userId, schoolId: school.id } } });
   if (!membership) throw new LicenseError('NOT_FOUND', 'user', 'The user is not a member of this school.');
   if (membership.endedAt) return { record: membership, change: 'unchanged' };
-  const record = await endMembership(tx, now, actor, school, membership);
-  return record ? { record, change: 'ended' } : { record: membership, change: 'unchanged' };
+  const [ended] = await endSchoolMemberships(tx, now, actor, school.organisationId, [{ userId: input.userId, schoolId: school.id }]);
+  return ended ? { record: { ...membership, endedAt: now }, change: 'ended' } : { record: membership, change: 'unchanged' };
 }
 
 /**
@@ -332,12 +357,11 @@ export async function endGraduateSchoolMembership(
   input: { schoolId: string; userId: string },
 ): Promise<Written<SchoolMembership>> {
   const school = await requireRosterSchool(tx, actor, input.schoolId);
-  if (!(await graduatesKeepLicenses(tx, school.organisationId))) return endSchoolMembership(tx, now, actor, input);
   const membership = await tx.schoolMembership.findUnique({ where: { userId_schoolId: { userId: input.userId, schoolId: school.id } } });
   if (!membership) throw new LicenseError('NOT_FOUND', 'user', 'The user is not a member of this school.');
   if (membership.endedAt) return { record: membership, change: 'unchanged' };
-  const record = await endMembership(tx, now, actor, school, membership, { graduateKeepsLicenses: true });
-  return record ? { record, change: 'ended' } : { record: membership, change: 'unchanged' };
+  const [ended] = await endSchoolMemberships(tx, now, actor, school.organisationId, [{ userId: input.userId, schoolId: school.id, graduate: true }]);
+  return ended ? { record: { ...membership, endedAt: now }, change: 'ended' } : { record: membership, change: 'unchanged' };
 }
 
 /** Whether the organisation's graduates keep their licenses until their end dates. */
@@ -346,43 +370,100 @@ export async function graduatesKeepLicenses(tx: Tx, organisationId: string): Pro
   return organisation?.graduateLicensePolicy === 'KEEP_UNTIL_END_DATE';
 }
 
-async function endMembership(
+export interface EndedSchoolMembership {
+  userId: string;
+  schoolId: string;
+  role: SchoolRole;
+}
+
+/**
+ * Users leave schools of the organisation (the rules of endSchoolMembership, for many at once: a
+ * roster import's leavers, a school closing), for a caller that has checked the actor may change
+ * these memberships. Each membership ends, the user's groups at the school end (standing rules
+ * take back what they gave, LEFT_GROUP), and their licenses there are revoked (LEFT_SCHOOL), except
+ * a graduate's (`graduate`) when the organisation's graduates keep theirs; a statement or a few
+ * per step, whatever the number. Memberships already ended are left as they are; returns the ended.
+ */
+export async function endSchoolMemberships(
   tx: Tx,
   now: Date,
   actor: Actor,
-  school: School,
-  membership: SchoolMembership,
-  options: { graduateKeepsLicenses?: boolean } = {},
-): Promise<SchoolMembership | null> {
-  const where = { userId: membership.userId, schoolId: school.id };
-  // The update locks the membership: an assignment to this user in flight (which reads the
-  // membership FOR SHARE) commits first and is revoked below, or finds no membership.
-  const ended = await tx.schoolMembership.updateMany({ where: { ...where, endedAt: null }, data: { endedAt: now } });
-  if (ended.count === 0) return null;
-  const groupMemberships = await tx.groupMembership.findMany({
-    where: { userId: membership.userId, endedAt: null, group: { schoolId: school.id } },
-  });
-  await endGroupMemberships(tx, now, actor, school, groupMemberships);
-  const revoked = options.graduateKeepsLicenses ? 0 : await revokeLicensesAt(tx, now, actor, school.id, membership.userId);
-  await recordAudit(tx, actor, now, {
-    action: 'SCHOOL_MEMBERSHIP_ENDED',
-    organisationId: school.organisationId,
-    schoolId: school.id,
-    userId: membership.userId,
-    before: { role: membership.role },
-    after: { endedAt: now.toISOString(), revokedLicenses: revoked, ...(options.graduateKeepsLicenses ? { graduateKeepsLicenses: true } : {}) },
-  });
-  return { ...membership, endedAt: now };
+  organisationId: string,
+  rows: { userId: string; schoolId: string; graduate?: boolean }[],
+): Promise<EndedSchoolMembership[]> {
+  if (rows.length === 0) return [];
+  const keepGraduates = rows.some((r) => r.graduate) && (await graduatesKeepLicenses(tx, organisationId));
+  // The update locks the memberships: an assignment to one of these users in flight (which reads
+  // the membership FOR SHARE) commits first and is revoked below, or finds no membership.
+  const ended = await tx.$queryRaw<EndedSchoolMembership[]>`
+    UPDATE "SchoolMembership" m SET "endedAt" = ${now}
+    FROM ${jsonRows(rows, HOLDER_AT_SCHOOL_COLUMNS)}, "School" s
+    WHERE m."userId" = r."userId" AND m."schoolId" = r."schoolId" AND m."endedAt" IS NULL AND s.id = m."schoolId" AND s."organisationId" = ${organisationId}::uuid
+    RETURNING m."userId"::text AS "userId", m."schoolId"::text AS "schoolId", m.role::text AS role`;
+  if (ended.length === 0) return [];
+  const holders = ended.map(({ userId, schoolId }) => ({ userId, schoolId }));
+  const groupMemberships = await tx.$queryRaw<{ groupId: string; userId: string }[]>`
+    SELECT m."groupId"::text AS "groupId", m."userId"::text AS "userId"
+    FROM "GroupMembership" m JOIN "Group" g ON g.id = m."groupId" JOIN ${jsonRows(holders, HOLDER_AT_SCHOOL_COLUMNS)} ON r."userId" = m."userId" AND r."schoolId" = g."schoolId"
+    WHERE m."endedAt" IS NULL`;
+  // Then, in the order a single leaver takes them (and a group's assignment: its group, then the
+  // pool), their groups FOR SHARE and the pools of what they hold there, before anything frees or
+  // assigns a license: the pools once, in order, for every revocation below.
+  const groupIds = [...new Set(groupMemberships.map((m) => m.groupId))].sort();
+  if (groupIds.length) await tx.$queryRaw`SELECT id FROM "Group" WHERE id = ANY(${uuidArray(groupIds)}) ORDER BY id FOR SHARE`;
+  await lockHeldPools(tx, holders);
+  await endGroupMemberships(tx, now, actor, organisationId, groupMemberships);
+  const keeps = new Set(keepGraduates ? rows.filter((r) => r.graduate).map((r) => `${r.userId} ${r.schoolId}`) : []);
+  const revoked = await revokeLicensesOf(
+    tx,
+    now,
+    actor,
+    holders.filter((h) => !keeps.has(`${h.userId} ${h.schoolId}`)),
+  );
+  await recordAudits(
+    tx,
+    actor,
+    now,
+    ended.map((m) => {
+      const key = `${m.userId} ${m.schoolId}`;
+      return {
+        action: 'SCHOOL_MEMBERSHIP_ENDED' as const,
+        organisationId,
+        schoolId: m.schoolId,
+        userId: m.userId,
+        before: { role: m.role },
+        after: { endedAt: now.toISOString(), revokedLicenses: revoked.get(key) ?? 0, ...(keeps.has(key) ? { graduateKeepsLicenses: true } : {}) },
+      };
+    }),
+  );
+  return ended;
 }
 
-/** Ends the user's assignments at the school: started licenses keep their end dates and become reusable. */
-async function revokeLicensesAt(tx: Tx, now: Date, actor: Actor, schoolId: string, userId: string): Promise<number> {
+/**
+ * Ends the holders' assignments at their schools (LEFT_SCHOOL): started licenses keep their end
+ * dates and become reusable. How many each lost, by "userId schoolId".
+ */
+async function revokeLicensesOf(tx: Tx, now: Date, actor: Actor, holders: { userId: string; schoolId: string }[]): Promise<Map<string, number>> {
+  if (holders.length === 0) return new Map();
   // A license past its end date has no holder already: its assignment is written down as ended at
   // the expiry, by the system, and only the others are revoked.
-  await endExpiredAssignments(tx, now, { userId, schoolId });
-  const held = await tx.assignment.findMany({ where: { userId, schoolId, isActive: true }, select: { licenseId: true }, orderBy: { licenseId: 'asc' } });
-  for (const { licenseId } of held) await endAssignment(tx, now, actor, licenseId, 'LEFT_SCHOOL');
-  return held.length;
+  await endExpiredAssignments(tx, now, holders);
+  const held = await tx.$queryRaw<{ licenseId: string; userId: string; schoolId: string }[]>`
+    SELECT a."licenseId"::text AS "licenseId", a."userId"::text AS "userId", a."schoolId"::text AS "schoolId"
+    FROM "Assignment" a JOIN ${jsonRows(holders, HOLDER_AT_SCHOOL_COLUMNS)} ON r."userId" = a."userId" AND r."schoolId" = a."schoolId"
+    WHERE a."isActive"`;
+  const ended = new Set(
+    (
+      await endAssignments(
+        tx,
+        now,
+        actor,
+        held.map((h) => h.licenseId),
+        'LEFT_SCHOOL',
+      )
+    ).map((l) => l.id),
+  );
+  return count(held.filter((h) => ended.has(h.licenseId)).map((h) => `${h.userId} ${h.schoolId}`));
 }
 
 // ---- Groups ----
@@ -421,7 +502,8 @@ export async function updateGroup(tx: Tx, now: Date, actor: Actor, input: Partia
 export async function endGroup(tx: Tx, now: Date, actor: Actor, input: { groupId: string }): Promise<Written<Group>> {
   const { group, school } = await requireRosterGroup(tx, actor, input.groupId);
   if (group.endedAt) return { record: group, change: 'unchanged' };
-  return { record: await closeGroup(tx, now, actor, school, group), change: 'ended' };
+  const [record] = await endGroups(tx, now, actor, school.organisationId, [group.id]);
+  return record ? { record, change: 'ended' } : { record: group, change: 'unchanged' };
 }
 
 export async function upsertGroupByExternalId(
@@ -467,19 +549,34 @@ async function changeGroup(
   return { record, change: 'updated' };
 }
 
-async function closeGroup(tx: Tx, now: Date, actor: Actor, school: School, group: Group): Promise<Group> {
-  await groupEnding(tx, now, actor, school, group.id);
-  const members = await tx.groupMembership.findMany({ where: { groupId: group.id, endedAt: null } });
-  await endGroupMemberships(tx, now, actor, school, members);
-  const record = await tx.group.update({ where: { id: group.id }, data: { endedAt: now } });
-  await recordAudit(tx, actor, now, {
-    action: 'GROUP_ENDED',
-    organisationId: school.organisationId,
-    schoolId: school.id,
-    groupId: group.id,
-    after: { endedMemberships: members.length },
+/**
+ * Groups of the organisation end (endGroup for many at once), for a caller that has checked the
+ * actor may change them: their standing rules end, then their memberships, then the groups.
+ * Returns the groups ended.
+ */
+export async function endGroups(tx: Tx, now: Date, actor: Actor, organisationId: string, groupIds: string[]): Promise<Group[]> {
+  if (groupIds.length === 0) return [];
+  await groupsEnding(tx, now, actor, groupIds);
+  const members = await tx.groupMembership.findMany({
+    where: { groupId: { in: groupIds }, endedAt: null, group: { organisationId } },
+    select: { groupId: true, userId: true },
   });
-  return record;
+  await endGroupMemberships(tx, now, actor, organisationId, members);
+  const ended = await tx.group.updateManyAndReturn({ where: { id: { in: groupIds }, organisationId, endedAt: null }, data: { endedAt: now } });
+  const endedMemberships = count(members.map((m) => m.groupId));
+  await recordAudits(
+    tx,
+    actor,
+    now,
+    ended.map((group) => ({
+      action: 'GROUP_ENDED' as const,
+      organisationId,
+      schoolId: group.schoolId,
+      groupId: group.id,
+      after: { endedMemberships: endedMemberships.get(group.id) ?? 0 },
+    })),
+  );
+  return ended;
 }
 
 export function groupData(input: Partial<GroupFields>, partial = false): Partial<GroupFields> {
@@ -547,30 +644,52 @@ export async function endGroupMembership(tx: Tx, now: Date, actor: Actor, input:
   const membership = await tx.groupMembership.findUnique({ where: { groupId_userId: { groupId: group.id, userId: input.userId } } });
   if (!membership) throw new LicenseError('NOT_FOUND', 'user', 'The user is not a member of this group.');
   if (membership.endedAt) return { record: membership, change: 'unchanged' };
-  await endGroupMemberships(tx, now, actor, school, [membership]);
-  return { record: { ...membership, endedAt: now }, change: 'ended' };
+  const [ended] = await endGroupMemberships(tx, now, actor, school.organisationId, [{ groupId: group.id, userId: input.userId }]);
+  return ended ? { record: { ...membership, endedAt: now }, change: 'ended' } : { record: membership, change: 'unchanged' };
 }
 
-async function endGroupMemberships(tx: Tx, now: Date, actor: Actor, school: School, memberships: GroupMembership[]): Promise<void> {
-  if (memberships.length === 0) return;
-  await tx.groupMembership.updateMany({
-    where: { OR: memberships.map((m) => ({ groupId: m.groupId, userId: m.userId })), endedAt: null },
-    data: { endedAt: now },
-  });
-  await groupMembershipsEnded(tx, now, actor, school, memberships);
+/**
+ * Members leave groups of the organisation (endGroupMembership for many at once), for a caller
+ * that has checked the actor may change them: one UPDATE, the standing rules' hook
+ * (groupMembershipsEnded: waiting lists left, LEFT_GROUP), and the audit events in one statement.
+ * Memberships already ended are left as they are; returns the ended.
+ */
+export async function endGroupMemberships(
+  tx: Tx,
+  now: Date,
+  actor: Actor,
+  organisationId: string,
+  rows: { groupId: string; userId: string }[],
+): Promise<{ groupId: string; userId: string; role: GroupRole; schoolId: string }[]> {
+  if (rows.length === 0) return [];
+  const ended = await tx.$queryRaw<{ groupId: string; userId: string; role: GroupRole; schoolId: string }[]>`
+    UPDATE "GroupMembership" m SET "endedAt" = ${now}
+    FROM ${jsonRows(rows, { groupId: 'uuid', userId: 'uuid' })}, "Group" g
+    WHERE m."groupId" = r."groupId" AND m."userId" = r."userId" AND m."endedAt" IS NULL AND g.id = m."groupId" AND g."organisationId" = ${organisationId}::uuid
+    RETURNING m."groupId"::text AS "groupId", m."userId"::text AS "userId", m.role::text AS role, g."schoolId"::text AS "schoolId"`;
+  if (ended.length === 0) return [];
+  await groupMembershipsEnded(tx, now, actor, ended);
   await recordAudits(
     tx,
     actor,
     now,
-    memberships.map((m) => ({
+    ended.map((m) => ({
       action: 'GROUP_MEMBERSHIP_ENDED' as const,
-      organisationId: school.organisationId,
-      schoolId: school.id,
+      organisationId,
+      schoolId: m.schoolId,
       groupId: m.groupId,
       userId: m.userId,
       before: { role: m.role },
     })),
   );
+  return ended;
+}
+
+/** How many times each key occurs. */
+function count(keys: string[]): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const key of keys) counts.set(key, (counts.get(key) ?? 0) + 1);
+  return counts;
 }
 
 // ---- Shared ----

@@ -95,7 +95,19 @@ export function uuidV7s(count: number, milliseconds = Date.now()): string[] {
 }
 
 /**
- * Inserts rows with one statement and one text parameter (json_to_recordset), whatever their
+ * Rows as a table of a statement, from one text parameter (json_to_recordset), whatever their
+ * number: `columns` maps each column to its SQL type; a row's missing key is NULL, a Date is its
+ * UTC moment. For bulk writes keyed by many rows (ending many memberships at once).
+ */
+export function jsonRows(rows: readonly Record<string, unknown>[], columns: Record<string, string>, alias = 'r'): Prisma.Sql {
+  const types = Object.entries(columns)
+    .map(([name, type]) => `"${name}" ${type}`)
+    .join(', ');
+  return Prisma.sql`json_to_recordset(${JSON.stringify(rows)}::json) AS ${Prisma.raw(alias)}(${Prisma.raw(types)})`;
+}
+
+/**
+ * Inserts rows with one statement and one text parameter (jsonRows), whatever their
  * number: Prisma's createMany binds each value as a parameter of its own and builds every row in
  * the process, about a millisecond a row (BENCHMARKS.md, "Roster import"). `columns` maps each
  * column to its SQL type; a row's missing key is NULL, a Date is written as its UTC moment.
@@ -110,11 +122,5 @@ export async function insertRows(
   const names = Object.keys(columns)
     .map((name) => `"${name}"`)
     .join(', ');
-  const types = Object.entries(columns)
-    .map(([name, type]) => `"${name}" ${type}`)
-    .join(', ');
-  return tx.$executeRaw(
-    Prisma.sql`INSERT INTO ${Prisma.raw(`"${table}"`)} (${Prisma.raw(names)})
-      SELECT ${Prisma.raw(names)} FROM json_to_recordset(${JSON.stringify(rows)}::json) AS r(${Prisma.raw(types)})`,
-  );
+  return tx.$executeRaw(Prisma.sql`INSERT INTO ${Prisma.raw(`"${table}"`)} (${Prisma.raw(names)}) SELECT ${Prisma.raw(names)} FROM ${jsonRows(rows, columns)}`);
 }

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { userActor } from '../auth/authenticate.ts';
 import { ManualClock } from '../clock.ts';
 import { systemActor, type Actor } from '../domain/actor.ts';
-import { assignLicense } from '../domain/assignments.ts';
+import { assignLicense, assignLicenses } from '../domain/assignments.ts';
 import { LicenseError } from '../domain/errors.ts';
 import { placeOrder } from '../domain/orders.ts';
 import { updateOrganisation } from '../domain/organisation.ts';
@@ -196,6 +196,7 @@ describe('roster import', () => {
 
     const dry = await run(pool, 'oneroster-csv', withoutPerson('usr-bo'), { dryRun: true });
     expect(dry.revokedLicenses).toBe(1);
+    expect(await run(pool, 'oneroster-csv', withoutPerson('usr-bo'), { dryRun: true, rollbackDryRun: true })).toEqual(dry);
     const report = await run(pool, 'oneroster-csv', withoutPerson('usr-bo'));
     expect(report.summary).toMatchObject({ user: { ended: 1 }, schoolMembership: { ended: 1 }, groupMembership: { ended: 2 } });
     expect(report.revokedLicenses).toBe(1);
@@ -208,6 +209,94 @@ describe('roster import', () => {
     const back = await run(pool, 'oneroster-csv', fixtureFiles('oneroster'));
     expect(back.summary).toMatchObject({ user: { updated: 1 }, schoolMembership: { updated: 1 }, groupMembership: { updated: 2 } });
     expect(await activeMembers(pool.organisationId, '7A')).toEqual(['usr-anna', 'usr-bo', 'usr-cia']);
+  });
+
+  it("a dry run without standing rules counts from the diff what applying it would: a leaver's licenses, a student turned administrator's, not an expired one", async () => {
+    const pool = await organisation();
+    await run(pool, 'oneroster-csv', fixtureFiles('oneroster'));
+    const person = (externalId: string) => db.prisma.user.findFirstOrThrow({ where: { organisationId: pool.organisationId, externalId } });
+    const [bo, cia, dan, gun] = [await person('usr-bo'), await person('usr-cia'), await person('usr-dan'), await person('usr-gun')];
+    const norr = await db.prisma.school.findFirstOrThrow({ where: { organisationId: pool.organisationId, externalId: 'sch-norr' } });
+    await db.prisma.$transaction(async (tx) => {
+      const principal = await userActor(tx, gun.id);
+      await placeOrder(tx, clock, principal, { schoolId: norr.id, productId: pool.productId, quantity: 3 });
+      for (const user of [bo, cia, dan])
+        await assignLicense(tx, clock, principal, { schoolId: norr.id, productId: pool.productId, userId: user.id, reuseStarted: false });
+    });
+    // Dan's license has expired (its end date set back): leaving, he has none to give back.
+    const dans = await db.prisma.license.findFirstOrThrow({ where: { assignedUserId: dan.id } });
+    await db.prisma.license.update({
+      where: { id: dans.id },
+      data: { startedAt: new Date('2025-01-01T00:00:00Z'), endDate: new Date('2025-12-31T00:00:00Z') },
+    });
+    // Bo and Dan gone from the files; Cia now an administrator of Norrskolan.
+    const files = fixtureFiles('oneroster', {
+      'users.csv': fixtureText('oneroster', 'users.csv')
+        .split('\n')
+        .filter((line) => !/(^|,)usr-(bo|dan),/.test(line))
+        .join('\n'),
+      'roles.csv': fixtureText('oneroster', 'roles.csv')
+        .split('\n')
+        .filter((line) => !/(^|,)usr-(bo|dan),/.test(line))
+        .map((line) => line.replace('usr-cia,primary,student', 'usr-cia,primary,administrator'))
+        .join('\n'),
+      'enrollments.csv': fixtureText('oneroster', 'enrollments.csv')
+        .split('\n')
+        .filter((line) => !/(^|,)usr-(bo|dan),/.test(line))
+        .join('\n'),
+    });
+    const dry = await run(pool, 'oneroster-csv', files, { dryRun: true });
+    expect(dry.errors).toEqual([]);
+    expect(dry.revokedLicenses).toBe(2);
+    expect(await run(pool, 'oneroster-csv', files, { dryRun: true, rollbackDryRun: true })).toEqual(dry);
+    expect((await run(pool, 'oneroster-csv', files)).revokedLicenses).toBe(2);
+  });
+
+  it('leavers end in bulk: ending 5 or 25 students (their class, school membership, account and licenses) sends the same statements', async () => {
+    const nn = (n: number) => String(n).padStart(2, '0');
+    /** The fixture with `count` more students of Norrskolan in class 7A (usr-s01…). */
+    const withStudents = (count: number) => {
+      const numbers = Array.from({ length: count }, (_, i) => nn(i + 1));
+      const lines = (name: string, extra: (n: string) => string) => `${[fixtureText('oneroster', name).trimEnd(), ...numbers.map(extra)].join('\n')}\n`;
+      return fixtureFiles('oneroster', {
+        'users.csv': lines('users.csv', (n) => `usr-s${n},,,true,s${n}.elev,,Elev,Nummer ${n},,,s${n}.elev@norr.example,,,,07,,,,,,,sch-norr,`),
+        'roles.csv': lines('roles.csv', (n) => `rol-s${n},,,usr-s${n},primary,student,2026-08-17,,sch-norr,`),
+        'enrollments.csv': lines('enrollments.csv', (n) => `enr-s${n},,,cls-7a,sch-norr,usr-s${n},student,false,,`),
+      });
+    };
+    const statements: string[] = [];
+    const counted = await openTestDatabase({ onQuery: (sql) => statements.push(sql) });
+    try {
+      const leave = async (leavers: number) => {
+        const pool = await licensePool(counted.prisma, clock, { licenses: 0, students: 0 });
+        const importFiles = (files: RosterFile[]) =>
+          importRoster(
+            counted.prisma,
+            clock,
+            systemActor,
+            { organisationId: pool.organisationId, format: 'oneroster-csv', files, dryRun: false },
+            { maxFileBytes: DEFAULT_MAX_FILE_BYTES },
+          );
+        await importFiles(withStudents(30));
+        const norr = await counted.prisma.school.findFirstOrThrow({ where: { organisationId: pool.organisationId, externalId: 'sch-norr' } });
+        const gun = await counted.prisma.user.findFirstOrThrow({ where: { organisationId: pool.organisationId, externalId: 'usr-gun' } });
+        const students = await counted.prisma.user.findMany({ where: { organisationId: pool.organisationId, externalId: { startsWith: 'usr-s' } } });
+        await counted.prisma.$transaction(async (tx) => {
+          const principal = await userActor(tx, gun.id);
+          await placeOrder(tx, clock, principal, { schoolId: norr.id, productId: pool.productId, quantity: 30 });
+          await assignLicenses(tx, clock, principal, { schoolId: norr.id, productId: pool.productId, userIds: students.map((u) => u.id), reuseStarted: false });
+        });
+        statements.length = 0;
+        const report = await importFiles(withStudents(30 - leavers));
+        expect(report.summary).toMatchObject({ user: { ended: leavers }, schoolMembership: { ended: leavers }, groupMembership: { ended: leavers } });
+        expect(report.revokedLicenses).toBe(leavers);
+        return statements.length;
+      };
+      expect(await leave(25)).toBe(await leave(5));
+      expect(await checkInvariants(counted.prisma)).toEqual({});
+    } finally {
+      await counted.close();
+    }
   });
 
   it('an interrupted import continues where it stopped when the same files are imported again', async () => {
@@ -321,6 +410,9 @@ describe('roster import', () => {
         const keeps = policy === 'KEEP_UNTIL_END_DATE';
         const dry = await run(pool, 'oneroster-csv', nextYear, { dryRun: true });
         expect(dry.revokedLicenses).toBe(keeps ? 1 : 2);
+        // No standing rule, nobody waiting: the dry run counts from the diff, without applying it in
+        // a rolled-back transaction; both ways report the same.
+        expect(await run(pool, 'oneroster-csv', nextYear, { dryRun: true, rollbackDryRun: true })).toEqual(dry);
         const report = await run(pool, 'oneroster-csv', nextYear);
         expect(report.errors).toEqual([]);
         expect(report.summary).toMatchObject({ user: { ended: 2 } });

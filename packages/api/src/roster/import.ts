@@ -3,27 +3,29 @@
 // each of which also records the run's progress. Any error in the files: nothing is written.
 //
 // Every change goes through the roster's domain functions (roster.ts), which keep its rules and
-// audit events, except the bulk of an import: new users, school memberships, groups and group
+// audit events, in bulk where it counts: new users, school memberships, groups and group
 // memberships are inserted 500 at a time with one statement per kind (and one audit event each,
 // written with one statement), after the same checks, and new group members get their groups'
-// standing rules; one function call (and four to six statements) per record would take a
-// municipality's import from a minute to many.
+// standing rules; endings go to the domain's bulk forms (endGroupMemberships, endGroups,
+// endSchoolMemberships, endUsers) a kind and batch at a time. One function call (and four to ten
+// statements) per record would take a municipality's import (or its rollover) from a minute to many.
 import { createHash } from 'node:crypto';
-import type { PrismaClient } from '@school-licenses/db';
+import { Prisma, type PrismaClient } from '@school-licenses/db';
 import type { Clock } from '../clock.ts';
 import { requireManagedOrganisation, type Actor, type Tx } from '../domain/actor.ts';
 import { recordAudits, type AuditEntry } from '../domain/audit.ts';
 import { LicenseError } from '../domain/errors.ts';
 import type { GroupRole, SchoolRole } from '@school-licenses/db';
 import { groupMembershipsStarted } from '../domain/group-licensing.ts';
-import { insertRows, uuidV7 } from '../domain/sql.ts';
+import { HOLDER_AT_SCHOOL_COLUMNS } from '../domain/assignments.ts';
+import { licensesInStateSql, todaySql } from '../domain/license-state.ts';
+import { insertRows, jsonRows, uuidArray, uuidV7 } from '../domain/sql.ts';
 import {
   createSchool,
-  endGroup,
-  endGraduateSchoolMembership,
-  endGroupMembership,
-  endSchoolMembership,
-  endUser,
+  endGroupMemberships,
+  endGroups,
+  endSchoolMemberships,
+  endUsers,
   type GroupFields,
   groupData,
   setGroupMembership,
@@ -56,6 +58,11 @@ export interface ImportRosterInput {
 export interface ImportRosterOptions {
   maxFileBytes: number;
   batchSize?: number;
+  /**
+   * A dry run applies the import in a transaction it rolls back even when the diff alone can tell
+   * its effect on licenses (no standing rule, nobody waiting): to compare both ways.
+   */
+  rollbackDryRun?: boolean;
   /** Called after each applied batch, outside its transaction. */
   onProgress?: (progress: { applied: number; total: number }) => void | Promise<void>;
 }
@@ -127,7 +134,13 @@ export async function importRoster(
 
   const batchSize = options.batchSize ?? DEFAULT_BATCH_SIZE;
   if (input.dryRun) {
-    return { ...report, summary: diff.summary, ...(await dryRunEffects(prisma, clock, actor, input.organisationId, diff, batchSize)), changes: listed };
+    const effects = options.rollbackDryRun ? null : await effectsFromDiff(prisma, clock.now(), input.organisationId, diff.changes());
+    return {
+      ...report,
+      summary: diff.summary,
+      ...(effects ?? (await dryRunEffects(prisma, clock, actor, input.organisationId, diff, batchSize))),
+      changes: listed,
+    };
   }
 
   const run = await startOrResume(prisma, actor, input, mode, now);
@@ -299,6 +312,56 @@ async function dryRunEffects(
   throw new Error('a roster import dry run always rolls back');
 }
 
+/**
+ * A dry run's effect on licenses read from the diff, without applying it, when no standing rule
+ * of the organisation can act and nobody waits (then nothing is assigned or queued, and only
+ * leavers' licenses are revoked): the active, unexpired licenses held where a membership ends
+ * (LEFT_SCHOOL; a graduate's only by REVOKE_TO_POOL) or becomes an administrator's, counted
+ * as the real run revokes them. Null when rules or waiters exist: applying it is the only way to
+ * tell what they would do (dryRunEffects). Read-only: no locks, one or two statements.
+ */
+async function effectsFromDiff(prisma: PrismaClient, now: Date, organisationId: string, changes: Iterable<RosterChange>): Promise<LicenseEffects | null> {
+  const [state] = await prisma.$queryRaw<{ rules: boolean; waiters: boolean; keepGraduates: boolean }[]>`
+    SELECT EXISTS (SELECT 1 FROM "GroupLicenseRule" WHERE "organisationId" = ${organisationId}::uuid AND "isActive") AS rules,
+      EXISTS (SELECT 1 FROM "LicenseWaiter" WHERE "organisationId" = ${organisationId}::uuid AND "isWaiting") AS waiters,
+      EXISTS (SELECT 1 FROM "Organisation" WHERE id = ${organisationId}::uuid AND "graduateLicensePolicy" = 'KEEP_UNTIL_END_DATE') AS "keepGraduates"`;
+  if (!state || state.rules || state.waiters) return null;
+  // Whose memberships end (or turn administrator): only records of the roster (by id) hold licenses.
+  const leaving: { userId: string; schoolId: string; graduate: boolean }[] = [];
+  const promoted: { userId: string; schoolId: string }[] = [];
+  const endedUsers: string[] = [];
+  for (const change of changes) {
+    if (change.entity === 'user' && change.kind === 'end') endedUsers.push(change.id!);
+    if (change.entity !== 'schoolMembership' || !('id' in change.userRef) || !('id' in change.schoolRef)) continue;
+    const holder = { userId: change.userRef.id, schoolId: change.schoolRef.id };
+    if (change.kind === 'end') leaving.push({ ...holder, graduate: !!change.graduate });
+    else if (change.kind === 'update' && change.data?.role === 'SCHOOL_ADMIN') promoted.push(holder);
+  }
+  if (leaving.length + promoted.length + endedUsers.length === 0) return { revokedLicenses: 0, licensesGivenByRules: 0, membersQueued: 0 };
+  const revoking = leaving.filter((h) => !(h.graduate && state.keepGraduates)).map(({ userId, schoolId }) => ({ userId, schoolId }));
+  // A user who leaves the organisation loses the memberships the diff does not end itself (a
+  // graduate's is ended before, by its own change); a promotion revokes only a student's or teacher's.
+  const named = leaving.map((h) => ({ userId: h.userId, schoolId: h.schoolId }));
+  const [row] = await prisma.$queryRaw<{ revoked: number }[]>(Prisma.sql`
+    WITH holders AS (
+      SELECT r."userId", r."schoolId" FROM ${jsonRows(revoking, HOLDER_AT_SCHOOL_COLUMNS)}
+      UNION
+      SELECT m."userId", m."schoolId" FROM "SchoolMembership" m JOIN ${jsonRows(promoted, HOLDER_AT_SCHOOL_COLUMNS, 'p')} ON p."userId" = m."userId" AND p."schoolId" = m."schoolId"
+        WHERE m."endedAt" IS NULL AND m.role <> 'SCHOOL_ADMIN'
+      UNION
+      SELECT m."userId", m."schoolId" FROM "SchoolMembership" m
+        WHERE m."userId" = ANY(${uuidArray(endedUsers)}) AND m."endedAt" IS NULL
+          AND NOT EXISTS (SELECT 1 FROM ${jsonRows(named, HOLDER_AT_SCHOOL_COLUMNS, 'n')} WHERE n."userId" = m."userId" AND n."schoolId" = m."schoolId"))
+    SELECT count(*)::int AS revoked
+    FROM "Assignment" a
+    JOIN holders h ON h."userId" = a."userId" AND h."schoolId" = a."schoolId"
+    JOIN "License" l ON l.id = a."licenseId"
+    JOIN "School" s ON s.id = l."schoolId"
+    JOIN "Organisation" o ON o.id = s."organisationId"
+    WHERE a."isActive" AND NOT ${licensesInStateSql('EXPIRED', todaySql(now), 'l')}`);
+  return { revokedLicenses: row!.revoked, licensesGivenByRules: 0, membersQueued: 0 };
+}
+
 /** Ids by external id: a transaction's own, over those of the transactions committed before it. */
 class IdLayer {
   readonly own = new Map<string, string>();
@@ -354,12 +417,21 @@ async function applyBatch(tx: Tx, now: Date, actor: Actor, organisationId: strin
   const newSchoolMemberships: NewSchoolMembership[] = [];
   const newGroups: NewGroup[] = [];
   const newGroupMemberships: NewGroupMembership[] = [];
-  // Bulk inserts wait until a change of another kind needs them (changes come in dependency order).
+  const endingGroupMemberships: { groupId: string; userId: string }[] = [];
+  const endingGroups: string[] = [];
+  const endingSchoolMemberships: { userId: string; schoolId: string; graduate?: boolean }[] = [];
+  const endingUsers: string[] = [];
+  // Bulk inserts and endings wait until a change of another kind needs them (changes come in
+  // dependency order, endings last, children first).
   const flush = async () => {
     await insertUsers(tx, now, actor, organisationId, newUsers.splice(0), ids);
     await insertSchoolMemberships(tx, now, actor, organisationId, newSchoolMemberships.splice(0));
     await insertGroups(tx, now, actor, organisationId, newGroups.splice(0), ids);
     await insertGroupMemberships(tx, now, actor, organisationId, newGroupMemberships.splice(0));
+    await endGroupMemberships(tx, now, actor, organisationId, endingGroupMemberships.splice(0));
+    await endGroups(tx, now, actor, organisationId, endingGroups.splice(0));
+    await endSchoolMemberships(tx, now, actor, organisationId, endingSchoolMemberships.splice(0));
+    await endUsers(tx, now, actor, organisationId, endingUsers.splice(0));
   };
 
   let previous: string | null = null;
@@ -374,7 +446,7 @@ async function applyBatch(tx: Tx, now: Date, actor: Actor, organisationId: strin
         break;
       case 'user':
         if (change.kind === 'create') newUsers.push(change.data!);
-        else if (change.kind === 'end') await endUser(tx, now, actor, { userId: change.id! });
+        else if (change.kind === 'end') endingUsers.push(change.id!);
         else if (change.reopen) await upsertUserByExternalId(tx, now, actor, organisationId, change.data!);
         else await updateUser(tx, now, actor, { userId: change.id!, ...change.data! });
         break;
@@ -382,14 +454,14 @@ async function applyBatch(tx: Tx, now: Date, actor: Actor, organisationId: strin
         const userId = resolve(change.userRef, ids.users);
         const schoolId = resolve(change.schoolRef, ids.schools);
         if (change.kind === 'create') newSchoolMemberships.push({ userId, schoolId, ...change.data! });
-        else if (change.kind === 'end') await (change.graduate ? endGraduateSchoolMembership : endSchoolMembership)(tx, now, actor, { userId, schoolId });
+        else if (change.kind === 'end') endingSchoolMemberships.push({ userId, schoolId, graduate: change.graduate });
         else await setSchoolMembership(tx, now, actor, { userId, schoolId, role: change.data!.role });
         break;
       }
       case 'group': {
         const { startedAt: _, ...fields } = change.data ?? ({} as NonNullable<typeof change.data>);
         if (change.kind === 'create') newGroups.push({ ...fields, schoolId: resolve(change.schoolRef!, ids.schools) });
-        else if (change.kind === 'end') await endGroup(tx, now, actor, { groupId: change.id! });
+        else if (change.kind === 'end') endingGroups.push(change.id!);
         else await upsertGroupByExternalId(tx, now, actor, organisationId, { ...fields, schoolId: resolve(change.schoolRef!, ids.schools) });
         break;
       }
@@ -397,7 +469,7 @@ async function applyBatch(tx: Tx, now: Date, actor: Actor, organisationId: strin
         const userId = resolve(change.userRef, ids.users);
         const groupId = resolve(change.groupRef, ids.groups);
         if (change.kind === 'create') newGroupMemberships.push({ groupId, userId, ...change.data! });
-        else if (change.kind === 'end') await endGroupMembership(tx, now, actor, { groupId, userId });
+        else if (change.kind === 'end') endingGroupMemberships.push({ groupId, userId });
         else await setGroupMembership(tx, now, actor, { groupId, userId, role: change.data!.role });
         break;
       }
