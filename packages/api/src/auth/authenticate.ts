@@ -1,7 +1,7 @@
 // `Authorization: Bearer <token>`: an API key of an integration or supplier (stored hashed), or a
 // user's JWT, verified with a shared secret (HS256) or an identity provider's JWKS.
 import { createHash, randomBytes } from 'node:crypto';
-import { Prisma, type ApiCredentialKind, type SchoolRole } from '@school-licenses/db';
+import { Prisma, type ApiCredential, type ApiCredentialKind, type SchoolRole } from '@school-licenses/db';
 import { createRemoteJWKSet, errors as joseErrors, jwtVerify, SignJWT, type JWTVerifyGetKey } from 'jose';
 import { LRUCache } from 'lru-cache';
 import type { Clock } from '../clock.ts';
@@ -223,7 +223,7 @@ export async function createApiKey(
   prisma: Tx,
   clock: Clock,
   input: { name: string; kind: ApiCredentialKind; organisationId?: string | null; supplierId?: string | null },
-): Promise<{ key: string; id: string }> {
+): Promise<{ key: string; id: string; credential: ApiCredential }> {
   const key = `${API_KEY_PREFIX}${randomBytes(24).toString('base64url')}`;
   const credential = await prisma.apiCredential.create({
     data: {
@@ -235,5 +235,5 @@ export async function createApiKey(
       createdAt: clock.now(),
     },
   });
-  return { key, id: credential.id };
+  return { key, id: credential.id, credential };
 }

@@ -25,10 +25,9 @@ await runCommand(async () => {
   const input = readArguments();
   const database = await openConfiguredDatabase();
   try {
-    const before = await database.prisma.apiCredential.findUnique({ where: { id: input.credentialId }, select: { revokedAt: true } }).catch(() => null);
-    const credential = await inTransaction(database.prisma, (tx) => revokeApiKey(tx, systemClock, systemActor, input));
+    const { credential, revokedNow } = await inTransaction(database.prisma, (tx) => revokeApiKey(tx, systemClock, systemActor, input));
     console.log(
-      before?.revokedAt
+      !revokedNow
         ? `key "${credential.name}" (credential ${credential.id}) was already revoked at ${credential.revokedAt!.toISOString()}.`
         : `revoked key "${credential.name}" (credential ${credential.id}): it is refused from now on.`,
     );

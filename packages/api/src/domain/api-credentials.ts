@@ -29,7 +29,7 @@ export async function issueApiKey(
   clock: Clock,
   input: IssueApiKeyInput,
   actor: Actor = systemActor,
-): Promise<{ key: string; id: string; owner: string }> {
+): Promise<{ key: string; id: string; credential: ApiCredential; owner: string }> {
   if (actor.kind !== 'system') {
     // Another organisation's is not found, as everywhere: the answer does not reveal that it exists.
     if (!input.organisationId || organisationOf(actor) !== input.organisationId) {
@@ -45,37 +45,41 @@ export async function issueApiKey(
     if (input.organisationId) throw new LicenseError('INVALID_INPUT', 'organisation', 'A supplier key belongs to a supplier, not an organisation.');
     const supplier = input.supplierId && UUID.test(input.supplierId) ? await tx.supplier.findUnique({ where: { id: input.supplierId } }) : null;
     if (!supplier) throw new LicenseError('NOT_FOUND', 'supplier', `No supplier with ID ${input.supplierId ?? '(none given)'}.`);
-    const { key, id } = await createApiKey(tx, clock, { name, kind: input.kind, supplierId: supplier.id });
-    return { key, id, owner: `supplier ${supplier.name}` };
+    return { ...(await createApiKey(tx, clock, { name, kind: input.kind, supplierId: supplier.id })), owner: `supplier ${supplier.name}` };
   }
   if (input.supplierId) throw new LicenseError('INVALID_INPUT', 'supplier', 'An organisation key belongs to an organisation, not a supplier.');
   const organisation =
     input.organisationId && UUID.test(input.organisationId) ? await tx.organisation.findUnique({ where: { id: input.organisationId } }) : null;
   if (!organisation) throw new LicenseError('NOT_FOUND', 'organisation', `No organisation with ID ${input.organisationId ?? '(none given)'}.`);
-  const { key, id } = await createApiKey(tx, clock, { name, kind: input.kind, organisationId: organisation.id });
+  const created = await createApiKey(tx, clock, { name, kind: input.kind, organisationId: organisation.id });
   // Who can read or change an organisation's licenses is itself a change worth recording.
   await recordAudit(tx, actor, clock.now(), {
     action: 'API_CREDENTIAL_CREATED',
     organisationId: organisation.id,
-    after: { credentialId: id, name, kind: input.kind },
+    after: { credentialId: created.id, name, kind: input.kind },
   });
-  return { key, id, owner: `organisation ${organisation.name}` };
+  return { ...created, owner: `organisation ${organisation.name}` };
 }
 
 /**
  * Revokes a key: from this commit on it is refused, and every instance ends its live subscriptions
- * (the NOTIFY is sent on commit). Revoking a revoked key changes nothing. A key the actor may not
- * manage is NOT_FOUND, so the answer does not reveal another organisation's keys.
+ * (the NOTIFY is sent on commit). Revoking a revoked key changes nothing (`revokedNow` false). A key
+ * the actor may not manage is NOT_FOUND, so the answer does not reveal another organisation's keys.
  */
-export async function revokeApiKey(tx: Tx, clock: Clock, actor: Actor, input: { credentialId: string }): Promise<ApiCredential> {
+export async function revokeApiKey(
+  tx: Tx,
+  clock: Clock,
+  actor: Actor,
+  input: { credentialId: string },
+): Promise<{ credential: ApiCredential; revokedNow: boolean }> {
   const credential = UUID.test(input.credentialId) ? await tx.apiCredential.findUnique({ where: { id: input.credentialId } }) : null;
   const manageable = credential && (actor.kind === 'system' || (credential.organisationId !== null && canManageApiKeys(actor, credential.organisationId)));
   if (!credential || !manageable) throw new LicenseError('NOT_FOUND', 'apiKey', 'No such API key.');
-  if (credential.revokedAt) return credential;
+  if (credential.revokedAt) return { credential, revokedNow: false };
   const now = clock.now();
   // Conditional, so that of two revocations at once only one records it.
   const revoked = await tx.apiCredential.updateManyAndReturn({ where: { id: credential.id, revokedAt: null }, data: { revokedAt: now } });
-  if (revoked.length === 0) return tx.apiCredential.findUniqueOrThrow({ where: { id: credential.id } });
+  if (revoked.length === 0) return { credential: await tx.apiCredential.findUniqueOrThrow({ where: { id: credential.id } }), revokedNow: false };
   if (credential.organisationId) {
     await recordAudit(tx, actor, now, {
       action: 'API_CREDENTIAL_REVOKED',
@@ -84,5 +88,5 @@ export async function revokeApiKey(tx: Tx, clock: Clock, actor: Actor, input: { 
     });
   }
   await tx.$executeRaw`SELECT pg_notify(${CHANNELS.credentialRevoked}, ${credential.id})`;
-  return revoked[0]!;
+  return { credential: revoked[0]!, revokedNow: true };
 }

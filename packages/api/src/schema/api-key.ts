@@ -77,10 +77,7 @@ builder.mutationFields((t) => ({
     errors: { types: licenseErrors },
     args: { input: t.arg({ type: CreateApiKeyInput, required: true, description: 'What to do.' }) },
     resolve: (_root, { input }, ctx) =>
-      runDomain(ctx, async (tx, clock, actor) => {
-        const issued = await issueApiKey(tx, clock, { name: input.name, kind: input.kind, organisationId: input.organisation.id }, actor);
-        return { credential: await tx.apiCredential.findUniqueOrThrow({ where: { id: issued.id } }), key: issued.key };
-      }),
+      runDomain(ctx, (tx, clock, actor) => issueApiKey(tx, clock, { name: input.name, kind: input.kind, organisationId: input.organisation.id }, actor)),
   }),
   revokeApiKey: t.field({
     type: RevokeApiKeyPayload,
@@ -88,7 +85,6 @@ builder.mutationFields((t) => ({
       "Revokes one of the organisation's API keys (its administrators only): every later request with it is refused, and its live subscriptions end with CREDENTIAL_REVOKED. Revoking a revoked key changes nothing.",
     errors: { types: licenseErrors },
     args: { input: t.arg({ type: RevokeApiKeyInput, required: true, description: 'What to do.' }) },
-    resolve: (_root, { input }, ctx) =>
-      runDomain(ctx, async (tx, clock, actor) => ({ credential: await revokeApiKey(tx, clock, actor, { credentialId: input.apiKey.id }) })),
+    resolve: (_root, { input }, ctx) => runDomain(ctx, (tx, clock, actor) => revokeApiKey(tx, clock, actor, { credentialId: input.apiKey.id })),
   }),
 }));
