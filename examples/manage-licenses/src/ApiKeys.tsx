@@ -4,7 +4,7 @@ import { useId, useRef, useState, type FormEvent } from 'react';
 import type { ApiKeyFieldsFragment, ApiKeyKind, Failure, LicenseClient, OrganisationFieldsFragment } from '@school-licenses/sdk';
 import { useI18n } from './i18n/i18n.tsx';
 import { all, useLoad } from './load.ts';
-import { Empty, ErrorMessage, FailureMessage, Loaded, ViewHeading } from './ui.tsx';
+import { ConfirmPanel, Empty, ErrorMessage, FailureMessage, Loaded, ViewHeading } from './ui.tsx';
 
 const KINDS: ApiKeyKind[] = ['ORGANISATION_READ', 'ORGANISATION_READ_WRITE'];
 
@@ -151,17 +151,14 @@ function KeyRow({ client, apiKey, onRevoked }: { client: LicenseClient; apiKey: 
           </button>
         </div>
       ) : (
-        <div className="panel">
-          <p>{t('revokeKeyQuestion', { name: apiKey.name })}</p>
-          <div className="actions">
-            <button type="button" className="danger" disabled={busy} onClick={() => void revoke()}>
-              {busy ? t('revokingKey') : t('yesRevokeKey')}
-            </button>
-            <button type="button" className="link" onClick={() => setConfirming(false)}>
-              {t('cancel')}
-            </button>
-          </div>
-        </div>
+        <ConfirmPanel
+          question={t('revokeKeyQuestion', { name: apiKey.name })}
+          confirm={t('yesRevokeKey')}
+          busyLabel={t('revokingKey')}
+          busy={busy}
+          onConfirm={() => void revoke()}
+          onCancel={() => setConfirming(false)}
+        />
       )}
       {failure ? <FailureMessage failure={failure} /> : null}
       {error ? <ErrorMessage error={error} /> : null}

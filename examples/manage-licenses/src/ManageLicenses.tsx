@@ -17,7 +17,7 @@ import {
 } from '@school-licenses/sdk';
 import { useI18n } from './i18n/i18n.tsx';
 import { all, useLoad, type Load } from './load.ts';
-import { Empty, ErrorMessage, FailureMessage, Loaded, SchoolPicker, ViewHeading, type SchoolChoice } from './ui.tsx';
+import { ConfirmPanel, Empty, ErrorMessage, FailureMessage, Loaded, SchoolPicker, ViewHeading, type SchoolChoice } from './ui.tsx';
 
 export function ManageLicenses({
   client,
@@ -303,18 +303,14 @@ function PersonRow(props: {
         </div>
       ) : null}
       {mode === 'revoke' && license ? (
-        <div className="panel">
-          <p>{t('revokeQuestion', { name, day: day(license.endDate) })}</p>
-          <div className="actions">
-            {/* biome-ignore lint/a11y/noAutofocus: the confirmation takes the focus the Revoke button had */}
-            <button type="button" className="danger" disabled={busy} autoFocus onClick={() => void revoke()}>
-              {busy ? t('revoking') : t('yesRevoke')}
-            </button>
-            <button type="button" className="link" onClick={cancel}>
-              {t('cancel')}
-            </button>
-          </div>
-        </div>
+        <ConfirmPanel
+          question={t('revokeQuestion', { name, day: day(license.endDate) })}
+          confirm={t('yesRevoke')}
+          busyLabel={t('revoking')}
+          busy={busy}
+          onConfirm={() => void revoke()}
+          onCancel={cancel}
+        />
       ) : null}
       {mode === 'assign' && !license ? (
         <AssignForm

@@ -1,9 +1,9 @@
 // A teacher's or student's own licenses. A teacher may give theirs back (it keeps its end date and
 // becomes reusable at the school); a student may not.
-import { useEffect, useRef, useState } from 'react';
+import { useState } from 'react';
 import type { AssignmentFieldsFragment, Failure, LicenseClient } from '@school-licenses/sdk';
 import { useI18n } from './i18n/i18n.tsx';
-import { Empty, ErrorMessage, FailureMessage } from './ui.tsx';
+import { ConfirmPanel, Empty, ErrorMessage, FailureMessage } from './ui.tsx';
 
 export function MyLicenses({
   client,
@@ -53,10 +53,6 @@ function MyLicense({
   const [error, setError] = useState<unknown>(null);
   const { license } = assignment;
   const { t, plural, day } = useI18n();
-  const confirmRef = useRef<HTMLButtonElement>(null);
-  useEffect(() => {
-    if (confirming) confirmRef.current?.focus();
-  }, [confirming]);
 
   const remove = async () => {
     setBusy(true);
@@ -93,17 +89,14 @@ function MyLicense({
         </div>
       ) : null}
       {confirming ? (
-        <div className="panel">
-          <p>{t('removeQuestion', { product: license.product.name })}</p>
-          <div className="actions">
-            <button type="button" className="danger" disabled={busy} ref={confirmRef} onClick={() => void remove()}>
-              {busy ? t('removing') : t('yesRemove')}
-            </button>
-            <button type="button" className="link" onClick={() => setConfirming(false)}>
-              {t('cancel')}
-            </button>
-          </div>
-        </div>
+        <ConfirmPanel
+          question={t('removeQuestion', { product: license.product.name })}
+          confirm={t('yesRemove')}
+          busyLabel={t('removing')}
+          busy={busy}
+          onConfirm={() => void remove()}
+          onCancel={() => setConfirming(false)}
+        />
       ) : null}
       {failure ? <FailureMessage failure={failure} /> : null}
       {error ? <ErrorMessage error={error} /> : null}

@@ -82,3 +82,26 @@ export function SchoolPicker({ schools, school, onChange }: { schools: SchoolCho
     </div>
   );
 }
+
+/**
+ * A destructive change asked about before it is made: the question, the button that makes it
+ * (focused when the panel opens, so a keyboard user answers at once) and Cancel.
+ */
+export function ConfirmPanel(props: { question: string; confirm: string; busyLabel: string; busy: boolean; onConfirm: () => void; onCancel: () => void }) {
+  const { t } = useI18n();
+  const ref = useRef<HTMLButtonElement>(null);
+  useEffect(() => ref.current?.focus(), []);
+  return (
+    <div className="panel">
+      <p>{props.question}</p>
+      <div className="actions">
+        <button type="button" className="danger" disabled={props.busy} ref={ref} onClick={props.onConfirm}>
+          {props.busy ? props.busyLabel : props.confirm}
+        </button>
+        <button type="button" className="link" onClick={props.onCancel}>
+          {t('cancel')}
+        </button>
+      </div>
+    </div>
+  );
+}
