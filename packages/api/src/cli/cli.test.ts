@@ -1,5 +1,7 @@
 // The commands as real processes against a real database: PGlite in a temporary data directory,
 // or a fresh PostgreSQL database when DATABASE_URL is set.
+import { issueApiKey } from '../domain/api-credentials.ts';
+import { inTransaction } from '../domain/transaction.ts';
 import { dayAt, DEFAULT_TIME_ZONE, startOfDay } from '../domain/days.ts';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -218,9 +220,10 @@ describe(`commands on ${backend}`, () => {
   describe('revoke-api-key', () => {
     it('revokes a key by its credential id: refused from then on, recorded, and a second run says it already was', async () => {
       const nordstad = await withDatabase(async (db) => (await db.prisma.organisation.findFirstOrThrow({ where: { name: 'Nordstad kommun' } })).id);
-      const created = await run('create-api-key', ['--name', 'Gammalt LMS', '--kind', 'ORGANISATION_READ', '--organisation', nordstad]);
-      const key = created.stdout.trim().split('\n').at(-1)!;
-      const credentialId = /credential ([0-9a-f-]{36})/.exec(created.stdout)![1]!;
+      // Issued in process: each command run here is a process of its own, which opens the database.
+      const { key, id: credentialId } = await withDatabase((db) =>
+        inTransaction(db.prisma, (tx) => issueApiKey(tx, systemClock, { name: 'Gammalt LMS', kind: 'ORGANISATION_READ', organisationId: nordstad })),
+      );
 
       const revoked = await run('revoke-api-key', ['--credential', credentialId]);
       expect(revoked.stderr).toBe('');
@@ -240,14 +243,9 @@ describe(`commands on ${backend}`, () => {
       const again = await run('revoke-api-key', ['--credential', credentialId]);
       expect(again.code).toBe(0);
       expect(again.stdout).toMatch(/was already revoked/);
-      for (const [args, message] of [
-        [[], /--credential is required/],
-        [['--credential', 'nope'], /No such API key/],
-      ] as [string[], RegExp][]) {
-        const refused = await run('revoke-api-key', args);
-        expect(refused.code).toBe(1);
-        expect(refused.stderr.trim()).toMatch(message);
-      }
+      const refused = await run('revoke-api-key', ['--credential', 'nope']);
+      expect(refused.code).toBe(1);
+      expect(refused.stderr.trim()).toMatch(/No such API key/);
     });
   });
 
