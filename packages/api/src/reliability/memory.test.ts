@@ -1,5 +1,7 @@
-// Anonymous requests cannot fill the server's memory: 10,000 distinct large documents leave the
-// retained heap (after a full GC) about where it was. Measured in bytes, not time.
+// Anonymous requests cannot fill the server's memory: 3,000 distinct large documents (about 150 MB
+// of text, ten times the parse cache's bound) leave the retained heap (after a full GC) about where
+// it was. Measured in bytes, not time. The documents never reach the database, so this runs on the
+// embedded one only: `npm test` with DATABASE_URL runs the API's suite on PGlite too.
 import { runInNewContext } from 'node:vm';
 import { setFlagsFromString } from 'node:v8';
 import { openTestDatabase, type TestDatabase } from '@school-licenses/db/testing';
@@ -35,7 +37,7 @@ async function post(api: Api, query: string) {
   return { status: response.status, text: await response.text() };
 }
 
-describe('memory under distinct anonymous documents', () => {
+describe.skipIf(process.env.DATABASE_URL)('memory under distinct anonymous documents', () => {
   let db: TestDatabase;
   let api: Api;
   const clock = new ManualClock(TEST_START);
@@ -48,19 +50,19 @@ describe('memory under distinct anonymous documents', () => {
     await db?.close();
   });
 
-  it('10,000 distinct documents of up to 95 kB leave the retained heap within 32 MB', async () => {
+  it('3,000 distinct documents of up to 95 kB leave the retained heap within 32 MB', async () => {
     // Warm up what every request allocates once (schema caches, JIT).
     for (let i = 0; i < 50; i++) await post(api, document(20_000 + i, 1_000, 30));
     const before = retainedHeap();
     let answered = 0;
-    for (let i = 0; i < 10_000; i++) {
+    for (let i = 0; i < 3_000; i++) {
       // Half are large by a comment, half by as many tokens as the parser allows.
       const query = i % 2 ? document(i, 95_000, 30) : document(i, 6_000, 900);
       const response = await post(api, query);
       if (response.status === 200) answered++;
     }
     const grown = retainedHeap() - before;
-    expect(answered).toBe(10_000);
+    expect(answered).toBe(3_000);
     expect(grown).toBeLessThan(32 * 1024 * 1024);
-  }, 300_000); // 10,000 requests: about 40 s alone, more beside other test files
+  }, 300_000); // 3,000 requests: about 12 s alone, more beside other test files
 });
