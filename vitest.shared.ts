@@ -15,5 +15,12 @@ export function singleGraphqlCopy(packageUrl: string) {
  * compiled Prisma's and PGlite's WebAssembly and loaded the schema again for every file, which
  * cost about as much CPU as the tests themselves (BENCHMARKS.md, Test suite time). Files keep
  * their state in their own databases and servers, so nothing leaks between them.
+ *
+ * The one-line log of each refused request (`logRefusal` in the API) is left out of the output:
+ * the tests refuse on purpose about 900 times a run, which buried everything else in it. Tests
+ * that assert on those lines give the API a logger of their own, which this does not touch.
  */
-export const sharedWorkers = { isolate: false } as const;
+export const sharedTestOptions = {
+  isolate: false,
+  onConsoleLog: (log: string) => (/^\[request [0-9a-f-]+\] refused /.test(log) ? false : undefined),
+} as const;

@@ -1,7 +1,7 @@
 import { defineConfig } from 'vitest/config';
-import { sharedWorkers, singleGraphqlCopy } from '../vitest.shared.ts';
+import { sharedTestOptions, singleGraphqlCopy } from '../vitest.shared.ts';
 
 export default defineConfig({
   resolve: { alias: singleGraphqlCopy(import.meta.url) },
-  test: { ...sharedWorkers, include: ['*.test.ts'], testTimeout: 120_000, hookTimeout: 120_000 },
+  test: { ...sharedTestOptions, include: ['*.test.ts'], testTimeout: 120_000, hookTimeout: 120_000 },
 });

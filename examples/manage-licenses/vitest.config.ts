@@ -1,7 +1,7 @@
 import { defineConfig } from 'vitest/config';
-import { sharedWorkers, singleGraphqlCopy } from '../../vitest.shared.ts';
+import { sharedTestOptions, singleGraphqlCopy } from '../../vitest.shared.ts';
 
 export default defineConfig({
   resolve: { alias: singleGraphqlCopy(import.meta.url) },
-  test: { ...sharedWorkers, include: ['test/*.test.ts'], testTimeout: 120_000, hookTimeout: 180_000, fileParallelism: false },
+  test: { ...sharedTestOptions, include: ['test/*.test.ts'], testTimeout: 120_000, hookTimeout: 180_000, fileParallelism: false },
 });

@@ -1,10 +1,10 @@
 import { defineConfig } from 'vitest/config';
-import { sharedWorkers, singleGraphqlCopy } from '../../vitest.shared.ts';
+import { sharedTestOptions, singleGraphqlCopy } from '../../vitest.shared.ts';
 
 export default defineConfig({
   resolve: { alias: singleGraphqlCopy(import.meta.url) },
   test: {
-    ...sharedWorkers,
+    ...sharedTestOptions,
     include: ['src/**/*.test.ts'],
     // The databases every test file copies, built once per run (see src/testing/harness.ts).
     globalSetup: ['src/testing/global-setup.ts'],

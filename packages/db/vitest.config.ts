@@ -1,9 +1,9 @@
 import { defineConfig } from 'vitest/config';
-import { sharedWorkers } from '../../vitest.shared.ts';
+import { sharedTestOptions } from '../../vitest.shared.ts';
 
 export default defineConfig({
   test: {
-    ...sharedWorkers,
+    ...sharedTestOptions,
     include: ['src/**/*.test.ts'],
     globalSetup: ['src/testing/global-setup.ts'],
     testTimeout: 60_000,

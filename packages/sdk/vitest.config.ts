@@ -1,11 +1,11 @@
 import { createRequire } from 'node:module';
 import { defineConfig } from 'vitest/config';
-import { sharedWorkers, singleGraphqlCopy } from '../../vitest.shared.ts';
+import { sharedTestOptions, singleGraphqlCopy } from '../../vitest.shared.ts';
 
 export default defineConfig({
   resolve: { alias: singleGraphqlCopy(import.meta.url) },
   test: {
-    ...sharedWorkers,
+    ...sharedTestOptions,
     include: ['test/**/*.test.ts'],
     // The API's test databases, built once per run and copied by every story (see test/support.ts).
     globalSetup: [createRequire(import.meta.url).resolve('@school-licenses/api/testing/global-setup')],
