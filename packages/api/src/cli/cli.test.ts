@@ -1,5 +1,8 @@
-// The commands as real processes against a real database: PGlite in a temporary data directory,
-// or a fresh PostgreSQL database when DATABASE_URL is set.
+// The commands against a real database: PGlite in a temporary data directory, or a fresh
+// PostgreSQL database when DATABASE_URL is set. Run in process (each command is a function of its
+// arguments, environment and output), which spares a Node, Prisma and PGlite boot per run; a few
+// runs are real processes, to prove the wiring: exit codes, the progress lines on a pipe, and
+// PGlite's refusal of a second process.
 import { issueApiKey } from '../domain/api-credentials.ts';
 import { inTransaction } from '../domain/transaction.ts';
 import { dayAt, DEFAULT_TIME_ZONE, startOfDay } from '../domain/days.ts';
@@ -15,11 +18,38 @@ import { ensureDemoData } from '../seed/demo.ts';
 import { TEST_AUTH } from '../testing/harness.ts';
 import { runCliCommand, type CommandRun } from '../testing/http.ts';
 import { createApi } from '../yoga.ts';
+import { checkCounters } from './check-counters.ts';
+import { createApiKey } from './create-api-key.ts';
+import { revokeApiKeyCommand } from './revoke-api-key.ts';
+import { roster } from './roster.ts';
+import { type Command, runCommand } from './run-command.ts';
+import { sweep } from './sweep.ts';
 
 const packageDir = fileURLToPath(new URL('../..', import.meta.url));
 const backend = process.env.DATABASE_URL ? 'PostgreSQL' : 'PGlite';
 
 type Run = CommandRun;
+type CommandName = 'sweep' | 'check-counters' | 'create-api-key' | 'revoke-api-key' | 'roster';
+const commands: Record<CommandName, Command> = {
+  sweep,
+  'check-counters': checkCounters,
+  'create-api-key': createApiKey,
+  'revoke-api-key': revokeApiKeyCommand,
+  roster,
+};
+
+/** A command in this process, its output captured as a process's would be (not a terminal). */
+async function runInProcess(command: CommandName, args: string[], env: NodeJS.ProcessEnv): Promise<Run> {
+  let stdout = '';
+  let stderr = '';
+  const code = await runCommand(commands[command], {
+    args,
+    env,
+    stdout: { write: (text: string) => (stdout += text) },
+    stderr: { write: (text: string) => (stderr += text), isTTY: false },
+  });
+  return { code, stdout, stderr };
+}
 
 describe(`commands on ${backend}`, () => {
   let env: Record<string, string>;
@@ -37,13 +67,16 @@ describe(`commands on ${backend}`, () => {
     }
   }
 
-  function run(
-    command: 'sweep' | 'check-counters' | 'create-api-key' | 'revoke-api-key' | 'roster',
-    args: string[] = [],
-    extraEnv: Record<string, string> = {},
-  ): Promise<Run> {
+  function environment(extraEnv: Record<string, string>): NodeJS.ProcessEnv {
     const { DATABASE_URL: _url, PGLITE_DATA_DIR: _dir, ...inherited } = process.env;
-    return runCliCommand(command, args, { ...inherited, ...env, ...extraEnv });
+    return { ...inherited, ...env, ...extraEnv };
+  }
+  function run(command: CommandName, args: string[] = [], extraEnv: Record<string, string> = {}): Promise<Run> {
+    return runInProcess(command, args, environment(extraEnv));
+  }
+  /** The command as an operator runs it: a Node process of its own. */
+  function spawn(command: CommandName, args: string[] = [], extraEnv: Record<string, string> = {}): Promise<Run> {
+    return runCliCommand(command, args, environment(extraEnv));
   }
 
   beforeAll(async () => {
@@ -105,6 +138,20 @@ describe(`commands on ${backend}`, () => {
         expect(result.stderr.trim().split('\n')).toHaveLength(1);
         expect(result.stderr).toMatch(message);
       }
+      // As a process: the same line, and the exit code is the process's.
+      const spawned = await spawn('sweep', ['--now', 'tomorrow']);
+      expect(spawned.code).toBe(1);
+      expect(spawned.stderr.trim().split('\n')).toHaveLength(1);
+      expect(spawned.stderr).toMatch(/^error: Unknown option '--now'/);
+    });
+
+    it.skipIf(process.env.DATABASE_URL)('is refused, as a process, while another process holds the PGlite directory', async () => {
+      await withDatabase(async () => {
+        const result = await spawn('sweep');
+        expect(result.code).toBe(1);
+        expect(result.stderr.trim().split('\n')).toHaveLength(1);
+        expect(result.stderr).toMatch(new RegExp(`^error: .*in use by process ${process.pid}`));
+      });
     });
   });
 
@@ -124,7 +171,8 @@ describe(`commands on ${backend}`, () => {
           RETURNING "schoolId"::text AS "schoolId", "endDate"::text AS "endDate", count`);
         return row!;
       });
-      const found = await run('check-counters');
+      // A process, so that its exit code 2 is the process's.
+      const found = await spawn('check-counters');
       expect(found.code).toBe(2);
       expect(found.stdout).toContain('1 counter(s) differ from the licenses:');
       expect(found.stdout).toContain(`school ${wrong.schoolId}`);
@@ -220,7 +268,6 @@ describe(`commands on ${backend}`, () => {
   describe('revoke-api-key', () => {
     it('revokes a key by its credential id: refused from then on, recorded, and a second run says it already was', async () => {
       const nordstad = await withDatabase(async (db) => (await db.prisma.organisation.findFirstOrThrow({ where: { name: 'Nordstad kommun' } })).id);
-      // Issued in process: each command run here is a process of its own, which opens the database.
       const { key, id: credentialId } = await withDatabase((db) =>
         inTransaction(db.prisma, (tx) => issueApiKey(tx, systemClock, { name: 'Gammalt LMS', kind: 'ORGANISATION_READ', organisationId: nordstad })),
       );
@@ -263,7 +310,8 @@ describe(`commands on ${backend}`, () => {
       expect(dry.stdout).toMatch(/users +7 created +0 updated +0 ended/);
       expect(await withDatabase((db) => db.prisma.user.count({ where: { externalId: { not: null } } }))).toBe(0);
 
-      const real = await run('roster', [...args, fixtures]);
+      // A process: its stderr is a pipe, not a terminal.
+      const real = await spawn('roster', [...args, fixtures]);
       expect(real.code).toBe(0);
       // Not a terminal: the progress is a line per tenth, on stderr. (The 30 changes of the files,
       // and the demo's class 7A, which has an external id and is not in them, ends.)

@@ -6,16 +6,17 @@ import type { ApiCredentialKind } from '@school-licenses/db';
 import { systemClock } from '../clock.ts';
 import { issueApiKey } from '../domain/api-credentials.ts';
 import { inTransaction } from '../domain/transaction.ts';
-import { openConfiguredDatabase, runCommand, UsageError } from './run-command.ts';
+import { type Command, openConfiguredDatabase, runAsProcess, UsageError } from './run-command.ts';
 
 const KINDS: ApiCredentialKind[] = ['ORGANISATION_READ', 'ORGANISATION_READ_WRITE', 'SUPPLIER'];
 const USAGE =
   'usage: pnpm create-api-key --name <name> --kind ORGANISATION_READ|ORGANISATION_READ_WRITE --organisation <uuid>, or --kind SUPPLIER --supplier <uuid>';
 
-function readArguments() {
+function readArguments(args: string[]) {
   let values;
   try {
     ({ values } = parseArgs({
+      args,
       options: { name: { type: 'string' }, kind: { type: 'string' }, organisation: { type: 'string' }, supplier: { type: 'string' } },
       strict: true,
       allowPositionals: false,
@@ -32,9 +33,9 @@ function readArguments() {
   return { name: values.name, kind, organisationId: values.organisation ?? null, supplierId: values.supplier ?? null };
 }
 
-await runCommand(async () => {
-  const input = readArguments();
-  const database = await openConfiguredDatabase();
+export const createApiKey: Command = async ({ args, env, console }) => {
+  const input = readArguments(args);
+  const database = await openConfiguredDatabase(env);
   try {
     const issued = await inTransaction(database.prisma, (tx) => issueApiKey(tx, systemClock, input));
     console.log(`created ${input.kind} key "${input.name}" for ${issued.owner} (credential ${issued.id}).`);
@@ -43,4 +44,6 @@ await runCommand(async () => {
   } finally {
     await database.close();
   }
-});
+};
+
+if (import.meta.main) await runAsProcess(createApiKey);

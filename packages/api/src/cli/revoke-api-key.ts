@@ -6,14 +6,14 @@ import { systemClock } from '../clock.ts';
 import { systemActor } from '../domain/actor.ts';
 import { revokeApiKey } from '../domain/api-credentials.ts';
 import { inTransaction } from '../domain/transaction.ts';
-import { openConfiguredDatabase, runCommand, UsageError } from './run-command.ts';
+import { type Command, openConfiguredDatabase, runAsProcess, UsageError } from './run-command.ts';
 
 const USAGE = 'usage: pnpm revoke-api-key --credential <uuid>';
 
-function readArguments() {
+function readArguments(args: string[]) {
   let values;
   try {
-    ({ values } = parseArgs({ options: { credential: { type: 'string' } }, strict: true, allowPositionals: false }));
+    ({ values } = parseArgs({ args, options: { credential: { type: 'string' } }, strict: true, allowPositionals: false }));
   } catch (error) {
     throw new UsageError(`${(error as Error).message}; ${USAGE}`);
   }
@@ -21,9 +21,9 @@ function readArguments() {
   return { credentialId: values.credential };
 }
 
-await runCommand(async () => {
-  const input = readArguments();
-  const database = await openConfiguredDatabase();
+export const revokeApiKeyCommand: Command = async ({ args, env, console }) => {
+  const input = readArguments(args);
+  const database = await openConfiguredDatabase(env);
   try {
     const { credential, revokedNow } = await inTransaction(database.prisma, (tx) => revokeApiKey(tx, systemClock, systemActor, input));
     console.log(
@@ -34,4 +34,6 @@ await runCommand(async () => {
   } finally {
     await database.close();
   }
-});
+};
+
+if (import.meta.main) await runAsProcess(revokeApiKeyCommand);

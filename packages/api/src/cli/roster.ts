@@ -11,7 +11,7 @@ import type { DiffSummary } from '../roster/diff.ts';
 import { DEFAULT_MAX_FILE_BYTES, filesAt } from '../roster/files.ts';
 import { DEFAULT_BATCH_SIZE, importRoster, type RosterImportReport } from '../roster/import.ts';
 import type { RosterFormat } from '../roster/snapshot.ts';
-import { openConfiguredDatabase, runCommand, UsageError } from './run-command.ts';
+import { type Command, type CommandContext, openConfiguredDatabase, type OutputStream, runAsProcess, UsageError } from './run-command.ts';
 
 const FORMATS: RosterFormat[] = ['oneroster-csv', 'ss12000'];
 const USAGE =
@@ -19,10 +19,11 @@ const USAGE =
 /** How many of a refused import's errors are printed. */
 const SHOWN_ERRORS = 50;
 
-function readArguments() {
+function readArguments(args: string[]) {
   let parsed;
   try {
     parsed = parseArgs({
+      args,
       options: {
         format: { type: 'string' },
         organisation: { type: 'string' },
@@ -61,8 +62,8 @@ function readArguments() {
 }
 
 /** One line that redraws itself on a terminal; elsewhere (a log) a line per tenth. */
-function progressBar(total: number) {
-  const tty = process.stderr.isTTY;
+function progressBar(stderr: OutputStream, total: number) {
+  const tty = stderr.isTTY;
   let lastTenth = -1;
   return {
     update(applied: number) {
@@ -70,14 +71,14 @@ function progressBar(total: number) {
       if (tty) {
         const width = 30;
         const filled = Math.round(share * width);
-        process.stderr.write(`\r  [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${applied}/${total} changes`);
+        stderr.write(`\r  [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${applied}/${total} changes`);
       } else if (Math.floor(share * 10) > lastTenth) {
         lastTenth = Math.floor(share * 10);
-        process.stderr.write(`  ${applied}/${total} changes applied\n`);
+        stderr.write(`  ${applied}/${total} changes applied\n`);
       }
     },
     done() {
-      if (tty) process.stderr.write('\n');
+      if (tty) stderr.write('\n');
     },
   };
 }
@@ -98,7 +99,7 @@ function summaryTable(summary: DiffSummary): string {
     .join('\n');
 }
 
-function printReport(report: RosterImportReport): void {
+function printReport(console: CommandContext['console'], report: RosterImportReport): void {
   if (report.refused) {
     for (const error of report.errors.slice(0, SHOWN_ERRORS)) {
       console.error(`  ${where(error)}${error.field ? ` [${error.field}]` : ''} ${error.code}: ${error.message}`);
@@ -115,12 +116,12 @@ function printReport(report: RosterImportReport): void {
   if (report.importId) console.log(`import ${report.importId} completed.`);
 }
 
-await runCommand(async () => {
-  const input = readArguments();
+export const roster: Command = async ({ args, env, stderr, console }) => {
+  const input = readArguments(args);
   const files = await filesAt(input.path).catch((error: Error) => {
     throw new UsageError(`cannot read ${input.path}: ${error.message}`);
   });
-  const database = await openConfiguredDatabase();
+  const database = await openConfiguredDatabase(env);
   try {
     console.log(`${input.dryRun ? 'dry run of' : 'importing'} ${files.length} file(s) from ${input.path} as ${input.format} into ${database.description}`);
     let bar: ReturnType<typeof progressBar> | undefined;
@@ -134,16 +135,18 @@ await runCommand(async () => {
         maxFileBytes: input.maxFileBytes,
         batchSize: input.batchSize,
         onProgress: ({ applied, total }) => {
-          bar ??= progressBar(total);
+          bar ??= progressBar(stderr, total);
           bar.update(applied);
         },
       },
     );
     bar?.done();
-    printReport(report);
+    printReport(console, report);
     console.log(`took ${((performance.now() - started) / 1000).toFixed(1)} s`);
     if (report.refused) throw new UsageError(`the files were refused (${report.errors.length} error(s) above); nothing was written`);
   } finally {
     await database.close();
   }
-});
+};
+
+if (import.meta.main) await runAsProcess(roster);

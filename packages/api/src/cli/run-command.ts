@@ -1,5 +1,8 @@
 // Runs a command: expected failures (bad arguments, an unreachable database, a refused input)
-// end in one line on stderr and exit code 1, not a stack trace.
+// end in one line on stderr and exit code 1, not a stack trace. A command is a function of its
+// arguments, environment and output streams, so tests run it in process; as a script it is
+// given the process's own (runAsProcess).
+import { format, inspect } from 'node:util';
 import { DatabaseConfigError, MigrationError, openDatabase, type Database } from '@school-licenses/db';
 import { LicenseError } from '../domain/errors.ts';
 
@@ -8,24 +11,51 @@ export class UsageError extends Error {
   override name = 'UsageError';
 }
 
-/** `main` may answer an exit code of its own (a check that found something); 0 otherwise. */
-export async function runCommand(main: () => Promise<unknown>): Promise<void> {
+/** Where a command writes: the process's streams, or buffers in a test. */
+export interface OutputStream {
+  write(text: string): unknown;
+  isTTY?: boolean | undefined;
+}
+
+export interface CommandContext {
+  args: string[];
+  env: NodeJS.ProcessEnv;
+  stdout: OutputStream;
+  stderr: OutputStream;
+  /** console.log / console.error onto stdout / stderr. */
+  console: Pick<Console, 'log' | 'error'>;
+}
+
+/** May answer an exit code of its own (a check that found something); 0 otherwise. */
+export type Command = (context: CommandContext) => Promise<unknown>;
+
+/** The command's exit code: 1 with one line on stderr for an expected failure. */
+export async function runCommand(
+  command: Command,
+  { args, env, stdout, stderr }: { args: string[]; env: NodeJS.ProcessEnv; stdout: OutputStream; stderr: OutputStream },
+): Promise<number> {
+  const console = {
+    log: (...data: unknown[]) => void stdout.write(`${format(...data)}\n`),
+    error: (...data: unknown[]) => void stderr.write(`${format(...data)}\n`),
+  };
   try {
-    const code = await main();
-    process.exit(typeof code === 'number' ? code : 0);
+    const code = await command({ args, env, stdout, stderr, console });
+    return typeof code === 'number' ? code : 0;
   } catch (error) {
-    if (error instanceof UsageError || error instanceof DatabaseConfigError || error instanceof MigrationError || error instanceof LicenseError) {
-      console.error(`error: ${error.message}`);
-    } else {
-      console.error(error);
-    }
-    process.exit(1);
+    const expected = error instanceof UsageError || error instanceof DatabaseConfigError || error instanceof MigrationError || error instanceof LicenseError;
+    stderr.write(`${expected ? `error: ${(error as Error).message}` : inspect(error)}\n`);
+    return 1;
   }
 }
 
+/** The command as a script: the process's arguments, environment and streams, then exit. */
+export async function runAsProcess(command: Command): Promise<void> {
+  process.exit(await runCommand(command, { args: process.argv.slice(2), env: process.env, stdout: process.stdout, stderr: process.stderr }));
+}
+
 /** The database of DATABASE_URL or PGLITE_DATA_DIR (as the server opens it), migrated. */
-export async function openConfiguredDatabase(): Promise<Database> {
-  const database = await openDatabase({ url: process.env.DATABASE_URL || undefined, dataDir: process.env.PGLITE_DATA_DIR || undefined });
+export async function openConfiguredDatabase(env: NodeJS.ProcessEnv): Promise<Database> {
+  const database = await openDatabase({ url: env.DATABASE_URL || undefined, dataDir: env.PGLITE_DATA_DIR || undefined });
   try {
     await database.migrate();
   } catch (error) {

@@ -6,21 +6,21 @@ import { parseArgs } from 'node:util';
 import { systemClock } from '../clock.ts';
 import { ConfigError, readEventRetentionDays } from '../config.ts';
 import { runSweep } from '../domain/sweep.ts';
-import { openConfiguredDatabase, runCommand, UsageError } from './run-command.ts';
+import { type Command, openConfiguredDatabase, runAsProcess, UsageError } from './run-command.ts';
 
-await runCommand(async () => {
+export const sweep: Command = async ({ args, env, console }) => {
   try {
-    parseArgs({ options: {}, strict: true });
+    parseArgs({ args, options: {}, strict: true });
   } catch (error) {
     throw new UsageError(`${(error as Error).message}; usage: pnpm sweep (takes no arguments; set DATABASE_URL or PGLITE_DATA_DIR)`);
   }
-  const database = await openConfiguredDatabase();
+  const database = await openConfiguredDatabase(env);
   try {
     console.log(`sweeping ${database.description}`);
     let shown = 0;
     let eventRetentionDays: number;
     try {
-      eventRetentionDays = readEventRetentionDays(process.env);
+      eventRetentionDays = readEventRetentionDays(env);
     } catch (error) {
       throw error instanceof ConfigError ? new UsageError(error.message) : error;
     }
@@ -39,4 +39,6 @@ await runCommand(async () => {
   } finally {
     await database.close();
   }
-});
+};
+
+if (import.meta.main) await runAsProcess(sweep);
