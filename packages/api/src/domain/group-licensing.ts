@@ -407,11 +407,20 @@ async function endWaits(
   );
 }
 
+/**
+ * Members about to leave (a roster import's leavers, before its first batch frees a license): their
+ * waits end now (CANCELLED), as they would on leaving, so that no license freed on the way is given
+ * to someone whose leaving, a batch later, takes it back.
+ */
+export async function cancelLeaversWaits(tx: Tx, now: Date, actor: Actor, waiterIds: string[]): Promise<void> {
+  if (waiterIds.length) await cancelWaiters(tx, now, actor, { id: { in: waiterIds } });
+}
+
 async function cancelWaiters(
   tx: Tx,
   now: Date,
   actor: Actor,
-  where: { ruleId: { in: string[] }; userId?: string } | { OR: { groupId: string; userId: string }[] },
+  where: { ruleId: { in: string[] }; userId?: string } | { OR: { groupId: string; userId: string }[] } | { id: { in: string[] } },
 ): Promise<void> {
   const ended = await tx.licenseWaiter.updateManyAndReturn({
     where: { ...where, isWaiting: true },

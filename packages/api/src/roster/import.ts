@@ -16,7 +16,7 @@ import { requireManagedOrganisation, type Actor, type Tx } from '../domain/actor
 import { recordAudits, type AuditEntry } from '../domain/audit.ts';
 import { LicenseError } from '../domain/errors.ts';
 import type { GroupRole, SchoolRole } from '@school-licenses/db';
-import { groupMembershipsStarted } from '../domain/group-licensing.ts';
+import { cancelLeaversWaits, groupMembershipsStarted } from '../domain/group-licensing.ts';
 import { HOLDER_AT_SCHOOL_COLUMNS } from '../domain/assignments.ts';
 import { licensesInStateSql, todaySql } from '../domain/license-state.ts';
 import { insertRows, jsonRows, uuidArray, uuidV7 } from '../domain/sql.ts';
@@ -150,10 +150,12 @@ export async function importRoster(
   const ids = new CreatedIds();
   let taken = 0;
   for (const batch of batches(diff, batchSize)) {
+    const first = taken === 0;
     taken += batch.length;
     const applied = await inTransaction(prisma, async (tx) => {
       const batchIds = ids.fork();
       const batchNow = clock.now();
+      if (first) await cancelWaitsOfLeavers(tx, batchNow, actor, input.organisationId, diff);
       await applyBatch(tx, batchNow, actor, input.organisationId, batch, batchIds);
       const applied = await licenseEffects(tx, input.organisationId, batchNow);
       addSummary(summary, summarise(batch));
@@ -205,6 +207,44 @@ function* batches(diff: RosterDiff, size: number): Generator<RosterChange[]> {
     }
   }
   if (batch.length) yield batch;
+}
+
+/**
+ * Waiters whose waits the import's endings end (their group membership, their group, their school
+ * membership or their account), cancelled in its first transaction: a class whose endings span
+ * batches (or two classes waiting for one pool) would otherwise serve a leaver the license an
+ * earlier batch freed, and take it back a batch later. Two statements when someone waits.
+ */
+async function cancelWaitsOfLeavers(tx: Tx, now: Date, actor: Actor, organisationId: string, diff: RosterDiff): Promise<void> {
+  const { groupMembership, group, schoolMembership, user } = diff.summary;
+  if (groupMembership.ended + group.ended + schoolMembership.ended + user.ended === 0) return;
+  const waiters = await tx.licenseWaiter.findMany({
+    where: { organisationId, isWaiting: true },
+    select: { id: true, groupId: true, userId: true, schoolId: true },
+  });
+  if (waiters.length === 0) return;
+  // The waiters' keys, few; the endings are taken from the diff one by one.
+  const byKey = new Map<string, string[]>();
+  for (const w of waiters) {
+    for (const key of [`gm ${w.groupId} ${w.userId}`, `g ${w.groupId}`, `sm ${w.userId} ${w.schoolId}`, `u ${w.userId}`]) {
+      byKey.set(key, [...(byKey.get(key) ?? []), w.id]);
+    }
+  }
+  const leaving = new Set<string>();
+  const idOf = (ref: Ref) => ('id' in ref ? ref.id : '');
+  for (const change of diff.changes()) {
+    if (change.kind !== 'end') continue;
+    const key =
+      change.entity === 'groupMembership'
+        ? `gm ${idOf(change.groupRef)} ${idOf(change.userRef)}`
+        : change.entity === 'group'
+          ? `g ${change.id}`
+          : change.entity === 'schoolMembership'
+            ? `sm ${idOf(change.userRef)} ${idOf(change.schoolRef)}`
+            : `u ${change.id}`;
+    for (const id of byKey.get(key) ?? []) leaving.add(id);
+  }
+  await cancelLeaversWaits(tx, now, actor, [...leaving]);
 }
 
 /** A RUNNING import of the same files continues; otherwise a new one starts. */
@@ -300,6 +340,7 @@ async function dryRunEffects(
       async (tx) => {
         const now = clock.now();
         const ids = new CreatedIds();
+        await cancelWaitsOfLeavers(tx, now, actor, organisationId, diff);
         for (const batch of batches(diff, batchSize)) await applyBatch(tx, now, actor, organisationId, batch, ids);
         throw new DryRunRollback(await licenseEffects(tx, organisationId, now));
       },
