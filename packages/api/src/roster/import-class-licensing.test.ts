@@ -75,15 +75,12 @@ describe('a roster import and a standing rule', () => {
     // product and 2 licenses: 4 hold one, 10 wait. The next files end both classes (the students
     // stay at the school), in batches of 2: a holder leaving in one batch used to serve a waiter
     // whose own leaving came in a later batch, which then took the license back.
-    const extra = [...['01', '02', '03', '04', '05', '06'].map((n) => ['s', n, 'cls-7a', '07']), ...['01', '02', '03', '04', '05'].map((n) => ['t', n, 'cls-9a', '09'])];
+    const extra = [
+      ...['01', '02', '03', '04', '05', '06'].map((n) => ['s', n, 'cls-7a', '07']),
+      ...['01', '02', '03', '04', '05'].map((n) => ['t', n, 'cls-9a', '09']),
+    ];
     const lines = (name: string, extraLine: (e: string[]) => string, keep: (line: string) => boolean = () => true) =>
-      `${[
-        ...fixtureText('oneroster', name)
-          .trimEnd()
-          .split('\n')
-          .filter(keep),
-        ...extra.map(extraLine),
-      ].join('\n')}\n`;
+      `${[...fixtureText('oneroster', name).trimEnd().split('\n').filter(keep), ...extra.map(extraLine)].join('\n')}\n`;
     const files = (classesEnded: boolean) => {
       const ended = (line: string) => !classesEnded || !/,cls-(7a|9a),/.test(line);
       return fixtureFiles('oneroster', {
@@ -118,11 +115,20 @@ describe('a roster import and a standing rule', () => {
     const endClasses = async (batchSize: number) => {
       const organisationId = await ruledClasses();
       // The import's own audit events: those after the ones before it (the clock stands still).
-      const events = (action: 'LICENSE_ASSIGNED' | 'WAITING_LIST_SERVED' | 'WAITING_LIST_CANCELLED') => prisma.auditEvent.count({ where: { organisationId, action } });
-      const before = { LICENSE_ASSIGNED: await events('LICENSE_ASSIGNED'), WAITING_LIST_SERVED: await events('WAITING_LIST_SERVED'), WAITING_LIST_CANCELLED: 0 };
+      const events = (action: 'LICENSE_ASSIGNED' | 'WAITING_LIST_SERVED' | 'WAITING_LIST_CANCELLED') =>
+        prisma.auditEvent.count({ where: { organisationId, action } });
+      const before = {
+        LICENSE_ASSIGNED: await events('LICENSE_ASSIGNED'),
+        WAITING_LIST_SERVED: await events('WAITING_LIST_SERVED'),
+        WAITING_LIST_CANCELLED: 0,
+      };
       const dry = await run(organisationId, files(true), true, batchSize);
       const report = await run(organisationId, files(true), false, batchSize);
-      expect([dry.revokedLicenses, dry.licensesGivenByRules, dry.membersQueued]).toEqual([report.revokedLicenses, report.licensesGivenByRules, report.membersQueued]);
+      expect([dry.revokedLicenses, dry.licensesGivenByRules, dry.membersQueued]).toEqual([
+        report.revokedLicenses,
+        report.licensesGivenByRules,
+        report.membersQueued,
+      ]);
       expect(report.summary).toMatchObject({ group: { ended: 2 }, groupMembership: { ended: 15 } });
       const count = async (action: keyof typeof before) => (await events(action)) - before[action];
       return {
