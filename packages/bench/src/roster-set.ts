@@ -41,7 +41,9 @@ const FAMILY = ['Andersson', 'Johansson', 'Karlsson', 'Nilsson', 'Eriksson', 'La
  * Writes the set's files into `dir`; returns how many records of each kind it has. `year` 1 is the
  * next school year's snapshot of the same set (the rollover): every class one year up with a new
  * id, the final year (9) graduated and gone, a new first year in its place, teaching groups
- * renewed (new ids), and one student in 20 moved to the next school (none of the graduates).
+ * renewed (new ids), and one student in 20 moved to the next school (none of the graduates); of
+ * the people who stay, one in 25 renamed, one in 25 with a new e-mail address, and a teacher a
+ * school made its principal.
  */
 export async function writeRosterSet(dir: string, scale: RosterScale = MUNICIPALITY, year: 0 | 1 = 0): Promise<RosterSetSize> {
   await mkdir(dir, { recursive: true });
@@ -61,10 +63,14 @@ export async function writeRosterSet(dir: string, scale: RosterScale = MUNICIPAL
     const school = `sch-${s}`;
     orgs.push(`${school},,,Skola ${s},school,${String(10_000_000 + s)},org-kommun`);
     // `home`: the school whose numbering names the person (a student who moved keeps their id).
-    const person = (kind: 'stu' | 'stu1' | 'tea', home: number, i: number, role: 'student' | 'teacher') => {
+    // The next year also changes some who stay: one in 25 takes a new family name, one in 25 a new
+    // e-mail address, and a teacher a school becomes its principal (updates, not creations).
+    const person = (kind: 'stu' | 'stu1' | 'tea', home: number, i: number, role: 'student' | 'teacher' | 'principal') => {
       const id = `${kind}-${home}-${i}`;
       const n = home * 1000 + i + (kind === 'stu1' ? 500 : 0);
-      users.push(`${id},,,true,${id},,${GIVEN[n % GIVEN.length]},${FAMILY[(n >> 2) % FAMILY.length]},,,${id}@bench.example,,,,,,,,,,,${school},`);
+      const renamed = year === 1 && kind !== 'stu1' && i % 25 === 3;
+      const email = year === 1 && kind !== 'stu1' && i % 25 === 11 ? `${id}@ny.bench.example` : `${id}@bench.example`;
+      users.push(`${id},,,true,${id},,${GIVEN[n % GIVEN.length]},${FAMILY[((n >> 2) + (renamed ? 1 : 0)) % FAMILY.length]},,,${email},,,,,,,,,,,${school},`);
       roles.push(`rol-${id},,,${id},primary,${role},2026-08-17,,${school},`);
       return id;
     };
@@ -88,7 +94,9 @@ export async function writeRosterSet(dir: string, scale: RosterScale = MUNICIPAL
       // Three different teaching groups each.
       for (const offset of [0, 8, 16]) enrol(scale.classesPerSchool + ((i + offset) % scale.teachingGroupsPerSchool), id, 'student');
     }
-    const teachers = Array.from({ length: scale.teachersPerSchool }, (_, i) => person('tea', s, i, 'teacher'));
+    const teachers = Array.from({ length: scale.teachersPerSchool }, (_, i) =>
+      person('tea', s, i, year === 1 && i === scale.teachersPerSchool - 1 ? 'principal' : 'teacher'),
+    );
     for (let g = 0; g < groupsPerSchool; g++) {
       enrol(g, teachers[g % teachers.length]!, 'teacher');
       enrol(g, teachers[(g + groupsPerSchool) % teachers.length]!, 'teacher');

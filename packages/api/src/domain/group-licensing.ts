@@ -407,11 +407,20 @@ async function endWaits(
   );
 }
 
+/**
+ * Members about to leave (a roster import's leavers, before its first batch frees a license): their
+ * waits end now (CANCELLED), as they would on leaving, so that no license freed on the way is given
+ * to someone whose leaving, a batch later, takes it back.
+ */
+export async function cancelLeaversWaits(tx: Tx, now: Date, actor: Actor, waiterIds: string[]): Promise<void> {
+  if (waiterIds.length) await cancelWaiters(tx, now, actor, { id: { in: waiterIds } });
+}
+
 async function cancelWaiters(
   tx: Tx,
   now: Date,
   actor: Actor,
-  where: { ruleId: { in: string[] }; userId?: string } | { OR: { groupId: string; userId: string }[] },
+  where: { ruleId: { in: string[] } } | { OR: ({ groupId: string; userId: string } | { userId: string; ruleId: string })[] } | { id: { in: string[] } },
 ): Promise<void> {
   const ended = await tx.licenseWaiter.updateManyAndReturn({
     where: { ...where, isWaiting: true },
@@ -446,43 +455,27 @@ export async function groupMembershipStarted(
   tx: Tx,
   now: Date,
   actor: Actor,
-  school: School,
   membership: { groupId: string; userId: string; role: GroupRole },
   previousRole: GroupRole | null = null,
 ) {
-  // FOR SHARE of the group: a rule being created for it now is seen once it commits, by the next
-  // statement (a statement that waited for a lock reads other tables as they were when it began).
-  await tx.$queryRaw`SELECT id FROM "Group" WHERE id = ${membership.groupId}::uuid FOR SHARE`;
-  const roles = previousRole && previousRole !== membership.role ? [membership.role, previousRole] : [membership.role];
-  const rules = await tx.groupLicenseRule.findMany({
-    where: { groupId: membership.groupId, isActive: true, roles: { hasSome: roles } },
-    include: { product: true },
-    orderBy: { id: 'asc' },
-  });
-  const uncovered = rules.filter((rule) => !rule.roles.includes(membership.role));
-  if (uncovered.length) await leaveRules(tx, now, actor, membership.userId, uncovered);
-  const covering = rules.filter((rule) => rule.roles.includes(membership.role));
-  if (covering.length === 0) return;
-  const withZone = await tx.school.findUniqueOrThrow({ where: { id: school.id }, include: withTimeZone });
-  const time = localTime(now, withZone.organisation.timeZone);
-  for (const rule of covering) {
-    await giveOrQueue(tx, time, actor, withZone, rule.product, {
-      userId: membership.userId,
-      groupId: rule.groupId,
-      policy: rule.policy,
-      endDate: rule.endDate,
-      ruleId: rule.id,
-    });
-  }
+  await groupMembershipsStarted(tx, now, actor, [{ ...membership, previousRole }]);
 }
 
 /**
- * Members joined groups in bulk (a roster import's new group memberships): as groupMembershipStarted
- * for each, with the groups locked and their rules read once (two statements when no rule stands).
+ * Members joined groups, came back or changed role, one or many at once (a roster import's new and
+ * changed group memberships): groupMembershipStarted for each, with the groups locked and their
+ * rules read once (two statements when no rule stands).
  */
-export async function groupMembershipsStarted(tx: Tx, now: Date, actor: Actor, memberships: { groupId: string; userId: string; role: GroupRole }[]) {
+export async function groupMembershipsStarted(
+  tx: Tx,
+  now: Date,
+  actor: Actor,
+  memberships: { groupId: string; userId: string; role: GroupRole; previousRole?: GroupRole | null }[],
+) {
   if (memberships.length === 0) return;
   const groupIds = [...new Set(memberships.map((m) => m.groupId))].sort();
+  // FOR SHARE of the groups: a rule being created for one now is seen once it commits, by the next
+  // statement (a statement that waited for a lock reads other tables as they were when it began).
   await tx.$queryRaw`SELECT id FROM "Group" WHERE id = ANY(${groupIds}::uuid[]) ORDER BY id FOR SHARE`;
   const rules = await tx.groupLicenseRule.findMany({
     where: { groupId: { in: groupIds }, isActive: true },
@@ -490,6 +483,21 @@ export async function groupMembershipsStarted(tx: Tx, now: Date, actor: Actor, m
     orderBy: { id: 'asc' },
   });
   if (rules.length === 0) return;
+  // Role changes a rule no longer covers: off its line, and its license back, as on leaving.
+  const uncovered = memberships.flatMap(({ groupId, userId, role, previousRole }) =>
+    previousRole && previousRole !== role
+      ? rules.filter((r) => r.groupId === groupId && r.roles.includes(previousRole) && !r.roles.includes(role)).map((rule) => ({ userId, rule }))
+      : [],
+  );
+  if (uncovered.length) {
+    await cancelWaiters(tx, now, actor, { OR: uncovered.map(({ userId, rule }) => ({ userId, ruleId: rule.id })) });
+    await takeBackRuleLicenses(
+      tx,
+      now,
+      actor,
+      uncovered.filter(({ rule }) => !rule.keepOnLeave).map(({ userId, rule }) => ({ userId, ruleIds: [rule.id] })),
+    );
+  }
   const schools = new Map<string, SchoolWithTimeZone>();
   // Members by user id, as assignLicenseToGroup takes them.
   for (const m of [...memberships].sort((a, b) => (a.userId < b.userId ? -1 : a.userId > b.userId ? 1 : a.groupId < b.groupId ? -1 : 1))) {
@@ -529,12 +537,6 @@ export async function groupMembershipsEnded(tx: Tx, now: Date, actor: Actor, mem
     actor,
     memberships.map(({ groupId, userId }) => ({ userId, ruleIds: rules.filter((r) => r.groupId === groupId).map((r) => r.id) })),
   );
-}
-
-/** A member no longer covered by these rules (a role change): off their lines, and the rules' licenses back, as on leaving. */
-async function leaveRules(tx: Tx, now: Date, actor: Actor, userId: string, rules: Pick<GroupLicenseRule, 'id' | 'keepOnLeave'>[]) {
-  await cancelWaiters(tx, now, actor, { userId, ruleId: { in: rules.map((r) => r.id) } });
-  await takeBackRuleLicenses(tx, now, actor, [{ userId, ruleIds: rules.filter((r) => !r.keepOnLeave).map((r) => r.id) }]);
 }
 
 /** Ends the active assignments these rules gave these users (LEFT_GROUP): each license serves the line. */

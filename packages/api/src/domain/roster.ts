@@ -16,9 +16,10 @@
 //   the reason LEFT_SCHOOL in the same transaction; started licenses keep their end dates and
 //   return to the school's reusable pool. Memberships start and end at instants (startedAt,
 //   endedAt): an import ends a membership once its last day has passed.
-// - Endings have bulk forms (endUsers, endSchoolMemberships, endGroups, endGroupMemberships: many
-//   records of the organisation, a statement or a few per step), which a roster import calls a kind
-//   and batch at a time and the single functions call with one record: each rule is written once.
+// - Endings and updates have bulk forms (endUsers, endSchoolMemberships, endGroups,
+//   endGroupMemberships; updateUsers, updateSchoolMemberships, updateGroups, updateGroupMemberships:
+//   many records of the organisation, a statement or a few per step), which a roster import calls a
+//   kind and batch at a time and the single functions call with one record: each rule is written once.
 // - Refusals are LicenseErrors with the input field: ALREADY_EXISTS (`email`, `externalId`,
 //   `schoolUnitCode`), ALREADY_ENDED, USER_NOT_IN_SCHOOL, NOT_FOUND, FORBIDDEN, INVALID_INPUT. Every
 //   check reads before anything is written, so a refused record leaves the transaction usable.
@@ -30,7 +31,7 @@ import { canManageOrganisation, canManageSchool, requireManagedOrganisation, req
 import { endAssignments, endExpiredAssignments, HOLDER_AT_SCHOOL_COLUMNS, lockHeldPools } from './assignments.ts';
 import { recordAudit, recordAudits, type AuditEntry } from './audit.ts';
 import { LicenseError } from './errors.ts';
-import { groupMembershipsEnded, groupMembershipStarted, groupsEnding } from './group-licensing.ts';
+import { groupMembershipsEnded, groupMembershipsStarted, groupMembershipStarted, groupsEnding } from './group-licensing.ts';
 import { jsonRows, uuidArray } from './sql.ts';
 
 export type RosterChange = 'created' | 'updated' | 'ended' | 'unchanged';
@@ -266,9 +267,49 @@ async function changeUser(tx: Tx, now: Date, actor: Actor, user: User, data: Par
   const changed = changedFields(user, { ...data, ...(reopen && user.endedAt ? { endedAt: null } : {}) });
   if (!changed) return { record: user, change: 'unchanged' };
   await requireFreeUserKeys(tx, user.organisationId, changed, user.id);
-  const record = await tx.user.update({ where: { id: user.id }, data: changed });
-  await recordAudit(tx, actor, now, { action: 'USER_UPDATED', organisationId: user.organisationId, userId: user.id, ...beforeAfter(user, changed) });
-  return { record, change: 'updated' };
+  const { endedAt: _, ...fields } = changed as Partial<UserFields> & { endedAt?: null };
+  await updateUsers(tx, now, actor, user.organisationId, [
+    { userId: user.id, name: user.name, email: user.email, externalId: user.externalId, ...fields, reopen: 'endedAt' in changed },
+  ]);
+  return { record: { ...user, ...changed }, change: 'updated' };
+}
+
+export type UserUpdate = { userId: string; name: string; email: string; externalId?: string | null; reopen?: boolean };
+
+/**
+ * Users of the organisation get these names, e-mail addresses and external ids, and one who left
+ * comes back (`reopen`): updateUser for many at once (a roster import's updates), for a caller that
+ * has checked the actor may change them and that the keys are free (the diff does; the unique
+ * indexes stand behind it). One UPDATE, the audit events (the fields that changed) in one more.
+ */
+export async function updateUsers(tx: Tx, now: Date, actor: Actor, organisationId: string, rows: UserUpdate[]): Promise<void> {
+  if (rows.length === 0) return;
+  const wanted = rows.map((row) => ({ ...(userData(row) as UserFields), userId: row.userId, reopen: !!row.reopen }));
+  // `o` is the row as it was when the statement began: the audit event's "before".
+  const updated = await tx.$queryRaw<
+    (Record<'name' | 'email' | 'oldName' | 'oldEmail', string> &
+      Record<'userId' | 'externalId' | 'oldExternalId', string | null> & { oldEndedAt: Date | null; reopened: boolean })[]
+  >`
+    UPDATE "User" u SET name = r.name, email = r.email, "externalId" = r."externalId", "endedAt" = CASE WHEN r.reopen THEN NULL ELSE u."endedAt" END
+    FROM ${jsonRows(wanted, { userId: 'uuid', name: 'text', email: 'text', externalId: 'text', reopen: 'boolean' })}, "User" o
+    WHERE u.id = r."userId" AND o.id = u.id AND u."organisationId" = ${organisationId}::uuid
+      AND (u.name <> r.name OR u.email <> r.email OR u."externalId" IS DISTINCT FROM r."externalId" OR (r.reopen AND u."endedAt" IS NOT NULL))
+    RETURNING u.id::text AS "userId", u.name, u.email, u."externalId", o.name AS "oldName", o.email AS "oldEmail", o."externalId" AS "oldExternalId",
+      o."endedAt" AS "oldEndedAt", (r.reopen AND o."endedAt" IS NOT NULL) AS reopened`;
+  await recordAudits(
+    tx,
+    actor,
+    now,
+    updated.map((u) => ({
+      action: 'USER_UPDATED' as const,
+      organisationId,
+      userId: u.userId,
+      ...changes(
+        { name: u.oldName, email: u.oldEmail, externalId: u.oldExternalId, ...(u.reopened ? { endedAt: u.oldEndedAt } : {}) },
+        { name: u.name, email: u.email, externalId: u.externalId, ...(u.reopened ? { endedAt: null } : {}) },
+      ),
+    })),
+  );
 }
 
 export function userData(input: Partial<UserFields>, partial = false): Partial<UserFields> {
@@ -312,22 +353,68 @@ export async function setSchoolMembership(
     await recordAudit(tx, actor, now, { ...entry, action: 'SCHOOL_MEMBERSHIP_STARTED', after: { role: input.role } });
     return { record, change: 'created' };
   }
-  if (existing.endedAt) {
-    const record = await tx.schoolMembership.update({ where: key, data: { role: input.role, startedAt: now, endedAt: null } });
-    await recordAudit(tx, actor, now, {
-      ...entry,
-      action: 'SCHOOL_MEMBERSHIP_STARTED',
-      before: { role: existing.role, endedAt: existing.endedAt.toISOString() },
-      after: { role: input.role },
-    });
-    return { record, change: 'updated' };
-  }
-  if (existing.role === input.role) return { record: existing, change: 'unchanged' };
-  // Only students and teachers hold licenses: one who becomes an administrator gives them back.
-  if (input.role === 'SCHOOL_ADMIN') await revokeLicensesOf(tx, now, actor, [{ userId: user.id, schoolId: school.id }]);
-  const record = await tx.schoolMembership.update({ where: key, data: { role: input.role } });
-  await recordAudit(tx, actor, now, { ...entry, action: 'SCHOOL_MEMBERSHIP_UPDATED', before: { role: existing.role }, after: { role: input.role } });
+  if (!existing.endedAt && existing.role === input.role) return { record: existing, change: 'unchanged' };
+  await updateSchoolMemberships(tx, now, actor, school.organisationId, [{ userId: user.id, schoolId: school.id, role: input.role }]);
+  const record = { ...existing, role: input.role, ...(existing.endedAt ? { startedAt: now, endedAt: null } : {}) };
   return { record, change: 'updated' };
+}
+
+/**
+ * Memberships of the organisation's schools start again (ended ones) or change role:
+ * setSchoolMembership for many existing memberships at once (a roster import's updates), for a
+ * caller that has checked the actor may change them. One UPDATE and the audit events in one more;
+ * a student or teacher who becomes an administrator gives back their licenses there (only students
+ * and teachers hold them). A membership of a closed school or of a user who left is refused
+ * (ALREADY_ENDED), as setSchoolMembership refuses it.
+ */
+export async function updateSchoolMemberships(
+  tx: Tx,
+  now: Date,
+  actor: Actor,
+  organisationId: string,
+  rows: { userId: string; schoolId: string; role: SchoolRole }[],
+): Promise<void> {
+  if (rows.length === 0) return;
+  // `o` is the row as it was when the statement began: the audit event's "before".
+  const updated = await tx.$queryRaw<{ userId: string; schoolId: string; role: SchoolRole; oldRole: SchoolRole; oldEndedAt: Date | null }[]>`
+    UPDATE "SchoolMembership" m SET role = r.role::"SchoolRole",
+      "startedAt" = CASE WHEN m."endedAt" IS NULL THEN m."startedAt" ELSE ${now} END, "endedAt" = NULL
+    FROM ${jsonRows(rows, { ...HOLDER_AT_SCHOOL_COLUMNS, role: 'text' })}, "SchoolMembership" o, "School" s, "User" u
+    WHERE m."userId" = r."userId" AND m."schoolId" = r."schoolId" AND o."userId" = m."userId" AND o."schoolId" = m."schoolId"
+      AND s.id = m."schoolId" AND s."organisationId" = ${organisationId}::uuid AND s."endedAt" IS NULL AND u.id = m."userId" AND u."endedAt" IS NULL
+      AND (m."endedAt" IS NOT NULL OR m.role::text <> r.role)
+    RETURNING m."userId"::text AS "userId", m."schoolId"::text AS "schoolId", m.role::text AS role, o.role::text AS "oldRole", o."endedAt" AS "oldEndedAt"`;
+  if (updated.length < rows.length) await requireOpenSchoolsAndUsers(tx, rows);
+  // The role is written first: a waiting list served by what they give back passes them by.
+  const promoted = updated.filter((m) => !m.oldEndedAt && m.role === 'SCHOOL_ADMIN');
+  await revokeLicensesOf(
+    tx,
+    now,
+    actor,
+    promoted.map(({ userId, schoolId }) => ({ userId, schoolId })),
+  );
+  await recordAudits(
+    tx,
+    actor,
+    now,
+    updated.map((m) => ({
+      organisationId,
+      schoolId: m.schoolId,
+      userId: m.userId,
+      ...(m.oldEndedAt
+        ? { action: 'SCHOOL_MEMBERSHIP_STARTED' as const, before: { role: m.oldRole, endedAt: m.oldEndedAt.toISOString() }, after: { role: m.role } }
+        : { action: 'SCHOOL_MEMBERSHIP_UPDATED' as const, before: { role: m.oldRole }, after: { role: m.role } }),
+    })),
+  );
+}
+
+/** Why a bulk update left memberships out: a closed school or a user who left (ALREADY_ENDED). */
+async function requireOpenSchoolsAndUsers(tx: Tx, rows: { userId: string; schoolId: string }[]): Promise<void> {
+  const [row] = await tx.$queryRaw<{ school: boolean; user: boolean }[]>`
+    SELECT EXISTS (SELECT 1 FROM "School" WHERE id = ANY(${uuidArray(rows.map((r) => r.schoolId))}) AND "endedAt" IS NOT NULL) AS school,
+      EXISTS (SELECT 1 FROM "User" WHERE id = ANY(${uuidArray(rows.map((r) => r.userId))}) AND "endedAt" IS NOT NULL) AS user`;
+  if (row?.school) throw new LicenseError('ALREADY_ENDED', 'school', 'The school has closed.');
+  if (row?.user) throw new LicenseError('ALREADY_ENDED', 'user', 'The user has left the organisation.');
 }
 
 /**
@@ -538,15 +625,71 @@ async function changeGroup(
   const changed = changedFields(group, { ...data, ...(reopen && group.endedAt ? { endedAt: null, startedAt: now } : {}) });
   if (!changed) return { record: group, change: 'unchanged' };
   await requireFreeGroupKeys(tx, group.organisationId, changed, group.id);
-  const record = await tx.group.update({ where: { id: group.id }, data: changed });
-  await recordAudit(tx, actor, now, {
-    action: 'GROUP_UPDATED',
-    organisationId: school.organisationId,
-    schoolId: school.id,
-    groupId: group.id,
-    ...beforeAfter(group, changed),
-  });
-  return { record, change: 'updated' };
+  const { endedAt: _, startedAt: __, ...fields } = changed as Partial<GroupFields> & { endedAt?: null; startedAt?: Date };
+  await updateGroups(tx, now, actor, school.organisationId, [
+    {
+      groupId: group.id,
+      name: group.name,
+      kind: group.kind,
+      schoolYear: group.schoolYear,
+      externalId: group.externalId,
+      ...fields,
+      reopen: 'endedAt' in changed,
+    },
+  ]);
+  return { record: { ...group, ...changed }, change: 'updated' };
+}
+
+export type GroupUpdate = GroupFields & { groupId: string; reopen?: boolean };
+
+/**
+ * Groups of the organisation get these names, kinds, school years and external ids, and an ended
+ * one starts again (`reopen`): updateGroup for many at once (a roster import's updates), for a
+ * caller that has checked the actor may change them and that the external ids are free (the diff
+ * does). One UPDATE, the audit events (the fields that changed) in one more.
+ */
+export async function updateGroups(tx: Tx, now: Date, actor: Actor, organisationId: string, rows: GroupUpdate[]): Promise<void> {
+  if (rows.length === 0) return;
+  const wanted = rows.map((row) => ({ ...(groupData(row) as GroupFields), groupId: row.groupId, reopen: !!row.reopen }));
+  type Row = { groupId: string; schoolId: string; reopened: boolean; oldEndedAt: Date | null; oldStartedAt: Date } & Record<
+    'name' | 'kind' | 'oldName' | 'oldKind',
+    string
+  > &
+    Record<'schoolYear' | 'oldSchoolYear', number | null> &
+    Record<'externalId' | 'oldExternalId', string | null>;
+  // `o` is the row as it was when the statement began: the audit event's "before".
+  const updated = await tx.$queryRaw<Row[]>`
+    UPDATE "Group" g SET name = r.name, kind = r.kind::"GroupKind", "schoolYear" = r."schoolYear", "externalId" = r."externalId",
+      "endedAt" = CASE WHEN r.reopen THEN NULL ELSE g."endedAt" END,
+      "startedAt" = CASE WHEN r.reopen AND g."endedAt" IS NOT NULL THEN ${now} ELSE g."startedAt" END
+    FROM ${jsonRows(wanted, { groupId: 'uuid', name: 'text', kind: 'text', schoolYear: 'int', externalId: 'text', reopen: 'boolean' })}, "Group" o
+    WHERE g.id = r."groupId" AND o.id = g.id AND g."organisationId" = ${organisationId}::uuid
+      AND (g.name <> r.name OR g.kind::text <> r.kind OR g."schoolYear" IS DISTINCT FROM r."schoolYear" OR g."externalId" IS DISTINCT FROM r."externalId"
+        OR (r.reopen AND g."endedAt" IS NOT NULL))
+    RETURNING g.id::text AS "groupId", g."schoolId"::text AS "schoolId", g.name, g.kind::text AS kind, g."schoolYear", g."externalId",
+      o.name AS "oldName", o.kind::text AS "oldKind", o."schoolYear" AS "oldSchoolYear", o."externalId" AS "oldExternalId",
+      o."endedAt" AS "oldEndedAt", o."startedAt" AS "oldStartedAt", (r.reopen AND o."endedAt" IS NOT NULL) AS reopened`;
+  await recordAudits(
+    tx,
+    actor,
+    now,
+    updated.map((g) => ({
+      action: 'GROUP_UPDATED' as const,
+      organisationId,
+      schoolId: g.schoolId,
+      groupId: g.groupId,
+      ...changes(
+        {
+          name: g.oldName,
+          kind: g.oldKind,
+          schoolYear: g.oldSchoolYear,
+          externalId: g.oldExternalId,
+          ...(g.reopened ? { endedAt: g.oldEndedAt, startedAt: g.oldStartedAt } : {}),
+        },
+        { name: g.name, kind: g.kind, schoolYear: g.schoolYear, externalId: g.externalId, ...(g.reopened ? { endedAt: null, startedAt: now } : {}) },
+      ),
+    })),
+  );
 }
 
 /**
@@ -623,20 +766,62 @@ export async function setGroupMembership(
   if (!existing) {
     const record = await tx.groupMembership.create({ data: { groupId: group.id, userId: input.userId, role: input.role, createdAt: now, startedAt: now } });
     await recordAudit(tx, actor, now, { ...entry, action: 'GROUP_MEMBERSHIP_STARTED', after: { role: input.role } });
-    await groupMembershipStarted(tx, now, actor, school, record);
+    await groupMembershipStarted(tx, now, actor, record);
     return { record, change: 'created' };
   }
   if (!existing.endedAt && existing.role === input.role) return { record: existing, change: 'unchanged' };
-  const restart = existing.endedAt ? { startedAt: now, endedAt: null } : {};
-  const record = await tx.groupMembership.update({ where: key, data: { role: input.role, ...restart } });
-  await recordAudit(tx, actor, now, {
-    ...entry,
-    action: existing.endedAt ? 'GROUP_MEMBERSHIP_STARTED' : 'GROUP_MEMBERSHIP_UPDATED',
-    before: { role: existing.role, endedAt: existing.endedAt?.toISOString() ?? null },
-    after: { role: input.role },
-  });
-  await groupMembershipStarted(tx, now, actor, school, record, existing.endedAt ? null : existing.role);
+  await updateGroupMemberships(tx, now, actor, school.organisationId, [{ groupId: group.id, userId: input.userId, role: input.role }]);
+  const record = { ...existing, role: input.role, ...(existing.endedAt ? { startedAt: now, endedAt: null } : {}) };
   return { record, change: 'updated' };
+}
+
+/**
+ * Memberships of the organisation's groups start again (ended ones) or change role:
+ * setGroupMembership for many existing memberships at once (a roster import's updates), for a
+ * caller that has checked the actor may change them. One UPDATE, the audit events in one more, and
+ * the groups' standing rules once (groupMembershipsStarted: a license or a place in line for a role
+ * a rule covers, the rule's license back for one it no longer does). A membership of an ended group,
+ * or of someone who is not a current member of the group's school, is left as it is.
+ */
+export async function updateGroupMemberships(
+  tx: Tx,
+  now: Date,
+  actor: Actor,
+  organisationId: string,
+  rows: { groupId: string; userId: string; role: GroupRole }[],
+): Promise<void> {
+  if (rows.length === 0) return;
+  // `o` is the row as it was when the statement began: the audit event's "before".
+  const updated = await tx.$queryRaw<{ groupId: string; userId: string; schoolId: string; role: GroupRole; oldRole: GroupRole; oldEndedAt: Date | null }[]>`
+    UPDATE "GroupMembership" m SET role = r.role::"GroupRole",
+      "startedAt" = CASE WHEN m."endedAt" IS NULL THEN m."startedAt" ELSE ${now} END, "endedAt" = NULL
+    FROM ${jsonRows(rows, { groupId: 'uuid', userId: 'uuid', role: 'text' })}, "GroupMembership" o, "Group" g
+    WHERE m."groupId" = r."groupId" AND m."userId" = r."userId" AND o."groupId" = m."groupId" AND o."userId" = m."userId"
+      AND g.id = m."groupId" AND g."organisationId" = ${organisationId}::uuid AND g."endedAt" IS NULL
+      AND EXISTS (SELECT 1 FROM "SchoolMembership" sm WHERE sm."userId" = m."userId" AND sm."schoolId" = g."schoolId" AND sm."endedAt" IS NULL)
+      AND (m."endedAt" IS NOT NULL OR m.role::text <> r.role)
+    RETURNING m."groupId"::text AS "groupId", m."userId"::text AS "userId", g."schoolId"::text AS "schoolId", m.role::text AS role,
+      o.role::text AS "oldRole", o."endedAt" AS "oldEndedAt"`;
+  await recordAudits(
+    tx,
+    actor,
+    now,
+    updated.map((m) => ({
+      action: m.oldEndedAt ? ('GROUP_MEMBERSHIP_STARTED' as const) : ('GROUP_MEMBERSHIP_UPDATED' as const),
+      organisationId,
+      schoolId: m.schoolId,
+      groupId: m.groupId,
+      userId: m.userId,
+      before: { role: m.oldRole, endedAt: m.oldEndedAt?.toISOString() ?? null },
+      after: { role: m.role },
+    })),
+  );
+  await groupMembershipsStarted(
+    tx,
+    now,
+    actor,
+    updated.map((m) => ({ groupId: m.groupId, userId: m.userId, role: m.role, previousRole: m.oldEndedAt ? null : m.oldRole })),
+  );
 }
 
 export async function endGroupMembership(tx: Tx, now: Date, actor: Actor, input: { groupId: string; userId: string }): Promise<Written<GroupMembership>> {
@@ -731,6 +916,12 @@ function changedFields<R extends object, W extends object>(record: R, wanted: W)
 
 function sameValue(a: unknown, b: unknown): boolean {
   return a instanceof Date && b instanceof Date ? a.getTime() === b.getTime() : a === b;
+}
+
+/** An audit event's before and after: the fields whose values differ. */
+function changes(before: Record<string, unknown>, after: Record<string, unknown>): Pick<AuditEntry, 'before' | 'after'> {
+  const changed = Object.fromEntries(Object.entries(after).filter(([name, value]) => !sameValue(before[name], value)));
+  return beforeAfter(before, changed);
 }
 
 function beforeAfter(record: object, changed: object): Pick<AuditEntry, 'before' | 'after'> {

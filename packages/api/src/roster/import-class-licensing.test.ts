@@ -25,8 +25,8 @@ beforeAll(async () => {
 });
 afterAll(() => db.close());
 
-const run = (organisationId: string, files: RosterFile[], dryRun = false) =>
-  importRoster(db.prisma, clock, systemActor, { organisationId, format: 'oneroster-csv', files, dryRun }, { maxFileBytes: DEFAULT_MAX_FILE_BYTES });
+const run = (organisationId: string, files: RosterFile[], dryRun = false, batchSize?: number) =>
+  importRoster(db.prisma, clock, systemActor, { organisationId, format: 'oneroster-csv', files, dryRun }, { maxFileBytes: DEFAULT_MAX_FILE_BYTES, batchSize });
 
 /** The OneRoster fixture without one person's enrollment in a class. */
 const withoutEnrollment = (sourcedId: string, classId: string) =>
@@ -67,6 +67,82 @@ describe('a roster import and a standing rule', () => {
     // Back in the class in the next files: the rule queues them (no license is left).
     await run(pool.organisationId, fixtureFiles('oneroster'));
     expect(await prisma.licenseWaiter.findFirstOrThrow({ where: { userId: holder.userId, isWaiting: true } })).toMatchObject({ ruleId: result.rule!.id });
+    expect(await checkInvariants(prisma)).toEqual({});
+  });
+
+  it('classes that end across many batches give no license to a waiter who is leaving too: waits end before any license is freed', async () => {
+    // Norrskolan's 7A with 8 students and 9A with 6, each class with a standing rule for the same
+    // product and 2 licenses: 4 hold one, 10 wait. The next files end both classes (the students
+    // stay at the school), in batches of 2: a holder leaving in one batch used to serve a waiter
+    // whose own leaving came in a later batch, which then took the license back.
+    const extra = [
+      ...['01', '02', '03', '04', '05', '06'].map((n) => ['s', n, 'cls-7a', '07']),
+      ...['01', '02', '03', '04', '05'].map((n) => ['t', n, 'cls-9a', '09']),
+    ];
+    const lines = (name: string, extraLine: (e: string[]) => string, keep: (line: string) => boolean = () => true) =>
+      `${[...fixtureText('oneroster', name).trimEnd().split('\n').filter(keep), ...extra.map(extraLine)].join('\n')}\n`;
+    const files = (classesEnded: boolean) => {
+      const ended = (line: string) => !classesEnded || !/,cls-(7a|9a),/.test(line);
+      return fixtureFiles('oneroster', {
+        'users.csv': lines('users.csv', ([k, n, , g]) => `usr-${k}${n},,,true,${k}${n},,Elev,${k}${n},,,${k}${n}@norr.example,,,,${g},,,,,,,sch-norr,`),
+        'roles.csv': lines('roles.csv', ([k, n]) => `rol-${k}${n},,,usr-${k}${n},primary,student,2026-08-17,,sch-norr,`),
+        'classes.csv': fixtureText('oneroster', 'classes.csv')
+          .split('\n')
+          .filter((line) => !classesEnded || !/^cls-(7a|9a),/.test(line))
+          .join('\n'),
+        'enrollments.csv': classesEnded
+          ? `${fixtureText('oneroster', 'enrollments.csv').trimEnd().split('\n').filter(ended).join('\n')}\n`
+          : lines('enrollments.csv', ([k, n, c]) => `enr-${k}${n},,,${c},sch-norr,usr-${k}${n},student,false,,`),
+      });
+    };
+    const prisma = db.prisma;
+    const ruledClasses = async () => {
+      const pool = await licensePool(prisma, clock, { licenses: 0, students: 0 });
+      expect((await run(pool.organisationId, files(false))).errors).toEqual([]);
+      const norr = await prisma.school.findFirstOrThrow({ where: { organisationId: pool.organisationId, externalId: 'sch-norr' } });
+      const gun = await prisma.user.findFirstOrThrow({ where: { organisationId: pool.organisationId, externalId: 'usr-gun' } });
+      for (const externalId of ['cls-7a', 'cls-9a']) {
+        const group = await prisma.group.findFirstOrThrow({ where: { organisationId: pool.organisationId, externalId } });
+        await inTransaction(prisma, async (tx) => {
+          const principal = await userActor(tx, gun.id);
+          await placeOrder(tx, clock, principal, { schoolId: norr.id, productId: pool.productId, quantity: 2 });
+          return assignLicenseToGroup(tx, clock, principal, { groupId: group.id, productId: pool.productId, policy: 'NEW_FIRST', keep: true });
+        });
+      }
+      expect(await prisma.licenseWaiter.count({ where: { organisationId: pool.organisationId, isWaiting: true } })).toBe(10);
+      return pool.organisationId;
+    };
+    const endClasses = async (batchSize: number) => {
+      const organisationId = await ruledClasses();
+      // The import's own audit events: those after the ones before it (the clock stands still).
+      const events = (action: 'LICENSE_ASSIGNED' | 'WAITING_LIST_SERVED' | 'WAITING_LIST_CANCELLED') =>
+        prisma.auditEvent.count({ where: { organisationId, action } });
+      const before = {
+        LICENSE_ASSIGNED: await events('LICENSE_ASSIGNED'),
+        WAITING_LIST_SERVED: await events('WAITING_LIST_SERVED'),
+        WAITING_LIST_CANCELLED: 0,
+      };
+      const dry = await run(organisationId, files(true), true, batchSize);
+      const report = await run(organisationId, files(true), false, batchSize);
+      expect([dry.revokedLicenses, dry.licensesGivenByRules, dry.membersQueued]).toEqual([
+        report.revokedLicenses,
+        report.licensesGivenByRules,
+        report.membersQueued,
+      ]);
+      expect(report.summary).toMatchObject({ group: { ended: 2 }, groupMembership: { ended: 15 } });
+      const count = async (action: keyof typeof before) => (await events(action)) - before[action];
+      return {
+        revoked: report.revokedLicenses,
+        given: report.licensesGivenByRules,
+        assigned: await count('LICENSE_ASSIGNED'),
+        served: await count('WAITING_LIST_SERVED'),
+        cancelled: await count('WAITING_LIST_CANCELLED'),
+        free: await prisma.license.count({ where: { school: { organisationId }, assignedUserId: null } }),
+      };
+    };
+    const expected = { revoked: 4, given: 0, assigned: 0, served: 0, cancelled: 10, free: 4 };
+    expect(await endClasses(2)).toEqual(expected);
+    expect(await endClasses(500)).toEqual(expected);
     expect(await checkInvariants(prisma)).toEqual({});
   });
 

@@ -14,7 +14,7 @@ import { TEST_START } from '../testing/harness.ts';
 import { checkInvariants } from '../testing/invariants.ts';
 import { licensePool, type LicensePool } from '../testing/scenarios.ts';
 import { DEFAULT_MAX_FILE_BYTES, type RosterFile } from './files.ts';
-import { loadCurrentRoster } from './diff.ts';
+import { emptySummary, loadCurrentRoster } from './diff.ts';
 import { importRoster, type ImportRosterOptions } from './import.ts';
 import type { RosterFormat } from './snapshot.ts';
 import { fixtureFiles, fixtureText } from './testing.ts';
@@ -293,6 +293,71 @@ describe('roster import', () => {
         return statements.length;
       };
       expect(await leave(25)).toBe(await leave(5));
+      expect(await checkInvariants(counted.prisma)).toEqual({});
+    } finally {
+      await counted.close();
+    }
+  });
+
+  it('updates go in bulk: renaming 5 or 25 students, changing their e-mail addresses and making them teachers (of the school and the class) sends the same statements', async () => {
+    const nn = (n: number) => String(n).padStart(2, '0');
+    /** The fixture with 30 more students of Norrskolan in class 7A (usr-s01…), the first `changed` of them renamed and made teachers, and 7A renamed. */
+    const withStudents = (changed: number) => {
+      const numbers = Array.from({ length: 30 }, (_, i) => nn(i + 1));
+      const lines = (name: string, extra: (n: string, changes: boolean) => string) =>
+        `${[fixtureText('oneroster', name).trimEnd(), ...numbers.map((n, i) => extra(n, i < changed))].join('\n')}\n`;
+      return fixtureFiles('oneroster', {
+        'users.csv': lines(
+          'users.csv',
+          (n, c) => `usr-s${n},,,true,s${n}.elev,,Elev,${c ? 'Bytt' : 'Nummer'} ${n},,,s${n}.${c ? 'ny' : 'elev'}@norr.example,,,,07,,,,,,,sch-norr,`,
+        ),
+        'roles.csv': lines('roles.csv', (n, c) => `rol-s${n},,,usr-s${n},primary,${c ? 'teacher' : 'student'},2026-08-17,,sch-norr,`),
+        'enrollments.csv': lines('enrollments.csv', (n, c) => `enr-s${n},,,cls-7a,sch-norr,usr-s${n},${c ? 'teacher' : 'student'},false,,`),
+        'classes.csv': changed ? fixtureText('oneroster', 'classes.csv').replace('cls-7a,,,7A,', 'cls-7a,,,7A Norr,') : fixtureText('oneroster', 'classes.csv'),
+      });
+    };
+    const statements: string[] = [];
+    const counted = await openTestDatabase({ onQuery: (sql) => statements.push(sql) });
+    try {
+      const change = async (changed: number) => {
+        const pool = await licensePool(counted.prisma, clock, { licenses: 0, students: 0 });
+        const importFiles = (files: RosterFile[]) =>
+          importRoster(
+            counted.prisma,
+            clock,
+            systemActor,
+            { organisationId: pool.organisationId, format: 'oneroster-csv', files, dryRun: false },
+            { maxFileBytes: DEFAULT_MAX_FILE_BYTES },
+          );
+        await importFiles(withStudents(0));
+        statements.length = 0;
+        const report = await importFiles(withStudents(changed));
+        expect(report.summary).toMatchObject({
+          user: { updated: changed },
+          schoolMembership: { updated: changed },
+          group: { updated: 1 },
+          groupMembership: { updated: changed },
+        });
+        const count = statements.length;
+        const s01 = await counted.prisma.user.findFirstOrThrow({ where: { organisationId: pool.organisationId, externalId: 'usr-s01' } });
+        expect(s01).toMatchObject({ name: 'Elev Bytt 01', email: 's01.ny@norr.example' });
+        expect(await counted.prisma.schoolMembership.findFirstOrThrow({ where: { userId: s01.id } })).toMatchObject({ role: 'TEACHER' });
+        expect(await counted.prisma.groupMembership.findFirstOrThrow({ where: { userId: s01.id } })).toMatchObject({ role: 'TEACHER' });
+        expect(await counted.prisma.auditEvent.findFirstOrThrow({ where: { userId: s01.id, action: 'USER_UPDATED' } })).toMatchObject({
+          before: { name: 'Elev Nummer 01', email: 's01.elev@norr.example' },
+          after: { name: 'Elev Bytt 01', email: 's01.ny@norr.example' },
+        });
+        expect(await counted.prisma.auditEvent.findFirstOrThrow({ where: { organisationId: pool.organisationId, action: 'GROUP_UPDATED' } })).toMatchObject({
+          before: { name: '7A' },
+          after: { name: '7A Norr' },
+        });
+        expect(await counted.prisma.auditEvent.count({ where: { organisationId: pool.organisationId, action: 'SCHOOL_MEMBERSHIP_UPDATED' } })).toBe(changed);
+        expect(await counted.prisma.auditEvent.count({ where: { organisationId: pool.organisationId, action: 'GROUP_MEMBERSHIP_UPDATED' } })).toBe(changed);
+        // The same files again change nothing.
+        expect((await importFiles(withStudents(changed))).summary).toEqual(emptySummary());
+        return count;
+      };
+      expect(await change(25)).toBe(await change(5));
       expect(await checkInvariants(counted.prisma)).toEqual({});
     } finally {
       await counted.close();

@@ -6,9 +6,10 @@
 // audit events, in bulk where it counts: new users, school memberships, groups and group
 // memberships are inserted 500 at a time with one statement per kind (and one audit event each,
 // written with one statement), after the same checks, and new group members get their groups'
-// standing rules; endings go to the domain's bulk forms (endGroupMemberships, endGroups,
-// endSchoolMemberships, endUsers) a kind and batch at a time. One function call (and four to ten
-// statements) per record would take a municipality's import (or its rollover) from a minute to many.
+// standing rules; updates and endings go to the domain's bulk forms (updateUsers, …,
+// endGroupMemberships, endGroups, endSchoolMemberships, endUsers) a kind and batch at a time. One
+// function call (and four to ten statements) per record would take a municipality's import (or its
+// rollover) from a minute to many. Waiters the import ends leave their lines in its first batch.
 import { createHash } from 'node:crypto';
 import { Prisma, type PrismaClient } from '@school-licenses/db';
 import type { Clock } from '../clock.ts';
@@ -16,7 +17,7 @@ import { requireManagedOrganisation, type Actor, type Tx } from '../domain/actor
 import { recordAudits, type AuditEntry } from '../domain/audit.ts';
 import { LicenseError } from '../domain/errors.ts';
 import type { GroupRole, SchoolRole } from '@school-licenses/db';
-import { groupMembershipsStarted } from '../domain/group-licensing.ts';
+import { cancelLeaversWaits, groupMembershipsStarted } from '../domain/group-licensing.ts';
 import { HOLDER_AT_SCHOOL_COLUMNS } from '../domain/assignments.ts';
 import { licensesInStateSql, todaySql } from '../domain/license-state.ts';
 import { insertRows, jsonRows, uuidArray, uuidV7 } from '../domain/sql.ts';
@@ -27,13 +28,14 @@ import {
   endSchoolMemberships,
   endUsers,
   type GroupFields,
+  type GroupUpdate,
   groupData,
-  setGroupMembership,
-  setSchoolMembership,
+  updateGroupMemberships,
+  updateGroups,
   updateSchool,
-  upsertGroupByExternalId,
-  upsertUserByExternalId,
-  updateUser,
+  updateSchoolMemberships,
+  updateUsers,
+  type UserUpdate,
   userData,
 } from '../domain/roster.ts';
 import { inTransaction } from '../domain/transaction.ts';
@@ -150,10 +152,12 @@ export async function importRoster(
   const ids = new CreatedIds();
   let taken = 0;
   for (const batch of batches(diff, batchSize)) {
+    const first = taken === 0;
     taken += batch.length;
     const applied = await inTransaction(prisma, async (tx) => {
       const batchIds = ids.fork();
       const batchNow = clock.now();
+      if (first) await cancelWaitsOfLeavers(tx, batchNow, actor, input.organisationId, diff);
       await applyBatch(tx, batchNow, actor, input.organisationId, batch, batchIds);
       const applied = await licenseEffects(tx, input.organisationId, batchNow);
       addSummary(summary, summarise(batch));
@@ -205,6 +209,44 @@ function* batches(diff: RosterDiff, size: number): Generator<RosterChange[]> {
     }
   }
   if (batch.length) yield batch;
+}
+
+/**
+ * Waiters whose waits the import's endings end (their group membership, their group, their school
+ * membership or their account), cancelled in its first transaction: a class whose endings span
+ * batches (or two classes waiting for one pool) would otherwise serve a leaver the license an
+ * earlier batch freed, and take it back a batch later. Two statements when someone waits.
+ */
+async function cancelWaitsOfLeavers(tx: Tx, now: Date, actor: Actor, organisationId: string, diff: RosterDiff): Promise<void> {
+  const { groupMembership, group, schoolMembership, user } = diff.summary;
+  if (groupMembership.ended + group.ended + schoolMembership.ended + user.ended === 0) return;
+  const waiters = await tx.licenseWaiter.findMany({
+    where: { organisationId, isWaiting: true },
+    select: { id: true, groupId: true, userId: true, schoolId: true },
+  });
+  if (waiters.length === 0) return;
+  // The waiters' keys, few; the endings are taken from the diff one by one.
+  const byKey = new Map<string, string[]>();
+  for (const w of waiters) {
+    for (const key of [`gm ${w.groupId} ${w.userId}`, `g ${w.groupId}`, `sm ${w.userId} ${w.schoolId}`, `u ${w.userId}`]) {
+      byKey.set(key, [...(byKey.get(key) ?? []), w.id]);
+    }
+  }
+  const leaving = new Set<string>();
+  const idOf = (ref: Ref) => ('id' in ref ? ref.id : '');
+  for (const change of diff.changes()) {
+    if (change.kind !== 'end') continue;
+    const key =
+      change.entity === 'groupMembership'
+        ? `gm ${idOf(change.groupRef)} ${idOf(change.userRef)}`
+        : change.entity === 'group'
+          ? `g ${change.id}`
+          : change.entity === 'schoolMembership'
+            ? `sm ${idOf(change.userRef)} ${idOf(change.schoolRef)}`
+            : `u ${change.id}`;
+    for (const id of byKey.get(key) ?? []) leaving.add(id);
+  }
+  await cancelLeaversWaits(tx, now, actor, [...leaving]);
 }
 
 /** A RUNNING import of the same files continues; otherwise a new one starts. */
@@ -300,6 +342,7 @@ async function dryRunEffects(
       async (tx) => {
         const now = clock.now();
         const ids = new CreatedIds();
+        await cancelWaitsOfLeavers(tx, now, actor, organisationId, diff);
         for (const batch of batches(diff, batchSize)) await applyBatch(tx, now, actor, organisationId, batch, ids);
         throw new DryRunRollback(await licenseEffects(tx, organisationId, now));
       },
@@ -414,20 +457,28 @@ function resolve(ref: Ref, created: IdLayer): string {
 /** Applies one batch in its transaction. */
 async function applyBatch(tx: Tx, now: Date, actor: Actor, organisationId: string, batch: RosterChange[], ids: CreatedIds): Promise<void> {
   const newUsers: NewUser[] = [];
+  const changedUsers: UserUpdate[] = [];
   const newSchoolMemberships: NewSchoolMembership[] = [];
+  const changedSchoolMemberships: { userId: string; schoolId: string; role: SchoolRole }[] = [];
   const newGroups: NewGroup[] = [];
+  const changedGroups: GroupUpdate[] = [];
   const newGroupMemberships: NewGroupMembership[] = [];
+  const changedGroupMemberships: { groupId: string; userId: string; role: GroupRole }[] = [];
   const endingGroupMemberships: { groupId: string; userId: string }[] = [];
   const endingGroups: string[] = [];
   const endingSchoolMemberships: { userId: string; schoolId: string; graduate?: boolean }[] = [];
   const endingUsers: string[] = [];
-  // Bulk inserts and endings wait until a change of another kind needs them (changes come in
-  // dependency order, endings last, children first).
+  // Bulk inserts, updates and endings wait until a change of another phase needs them (changes
+  // come in dependency order, endings last, children first): a statement or a few per kind and batch.
   const flush = async () => {
     await insertUsers(tx, now, actor, organisationId, newUsers.splice(0), ids);
+    await updateUsers(tx, now, actor, organisationId, changedUsers.splice(0));
     await insertSchoolMemberships(tx, now, actor, organisationId, newSchoolMemberships.splice(0));
+    await updateSchoolMemberships(tx, now, actor, organisationId, changedSchoolMemberships.splice(0));
     await insertGroups(tx, now, actor, organisationId, newGroups.splice(0), ids);
+    await updateGroups(tx, now, actor, organisationId, changedGroups.splice(0));
     await insertGroupMemberships(tx, now, actor, organisationId, newGroupMemberships.splice(0));
+    await updateGroupMemberships(tx, now, actor, organisationId, changedGroupMemberships.splice(0));
     await endGroupMemberships(tx, now, actor, organisationId, endingGroupMemberships.splice(0));
     await endGroups(tx, now, actor, organisationId, endingGroups.splice(0));
     await endSchoolMemberships(tx, now, actor, organisationId, endingSchoolMemberships.splice(0));
@@ -436,9 +487,10 @@ async function applyBatch(tx: Tx, now: Date, actor: Actor, organisationId: strin
 
   let previous: string | null = null;
   for (const change of batch) {
-    const kind = `${change.entity} ${change.kind}`;
-    if (kind !== previous) await flush();
-    previous = kind;
+    // A phase of the diff's ORDER: a kind's creations and updates come mixed, its endings apart.
+    const phase = `${change.entity} ${change.kind === 'end' ? 'end' : 'write'}`;
+    if (phase !== previous) await flush();
+    previous = phase;
     switch (change.entity) {
       case 'school':
         if (change.kind === 'create') ids.schools.set(change.data.externalId, (await createSchool(tx, now, actor, { ...change.data, organisationId })).id);
@@ -447,22 +499,22 @@ async function applyBatch(tx: Tx, now: Date, actor: Actor, organisationId: strin
       case 'user':
         if (change.kind === 'create') newUsers.push(change.data!);
         else if (change.kind === 'end') endingUsers.push(change.id!);
-        else if (change.reopen) await upsertUserByExternalId(tx, now, actor, organisationId, change.data!);
-        else await updateUser(tx, now, actor, { userId: change.id!, ...change.data! });
+        else changedUsers.push({ userId: change.id!, ...change.data!, reopen: change.reopen });
         break;
       case 'schoolMembership': {
         const userId = resolve(change.userRef, ids.users);
         const schoolId = resolve(change.schoolRef, ids.schools);
         if (change.kind === 'create') newSchoolMemberships.push({ userId, schoolId, ...change.data! });
         else if (change.kind === 'end') endingSchoolMemberships.push({ userId, schoolId, graduate: change.graduate });
-        else await setSchoolMembership(tx, now, actor, { userId, schoolId, role: change.data!.role });
+        else changedSchoolMemberships.push({ userId, schoolId, role: change.data!.role });
         break;
       }
       case 'group': {
         const { startedAt: _, ...fields } = change.data ?? ({} as NonNullable<typeof change.data>);
         if (change.kind === 'create') newGroups.push({ ...fields, schoolId: resolve(change.schoolRef!, ids.schools) });
         else if (change.kind === 'end') endingGroups.push(change.id!);
-        else await upsertGroupByExternalId(tx, now, actor, organisationId, { ...fields, schoolId: resolve(change.schoolRef!, ids.schools) });
+        // The diff matched it in its school (a group stays in its school); an ended one starts again.
+        else changedGroups.push({ ...fields, groupId: change.id!, reopen: true });
         break;
       }
       case 'groupMembership': {
@@ -470,7 +522,7 @@ async function applyBatch(tx: Tx, now: Date, actor: Actor, organisationId: strin
         const groupId = resolve(change.groupRef, ids.groups);
         if (change.kind === 'create') newGroupMemberships.push({ groupId, userId, ...change.data! });
         else if (change.kind === 'end') endingGroupMemberships.push({ groupId, userId });
-        else await setGroupMembership(tx, now, actor, { groupId, userId, role: change.data!.role });
+        else changedGroupMemberships.push({ groupId, userId, role: change.data!.role });
         break;
       }
     }
