@@ -677,7 +677,7 @@ async function endAssignmentsOfExpiredLicenses(tx: Tx, expired: ExpiredAssignmen
 
 /**
  * An admin takes a license back. A started license keeps its end date and becomes reusable. The
- * pool's lock (as endAssignment takes it) comes with the school the actor must manage, in one
+ * pool's lock (as endLockedAssignment needs it) comes with the school the actor must manage, in one
  * statement; when they may not, the refusal is told as before (refuseRevoke) and the rollback
  * lets the lock go.
  */
@@ -699,36 +699,32 @@ async function refuseRevoke(tx: Tx, actor: Actor, licenseId: string): Promise<ne
   throw new LicenseError('FORBIDDEN', 'license', 'Only administrators of this school may do this.');
 }
 
-/** A teacher gives back their own license; students may not. */
+/**
+ * A teacher gives back their own license; students may not. The pool's lock (as
+ * endLockedAssignment needs it) comes with the user's active assignment, in one statement; a
+ * refusal's rollback lets it go.
+ */
 export async function removeMyLicense(tx: Tx, clock: Clock, actor: Actor, input: { licenseId: string }): Promise<License> {
   if (actor.kind !== 'user') throw new LicenseError('FORBIDDEN', null, 'Only a signed-in user can remove their own license.');
-  const assignment = await tx.assignment.findFirst({
-    where: { licenseId: input.licenseId, userId: actor.userId, isActive: true },
-  });
+  const [assignment] = await tx.$queryRaw<{ schoolId: string }[]>`
+    SELECT "schoolId"::text AS "schoolId", ${schoolProductLockSql(Prisma.sql`"schoolId"`, Prisma.sql`"productId"`)}::text AS "productLock"
+    FROM "Assignment" WHERE "licenseId" = ${input.licenseId}::uuid AND "userId" = ${actor.userId}::uuid AND "isActive"`;
   if (!assignment) throw new LicenseError('NOT_FOUND', 'license', 'You hold no such license.');
   if (actor.schoolRoles.get(assignment.schoolId) !== 'TEACHER') {
     throw new LicenseError('FORBIDDEN', 'license', 'Only teachers can remove their own license; ask an administrator.');
   }
-  return endAssignment(tx, clock.now(), actor, input.licenseId, 'REMOVED_BY_SELF');
+  return endLockedAssignment(tx, clock.now(), actor, input.licenseId, 'REMOVED_BY_SELF');
 }
 
 /**
  * Ends the license's active assignment for `reason`: a started license keeps its end date and
- * becomes reusable. Used by revoking, giving back, and the roster when a holder leaves the school.
- * A license past its end date has no holder, whether or not the sweep has written its expiry
- * down: LICENSE_NOT_ASSIGNED, and nothing written.
+ * becomes reusable. Used by revoking and giving back, once the pool's lock is held: taken first,
+ * as every change that may assign takes it (serving the waiting list below assigns), since a
+ * transaction holding it (a roster import that assigned, then revokes this license) and one
+ * holding this license's row lock would otherwise wait for each other. A license past its end
+ * date has no holder, whether or not the sweep has written its expiry down: LICENSE_NOT_ASSIGNED,
+ * and nothing written.
  */
-export async function endAssignment(tx: Tx, now: Date, actor: Actor, licenseId: string, reason: AssignmentEndReason): Promise<License> {
-  // The pool's lock first, as every change that may assign takes it (serving the waiting list below
-  // assigns): a transaction holding it (a roster import that assigned, then revokes this license)
-  // and one holding this license's row lock would otherwise wait for each other. Read unlocked: an
-  // assigned license's school and product do not change; one moved meanwhile is unassigned, below.
-  await tx.$queryRaw`
-    SELECT ${schoolProductLockSql(Prisma.sql`"schoolId"`, Prisma.sql`"productId"`)}::text FROM "License" WHERE id = ${licenseId}::uuid`;
-  return endLockedAssignment(tx, now, actor, licenseId, reason);
-}
-
-/** endAssignment once the pool's lock is held. */
 async function endLockedAssignment(tx: Tx, now: Date, actor: Actor, licenseId: string, reason: AssignmentEndReason): Promise<License> {
   // Then the license, locked, so a concurrent revoke or assignment waits for this one, with its
   // school's zone and whether anyone waits for the pool (queuing takes the pool's lock: this stays so).
