@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DatabaseConfigError, openDatabase, preparedStatementNames } from './database.ts';
+import { DatabaseConfigError, openDatabase, preparedStatementNames, transactionSql, withTransactionSql } from './database.ts';
 import { Prisma } from './generated/prisma/client.ts';
 import { openTestDatabase, type TestDatabase } from './testing/test-database.ts';
 
@@ -118,6 +118,58 @@ describe(`sql, the driver's own reads, on ${backend}`, () => {
     } finally {
       await one.close();
     }
+  });
+});
+
+describe(`transactionSql, a transaction's statements on its connection, on ${backend}`, () => {
+  let db: TestDatabase;
+  const statements: string[] = [];
+  beforeAll(async () => {
+    db = await openTestDatabase({ onQuery: (sql) => statements.push(sql) });
+  });
+  afterAll(() => db.close());
+
+  const organisations = (name: string) => db.prisma.organisation.count({ where: { name } });
+  const insert = (name: string) => Prisma.sql`INSERT INTO "Organisation" (id, name) VALUES (gen_random_uuid(), ${name})`;
+
+  it("writes in the transaction: Prisma's statements in it see the write, a rollback undoes it, a commit keeps it", async () => {
+    await expect(
+      withTransactionSql(() =>
+        db.prisma.$transaction(async (tx) => {
+          expect(await transactionSql()!(insert('rolled back'))).toEqual({ rows: [], count: 1 });
+          expect(await tx.organisation.count({ where: { name: 'rolled back' } })).toBe(1);
+          throw new Error('roll back');
+        }),
+      ),
+    ).rejects.toThrow('roll back');
+    expect(await organisations('rolled back')).toBe(0);
+    await withTransactionSql(() => db.prisma.$transaction(async () => void (await transactionSql()!(insert('kept')))));
+    expect(await organisations('kept')).toBe(1);
+  });
+
+  it("gives each value as Prisma's $queryRaw does, and a moment as UTC whatever the process's zone", async () => {
+    const query = Prisma.sql`SELECT ${new Date('2026-03-29T01:30:00.123Z')}::timestamp AS moment, 9007199254740993::int8 AS int8,
+      '2026-03-29'::date AS date, json_build_object('n', 1) AS json, 'SCHOOL_ADMIN'::"SchoolRole" AS "enum", 1.5::float8 AS float8`;
+    const zone = process.env.TZ;
+    process.env.TZ = 'Europe/Stockholm'; // Node applies it at once: pg would send 02:30:00.123+01:00
+    const [direct, prisma] = await withTransactionSql(() =>
+      db.prisma.$transaction(async (tx) => [
+        (await transactionSql()!<Record<string, unknown>>(query)).rows[0],
+        (await tx.$queryRaw<Record<string, unknown>[]>(query))[0],
+      ]),
+    );
+    if (zone === undefined) delete process.env.TZ;
+    else process.env.TZ = zone;
+    expect(direct).toEqual(prisma);
+    expect(direct).toMatchObject({ moment: new Date('2026-03-29T01:30:00.123Z'), int8: 9007199254740993n });
+  });
+
+  it('is counted as a statement; null outside such a transaction', async () => {
+    statements.length = 0;
+    await withTransactionSql(() => db.prisma.$transaction(async () => void (await transactionSql()!(Prisma.sql`SELECT 1`))));
+    expect(statements).toContain('SELECT 1');
+    expect(transactionSql()).toBeNull();
+    await db.prisma.$transaction(async () => expect(transactionSql()).toBeNull());
   });
 });
 

@@ -2,13 +2,15 @@
 // Same schema, same migrations, same generated client on both. Besides the Prisma client, `sql`
 // runs one `Prisma.sql` statement on the driver itself: Prisma's client (its query interpreter,
 // spans, result mapping) was an eighth of the CPU of a small authenticated read, so the API's hot
-// reads outside transactions skip it (BENCHMARKS.md, "Small reads"). Prisma keeps the rest:
-// transactions, writes, the relations Pothos selects.
+// reads outside transactions skip it (BENCHMARKS.md, "Small reads"), and so do the raw statements
+// of a transaction opened with withTransactionSql (transactionSql). Prisma keeps the rest:
+// opening and committing transactions, its own queries, the relations Pothos selects.
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { closeSync, openSync, unlinkSync, writeSync, readFileSync } from 'node:fs';
 import { link, mkdir, readFile, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { PGlite } from '@electric-sql/pglite';
+import { PGlite, type Transaction } from '@electric-sql/pglite';
 import { PrismaPg } from '@prisma/adapter-pg';
 import type { SqlDriverAdapterFactory } from '@prisma/driver-adapter-utils';
 import pg from 'pg';
@@ -165,18 +167,36 @@ async function openPostgres(url: string, options: DatabaseOptions): Promise<Data
     }
   }
   const listener = new PostgresListener(url);
-  const prisma = createClient(new PrismaPg(pool, options.preparedStatements === false ? {} : { statementNameGenerator: preparedStatementNames() }), options);
   // Names of their own: a connection holds Prisma's prepared statements too.
   const statementName = options.preparedStatements === false ? () => undefined : preparedStatementNames(1_000, 'sql_');
+  const run = async (client: pg.Pool | pg.PoolClient, query: Prisma.Sql) => {
+    options.onQuery?.(query.text);
+    const name = statementName(query);
+    return client.query({ text: query.text, values: query.values.map(utcMoment), types: PG_TYPES, ...(name ? { name } : {}) });
+  };
+  // Prisma's adapter takes a connection of the pool (connect() without a callback) only to open a
+  // transaction: the one opened in a withTransactionSql scope is that scope's.
+  const connect = pool.connect.bind(pool);
+  pool.connect = ((callback?: Parameters<typeof connect>[0]) => {
+    if (callback) return connect(callback);
+    const slot = openingTransaction?.getStore();
+    return connect().then((client) => {
+      if (slot && !slot.sql) {
+        slot.sql = async (query) => {
+          const result = await run(client, query);
+          return { rows: result.rows, count: result.rowCount ?? 0 };
+        };
+      }
+      return client;
+    });
+  }) as typeof pool.connect;
+  const prisma = createClient(new PrismaPg(pool, options.preparedStatements === false ? {} : { statementNameGenerator: preparedStatementNames() }), options);
   return {
     kind: 'postgres',
     description,
     prisma,
     async sql<Row>(query: Prisma.Sql) {
-      options.onQuery?.(query.text);
-      const name = statementName(query);
-      const result = await pool.query({ text: query.text, values: query.values, types: PG_TYPES, ...(name ? { name } : {}) });
-      return result.rows as Row[];
+      return (await run(pool, query)).rows as Row[];
     },
     waiting: () => pool.waitingCount,
     connections: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),
@@ -305,7 +325,30 @@ async function openPglite(options: DatabaseOptions): Promise<Database> {
     unlock();
     throw new DatabaseConfigError(`cannot open the embedded database in ${dataDir}: ${(error as Error).message}`);
   }
-  const prisma = createClient(new PrismaPGlite(pglite), options);
+  // Prisma's adapter opens each transaction with pglite.transaction: the one opened in a
+  // withTransactionSql scope is that scope's.
+  const transactions = new Proxy(pglite, {
+    get(target, key) {
+      if (key === 'transaction') {
+        return <T>(work: (tx: Transaction) => Promise<T>) => {
+          const slot = openingTransaction?.getStore();
+          return target.transaction((tx) => {
+            if (slot && !slot.sql) {
+              slot.sql = async <Row>(query: Prisma.Sql) => {
+                options.onQuery?.(query.text);
+                const result = await tx.query<Row>(query.text, query.values.map(utcMoment), { parsers: PGLITE_PARSERS });
+                return { rows: result.rows, count: result.affectedRows ?? 0 };
+              };
+            }
+            return work(tx);
+          });
+        };
+      }
+      const value = Reflect.get(target, key, target);
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
+  const prisma = createClient(new PrismaPGlite(transactions), options);
   return {
     kind: 'pglite',
     waiting: () => 0,
@@ -341,6 +384,39 @@ async function openPglite(options: DatabaseOptions): Promise<Database> {
       unlock();
     },
   };
+}
+
+/** The statements of one transaction, run on its connection by the driver itself: rows, and how many rows were written. */
+export type TransactionSql = <Row>(query: Prisma.Sql) => Promise<{ rows: Row[]; count: number }>;
+
+/**
+ * The transaction being opened in this async scope (withTransactionSql), whose connection the
+ * pool (or PGlite) hands over when Prisma's adapter takes it. Only where AsyncLocalStorage needs
+ * no promise hooks (Node 24's AsyncContextFrame): on older Node it would slow every promise of
+ * every request (limits.ts), and transactionSql is null there, so Prisma runs every statement.
+ */
+const openingTransaction =
+  Number(process.versions.node.split('.')[0]) >= 24 && !`${process.execArgv.join(' ')} ${process.env.NODE_OPTIONS ?? ''}`.includes('--no-async-context-frame')
+    ? new AsyncLocalStorage<{ sql?: TransactionSql }>()
+    : undefined;
+
+/**
+ * Opens a transaction (`open` calls `prisma.$transaction` once) so that, inside its work,
+ * transactionSql runs raw statements on its connection through the driver, as Database.sql
+ * does outside transactions: Prisma's query interpreter, spans and result mapping were most of a
+ * raw statement's CPU in a transaction (BENCHMARKS.md). Values come as Database.sql gives them.
+ */
+export function withTransactionSql<T>(open: () => Promise<T>): Promise<T> {
+  return openingTransaction ? openingTransaction.run({}, open) : open();
+}
+
+/**
+ * The statements of the transaction whose work is running here, when withTransactionSql opened
+ * it (on Node 24); otherwise null, and the caller sends its statement through the transaction's
+ * Prisma client. Only the transaction's own work may call it: it knows the scope, not the client.
+ */
+export function transactionSql(): TransactionSql | null {
+  return openingTransaction?.getStore()?.sql ?? null;
 }
 
 /** LISTEN on a connection of its own (a pooled one would lose them when returned to the pool). */
@@ -441,6 +517,8 @@ const PG_TYPES = {
           ? asUtcMoment
           : pg.types.getTypeParser(oid, format as 'text')) as typeof pg.types.getTypeParser,
 };
+/** A moment as UTC text, as Prisma sends it: pg would send a Date in the process's zone, which a timestamp column (no zone) keeps as it reads. */
+const utcMoment = (value: unknown) => (value instanceof Date ? value.toISOString() : value);
 const PGLITE_PARSERS = { [INT8]: asBigInt, [DATE]: asUtcDay, [TIMESTAMP]: asUtcMoment };
 
 function createClient(adapter: SqlDriverAdapterFactory, options: DatabaseOptions): PrismaClient {

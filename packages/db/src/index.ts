@@ -1,6 +1,9 @@
 export {
   openDatabase,
   preparedStatementNames,
+  transactionSql,
+  withTransactionSql,
+  type TransactionSql,
   defaultDataDir,
   DatabaseConfigError,
   DatabaseInUseError,

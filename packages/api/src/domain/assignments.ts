@@ -26,7 +26,7 @@ import {
 } from './actor.ts';
 import { auditInsertSql, recordAudit, recordAudits, licenseSnapshot, type AuditEntry } from './audit.ts';
 import { readPool, reusablePool, reusablePoolJsonSql } from './availability.ts';
-import { day, jsonRows, moment, parseJson, selectColumns, uuidArray, uuidV7 } from './sql.ts';
+import { day, jsonRows, moment, parseJson, selectColumns, txRows, txWrite, uuidArray, uuidV7 } from './sql.ts';
 import { HOLDER_COLUMNS, LICENSE_COLUMNS, readHolder, readLicense } from './license-pages.ts';
 import { localTime, sqlDay, type LocalTime } from './days.ts';
 import { EndDateChoiceError, LicenseError, type EndDateCount } from './errors.ts';
@@ -138,8 +138,8 @@ async function lockForAssignment(
   const userLock = userId ? Prisma.sql`${userProductLock(userId, productId)}::text` : Prisma.sql`NULL`;
   // The user too, for the answer (the assignment's user, the license's holder when the actor may see them).
   const user = userId ? Prisma.sql`, ${selectColumns(HOLDER_COLUMNS, 'u', 'holder.')}, ${visibleUsersSql(actor, 'u')} AS "holderVisible"` : Prisma.empty;
-  const [row] = await tx.$queryRaw<
-    ({
+  const [row] = await txRows<
+    {
       schoolId: string | null;
       organisationId: string | null;
       timeZone: string | null;
@@ -147,8 +147,10 @@ async function lockForAssignment(
       validityMonths: number | null;
       role: SchoolRole | null;
       holderVisible?: boolean | null;
-    } & Record<string, unknown>)[]
-  >(Prisma.sql`
+    } & Record<string, unknown>
+  >(
+    tx,
+    Prisma.sql`
     WITH m AS MATERIALIZED (${membership})
     SELECT s.id::text AS "schoolId", s."organisationId"::text AS "organisationId", o."timeZone",
       p.id::text AS "productId", p."validityMonths", (SELECT role FROM m LIMIT 1) AS role,
@@ -157,7 +159,8 @@ async function lockForAssignment(
     LEFT JOIN "School" s ON s.id = ${schoolId}::uuid AND s."organisationId" = ${organisationOf(actor)}::uuid
     LEFT JOIN "Organisation" o ON o.id = s."organisationId"
     LEFT JOIN "Product" p ON p.id = ${productId}::uuid
-    ${userId ? Prisma.sql`LEFT JOIN "User" u ON u.id = ${userId}::uuid` : Prisma.empty}`);
+    ${userId ? Prisma.sql`LEFT JOIN "User" u ON u.id = ${userId}::uuid` : Prisma.empty}`,
+  );
   const found = row?.schoolId ? { id: row.schoolId, organisationId: row.organisationId!, timeZone: row.timeZone! } : null;
   if (!found || !canSeeSchool(actor, found)) throw new LicenseError('NOT_FOUND', 'school', 'No such school.');
   if (!canManageSchool(actor, found)) throw new LicenseError('FORBIDDEN', 'school', 'Only administrators of this school may do this.');
@@ -242,12 +245,15 @@ export async function assignMember(
   product: AssignedProduct,
   input: Parameters<typeof assignOne>[5],
 ): Promise<AssignmentResult> {
-  const [membership] = await tx.$queryRaw<{ role: SchoolRole }[]>`
-    SELECT role FROM "SchoolMembership"
+  const [membership] = await txRows<{ role: SchoolRole }>(
+    tx,
+    Prisma.sql`
+    SELECT role::text AS role FROM "SchoolMembership"
     WHERE "userId" = ${input.userId}::uuid AND "schoolId" = ${school.id}::uuid AND "endedAt" IS NULL
-    FOR SHARE`;
+    FOR SHARE`,
+  );
   requireStudentOrTeacher(membership?.role ?? null);
-  await tx.$queryRaw(Prisma.sql`SELECT ${userProductLock(input.userId, product.id)}::text`);
+  await txRows(tx, Prisma.sql`SELECT ${userProductLock(input.userId, product.id)}::text`);
   return assignOne(tx, time, actor, school, product, input);
 }
 
@@ -403,7 +409,9 @@ async function assignOne(
     ...(update.startedAt ? [Prisma.sql`"startedAt" = ${update.startedAt}`] : []),
     ...(update.endDate ? [Prisma.sql`"endDate" = ${sqlDay(update.endDate)}`] : []),
   ]);
-  await tx.$executeRaw(Prisma.sql`
+  await txWrite(
+    tx,
+    Prisma.sql`
     WITH updated AS (UPDATE "License" SET ${set} WHERE id = ${license.id}::uuid RETURNING id),
     assigned AS (
       INSERT INTO "Assignment" (id, "licenseId", "userId", "productId", "schoolId", "assignedAt", "assignedById", "isActive", "groupLicenseRuleId")
@@ -413,7 +421,8 @@ async function assignOne(
       RETURNING id),
     assigned_audit AS (${auditInsertSql(actor, now, entry, Prisma.sql`assigned`)})${servedSql}
     ${events ? Prisma.sql`, events AS (${events})` : Prisma.empty}
-    SELECT 1`);
+    SELECT 1`,
+  );
   return { assignment, license: updated };
 }
 
@@ -516,7 +525,9 @@ async function pickLicense(
 ): Promise<{ active: ActiveAssignment[]; pool: EndDateCount[]; waiter: ListedWaiter | null; license: License | null }> {
   const { schoolId, productId, userId, today } = where;
   // The whole row comes back with the lock: no second statement to read it.
-  const [row] = await tx.$queryRaw<Record<string, unknown>[]>(Prisma.sql`
+  const [row] = await txRows<Record<string, unknown>>(
+    tx,
+    Prisma.sql`
     SELECT
       (SELECT json_agg(json_build_object('id', a.id, 'licenseId', a."licenseId", 'schoolId', a."schoolId",
           'startedAt', (extract(epoch FROM al."startedAt") * 1000)::float8, 'autoStartOn', al."autoStartOn", 'endDate', al."endDate",
@@ -530,7 +541,8 @@ async function pickLicense(
         WHERE w."schoolId" = ${schoolId}::uuid AND w."productId" = ${productId}::uuid AND w."userId" = ${userId}::uuid AND w."isWaiting") AS waiter,
       l.*
     FROM (SELECT 1) one
-    LEFT JOIN LATERAL (${unassignedLicensesSql(where, 1)}) l ON true`);
+    LEFT JOIN LATERAL (${unassignedLicensesSql(where, 1)}) l ON true`,
+  );
   const active = parseJson<ActiveJson[]>(row!.active) ?? [];
   return {
     active: active.map((a) => ({
@@ -677,16 +689,19 @@ async function endAssignmentsOfExpiredLicenses(tx: Tx, expired: ExpiredAssignmen
 
 /**
  * An admin takes a license back. A started license keeps its end date and becomes reusable. The
- * pool's lock (as endAssignment takes it) comes with the school the actor must manage, in one
+ * pool's lock (as endLockedAssignment needs it) comes with the school the actor must manage, in one
  * statement; when they may not, the refusal is told as before (refuseRevoke) and the rollback
  * lets the lock go.
  */
 export async function revokeLicense(tx: Tx, clock: Clock, actor: Actor, input: { licenseId: string }): Promise<License> {
-  const [school] = await tx.$queryRaw<{ id: string; organisationId: string }[]>`
+  const [school] = await txRows<{ id: string; organisationId: string }>(
+    tx,
+    Prisma.sql`
     SELECT s.id::text AS id, s."organisationId"::text AS "organisationId",
       ${schoolProductLockSql(Prisma.sql`l."schoolId"`, Prisma.sql`l."productId"`)}::text AS "productLock"
     FROM "License" l JOIN "School" s ON s.id = l."schoolId"
-    WHERE l.id = ${input.licenseId}::uuid`;
+    WHERE l.id = ${input.licenseId}::uuid`,
+  );
   if (!school || !canManageSchool(actor, school)) return refuseRevoke(tx, actor, input.licenseId);
   return endLockedAssignment(tx, clock.now(), actor, input.licenseId, 'REVOKED_BY_ADMIN');
 }
@@ -699,47 +714,49 @@ async function refuseRevoke(tx: Tx, actor: Actor, licenseId: string): Promise<ne
   throw new LicenseError('FORBIDDEN', 'license', 'Only administrators of this school may do this.');
 }
 
-/** A teacher gives back their own license; students may not. */
+/**
+ * A teacher gives back their own license; students may not. The pool's lock (as
+ * endLockedAssignment needs it) comes with the user's active assignment, in one statement; a
+ * refusal's rollback lets it go.
+ */
 export async function removeMyLicense(tx: Tx, clock: Clock, actor: Actor, input: { licenseId: string }): Promise<License> {
   if (actor.kind !== 'user') throw new LicenseError('FORBIDDEN', null, 'Only a signed-in user can remove their own license.');
-  const assignment = await tx.assignment.findFirst({
-    where: { licenseId: input.licenseId, userId: actor.userId, isActive: true },
-  });
+  const [assignment] = await txRows<{ schoolId: string }>(
+    tx,
+    Prisma.sql`
+    SELECT "schoolId"::text AS "schoolId", ${schoolProductLockSql(Prisma.sql`"schoolId"`, Prisma.sql`"productId"`)}::text AS "productLock"
+    FROM "Assignment" WHERE "licenseId" = ${input.licenseId}::uuid AND "userId" = ${actor.userId}::uuid AND "isActive"`,
+  );
   if (!assignment) throw new LicenseError('NOT_FOUND', 'license', 'You hold no such license.');
   if (actor.schoolRoles.get(assignment.schoolId) !== 'TEACHER') {
     throw new LicenseError('FORBIDDEN', 'license', 'Only teachers can remove their own license; ask an administrator.');
   }
-  return endAssignment(tx, clock.now(), actor, input.licenseId, 'REMOVED_BY_SELF');
+  return endLockedAssignment(tx, clock.now(), actor, input.licenseId, 'REMOVED_BY_SELF');
 }
 
 /**
  * Ends the license's active assignment for `reason`: a started license keeps its end date and
- * becomes reusable. Used by revoking, giving back, and the roster when a holder leaves the school.
- * A license past its end date has no holder, whether or not the sweep has written its expiry
- * down: LICENSE_NOT_ASSIGNED, and nothing written.
+ * becomes reusable. Used by revoking and giving back, once the pool's lock is held: taken first,
+ * as every change that may assign takes it (serving the waiting list below assigns), since a
+ * transaction holding it (a roster import that assigned, then revokes this license) and one
+ * holding this license's row lock would otherwise wait for each other. A license past its end
+ * date has no holder, whether or not the sweep has written its expiry down: LICENSE_NOT_ASSIGNED,
+ * and nothing written.
  */
-export async function endAssignment(tx: Tx, now: Date, actor: Actor, licenseId: string, reason: AssignmentEndReason): Promise<License> {
-  // The pool's lock first, as every change that may assign takes it (serving the waiting list below
-  // assigns): a transaction holding it (a roster import that assigned, then revokes this license)
-  // and one holding this license's row lock would otherwise wait for each other. Read unlocked: an
-  // assigned license's school and product do not change; one moved meanwhile is unassigned, below.
-  await tx.$queryRaw`
-    SELECT ${schoolProductLockSql(Prisma.sql`"schoolId"`, Prisma.sql`"productId"`)}::text FROM "License" WHERE id = ${licenseId}::uuid`;
-  return endLockedAssignment(tx, now, actor, licenseId, reason);
-}
-
-/** endAssignment once the pool's lock is held. */
 async function endLockedAssignment(tx: Tx, now: Date, actor: Actor, licenseId: string, reason: AssignmentEndReason): Promise<License> {
   // Then the license, locked, so a concurrent revoke or assignment waits for this one, with its
   // school's zone and whether anyone waits for the pool (queuing takes the pool's lock: this stays so).
-  const [row] = await tx.$queryRaw<Record<string, unknown>[]>`
+  const [row] = await txRows<Record<string, unknown>>(
+    tx,
+    Prisma.sql`
     SELECT ${selectColumns(LICENSE_COLUMNS, 'l')}, s."organisationId"::text AS "organisationId", o."timeZone",
       EXISTS (SELECT 1 FROM "LicenseWaiter" w WHERE w."schoolId" = l."schoolId" AND w."productId" = l."productId" AND w."isWaiting") AS "anyoneWaiting"
     FROM "License" l
     JOIN "School" s ON s.id = l."schoolId"
     JOIN "Organisation" o ON o.id = s."organisationId"
     WHERE l.id = ${licenseId}::uuid
-    FOR UPDATE OF l`;
+    FOR UPDATE OF l`,
+  );
   const license = row ? readLicense(row) : null;
   if (!license) throw new LicenseError('NOT_FOUND', 'license', 'No such license.');
   const time = localTime(now, row!.timeZone as string);
@@ -758,7 +775,9 @@ async function endLockedAssignment(tx: Tx, now: Date, actor: Actor, licenseId: s
   // The assignment, the license, the audit event and the event in one statement; the license
   // only with its active assignment (read after the license's lock, in this statement).
   const events = eventsInsertSql(actor, now, [{ entry, writtenIf: Prisma.sql`EXISTS (SELECT 1 FROM updated)` }]);
-  const [written] = await tx.$queryRaw<{ ended: number }[]>`
+  const [written] = await txRows<{ ended: number }>(
+    tx,
+    Prisma.sql`
     WITH ended AS (
       UPDATE "Assignment" SET "isActive" = NULL, "endedAt" = ${now}, "endReason" = ${reason}::"AssignmentEndReason",
         "endedById" = ${actor.kind === 'user' ? actor.userId : null}::uuid
@@ -767,7 +786,8 @@ async function endLockedAssignment(tx: Tx, now: Date, actor: Actor, licenseId: s
     updated AS (UPDATE "License" SET "assignedUserId" = NULL WHERE id = ${licenseId}::uuid AND EXISTS (SELECT 1 FROM ended) RETURNING id),
     audit AS (${auditInsertSql(actor, now, entry, Prisma.sql`updated`)})
     ${events ? Prisma.sql`, events AS (${events})` : Prisma.empty}
-    SELECT count(*)::int AS ended FROM ended`;
+    SELECT count(*)::int AS ended FROM ended`,
+  );
   if (written!.ended === 0) throw new LicenseError('LICENSE_NOT_ASSIGNED', 'license');
   if (!row!.anyoneWaiting) return updated;
   // The license is free again: the first in the school's waiting list for the product gets it.

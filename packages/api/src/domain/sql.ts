@@ -1,6 +1,6 @@
 // Pieces of the raw statements the domain writes where Prisma's queries cannot say it.
 import { randomBytes } from 'node:crypto';
-import { Prisma } from '@school-licenses/db';
+import { Prisma, transactionSql } from '@school-licenses/db';
 import type { Tx } from './actor.ts';
 
 /** A column of the table under `alias` in a raw statement, named as its Prisma model names it. */
@@ -29,6 +29,23 @@ export type Reads = Tx | SqlRead;
 
 export function readRows<Row>(reads: Reads, query: Prisma.Sql): Promise<Row[]> {
   return typeof reads === 'function' ? reads<Row>(query) : reads.$queryRaw<Row[]>(query);
+}
+
+/**
+ * The rows of a raw statement of the transaction `tx`, called from its own work: on its
+ * connection through the driver when inTransaction opened it (the db package's
+ * transactionSql), which skips Prisma's query interpreter, most of a raw statement's CPU
+ * (BENCHMARKS.md, "Thirteenth session"); else through `tx`. The same values either way.
+ */
+export async function txRows<Row>(tx: Tx, query: Prisma.Sql): Promise<Row[]> {
+  const sql = transactionSql();
+  return sql ? (await sql<Row>(query)).rows : tx.$queryRaw<Row[]>(query);
+}
+
+/** A raw write of the transaction `tx`, as txRows runs it: how many rows it wrote (or returned). */
+export async function txWrite(tx: Tx, query: Prisma.Sql): Promise<number> {
+  const sql = transactionSql();
+  return sql ? (await sql(query)).count : tx.$executeRaw(query);
 }
 
 /** How a column is selected and read back: as it comes, as a moment, or as a day. */

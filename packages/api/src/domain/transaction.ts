@@ -1,6 +1,6 @@
 // Runs a unit of domain work in one database transaction and turns the database's own refusals
 // (unique keys that guard the invariants under concurrency) into business errors.
-import type { PrismaClient } from '@school-licenses/db';
+import { withTransactionSql, type PrismaClient } from '@school-licenses/db';
 import type { Tx } from './actor.ts';
 import { LicenseError } from './errors.ts';
 
@@ -10,7 +10,8 @@ export const TRANSACTION_ATTEMPTS = 4;
 export async function inTransaction<T>(prisma: PrismaClient, work: (tx: Tx) => Promise<T>): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
-      return await prisma.$transaction(work, { maxWait: 10_000, timeout: 20_000 });
+      // Its raw statements go to its connection through the driver (txRows, txWrite).
+      return await withTransactionSql(() => prisma.$transaction(work, { maxWait: 10_000, timeout: 20_000 }));
     } catch (error) {
       // The database rolled the whole transaction back, so running it again is safe.
       if (isRetryable(error) && attempt < TRANSACTION_ATTEMPTS) {
@@ -24,14 +25,14 @@ export async function inTransaction<T>(prisma: PrismaClient, work: (tx: Tx) => P
 
 /**
  * PostgreSQL chose this transaction as a deadlock victim or serialization loser (40P01, 40001):
- * P2034 from Prisma's own queries, P2010 with the driver's code from a raw statement (assigning
- * and revoking write through raw statements).
+ * P2034 from Prisma's own queries, P2010 with the driver's code from a raw statement through
+ * Prisma, the code itself from one through the driver (txRows, txWrite: assigning and revoking).
  */
 export function isRetryable(error: unknown): boolean {
   if (typeof error !== 'object' || error === null) return false;
   const { code, meta } = error as { code?: unknown; meta?: { driverAdapterError?: { cause?: { originalCode?: unknown } } } };
-  const sqlState = meta?.driverAdapterError?.cause?.originalCode;
-  return code === 'P2034' || (code === 'P2010' && (sqlState === '40P01' || sqlState === '40001'));
+  const sqlState = code === 'P2010' ? meta?.driverAdapterError?.cause?.originalCode : code;
+  return code === 'P2034' || sqlState === '40P01' || sqlState === '40001';
 }
 
 function translateConstraintError(error: unknown): unknown {
@@ -44,9 +45,9 @@ function translateConstraintError(error: unknown): unknown {
   return error;
 }
 
-/** P2002 from Prisma's own queries; P2010 with PostgreSQL's 23505 from a raw statement (assignLicense's write). */
+/** P2002 from Prisma's own queries; P2010 with PostgreSQL's 23505 from a raw statement through Prisma, 23505 itself through the driver (assignLicense's write). */
 function isUniqueViolation(error: unknown): boolean {
   if (typeof error !== 'object' || error === null) return false;
   const { code, meta } = error as { code?: unknown; meta?: { code?: unknown } };
-  return code === 'P2002' || (code === 'P2010' && meta?.code === '23505');
+  return code === 'P2002' || code === '23505' || (code === 'P2010' && meta?.code === '23505');
 }

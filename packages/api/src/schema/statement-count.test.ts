@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DemoData } from '../seed/demo.ts';
 import { dataOf, startStandardScenario, type TestApi } from '../testing/harness.ts';
 import { gid, rawId, userGid } from '../testing/ids.ts';
-import { ADMIN_VIEW, ASSIGN_LICENSE, PLACE_ORDER } from '../testing/operations.ts';
+import { ADMIN_VIEW, ASSIGN_LICENSE, PLACE_ORDER, REMOVE_MY_LICENSE } from '../testing/operations.ts';
 
 /** One product's "Manage licenses" page, resolved on its own (no batching across products). */
 const ONE_PRODUCT = /* GraphQL */ `
@@ -47,6 +47,8 @@ const ASSIGN_LICENSE_STATEMENTS = 5; // authenticate, school + product + members
 const REUSE_WITH_END_DATE_STATEMENTS = 5;
 /** Statements of revokeLicense when nobody waits for the product. */
 const REVOKE_LICENSE_STATEMENTS = 5; // authenticate, the license's school + the pool's lock, the license locked + its zone + whether anyone waits, the write (assignment, license, audit, event), COMMIT
+/** Statements of removeMyLicense when nobody waits for the product: as revoking. */
+const REMOVE_MY_LICENSE_STATEMENTS = 5; // authenticate, the teacher's active assignment + the pool's lock, the license locked + its zone + whether anyone waits, the write, COMMIT
 
 /** The benchmark's documents (packages/bench/src/operations.ts): every field of the payloads a client shows. */
 const ASSIGN_SHOWN = /* GraphQL */ `
@@ -288,6 +290,13 @@ describe(`SQL statements per request on ${backend}`, () => {
     expect(revoked.data.revokeLicense.license).toMatchObject({ id: payload.license.id, reusable: true, holder: null, endDate });
     expect(revoked.statements, describeStatements(revoked.statements)).toHaveLength(REVOKE_LICENSE_STATEMENTS);
     expect((await readBack()).license).toEqual(revoked.data.revokeLicense.license);
+  });
+
+  it(`removeMyLicense sends ${REMOVE_MY_LICENSE_STATEMENTS} statements`, async () => {
+    const license = gid('License', demo.ids.heldByTeacher!);
+    const { data, statements: sent } = await counted(demo.tokens.teacher, REMOVE_MY_LICENSE, { input: { license } });
+    expect(data.removeMyLicense).toMatchObject({ __typename: 'LicensePayload', license: { id: license, state: 'STARTED', reusable: true } });
+    expect(sent, describeStatements(sent)).toHaveLength(REMOVE_MY_LICENSE_STATEMENTS);
   });
 
   it('the nested view still sends the same number of statements with more products', async () => {
