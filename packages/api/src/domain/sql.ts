@@ -31,6 +31,32 @@ export function readRows<Row>(reads: Reads, query: Prisma.Sql): Promise<Row[]> {
   return typeof reads === 'function' ? reads<Row>(query) : reads.$queryRaw<Row[]>(query);
 }
 
+/**
+ * The reader of a statement to confirm in that statement (auth/confirmed-actor.ts): the select
+ * of their row, and what to do with it (undefined when they are gone).
+ */
+export interface Viewer {
+  rowSql: Prisma.Sql;
+  seen(row: Record<string, unknown> | undefined): void;
+}
+
+/**
+ * The rows of `read`, with the viewer's row read in the same statement when there is one to
+ * confirm: every row carries the viewer's columns; rows whose `keyColumn` is null (the read found
+ * nothing) are left out.
+ */
+export async function readRowsAs<Row extends Record<string, unknown>>(
+  reads: Reads,
+  viewer: Viewer | undefined,
+  read: Prisma.Sql,
+  keyColumn: string,
+): Promise<Row[]> {
+  if (!viewer) return readRows<Row>(reads, read);
+  const rows = await readRows<Row>(reads, Prisma.sql`SELECT r.*, v.* FROM (${viewer.rowSql}) v LEFT JOIN LATERAL (${read}) r ON true`);
+  viewer.seen(rows[0]);
+  return rows.filter((row) => row[keyColumn] != null);
+}
+
 /** How a column is selected and read back: as it comes, as a moment, or as a day. */
 type ColumnKind = 'value' | 'moment' | 'day';
 export type Columns<Row> = { readonly [Name in keyof Row]-?: ColumnKind };
