@@ -4,6 +4,7 @@ import type { PrismaClient } from '@school-licenses/db';
 import type { GraphQLError } from 'graphql';
 import { createGraphQLError, createYoga, useReadinessCheck, type GraphiQLOptions, type Plugin, type YogaServerInstance } from 'graphql-yoga';
 import { AuthenticationError, AuthenticationUnavailableError, createAuthenticator, type AuthConfig } from './auth/authenticate.ts';
+import { useConfirmedActor } from './auth/confirmed-actor.ts';
 import type { Clock } from './clock.ts';
 import {
   DEFAULT_LIMITS,
@@ -113,6 +114,7 @@ export function createApi(options: ApiOptions): Api {
       usePageSizeLimit(),
       useInvalidInputField(),
       ...(rateLimiter ? [useCostRateLimit(rateLimiter)] : []),
+      useConfirmedActor(sql),
       useAnswerInTransaction((error) => ({ data: null, errors: [maskUnexpectedError(error, 'Unexpected error.') as GraphQLError] })),
       useGraphiQLAssets(),
       useReadinessCheck({
@@ -132,7 +134,7 @@ export function createApi(options: ApiOptions): Api {
     ],
     context: async ({ request, ...serverContext }) => {
       try {
-        const actor = await authenticate(request.headers.get('authorization'));
+        const { actor, check } = await authenticate(request.headers.get('authorization'));
         return {
           prisma: options.prisma,
           sql,
@@ -140,6 +142,7 @@ export function createApi(options: ApiOptions): Api {
           events,
           webhooks: options.webhooks ?? { allowPrivate: false },
           actor,
+          ...(check ? { actorCheck: check } : {}),
           idempotencyTtlHours: options.idempotencyTtlHours ?? DEFAULT_IDEMPOTENCY_TTL_HOURS,
           maxImportFileBytes: limits.maxImportFileBytes,
           requestId: requestIdOf(request),

@@ -36,20 +36,50 @@ export function hashApiKey(key: string): string {
   return createHash('sha256').update(key).digest('hex');
 }
 
-export type Authenticate = (authorization: string | null) => Promise<Actor | null>;
+/**
+ * Who a request's credential is. A user token seen before comes with the actor its last request
+ * read, not read again before the request: `check` says it still has to be confirmed, by a read
+ * that selects the user's row with its own (folded reads, userActorSql) or by one statement after
+ * a query's execution, before its answer is sent (useConfirmedActor in yoga.ts).
+ */
+export interface Authentication {
+  actor: Actor | null;
+  check?: ActorCheck;
+}
+
+/** A remembered user actor on its way to being confirmed (or found changed) during one request. */
+export interface ActorCheck {
+  userId: string;
+  /** unconfirmed: not yet read in this request; confirmed: read equal; changed: read different (or gone: `fresh` null). */
+  state: 'unconfirmed' | 'confirmed' | 'changed';
+  fresh?: Actor | null;
+  /** The refusal when the user is gone or has left. */
+  refusal?: string;
+  /** Keeps the actor read for the token's next request. */
+  remember: (actor: Actor) => void;
+}
+
+export type Authenticate = (authorization: string | null) => Promise<Authentication>;
 
 /** `reads`: where the credential's row is read at each request, outside a transaction (Database.sql). */
 export function createAuthenticator(config: AuthConfig, reads: Reads, clock: Clock): Authenticate {
   const verifyJwt = createJwtVerifier(config, clock);
   return async (authorization) => {
-    if (!authorization) return null;
+    if (!authorization) return { actor: null };
     const match = /^Bearer\s+(\S+)$/i.exec(authorization.trim());
     if (!match) throw new AuthenticationError('The Authorization header must be "Bearer <token>".');
     const token = match[1]!;
-    if (token.startsWith(API_KEY_PREFIX)) return apiKeyActor(reads, token);
-    const { userId, expiresAt } = await verifyJwt(token);
+    if (token.startsWith(API_KEY_PREFIX)) return { actor: await apiKeyActor(reads, token) };
+    const verified = await verifyJwt(token);
+    const { userId, expiresAt } = verified;
+    const remember = (actor: Actor) => {
+      if (expiresAt && actor.kind === 'user') verified.actor = { ...actor, expiresAt };
+    };
+    if (verified.actor) return { actor: verified.actor, check: { userId, state: 'unconfirmed', remember } };
     const actor = await userActor(reads, userId);
-    return expiresAt ? { ...actor, expiresAt } : actor;
+    const withExpiry = expiresAt ? { ...actor, expiresAt } : actor;
+    remember(withExpiry);
+    return { actor: withExpiry };
   };
 }
 
@@ -88,44 +118,84 @@ export async function apiKeyActor(reads: Reads, key: string): Promise<Actor> {
   };
 }
 
-/** The actor of a user id: the user with their role in each school. Null-safe for deleted users. */
-export async function userActor(reads: Reads, userId: string): Promise<Actor> {
-  const [user] = /^[0-9a-f-]{36}$/i.test(userId)
-    ? await readRows<{
-        id: string;
-        organisationId: string;
-        isOrganisationAdmin: boolean;
-        name: string;
-        left: boolean;
-        timeZone: string;
-        memberships: [schoolId: string, role: SchoolRole][] | string;
-      }>(
-        reads,
-        Prisma.sql`SELECT u.id::text AS id, u."organisationId"::text AS "organisationId", u."isOrganisationAdmin", u.name, u."endedAt" IS NOT NULL AS left,
-            o."timeZone",
-            coalesce((SELECT json_agg(json_build_array(m."schoolId", m.role)) FROM "SchoolMembership" m
-              WHERE m."userId" = u.id AND m."endedAt" IS NULL), '[]'::json) AS memberships
-          FROM "User" u JOIN "Organisation" o ON o.id = u."organisationId"
-          WHERE u.id = ${userId}::uuid`,
-      )
-    : [];
-  if (!user) throw new AuthenticationError('The token names no known user.');
+/**
+ * The statement that reads a user's actor: the user, their organisation's zone and their current
+ * roles, with every column named `<prefix><name>` (readUserActor reads them back): on its own
+ * (userActor), or as the first part of a read that confirms a remembered actor in its own
+ * statement (readSchoolProducts).
+ */
+export function userActorSql(userId: string, prefix = ''): Prisma.Sql {
+  const as = (name: string) => Prisma.raw(`"${prefix}${name}"`);
+  return Prisma.sql`SELECT u.id::text AS ${as('id')}, u."organisationId"::text AS ${as('organisationId')}, u."isOrganisationAdmin" AS ${as('isOrganisationAdmin')},
+      u.name AS ${as('name')}, u."endedAt" IS NOT NULL AS ${as('left')}, o."timeZone" AS ${as('timeZone')},
+      coalesce((SELECT json_agg(json_build_array(m."schoolId", m.role) ORDER BY m."schoolId") FROM "SchoolMembership" m
+        WHERE m."userId" = u.id AND m."endedAt" IS NULL), '[]'::json) AS ${as('memberships')}
+    FROM "User" u JOIN "Organisation" o ON o.id = u."organisationId"
+    WHERE u.id = ${userId}::uuid`;
+}
+
+/** A user id as userActorSql takes it; anything else names no user. */
+export const isUserId = (userId: string) => /^[0-9a-f-]{36}$/i.test(userId);
+
+/** The actor of a row userActorSql selected (with the same prefix); throws the refusal for a user who is gone or left. */
+export function readUserActor(row: Record<string, unknown> | undefined, prefix = ''): Actor {
+  if (!row || row[`${prefix}id`] == null) throw new AuthenticationError('The token names no known user.');
   // A user who left the organisation signs in no more; ended memberships give no role.
-  if (user.left) throw new AuthenticationError('The user has left the organisation.');
+  if (row[`${prefix}left`]) throw new AuthenticationError('The user has left the organisation.');
   return {
     kind: 'user',
-    userId: user.id,
-    organisationId: user.organisationId,
-    isOrganisationAdmin: user.isOrganisationAdmin,
-    schoolRoles: new Map(parseJson<[string, SchoolRole][]>(user.memberships) ?? []),
-    timeZone: user.timeZone,
-    label: user.name,
+    userId: row[`${prefix}id`] as string,
+    organisationId: row[`${prefix}organisationId`] as string,
+    isOrganisationAdmin: row[`${prefix}isOrganisationAdmin`] as boolean,
+    schoolRoles: new Map(parseJson<[string, SchoolRole][]>(row[`${prefix}memberships`]) ?? []),
+    timeZone: row[`${prefix}timeZone`] as string,
+    label: row[`${prefix}name`] as string,
   };
+}
+
+/** The actor of a user id: the user with their role in each school. Null-safe for deleted users. */
+export async function userActor(reads: Reads, userId: string): Promise<Actor> {
+  const [row] = isUserId(userId) ? await readRows<Record<string, unknown>>(reads, userActorSql(userId)) : [];
+  return readUserActor(row);
+}
+
+/** Whether two user actors grant the same: the same user, organisation, zone, name and roles (the token's expiry aside). */
+export function sameUserActor(a: Actor, b: Actor): boolean {
+  if (a.kind !== 'user' || b.kind !== 'user') return false;
+  if (a.userId !== b.userId || a.organisationId !== b.organisationId || a.isOrganisationAdmin !== b.isOrganisationAdmin) return false;
+  if (a.timeZone !== b.timeZone || a.label !== b.label || a.schoolRoles.size !== b.schoolRoles.size) return false;
+  for (const [school, role] of a.schoolRoles) if (b.schoolRoles.get(school) !== role) return false;
+  return true;
+}
+
+/**
+ * Settles a request's remembered actor with its row as a statement of the request read it (a
+ * row userActorSql selected, with `prefix`; undefined when the user is gone).
+ */
+export function settleActor(check: ActorCheck, row: Record<string, unknown> | undefined, remembered: Actor, prefix = ''): void {
+  let fresh: Actor;
+  try {
+    fresh = readUserActor(row, prefix);
+  } catch (error) {
+    if (!(error instanceof AuthenticationError)) throw error;
+    check.state = 'changed';
+    check.fresh = null;
+    check.refusal = error.message;
+    return;
+  }
+  if (sameUserActor(fresh, remembered)) {
+    if (check.state === 'unconfirmed') check.state = 'confirmed';
+    return;
+  }
+  check.state = 'changed';
+  check.fresh = fresh;
 }
 
 interface VerifiedToken {
   userId: string;
   expiresAt: Date | undefined;
+  /** The actor the token's last request read (only for tokens that expire). */
+  actor?: Actor;
 }
 
 /** How many verified tokens are remembered (about 1 kB each): more than the users active within a token's life on one instance. */

@@ -12,7 +12,7 @@ import type { LicenseState } from '../domain/license-state.ts';
 import { requestLoader } from '../schema/batch.ts';
 import type { Context } from '../schema/context.ts';
 import { holderLoader } from '../schema/holders.ts';
-import { actorOf } from '../schema/run.ts';
+import { actorOf, readsOf } from '../schema/run.ts';
 import { schoolTime } from '../schema/school-time.ts';
 import { schoolProductKey } from './school-products.ts';
 
@@ -118,7 +118,7 @@ function productReadsLoader(ctx: Context) {
       ...[...availabilityBySchool].map(async ([schoolId, group]) => {
         const { today } = await schoolTime(ctx, schoolId);
         const found = await availabilityOfProducts(
-          ctx.prisma,
+          readsOf(ctx),
           schoolId,
           group.map((key) => key.product.id),
           today,
@@ -143,7 +143,7 @@ export const loadPage = (ctx: Context, page: PageRequest) => productReadsLoader(
  */
 async function readPages(ctx: Context, group: PageRequest[], today: Date, withAvailability: boolean): Promise<Map<string, LicensePage>> {
   const { schoolProduct, args, page, selection, withCount, withHolders } = group[0]!;
-  const found = await licensePagesOfProducts(ctx.prisma, {
+  const found = await licensePagesOfProducts(readsOf(ctx), {
     schoolId: schoolProduct.school.id,
     productIds: group.map((key) => key.schoolProduct.product.id),
     filter: filterOf(args),
@@ -181,7 +181,7 @@ export function licenseCountLoader(ctx: Context) {
       [...groups.values()].map(async (group) => {
         const { schoolProduct, args } = group[0]!;
         const { today } = await schoolTime(ctx, schoolProduct.school.id);
-        const found = await licensePagesOfProducts(ctx.prisma, {
+        const found = await licensePagesOfProducts(readsOf(ctx), {
           schoolId: schoolProduct.school.id,
           productIds: group.map((key) => key.schoolProduct.product.id),
           filter: filterOf(args),

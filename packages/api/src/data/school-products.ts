@@ -10,7 +10,8 @@ import { availabilitySql, readAvailability, type Availability } from '../domain/
 import { requestLoader } from '../schema/batch.ts';
 import { readTime, type Context } from '../schema/context.ts';
 import { actorOf, readsOf } from '../schema/run.ts';
-import { moment, readRows, selectColumns, uuidArray, type Columns, type Reads } from '../domain/sql.ts';
+import { moment, readRowsAs, selectColumns, uuidArray, type Columns, type Reads, type Viewer } from '../domain/sql.ts';
+import { viewerToConfirm } from '../auth/confirmed-actor.ts';
 
 /** One school's product, as a batch key: built by schoolProductKey only, never by hand. */
 export interface SchoolProductKey {
@@ -86,27 +87,31 @@ function readProduct(row: Row): Product {
 /**
  * The products `productIds` of the school `schoolId` as `actor` may read them, in one statement,
  * by product id; a product the statement does not return is unknown, or the school is not the
- * actor's to read. `today` is the day in the school's zone.
+ * actor's to read. `today` is the day in the school's zone; `viewer`: the actor's row to confirm in
+ * the same statement (readRowsAs).
  */
 export async function readSchoolProducts(
   reads: Reads,
   actor: Actor,
   today: Date,
   { schoolId, productIds, withAvailability }: { schoolId: string; productIds: readonly string[]; withAvailability: boolean },
+  viewer?: Viewer,
 ): Promise<Map<string, SchoolProductRead>> {
   const found = new Map<string, SchoolProductRead>();
   if (productIds.length === 0) return found;
   const availability = withAvailability
     ? { column: Prisma.sql`, a.availability`, join: Prisma.sql`CROSS JOIN LATERAL (${availabilitySql(schoolId, today)}) a` }
     : { column: Prisma.empty, join: Prisma.empty };
-  const rows = await readRows<Row>(
+  const rows = await readRowsAs<Row>(
     reads,
+    viewer,
     Prisma.sql`
     SELECT ${selectColumns(SCHOOL_COLUMNS, 's', 's.')}, ${selectColumns(PRODUCT_COLUMNS, 'p', 'p.')} ${availability.column}
     FROM "School" s
     JOIN "Product" p ON p.id = ANY(${uuidArray(productIds)})
     ${availability.join}
     WHERE s.id = ${schoolId}::uuid AND ${readableSchoolLicensesSql(actor, 's')}`,
+    'p.id',
   );
   for (const row of rows) {
     const product = readProduct(row);
@@ -146,11 +151,17 @@ export function loadSchoolProduct(ctx: Context, request: SchoolProductRequest): 
     await Promise.all(
       [...groups.values()].map(async (group) => {
         const { schoolId, withAvailability } = group[0]!;
-        const found = await readSchoolProducts(readsOf(ctx), actor, today, {
-          schoolId,
-          productIds: group.map((request) => request.productId),
-          withAvailability,
-        });
+        const found = await readSchoolProducts(
+          readsOf(ctx),
+          actor,
+          today,
+          {
+            schoolId,
+            productIds: group.map((request) => request.productId),
+            withAvailability,
+          },
+          viewerToConfirm(ctx),
+        );
         for (const request of group) results.set(requestKey(request), found.get(request.productId) ?? null);
       }),
     );

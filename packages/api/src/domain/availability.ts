@@ -5,7 +5,7 @@ import { parseDay } from './days.ts';
 import type { EndDateCount } from './errors.ts';
 import { countedInStateSql, countedWhereSql, endDateDaysLeft } from './license-state.ts';
 import { countersOf } from './license-counts.ts';
-import { parseJson, uuidArray } from './sql.ts';
+import { parseJson, readRows, uuidArray, type Reads } from './sql.ts';
 
 export interface SchoolProduct {
   schoolId: string;
@@ -105,13 +105,16 @@ export function readAvailability(value: unknown, today: Date): Availability {
  * The counts and the reusable pool of many products of one school in one statement: what the
  * "Manage licenses" page of every product shows, without a round trip per product.
  */
-export async function availabilityOfProducts(tx: Tx, schoolId: string, productIds: string[], today: Date): Promise<Map<string, Availability>> {
+export async function availabilityOfProducts(reads: Reads, schoolId: string, productIds: string[], today: Date): Promise<Map<string, Availability>> {
   const result = new Map<string, Availability>();
   if (productIds.length === 0) return result;
-  const rows = await tx.$queryRaw<{ productId: string; availability: unknown }[]>(Prisma.sql`
+  const rows = await readRows<{ productId: string; availability: unknown }>(
+    reads,
+    Prisma.sql`
     SELECT p.id::text AS "productId", a.availability
     FROM unnest(${uuidArray(productIds)}) AS p(id)
-    CROSS JOIN LATERAL (${availabilitySql(schoolId, today)}) a`);
+    CROSS JOIN LATERAL (${availabilitySql(schoolId, today)}) a`,
+  );
   for (const row of rows) result.set(row.productId, readAvailability(row.availability, today));
   return result;
 }

@@ -5,7 +5,7 @@
 import { Prisma } from '@school-licenses/db';
 import { visibleUsersSql, type Actor } from './actor.ts';
 import { endDateDaysLeft, licensesInStateSql, todaySql } from './license-state.ts';
-import { day, readRows, type Reads } from './sql.ts';
+import { day, readRowsAs, type Reads, type Viewer } from './sql.ts';
 
 export interface Entitlement {
   /** The user holds a license of the product today: assigned to them and not expired. */
@@ -15,11 +15,15 @@ export interface Entitlement {
   daysLeft: number | null;
 }
 
-/** The user's entitlement to the product now; null when the user does not exist or is not the actor's to see. */
-export async function entitlementOf(reads: Reads, now: Date, actor: Actor, userId: string, productId: string): Promise<Entitlement | null> {
+/**
+ * The user's entitlement to the product now; null when the user does not exist or is not the
+ * actor's to see. `viewer`: the actor's row to confirm in the same statement (readRowsAs).
+ */
+export async function entitlementOf(reads: Reads, now: Date, actor: Actor, userId: string, productId: string, viewer?: Viewer): Promise<Entitlement | null> {
   const today = todaySql(now, 'o');
-  const [row] = await readRows<{ licenseId: string | null; endDate: string | null; today: string }>(
+  const [row] = await readRowsAs<{ licenseId: string | null; endDate: string | null; today: string }>(
     reads,
+    viewer,
     Prisma.sql`
     SELECT l.id::text AS "licenseId", l."endDate"::text AS "endDate", ${today}::text AS today
     FROM "User" u
@@ -27,6 +31,7 @@ export async function entitlementOf(reads: Reads, now: Date, actor: Actor, userI
     LEFT JOIN "License" l ON l."assignedUserId" = u.id AND l."productId" = ${productId}::uuid AND NOT ${licensesInStateSql('EXPIRED', today, 'l')}
     WHERE u.id = ${userId}::uuid AND ${visibleUsersSql(actor, 'u')}
     LIMIT 1`,
+    'today',
   );
   if (!row) return null;
   if (!row.licenseId || !row.endDate) return { holds: false, licenseId: null, endDate: null, daysLeft: null };

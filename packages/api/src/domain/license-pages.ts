@@ -5,12 +5,12 @@
 // in Node, which cost the admin view more than the rest of its request; these flat rows come from
 // one LATERAL read of the (schoolId, productId, endDate, id) index per product (BENCHMARKS.md).
 import { Prisma, type License, type User } from '@school-licenses/db';
-import { visibleUsersSql, type Actor, type Tx } from './actor.ts';
+import { visibleUsersSql, type Actor } from './actor.ts';
 import { availabilitySql, readAvailability, type Availability } from './availability.ts';
 import { countedInStateSql, heldCountedSql, heldLicensesSql, licensesInStateSql, type LicenseState } from './license-state.ts';
 import { countersOf } from './license-counts.ts';
 import { sqlDay } from './days.ts';
-import { epochDay, moment, selectColumns, sqlColumn, uuidArray, type Columns } from './sql.ts';
+import { epochDay, moment, readRows, selectColumns, sqlColumn, uuidArray, type Columns, type Reads } from './sql.ts';
 
 export interface LicenseListFilter {
   /** Only licenses in this state today. */
@@ -140,8 +140,11 @@ export function readHolder(row: ResultRow): User | null {
   };
 }
 
-/** The page (and count) of every product asked for, by product id; empty pages included. */
-export async function licensePagesOfProducts(tx: Tx, request: LicensePagesRequest): Promise<Map<string, LicensePage>> {
+/**
+ * The page (and count) of every product asked for, by product id; empty pages included. `reads`:
+ * a transaction, or outside one the driver itself (Database.sql), as a query's view reads them.
+ */
+export async function licensePagesOfProducts(reads: Reads, request: LicensePagesRequest): Promise<Map<string, LicensePage>> {
   const { schoolId, productIds, filter, today, page, withCount, holdersSeenBy, columns, withAvailability } = request;
   const pages = new Map<string, LicensePage>(productIds.map((id) => [id, { licenses: [] }]));
   if (productIds.length === 0 || (!page && !withCount)) return pages;
@@ -167,7 +170,8 @@ export async function licensePagesOfProducts(tx: Tx, request: LicensePagesReques
   const countColumn = withCount ? Prisma.sql`counted.n` : Prisma.sql`NULL::bigint`;
 
   if (!page) {
-    const rows = await tx.$queryRaw<{ productId: string; totalCount: bigint }[]>(
+    const rows = await readRows<{ productId: string; totalCount: bigint }>(
+      reads,
       Prisma.sql`SELECT p.id::text AS "productId", ${countColumn} AS "totalCount" FROM ${products} ${count}`,
     );
     for (const row of rows) pages.get(row.productId)!.totalCount = Number(row.totalCount);
@@ -195,7 +199,9 @@ export async function licensePagesOfProducts(tx: Tx, request: LicensePagesReques
         join: Prisma.sql`CROSS JOIN LATERAL (${availabilitySql(schoolId, today)}) a`,
       }
     : { column: Prisma.empty, join: Prisma.empty };
-  const rows = await tx.$queryRaw<({ pageProductId: string; totalCount: bigint | null } & Record<string, unknown>)[]>(Prisma.sql`
+  const rows = await readRows<{ pageProductId: string; totalCount: bigint | null } & Record<string, unknown>>(
+    reads,
+    Prisma.sql`
     SELECT p.id::text AS "pageProductId", ${countColumn} AS "totalCount", ${selectColumns(pickColumns(columns, !!holdersSeenBy), 'l')} ${holderColumns} ${availability.column}
     FROM ${products}
     ${availability.join}
@@ -206,7 +212,8 @@ export async function licensePagesOfProducts(tx: Tx, request: LicensePagesReques
     ) l ON true
     ${holders}
     ${count}
-    ORDER BY p.id, l."endDate", l.id`);
+    ORDER BY p.id, l."endDate", l.id`,
+  );
   if (holdersSeenBy) for (const found of pages.values()) found.holders = new Map();
   for (const row of rows) {
     const found = pages.get(row.pageProductId)!;

@@ -68,6 +68,9 @@ describe(`the SQL reads of licenses on ${backend}`, () => {
       const schoolId = demo.ids.ekskolan;
       for (const filter of await filtersAt(now)) {
         const whole = await licensePagesOfProducts(test.db.prisma, { schoolId, productIds, filter, today: dayOf(now), page: { take: 1000 }, withCount: true });
+        // A query's view reads them on the driver itself (Database.sql): the same licenses and counts.
+        const onDriver = await licensePagesOfProducts(test.db.sql, { schoolId, productIds, filter, today: dayOf(now), page: { take: 1000 }, withCount: true });
+        expect(onDriver, JSON.stringify({ filter, now })).toEqual(whole);
         for (const productId of productIds) {
           const where = prismaWhere(schoolId, productId, filter, now);
           const expected = await test.db.prisma.license.findMany({ where, orderBy: [{ endDate: 'asc' }, { id: 'asc' }] });
@@ -248,6 +251,9 @@ describe(`the SQL reads of licenses on ${backend}`, () => {
       const request = { schoolId: demo.ids.ekskolan, productIds, filter: {}, today: dayOf(now), withCount: true, withAvailability: true };
       const withPages = await licensePagesOfProducts(test.db.prisma, { ...request, page: { take: 2 } });
       const withLastPages = await licensePagesOfProducts(test.db.prisma, { ...request, page: { take: -3, skip: 1 } });
+      // A query reads them on the driver itself (Database.sql).
+      expect(await availabilityOfProducts(test.db.sql, demo.ids.ekskolan, productIds, dayOf(now))).toEqual(found);
+      expect(await licensePagesOfProducts(test.db.sql, { ...request, page: { take: 2 } })).toEqual(withPages);
       for (const productId of productIds) {
         const expected = await expectedAvailability(productId, now);
         expect(found.get(productId), productId).toEqual(expected);

@@ -547,6 +547,54 @@ describe(`authorization on ${backend}`, () => {
       }
     });
 
+    it("a token's remembered user is confirmed in every request: a change of role or a departure counts at once", async () => {
+      const start = test.clock.now();
+      const user = await test.db.prisma.user.findFirstOrThrow({ where: { email: 'sara.admin@ekskolan.example' } });
+      const membership = { userId_schoolId: { userId: user.id, schoolId: demo.ids.ekskolan } };
+      let signed = 0;
+      // A token never seen is read before its request: the reference a remembered token must answer as.
+      const freshToken = () => signUserToken(TEST_AUTH, user.id, { now: start, expiresInSeconds: 600 + ++signed });
+      const token = await freshToken();
+      // One query confirms the user in its own statement (availability), one after its execution.
+      const reads: [string, Record<string, unknown>][] = [
+        [
+          `query ($school: ID!, $product: ID!) { schoolProduct(school: $school, product: $product) { availability { assignable } } }`,
+          { school: ekskolan, product: matematik },
+        ],
+        [`query ($school: ID!) { school(id: $school) { name products { product { name } availability { assignable } } } }`, { school: ekskolan }],
+      ];
+      const expectAsFresh = async () => {
+        const reference = await freshToken();
+        for (const [query, variables] of reads) {
+          const expected = await test.request(reference, query, variables);
+          // Twice: the first may read the user before; the second has them remembered.
+          for (let i = 0; i < 2; i++) expect(await test.request(token, query, variables), query).toEqual(expected);
+        }
+      };
+      try {
+        await expectAsFresh();
+        expect(dataOf(await test.request(token, ...reads[0]!)).schoolProduct.availability.assignable).toBeGreaterThan(0);
+        await test.db.prisma.schoolMembership.update({ where: membership, data: { role: 'TEACHER' } });
+        await expectAsFresh();
+        expect(dataOf(await test.request(token, ...reads[0]!)).schoolProduct).toBeNull();
+        await test.db.prisma.schoolMembership.update({ where: membership, data: { role: 'SCHOOL_ADMIN' } });
+        await expectAsFresh();
+        expect(dataOf(await test.request(token, ...reads[0]!)).schoolProduct.availability.assignable).toBeGreaterThan(0);
+        await test.db.prisma.user.update({ where: { id: user.id }, data: { endedAt: start } });
+        const before = await countRows(test.db.prisma);
+        for (const [query, variables] of [...reads, [PLACE_ORDER, { input: { school: ekskolan, product: matematik, quantity: 1 } }] as const]) {
+          const refused = await test.request(token, query, variables);
+          expect(refused.status, query).toBe(401);
+          expect(refused.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
+          expect(refused.data ?? null).toBeNull();
+        }
+        expect(rowChanges(before, await countRows(test.db.prisma))).toEqual({});
+      } finally {
+        await test.db.prisma.user.update({ where: { id: user.id }, data: { endedAt: null } });
+        await test.db.prisma.schoolMembership.update({ where: membership, data: { role: 'SCHOOL_ADMIN' } });
+      }
+    });
+
     it('a revoked API key answers 401', async () => {
       const nordstad = await test.db.prisma.organisation.findFirstOrThrow({ where: { name: 'Nordstad kommun' } });
       const { key, id } = await createApiKey(test.db.prisma, test.clock, { name: 'Old LMS', kind: 'ORGANISATION_READ_WRITE', organisationId: nordstad.id });

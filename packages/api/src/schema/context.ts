@@ -1,5 +1,6 @@
 import type { PrismaClient } from '@school-licenses/db';
 import type { Clock } from '../clock.ts';
+import type { ActorCheck } from '../auth/authenticate.ts';
 import type { Actor } from '../domain/actor.ts';
 import { localTime, type LocalTime } from '../domain/days.ts';
 import type { SqlRead } from '../domain/sql.ts';
@@ -17,6 +18,8 @@ export interface Context {
   /** Whether webhook URLs on private addresses are accepted. */
   webhooks: Pick<WebhookSettings, 'allowPrivate'>;
   actor: Actor | null;
+  /** A remembered user actor still to be confirmed in this request (auth/confirmed-actor.ts); unset once read. */
+  actorCheck?: ActorCheck | undefined;
   /** Hours an idempotency key is remembered. */
   idempotencyTtlHours: number;
   /** The largest file importRoster reads. */

@@ -1,4 +1,5 @@
-// Query.entitlement: whether a user holds a product now, in one statement after authentication,
+// Query.entitlement: whether a user holds a product now, in one statement after authentication (one
+// in all for a user token seen before),
 // for whoever may see the user, and right past an end date whether or not the sweep has run.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DemoData } from '../seed/demo.ts';
@@ -39,6 +40,10 @@ describe(`entitlement on ${backend}`, () => {
       expect(entitlement).toMatchObject(expected);
       expect(entitlement.daysLeft).toBeGreaterThan(0);
       expect(sent, sent.join('\n')).toHaveLength(2);
+      // The token seen before: its user's row is read in the same statement (auth/confirmed-actor.ts).
+      const again = await ask(token, holder.id);
+      expect(again.entitlement).toEqual(entitlement);
+      expect(again.statements, again.statements.join('\n')).toHaveLength(1);
     }
     const lms = await test.api.fetch('http://api.test/graphql', {
       method: 'POST',

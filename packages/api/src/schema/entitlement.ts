@@ -1,4 +1,5 @@
 // Query.entitlement: whether a user holds a product now, for an LMS at every launch (domain/entitlement.ts).
+import { viewerToConfirm } from '../auth/confirmed-actor.ts';
 import { entitlementOf, type Entitlement } from '../domain/entitlement.ts';
 import { builder } from './builder.ts';
 import { encodeId } from './global-ids.ts';
@@ -36,6 +37,6 @@ builder.queryField('entitlement', (t) =>
       user: t.arg.globalID({ for: UserRef, required: true, description: 'The user.' }),
       product: t.arg.globalID({ for: ProductRef, required: true, description: 'The product.' }),
     },
-    resolve: (_root, args, ctx) => entitlementOf(readsOf(ctx), ctx.clock.now(), actorOf(ctx), args.user.id, args.product.id),
+    resolve: (_root, args, ctx) => entitlementOf(readsOf(ctx), ctx.clock.now(), actorOf(ctx), args.user.id, args.product.id, viewerToConfirm(ctx)),
   }),
 );
