@@ -1,5 +1,5 @@
 // A user token's actor as its last request read it, confirmed during the request instead of read
-// before it (BENCHMARKS.md, "Thirteenth session"): a query's folded reads select the user's row
+// before it (BENCHMARKS.md, "Thirteenth session: fewer round trips"): a query's folded reads select the user's row
 // in their own statement (userActorSql), so a query such as availability is one statement; any
 // query whose reads did not confirm it reads the row after its execution, before its answer is
 // sent. An answer computed with an actor that changed is thrown away: the query runs again with

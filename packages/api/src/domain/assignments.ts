@@ -796,7 +796,7 @@ async function endLockedAssignment(tx: Tx, now: Date, actor: Actor, licenseId: s
 }
 
 /**
- * endAssignment for many licenses at once (a roster import's leavers, a group's standing rule): the licenses with no
+ * endLockedAssignment for many licenses at once (a roster import's leavers, a group's standing rule): the licenses with no
  * holder (or past their end dates) are left as they are; the others' assignments end with one
  * statement per table, their audit events with one, and each pool freed serves its waiting list.
  * Returns the licenses whose assignment ended, as they are now.
