@@ -19,8 +19,14 @@ export function singleGraphqlCopy(packageUrl: string) {
  * The one-line log of each refused request (`logRefusal` in the API) is left out of the output:
  * the tests refuse on purpose about 900 times a run, which buried everything else in it. Tests
  * that assert on those lines give the API a logger of their own, which this does not touch.
+ *
+ * A deprecation fails the test that reaches it, in the test's process and in every process it
+ * starts (servers, commands): what a dependency deprecates now, its next major removes, such as
+ * pg 9 refusing a second query on a connection that is still busy with one.
  */
 export const sharedTestOptions = {
   isolate: false,
+  execArgv: ['--throw-deprecation'],
+  env: { NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --throw-deprecation`.trim() },
   onConsoleLog: (log: string) => (/^\[request [0-9a-f-]+\] refused /.test(log) ? false : undefined),
-} as const;
+};

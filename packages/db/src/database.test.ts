@@ -121,6 +121,25 @@ describe(`sql, the driver's own reads, on ${backend}`, () => {
   });
 });
 
+describe(`listen on ${backend}`, () => {
+  // Subscriptions to several channels start at once (the API's event streams of one request).
+  // Their LISTEN statements share one connection, which must send them one after the other: pg 9
+  // refuses a query on a connection still busy with one (the tests fail on its deprecation).
+  it('hears every channel subscribed at once, each channel its own payloads', async () => {
+    const db = await openTestDatabase();
+    try {
+      const channels = ['licenses_a', 'licenses_b', 'licenses_c'];
+      const heard = new Map<string, string[]>(channels.map((channel) => [channel, []]));
+      await Promise.all(channels.map((channel) => db.listen(channel, (payload) => heard.get(channel)!.push(payload))));
+      for (const channel of channels) await db.prisma.$executeRaw`SELECT pg_notify(${channel}, ${`to ${channel}`})`;
+      await expect.poll(() => [...heard.values()].flat().length).toBe(channels.length);
+      expect(Object.fromEntries(heard)).toEqual(Object.fromEntries(channels.map((channel) => [channel, [`to ${channel}`]])));
+    } finally {
+      await db.close();
+    }
+  });
+});
+
 describe(`transactionSql, a transaction's statements on its connection, on ${backend}`, () => {
   let db: TestDatabase;
   const statements: string[] = [];
@@ -162,6 +181,21 @@ describe(`transactionSql, a transaction's statements on its connection, on ${bac
     else process.env.TZ = zone;
     expect(direct).toEqual(prisma);
     expect(direct).toMatchObject({ moment: new Date('2026-03-29T01:30:00.123Z'), int8: 9007199254740993n });
+  });
+
+  it("runs a nested read's statements one after the other on the transaction's connection", async () => {
+    // Prisma reads relations loaded by their own statements at once; in a transaction those share
+    // its connection, where pg 9 refuses a statement sent while another runs (the tests fail on
+    // its deprecation).
+    const organisation = await db.prisma.organisation.create({ data: { name: 'Nested', schools: { create: [{ name: 'A' }, { name: 'B' }] } } });
+    const read = await db.prisma.$transaction((tx) =>
+      tx.organisation.findUniqueOrThrow({
+        where: { id: organisation.id },
+        relationLoadStrategy: 'query',
+        include: { schools: { orderBy: { name: 'asc' } }, users: true, groups: true, apiCredentials: true, rosterImports: true },
+      }),
+    );
+    expect(read).toMatchObject({ name: 'Nested', schools: [{ name: 'A' }, { name: 'B' }], users: [], groups: [], apiCredentials: [], rosterImports: [] });
   });
 
   it('is counted as a statement; null outside such a transaction', async () => {

@@ -181,6 +181,7 @@ async function openPostgres(url: string, options: DatabaseOptions): Promise<Data
     if (callback) return connect(callback);
     const slot = openingTransaction?.getStore();
     return connect().then((client) => {
+      statementsInTurn(client);
       if (slot && !slot.sql) {
         slot.sql = async (query) => {
           const result = await run(client, query);
@@ -419,11 +420,40 @@ export function transactionSql(): TransactionSql | null {
   return openingTransaction?.getStore()?.sql ?? null;
 }
 
+/** Runs the work it is given one after the other, in the order given, whether each succeeds or not. */
+function oneAtATime(): <T>(work: () => Promise<T>) => Promise<T> {
+  let last: Promise<unknown> = Promise.resolve();
+  return (work) => {
+    const result = last.then(work);
+    last = result.catch(() => {});
+    return result;
+  };
+}
+
+const inTurns = new WeakSet<pg.PoolClient>();
+/**
+ * Makes the statements sent on a transaction's connection wait for each other. Prisma's query
+ * interpreter reads the relations of a nested read (a `join` of its plan) at once, and inside a
+ * transaction those reads share its one connection: pg 8 queues them itself but deprecates it,
+ * pg 9 refuses the second (the tests fail on that deprecation). Promise calls only: pg's own
+ * callback calls (the pool's `query`) already wait for their connection.
+ */
+function statementsInTurn(client: pg.PoolClient): void {
+  if (inTurns.has(client)) return;
+  inTurns.add(client);
+  const query = client.query.bind(client) as (...args: unknown[]) => unknown;
+  const inTurn = oneAtATime();
+  client.query = ((...args: unknown[]) =>
+    typeof args.at(-1) === 'function' ? query(...args) : inTurn(() => query(...args) as Promise<unknown>)) as typeof client.query;
+}
+
 /** LISTEN on a connection of its own (a pooled one would lose them when returned to the pool). */
 class PostgresListener {
   private client: pg.Client | null = null;
   private connecting: Promise<pg.Client> | null = null;
   private readonly handlers = new Map<string, Set<(payload: string) => void>>();
+  /** Subscriptions that start at once share the connection: their LISTEN statements take turns. */
+  private readonly inTurn = oneAtATime();
   private closed = false;
   private readonly url: string;
 
@@ -436,7 +466,7 @@ class PostgresListener {
     let handlers = this.handlers.get(channel);
     if (!handlers) {
       this.handlers.set(channel, (handlers = new Set()));
-      await (await this.connection()).query(`LISTEN ${channel}`);
+      await this.inTurn(async () => (await this.connection()).query(`LISTEN ${channel}`));
     }
     handlers.add(onMessage);
     return async () => {
