@@ -17,7 +17,7 @@
 //   return to the school's reusable pool. Memberships start and end at instants (startedAt,
 //   endedAt): an import ends a membership once its last day has passed.
 // - Endings and updates have bulk forms (endUsers, endSchoolMemberships, endGroups,
-//   endGroupMemberships; updateUsers, updateSchoolMemberships, updateGroups, updateGroupMemberships:
+//   endGroupMemberships; updateSchools, updateUsers, updateSchoolMemberships, updateGroups, updateGroupMemberships:
 //   many records of the organisation, a statement or a few per step), which a roster import calls a
 //   kind and batch at a time and the single functions call with one record: each rule is written once.
 // - Refusals are LicenseErrors with the input field: ALREADY_EXISTS (`email`, `externalId`,
@@ -118,9 +118,51 @@ async function changeSchool(tx: Tx, now: Date, actor: Actor, school: School, dat
   const changed = changedFields(school, { ...data, ...(reopen && school.endedAt ? { endedAt: null } : {}) });
   if (!changed) return { record: school, change: 'unchanged' };
   await requireFreeSchoolKeys(tx, school.organisationId, changed, school.id);
-  const record = await tx.school.update({ where: { id: school.id }, data: changed });
-  await recordAudit(tx, actor, now, { action: 'SCHOOL_UPDATED', organisationId: school.organisationId, schoolId: school.id, ...beforeAfter(school, changed) });
-  return { record, change: 'updated' };
+  const { endedAt: _, ...fields } = changed as Partial<SchoolFields> & { endedAt?: null };
+  await updateSchools(tx, now, actor, school.organisationId, [
+    { schoolId: school.id, name: school.name, schoolUnitCode: school.schoolUnitCode, externalId: school.externalId, ...fields, reopen: 'endedAt' in changed },
+  ]);
+  return { record: { ...school, ...changed }, change: 'updated' };
+}
+
+export type SchoolUpdate = { schoolId: string; name: string; schoolUnitCode?: string | null; externalId?: string | null; reopen?: boolean };
+
+/**
+ * Schools of the organisation get these names, school unit codes and external ids, and a closed
+ * one opens again (`reopen`): updateSchool for many at once (a roster import's updates), for a
+ * caller that has checked the actor may change them and that the keys are free (the diff does;
+ * the unique indexes stand behind it). A closed school not reopened is left as it is. One UPDATE,
+ * the audit events (the fields that changed) in one more.
+ */
+export async function updateSchools(tx: Tx, now: Date, actor: Actor, organisationId: string, rows: SchoolUpdate[]): Promise<void> {
+  if (rows.length === 0) return;
+  const wanted = rows.map((row) => ({ ...(schoolData(row) as SchoolFields), schoolId: row.schoolId, reopen: !!row.reopen }));
+  // `o` is the row as it was when the statement began: the audit event's "before".
+  const updated = await tx.$queryRaw<
+    (Record<'schoolId' | 'name' | 'oldName', string> &
+      Record<'schoolUnitCode' | 'externalId' | 'oldSchoolUnitCode' | 'oldExternalId', string | null> & { oldEndedAt: Date | null; reopened: boolean })[]
+  >`
+    UPDATE "School" s SET name = r.name, "schoolUnitCode" = r."schoolUnitCode", "externalId" = r."externalId", "endedAt" = CASE WHEN r.reopen THEN NULL ELSE s."endedAt" END
+    FROM ${jsonRows(wanted, { schoolId: 'uuid', name: 'text', schoolUnitCode: 'text', externalId: 'text', reopen: 'boolean' })}, "School" o
+    WHERE s.id = r."schoolId" AND o.id = s.id AND s."organisationId" = ${organisationId}::uuid AND (s."endedAt" IS NULL OR r.reopen)
+      AND (s.name <> r.name OR s."schoolUnitCode" IS DISTINCT FROM r."schoolUnitCode" OR s."externalId" IS DISTINCT FROM r."externalId"
+        OR (r.reopen AND s."endedAt" IS NOT NULL))
+    RETURNING s.id::text AS "schoolId", s.name, s."schoolUnitCode", s."externalId", o.name AS "oldName", o."schoolUnitCode" AS "oldSchoolUnitCode",
+      o."externalId" AS "oldExternalId", o."endedAt" AS "oldEndedAt", (r.reopen AND o."endedAt" IS NOT NULL) AS reopened`;
+  await recordAudits(
+    tx,
+    actor,
+    now,
+    updated.map((s) => ({
+      action: 'SCHOOL_UPDATED' as const,
+      organisationId,
+      schoolId: s.schoolId,
+      ...changes(
+        { name: s.oldName, schoolUnitCode: s.oldSchoolUnitCode, externalId: s.oldExternalId, ...(s.reopened ? { endedAt: s.oldEndedAt } : {}) },
+        { name: s.name, schoolUnitCode: s.schoolUnitCode, externalId: s.externalId, ...(s.reopened ? { endedAt: null } : {}) },
+      ),
+    })),
+  );
 }
 
 export function schoolData(input: Partial<SchoolFields>, partial = false): Partial<SchoolFields> {
