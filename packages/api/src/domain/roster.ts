@@ -149,20 +149,11 @@ export async function updateSchools(tx: Tx, now: Date, actor: Actor, organisatio
         OR (r.reopen AND s."endedAt" IS NOT NULL))
     RETURNING s.id::text AS "schoolId", s.name, s."schoolUnitCode", s."externalId", o.name AS "oldName", o."schoolUnitCode" AS "oldSchoolUnitCode",
       o."externalId" AS "oldExternalId", o."endedAt" AS "oldEndedAt", (r.reopen AND o."endedAt" IS NOT NULL) AS reopened`;
-  await recordAudits(
-    tx,
-    actor,
-    now,
-    updated.map((s) => ({
-      action: 'SCHOOL_UPDATED' as const,
-      organisationId,
-      schoolId: s.schoolId,
-      ...changes(
-        { name: s.oldName, schoolUnitCode: s.oldSchoolUnitCode, externalId: s.oldExternalId, ...(s.reopened ? { endedAt: s.oldEndedAt } : {}) },
-        { name: s.name, schoolUnitCode: s.schoolUnitCode, externalId: s.externalId, ...(s.reopened ? { endedAt: null } : {}) },
-      ),
-    })),
-  );
+  await recordUpdates(tx, actor, now, updated, ['name', 'schoolUnitCode', 'externalId'], { endedAt: null }, (s) => ({
+    action: 'SCHOOL_UPDATED',
+    organisationId,
+    schoolId: s.schoolId,
+  }));
 }
 
 export function schoolData(input: Partial<SchoolFields>, partial = false): Partial<SchoolFields> {
@@ -338,20 +329,11 @@ export async function updateUsers(tx: Tx, now: Date, actor: Actor, organisationI
       AND (u.name <> r.name OR u.email <> r.email OR u."externalId" IS DISTINCT FROM r."externalId" OR (r.reopen AND u."endedAt" IS NOT NULL))
     RETURNING u.id::text AS "userId", u.name, u.email, u."externalId", o.name AS "oldName", o.email AS "oldEmail", o."externalId" AS "oldExternalId",
       o."endedAt" AS "oldEndedAt", (r.reopen AND o."endedAt" IS NOT NULL) AS reopened`;
-  await recordAudits(
-    tx,
-    actor,
-    now,
-    updated.map((u) => ({
-      action: 'USER_UPDATED' as const,
-      organisationId,
-      userId: u.userId,
-      ...changes(
-        { name: u.oldName, email: u.oldEmail, externalId: u.oldExternalId, ...(u.reopened ? { endedAt: u.oldEndedAt } : {}) },
-        { name: u.name, email: u.email, externalId: u.externalId, ...(u.reopened ? { endedAt: null } : {}) },
-      ),
-    })),
-  );
+  await recordUpdates(tx, actor, now, updated, ['name', 'email', 'externalId'], { endedAt: null }, (u) => ({
+    action: 'USER_UPDATED',
+    organisationId,
+    userId: u.userId,
+  }));
 }
 
 export function userData(input: Partial<UserFields>, partial = false): Partial<UserFields> {
@@ -711,27 +693,12 @@ export async function updateGroups(tx: Tx, now: Date, actor: Actor, organisation
     RETURNING g.id::text AS "groupId", g."schoolId"::text AS "schoolId", g.name, g.kind::text AS kind, g."schoolYear", g."externalId",
       o.name AS "oldName", o.kind::text AS "oldKind", o."schoolYear" AS "oldSchoolYear", o."externalId" AS "oldExternalId",
       o."endedAt" AS "oldEndedAt", o."startedAt" AS "oldStartedAt", (r.reopen AND o."endedAt" IS NOT NULL) AS reopened`;
-  await recordAudits(
-    tx,
-    actor,
-    now,
-    updated.map((g) => ({
-      action: 'GROUP_UPDATED' as const,
-      organisationId,
-      schoolId: g.schoolId,
-      groupId: g.groupId,
-      ...changes(
-        {
-          name: g.oldName,
-          kind: g.oldKind,
-          schoolYear: g.oldSchoolYear,
-          externalId: g.oldExternalId,
-          ...(g.reopened ? { endedAt: g.oldEndedAt, startedAt: g.oldStartedAt } : {}),
-        },
-        { name: g.name, kind: g.kind, schoolYear: g.schoolYear, externalId: g.externalId, ...(g.reopened ? { endedAt: null, startedAt: now } : {}) },
-      ),
-    })),
-  );
+  await recordUpdates(tx, actor, now, updated, ['name', 'kind', 'schoolYear', 'externalId'], { endedAt: null, startedAt: now }, (g) => ({
+    action: 'GROUP_UPDATED',
+    organisationId,
+    schoolId: g.schoolId,
+    groupId: g.groupId,
+  }));
 }
 
 /**
@@ -958,6 +925,34 @@ function changedFields<R extends object, W extends object>(record: R, wanted: W)
 
 function sameValue(a: unknown, b: unknown): boolean {
   return a instanceof Date && b instanceof Date ? a.getTime() === b.getTime() : a === b;
+}
+
+/**
+ * The audit events of a bulk update, one a row it changed: each of `fields` as it is and as it
+ * was (the row's `old<Field>`), those whose values differ; a reopened row also shows the fields
+ * reopening set (`reopening`), as they were (`old<Field>`) and as they are now.
+ */
+function recordUpdates<Row extends { reopened: boolean }>(
+  tx: Tx,
+  actor: Actor,
+  now: Date,
+  rows: Row[],
+  fields: (keyof Row & string)[],
+  reopening: Record<string, unknown>,
+  entry: (row: Row) => Omit<AuditEntry, 'before' | 'after'>,
+): Promise<void> {
+  const old = (row: Row, field: string) => (row as Record<string, unknown>)[`old${field[0]!.toUpperCase()}${field.slice(1)}`];
+  return recordAudits(
+    tx,
+    actor,
+    now,
+    rows.map((row) => {
+      const reopened = row.reopened ? Object.keys(reopening) : [];
+      const before = Object.fromEntries([...fields, ...reopened].map((field) => [field, old(row, field)]));
+      const after = { ...Object.fromEntries(fields.map((field) => [field, row[field]])), ...(row.reopened ? reopening : {}) };
+      return { ...entry(row), ...changes(before, after) };
+    }),
+  );
 }
 
 /** An audit event's before and after: the fields whose values differ. */

@@ -547,50 +547,46 @@ type NewGroupMembership = { groupId: string; userId: string; role: GroupRole; st
 // setSchoolMembership, createGroup and setGroupMembership (roster.ts) write, after the checks that
 // the diff has not made.
 
+/**
+ * New records of one kind with the ids made here (UUIDv7): one INSERT, their ids remembered by
+ * external id for the changes that refer to them, and one audit event each.
+ */
+async function insertRecords<R extends { id: string; externalId: string }>(
+  tx: Tx,
+  now: Date,
+  actor: Actor,
+  table: 'School' | 'User' | 'Group',
+  columns: Record<string, string>,
+  rows: R[],
+  created: IdLayer,
+  audit: (row: R) => AuditEntry,
+): Promise<void> {
+  await insertRows(tx, table, { id: 'uuid', organisationId: 'uuid', ...columns, externalId: 'text', createdAt: 'timestamp(3)' }, rows);
+  for (const row of rows) created.set(row.externalId, row.id);
+  await recordAudits(tx, actor, now, rows.map(audit));
+}
+
 async function insertSchools(tx: Tx, now: Date, actor: Actor, organisationId: string, schools: NewSchool[], ids: CreatedIds): Promise<void> {
   if (schools.length === 0) return;
   // The diff found the external ids and school unit codes free (the unique indexes stand behind it).
   const rows = schools.map((school) => ({ ...(schoolData(school) as NewSchool), id: uuidV7(now.getTime()), organisationId, createdAt: now }));
-  await insertRows(
-    tx,
-    'School',
-    { id: 'uuid', organisationId: 'uuid', name: 'text', schoolUnitCode: 'text', externalId: 'text', createdAt: 'timestamp(3)' },
-    rows,
-  );
-  for (const school of rows) ids.schools.set(school.externalId, school.id);
-  await recordAudits(
-    tx,
-    actor,
-    now,
-    rows.map(
-      ({ id, name, schoolUnitCode, externalId }): AuditEntry => ({
-        action: 'SCHOOL_CREATED',
-        organisationId,
-        schoolId: id,
-        after: JSON.parse(JSON.stringify({ name, schoolUnitCode, externalId })),
-      }),
-    ),
-  );
+  await insertRecords(tx, now, actor, 'School', { name: 'text', schoolUnitCode: 'text' }, rows, ids.schools, ({ id, name, schoolUnitCode, externalId }) => ({
+    action: 'SCHOOL_CREATED',
+    organisationId,
+    schoolId: id,
+    after: JSON.parse(JSON.stringify({ name, schoolUnitCode, externalId })),
+  }));
 }
 
 async function insertUsers(tx: Tx, now: Date, actor: Actor, organisationId: string, users: NewUser[], ids: CreatedIds): Promise<void> {
   if (users.length === 0) return;
   const rows = users.map((user) => ({ ...(userData(user) as NewUser), id: uuidV7(now.getTime()), organisationId, createdAt: now }));
-  await insertRows(tx, 'User', { id: 'uuid', organisationId: 'uuid', name: 'text', email: 'text', externalId: 'text', createdAt: 'timestamp(3)' }, rows);
-  for (const user of rows) ids.users.set(user.externalId, user.id);
-  await recordAudits(
-    tx,
-    actor,
-    now,
-    rows.map(
-      (user): AuditEntry => ({
-        action: 'USER_CREATED',
-        organisationId,
-        userId: user.id,
-        after: { name: user.name, email: user.email, externalId: user.externalId },
-      }),
-    ),
-  );
+  await insertRecords(tx, now, actor, 'User', { name: 'text', email: 'text' }, rows, ids.users, (user) => ({
+    action: 'USER_CREATED',
+    organisationId,
+    userId: user.id,
+    after: { name: user.name, email: user.email, externalId: user.externalId },
+  }));
 }
 
 async function insertSchoolMemberships(tx: Tx, now: Date, actor: Actor, organisationId: string, memberships: NewSchoolMembership[]): Promise<void> {
@@ -630,36 +626,21 @@ async function insertGroups(tx: Tx, now: Date, actor: Actor, organisationId: str
     createdAt: now,
     startedAt: now,
   }));
-  await insertRows(
+  await insertRecords(
     tx,
-    'Group',
-    {
-      id: 'uuid',
-      organisationId: 'uuid',
-      schoolId: 'uuid',
-      name: 'text',
-      kind: '"GroupKind"',
-      schoolYear: 'int',
-      externalId: 'text',
-      createdAt: 'timestamp(3)',
-      startedAt: 'timestamp(3)',
-    },
-    rows,
-  );
-  for (const group of rows) ids.groups.set(group.externalId, group.id);
-  await recordAudits(
-    tx,
-    actor,
     now,
-    rows.map(
-      ({ id, schoolId, name, kind, schoolYear, externalId }): AuditEntry => ({
-        action: 'GROUP_CREATED',
-        organisationId,
-        schoolId,
-        groupId: id,
-        after: JSON.parse(JSON.stringify({ name, kind, schoolYear, externalId })),
-      }),
-    ),
+    actor,
+    'Group',
+    { schoolId: 'uuid', name: 'text', kind: '"GroupKind"', schoolYear: 'int', startedAt: 'timestamp(3)' },
+    rows,
+    ids.groups,
+    ({ id, schoolId, name, kind, schoolYear, externalId }) => ({
+      action: 'GROUP_CREATED',
+      organisationId,
+      schoolId,
+      groupId: id,
+      after: JSON.parse(JSON.stringify({ name, kind, schoolYear, externalId })),
+    }),
   );
 }
 
