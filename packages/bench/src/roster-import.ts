@@ -1,4 +1,4 @@
-// `pnpm --filter @school-licenses/bench roster-import [--backend pglite|postgres|both] [--scale municipality|tenth|small] [--live-heap] [--no-rollover]`
+// `pnpm --filter @school-licenses/bench roster-import [--backend pglite|postgres|both] [--scale municipality|tenth|small] [--live-heap] [--no-rollover] [--default-heap]`
 // Imports a generated municipality-sized OneRoster set (roster-set.ts) into a fresh database, then
 // imports it again (nothing to change). Then the next school year's snapshot (the rollover): after
 // giving a product to a quarter of each school's students, a dry run of it (no standing rule yet:
@@ -6,7 +6,8 @@
 // on two classes a school with fewer licenses than members, the rollover itself. Reports for each
 // run its time, the SQL statements per record of the snapshot, and the process's peak RSS. PGlite
 // in a temporary directory; PostgreSQL in a database of its own (licenses_roster_bench or
-// BENCH_DATABASE, dropped afterwards).
+// BENCH_DATABASE, dropped afterwards). The process keeps its heap as the `roster import` command
+// does (keepHeapNearLive); --default-heap leaves V8's default growth, to compare.
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -22,6 +23,7 @@ import {
   filesAt,
   importRoster,
   inTransaction,
+  keepHeapNearLive,
   placeOrder,
   readRoster,
   systemActor,
@@ -48,6 +50,7 @@ const { values } = parseArgs({
     scale: { type: 'string', default: 'municipality' },
     'live-heap': { type: 'boolean', default: false },
     'no-rollover': { type: 'boolean', default: false },
+    'default-heap': { type: 'boolean', default: false },
   },
   strict: true,
 });
@@ -63,12 +66,14 @@ if (values.backend === 'both') {
       values.scale!,
       ...(values['live-heap'] ? ['--live-heap'] : []),
       ...(values['no-rollover'] ? ['--no-rollover'] : []),
+      ...(values['default-heap'] ? ['--default-heap'] : []),
     ];
     execFileSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), ...args], { stdio: 'inherit' });
   }
   process.exit(0);
 }
 const backends = [values.backend as 'pglite' | 'postgres'];
+if (!values['default-heap']) keepHeapNearLive();
 
 async function onServer(sql: string): Promise<void> {
   const client = new pg.Client({ connectionString: DEFAULT_SERVER_URL });
@@ -252,6 +257,7 @@ try {
         await before?.();
         gc(); // what the run before left as garbage is not this run's
         const ownPeak = resetPeakRss();
+        const startRss = rssMb();
         statements = 0;
         byKind.clear();
         const started = performance.now();
@@ -292,7 +298,7 @@ try {
         const changes = Object.values(report.summary).reduce((sum, c) => sum + c.created + c.updated + c.ended, 0);
         console.log(
           `${backend.padEnd(8)} ${run.padEnd(17)} ${seconds.toFixed(1).padStart(6)} s  ${String(changes).padStart(7)} changes  ` +
-            `${String(statements).padStart(7)} statements (${(statements / records).toFixed(3)} per record)  peak RSS ${peakRssMb()} MB${ownPeak ? ' (its own)' : ''}`,
+            `${String(statements).padStart(7)} statements (${(statements / records).toFixed(3)} per record)  peak RSS ${peakRssMb()} MB${ownPeak ? ` (its own, from ${startRss} MB)` : ''}`,
         );
         if (run !== 'first import' && run !== 'same files again') {
           console.log(
