@@ -33,7 +33,7 @@ import {
 import { openDatabase, type PrismaClient } from '@school-licenses/db';
 import pg from 'pg';
 import { DEFAULT_SERVER_URL } from './database.ts';
-import { MUNICIPALITY, writeRosterSet, type RosterScale } from './roster-set.ts';
+import { MUNICIPALITY, writeRosterSetApart, type RosterScale } from './roster-set.ts';
 
 const SCALES: Record<string, RosterScale> = {
   municipality: MUNICIPALITY,
@@ -203,12 +203,12 @@ async function giveLicenses(prisma: PrismaClient, organisationId: string, part: 
 const work = await mkdtemp(join(tmpdir(), 'roster-bench-'));
 try {
   const setDir = join(work, 'oneroster');
-  const size = await writeRosterSet(setDir, scale);
+  const size = await writeRosterSetApart(setDir, scale);
   const countRecords = (of: typeof size) => of.schools + of.people + of.groups + of.schoolMemberships + of.groupMemberships;
   const records = countRecords(size);
   console.log(`OneRoster set: ${JSON.stringify(size)} = ${records} records`);
   const nextYearDir = join(work, 'oneroster-next-year');
-  const nextYear = await writeRosterSet(nextYearDir, scale, 1);
+  const nextYear = await writeRosterSetApart(nextYearDir, scale, 1);
   console.log(`the next school year's set: ${JSON.stringify(nextYear)} = ${countRecords(nextYear)} records`);
   for (const backend of backends) {
     let url: string | undefined;
