@@ -155,7 +155,7 @@ export const roster: Command = async ({ args, env, stderr, console }) => {
  * default it grows to up to four times what is alive when collecting is cheap beside the work, as an
  * import's is: what the import holds (about 100 MB at a municipality's size) became 500 MB of heap,
  * and the RSS grew with the files (BENCHMARKS.md, fourteenth session). A quarter more keeps the
- * heap near what is alive, at about the same time.
+ * heap near what is alive: 2–3% more time for a first import, about 40% for a rollover.
  */
 export const IMPORT_HEAP_GROWING_PERCENT = 25;
 
