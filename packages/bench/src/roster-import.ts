@@ -1,4 +1,4 @@
-// `pnpm --filter @school-licenses/bench roster-import [--backend pglite|postgres|both] [--scale municipality|tenth|small] [--live-heap] [--no-rollover]`
+// `pnpm --filter @school-licenses/bench roster-import [--backend pglite|postgres|both] [--scale municipality|tenth|small] [--live-heap] [--no-rollover] [--default-heap]`
 // Imports a generated municipality-sized OneRoster set (roster-set.ts) into a fresh database, then
 // imports it again (nothing to change). Then the next school year's snapshot (the rollover): after
 // giving a product to a quarter of each school's students, a dry run of it (no standing rule yet:
@@ -6,8 +6,10 @@
 // on two classes a school with fewer licenses than members, the rollover itself. Reports for each
 // run its time, the SQL statements per record of the snapshot, and the process's peak RSS. PGlite
 // in a temporary directory; PostgreSQL in a database of its own (licenses_roster_bench or
-// BENCH_DATABASE, dropped afterwards).
+// BENCH_DATABASE, dropped afterwards). The process keeps its heap as the `roster import` command
+// does (keepHeapNearLive); --default-heap leaves V8's default growth, to compare.
 import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -21,6 +23,7 @@ import {
   filesAt,
   importRoster,
   inTransaction,
+  keepHeapNearLive,
   placeOrder,
   readRoster,
   systemActor,
@@ -30,7 +33,7 @@ import {
 import { openDatabase, type PrismaClient } from '@school-licenses/db';
 import pg from 'pg';
 import { DEFAULT_SERVER_URL } from './database.ts';
-import { MUNICIPALITY, writeRosterSet, type RosterScale } from './roster-set.ts';
+import { MUNICIPALITY, writeRosterSetApart, type RosterScale } from './roster-set.ts';
 
 const SCALES: Record<string, RosterScale> = {
   municipality: MUNICIPALITY,
@@ -47,6 +50,7 @@ const { values } = parseArgs({
     scale: { type: 'string', default: 'municipality' },
     'live-heap': { type: 'boolean', default: false },
     'no-rollover': { type: 'boolean', default: false },
+    'default-heap': { type: 'boolean', default: false },
   },
   strict: true,
 });
@@ -62,12 +66,14 @@ if (values.backend === 'both') {
       values.scale!,
       ...(values['live-heap'] ? ['--live-heap'] : []),
       ...(values['no-rollover'] ? ['--no-rollover'] : []),
+      ...(values['default-heap'] ? ['--default-heap'] : []),
     ];
     execFileSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), ...args], { stdio: 'inherit' });
   }
   process.exit(0);
 }
 const backends = [values.backend as 'pglite' | 'postgres'];
+if (!values['default-heap']) keepHeapNearLive();
 
 async function onServer(sql: string): Promise<void> {
   const client = new pg.Client({ connectionString: DEFAULT_SERVER_URL });
@@ -100,8 +106,28 @@ async function snapshotMb(dir: string): Promise<number> {
   return Math.round(size / 1024 / 1024);
 }
 
-/** The peak RSS so far, in MB: the kernel's high-water mark for the process. */
-const peakRssMb = () => Math.round(process.resourceUsage().maxRSS / 1024);
+/** The peak RSS so far, in MB: the kernel's high-water mark for the process (or since resetPeakRss). */
+function peakRssMb(): number {
+  const hwm = existsSync(STATUS) ? /VmHWM:\s+(\d+) kB/.exec(readFileSync(STATUS, 'utf8'))?.[1] : undefined;
+  return Math.round((hwm ? Number(hwm) : process.resourceUsage().maxRSS) / 1024);
+}
+const STATUS = '/proc/self/status';
+
+/**
+ * Starts the high-water mark again from the RSS now (Linux: writing 5 to clear_refs), so that a
+ * run's peak is its own: opening a fresh PGlite directory (its initdb) peaks at about 1.1 GB
+ * before any import runs, which the process's peak would report for every run. False elsewhere.
+ */
+function resetPeakRss(): boolean {
+  try {
+    writeFileSync('/proc/self/clear_refs', '5');
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const rssMb = () => Math.round(process.memoryUsage().rss / 2 ** 20);
 
 /**
  * Licenses held before the rollover: product A, ordered for 30% of each school's students and
@@ -177,12 +203,12 @@ async function giveLicenses(prisma: PrismaClient, organisationId: string, part: 
 const work = await mkdtemp(join(tmpdir(), 'roster-bench-'));
 try {
   const setDir = join(work, 'oneroster');
-  const size = await writeRosterSet(setDir, scale);
+  const size = await writeRosterSetApart(setDir, scale);
   const countRecords = (of: typeof size) => of.schools + of.people + of.groups + of.schoolMemberships + of.groupMemberships;
   const records = countRecords(size);
   console.log(`OneRoster set: ${JSON.stringify(size)} = ${records} records`);
   const nextYearDir = join(work, 'oneroster-next-year');
-  const nextYear = await writeRosterSet(nextYearDir, scale, 1);
+  const nextYear = await writeRosterSetApart(nextYearDir, scale, 1);
   console.log(`the next school year's set: ${JSON.stringify(nextYear)} = ${countRecords(nextYear)} records`);
   for (const backend of backends) {
     let url: string | undefined;
@@ -207,6 +233,7 @@ try {
     });
     try {
       await database.migrate();
+      console.log(`${backend}: database open, RSS ${rssMb()} MB (peak so far ${peakRssMb()} MB, the database's creation included)`);
       const organisation = await database.prisma.organisation.create({ data: { name: 'Benchkommun', createdAt: new Date() } });
       const give = async (part: 'licenses' | 'rules') => {
         const setUp = performance.now();
@@ -228,6 +255,9 @@ try {
       ];
       for (const { run, dir, records, dryRun = false, rollbackDryRun = false, before } of runs) {
         await before?.();
+        gc(); // what the run before left as garbage is not this run's
+        const ownPeak = resetPeakRss();
+        const startRss = rssMb();
         statements = 0;
         byKind.clear();
         const started = performance.now();
@@ -268,7 +298,7 @@ try {
         const changes = Object.values(report.summary).reduce((sum, c) => sum + c.created + c.updated + c.ended, 0);
         console.log(
           `${backend.padEnd(8)} ${run.padEnd(17)} ${seconds.toFixed(1).padStart(6)} s  ${String(changes).padStart(7)} changes  ` +
-            `${String(statements).padStart(7)} statements (${(statements / records).toFixed(3)} per record)  peak RSS ${peakRssMb()} MB`,
+            `${String(statements).padStart(7)} statements (${(statements / records).toFixed(3)} per record)  peak RSS ${peakRssMb()} MB${ownPeak ? ` (its own, from ${startRss} MB)` : ''}`,
         );
         if (run !== 'first import' && run !== 'same files again') {
           console.log(

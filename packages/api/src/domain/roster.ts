@@ -17,7 +17,7 @@
 //   return to the school's reusable pool. Memberships start and end at instants (startedAt,
 //   endedAt): an import ends a membership once its last day has passed.
 // - Endings and updates have bulk forms (endUsers, endSchoolMemberships, endGroups,
-//   endGroupMemberships; updateUsers, updateSchoolMemberships, updateGroups, updateGroupMemberships:
+//   endGroupMemberships; updateSchools, updateUsers, updateSchoolMemberships, updateGroups, updateGroupMemberships:
 //   many records of the organisation, a statement or a few per step), which a roster import calls a
 //   kind and batch at a time and the single functions call with one record: each rule is written once.
 // - Refusals are LicenseErrors with the input field: ALREADY_EXISTS (`email`, `externalId`,
@@ -118,9 +118,42 @@ async function changeSchool(tx: Tx, now: Date, actor: Actor, school: School, dat
   const changed = changedFields(school, { ...data, ...(reopen && school.endedAt ? { endedAt: null } : {}) });
   if (!changed) return { record: school, change: 'unchanged' };
   await requireFreeSchoolKeys(tx, school.organisationId, changed, school.id);
-  const record = await tx.school.update({ where: { id: school.id }, data: changed });
-  await recordAudit(tx, actor, now, { action: 'SCHOOL_UPDATED', organisationId: school.organisationId, schoolId: school.id, ...beforeAfter(school, changed) });
-  return { record, change: 'updated' };
+  const { endedAt: _, ...fields } = changed as Partial<SchoolFields> & { endedAt?: null };
+  await updateSchools(tx, now, actor, school.organisationId, [
+    { schoolId: school.id, name: school.name, schoolUnitCode: school.schoolUnitCode, externalId: school.externalId, ...fields, reopen: 'endedAt' in changed },
+  ]);
+  return { record: { ...school, ...changed }, change: 'updated' };
+}
+
+export type SchoolUpdate = { schoolId: string; name: string; schoolUnitCode?: string | null; externalId?: string | null; reopen?: boolean };
+
+/**
+ * Schools of the organisation get these names, school unit codes and external ids, and a closed
+ * one opens again (`reopen`): updateSchool for many at once (a roster import's updates), for a
+ * caller that has checked the actor may change them and that the keys are free (the diff does;
+ * the unique indexes stand behind it). A closed school not reopened is left as it is. One UPDATE,
+ * the audit events (the fields that changed) in one more.
+ */
+export async function updateSchools(tx: Tx, now: Date, actor: Actor, organisationId: string, rows: SchoolUpdate[]): Promise<void> {
+  if (rows.length === 0) return;
+  const wanted = rows.map((row) => ({ ...(schoolData(row) as SchoolFields), schoolId: row.schoolId, reopen: !!row.reopen }));
+  // `o` is the row as it was when the statement began: the audit event's "before".
+  const updated = await tx.$queryRaw<
+    (Record<'schoolId' | 'name' | 'oldName', string> &
+      Record<'schoolUnitCode' | 'externalId' | 'oldSchoolUnitCode' | 'oldExternalId', string | null> & { oldEndedAt: Date | null; reopened: boolean })[]
+  >`
+    UPDATE "School" s SET name = r.name, "schoolUnitCode" = r."schoolUnitCode", "externalId" = r."externalId", "endedAt" = CASE WHEN r.reopen THEN NULL ELSE s."endedAt" END
+    FROM ${jsonRows(wanted, { schoolId: 'uuid', name: 'text', schoolUnitCode: 'text', externalId: 'text', reopen: 'boolean' })}, "School" o
+    WHERE s.id = r."schoolId" AND o.id = s.id AND s."organisationId" = ${organisationId}::uuid AND (s."endedAt" IS NULL OR r.reopen)
+      AND (s.name <> r.name OR s."schoolUnitCode" IS DISTINCT FROM r."schoolUnitCode" OR s."externalId" IS DISTINCT FROM r."externalId"
+        OR (r.reopen AND s."endedAt" IS NOT NULL))
+    RETURNING s.id::text AS "schoolId", s.name, s."schoolUnitCode", s."externalId", o.name AS "oldName", o."schoolUnitCode" AS "oldSchoolUnitCode",
+      o."externalId" AS "oldExternalId", o."endedAt" AS "oldEndedAt", (r.reopen AND o."endedAt" IS NOT NULL) AS reopened`;
+  await recordUpdates(tx, actor, now, updated, ['name', 'schoolUnitCode', 'externalId'], { endedAt: null }, (s) => ({
+    action: 'SCHOOL_UPDATED',
+    organisationId,
+    schoolId: s.schoolId,
+  }));
 }
 
 export function schoolData(input: Partial<SchoolFields>, partial = false): Partial<SchoolFields> {
@@ -296,20 +329,11 @@ export async function updateUsers(tx: Tx, now: Date, actor: Actor, organisationI
       AND (u.name <> r.name OR u.email <> r.email OR u."externalId" IS DISTINCT FROM r."externalId" OR (r.reopen AND u."endedAt" IS NOT NULL))
     RETURNING u.id::text AS "userId", u.name, u.email, u."externalId", o.name AS "oldName", o.email AS "oldEmail", o."externalId" AS "oldExternalId",
       o."endedAt" AS "oldEndedAt", (r.reopen AND o."endedAt" IS NOT NULL) AS reopened`;
-  await recordAudits(
-    tx,
-    actor,
-    now,
-    updated.map((u) => ({
-      action: 'USER_UPDATED' as const,
-      organisationId,
-      userId: u.userId,
-      ...changes(
-        { name: u.oldName, email: u.oldEmail, externalId: u.oldExternalId, ...(u.reopened ? { endedAt: u.oldEndedAt } : {}) },
-        { name: u.name, email: u.email, externalId: u.externalId, ...(u.reopened ? { endedAt: null } : {}) },
-      ),
-    })),
-  );
+  await recordUpdates(tx, actor, now, updated, ['name', 'email', 'externalId'], { endedAt: null }, (u) => ({
+    action: 'USER_UPDATED',
+    organisationId,
+    userId: u.userId,
+  }));
 }
 
 export function userData(input: Partial<UserFields>, partial = false): Partial<UserFields> {
@@ -669,27 +693,12 @@ export async function updateGroups(tx: Tx, now: Date, actor: Actor, organisation
     RETURNING g.id::text AS "groupId", g."schoolId"::text AS "schoolId", g.name, g.kind::text AS kind, g."schoolYear", g."externalId",
       o.name AS "oldName", o.kind::text AS "oldKind", o."schoolYear" AS "oldSchoolYear", o."externalId" AS "oldExternalId",
       o."endedAt" AS "oldEndedAt", o."startedAt" AS "oldStartedAt", (r.reopen AND o."endedAt" IS NOT NULL) AS reopened`;
-  await recordAudits(
-    tx,
-    actor,
-    now,
-    updated.map((g) => ({
-      action: 'GROUP_UPDATED' as const,
-      organisationId,
-      schoolId: g.schoolId,
-      groupId: g.groupId,
-      ...changes(
-        {
-          name: g.oldName,
-          kind: g.oldKind,
-          schoolYear: g.oldSchoolYear,
-          externalId: g.oldExternalId,
-          ...(g.reopened ? { endedAt: g.oldEndedAt, startedAt: g.oldStartedAt } : {}),
-        },
-        { name: g.name, kind: g.kind, schoolYear: g.schoolYear, externalId: g.externalId, ...(g.reopened ? { endedAt: null, startedAt: now } : {}) },
-      ),
-    })),
-  );
+  await recordUpdates(tx, actor, now, updated, ['name', 'kind', 'schoolYear', 'externalId'], { endedAt: null, startedAt: now }, (g) => ({
+    action: 'GROUP_UPDATED',
+    organisationId,
+    schoolId: g.schoolId,
+    groupId: g.groupId,
+  }));
 }
 
 /**
@@ -916,6 +925,34 @@ function changedFields<R extends object, W extends object>(record: R, wanted: W)
 
 function sameValue(a: unknown, b: unknown): boolean {
   return a instanceof Date && b instanceof Date ? a.getTime() === b.getTime() : a === b;
+}
+
+/**
+ * The audit events of a bulk update, one a row it changed: each of `fields` as it is and as it
+ * was (the row's `old<Field>`), those whose values differ; a reopened row also shows the fields
+ * reopening set (`reopening`), as they were (`old<Field>`) and as they are now.
+ */
+function recordUpdates<Row extends { reopened: boolean }>(
+  tx: Tx,
+  actor: Actor,
+  now: Date,
+  rows: Row[],
+  fields: (keyof Row & string)[],
+  reopening: Record<string, unknown>,
+  entry: (row: Row) => Omit<AuditEntry, 'before' | 'after'>,
+): Promise<void> {
+  const old = (row: Row, field: string) => (row as Record<string, unknown>)[`old${field[0]!.toUpperCase()}${field.slice(1)}`];
+  return recordAudits(
+    tx,
+    actor,
+    now,
+    rows.map((row) => {
+      const reopened = row.reopened ? Object.keys(reopening) : [];
+      const before = Object.fromEntries([...fields, ...reopened].map((field) => [field, old(row, field)]));
+      const after = { ...Object.fromEntries(fields.map((field) => [field, row[field]])), ...(row.reopened ? reopening : {}) };
+      return { ...entry(row), ...changes(before, after) };
+    }),
+  );
 }
 
 /** An audit event's before and after: the fields whose values differ. */

@@ -74,6 +74,49 @@ function withoutPerson(sourcedId: string, changes: Record<string, string | null>
   return fixtureFiles('oneroster', { 'users.csv': drop('users.csv'), 'roles.csv': drop('roles.csv'), 'enrollments.csv': drop('enrollments.csv'), ...changes });
 }
 
+/**
+ * For the bulk tests (as many statements for a few records as for many): a database of its own
+ * whose statements are counted, an import into it (a fresh organisation each time `organisation`
+ * is called), and its invariants checked after `test`.
+ */
+async function withCountedImports(
+  test: (counted: {
+    prisma: TestDatabase['prisma'];
+    statements: string[];
+    organisation: () => Promise<LicensePool>;
+    importFiles: (pool: LicensePool, files: RosterFile[]) => ReturnType<typeof importRoster>;
+  }) => Promise<void>,
+): Promise<void> {
+  const statements: string[] = [];
+  const counted = await openTestDatabase({ onQuery: (sql) => statements.push(sql) });
+  try {
+    await test({
+      prisma: counted.prisma,
+      statements,
+      organisation: () => licensePool(counted.prisma, clock, { licenses: 0, students: 0 }),
+      importFiles: (pool, files) =>
+        importRoster(
+          counted.prisma,
+          clock,
+          systemActor,
+          { organisationId: pool.organisationId, format: 'oneroster-csv', files, dryRun: false },
+          { maxFileBytes: DEFAULT_MAX_FILE_BYTES },
+        ),
+    });
+    expect(await checkInvariants(counted.prisma)).toEqual({});
+  } finally {
+    await counted.close();
+  }
+}
+
+/** A fixture file with a line more for each of `numbers` (01, 02, …): `extra` makes it. */
+function withLines(name: string, numbers: string[], extra: (n: string, i: number) => string): string {
+  return `${[fixtureText('oneroster', name).trimEnd(), ...numbers.map(extra)].join('\n')}\n`;
+}
+
+/** 01, 02, … for `count` records. */
+const numbered = (count: number) => Array.from({ length: count }, (_, i) => String(i + 1).padStart(2, '0'));
+
 describe('roster import', () => {
   it('imports a OneRoster set, and importing it again changes nothing', async () => {
     const pool = await organisation();
@@ -253,85 +296,67 @@ describe('roster import', () => {
   });
 
   it('leavers end in bulk: ending 5 or 25 students (their class, school membership, account and licenses) sends the same statements', async () => {
-    const nn = (n: number) => String(n).padStart(2, '0');
     /** The fixture with `count` more students of Norrskolan in class 7A (usr-s01…). */
-    const withStudents = (count: number) => {
-      const numbers = Array.from({ length: count }, (_, i) => nn(i + 1));
-      const lines = (name: string, extra: (n: string) => string) => `${[fixtureText('oneroster', name).trimEnd(), ...numbers.map(extra)].join('\n')}\n`;
-      return fixtureFiles('oneroster', {
-        'users.csv': lines('users.csv', (n) => `usr-s${n},,,true,s${n}.elev,,Elev,Nummer ${n},,,s${n}.elev@norr.example,,,,07,,,,,,,sch-norr,`),
-        'roles.csv': lines('roles.csv', (n) => `rol-s${n},,,usr-s${n},primary,student,2026-08-17,,sch-norr,`),
-        'enrollments.csv': lines('enrollments.csv', (n) => `enr-s${n},,,cls-7a,sch-norr,usr-s${n},student,false,,`),
+    const withStudents = (count: number) =>
+      fixtureFiles('oneroster', {
+        'users.csv': withLines(
+          'users.csv',
+          numbered(count),
+          (n) => `usr-s${n},,,true,s${n}.elev,,Elev,Nummer ${n},,,s${n}.elev@norr.example,,,,07,,,,,,,sch-norr,`,
+        ),
+        'roles.csv': withLines('roles.csv', numbered(count), (n) => `rol-s${n},,,usr-s${n},primary,student,2026-08-17,,sch-norr,`),
+        'enrollments.csv': withLines('enrollments.csv', numbered(count), (n) => `enr-s${n},,,cls-7a,sch-norr,usr-s${n},student,false,,`),
       });
-    };
-    const statements: string[] = [];
-    const counted = await openTestDatabase({ onQuery: (sql) => statements.push(sql) });
-    try {
+    await withCountedImports(async ({ prisma, statements, organisation, importFiles }) => {
       const leave = async (leavers: number) => {
-        const pool = await licensePool(counted.prisma, clock, { licenses: 0, students: 0 });
-        const importFiles = (files: RosterFile[]) =>
-          importRoster(
-            counted.prisma,
-            clock,
-            systemActor,
-            { organisationId: pool.organisationId, format: 'oneroster-csv', files, dryRun: false },
-            { maxFileBytes: DEFAULT_MAX_FILE_BYTES },
-          );
-        await importFiles(withStudents(30));
-        const norr = await counted.prisma.school.findFirstOrThrow({ where: { organisationId: pool.organisationId, externalId: 'sch-norr' } });
-        const gun = await counted.prisma.user.findFirstOrThrow({ where: { organisationId: pool.organisationId, externalId: 'usr-gun' } });
-        const students = await counted.prisma.user.findMany({ where: { organisationId: pool.organisationId, externalId: { startsWith: 'usr-s' } } });
-        await counted.prisma.$transaction(async (tx) => {
+        const pool = await organisation();
+        await importFiles(pool, withStudents(30));
+        const norr = await prisma.school.findFirstOrThrow({ where: { organisationId: pool.organisationId, externalId: 'sch-norr' } });
+        const gun = await prisma.user.findFirstOrThrow({ where: { organisationId: pool.organisationId, externalId: 'usr-gun' } });
+        const students = await prisma.user.findMany({ where: { organisationId: pool.organisationId, externalId: { startsWith: 'usr-s' } } });
+        await prisma.$transaction(async (tx) => {
           const principal = await userActor(tx, gun.id);
           await placeOrder(tx, clock, principal, { schoolId: norr.id, productId: pool.productId, quantity: 30 });
           await assignLicenses(tx, clock, principal, { schoolId: norr.id, productId: pool.productId, userIds: students.map((u) => u.id), reuseStarted: false });
         });
         statements.length = 0;
-        const report = await importFiles(withStudents(30 - leavers));
+        const report = await importFiles(pool, withStudents(30 - leavers));
         expect(report.summary).toMatchObject({ user: { ended: leavers }, schoolMembership: { ended: leavers }, groupMembership: { ended: leavers } });
         expect(report.revokedLicenses).toBe(leavers);
         return statements.length;
       };
       expect(await leave(25)).toBe(await leave(5));
-      expect(await checkInvariants(counted.prisma)).toEqual({});
-    } finally {
-      await counted.close();
-    }
+    });
   });
 
   it('updates go in bulk: renaming 5 or 25 students, changing their e-mail addresses and making them teachers (of the school and the class) sends the same statements', async () => {
-    const nn = (n: number) => String(n).padStart(2, '0');
     /** The fixture with 30 more students of Norrskolan in class 7A (usr-s01…), the first `changed` of them renamed and made teachers, and 7A renamed. */
-    const withStudents = (changed: number) => {
-      const numbers = Array.from({ length: 30 }, (_, i) => nn(i + 1));
-      const lines = (name: string, extra: (n: string, changes: boolean) => string) =>
-        `${[fixtureText('oneroster', name).trimEnd(), ...numbers.map((n, i) => extra(n, i < changed))].join('\n')}\n`;
-      return fixtureFiles('oneroster', {
-        'users.csv': lines(
+    const withStudents = (changed: number) =>
+      fixtureFiles('oneroster', {
+        'users.csv': withLines(
           'users.csv',
-          (n, c) => `usr-s${n},,,true,s${n}.elev,,Elev,${c ? 'Bytt' : 'Nummer'} ${n},,,s${n}.${c ? 'ny' : 'elev'}@norr.example,,,,07,,,,,,,sch-norr,`,
+          numbered(30),
+          (n, i) =>
+            `usr-s${n},,,true,s${n}.elev,,Elev,${i < changed ? 'Bytt' : 'Nummer'} ${n},,,s${n}.${i < changed ? 'ny' : 'elev'}@norr.example,,,,07,,,,,,,sch-norr,`,
         ),
-        'roles.csv': lines('roles.csv', (n, c) => `rol-s${n},,,usr-s${n},primary,${c ? 'teacher' : 'student'},2026-08-17,,sch-norr,`),
-        'enrollments.csv': lines('enrollments.csv', (n, c) => `enr-s${n},,,cls-7a,sch-norr,usr-s${n},${c ? 'teacher' : 'student'},false,,`),
+        'roles.csv': withLines(
+          'roles.csv',
+          numbered(30),
+          (n, i) => `rol-s${n},,,usr-s${n},primary,${i < changed ? 'teacher' : 'student'},2026-08-17,,sch-norr,`,
+        ),
+        'enrollments.csv': withLines(
+          'enrollments.csv',
+          numbered(30),
+          (n, i) => `enr-s${n},,,cls-7a,sch-norr,usr-s${n},${i < changed ? 'teacher' : 'student'},false,,`,
+        ),
         'classes.csv': changed ? fixtureText('oneroster', 'classes.csv').replace('cls-7a,,,7A,', 'cls-7a,,,7A Norr,') : fixtureText('oneroster', 'classes.csv'),
       });
-    };
-    const statements: string[] = [];
-    const counted = await openTestDatabase({ onQuery: (sql) => statements.push(sql) });
-    try {
+    await withCountedImports(async ({ prisma, statements, organisation, importFiles }) => {
       const change = async (changed: number) => {
-        const pool = await licensePool(counted.prisma, clock, { licenses: 0, students: 0 });
-        const importFiles = (files: RosterFile[]) =>
-          importRoster(
-            counted.prisma,
-            clock,
-            systemActor,
-            { organisationId: pool.organisationId, format: 'oneroster-csv', files, dryRun: false },
-            { maxFileBytes: DEFAULT_MAX_FILE_BYTES },
-          );
-        await importFiles(withStudents(0));
+        const pool = await organisation();
+        await importFiles(pool, withStudents(0));
         statements.length = 0;
-        const report = await importFiles(withStudents(changed));
+        const report = await importFiles(pool, withStudents(changed));
         expect(report.summary).toMatchObject({
           user: { updated: changed },
           schoolMembership: { updated: changed },
@@ -339,29 +364,59 @@ describe('roster import', () => {
           groupMembership: { updated: changed },
         });
         const count = statements.length;
-        const s01 = await counted.prisma.user.findFirstOrThrow({ where: { organisationId: pool.organisationId, externalId: 'usr-s01' } });
+        const s01 = await prisma.user.findFirstOrThrow({ where: { organisationId: pool.organisationId, externalId: 'usr-s01' } });
         expect(s01).toMatchObject({ name: 'Elev Bytt 01', email: 's01.ny@norr.example' });
-        expect(await counted.prisma.schoolMembership.findFirstOrThrow({ where: { userId: s01.id } })).toMatchObject({ role: 'TEACHER' });
-        expect(await counted.prisma.groupMembership.findFirstOrThrow({ where: { userId: s01.id } })).toMatchObject({ role: 'TEACHER' });
-        expect(await counted.prisma.auditEvent.findFirstOrThrow({ where: { userId: s01.id, action: 'USER_UPDATED' } })).toMatchObject({
+        expect(await prisma.schoolMembership.findFirstOrThrow({ where: { userId: s01.id } })).toMatchObject({ role: 'TEACHER' });
+        expect(await prisma.groupMembership.findFirstOrThrow({ where: { userId: s01.id } })).toMatchObject({ role: 'TEACHER' });
+        expect(await prisma.auditEvent.findFirstOrThrow({ where: { userId: s01.id, action: 'USER_UPDATED' } })).toMatchObject({
           before: { name: 'Elev Nummer 01', email: 's01.elev@norr.example' },
           after: { name: 'Elev Bytt 01', email: 's01.ny@norr.example' },
         });
-        expect(await counted.prisma.auditEvent.findFirstOrThrow({ where: { organisationId: pool.organisationId, action: 'GROUP_UPDATED' } })).toMatchObject({
+        expect(await prisma.auditEvent.findFirstOrThrow({ where: { organisationId: pool.organisationId, action: 'GROUP_UPDATED' } })).toMatchObject({
           before: { name: '7A' },
           after: { name: '7A Norr' },
         });
-        expect(await counted.prisma.auditEvent.count({ where: { organisationId: pool.organisationId, action: 'SCHOOL_MEMBERSHIP_UPDATED' } })).toBe(changed);
-        expect(await counted.prisma.auditEvent.count({ where: { organisationId: pool.organisationId, action: 'GROUP_MEMBERSHIP_UPDATED' } })).toBe(changed);
+        expect(await prisma.auditEvent.count({ where: { organisationId: pool.organisationId, action: 'SCHOOL_MEMBERSHIP_UPDATED' } })).toBe(changed);
+        expect(await prisma.auditEvent.count({ where: { organisationId: pool.organisationId, action: 'GROUP_MEMBERSHIP_UPDATED' } })).toBe(changed);
         // The same files again change nothing.
-        expect((await importFiles(withStudents(changed))).summary).toEqual(emptySummary());
+        expect((await importFiles(pool, withStudents(changed))).summary).toEqual(emptySummary());
         return count;
       };
       expect(await change(25)).toBe(await change(5));
-      expect(await checkInvariants(counted.prisma)).toEqual({});
-    } finally {
-      await counted.close();
-    }
+    });
+  });
+
+  it('schools go in bulk: creating 1 or 3 schools, then renaming them and changing their codes, sends the same statements', async () => {
+    /** The fixture with `count` more schools (sch-x01…), renamed and given other codes when `changed`. */
+    const withSchools = (count: number, changed: boolean) =>
+      fixtureFiles('oneroster', {
+        'orgs.csv': withLines(
+          'orgs.csv',
+          numbered(count),
+          (n) => `sch-x${n},,,${changed ? 'Nya' : 'Gamla'} skolan ${n},school,${changed ? 555 : 444}000${n},org-kommun`,
+        ),
+      });
+    await withCountedImports(async ({ prisma, statements, organisation, importFiles }) => {
+      const counts = async (schools: number) => {
+        const pool = await organisation();
+        statements.length = 0;
+        expect((await importFiles(pool, withSchools(schools, false))).summary.school).toEqual({ created: schools + 2, updated: 0, ended: 0 });
+        const created = statements.length;
+        statements.length = 0;
+        expect((await importFiles(pool, withSchools(schools, true))).summary.school).toEqual({ created: 0, updated: schools, ended: 0 });
+        const updated = statements.length;
+        const x01 = await prisma.school.findFirstOrThrow({ where: { organisationId: pool.organisationId, externalId: 'sch-x01' } });
+        expect(x01).toMatchObject({ name: 'Nya skolan 01', schoolUnitCode: '55500001' });
+        expect(await prisma.auditEvent.findFirstOrThrow({ where: { schoolId: x01.id, action: 'SCHOOL_UPDATED' } })).toMatchObject({
+          before: { name: 'Gamla skolan 01', schoolUnitCode: '44400001' },
+          after: { name: 'Nya skolan 01', schoolUnitCode: '55500001' },
+        });
+        expect(await prisma.auditEvent.count({ where: { organisationId: pool.organisationId, action: 'SCHOOL_CREATED' } })).toBe(schools + 2);
+        expect((await importFiles(pool, withSchools(schools, true))).summary).toEqual(emptySummary());
+        return { created, updated };
+      };
+      expect(await counts(3)).toEqual(await counts(1));
+    });
   });
 
   it('an interrupted import continues where it stopped when the same files are imported again', async () => {

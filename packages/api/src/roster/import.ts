@@ -3,13 +3,13 @@
 // each of which also records the run's progress. Any error in the files: nothing is written.
 //
 // Every change goes through the roster's domain functions (roster.ts), which keep its rules and
-// audit events, in bulk where it counts: new users, school memberships, groups and group
+// audit events, in bulk where it counts: new schools, users, school memberships, groups and group
 // memberships are inserted 500 at a time with one statement per kind (and one audit event each,
 // written with one statement), after the same checks, and new group members get their groups'
-// standing rules; updates and endings go to the domain's bulk forms (updateUsers, …,
-// endGroupMemberships, endGroups, endSchoolMemberships, endUsers) a kind and batch at a time. One
-// function call (and four to ten statements) per record would take a municipality's import (or its
-// rollover) from a minute to many. Waiters the import ends leave their lines in its first batch.
+// standing rules; updates and endings go to the domain's bulk forms (updateSchools, updateUsers,
+// …, endGroupMemberships, endGroups, endSchoolMemberships, endUsers) a kind and batch at a time.
+// One function call (and four to ten statements) per record would take a municipality's import
+// (or its rollover) from a minute to many. Waiters the import ends leave their lines in its first batch.
 import { createHash } from 'node:crypto';
 import { Prisma, type PrismaClient } from '@school-licenses/db';
 import type { Clock } from '../clock.ts';
@@ -22,7 +22,6 @@ import { HOLDER_AT_SCHOOL_COLUMNS } from '../domain/assignments.ts';
 import { licensesInStateSql, todaySql } from '../domain/license-state.ts';
 import { insertRows, jsonRows, uuidArray, uuidV7 } from '../domain/sql.ts';
 import {
-  createSchool,
   endGroupMemberships,
   endGroups,
   endSchoolMemberships,
@@ -30,10 +29,13 @@ import {
   type GroupFields,
   type GroupUpdate,
   groupData,
+  type SchoolFields,
+  type SchoolUpdate,
+  schoolData,
   updateGroupMemberships,
   updateGroups,
-  updateSchool,
   updateSchoolMemberships,
+  updateSchools,
   updateUsers,
   type UserUpdate,
   userData,
@@ -456,6 +458,8 @@ function resolve(ref: Ref, created: IdLayer): string {
 
 /** Applies one batch in its transaction. */
 async function applyBatch(tx: Tx, now: Date, actor: Actor, organisationId: string, batch: RosterChange[], ids: CreatedIds): Promise<void> {
+  const newSchools: NewSchool[] = [];
+  const changedSchools: SchoolUpdate[] = [];
   const newUsers: NewUser[] = [];
   const changedUsers: UserUpdate[] = [];
   const newSchoolMemberships: NewSchoolMembership[] = [];
@@ -471,6 +475,8 @@ async function applyBatch(tx: Tx, now: Date, actor: Actor, organisationId: strin
   // Bulk inserts, updates and endings wait until a change of another phase needs them (changes
   // come in dependency order, endings last, children first): a statement or a few per kind and batch.
   const flush = async () => {
+    await insertSchools(tx, now, actor, organisationId, newSchools.splice(0), ids);
+    await updateSchools(tx, now, actor, organisationId, changedSchools.splice(0));
     await insertUsers(tx, now, actor, organisationId, newUsers.splice(0), ids);
     await updateUsers(tx, now, actor, organisationId, changedUsers.splice(0));
     await insertSchoolMemberships(tx, now, actor, organisationId, newSchoolMemberships.splice(0));
@@ -493,8 +499,8 @@ async function applyBatch(tx: Tx, now: Date, actor: Actor, organisationId: strin
     previous = phase;
     switch (change.entity) {
       case 'school':
-        if (change.kind === 'create') ids.schools.set(change.data.externalId, (await createSchool(tx, now, actor, { ...change.data, organisationId })).id);
-        else await updateSchool(tx, now, actor, { schoolId: change.id!, ...change.data });
+        if (change.kind === 'create') newSchools.push(change.data);
+        else changedSchools.push({ schoolId: change.id!, ...change.data });
         break;
       case 'user':
         if (change.kind === 'create') newUsers.push(change.data!);
@@ -530,33 +536,57 @@ async function applyBatch(tx: Tx, now: Date, actor: Actor, organisationId: strin
   await flush();
 }
 
+type NewSchool = SchoolFields & { externalId: string };
 type NewUser = { externalId: string; name: string; email: string };
 type NewSchoolMembership = { userId: string; schoolId: string; role: SchoolRole; startedAt: Date };
 type NewGroup = GroupFields & { externalId: string; schoolId: string };
 type NewGroupMembership = { groupId: string; userId: string; role: GroupRole; startedAt: Date };
 
 // The bulk of an import, written with one statement per kind and batch (insertRows), and their
-// audit and outbox events with one each (recordAudits): what createUser, setSchoolMembership,
-// createGroup and setGroupMembership (roster.ts) write, after the checks that the diff has not made.
+// audit and outbox events with one each (recordAudits): what createSchool, createUser,
+// setSchoolMembership, createGroup and setGroupMembership (roster.ts) write, after the checks that
+// the diff has not made.
+
+/**
+ * New records of one kind with the ids made here (UUIDv7): one INSERT, their ids remembered by
+ * external id for the changes that refer to them, and one audit event each.
+ */
+async function insertRecords<R extends { id: string; externalId: string }>(
+  tx: Tx,
+  now: Date,
+  actor: Actor,
+  table: 'School' | 'User' | 'Group',
+  columns: Record<string, string>,
+  rows: R[],
+  created: IdLayer,
+  audit: (row: R) => AuditEntry,
+): Promise<void> {
+  await insertRows(tx, table, { id: 'uuid', organisationId: 'uuid', ...columns, externalId: 'text', createdAt: 'timestamp(3)' }, rows);
+  for (const row of rows) created.set(row.externalId, row.id);
+  await recordAudits(tx, actor, now, rows.map(audit));
+}
+
+async function insertSchools(tx: Tx, now: Date, actor: Actor, organisationId: string, schools: NewSchool[], ids: CreatedIds): Promise<void> {
+  if (schools.length === 0) return;
+  // The diff found the external ids and school unit codes free (the unique indexes stand behind it).
+  const rows = schools.map((school) => ({ ...(schoolData(school) as NewSchool), id: uuidV7(now.getTime()), organisationId, createdAt: now }));
+  await insertRecords(tx, now, actor, 'School', { name: 'text', schoolUnitCode: 'text' }, rows, ids.schools, ({ id, name, schoolUnitCode, externalId }) => ({
+    action: 'SCHOOL_CREATED',
+    organisationId,
+    schoolId: id,
+    after: JSON.parse(JSON.stringify({ name, schoolUnitCode, externalId })),
+  }));
+}
 
 async function insertUsers(tx: Tx, now: Date, actor: Actor, organisationId: string, users: NewUser[], ids: CreatedIds): Promise<void> {
   if (users.length === 0) return;
   const rows = users.map((user) => ({ ...(userData(user) as NewUser), id: uuidV7(now.getTime()), organisationId, createdAt: now }));
-  await insertRows(tx, 'User', { id: 'uuid', organisationId: 'uuid', name: 'text', email: 'text', externalId: 'text', createdAt: 'timestamp(3)' }, rows);
-  for (const user of rows) ids.users.set(user.externalId, user.id);
-  await recordAudits(
-    tx,
-    actor,
-    now,
-    rows.map(
-      (user): AuditEntry => ({
-        action: 'USER_CREATED',
-        organisationId,
-        userId: user.id,
-        after: { name: user.name, email: user.email, externalId: user.externalId },
-      }),
-    ),
-  );
+  await insertRecords(tx, now, actor, 'User', { name: 'text', email: 'text' }, rows, ids.users, (user) => ({
+    action: 'USER_CREATED',
+    organisationId,
+    userId: user.id,
+    after: { name: user.name, email: user.email, externalId: user.externalId },
+  }));
 }
 
 async function insertSchoolMemberships(tx: Tx, now: Date, actor: Actor, organisationId: string, memberships: NewSchoolMembership[]): Promise<void> {
@@ -596,36 +626,21 @@ async function insertGroups(tx: Tx, now: Date, actor: Actor, organisationId: str
     createdAt: now,
     startedAt: now,
   }));
-  await insertRows(
+  await insertRecords(
     tx,
-    'Group',
-    {
-      id: 'uuid',
-      organisationId: 'uuid',
-      schoolId: 'uuid',
-      name: 'text',
-      kind: '"GroupKind"',
-      schoolYear: 'int',
-      externalId: 'text',
-      createdAt: 'timestamp(3)',
-      startedAt: 'timestamp(3)',
-    },
-    rows,
-  );
-  for (const group of rows) ids.groups.set(group.externalId, group.id);
-  await recordAudits(
-    tx,
-    actor,
     now,
-    rows.map(
-      ({ id, schoolId, name, kind, schoolYear, externalId }): AuditEntry => ({
-        action: 'GROUP_CREATED',
-        organisationId,
-        schoolId,
-        groupId: id,
-        after: JSON.parse(JSON.stringify({ name, kind, schoolYear, externalId })),
-      }),
-    ),
+    actor,
+    'Group',
+    { schoolId: 'uuid', name: 'text', kind: '"GroupKind"', schoolYear: 'int', startedAt: 'timestamp(3)' },
+    rows,
+    ids.groups,
+    ({ id, schoolId, name, kind, schoolYear, externalId }) => ({
+      action: 'GROUP_CREATED',
+      organisationId,
+      schoolId,
+      groupId: id,
+      after: JSON.parse(JSON.stringify({ name, kind, schoolYear, externalId })),
+    }),
   );
 }
 
