@@ -20,9 +20,10 @@ export function singleGraphqlCopy(packageUrl: string) {
  * the tests refuse on purpose about 900 times a run, which buried everything else in it. Tests
  * that assert on those lines give the API a logger of their own, which this does not touch.
  *
- * A deprecation fails the test that reaches it, in the test's process and in every process it
- * starts (servers, commands): what a dependency deprecates now, its next major removes, such as
- * pg 9 refusing a second query on a connection that is still busy with one.
+ * A deprecation fails the run (Node throws it as an uncaught error, which vitest reports with the
+ * test that was running), in the test's process and in every process it starts (servers,
+ * commands): what a dependency deprecates now, its next major removes, such as pg 9 refusing a
+ * second query on a connection that is still busy with one.
  */
 export const sharedTestOptions = {
   isolate: false,
