@@ -10,7 +10,7 @@ import { availabilitySql, readAvailability, type Availability } from '../domain/
 import { requestLoader } from '../schema/batch.ts';
 import { readTime, type Context } from '../schema/context.ts';
 import { actorOf, readsOf } from '../schema/run.ts';
-import { moment, readRowsAs, selectColumns, uuidArray, type Columns, type Reads, type Viewer } from '../domain/sql.ts';
+import { idIn, moment, readRowsAs, selectColumns, type Columns, type Reads, type Viewer } from '../domain/sql.ts';
 import { viewerToConfirm } from '../auth/confirmed-actor.ts';
 
 /** One school's product, as a batch key: built by schoolProductKey only, never by hand. */
@@ -108,7 +108,7 @@ export async function readSchoolProducts(
     Prisma.sql`
     SELECT ${selectColumns(SCHOOL_COLUMNS, 's', 's.')}, ${selectColumns(PRODUCT_COLUMNS, 'p', 'p.')} ${availability.column}
     FROM "School" s
-    JOIN "Product" p ON p.id = ANY(${uuidArray(productIds)})
+    JOIN "Product" p ON ${idIn(Prisma.raw('p.id'), productIds)}
     ${availability.join}
     WHERE s.id = ${schoolId}::uuid AND ${readableSchoolLicensesSql(actor, 's')}`,
     'p.id',

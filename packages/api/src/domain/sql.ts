@@ -17,6 +17,15 @@ export function uuidArray(ids: readonly string[]): Prisma.Sql {
   return Prisma.sql`string_to_array(${ids.join(',')}, ',')::uuid[]`;
 }
 
+/**
+ * `column` is one of `ids`. One id is compared as one uuid: with `= ANY(array)` PostgreSQL
+ * guesses ten ids, so the prepared statement's generic plan looks dearer than planning each time,
+ * and it plans the statement again at every execution (the school-products test shows it).
+ */
+export function idIn(column: Prisma.Sql, ids: readonly string[]): Prisma.Sql {
+  return ids.length === 1 ? Prisma.sql`${column} = ${ids[0]}::uuid` : Prisma.sql`${column} = ANY(${uuidArray(ids)})`;
+}
+
 /** The rows of one raw read run on the pool's driver itself, outside Prisma: Database.sql. */
 export type SqlRead = <Row>(query: Prisma.Sql) => Promise<Row[]>;
 
