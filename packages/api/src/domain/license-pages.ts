@@ -10,7 +10,7 @@ import { availabilitySql, readAvailability, type Availability } from './availabi
 import { countedInStateSql, heldCountedSql, heldLicensesSql, licensesInStateSql, type LicenseState } from './license-state.ts';
 import { countersOf } from './license-counts.ts';
 import { sqlDay } from './days.ts';
-import { epochDay, moment, readRows, selectColumns, sqlColumn, uuidArray, type Columns, type Reads } from './sql.ts';
+import { epochDay, moment, readRows, selectColumns, sqlColumn, idRows, type Columns, type Reads } from './sql.ts';
 
 export interface LicenseListFilter {
   /** Only licenses in this state today. */
@@ -149,7 +149,7 @@ export async function licensePagesOfProducts(reads: Reads, request: LicensePages
   const pages = new Map<string, LicensePage>(productIds.map((id) => [id, { licenses: [] }]));
   if (productIds.length === 0 || (!page && !withCount)) return pages;
 
-  const products = Prisma.sql`unnest(${uuidArray(productIds)}) AS p(id)`;
+  const products = idRows(productIds, 'p');
   const matching = (alias: string) =>
     Prisma.join(
       [
