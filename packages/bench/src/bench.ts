@@ -3,7 +3,7 @@
 // .data/bench/results-<backend>.json. See BENCHMARKS.md for what it measures and the results.
 //
 //   npm run bench -- [--db postgres,pglite] [--scale 1] [--duration 15] [--warmup 20] [--connections 10]
-//              [--memory-duration 60] [--only view,availability,assign,memory] [--servers api,baseline]
+//              [--memory-duration 60] [--only view,availability,entitlement,assign,memory] [--servers api,baseline]
 //              [--rounds 1] [--reuse] [--keep] [--plan-cache-size N] [--relation-load-strategy query]
 //              [--prepared-statements on|off] [--label text] [--licenses 1]
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -17,7 +17,7 @@ import autocannon from 'autocannon';
 import { readManifest, scaled, type Manifest } from './data-set.ts';
 import { DEFAULT_SERVER_URL, dropBenchDatabase, prepareDatabase, targetOf, type Backend, type Target } from './database.ts';
 import { cpuTicks, stealPercent } from './machine.ts';
-import { availabilityBodies, body, VIEW_PAGE_SIZE, viewBodies } from './operations.ts';
+import { availabilityBodies, body, entitlementBodies, VIEW_PAGE_SIZE, viewBodies } from './operations.ts';
 import { openSql } from './sql.ts';
 
 const { values } = parseArgs({
@@ -33,7 +33,7 @@ const { values } = parseArgs({
     'memory-duration': { type: 'string', default: '60' },
     // Each load this many times, API and baseline in turn: the table shows the medians.
     rounds: { type: 'string', default: '1' },
-    only: { type: 'string', default: 'view,availability,assign,memory' },
+    only: { type: 'string', default: 'view,availability,entitlement,assign,memory' },
     servers: { type: 'string', default: 'api,baseline' },
     reuse: { type: 'boolean', default: false },
     keep: { type: 'boolean', default: false },
@@ -277,6 +277,7 @@ function loads(manifest: Manifest): Record<string, Load[]> {
   const schools = manifest.schools;
   const views = viewBodies(manifest);
   const availabilities = availabilityBodies(manifest);
+  const entitlements = entitlementBodies(manifest);
   const rotating = (bodies: string[]) => (): Step[] => {
     let next = 0;
     return [{ setupRequest: (request) => ({ ...request, body: bodies[next++ % bodies.length] }) }];
@@ -330,6 +331,11 @@ function loads(manifest: Manifest): Record<string, Load[]> {
     availability: [
       { scenario: 'availability', connections: 1, requests: rotating(availabilities) },
       { scenario: 'availability', connections, requests: rotating(availabilities) },
+    ],
+    // What an LMS asks at every launch of a product: does this user hold it now?
+    entitlement: [
+      { scenario: 'entitlement', connections: 1, requests: rotating(entitlements) },
+      { scenario: 'entitlement', connections, requests: rotating(entitlements) },
     ],
     assign: [{ scenario: 'assignLicense + revokeLicense', connections, requests: assignThenRevoke }],
   };
@@ -440,7 +446,7 @@ async function benchBackend(backend: Backend): Promise<void> {
       }
     }
   };
-  for (const scenario of ['view', 'availability', 'assign'] as const) {
+  for (const scenario of ['view', 'availability', 'entitlement', 'assign'] as const) {
     if (!only.has(scenario)) continue;
     for (let round = 0; round < rounds; round++) {
       for (const load of all[scenario]!) await onEachServer((server) => measure(server, load));
