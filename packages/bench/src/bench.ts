@@ -5,9 +5,10 @@
 //   npm run bench -- [--db postgres,pglite] [--scale 1] [--duration 15] [--warmup 20] [--connections 10]
 //              [--memory-duration 60] [--only view,availability,entitlement,assign,memory] [--servers api,baseline]
 //              [--rounds 1] [--reuse] [--keep] [--plan-cache-size N] [--relation-load-strategy query]
-//              [--prepared-statements on|off] [--label text] [--licenses 1]
+//              [--prepared-statements on|off] [--label text] [--licenses 1] [--cpu-prof dir]
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
 import { availableParallelism, cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -16,6 +17,7 @@ import { encodeGlobalID } from '@pothos/plugin-relay';
 import autocannon from 'autocannon';
 import { readManifest, scaled, type Manifest } from './data-set.ts';
 import { DEFAULT_SERVER_URL, dropBenchDatabase, prepareDatabase, targetOf, type Backend, type Target } from './database.ts';
+import { startCpuProfile, stopCpuProfile } from './cpu-profile.ts';
 import { cpuTicks, stealPercent } from './machine.ts';
 import { availabilityBodies, body, entitlementBodies, VIEW_PAGE_SIZE, viewBodies } from './operations.ts';
 import { openSql } from './sql.ts';
@@ -42,6 +44,8 @@ const { values } = parseArgs({
     // off: both servers send unnamed statements, which PostgreSQL parses and plans at every query.
     'prepared-statements': { type: 'string', default: 'on' },
     label: { type: 'string', default: '' },
+    // A V8 CPU profile of each server's measured run (not its warm-up), written into this directory.
+    'cpu-prof': { type: 'string' },
   },
 });
 
@@ -54,6 +58,7 @@ const rounds = Number(values.rounds);
 const only = new Set(values.only.split(','));
 const serverFile = fileURLToPath(new URL('./server.ts', import.meta.url));
 const resultsDir = fileURLToPath(new URL('../../../.data/bench/', import.meta.url));
+const profileDir = values['cpu-prof'] === undefined ? undefined : resolve(values['cpu-prof']);
 
 type ServerKind = 'api' | 'baseline';
 
@@ -86,11 +91,12 @@ interface Measurement {
 
 interface Server {
   kind: ServerKind;
+  backend: Backend;
   port: number;
   process: ChildProcess;
 }
 
-async function startServer(kind: ServerKind, target: Target): Promise<Server> {
+async function startServer(kind: ServerKind, backend: Backend, target: Target): Promise<Server> {
   // As the API's start script runs it (packages/api/package.json: Node's default options); the baseline too.
   const args = [serverFile, '--kind', kind, '--jwt-secret', JWT_SECRET];
   if (target.url) args.push('--url', target.url);
@@ -98,7 +104,11 @@ async function startServer(kind: ServerKind, target: Target): Promise<Server> {
   if (values['plan-cache-size'] !== undefined) args.push('--plan-cache-size', values['plan-cache-size']);
   if (values['relation-load-strategy']) args.push('--relation-load-strategy', values['relation-load-strategy']);
   args.push('--prepared-statements', values['prepared-statements']);
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, NODE_ENV: 'production' } });
+  // With --cpu-prof, an IPC channel, on which the benchmark asks for the measured run's profile.
+  const child = spawn(process.execPath, args, {
+    stdio: ['ignore', 'pipe', 'inherit', ...(profileDir ? (['ipc'] as const) : [])],
+    env: { ...process.env, NODE_ENV: 'production' },
+  });
   const port = await new Promise<number>((resolve, reject) => {
     let output = '';
     child.stdout!.on('data', (chunk: Buffer) => {
@@ -109,7 +119,20 @@ async function startServer(kind: ServerKind, target: Target): Promise<Server> {
     child.once('exit', (code) => reject(new Error(`${kind} server exited with ${code}: ${output}`)));
   });
   child.stdout!.resume();
-  return { kind, port, process: child };
+  return { kind, backend, port, process: child };
+}
+
+/** Runs `work` with the server's CPU profiled when --cpu-prof asks for it: the profile is written to <dir>/<backend>-<server>-<scenario>-c<connections>.cpuprofile. */
+async function profiled<T>(server: Server, load: Load, work: () => Promise<T>): Promise<T> {
+  if (!profileDir) return work();
+  await mkdir(profileDir, { recursive: true });
+  await startCpuProfile(server.process);
+  const result = await work();
+  const scenario = load.scenario.replace(/\W+/g, '-').replace(/^-|-$/g, '');
+  const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+  const file = await stopCpuProfile(server.process, join(profileDir, `${server.backend}-${server.kind}-${scenario}-c${load.connections}-${stamp}.cpuprofile`));
+  console.log(`CPU profile of the measured run: ${file}`);
+  return result;
 }
 
 async function stopServer(server: Server): Promise<void> {
@@ -211,7 +234,7 @@ async function measure(server: Server, load: Load, seconds = duration): Promise<
   const rssStartMb = await rssMb(server.process.pid!);
   const ticks = cpuTicks();
   const cpuStart = await processCpuMs(server.process.pid!);
-  const { result, counter } = await run(server, load, seconds);
+  const { result, counter } = await profiled(server, load, () => run(server, load, seconds));
   const cpuEnd = await processCpuMs(server.process.pid!);
   return measurementOf(load.scenario, server, load, seconds, result, counter, {
     rssStartMb,
@@ -254,9 +277,11 @@ async function measureMemory(server: Server, load: Load, seconds: number): Promi
   const samples: number[] = [];
   const counter = failureCounter();
   const ticks = cpuTicks();
-  const { result } = await run(server, load, seconds, counter, async () => {
-    samples.push(await rssMb(server.process.pid!));
-  });
+  const { result } = await profiled(server, load, () =>
+    run(server, load, seconds, counter, async () => {
+      samples.push(await rssMb(server.process.pid!));
+    }),
+  );
   // Growth after warm-up: the mean of the first 10 s against the mean of the last 10 s.
   const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
   const early = mean(samples.slice(0, 10));
@@ -438,7 +463,7 @@ async function benchBackend(backend: Backend): Promise<void> {
   // the machine does falls on both.
   const onEachServer = async (measureOne: (server: Server) => Promise<Measurement>) => {
     for (const kind of values.servers.split(',') as ServerKind[]) {
-      const server = await startServer(kind, target);
+      const server = await startServer(kind, backend, target);
       try {
         record(await measureOne(server));
       } finally {
