@@ -7,11 +7,18 @@
 // availability.ts).
 import { Prisma, type License, type Product, type School } from '@school-licenses/db';
 import { availabilityOfProducts, type Availability } from '../domain/availability.ts';
-import { licensePagesOfProducts, type LicenseColumn, type LicenseListFilter, type LicensePage, type PageWindow } from '../domain/license-pages.ts';
+import {
+  licensePagesOfProducts,
+  type HolderColumn,
+  type LicenseColumn,
+  type LicenseListFilter,
+  type LicensePage,
+  type PageLicense,
+  type PageWindow,
+} from '../domain/license-pages.ts';
 import type { LicenseState } from '../domain/license-state.ts';
 import { requestLoader } from '../schema/batch.ts';
 import type { Context } from '../schema/context.ts';
-import { holderLoader } from '../schema/holders.ts';
 import { actorOf, readsOf } from '../schema/run.ts';
 import { schoolTime } from '../schema/school-time.ts';
 import { schoolProductKey } from './school-products.ts';
@@ -41,8 +48,8 @@ interface PageRequest {
   /** Which field of the document asked for the page (selectionKey): equal for every product of a list, so equal selections. */
   selectionId: number;
   withCount: boolean;
-  /** Read the holders with the page, so its licenses' holder field answers at once (holders.ts). */
-  withHolders: boolean;
+  /** The holder's columns the page's licenses' holder field needs, read with the page (null: no holder asked for). */
+  holderColumns: readonly HolderColumn[] | null;
 }
 
 const filterOf = ({ state, assigned, endDateFrom, endDateTo, user }: LicenseListArgs): LicenseListFilter => ({
@@ -57,8 +64,9 @@ const argsKey = ({ state, assigned, endDateFrom, endDateTo, user }: LicenseListA
   [state ?? '', assigned ?? '', endDateFrom?.toISOString() ?? '', endDateTo?.toISOString() ?? '', user?.id ?? ''].join('|');
 const filterKey = ({ schoolProduct, args }: { schoolProduct: SchoolProduct; args: LicenseListArgs }) => `${keyOfProduct(schoolProduct)}:${argsKey(args)}`;
 /** Requests that differ only in their product share one statement. */
-const pageGroupKey = ({ schoolProduct, args, page, selectionId, withCount, withHolders }: PageRequest) =>
-  `${schoolProduct.school.id}:${argsKey(args)}:${withCount}:${withHolders}:${page.take}:${page.skip ?? 0}:${page.cursor?.id ?? ''}:${selectionId}`;
+// The holder's columns follow from the selection, which selectionId stands for.
+const pageGroupKey = ({ schoolProduct, args, page, selectionId, withCount }: PageRequest) =>
+  `${schoolProduct.school.id}:${argsKey(args)}:${withCount}:${page.take}:${page.skip ?? 0}:${page.cursor?.id ?? ''}:${selectionId}`;
 
 type LicenseSelection = { include?: Prisma.LicenseInclude; select?: Prisma.LicenseSelect };
 export type PrismaPageQuery = PageWindow & LicenseSelection;
@@ -85,8 +93,8 @@ const readKey = (read: ProductRead) => (read.kind === 'availability' ? `availabi
  * for too, as the admin view does; other availability comes from one statement per school.
  */
 function productReadsLoader(ctx: Context) {
-  return requestLoader<ProductRead, Availability | License[]>(ctx, 'productReads', readKey, async (reads) => {
-    const results = new Map<string, Availability | License[]>();
+  return requestLoader<ProductRead, Availability | PageLicense[]>(ctx, 'productReads', readKey, async (reads) => {
+    const results = new Map<string, Availability | PageLicense[]>();
     const availabilityBySchool = groupBy(
       reads.flatMap((read) => (read.kind === 'availability' ? [read.schoolProduct] : [])),
       (schoolProduct) => schoolProduct.school.id,
@@ -132,17 +140,19 @@ function productReadsLoader(ctx: Context) {
 
 export const loadAvailability = (ctx: Context, schoolProduct: SchoolProduct) =>
   productReadsLoader(ctx).load({ kind: 'availability', schoolProduct }) as Promise<Availability>;
-export const loadPage = (ctx: Context, page: PageRequest) => productReadsLoader(ctx).load({ kind: 'page', page }) as Promise<License[]>;
+export const loadPage = (ctx: Context, page: PageRequest) => productReadsLoader(ctx).load({ kind: 'page', page }) as Promise<PageLicense[]>;
 
 /**
  * The pages of one group of requests that differ only in their product, in one statement, with
  * the counts folded in when totalCount is selected. Relations selected under a license (its
  * order, its product) come from one more statement for all the pages, by license id, with
- * Pothos' selection; otherwise Pothos would load them one license at a time. The holders and
- * the counts read with the pages are primed for the holder and totalCount fields.
+ * Pothos' selection; otherwise Pothos would load them one license at a time. Each license
+ * carries its holder, read with the page with the columns its selection needs, so the holders
+ * are not primed into the request's holder loader (holders.ts), whose users have every column;
+ * the counts read with the pages are primed for the totalCount fields.
  */
 async function readPages(ctx: Context, group: PageRequest[], today: Date, withAvailability: boolean): Promise<Map<string, LicensePage>> {
-  const { schoolProduct, args, page, selection, withCount, withHolders } = group[0]!;
+  const { schoolProduct, args, page, selection, withCount, holderColumns } = group[0]!;
   const found = await licensePagesOfProducts(readsOf(ctx), {
     schoolId: schoolProduct.school.id,
     productIds: group.map((key) => key.schoolProduct.product.id),
@@ -150,7 +160,8 @@ async function readPages(ctx: Context, group: PageRequest[], today: Date, withAv
     today,
     page,
     withCount,
-    holdersSeenBy: withHolders ? actorOf(ctx) : undefined,
+    holdersSeenBy: holderColumns ? actorOf(ctx) : undefined,
+    holderColumns: holderColumns ?? undefined,
     columns: selectedColumns(selection),
     withAvailability,
   });
@@ -160,14 +171,13 @@ async function readPages(ctx: Context, group: PageRequest[], today: Date, withAv
     const withRelations = new Map(
       (await ctx.prisma.license.findMany({ ...selection, where: { id: { in: ids } } })).map((license) => [license.id, license as License]),
     );
-    for (const page of found.values()) page.licenses = page.licenses.map((license) => withRelations.get(license.id)!);
+    // Each keeps what the page worked out for it (its state, its end date shown, its holder).
+    for (const page of found.values()) page.licenses = page.licenses.map((license) => ({ ...license, ...withRelations.get(license.id)! }));
   }
   for (const key of group) {
     const { totalCount } = found.get(key.schoolProduct.product.id)!;
     if (totalCount !== undefined) licenseCountLoader(ctx).prime(key, totalCount);
   }
-  const holders = holderLoader(ctx);
-  for (const page of found.values()) for (const [id, holder] of page.holders ?? []) holders.prime(id, holder);
   return found;
 }
 

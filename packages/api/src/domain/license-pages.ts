@@ -7,10 +7,19 @@
 import { Prisma, type License, type User } from '@school-licenses/db';
 import { visibleUsersSql, type Actor } from './actor.ts';
 import { availabilitySql, readAvailability, type Availability } from './availability.ts';
-import { countedInStateSql, heldCountedSql, heldLicensesSql, licensesInStateSql, type LicenseState } from './license-state.ts';
+import {
+  countedInStateSql,
+  heldCountedSql,
+  heldLicensesSql,
+  holderIdToday,
+  licenseState,
+  licensesInStateSql,
+  shownEndDate,
+  type LicenseState,
+} from './license-state.ts';
 import { countersOf } from './license-counts.ts';
 import { sqlDay } from './days.ts';
-import { epochDay, moment, readRows, selectColumns, sqlColumn, uuidArray, type Columns, type Reads } from './sql.ts';
+import { epochDay, moment, readRows, selectColumns, sqlColumn, idRows, type Columns, type Reads } from './sql.ts';
 
 export interface LicenseListFilter {
   /** Only licenses in this state today. */
@@ -35,12 +44,27 @@ export interface PageWindow {
   cursor?: { id: string } | undefined;
 }
 
+/**
+ * A license of a page, with what its fields show today worked out once, when the page is read
+ * (license-state.ts): a page of the admin view is a thousand licenses, and each field working
+ * out the state again cost more than reading it.
+ */
+export type PageLicense = License & {
+  state: LicenseState;
+  /** The end date shown today: none while new. */
+  shownEndDate: Date | null;
+  /**
+   * Who holds it today, with the User columns the page was asked for (holderColumns); null when
+   * nobody does (or it has expired) or the reader may not see them; undefined unless the holders
+   * were read.
+   */
+  holder: User | null | undefined;
+};
+
 export interface LicensePage {
-  licenses: License[];
+  licenses: PageLicense[];
   /** How many licenses match the filter in all; only when asked for. */
   totalCount?: number;
-  /** The holder of each held license of the page by user id, null when not the reader's to see; only when asked for. */
-  holders?: Map<string, User | null>;
   /** The product's availability (availability.ts); only when asked for. */
   availability?: Availability;
 }
@@ -56,6 +80,8 @@ export interface LicensePagesRequest {
   withCount: boolean;
   /** Also read the holders of the page's licenses, as this actor may see them (visibleUsers). */
   holdersSeenBy?: Actor | undefined;
+  /** The holders' columns to read; all when left out. `id` is always read. */
+  holderColumns?: readonly HolderColumn[] | undefined;
   /**
    * The License columns to read, as Pothos selects them for the fields asked for; all when left
    * out. Left-out columns are undefined in the licenses read. `id` is always read.
@@ -66,6 +92,7 @@ export interface LicensePagesRequest {
 }
 
 export type LicenseColumn = keyof License & string;
+export type HolderColumn = keyof User & string;
 
 export const LICENSE_COLUMNS = {
   id: 'value',
@@ -90,11 +117,24 @@ export const HOLDER_COLUMNS = {
   endedAt: 'moment',
 } as const satisfies Columns<User>;
 
-/** The columns to select: those asked for, `id`, which keys the page, and the holder's id with the holders. */
-function pickColumns(columns: readonly LicenseColumn[] | undefined, withHolders: boolean): Partial<Columns<License>> {
-  if (!columns) return LICENSE_COLUMNS;
-  const names = new Set<LicenseColumn>(['id', ...(withHolders ? (['assignedUserId'] as const) : []), ...columns]);
+/** The columns a page license's state and holder follow from (PageLicense), with `id`, which keys the page. */
+const STATE_COLUMNS = ['id', 'startedAt', 'autoStartOn', 'endDate', 'assignedUserId'] as const satisfies LicenseColumn[];
+
+/**
+ * The License columns to select: those asked for and those of the state. The school and the
+ * product are the request's, not read again on every row.
+ */
+function pickColumns(columns: readonly LicenseColumn[] | undefined): Partial<Columns<License>> {
+  const names = new Set<LicenseColumn>([...STATE_COLUMNS, ...(columns ?? (Object.keys(LICENSE_COLUMNS) as LicenseColumn[]))]);
+  names.delete('schoolId');
+  names.delete('productId');
   return Object.fromEntries([...names].map((name) => [name, LICENSE_COLUMNS[name]]));
+}
+
+/** The holder columns to select: those asked for, and `id`. */
+function pickHolderColumns(columns: readonly HolderColumn[] | undefined): Partial<Columns<User>> {
+  if (!columns) return HOLDER_COLUMNS;
+  return Object.fromEntries([...new Set<HolderColumn>(['id', ...columns])].map((name) => [name, HOLDER_COLUMNS[name]]));
 }
 
 // The rows read back column by column, written out rather than looped over the lists above: a
@@ -141,15 +181,59 @@ export function readHolder(row: ResultRow): User | null {
 }
 
 /**
+ * The license of a page row, of the school and product it was read for, with what it shows on
+ * `today`; null when the product has no license in the page. `withHolder`: the row has the holder's
+ * columns (with only some columns read, the others are undefined).
+ */
+function readPageLicense(row: ResultRow, schoolId: string, productId: string, today: Date, withHolder: boolean): PageLicense | null {
+  if (row.id === null) return null;
+  const license = {
+    id: row.id as string,
+    schoolId,
+    productId,
+    orderId: row.orderId as string,
+    deliveredAt: momentIfRead(row.deliveredAt) as Date,
+    autoStartOn: epochDay(row.autoStartOn),
+    startedAt: momentIfRead(row.startedAt) as Date | null,
+    endDate: epochDay(row.endDate),
+    assignedUserId: row.assignedUserId as string | null,
+    state: 'NEW' as LicenseState,
+    shownEndDate: null as Date | null,
+    holder: undefined as User | null | undefined,
+  };
+  const state = licenseState(license, today);
+  license.state = state;
+  license.shownEndDate = shownEndDate(license, state);
+  if (withHolder) license.holder = holderIdToday(license, state) === null ? null : readPageHolder(row);
+  return license;
+}
+
+/** The holder of a page row with the columns read (the others undefined); null when the reader may not see them. */
+function readPageHolder(row: ResultRow): User | null {
+  if (row['holder.id'] === null) return null;
+  return {
+    id: row['holder.id'] as string,
+    organisationId: row['holder.organisationId'] as string,
+    name: row['holder.name'] as string,
+    email: row['holder.email'] as string,
+    externalId: row['holder.externalId'] as string | null,
+    isOrganisationAdmin: row['holder.isOrganisationAdmin'] as boolean,
+    createdAt: momentIfRead(row['holder.createdAt']) as Date,
+    endedAt: momentIfRead(row['holder.endedAt']) as Date | null,
+  };
+}
+
+/**
  * The page (and count) of every product asked for, by product id; empty pages included. `reads`:
  * a transaction, or outside one the driver itself (Database.sql), as a query's view reads them.
  */
 export async function licensePagesOfProducts(reads: Reads, request: LicensePagesRequest): Promise<Map<string, LicensePage>> {
-  const { schoolId, productIds, filter, today, page, withCount, holdersSeenBy, columns, withAvailability } = request;
+  const { schoolId, productIds, filter, today, page, withCount, holdersSeenBy, holderColumns: holderColumnsAsked, columns, withAvailability } = request;
   const pages = new Map<string, LicensePage>(productIds.map((id) => [id, { licenses: [] }]));
   if (productIds.length === 0 || (!page && !withCount)) return pages;
 
-  const products = Prisma.sql`unnest(${uuidArray(productIds)}) AS p(id)`;
+  // Each row names its product by its place in productIds (p.n, from 1): a small integer, not a uuid's text per row.
+  const products = idRows(productIds, 'p');
   const matching = (alias: string) =>
     Prisma.join(
       [
@@ -190,19 +274,19 @@ export async function licensePagesOfProducts(reads: Reads, request: LicensePages
   const holders = holdersSeenBy
     ? Prisma.sql`LEFT JOIN LATERAL (SELECT * FROM "User" h WHERE h.id = l."assignedUserId" AND ${visibleUsersSql(holdersSeenBy, 'h')}) h ON true`
     : Prisma.empty;
-  const holderColumns = holdersSeenBy ? Prisma.sql`, ${selectColumns(HOLDER_COLUMNS, 'h', 'holder.')}` : Prisma.empty;
+  const holderColumns = holdersSeenBy ? Prisma.sql`, ${selectColumns(pickHolderColumns(holderColumnsAsked), 'h', 'holder.')}` : Prisma.empty;
   // On the first row of each product only, and joined before the page, so it is computed once per
   // product. The window's order is the statement's, so both share one sort.
   const availability = withAvailability
     ? {
-        column: Prisma.sql`, CASE WHEN row_number() OVER (PARTITION BY p.id ORDER BY l."endDate", l.id) = 1 THEN a.availability END AS "availability"`,
+        column: Prisma.sql`, CASE WHEN row_number() OVER (PARTITION BY p.n ORDER BY l."endDate", l.id) = 1 THEN a.availability END AS "availability"`,
         join: Prisma.sql`CROSS JOIN LATERAL (${availabilitySql(schoolId, today)}) a`,
       }
     : { column: Prisma.empty, join: Prisma.empty };
-  const rows = await readRows<{ pageProductId: string; totalCount: bigint | null } & Record<string, unknown>>(
+  const rows = await readRows<{ pageProduct: number; totalCount: bigint | null } & Record<string, unknown>>(
     reads,
     Prisma.sql`
-    SELECT p.id::text AS "pageProductId", ${countColumn} AS "totalCount", ${selectColumns(pickColumns(columns, !!holdersSeenBy), 'l')} ${holderColumns} ${availability.column}
+    SELECT p.n::int AS "pageProduct", ${countColumn} AS "totalCount", ${selectColumns(pickColumns(columns), 'l')} ${holderColumns} ${availability.column}
     FROM ${products}
     ${availability.join}
     LEFT JOIN LATERAL (
@@ -212,18 +296,17 @@ export async function licensePagesOfProducts(reads: Reads, request: LicensePages
     ) l ON true
     ${holders}
     ${count}
-    ORDER BY p.id, l."endDate", l.id`,
+    ORDER BY p.n, l."endDate", l.id`,
   );
-  if (holdersSeenBy) for (const found of pages.values()) found.holders = new Map();
+  const pageList = productIds.map((id) => pages.get(id)!);
   for (const row of rows) {
-    const found = pages.get(row.pageProductId)!;
+    const productId = productIds[row.pageProduct - 1]!;
+    const found = pageList[row.pageProduct - 1]!;
     if (row.totalCount !== null) found.totalCount = Number(row.totalCount);
     if (row.availability != null) found.availability = readAvailability(row.availability, today);
     // A product without a matching license still has its row, with a null license.
-    const license = readLicense(row);
-    if (!license) continue;
-    found.licenses.push(license);
-    if (found.holders && license.assignedUserId) found.holders.set(license.assignedUserId, readHolder(row));
+    const license = readPageLicense(row, schoolId, productId, today, !!holdersSeenBy);
+    if (license) found.licenses.push(license);
   }
   return pages;
 }

@@ -32,6 +32,21 @@ export function licenseState(license: Dates, today: Date): LicenseState {
   return license.endDate.getTime() >= today.getTime() ? 'STARTED' : 'EXPIRED';
 }
 
+/** The end date a license in `state` shows: none while new (it has none until it starts). */
+export function shownEndDate(license: Pick<License, 'endDate'>, state: LicenseState): Date | null {
+  return state === 'NEW' ? null : license.endDate;
+}
+
+/** Who holds a license in `state`: the holder written down, but nobody once it has expired (whether or not the sweep has run). */
+export function holderIdToday(license: Pick<License, 'assignedUserId'>, state: LicenseState): string | null {
+  return state === 'EXPIRED' ? null : license.assignedUserId;
+}
+
+/** Whether a license in `state` is reusable: started, and held by nobody. */
+export function isReusable(license: Pick<License, 'assignedUserId'>, state: LicenseState): boolean {
+  return state === 'STARTED' && !license.assignedUserId;
+}
+
 /** Whether the license has expired: usable through its whole end date, expired from the next day. */
 export function isExpired(license: Dates, today: Date): boolean {
   return licenseState(license, today) === 'EXPIRED';

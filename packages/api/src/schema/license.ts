@@ -1,7 +1,8 @@
 import { visibleAssignments, visibleAuditEvents, visibleLicenses } from '../domain/actor.ts';
 import { assignLicense, assignLicenses, removeMyLicense, revokeLicense, type BulkAssignOutcome } from '../domain/assignments.ts';
 import { formatDay, parseDay, type LocalTime } from '../domain/days.ts';
-import { daysLeft, effectiveStartedAt, licenseState } from '../domain/license-state.ts';
+import { daysLeft, effectiveStartedAt, holderIdToday, isReusable, licenseState, shownEndDate } from '../domain/license-state.ts';
+import type { PageLicense } from '../domain/license-pages.ts';
 import { inTransaction } from '../domain/transaction.ts';
 import { rememberWrittenAssignment, rememberWrittenLicense, writtenAssignment, writtenLicense } from '../data/written-licenses.ts';
 import type { License } from '@school-licenses/db';
@@ -16,6 +17,18 @@ import { SchoolRef } from './school.ts';
 import { schoolTime, withSchoolTime } from './school-time.ts';
 import { UserRef } from './user.ts';
 
+/**
+ * What a page of licenses worked out for a license as it read it (license-pages.ts): its fields
+ * read these instead of working them out again. Undefined for a license loaded any other way.
+ */
+type Shown = Partial<Pick<PageLicense, 'state' | 'shownEndDate' | 'holder'>>;
+
+/**
+ * The columns every License is read with (its `select` below). A list whose selection under its
+ * licenses is these alone has no field that Pothos plans along the list's path (school-product.ts).
+ */
+export const LICENSE_TYPE_SELECT = { id: true, schoolId: true, startedAt: true, autoStartOn: true, endDate: true, assignedUserId: true } as const;
+
 export const LicenseRef = builder.prismaNode('License', {
   description:
     "One seat of a product, owned by a school. New until assigned (or until its auto-start day, 4 months after delivery, when it starts by itself); then started, usable through its end date (a day in the organisation's time zone); expired from the next day. A started license assigned to nobody is reusable.",
@@ -24,7 +37,7 @@ export const LicenseRef = builder.prismaNode('License', {
   // The columns its state and holder follow from, always; the others only when a field asks for
   // them: a page of the admin view reads a thousand licenses. The fields below read these without
   // a select of their own, which Pothos would check on every license.
-  select: { id: true, schoolId: true, startedAt: true, autoStartOn: true, endDate: true, assignedUserId: true },
+  select: LICENSE_TYPE_SELECT,
   nullable: true,
   findUnique: (id, ctx) => ({ id, AND: [visibleLicenses(actorOf(ctx))] }),
   authScopes: { authenticated: true },
@@ -35,7 +48,7 @@ export const LicenseRef = builder.prismaNode('License', {
     state: t.field({
       type: LicenseStateEnum,
       description: 'The state right now, whether or not the sweep has run.',
-      resolve: (license, _args, ctx) => withSchoolTime(ctx, license.schoolId, (time) => licenseState(license, time.today)),
+      resolve: (license, _args, ctx) => (license as Shown).state ?? withSchoolTime(ctx, license.schoolId, (time) => licenseState(license, time.today)),
     }),
     deliveredAt: t.expose('deliveredAt', { type: 'DateTime', description: 'When the license was delivered to the school.' }),
     autoStartOn: t.expose('autoStartOn', {
@@ -53,7 +66,11 @@ export const LicenseRef = builder.prismaNode('License', {
       nullable: true,
       description:
         "The last day it is usable, in the organisation's time zone: the start day + the product's validity in months. Expired from 00:00 the next day. Null while new.",
-      resolve: (license, _args, ctx) => withSchoolTime(ctx, license.schoolId, (time) => (licenseState(license, time.today) === 'NEW' ? null : license.endDate)),
+      resolve: (license, _args, ctx) => {
+        const { state, shownEndDate: shown } = license as Shown;
+        if (state) return shown ?? null;
+        return withSchoolTime(ctx, license.schoolId, (time) => shownEndDate(license, licenseState(license, time.today)));
+      },
     }),
     daysLeft: t.int({
       nullable: true,
@@ -62,8 +79,11 @@ export const LicenseRef = builder.prismaNode('License', {
     }),
     reusable: t.boolean({
       description: 'Started, not expired and assigned to nobody: an admin can reuse it.',
-      resolve: (license, _args, ctx) =>
-        withSchoolTime(ctx, license.schoolId, (time) => licenseState(license, time.today) === 'STARTED' && !license.assignedUserId),
+      resolve: (license, _args, ctx) => {
+        const { state } = license as Shown;
+        if (state) return isReusable(license, state);
+        return withSchoolTime(ctx, license.schoolId, (time) => isReusable(license, licenseState(license, time.today)));
+      },
     }),
     holder: t.field({
       type: UserRef,
@@ -71,12 +91,17 @@ export const LicenseRef = builder.prismaNode('License', {
       description:
         'Who holds the license now; null when nobody does (also once it has expired, whether or not the sweep has run) or when the holder is not yours to see.',
       // Seeing a license is not seeing its holder: a supplier, or a student who once held it, does not.
-      // The holders of every license in the response come from one statement (holders.ts).
+      // A page of licenses reads its holders as it reads the page, with the columns this field's
+      // selection needs; the holders of every other license in the response come from one statement (holders.ts).
       resolve: (license, _args, ctx) => {
-        const holderId = license.assignedUserId;
-        if (!holderId) return null;
+        const { holder: read } = license as Shown;
+        if (read !== undefined) return read;
+        if (!license.assignedUserId) return null;
         const time = schoolTime(ctx, license.schoolId);
-        const holder = ({ today }: LocalTime) => (licenseState(license, today) === 'EXPIRED' ? null : holderOf(ctx, holderId));
+        const holder = ({ today }: LocalTime) => {
+          const holderId = holderIdToday(license, licenseState(license, today));
+          return holderId === null ? null : holderOf(ctx, holderId);
+        };
         return time instanceof Promise ? time.then(holder) : holder(time);
       },
     }),

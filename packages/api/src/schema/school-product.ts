@@ -1,6 +1,6 @@
 // One product as one school holds it: the "Manage licenses" page of that product.
 import { Prisma } from '@school-licenses/db';
-import type { GraphQLResolveInfo } from 'graphql';
+import type { FieldNode, GraphQLResolveInfo } from 'graphql';
 import {
   keyOfProduct,
   licenseCountLoader,
@@ -12,17 +12,19 @@ import {
   type PrismaPageQuery,
   type SchoolProduct,
 } from '../data/product-reads.ts';
+import type { PageLicense } from '../domain/license-pages.ts';
 import { loadSchoolProduct as readSchoolProduct, parseSchoolProductKey } from '../data/school-products.ts';
-import { selectionKey, selectsAny, selectsPath } from '../data/selection.ts';
+import { fieldsUnder, selectionKey, selectsAny, selectsPath } from '../data/selection.ts';
+import type { HolderColumn, PageWindow } from '../domain/license-pages.ts';
 import type { LicenseCounts } from '../domain/availability.ts';
-import type { License } from '@school-licenses/db';
 import type { EndDateCount } from '../domain/errors.ts';
 import { formatPrismaCursor, prismaConnectionHelpers, queryFromInfo } from '@pothos/plugin-prisma';
 import { builder } from './builder.ts';
 import type { Context } from './context.ts';
 import { LicenseStateEnum } from './enums.ts';
 import { EndDateCountRef } from './errors.ts';
-import { LicenseRef } from './license.ts';
+import { LICENSE_TYPE_SELECT, LicenseRef } from './license.ts';
+import { userColumnsOf } from './user.ts';
 
 export type { SchoolProduct };
 
@@ -197,8 +199,8 @@ const licensePagesHelper = () => prismaConnectionHelpers(builder, 'License', { c
 
 /** An edge whose cursor is formatted when read. */
 class LicenseEdge {
-  node: License;
-  constructor(node: License) {
+  node: PageLicense;
+  constructor(node: PageLicense) {
     this.node = node;
   }
   get cursor(): string {
@@ -213,20 +215,61 @@ type ConnectionArgs = LicenseListArgs & { first?: number | null; last?: number |
  * wrapConnectionResult gives it: the window reads one row more than the page to tell whether
  * there is more.
  */
-async function licenseConnection(ctx: Context, info: GraphQLResolveInfo, schoolProduct: SchoolProduct, args: ConnectionArgs) {
+/** What a license list asks for, the same for every product of a list: its page, its selection and the columns they read. */
+interface ListPlan {
+  page: PageWindow;
+  selection: ReturnType<typeof pageAndSelection>['selection'];
+  /** Edges, nodes or pageInfo are selected: a page to read (else only the count). */
+  withPage: boolean;
+  withCount: boolean;
+  /** The holder's columns, when the licenses' holder is selected. */
+  holderColumns: readonly HolderColumn[] | null;
+}
+
+/**
+ * The plans of the license lists of a request by the field's nodes (the executor passes the same
+ * array for every product of a list): a list of twenty products works out its plan once.
+ */
+const listPlans = new WeakMap<Context, WeakMap<readonly FieldNode[], ListPlan>>();
+
+function listPlan(ctx: Context, info: GraphQLResolveInfo, args: ConnectionArgs): ListPlan {
+  let plans = listPlans.get(ctx);
+  const known = plans?.get(info.fieldNodes);
+  if (known) return known;
   licensePages ??= licensePagesHelper();
+  // Validates the window too (the errors prismaConnection gives), for each product that asks.
   const query = licensePages.getQuery(
     args,
     ctx,
     () => queryFromInfo({ context: ctx, info, typeName: 'License', paths: [['nodes'], ['edges', 'node']] }) as never,
   );
   const { page, selection } = pageAndSelection(query as PrismaPageQuery);
+  const holderFields = [...(fieldsUnder(info, ['edges', 'node', 'holder']) ?? []), ...(fieldsUnder(info, ['nodes', 'holder']) ?? [])];
+  const holderSelected = selectsPath(info, ['edges', 'node', 'holder']) || selectsPath(info, ['nodes', 'holder']);
+  const plan: ListPlan = {
+    page,
+    selection,
+    withPage: selectsAny(info, [['edges'], ['nodes'], ['pageInfo']]),
+    withCount: selectsPath(info, ['totalCount']),
+    holderColumns: holderSelected ? userColumnsOf(holderFields) : null,
+  };
+  // A field with a selection of its own (a column beyond the type's, a relation) is planned by
+  // Pothos along the path of each list, which its query records: then each list plans its own.
+  if (!selection.include && Object.keys(selection.select ?? {}).every((name) => name in LICENSE_TYPE_SELECT)) {
+    if (!plans) listPlans.set(ctx, (plans = new WeakMap()));
+    plans.set(info.fieldNodes, plan);
+  }
+  return plan;
+}
+
+async function licenseConnection(ctx: Context, info: GraphQLResolveInfo, schoolProduct: SchoolProduct, args: ConnectionArgs) {
+  const { page, selection, withPage, withCount, holderColumns } = listPlan(ctx, info, args);
   const totalCount = () => {
     const loader = licenseCountLoader(ctx);
     return loader.peek({ schoolProduct, args }) ?? loader.load({ schoolProduct, args });
   };
   // Only the count asked for: no page to read.
-  if (!selectsAny(info, [['edges'], ['nodes'], ['pageInfo']])) {
+  if (!withPage) {
     return { edges: [], pageInfo: { hasNextPage: false, hasPreviousPage: false, startCursor: null, endCursor: null }, totalCount };
   }
   const rows = await loadPage(ctx, {
@@ -235,8 +278,8 @@ async function licenseConnection(ctx: Context, info: GraphQLResolveInfo, schoolP
     page,
     selection,
     selectionId: selectionKey(info),
-    withCount: selectsPath(info, ['totalCount']),
-    withHolders: selectsPath(info, ['edges', 'node', 'holder']) || selectsPath(info, ['nodes', 'holder']),
+    withCount,
+    holderColumns,
   });
   const gotFullResults = rows.length === Math.abs(page.take);
   const backward = args.before != null || args.last != null;

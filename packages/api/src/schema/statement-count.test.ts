@@ -159,7 +159,7 @@ describe(`SQL statements per request on ${backend}`, () => {
   });
 
   it('a page reads the License columns of the fields asked for, and no others', async () => {
-    const pageStatement = (sent: string[]) => sent.find((sql) => sql.includes('"pageProductId"')) ?? '';
+    const pageStatement = (sent: string[]) => sent.find((sql) => sql.includes('"pageProduct"')) ?? '';
     const view = await counted(admin, ADMIN_VIEW, { school, first: 50 });
     expect(pageStatement(view.statements)).toContain('"endDate"');
     expect(pageStatement(view.statements)).not.toContain('"deliveredAt"');
@@ -184,6 +184,65 @@ describe(`SQL statements per request on ${backend}`, () => {
     expect(nodes.some((node) => node.reusable)).toBe(true);
   });
 
+  it("a page reads the holders' columns of the User fields asked for, and no others", async () => {
+    const pageStatement = (sent: string[]) => sent.find((sql) => sql.includes('"pageProduct"')) ?? '';
+    const view = await counted(admin, ADMIN_VIEW, { school, first: 50 });
+    expect(pageStatement(view.statements)).toContain('"holder.name"');
+    expect(pageStatement(view.statements)).not.toContain('"holder.email"');
+    expect(pageStatement(view.statements)).not.toContain('"holder.createdAt"');
+
+    // Every column field of User, through a fragment and an alias: each as the user's row has it.
+    const HOLDERS = /* GraphQL */ `
+      query Holders($school: ID!) {
+        school(id: $school) {
+          products {
+            licenses(first: 50) {
+              edges { node { id holder { id ...Contact } } }
+              again: edges { node { holder { isOrganisationAdmin endedAt } } }
+            }
+          }
+        }
+      }
+      fragment Contact on User { name email externalId }`;
+    const { data, statements: sent } = await counted(admin, HOLDERS, { school });
+    expect(sent, describeStatements(sent)).toHaveLength(4); // authenticate, school, products, the pages
+    for (const column of ['name', 'email', 'externalId', 'isOrganisationAdmin', 'endedAt']) expect(pageStatement(sent)).toContain(`"holder.${column}"`);
+    expect(pageStatement(sent)).not.toContain('"holder.createdAt"');
+    const products: any[] = data.school.products;
+    const holders = products.flatMap((p) =>
+      p.licenses.edges.map((edge: any, index: number) => ({ ...edge.node.holder, ...p.licenses.again[index].node.holder })),
+    );
+    const held = holders.filter((holder) => holder.id);
+    expect(held.length).toBeGreaterThan(5);
+    const users = new Map(
+      (await test.db.prisma.user.findMany({ where: { id: { in: held.map((holder) => rawId(holder.id)) } } })).map((user) => [user.id, user]),
+    );
+    for (const holder of held) {
+      const user = users.get(rawId(holder.id))!;
+      expect(holder).toEqual({
+        id: holder.id,
+        name: user.name,
+        email: user.email,
+        externalId: user.externalId,
+        isOrganisationAdmin: user.isOrganisationAdmin,
+        endedAt: user.endedAt?.toISOString() ?? null,
+      });
+    }
+  });
+
+  it("a holder read with a page's few columns does not stand in for the same user's holder elsewhere in the request", async () => {
+    const page = dataOf(await test.request(admin, ADMIN_VIEW, { school, first: 50 })).school.products.flatMap((p: any) => p.licenses.edges);
+    const held = page.find((edge: any) => edge.node.holder)!.node;
+    const BOTH = /* GraphQL */ `
+      query Both($school: ID!, $license: ID!) {
+        school(id: $school) { products { licenses(first: 50) { edges { node { id holder { name } } } } } }
+        node(id: $license) { ... on License { holder { name email } } }
+      }`;
+    const { data } = await counted(admin, BOTH, { school, license: held.id });
+    const user = await test.db.prisma.user.findUniqueOrThrow({ where: { id: rawId(held.holder.id) } });
+    expect(data.node.holder).toEqual({ name: user.name, email: user.email });
+  });
+
   it('reads no count and no holders that @skip or @include leave out', async () => {
     const DIRECTIVES = /* GraphQL */ `
       query Directives($school: ID!, $withCount: Boolean!, $withHolders: Boolean!) {
@@ -196,7 +255,7 @@ describe(`SQL statements per request on ${backend}`, () => {
           }
         }
       }`;
-    const pageStatement = (sent: string[]) => sent.find((sql) => sql.includes('"pageProductId"')) ?? '';
+    const pageStatement = (sent: string[]) => sent.find((sql) => sql.includes('"pageProduct"')) ?? '';
     const neither = await counted(admin, DIRECTIVES, { school, withCount: false, withHolders: false });
     // holder @skip(if: false) is selected: the holders come with the page; the count does not.
     expect(pageStatement(neither.statements)).toContain('"holder.name"');

@@ -1,3 +1,4 @@
+import { Prisma, type User } from '@school-licenses/db';
 import { requireOrganisationOf, timeZoneOf, visibleAssignments, visibleGroupMemberships, visibleUsers } from '../domain/actor.ts';
 import { createUser, endUser, updateUser, userSearch, type RosterChange } from '../domain/roster.ts';
 import { LicenseError } from '../domain/errors.ts';
@@ -47,6 +48,38 @@ export const UserRef = builder.prismaNode('User', {
     }),
   }),
 });
+
+/**
+ * The columns of its row each field of User reads: a license's holder read with a page of
+ * licenses selects only the columns its selection needs (license-pages.ts). Relations load the
+ * user's rows by its id. user-columns.test.ts checks that every field of User is here, so a new
+ * field cannot silently miss its column.
+ */
+export const USER_FIELD_COLUMNS: Readonly<Record<string, readonly (keyof User & string)[]>> = {
+  id: ['id'],
+  name: ['name'],
+  email: ['email'],
+  externalId: ['externalId'],
+  endedAt: ['endedAt'],
+  isOrganisationAdmin: ['isOrganisationAdmin'],
+  memberships: ['id'],
+  groups: ['id'],
+  licenses: ['id'],
+  assignments: ['id'],
+  licenseWaits: ['id'],
+};
+
+/** The User columns the fields `fieldNames` read; every column when one is not in USER_FIELD_COLUMNS. */
+export function userColumnsOf(fieldNames: Iterable<string>): (keyof User & string)[] {
+  const columns = new Set<keyof User & string>(['id']);
+  for (const name of fieldNames) {
+    if (name === '__typename') continue;
+    const read = USER_FIELD_COLUMNS[name];
+    if (!read) return Object.values(Prisma.UserScalarFieldEnum);
+    for (const column of read) columns.add(column);
+  }
+  return [...columns];
+}
 
 builder.queryFields((t) => ({
   users: t.prismaConnection({
