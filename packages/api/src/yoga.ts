@@ -17,6 +17,7 @@ import {
   clientAddress,
   useCostRateLimit,
   useOperationLimits,
+  useValidationCache,
   useRequestId,
   parseCache,
   useDocumentLimits,
@@ -130,6 +131,8 @@ export function createApi(options: ApiOptions): Api {
         await options.prisma.$queryRaw`SELECT 1`;
         return true;
       }),
+      // Last: it keeps a document's errors as the plugins above left them.
+      useValidationCache(),
     ],
     context: async ({ request, ...serverContext }) => {
       try {
