@@ -44,6 +44,21 @@ export interface Availability extends LicenseCounts {
  * (license-pages.ts), so the "Manage licenses" view needs no statement of its own for it.
  */
 export function availabilitySql(schoolId: string, today: Date): Prisma.Sql {
+  // The same for every request of a school on one day: made once (a statement copies a
+  // fragment's strings and values, so one serves them all), not from its thirty parts each time.
+  const key = `${schoolId}:${today.getTime()}`;
+  let made = availabilityStatements.get(key);
+  if (!made) {
+    if (availabilityStatements.size >= MAX_AVAILABILITY_STATEMENTS) availabilityStatements.clear();
+    availabilityStatements.set(key, (made = makeAvailabilitySql(schoolId, today)));
+  }
+  return made;
+}
+
+const availabilityStatements = new Map<string, Prisma.Sql>();
+const MAX_AVAILABILITY_STATEMENTS = 1_000;
+
+function makeAvailabilitySql(schoolId: string, today: Date): Prisma.Sql {
   const isNew = countedInStateSql('NEW', today);
   // A license held past its end date counts as expired, not assigned, whether or not the sweep ran.
   return Prisma.sql`
