@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DatabaseConfigError, openDatabase, preparedStatementNames, transactionSql, withTransactionSql } from './database.ts';
+import { DatabaseConfigError, openDatabase, preparedStatementNames, statementTexts, transactionSql, withTransactionSql } from './database.ts';
 import { Prisma } from './generated/prisma/client.ts';
 import { openTestDatabase, type TestDatabase } from './testing/test-database.ts';
 
@@ -251,5 +251,39 @@ describe('opening a database with bad configuration', () => {
     expect(error).toBeInstanceOf(DatabaseConfigError);
     expect((error as Error).message).toMatch(/^cannot connect to PostgreSQL at 127\.0\.0\.1:1\/none: /);
     expect((error as Error).message).not.toContain('\n');
+  });
+});
+
+describe('the text of a statement, found by its strings (statementTexts)', () => {
+  const named = () => {
+    const names: string[] = [];
+    return { names, textOf: statementTexts((text) => (names.push(text), `s${names.length}`), 3) };
+  };
+
+  it('is joined and named once per strings, whatever the values, and is the same text every time', () => {
+    const { names, textOf } = named();
+    const read = (id: string, limit: number) => Prisma.sql`SELECT ${Prisma.raw('a')} FROM t WHERE id = ${id}::uuid LIMIT ${limit}`;
+    const first = textOf(read('x', 1));
+    expect(first).toMatchObject({ text: 'SELECT a FROM t WHERE id = $1::uuid LIMIT $2', name: 's1' });
+    const again = textOf(read('y', 2));
+    expect(again.name).toBe('s1');
+    expect(again.text).toBe(first.text);
+    expect(names).toHaveLength(1);
+  });
+
+  it('tells apart statements of the same length and number of strings', () => {
+    const { textOf } = named();
+    const a = textOf(Prisma.sql`SELECT ${1} FROM ab`);
+    const b = textOf(Prisma.sql`SELECT ${1} FROM ba`);
+    const c = textOf(Prisma.sql`SELECT ${1}, ${2} FROM a`);
+    expect([a.text, b.text, c.text]).toEqual(['SELECT $1 FROM ab', 'SELECT $1 FROM ba', 'SELECT $1, $2 FROM a']);
+    expect(new Set([a.name, b.name, c.name]).size).toBe(3);
+    expect(textOf(Prisma.sql`SELECT ${2} FROM ba`)).toEqual(b);
+  });
+
+  it('keeps at most `max` statements: the next ones are joined and named at each use', () => {
+    const { names, textOf } = named();
+    for (const table of ['a', 'b', 'c', 'd', 'd']) textOf(Prisma.sql`SELECT ${1} FROM ${Prisma.raw(table)}`);
+    expect(names).toEqual(['SELECT $1 FROM a', 'SELECT $1 FROM b', 'SELECT $1 FROM c', 'SELECT $1 FROM d', 'SELECT $1 FROM d']);
   });
 });

@@ -1,6 +1,7 @@
 export {
   openDatabase,
   preparedStatementNames,
+  statementTexts,
   transactionSql,
   withTransactionSql,
   type TransactionSql,
