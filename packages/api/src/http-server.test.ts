@@ -168,6 +168,27 @@ describe(`the API over HTTP on ${backend}`, () => {
     expect(withCredential.status).toBe(200);
   });
 
+  it('validates a document once and answers its errors, as the other plugins left them, every time it comes', async () => {
+    const unknownField = '{ viewer { name shoeSize } }';
+    const literal = `mutation($s: ID!, $p: ID!, $u: ID!) { assignLicense(input: { school: $s, product: $p, user: $u, reuseStarted: true, endDate: "2027-06-01T00:00:00Z" }) { __typename } }`;
+    const ids = {
+      s: gid('School', demo.ids.ekskolan),
+      p: gid('Product', demo.ids.matematik),
+      u: await userGid(test.db.prisma, 'svante.student@ekskolan.example'),
+    };
+    const first = await post(demo.tokens.schoolAdmin, unknownField);
+    expect(first.body.errors.map((error: any) => [error.message, error.extensions.code])).toEqual([
+      ['Cannot query field "shoeSize" on type "Viewer".', 'GRAPHQL_VALIDATION_FAILED'],
+    ]);
+    for (let i = 0; i < 3; i++) {
+      expect(await post(demo.tokens.schoolAdmin, unknownField)).toEqual(first);
+      // The field a literal was refused on is named by a plugin after validation.
+      const refused = await post(demo.tokens.schoolAdmin, literal, ids);
+      expect(refused.body.errors.map((error: any) => error.extensions)).toEqual([expect.objectContaining({ code: 'INVALID_INPUT', field: 'endDate' })]);
+      expect((await post(demo.tokens.schoolAdmin, '{ viewer { name } }')).body).toEqual({ data: { viewer: { name: 'Sara Skoladmin' } } });
+    }
+  });
+
   it('answers 401 without credentials', async () => {
     const { status, body } = await post(null, '{ viewer { name } }');
     expect(status).toBe(401);

@@ -15,9 +15,9 @@ import {
   useBodyLimit,
   useAddressRateLimit,
   clientAddress,
-  useComplexityLimit,
   useCostRateLimit,
-  usePageSizeLimit,
+  useOperationLimits,
+  useValidationCache,
   useRequestId,
   parseCache,
   useDocumentLimits,
@@ -113,8 +113,7 @@ export function createApi(options: ApiOptions): Api {
       ...(options.persistedOperations ? [usePersistedOnly(options.persistedOperations)] : []),
       useBodyLimit(limits.maxBodyBytes, limits.maxUploadBytes, log),
       ...useDocumentLimits(limits),
-      usePageSizeLimit(),
-      useComplexityLimit(),
+      useOperationLimits(),
       useInvalidInputField(),
       ...(rateLimiter ? [useCostRateLimit(rateLimiter)] : []),
       useConfirmedActor(sql),
@@ -132,6 +131,8 @@ export function createApi(options: ApiOptions): Api {
         await options.prisma.$queryRaw`SELECT 1`;
         return true;
       }),
+      // Last: it keeps a document's errors as the plugins above left them.
+      useValidationCache(),
     ],
     context: async ({ request, ...serverContext }) => {
       try {

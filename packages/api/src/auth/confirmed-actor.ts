@@ -46,15 +46,13 @@ export function useConfirmedActor(reads: Reads): Plugin {
       const ctx = args.contextValue as unknown as Context;
       if (ctx.actorCheck) await before(ctx, setResultAndStopExecution as (result: ExecutionResult) => void);
     },
-    onExecute: async ({ args, executeFn, setExecuteFn, setResultAndStopExecution }) => {
+    // Not async: a query's check wraps its execution, and only a change waits here (a promise per request otherwise).
+    onExecute: ({ args, executeFn, setExecuteFn, setResultAndStopExecution }) => {
       const ctx = args.contextValue as unknown as Context;
       const check = ctx.actorCheck;
       if (!check) return;
       // A change is made by the actor as it is now.
-      if (getOperationAST(args.document, args.operationName)?.operation !== 'query') {
-        await before(ctx, setResultAndStopExecution);
-        return;
-      }
+      if (getOperationAST(args.document, args.operationName)?.operation !== 'query') return before(ctx, setResultAndStopExecution);
       setExecuteFn(async (executeArgs) => {
         const result = await executeFn(executeArgs);
         if (check.state === 'confirmed') return result;

@@ -105,6 +105,19 @@ export type Columns<Row> = { readonly [Name in keyof Row]-?: ColumnKind };
  * days since 1970 (read them back with `epochDay`): a number, not a text to parse.
  */
 export function selectColumns<Row>(columns: Partial<Columns<Row>>, alias: string, prefix = ''): Prisma.Sql {
+  // The hot reads select constant lists of columns: their text is made once per list, alias and prefix.
+  let byName = selectedColumns.get(columns);
+  if (!byName) selectedColumns.set(columns, (byName = new Map()));
+  const name = `${alias}\0${prefix}`;
+  let selected = byName.get(name);
+  if (!selected) byName.set(name, (selected = columnsSql(columns, alias, prefix)));
+  return selected;
+}
+
+// A statement copies a fragment's strings, so one fragment serves every statement.
+const selectedColumns = new WeakMap<object, Map<string, Prisma.Sql>>();
+
+function columnsSql<Row>(columns: Partial<Columns<Row>>, alias: string, prefix: string): Prisma.Sql {
   return Prisma.raw(
     Object.entries(columns as Record<string, ColumnKind>)
       .map(([name, kind]) =>

@@ -152,7 +152,7 @@ export const builder = new SchemaBuilder<{
     complexityError,
     // The plugin would count each request's operation again in its root fields (3% of an
     // availability request's CPU, its arguments' global IDs decoded once more); limits.ts
-    // (useComplexityLimit) counts each document and shape of variables once, with this
+    // (useOperationLimits) counts each document and shape of variables once, with this
     // fieldComplexity, and refuses before execution.
     disabled: true,
   },

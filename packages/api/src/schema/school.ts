@@ -9,7 +9,7 @@ import { licenseErrors } from './errors.ts';
 import { actorOf, runDomain, runIdempotent } from './run.ts';
 import { ProductRef } from './product.ts';
 import { schoolProductKey } from '../data/school-products.ts';
-import { selectsAny } from '../data/selection.ts';
+import { selectsAny, selectsPath } from '../data/selection.ts';
 import { AVAILABILITY_FIELDS, loadSchoolProduct, productQuery, readsOnlyColumns, SchoolProductRef } from './school-product.ts';
 
 export const SchoolRef = builder.prismaNode('School', {
@@ -123,8 +123,10 @@ builder.queryField('schoolProduct', (t) =>
         selectsAny(info, AVAILABILITY_FIELDS),
       );
       // The read has the product's columns; relations selected under it (its supplier) need their own read, as Pothos would make.
+      // Pothos' query of the product is made only when the product is selected (an availability check does not).
+      if (!found || !selectsPath(info, ['product'])) return found;
       const query = productQuery(ctx, info);
-      if (!found || readsOnlyColumns(query)) return found;
+      if (readsOnlyColumns(query)) return found;
       return { ...found, product: await ctx.prisma.product.findUniqueOrThrow({ ...query, where: { id: found.product.id } }) };
     },
   }),
