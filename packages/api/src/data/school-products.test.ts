@@ -6,7 +6,7 @@ import { userActor } from '../auth/authenticate.ts';
 import { dayAt, DEFAULT_TIME_ZONE } from '../domain/days.ts';
 import { DEMO_USERS, type DemoData } from '../seed/demo.ts';
 import { productIdsHeldBy, startStandardScenario, type TestApi } from '../testing/harness.ts';
-import { readSchoolProducts } from './school-products.ts';
+import { readProductsOfSchool, readSchoolProducts } from './school-products.ts';
 
 describe.skipIf(!process.env.DATABASE_URL)('the read of a school product on PostgreSQL', () => {
   let test: TestApi;
@@ -31,5 +31,30 @@ describe.skipIf(!process.env.DATABASE_URL)('the read of a school product on Post
     );
     // PostgreSQL plans the first five executions for their values, then settles on one plan.
     expect(plans).toEqual({ generic: 7, custom: 5 });
+  });
+});
+
+describe(`a school's product list on ${process.env.DATABASE_URL ? 'PostgreSQL' : 'PGlite'}`, () => {
+  let test: TestApi;
+  beforeAll(async () => {
+    ({ test } = await startStandardScenario());
+  });
+  afterAll(() => test.close());
+
+  it('reads the products Prisma finds by their licenses or orders, in the same order, with and without the supplier name', async () => {
+    const prisma = test.db.prisma;
+    let listed = 0;
+    for (const school of await prisma.school.findMany()) {
+      const where = { OR: [{ licenses: { some: { schoolId: school.id } } }, { orders: { some: { schoolId: school.id } } }] };
+      const orderBy = [{ name: 'asc' as const }, { id: 'asc' as const }];
+      const expected = await prisma.product.findMany({ where, orderBy, include: { supplier: { select: { name: true } } } });
+      // On the driver (as a query reads it) and through Prisma's raw statements (in a transaction).
+      for (const reads of [test.db.sql, prisma]) {
+        expect(await readProductsOfSchool(reads, school.id, true)).toEqual(expected);
+        expect(await readProductsOfSchool(reads, school.id, false)).toEqual(await prisma.product.findMany({ where, orderBy }));
+      }
+      listed += expected.length;
+    }
+    expect(listed).toBeGreaterThan(2);
   });
 });

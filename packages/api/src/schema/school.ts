@@ -6,11 +6,11 @@ import type { Context } from './context.ts';
 import { builder } from './builder.ts';
 import { GroupKindEnum, RosterChangeEnum, SchoolRoleEnum } from './enums.ts';
 import { licenseErrors } from './errors.ts';
-import { actorOf, runDomain, runIdempotent } from './run.ts';
+import { actorOf, readsOf, runDomain, runIdempotent } from './run.ts';
 import { ProductRef } from './product.ts';
-import { schoolProductKey } from '../data/school-products.ts';
+import { readProductsOfSchool, schoolProductKey } from '../data/school-products.ts';
 import { selectsAny } from '../data/selection.ts';
-import { AVAILABILITY_FIELDS, loadSchoolProduct, productQuery, readsOnlyColumns, SchoolProductRef } from './school-product.ts';
+import { AVAILABILITY_FIELDS, loadSchoolProduct, productQuery, readsOnlyColumns, SchoolProductRef, selectsSupplierNameOnly } from './school-product.ts';
 
 export const SchoolRef = builder.prismaNode('School', {
   description: 'A school. It owns licenses; its administrators assign them to its students and teachers.',
@@ -47,11 +47,17 @@ export const SchoolRef = builder.prismaNode('School', {
       description: 'The products the school has licenses or orders of, each with its licenses, pool and availability.',
       resolve: async (school, _args, ctx, info) => {
         requireLicenseReader(ctx, school);
-        const products = await ctx.prisma.product.findMany({
-          ...productQuery(ctx, info),
-          where: { OR: [{ licenses: { some: { schoolId: school.id } } }, { orders: { some: { schoolId: school.id } } }] },
-          orderBy: { name: 'asc' },
-        });
+        const query = productQuery(ctx, info);
+        // The product's columns and its supplier's name, as the admin view asks, on the driver
+        // (data/school-products.ts); other relations under the product through Prisma.
+        const sqlRead = readsOnlyColumns(query) ? { withSupplierName: false } : selectsSupplierNameOnly(query) ? { withSupplierName: true } : null;
+        const products = sqlRead
+          ? await readProductsOfSchool(readsOf(ctx), school.id, sqlRead.withSupplierName)
+          : await ctx.prisma.product.findMany({
+              ...query,
+              where: { OR: [{ licenses: { some: { schoolId: school.id } } }, { orders: { some: { schoolId: school.id } } }] },
+              orderBy: [{ name: 'asc' }, { id: 'asc' }],
+            });
         return products.map((product) => ({ school, product }));
       },
     }),
