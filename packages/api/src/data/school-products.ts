@@ -124,6 +124,16 @@ export async function readSchoolProducts(
   return found;
 }
 
+/**
+ * The school `schoolId` with its columns, null when there is none, in one statement on `reads`
+ * (outside a transaction, the driver itself: Database.sql). The caller checks that the reader may
+ * see it (canSeeSchool, visibleSchools' rule on a school read).
+ */
+export async function readSchoolById(reads: Reads, schoolId: string): Promise<School | null> {
+  const [row] = await readRows<Row>(reads, Prisma.sql`SELECT ${selectColumns(SCHOOL_COLUMNS, 's', 's.')} FROM "School" s WHERE s.id = ${schoolId}::uuid`);
+  return row ? readSchool(row) : null;
+}
+
 /** A product as a school's product list reads it: with its supplier's name when asked for. */
 export type ListedProduct = Product & { supplier?: { name: string } };
 
