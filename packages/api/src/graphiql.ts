@@ -4,6 +4,7 @@ import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join, normalize } from 'node:path';
 import { renderGraphiQL, type GraphiQLOptions, type Plugin } from 'graphql-yoga';
+import { requestPath } from './request-path.ts';
 
 export const GRAPHIQL_ASSETS_PATH = '/graphiql-assets/';
 
@@ -15,26 +16,27 @@ export function renderLocalGraphiQL(options: GraphiQLOptions): string {
   return renderGraphiQL(options).replace(/https:\/\/unpkg\.com\/@graphql-yoga\/graphiql@[^/]+\/dist\//g, GRAPHIQL_ASSETS_PATH);
 }
 
+// Every request passes here: any other path returns at once, without a promise to wait for.
 export function useGraphiQLAssets(): Plugin {
   return {
-    async onRequest({ url, endResponse, fetchAPI }) {
-      if (!url.pathname.startsWith(GRAPHIQL_ASSETS_PATH)) return;
-      const relative = normalize(decodeURIComponent(url.pathname.slice(GRAPHIQL_ASSETS_PATH.length)));
+    onRequest({ request, endResponse, fetchAPI }) {
+      const path = requestPath(request.url);
+      if (!path.startsWith(GRAPHIQL_ASSETS_PATH)) return;
+      const relative = normalize(decodeURIComponent(path.slice(GRAPHIQL_ASSETS_PATH.length)));
       const extension = relative.slice(relative.lastIndexOf('.'));
       if (relative.startsWith('..') || !contentTypes[extension]) {
         endResponse(new fetchAPI.Response('Not found', { status: 404 }));
         return;
       }
-      try {
-        const body = await readFile(join(assetsDir, relative));
-        endResponse(
-          new fetchAPI.Response(body, {
-            headers: { 'content-type': contentTypes[extension]!, 'cache-control': 'public, max-age=86400' },
-          }),
-        );
-      } catch {
-        endResponse(new fetchAPI.Response('Not found', { status: 404 }));
-      }
+      return readFile(join(assetsDir, relative)).then(
+        (body) =>
+          endResponse(
+            new fetchAPI.Response(body, {
+              headers: { 'content-type': contentTypes[extension]!, 'cache-control': 'public, max-age=86400' },
+            }),
+          ),
+        () => endResponse(new fetchAPI.Response('Not found', { status: 404 })),
+      );
     },
   };
 }

@@ -3,7 +3,8 @@
 // bounded by bytes, request ids and masked errors. graphql-armor's plugins where they cover a
 // limit, small yoga plugins of our own for the rest (docs/RELIABILITY.md: what each guarantees
 // and the test that proves it).
-// Depth, breadth and cost are limited by the Pothos complexity plugin (schema/builder.ts).
+// Depth, breadth and cost are counted as the Pothos complexity plugin counts them (its
+// fieldComplexity in schema/builder.ts), once per document and shape of variables (useComplexityLimit).
 import { randomUUID } from 'node:crypto';
 import {
   getNamedType,
@@ -17,6 +18,7 @@ import {
   type DocumentNode,
   type GraphQLSchema,
   type Token,
+  type TypeNode,
   type ValidationContext,
   type ValidationRule,
 } from 'graphql';
@@ -27,8 +29,9 @@ import { maxTokensPlugin } from '@escape.tech/graphql-armor-max-tokens';
 import { LRUCache } from 'lru-cache';
 import { createGraphQLError, maskError, type Plugin, type YogaLogger } from 'graphql-yoga';
 import { actorKey, type Actor } from './domain/actor.ts';
+import { requestPath } from './request-path.ts';
 import { DEFAULT_MAX_FILE_BYTES } from './roster/files.ts';
-import { MAX_PAGE_SIZE } from './schema/builder.ts';
+import { COMPLEXITY_LIMIT, complexityError, MAX_PAGE_SIZE } from './schema/builder.ts';
 
 export interface ApiLimits {
   /** Largest request body in bytes (413 above it). */
@@ -278,15 +281,19 @@ export function clientAddress(serverContext: unknown): string {
  */
 export function useAddressRateLimit(limiter: RateLimit, log: Pick<Console, 'info'> = console): Plugin {
   return {
-    onRequest: async ({ request, serverContext, endResponse }) => {
-      const path = new URL(request.url).pathname;
-      if (path === '/health' || path === '/ready' || path === '/metrics') return;
+    // A request with a credential, nearly every one, is done here: no URL to read, no promise to wait for.
+    onRequest: ({ request, serverContext, endResponse }) => {
       if (request.headers.get('authorization')) return;
-      const refused = await limiter.charge(clientAddress(serverContext), 1, 'address');
-      if (!refused) return;
-      const status = 429;
-      logRefusal(log, requestIdOf(request), status, 'RATE_LIMITED', refused.message);
-      endResponse(jsonError(status, 'RATE_LIMITED', refused.message, { 'retry-after': String(refused.extensions.retryAfterSeconds) }));
+      const path = requestPath(request.url);
+      if (path === '/health' || path === '/ready' || path === '/metrics') return;
+      const refuse = (refused: GraphQLError | undefined) => {
+        if (!refused) return;
+        const status = 429;
+        logRefusal(log, requestIdOf(request), status, 'RATE_LIMITED', refused.message);
+        endResponse(jsonError(status, 'RATE_LIMITED', refused.message, { 'retry-after': String(refused.extensions.retryAfterSeconds) }));
+      };
+      const refused = limiter.charge(clientAddress(serverContext), 1, 'address');
+      return refused instanceof Promise ? refused.then(refuse) : refuse(refused);
     },
   };
 }
@@ -511,27 +518,130 @@ export class RateLimiter implements RateLimit {
 /** A credential's bucket pays a token per this much of an operation's cost (schema/builder.ts). */
 export const COST_PER_TOKEN = 1_000;
 
-/** The cost of the operation a request runs, as the complexity limit counts it. */
-function operationCost(schema: GraphQLSchema, document: DocumentNode, operationName: string | null | undefined, variables: unknown, ctx: object): number {
+/** What the complexity plugin counts of an operation: its cost, its depth, its most fields side by side. */
+export interface OperationComplexity {
+  complexity: number;
+  depth: number;
+  breadth: number;
+}
+
+// An operation's complexity depends on its document and on the values of the variables that reach
+// its counted arguments: first/last and the lists of bulk inputs (fieldComplexity), never on an ID
+// or a String (a list of them is its own type). So it is counted once per document, operation and
+// values of its other variables, the ID and String variables left out: every availability request
+// is one count. A document whose other values keep changing stops being remembered past this many.
+const MAX_SHAPES_PER_OPERATION = 64;
+const UNCOUNTED_VARIABLE_TYPES = new Set(['ID', 'String']);
+
+interface CountedOperation {
+  /** The operation alone with its fragments, as complexityFromQuery counts its first operation. */
+  only: DocumentNode;
+  /** The variables whose values can change the count. */
+  counted: string[];
+  byShape: Map<string, OperationComplexity>;
+}
+const countedOperations = new WeakMap<GraphQLSchema, WeakMap<DocumentNode, Map<string, CountedOperation | null>>>();
+
+function countedOperation(schema: GraphQLSchema, document: DocumentNode, operationName: string | null | undefined): CountedOperation | null {
+  let byDocument = countedOperations.get(schema);
+  if (!byDocument) countedOperations.set(schema, (byDocument = new WeakMap()));
+  let byName = byDocument.get(document);
+  if (!byName) byDocument.set(document, (byName = new Map()));
+  const name = operationName ?? '';
+  let counted = byName.get(name);
+  if (counted !== undefined) return counted;
   const operation = getOperationAST(document, operationName);
-  if (!operation) return 0;
-  const fragments = document.definitions.filter((definition) => definition.kind === Kind.FRAGMENT_DEFINITION);
-  try {
+  if (operation) {
+    const fragments = document.definitions.filter((definition) => definition.kind === Kind.FRAGMENT_DEFINITION);
     const only: DocumentNode = document.definitions.length === fragments.length + 1 ? document : { ...document, definitions: [operation, ...fragments] };
-    return complexityFromQuery(only, { schema, ctx, variables: (variables ?? {}) as Record<string, unknown> }).complexity;
-  } catch {
-    return 0; // Bad variables: execution refuses them.
+    const variables = (operation.variableDefinitions ?? []).filter(
+      ({ type }) => !((type.kind === Kind.NON_NULL_TYPE ? type.type : type).kind === Kind.NAMED_TYPE && UNCOUNTED_VARIABLE_TYPES.has(getNamedTypeName(type))),
+    );
+    counted = { only, counted: variables.map((definition) => definition.variable.name.value), byShape: new Map() };
+  } else {
+    counted = null;
   }
+  byName.set(name, counted);
+  return counted;
+}
+
+function getNamedTypeName(type: TypeNode): string {
+  return type.kind === Kind.NAMED_TYPE ? type.name.value : getNamedTypeName(type.type);
+}
+
+/**
+ * The complexity of the operation a request runs, as the complexity plugin counts it (with
+ * schema/builder.ts's fieldComplexity); null when its variables are refused (execution then says why).
+ */
+export function operationComplexity(
+  schema: GraphQLSchema,
+  document: DocumentNode,
+  operationName: string | null | undefined,
+  variables: unknown,
+  ctx: object,
+): OperationComplexity | null {
+  const operation = countedOperation(schema, document, operationName);
+  if (!operation) return null;
+  const values = (variables ?? {}) as Record<string, unknown>;
+  // A variable left out (its default applies) and one sent as null count differently.
+  const shape = operation.counted.map((name) => (name in values ? JSON.stringify(values[name]) : '')).join(',');
+  let result = operation.byShape.get(shape);
+  if (result) return result;
+  try {
+    const { complexity, depth, breadth } = complexityFromQuery(operation.only, { schema, ctx, variables: values });
+    result = { complexity, depth, breadth };
+  } catch {
+    return null; // Bad variables: execution refuses them.
+  }
+  if (operation.byShape.size < MAX_SHAPES_PER_OPERATION) operation.byShape.set(shape, result);
+  return result;
+}
+
+/** The refusal of an operation over the limit (the complexity plugin's order: depth, breadth, cost), or null. */
+export function complexityRefusal(counted: OperationComplexity, limit: OperationComplexity = COMPLEXITY_LIMIT): GraphQLError | null {
+  const kind =
+    counted.depth > limit.depth ? 'depth' : counted.breadth > limit.breadth ? 'breadth' : counted.complexity > limit.complexity ? 'complexity' : null;
+  if (!kind) return null;
+  return complexityError(kind, { ...counted, maxDepth: limit.depth, maxBreadth: limit.breadth, maxComplexity: limit.complexity });
+}
+
+/** Operations deeper, broader or dearer than COMPLEXITY_LIMIT are refused before they run. */
+export function useComplexityLimit(limit: OperationComplexity = COMPLEXITY_LIMIT): Plugin {
+  const check = (args: {
+    schema: GraphQLSchema;
+    document: DocumentNode;
+    operationName?: string | null | undefined;
+    variableValues?: unknown;
+    contextValue: unknown;
+  }) => {
+    const counted = operationComplexity(args.schema, args.document, args.operationName, args.variableValues, args.contextValue as object);
+    return counted && complexityRefusal(counted, limit);
+  };
+  return {
+    onExecute: ({ args, setResultAndStopExecution }) => {
+      const refused = check(args);
+      if (refused) setResultAndStopExecution({ errors: [refused] });
+    },
+    onSubscribe: ({ args, setResultAndStopExecution }) => {
+      const refused = check(args);
+      if (refused) setResultAndStopExecution({ errors: [refused] });
+    },
+  };
 }
 
 /** Each credential's token bucket pays for each operation by its cost: a token per COST_PER_TOKEN. */
 export function useCostRateLimit(limiter: RateLimit): Plugin {
   return {
-    onExecute: async ({ args, setResultAndStopExecution }) => {
+    onExecute: ({ args, setResultAndStopExecution }) => {
       const actor = (args.contextValue as { actor?: Actor | null }).actor;
       if (!actor) return;
-      const cost = operationCost(args.schema, args.document, args.operationName, args.variableValues, args.contextValue as object);
-      const refused = await limiter.charge(actorKey(actor), Math.max(1, Math.ceil(cost / COST_PER_TOKEN)), 'credential');
+      const cost = operationComplexity(args.schema, args.document, args.operationName, args.variableValues, args.contextValue as object)?.complexity ?? 0;
+      const refused = limiter.charge(actorKey(actor), Math.max(1, Math.ceil(cost / COST_PER_TOKEN)), 'credential');
+      if (refused instanceof Promise) {
+        return refused.then((error) => {
+          if (error) setResultAndStopExecution({ errors: [error] });
+        });
+      }
       if (refused) setResultAndStopExecution({ errors: [refused] });
     },
   };

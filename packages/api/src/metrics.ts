@@ -8,6 +8,7 @@ import type { PrismaClient } from '@school-licenses/db';
 import type { Plugin } from 'graphql-yoga';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { RequestLogEntry } from './request-log.ts';
+import { requestPath } from './request-path.ts';
 
 export interface MetricsOptions {
   /** The bearer token a scrape must send. */
@@ -85,14 +86,15 @@ export function createMetrics(options: MetricsOptions): Metrics {
   });
 
   const expected = Buffer.from(`Bearer ${options.token}`);
+  // Every request passes here: any other path returns at once, without a promise to wait for.
   const serve: Plugin = {
-    onRequest: async ({ request, endResponse }) => {
-      if (new URL(request.url).pathname !== '/metrics') return;
+    onRequest: ({ request, endResponse }) => {
+      if (requestPath(request.url) !== '/metrics') return;
       const given = Buffer.from(request.headers.get('authorization') ?? '');
       if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
         return endResponse(new Response('Send METRICS_TOKEN as a bearer token.\n', { status: 401, headers: { 'www-authenticate': 'Bearer' } }));
       }
-      endResponse(new Response(await registry.metrics(), { headers: { 'content-type': registry.contentType } }));
+      return registry.metrics().then((text) => endResponse(new Response(text, { headers: { 'content-type': registry.contentType } })));
     },
   };
   return {

@@ -35,12 +35,16 @@ async function main() {
   let shuttingDown = false;
   const server = createServer((req, res) => {
     // During a graceful shutdown, answer in-flight requests and close their connections.
-    if (shuttingDown) res.setHeader('connection', 'close');
+    // A running API's requests go straight to it: the path is read only while starting or draining.
+    if (handler && !shuttingDown) return handler(req, res);
     const path = (req.url ?? '/').split('?')[0];
-    // Draining: the balancer's health check is told first, requests are still answered.
-    if (shuttingDown && path === '/ready') {
-      res.writeHead(503, { 'content-type': 'application/json', 'retry-after': '1' });
-      return void res.end(JSON.stringify({ errors: [{ message: 'The API is shutting down.', extensions: { code: 'SHUTTING_DOWN' } }] }));
+    if (shuttingDown) {
+      res.setHeader('connection', 'close');
+      // Draining: the balancer's health check is told first, requests are still answered.
+      if (path === '/ready') {
+        res.writeHead(503, { 'content-type': 'application/json', 'retry-after': '1' });
+        return void res.end(JSON.stringify({ errors: [{ message: 'The API is shutting down.', extensions: { code: 'SHUTTING_DOWN' } }] }));
+      }
     }
     if (handler) return handler(req, res);
     const ok = path === '/health';

@@ -2,7 +2,7 @@
 import { usePersistedOperations } from '@graphql-yoga/plugin-persisted-operations';
 import type { PrismaClient } from '@school-licenses/db';
 import type { GraphQLError } from 'graphql';
-import { createGraphQLError, createYoga, useReadinessCheck, type GraphiQLOptions, type Plugin, type YogaServerInstance } from 'graphql-yoga';
+import { createGraphQLError, createYoga, type GraphiQLOptions, type Plugin, type YogaServerInstance } from 'graphql-yoga';
 import { AuthenticationError, AuthenticationUnavailableError, createAuthenticator, type AuthConfig } from './auth/authenticate.ts';
 import { useConfirmedActor } from './auth/confirmed-actor.ts';
 import type { Clock } from './clock.ts';
@@ -15,6 +15,7 @@ import {
   useBodyLimit,
   useAddressRateLimit,
   clientAddress,
+  useComplexityLimit,
   useCostRateLimit,
   usePageSizeLimit,
   useRequestId,
@@ -27,6 +28,7 @@ import {
 import type { Metrics } from './metrics.ts';
 import type { RateLimitStore } from './rate-limit-store.ts';
 import { useRequestLog, type RequestLogEntry } from './request-log.ts';
+import { requestPath } from './request-path.ts';
 import { useInvalidInputField } from './input-errors.ts';
 import { DEFAULT_IDEMPOTENCY_TTL_HOURS } from './domain/idempotency.ts';
 import { createEventHub, type EventHub } from './events/relay.ts';
@@ -112,24 +114,23 @@ export function createApi(options: ApiOptions): Api {
       useBodyLimit(limits.maxBodyBytes, limits.maxUploadBytes, log),
       ...useDocumentLimits(limits),
       usePageSizeLimit(),
+      useComplexityLimit(),
       useInvalidInputField(),
       ...(rateLimiter ? [useCostRateLimit(rateLimiter)] : []),
       useConfirmedActor(sql),
       useAnswerInTransaction((error) => ({ data: null, errors: [maskUnexpectedError(error, 'Unexpected error.') as GraphQLError] })),
       useGraphiQLAssets(),
-      useReadinessCheck({
-        endpoint: '/ready',
-        check: async () => {
-          if (options.poolWaiting?.()) {
-            // Saturated for a while: a balancer should send new requests elsewhere until the queue
-            // is gone. A momentary queue is not: every instance busy at once would all be taken out,
-            // and the balancer would answer 503 itself. The queue shows the database answers.
-            saturatedSince ??= Date.now();
-            return Date.now() - saturatedSince < READY_SATURATION_MS;
-          }
-          saturatedSince = null;
-          await options.prisma.$queryRaw`SELECT 1`;
-        },
+      useReadiness(async () => {
+        if (options.poolWaiting?.()) {
+          // Saturated for a while: a balancer should send new requests elsewhere until the queue
+          // is gone. A momentary queue is not: every instance busy at once would all be taken out,
+          // and the balancer would answer 503 itself. The queue shows the database answers.
+          saturatedSince ??= Date.now();
+          return Date.now() - saturatedSince < READY_SATURATION_MS;
+        }
+        saturatedSince = null;
+        await options.prisma.$queryRaw`SELECT 1`;
+        return true;
       }),
     ],
     context: async ({ request, ...serverContext }) => {
@@ -170,6 +171,28 @@ function requestDone({ requestLog, metrics }: ApiOptions): (entry: RequestLogEnt
   return (entry) => {
     requestLog?.(entry);
     metrics?.observe(entry);
+  };
+}
+
+/**
+ * /ready: 200 when `check` says so, else 503 (with the error's message when it threw). Yoga's
+ * useReadinessCheck parsed every request's URL and tested a URLPattern against it to find that the
+ * request was not for /ready; this compares the path's text, and any other request passes at once.
+ */
+function useReadiness(check: () => Promise<boolean>): Plugin {
+  return {
+    onRequest({ request, endResponse, fetchAPI }) {
+      if (requestPath(request.url) !== '/ready') return;
+      return check().then(
+        (ready) => endResponse(new fetchAPI.Response(null, { status: ready ? 200 : 503 })),
+        (error: unknown) =>
+          endResponse(
+            error instanceof Error
+              ? new fetchAPI.Response(error.message, { status: 503, headers: { 'content-type': 'text/plain; charset=utf-8' } })
+              : new fetchAPI.Response(null, { status: 503 }),
+          ),
+      );
+    },
   };
 }
 

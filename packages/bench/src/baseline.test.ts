@@ -122,6 +122,22 @@ describe(`the baseline answers as the API does, on ${backend}`, () => {
     expect(baseline).toEqual(api);
   });
 
+  it('the entitlement check, of a holder and of a student who holds nothing', async () => {
+    const holder = manifest.holders[0]!;
+    const product = manifest.schools[0]!.products[0]!;
+    const asked = [
+      { user: holder.userId, product: holder.productId },
+      { user: product.freeStudents[0]!, product: product.id },
+    ];
+    const answers = [];
+    for (const { user, product } of asked) {
+      const { api, baseline } = await both('Entitlement', { user: encodeGlobalID('User', user), product: encodeGlobalID('Product', product) });
+      expect(baseline).toEqual(api);
+      answers.push(api.data.entitlement.holds);
+    }
+    expect(answers).toEqual([true, false]);
+  });
+
   it('assignLicense from the pool and revokeLicense, with the same audit trail', async () => {
     const school = manifest.schools[0]!;
     const product = school.products[0]!;

@@ -1,4 +1,4 @@
-// The baseline: the benchmark's four requests answered by hand-written SQL through the `pg`
+// The baseline: the benchmark's five requests answered by hand-written SQL through the `pg`
 // driver or PGlite's query API, in a plain Node http handler, with the same JSON the API
 // answers. No GraphQL execution, no ORM: the bar the API is measured against (as PostGraphile
 // and Hasura compile a request to few SQL statements). It does the same checks and writes as the
@@ -220,6 +220,28 @@ export function createBaselineHandler(options: BaselineOptions): (request: Incom
     return { schoolProduct: row ? { availability: availabilityJson(row) } : null };
   }
 
+  /**
+   * The entitlement check: the license of the product the user holds today, when the actor may
+   * see the user (the API's visibleUsers: the organisation's admin, the user, or an admin of a
+   * school of theirs); null when they may not.
+   */
+  async function entitlement(actor: Actor, variables: Json): Promise<Json> {
+    const day = today(now());
+    const adminOf = [...actor.roles].filter(([, role]) => role === 'SCHOOL_ADMIN').map(([schoolId]) => schoolId);
+    const [row] = await sql.query<{ endDate: string | null }>(
+      `SELECT l."endDate"::text AS "endDate" FROM "User" u
+       LEFT JOIN "License" l ON l."assignedUserId" = u.id AND l."productId" = $2
+         AND NOT ((l."startedAt" IS NOT NULL OR l."autoStartOn" <= $3::date) AND l."endDate" < $3::date)
+       WHERE u.id = $1 AND u."organisationId" = $4
+         AND ($5 OR u.id = $6 OR EXISTS (SELECT 1 FROM "SchoolMembership" m WHERE m."userId" = u.id AND m."schoolId" = ANY(string_to_array($7, ',')::uuid[])))
+       LIMIT 1`,
+      [idOf(variables.user), idOf(variables.product), day, actor.organisationId, actor.isOrganisationAdmin, actor.id, adminOf.join(',')],
+    );
+    if (!row) return { entitlement: null };
+    if (!row.endDate) return { entitlement: { holds: false, endDate: null, daysLeft: null } };
+    return { entitlement: { holds: true, endDate: row.endDate, daysLeft: (Date.parse(row.endDate) - Date.parse(day)) / 86_400_000 + 1 } };
+  }
+
   const snapshot = (l: { startedAt: Date | null; endDate: string; assignedUserId: string | null }) => ({
     startedAt: iso(l.startedAt),
     endDate: l.endDate,
@@ -355,6 +377,7 @@ export function createBaselineHandler(options: BaselineOptions): (request: Incom
   const operations: Record<OperationName, (actor: Actor, variables: Json) => Promise<Json>> = {
     AdminView: adminView,
     Availability: availability,
+    Entitlement: entitlement,
     Assign: assign,
     Revoke: revoke,
   };

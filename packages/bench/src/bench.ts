@@ -3,11 +3,12 @@
 // .data/bench/results-<backend>.json. See BENCHMARKS.md for what it measures and the results.
 //
 //   npm run bench -- [--db postgres,pglite] [--scale 1] [--duration 15] [--warmup 20] [--connections 10]
-//              [--memory-duration 60] [--only view,availability,assign,memory] [--servers api,baseline]
+//              [--memory-duration 60] [--only view,availability,entitlement,assign,memory] [--servers api,baseline]
 //              [--rounds 1] [--reuse] [--keep] [--plan-cache-size N] [--relation-load-strategy query]
-//              [--prepared-statements on|off] [--label text] [--licenses 1]
+//              [--prepared-statements on|off] [--label text] [--licenses 1] [--cpu-prof dir]
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
 import { availableParallelism, cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -16,8 +17,9 @@ import { encodeGlobalID } from '@pothos/plugin-relay';
 import autocannon from 'autocannon';
 import { readManifest, scaled, type Manifest } from './data-set.ts';
 import { DEFAULT_SERVER_URL, dropBenchDatabase, prepareDatabase, targetOf, type Backend, type Target } from './database.ts';
-import { cpuTicks, stealPercent } from './machine.ts';
-import { availabilityBodies, body, VIEW_PAGE_SIZE, viewBodies } from './operations.ts';
+import { startCpuProfile, stopCpuProfile } from './cpu-profile.ts';
+import { CLOCK_TICKS_PER_SECOND, cpuTicks, postgresCpuMs, postgresCpuMsBetween, stealPercent } from './machine.ts';
+import { availabilityBodies, body, entitlementBodies, VIEW_PAGE_SIZE, viewBodies } from './operations.ts';
 import { openSql } from './sql.ts';
 
 const { values } = parseArgs({
@@ -33,7 +35,7 @@ const { values } = parseArgs({
     'memory-duration': { type: 'string', default: '60' },
     // Each load this many times, API and baseline in turn: the table shows the medians.
     rounds: { type: 'string', default: '1' },
-    only: { type: 'string', default: 'view,availability,assign,memory' },
+    only: { type: 'string', default: 'view,availability,entitlement,assign,memory' },
     servers: { type: 'string', default: 'api,baseline' },
     reuse: { type: 'boolean', default: false },
     keep: { type: 'boolean', default: false },
@@ -42,6 +44,8 @@ const { values } = parseArgs({
     // off: both servers send unnamed statements, which PostgreSQL parses and plans at every query.
     'prepared-statements': { type: 'string', default: 'on' },
     label: { type: 'string', default: '' },
+    // A V8 CPU profile of each server's measured run (not its warm-up), written into this directory.
+    'cpu-prof': { type: 'string' },
   },
 });
 
@@ -54,6 +58,7 @@ const rounds = Number(values.rounds);
 const only = new Set(values.only.split(','));
 const serverFile = fileURLToPath(new URL('./server.ts', import.meta.url));
 const resultsDir = fileURLToPath(new URL('../../../.data/bench/', import.meta.url));
+const profileDir = values['cpu-prof'] === undefined ? undefined : resolve(values['cpu-prof']);
 
 type ServerKind = 'api' | 'baseline';
 
@@ -73,6 +78,8 @@ interface Measurement {
   rssEndMb: number;
   /** The server process's CPU time (user + system, /proc/<pid>/stat) per answered request, in ms. */
   cpuMsPerRequest?: number | undefined;
+  /** PostgreSQL only: its server processes' CPU time per answered request, in ms (machine.ts, postgresCpuMs). */
+  databaseCpuMsPerRequest?: number | undefined;
   /** Memory run only: RSS growth from the end of warm-up (first 10 s) to the end. */
   rssGrowth?: number;
   /** The share of the machine's CPU time the host took during the run (Linux), in percent. */
@@ -86,11 +93,12 @@ interface Measurement {
 
 interface Server {
   kind: ServerKind;
+  backend: Backend;
   port: number;
   process: ChildProcess;
 }
 
-async function startServer(kind: ServerKind, target: Target): Promise<Server> {
+async function startServer(kind: ServerKind, backend: Backend, target: Target): Promise<Server> {
   // As the API's start script runs it (packages/api/package.json: Node's default options); the baseline too.
   const args = [serverFile, '--kind', kind, '--jwt-secret', JWT_SECRET];
   if (target.url) args.push('--url', target.url);
@@ -98,7 +106,11 @@ async function startServer(kind: ServerKind, target: Target): Promise<Server> {
   if (values['plan-cache-size'] !== undefined) args.push('--plan-cache-size', values['plan-cache-size']);
   if (values['relation-load-strategy']) args.push('--relation-load-strategy', values['relation-load-strategy']);
   args.push('--prepared-statements', values['prepared-statements']);
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, NODE_ENV: 'production' } });
+  // With --cpu-prof, an IPC channel, on which the benchmark asks for the measured run's profile.
+  const child = spawn(process.execPath, args, {
+    stdio: ['ignore', 'pipe', 'inherit', ...(profileDir ? (['ipc'] as const) : [])],
+    env: { ...process.env, NODE_ENV: 'production' },
+  });
   const port = await new Promise<number>((resolve, reject) => {
     let output = '';
     child.stdout!.on('data', (chunk: Buffer) => {
@@ -109,7 +121,20 @@ async function startServer(kind: ServerKind, target: Target): Promise<Server> {
     child.once('exit', (code) => reject(new Error(`${kind} server exited with ${code}: ${output}`)));
   });
   child.stdout!.resume();
-  return { kind, port, process: child };
+  return { kind, backend, port, process: child };
+}
+
+/** Runs `work` with the server's CPU profiled when --cpu-prof asks for it: the profile is written to <dir>/<backend>-<server>-<scenario>-c<connections>.cpuprofile. */
+async function profiled<T>(server: Server, load: Load, work: () => Promise<T>): Promise<T> {
+  if (!profileDir) return work();
+  await mkdir(profileDir, { recursive: true });
+  await startCpuProfile(server.process);
+  const result = await work();
+  const scenario = load.scenario.replace(/\W+/g, '-').replace(/^-|-$/g, '');
+  const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+  const file = await stopCpuProfile(server.process, join(profileDir, `${server.backend}-${server.kind}-${scenario}-c${load.connections}-${stamp}.cpuprofile`));
+  console.log(`CPU profile of the measured run: ${file}`);
+  return result;
 }
 
 async function stopServer(server: Server): Promise<void> {
@@ -130,9 +155,6 @@ async function processCpuMs(pid: number): Promise<number | null> {
     return null;
   }
 }
-
-/** Linux's USER_HZ, the unit of /proc/<pid>/stat's times, on every common architecture. */
-const CLOCK_TICKS_PER_SECOND = 100;
 
 /** Resident set size of a process, in MB (Linux). */
 async function rssMb(pid: number): Promise<number> {
@@ -211,11 +233,15 @@ async function measure(server: Server, load: Load, seconds = duration): Promise<
   const rssStartMb = await rssMb(server.process.pid!);
   const ticks = cpuTicks();
   const cpuStart = await processCpuMs(server.process.pid!);
-  const { result, counter } = await run(server, load, seconds);
+  const databaseStart = server.backend === 'postgres' ? postgresCpuMs() : null;
+  const { result, counter } = await profiled(server, load, () => run(server, load, seconds));
   const cpuEnd = await processCpuMs(server.process.pid!);
+  const databaseMs = postgresCpuMsBetween(databaseStart, server.backend === 'postgres' ? postgresCpuMs() : null);
+  const perRequest = (ms: number | undefined) => (ms === undefined || result.requests.total === 0 ? undefined : ms / result.requests.total);
   return measurementOf(load.scenario, server, load, seconds, result, counter, {
     rssStartMb,
-    cpuMsPerRequest: cpuStart === null || cpuEnd === null || result.requests.total === 0 ? undefined : (cpuEnd - cpuStart) / result.requests.total,
+    cpuMsPerRequest: perRequest(cpuStart === null || cpuEnd === null ? undefined : cpuEnd - cpuStart),
+    databaseCpuMsPerRequest: perRequest(databaseMs),
     rssEndMb: await rssMb(server.process.pid!),
     stealPercent: stealPercent(ticks, cpuTicks()),
     warmup: { p50: warm.latency.p50, p99: warm.latency.p99 },
@@ -232,7 +258,7 @@ function measurementOf(
   seconds: number,
   result: RunOutcome['result'],
   counter: RunOutcome['counter'],
-  memory: Pick<Measurement, 'rssStartMb' | 'rssEndMb' | 'rssGrowth' | 'stealPercent' | 'warmup' | 'cpuMsPerRequest'>,
+  memory: Pick<Measurement, 'rssStartMb' | 'rssEndMb' | 'rssGrowth' | 'stealPercent' | 'warmup' | 'cpuMsPerRequest' | 'databaseCpuMsPerRequest'>,
 ): Measurement {
   return {
     scenario,
@@ -254,9 +280,11 @@ async function measureMemory(server: Server, load: Load, seconds: number): Promi
   const samples: number[] = [];
   const counter = failureCounter();
   const ticks = cpuTicks();
-  const { result } = await run(server, load, seconds, counter, async () => {
-    samples.push(await rssMb(server.process.pid!));
-  });
+  const { result } = await profiled(server, load, () =>
+    run(server, load, seconds, counter, async () => {
+      samples.push(await rssMb(server.process.pid!));
+    }),
+  );
   // Growth after warm-up: the mean of the first 10 s against the mean of the last 10 s.
   const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
   const early = mean(samples.slice(0, 10));
@@ -277,6 +305,7 @@ function loads(manifest: Manifest): Record<string, Load[]> {
   const schools = manifest.schools;
   const views = viewBodies(manifest);
   const availabilities = availabilityBodies(manifest);
+  const entitlements = entitlementBodies(manifest);
   const rotating = (bodies: string[]) => (): Step[] => {
     let next = 0;
     return [{ setupRequest: (request) => ({ ...request, body: bodies[next++ % bodies.length] }) }];
@@ -331,6 +360,11 @@ function loads(manifest: Manifest): Record<string, Load[]> {
       { scenario: 'availability', connections: 1, requests: rotating(availabilities) },
       { scenario: 'availability', connections, requests: rotating(availabilities) },
     ],
+    // What an LMS asks at every launch of a product: does this user hold it now?
+    entitlement: [
+      { scenario: 'entitlement', connections: 1, requests: rotating(entitlements) },
+      { scenario: 'entitlement', connections, requests: rotating(entitlements) },
+    ],
     assign: [{ scenario: 'assignLicense + revokeLicense', connections, requests: assignThenRevoke }],
   };
 }
@@ -353,7 +387,7 @@ function median(values: number[]): number {
  */
 function table(backend: Backend, measurements: Measurement[]): string {
   const lines = [
-    `| ${backend} | connections | API req/s | baseline req/s | API / baseline | API p50 / p99 ms | baseline p50 / p99 ms | API CPU ms/req | baseline CPU ms/req | API RSS MB | baseline RSS MB |`,
+    `| ${backend} | connections | API req/s | baseline req/s | API / baseline | API p50 / p99 ms | baseline p50 / p99 ms | API CPU ms/req (+ PostgreSQL's) | baseline CPU ms/req (+ PostgreSQL's) | API RSS MB | baseline RSS MB |`,
     '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
   ];
   const keys = [...new Set(measurements.map((m) => `${m.scenario}@${m.connections}`))];
@@ -370,8 +404,10 @@ function table(backend: Backend, measurements: Measurement[]): string {
       return `${fmt(m.rssStartMb)} → ${fmt(m.rssEndMb)} (${m.rssGrowth >= 0 ? '+' : ''}${fmt(m.rssGrowth * 100, 1)}%)`;
     };
     const cpu = (runs: Measurement[]) => {
-      const values = runs.flatMap((m) => (m.cpuMsPerRequest === undefined ? [] : [m.cpuMsPerRequest]));
-      return values.length ? fmt(median(values), 2) : '–';
+      const median2 = (values: number[]) => (values.length ? fmt(median(values), 2) : undefined);
+      const server = median2(runs.flatMap((m) => (m.cpuMsPerRequest === undefined ? [] : [m.cpuMsPerRequest])));
+      const database = median2(runs.flatMap((m) => (m.databaseCpuMsPerRequest === undefined ? [] : [m.databaseCpuMsPerRequest])));
+      return `${server ?? '–'}${database ? ` + ${database}` : ''}`;
     };
     const ratios = api.flatMap((m, round) => (base[round] ? [m.requestsPerSecond / base[round].requestsPerSecond] : []));
     const ratio = ratios.length
@@ -422,7 +458,7 @@ async function benchBackend(backend: Backend): Promise<void> {
   const record = (m: Measurement) => {
     console.log(
       m.rssGrowth === undefined
-        ? `${backend} ${m.server} ${m.scenario}@${m.connections}: ${fmt(m.requestsPerSecond)} req/s, p50 ${m.p50} ms, p99 ${m.p99} ms${m.cpuMsPerRequest === undefined ? '' : `, CPU ${fmt(m.cpuMsPerRequest, 2)} ms/request`}${m.warmup ? ` (warm-up ${m.warmup.p50} / ${m.warmup.p99})` : ''}, RSS ${fmt(m.rssEndMb)} MB${steal(m)}${m.failures ? `, ${m.failures} FAILED: ${m.firstFailure}` : ''}`
+        ? `${backend} ${m.server} ${m.scenario}@${m.connections}: ${fmt(m.requestsPerSecond)} req/s, p50 ${m.p50} ms, p99 ${m.p99} ms${m.cpuMsPerRequest === undefined ? '' : `, CPU ${fmt(m.cpuMsPerRequest, 2)} ms/request`}${m.databaseCpuMsPerRequest === undefined ? '' : ` (+ PostgreSQL ${fmt(m.databaseCpuMsPerRequest, 2)})`}${m.warmup ? ` (warm-up ${m.warmup.p50} / ${m.warmup.p99})` : ''}, RSS ${fmt(m.rssEndMb)} MB${steal(m)}${m.failures ? `, ${m.failures} FAILED: ${m.firstFailure}` : ''}`
         : `${backend} ${m.server} ${m.scenario}: RSS ${fmt(m.rssStartMb)} → ${fmt(m.rssEndMb)} MB (${fmt(m.rssGrowth * 100, 1)}%), ${fmt(m.requestsPerSecond)} req/s${steal(m)}`,
     );
     measurements.push(m);
@@ -432,7 +468,7 @@ async function benchBackend(backend: Backend): Promise<void> {
   // the machine does falls on both.
   const onEachServer = async (measureOne: (server: Server) => Promise<Measurement>) => {
     for (const kind of values.servers.split(',') as ServerKind[]) {
-      const server = await startServer(kind, target);
+      const server = await startServer(kind, backend, target);
       try {
         record(await measureOne(server));
       } finally {
@@ -440,7 +476,7 @@ async function benchBackend(backend: Backend): Promise<void> {
       }
     }
   };
-  for (const scenario of ['view', 'availability', 'assign'] as const) {
+  for (const scenario of ['view', 'availability', 'entitlement', 'assign'] as const) {
     if (!only.has(scenario)) continue;
     for (let round = 0; round < rounds; round++) {
       for (const load of all[scenario]!) await onEachServer((server) => measure(server, load));

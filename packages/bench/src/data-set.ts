@@ -325,6 +325,8 @@ export interface Manifest {
       freeStudents: string[];
     }[];
   }[];
+  /** Holders of licenses (the first 200 licenses held, by id): whom the entitlement check asks about. */
+  holders: { userId: string; productId: string }[];
 }
 
 export async function readManifest(sql: Pick<Sql, 'query'>, freeStudentsPerProduct = 8): Promise<Manifest> {
@@ -351,5 +353,8 @@ export async function readManifest(sql: Pick<Sql, 'query'>, freeStudentsPerProdu
     schools.set(row.schoolId, school);
     school.products.push({ id: row.productId, poolEndDate: String(row.poolEndDate).slice(0, 10), freeStudents: row.free });
   }
-  return { adminId: admin.id, schools: [...schools.values()] };
+  const holders = await sql.query<{ userId: string; productId: string }>(
+    `SELECT "assignedUserId"::text AS "userId", "productId"::text AS "productId" FROM "License" WHERE "assignedUserId" IS NOT NULL ORDER BY id LIMIT 200`,
+  );
+  return { adminId: admin.id, schools: [...schools.values()], holders };
 }

@@ -42,7 +42,7 @@ export const REVOKE = /* GraphQL */ `
     }
   }`;
 
-export const OPERATIONS = { AdminView: ADMIN_VIEW, Availability: AVAILABILITY, Assign: ASSIGN, Revoke: REVOKE } as const;
+export const OPERATIONS = { AdminView: ADMIN_VIEW, Availability: AVAILABILITY, Entitlement: ENTITLEMENT, Assign: ASSIGN, Revoke: REVOKE } as const;
 export type OperationName = keyof typeof OPERATIONS;
 
 /** The page size of the admin view in the benchmark. */
@@ -58,13 +58,9 @@ export function viewBodies(manifest: Manifest): string[] {
 }
 
 /** The entitlement check of holders of licenses (user and product ids), one body per holder. */
-export function entitlementBodies(holders: readonly { userId: string; productId: string }[]): string[] {
-  return holders.map(({ userId, productId }) =>
-    JSON.stringify({
-      operationName: 'Entitlement',
-      query: ENTITLEMENT,
-      variables: { user: encodeGlobalID('User', userId), product: encodeGlobalID('Product', productId) },
-    }),
+export function entitlementBodies(manifest: Manifest): string[] {
+  return manifest.holders.map(({ userId, productId }) =>
+    body('Entitlement', { user: encodeGlobalID('User', userId), product: encodeGlobalID('Product', productId) }),
   );
 }
 

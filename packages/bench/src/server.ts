@@ -1,12 +1,14 @@
 // One server of the benchmark, in its own process so its resident memory is its own:
 //   api       the real API (createApi, the yoga server the product runs) over Prisma
 //   baseline  the hand-written SQL baseline (baseline.ts) in a plain Node http server
-// Prints `listening <port>` once it accepts requests on 127.0.0.1 (port 0: a free one).
+// Prints `listening <port>` once it accepts requests on 127.0.0.1 (port 0: a free one). Started
+// with an IPC channel, it profiles its CPU when the benchmark asks (cpu-profile.ts).
 import { createServer } from 'node:http';
 import { parseArgs } from 'node:util';
 import { createApi, systemClock } from '@school-licenses/api';
 import { openDatabase, type PrismaClient } from '@school-licenses/db';
 import { createBaselineHandler } from './baseline.ts';
+import { answerProfileRequests } from './cpu-profile.ts';
 import { openSql } from './sql.ts';
 
 const { values } = parseArgs({
@@ -43,6 +45,7 @@ async function main() {
   } else {
     throw new Error('--kind api or --kind baseline');
   }
+  answerProfileRequests();
   const server = createServer(handler);
   server.keepAliveTimeout = 60_000;
   server.listen(0, '127.0.0.1', () => {

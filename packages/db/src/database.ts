@@ -170,9 +170,12 @@ async function openPostgres(url: string, options: DatabaseOptions): Promise<Data
   // Names of their own: a connection holds Prisma's prepared statements too.
   const statementName = options.preparedStatements === false ? () => undefined : preparedStatementNames(1_000, 'sql_');
   const run = async (client: pg.Pool | pg.PoolClient, query: Prisma.Sql) => {
-    options.onQuery?.(query.text);
-    const name = statementName(query);
-    return client.query({ text: query.text, values: query.values.map(utcMoment), types: PG_TYPES, ...(name ? { name } : {}) });
+    // Prisma.Sql joins its strings again at each read of text (or sql): once here, for the log,
+    // the statement's name and the driver alike.
+    const text = query.text;
+    options.onQuery?.(text);
+    const name = statementName({ sql: text });
+    return client.query({ text, values: query.values.map(utcMoment), types: PG_TYPES, ...(name ? { name } : {}) });
   };
   // Prisma's adapter takes a connection of the pool (connect() without a callback) only to open a
   // transaction: the one opened in a withTransactionSql scope is that scope's.
@@ -336,8 +339,9 @@ async function openPglite(options: DatabaseOptions): Promise<Database> {
           return target.transaction((tx) => {
             if (slot && !slot.sql) {
               slot.sql = async <Row>(query: Prisma.Sql) => {
-                options.onQuery?.(query.text);
-                const result = await tx.query<Row>(query.text, query.values.map(utcMoment), { parsers: PGLITE_PARSERS });
+                const text = query.text;
+                options.onQuery?.(text);
+                const result = await tx.query<Row>(text, query.values.map(utcMoment), { parsers: PGLITE_PARSERS });
                 return { rows: result.rows, count: result.affectedRows ?? 0 };
               };
             }
@@ -357,8 +361,9 @@ async function openPglite(options: DatabaseOptions): Promise<Database> {
     description: inMemory ? 'embedded PGlite in memory' : `embedded PGlite in ${dataDir}`,
     prisma,
     async sql<Row>(query: Prisma.Sql) {
-      options.onQuery?.(query.text);
-      return (await pglite.query<Row>(query.text, query.values, { parsers: PGLITE_PARSERS })).rows;
+      const text = query.text;
+      options.onQuery?.(text);
+      return (await pglite.query<Row>(text, query.values, { parsers: PGLITE_PARSERS })).rows;
     },
     async migrate({ onProgress, migrations } = {}) {
       migrations ??= await readMigrations();

@@ -2,7 +2,7 @@
 import { Prisma, type SchoolRole } from '@school-licenses/db';
 import { SUPPLIER_EVENT_KINDS } from '../events/kinds.ts';
 import { LicenseError } from './errors.ts';
-import { sqlColumn, uuidArray } from './sql.ts';
+import { idIn, sqlColumn } from './sql.ts';
 
 export type Tx = Prisma.TransactionClient;
 
@@ -112,7 +112,7 @@ export function readableSchoolLicensesSql(actor: Actor, alias: string): Prisma.S
     return Prisma.sql`${column('organisationId')} = ${actor.organisationId}::uuid`;
   }
   if (actor.kind !== 'user') return Prisma.sql`false`;
-  return Prisma.sql`(${column('organisationId')} = ${actor.organisationId}::uuid AND ${column('id')} = ANY(${uuidArray(rolesIn(actor, ['SCHOOL_ADMIN']))}))`;
+  return Prisma.sql`(${column('organisationId')} = ${actor.organisationId}::uuid AND ${idIn(column('id'), rolesIn(actor, ['SCHOOL_ADMIN']))})`;
 }
 
 /** Whether the actor administers at least one school: the `admin` scope of the API. */
@@ -189,9 +189,8 @@ export function visibleUsersSql(actor: Actor, alias: string): Prisma.Sql {
     return Prisma.sql`${column('organisationId')} = ${actor.organisationId}::uuid`;
   }
   if (actor.kind !== 'user') return Prisma.sql`false`;
-  const adminOf = uuidArray(rolesIn(actor, ['SCHOOL_ADMIN']));
   return Prisma.sql`(${column('organisationId')} = ${actor.organisationId}::uuid AND (${column('id')} = ${actor.userId}::uuid
-    OR EXISTS (SELECT 1 FROM "SchoolMembership" m WHERE m."userId" = ${column('id')} AND m."schoolId" = ANY(${adminOf}))))`;
+    OR EXISTS (SELECT 1 FROM "SchoolMembership" m WHERE m."userId" = ${column('id')} AND ${idIn(Prisma.raw('m."schoolId"'), rolesIn(actor, ['SCHOOL_ADMIN']))})))`;
 }
 
 export function visibleLicenses(actor: Actor): Prisma.LicenseWhereInput {

@@ -5,7 +5,7 @@ import { parseDay } from './days.ts';
 import type { EndDateCount } from './errors.ts';
 import { countedInStateSql, countedWhereSql, endDateDaysLeft } from './license-state.ts';
 import { countersOf } from './license-counts.ts';
-import { parseJson, readRows, uuidArray, type Reads } from './sql.ts';
+import { parseJson, idRows, readRows, type Reads } from './sql.ts';
 
 export interface SchoolProduct {
   schoolId: string;
@@ -112,7 +112,7 @@ export async function availabilityOfProducts(reads: Reads, schoolId: string, pro
     reads,
     Prisma.sql`
     SELECT p.id::text AS "productId", a.availability
-    FROM unnest(${uuidArray(productIds)}) AS p(id)
+    FROM ${idRows(productIds, 'p')}
     CROSS JOIN LATERAL (${availabilitySql(schoolId, today)}) a`,
   );
   for (const row of rows) result.set(row.productId, readAvailability(row.availability, today));

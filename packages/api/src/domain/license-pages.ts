@@ -19,7 +19,7 @@ import {
 } from './license-state.ts';
 import { countersOf } from './license-counts.ts';
 import { sqlDay } from './days.ts';
-import { epochDay, moment, readRows, selectColumns, sqlColumn, uuidArray, type Columns, type Reads } from './sql.ts';
+import { epochDay, moment, readRows, selectColumns, sqlColumn, idRows, type Columns, type Reads } from './sql.ts';
 
 export interface LicenseListFilter {
   /** Only licenses in this state today. */
@@ -240,7 +240,7 @@ export async function licensePagesOfProducts(reads: Reads, request: LicensePages
   if (productIds.length === 0 || (!page && !withCount)) return pages;
 
   // Each row names its product by its place in productIds (p.n, from 1): a small integer, not a uuid's text per row.
-  const products = Prisma.sql`unnest(${uuidArray(productIds)}) WITH ORDINALITY AS p(id, n)`;
+  const products = idRows(productIds, 'p');
   const matching = (alias: string) =>
     Prisma.join(
       [

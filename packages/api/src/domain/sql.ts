@@ -18,9 +18,20 @@ export function uuidArray(ids: readonly string[]): Prisma.Sql {
 }
 
 /**
+ * The rows `alias(id, n)` of a short list of ids (n: the id's place in it, from 1), one uuid parameter each. PostgreSQL then counts the
+ * rows as many as the ids when it plans the prepared statement once for all values, as when it
+ * plans it for the values at hand; with one array parameter it guesses ten, and for fewer ids it
+ * planned the statement again at every execution (schema/prepared-plans.test.ts shows it). One
+ * statement per length of the list: for lists as short as a school's products.
+ */
+export function idRows(ids: readonly string[], alias: string): Prisma.Sql {
+  return Prisma.sql`unnest(ARRAY[${Prisma.join(ids.map((id) => Prisma.sql`${id}::uuid`))}]) WITH ORDINALITY AS ${Prisma.raw(alias)}(id, n)`;
+}
+
+/**
  * `column` is one of `ids`. One id is compared as one uuid: with `= ANY(array)` PostgreSQL
  * guesses ten ids, so the prepared statement's generic plan looks dearer than planning each time,
- * and it plans the statement again at every execution (the school-products test shows it).
+ * and it plans the statement again at every execution (schema/prepared-plans.test.ts shows it).
  */
 export function idIn(column: Prisma.Sql, ids: readonly string[]): Prisma.Sql {
   return ids.length === 1 ? Prisma.sql`${column} = ${ids[0]}::uuid` : Prisma.sql`${column} = ANY(${uuidArray(ids)})`;

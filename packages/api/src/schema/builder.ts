@@ -18,6 +18,23 @@ import { clientOf } from './run.ts';
 
 export const MAX_PAGE_SIZE = 100;
 
+/** The most an operation may cost, nest and hold side by side (the complexity plugin's counts). */
+export const COMPLEXITY_LIMIT = { complexity: 25_000, depth: 12, breadth: 150 } as const;
+
+/** A clear, typed refusal of an operation over COMPLEXITY_LIMIT (not a masked "Unexpected error"), before any resolver runs. */
+export function complexityError(
+  kind: string,
+  result: { depth: number; breadth: number; complexity: number; maxDepth?: number; maxBreadth?: number; maxComplexity?: number },
+): GraphQLError {
+  const what = String(kind).toLowerCase() as 'depth' | 'breadth' | 'complexity';
+  const limit = { depth: result.maxDepth, breadth: result.maxBreadth, complexity: result.maxComplexity }[what];
+  const actual = result[what];
+  const code = { depth: 'QUERY_TOO_DEEP', breadth: 'QUERY_TOO_BROAD', complexity: 'QUERY_TOO_COMPLEX' }[what];
+  return createGraphQLError(`The operation's ${what} is ${actual}, above the limit of ${limit}: ask for less in one request.`, {
+    extensions: { code, limit, actual },
+  });
+}
+
 /** What each item of a list argument (a user of a bulk assignment, an ID of nodes) adds to the cost. */
 const INPUT_ITEM_COST = 10;
 
@@ -131,17 +148,13 @@ export const builder = new SchemaBuilder<{
       if (field.name === 'edges' && getNamedType(field.type).name.endsWith('Edge')) return { field: 1, multiplier: 1 };
       return isListType(getNullableType(field.type)) ? { field: 1, multiplier: 10 } : 1;
     },
-    limit: { complexity: 25_000, depth: 12, breadth: 150 },
-    // A clear, typed refusal (not a masked "Unexpected error"), before any resolver runs.
-    complexityError: (kind, result) => {
-      const what = String(kind).toLowerCase() as 'depth' | 'breadth' | 'complexity';
-      const limit = { depth: result.maxDepth, breadth: result.maxBreadth, complexity: result.maxComplexity }[what];
-      const actual = result[what];
-      const code = { depth: 'QUERY_TOO_DEEP', breadth: 'QUERY_TOO_BROAD', complexity: 'QUERY_TOO_COMPLEX' }[what];
-      return createGraphQLError(`The operation's ${what} is ${actual}, above the limit of ${limit}: ask for less in one request.`, {
-        extensions: { code, limit, actual },
-      });
-    },
+    limit: COMPLEXITY_LIMIT,
+    complexityError,
+    // The plugin would count each request's operation again in its root fields (3% of an
+    // availability request's CPU, its arguments' global IDs decoded once more); limits.ts
+    // (useComplexityLimit) counts each document and shape of variables once, with this
+    // fieldComplexity, and refuses before execution.
+    disabled: true,
   },
 });
 
