@@ -18,7 +18,7 @@ import autocannon from 'autocannon';
 import { readManifest, scaled, type Manifest } from './data-set.ts';
 import { DEFAULT_SERVER_URL, dropBenchDatabase, prepareDatabase, targetOf, type Backend, type Target } from './database.ts';
 import { startCpuProfile, stopCpuProfile } from './cpu-profile.ts';
-import { CLOCK_TICKS_PER_SECOND, cpuTicks, postgresCpuMs, postgresCpuMsBetween, stealPercent } from './machine.ts';
+import { CLOCK_TICKS_PER_SECOND, cpuTicks, postgresCpuMs, stealPercent } from './machine.ts';
 import { availabilityBodies, body, entitlementBodies, VIEW_PAGE_SIZE, viewBodies } from './operations.ts';
 import { openSql } from './sql.ts';
 
@@ -236,7 +236,8 @@ async function measure(server: Server, load: Load, seconds = duration): Promise<
   const databaseStart = server.backend === 'postgres' ? postgresCpuMs() : null;
   const { result, counter } = await profiled(server, load, () => run(server, load, seconds));
   const cpuEnd = await processCpuMs(server.process.pid!);
-  const databaseMs = postgresCpuMsBetween(databaseStart, server.backend === 'postgres' ? postgresCpuMs() : null);
+  const databaseEnd = server.backend === 'postgres' ? postgresCpuMs() : null;
+  const databaseMs = databaseStart === null || databaseEnd === null ? undefined : databaseEnd - databaseStart;
   const perRequest = (ms: number | undefined) => (ms === undefined || result.requests.total === 0 ? undefined : ms / result.requests.total);
   return measurementOf(load.scenario, server, load, seconds, result, counter, {
     rssStartMb,

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { cpuTicks, stealPercent } from './machine.ts';
+import { cpuTicks, postgresCpuMs, stealPercent } from './machine.ts';
+import { openSql } from './sql.ts';
 
 describe('steal time', () => {
   it.runIf(process.platform === 'linux')('reads the machine CPU time from /proc/stat, growing while the process works', () => {
@@ -19,5 +20,17 @@ describe('steal time', () => {
     expect(stealPercent({ steal: 10, total: 1_000 }, { steal: 30, total: 1_400 })).toBe(5);
     expect(stealPercent(null, { steal: 30, total: 1_400 })).toBeUndefined();
     expect(stealPercent({ steal: 10, total: 1_000 }, { steal: 10, total: 1_000 })).toBeUndefined();
+  });
+});
+
+describe("PostgreSQL's CPU time", () => {
+  it.runIf(process.platform === 'linux' && !!process.env.DATABASE_URL)('grows by the work of a backend, one that ended included', async () => {
+    const before = postgresCpuMs()!;
+    // A connection of its own, closed before the second reading: its backend has ended by then.
+    const sql = await openSql({ url: process.env.DATABASE_URL }, 1);
+    await sql.query('SELECT count(*) FROM generate_series(1, 3000000)');
+    await sql.close();
+    await new Promise((resolve) => setTimeout(resolve, 200)); // the server reaps the backend
+    expect(postgresCpuMs()! - before).toBeGreaterThan(100);
   });
 });

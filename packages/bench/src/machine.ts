@@ -25,37 +25,31 @@ export function stealPercent(before: CpuTicks | null, after: CpuTicks | null): n
 }
 
 /**
- * CPU time so far (user + system, in ms) of the PostgreSQL server's processes on this machine, by
- * process id, from /proc; null where there is none. Every database's backends count: the figure
- * is the benchmark's only while nothing else uses the server.
+ * CPU time so far (user + system, in ms) of the PostgreSQL server's processes on this machine,
+ * those that ended included (the server's main process counts the time of the backends it reaped),
+ * from /proc; null where there is none. Every database's backends count: the figure is the
+ * benchmark's only while nothing else uses the server.
  */
-export function postgresCpuMs(): Map<number, number> | null {
+export function postgresCpuMs(): number | null {
   try {
-    const times = new Map<number, number>();
+    let total = 0;
     for (const entry of readdirSync('/proc')) {
       if (!/^\d+$/.test(entry)) continue;
       let stat: string;
       try {
         stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
       } catch {
-        continue; // ended meanwhile
+        continue; // ended meanwhile: its parent has its time
       }
       if (!stat.includes('(postgres)')) continue;
+      // utime, stime, and cutime, cstime: the time of its children it has waited for.
       const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      times.set(Number(entry), ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS_PER_SECOND);
+      total += ((Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14])) * 1000) / CLOCK_TICKS_PER_SECOND;
     }
-    return times;
+    return total;
   } catch {
     return null;
   }
-}
-
-/** The CPU time PostgreSQL's processes spent between two readings, in ms (a process that ended in between is left out). */
-export function postgresCpuMsBetween(before: Map<number, number> | null, after: Map<number, number> | null): number | undefined {
-  if (!before || !after || after.size === 0) return undefined;
-  let spent = 0;
-  for (const [pid, ms] of after) spent += ms - (before.get(pid) ?? 0);
-  return spent;
 }
 
 /** Linux's USER_HZ, the unit of /proc/<pid>/stat's times, on every common architecture. */

@@ -10,7 +10,7 @@ import { availabilitySql, readAvailability, type Availability } from '../domain/
 import { requestLoader } from '../schema/batch.ts';
 import { readTime, type Context } from '../schema/context.ts';
 import { actorOf, readsOf } from '../schema/run.ts';
-import { idIn, moment, readRowsAs, selectColumns, type Columns, type Reads, type Viewer } from '../domain/sql.ts';
+import { idIn, moment, readRows, readRowsAs, selectColumns, type Columns, type Reads, type Viewer } from '../domain/sql.ts';
 import { viewerToConfirm } from '../auth/confirmed-actor.ts';
 
 /** One school's product, as a batch key: built by schoolProductKey only, never by hand. */
@@ -122,6 +122,38 @@ export async function readSchoolProducts(
     });
   }
   return found;
+}
+
+/**
+ * The school `schoolId` with its columns, null when there is none, in one statement on `reads`
+ * (outside a transaction, the driver itself: Database.sql). The caller checks that the reader may
+ * see it (canSeeSchool, visibleSchools' rule on a school read).
+ */
+export async function readSchoolById(reads: Reads, schoolId: string): Promise<School | null> {
+  const [row] = await readRows<Row>(reads, Prisma.sql`SELECT ${selectColumns(SCHOOL_COLUMNS, 's', 's.')} FROM "School" s WHERE s.id = ${schoolId}::uuid`);
+  return row ? readSchool(row) : null;
+}
+
+/** A product as a school's product list reads it: with its supplier's name when asked for. */
+export type ListedProduct = Product & { supplier?: { name: string } };
+
+/**
+ * The products the school `schoolId` has licenses or orders of, by name (then id), in one
+ * statement, as Prisma's findMany would give them with `include: { supplier: { select: { name:
+ * true } } }` when `withSupplierName`. `reads`: outside a transaction, the driver itself
+ * (Database.sql), which skips Prisma's query interpreter. The caller checks the reader's right.
+ */
+export async function readProductsOfSchool(reads: Reads, schoolId: string, withSupplierName: boolean): Promise<ListedProduct[]> {
+  const rows = await readRows<Row>(
+    reads,
+    Prisma.sql`
+    SELECT ${selectColumns(PRODUCT_COLUMNS, 'p', 'p.')} ${withSupplierName ? Prisma.sql`, su.name AS "supplierName"` : Prisma.empty}
+    FROM "Product" p ${withSupplierName ? Prisma.sql`JOIN "Supplier" su ON su.id = p."supplierId"` : Prisma.empty}
+    WHERE EXISTS (SELECT 1 FROM "License" l WHERE l."schoolId" = ${schoolId}::uuid AND l."productId" = p.id)
+      OR EXISTS (SELECT 1 FROM "Order" o WHERE o."schoolId" = ${schoolId}::uuid AND o."productId" = p.id)
+    ORDER BY p.name, p.id`,
+  );
+  return rows.map((row) => (withSupplierName ? { ...readProduct(row), supplier: { name: row.supplierName as string } } : readProduct(row)));
 }
 
 /** What a request asks of a school's product: with its availability (and pool) or not. */

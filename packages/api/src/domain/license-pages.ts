@@ -131,10 +131,14 @@ function pickColumns(columns: readonly LicenseColumn[] | undefined): Partial<Col
   return Object.fromEntries([...names].map((name) => [name, LICENSE_COLUMNS[name]]));
 }
 
-/** The holder columns to select: those asked for, and `id`. */
+/**
+ * The holder columns to select: those asked for, but not `id`, which is the license's
+ * assignedUserId (the page reads whether the reader sees the holder instead, as "holderSeen").
+ */
 function pickHolderColumns(columns: readonly HolderColumn[] | undefined): Partial<Columns<User>> {
-  if (!columns) return HOLDER_COLUMNS;
-  return Object.fromEntries([...new Set<HolderColumn>(['id', ...columns])].map((name) => [name, HOLDER_COLUMNS[name]]));
+  const { id: _id, ...all } = HOLDER_COLUMNS;
+  if (!columns) return all;
+  return Object.fromEntries(columns.flatMap((name) => (name === 'id' ? [] : [[name, HOLDER_COLUMNS[name]]])));
 }
 
 // The rows read back column by column, written out rather than looped over the lists above: a
@@ -204,15 +208,18 @@ function readPageLicense(row: ResultRow, schoolId: string, productId: string, to
   const state = licenseState(license, today);
   license.state = state;
   license.shownEndDate = shownEndDate(license, state);
-  if (withHolder) license.holder = holderIdToday(license, state) === null ? null : readPageHolder(row);
+  if (withHolder) {
+    const holderId = holderIdToday(license, state);
+    license.holder = holderId === null ? null : readPageHolder(row, holderId);
+  }
   return license;
 }
 
-/** The holder of a page row with the columns read (the others undefined); null when the reader may not see them. */
-function readPageHolder(row: ResultRow): User | null {
-  if (row['holder.id'] === null) return null;
+/** The holder `id` of a page row with the columns read (the others undefined); null when the reader may not see them. */
+function readPageHolder(row: ResultRow, id: string): User | null {
+  if (row.holderSeen !== true) return null;
   return {
-    id: row['holder.id'] as string,
+    id,
     organisationId: row['holder.organisationId'] as string,
     name: row['holder.name'] as string,
     email: row['holder.email'] as string,
@@ -274,19 +281,26 @@ export async function licensePagesOfProducts(reads: Reads, request: LicensePages
   const holders = holdersSeenBy
     ? Prisma.sql`LEFT JOIN LATERAL (SELECT * FROM "User" h WHERE h.id = l."assignedUserId" AND ${visibleUsersSql(holdersSeenBy, 'h')}) h ON true`
     : Prisma.empty;
-  const holderColumns = holdersSeenBy ? Prisma.sql`, ${selectColumns(pickHolderColumns(holderColumnsAsked), 'h', 'holder.')}` : Prisma.empty;
-  // On the first row of each product only, and joined before the page, so it is computed once per
-  // product. The window's order is the statement's, so both share one sort.
+  const holderPicked = pickHolderColumns(holderColumnsAsked);
+  const holderColumns = !holdersSeenBy
+    ? Prisma.empty
+    : Object.keys(holderPicked).length === 0
+      ? Prisma.sql`, h.id IS NOT NULL AS "holderSeen"`
+      : Prisma.sql`, h.id IS NOT NULL AS "holderSeen", ${selectColumns(holderPicked, 'h', 'holder.')}`;
+  // The count and the availability on the first row of each product only (null on the others: a
+  // thousand rows parse nothing more), the availability joined before the page, so it is computed
+  // once per product. The window's order is the statement's, so they share one sort.
+  const firstRow = Prisma.sql`row_number() OVER (PARTITION BY p.n ORDER BY l."endDate", l.id) = 1`;
   const availability = withAvailability
     ? {
-        column: Prisma.sql`, CASE WHEN row_number() OVER (PARTITION BY p.n ORDER BY l."endDate", l.id) = 1 THEN a.availability END AS "availability"`,
+        column: Prisma.sql`, CASE WHEN ${firstRow} THEN a.availability END AS "availability"`,
         join: Prisma.sql`CROSS JOIN LATERAL (${availabilitySql(schoolId, today)}) a`,
       }
     : { column: Prisma.empty, join: Prisma.empty };
   const rows = await readRows<{ pageProduct: number; totalCount: bigint | null } & Record<string, unknown>>(
     reads,
     Prisma.sql`
-    SELECT p.n::int AS "pageProduct", ${countColumn} AS "totalCount", ${selectColumns(pickColumns(columns), 'l')} ${holderColumns} ${availability.column}
+    SELECT p.n::int AS "pageProduct", ${withCount ? Prisma.sql`CASE WHEN ${firstRow} THEN counted.n END` : countColumn} AS "totalCount", ${selectColumns(pickColumns(columns), 'l')} ${holderColumns} ${availability.column}
     FROM ${products}
     ${availability.join}
     LEFT JOIN LATERAL (

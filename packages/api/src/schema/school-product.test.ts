@@ -1,8 +1,10 @@
 // A school's product, its reusable pool and its availability are nodes: node(id:) fetches them
 // for those who may read the school's licenses, and answers null to everyone else.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { signUserToken, userActor } from '../auth/authenticate.ts';
+import { visibleSchools } from '../domain/actor.ts';
 import type { DemoData } from '../seed/demo.ts';
-import { dataOf, startStandardScenario, type TestApi } from '../testing/harness.ts';
+import { dataOf, startStandardScenario, TEST_AUTH, type TestApi } from '../testing/harness.ts';
 import { gid } from '../testing/ids.ts';
 
 const IDS = /* GraphQL */ `
@@ -151,5 +153,42 @@ describe("a school product's license list", () => {
     expect(last.pageInfo).toMatchObject({ hasNextPage: false, hasPreviousPage: true, startCursor: all.edges.at(-2).cursor });
     const both = await window({ first: 2, before: all.edges[3].cursor });
     expect(both.errors?.[0]?.message).toBe('Arguments "before" and "first" are not supported at the same time');
+  });
+});
+
+describe('Query.school', () => {
+  const SCHOOL = /* GraphQL */ `
+    query School($id: ID!) { school(id: $id) { id name schoolUnitCode externalId endedAt } }`;
+
+  it('answers every user with the schools visibleSchools lets them see, and null for the others', async () => {
+    const prisma = test.db.prisma;
+    const schools = await prisma.school.findMany();
+    let seen = 0;
+    let hidden = 0;
+    for (const user of await prisma.user.findMany()) {
+      const token = await signUserToken(TEST_AUTH, user.id, { now: test.clock.now() });
+      const actor = await userActor(prisma, user.id).catch(() => null);
+      for (const school of schools) {
+        const response = await test.request(token, SCHOOL, { id: gid('School', school.id) });
+        if (!actor) {
+          expect(response.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
+          continue;
+        }
+        const expected = await prisma.school.findFirst({ where: { AND: [{ id: school.id }, visibleSchools(actor)] } });
+        expect(dataOf(response).school, `${user.email} ${school.name}`).toEqual(
+          expected && {
+            id: gid('School', expected.id),
+            name: expected.name,
+            schoolUnitCode: expected.schoolUnitCode,
+            externalId: expected.externalId,
+            endedAt: expected.endedAt?.toISOString() ?? null,
+          },
+        );
+        if (expected) seen++;
+        else hidden++;
+      }
+    }
+    expect(seen).toBeGreaterThan(2);
+    expect(hidden).toBeGreaterThan(2);
   });
 });

@@ -193,6 +193,21 @@ export function readsOnlyColumns({ select, include }: ReturnType<typeof productQ
   return Object.keys(include ?? {}).length === 0 && Object.keys(select ?? {}).every((name) => name in Prisma.ProductScalarFieldEnum);
 }
 
+/** Whether a productQuery selects the product's columns and its supplier's name, and nothing else (the admin view's products). */
+export function selectsSupplierNameOnly({ select, include }: ReturnType<typeof productQuery>): boolean {
+  const supplier = (select ?? include)?.supplier;
+  const others = Object.keys(select ?? include ?? {}).filter((name) => name !== 'supplier');
+  return (
+    !(select && include) &&
+    typeof supplier === 'object' &&
+    supplier !== null &&
+    Object.keys(supplier).join() === 'select' &&
+    Object.keys(supplier.select ?? {}).join() === 'name' &&
+    supplier.select?.name === true &&
+    others.every((name) => name in Prisma.ProductScalarFieldEnum)
+  );
+}
+
 /** The License connection's window and errors, as prismaConnection makes them (made at the first page: License is defined by then). */
 let licensePages: ReturnType<typeof licensePagesHelper> | undefined;
 const licensePagesHelper = () => prismaConnectionHelpers(builder, 'License', { cursor: 'id' });

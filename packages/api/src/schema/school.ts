@@ -1,16 +1,16 @@
-import type { School } from '@school-licenses/db';
+import { Prisma, type School } from '@school-licenses/db';
 import { createGraphQLError } from 'graphql-yoga';
-import { canReadSchoolLicenses, managedSchoolsWhere, requireOrganisationOf, visibleOrders, visibleSchools } from '../domain/actor.ts';
+import { canReadSchoolLicenses, canSeeSchool, managedSchoolsWhere, requireOrganisationOf, visibleOrders, visibleSchools } from '../domain/actor.ts';
 import { createSchool, endSchool, updateSchool, type RosterChange } from '../domain/roster.ts';
 import type { Context } from './context.ts';
 import { builder } from './builder.ts';
 import { GroupKindEnum, RosterChangeEnum, SchoolRoleEnum } from './enums.ts';
 import { licenseErrors } from './errors.ts';
-import { actorOf, runDomain, runIdempotent } from './run.ts';
+import { actorOf, readsOf, runDomain, runIdempotent } from './run.ts';
 import { ProductRef } from './product.ts';
-import { schoolProductKey } from '../data/school-products.ts';
+import { readProductsOfSchool, readSchoolById, schoolProductKey } from '../data/school-products.ts';
 import { selectsAny, selectsPath } from '../data/selection.ts';
-import { AVAILABILITY_FIELDS, loadSchoolProduct, productQuery, readsOnlyColumns, SchoolProductRef } from './school-product.ts';
+import { AVAILABILITY_FIELDS, loadSchoolProduct, productQuery, readsOnlyColumns, SchoolProductRef, selectsSupplierNameOnly } from './school-product.ts';
 
 export const SchoolRef = builder.prismaNode('School', {
   description: 'A school. It owns licenses; its administrators assign them to its students and teachers.',
@@ -47,11 +47,17 @@ export const SchoolRef = builder.prismaNode('School', {
       description: 'The products the school has licenses or orders of, each with its licenses, pool and availability.',
       resolve: async (school, _args, ctx, info) => {
         requireLicenseReader(ctx, school);
-        const products = await ctx.prisma.product.findMany({
-          ...productQuery(ctx, info),
-          where: { OR: [{ licenses: { some: { schoolId: school.id } } }, { orders: { some: { schoolId: school.id } } }] },
-          orderBy: { name: 'asc' },
-        });
+        const query = productQuery(ctx, info);
+        // The product's columns and its supplier's name, as the admin view asks, on the driver
+        // (data/school-products.ts); other relations under the product through Prisma.
+        const sqlRead = readsOnlyColumns(query) ? { withSupplierName: false } : selectsSupplierNameOnly(query) ? { withSupplierName: true } : null;
+        const products = sqlRead
+          ? await readProductsOfSchool(readsOf(ctx), school.id, sqlRead.withSupplierName)
+          : await ctx.prisma.product.findMany({
+              ...query,
+              where: { OR: [{ licenses: { some: { schoolId: school.id } } }, { orders: { some: { schoolId: school.id } } }] },
+              orderBy: [{ name: 'asc' }, { id: 'asc' }],
+            });
         return products.map((product) => ({ school, product }));
       },
     }),
@@ -102,9 +108,22 @@ builder.queryField('school', (t) =>
     nullable: true,
     description: 'One school by ID; null when it does not exist or is not yours to see.',
     args: { id: t.arg.globalID({ for: SchoolRef, required: true, description: 'The school.' }) },
-    resolve: (query, _root, args, ctx) => ctx.prisma.school.findFirst({ ...query, where: { AND: [{ id: args.id.id }, visibleSchools(actorOf(ctx))] } }),
+    resolve: async (query, _root, args, ctx) => {
+      // Its columns alone, as the admin view asks, on the driver (data/school-products.ts),
+      // checked with visibleSchools' rule on the row read; relations under it through Prisma.
+      if (readsOnlySchoolColumns(query)) {
+        const school = await readSchoolById(readsOf(ctx), args.id.id);
+        return school && canSeeSchool(actorOf(ctx), school) ? school : null;
+      }
+      return ctx.prisma.school.findFirst({ ...query, where: { AND: [{ id: args.id.id }, visibleSchools(actorOf(ctx))] } });
+    },
   }),
 );
+
+/** Whether Pothos' query for a School selects nothing but its own columns (no relation, no count). */
+function readsOnlySchoolColumns({ select, include }: { select?: object; include?: object }): boolean {
+  return Object.keys(include ?? {}).length === 0 && Object.keys(select ?? {}).every((name) => name in Prisma.SchoolScalarFieldEnum);
+}
 
 builder.queryField('schoolProduct', (t) =>
   t.field({

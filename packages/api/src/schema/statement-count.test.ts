@@ -228,6 +228,13 @@ describe(`SQL statements per request on ${backend}`, () => {
         endedAt: user.endedAt?.toISOString() ?? null,
       });
     }
+    // The holder's id alone: no column of the holder's row, the same holders.
+    const ONLY_IDS = /* GraphQL */ `
+      query OnlyIds($school: ID!) { school(id: $school) { products { licenses(first: 50) { edges { node { holder { id } } } } } } }`;
+    const onlyIds = await counted(admin, ONLY_IDS, { school });
+    expect(pageStatement(onlyIds.statements)).not.toContain('"holder.');
+    const ids = onlyIds.data.school.products.flatMap((p: any) => p.licenses.edges.map((edge: any) => edge.node.holder?.id ?? null));
+    expect(ids).toEqual(holders.map((holder) => holder.id ?? null));
   });
 
   it("a holder read with a page's few columns does not stand in for the same user's holder elsewhere in the request", async () => {

@@ -13,7 +13,8 @@ import { SchoolRef } from './school.ts';
 
 export const UserRef = builder.prismaNode('User', {
   description: 'A student, teacher or administrator. Users hold licenses through assignments; licenses belong to schools.',
-  id: { field: 'id' },
+  // The id column as it is, as License's: Pothos' default serializes each user's id through the model's field type.
+  id: { resolve: (user) => user.id },
   nullable: true,
   findUnique: (id, ctx) => ({ id, AND: [visibleUsers(actorOf(ctx))] }),
   authScopes: { authenticated: true },
