@@ -171,15 +171,19 @@ export function readLicense(row: ResultRow): License | null {
 
 /** The holder of a page row; null when nobody holds the license or the reader may not see them. */
 export function readHolder(row: ResultRow): User | null {
-  if (row['holder.id'] === null) return null;
+  return row['holder.id'] === null ? null : holderOf(row, row['holder.id'] as string);
+}
+
+/** The user `id` of a row's `holder.` columns; the columns not read stay undefined. */
+function holderOf(row: ResultRow, id: string): User {
   return {
-    id: row['holder.id'] as string,
+    id,
     organisationId: row['holder.organisationId'] as string,
     name: row['holder.name'] as string,
     email: row['holder.email'] as string,
     externalId: row['holder.externalId'] as string | null,
     isOrganisationAdmin: row['holder.isOrganisationAdmin'] as boolean,
-    createdAt: moment(row['holder.createdAt']),
+    createdAt: momentIfRead(row['holder.createdAt']) as Date,
     endedAt: momentIfRead(row['holder.endedAt']) as Date | null,
   };
 }
@@ -217,17 +221,7 @@ function readPageLicense(row: ResultRow, schoolId: string, productId: string, to
 
 /** The holder `id` of a page row with the columns read (the others undefined); null when the reader may not see them. */
 function readPageHolder(row: ResultRow, id: string): User | null {
-  if (row.holderSeen !== true) return null;
-  return {
-    id,
-    organisationId: row['holder.organisationId'] as string,
-    name: row['holder.name'] as string,
-    email: row['holder.email'] as string,
-    externalId: row['holder.externalId'] as string | null,
-    isOrganisationAdmin: row['holder.isOrganisationAdmin'] as boolean,
-    createdAt: momentIfRead(row['holder.createdAt']) as Date,
-    endedAt: momentIfRead(row['holder.endedAt']) as Date | null,
-  };
+  return row.holderSeen === true ? holderOf(row, id) : null;
 }
 
 /**

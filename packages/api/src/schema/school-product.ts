@@ -188,9 +188,12 @@ export function productQuery(ctx: Context, info: GraphQLResolveInfo): { select?:
   return queryFromInfo({ context: ctx, info, path: ['product'], typeName: 'Product' }) as never;
 }
 
-/** Whether a productQuery selects nothing but the product's own columns (no relation, no count). */
-export function readsOnlyColumns({ select, include }: ReturnType<typeof productQuery>): boolean {
-  return Object.keys(include ?? {}).length === 0 && Object.keys(select ?? {}).every((name) => name in Prisma.ProductScalarFieldEnum);
+/**
+ * Whether Pothos' query of a model selects nothing but its own columns (no relation, no count):
+ * `columns` is the model's scalar field enum (the product's by default, for a productQuery).
+ */
+export function readsOnlyColumns({ select, include }: { select?: object; include?: object }, columns: object = Prisma.ProductScalarFieldEnum): boolean {
+  return Object.keys(include ?? {}).length === 0 && Object.keys(select ?? {}).every((name) => name in columns);
 }
 
 /** Whether a productQuery selects the product's columns and its supplier's name, and nothing else (the admin view's products). */
@@ -259,14 +262,14 @@ function listPlan(ctx: Context, info: GraphQLResolveInfo, args: ConnectionArgs):
     () => queryFromInfo({ context: ctx, info, typeName: 'License', paths: [['nodes'], ['edges', 'node']] }) as never,
   );
   const { page, selection } = pageAndSelection(query as PrismaPageQuery);
-  const holderFields = [...(fieldsUnder(info, ['edges', 'node', 'holder']) ?? []), ...(fieldsUnder(info, ['nodes', 'holder']) ?? [])];
-  const holderSelected = selectsPath(info, ['edges', 'node', 'holder']) || selectsPath(info, ['nodes', 'holder']);
+  // The fields under each holder selected (none: the holder is not asked for).
+  const holders = [fieldsUnder(info, ['edges', 'node', 'holder']), fieldsUnder(info, ['nodes', 'holder'])].filter((fields) => fields !== null);
   const plan: ListPlan = {
     page,
     selection,
     withPage: selectsAny(info, [['edges'], ['nodes'], ['pageInfo']]),
     withCount: selectsPath(info, ['totalCount']),
-    holderColumns: holderSelected ? userColumnsOf(holderFields) : null,
+    holderColumns: holders.length ? userColumnsOf(holders.flatMap((fields) => [...fields])) : null,
   };
   // A field with a selection of its own (a column beyond the type's, a relation) is planned by
   // Pothos along the path of each list, which its query records: then each list plans its own.

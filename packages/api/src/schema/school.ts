@@ -111,7 +111,7 @@ builder.queryField('school', (t) =>
     resolve: async (query, _root, args, ctx) => {
       // Its columns alone, as the admin view asks, on the driver (data/school-products.ts),
       // checked with visibleSchools' rule on the row read; relations under it through Prisma.
-      if (readsOnlySchoolColumns(query)) {
+      if (readsOnlyColumns(query, Prisma.SchoolScalarFieldEnum)) {
         const school = await readSchoolById(readsOf(ctx), args.id.id);
         return school && canSeeSchool(actorOf(ctx), school) ? school : null;
       }
@@ -119,11 +119,6 @@ builder.queryField('school', (t) =>
     },
   }),
 );
-
-/** Whether Pothos' query for a School selects nothing but its own columns (no relation, no count). */
-function readsOnlySchoolColumns({ select, include }: { select?: object; include?: object }): boolean {
-  return Object.keys(include ?? {}).length === 0 && Object.keys(select ?? {}).every((name) => name in Prisma.SchoolScalarFieldEnum);
-}
 
 builder.queryField('schoolProduct', (t) =>
   t.field({
