@@ -18,7 +18,7 @@ import autocannon from 'autocannon';
 import { readManifest, scaled, type Manifest } from './data-set.ts';
 import { DEFAULT_SERVER_URL, dropBenchDatabase, prepareDatabase, targetOf, type Backend, type Target } from './database.ts';
 import { startCpuProfile, stopCpuProfile } from './cpu-profile.ts';
-import { CLOCK_TICKS_PER_SECOND, cpuTicks, postgresCpuMs, stealPercent } from './machine.ts';
+import { cpuTicks, postgresCpuMs, statCpuMs, stealPercent } from './machine.ts';
 import { availabilityBodies, body, entitlementBodies, VIEW_PAGE_SIZE, viewBodies } from './operations.ts';
 import { openSql } from './sql.ts';
 
@@ -147,10 +147,7 @@ async function stopServer(server: Server): Promise<void> {
 /** CPU time a process has used so far (user + system), in ms (Linux); null elsewhere. */
 async function processCpuMs(pid: number): Promise<number | null> {
   try {
-    // The fields after the command's closing parenthesis: state is field 3, utime 14, stime 15.
-    const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS_PER_SECOND;
+    return statCpuMs(await readFile(`/proc/${pid}/stat`, 'utf8'));
   } catch {
     return null;
   }

@@ -42,9 +42,8 @@ export function postgresCpuMs(): number | null {
         continue; // ended meanwhile: its parent has its time
       }
       if (!stat.includes('(postgres)')) continue;
-      // utime, stime, and cutime, cstime: the time of its children it has waited for.
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      total += ((Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14])) * 1000) / CLOCK_TICKS_PER_SECOND;
+      // With the time of its children it has waited for: the backends that ended.
+      total += statCpuMs(stat, { withChildren: true });
     }
     return total;
   } catch {
@@ -53,4 +52,15 @@ export function postgresCpuMs(): number | null {
 }
 
 /** Linux's USER_HZ, the unit of /proc/<pid>/stat's times, on every common architecture. */
-export const CLOCK_TICKS_PER_SECOND = 100;
+const CLOCK_TICKS_PER_SECOND = 100;
+
+/**
+ * The CPU time (user + system, in ms) of a process's /proc/<pid>/stat text; `withChildren`: with
+ * that of its children it has waited for (cutime, cstime).
+ */
+export function statCpuMs(stat: string, { withChildren = false } = {}): number {
+  // The fields after the command's closing parenthesis: state is field 3, utime 14, stime 15, cutime 16, cstime 17.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const ticks = Number(fields[11]) + Number(fields[12]) + (withChildren ? Number(fields[13]) + Number(fields[14]) : 0);
+  return (ticks * 1000) / CLOCK_TICKS_PER_SECOND;
+}

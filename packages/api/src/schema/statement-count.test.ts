@@ -37,6 +37,9 @@ const COUNTS_ONLY = /* GraphQL */ `
     school(id: $school) { products { product { name } licenses { totalCount } } }
   }`;
 
+/** The statement of a request that reads the license pages (license-pages.ts), by the column naming each row's product. */
+const pageStatement = (sent: string[]) => sent.find((sql) => sql.includes('"pageProduct"')) ?? '';
+
 /** Statements of the nested admin view, whatever the page size and the number of products. */
 const ADMIN_VIEW_STATEMENTS = 4; // authenticate, school, products, license pages of all products with their holders and availability
 /** With an `after` cursor the pages, their holders and the availability are the same one statement. */
@@ -159,7 +162,6 @@ describe(`SQL statements per request on ${backend}`, () => {
   });
 
   it('a page reads the License columns of the fields asked for, and no others', async () => {
-    const pageStatement = (sent: string[]) => sent.find((sql) => sql.includes('"pageProduct"')) ?? '';
     const view = await counted(admin, ADMIN_VIEW, { school, first: 50 });
     expect(pageStatement(view.statements)).toContain('"endDate"');
     expect(pageStatement(view.statements)).not.toContain('"deliveredAt"');
@@ -185,7 +187,6 @@ describe(`SQL statements per request on ${backend}`, () => {
   });
 
   it("a page reads the holders' columns of the User fields asked for, and no others", async () => {
-    const pageStatement = (sent: string[]) => sent.find((sql) => sql.includes('"pageProduct"')) ?? '';
     const view = await counted(admin, ADMIN_VIEW, { school, first: 50 });
     expect(pageStatement(view.statements)).toContain('"holder.name"');
     expect(pageStatement(view.statements)).not.toContain('"holder.email"');
@@ -262,7 +263,6 @@ describe(`SQL statements per request on ${backend}`, () => {
           }
         }
       }`;
-    const pageStatement = (sent: string[]) => sent.find((sql) => sql.includes('"pageProduct"')) ?? '';
     const neither = await counted(admin, DIRECTIVES, { school, withCount: false, withHolders: false });
     // holder @skip(if: false) is selected: the holders come with the page; the count does not.
     expect(pageStatement(neither.statements)).toContain('"holder.name"');
