@@ -1,7 +1,7 @@
 // A value a scalar refuses as INVALID_INPUT (a day that is not a day, schema/builder.ts) is
 // answered before any resolver runs, as a GraphQL error. This names the input field it was given
 // for in `extensions.field`, as a typed payload error would: from the variable's path ("at
-// \"input.endDate\"") or, for a value written in the document, from the argument or input field
+// .endDate") or, for a value written in the document, from the argument or input field
 // that holds it.
 import { GraphQLError, visit, type ASTNode, type DocumentNode } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
@@ -21,15 +21,20 @@ function withField(error: GraphQLError, field: string | undefined): GraphQLError
   });
 }
 
-/** The last name of a variable error's path: `at "input.endDate"` → endDate; else the variable's name. */
+/**
+ * The last name of a variable error's path (graphql 17: `Variable "$input" has invalid value at
+ * .items[0].endDate: …` → endDate); the variable's name when the value itself is refused.
+ */
 function fieldOfVariableError(error: GraphQLError): string | undefined {
-  const path = /got invalid value .* at "([^"]+)"/.exec(error.message)?.[1];
-  if (path)
-    return path
-      .replace(/\[\d+\]/g, '')
-      .split('.')
-      .at(-1);
-  return /^Variable "\$(\w+)"/.exec(error.message)?.[1];
+  const refused = /^Variable "\$(\w+)" has invalid value(?: at ([.\w[\]]+))?:/.exec(error.message);
+  if (!refused) return undefined;
+  const [, variable, path] = refused;
+  return path
+    ? path
+        .replace(/\[\d+\]/g, '')
+        .split('.')
+        .at(-1)
+    : variable;
 }
 
 /** The argument or input field that holds each value written in the document. */
