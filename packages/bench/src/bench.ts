@@ -4,7 +4,7 @@
 //
 //   npm run bench -- [--db postgres,pglite] [--scale 1] [--duration 15] [--warmup 20] [--connections 10]
 //              [--memory-duration 60] [--only view,availability,entitlement,assign,memory] [--servers api,baseline]
-//              [--rounds 1] [--reuse] [--keep] [--plan-cache-size N] [--relation-load-strategy query]
+//              [--rounds 1] [--turn 2] [--reuse] [--keep] [--plan-cache-size N] [--relation-load-strategy query]
 //              [--prepared-statements on|off] [--label text] [--licenses 1] [--cpu-prof dir]
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
@@ -35,6 +35,8 @@ const { values } = parseArgs({
     'memory-duration': { type: 'string', default: '60' },
     // Each load this many times, API and baseline in turn: the table shows the medians.
     rounds: { type: 'string', default: '1' },
+    // PostgreSQL: seconds of each turn, the two servers taking turns at the load until each has had --duration.
+    turn: { type: 'string', default: '2' },
     only: { type: 'string', default: 'view,availability,entitlement,assign,memory' },
     servers: { type: 'string', default: 'api,baseline' },
     reuse: { type: 'boolean', default: false },
@@ -55,6 +57,7 @@ const duration = Number(values.duration);
 const warmup = Number(values.warmup);
 const connections = Number(values.connections);
 const rounds = Number(values.rounds);
+const turn = Number(values.turn);
 const only = new Set(values.only.split(','));
 const serverFile = fileURLToPath(new URL('./server.ts', import.meta.url));
 const resultsDir = fileURLToPath(new URL('../../../.data/bench/', import.meta.url));
@@ -180,6 +183,8 @@ interface Load {
   connections: number;
   /** A fresh sequence per run (steps may keep counters). */
   requests: () => Step[];
+  /** Puts back what a run's last requests left half done (the run ends wherever they are). */
+  afterRun?: (server: Server) => Promise<void>;
 }
 
 function failureCounter() {
@@ -220,13 +225,27 @@ async function run(server: Server, load: Load, seconds: number, counter = failur
   }
   const result = await instance;
   clearInterval(timer);
+  await load.afterRun?.(server);
   return { result, counter };
 }
 
-async function measure(server: Server, load: Load, seconds = duration): Promise<Measurement> {
-  // A fresh process is slower until V8 has compiled its hot code: the API's p99 at one connection
-  // keeps falling for about 20 s (BENCHMARKS.md). Its warm-up latencies are reported too.
-  const { result: warm } = await run(server, load, warmup);
+type Latencies = NonNullable<Measurement['warmup']>;
+
+async function measure(server: Server, load: Load): Promise<Measurement> {
+  return measureWarm(server, load, duration, await warmUp(server, load));
+}
+
+/**
+ * A fresh process is slower until V8 has compiled its hot code: the API's p99 at one connection
+ * keeps falling for about 20 s (BENCHMARKS.md). Its warm-up latencies are reported too.
+ */
+async function warmUp(server: Server, load: Load): Promise<Latencies> {
+  const { result } = await run(server, load, warmup);
+  return { p50: result.latency.p50, p99: result.latency.p99 };
+}
+
+/** `seconds` of the load on a server that has had its warm-up (`warm`: its latencies). */
+async function measureWarm(server: Server, load: Load, seconds: number, warm: Latencies): Promise<Measurement> {
   const rssStartMb = await rssMb(server.process.pid!);
   const ticks = cpuTicks();
   const cpuStart = await processCpuMs(server.process.pid!);
@@ -242,7 +261,7 @@ async function measure(server: Server, load: Load, seconds = duration): Promise<
     databaseCpuMsPerRequest: perRequest(databaseMs),
     rssEndMb: await rssMb(server.process.pid!),
     stealPercent: stealPercent(ticks, cpuTicks()),
-    warmup: { p50: warm.latency.p50, p99: warm.latency.p99 },
+    warmup: warm,
   });
 }
 
@@ -298,6 +317,18 @@ async function measureMemory(server: Server, load: Load, seconds: number): Promi
 let token = '';
 let assignSlots = 0;
 const freeSlots: number[] = [];
+/** Revokes a license through a server, as the benchmark's revoke does; a license revoked already is answered with an error, and that is all. */
+async function revoke(server: Server, license: string): Promise<void> {
+  const response = await fetch(`http://127.0.0.1:${server.port}/graphql`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+    body: body('Revoke', { license }),
+  });
+  await response.text();
+}
+
+/** The slots taken from the pool and not given back yet, with the license each got (once its assign answered). */
+const takenSlots = new Map<number, string | undefined>();
 
 function loads(manifest: Manifest): Record<string, Load[]> {
   const schools = manifest.schools;
@@ -314,14 +345,12 @@ function loads(manifest: Manifest): Record<string, Load[]> {
     const slotOf = (state: ConnectionState) => {
       // autocannon gives each connection a fresh state at every pass through the sequence, so
       // a slot (school, product, student) is taken from a shared pool for one assign + revoke
-      // and given back after the revoke. One that never got its revoke (the run ended between
-      // the two) is never given back: its student still holds a license.
-      state.slot ??= freeSlots.pop() ?? assignSlots++;
-      const slot = state.slot;
-      const school = schools[slot % schools.length]!;
-      const product = school.products[Math.floor(slot / schools.length) % school.products.length]!;
-      const student = product.freeStudents[Math.floor(slot / (schools.length * school.products.length)) % product.freeStudents.length]!;
-      return { school, product, student };
+      // and given back after the revoke, or after the run (releaseSlots) when it ended between the two.
+      if (state.slot === undefined) {
+        state.slot = freeSlots.pop() ?? assignSlots++;
+        takenSlots.set(state.slot, undefined);
+      }
+      return slotAt(state.slot);
     };
     return [
       {
@@ -342,15 +371,51 @@ function loads(manifest: Manifest): Record<string, Load[]> {
         },
         onResponse: (_status, text, state) => {
           state.license = (JSON.parse(text) as { data: { assignLicense: { license: { id: string } } } }).data.assignLicense.license.id;
+          takenSlots.set(state.slot!, state.license);
         },
       },
       {
         setupRequest: (request, state) => ({ ...request, body: body('Revoke', { license: state.license }) }),
         onResponse: (_status, _text, state) => {
-          if (state.slot !== undefined) freeSlots.push(state.slot);
+          if (state.slot === undefined) return;
+          takenSlots.delete(state.slot);
+          freeSlots.push(state.slot);
         },
       },
     ];
+  };
+  const slotAt = (slot: number) => {
+    const school = schools[slot % schools.length]!;
+    const product = school.products[Math.floor(slot / schools.length) % school.products.length]!;
+    const student = product.freeStudents[Math.floor(slot / (schools.length * school.products.length)) % product.freeStudents.length]!;
+    return { school, product, student };
+  };
+  // A run stops with its last requests unanswered, so some students still hold the license their
+  // assign gave: revoked here, through the server of the run, so the pool stays as it was and runs
+  // many short runs (turns) without running dry. On PostgreSQL the license of an assign whose answer never came
+  // is looked up; on PGlite (whose data only the server's process can open) that slot stays taken.
+  const releaseSlots = async (server: Server) => {
+    await new Promise((resolve) => setTimeout(resolve, 200)); // requests the server was still answering
+    const sql = server.backend === 'postgres' && [...takenSlots.values()].includes(undefined) ? await openSql(targetOf('postgres', serverUrl), 1) : undefined;
+    try {
+      for (const [slot, known] of takenSlots) {
+        const { product, student } = slotAt(slot);
+        const id = known
+          ? known
+          : (
+              await sql?.query<{ id: string }>(`SELECT id::text FROM "License" WHERE "assignedUserId" = $1::uuid AND "productId" = $2::uuid`, [
+                student,
+                product.id,
+              ])
+            )?.[0]?.id;
+        if (!id && !sql) continue;
+        if (id) await revoke(server, known ?? encodeGlobalID('License', id));
+        takenSlots.delete(slot);
+        freeSlots.push(slot);
+      }
+    } finally {
+      await sql?.close();
+    }
   };
   return {
     view: [{ scenario: `admin view (first: ${VIEW_PAGE_SIZE})`, connections, requests: rotating(views) }],
@@ -363,7 +428,7 @@ function loads(manifest: Manifest): Record<string, Load[]> {
       { scenario: 'entitlement', connections: 1, requests: rotating(entitlements) },
       { scenario: 'entitlement', connections, requests: rotating(entitlements) },
     ],
-    assign: [{ scenario: 'assignLicense + revokeLicense', connections, requests: assignThenRevoke }],
+    assign: [{ scenario: 'assignLicense + revokeLicense', connections, requests: assignThenRevoke, afterRun: releaseSlots }],
   };
 }
 
@@ -380,8 +445,8 @@ function median(values: number[]): number {
 }
 
 /**
- * One row per load. With several rounds: the median of each number, and the median of the
- * rounds' ratios (each round's API run against the baseline run right after it), with their range.
+ * One row per load. With several runs (rounds, turns): the median of each number, and the median
+ * of the pairs' ratios (each API run against the baseline run beside it), with their range.
  */
 function table(backend: Backend, measurements: Measurement[]): string {
   const lines = [
@@ -461,11 +526,11 @@ async function benchBackend(backend: Backend): Promise<void> {
     );
     measurements.push(m);
   };
-  // Each load goes to the API and right after to the baseline, each in a fresh server process
-  // (PGlite allows one process on its data); with --rounds, in turn, so that a change in what else
-  // the machine does falls on both.
+  const kinds = values.servers.split(',') as ServerKind[];
+  // PGlite allows one process on its data: each load goes to the API and right after to the
+  // baseline, each in a fresh server process; with --rounds, in turn.
   const onEachServer = async (measureOne: (server: Server) => Promise<Measurement>) => {
-    for (const kind of values.servers.split(',') as ServerKind[]) {
+    for (const kind of kinds) {
       const server = await startServer(kind, backend, target);
       try {
         record(await measureOne(server));
@@ -474,10 +539,32 @@ async function benchBackend(backend: Backend): Promise<void> {
       }
     }
   };
+  // On PostgreSQL both fresh servers run side by side and take turns at the load, `turn` seconds
+  // each, the first of a turn alternating, until each has had --duration: how fast the machine is
+  // drifts within seconds, and one server measured after the other measured that drift as much as
+  // the servers (BENCHMARKS.md, seventeenth session). Each turn is a pair of the table.
+  const inTurns = async (load: Load) => {
+    const servers: Server[] = [];
+    try {
+      for (const kind of kinds) servers.push(await startServer(kind, backend, target));
+      const warm = new Map<Server, Latencies>();
+      for (const server of servers) warm.set(server, await warmUp(server, load));
+      for (let index = 0; index < Math.max(1, Math.round(duration / turn)); index++) {
+        const measured = new Map<Server, Measurement>();
+        for (const server of index % 2 ? [...servers].reverse() : servers) measured.set(server, await measureWarm(server, load, turn, warm.get(server)!));
+        for (const server of servers) record(measured.get(server)!);
+      }
+    } finally {
+      for (const server of servers) await stopServer(server);
+    }
+  };
   for (const scenario of ['view', 'availability', 'entitlement', 'assign'] as const) {
     if (!only.has(scenario)) continue;
     for (let round = 0; round < rounds; round++) {
-      for (const load of all[scenario]!) await onEachServer((server) => measure(server, load));
+      for (const load of all[scenario]!) {
+        if (backend === 'postgres') await inTurns(load);
+        else await onEachServer((server) => measure(server, load));
+      }
     }
   }
   if (only.has('memory')) {
@@ -499,6 +586,7 @@ async function benchBackend(backend: Backend): Promise<void> {
           warmup,
           connections,
           rounds,
+          turn: backend === 'postgres' ? turn : undefined,
           planCacheSize: values['plan-cache-size'] ?? 'default',
           relationLoadStrategy: values['relation-load-strategy'] ?? 'join',
           preparedStatements: values['prepared-statements'],
