@@ -37,19 +37,26 @@ export function hashApiKey(key: string): string {
 }
 
 /**
- * Who a request's credential is. A user token seen before comes with the actor its last request
- * read, not read again before the request: `check` says it still has to be confirmed, by a read
- * that selects the user's row with its own (folded reads, userActorSql) or by one statement after
- * a query's execution, before its answer is sent (useConfirmedActor in yoga.ts).
+ * Who a request's credential is. A user token or API key seen before comes with the actor its
+ * last request read, not read again before the request: `check` says it still has to be
+ * confirmed, by a read that selects the credential's row with its own (folded reads, `rowSql`) or
+ * by one statement after a query's execution, before its answer is sent (useConfirmedActor in
+ * yoga.ts).
  */
 export interface Authentication {
   actor: Actor | null;
   check?: ActorCheck;
 }
 
-/** A remembered user actor on its way to being confirmed (or found changed) during one request. */
-export interface ActorCheck {
-  userId: string;
+/** How a credential's actor is read: one statement whose columns are named `<prefix><name>`, and the actor of its row. */
+export interface ActorRow {
+  rowSql(prefix: string): Prisma.Sql;
+  /** Throws the refusal (AuthenticationError) when the row grants nothing any more, or is missing (undefined). */
+  actorOf(row: Record<string, unknown> | undefined, prefix: string): Actor;
+}
+
+/** A remembered actor on its way to being confirmed (or found changed) during one request. */
+export interface ActorCheck extends ActorRow {
   /** unconfirmed: not yet read in this request; confirmed: read equal; changed: read different (or gone: `fresh` null). */
   state: 'unconfirmed' | 'confirmed' | 'changed';
   fresh?: Actor | null;
@@ -64,18 +71,30 @@ export type Authenticate = (authorization: string | null) => Promise<Authenticat
 /** `reads`: where the credential's row is read at each request, outside a transaction (Database.sql). */
 export function createAuthenticator(config: AuthConfig, reads: Reads, clock: Clock): Authenticate {
   const verifyJwt = createJwtVerifier(config, clock);
+  // An LMS sends its key with every launch check: the key's actor as its last request read it, by
+  // the key's hash, to be confirmed in the request's own statement as a user token's is.
+  const knownKeys = new LRUCache<string, Actor>({ max: VERIFIED_TOKENS });
   return async (authorization) => {
     if (!authorization) return { actor: null };
     const match = /^Bearer\s+(\S+)$/i.exec(authorization.trim());
     if (!match) throw new AuthenticationError('The Authorization header must be "Bearer <token>".');
     const token = match[1]!;
-    if (token.startsWith(API_KEY_PREFIX)) return { actor: await apiKeyActor(reads, token) };
+    if (token.startsWith(API_KEY_PREFIX)) {
+      const keyHash = hashApiKey(token);
+      const row = apiKeyRow(keyHash);
+      const remember = (actor: Actor) => void knownKeys.set(keyHash, actor);
+      const known = knownKeys.get(keyHash);
+      if (known) return { actor: known, check: { ...row, state: 'unconfirmed', remember } };
+      const actor = await readActor(reads, row);
+      remember(actor);
+      return { actor };
+    }
     const verified = await verifyJwt(token);
     const { userId, expiresAt } = verified;
     const remember = (actor: Actor) => {
       if (expiresAt && actor.kind === 'user') verified.actor = { ...actor, expiresAt };
     };
-    if (verified.actor) return { actor: verified.actor, check: { userId, state: 'unconfirmed', remember } };
+    if (verified.actor) return { actor: verified.actor, check: { ...userRow(userId), state: 'unconfirmed', remember } };
     const actor = await userActor(reads, userId);
     const withExpiry = expiresAt ? { ...actor, expiresAt } : actor;
     remember(withExpiry);
@@ -83,39 +102,47 @@ export function createAuthenticator(config: AuthConfig, reads: Reads, clock: Clo
   };
 }
 
+/** The actor of a credential's row, read now: the refusal (AuthenticationError) when it grants nothing. */
+export async function readActor(reads: Reads, source: ActorRow): Promise<Actor> {
+  const [row] = await readRows<Record<string, unknown>>(reads, source.rowSql(''));
+  return source.actorOf(row, '');
+}
+
 // The actors are read with one raw statement each, which the authenticator runs on the driver
 // itself at every request (Database.sql), not through Prisma's query interpreter.
 
 /** The actor of an API key, by the key's hash. */
-export async function apiKeyActor(reads: Reads, key: string): Promise<Actor> {
-  const [credential] = await readRows<{
-    id: string;
-    name: string;
-    kind: ApiCredentialKind;
-    organisationId: string | null;
-    supplierId: string | null;
-    revoked: boolean;
-    timeZone: string | null;
-  }>(
-    reads,
-    Prisma.sql`SELECT c.id::text AS id, c.name, c.kind::text AS kind, c."organisationId"::text AS "organisationId", c."supplierId"::text AS "supplierId",
-        c."revokedAt" IS NOT NULL AS revoked, o."timeZone" AS "timeZone"
-      FROM "ApiCredential" c LEFT JOIN "Organisation" o ON o.id = c."organisationId"
-      WHERE c."keyHash" = ${hashApiKey(key)}`,
-  );
-  if (!credential || credential.revoked) throw new AuthenticationError('Unknown or revoked API key.');
-  if (credential.kind === 'SUPPLIER' && credential.supplierId) {
-    return { kind: 'supplier', credentialId: credential.id, supplierId: credential.supplierId, label: `supplier key ${credential.name}` };
-  }
-  if (!credential.organisationId || credential.timeZone === null) throw new AuthenticationError('The API key has no organisation.');
+export function apiKeyActor(reads: Reads, key: string): Promise<Actor> {
+  return readActor(reads, apiKeyRow(hashApiKey(key)));
+}
+
+/** An API key's row, by the key's hash: the credential and its organisation's zone. */
+function apiKeyRow(keyHash: string): ActorRow {
   return {
-    kind: 'integration',
-    credentialId: credential.id,
-    organisationId: credential.organisationId,
-    canWrite: credential.kind === 'ORGANISATION_READ_WRITE',
-    timeZone: credential.timeZone,
-    label: `API key ${credential.name}`,
+    rowSql: (prefix) => {
+      const as = (name: string) => Prisma.raw(`"${prefix}${name}"`);
+      return Prisma.sql`SELECT c.id::text AS ${as('id')}, c.name AS ${as('name')}, c.kind::text AS ${as('kind')}, c."organisationId"::text AS ${as('organisationId')},
+          c."supplierId"::text AS ${as('supplierId')}, c."revokedAt" IS NOT NULL AS ${as('revoked')}, o."timeZone" AS ${as('timeZone')}
+        FROM "ApiCredential" c LEFT JOIN "Organisation" o ON o.id = c."organisationId"
+        WHERE c."keyHash" = ${keyHash}`;
+    },
+    actorOf: readApiKeyActor,
   };
+}
+
+/** The actor of a row an API key's rowSql selected (with the same prefix); throws the refusal for a key unknown or revoked. */
+function readApiKeyActor(row: Record<string, unknown> | undefined, prefix: string): Actor {
+  const column = (name: string) => row?.[`${prefix}${name}`] as string | null | undefined;
+  const id = column('id');
+  if (!id || row?.[`${prefix}revoked`]) throw new AuthenticationError('Unknown or revoked API key.');
+  const kind = column('kind') as ApiCredentialKind;
+  const label = column('name');
+  const supplierId = column('supplierId');
+  if (kind === 'SUPPLIER' && supplierId) return { kind: 'supplier', credentialId: id, supplierId, label: `supplier key ${label}` };
+  const organisationId = column('organisationId');
+  const timeZone = column('timeZone');
+  if (!organisationId || timeZone == null) throw new AuthenticationError('The API key has no organisation.');
+  return { kind: 'integration', credentialId: id, organisationId, canWrite: kind === 'ORGANISATION_READ_WRITE', timeZone, label: `API key ${label}` };
 }
 
 /**
@@ -155,27 +182,46 @@ export function readUserActor(row: Record<string, unknown> | undefined, prefix =
 
 /** The actor of a user id: the user with their role in each school. Null-safe for deleted users. */
 export async function userActor(reads: Reads, userId: string): Promise<Actor> {
-  const [row] = isUserId(userId) ? await readRows<Record<string, unknown>>(reads, userActorSql(userId)) : [];
-  return readUserActor(row);
+  return isUserId(userId) ? readActor(reads, userRow(userId)) : readUserActor(undefined);
 }
 
-/** Whether two user actors grant the same: the same user, organisation, zone, name and roles (the token's expiry aside). */
-export function sameUserActor(a: Actor, b: Actor): boolean {
-  if (a.kind !== 'user' || b.kind !== 'user') return false;
-  if (a.userId !== b.userId || a.organisationId !== b.organisationId || a.isOrganisationAdmin !== b.isOrganisationAdmin) return false;
-  if (a.timeZone !== b.timeZone || a.label !== b.label || a.schoolRoles.size !== b.schoolRoles.size) return false;
-  for (const [school, role] of a.schoolRoles) if (b.schoolRoles.get(school) !== role) return false;
-  return true;
+/** A user's row (userActorSql), by their id. */
+function userRow(userId: string): ActorRow {
+  return { rowSql: (prefix) => userActorSql(userId, prefix), actorOf: readUserActor };
+}
+
+/**
+ * Whether two actors grant the same: for users the same user, organisation, zone, name and roles
+ * (the token's expiry aside); for keys the same credential, kind, organisation or supplier, zone and name.
+ */
+export function sameActor(a: Actor, b: Actor): boolean {
+  if (a.kind === 'user' && b.kind === 'user') {
+    if (a.userId !== b.userId || a.organisationId !== b.organisationId || a.isOrganisationAdmin !== b.isOrganisationAdmin) return false;
+    if (a.timeZone !== b.timeZone || a.label !== b.label || a.schoolRoles.size !== b.schoolRoles.size) return false;
+    for (const [school, role] of a.schoolRoles) if (b.schoolRoles.get(school) !== role) return false;
+    return true;
+  }
+  if (a.kind === 'integration' && b.kind === 'integration') {
+    return (
+      a.credentialId === b.credentialId &&
+      a.organisationId === b.organisationId &&
+      a.canWrite === b.canWrite &&
+      a.timeZone === b.timeZone &&
+      a.label === b.label
+    );
+  }
+  if (a.kind === 'supplier' && b.kind === 'supplier') return a.credentialId === b.credentialId && a.supplierId === b.supplierId && a.label === b.label;
+  return false;
 }
 
 /**
  * Settles a request's remembered actor with its row as a statement of the request read it (a
- * row userActorSql selected, with `prefix`; undefined when the user is gone).
+ * row the check's rowSql selected, with `prefix`; undefined when the user or key is gone).
  */
 export function settleActor(check: ActorCheck, row: Record<string, unknown> | undefined, remembered: Actor, prefix = ''): void {
   let fresh: Actor;
   try {
-    fresh = readUserActor(row, prefix);
+    fresh = check.actorOf(row, prefix);
   } catch (error) {
     if (!(error instanceof AuthenticationError)) throw error;
     check.state = 'changed';
@@ -183,7 +229,7 @@ export function settleActor(check: ActorCheck, row: Record<string, unknown> | un
     check.refusal = error.message;
     return;
   }
-  if (sameUserActor(fresh, remembered)) {
+  if (sameActor(fresh, remembered)) {
     if (check.state === 'unconfirmed') check.state = 'confirmed';
     return;
   }

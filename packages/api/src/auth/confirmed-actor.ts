@@ -1,26 +1,27 @@
-// A user token's actor as its last request read it, confirmed during the request instead of read
-// before it (BENCHMARKS.md, "Thirteenth session: fewer round trips"): a query's folded reads select the user's row
-// in their own statement (userActorSql), so a query such as availability is one statement; any
-// query whose reads did not confirm it reads the row after its execution, before its answer is
-// sent. An answer computed with an actor that changed is thrown away: the query runs again with
-// the actor read (queries change nothing), or the request is refused when the user is gone or has
-// left. Mutations and subscriptions read the row before they start, as before.
+// A user token's or API key's actor as its last request read it, confirmed during the request
+// instead of read before it (BENCHMARKS.md, "Thirteenth session: fewer round trips"): a query's
+// folded reads select the credential's row in their own statement (the check's rowSql), so a
+// query such as availability or an LMS's entitlement check is one statement; any query whose
+// reads did not confirm it reads the row after its execution, before its answer is sent. An
+// answer computed with an actor that changed is thrown away: the query runs again with the actor
+// read (queries change nothing), or the request is refused when the user is gone or has left, or
+// the key was revoked. Mutations and subscriptions read the row before they start, as before.
 import { getOperationAST, type ExecutionResult } from 'graphql';
 import { createGraphQLError, type Plugin } from 'graphql-yoga';
 import type { Reads, Viewer } from '../domain/sql.ts';
 import type { Context } from '../schema/context.ts';
 import type { Actor } from '../domain/actor.ts';
-import { AuthenticationError, sameUserActor, settleActor, userActor, userActorSql, type ActorCheck } from './authenticate.ts';
+import { AuthenticationError, readActor, sameActor, settleActor, type ActorCheck } from './authenticate.ts';
 
 /** 401, as a refused credential is answered when the context is built (yoga.ts). */
 function refusal(message: string): ExecutionResult {
   return { errors: [createGraphQLError(message, { extensions: { code: 'UNAUTHENTICATED', http: { status: 401 } } })] };
 }
 
-/** The actor read now; null with the refusal when the user is gone or has left. */
+/** The actor read now; null with the refusal when the user is gone or has left, or the key was revoked. */
 async function readNow(reads: Reads, check: ActorCheck): Promise<{ actor: Actor } | { refused: string }> {
   try {
-    const actor = await userActor(reads, check.userId);
+    const actor = await readActor(reads, check);
     check.remember(actor);
     return { actor };
   } catch (error) {
@@ -59,7 +60,7 @@ export function useConfirmedActor(reads: Reads): Plugin {
         if (check.state === 'unconfirmed') {
           const read = await readNow(reads, check);
           if ('refused' in read) return refusal(read.refused);
-          if (ctx.actor && sameUserActor(ctx.actor, read.actor)) return result;
+          if (ctx.actor && sameActor(ctx.actor, read.actor)) return result;
           check.fresh = read.actor;
         } else if (!check.fresh) {
           return refusal(check.refusal ?? 'The token names no known user.');
@@ -78,11 +79,11 @@ const VIEWER = 'viewer.';
 
 /**
  * The request's remembered actor when a read can confirm it in its own statement (readRowsAs): a
- * query's user actor not read yet in this request.
+ * query's user or key actor not read yet in this request.
  */
 export function viewerToConfirm(ctx: Context): Viewer | undefined {
   const check = ctx.actorCheck;
   const remembered = ctx.actor;
   if (check?.state !== 'unconfirmed' || !remembered) return undefined;
-  return { rowSql: userActorSql(check.userId, VIEWER), seen: (row) => settleActor(check, row, remembered, VIEWER) };
+  return { rowSql: check.rowSql(VIEWER), seen: (row) => settleActor(check, row, remembered, VIEWER) };
 }

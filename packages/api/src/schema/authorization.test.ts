@@ -595,6 +595,41 @@ describe(`authorization on ${backend}`, () => {
       }
     });
 
+    it("an API key's remembered actor is confirmed in every request: a key made read-only or revoked counts at once", async () => {
+      const school = await test.db.prisma.school.findUniqueOrThrow({ where: { id: demo.ids.ekskolan } });
+      const { key, id } = await createApiKey(test.db.prisma, test.clock, {
+        name: 'Launch LMS',
+        kind: 'ORGANISATION_READ_WRITE',
+        organisationId: school.organisationId,
+      });
+      const saga = await userGid(test.db.prisma, 'saga.student@ekskolan.example');
+      // The entitlement check and availability confirm the key in their own statement; the school's products after execution.
+      const reads: [string, Record<string, unknown>][] = [
+        [`query ($user: ID!, $product: ID!) { entitlement(user: $user, product: $product) { holds } }`, { user: saga, product: matematik }],
+        [
+          `query ($school: ID!, $product: ID!) { schoolProduct(school: $school, product: $product) { availability { assignable } } }`,
+          { school: ekskolan, product: matematik },
+        ],
+        [`query ($school: ID!) { school(id: $school) { name products { product { name } } } }`, { school: ekskolan }],
+      ];
+      const first = await Promise.all(reads.map(([query, variables]) => test.request(key, query, variables)));
+      expect(dataOf(first[0]!).entitlement).toEqual({ holds: true });
+      // Remembered now: the same answers, and a read-only key is the same to a read.
+      await test.db.prisma.apiCredential.update({ where: { id }, data: { kind: 'ORGANISATION_READ' } });
+      for (const [index, [query, variables]] of reads.entries()) expect(await test.request(key, query, variables), query).toEqual(first[index]);
+      const before = await countRows(test.db.prisma);
+      const order = await test.request(key, PLACE_ORDER, { input: { school: ekskolan, product: matematik, quantity: 1 } });
+      expect(dataOf(order).placeOrder).toMatchObject({ code: 'FORBIDDEN' });
+      await test.db.prisma.apiCredential.update({ where: { id }, data: { revokedAt: test.clock.now() } });
+      for (const [query, variables] of [...reads, [PLACE_ORDER, { input: { school: ekskolan, product: matematik, quantity: 1 } }] as const]) {
+        const refused = await test.request(key, query, variables);
+        expect(refused.status, query).toBe(401);
+        expect(refused.errors?.[0]).toMatchObject({ message: 'Unknown or revoked API key.', extensions: { code: 'UNAUTHENTICATED' } });
+        expect(refused.data ?? null).toBeNull();
+      }
+      expect(rowChanges(before, await countRows(test.db.prisma))).toEqual({});
+    });
+
     it('a revoked API key answers 401', async () => {
       const nordstad = await test.db.prisma.organisation.findFirstOrThrow({ where: { name: 'Nordstad kommun' } });
       const { key, id } = await createApiKey(test.db.prisma, test.clock, { name: 'Old LMS', kind: 'ORGANISATION_READ_WRITE', organisationId: nordstad.id });
