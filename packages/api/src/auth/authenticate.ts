@@ -62,8 +62,11 @@ export interface ActorCheck extends ActorRow {
   fresh?: Actor | null;
   /** The refusal when the user is gone or has left. */
   refusal?: string;
-  /** Keeps the actor read for the token's next request. */
-  remember: (actor: Actor) => void;
+  /**
+   * Keeps the actor read for the credential's next request; null forgets it once the credential is
+   * refused, so its next requests are refused before they execute.
+   */
+  remember: (actor: Actor | null) => void;
 }
 
 export type Authenticate = (authorization: string | null) => Promise<Authentication>;
@@ -82,7 +85,7 @@ export function createAuthenticator(config: AuthConfig, reads: Reads, clock: Clo
     if (token.startsWith(API_KEY_PREFIX)) {
       const keyHash = hashApiKey(token);
       const row = apiKeyRow(keyHash);
-      const remember = (actor: Actor) => void knownKeys.set(keyHash, actor);
+      const remember = (actor: Actor | null) => void (actor ? knownKeys.set(keyHash, actor) : knownKeys.delete(keyHash));
       const known = knownKeys.get(keyHash);
       if (known) return { actor: known, check: { ...row, state: 'unconfirmed', remember } };
       const actor = await readActor(reads, row);
@@ -91,8 +94,9 @@ export function createAuthenticator(config: AuthConfig, reads: Reads, clock: Clo
     }
     const verified = await verifyJwt(token);
     const { userId, expiresAt } = verified;
-    const remember = (actor: Actor) => {
-      if (expiresAt && actor.kind === 'user') verified.actor = { ...actor, expiresAt };
+    const remember = (actor: Actor | null) => {
+      if (!actor) delete verified.actor;
+      else if (expiresAt && actor.kind === 'user') verified.actor = { ...actor, expiresAt };
     };
     if (verified.actor) return { actor: verified.actor, check: { ...userRow(userId), state: 'unconfirmed', remember } };
     const actor = await userActor(reads, userId);

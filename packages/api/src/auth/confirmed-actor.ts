@@ -25,7 +25,10 @@ async function readNow(reads: Reads, check: ActorCheck): Promise<{ actor: Actor 
     check.remember(actor);
     return { actor };
   } catch (error) {
-    if (error instanceof AuthenticationError) return { refused: error.message };
+    if (error instanceof AuthenticationError) {
+      check.remember(null);
+      return { refused: error.message };
+    }
     throw error;
   }
 }
@@ -63,6 +66,7 @@ export function useConfirmedActor(reads: Reads): Plugin {
           if (ctx.actor && sameActor(ctx.actor, read.actor)) return result;
           check.fresh = read.actor;
         } else if (!check.fresh) {
+          check.remember(null);
           return refusal(check.refusal ?? 'The token names no known user.');
         } else {
           check.remember(check.fresh);

@@ -2,6 +2,7 @@
 // in all for a user token or API key seen before),
 // for whoever may see the user, and right past an end date whether or not the sweep has run.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createApiKey } from '../auth/authenticate.ts';
 import type { DemoData } from '../seed/demo.ts';
 import { dataOf, startStandardScenario, type TestApi } from '../testing/harness.ts';
 import { gid, userGid } from '../testing/ids.ts';
@@ -61,6 +62,40 @@ describe(`entitlement on ${backend}`, () => {
     // A student sees only themself.
     const other = await userGid(test.db.prisma, 'sixten.student@ekskolan.example');
     expect((await ask(demo.tokens.student, other)).entitlement).toBeNull();
+  });
+
+  it('refuses a key revoked after its checks, and from then on before anything is read', async () => {
+    const school = await test.db.prisma.school.findUniqueOrThrow({ where: { id: demo.ids.ekskolan } });
+    const { key, id } = await createApiKey(test.db.prisma, test.clock, {
+      name: 'Revoked LMS',
+      kind: 'ORGANISATION_READ',
+      organisationId: school.organisationId,
+    });
+    const SCHOOL = `query ($school: ID!) { school(id: $school) { name } }`;
+    const variables = { school: gid('School', school.id) };
+    const send = async (query: string, values: Record<string, unknown>) => {
+      statements.length = 0;
+      const response = await test.request(key, query, values);
+      return { response, statements: [...statements] };
+    };
+    expect((await ask(key, holder.id)).statements).toHaveLength(2);
+    expect((await ask(key, holder.id)).statements).toHaveLength(1);
+    await test.db.prisma.apiCredential.update({ where: { id }, data: { revokedAt: test.clock.now() } });
+    // Remembered still: the school is read, then the key, and the answer is refused.
+    const first = await send(SCHOOL, variables);
+    expect(first.response.status).toBe(401);
+    expect(first.response.data ?? null).toBeNull();
+    expect(first.statements, first.statements.join('\n')).toHaveLength(2);
+    // Forgotten since: the key is read before anything else, and refused there.
+    for (const [query, values] of [
+      [SCHOOL, variables],
+      [ENTITLEMENT, { user: holder.id, product }],
+    ] as const) {
+      const again = await send(query, values);
+      expect(again.response.status).toBe(401);
+      expect(again.response.errors?.[0]?.message).toBe('Unknown or revoked API key.');
+      expect(again.statements, again.statements.join('\n')).toHaveLength(1);
+    }
   });
 
   it('answers false from the day after the end date, before any sweep', async () => {
