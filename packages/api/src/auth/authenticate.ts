@@ -60,7 +60,7 @@ export interface ActorCheck extends ActorRow {
   /** unconfirmed: not yet read in this request; confirmed: read equal; changed: read different (or gone: `fresh` null). */
   state: 'unconfirmed' | 'confirmed' | 'changed';
   fresh?: Actor | null;
-  /** The refusal when the user is gone or has left. */
+  /** The refusal when the user is gone or has left, or the key was revoked. */
   refusal?: string;
   /**
    * Keeps the actor read for the credential's next request; null forgets it once the credential is
@@ -248,7 +248,7 @@ interface VerifiedToken {
   actor?: Actor;
 }
 
-/** How many verified tokens are remembered (about 1 kB each): more than the users active within a token's life on one instance. */
+/** How many verified tokens, and how many API keys' actors, are remembered (about 1 kB each): more than the users active within a token's life on one instance. */
 export const VERIFIED_TOKENS = 10_000;
 
 /**
