@@ -391,9 +391,9 @@ function loads(manifest: Manifest): Record<string, Load[]> {
     return { school, product, student };
   };
   // A run stops with its last requests unanswered, so some students still hold the license their
-  // assign gave: revoked here, through the server of the run, so the pool stays as it was and runs
-  // many short runs (turns) without running dry. On PostgreSQL the license of an assign whose answer never came
-  // is looked up; on PGlite (whose data only the server's process can open) that slot stays taken.
+  // assign gave: revoked here, through the server of the run, so that many short runs (turns) leave
+  // the pool as it was. On PostgreSQL the license of an assign whose answer never came is looked
+  // up; on PGlite (whose data only the server's process can open) that slot stays taken.
   const releaseSlots = async (server: Server) => {
     await new Promise((resolve) => setTimeout(resolve, 200)); // requests the server was still answering
     const sql = server.backend === 'postgres' && [...takenSlots.values()].includes(undefined) ? await openSql(targetOf('postgres', serverUrl), 1) : undefined;
