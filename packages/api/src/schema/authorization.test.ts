@@ -19,6 +19,7 @@ import {
 import { outcomeOf } from '../testing/outcome.ts';
 import { addMember } from '../testing/people.ts';
 import { countRows, rowChanges } from '../testing/rows.ts';
+import { organisationKeyOf } from '../testing/scenarios.ts';
 
 const backend = process.env.DATABASE_URL ? 'PostgreSQL' : 'PGlite';
 
@@ -596,12 +597,7 @@ describe(`authorization on ${backend}`, () => {
     });
 
     it("an API key's remembered actor is confirmed in every request: a key made read-only or revoked counts at once", async () => {
-      const school = await test.db.prisma.school.findUniqueOrThrow({ where: { id: demo.ids.ekskolan } });
-      const { key, id } = await createApiKey(test.db.prisma, test.clock, {
-        name: 'Launch LMS',
-        kind: 'ORGANISATION_READ_WRITE',
-        organisationId: school.organisationId,
-      });
+      const { key, id } = await organisationKeyOf(test.db.prisma, test.clock, demo.ids.ekskolan, 'Launch LMS', 'ORGANISATION_READ_WRITE');
       const saga = await userGid(test.db.prisma, 'saga.student@ekskolan.example');
       // The entitlement check and availability confirm the key in their own statement; the school's products after execution.
       const reads: [string, Record<string, unknown>][] = [

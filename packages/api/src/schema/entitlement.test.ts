@@ -2,10 +2,10 @@
 // in all for a user token or API key seen before),
 // for whoever may see the user, and right past an end date whether or not the sweep has run.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApiKey } from '../auth/authenticate.ts';
 import type { DemoData } from '../seed/demo.ts';
 import { dataOf, startStandardScenario, type TestApi } from '../testing/harness.ts';
 import { gid, userGid } from '../testing/ids.ts';
+import { organisationKeyOf } from '../testing/scenarios.ts';
 
 const ENTITLEMENT = /* GraphQL */ `
   query Entitlement($user: ID!, $product: ID!) { entitlement(user: $user, product: $product) { holds license endDate daysLeft } }`;
@@ -65,14 +65,9 @@ describe(`entitlement on ${backend}`, () => {
   });
 
   it('refuses a key revoked after its checks, and from then on before anything is read', async () => {
-    const school = await test.db.prisma.school.findUniqueOrThrow({ where: { id: demo.ids.ekskolan } });
-    const { key, id } = await createApiKey(test.db.prisma, test.clock, {
-      name: 'Revoked LMS',
-      kind: 'ORGANISATION_READ',
-      organisationId: school.organisationId,
-    });
+    const { key, id } = await organisationKeyOf(test.db.prisma, test.clock, demo.ids.ekskolan, 'Revoked LMS', 'ORGANISATION_READ');
     const SCHOOL = `query ($school: ID!) { school(id: $school) { name } }`;
-    const variables = { school: gid('School', school.id) };
+    const variables = { school: gid('School', demo.ids.ekskolan) };
     const send = async (query: string, values: Record<string, unknown>) => {
       statements.length = 0;
       const response = await test.request(key, query, values);
