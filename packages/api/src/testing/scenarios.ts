@@ -161,15 +161,14 @@ export function tokenOf(auth: AuthConfig, clock: Clock, userId: string): Promise
   return signUserToken(auth, userId, { now: clock.now() });
 }
 
-/** An organisation API key of the organisation `schoolId` belongs to, as its administrators would issue it: the key and its credential's id. */
+/** An organisation API key of the organisation `schoolId` belongs to, as its administrators would issue it (createApiKey's answer). */
 export async function organisationKeyOf(
   prisma: PrismaClient,
   clock: Clock,
   schoolId: string,
   name: string,
   kind: 'ORGANISATION_READ' | 'ORGANISATION_READ_WRITE',
-): Promise<{ key: string; id: string }> {
+) {
   const { organisationId } = await prisma.school.findUniqueOrThrow({ where: { id: schoolId }, select: { organisationId: true } });
-  const { key, id } = await createApiKey(prisma, clock, { name, kind, organisationId });
-  return { key, id };
+  return createApiKey(prisma, clock, { name, kind, organisationId });
 }
