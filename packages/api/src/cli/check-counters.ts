@@ -6,19 +6,19 @@
 import { parseArgs } from 'node:util';
 import { checkLicenseCounts, recountLicenses } from '../domain/license-counts.ts';
 import { inTransaction } from '../domain/transaction.ts';
-import { type Command, openConfiguredDatabase, runAsProcess, UsageError } from './run-command.ts';
+import { type Command, runAsProcess, UsageError } from './run-command.ts';
 
 /** Exit code when counters differ from the licenses: not a crash (1), a finding. */
 const MISMATCH_EXIT_CODE = 2;
 
-export const checkCounters: Command = async ({ args, env, console }) => {
+export const checkCounters: Command = async ({ args, console, openDatabase }) => {
   let repair: boolean;
   try {
     repair = parseArgs({ args, options: { repair: { type: 'boolean', default: false } }, strict: true }).values.repair;
   } catch (error) {
     throw new UsageError(`${(error as Error).message}; usage: pnpm check-counters [--repair] (set DATABASE_URL or PGLITE_DATA_DIR)`);
   }
-  const database = await openConfiguredDatabase(env);
+  const database = await openDatabase();
   try {
     console.log(`checking the license counters of ${database.description}`);
     const mismatches = await checkLicenseCounts(database.prisma);

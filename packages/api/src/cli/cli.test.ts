@@ -1,8 +1,9 @@
 // The commands against a real database: PGlite in a temporary data directory, or a fresh
 // PostgreSQL database when DATABASE_URL is set. Run in process (each command is a function of its
-// arguments, environment and output), which spares a Node, Prisma and PGlite boot per run; a few
-// runs are real processes, to prove the wiring: exit codes, the progress lines on a pipe, and
-// PGlite's refusal of a second process.
+// arguments, environment, output and database) over the test's open database, which spares a
+// Node, Prisma and PGlite boot per run; a few runs are real processes, to prove the wiring: exit
+// codes, the database the environment names, the progress lines on a pipe, and PGlite's refusal
+// of a second process.
 import { issueApiKey } from '../domain/api-credentials.ts';
 import { inTransaction } from '../domain/transaction.ts';
 import { dayAt, DEFAULT_TIME_ZONE, startOfDay } from '../domain/days.ts';
@@ -39,7 +40,7 @@ const commands: Record<CommandName, Command> = {
 };
 
 /** A command in this process, its output captured as a process's would be (not a terminal). */
-async function runInProcess(command: CommandName, args: string[], env: NodeJS.ProcessEnv): Promise<Run> {
+async function runInProcess(command: CommandName, args: string[], env: NodeJS.ProcessEnv, openDatabase?: () => Promise<Database>): Promise<Run> {
   let stdout = '';
   let stderr = '';
   const code = await runCommand(commands[command], {
@@ -47,6 +48,7 @@ async function runInProcess(command: CommandName, args: string[], env: NodeJS.Pr
     env,
     stdout: { write: (text: string) => (stdout += text) },
     stderr: { write: (text: string) => (stderr += text), isTTY: false },
+    ...(openDatabase ? { openDatabase } : {}),
   });
   return { code, stdout, stderr };
 }
@@ -54,46 +56,58 @@ async function runInProcess(command: CommandName, args: string[], env: NodeJS.Pr
 describe(`commands on ${backend}`, () => {
   let env: Record<string, string>;
   let dataDir: string | undefined;
-  let postgres: Database | undefined;
+  // The test's database, kept open between commands: opening a PGlite directory takes most of a
+  // second. PGlite allows one process, so it is let go before a command runs as a process.
+  let open: Database | undefined;
 
-  /** The database, opened for the test only while no command runs: PGlite allows one process. */
+  async function database(): Promise<Database> {
+    open ??= await openDatabase({ dataDir });
+    return open;
+  }
   async function withDatabase<T>(work: (db: Database) => Promise<T>): Promise<T> {
-    if (postgres) return work(postgres);
-    const db = await openDatabase({ dataDir });
-    try {
-      return await work(db);
-    } finally {
-      await db.close();
-    }
+    return work(await database());
+  }
+  async function letGo() {
+    if (!dataDir || !open) return;
+    await open.close();
+    open = undefined;
   }
 
   function environment(extraEnv: Record<string, string>): NodeJS.ProcessEnv {
     const { DATABASE_URL: _url, PGLITE_DATA_DIR: _dir, ...inherited } = process.env;
     return { ...inherited, ...env, ...extraEnv };
   }
+  /**
+   * The command in process, over the test's open database (which it does not close), unless
+   * `extraEnv` names a database of its own: how a command opens its database is what the runs as
+   * processes, and that case, prove.
+   */
   function run(command: CommandName, args: string[] = [], extraEnv: Record<string, string> = {}): Promise<Run> {
-    return runInProcess(command, args, environment(extraEnv));
+    const ownDatabase = 'DATABASE_URL' in extraEnv || 'PGLITE_DATA_DIR' in extraEnv;
+    const shared = async () => ({ ...(await database()), close: async () => {} });
+    return runInProcess(command, args, environment(extraEnv), ownDatabase ? undefined : shared);
   }
   /** The command as an operator runs it: a Node process of its own. */
-  function spawn(command: CommandName, args: string[] = [], extraEnv: Record<string, string> = {}): Promise<Run> {
+  async function spawn(command: CommandName, args: string[] = [], extraEnv: Record<string, string> = {}): Promise<Run> {
+    await letGo();
     return runCliCommand(command, args, environment(extraEnv));
   }
 
   beforeAll(async () => {
     if (process.env.DATABASE_URL) {
       const db = await openTestDatabase();
-      postgres = db;
+      open = db;
       env = { DATABASE_URL: db.url! };
     } else {
       dataDir = await mkdtemp(join(tmpdir(), 'licenses-cli-'));
       env = { PGLITE_DATA_DIR: dataDir };
-      await withDatabase((db) => db.migrate());
+      open = await openTestDatabase({ pgliteDataDir: dataDir });
     }
     // The demo story as of now: licenses past their auto-start deadline that no sweep has written down.
-    await withDatabase((db) => ensureDemoData(db.prisma, new ManualClock(new Date()), TEST_AUTH));
+    await ensureDemoData(open.prisma, new ManualClock(new Date()), TEST_AUTH);
   });
   afterAll(async () => {
-    await postgres?.close();
+    await open?.close();
     if (dataDir) await rm(dataDir, { recursive: true, force: true });
   });
 
@@ -147,7 +161,7 @@ describe(`commands on ${backend}`, () => {
 
     it.skipIf(process.env.DATABASE_URL)('is refused, as a process, while another process holds the PGlite directory', async () => {
       await withDatabase(async () => {
-        const result = await spawn('sweep');
+        const result = await runCliCommand('sweep', [], environment({}));
         expect(result.code).toBe(1);
         expect(result.stderr.trim().split('\n')).toHaveLength(1);
         expect(result.stderr).toMatch(new RegExp(`^error: .*in use by process ${process.pid}`));

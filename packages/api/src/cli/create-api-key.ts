@@ -6,7 +6,7 @@ import type { ApiCredentialKind } from '@school-licenses/db';
 import { systemClock } from '../clock.ts';
 import { issueApiKey } from '../domain/api-credentials.ts';
 import { inTransaction } from '../domain/transaction.ts';
-import { type Command, openConfiguredDatabase, runAsProcess, UsageError } from './run-command.ts';
+import { type Command, runAsProcess, UsageError } from './run-command.ts';
 
 const KINDS: ApiCredentialKind[] = ['ORGANISATION_READ', 'ORGANISATION_READ_WRITE', 'SUPPLIER'];
 const USAGE =
@@ -33,9 +33,9 @@ function readArguments(args: string[]) {
   return { name: values.name, kind, organisationId: values.organisation ?? null, supplierId: values.supplier ?? null };
 }
 
-export const createApiKey: Command = async ({ args, env, console }) => {
+export const createApiKey: Command = async ({ args, console, openDatabase }) => {
   const input = readArguments(args);
-  const database = await openConfiguredDatabase(env);
+  const database = await openDatabase();
   try {
     const issued = await inTransaction(database.prisma, (tx) => issueApiKey(tx, systemClock, input));
     console.log(`created ${input.kind} key "${input.name}" for ${issued.owner} (credential ${issued.id}).`);

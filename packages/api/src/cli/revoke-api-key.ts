@@ -6,7 +6,7 @@ import { systemClock } from '../clock.ts';
 import { systemActor } from '../domain/actor.ts';
 import { revokeApiKey } from '../domain/api-credentials.ts';
 import { inTransaction } from '../domain/transaction.ts';
-import { type Command, openConfiguredDatabase, runAsProcess, UsageError } from './run-command.ts';
+import { type Command, runAsProcess, UsageError } from './run-command.ts';
 
 const USAGE = 'usage: pnpm revoke-api-key --credential <uuid>';
 
@@ -21,9 +21,9 @@ function readArguments(args: string[]) {
   return { credentialId: values.credential };
 }
 
-export const revokeApiKeyCommand: Command = async ({ args, env, console }) => {
+export const revokeApiKeyCommand: Command = async ({ args, console, openDatabase }) => {
   const input = readArguments(args);
-  const database = await openConfiguredDatabase(env);
+  const database = await openDatabase();
   try {
     const { credential, revokedNow } = await inTransaction(database.prisma, (tx) => revokeApiKey(tx, systemClock, systemActor, input));
     console.log(

@@ -12,7 +12,7 @@ import type { DiffSummary } from '../roster/diff.ts';
 import { DEFAULT_MAX_FILE_BYTES, filesAt } from '../roster/files.ts';
 import { DEFAULT_BATCH_SIZE, importRoster, type RosterImportReport } from '../roster/import.ts';
 import type { RosterFormat } from '../roster/snapshot.ts';
-import { type Command, type CommandContext, openConfiguredDatabase, type OutputStream, runAsProcess, UsageError } from './run-command.ts';
+import { type Command, type CommandContext, type OutputStream, runAsProcess, UsageError } from './run-command.ts';
 
 const FORMATS: RosterFormat[] = ['oneroster-csv', 'ss12000'];
 const USAGE =
@@ -117,12 +117,12 @@ function printReport(console: CommandContext['console'], report: RosterImportRep
   if (report.importId) console.log(`import ${report.importId} completed.`);
 }
 
-export const roster: Command = async ({ args, env, stderr, console }) => {
+export const roster: Command = async ({ args, stderr, console, openDatabase }) => {
   const input = readArguments(args);
   const files = await filesAt(input.path).catch((error: Error) => {
     throw new UsageError(`cannot read ${input.path}: ${error.message}`);
   });
-  const database = await openConfiguredDatabase(env);
+  const database = await openDatabase();
   try {
     console.log(`${input.dryRun ? 'dry run of' : 'importing'} ${files.length} file(s) from ${input.path} as ${input.format} into ${database.description}`);
     let bar: ReturnType<typeof progressBar> | undefined;

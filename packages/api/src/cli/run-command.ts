@@ -24,22 +24,33 @@ export interface CommandContext {
   stderr: OutputStream;
   /** console.log / console.error onto stdout / stderr. */
   console: Pick<Console, 'log' | 'error'>;
+  /** The database to work on, migrated; the command closes it when done. */
+  openDatabase(): Promise<Database>;
 }
 
 /** May answer an exit code of its own (a check that found something); 0 otherwise. */
 export type Command = (context: CommandContext) => Promise<unknown>;
 
-/** The command's exit code: 1 with one line on stderr for an expected failure. */
+/**
+ * The command's exit code: 1 with one line on stderr for an expected failure. Its database is the
+ * environment's (openConfiguredDatabase) unless `openDatabase` gives one (a test's, already open).
+ */
 export async function runCommand(
   command: Command,
-  { args, env, stdout, stderr }: { args: string[]; env: NodeJS.ProcessEnv; stdout: OutputStream; stderr: OutputStream },
+  {
+    args,
+    env,
+    stdout,
+    stderr,
+    openDatabase = () => openConfiguredDatabase(env),
+  }: Pick<CommandContext, 'args' | 'env' | 'stdout' | 'stderr'> & { openDatabase?: CommandContext['openDatabase'] },
 ): Promise<number> {
   const console = {
     log: (...data: unknown[]) => void stdout.write(`${format(...data)}\n`),
     error: (...data: unknown[]) => void stderr.write(`${format(...data)}\n`),
   };
   try {
-    const code = await command({ args, env, stdout, stderr, console });
+    const code = await command({ args, env, stdout, stderr, console, openDatabase });
     return typeof code === 'number' ? code : 0;
   } catch (error) {
     const expected = error instanceof UsageError || error instanceof DatabaseConfigError || error instanceof MigrationError || error instanceof LicenseError;

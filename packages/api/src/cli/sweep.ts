@@ -6,15 +6,15 @@ import { parseArgs } from 'node:util';
 import { systemClock } from '../clock.ts';
 import { ConfigError, readEventRetentionDays } from '../config.ts';
 import { runSweep } from '../domain/sweep.ts';
-import { type Command, openConfiguredDatabase, runAsProcess, UsageError } from './run-command.ts';
+import { type Command, runAsProcess, UsageError } from './run-command.ts';
 
-export const sweep: Command = async ({ args, env, console }) => {
+export const sweep: Command = async ({ args, env, console, openDatabase }) => {
   try {
     parseArgs({ args, options: {}, strict: true });
   } catch (error) {
     throw new UsageError(`${(error as Error).message}; usage: pnpm sweep (takes no arguments; set DATABASE_URL or PGLITE_DATA_DIR)`);
   }
-  const database = await openConfiguredDatabase(env);
+  const database = await openDatabase();
   try {
     console.log(`sweeping ${database.description}`);
     let shown = 0;

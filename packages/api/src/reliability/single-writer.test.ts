@@ -7,6 +7,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { openTestDatabase } from '@school-licenses/db/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TEST_AUTH } from '../testing/harness.ts';
 import { eventually, runCliCommand, startServerProcess, type ServerProcess } from '../testing/http.ts';
@@ -34,6 +35,8 @@ describe.skipIf(process.env.DATABASE_URL)('one process per embedded database', (
   beforeAll(async () => {
     dataDir = await mkdtemp(join(tmpdir(), 'licenses-lock-'));
     env = { JWT_SECRET: TEST_AUTH.jwtSecret!, DATABASE_URL: '', PGLITE_DATA_DIR: dataDir };
+    // Migrated already (a copy of the test run's template), so the first server does not wait for PGlite's initdb.
+    await (await openTestDatabase({ pgliteDataDir: dataDir })).close();
   });
   afterAll(async () => {
     for (const server of started) if (server.child.exitCode === null && server.child.signalCode === null) server.kill('SIGKILL');

@@ -19,7 +19,13 @@ export interface TestDatabase extends Database {
   url: string | undefined;
 }
 
-export type TestDatabaseOptions = Omit<DatabaseOptions, 'url' | 'dataDir' | 'loadDataDir'>;
+export type TestDatabaseOptions = Omit<DatabaseOptions, 'url' | 'dataDir' | 'loadDataDir'> & {
+  /**
+   * PGlite: the copy in this (empty) directory instead of in memory, for a test whose commands or
+   * servers open it from another process. Loading the template there skips PGlite's initdb.
+   */
+  pgliteDataDir?: string;
+};
 
 /** A starting point for tests: a migrated database with data written by `build`. */
 export interface TestTemplate<Data> {
@@ -81,12 +87,16 @@ async function openCopy(name: string, options: TestDatabaseOptions, build: (db: 
 }
 
 /** A new database (a copy of `template` when given); on PostgreSQL, also its URL. */
-async function openFresh(options: TestDatabaseOptions, template?: TemplateRecord, prefix?: string): Promise<{ database: Database; url: string | undefined }> {
+async function openFresh(
+  { pgliteDataDir, ...options }: TestDatabaseOptions,
+  template?: TemplateRecord,
+  prefix?: string,
+): Promise<{ database: Database; url: string | undefined }> {
   const serverUrl = process.env.DATABASE_URL;
   const url = serverUrl ? await createScratchDatabase(serverUrl, template?.database, prefix) : undefined;
   try {
     const loadDataDir = template?.dump ? await openAsBlob(template.dump) : undefined;
-    return { database: await openDatabase({ ...options, url, dataDir: 'memory://', loadDataDir }), url };
+    return { database: await openDatabase({ ...options, url, dataDir: pgliteDataDir ?? 'memory://', loadDataDir }), url };
   } catch (error) {
     if (serverUrl && url) await dropScratchDatabase(serverUrl, databaseName(url)).catch(() => {});
     throw error;
