@@ -3,7 +3,7 @@
 // .data/bench/results-<backend>.json. See BENCHMARKS.md for what it measures and the results.
 //
 //   npm run bench -- [--db postgres,pglite] [--scale 1] [--duration 15] [--warmup 20] [--connections 10]
-//              [--memory-duration 60] [--only view,availability,entitlement,assign,memory] [--servers api,baseline]
+//              [--memory-duration 60] [--only floor,view,availability,entitlement,assign,memory] [--servers api,baseline]
 //              [--rounds 1] [--turn 2] [--reuse] [--keep] [--plan-cache-size N] [--relation-load-strategy query]
 //              [--prepared-statements on|off] [--label text] [--licenses 1] [--cpu-prof dir]
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -37,7 +37,7 @@ const { values } = parseArgs({
     rounds: { type: 'string', default: '1' },
     // PostgreSQL: seconds of each turn, the two servers taking turns at the load until each has had --duration.
     turn: { type: 'string', default: '2' },
-    only: { type: 'string', default: 'view,availability,entitlement,assign,memory' },
+    only: { type: 'string', default: 'floor,view,availability,entitlement,assign,memory' },
     servers: { type: 'string', default: 'api,baseline' },
     reuse: { type: 'boolean', default: false },
     keep: { type: 'boolean', default: false },
@@ -185,6 +185,8 @@ interface Load {
   requests: () => Step[];
   /** Puts back what a run's last requests left half done (the run ends wherever they are). */
   afterRun?: (server: Server) => Promise<void>;
+  /** Sent without the admin's token. */
+  anonymous?: boolean;
 }
 
 function failureCounter() {
@@ -206,7 +208,7 @@ async function run(server: Server, load: Load, seconds: number, counter = failur
     method: 'POST',
     connections: load.connections,
     duration: seconds,
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+    headers: { 'content-type': 'application/json', ...(load.anonymous ? {} : { authorization: `Bearer ${token}` }) },
     requests: load.requests().map(
       (step): autocannon.Request => ({
         method: 'POST',
@@ -429,6 +431,9 @@ function loads(manifest: Manifest): Record<string, Load[]> {
       { scenario: 'entitlement', connections, requests: rotating(entitlements) },
     ],
     assign: [{ scenario: 'assignLicense + revokeLicense', connections, requests: assignThenRevoke, afterRun: releaseSlots }],
+    // What a request costs each server before any data: the API's HTTP adapter, yoga's pipeline and
+    // the executor against a plain Node handler. The small reads at one connection sit on it.
+    floor: [{ scenario: 'floor: { __typename }, no credential', connections: 1, requests: rotating([body('Floor', {})]), anonymous: true }],
   };
 }
 
@@ -562,7 +567,7 @@ async function benchBackend(backend: Backend): Promise<void> {
       for (const server of servers) await stopServer(server);
     }
   };
-  for (const scenario of ['view', 'availability', 'entitlement', 'assign'] as const) {
+  for (const scenario of ['floor', 'view', 'availability', 'entitlement', 'assign'] as const) {
     if (!only.has(scenario)) continue;
     for (let round = 0; round < rounds; round++) {
       for (const load of all[scenario]!) {

@@ -42,7 +42,18 @@ export const REVOKE = /* GraphQL */ `
     }
   }`;
 
-export const OPERATIONS = { AdminView: ADMIN_VIEW, Availability: AVAILABILITY, Entitlement: ENTITLEMENT, Assign: ASSIGN, Revoke: REVOKE } as const;
+/** Nothing to read, no credential: what a request costs a server before any data (bench.ts, `floor`). */
+export const FLOOR = /* GraphQL */ `
+  query Floor { __typename }`;
+
+export const OPERATIONS = {
+  Floor: FLOOR,
+  AdminView: ADMIN_VIEW,
+  Availability: AVAILABILITY,
+  Entitlement: ENTITLEMENT,
+  Assign: ASSIGN,
+  Revoke: REVOKE,
+} as const;
 export type OperationName = keyof typeof OPERATIONS;
 
 /** The page size of the admin view in the benchmark. */
