@@ -401,17 +401,18 @@ function loads(manifest: Manifest): Record<string, Load[]> {
     const sql = server.backend === 'postgres' && [...takenSlots.values()].includes(undefined) ? await openSql(targetOf('postgres', serverUrl), 1) : undefined;
     try {
       for (const [slot, known] of takenSlots) {
-        const { product, student } = slotAt(slot);
-        const id = known
-          ? known
-          : (
-              await sql?.query<{ id: string }>(`SELECT id::text FROM "License" WHERE "assignedUserId" = $1::uuid AND "productId" = $2::uuid`, [
-                student,
-                product.id,
-              ])
-            )?.[0]?.id;
-        if (!id && !sql) continue;
-        if (id) await revoke(server, known ?? encodeGlobalID('License', id));
+        let license = known;
+        if (!license) {
+          if (!sql) continue;
+          const { product, student } = slotAt(slot);
+          const [held] = await sql.query<{ id: string }>(`SELECT id::text FROM "License" WHERE "assignedUserId" = $1::uuid AND "productId" = $2::uuid`, [
+            student,
+            product.id,
+          ]);
+          // None: the assign never reached the database, and the slot is free as it is.
+          if (held) license = encodeGlobalID('License', held.id);
+        }
+        if (license) await revoke(server, license);
         takenSlots.delete(slot);
         freeSlots.push(slot);
       }
