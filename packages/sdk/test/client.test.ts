@@ -146,6 +146,23 @@ describe.each(TRANSPORTS)(`the SDK against the API (%s, ${backend})`, (transport
     });
   });
 
+  it('answers an ID that is not one, or one of another type, as a typed INVALID_INPUT on its field', async () => {
+    const sune = await story.userId('sune.student@ekskolan.example');
+    const input = { school: story.ids.ekskolan, product: story.ids.matematik, user: sune, reuseStarted: false };
+    expect(await admin.assignLicense({ ...input, school: 'nope' })).toMatchObject({
+      ok: false,
+      code: 'INVALID_INPUT',
+      field: 'school',
+      message: '"nope" is not an ID.',
+    });
+    expect(await admin.assignLicense({ ...input, product: story.ids.ekskolan })).toMatchObject({
+      ok: false,
+      code: 'INVALID_INPUT',
+      field: 'product',
+      message: `"${story.ids.ekskolan}" is not an ID of a Product.`,
+    });
+  });
+
   it('makes assignLicense safe to retry with an idempotency key', async () => {
     const sune = await story.userId('sune.student@ekskolan.example');
     const input = { school: story.ids.ekskolan, product: story.ids.matematik, user: sune, reuseStarted: false, idempotencyKey: `sdk-${transport}` };
