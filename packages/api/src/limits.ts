@@ -179,9 +179,12 @@ export function truncate(text: string, max = 100): string {
 
 /**
  * Every response carries `x-request-id`; a masked error names it and its cause is logged with it;
- * a refused request (an error with a code) is logged in one line.
+ * a refused request (an error with a code) is logged in one line, with the status the client got:
+ * a request error is a 400 for a client that accepts `application/graphql-response+json`, and a
+ * 200 for one that accepts only `application/json` (GraphQL over HTTP), which is decided after this.
  */
 export function useRequestId(base: Pick<Console, 'error' | 'info'> = console): Plugin {
+  const refusals = new WeakMap<Request, { code: string; message: string }[]>();
   return {
     onResultProcess: ({ request, result }) => {
       const requestId = requestIdOf(request);
@@ -190,9 +193,10 @@ export function useRequestId(base: Pick<Console, 'error' | 'info'> = console): P
         if (!errors) continue;
         (single as { errors?: GraphQLError[] }).errors = errors.map((error) => {
           if (!causes.has(error)) {
-            const http = error.extensions?.http as { status?: number } | undefined;
             const code = String(error.extensions?.code ?? 'BAD_REQUEST');
-            logRefusal(base, requestId, http?.status ?? (error.path ? 200 : 400), code, error.message);
+            const pending = refusals.get(request);
+            if (pending) pending.push({ code, message: error.message });
+            else refusals.set(request, [{ code, message: error.message }]);
             // Every error has a code, and a message that echoes input is cut short.
             if (error.extensions?.code && error.message.length <= MAX_MESSAGE) return error;
             return createGraphQLError(truncate(error.message, MAX_MESSAGE), {
@@ -211,7 +215,9 @@ export function useRequestId(base: Pick<Console, 'error' | 'info'> = console): P
       }
     },
     onResponse: ({ request, response }) => {
-      response.headers.set('x-request-id', requestIdOf(request));
+      const requestId = requestIdOf(request);
+      response.headers.set('x-request-id', requestId);
+      for (const { code, message } of refusals.get(request) ?? []) logRefusal(base, requestId, response.status, code, message);
     },
   };
 }

@@ -291,10 +291,15 @@ describe(`bounded queries on ${backend}`, () => {
       ] as const) {
         await postGraphQL(logged.url, token, query);
       }
-      expect(lines).toHaveLength(3);
+      // A client that accepts only application/json gets its request error with 200 (GraphQL over
+      // HTTP); the line says so.
+      const plain = await postGraphQL(logged.url, null, nested, undefined, { accept: 'application/json' });
+      expect(plain.status).toBe(200);
+      expect(lines).toHaveLength(4);
       expect(lines[0]).toMatch(/^\[request [\w-]+\] refused 400 TOO_MANY_TOKENS/);
       expect(lines[1]).toMatch(/refused 401 UNAUTHENTICATED/);
       expect(lines[2]).toMatch(/refused 400 GRAPHQL_VALIDATION_FAILED/);
+      expect(lines[3]).toMatch(/refused 200 TOO_MANY_TOKENS/);
       expect(lines.join('\n')).not.toMatch(/\n\s+at |RangeError/);
     } finally {
       await logged.close();
