@@ -3,21 +3,16 @@
 // "License"; the availability box and assignLicense read them). Exit code 0 when they agree, 2
 // when some differ (each listed); with --repair the counters are rewritten from the licenses
 // after the report. Read-only without --repair; safe to run at any time.
-import { parseArgs } from 'node:util';
 import { checkLicenseCounts, recountLicenses } from '../domain/license-counts.ts';
 import { inTransaction } from '../domain/transaction.ts';
-import { type Command, runAsProcess, UsageError } from './run-command.ts';
+import { type Command, readOptions, runAsProcess } from './run-command.ts';
 
 /** Exit code when counters differ from the licenses: not a crash (1), a finding. */
 const MISMATCH_EXIT_CODE = 2;
+const USAGE = 'usage: pnpm check-counters [--repair] (set DATABASE_URL or PGLITE_DATA_DIR)';
 
 export const checkCounters: Command = async ({ args, console, openDatabase }) => {
-  let repair: boolean;
-  try {
-    repair = parseArgs({ args, options: { repair: { type: 'boolean', default: false } }, strict: true }).values.repair;
-  } catch (error) {
-    throw new UsageError(`${(error as Error).message}; usage: pnpm check-counters [--repair] (set DATABASE_URL or PGLITE_DATA_DIR)`);
-  }
+  const { repair } = readOptions(args, { repair: { type: 'boolean', default: false } }, USAGE).values;
   const database = await openDatabase();
   try {
     console.log(`checking the license counters of ${database.description}`);

@@ -7,10 +7,12 @@
 import { issueApiKey } from '../domain/api-credentials.ts';
 import { inTransaction } from '../domain/transaction.ts';
 import { dayAt, DEFAULT_TIME_ZONE, startOfDay } from '../domain/days.ts';
+import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { encodeGlobalID } from '@pothos/plugin-relay';
 import { openDatabase, type Database } from '@school-licenses/db';
 import { openTestDatabase } from '@school-licenses/db/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -21,6 +23,7 @@ import { runCliCommand, type CommandRun } from '../testing/http.ts';
 import { createApi } from '../yoga.ts';
 import { checkCounters } from './check-counters.ts';
 import { createApiKey } from './create-api-key.ts';
+import { printSchema } from './print-schema.ts';
 import { revokeApiKeyCommand } from './revoke-api-key.ts';
 import { roster } from './roster.ts';
 import { type Command, runCommand } from './run-command.ts';
@@ -109,6 +112,44 @@ describe(`commands on ${backend}`, () => {
   afterAll(async () => {
     await open?.close();
     if (dataDir) await rm(dataDir, { recursive: true, force: true });
+  });
+
+  describe('--help', () => {
+    it('prints the usage on stdout with exit code 0 for every command, before any other check', async () => {
+      for (const [command, args] of [
+        ['sweep', ['--help']],
+        ['check-counters', ['-h']],
+        ['create-api-key', ['--help']],
+        ['revoke-api-key', ['--credential', 'nope', '-h']],
+        ['roster', ['import', '--help']],
+        ['roster', ['--help']],
+        ['roster', ['import', '--format', 'ss12000', '-h']],
+      ] as const) {
+        const result = await run(command, [...args]);
+        expect(result, `${command} ${args.join(' ')}`).toEqual({
+          code: 0,
+          stdout: expect.stringMatching(new RegExp(`^usage: pnpm ${command}.*\n$`)),
+          stderr: '',
+        });
+      }
+      // schema:print too, which then writes nothing.
+      let stdout = '';
+      const code = await runCommand(printSchema, {
+        args: ['--help'],
+        env: {},
+        stdout: { write: (text: string) => (stdout += text) },
+        stderr: { write: () => {} },
+      });
+      expect({ code, stdout }).toEqual({ code: 0, stdout: expect.stringMatching(/^usage: pnpm schema:print \(takes no arguments/) });
+      // As a process, as the newcomer ran it: the exit code is the process's, and help opens no
+      // database (this test's PGlite stays open).
+      const spawned = await runCliCommand('roster', ['import', '--help'], environment({}));
+      expect(spawned).toEqual({
+        code: 0,
+        stdout: expect.stringMatching(/^usage: pnpm roster import --format oneroster-csv\|ss12000 --organisation <id>/),
+        stderr: '',
+      });
+    });
   });
 
   describe('sweep', () => {
@@ -253,6 +294,31 @@ describe(`commands on ${backend}`, () => {
       expect(await viewerWith(keyOf(result))).toEqual({ data: { viewer: { kind: 'SUPPLIER', name: 'supplier key AppStudio 2', organisation: null } } });
     });
 
+    it('takes the organisation as the API shows its ID, and refuses an ID of another type saying what it takes', async () => {
+      const { nordstad, appstudio } = await ids();
+      const result = await run('create-api-key', [
+        '--name',
+        'Global',
+        '--kind',
+        'ORGANISATION_READ',
+        '--organisation',
+        encodeGlobalID('Organisation', nordstad),
+      ]);
+      expect(result.stderr).toBe('');
+      expect(result.code).toBe(0);
+      expect(await withDatabase((db) => db.prisma.apiCredential.findFirstOrThrow({ where: { name: 'Global' } }))).toMatchObject({ organisationId: nordstad });
+
+      const school = await withDatabase(async (db) => (await db.prisma.school.findFirstOrThrow({ where: { organisationId: nordstad } })).id);
+      const wrong = encodeGlobalID('School', school);
+      const refused = await run('create-api-key', ['--name', 'X', '--kind', 'ORGANISATION_READ', '--organisation', wrong]);
+      expect(refused.code).toBe(1);
+      expect(refused.stderr).toBe(`error: --organisation takes an organisation's ID (as the API gives it, or its UUID); ${wrong} is an ID of type School\n`);
+      // The API shows no supplier IDs: a supplier is named by its UUID.
+      const supplier = await run('create-api-key', ['--name', 'X', '--kind', 'SUPPLIER', '--supplier', encodeGlobalID('Supplier', appstudio)]);
+      expect(supplier.code).toBe(1);
+      expect(supplier.stderr).toMatch(/^error: --supplier takes a supplier's UUID; .* is not one\n$/);
+    });
+
     it('refuses bad arguments with one clear line and exit code 1, creating nothing', async () => {
       const { nordstad, appstudio } = await ids();
       const before = await withDatabase((db) => db.prisma.apiCredential.count());
@@ -261,7 +327,10 @@ describe(`commands on ${backend}`, () => {
         [['--name', 'X', '--kind', 'ADMIN', '--organisation', nordstad], /--kind must be one of ORGANISATION_READ, ORGANISATION_READ_WRITE, SUPPLIER/],
         [['--name', 'X', '--kind', 'ORGANISATION_READ_WRITE', '--supplier', appstudio], /ORGANISATION_READ_WRITE keys need --organisation and no --supplier/],
         [['--name', 'X', '--kind', 'SUPPLIER', '--supplier', appstudio, '--organisation', nordstad], /SUPPLIER keys need --supplier and no --organisation/],
-        [['--name', 'X', '--kind', 'ORGANISATION_READ', '--organisation', 'not-a-uuid'], /No organisation with ID not-a-uuid/],
+        [
+          ['--name', 'X', '--kind', 'ORGANISATION_READ', '--organisation', 'not-a-uuid'],
+          /--organisation takes an organisation's ID \(as the API gives it, or its UUID\); not-a-uuid is neither/,
+        ],
         [['--name', 'X', '--kind', 'ORGANISATION_READ', '--organisation', appstudio], /No organisation with ID/],
         [['--name', 'X', '--kind', 'SUPPLIER', '--supplier', nordstad], /No supplier with ID/],
         [['--name', 'X', '--kind', 'SUPPLIER', '--supplier', appstudio, '--colour', 'blue'], /Unknown option '--colour'/],
@@ -301,12 +370,18 @@ describe(`commands on ${backend}`, () => {
         expect(event).toMatchObject({ organisationId: nordstad, actorLabel: 'system', before: { credentialId, name: 'Gammalt LMS' } });
       });
 
-      const again = await run('revoke-api-key', ['--credential', credentialId]);
+      // By its ID as the API shows it (Organisation.apiKeys) too.
+      const again = await run('revoke-api-key', ['--credential', encodeGlobalID('ApiKey', credentialId)]);
       expect(again.code).toBe(0);
       expect(again.stdout).toMatch(/was already revoked/);
-      const refused = await run('revoke-api-key', ['--credential', 'nope']);
+      const unknown = await run('revoke-api-key', ['--credential', randomUUID()]);
+      expect(unknown.code).toBe(1);
+      expect(unknown.stderr.trim()).toMatch(/No such API key/);
+      const refused = await run('revoke-api-key', ['--credential', encodeGlobalID('Organisation', nordstad)]);
       expect(refused.code).toBe(1);
-      expect(refused.stderr.trim()).toMatch(/No such API key/);
+      expect(refused.stderr.trim()).toMatch(
+        /^error: --credential takes an API key's ID \(as the API gives it, or its UUID\); .* is an ID of type Organisation$/,
+      );
     });
   });
 
@@ -348,13 +423,46 @@ describe(`commands on ${backend}`, () => {
       for (const [args, message] of [
         [['import', '--format', 'csv', '--organisation', organisation, fixtures], /--format must be one of oneroster-csv, ss12000/],
         [['import', '--format', 'ss12000', fixtures], /--organisation is required/],
-        [['import', '--format', 'ss12000', '--organisation', 'not-a-uuid', fixtures], /No such organisation/],
+        [['import', '--format', 'ss12000', '--organisation', 'not-a-uuid', fixtures], /--organisation takes an organisation's ID .*; not-a-uuid is neither/],
         [['import', '--format', 'ss12000', '--organisation', organisation, '/nonexistent'], /cannot read \/nonexistent/],
       ] as const) {
         const result = await run('roster', [...args]);
         expect(result.code, args.join(' ')).toBe(1);
         expect(result.stderr.trim().split('\n'), result.stderr).toHaveLength(1);
         expect(result.stderr).toMatch(message);
+      }
+    });
+
+    it('reads a relative path from the directory the command was run in (INIT_CWD), not packages/api where pnpm --filter runs it', async () => {
+      const args = ['import', '--format', 'oneroster-csv', '--organisation', await nordstad(), '--dry-run'];
+      const fromInitCwd = await run('roster', [...args, 'fixtures/oneroster'], { INIT_CWD: join(packageDir, 'src/roster') });
+      expect(fromInitCwd.stderr).toBe('');
+      expect(fromInitCwd.code).toBe(0);
+      expect(fromInitCwd.stdout).toContain(`from ${fixtures} as oneroster-csv`);
+      // Without INIT_CWD (run as `node src/cli/roster.ts`): from the process's directory.
+      const fromCwd = await run('roster', [...args, relative(process.cwd(), fixtures)], { INIT_CWD: '' });
+      expect(fromCwd.code).toBe(0);
+      expect(fromCwd.stdout).toContain(`from ${fixtures} as oneroster-csv`);
+    });
+
+    it("takes the organisation as the API shows its ID, and refuses another type's ID or a malformed one saying what it takes", async () => {
+      const organisation = await nordstad();
+      const args = (id: string) => ['import', '--format', 'oneroster-csv', '--organisation', id, '--dry-run', fixtures];
+      const dry = await run('roster', args(encodeGlobalID('Organisation', organisation)));
+      expect(dry.stderr).toBe('');
+      expect(dry.code).toBe(0);
+      expect(dry.stdout).toMatch(/would change \(dry run, nothing written\)/);
+
+      const user = await withDatabase(async (db) => (await db.prisma.user.findFirstOrThrow({ where: { organisationId: organisation } })).id);
+      for (const [id, given] of [
+        [encodeGlobalID('User', user), 'an ID of type User'],
+        [encodeGlobalID('Organisation', 'nordstad'), 'neither'],
+        ['Nordstad kommun', 'neither'],
+      ] as const) {
+        const refused = await run('roster', args(id));
+        expect(refused.code, id).toBe(1);
+        expect(refused.stdout).toBe('');
+        expect(refused.stderr).toBe(`error: --organisation takes an organisation's ID (as the API gives it, or its UUID); ${id} is ${given}\n`);
       }
     });
   });

@@ -1,36 +1,34 @@
-// `pnpm create-api-key --name "Our LMS" --kind ORGANISATION_READ_WRITE --organisation <uuid>`
+// `pnpm create-api-key --name "Our LMS" --kind ORGANISATION_READ_WRITE --organisation <id>`
 // `pnpm create-api-key --name "Supplier X" --kind SUPPLIER --supplier <uuid>`
 // Creates an API key and prints it once: only its hash is stored, so it cannot be shown again.
-import { parseArgs } from 'node:util';
 import type { ApiCredentialKind } from '@school-licenses/db';
 import { systemClock } from '../clock.ts';
 import { issueApiKey } from '../domain/api-credentials.ts';
 import { inTransaction } from '../domain/transaction.ts';
-import { type Command, runAsProcess, UsageError } from './run-command.ts';
+import { type Command, entityId, readOptions, runAsProcess, UsageError } from './run-command.ts';
 
 const KINDS: ApiCredentialKind[] = ['ORGANISATION_READ', 'ORGANISATION_READ_WRITE', 'SUPPLIER'];
 const USAGE =
-  'usage: pnpm create-api-key --name <name> --kind ORGANISATION_READ|ORGANISATION_READ_WRITE --organisation <uuid>, or --kind SUPPLIER --supplier <uuid>';
+  'usage: pnpm create-api-key --name <name> --kind ORGANISATION_READ|ORGANISATION_READ_WRITE --organisation <id>, or --kind SUPPLIER --supplier <uuid>';
 
 function readArguments(args: string[]) {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args,
-      options: { name: { type: 'string' }, kind: { type: 'string' }, organisation: { type: 'string' }, supplier: { type: 'string' } },
-      strict: true,
-      allowPositionals: false,
-    }));
-  } catch (error) {
-    throw new UsageError(`${(error as Error).message}; ${USAGE}`);
-  }
+  const { values } = readOptions(
+    args,
+    { name: { type: 'string' }, kind: { type: 'string' }, organisation: { type: 'string' }, supplier: { type: 'string' } },
+    USAGE,
+  );
   const kind = values.kind as ApiCredentialKind | undefined;
   if (!values.name?.trim()) throw new UsageError(`--name is required; ${USAGE}`);
   if (!kind || !KINDS.includes(kind)) throw new UsageError(`--kind must be one of ${KINDS.join(', ')}; ${USAGE}`);
   if (kind === 'SUPPLIER' ? !values.supplier || values.organisation : !values.organisation || values.supplier) {
     throw new UsageError(`${kind} keys need ${kind === 'SUPPLIER' ? '--supplier and no --organisation' : '--organisation and no --supplier'}; ${USAGE}`);
   }
-  return { name: values.name, kind, organisationId: values.organisation ?? null, supplierId: values.supplier ?? null };
+  return {
+    name: values.name,
+    kind,
+    organisationId: values.organisation ? entityId('organisation', values.organisation, 'Organisation') : null,
+    supplierId: values.supplier ? entityId('supplier', values.supplier, 'Supplier') : null,
+  };
 }
 
 export const createApiKey: Command = async ({ args, console, openDatabase }) => {

@@ -1,24 +1,19 @@
-// `pnpm revoke-api-key --credential <uuid>`
+// `pnpm revoke-api-key --credential <id>`
 // Revokes an API key (of an organisation or a supplier) by its credential id, which create-api-key
-// printed: refused from its next request on, and its live subscriptions end on every instance.
-import { parseArgs } from 'node:util';
+// printed, or by its ID as the API shows it: refused from its next request on, and its live
+// subscriptions end on every instance.
 import { systemClock } from '../clock.ts';
 import { systemActor } from '../domain/actor.ts';
 import { revokeApiKey } from '../domain/api-credentials.ts';
 import { inTransaction } from '../domain/transaction.ts';
-import { type Command, runAsProcess, UsageError } from './run-command.ts';
+import { type Command, entityId, readOptions, runAsProcess, UsageError } from './run-command.ts';
 
-const USAGE = 'usage: pnpm revoke-api-key --credential <uuid>';
+const USAGE = 'usage: pnpm revoke-api-key --credential <id>';
 
 function readArguments(args: string[]) {
-  let values;
-  try {
-    ({ values } = parseArgs({ args, options: { credential: { type: 'string' } }, strict: true, allowPositionals: false }));
-  } catch (error) {
-    throw new UsageError(`${(error as Error).message}; ${USAGE}`);
-  }
+  const { values } = readOptions(args, { credential: { type: 'string' } }, USAGE);
   if (!values.credential) throw new UsageError(`--credential is required; ${USAGE}`);
-  return { credentialId: values.credential };
+  return { credentialId: entityId('credential', values.credential, 'ApiKey') };
 }
 
 export const revokeApiKeyCommand: Command = async ({ args, console, openDatabase }) => {

@@ -1,9 +1,8 @@
-// `pnpm roster import --format oneroster-csv|ss12000 --organisation <uuid> [--dry-run] [--delta] <path>`
+// `pnpm roster import --format oneroster-csv|ss12000 --organisation <id> [--dry-run] [--delta] <path>`
 // Imports a roster (a directory of OneRoster CSV files or SS 12000 JSON files, or one file) into
 // an organisation: prints the diff, or applies it with a progress bar on a terminal. Importing the
 // same files again after an interruption continues the interrupted run. Exit code 1 when the
 // files are refused; nothing is written then.
-import { parseArgs } from 'node:util';
 import { setFlagsFromString } from 'node:v8';
 import { systemClock } from '../clock.ts';
 import { systemActor } from '../domain/actor.ts';
@@ -12,34 +11,28 @@ import type { DiffSummary } from '../roster/diff.ts';
 import { DEFAULT_MAX_FILE_BYTES, filesAt } from '../roster/files.ts';
 import { DEFAULT_BATCH_SIZE, importRoster, type RosterImportReport } from '../roster/import.ts';
 import type { RosterFormat } from '../roster/snapshot.ts';
-import { type Command, type CommandContext, type OutputStream, runAsProcess, UsageError } from './run-command.ts';
+import { type Command, type CommandContext, entityId, type OutputStream, pathArgument, readOptions, runAsProcess, UsageError } from './run-command.ts';
 
 const FORMATS: RosterFormat[] = ['oneroster-csv', 'ss12000'];
 const USAGE =
-  'usage: pnpm roster import --format oneroster-csv|ss12000 --organisation <uuid> [--dry-run] [--delta (ss12000)] [--max-file-mb 50] [--batch-size 500] <directory or file>';
+  'usage: pnpm roster import --format oneroster-csv|ss12000 --organisation <id> [--dry-run] [--delta (ss12000)] [--max-file-mb 50] [--batch-size 500] <directory or file>';
 /** How many of a refused import's errors are printed. */
 const SHOWN_ERRORS = 50;
 
-function readArguments(args: string[]) {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args,
-      options: {
-        format: { type: 'string' },
-        organisation: { type: 'string' },
-        'dry-run': { type: 'boolean', default: false },
-        delta: { type: 'boolean', default: false },
-        'max-file-mb': { type: 'string' },
-        'batch-size': { type: 'string' },
-      },
-      strict: true,
-      allowPositionals: true,
-    });
-  } catch (error) {
-    throw new UsageError(`${(error as Error).message}; ${USAGE}`);
-  }
-  const { values, positionals } = parsed;
+function readArguments(args: string[], env: NodeJS.ProcessEnv) {
+  const { values, positionals } = readOptions(
+    args,
+    {
+      format: { type: 'string' },
+      organisation: { type: 'string' },
+      'dry-run': { type: 'boolean', default: false },
+      delta: { type: 'boolean', default: false },
+      'max-file-mb': { type: 'string' },
+      'batch-size': { type: 'string' },
+    },
+    USAGE,
+    { positionals: true },
+  );
   if (positionals[0] !== 'import' || positionals.length !== 2) throw new UsageError(USAGE);
   const format = values.format as RosterFormat;
   if (!FORMATS.includes(format)) throw new UsageError(`--format must be one of ${FORMATS.join(', ')}; ${USAGE}`);
@@ -53,10 +46,10 @@ function readArguments(args: string[]) {
   };
   return {
     format,
-    organisationId: values.organisation,
+    organisationId: entityId('organisation', values.organisation, 'Organisation'),
     dryRun: values['dry-run'],
     ss12000Mode: values.delta ? ('DELTA' as const) : undefined,
-    path: positionals[1]!,
+    path: pathArgument(positionals[1]!, env),
     maxFileBytes: Math.round(number('max-file-mb', values['max-file-mb'], DEFAULT_MAX_FILE_BYTES / 1024 / 1024) * 1024 * 1024),
     batchSize: Math.round(number('batch-size', values['batch-size'], DEFAULT_BATCH_SIZE)),
   };
@@ -117,8 +110,8 @@ function printReport(console: CommandContext['console'], report: RosterImportRep
   if (report.importId) console.log(`import ${report.importId} completed.`);
 }
 
-export const roster: Command = async ({ args, stderr, console, openDatabase }) => {
-  const input = readArguments(args);
+export const roster: Command = async ({ args, env, stderr, console, openDatabase }) => {
+  const input = readArguments(args, env);
   const files = await filesAt(input.path).catch((error: Error) => {
     throw new UsageError(`cannot read ${input.path}: ${error.message}`);
   });

@@ -2,18 +2,15 @@
 // start at that deadline; assignments of expired licenses end), with audit events, prunes the
 // change feed's events older than EVENT_RETENTION_DAYS that every webhook endpoint received, then exits.
 // Safe to run at any time and from several machines at once: it is idempotent.
-import { parseArgs } from 'node:util';
 import { systemClock } from '../clock.ts';
 import { ConfigError, readEventRetentionDays } from '../config.ts';
 import { runSweep } from '../domain/sweep.ts';
-import { type Command, runAsProcess, UsageError } from './run-command.ts';
+import { type Command, readOptions, runAsProcess, UsageError } from './run-command.ts';
+
+const USAGE = 'usage: pnpm sweep (takes no arguments; set DATABASE_URL or PGLITE_DATA_DIR)';
 
 export const sweep: Command = async ({ args, env, console, openDatabase }) => {
-  try {
-    parseArgs({ args, options: {}, strict: true });
-  } catch (error) {
-    throw new UsageError(`${(error as Error).message}; usage: pnpm sweep (takes no arguments; set DATABASE_URL or PGLITE_DATA_DIR)`);
-  }
+  readOptions(args, {}, USAGE);
   const database = await openDatabase();
   try {
     console.log(`sweeping ${database.description}`);
