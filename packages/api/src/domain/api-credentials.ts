@@ -33,7 +33,7 @@ export async function issueApiKey(
   if (actor.kind !== 'system') {
     // Another organisation's is not found, as everywhere: the answer does not reveal that it exists.
     if (!input.organisationId || organisationOf(actor) !== input.organisationId) {
-      throw new LicenseError('NOT_FOUND', 'organisation', `No organisation with ID ${input.organisationId ?? '(none given)'}.`);
+      throw new LicenseError('NOT_FOUND', 'organisation', 'No such organisation.');
     }
     if (input.kind === 'SUPPLIER') throw new LicenseError('FORBIDDEN', 'kind', "Suppliers' keys are issued by the API's operator.");
     if (!canManageApiKeys(actor, input.organisationId))
