@@ -130,8 +130,8 @@ for (const dryRun of [true, false]) {
   if (result.refused) {
     for (const e of result.recordErrors) console.log(`roster error: ${e.file}${e.line ? `:${e.line}` : ''} ${e.field ?? ''} ${e.code}: ${e.message}`);
     console.log('roster: refused, nothing written');
-    process.exitCode = 1;
-    break;
+    // Stop here: the steps below would assign licenses by a roster the school's system does not have.
+    process.exit(1);
   }
   if (dryRun && result.changes.length === 0) {
     console.log('roster: in step, nothing to apply');

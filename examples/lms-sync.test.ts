@@ -2,7 +2,7 @@
 // a real API (real database, the demo story) on a real port, with the webhook worker server.ts runs
 // posting to the example's receiver.
 import { execFile, spawn } from 'node:child_process';
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { cp, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { once } from 'node:events';
@@ -16,6 +16,7 @@ import { createLicenseClient, WebhookEndpointsDocument } from '@school-licenses/
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const script = fileURLToPath(new URL('./lms-sync.mjs', import.meta.url));
+const roster = fileURLToPath(new URL('./roster/', import.meta.url));
 
 describe(`examples/lms-sync.mjs on ${process.env.DATABASE_URL ? 'PostgreSQL' : 'PGlite'}`, () => {
   let test: TestApi;
@@ -168,5 +169,44 @@ describe(`examples/lms-sync.mjs on ${process.env.DATABASE_URL ? 'PostgreSQL' : '
     ))!;
     expect(error.code).toBe(1);
     expect(error.stderr).toContain('UNAUTHENTICATED');
+  });
+
+  it('stops with exit code 1 when the roster is refused, assigning nothing', async () => {
+    // Omar's row gives Alva's e-mail address: the set is refused.
+    const broken = await mkdtemp(join(tmpdir(), 'lms-sync-roster-'));
+    await cp(roster, broken, { recursive: true });
+    const users = await readFile(join(broken, 'users.csv'), 'utf8');
+    await writeFile(join(broken, 'users.csv'), users.replace('omar.student@ekskolan.example', 'alva.student@ekskolan.example'));
+    // A student without a license: a run that went on would give them one.
+    const school = await idOf(client().schools(), 'Ekskolan');
+    const matematik = await idOf(client().products(), 'Matematik 7 Digital');
+    const students = new Set<string>();
+    for await (const member of client().members({ school, role: 'STUDENT' })) students.add(member.user.id);
+    /** The students holding a license of the product: student → license. */
+    const holding = async () => {
+      const held = new Map<string, string>();
+      for await (const license of client().licenses({ school, product: matematik, assigned: true }))
+        if (students.has(license.holder!.id)) held.set(license.holder!.id, license.id);
+      return held;
+    };
+    const before = await holding();
+    const [student, license] = [...before][0]!;
+    expect(await client().revokeLicense({ license })).toMatchObject({ ok: true });
+    const run = promisify(execFile)(process.execPath, [script], {
+      env: { ...process.env, LICENSES_API_URL: url, LICENSES_API_TOKEN: key, CURSOR_FILE: cursorFile, WEBHOOK_FILE: webhookFile, ROSTER_DIR: broken },
+    });
+    const error = (await run.then(
+      () => null,
+      (e: { code: number; stdout: string; stderr: string }) => e,
+    ))!;
+    expect(error?.code, error?.stdout).toBe(1);
+    expect(error.stdout).toMatch(/^roster error: users\.csv:6 email DUPLICATE_ID: /m);
+    expect(error.stdout).toContain('roster: refused, nothing written');
+    // Nothing after the refused roster: no assignment, no change feed.
+    expect(error.stdout).not.toContain('student(s) of Ekskolan without');
+    expect(error.stdout).not.toMatch(/^(assigned |summary: |webhooks: \d|event: )/m);
+    const after = await holding();
+    expect(after.has(student)).toBe(false);
+    expect(after.size).toBe(before.size - 1);
   });
 });

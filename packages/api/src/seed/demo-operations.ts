@@ -149,31 +149,31 @@ mutation Redeem($token: String!) {
           ss12000Mode: 'DELTA',
           dryRun: true,
           ss12000Document: {
-            organisations: [{ id: 'ekskolan', displayName: 'Ekskolan', organisationType: 'Skolenhet', schoolUnitCode: '20000001' }],
+            organisations: [{ id: 'sch-ekskolan', displayName: 'Ekskolan', organisationType: 'Skolenhet', schoolUnitCode: '20000001' }],
             persons: [
               {
-                id: 'p-alva',
+                id: 'usr-alva',
                 givenName: 'Alva',
                 familyName: 'Elev',
                 emails: [{ value: 'alva.student@ekskolan.example', type: 'Skola elev' }],
-                enrolments: [{ enroledAt: { id: 'ekskolan' }, schoolYear: 7 }],
+                enrolments: [{ enroledAt: { id: 'sch-ekskolan' }, schoolYear: 7 }],
               },
               {
-                id: 'p-omar',
+                id: 'usr-omar',
                 givenName: 'Omar',
                 familyName: 'Elev',
                 emails: [{ value: 'omar.student@ekskolan.example', type: 'Skola elev' }],
-                enrolments: [{ enroledAt: { id: 'ekskolan' }, schoolYear: 7 }],
+                enrolments: [{ enroledAt: { id: 'sch-ekskolan' }, schoolYear: 7 }],
               },
             ],
             groups: [
               {
-                id: 'g-7b',
+                id: 'cls-7b',
                 displayName: '7B',
                 groupType: 'Klass',
                 schoolYear: 7,
-                organisation: { id: 'ekskolan' },
-                groupMemberships: [{ person: { id: 'p-alva' } }, { person: { id: 'p-omar' } }],
+                organisation: { id: 'sch-ekskolan' },
+                groupMemberships: [{ person: { id: 'usr-alva' } }, { person: { id: 'usr-omar' } }],
               },
             ],
           },
@@ -183,9 +183,11 @@ mutation Redeem($token: String!) {
 # pages) go as a multipart upload, which GraphiQL cannot send; an SS 12000 integration may send
 # the JSON itself as ss12000Document, as here. A dry run: the diff (Ekskolan linked by its school
 # unit code, two students, class 7B) and nothing written. Set "dryRun": false to apply it; run it
-# again and it changes nothing. A mistake (remove a person's givenName) gives recordErrors with
-# their JSON pointer. At the school-year rollover, GraduatePolicy decides whether graduates keep
-# their licenses until their end dates or give them back to the pool. See docs/ROSTER-SYNC.md.
+# again and it changes nothing. Its ids are those of examples/roster/, the OneRoster set
+# examples/lms-sync.mjs syncs: either may run after the other. A mistake (remove a person's
+# givenName) gives recordErrors with their JSON pointer. At the school-year rollover,
+# GraduatePolicy decides whether graduates keep their licenses until their end dates or give them
+# back to the pool. See docs/ROSTER-SYNC.md.
 mutation SyncRoster($input: ImportRosterInput!) {
   importRoster(input: $input) {
     __typename
@@ -345,12 +347,14 @@ query ClassLicensing($group: ID!) {
       variables: {
         organisation: encodeGlobalID('Organisation', demo.ids.nordstad),
         input: { organisation: encodeGlobalID('Organisation', demo.ids.nordstad), name: 'Vår lärplattform', kind: 'ORGANISATION_READ' },
-        revoke: { apiKey: 'paste the apiKey id that IssueKey returned' },
+        revoke: { apiKey: demo.ids.retiredApiKey ? encodeGlobalID('ApiKey', demo.ids.retiredApiKey) : null },
       },
       query: `# 13. As Olivia, admin of Nordstad: the organisation's API keys. Issue one for an integration
 # (the key is shown only now: an integration sends it as Authorization: Bearer <key>), list the
 # active ones, and revoke one: refused from its next request, and its subscriptions end.
-# Only the organisation's administrators may; its integrations may not mint keys.
+# "apiKey" below is Gamla lärplattformen's, a platform Nordstad no longer uses (put an id from
+# Keys there to revoke another). Only the organisation's administrators may; its integrations
+# may not mint keys.
 mutation IssueKey($input: CreateApiKeyInput!) {
   createApiKey(input: $input) {
     __typename

@@ -1,10 +1,28 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { decodeGlobalID } from '@pothos/plugin-relay';
+import { isInputObjectType, isListType, isNonNullType, Kind, parse, typeFromAST, type GraphQLInputType } from 'graphql';
 import { dayAt, DEFAULT_TIME_ZONE } from '../domain/days.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { licenseState } from '../domain/license-state.ts';
-import { dataOf, TEST_AUTH, startStandardScenario, type TestApi } from '../testing/harness.ts';
+import { schema } from '../schema/index.ts';
+import { dataOf, TEST_AUTH, startStandardScenario, type GraphQLResponse, type TestApi } from '../testing/harness.ts';
 import { gid } from '../testing/ids.ts';
+import { IMPORT_ROSTER } from '../testing/operations.ts';
 import { createApi } from '../yoga.ts';
 import { demoGraphiQL, ensureDemoData, type DemoData } from './demo.ts';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** A global ID of one of the schema's types around a row's UUID (a school's product: two of them). */
+function isGlobalId(value: unknown): boolean {
+  try {
+    const { typename, id } = decodeGlobalID(String(value));
+    return Boolean(schema.getType(typename)) && id.split(':').every((part) => UUID.test(part));
+  } catch {
+    return false;
+  }
+}
 
 describe('the demo seed', () => {
   let test: TestApi;
@@ -90,6 +108,16 @@ describe('the demo seed', () => {
     return body.data;
   };
 
+  /** importRoster with files: a multipart request, as examples/lms-sync.mjs sends it. */
+  const upload = async (credential: string, input: Record<string, unknown>, files: File[]): Promise<GraphQLResponse> => {
+    const form = new FormData();
+    form.set('operations', JSON.stringify({ query: IMPORT_ROSTER, variables: { input: { ...input, files: files.map(() => null) } } }));
+    form.set('map', JSON.stringify(Object.fromEntries(files.map((_, i) => [String(i), [`variables.input.files.${i}`]]))));
+    for (const [i, file] of files.entries()) form.set(String(i), file, file.name);
+    const response = await test.api.fetch('http://api.test/graphql', { method: 'POST', headers: { authorization: `Bearer ${credential}` }, body: form });
+    return { status: response.status, ...((await response.json()) as object) };
+  };
+
   it("GraphiQL's roster tab shows a sync's diff as it opens, writes nothing, applies it when dryRun is off, and sets the graduate policy", async () => {
     const tab = demoGraphiQL(demo).defaultTabs!.find((each) => each.query!.includes('mutation SyncRoster'))!;
     const { input } = JSON.parse(tab.variables!);
@@ -110,6 +138,21 @@ describe('the demo seed', () => {
     expect(await test.db.prisma.user.count()).toBe(users + 2);
     const again = (await runTab('mutation SyncRoster', 'SyncRoster', { input: { ...input, dryRun: false } })).importRoster;
     expect(again.changes).toEqual([]);
+
+    // examples/roster/ (what examples/lms-sync.mjs syncs) names the same school and people by the
+    // same ids: after the tab it is taken as it is, adding only whom the tab did not name, and
+    // neither source claims Ekskolan again.
+    const examples = join(import.meta.dirname, '../../../../examples/roster');
+    const files = readdirSync(examples)
+      .filter((name) => name.endsWith('.csv'))
+      .map((name) => new File([readFileSync(join(examples, name))], name, { type: 'text/csv' }));
+    const synced = dataOf(
+      await upload(demo.keys.integration, { organisation: input.organisation, format: 'ONEROSTER_CSV', dryRun: false }, files),
+    ).importRoster;
+    expect(synced).toMatchObject({ __typename: 'ImportRosterPayload', refused: false, recordErrors: [] });
+    expect(synced.summary).toMatchObject({ schools: { created: 0, updated: 0 }, users: { created: 2, updated: 1 }, groups: { created: 0, updated: 0 } });
+    const after = (await runTab('mutation SyncRoster', 'SyncRoster')).importRoster;
+    expect(after).toMatchObject({ dryRun: true, refused: false, changes: [] });
 
     // The same tab sets what graduates' licenses do at the rollover.
     const policy = (await runTab('mutation SyncRoster', 'GraduatePolicy')).updateOrganisation;
@@ -160,13 +203,66 @@ describe('the demo seed', () => {
     expect((await run('MyLicenses')).data.viewer.user.licenses).toEqual([]);
   });
 
-  it("GraphiQL's API key tab issues a key, lists it and revokes it with the id it returned", async () => {
+  it("GraphiQL's API key tab issues a key, lists the active ones and revokes one as it opens, with no ID to paste", async () => {
+    const retired = gid('ApiKey', demo.ids.retiredApiKey!);
+    const tab = demoGraphiQL(demo).defaultTabs!.find((each) => each.query!.includes('mutation IssueKey'))!;
+    expect(JSON.parse(tab.variables!).revoke).toEqual({ apiKey: retired });
+    const keys = async () => (await runTab('mutation IssueKey', 'Keys')).node.apiKeys.edges.map((edge: { node: { id: string; name: string } }) => edge.node);
     const issued = await runTab('mutation IssueKey', 'IssueKey');
     expect(issued.createApiKey).toMatchObject({ __typename: 'CreateApiKeyPayload', apiKey: { name: 'Vår lärplattform', kind: 'ORGANISATION_READ' } });
-    const listed = await runTab('mutation IssueKey', 'Keys');
-    expect(listed.node.apiKeys.edges.map((edge: { node: { id: string } }) => edge.node.id)).toContain(issued.createApiKey.apiKey.id);
-    const revoked = await runTab('mutation IssueKey', 'RevokeKey', { revoke: { apiKey: issued.createApiKey.apiKey.id } });
-    expect(revoked.revokeApiKey).toMatchObject({ __typename: 'RevokeApiKeyPayload', apiKey: { revokedAt: expect.any(String) } });
+    expect(await keys()).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ id: issued.createApiKey.apiKey.id }),
+        expect.objectContaining({ id: retired, name: 'Gamla lärplattformen' }),
+      ]),
+    );
+
+    // The tab as shipped revokes the retired platform's key; the demo's own keys keep working.
+    const revoked = await runTab('mutation IssueKey', 'RevokeKey');
+    expect(revoked.revokeApiKey).toMatchObject({ __typename: 'RevokeApiKeyPayload', apiKey: { name: 'Gamla lärplattformen', revokedAt: expect.any(String) } });
+    expect((await keys()).map((key: { id: string }) => key.id)).not.toContain(retired);
+    for (const key of Object.values(demo.keys)) expect((await test.request(key, '{ viewer { kind } }')).errors).toBeUndefined();
+    // Another key is revoked by putting its id there, as the one IssueKey returned.
+    const other = await runTab('mutation IssueKey', 'RevokeKey', { revoke: { apiKey: issued.createApiKey.apiKey.id } });
+    expect(other.revokeApiKey).toMatchObject({ __typename: 'RevokeApiKeyPayload', apiKey: { name: 'Vår lärplattform', revokedAt: expect.any(String) } });
+  });
+
+  it("GraphiQL's tabs come with every variable filled in: each ID a global ID of the demo's, no placeholder to replace", () => {
+    const tabs = demoGraphiQL(demo).defaultTabs!;
+    expect(tabs.length).toBeGreaterThanOrEqual(13);
+    const problems: string[] = [];
+    /** Walks a variable's value along its type: a required value is there, an ID is a global ID. */
+    const check = (where: string, type: GraphQLInputType, value: unknown): void => {
+      if (isNonNullType(type)) {
+        if (value === null || value === undefined) problems.push(`${where} is required and empty`);
+        else check(where, type.ofType, value);
+      } else if (value === null || value === undefined) {
+        return;
+      } else if (isListType(type)) {
+        for (const [i, each] of (value as unknown[]).entries()) check(`${where}[${i}]`, type.ofType, each);
+      } else if (isInputObjectType(type)) {
+        for (const [name, field] of Object.entries(type.getFields())) check(`${where}.${name}`, field.type, (value as Record<string, unknown>)[name]);
+      } else if (type.name === 'ID' && !isGlobalId(value)) {
+        problems.push(`${where} is not a global ID: ${value}`);
+      }
+    };
+    /** Any text meant to be replaced by hand, anywhere in the variables (JSON documents too). */
+    const placeholders = (where: string, value: unknown): void => {
+      if (typeof value === 'string' && /paste|placeholder|TODO|<[^>]*>/i.test(value)) problems.push(`${where} holds placeholder text: ${value}`);
+      else if (value && typeof value === 'object') for (const [key, each] of Object.entries(value)) placeholders(`${where}.${key}`, each);
+    };
+    for (const [i, tab] of tabs.entries()) {
+      const variables = JSON.parse(tab.variables!);
+      placeholders(`tab ${i + 1}`, variables);
+      for (const definition of parse(tab.query!).definitions) {
+        if (definition.kind !== Kind.OPERATION_DEFINITION) continue;
+        for (const { variable, type } of definition.variableDefinitions ?? []) {
+          const where = `tab ${i + 1} ${definition.name?.value} $${variable.name.value}`;
+          check(where, typeFromAST(schema, type) as GraphQLInputType, variables[variable.name.value]);
+        }
+      }
+    }
+    expect(problems).toEqual([]);
   });
 
   it("GraphiQL's class tab shows each 7A student's outcome as it opens, then gives the class the product", async () => {

@@ -7,7 +7,7 @@
 import { createHmac } from 'node:crypto';
 import type { PrismaClient } from '@school-licenses/db';
 import type { GraphiQLOptions } from 'graphql-yoga';
-import { apiKeyActor, hashApiKey, signUserToken, userActor, type AuthConfig } from '../auth/authenticate.ts';
+import { apiKeyActor, createApiKey, hashApiKey, signUserToken, userActor, type AuthConfig } from '../auth/authenticate.ts';
 import { addMonths, ManualClock, type Clock } from '../clock.ts';
 import type { Tx } from '../domain/actor.ts';
 import { dayAt, DEFAULT_TIME_ZONE } from '../domain/days.ts';
@@ -21,6 +21,9 @@ export const DEMO_KEYS = {
   supplier: 'slk_demo_supplier_bokforlaget_nord',
   activationSupplier: 'slk_demo_supplier_appstudio',
 } as const;
+
+/** The name of Nordstad's key that the API key tab revokes. */
+const RETIRED_KEY_NAME = 'Gamla lärplattformen';
 
 export const DEMO_USERS = {
   organisationAdmin: 'olivia.admin@nordstad.example',
@@ -50,6 +53,8 @@ export interface DemoData {
     heldLicense: string | null;
     /** The license the demo's teacher (Tove) holds, for the removeMyLicense tab. */
     heldByTeacher: string | null;
+    /** Nordstad's key for a learning platform it no longer uses, for the tab that revokes a key. */
+    retiredApiKey: string | null;
   };
   /** The Kemilabbet activation link's token: the same at every start (demoActivationToken). */
   activationToken: string;
@@ -157,6 +162,9 @@ async function seedStory(prisma: Tx, now: Date, activationToken: string, log: (m
       keyData('AppStudio', DEMO_KEYS.activationSupplier, 'SUPPLIER', { supplierId: appstudio.id }),
     ],
   });
+  // A key of a learning platform Nordstad no longer uses, for the tab that revokes one: the demo's
+  // own keys keep working. Its key is random and shown to no one; nothing sends it.
+  await createApiKey(prisma, clock, { name: RETIRED_KEY_NAME, kind: 'ORGANISATION_READ', organisationId: nordstad.id });
 
   const admin = await userActor(prisma, sara.id);
   const teacher = await userActor(prisma, tove.id);
@@ -242,6 +250,11 @@ async function describeDemo(prisma: PrismaClient, clock: Clock, auth: AuthConfig
     orderBy: { assignedAt: 'desc' },
     select: { licenseId: true },
   });
+  const retiredKey = await prisma.apiCredential.findFirst({
+    where: { organisationId: ekskolan.organisationId, name: RETIRED_KEY_NAME },
+    orderBy: { createdAt: 'asc' },
+    select: { id: true },
+  });
   const teachers = await prisma.assignment.findFirst({
     where: { isActive: true, user: { email: DEMO_USERS.teacher }, license: { endDate: { gte: dayAt(clock.now(), DEFAULT_TIME_ZONE) } } },
     orderBy: { assignedAt: 'desc' },
@@ -261,6 +274,7 @@ async function describeDemo(prisma: PrismaClient, clock: Clock, auth: AuthConfig
       studentWithoutLicense: svante.id,
       heldLicense: held?.licenseId ?? null,
       heldByTeacher: teachers?.licenseId ?? null,
+      retiredApiKey: retiredKey?.id ?? null,
     },
     activationToken,
   };
