@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fixtureFiles } from '../roster/testing.ts';
 import type { DemoData } from '../seed/demo.ts';
 import { createApi } from '../yoga.ts';
-import { dataOf, startStandardScenario, TEST_AUTH, type GraphQLResponse, type TestApi } from '../testing/harness.ts';
+import { dataOf, startStandardScenario, TEST_AUTH, uploadRoster, type TestApi } from '../testing/harness.ts';
 import { listen } from '../testing/http.ts';
 import { gid } from '../testing/ids.ts';
 import { IMPORT_ROSTER } from '../testing/operations.ts';
@@ -16,15 +16,7 @@ describe(`importRoster on ${backend}`, () => {
   let demo: DemoData;
   let nordstad: string;
 
-  /** A multipart request: the operation, the map of file parts to variables, and the files. */
-  async function upload(credential: string, input: Record<string, unknown>, files: File[]): Promise<GraphQLResponse> {
-    const form = new FormData();
-    form.set('operations', JSON.stringify({ query: IMPORT_ROSTER, variables: { input: { ...input, files: files.map(() => null) } } }));
-    form.set('map', JSON.stringify(Object.fromEntries(files.map((_, i) => [String(i), [`variables.input.files.${i}`]]))));
-    for (const [i, file] of files.entries()) form.set(String(i), file, file.name);
-    const response = await test.api.fetch('http://api.test/graphql', { method: 'POST', headers: { authorization: `Bearer ${credential}` }, body: form });
-    return { status: response.status, ...((await response.json()) as object) };
-  }
+  const upload = (credential: string, input: Record<string, unknown>, files: File[]) => uploadRoster(test.api, credential, input, files);
   const oneRoster = () => fixtureFiles('oneroster') as File[];
 
   beforeAll(async () => {

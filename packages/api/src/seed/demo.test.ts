@@ -6,9 +6,8 @@ import { dayAt, DEFAULT_TIME_ZONE } from '../domain/days.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { licenseState } from '../domain/license-state.ts';
 import { schema } from '../schema/index.ts';
-import { dataOf, TEST_AUTH, startStandardScenario, type GraphQLResponse, type TestApi } from '../testing/harness.ts';
+import { dataOf, TEST_AUTH, startStandardScenario, uploadRoster, type TestApi } from '../testing/harness.ts';
 import { gid } from '../testing/ids.ts';
-import { IMPORT_ROSTER } from '../testing/operations.ts';
 import { createApi } from '../yoga.ts';
 import { demoGraphiQL, ensureDemoData, type DemoData } from './demo.ts';
 
@@ -108,15 +107,7 @@ describe('the demo seed', () => {
     return body.data;
   };
 
-  /** importRoster with files: a multipart request, as examples/lms-sync.mjs sends it. */
-  const upload = async (credential: string, input: Record<string, unknown>, files: File[]): Promise<GraphQLResponse> => {
-    const form = new FormData();
-    form.set('operations', JSON.stringify({ query: IMPORT_ROSTER, variables: { input: { ...input, files: files.map(() => null) } } }));
-    form.set('map', JSON.stringify(Object.fromEntries(files.map((_, i) => [String(i), [`variables.input.files.${i}`]]))));
-    for (const [i, file] of files.entries()) form.set(String(i), file, file.name);
-    const response = await test.api.fetch('http://api.test/graphql', { method: 'POST', headers: { authorization: `Bearer ${credential}` }, body: form });
-    return { status: response.status, ...((await response.json()) as object) };
-  };
+  const upload = (credential: string, input: Record<string, unknown>, files: File[]) => uploadRoster(test.api, credential, input, files);
 
   it("GraphiQL's roster tab shows a sync's diff as it opens, writes nothing, applies it when dryRun is off, and sets the graduate policy", async () => {
     const tab = demoGraphiQL(demo).defaultTabs!.find((each) => each.query!.includes('mutation SyncRoster'))!;

@@ -6,6 +6,7 @@ import { ManualClock } from '../clock.ts';
 import { createEventHub, EventRelay, type EventHub } from '../events/relay.ts';
 import { ensureDemoData, type DemoData } from '../seed/demo.ts';
 import { createApi, type Api, type ApiOptions } from '../yoga.ts';
+import { IMPORT_ROSTER } from './operations.ts';
 
 export type { DemoData };
 
@@ -104,4 +105,14 @@ export function dataOf<Data>(response: GraphQLResponse<Data>): Data {
     throw new Error(`GraphQL errors: ${JSON.stringify(response.errors)}`);
   }
   return response.data;
+}
+
+/** importRoster with files: a multipart request (the GraphQL multipart request spec), as examples/lms-sync.mjs sends it. */
+export async function uploadRoster(api: Pick<Api, 'fetch'>, credential: string, input: Record<string, unknown>, files: File[]): Promise<GraphQLResponse> {
+  const form = new FormData();
+  form.set('operations', JSON.stringify({ query: IMPORT_ROSTER, variables: { input: { ...input, files: files.map(() => null) } } }));
+  form.set('map', JSON.stringify(Object.fromEntries(files.map((_, i) => [String(i), [`variables.input.files.${i}`]]))));
+  for (const [i, file] of files.entries()) form.set(String(i), file, file.name);
+  const response = await api.fetch('http://api.test/graphql', { method: 'POST', headers: { authorization: `Bearer ${credential}` }, body: form });
+  return { status: response.status, ...((await response.json()) as object) };
 }
