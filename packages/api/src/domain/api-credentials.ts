@@ -4,6 +4,7 @@ import type { ApiCredential, ApiCredentialKind } from '@school-licenses/db';
 import { createApiKey } from '../auth/authenticate.ts';
 import type { Clock } from '../clock.ts';
 import { CHANNELS } from '../events/relay.ts';
+import { switchOffEndpointsOfRevokedKey } from '../events/webhooks.ts';
 import { canManageApiKeys, organisationOf, systemActor, type Actor, type Tx } from './actor.ts';
 import { recordAudit } from './audit.ts';
 import { LicenseError } from './errors.ts';
@@ -80,11 +81,13 @@ export async function revokeApiKey(
   // Conditional, so that of two revocations at once only one records it.
   const revoked = await tx.apiCredential.updateManyAndReturn({ where: { id: credential.id, revokedAt: null }, data: { revokedAt: now } });
   if (revoked.length === 0) return { credential: await tx.apiCredential.findUniqueOrThrow({ where: { id: credential.id } }), revokedNow: false };
+  const webhookEndpointsSwitchedOff = await switchOffEndpointsOfRevokedKey(tx, credential.id, now);
   if (credential.organisationId) {
     await recordAudit(tx, actor, now, {
       action: 'API_CREDENTIAL_REVOKED',
       organisationId: credential.organisationId,
       before: { credentialId: credential.id, name: credential.name, kind: credential.kind },
+      after: { webhookEndpointsSwitchedOff },
     });
   }
   await tx.$executeRaw`SELECT pg_notify(${CHANNELS.credentialRevoked}, ${credential.id})`;

@@ -13,6 +13,7 @@ import { licensePool, orderMore, tokenOf, type LicensePool, assignNewLicense } f
 import { publishPendingEvents } from './relay.ts';
 import { DEFAULT_WEBHOOK_SETTINGS, deliverDueWebhooks, type WebhookSettings } from './webhooks.ts';
 import { isPrivateAddress } from './outbound.ts';
+import { encodeId } from '../schema/global-ids.ts';
 
 const CREATE = /* GraphQL */ `
   mutation Create($input: CreateWebhookEndpointInput!) {
@@ -32,6 +33,10 @@ const ENDPOINTS = /* GraphQL */ `
 const REPLAY = /* GraphQL */ `
   mutation Replay($input: ReplayWebhookDeliveryInput!) {
     replayWebhookDelivery(input: $input) { __typename ... on ReplayWebhookDeliveryPayload { delivery { status } } ... on Error { code } }
+  }`;
+const REVOKE_KEY = /* GraphQL */ `
+  mutation RevokeKey($input: RevokeApiKeyInput!) {
+    revokeApiKey(input: $input) { __typename ... on Error { code message } }
   }`;
 const DELETE = /* GraphQL */ `
   mutation Delete($input: WebhookEndpointInput!) {
@@ -188,6 +193,26 @@ describe(`webhooks on ${backend}`, () => {
     expect(await told(pool.otherOrganisation.adminId)).toBe(before.other);
     const message = await test.db.prisma.notification.findFirstOrThrow({ where: { userId: secondAdmin.id, kind: 'WEBHOOK_ENDPOINT_DISABLED' } });
     expect(message.message).toContain(url);
+  });
+
+  it("revoking an integration's key switches off the endpoints it registered: a leaked key's endpoint receives nothing more", async () => {
+    const key = `slk_test_${Math.random().toString(36).slice(2)}`;
+    const credential = await test.db.prisma.apiCredential.create({
+      data: { name: 'Leaked LMS', kind: 'ORGANISATION_READ_WRITE', keyHash: hashApiKey(key), organisationId: pool.organisationId, createdAt: test.clock.now() },
+    });
+    expect((await register(key, { url: `${url}?leaked` })).__typename).toBe('CreateWebhookEndpointPayload');
+    expect((await register(await admin(), { url: `${url}?admin` })).__typename).toBe('CreateWebhookEndpointPayload');
+    const revoked = await request(await admin(), REVOKE_KEY, { input: { apiKey: encodeId('ApiKey', credential.id) } });
+    expect(revoked.revokeApiKey.__typename).toBe('RevokeApiKeyPayload');
+    await assignOne(7);
+    await publishAndDeliver();
+    // The administrator's own endpoint still receives; the revoked key's gets nothing.
+    const byUrl = Object.fromEntries((await endpoints()).map((endpoint: any) => [new URL(endpoint.url).search, endpoint]));
+    expect(byUrl['?admin']).toMatchObject({ enabled: true });
+    expect(byUrl['?admin'].deliveries.edges.length).toBeGreaterThan(0);
+    expect(received).toHaveLength(byUrl['?admin'].deliveries.edges.length);
+    expect(byUrl['?leaked']).toMatchObject({ enabled: false, disabledReason: 'The API key that registered it was revoked.' });
+    expect(byUrl['?leaked'].deliveries.edges).toHaveLength(0);
   });
 
   it('sends nothing to a private or loopback address unless allowed', async () => {

@@ -104,6 +104,19 @@ export async function deleteWebhookEndpoint(tx: Tx, _clock: Clock, actor: Actor,
   return input.endpointId;
 }
 
+/**
+ * Switches off the endpoints a revoked API key registered: a leaked key's endpoint would otherwise
+ * go on receiving the organisation's events after the key itself is refused. An administrator who
+ * trusts one sees it in webhookEndpoints and switches it back on by replaying a delivery.
+ */
+export async function switchOffEndpointsOfRevokedKey(tx: Tx, credentialId: string, now: Date): Promise<number> {
+  const { count } = await tx.webhookEndpoint.updateMany({
+    where: { createdByCredentialId: credentialId, disabledAt: null },
+    data: { disabledAt: now, disabledReason: 'The API key that registered it was revoked.' },
+  });
+  return count;
+}
+
 /** Sends a delivery again now; on a switched-off endpoint this switches it back on. */
 export async function replayWebhookDelivery(tx: Tx, clock: Clock, actor: Actor, input: { deliveryId: string }) {
   const delivery = await tx.webhookDelivery.findFirst({ where: { id: input.deliveryId, endpoint: ownedEndpoints(actor) } });

@@ -25,7 +25,10 @@ export const WebhookEndpointRef = builder.prismaNode('WebhookEndpoint', {
       description: 'The kinds it receives; empty: every kind you may see.',
       resolve: (endpoint) => endpoint.kinds as EventKind[],
     }),
-    enabled: t.boolean({ description: 'False once switched off after sustained failure.', resolve: (endpoint) => endpoint.disabledAt === null }),
+    enabled: t.boolean({
+      description: 'False once switched off: after sustained failure, or when the API key that registered it was revoked (disabledReason says which).',
+      resolve: (endpoint) => endpoint.disabledAt === null,
+    }),
     disabledAt: t.expose('disabledAt', { type: 'DateTime', nullable: true, description: 'When it was switched off.' }),
     disabledReason: t.exposeString('disabledReason', { nullable: true, description: 'Why it was switched off.' }),
     failuresInRow: t.exposeInt('failuresInRow', { description: 'Failed attempts since the last success.' }),
