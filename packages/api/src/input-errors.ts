@@ -22,7 +22,8 @@ import {
   type GraphQLInputType,
   type GraphQLSchema,
 } from 'graphql';
-import type { Plugin } from 'graphql-yoga';
+import { isAsyncIterable, type Plugin } from 'graphql-yoga';
+import type { TypedExecutionArgs } from '@envelop/core';
 import { truncate } from './limits.ts';
 
 const isInvalidInput = (error: Error): error is GraphQLError =>
@@ -146,6 +147,19 @@ function invalidId(error: GraphQLError, refused: RefusedId, field: string | unde
   });
 }
 
+/** The result with each INVALID_INPUT naming its field, and each refused ID as INVALID_INPUT (the same result when there is none). */
+function withInputFields<R extends { errors?: readonly GraphQLError[] }>(result: R, args: TypedExecutionArgs<unknown>): R {
+  if (!result.errors?.some((error) => isInvalidInput(error) || refusedId(error))) return result;
+  return {
+    ...result,
+    errors: result.errors.map((error) => {
+      if (isInvalidInput(error)) return withField(error, fieldOfVariableError(error));
+      const refused = refusedId(error);
+      return refused ? invalidId(error, refused, fieldRefusingId(args.schema, args.document, args.variableValues as Record<string, unknown>, refused)) : error;
+    }),
+  };
+}
+
 export function useInvalidInputField(): Plugin {
   return {
     onValidate({ params }) {
@@ -158,17 +172,19 @@ export function useInvalidInputField(): Plugin {
     onExecute({ args }) {
       return {
         onExecuteDone({ result, setResult }) {
-          if (!('errors' in result) || !result.errors?.some((error) => isInvalidInput(error) || refusedId(error))) return;
-          setResult({
-            ...result,
-            errors: result.errors.map((error) => {
-              if (isInvalidInput(error)) return withField(error, fieldOfVariableError(error));
-              const refused = refusedId(error);
-              return refused
-                ? invalidId(error, refused, fieldRefusingId(args.schema, args.document, args.variableValues as Record<string, unknown>, refused))
-                : error;
-            }),
-          });
+          if (!('errors' in result)) return;
+          const named = withInputFields(result, args);
+          if (named !== result) setResult(named);
+        },
+      };
+    },
+    // A subscription whose arguments are refused answers one result instead of a stream.
+    onSubscribe({ args }) {
+      return {
+        onSubscribeResult({ result, setResult }) {
+          if (isAsyncIterable(result)) return;
+          const named = withInputFields(result, args);
+          if (named !== result) setResult(named);
         },
       };
     },

@@ -281,6 +281,20 @@ describe(`bad input on ${backend}`, () => {
     expect(invalid ? [`INVALID_INPUT on ${invalid}`] : [REQUEST_ERROR, 'null']).toContain(outcome);
   });
 
+  it('a subscription given an ID that is not one is refused on its field as well, before any stream', async () => {
+    const response = await test.api.fetch('http://api.test/graphql', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'text/event-stream', authorization: `Bearer ${demo.tokens.schoolAdmin}` },
+      body: JSON.stringify({
+        query: 'subscription($s: ID!, $p: ID!) { availabilityChanged(school: $s, product: $p) { assignable } }',
+        variables: { s: school, p: 'nope' },
+      }),
+    });
+    const text = await response.text();
+    const payload = JSON.parse(/^data: (.*)$/m.exec(text)![1]!) as GraphQLResponse;
+    expect(payload.errors?.[0]).toMatchObject({ message: '"nope" is not an ID.', extensions: { code: 'INVALID_INPUT', field: 'product' } });
+  });
+
   it('an end date written in the document is refused on its field as well', async () => {
     const response = await test.request(
       demo.tokens.schoolAdmin,
