@@ -1,5 +1,15 @@
 import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
-import { Client, fetchExchange, makeOperation, mapExchange, subscriptionExchange, type AnyVariables, type Exchange, type OperationResult } from '@urql/core';
+import {
+  Client,
+  fetchExchange,
+  makeOperation,
+  mapExchange,
+  subscriptionExchange,
+  type AnyVariables,
+  type Exchange,
+  type Operation,
+  type OperationResult,
+} from '@urql/core';
 import { createClient as createSseClient } from 'graphql-sse';
 import { retryExchange } from '@urql/exchange-retry';
 import { LicenseApiError } from './errors.js';
@@ -17,6 +27,7 @@ import {
   DeleteWebhookEndpointDocument,
   EventFeedDocument,
   EndSchoolMembershipDocument,
+  EntitlementDocument,
   ExpiringLicensesDocument,
   MoveLicensesDocument,
   GroupMembersDocument,
@@ -41,6 +52,7 @@ import {
   type CreateApiKeyInput,
   type ApiKeyFieldsFragment,
   type CreateWebhookEndpointMutation,
+  type EntitlementQuery,
   type EventFieldsFragment,
   type EventKind,
   type ExpiringLicensesFieldsFragment,
@@ -79,7 +91,11 @@ export type LicenseClientAuth =
       getToken: () => string | null | undefined | Promise<string | null | undefined>;
     };
 
-/** How the client retries requests that failed on the network (never business or GraphQL errors). */
+/**
+ * How the client retries requests that failed on the network: queries, and mutations whose `input`
+ * carries an `idempotencyKey` (which the helpers send). Other mutations and subscriptions are sent
+ * once, and business or GraphQL errors are never retried.
+ */
 export interface RetryOptions {
   /** How many times a request is sent at most, the first time included (default 3). */
   maxAttempts?: number;
@@ -103,7 +119,11 @@ export type LicenseClientOptions = LicenseClientAuth & {
    * for an API that accepts only the operations of the SDK's persisted-documents manifest.
    */
   persisted?: boolean;
-  /** Retries of network failures; `false` for none. */
+  /**
+   * Retries of network failures of what is safe to send again: queries, and mutations whose
+   * `input.idempotencyKey` is set; `false` for none. Other mutations (e.g. `createWebhookEndpoint`,
+   * `createApiKey`) are sent once: a lost answer throws a network {@link LicenseApiError}.
+   */
   retry?: RetryOptions | false;
 };
 
@@ -118,6 +138,9 @@ export interface ProductAvailability {
   product: ProductFieldsFragment;
   availability: LicenseAvailabilityFieldsFragment;
 }
+
+/** What `entitlement()` answers: whether the user holds a license of the product now. */
+export type Entitlement = NonNullable<EntitlementQuery['entitlement']>;
 
 /** Input of {@link LicenseClient.assignLicense}. Global IDs, as the API returns them. */
 export interface AssignLicenseArgs {
@@ -139,6 +162,7 @@ export interface AssignLicenseArgs {
   /**
    * Makes retries safe: the same key returns the first result and assigns nothing more. The
    * client makes one per call when none is given, so its own network retries never assign twice.
+   * An empty or blank key is refused: a typed `INVALID_INPUT` on `idempotencyKey`.
    */
   idempotencyKey?: string;
 }
@@ -269,6 +293,14 @@ export interface LicenseClient {
    * an `endDate`. Null when the school is not yours to see or the product is unknown.
    */
   reusablePool(args: { school: string; product: string }): Promise<ReusableLicensePoolFieldsFragment | null>;
+
+  /**
+   * Whether a user holds a license of a product now: `{ holds, license, endDate, daysLeft }` (the
+   * last three null when none is held). The call an LMS makes at every launch, one statement after
+   * authentication. Null when the user is not yours to see. An ID that is not one, or one of
+   * another type, throws a {@link LicenseApiError} with code `INVALID_INPUT` on `user` or `product`.
+   */
+  entitlement(args: { user: string; product: string }): Promise<Entitlement | null>;
 
   /**
    * Gives a user a license: a new one (`reuseStarted: false`, it starts now) or a reusable started
@@ -413,7 +445,9 @@ export interface LicenseClient {
 
   /**
    * Live updates of a subscription document (e.g. `AvailabilityChangedDocument`), over
-   * Server-Sent Events. Returns a function that stops them.
+   * Server-Sent Events. Returns a function that stops them. An error that ends the stream (e.g.
+   * `TOKEN_EXPIRED`, `CREDENTIAL_REVOKED`, a bad ID, or `UNAUTHENTICATED` with status 401 when the
+   * token is refused) reaches `onError` once; a network failure ends it too (it is not retried).
    */
   subscribe<Data, Variables extends AnyVariables>(
     document: TypedDocumentNode<Data, Variables>,
@@ -449,6 +483,28 @@ function newIdempotencyKey(): string {
   if (typeof crypto?.randomUUID === 'function') return crypto.randomUUID();
   const bytes = crypto.getRandomValues(new Uint8Array(16));
   return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+/**
+ * The caller's idempotency key, or a new one when none is given. An empty or blank key is sent as
+ * it is, for the API to refuse (a typed INVALID_INPUT on idempotencyKey) rather than replaced: it
+ * is almost always a key that was meant to be set and was not, and a key made in its place would
+ * hide that the caller's own retries (another call, another process) are not deduplicated.
+ */
+function idempotencyKeyOr(given: string | undefined): string {
+  return given ?? newIdempotencyKey();
+}
+
+/**
+ * Whether an operation that failed on the network may be sent again: a query, or a mutation whose
+ * `input` carries an idempotency key (the API answers its repeat with the first result). Any other
+ * mutation may have run before its answer was lost, and a subscription's failure ends its stream.
+ */
+function safeToRepeat(operation: Operation): boolean {
+  if (operation.kind === 'query') return true;
+  if (operation.kind !== 'mutation') return false;
+  const key = (operation.variables as { input?: { idempotencyKey?: unknown } | null } | undefined)?.input?.idempotencyKey;
+  return typeof key === 'string' && key.trim() !== '';
 }
 
 /** In persisted mode, sends the document's hash instead of its text (the APQ extension). */
@@ -508,8 +564,9 @@ export function createLicenseClient(options: LicenseClientOptions): LicenseClien
         initialDelayMs: options.retry?.initialDelayMs ?? 300,
         maxDelayMs: options.retry?.maxDelayMs ?? 5_000,
         randomDelay: true,
-        // Only failures to reach the API: GraphQL and business errors would fail the same again.
-        retryIf: (error) => Boolean(error.networkError),
+        // Only failures to reach the API (GraphQL and business errors would fail the same again),
+        // and only of what is safe to send twice.
+        retryIf: (error, operation) => Boolean(error.networkError) && safeToRepeat(operation),
       }),
     );
   }
@@ -518,7 +575,15 @@ export function createLicenseClient(options: LicenseClientOptions): LicenseClien
   exchanges.push(
     subscriptionExchange({
       forwardSubscription: (request) => ({
-        subscribe: (sink) => ({ unsubscribe: sse.subscribe({ ...request, query: request.query ?? '' }, sink) }),
+        subscribe: (sink) => {
+          const observer: typeof sink = {
+            next: (value) => sink.next(value),
+            complete: () => sink.complete(),
+            // A refusal before the stream (e.g. 401 UNAUTHENTICATED) is a response with GraphQL errors.
+            error: (error: unknown) => void LicenseApiError.fromRefusedStream(error).then((refusal) => sink.error(refusal)),
+          };
+          return { unsubscribe: sse.subscribe({ ...request, query: request.query ?? '' }, observer) };
+        },
       }),
     }),
   );
@@ -559,27 +624,30 @@ export function createLicenseClient(options: LicenseClientOptions): LicenseClien
       const data = await client.query(ReusablePoolDocument, { school, product });
       return data.school?.product?.reusablePool ?? null;
     },
+    async entitlement({ user, product }) {
+      return (await client.query(EntitlementDocument, { user, product })).entitlement;
+    },
     assignLicense({ idempotencyKey, endDate, ...input }) {
       return typedFailures(async () => {
         const data = await client.mutate(AssignLicenseDocument, {
-          input: { ...input, endDate: endDate ?? null, idempotencyKey: idempotencyKey ?? newIdempotencyKey() },
+          input: { ...input, endDate: endDate ?? null, idempotencyKey: idempotencyKeyOr(idempotencyKey) },
         });
         return toResult(data.assignLicense);
       });
     },
     revokeLicense({ license, idempotencyKey }) {
-      const input = { license, idempotencyKey: idempotencyKey ?? newIdempotencyKey() };
+      const input = { license, idempotencyKey: idempotencyKeyOr(idempotencyKey) };
       return typedFailures(async () => toResult((await client.mutate(RevokeLicenseDocument, { input })).revokeLicense));
     },
     removeMyLicense({ license, idempotencyKey }) {
-      const input = { license, idempotencyKey: idempotencyKey ?? newIdempotencyKey() };
+      const input = { license, idempotencyKey: idempotencyKeyOr(idempotencyKey) };
       return typedFailures(async () => toResult((await client.mutate(RemoveMyLicenseDocument, { input })).removeMyLicense));
     },
     assignLicenseToGroup({ idempotencyKey, dryRun, ...input }) {
       return typedFailures(async () => {
         const data = await client.mutate(AssignLicenseToGroupDocument, {
           // A dry run writes nothing: no key, so it can be repeated as the pool changes.
-          input: { ...input, dryRun: dryRun ?? false, idempotencyKey: dryRun ? null : (idempotencyKey ?? newIdempotencyKey()) },
+          input: { ...input, dryRun: dryRun ?? false, idempotencyKey: dryRun ? null : idempotencyKeyOr(idempotencyKey) },
         });
         return toResult(data.assignLicenseToGroup);
       });
@@ -594,7 +662,7 @@ export function createLicenseClient(options: LicenseClientOptions): LicenseClien
     moveLicenses({ idempotencyKey, endDate, ...input }) {
       return typedFailures(async () => {
         const data = await client.mutate(MoveLicensesDocument, {
-          input: { ...input, endDate: endDate ?? null, idempotencyKey: idempotencyKey ?? newIdempotencyKey() },
+          input: { ...input, endDate: endDate ?? null, idempotencyKey: idempotencyKeyOr(idempotencyKey) },
         });
         return toResult(data.moveLicenses);
       });
@@ -691,7 +759,19 @@ export function createLicenseClient(options: LicenseClientOptions): LicenseClien
       });
     },
     subscribe(document, variables, onData, onError) {
+      let last: OperationResult | undefined;
       const { unsubscribe } = urql.subscription(document, variables).subscribe((result) => {
+        // When the server ends a stream, urql repeats its last result with `hasNext: false` (every
+        // event before has `hasNext: true`): the data or the error (TOKEN_EXPIRED,
+        // CREDENTIAL_REVOKED, …) delivered already. A network failure has no such twin.
+        const repeated =
+          result.hasNext === false &&
+          !result.error?.networkError &&
+          last !== undefined &&
+          result.data === last.data &&
+          result.error?.message === last.error?.message;
+        last = result;
+        if (repeated) return;
         if (result.error) onError?.(LicenseApiError.fromCombinedError(result.error));
         else if (result.data) onData(result.data);
       });

@@ -1,4 +1,4 @@
-import type { CombinedError } from '@urql/core';
+import { CombinedError } from '@urql/core';
 
 /** Why a request failed outside the API's business rules (those come back as typed results). */
 export type LicenseApiErrorKind =
@@ -45,7 +45,11 @@ export class LicenseApiError extends Error {
 
   /** @internal Builds the error from urql's CombinedError. */
   static fromCombinedError(error: CombinedError): LicenseApiError {
-    const status = (error.response as { status?: number } | undefined)?.status;
+    // A subscription's refusal, already read by fromRefusedStream.
+    if (error.networkError instanceof LicenseApiError) return error.networkError;
+    // A query's response, or the one a subscription's network error carries (graphql-sse's NetworkError).
+    const response = error.response ?? (error.networkError as { response?: unknown } | undefined)?.response;
+    const status = (response as { status?: number } | undefined)?.status;
     if (error.networkError) {
       return new LicenseApiError(`network error: ${error.networkError.message}`, { kind: 'network', status, cause: error.networkError });
     }
@@ -57,5 +61,37 @@ export class LicenseApiError extends Error {
     }));
     const summary = graphQLErrors.map((e) => (e.code ? `${e.code}: ${e.message}` : e.message)).join('; ');
     return new LicenseApiError(summary || error.message, { kind: 'graphql', graphQLErrors, status, cause: error });
+  }
+
+  /**
+   * @internal A subscription refused before its stream began arrives as graphql-sse's
+   * NetworkError holding the response (e.g. 401 with `UNAUTHENTICATED`, its errors in a `next`
+   * event or a JSON body): those GraphQL errors make the same error as a query's, with the status.
+   * Any other error is returned as it is.
+   */
+  static async fromRefusedStream(error: unknown): Promise<unknown> {
+    const response = (error as { response?: unknown } | null | undefined)?.response as Response | undefined;
+    if (typeof response?.status !== 'number' || typeof response.text !== 'function' || response.bodyUsed) return error;
+    try {
+      const text = await response.text();
+      // Server-Sent Events: the data of the first `next` event; otherwise the body is JSON.
+      const event = text
+        .split(/\r?\n\r?\n/)
+        .map((block) => block.split(/\r?\n/))
+        .find((lines) => lines.includes('event: next') || lines.includes('event:next'));
+      const json = event
+        ? event
+            .filter((line) => line.startsWith('data:'))
+            .map((line) => line.slice(5).trimStart())
+            .join('\n')
+        : text;
+      const body = JSON.parse(json) as { errors?: unknown } | null;
+      if (Array.isArray(body?.errors) && body.errors.length > 0) {
+        return LicenseApiError.fromCombinedError(new CombinedError({ graphQLErrors: body.errors, response }));
+      }
+    } catch {
+      // Not GraphQL (e.g. a proxy's error page): the network error stands, with its status.
+    }
+    return error;
   }
 }

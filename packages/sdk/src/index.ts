@@ -7,6 +7,7 @@ export {
   type GroupAssignment,
   type GroupLicensing,
   type CreatedWebhookEndpoint,
+  type Entitlement,
   type EventFeedArgs,
   type LicenseArgs,
   type LicenseChange,

@@ -50,6 +50,30 @@ describe.each(TRANSPORTS)(`the SDK against the API (%s, ${backend})`, (transport
     expect([...dates].sort()).toEqual(dates);
   });
 
+  it('tells an LMS whether a user holds a product now: entitlement, and a typed INVALID_INPUT for a bad ID', async () => {
+    const lms = story.client(story.demo.keys.integration);
+    const saga = await story.userId('saga.student@ekskolan.example');
+    const held = await lms.entitlement({ user: saga, product: story.ids.matematik });
+    expect(held).toMatchObject({ holds: true, license: expect.any(String), endDate: expect.stringMatching(/^\d{4}-\d{2}-\d{2}$/) });
+    expect(held!.daysLeft).toBeGreaterThan(0);
+    const sune = await story.userId('sune.student@ekskolan.example');
+    expect(await lms.entitlement({ user: sune, product: story.ids.matematik })).toEqual({ holds: false, license: null, endDate: null, daysLeft: null });
+    // A user who is not yours to see: null, as for the other reads.
+    expect(await story.client(story.demo.tokens.otherOrganisationAdmin).entitlement({ user: saga, product: story.ids.matematik })).toBeNull();
+    // An ID that is not one, or one of another type: thrown as the API's INVALID_INPUT on its field.
+    await expect(lms.entitlement({ user: 'nope', product: story.ids.matematik })).rejects.toMatchObject({
+      name: 'LicenseApiError',
+      kind: 'graphql',
+      code: 'INVALID_INPUT',
+      graphQLErrors: [{ field: 'user' }],
+    });
+    await expect(lms.entitlement({ user: saga, product: story.ids.ekskolan })).rejects.toMatchObject({
+      kind: 'graphql',
+      code: 'INVALID_INPUT',
+      graphQLErrors: [{ field: 'product' }],
+    });
+  });
+
   it('answers END_DATE_REQUIRED with the end dates to choose from, and assigns nothing', async () => {
     const result = await admin.assignLicense({ school: story.ids.ekskolan, product: story.ids.matematik, user: story.ids.svante, reuseStarted: true });
     expect(result.ok).toBe(false);
@@ -171,6 +195,17 @@ describe.each(TRANSPORTS)(`the SDK against the API (%s, ${backend})`, (transport
     if (!first.ok || !again.ok) throw new Error('expected both to succeed');
     expect(again.license.id).toBe(first.license.id);
     expect(first.license).toMatchObject({ state: 'STARTED', holder: { name: 'Sune Elev' } });
+  });
+
+  it('refuses an empty or blank idempotency key as a typed INVALID_INPUT on idempotencyKey, and assigns nothing', async () => {
+    const siri = await story.userId('siri.student@ekskolan.example');
+    const input = { school: story.ids.ekskolan, product: story.ids.matematik, user: siri, reuseStarted: false };
+    for (const idempotencyKey of ['', '   ']) {
+      expect(await admin.assignLicense({ ...input, idempotencyKey })).toMatchObject({ ok: false, code: 'INVALID_INPUT', field: 'idempotencyKey' });
+    }
+    const held = [];
+    for await (const license of admin.licenses({ school: story.ids.ekskolan, product: story.ids.matematik, user: siri })) held.push(license);
+    expect(held).toEqual([]);
   });
 
   it('revokes a license, which keeps its end date and becomes reusable; revoking again fails typed', async () => {
@@ -401,5 +436,50 @@ describe(`retries (${backend})`, () => {
     expect(calls).toBe(2);
     expect(result).toMatchObject({ ok: true, license: { holder: { name: 'Signe Elev' } } });
     expect(await holderOf()).toHaveLength(1);
+  });
+
+  /** A client whose first answer is lost after the API did the work; `calls()` counts the requests. */
+  const losingFirstAnswer = (token: string) => {
+    let calls = 0;
+    const client = story.client(token, {
+      retry: { initialDelayMs: 1, maxDelayMs: 5 },
+      fetch: async (input, init) => {
+        const response = await story.fetch(input, init);
+        if (++calls === 1) throw new TypeError('fetch failed: socket hang up');
+        return response;
+      },
+    });
+    return { client, calls: () => calls };
+  };
+
+  it('does not retry a mutation without an idempotency key: a lost answer throws, and the key is made once', async () => {
+    const olivia = story.client(story.demo.tokens.organisationAdmin);
+    const organisation = (await olivia.viewer()).organisation!.id;
+    const { client, calls } = losingFirstAnswer(story.demo.tokens.organisationAdmin);
+    await expect(client.createApiKey({ organisation, name: 'Lost answer', kind: 'ORGANISATION_READ' })).rejects.toMatchObject({
+      name: 'LicenseApiError',
+      kind: 'network',
+    });
+    expect(calls()).toBe(1);
+    const named = [];
+    for await (const key of olivia.apiKeys({ organisation })) if (key.name === 'Lost answer') named.push(key);
+    expect(named).toHaveLength(1);
+  });
+
+  it('retries a mutation of any document when its input carries an idempotency key', async () => {
+    const input = { name: 'Rut Elev', email: 'rut.retried@ekskolan.example', school: story.ids.ekskolan, role: 'STUDENT' as const };
+    const { client, calls } = losingFirstAnswer(story.demo.tokens.schoolAdmin);
+    const created = await client.mutate(CreateUserDocument, { input: { ...input, idempotencyKey: 'create-rut' } });
+    expect(calls()).toBe(2);
+    expect(created.createUser.__typename).toBe('UserPayload');
+    const found = [];
+    for await (const user of client.users({ search: 'rut.retried' })) found.push(user.id);
+    expect(found).toHaveLength(1);
+    // The same without a key: sent once, the lost answer thrown.
+    const again = losingFirstAnswer(story.demo.tokens.schoolAdmin);
+    await expect(again.client.mutate(CreateUserDocument, { input: { ...input, email: 'rut.once@ekskolan.example' } })).rejects.toMatchObject({
+      kind: 'network',
+    });
+    expect(again.calls()).toBe(1);
   });
 });

@@ -22,7 +22,11 @@ export async function idempotent<T extends Prisma.InputJsonValue>(
   request: IdempotencyRequest,
   run: () => Promise<T>,
 ): Promise<T> {
-  if (!request.key) return run();
+  if (request.key === null || request.key === undefined) return run();
+  // An empty or blank key is refused, not taken for none: that would turn idempotency off without a word.
+  if (request.key.trim() === '') {
+    throw new LicenseError('INVALID_INPUT', 'idempotencyKey', 'An idempotency key may not be empty or blank: leave it out to send none.');
+  }
   if (request.key.length > 200) throw new LicenseError('INVALID_INPUT', 'idempotencyKey', 'An idempotency key has at most 200 characters.');
   // Control characters (NUL above all, which PostgreSQL text cannot hold) are refused, not stored.
   if (/[\u0000-\u001f\u007f]/.test(request.key)) {
