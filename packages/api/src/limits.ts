@@ -36,7 +36,10 @@ import { COMPLEXITY_LIMIT, complexityError, MAX_PAGE_SIZE } from './schema/build
 export interface ApiLimits {
   /** Largest request body in bytes (413 above it). */
   maxBodyBytes: number;
-  /** Largest multipart request (files for importRoster) in bytes. */
+  /**
+   * Largest multipart request (files for importRoster) in bytes. One above maxBodyBytes is read
+   * only from a valid credential that may import a roster (useBodyLimit's `admit`, yoga.ts).
+   */
   maxUploadBytes: number;
   /** Largest file of a roster import, in bytes. */
   maxImportFileBytes: number;
@@ -246,26 +249,51 @@ function jsonError(status: number, code: string, message: string, headers: Recor
 }
 
 /**
- * Bodies above the limit are refused before they are read: 413, or 411 when chunked. Node's HTTP
- * parser reads no more than Content-Length bytes as the body, so this is the whole limit.
+ * Whether a multipart body larger than MAX_BODY_BYTES (up to MAX_UPLOAD_BYTES) may be read, decided
+ * before it is: true reads it, false refuses it as any other body over MAX_BODY_BYTES (413), an
+ * error refuses it with the error's status (a failed credential: 401, or 429 once its address's
+ * bucket is empty). yoga.ts admits a valid credential that may import a roster.
  */
-export function useBodyLimit(maxBodyBytes: number, maxUploadBytes = maxBodyBytes, log: Pick<Console, 'info'> = console): Plugin {
-  const refuse = (request: Request, status: number, code: string, message: string) => {
+export type UploadAdmission = (request: Request, serverContext: unknown) => Promise<boolean | GraphQLError>;
+
+/**
+ * Bodies above the limit are refused before they are read: 413, or 411 when chunked. Node's HTTP
+ * parser reads no more than Content-Length bytes as the body, so this is the whole limit. A
+ * multipart body (the files of importRoster) may be larger, up to `maxUploadBytes`, when `admit`
+ * says so before it is read; a body within `maxBodyBytes` is not asked about (no authentication
+ * here: the context authenticates it as any other request).
+ */
+export function useBodyLimit(maxBodyBytes: number, maxUploadBytes = maxBodyBytes, log: Pick<Console, 'info'> = console, admit?: UploadAdmission): Plugin {
+  const refuse = (request: Request, status: number, code: string, message: string, headers?: Record<string, string>) => {
     logRefusal(log, requestIdOf(request), status, code, message);
-    return jsonError(status, code, message);
+    return jsonError(status, code, message, headers);
   };
+  const tooLarge = (request: Request, maxBytes: number, why = '') =>
+    refuse(request, 413, 'REQUEST_TOO_LARGE', `The request body is larger than ${maxBytes} bytes.${why}`);
+  const uploadsOnly = ` Larger multipart requests (the files of importRoster, up to ${maxUploadBytes} bytes) only with the credential of an organisation administrator or a read-write API key.`;
   return {
-    onRequest: ({ request, endResponse }) => {
-      // Files come as multipart requests (importRoster), which may be larger than any other.
-      const maxBytes = request.headers.get('content-type')?.startsWith('multipart/form-data') ? maxUploadBytes : maxBodyBytes;
+    onRequest: ({ request, serverContext, endResponse }) => {
       const length = request.headers.get('content-length');
-      if (length !== null) {
-        if (!/^\d+$/.test(length) || Number(length) > maxBytes) {
-          endResponse(refuse(request, 413, 'REQUEST_TOO_LARGE', `The request body is larger than ${maxBytes} bytes.`));
+      if (length === null) {
+        if (request.headers.get('transfer-encoding')) {
+          endResponse(refuse(request, 411, 'LENGTH_REQUIRED', 'Send the request body with a Content-Length header.'));
         }
-      } else if (request.headers.get('transfer-encoding')) {
-        endResponse(refuse(request, 411, 'LENGTH_REQUIRED', 'Send the request body with a Content-Length header.'));
+        return;
       }
+      // Files come as multipart requests (importRoster), which never exceed maxUploadBytes.
+      const multipart = request.headers.get('content-type')?.startsWith('multipart/form-data') ?? false;
+      const bytes = /^\d+$/.test(length) ? Number(length) : Number.POSITIVE_INFINITY;
+      const maxBytes = multipart ? Math.min(maxBodyBytes, maxUploadBytes) : maxBodyBytes;
+      if (bytes <= maxBytes) return;
+      if (!multipart || bytes > maxUploadBytes) return endResponse(tooLarge(request, multipart ? maxUploadBytes : maxBodyBytes));
+      // Larger than any other body: only from a sender who may send files, known before the body is read.
+      if (!admit) return endResponse(tooLarge(request, maxBodyBytes));
+      return admit(request, serverContext).then((admitted) => {
+        if (admitted === true) return;
+        if (admitted === false) return endResponse(tooLarge(request, maxBodyBytes, uploadsOnly));
+        const http = admitted.extensions.http as { status?: number; headers?: Record<string, string> } | undefined;
+        endResponse(refuse(request, http?.status ?? 400, String(admitted.extensions.code ?? 'BAD_REQUEST'), admitted.message, http?.headers));
+      });
     },
   };
 }

@@ -5,9 +5,18 @@ import { usePersistedOperations } from '@graphql-yoga/plugin-persisted-operation
 import type { PrismaClient } from '@school-licenses/db';
 import type { GraphQLError } from 'graphql';
 import { createGraphQLError, createYoga, type GraphiQLOptions, type Plugin, type YogaServerInstance } from 'graphql-yoga';
-import { AuthenticationError, AuthenticationUnavailableError, createAuthenticator, type AuthConfig } from './auth/authenticate.ts';
+import {
+  AuthenticationError,
+  AuthenticationUnavailableError,
+  createAuthenticator,
+  readActor,
+  type AuthConfig,
+  type Authenticate,
+  type Authentication,
+} from './auth/authenticate.ts';
 import { useConfirmedActor } from './auth/confirmed-actor.ts';
 import type { Clock } from './clock.ts';
+import { canManageOrganisation, type Actor } from './domain/actor.ts';
 import {
   DEFAULT_LIMITS,
   maskUnexpectedError,
@@ -26,6 +35,7 @@ import {
   type ApiLimits,
   type RateLimit,
   type RateLimitOptions,
+  type UploadAdmission,
 } from './limits.ts';
 import type { Metrics } from './metrics.ts';
 import type { RateLimitStore } from './rate-limit-store.ts';
@@ -92,6 +102,23 @@ export function createApi(options: ApiOptions): Api {
   const log = options.log ?? console;
   let saturatedSince: number | null = null;
   const events = options.events ?? createEventHub();
+  // A refused credential: 401, or 429 once its address's bucket is empty (it pays a token, as a
+  // request without a credential does); 503 when the identity provider cannot be reached.
+  const credentialRefusal = async (error: unknown, serverContext: unknown): Promise<GraphQLError> => {
+    if (error instanceof AuthenticationError) {
+      const refused = await addressLimiter?.charge(clientAddress(serverContext), 1, 'address');
+      return refused ?? createGraphQLError(error.message, { extensions: { code: 'UNAUTHENTICATED', http: { status: 401 } } });
+    }
+    if (error instanceof AuthenticationUnavailableError) {
+      return createGraphQLError(`${error.message} Try again in 1 s.`, {
+        extensions: { code: 'SERVICE_UNAVAILABLE', retryAfterSeconds: 1, http: { status: 503, headers: { 'retry-after': '1' } } },
+      });
+    }
+    throw error;
+  };
+  // The requests authenticated before their body was read (large uploads): the context takes it from here.
+  const authenticated = new WeakMap<Request, Authentication>();
+  const admitUpload = uploadAdmission(authenticate, sql, authenticated, credentialRefusal);
   return createYoga<Record<string, never>, Context>({
     schema,
     graphqlEndpoint: '/graphql',
@@ -118,7 +145,7 @@ export function createApi(options: ApiOptions): Api {
       useRequestId(log),
       ...(addressLimiter ? [useAddressRateLimit(addressLimiter, log)] : []),
       ...(options.persistedOperations ? [usePersistedOnly(options.persistedOperations)] : []),
-      useBodyLimit(limits.maxBodyBytes, limits.maxUploadBytes, log),
+      useBodyLimit(limits.maxBodyBytes, limits.maxUploadBytes, log, admitUpload),
       ...useDocumentLimits(limits),
       useOperationLimits(),
       useInvalidInputField(),
@@ -143,7 +170,9 @@ export function createApi(options: ApiOptions): Api {
     ],
     context: async ({ request, ...serverContext }) => {
       try {
-        const { actor, check } = await authenticate(request.headers.get('authorization'));
+        // A large upload's credential was checked before its body was read (admitUpload); any other
+        // request's is checked here, once its body is parsed.
+        const { actor, check } = authenticated.get(request) ?? (await authenticate(request.headers.get('authorization')));
         return {
           prisma: options.prisma,
           sql,
@@ -158,21 +187,57 @@ export function createApi(options: ApiOptions): Api {
           ...(limits.timeBudgetMs ? { deadline: performance.now() + limits.timeBudgetMs } : {}),
         };
       } catch (error) {
-        if (error instanceof AuthenticationError) {
-          // A failed credential pays its address's bucket, as a request without one does.
-          const refused = await addressLimiter?.charge(clientAddress(serverContext), 1, 'address');
-          if (refused) throw refused;
-          throw createGraphQLError(error.message, { extensions: { code: 'UNAUTHENTICATED', http: { status: 401 } } });
-        }
-        if (error instanceof AuthenticationUnavailableError) {
-          throw createGraphQLError(`${error.message} Try again in 1 s.`, {
-            extensions: { code: 'SERVICE_UNAVAILABLE', retryAfterSeconds: 1, http: { status: 503, headers: { 'retry-after': '1' } } },
-          });
-        }
-        throw error;
+        throw await credentialRefusal(error, serverContext);
       }
     },
   });
+}
+
+/** Who may send a multipart request above MAX_BODY_BYTES: who may import a roster into some organisation (importRoster). */
+function mayImportRoster(actor: Actor | null): boolean {
+  return (actor?.kind === 'user' || actor?.kind === 'integration') && canManageOrganisation(actor, actor.organisationId);
+}
+
+/**
+ * Before a multipart body above MAX_BODY_BYTES is read (useBodyLimit): its credential is
+ * authenticated, and its actor read now if it was remembered (the check a mutation makes before
+ * it starts, made earlier: a revoked key or a user who left is refused before the body, not
+ * after). Only an organisation administrator or a read-write API key may send one; anyone else
+ * gets MAX_BODY_BYTES. A failed credential pays its address's bucket here, before the body. The
+ * authentication is passed on to the context, which does not authenticate again.
+ */
+function uploadAdmission(
+  authenticate: Authenticate,
+  sql: SqlRead,
+  authenticated: WeakMap<Request, Authentication>,
+  refusal: (error: unknown, serverContext: unknown) => Promise<GraphQLError>,
+): UploadAdmission {
+  return async (request, serverContext) => {
+    const authorization = request.headers.get('authorization');
+    if (!authorization) return false;
+    let authentication: Authentication;
+    try {
+      authentication = await authenticate(authorization);
+      const { actor, check } = authentication;
+      if (check && actor) {
+        let fresh: Actor;
+        try {
+          fresh = await readActor(sql, check);
+        } catch (error) {
+          if (error instanceof AuthenticationError) check.remember(null);
+          throw error;
+        }
+        check.remember(fresh);
+        // The token's expiry is kept, as useConfirmedActor keeps it.
+        authentication = { actor: actor.kind === 'user' && actor.expiresAt && fresh.kind === 'user' ? { ...fresh, expiresAt: actor.expiresAt } : fresh };
+      }
+    } catch (error) {
+      return refusal(error, serverContext);
+    }
+    if (!mayImportRoster(authentication.actor)) return false;
+    authenticated.set(request, authentication);
+    return true;
+  };
 }
 
 function requestDone({ requestLog, metrics }: ApiOptions): (entry: RequestLogEntry) => void {
