@@ -166,7 +166,7 @@ export function userActorSql(userId: string, prefix = ''): Prisma.Sql {
 }
 
 /** A user id as userActorSql takes it; anything else names no user. */
-export const isUserId = (userId: string) => /^[0-9a-f-]{36}$/i.test(userId);
+export const isUserId = (userId: string) => /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(userId);
 
 /** The actor of a row userActorSql selected (with the same prefix); throws the refusal for a user who is gone or left. */
 export function readUserActor(row: Record<string, unknown> | undefined, prefix = ''): Actor {

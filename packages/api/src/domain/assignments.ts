@@ -324,6 +324,7 @@ async function assignOne(
   const expired = picked.active.filter((a) => isExpired(a.license, today));
   await endAssignmentsOfExpiredLicenses(
     tx,
+    now,
     expired.map((a) => ({ ...a, organisationId: school.organisationId, expiresAt: expiryMoment(a.license.endDate, time.timeZone) })),
   );
   if (picked.active.length > expired.length) throw new LicenseError('USER_ALREADY_HAS_LICENSE', 'user');
@@ -340,10 +341,11 @@ async function assignOne(
     update = { assignedUserId: input.userId };
     if (!license.startedAt) {
       // It started by itself at its deadline and the sweep has not written it down yet: its start
-      // is written now, with the system's audit event at that moment, before it is reused.
+      // is written now, with the system's audit event at that moment (its feed event now, when it
+      // is written down), before it is reused.
       const startedAt = effectiveStartedAt(license, time)!;
       update.startedAt = startedAt;
-      await recordAudit(tx, systemActor, startedAt, autoStartEntry({ ...license, startedAt }, school.organisationId));
+      await recordAudit(tx, systemActor, now, { ...autoStartEntry({ ...license, startedAt }, school.organisationId), at: startedAt });
     }
   } else {
     if (!picked.license) {
@@ -620,6 +622,7 @@ export async function endExpiredAssignments(tx: Tx, now: Date, holders?: { userI
     FOR UPDATE OF a, l`);
   await endAssignmentsOfExpiredLicenses(
     tx,
+    now,
     rows.map((row) => ({
       id: row.id as string,
       licenseId: row.licenseId as string,
@@ -654,8 +657,12 @@ interface ExpiredAssignment {
   license: Pick<License, 'startedAt' | 'endDate' | 'assignedUserId'>;
 }
 
-/** Ends these active assignments, whose licenses have expired, at their expiry, by the system, and records it. */
-async function endAssignmentsOfExpiredLicenses(tx: Tx, expired: ExpiredAssignment[]): Promise<void> {
+/**
+ * Ends these active assignments, whose licenses have expired, at their expiry, by the system, and
+ * records it: each audit event at its own license's expiry, each feed event `now`, when it is
+ * written down (docs/EVENTS.md), so the feed keeps its order and its retention counts from then.
+ */
+async function endAssignmentsOfExpiredLicenses(tx: Tx, now: Date, expired: ExpiredAssignment[]): Promise<void> {
   if (expired.length === 0) return;
   // Grouped by expiry moment: one statement per end date, not per assignment.
   const byExpiry = new Map<number, string[]>();
@@ -673,7 +680,7 @@ async function endAssignmentsOfExpiredLicenses(tx: Tx, expired: ExpiredAssignmen
   await recordAudits(
     tx,
     systemActor,
-    expired[0]!.expiresAt,
+    now,
     expired.map((a) => ({
       action: 'ASSIGNMENT_EXPIRED' as const,
       organisationId: a.organisationId,

@@ -3,8 +3,9 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Order, Product } from '@school-licenses/db';
 import type { Clock } from '../clock.ts';
-import { requireManagedSchool, visibleOrders, withTimeZone, type Actor, type SchoolWithTimeZone, type Tx } from './actor.ts';
-import { recordAudit, recordAudits } from './audit.ts';
+import { recordEvents } from '../events/outbox.ts';
+import { auditActor, requireManagedSchool, visibleOrders, withTimeZone, type Actor, type SchoolWithTimeZone, type Tx } from './actor.ts';
+import { recordAudit, recordAudits, type AuditEntry } from './audit.ts';
 import { assignLicense, lockSchoolProducts } from './assignments.ts';
 import { requireOrderable } from './catalogue.ts';
 import { LicenseError } from './errors.ts';
@@ -75,21 +76,29 @@ export async function placeOrder(tx: Tx, clock: Clock, actor: Actor, input: Plac
       renewalOfGroupId: renewal?.groupId ?? null,
     },
   });
-  await recordAudit(tx, actor, now, {
-    action: 'ORDER_PLACED',
-    organisationId: school.organisationId,
-    schoolId: school.id,
-    orderId: order.id,
-    after: {
-      productId: product.id,
-      quantity: input.quantity,
-      deliveryMode: product.deliveryMode,
-      preAssigned,
-      // Only when given: the events of other orders stay as they were.
-      ...(renewal ? { renewalOf: { endDate: formatDay(renewal.endDate), groupId: renewal.groupId ?? null } } : {}),
-      ...(reservations.userIds.length > 0 || reservations.groupId ? { reservedFor: reservations.userIds, reservedForGroupId: reservations.groupId } : {}),
+  // Only when given: the events of other orders stay as they were.
+  const told = {
+    productId: product.id,
+    quantity: input.quantity,
+    deliveryMode: product.deliveryMode,
+    ...(renewal ? { renewalOf: { endDate: formatDay(renewal.endDate), groupId: renewal.groupId ?? null } } : {}),
+    ...(reservations.userIds.length > 0 || reservations.groupId ? { reservedForGroupId: reservations.groupId } : {}),
+  };
+  await recordOrderChange(
+    tx,
+    actor,
+    now,
+    school,
+    {
+      action: 'ORDER_PLACED',
+      organisationId: school.organisationId,
+      schoolId: school.id,
+      orderId: order.id,
+      // The audit event keeps whom the licenses are for; the event (the supplier's too) does not.
+      after: { ...told, preAssigned, ...(reservations.userIds.length > 0 || reservations.groupId ? { reservedFor: reservations.userIds } : {}) },
     },
-  });
+    told,
+  );
   if (product.deliveryMode !== 'DIRECT') return order;
   const delivered = await deliver(tx, clock, actor, order.id, school, product);
   // Pre-assignments are applied as the admin who placed the order, with every rule of assignment,
@@ -143,15 +152,19 @@ async function deliver(tx: Tx, clock: Clock, actor: Actor, orderId: string, scho
     data: Array.from({ length: order.quantity }, () => ({ schoolId: school.id, productId: product.id, orderId, ...dates })),
     select: { id: true },
   });
-  await recordAudits(tx, actor, now, [
-    {
-      action: 'ORDER_DELIVERED',
-      organisationId: school.organisationId,
-      schoolId: school.id,
-      orderId,
-      after: { licenses: licenses.length, ...(renewalOf(order) ? { renewalOf: renewalOf(order) } : {}) },
-    },
-    ...licenses.map((license) => ({
+  await recordOrderChange(tx, actor, now, school, {
+    action: 'ORDER_DELIVERED',
+    organisationId: school.organisationId,
+    schoolId: school.id,
+    orderId,
+    after: { licenses: licenses.length, ...(renewalOf(order) ? { renewalOf: renewalOf(order) } : {}) },
+  });
+  // Each license's creation is audited and publishes no event.
+  await recordAudits(
+    tx,
+    actor,
+    now,
+    licenses.map((license) => ({
       action: 'LICENSE_CREATED' as const,
       organisationId: school.organisationId,
       schoolId: school.id,
@@ -159,7 +172,7 @@ async function deliver(tx: Tx, clock: Clock, actor: Actor, orderId: string, scho
       licenseId: license.id,
       after: { autoStartOn: formatDay(dates.autoStartOn) },
     })),
-  ]);
+  );
   if (order.deliveryMode !== 'DIRECT') {
     // Reservations are served first, before anything else delivered licenses go to; then the waiting
     // list. (A direct order serves its waiting list after its own pre-assignments, in placeOrder.)
@@ -168,6 +181,29 @@ async function deliver(tx: Tx, clock: Clock, actor: Actor, orderId: string, scho
     await serveWaitingList(tx, now, school.id, product.id);
   }
   return order;
+}
+
+/**
+ * Records a change of an order: its audit event, and its `order.*` event. The product's supplier
+ * sees that event (the feed, webhooks: docs/EVENTS.md), and a supplier never learns who at the
+ * school acted or whom the licenses are for. So the event tells `told`, the change without the
+ * school's users, and names the school (by its name) as the actor when someone of the organisation
+ * acted; the audit event, which the school's administrators read and suppliers do not, keeps both.
+ * Every `order.*` event is written here: the rule of what suppliers are told is in this one place.
+ */
+async function recordOrderChange(
+  tx: Tx,
+  actor: Actor,
+  now: Date,
+  school: { name: string },
+  entry: AuditEntry,
+  told: AuditEntry['after'] = entry.after,
+): Promise<void> {
+  await tx.auditEvent.create({
+    data: { ...auditActor(actor), ...entry, before: entry.before ?? undefined, after: entry.after ?? undefined, createdAt: now },
+  });
+  const teller: Actor = actor.kind === 'user' || actor.kind === 'integration' ? { ...actor, label: school.name } : actor;
+  await recordEvents(tx, teller, now, [{ ...entry, after: told }]);
 }
 
 /** A renewal order's renewalOf as its events tell it (only when given: other orders' events stay as they were). */
@@ -263,7 +299,7 @@ export async function redeemActivationLink(tx: Tx, clock: Clock, actor: Actor, i
     data: { redeemedAt: now, redeemedById: actor.kind === 'user' ? actor.userId : null },
   });
   if (claimed.count === 0) throw new LicenseError('ACTIVATION_LINK_ALREADY_REDEEMED', 'token');
-  await recordAudit(tx, actor, now, {
+  await recordOrderChange(tx, actor, now, school, {
     action: 'ACTIVATION_LINK_REDEEMED',
     organisationId: school.organisationId,
     schoolId: school.id,

@@ -78,7 +78,8 @@ async function autoStartBatch(tx: Prisma.TransactionClient, now: Date): Promise<
     FROM "School" s, "Organisation" o
     WHERE s.id = l."schoolId" AND o.id = s."organisationId"
       AND l.id IN (${Prisma.join(licenses.map((l) => Prisma.sql`${l.id}::uuid`))}) AND l."startedAt" IS NULL`);
-  // Each at its own deadline, by the system.
+  // By the system: each audit event at its own deadline, the feed's events now, when they are
+  // written down (docs/EVENTS.md), so the feed keeps its order and retention counts from then.
   await recordAudits(
     tx,
     systemActor,

@@ -482,6 +482,47 @@ describe(`authorization on ${backend}`, () => {
     });
   });
 
+  describe('what a supplier sees of the school of its order', () => {
+    const SCHOOL_OF_ORDER = (fields: string) => `query($id: ID!) { node(id: $id) { ... on Order { school { ${fields} } } } }`;
+    const SCHOOL_OF_LICENSE = (fields: string) =>
+      `query($id: ID!) { node(id: $id) { ... on Order { licenses(first: 1) { edges { node { school { ${fields} } } } } } } }`;
+    const CLASSES = 'groups { edges { node { name externalId schoolYear } } }';
+    let order: string;
+    beforeAll(async () => {
+      const engelska = await test.db.prisma.order.findFirstOrThrow({ where: { product: { name: 'Engelska Plus' }, status: 'DELIVERED' } });
+      order = gid('Order', engelska.id);
+      await test.db.prisma.school.update({ where: { id: demo.ids.ekskolan }, data: { externalId: 'sis-ekskolan' } });
+    });
+    afterAll(() => test.db.prisma.school.update({ where: { id: demo.ids.ekskolan }, data: { externalId: null } }));
+
+    it('its name and school unit code, to deliver; its other columns are null', async () => {
+      const fields = 'id name schoolUnitCode externalId endedAt';
+      const response = await as('supplier', SCHOOL_OF_ORDER(fields), { id: order });
+      expect(response.errors).toBeUndefined();
+      expect(response.data.node.school).toEqual({ id: ekskolan, name: 'Ekskolan', schoolUnitCode: '20000001', externalId: null, endedAt: null });
+      // The school's own administrators read it all.
+      expect(dataOf(await as('organisationAdmin', SCHOOL_OF_ORDER(fields), { id: order })).node.school).toMatchObject({ externalId: 'sis-ekskolan' });
+    });
+
+    it.each([
+      ['its classes', CLASSES],
+      ['its members', 'members { edges { node { user { name } } } }'],
+      ['its organisation', 'organisation { name graduateLicensePolicy }'],
+      ['its products', 'products { product { name } }'],
+    ])('not %s, through the order or one of its licenses', async (_what, fields) => {
+      for (const query of [SCHOOL_OF_ORDER(fields), SCHOOL_OF_LICENSE(fields)]) {
+        const response = await as('supplier', query, { id: order });
+        expect(response.errors?.[0]?.extensions?.code, JSON.stringify(response)).toBe('FORBIDDEN');
+        expect(JSON.stringify(response)).not.toMatch(/7A|demo-7a|Saga|Sara|Nordstad/);
+      }
+    });
+
+    it("while the school's administrators still see its classes through the order", async () => {
+      const school = dataOf(await as('schoolAdmin', SCHOOL_OF_ORDER(`schoolUnitCode ${CLASSES}`), { id: order })).node.school;
+      expect(school.groups.edges.map((edge: any) => edge.node)).toContainEqual({ name: '7A', externalId: 'demo-7a', schoolYear: 7 });
+    });
+  });
+
   describe('credentials that are not valid', () => {
     const cases: [string, () => Promise<string>][] = [
       ['a token that is not a JWT', async () => 'not-a-jwt'],
@@ -501,6 +542,7 @@ describe(`authorization on ${backend}`, () => {
       ],
       ['a JWT for a user who does not exist', async () => signUserToken(TEST_AUTH, '00000000-0000-4000-8000-000000000000', { now: test.clock.now() })],
       ['an unknown API key', async () => 'slk_this_key_was_never_issued'],
+      ['a JWT whose subject is not a UUID', async () => signUserToken(TEST_AUTH, '-'.repeat(36), { now: test.clock.now() })],
     ];
 
     it.each(cases)('%s answers 401 UNAUTHENTICATED, for queries and mutations alike', async (_name, token) => {
@@ -515,6 +557,14 @@ describe(`authorization on ${backend}`, () => {
         expect(response.data ?? null).toBeNull();
       }
       expect(rowChanges(before, await countRows(test.db.prisma))).toEqual({});
+    });
+
+    it('a JWT whose subject is not a UUID names no known user', async () => {
+      for (const subject of ['-'.repeat(36), 'ffffffff-ffff-ffff-ffff-fffffffffff-', '0190a5f20000700080000000000000000001']) {
+        const response = await test.request(await signUserToken(TEST_AUTH, subject, { now: test.clock.now() }), '{ viewer { name } }');
+        expect(response.status, subject).toBe(401);
+        expect(response.errors?.[0]?.message, subject).toBe('The token names no known user.');
+      }
     });
 
     it('a malformed Authorization header answers 401', async () => {

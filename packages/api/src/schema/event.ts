@@ -106,7 +106,7 @@ builder.queryField('events', (t) =>
         const from = positionOfCursor(after);
         if (from !== undefined && (await cursorOutlivedRetention(ctx.prisma, actorOf(ctx), from))) {
           throw createGraphQLError(
-            'The cursor is older than the feed keeps events (EVENT_RETENTION_DAYS): events after it may be gone. Resync: read the current state, then follow the feed from the start (no `after`).',
+            'The cursor is older than the feed keeps events (EVENT_RETENTION_DAYS): events after it are gone. Resync: read the current state, then follow the feed from its end (page to its last endCursor without handling those events).',
             { extensions: { code: 'CURSOR_EXPIRED', field: 'after' } },
           );
         }

@@ -18,11 +18,19 @@ export function encodeId(typename: string, id: string | number | bigint): string
 }
 
 /**
- * Every row ID is a UUID: an ID whose inner part is not one names nothing (NOT_FOUND, or null
- * from node()), instead of failing the database query with an internal error.
+ * The types whose inner id is composite: a school's product (and its pool and availability) is
+ * `<schoolId>:<productId>` (schoolProductKey, data/school-products.ts). Every other type's is one UUID.
+ */
+const COMPOSITE_TYPES: ReadonlySet<string> = new Set(['SchoolProduct', 'ReusableLicensePool', 'LicenseAvailability']);
+
+/**
+ * Every row ID is a UUID, or two for the composite types: an ID whose inner part is not what its
+ * type takes names nothing (NOT_FOUND, or null from node()), instead of failing the database
+ * query with an internal error.
  */
 export function decodeId(globalID: string): { typename: string; id: string } {
   const decoded = decodeGlobalID(globalID);
-  // A school's product (and its pool and availability) is `<schoolId>:<productId>`.
-  return decoded.id.split(':').every((part) => UUID.test(part)) ? decoded : { ...decoded, id: NIL_UUID };
+  const parts = decoded.id.split(':');
+  const wanted = COMPOSITE_TYPES.has(decoded.typename) ? 2 : 1;
+  return parts.length === wanted && parts.every((part) => UUID.test(part)) ? decoded : { ...decoded, id: NIL_UUID };
 }

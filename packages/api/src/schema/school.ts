@@ -12,6 +12,15 @@ import { readProductsOfSchool, readSchoolById, schoolProductKey } from '../data/
 import { selectsAny, selectsPath } from '../data/selection.ts';
 import { AVAILABILITY_FIELDS, loadSchoolProduct, productQuery, readsOnlyColumns, SchoolProductRef, selectsSupplierNameOnly } from './school-product.ts';
 
+/**
+ * Who reads all of a school: whoever sees it (canSeeSchool, the rule of visibleSchools). A supplier
+ * reaches the school of an order of its products (Order.school, License.school) without seeing it:
+ * to deliver, it reads the school's id, name and school unit code, and its own orders there
+ * (School.orders); nothing of its people, classes, licenses or organisation. Every other field of
+ * School has this scope: a nullable one answers null, as if unknown; the others answer FORBIDDEN.
+ */
+const seesSchool = (school: School, _args: unknown, ctx: Context) => canSeeSchool(actorOf(ctx), school);
+
 export const SchoolRef = builder.prismaNode('School', {
   description: 'A school. It owns licenses; its administrators assign them to its students and teachers.',
   id: { field: 'id' },
@@ -21,13 +30,25 @@ export const SchoolRef = builder.prismaNode('School', {
   fields: (t) => ({
     name: t.exposeString('name', { description: "The school's name." }),
     schoolUnitCode: t.exposeString('schoolUnitCode', { nullable: true, description: 'The Swedish school unit code (skolenhetskod), 8 digits.' }),
-    externalId: t.exposeString('externalId', { nullable: true, description: "The school's id in the organisation's student information system." }),
-    endedAt: t.expose('endedAt', { type: 'DateTime', nullable: true, description: 'When the school closed; null while open.' }),
-    organisation: t.relation('organisation', { description: 'The organisation the school belongs to.' }),
+    externalId: t.exposeString('externalId', {
+      nullable: true,
+      description: "The school's id in the organisation's student information system.",
+      authScopes: seesSchool,
+      unauthorizedResolver: () => null,
+    }),
+    endedAt: t.expose('endedAt', {
+      type: 'DateTime',
+      nullable: true,
+      description: 'When the school closed; null while open.',
+      authScopes: seesSchool,
+      unauthorizedResolver: () => null,
+    }),
+    organisation: t.relation('organisation', { description: 'The organisation the school belongs to.', authScopes: seesSchool }),
     members: t.relatedConnection('memberships', {
       cursor: 'userId_schoolId',
       description:
         'Students, teachers and administrators of the school (administrators of the school only): current members, and with includeEnded those who left.',
+      authScopes: seesSchool,
       args: {
         role: t.arg({ type: SchoolRoleEnum, required: false, description: 'Only members with this role.' }),
         includeEnded: t.arg.boolean({ required: false, description: 'Also members who have left (default false).' }),
@@ -45,6 +66,7 @@ export const SchoolRef = builder.prismaNode('School', {
     products: t.field({
       type: [SchoolProductRef],
       description: 'The products the school has licenses or orders of, each with its licenses, pool and availability.',
+      authScopes: seesSchool,
       resolve: async (school, _args, ctx, info) => {
         requireLicenseReader(ctx, school);
         const query = productQuery(ctx, info);
@@ -65,6 +87,7 @@ export const SchoolRef = builder.prismaNode('School', {
       type: SchoolProductRef,
       nullable: true,
       description: 'One product as this school holds it: what "Manage licenses" shows. Null for an unknown product.',
+      authScopes: seesSchool,
       args: { id: t.arg.globalID({ for: ProductRef, required: true, description: 'The product.' }) },
       resolve: async (school, args, ctx, info) => {
         requireLicenseReader(ctx, school);
@@ -75,6 +98,7 @@ export const SchoolRef = builder.prismaNode('School', {
     groups: t.relatedConnection('groups', {
       cursor: 'id',
       description: 'The classes and teaching groups of the school, by name: current ones, and with includeEnded those that ended.',
+      authScopes: seesSchool,
       args: {
         kind: t.arg({ type: GroupKindEnum, required: false, description: 'Only groups of this kind.' }),
         includeEnded: t.arg.boolean({ required: false, description: 'Also groups that have ended (default false).' }),
