@@ -25,7 +25,8 @@
 //   check reads before anything is written, so a refused record leaves the transaction usable.
 // - Who may (actor.ts): administrators and read-write integrations of the organisation, and the
 //   system actor (the import command), change everything; a school administrator changes their
-//   school's memberships and groups, renames the school, creates users into it and edits its users.
+//   school's memberships and groups, renames the school and creates users into it; they enrol and
+//   edit only users who belong to no other school (requireManagedUser).
 import type { Group, GroupKind, GroupMembership, GroupRole, Prisma, School, SchoolMembership, SchoolRole, User } from '@school-licenses/db';
 import { canManageOrganisation, canManageSchool, requireManagedOrganisation, requireRosterSchool, visibleUsers, type Actor, type Tx } from './actor.ts';
 import { endAssignments, endExpiredAssignments, HOLDER_AT_SCHOOL_COLUMNS, lockHeldPools } from './assignments.ts';
@@ -33,6 +34,7 @@ import { recordAudit, recordAudits, type AuditEntry } from './audit.ts';
 import { LicenseError } from './errors.ts';
 import { groupMembershipsEnded, groupMembershipsStarted, groupMembershipStarted, groupsEnding } from './group-licensing.ts';
 import { jsonRows, uuidArray } from './sql.ts';
+import { notifyUsersChanged } from '../events/relay.ts';
 
 export type RosterChange = 'created' | 'updated' | 'ended' | 'unchanged';
 
@@ -241,6 +243,7 @@ export async function endUsers(tx: Tx, now: Date, actor: Actor, organisationId: 
   });
   await endSchoolMemberships(tx, now, actor, organisationId, memberships);
   const ended = await tx.user.updateManyAndReturn({ where: { id: { in: userIds }, organisationId, endedAt: null }, data: { endedAt: now } });
+  await notifyUsersChanged(tx, ended);
   const endedMemberships = count(memberships.map((m) => m.userId));
   await recordAudits(
     tx,
@@ -281,19 +284,38 @@ export function userSearch(actor: Actor, text: string): Prisma.UserWhereInput {
 }
 
 /**
- * A user the actor may edit: any user of their organisation for its administrators; for a school
- * administrator, the current members of their schools who are not organisation administrators.
+ * Whose identity the actor may change (name, e-mail, external id: `updateUser`, `endUser`) or whom
+ * they may enrol in a school (`enrolIn`: `setSchoolMembership`, `createUser`), one rule
+ * (docs/DOMAIN.md, "Whose identity a school administrator changes"). The organisation's
+ * administrators, its read-write integrations and the system: any user of it. A school
+ * administrator: a user who is no organisation administrator and all of whose current school
+ * memberships are at schools they administer; to edit them, at least one such membership; to
+ * enrol them, none will do (a new user, or one of no school). A current member of the school
+ * enrolled in may be given another role there whatever else they belong to: that is the school's
+ * own matter and changes nothing of who they are. Anyone else is refused NOT_FOUND when they may
+ * not see the user (visibleUsers), FORBIDDEN when they may.
  */
-async function requireManagedUser(tx: Tx, actor: Actor, userId: string, field = 'user'): Promise<User> {
+async function requireManagedUser(
+  tx: Tx,
+  actor: Actor,
+  userId: string,
+  enrolIn: { id: string; organisationId: string } | null = null,
+  field = 'user',
+): Promise<User> {
   const user = await tx.user.findFirst({
-    where: { AND: [{ id: userId }, actor.kind === 'system' ? {} : visibleUsers(actor)] },
+    where: { AND: [{ id: userId }, enrolIn ? { organisationId: enrolIn.organisationId } : actor.kind === 'system' ? {} : visibleUsers(actor)] },
     include: { memberships: { where: { endedAt: null }, include: { school: true } } },
   });
   if (!user) throw new LicenseError('NOT_FOUND', field, 'No such user.');
   const { memberships, ...plain } = user;
   if (canManageOrganisation(actor, user.organisationId)) return plain;
-  if (!user.isOrganisationAdmin && memberships.some((m) => canManageSchool(actor, m.school))) return plain;
-  throw new LicenseError('FORBIDDEN', field, "Only administrators of the organisation or of the user's school may do this.");
+  if (enrolIn && memberships.some((m) => m.schoolId === enrolIn.id)) return plain;
+  const allTheirs = actor.kind === 'user' && !user.isOrganisationAdmin && memberships.every((m) => canManageSchool(actor, m.school));
+  if (allTheirs && (enrolIn || memberships.length > 0)) return plain;
+  if (enrolIn && (await tx.user.count({ where: { AND: [{ id: user.id }, visibleUsers(actor)] } })) === 0) {
+    throw new LicenseError('NOT_FOUND', field, 'No such user.');
+  }
+  throw new LicenseError('FORBIDDEN', field, 'Only administrators of the organisation, or of every school the user belongs to, may do this.');
 }
 
 async function changeUser(tx: Tx, now: Date, actor: Actor, user: User, data: Partial<UserFields>, reopen: boolean): Promise<Written<User>> {
@@ -366,8 +388,7 @@ export async function setSchoolMembership(
 ): Promise<Written<SchoolMembership>> {
   const school = await requireRosterSchool(tx, actor, input.schoolId);
   if (school.endedAt) throw new LicenseError('ALREADY_ENDED', 'school', 'The school has closed.');
-  const user = await tx.user.findFirst({ where: { id: input.userId, organisationId: school.organisationId } });
-  if (!user) throw new LicenseError('NOT_FOUND', 'user', 'No such user.');
+  const user = await requireManagedUser(tx, actor, input.userId, school);
   if (user.endedAt) throw new LicenseError('ALREADY_ENDED', 'user', 'The user has left the organisation.');
   const key = { userId_schoolId: { userId: user.id, schoolId: school.id } };
   const existing = await tx.schoolMembership.findUnique({ where: key });
@@ -512,6 +533,7 @@ export async function endSchoolMemberships(
     WHERE m."userId" = r."userId" AND m."schoolId" = r."schoolId" AND m."endedAt" IS NULL AND s.id = m."schoolId" AND s."organisationId" = ${organisationId}::uuid
     RETURNING m."userId"::text AS "userId", m."schoolId"::text AS "schoolId", m.role::text AS role`;
   if (ended.length === 0) return [];
+  await notifyUsersChanged(tx, ended);
   const holders = ended.map(({ userId, schoolId }) => ({ userId, schoolId }));
   const groupMemberships = await tx.$queryRaw<{ groupId: string; userId: string }[]>`
     SELECT m."groupId"::text AS "groupId", m."userId"::text AS "userId"

@@ -22,6 +22,11 @@ export const CHANNELS = {
   notification: 'notification_created',
   /** An API key was revoked: payload its credential id (domain/api-credentials.ts). */
   credentialRevoked: 'credential_revoked',
+  /**
+   * A user left the organisation or a school (domain/roster.ts, notifyUsersChanged): payload their
+   * id. Their subscriptions read their actor again and end when it no longer holds.
+   */
+  userChanged: 'user_changed',
 } as const;
 
 /** Any number fits in a bigint lock key; this one is "events" in ASCII. */
@@ -32,7 +37,23 @@ const BATCH = 1_000;
 export type EventHub = ReturnType<typeof createEventHub>;
 
 export function createEventHub() {
-  return createPubSub<{ event: [Event]; notification: [userId: string, notificationId: string]; credentialRevoked: [credentialId: string, revoked: true] }>();
+  return createPubSub<{
+    event: [Event];
+    notification: [userId: string, notificationId: string];
+    credentialRevoked: [credentialId: string, revoked: true];
+    userChanged: [userId: string, changed: true];
+  }>();
+}
+
+/**
+ * Tells every instance, when the transaction commits, that these users' access changed (they
+ * left the organisation, or a school; users or memberships): their open subscriptions read their
+ * actor again. One statement whatever the number; PostgreSQL folds repeats of a user within a transaction.
+ */
+export async function notifyUsersChanged(tx: Tx, users: ({ id: string } | { userId: string })[]): Promise<void> {
+  if (users.length === 0) return;
+  const userIds = users.map((user) => ('userId' in user ? user.userId : user.id));
+  await tx.$executeRaw`SELECT pg_notify(${CHANNELS.userChanged}, id) FROM unnest(${[...new Set(userIds)]}::text[]) AS id`;
 }
 
 /**
@@ -131,6 +152,7 @@ export class EventRelay {
       }),
     );
     this.stops.push(await database.listen(CHANNELS.credentialRevoked, (credentialId) => hub.publish('credentialRevoked', credentialId, true)));
+    this.stops.push(await database.listen(CHANNELS.userChanged, (userId) => hub.publish('userChanged', userId, true)));
     this.timer = setInterval(() => {
       this.publishing();
       this.reading();

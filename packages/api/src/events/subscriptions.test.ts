@@ -8,7 +8,7 @@ import { signUserToken } from '../auth/authenticate.ts';
 import { createApi } from '../yoga.ts';
 import { startTestApi, TEST_AUTH, type TestApi } from '../testing/harness.ts';
 import { eventually, listen, postGraphQL, type Listening } from '../testing/http.ts';
-import { ASSIGN_LICENSE, DELIVER_ORDER } from '../testing/operations.ts';
+import { ASSIGN_LICENSE, DELIVER_ORDER, END_SCHOOL_MEMBERSHIP, END_USER } from '../testing/operations.ts';
 import { awaitingDelayedOrder, licensePool, tokenOf, type LicensePool } from '../testing/scenarios.ts';
 import { gid } from '../testing/ids.ts';
 import { systemActor } from '../domain/actor.ts';
@@ -175,6 +175,115 @@ describe(`subscriptions on ${backend}`, () => {
     expect(availability.received).toHaveLength(before);
     expect(JSON.stringify(availability.errors)).toContain('TOKEN_EXPIRED');
     second.dispose();
+  });
+
+  /** A school administrator of the pool's school, and an organisation administrator to end her. */
+  async function schoolAdminAndOrganisationAdmin(name: string) {
+    const organisationId = pool.organisationId;
+    const tag = `${name.toLowerCase()}.${Date.now()}`;
+    const eve = await test.db.prisma.user.create({
+      data: { name, email: `${tag}@pool.example`, organisationId, memberships: { create: { schoolId: pool.schoolId, role: 'SCHOOL_ADMIN' } } },
+    });
+    const olle = await test.db.prisma.user.create({ data: { name: 'Olle', email: `olle.${tag}@pool.example`, organisationId, isOrganisationAdmin: true } });
+    return { eve, eveToken: await tokenOf(TEST_AUTH, test.clock, eve.id), olleToken: await tokenOf(TEST_AUTH, test.clock, olle.id) };
+  }
+
+  /** Opens Eve's two subscriptions on instance B and waits until both listen. */
+  async function openBoth(client: Client, userId: string) {
+    const availability = collect<{ availabilityChanged: { assigned: number } }>(client, AVAILABILITY, { school: pool.gids.school, product: pool.gids.product });
+    const notifications = collect<{ notificationAdded: { message: string } }>(client, NOTIFICATIONS);
+    await eventually(async () => {
+      hubB.publish('event', { schoolId: pool.schoolId, productId: pool.productId } as Event);
+      if (notifications.received.length === 0) {
+        await test.db.prisma.notification.create({ data: { userId, kind: 'LICENSES_DELIVERED', message: 'probe', createdAt: test.clock.now() } });
+      }
+      if (availability.received.length === 0 || notifications.received.length === 0) {
+        throw new Error(`not listening yet ${JSON.stringify([...availability.errors, ...notifications.errors])}`);
+      }
+    }, 'the subscriptions to listen');
+    // The probes still on their way arrive before anything else happens.
+    await settled(() => availability.received.length + notifications.received.length);
+    return { availability, notifications };
+  }
+
+  /** Until `count` stops changing for 300 ms. */
+  async function settled(count: () => number) {
+    for (let last = -1; last !== count(); ) {
+      last = count();
+      await new Promise((resolve) => setTimeout(resolve, 300));
+    }
+  }
+
+  /** Everything committed so far reached instance B's subscriptions (both relays numbered and read it). */
+  const flushed = async () => {
+    await test.relay?.flush();
+    await relayB?.flush();
+  };
+
+  it("ends a user's subscriptions with UNAUTHENTICATED when the user leaves the organisation, on another instance too, and sends nothing after", async () => {
+    const { eve, eveToken, olleToken } = await schoolAdminAndOrganisationAdmin('Eve');
+    const client = clientOf(instanceB, eveToken);
+    const { availability, notifications } = await openBoth(client, eve.id);
+    const before = { availability: availability.received.length, notifications: notifications.received.length };
+
+    // The organisation administrator ends Eve on instance A; then a license is assigned and Eve is notified.
+    const ended = await postGraphQL(instanceA.url, olleToken, END_USER, { input: { user: gid('User', eve.id) } });
+    expect(ended.data.endUser).toMatchObject({ change: 'ENDED' });
+    const assigned = await postGraphQL(instanceA.url, olleToken, ASSIGN_LICENSE, {
+      input: { school: pool.gids.school, product: pool.gids.product, user: pool.gids.students[1], reuseStarted: false },
+    });
+    expect(assigned.data.assignLicense.__typename).toBe('AssignLicensePayload');
+    await test.db.prisma.notification.create({ data: { userId: eve.id, kind: 'LICENSES_DELIVERED', message: 'after leaving', createdAt: test.clock.now() } });
+    await flushed();
+
+    await eventually(
+      async () => {
+        if (!availability.state.ended || !notifications.state.ended) throw new Error(`still open: ${JSON.stringify({ availability, notifications })}`);
+      },
+      'the streams to end',
+      100,
+    );
+    for (const stream of [availability, notifications]) {
+      expect(JSON.stringify(stream.errors)).toContain('UNAUTHENTICATED');
+      expect(JSON.stringify(stream.errors)).toContain('The user has left the organisation.');
+    }
+    expect(availability.received).toHaveLength(before.availability);
+    expect(notifications.received).toHaveLength(before.notifications);
+    expect(notifications.received.map((data) => data.notificationAdded.message)).not.toContain('after leaving');
+    client.dispose();
+  });
+
+  it("ends a school administrator's availabilityChanged with FORBIDDEN when she leaves the school, and keeps her notifications", async () => {
+    const { eve, eveToken, olleToken } = await schoolAdminAndOrganisationAdmin('Eva');
+    const client = clientOf(instanceB, eveToken);
+    const { availability, notifications } = await openBoth(client, eve.id);
+    const before = availability.received.length;
+
+    const left = await postGraphQL(instanceA.url, olleToken, END_SCHOOL_MEMBERSHIP, { input: { school: pool.gids.school, user: gid('User', eve.id) } });
+    expect(left.data.endSchoolMembership).toMatchObject({ change: 'ENDED' });
+    const assigned = await postGraphQL(instanceA.url, olleToken, ASSIGN_LICENSE, {
+      input: { school: pool.gids.school, product: pool.gids.product, user: pool.gids.students[2], reuseStarted: false },
+    });
+    expect(assigned.data.assignLicense.__typename).toBe('AssignLicensePayload');
+    await flushed();
+    await eventually(
+      async () => {
+        if (!availability.state.ended) throw new Error(`still open: ${JSON.stringify(availability)}`);
+      },
+      'the stream to end',
+      100,
+    );
+    expect(JSON.stringify(availability.errors)).toContain('FORBIDDEN');
+    expect(availability.received).toHaveLength(before);
+
+    // She is still a user of the organisation: her own notifications keep coming.
+    await test.db.prisma.notification.create({ data: { userId: eve.id, kind: 'LICENSES_DELIVERED', message: 'still here', createdAt: test.clock.now() } });
+    await eventually(async () => {
+      if (!notifications.received.some((data) => data.notificationAdded.message === 'still here')) throw new Error('not yet');
+    }, 'her notification');
+    expect(notifications.state.ended).toBe(false);
+    await notifications.stop();
+    client.dispose();
   });
 
   it("sends the viewer's new notifications, and refuses what the viewer may not see", async () => {
