@@ -1,14 +1,12 @@
 // The README's error-handling example, compiled as written by a strict `tsc` against the SDK's
 // real types: its `switch` must cover every failure code for `assertNever` to compile, so a code
 // the API adds (and the SDK's types with it) fails this test until the README lists it too.
-import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
+import { compileStrict } from './tsc.ts';
 
 const packageDir = fileURLToPath(new URL('../', import.meta.url));
 const readme = await readFile(join(packageDir, 'README.md'), 'utf8');
@@ -40,28 +38,7 @@ describe("the README's examples", () => {
       // The package's name, resolved to its source (as the workspace has no link to itself).
       const source = snippet!.replaceAll("'@school-licenses/sdk'", `'${join(packageDir, 'src', 'index.ts')}'`);
       await writeFile(file, `${PRELUDE}\n${source}\nexport {};\n`);
-      const tsc = join(dirname(createRequire(import.meta.url).resolve('typescript/package.json')), 'bin', 'tsc');
-      const result = await promisify(execFile)(process.execPath, [
-        tsc,
-        '--ignoreConfig',
-        '--noEmit',
-        '--strict',
-        '--noUncheckedIndexedAccess',
-        '--module',
-        'nodenext',
-        '--moduleResolution',
-        'nodenext',
-        '--target',
-        'es2022',
-        '--lib',
-        'es2023,dom',
-        '--skipLibCheck',
-        '--allowImportingTsExtensions',
-        file,
-      ]).then(
-        () => '',
-        (e: { stdout: string; stderr: string }) => `${e.stdout}${e.stderr}`,
-      );
+      const result = await compileStrict(file, ['--noUncheckedIndexedAccess', '--lib', 'es2023,dom']);
       expect(result.replaceAll(dir, '<readme>')).toBe('');
     } finally {
       await rm(dir, { recursive: true, force: true });

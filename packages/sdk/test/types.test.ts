@@ -1,12 +1,9 @@
 // Type-level tests: `tsc` checks this file in the package's typecheck, and each
 // `@ts-expect-error` fails it when the line below does compile. The last test proves it from
 // inside the test run too, by compiling a file with a wrong variable type.
-import { execFile } from 'node:child_process';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { describe, expect, expectTypeOf, it } from 'vitest';
+import { compileStrict } from './tsc.ts';
 import {
   AssignLicenseDocument,
   AvailabilityDocument,
@@ -58,30 +55,9 @@ describe('the SDK types', () => {
   });
 
   it('does not compile a document call with a wrong variable type', async () => {
-    const require = createRequire(import.meta.url);
-    // TypeScript 7 exports no `bin/tsc` subpath: find it beside its package.json.
-    const tsc = join(dirname(require.resolve('typescript/package.json')), 'bin', 'tsc');
     const fixture = fileURLToPath(new URL('./fixtures/wrong-variable.ts', import.meta.url));
-    const run = promisify(execFile)(process.execPath, [
-      tsc,
-      // Only the fixture, not the package's tsconfig.json (TypeScript 7 refuses to guess).
-      '--ignoreConfig',
-      '--noEmit',
-      '--strict',
-      '--module',
-      'nodenext',
-      '--moduleResolution',
-      'nodenext',
-      '--target',
-      'es2022',
-      '--skipLibCheck',
-      '--allowImportingTsExtensions',
-      fixture,
-    ]);
-    const error = (await run.then(
-      () => null,
-      (e: { stdout: string }) => e,
-    )) as { stdout: string } | null;
+    const output = await compileStrict(fixture);
+    const error = output ? { stdout: output } : null;
     expect(error, 'the fixture compiled').not.toBeNull();
     expect(error!.stdout).toMatch(/wrong-variable\.ts\(\d+,\d+\): error TS2322: Type 'number' is not assignable to type 'string'/);
     expect(

@@ -26,6 +26,25 @@ const CREATE = /* GraphQL */ `
     createWebhookEndpoint(input: $input) { __typename ... on CreateWebhookEndpointPayload { endpoint { id } } ... on Error { code message } }
   }`;
 
+/**
+ * A fresh API with a license pool whose administrator (of the organisation) registered one endpoint
+ * for LICENSE_ASSIGNED, on a receiver on 127.0.0.1 that answers with the status `answer` gives.
+ */
+async function startWithEndpoint(answer: () => number): Promise<{ test: TestApi; pool: LicensePool; receiver: Server }> {
+  const test = await startTestApi({ webhooks: { allowPrivate: true } });
+  const pool = await licensePool(test.db.prisma, test.clock, { licenses: 10, students: 10 });
+  await test.db.prisma.user.update({ where: { id: pool.adminId }, data: { isOrganisationAdmin: true } });
+  const receiver = createServer((req, res) => req.resume().on('end', () => res.writeHead(answer()).end()));
+  receiver.listen(0, '127.0.0.1');
+  await once(receiver, 'listening');
+  const url = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`;
+  const token = await tokenOf(TEST_AUTH, test.clock, pool.adminId);
+  expect(dataOf(await test.request(token, CREATE, { input: { url, kinds: ['LICENSE_ASSIGNED'] } })).createWebhookEndpoint.__typename).toBe(
+    'CreateWebhookEndpointPayload',
+  );
+  return { test, pool, receiver };
+}
+
 describe(`the change feed's retention on ${process.env.DATABASE_URL ? 'PostgreSQL' : 'PGlite'}`, () => {
   let test: TestApi;
   let pool: LicensePool;
@@ -41,16 +60,7 @@ describe(`the change feed's retention on ${process.env.DATABASE_URL ? 'PostgreSQ
   };
 
   beforeAll(async () => {
-    test = await startTestApi({ webhooks: { allowPrivate: true } });
-    pool = await licensePool(test.db.prisma, test.clock, { licenses: 10, students: 10 });
-    await test.db.prisma.user.update({ where: { id: pool.adminId }, data: { isOrganisationAdmin: true } });
-    receiver = createServer((req, res) => req.resume().on('end', () => res.writeHead(answer).end()));
-    receiver.listen(0, '127.0.0.1');
-    await once(receiver, 'listening');
-    const url = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`;
-    expect(dataOf(await test.request(await token(), CREATE, { input: { url, kinds: ['LICENSE_ASSIGNED'] } })).createWebhookEndpoint.__typename).toBe(
-      'CreateWebhookEndpointPayload',
-    );
+    ({ test, pool, receiver } = await startWithEndpoint(() => answer));
   });
   afterAll(async () => {
     receiver?.close();
@@ -144,17 +154,7 @@ describe(`every cursor the pruned feed hands out can be followed, on ${process.e
   const allIds = async () => dataOf(await page(null)).events.edges.map((edge: { node: { id: string } }) => edge.node.id);
 
   beforeAll(async () => {
-    test = await startTestApi({ webhooks: { allowPrivate: true } });
-    pool = await licensePool(test.db.prisma, test.clock, { licenses: 10, students: 10 });
-    await test.db.prisma.user.update({ where: { id: pool.adminId }, data: { isOrganisationAdmin: true } });
-    receiver = createServer((req, res) => req.resume().on('end', () => res.writeHead(answer).end()));
-    receiver.listen(0, '127.0.0.1');
-    await once(receiver, 'listening');
-    const url = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`;
-    const token = await tokenOf(TEST_AUTH, test.clock, pool.adminId);
-    expect(dataOf(await test.request(token, CREATE, { input: { url, kinds: ['LICENSE_ASSIGNED'] } })).createWebhookEndpoint.__typename).toBe(
-      'CreateWebhookEndpointPayload',
-    );
+    ({ test, pool, receiver } = await startWithEndpoint(() => answer));
   });
   afterAll(async () => {
     receiver?.close();
