@@ -31,6 +31,12 @@ export async function recordAudit(tx: Tx, actor: Actor, at: Date, entry: AuditEn
 /** Many entries in one statement, for bulk changes (deliveries, the auto-start sweep). */
 export async function recordAudits(tx: Tx, actor: Actor, at: Date, entries: AuditEntry[]): Promise<void> {
   if (entries.length === 0) return;
+  await writeAudits(tx, actor, at, entries);
+  await recordEvents(tx, actor, at, entries);
+}
+
+/** The audit events alone, in one statement: for a change whose event tells less than its audit (orders.ts). */
+export async function writeAudits(tx: Tx, actor: Actor, at: Date, entries: AuditEntry[]): Promise<void> {
   const ids = uuidV7s(entries.length, at.getTime());
   await insertRows(
     tx,
@@ -38,7 +44,6 @@ export async function recordAudits(tx: Tx, actor: Actor, at: Date, entries: Audi
     AUDIT_COLUMNS,
     entries.map((entry, n) => ({ id: ids[n], ...auditData(actor, at, entry) })),
   );
-  await recordEvents(tx, actor, at, entries);
 }
 
 const AUDIT_COLUMNS: Record<string, string> = {

@@ -4,8 +4,8 @@ import { createHash, randomBytes } from 'node:crypto';
 import type { Order, Product } from '@school-licenses/db';
 import type { Clock } from '../clock.ts';
 import { recordEvents } from '../events/outbox.ts';
-import { auditActor, requireManagedSchool, visibleOrders, withTimeZone, type Actor, type SchoolWithTimeZone, type Tx } from './actor.ts';
-import { recordAudit, recordAudits, type AuditEntry } from './audit.ts';
+import { requireManagedSchool, visibleOrders, withTimeZone, type Actor, type SchoolWithTimeZone, type Tx } from './actor.ts';
+import { recordAudit, writeAudits, type AuditEntry } from './audit.ts';
 import { assignLicense, lockSchoolProducts } from './assignments.ts';
 import { requireOrderable } from './catalogue.ts';
 import { LicenseError } from './errors.ts';
@@ -152,18 +152,21 @@ async function deliver(tx: Tx, clock: Clock, actor: Actor, orderId: string, scho
     data: Array.from({ length: order.quantity }, () => ({ schoolId: school.id, productId: product.id, orderId, ...dates })),
     select: { id: true },
   });
-  await recordOrderChange(tx, actor, now, school, {
+  const delivered: AuditEntry = {
     action: 'ORDER_DELIVERED',
     organisationId: school.organisationId,
     schoolId: school.id,
     orderId,
     after: { licenses: licenses.length, ...(renewalOf(order) ? { renewalOf: renewalOf(order) } : {}) },
-  });
-  // Each license's creation is audited and publishes no event.
-  await recordAudits(
+  };
+  // Each license's creation is audited with it, and publishes no event.
+  await recordOrderChange(
     tx,
     actor,
     now,
+    school,
+    delivered,
+    delivered.after,
     licenses.map((license) => ({
       action: 'LICENSE_CREATED' as const,
       organisationId: school.organisationId,
@@ -198,10 +201,9 @@ async function recordOrderChange(
   school: { name: string },
   entry: AuditEntry,
   told: AuditEntry['after'] = entry.after,
+  alsoAudited: AuditEntry[] = [],
 ): Promise<void> {
-  await tx.auditEvent.create({
-    data: { ...auditActor(actor), ...entry, before: entry.before ?? undefined, after: entry.after ?? undefined, createdAt: now },
-  });
+  await writeAudits(tx, actor, now, [entry, ...alsoAudited]);
   const teller: Actor = actor.kind === 'user' || actor.kind === 'integration' ? { ...actor, label: school.name } : actor;
   await recordEvents(tx, teller, now, [{ ...entry, after: told }]);
 }
